@@ -1,0 +1,5 @@
+import sys
+
+from foundations.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""``python -m foundations``: services, serve, doctor and config, with one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from foundations import config, doctor, probe, services
+from foundations.errors import FoundationsError, ServiceError
+
+
+def _parser() -> argparse.ArgumentParser:
+    root = config._Parser(prog="python -m foundations", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True, parser_class=config._Parser)
+    svc = commands.add_parser("services", help="bring the tutorial's services up or down, or show them")
+    svc.add_argument("action", choices=["up", "down", "status"])
+    svc.add_argument("names", nargs="*", choices=[[], *services.SERVICES], metavar="SERVICE",
+                     help=f"some of {', '.join(services.SERVICES)} (default: all)")
+    svc.add_argument("--local", action="store_true", help="use local daemons even when Docker runs")
+    commands.add_parser("serve", help="run the API server (granian, WSGI)")
+    commands.add_parser("doctor", help="check interpreter, kernel, packages and services")
+    commands.add_parser("config", help="print every resolved setting and where it came from")
+    for sub in commands.choices.values():
+        config.add_arguments(sub)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        cfg = config.resolve(vars(args), os.environ)
+        return COMMANDS[args.command](cfg, args)
+    except FoundationsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _services(cfg: config.Config, args: argparse.Namespace) -> int:
+    names = args.names or list(services.SERVICES)
+    if args.action == "up":
+        cfg = services.up(cfg, names, local=args.local)
+    elif args.action == "down":
+        services.down(cfg, args.names or None)
+        return 0
+    rows = services.status(cfg, names)
+    for row in rows:
+        print(f"{row.name:<7} {row.address:<16} {'answers' if row.answers else 'DOWN'}  {row.detail}")
+    return 0 if all(row.answers for row in rows) else 1
+
+
+def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
+    from granian import Granian  # the server is only needed here
+
+    if probe.port_open(cfg.host, cfg.port, timeout=0.2):
+        raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
+    os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
+    print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
+    Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", address=cfg.host,
+            port=cfg.port, workers=cfg.workers).serve()
+    return 0
+
+
+def _doctor(cfg: config.Config, args: argparse.Namespace) -> int:
+    checks = doctor.run(cfg)
+    print(doctor.render(checks))
+    return 0 if doctor.healthy(checks) else 1
+
+
+def _config(cfg: config.Config, args: argparse.Namespace) -> int:
+    print(json.dumps({k: {"value": v, "source": cfg.sources[k]} for k, v in cfg.as_dict().items()}, indent=2))
+    return 0
+
+
+COMMANDS = {"services": _services, "serve": _serve, "doctor": _doctor, "config": _config}

@@ -1,0 +1,208 @@
+"""Chapter 11's configuration rules, used from chapter 1 on: one place resolves every setting.
+
+Precedence, highest first: command-line flag (``--redis-url``), ``FOUNDATIONS_*`` environment variable
+(``FOUNDATIONS_REDIS_URL``), config file (TOML, ``--config``), the state file written by ``services up``,
+the default. An unprefixed variable (``PORT``) is ignored, as the book's namsral/flag table shows for
+``GO_PORT``. Nothing else in the package reads the environment.
+
+    >>> cfg = load(argv=[], environ={"FOUNDATIONS_PORT": "80"})
+    >>> cfg.port, cfg.sources["port"]
+    (80, 'env FOUNDATIONS_PORT')
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from foundations import state
+from foundations.errors import ConfigError
+
+ENV_PREFIX = "FOUNDATIONS_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_state_dir() -> str:
+    """``.state/`` in a source checkout (what the lab uses), else the user's state directory."""
+    if (REPO_ROOT / "pyproject.toml").exists():
+        return str(REPO_ROOT / ".state")
+    return str(Path.home() / ".local" / "state" / "api-foundations")
+
+
+def _url(schemes: tuple[str, ...], example: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"expected a URL like {example}")
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            raise ValueError(f"expected a URL like {example} (the port must be a number)") from None
+        return value
+
+    return parse
+
+
+def _port(value: str) -> int:
+    if not value.strip().isdigit() or not 0 <= int(value) <= 65535:
+        raise ValueError("expected a port number from 0 to 65535")
+    return int(value)
+
+
+def _positive(value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError("expected a whole number of at least 1")
+    return int(value)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError("expected a number of seconds, like 0.5") from None
+    if seconds < 0:
+        raise ValueError("expected a number of seconds, like 0.5")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("redis_url", "redis://127.0.0.1:6390/0", "main Redis", _url(("redis",), "redis://127.0.0.1:6390/0")),
+    Setting("redis1_url", "redis://127.0.0.1:6391/0", "first Redis of the pool (chapter 7)",
+            _url(("redis",), "redis://127.0.0.1:6391/0")),
+    Setting("redis2_url", "redis://127.0.0.1:6392/0", "second Redis of the pool (chapter 7)",
+            _url(("redis",), "redis://127.0.0.1:6392/0")),
+    Setting("mysql_dsn", "mysql://api:api@127.0.0.1:3390/api", "MySQL/MariaDB (chapter 8)",
+            _url(("mysql",), "mysql://api:api@127.0.0.1:3390/api")),
+    Setting("api_url", "http://127.0.0.1:8080", "where clients find the API server",
+            _url(("http", "https"), "http://127.0.0.1:8080")),
+    Setting("host", "127.0.0.1", "address the API server listens on"),
+    Setting("port", "8080", "port the API server listens on", _port),
+    Setting("workers", "1", "API server worker processes", _positive),
+    Setting("redis_timeout", "1.0", "Redis connect/read/write timeout in seconds (the book's 1 s)", _seconds),
+    Setting("state_dir", _default_state_dir(), "where `services up` keeps data, logs and its state file"),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every resolved setting, plus where each value came from (``sources``)."""
+
+    redis_url: str
+    redis1_url: str
+    redis2_url: str
+    mysql_dsn: str
+    api_url: str
+    host: str
+    port: int
+    workers: int
+    redis_timeout: float
+    state_dir: str
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
+
+    def endpoint(self, name: str) -> tuple[str, int]:
+        """``(host, port)`` of a URL setting, e.g. ``cfg.endpoint("redis2_url")``."""
+        parts = urlsplit(getattr(self, name))
+        return parts.hostname or "", parts.port or {"redis": 6379, "mysql": 3306, "https": 443}.get(parts.scheme, 80)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so callers print one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise ConfigError(message)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per setting (plus ``--config``) to ``parser``; defaults stay None so precedence works."""
+    for s in SETTINGS:
+        parser.add_argument(s.flag, dest=s.name, default=None, metavar=s.name.split("_")[-1].upper(),
+                            help=f"{s.help} (env {s.env}, default {s.default})")
+    parser.add_argument("--config", dest="config_file", default=None, metavar="FILE",
+                        help=f"TOML file with settings (env {ENV_PREFIX}CONFIG)")
+
+
+def parser(prog: str = "foundations") -> argparse.ArgumentParser:
+    p = _Parser(prog=prog)
+    add_arguments(p)
+    return p
+
+
+def _read_config_file(path: str) -> dict[str, str]:
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path}: not found; pass an existing TOML file or drop --config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - set(BY_NAME))
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
+    return {k: str(v) for k, v in data.items()}
+
+
+def resolve(flags: Mapping[str, Any], environ: Mapping[str, str], use_state: bool = True) -> Config:
+    """Resolve every setting from already-parsed ``flags`` (None = not given) and ``environ``."""
+    config_file = flags.get("config_file") or environ.get(ENV_PREFIX + "CONFIG")
+    from_file = _read_config_file(config_file) if config_file else {}
+    raw: dict[str, tuple[str, str]] = {}
+    for s in SETTINGS:
+        if flags.get(s.name) is not None:
+            raw[s.name] = (str(flags[s.name]), f"flag {s.flag}")
+        elif s.env in environ:
+            raw[s.name] = (environ[s.env], f"env {s.env}")
+        elif s.name in from_file:
+            raw[s.name] = (from_file[s.name], f"file {config_file}")
+    if use_state:
+        state_dir = raw.get("state_dir", (BY_NAME["state_dir"].default, ""))[0]
+        for name, value in state.read(Path(state_dir)).get("endpoints", {}).items():
+            if name in BY_NAME and name not in raw:
+                raw[name] = (value, "state file")
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for s in SETTINGS:
+        text, source = raw.get(s.name, (s.default, "default"))
+        try:
+            values[s.name] = s.parse(text)
+        except ValueError as exc:
+            where = {"flag": s.flag, "env": s.env}.get(source.split()[0], f"{s.name} ({source})")
+            raise ConfigError(f"{where}={text!r}: {exc}") from None
+        sources[s.name] = source
+    return Config(**values, sources=sources)
+
+
+def load(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+         use_state: bool = True) -> Config:
+    """Parse ``argv`` (notebooks pass ``[]``: the kernel's argv is not ours) and resolve every setting."""
+    flags = vars(parser().parse_args(list(argv) if argv is not None else None))
+    return resolve(flags, os.environ if environ is None else environ, use_state)
+
+
+def as_environ(cfg: Config) -> dict[str, str]:
+    """The ``FOUNDATIONS_*`` variables that make a child process (a kernel, a server) see ``cfg``."""
+    return {BY_NAME[k].env: str(v) for k, v in cfg.as_dict().items()}

@@ -1,0 +1,104 @@
+"""Chapter 1's "is everything there?", for workshops: one line per check and one line of fix per failure.
+
+    $ python -m foundations doctor
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from foundations import config, services
+from foundations.config import Config
+
+KERNEL_NAME = "api-foundations"
+LOCK_FILE = config.REPO_ROOT / "requirements.lock"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    needed: bool = True  # a failure of a needed check makes doctor exit non-zero
+
+
+def check_python() -> Check:
+    ok = sys.version_info >= (3, 11)
+    version = ".".join(map(str, sys.version_info[:3]))
+    return Check("python", ok, f"{version} at {sys.executable}", "" if ok else "use Python 3.11 or newer: make lab")
+
+
+def check_kernel() -> Check:
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+    except ImportError:
+        return Check("kernel", False, "jupyter_client is not installed", "make lab (installs the lab extras)")
+    found = KERNEL_NAME in KernelSpecManager().find_kernel_specs()
+    return Check("kernel", found, KERNEL_NAME + (" registered" if found else " not registered"),
+                 "" if found else f"python -m ipykernel install --sys-prefix --name {KERNEL_NAME}")
+
+
+def pinned_versions(lock_file: Path = LOCK_FILE) -> dict[str, str]:
+    """``{normalized name: version}`` from a pip-freeze style lock file."""
+    pins = {}
+    for line in lock_file.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
+    return pins
+
+
+def check_packages(lock_file: Path = LOCK_FILE) -> Check:
+    if not lock_file.exists():
+        return Check("packages", True, "no requirements.lock here (installed from a wheel)", needed=False)
+    wrong = []
+    pins = pinned_versions(lock_file)
+    for name, wanted in pins.items():
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            have = "missing"
+        if have != wanted:
+            wrong.append(f"{name} {have} (pinned {wanted})")
+    if wrong:
+        return Check("packages", False, f"{len(wrong)} differ from the pins: {', '.join(wrong[:3])}",
+                     "make lab (reinstalls from requirements.lock)")
+    return Check("packages", True, f"{len(pins)} match requirements.lock")
+
+
+def check_service(cfg: Config, name: str) -> Check:
+    status = services.check(cfg, name)
+    source = cfg.sources.get(services.SERVICES[name], "default")
+    if status.answers:
+        return Check(name, True, f"{status.address} answers ({status.detail})")
+    return Check(name, False, f"{status.address} ({source}): {status.detail}", services.FIX_UP)
+
+
+def check_docker() -> Check:
+    engine = services.docker_engine()
+    return Check("docker", True, "engine answers: services up uses compose" if engine else
+                 "no engine: services up runs local daemons", needed=False)
+
+
+def run(cfg: Config, names: tuple[str, ...] = tuple(services.SERVICES)) -> list[Check]:
+    """Every check, in the order a person would fix them."""
+    return [check_python(), check_kernel(), check_packages(),
+            *(check_service(cfg, name) for name in names), check_docker()]
+
+
+def render(checks: list[Check]) -> str:
+    lines = []
+    for c in checks:
+        lines.append(f"{'ok ' if c.ok else 'FAIL'} {c.name:<9} {c.detail}")
+        if not c.ok and c.fix:
+            lines.append(f"     {'':<9} fix: {c.fix}")
+    return "\n".join(lines)
+
+
+def healthy(checks: list[Check]) -> bool:
+    return all(c.ok or not c.needed for c in checks)

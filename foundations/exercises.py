@@ -1,0 +1,75 @@
+"""Exercises with checks: hidden assertions run against a learner's answer, wrong answers explained in words.
+
+A chapter's checks live in ``foundations/checks/chNN.py``; its solutions in ``notebooks/solutions/chNN.py``,
+which the test suite runs through the same checks, so a solution can never rot.
+
+    >>> check("01.redis2_url", ...)    # in a notebook: prints what is still wrong, never a traceback
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+Checker = Callable[[Any], None]
+_CHECKS: dict[str, Checker] = {}
+
+
+class Wrong(Exception):
+    """Raised by a checker: the message tells the learner what is wrong, in plain words."""
+
+
+def exercise(exercise_id: str) -> Callable[[Checker], Checker]:
+    """Register ``checker`` for ``exercise_id`` (``"NN.name"``, NN being the chapter)."""
+
+    def register(checker: Checker) -> Checker:
+        _CHECKS[exercise_id] = checker
+        return checker
+
+    return register
+
+
+def expect(condition: bool, message: str) -> None:
+    """Fail the exercise with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise Wrong(message)
+
+
+def checker(exercise_id: str) -> Checker:
+    """The checker for ``exercise_id``, importing its chapter's module on first use."""
+    if exercise_id not in _CHECKS:
+        importlib.import_module(f"foundations.checks.ch{exercise_id.split('.')[0]}")
+    return _CHECKS[exercise_id]
+
+
+def registered(chapter: str) -> list[str]:
+    """Every exercise id of ``chapter`` (``"01"``)."""
+    importlib.import_module(f"foundations.checks.ch{chapter}")
+    return sorted(i for i in _CHECKS if i.startswith(chapter + "."))
+
+
+def verdict(exercise_id: str, answer: Any) -> str | None:
+    """``None`` when ``answer`` passes, else what is wrong."""
+    if answer is ...:
+        return "no answer yet: replace the `...` with your answer and run both cells again"
+    try:
+        checker(exercise_id)(answer)
+    except Wrong as wrong:
+        return str(wrong)
+    except Exception as exc:  # noqa: BLE001 - the learner's code failed inside the check
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        return f"your answer raised {type(exc).__name__}: {exc} (line {frame.lineno})"
+    return None
+
+
+def check(exercise_id: str, answer: Any) -> bool:
+    """Print whether ``answer`` solves ``exercise_id``; returns True when it does."""
+    problem = verdict(exercise_id, answer)
+    chapter = exercise_id.split(".")[0]
+    if problem is None:
+        print(f"[{exercise_id}] correct.")
+    else:
+        print(f"[{exercise_id}] not yet: {problem}\n  (stuck? the solution is in solutions/ch{chapter}.py)")
+    return problem is None

@@ -1,0 +1,81 @@
+"""Chapter 1: is a service there? Small, dependency-light checks with short timeouts, used by
+``services``, ``doctor`` and the notebooks' first cells.
+
+Each probe returns the round trip in milliseconds or raises ``ServiceError`` naming host:port.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import unquote, urlsplit
+
+from foundations.errors import ServiceError
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def redis_ping(url: str, timeout: float = 0.5) -> float:
+    """PING the Redis at ``url`` with a raw RESP exchange; milliseconds for the round trip."""
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or 6379
+    start = time.perf_counter()
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(b"PING\r\n")
+            reply = sock.recv(64)
+    except OSError as exc:
+        raise ServiceError(f"Redis at {host}:{port} does not answer ({exc.strerror or exc})") from exc
+    if not reply.startswith(b"+PONG"):
+        raise ServiceError(f"{host}:{port} answers, but not as Redis (got {reply[:30]!r}): the port is taken "
+                           "by another program")
+    return (time.perf_counter() - start) * 1000
+
+
+def mysql_params(dsn: str) -> dict:
+    """PyMySQL ``connect()`` keyword arguments for a ``mysql://user:password@host:port/db`` DSN."""
+    parts = urlsplit(dsn)
+    return {"host": parts.hostname, "port": parts.port or 3306, "user": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""), "database": parts.path.lstrip("/") or None}
+
+
+def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
+    """Log in to MySQL/MariaDB and run ``SELECT 1``; milliseconds for connect + query."""
+    import pymysql  # imported here: the CLI's other commands should not pay for it
+
+    params = mysql_params(dsn)
+    where = f"{params['host']}:{params['port']}"
+    start = time.perf_counter()
+    try:
+        conn = pymysql.connect(**params, connect_timeout=timeout, read_timeout=timeout)
+    except pymysql.err.OperationalError as exc:
+        code = exc.args[0] if exc.args else 0
+        if code == 1045:
+            raise ServiceError(f"MySQL at {where} refused user {params['user']!r}: wrong password, or the user "
+                               "was never created (`python -m foundations services up` creates api/api)") from exc
+        raise ServiceError(f"MySQL at {where} does not answer ({exc.args[-1] if exc.args else exc})") from exc
+    with conn:
+        conn.cursor().execute("SELECT 1")
+    return (time.perf_counter() - start) * 1000
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    """GET ``url``: ``(status, body)``; an HTTP error status is an answer, not an exception."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - our own loopback URLs
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        parts = urlsplit(url)
+        reason = getattr(exc, "reason", exc)
+        raise ServiceError(f"API at {parts.hostname}:{parts.port} does not answer ({reason})") from exc

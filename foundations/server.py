@@ -1,0 +1,120 @@
+"""Chapters 5, 10 and 11: the project's API server, a plain WSGI application built by a factory.
+
+Routes live in one table of exact paths (a dict lookup on the hot path, see DESIGN §4). Errors are JSON
+``{"error": {"type", "message"}}`` with the right status, never the book's 200-with-error.
+
+    >>> app = create_app(config.load(argv=[]))   # then serve it: python -m foundations serve
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from urllib.parse import parse_qs
+
+import redis
+
+from foundations import config, redisdb
+from foundations.config import Config
+
+log = logging.getLogger("foundations.server")
+
+
+@dataclass
+class Request:
+    environ: dict
+
+    @property
+    def path(self) -> str:
+        return self.environ.get("PATH_INFO") or "/"
+
+    @property
+    def method(self) -> str:
+        return self.environ.get("REQUEST_METHOD", "GET")
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """First value of query parameter ``name`` (the book's ``r.FormValue``)."""
+        values = parse_qs(self.environ.get("QUERY_STRING", ""), keep_blank_values=True).get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+Handler = Callable[[Request], Response]
+
+
+def json_response(payload: object, status: int = 200) -> Response:
+    return Response(status, json.dumps(payload).encode())
+
+
+def text_response(text: str, status: int = 200) -> Response:
+    return Response(status, text.encode(), "text/plain; charset=utf-8")
+
+
+def error_response(status: int, message: str) -> Response:
+    """``{"error": {"type": "not_found", "message": ...}}`` with ``status``."""
+    kind = HTTPStatus(status).phrase.lower().replace(" ", "_")
+    return json_response({"error": {"type": kind, "message": message}}, status)
+
+
+class App:
+    """A WSGI callable dispatching on exact paths: ``routes["/hello"] = handler``."""
+
+    def __init__(self, routes: dict[str, Handler]):
+        self.routes = routes
+
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        request = Request(environ)
+        handler = self.routes.get(request.path)
+        if handler is None:
+            response = error_response(404, f"no route for {request.path}")
+        else:
+            try:
+                response = handler(request)
+            except Exception:  # a bug: log it with its traceback, answer 500 in JSON
+                log.exception("unhandled error on %s", request.path)
+                response = error_response(500, "internal error; see the server log")
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}",
+                       [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
+                        *response.headers])
+        return [response.body]
+
+
+def hello(request: Request) -> Response:
+    """The book's chapter 5 handler: ``Hello <name>!`` or ``Hello ... you.``"""
+    name = request.arg("name")
+    return text_response(f"Hello {name}!" if name else "Hello ... you.")
+
+
+def healthz_handler(client: redis.Redis) -> Handler:
+    def healthz(request: Request) -> Response:
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            return error_response(503, f"Redis does not answer: {exc}")
+        return json_response({"status": "ok", "redis": "ok"})
+
+    return healthz
+
+
+def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
+    """Build the application; pass ``redis_client`` to share one (tests), else one is made from ``cfg``."""
+    client = redis_client or redisdb.client(cfg.redis_url, cfg.redis_timeout)
+    return App({
+        "/hello": hello,
+        "/healthz": healthz_handler(client),
+    })
+
+
+def app_from_environment() -> App:
+    """Factory for granian's workers: the settings arrive as ``FOUNDATIONS_*`` variables from ``serve``."""
+    return create_app(config.load(argv=[]))

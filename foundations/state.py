@@ -1,0 +1,65 @@
+"""The state file written by ``services up``: which endpoints and processes the last run left running.
+
+Config reads it (below flags and environment) and services rewrites it. A state file whose processes are
+gone is stale: readers ignore it and ``services up`` stops what is left of it, so it is never trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+STATE_FILE = "services.json"
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this PID exists (and is not a zombie we could reap)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" not in status
+
+
+def read(state_dir: Path) -> dict:
+    """The live state in ``state_dir``, or ``{}`` when there is none or it is stale."""
+    path = Path(state_dir) / STATE_FILE
+    try:
+        state = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):  # unreadable or half-written: nothing in it can be trusted
+        path.unlink(missing_ok=True)
+        return {}
+    pids = [p["pid"] for p in state.get("processes", {}).values()]
+    if state.get("mode") == "local" and not all(pid_alive(pid) for pid in pids):
+        return {}
+    return state
+
+
+def read_raw(state_dir: Path) -> dict:
+    """The state file as written, stale or not (``services`` needs the PIDs to clean up)."""
+    try:
+        return json.loads((Path(state_dir) / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write(state_dir: Path, state: dict) -> None:
+    """Write ``state`` atomically, so a reader never sees half a file."""
+    path = Path(state_dir) / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def remove(state_dir: Path) -> None:
+    (Path(state_dir) / STATE_FILE).unlink(missing_ok=True)

@@ -1,0 +1,51 @@
+"""The command line as a person meets it: one-line errors, exit codes, doctor's fixes."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, env=None):
+    environ = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "foundations", *args], capture_output=True, text=True,
+                          env=environ, timeout=60)
+
+
+@pytest.mark.parametrize("args, env, expected", [
+    (["services", "up", "--bogus"], {}, "error: unrecognized arguments: --bogus"),
+    (["doctor"], {"FOUNDATIONS_PORT": "abc"}, "error: FOUNDATIONS_PORT='abc': expected a port number"),
+    (["config"], {"FOUNDATIONS_API_URL": "localhost:8080"}, "error: FOUNDATIONS_API_URL='localhost:8080'"),
+    (["services", "restart"], {}, "error: argument action: invalid choice"),
+])
+def test_bad_input_is_one_line(args, env, expected):
+    done = run(*args, env=env)
+    assert done.returncode == 2
+    assert done.stderr.startswith(expected), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_doctor_names_the_redis_that_is_down_and_the_fix(tmp_path):
+    done = run("doctor", "--redis-url", "redis://127.0.0.1:1/0", "--state-dir", str(tmp_path))
+    assert done.returncode == 1
+    line = next(line for line in done.stdout.splitlines() if " redis " in f" {line} ")
+    assert line.startswith("FAIL") and "127.0.0.1:1" in line
+    assert "fix: python -m foundations services up" in done.stdout
+
+
+def test_doctor_passes_with_the_session_services():
+    done = run("doctor")
+    assert done.returncode == 0, done.stdout
+    assert "ok  kernel" in done.stdout and "FAIL" not in done.stdout
+
+
+def test_status_and_config_dump():
+    assert run("services", "status").returncode == 0
+    done = run("config", "--port", "81", env={"PORT": "80"})
+    assert '"value": 81' in done.stdout and '"source": "flag --port"' in done.stdout
+
+
+def test_serve_refuses_a_taken_port(cfg):
+    done = run("serve", "--port", str(cfg.endpoint("api_url")[1]))
+    assert done.returncode == 2 and "is taken by another program" in done.stderr

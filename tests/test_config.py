@@ -1,0 +1,95 @@
+"""Precedence, validation and the state file: flag > FOUNDATIONS_* > config file > state file > default."""
+
+import json
+
+import pytest
+
+from foundations import config, state
+from foundations.errors import ConfigError
+
+
+def load(argv=(), env=None, **kw):
+    return config.load(argv=list(argv), environ=env or {}, **kw)
+
+
+def test_defaults_are_the_book_ports_and_credentials(tmp_path):
+    cfg = load(["--state-dir", str(tmp_path)])
+    assert cfg.port == 8080 and cfg.mysql_dsn == "mysql://api:api@127.0.0.1:3390/api"
+    assert cfg.sources["redis_url"] == "default"
+
+
+@pytest.mark.parametrize("argv, env, port", [
+    ([], {}, 8080),                                  # the book's `run`
+    (["--port", "80"], {}, 80),                      # -port=80
+    ([], {"PORT": "80"}, 8080),                      # PORT=80 is ignored: not our prefix
+    ([], {"FOUNDATIONS_PORT": "80"}, 80),            # GO_PORT=80 in the book
+    (["--port", "81"], {"FOUNDATIONS_PORT": "80"}, 81),
+])
+def test_book_precedence_table(argv, env, port, tmp_path):
+    assert load([*argv, "--state-dir", str(tmp_path)], env).port == port
+
+
+def test_config_file_sits_between_env_and_state(tmp_path):
+    file = tmp_path / "f.toml"
+    file.write_text('port = 9000\nredis_url = "redis://127.0.0.1:7000/0"\n')
+    cfg = load(["--config", str(file), "--state-dir", str(tmp_path)], {"FOUNDATIONS_PORT": "9001"})
+    assert (cfg.port, cfg.redis_url) == (9001, "redis://127.0.0.1:7000/0")
+    assert cfg.sources["redis_url"] == f"file {file}"
+
+
+def test_state_file_is_used_only_while_its_processes_live(tmp_path):
+    state.write(tmp_path, {"mode": "local", "endpoints": {"redis_url": "redis://127.0.0.1:7001/0"},
+                           "processes": {"redis": {"pid": 1, "program": "init"}}})
+    assert load(["--state-dir", str(tmp_path)]).redis_url == "redis://127.0.0.1:7001/0"
+    dead = 2 ** 22 + 12345  # above Linux's pid_max: never alive
+    state.write(tmp_path, {"mode": "local", "endpoints": {"redis_url": "redis://127.0.0.1:7001/0"},
+                           "processes": {"redis": {"pid": dead, "program": "redis-server"}}})
+    cfg = load(["--state-dir", str(tmp_path)])
+    assert cfg.redis_url == "redis://127.0.0.1:6390/0" and cfg.sources["redis_url"] == "default"
+
+
+def test_unreadable_state_file_is_removed(tmp_path):
+    (tmp_path / state.STATE_FILE).write_text("{half")
+    assert load(["--state-dir", str(tmp_path)]).sources["redis_url"] == "default"
+    assert not (tmp_path / state.STATE_FILE).exists()
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"FOUNDATIONS_PORT": "eighty"}, "FOUNDATIONS_PORT='eighty': expected a port number"),
+    ({"FOUNDATIONS_PORT": "70000"}, "FOUNDATIONS_PORT='70000'"),
+    ({"FOUNDATIONS_API_URL": "127.0.0.1:8080"}, "FOUNDATIONS_API_URL='127.0.0.1:8080': expected a URL like http"),
+    ({"FOUNDATIONS_REDIS_URL": "redis://127.0.0.1:xx/0"}, "the port must be a number"),
+    ({"FOUNDATIONS_WORKERS": "0"}, "FOUNDATIONS_WORKERS='0': expected a whole number"),
+    ({"FOUNDATIONS_REDIS_TIMEOUT": "soon"}, "expected a number of seconds"),
+    ({"FOUNDATIONS_REDIS_TIMEOUT": "-1"}, "expected a number of seconds"),
+])
+def test_bad_values_name_the_setting_and_what_is_expected(env, message, tmp_path):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("?", r"\?")):
+        load(["--state-dir", str(tmp_path)], env)
+
+
+def test_bad_flag_and_bad_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="unrecognized arguments: --bogus"):
+        load(["--bogus"])
+    with pytest.raises(ConfigError, match="--port='x'"):
+        load(["--port", "x", "--state-dir", str(tmp_path)])
+    with pytest.raises(ConfigError, match="not found"):
+        load(["--config", str(tmp_path / "none.toml")])
+    (tmp_path / "bad.toml").write_text("port = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load(["--config", str(tmp_path / "bad.toml")])
+    (tmp_path / "unknown.toml").write_text("colour = 'red'\n")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load(["--config", str(tmp_path / "unknown.toml")])
+
+
+def test_as_environ_round_trips(tmp_path):
+    cfg = load(["--port", "81", "--state-dir", str(tmp_path)])
+    assert load(env=config.as_environ(cfg)) == cfg
+    assert json.dumps(cfg.as_dict())  # serialisable for `python -m foundations config`
+
+
+def test_endpoint():
+    cfg = load(["--api-url", "http://example.test", "--mysql-dsn", "mysql://u:p@db/x"], use_state=False)
+    assert cfg.endpoint("api_url") == ("example.test", 80)
+    assert cfg.endpoint("mysql_dsn") == ("db", 3306)

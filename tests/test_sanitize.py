@@ -1,0 +1,44 @@
+"""The nbval sanitizer file, read with nbval's own parser: every rule must survive parsing and match its example."""
+
+import re
+from pathlib import Path
+
+from nbval.plugin import get_sanitize_patterns
+
+CFG = Path(__file__).with_name("nbval_sanitize.cfg")
+
+
+def rules_with_examples() -> list[tuple[str, str, str]]:
+    """``(example, regex, replace)`` for each rule, the example taken from its ``# e.g.:`` line."""
+    out = []
+    lines = CFG.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("regex: "):
+            example = lines[i - 1].removeprefix("# e.g.: ")
+            assert lines[i - 1].startswith("# e.g.: "), f"rule {line!r} has no '# e.g.:' line above it"
+            out.append((example, line.removeprefix("regex: "), lines[i + 1].removeprefix("replace: ")))
+    return out
+
+
+def test_file_is_lf_only():
+    assert b"\r" not in CFG.read_bytes()
+
+
+def test_nbval_keeps_every_rule():
+    parsed = get_sanitize_patterns(CFG.read_text())
+    written = rules_with_examples()
+    assert [(r, s) for _, r, s in written] == parsed, "nbval dropped or altered a rule: check the format"
+
+
+def test_each_rule_changes_its_example():
+    for example, regex, replace in rules_with_examples():
+        assert re.search(regex, example), f"{regex!r} does not match its example {example!r}"
+        assert re.sub(regex, replace, example) != example
+
+
+def test_rules_make_two_runs_compare_equal():
+    apply = lambda s: [s := re.sub(r, p, s) for r, p in get_sanitize_patterns(CFG.read_text())][-1]  # noqa: E731
+    first = "[0.0444] GET http://127.0.0.1:41011/hello in 3.2 ms (pid 1200)"
+    second = "[0.0451] GET http://127.0.0.1:39999/hello in 12 ms (pid 987)"
+    assert apply(first) == apply(second)
+    assert apply("PONG in 0.23 ms") != apply("PONG from redis2")

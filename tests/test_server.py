@@ -1,0 +1,54 @@
+"""The API server: routes and JSON errors in-process, and the real server that `services up` started."""
+
+import json
+
+import pytest
+import redis
+
+from foundations import probe, server
+
+
+def call(app, path, query=""):
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+
+    body = b"".join(app({"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "GET"}, start_response))
+    return seen["status"], seen["headers"], body
+
+
+@pytest.fixture
+def app(cfg):
+    return server.create_app(cfg)
+
+
+def test_hello_as_in_the_book(app):
+    assert call(app, "/hello")[2] == b"Hello ... you."
+    assert call(app, "/hello", "name=Tit")[2] == b"Hello Tit!"
+
+
+def test_healthz_checks_redis(app, cfg):
+    status, headers, body = call(app, "/healthz")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    down = server.create_app(cfg, redis.Redis(port=1, socket_connect_timeout=0.2))
+    status, _, body = call(down, "/healthz")
+    assert status == 503 and json.loads(body)["error"]["type"] == "service_unavailable"
+
+
+def test_unknown_route_is_a_json_404(app):
+    status, headers, body = call(app, "/nope")
+    assert status == 404 and json.loads(body) == {"error": {"type": "not_found", "message": "no route for /nope"}}
+
+
+def test_a_bug_is_a_json_500(cfg):
+    app = server.create_app(cfg)
+    app.routes["/boom"] = lambda request: 1 / 0
+    status, _, body = call(app, "/boom")
+    assert status == 500 and json.loads(body)["error"]["type"] == "internal_server_error"
+
+
+def test_the_running_server_answers(cfg):
+    status, body = probe.http_get(cfg.api_url + "/healthz")
+    assert status == 200 and json.loads(body) == {"status": "ok", "redis": "ok"}
+    assert probe.http_get(cfg.api_url + "/hello?name=Go") == (200, b"Hello Go!")

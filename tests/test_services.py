@@ -1,0 +1,108 @@
+"""services up/down/status against real local daemons, in state directories of their own."""
+
+import socket
+
+import pytest
+
+from foundations import config, daemons, services, state
+from foundations.errors import ServiceError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A config whose main Redis is ours alone, on a free port; stopped afterwards whatever happens."""
+    cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"],
+                      environ={})
+    yield cfg
+    services.down(cfg, log=lambda line: None)
+
+
+def test_session_services_all_answer(cfg):
+    rows = services.status(cfg)
+    assert [r.name for r in rows] == list(services.SERVICES)
+    assert all(r.answers for r in rows), rows
+
+
+def test_up_twice_reuses_and_down_leaves_nothing(own_redis):
+    lines = []
+    services.up(own_redis, ["redis"], local=True, log=lines.append)
+    pid = state.read(own_redis.state_dir)["processes"]["redis"]["pid"]
+    services.up(own_redis, ["redis"], local=True, log=lines.append)
+    assert state.read(own_redis.state_dir)["processes"]["redis"]["pid"] == pid
+    assert "already running" in lines[-1]
+    services.down(own_redis, log=lines.append)
+    assert not daemons.runs(pid, "redis-server")
+    assert not services.check(own_redis, "redis").answers
+    assert state.read_raw(own_redis.state_dir) == {}
+
+
+def test_stale_state_is_not_trusted(own_redis):
+    dead = 2 ** 22 + 4242
+    state.write(own_redis.state_dir, {"mode": "local", "endpoints": {"redis_url": "redis://127.0.0.1:1/0"},
+                                      "processes": {"redis": {"pid": dead, "program": "redis-server"}}})
+    reloaded = config.load(argv=["--state-dir", own_redis.state_dir, "--redis-url", own_redis.redis_url],
+                           environ={})
+    services.up(reloaded, ["redis"], local=True, log=lambda line: None)
+    current = state.read(own_redis.state_dir)
+    assert current["processes"]["redis"]["pid"] != dead
+    assert current["endpoints"]["redis_url"] == own_redis.redis_url
+    assert services.check(own_redis, "redis").answers
+
+
+def test_stop_and_start_one_service(own_redis):
+    services.up(own_redis, ["redis"], local=True, log=lambda line: None)
+    services.down(own_redis, ["redis"], log=lambda line: None)
+    assert not services.check(own_redis, "redis").answers
+    services.up(own_redis, ["redis"], local=True, log=lambda line: None)
+    assert services.check(own_redis, "redis").answers
+
+
+def test_explicit_port_taken_by_another_program(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{port}/0"],
+                          environ={})
+        with pytest.raises(ServiceError, match=f"127.0.0.1:{port} \\(FOUNDATIONS_REDIS_URL\\) is taken"):
+            services.up(cfg, ["redis"], local=True, log=lambda line: None)
+        assert "taken by another program" in services.check(cfg, "redis").detail or \
+            not services.check(cfg, "redis").answers
+
+
+def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        monkeypatch.setitem(config.BY_NAME, "redis_url", config.Setting(
+            "redis_url", f"redis://127.0.0.1:{port}/0", "main Redis", config.BY_NAME["redis_url"].parse))
+        monkeypatch.setattr(config, "SETTINGS", tuple(config.BY_NAME.values()))
+        cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
+        assert cfg.sources["redis_url"] == "default"
+        started = services.up(cfg, ["redis"], local=True, log=lambda line: None)
+        try:
+            assert started.endpoint("redis_url")[1] != port
+            assert services.check(started, "redis").answers
+            assert config.load(argv=["--state-dir", str(tmp_path)], environ={}).redis_url == started.redis_url
+        finally:
+            services.down(started, log=lambda line: None)
+
+
+def test_missing_binaries_say_how_to_install(monkeypatch):
+    monkeypatch.setattr(daemons, "which", lambda binary: None)
+    monkeypatch.setattr(daemons.os, "geteuid", lambda: 1000)
+    with pytest.raises(ServiceError, match="apt-get install -y redis-server mariadb-server.*brew install.*dnf"):
+        daemons.ensure_binaries(log=lambda line: None)
+
+
+def test_stop_ignores_a_pid_that_runs_something_else():
+    import os
+    daemons.stop(os.getpid(), "redis-server")  # our own PID does not run redis-server: must survive
+    assert daemons.runs(os.getpid(), "python")
