@@ -36,8 +36,8 @@ services-down:
 status doctor: install
 	$(PY) -m foundations $(if $(filter status,$@),services status,doctor)
 
-# Same kernel and executor family as CI (nbval); run against the lab's services.
-refresh-outputs: install services-up
+# Same kernel, executor family and kind of services (fresh, free ports) as the nbval run in `make test`.
+refresh-outputs: install
 	$(PY) -m foundations.navigation
 	$(PY) -m foundations.refresh $(or $(NOTEBOOKS),notebooks/[0-9][0-9]_*.ipynb)
 

@@ -30,7 +30,8 @@ class Check:
 def check_python() -> Check:
     ok = sys.version_info >= (3, 11)
     version = ".".join(map(str, sys.version_info[:3]))
-    return Check("python", ok, f"{version} at {sys.executable}", "" if ok else "use Python 3.11 or newer: make lab")
+    where = "virtual environment" if sys.prefix != sys.base_prefix else "system interpreter"
+    return Check("python", ok, f"{version} ({where})", "" if ok else "use Python 3.11 or newer: make lab")
 
 
 def check_kernel() -> Check:
@@ -98,6 +99,13 @@ def render(checks: list[Check]) -> str:
         if not c.ok and c.fix:
             lines.append(f"     {'':<9} fix: {c.fix}")
     return "\n".join(lines)
+
+
+def table(checks: list[Check]):
+    """The checks as a pandas DataFrame (for notebooks)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks])
 
 
 def healthy(checks: list[Check]) -> bool:

@@ -64,12 +64,11 @@ def verdict(exercise_id: str, answer: Any) -> str | None:
     return None
 
 
-def check(exercise_id: str, answer: Any) -> bool:
-    """Print whether ``answer`` solves ``exercise_id``; returns True when it does."""
+def check(exercise_id: str, answer: Any) -> None:
+    """Print whether ``answer`` solves ``exercise_id`` (``verdict`` gives the same as a value)."""
     problem = verdict(exercise_id, answer)
     chapter = exercise_id.split(".")[0]
     if problem is None:
         print(f"[{exercise_id}] correct.")
     else:
         print(f"[{exercise_id}] not yet: {problem}\n  (stuck? the solution is in solutions/ch{chapter}.py)")
-    return problem is None

@@ -1,5 +1,6 @@
 """Re-execute notebooks in place, top to bottom on a fresh kernel, so their stored outputs are what nbval
-will compare against (``make refresh-outputs``). Never hand-edit outputs.
+will compare against (``make refresh-outputs``). Never hand-edit outputs. The services are the same kind
+the test run uses (``services.temporary()``: fresh, on free ports).
 
     $ python -m foundations.refresh notebooks/01_environment.ipynb
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from foundations import services
 from foundations.doctor import KERNEL_NAME
 
 
@@ -27,5 +29,6 @@ def refresh(path: Path, timeout: int = 600) -> float:
 
 
 if __name__ == "__main__":
-    for arg in sys.argv[1:]:
-        print(f"{arg}: {refresh(Path(arg)):.1f} s", flush=True)
+    with services.temporary():
+        for arg in sys.argv[1:]:
+            print(f"{arg}: {refresh(Path(arg)):.1f} s", flush=True)

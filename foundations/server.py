@@ -67,14 +67,22 @@ def error_response(status: int, message: str) -> Response:
 
 
 class App:
-    """A WSGI callable dispatching on exact paths: ``routes["/hello"] = handler``."""
+    """A WSGI callable: exact paths first (``routes["/hello"]``, one dict lookup), then the longest matching
+    prefix (``prefixes["/keys/"]``, for paths with parameters; the handler parses the rest of the path)."""
 
-    def __init__(self, routes: dict[str, Handler]):
+    def __init__(self, routes: dict[str, Handler], prefixes: dict[str, Handler] | None = None):
         self.routes = routes
+        self.prefixes = sorted((prefixes or {}).items(), key=lambda item: -len(item[0]))
+
+    def handler_for(self, path: str) -> Handler | None:
+        handler = self.routes.get(path)
+        if handler is None:
+            handler = next((h for prefix, h in self.prefixes if path.startswith(prefix)), None)
+        return handler
 
     def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
         request = Request(environ)
-        handler = self.routes.get(request.path)
+        handler = self.handler_for(request.path)
         if handler is None:
             response = error_response(404, f"no route for {request.path}")
         else:

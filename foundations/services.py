@@ -7,11 +7,14 @@ only what ``up`` started.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -184,6 +187,37 @@ def _start(cfg: Config, name: str, state_dir: Path) -> dict:
 
 def _clean_env() -> dict[str, str]:
     """The parent's environment without FOUNDATIONS_* (the child gets the resolved values instead)."""
-    import os
-
     return {k: v for k, v in os.environ.items() if not k.startswith(config.ENV_PREFIX)}
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the kernel picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
+    """Every service on free ports in a throwaway state directory, exported into ``environ`` as
+    ``FOUNDATIONS_*`` for child processes (nbval's kernels), and stopped afterwards. The test run and
+    ``make refresh-outputs`` both use it, so stored and fresh outputs come from the same kind of setup.
+
+    When ``environ`` already names the services (compose, CI service containers), it starts nothing."""
+    if config.ENV_PREFIX + "REDIS_URL" in environ:
+        yield None
+        return
+    state_dir = tempfile.mkdtemp(prefix="foundations-")
+    argv = ["--state-dir", state_dir, "--api-url", f"http://127.0.0.1:{free_port()}",
+            "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
+            *(arg for n in ("redis", "redis1", "redis2") for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
+    cfg = config.load(argv=argv, environ={})
+    try:
+        cfg = up(cfg, local=True, log=lambda line: None)
+        environ.update(config.as_environ(cfg))
+        yield cfg
+    finally:
+        down(cfg, log=lambda line: None)
+        shutil.rmtree(state_dir, ignore_errors=True)
+        for setting in config.SETTINGS:
+            environ.pop(setting.env, None)

@@ -52,3 +52,13 @@ def test_the_running_server_answers(cfg):
     status, body = probe.http_get(cfg.api_url + "/healthz")
     assert status == 200 and json.loads(body) == {"status": "ok", "redis": "ok"}
     assert probe.http_get(cfg.api_url + "/hello?name=Go") == (200, b"Hello Go!")
+
+
+def test_exact_routes_win_then_the_longest_prefix(cfg):
+    app = server.App({"/keys": lambda r: server.text_response("all")},
+                     {"/keys/": lambda r: server.text_response("one " + r.path[len("/keys/"):]),
+                      "/keys/admin/": lambda r: server.text_response("admin")})
+    assert call(app, "/keys")[2] == b"all"
+    assert call(app, "/keys/name")[2] == b"one name"
+    assert call(app, "/keys/admin/x")[2] == b"admin"
+    assert call(app, "/key")[0] == 404

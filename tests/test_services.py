@@ -6,12 +6,7 @@ import pytest
 
 from foundations import config, daemons, services, state
 from foundations.errors import ServiceError
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from foundations.services import free_port
 
 
 @pytest.fixture

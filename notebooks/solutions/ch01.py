@@ -1,0 +1,18 @@
+"""Solutions to the exercises of notebook 01. The test suite runs each through its check."""
+
+from foundations import config, probe
+
+
+def redis2_url():
+    cfg = config.load(argv=[])
+    return cfg.redis2_url
+
+
+def ping_all():
+    def ping_all(urls):
+        return {url: probe.redis_ping(url) for url in urls}
+
+    return ping_all
+
+
+SOLUTIONS = {"01.redis2_url": redis2_url, "01.ping_all": ping_all}

@@ -1,0 +1,57 @@
+"""Every exercise's solution passes its check, an empty answer does not, and every check a notebook calls exists."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from foundations import exercises
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SOLUTION_FILES = sorted((NOTEBOOKS / "solutions").glob("ch[0-9][0-9].py"))
+
+
+def solutions(path: Path) -> dict:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SOLUTIONS
+
+
+def all_cases():
+    for path in SOLUTION_FILES:
+        for exercise_id, solve in solutions(path).items():
+            yield pytest.param(exercise_id, solve, id=exercise_id)
+
+
+@pytest.mark.parametrize("exercise_id, solve", list(all_cases()))
+def test_solution_passes_and_wrong_answers_fail(exercise_id, solve, capsys):
+    assert exercises.verdict(exercise_id, solve()) is None
+    assert exercises.verdict(exercise_id, None) is not None
+    assert "no answer yet" in exercises.verdict(exercise_id, ...)
+
+
+def test_every_exercise_has_a_solution_and_every_notebook_check_exists():
+    for path in SOLUTION_FILES:
+        chapter = path.stem[2:]
+        assert sorted(solutions(path)) == exercises.registered(chapter), f"{path.name} vs checks/ch{chapter}.py"
+    for nb in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):
+        for exercise_id in re.findall(r'check\(\\"(\d\d\.\w+)\\"', nb.read_text()):
+            assert exercises.checker(exercise_id), f"{nb.name} calls an unknown exercise {exercise_id}"
+
+
+def test_check_prints_plain_words(capsys):
+    exercises.check("01.redis2_url", ...)
+    assert "not yet: no answer yet" in capsys.readouterr().out
+    exercises.check("01.redis2_url", 42)
+    assert "expected the URL as a string, got int" in capsys.readouterr().out
+    exercises.check("01.ping_all", lambda urls: 1 / 0)
+    assert "your answer raised ZeroDivisionError" in capsys.readouterr().out
+    exercises.check("01.redis2_url", exercises.checker("01.redis2_url") and _cfg_url())
+    assert "correct." in capsys.readouterr().out
+
+
+def _cfg_url():
+    from foundations import config
+    return config.load(argv=[]).redis2_url
