@@ -1,8 +1,30 @@
-"""Chapter 7: Redis clients with the book's timeouts (1 s to connect, read and write)."""
+"""Chapter 7: Redis clients with the book's timeouts (1 s to connect, read and write).
+
+- ``connect(url)``: one connection, the book's ``GetRedis`` (``redis.Dial`` with three timeouts);
+- ``client(url)``: redis-py's own pool for one server (``BlockingConnectionPool``: waits, never grows unbounded);
+- ``KeyRouted(urls)``: several servers, the key's hash picks the server, so ``SET`` then ``GET`` always meet;
+- ``intrinsic_latency(seconds)``: what ``redis-cli --intrinsic-latency`` measures, the machine's own stalls.
+
+The book's round-robin pool is in ``foundations.redispool``.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
 import redis
+
+from foundations.errors import ConfigError, ServiceError
+
+FIX_DOWN = "start it with `python -m foundations services up`"
 
 
 def client(url: str, timeout: float = 1.0, max_connections: int | None = None) -> redis.Redis:
@@ -10,3 +32,119 @@ def client(url: str, timeout: float = 1.0, max_connections: int | None = None) -
     pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections or 50, timeout=timeout,
                                                  socket_timeout=timeout, socket_connect_timeout=timeout)
     return redis.Redis(connection_pool=pool)
+
+
+def address(target: str | redis.Redis) -> str:
+    """``host:port`` of a Redis URL or client."""
+    if isinstance(target, str):
+        parts = urlsplit(target)
+        return f"{parts.hostname}:{parts.port or 6379}"
+    kwargs = target.connection_pool.connection_kwargs
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+
+
+def unavailable(target: str | redis.Redis, exc: Exception) -> ServiceError:
+    """The one-line error for a Redis that does not answer (``raise unavailable(url, exc) from exc``)."""
+    reason = str(exc).split(". ")[-1].rstrip(".") or type(exc).__name__
+    return ServiceError(f"Redis at {address(target)} does not answer ({reason}); {FIX_DOWN}")
+
+
+def connect(url: str, timeout: float = 1.0) -> redis.Redis:
+    """One connection, made now, with the book's connect/read/write timeouts (``GetRedis``)."""
+    try:  # redis-py connects a single-connection client as it builds it
+        return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                    single_connection_client=True)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise unavailable(url, exc) from exc
+
+
+def _score(url: str, key: bytes) -> bytes:
+    return hashlib.blake2b(url.encode() + b"\0" + key, digest_size=8).digest()
+
+
+class KeyRouted:
+    """Several Redis servers; the key decides which one (rendezvous hashing: the highest hash of
+    server+key wins). The same key always meets the same server, and adding or losing a server only
+    moves the keys that lived there. ``fallback=True`` sends a down server's keys to the next-ranked one
+    (a cache then sees misses, not errors); without it, they fail with the server's address."""
+
+    def __init__(self, urls: Sequence[str], timeout: float = 1.0, max_connections: int = 8,
+                 fallback: bool = False) -> None:
+        if not urls:
+            raise ConfigError("KeyRouted needs at least one Redis URL, e.g. [cfg.redis1_url, cfg.redis2_url]")
+        self.urls = list(urls)
+        self.fallback = fallback
+        self.clients = {url: client(url, timeout, max_connections) for url in self.urls}
+
+    def ranked(self, key: str | bytes) -> list[str]:
+        """Servers for ``key``, best first."""
+        raw = key.encode() if isinstance(key, str) else key
+        return sorted(self.urls, key=lambda url: _score(url, raw), reverse=True)
+
+    def server_for(self, key: str | bytes) -> str:
+        return self.ranked(key)[0]
+
+    def execute(self, key: str | bytes, *args: Any) -> Any:
+        """Run ``args`` (a command about ``key``) on the key's server."""
+        candidates = self.ranked(key) if self.fallback else [self.server_for(key)]
+        for url in candidates:
+            try:
+                return self.clients[url].execute_command(*args)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                error = exc
+        where = ", ".join(address(url) for url in candidates)
+        raise ServiceError(f"Redis at {where} does not answer ({type(error).__name__}) for key {key!r}; "
+                           f"{FIX_DOWN}") from error
+
+    def get(self, key: str) -> bytes | None:
+        return self.execute(key, "GET", key)
+
+    def set(self, key: str, value: Any) -> bool:
+        return bool(self.execute(key, "SET", key, value))
+
+    def delete(self, key: str) -> int:
+        return self.execute(key, "DEL", key)
+
+    def close(self) -> None:
+        for conn in self.clients.values():
+            conn.close()
+
+
+@dataclass(frozen=True)
+class Latency:
+    """The machine's own stalls while spinning: ``max_us`` is the worst gap, ``avg_us`` the usual one."""
+
+    max_us: float
+    avg_us: float
+    runs: int
+
+
+def intrinsic_latency(seconds: float = 1.0) -> Latency:
+    """``redis-cli --intrinsic-latency`` in Python: spin for ``seconds``, keep the longest gap between
+    two clock reads. It measures the host (scheduler, other processes), not Redis; Python's loop is
+    slower than C's, so ``avg_us`` is higher, but the worst gap shows the same stalls."""
+    clock = time.perf_counter_ns
+    start = last = clock()
+    end = start + int(seconds * 1e9)
+    worst = runs = 0
+    while last < end:
+        now = clock()
+        worst = max(worst, now - last)
+        last = now
+        runs += 1
+    return Latency(max_us=worst / 1000, avg_us=(last - start) / max(runs, 1) / 1000, runs=runs)
+
+
+def redis_cli_intrinsic_latency(seconds: int = 1) -> Latency:
+    """Run the book's ``redis-cli --intrinsic-latency SECONDS`` and read its figures."""
+    program = shutil.which("redis-cli")
+    if not program:
+        raise ServiceError("redis-cli is not installed: apt-get install redis-tools (or brew install redis), "
+                           "or use redisdb.intrinsic_latency()")
+    out = subprocess.run([program, "--intrinsic-latency", str(seconds)], capture_output=True, text=True,
+                         timeout=seconds + 10).stdout
+    worst = re.findall(r"Max latency so far: (\d+) microseconds", out)
+    total = re.search(r"(\d+) total runs \(avg latency: ([\d.]+) microseconds", out)
+    if not (worst and total):
+        raise ServiceError(f"redis-cli --intrinsic-latency printed something unexpected: {out[-200:]!r}")
+    return Latency(max_us=float(worst[-1]), avg_us=float(total.group(2)), runs=int(total.group(1)))

@@ -1,0 +1,231 @@
+"""Chapter 7 against live Redis servers: timeouts, the round-robin pool and its trap, key routing, faults."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import redis
+
+from foundations import config, redisdb, redispool, services
+from foundations.errors import ConfigError, ServiceError
+from foundations.services import free_port
+
+PREFIX = "t07:"
+DOWN = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of our own (the session's servers are never stopped); stopped afterwards whatever happens."""
+    cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"],
+                      environ={})
+    services.up(cfg, ["redis"], local=True, log=lambda line: None)
+    yield cfg
+    services.down(cfg, log=lambda line: None)
+
+
+@pytest.fixture
+def pair(cfg):
+    pool = redispool.RoundRobinPool([cfg.redis1_url, cfg.redis2_url], capacity=2, max_capacity=4)
+    yield pool
+    pool.close()
+    for url in (cfg.redis1_url, cfg.redis2_url):
+        r = redis.Redis.from_url(url)
+        keys = list(r.scan_iter(PREFIX + "*"))
+        if keys:
+            r.delete(*keys)
+        r.close()
+
+
+def timed(*calls):
+    """Run the zero-arg ``calls`` in parallel threads: (results, elapsed seconds)."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(calls)) as ex:
+        results = [f.result() for f in [ex.submit(c) for c in calls]]
+    return results, time.perf_counter() - start
+
+
+def test_connect_uses_the_books_timeouts_and_answers(cfg):
+    conn = redisdb.connect(cfg.redis_url)
+    kwargs = conn.connection_pool.connection_kwargs
+    assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (1.0, 1.0)
+    assert conn.ping() is True
+    assert redisdb.address(conn) == redisdb.address(cfg.redis_url) == "%s:%d" % cfg.endpoint("redis_url")
+    conn.close()
+
+
+def test_connect_to_nothing_names_the_address():
+    with pytest.raises(ServiceError, match=r"Redis at 127.0.0.1:1 does not answer \(Connection refused\); start"):
+        redisdb.connect(DOWN)
+
+
+def test_client_pool_blocks_and_then_says_so(cfg):
+    r = redisdb.client(cfg.redis_url, timeout=0.05, max_connections=1)
+    assert isinstance(r.connection_pool, redis.BlockingConnectionPool)
+    held = r.connection_pool.get_connection()
+    with pytest.raises(redis.ConnectionError, match="No connection available"):
+        r.ping()
+    r.connection_pool.release(held)
+    assert r.ping() is True
+
+
+def test_two_sleeps_on_one_connection_run_one_after_the_other(cfg):
+    conn = redisdb.connect(cfg.redis_url)
+    start = time.perf_counter()
+    conn.execute_command("DEBUG", "SLEEP", "0.1")
+    conn.execute_command("DEBUG", "SLEEP", "0.2")
+    assert time.perf_counter() - start >= 0.29
+    conn.close()
+
+
+def test_round_robin_pool_alternates_servers_and_runs_sleeps_in_parallel(cfg):
+    lines = []
+    pool = redispool.RoundRobinPool([cfg.redis1_url, cfg.redis2_url], log=lines.append)
+    assert pool.warm_up() == 2
+    assert lines == [f"New redis connection: {redisdb.address(u)}" for u in (cfg.redis1_url, cfg.redis2_url)]
+    results, elapsed = timed(lambda: pool.do("DEBUG", "SLEEP", "0.1"), lambda: pool.do("DEBUG", "SLEEP", "0.2"))
+    assert results == [b"OK", b"OK"]
+    assert 0.19 < elapsed < 0.22, f"parallel sleeps took {elapsed * 1000:.1f} ms"
+    assert pool.stats() == {"capacity": 2, "in_use": 0, "idle": 2, "created": 2, "closed": 0}
+    pool.close()
+
+
+def test_the_books_trap_set_then_get_lands_elsewhere(pair):
+    pair.warm_up()
+    assert pair.do("SET", PREFIX + "name", "Tit") is True
+    assert pair.do("GET", PREFIX + "name") is None  # the other server never saw the SET
+    assert pair.do("GET", PREFIX + "name") == b"Tit"
+
+
+def test_pool_exhausted_waits_then_explains(pair):
+    pair.set_capacity(1)
+    held = pair.get()
+    start = time.perf_counter()
+    with pytest.raises(redispool.PoolExhausted, match="all 1 connections are in use after 0.05 s.*max_capacity=4"):
+        pair.get(timeout=0.05)
+    assert time.perf_counter() - start >= 0.05
+    threading.Timer(0.05, pair.put, [held]).start()
+    assert pair.get(timeout=1.0) is held  # a waiting get wakes up when a connection comes back
+
+
+def test_capacity_limits_and_lowering_closes_extras(pair):
+    with pytest.raises(ConfigError, match="capacity must be 1..4, got 5"):
+        pair.set_capacity(5)
+    with pytest.raises(ConfigError, match="need 1 <= capacity <= max_capacity, got 3 and 2"):
+        redispool.ResourcePool(object, 3, 2, 1.0)
+    pair.set_capacity(4)
+    held = [pair.get() for _ in range(4)]
+    assert pair.stats()["in_use"] == 4
+    pair.put(held.pop())
+    pair.set_capacity(2)  # one idle and three out: the idle one goes now, one more on its return
+    assert pair.stats()["closed"] == 1
+    for conn in held:
+        pair.put(conn)
+    assert pair.stats() == {"capacity": 2, "in_use": 0, "idle": 2, "created": 4, "closed": 2}
+
+
+def test_idle_timeout_replaces_stale_connections():
+    made = iter(range(100))
+    pool = redispool.ResourcePool(lambda: next(made), capacity=1, max_capacity=1, idle_timeout=0.02)
+    pool.put(pool.get())
+    assert pool.get() == 0
+    pool.put(0)
+    time.sleep(0.05)
+    assert pool.get() == 1
+    assert pool.stats()["closed"] == 1
+
+
+def test_a_failed_connect_frees_its_slot():
+    pool = redispool.RoundRobinPool([DOWN], capacity=1, max_capacity=1)
+    for _ in range(2):  # the second try would wait forever if the first kept its slot
+        with pytest.raises(ServiceError, match="127.0.0.1:1 does not answer"):
+            pool.get(timeout=0.1)
+    assert pool.stats()["in_use"] == 0
+
+
+def test_closed_pool_refuses_and_closes_returned_connections(pair):
+    conn = pair.get()
+    pair.close()
+    with pytest.raises(ServiceError, match="is closed; create a new pool"):
+        pair.get()
+    pair.put(conn)
+    assert pair.stats()["idle"] == 0 and pair.stats()["closed"] == 1
+
+
+def test_a_server_that_dies_gives_a_clear_error_and_a_fresh_connection_after(own_redis):
+    pool = redispool.RoundRobinPool([own_redis.redis_url], capacity=1, max_capacity=1)
+    assert pool.do("PING") is True
+    services.down(own_redis, ["redis"], log=lambda line: None)
+    with pytest.raises(ServiceError, match=f"Redis at {redisdb.address(own_redis.redis_url)} does not answer"):
+        pool.do("PING")
+    assert pool.stats()["closed"] == 1 and pool.stats()["in_use"] == 0  # the broken connection is gone
+    services.up(own_redis, ["redis"], local=True, log=lambda line: None)
+    assert pool.do("PING") is True
+
+
+def test_key_routed_never_loses_a_key_across_two_servers(cfg):
+    kr = redisdb.KeyRouted([cfg.redis1_url, cfg.redis2_url])
+    keys = [f"{PREFIX}k{i}" for i in range(10_000)]
+    pipes = {url: c.pipeline(transaction=False) for url, c in kr.clients.items()}
+    try:
+        for i, key in enumerate(keys):
+            assert kr.set(key, i)
+        assert [kr.get(key) for key in keys] == [str(i).encode() for i in range(10_000)]
+        per_server = {url: sum(kr.server_for(k) == url for k in keys) for url in kr.urls}
+        assert all(4500 < n < 5500 for n in per_server.values()), per_server
+        for key in keys[:200]:  # each key is on its own server, and only there
+            for url, pipe in pipes.items():
+                pipe.exists(key)
+        found = {url: pipe.execute() for url, pipe in pipes.items()}
+        assert [found[kr.server_for(k)][i] for i, k in enumerate(keys[:200])] == [1] * 200
+        assert sum(sum(v) for v in found.values()) == 200
+    finally:
+        for key in keys:
+            kr.delete(key)
+        kr.close()
+    assert kr.ranked("x") in ([cfg.redis1_url, cfg.redis2_url], [cfg.redis2_url, cfg.redis1_url])
+
+
+def test_key_routed_with_a_server_down(cfg, own_redis):
+    urls = [cfg.redis1_url, own_redis.redis_url]
+    strict, tolerant = redisdb.KeyRouted(urls), redisdb.KeyRouted(urls, fallback=True)
+    keys = [f"{PREFIX}f{i}" for i in range(40)]
+    mine = [k for k in keys if strict.server_for(k) == own_redis.redis_url]
+    theirs = [k for k in keys if strict.server_for(k) == cfg.redis1_url]
+    assert mine and theirs
+    services.down(own_redis, ["redis"], log=lambda line: None)
+    try:
+        assert strict.set(theirs[0], "up") and strict.get(theirs[0]) == b"up"
+        with pytest.raises(ServiceError, match=f"Redis at {redisdb.address(own_redis.redis_url)} does not answer"
+                                               f".*for key '{mine[0]}'"):
+            strict.get(mine[0])
+        assert tolerant.get(mine[0]) is None  # a miss, served by the next-ranked server
+        assert tolerant.set(mine[0], "moved") and strict.clients[cfg.redis1_url].get(mine[0]) == b"moved"
+    finally:
+        for key in (theirs[0], mine[0]):
+            strict.clients[cfg.redis1_url].delete(key)
+    with pytest.raises(ConfigError, match="at least one Redis URL"):
+        redisdb.KeyRouted([])
+
+
+def test_errors_from_timeouts_read_well():
+    err = redisdb.unavailable("redis://127.0.0.1:7/0", redis.TimeoutError("Timeout reading from socket"))
+    assert str(err).startswith("Redis at 127.0.0.1:7 does not answer (Timeout reading from socket); start it")
+    assert "does not answer (TimeoutError);" in str(redisdb.unavailable(DOWN, redis.TimeoutError()))
+
+
+def test_intrinsic_latency_in_python():
+    lat = redisdb.intrinsic_latency(0.05)
+    assert lat.runs > 1000 and 0 < lat.avg_us <= lat.max_us
+
+
+def test_intrinsic_latency_from_redis_cli(monkeypatch):
+    lat = redisdb.redis_cli_intrinsic_latency(1)
+    assert lat.runs > 1000 and 0 < lat.avg_us <= lat.max_us
+    monkeypatch.setattr(redisdb.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"}))
+    with pytest.raises(ServiceError, match="printed something unexpected: 'nonsense'"):
+        redisdb.redis_cli_intrinsic_latency(1)
+    monkeypatch.setattr(redisdb.shutil, "which", lambda name: None)
+    with pytest.raises(ServiceError, match="redis-cli is not installed: apt-get install redis-tools"):
+        redisdb.redis_cli_intrinsic_latency(1)
