@@ -1,0 +1,182 @@
+"""Chapter 10: the registry API - the book's ``/get``, ``/set``, ``/getAll`` (+ ``/del``) and a REST resource
+``/keys/{key}`` for the same data, sharing one implementation, with honest status codes.
+
+Statuses: 400 missing/invalid parameter, 404 unknown key (or route), 405 wrong method (with ``Allow``),
+413 value over ``MAX_VALUE_BYTES``, 503 Redis down; every body is JSON. ``book_routes`` keeps the book's
+200-with-``{"error": ...}`` answers, for the notebook to show why they mislead clients.
+
+    >>> routes(Registry(client, prefix="api"))["/get"]    # server.create_app wires these in
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from foundations import apispec
+from foundations.registry import NotFound, Registry, Unavailable
+from foundations.server import Handler, Request, Response, error_response, json_response
+
+MAX_VALUE_BYTES = 64 * 1024  # a registry of settings, not a blob store; Redis itself would take 512 MB
+MAX_KEY_LENGTH = 512  # characters; longer keys are a client bug, not data
+KEYS_PREFIX = "/keys/"
+_OK = b'"OK"'
+_dumps = json.dumps
+
+
+class BadInput(Exception):
+    """A request the client must fix: carries its HTTP status (400 or 413) and the message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _key(key: str | None) -> str:
+    if not key:
+        raise BadInput(400, "missing parameter `key`: e.g. /get?key=name")
+    if len(key) > MAX_KEY_LENGTH:
+        raise BadInput(400, f"key is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}")
+    return key
+
+
+def _value(value: str | None) -> str:
+    if value is None:
+        raise BadInput(400, "missing parameter `value`: e.g. /set?key=name&value=Tit%20Petric")
+    if len(value) * 4 > MAX_VALUE_BYTES and len(value.encode()) > MAX_VALUE_BYTES:  # cheap test first
+        raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes (UTF-8)")
+    return value
+
+
+def _body_value(request: Request) -> str:
+    """The value of a ``PUT /keys/{key}``: the raw UTF-8 body, or a JSON string with a JSON content type."""
+    environ = request.environ
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or -1)
+    except ValueError:
+        raise BadInput(400, "Content-Length is not a number") from None
+    if length > MAX_VALUE_BYTES:
+        raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes")
+    body = environ["wsgi.input"].read(length if length >= 0 else MAX_VALUE_BYTES + 1)
+    if len(body) > MAX_VALUE_BYTES:
+        raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes")
+    try:
+        text = body.decode()
+        if environ.get("CONTENT_TYPE", "").startswith("application/json"):
+            text = json.loads(text)
+    except ValueError:
+        raise BadInput(400, "the body must be UTF-8 text, or a JSON string with Content-Type "
+                            "application/json") from None
+    if not isinstance(text, str):
+        raise BadInput(400, f"a JSON body must be a string, got {type(text).__name__}")
+    return _value(text)
+
+
+def _path_key(request: Request) -> str:
+    raw = request.path[len(KEYS_PREFIX):]
+    try:  # WSGI hands the path over as latin-1 decoded bytes; the key is UTF-8
+        raw = raw.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        pass
+    return _key(raw)
+
+
+def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response]) -> Handler:
+    """Method check, then ``action``; the registry's and the input's errors become JSON statuses."""
+    allow = [("Allow", ", ".join(allowed))]
+
+    def handler(request: Request) -> Response:
+        if request.environ.get("REQUEST_METHOD", "GET") not in allowed:
+            response = error_response(405, f"{request.method} is not allowed on {request.path}; use "
+                                           f"{' or '.join(allowed)}")
+            response.headers = allow
+            return response
+        try:
+            return action(request)
+        except BadInput as exc:
+            return error_response(exc.status, str(exc))
+        except NotFound as exc:
+            return error_response(404, str(exc))
+        except Unavailable as exc:
+            return error_response(503, str(exc))
+
+    return handler
+
+
+def routes(registry: Registry) -> dict[str, Handler]:
+    """Exact-path routes: the book's four and the collection ``/keys``, plus ``/openapi.json``."""
+    spec = Response(200, _dumps(apispec.document(MAX_VALUE_BYTES, MAX_KEY_LENGTH)).encode())
+
+    def get(request: Request) -> Response:
+        return Response(200, _dumps(registry.get(_key(request.arg("key")))).encode())
+
+    def set_(request: Request) -> Response:
+        registry.set(_key(request.arg("key")), _value(request.arg("value")))
+        return Response(200, _OK)
+
+    def delete(request: Request) -> Response:
+        if not registry.delete(_key(request.arg("key"))):
+            raise NotFound(f"no key {request.arg('key')!r} in registry {registry.prefix!r}")
+        return Response(200, _OK)
+
+    def get_all(request: Request) -> Response:
+        return json_response(registry.get_all())
+
+    return {"/get": _guard(("GET",), get), "/set": _guard(("GET", "POST", "PUT"), set_),
+            "/del": _guard(("GET", "POST", "DELETE"), delete), "/getAll": _guard(("GET",), get_all),
+            "/keys": _guard(("GET",), get_all), "/openapi.json": _guard(("GET",), lambda request: spec)}
+
+
+def prefixes(registry: Registry) -> dict[str, Handler]:
+    """``/keys/{key}``: GET, PUT (body = value) and DELETE, the same operations as the book's routes."""
+
+    def one_key(request: Request) -> Response:
+        key = _path_key(request)
+        method = request.method
+        if method == "GET":
+            return Response(200, _dumps(registry.get(key)).encode())
+        if method == "PUT":
+            registry.set(key, _body_value(request))
+            return Response(200, _OK)
+        if not registry.delete(key):
+            raise NotFound(f"no key {key!r} in registry {registry.prefix!r}")
+        return Response(200, _OK)
+
+    return {KEYS_PREFIX: _guard(("GET", "PUT", "DELETE"), one_key)}
+
+
+def book_routes(registry: Registry) -> dict[str, Handler]:
+    """The book's handlers as written: always 200, ``{"error": "..."}`` bodies, tab-indented JSON.
+    An anti-pattern: a client (or a load balancer, or a cache) cannot tell a failure from a value."""
+
+    def respond(fn: Callable[[], object]) -> Response:
+        try:
+            payload = fn()
+        except Exception as exc:  # noqa: BLE001 - exactly what the book does: every error becomes a 200
+            payload = {"error": str(exc)}
+        return Response(200, json.dumps(payload, indent="\t").encode(), "text/plain; charset=utf-8")
+
+    return {"/get": lambda r: respond(lambda: registry.get(r.arg("key", ""))),
+            "/set": lambda r: respond(lambda: registry.set(r.arg("key", ""), r.arg("value", "")) or "OK"),
+            "/getAll": lambda r: respond(registry.get_all_book)}
+
+
+def call(app: Callable, method: str, target: str, body: bytes = b"",
+         content_type: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Call a WSGI ``app`` in-process, no server: ``call(app, "GET", "/get?key=name")`` -> (status, headers,
+    body). The path is percent-decoded to latin-1, as WSGI servers hand it over. Tests and notebooks use it."""
+    import io
+    from urllib.parse import unquote
+
+    path, _, query = target.partition("?")
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": unquote(path, encoding="latin-1"), "QUERY_STRING": query,
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    if content_type:
+        environ["CONTENT_TYPE"] = content_type
+    seen = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+
+    payload = b"".join(app(environ, start_response))
+    return seen["status"], seen["headers"], payload

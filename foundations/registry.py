@@ -1,0 +1,128 @@
+"""Chapter 9: the book's ``Registry`` - string values in Redis under ``<name>:<key>``.
+
+``get_all`` comes two ways: the book's (``KEYS name:*`` then one ``GET`` per key, N+1 round trips, and
+``KEYS`` blocks Redis while it walks every key) and the production way (``SCAN`` pages with an escaped
+``MATCH`` pattern, one ``MGET`` per page). Chapter 9's notebook measures both.
+
+    >>> reg = Registry(redisdb.client(cfg.redis_url), prefix="api")
+    >>> reg.set("name", "Tit Petric"); reg.get("name")
+    'Tit Petric'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis
+
+from foundations.errors import FoundationsError, ServiceError
+
+# Redis glob metacharacters (redis/src/util.c stringmatchlen): a backslash makes each one literal.
+_GLOB_ESCAPES = str.maketrans({c: "\\" + c for c in "\\*?[]"})
+
+
+class NotFound(FoundationsError):
+    """The key is not in the registry (the book's ``redigo: nil returned``)."""
+
+
+class Unavailable(ServiceError):
+    """Redis did not answer (connection refused, timeout): names host:port and the fix."""
+
+
+def glob_escape(text: str) -> str:
+    """``text`` as a Redis ``MATCH``/``KEYS`` pattern that matches only itself: ``a*b`` -> ``a\\*b``."""
+    return text.translate(_GLOB_ESCAPES)
+
+
+def _text(value: bytes | str) -> str:
+    # Clients built with decode_responses=True hand us str already; bytes that are not UTF-8 (another
+    # program may have written them) are shown with U+FFFD rather than failing the request.
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+class Registry:
+    """Key/value pairs under ``prefix:`` in the Redis behind ``client``.
+
+    ``on_call`` (optional) is told the name of every operation (``"registry.get"`` ...) and, for
+    ``get_all``, ``"registry.getAll.get"`` once per key fetched; chapter 11 counts them for /metrics.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str = "api",
+                 on_call: Callable[[str], None] | None = None, page_size: int = 1000):
+        self.client = client
+        self.prefix = prefix
+        self.on_call = on_call
+        self.page_size = page_size
+        self._head = prefix + ":"
+
+    def key(self, key: str) -> str:
+        """The Redis key for ``key`` (the book's ``GetKey``): ``api:name``."""
+        return self._head + key
+
+    def get(self, key: str) -> str:
+        """The value of ``key``; raises ``NotFound`` when it is not set."""
+        if self.on_call is not None:
+            self.on_call("registry.get")
+        try:
+            value = self.client.get(self._head + key)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
+        if value is None:
+            raise NotFound(f"no key {key!r} in registry {self.prefix!r}: set it first (Registry.set or /set)")
+        return _text(value)
+
+    def set(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` (the fixed ``Set`` of the book, with its ``value`` argument)."""
+        self._call("registry.set", "set", self._head + key, value)
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; True when it existed."""
+        return bool(self._call("registry.del", "delete", self._head + key))
+
+    def get_all_book(self) -> dict[str, str]:
+        """The book's ``GetAll``: ``KEYS prefix:*``, then one ``GET`` per key (keys gone since are skipped).
+
+        Faithful to the listing, the pattern is not escaped: a prefix holding ``*``, ``?`` or ``[``
+        matches other registries' keys (the notebook shows it)."""
+        keys = self._call("registry.getAll", "keys", self._head + "*")
+        result = {}
+        for name in keys:
+            value = self._call("registry.getAll.get", "get", name)
+            if value is not None:
+                result[_text(name)[len(self._head):]] = _text(value)
+        return result
+
+    def get_all(self) -> dict[str, str]:
+        """Every pair, the production way: ``SCAN MATCH <escaped prefix>:*`` pages, one ``MGET`` each."""
+        result = {}
+        pattern = glob_escape(self._head) + "*"
+        cursor = 0
+        first = True
+        while first or cursor != 0:
+            name = "registry.getAll" if first else None
+            cursor, names = self._call(name, "scan", cursor, match=pattern, count=self.page_size)
+            first = False
+            if not names:  # SCAN may return empty pages before the cursor comes back to 0
+                continue
+            if self.on_call is not None:
+                for _ in names:
+                    self.on_call("registry.getAll.get")
+            values = self._call(None, "mget", names)
+            for name, value in zip(names, values):
+                if value is not None:  # deleted (or not a string) between SCAN and MGET
+                    result[_text(name)[len(self._head):]] = _text(value)
+        return result
+
+    def _call(self, name: str | None, command: str, *args, **kwargs):
+        if name is not None and self.on_call is not None:
+            self.on_call(name)
+        try:
+            return getattr(self.client, command)(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: Exception) -> Unavailable:
+        kwargs = self.client.connection_pool.connection_kwargs
+        where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+        return Unavailable(f"Redis at {where} does not answer for registry {self.prefix!r} ({exc}): "
+                           "start it with `python -m foundations services up`")

@@ -1,0 +1,178 @@
+"""The registry API: every route and status code in-process, the OpenAPI document, no 5xx from bad input,
+and the running server sharing the Go reference's key layout (``api:<key>``)."""
+
+import json
+import urllib.request
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+from openapi_spec_validator import validate
+
+from foundations import api, probe, redisdb, server
+from foundations.registry import Registry, glob_escape
+
+
+@pytest.fixture
+def client(cfg):
+    client = redisdb.client(cfg.redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def reg(client):
+    prefix = f"test_api_{uuid.uuid4().hex}"
+    yield Registry(client, prefix=prefix)
+    for name in client.scan_iter(match=glob_escape(prefix) + "*"):
+        client.delete(name)
+
+
+@pytest.fixture
+def app(reg):
+    return server.App(api.routes(reg), api.prefixes(reg))
+
+
+def answer(app, method, target, body=b"", content_type=None):
+    status, headers, payload = api.call(app, method, target, body, content_type)
+    assert headers["Content-Type"] == "application/json"
+    return status, json.loads(payload) if payload else None
+
+
+def test_set_get_getall_del_as_in_the_book(app):
+    assert answer(app, "GET", "/set?key=foo&value=bar") == (200, "OK")
+    assert answer(app, "GET", "/set?key=name&value=Tit%20Petric") == (200, "OK")
+    assert answer(app, "GET", "/get?key=name") == (200, "Tit Petric")
+    assert answer(app, "GET", "/getAll") == (200, {"foo": "bar", "name": "Tit Petric"})
+    assert answer(app, "GET", "/del?key=foo") == (200, "OK")
+    assert answer(app, "GET", "/keys") == (200, {"name": "Tit Petric"})
+
+
+def test_rest_resource_shares_the_data(app):
+    assert answer(app, "PUT", "/keys/city", b"Ljubljana", "text/plain") == (200, "OK")
+    assert answer(app, "GET", "/get?key=city") == (200, "Ljubljana")
+    assert answer(app, "PUT", "/keys/city", b'"Maribor"', "application/json") == (200, "OK")
+    assert answer(app, "GET", "/keys/city") == (200, "Maribor")
+    assert answer(app, "GET", "/keys/" + quote("čćž/x y"))[0] == 404
+    assert answer(app, "PUT", "/keys/" + quote("čćž/x y"), "é".encode()) == (200, "OK")
+    assert answer(app, "GET", "/get?key=" + quote("čćž/x y")) == (200, "é")
+    assert answer(app, "DELETE", "/keys/city") == (200, "OK")
+    assert answer(app, "DELETE", "/keys/city")[0] == 404
+
+
+@pytest.mark.parametrize("method,target,status,kind", [
+    ("GET", "/get", 400, "bad_request"),
+    ("GET", "/get?key=", 400, "bad_request"),
+    ("GET", "/get?key=" + "k" * 513, 400, "bad_request"),
+    ("GET", "/get?key=missing", 404, "not_found"),
+    ("GET", "/set?key=a", 400, "bad_request"),
+    ("GET", "/set?value=a", 400, "bad_request"),
+    ("GET", "/set?key=a&value=" + "x" * (api.MAX_VALUE_BYTES + 1), 413, "request_entity_too_large"),
+    ("GET", "/set?key=a&value=" + "é" * (api.MAX_VALUE_BYTES // 2 + 1), 413, "request_entity_too_large"),
+    ("GET", "/del", 400, "bad_request"),
+    ("GET", "/del?key=missing", 404, "not_found"),
+    ("POST", "/get?key=a", 405, "method_not_allowed"),
+    ("DELETE", "/getAll", 405, "method_not_allowed"),
+    ("POST", "/keys/a", 405, "method_not_allowed"),
+    ("GET", "/keys/", 400, "bad_request"),
+    ("GET", "/nope", 404, "not_found"),
+])
+def test_status_codes(app, method, target, status, kind):
+    got, body = answer(app, method, target)
+    assert (got, body["error"]["type"]) == (status, kind) and body["error"]["message"]
+
+
+def test_405_names_the_allowed_methods(app):
+    status, headers, _ = api.call(app, "PATCH", "/keys/a")
+    assert status == 405 and headers["Allow"] == "GET, PUT, DELETE"
+
+
+@pytest.mark.parametrize("body,content_type,headers,status", [
+    (b"x" * (api.MAX_VALUE_BYTES + 1), "text/plain", {}, 413),
+    (b"\xff\xfe", "text/plain", {}, 400),
+    (b"{not json", "application/json", {}, 400),
+    (b'{"a": 1}', "application/json", {}, 400),
+    (b"v", "text/plain", {"CONTENT_LENGTH": "abc"}, 400),
+    (b"v", "text/plain", {"CONTENT_LENGTH": str(api.MAX_VALUE_BYTES + 1)}, 413),
+    (b"x" * (api.MAX_VALUE_BYTES + 5), "text/plain", {"CONTENT_LENGTH": ""}, 413),
+    (b"chunked", "text/plain", {"CONTENT_LENGTH": ""}, 200),
+])
+def test_put_bodies(app, reg, body, content_type, headers, status):
+    import io
+    environ = {"REQUEST_METHOD": "PUT", "PATH_INFO": "/keys/b", "QUERY_STRING": "", "CONTENT_TYPE": content_type,
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), **headers}
+    seen = {}
+    payload = b"".join(app(environ, lambda s, h: seen.update(status=int(s.split()[0]))))
+    assert seen["status"] == status, payload
+    if status == 200:
+        assert reg.get("b") == "chunked"
+
+
+def test_redis_down_is_a_503(cfg):
+    down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
+    app = server.App(api.routes(down), api.prefixes(down))
+    for method, target in [("GET", "/get?key=a"), ("GET", "/set?key=a&value=b"), ("GET", "/getAll"),
+                           ("DELETE", "/keys/a")]:
+        status, body = answer(app, method, target)
+        assert status == 503 and "127.0.0.1:1" in body["error"]["message"]
+
+
+def test_openapi_document_is_valid_and_lists_every_route(app):
+    status, spec = answer(app, "GET", "/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.1")
+    validate(spec)
+    assert set(spec["paths"]) == {"/get", "/set", "/del", "/getAll", "/keys", "/keys/{key}"}
+    assert json.dumps(spec).count(str(api.MAX_VALUE_BYTES)) >= 1
+
+
+def test_book_routes_answer_200_even_on_errors(reg):
+    book = server.App(api.book_routes(reg))
+    assert api.call(book, "GET", "/set?key=name&value=Tit")[2] == b'"OK"'
+    assert api.call(book, "GET", "/get?key=name")[:3:2] == (200, b'"Tit"')
+    status, _, body = api.call(book, "GET", "/get?key=missing")
+    assert status == 200 and "error" in json.loads(body)
+    assert json.loads(api.call(book, "GET", "/getAll")[2]) == {"name": "Tit"}
+
+
+BAD_INPUTS = ["/get?key=%ff", "/get?key=%00", "/get?key=*", "/get?key=a&key=b", "/get?%zz", "/set?key=[&value=%ff",
+              "/set?key=a&value=", "/del?key=%", "/keys/%ff%fe", "/keys/*", "/keys/a/../../b", "/getAll?x=1",
+              "/get?key=" + "%F0%9F%98%80" * 600, "/" + "x" * 5000, "/keys/" + "y" * 600]
+
+
+@pytest.mark.parametrize("target", BAD_INPUTS)
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "POST", "HEAD", "OPTIONS", "BREW"])
+def test_no_bad_input_makes_a_5xx(app, method, target):
+    status, _, _ = api.call(app, method, target, b"\xff" if method == "PUT" else b"")
+    assert status < 500
+
+
+def test_the_running_server_uses_the_go_key_layout(cfg, client):
+    key = f"test_api_{uuid.uuid4().hex}"
+    try:
+        assert probe.http_get(f"{cfg.api_url}/set?key={key}&value=Tit%20Petric") == (200, b'"OK"')
+        assert client.get(f"api:{key}") == b"Tit Petric"  # what the Go reference's Registry{Name: "api"} reads
+        client.set(f"api:{key}", "written by Go")
+        assert probe.http_get(f"{cfg.api_url}/get?key={key}") == (200, b'"written by Go"')
+        assert json.loads(probe.http_get(f"{cfg.api_url}/getAll")[1])[key] == "written by Go"
+        request = urllib.request.Request(f"{cfg.api_url}/keys/{quote(key + 'ž')}", data=b"put", method="PUT")
+        with urllib.request.urlopen(request, timeout=2) as response:
+            assert response.status == 200 and response.headers["Content-Type"] == "application/json"
+        assert client.get(f"api:{key}ž") == b"put"  # the server hands the path over as WSGI latin-1
+    finally:
+        client.delete(f"api:{key}", f"api:{key}ž")
+
+
+def test_the_running_server_reports_errors_with_statuses(cfg):
+    assert probe.http_get(f"{cfg.api_url}/get")[0] == 400
+    assert probe.http_get(f"{cfg.api_url}/get?key=never-set-{uuid.uuid4().hex}")[0] == 404
+    assert probe.http_get(f"{cfg.api_url}/keys/" + quote("ž") + "?x")[0] == 404
+
+
+
+
+def test_a_server_that_hands_over_unicode_paths_works_too(app, reg):
+    reg.set("ž", "v")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/keys/ž", "QUERY_STRING": ""}  # not WSGI's latin-1
+    seen = {}
+    assert b"".join(app(environ, lambda s, h: seen.update(status=s))) == b'"v"' and seen["status"].startswith("200")
