@@ -1,0 +1,63 @@
+"""The per-thread GET client against a real Redis: same answers as redis-py, no sharing, survives restarts."""
+
+import threading
+
+import pytest
+import redis
+
+from foundations import config, services
+from foundations.perthread import PerThreadRedis
+
+
+@pytest.fixture
+def client(cfg):
+    c = PerThreadRedis(cfg.redis_url)
+    yield c
+    c.delete("perthread:a", "perthread:b")
+    c.close()
+
+
+def test_get_matches_redis_py(client):
+    client.set("perthread:a", "1")
+    assert client.get("perthread:a") == b"1"
+    assert client.get("perthread:missing") is None
+    assert client.mget(["perthread:a", "perthread:missing"]) == [b"1", None]  # other commands: the pool
+
+
+def test_each_thread_has_its_own_connection(client):
+    client.set("perthread:b", "x")
+    seen = []
+
+    def work():
+        assert client.get("perthread:b") == b"x"
+        seen.append(client._local.conn)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len({id(c) for c in seen}) == 4
+
+
+def test_wrong_type_is_an_error_not_a_value(client):
+    client.rpush("perthread:a", "x")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        client.get("perthread:a")
+
+
+def test_reconnects_after_a_restart_and_fails_clearly_when_down(tmp_path):
+    cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url",
+                            f"redis://127.0.0.1:{services.free_port()}/0"], environ={})
+    quiet = dict(log=lambda line: None)
+    services.up(cfg, ["redis"], local=True, **quiet)
+    try:
+        client = PerThreadRedis(cfg.redis_url, timeout=0.5)
+        client.set("k", "v")
+        assert client.get("k") == b"v"
+        services.down(cfg, ["redis"], **quiet)
+        services.up(cfg, ["redis"], local=True, **quiet)  # a fresh, empty Redis on the same port
+        assert client.get("k") is None  # the dead connection was replaced, not reported
+        services.down(cfg, ["redis"], **quiet)
+        with pytest.raises(redis.ConnectionError):
+            client.get("k")
+    finally:
+        services.down(cfg, **quiet)
