@@ -17,8 +17,7 @@ from urllib.parse import parse_qs
 
 import redis
 
-from foundations import config
-from foundations.perthread import PerThreadRedis
+from foundations import config, redisdb
 from foundations.config import Config
 
 log = logging.getLogger("foundations.server")
@@ -119,16 +118,12 @@ def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
     """Build the application; pass ``redis_client`` to share one (tests), else one is made from ``cfg``."""
     from foundations import api, registry  # chapter 10; imported here because api builds on this module
 
-    client = redis_client or PerThreadRedis(cfg.redis_url, cfg.redis_timeout)  # see perthread: the hot path
+    client = redis_client or redisdb.client(cfg.redis_url, cfg.redis_timeout)
     routes: dict[str, Handler] = {
         "/hello": hello,
         "/healthz": healthz_handler(client),
     }
     prefixes: dict[str, Handler] = {}
-    from foundations import fullname, routing  # chapters 5-6; imported here because they build on this module
-    routes.update(routing.routes())  # /say, /say/ (chapter 5)
-    prefixes.update(routing.prefixes())  # /say/{name}[/], /hello/{name} (chapter 5)
-    routes.update(fullname.routes())  # /firstname, /lastname, /fullname (chapter 6)
     store = registry.Registry(client, prefix="api")  # the Go reference's Registry{Name: "api"}
     routes.update(api.routes(store))
     prefixes.update(api.prefixes(store))
