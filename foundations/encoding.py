@@ -1,0 +1,264 @@
+"""Chapter 4, "Encoding and decoding JSON": Go's struct tags on dataclass fields, typed decoding, a readable dump.
+
+    @dataclass
+    class Pet:
+        name: str = tag("name")
+        breed: str = tag("breed,omitempty", default="")
+
+    encode([Pet("Trinity")], indent="\\t")     # Go's json.MarshalIndent(v, "", "\\t"): same keys, order, escapes
+    decode('[{"name": "Rex"}]', list[Pet])    # Go's json.Unmarshal, with errors like "$[0].name: expected str, got int"
+    print(dump(pets))                         # the book's spew.Dump: every field with its type and length
+
+Policies, where Go and Python differ:
+- unknown JSON fields are ignored, as Go does; ``unknown="error"`` rejects them (Go's ``DisallowUnknownFields``);
+- a missing field takes the dataclass default; a field without a default is required (Go silently uses its
+  zero value, which hides typos);
+- ``null`` is accepted only where the type allows ``None``; keys match exactly (Go also matches ignoring case);
+- fields named ``_like_this`` are never encoded, like Go's unexported (lower-case) fields;
+- Python has no pointers: ``omitempty`` looks at the value, so an ``int | None`` holding 0 is omitted
+  (Go keeps a ``*int`` pointing at 0);
+- floats are written the Python way (``1.0`` where Go writes ``1``); NaN and infinity are errors, as in Go.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import re
+import types
+import typing
+from typing import Any, Literal, TypeVar, Union
+
+from foundations.errors import FoundationsError
+
+T = TypeVar("T")
+
+
+class EncodeError(FoundationsError):
+    """A value cannot be written as JSON; the message starts with its path, e.g. ``$[0].born``."""
+
+
+class DecodeError(FoundationsError):
+    """The text is not JSON (line and column), or does not fit the type (path and problem)."""
+
+
+class TagError(FoundationsError):
+    """A ``tag("...")`` spec Go would not understand."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Tag:
+    """A parsed Go JSON tag: the key (``None``: the field's own name), ``omitempty``, and ``-`` (skip)."""
+
+    name: str | None = None
+    omitempty: bool = False
+    skip: bool = False
+
+
+def parse_tag(spec: str) -> Tag:
+    """Read a Go tag value: ``"name"``, ``"name,omitempty"``, ``",omitempty"``, ``"-"`` (skip), ``"-,"`` (key "-")."""
+    if spec == "-":
+        return Tag(skip=True)
+    name, *options = spec.split(",")
+    unknown = sorted(set(options) - {"omitempty", ""})
+    if unknown:
+        raise TagError(f"json tag {spec!r}: unknown option {unknown[0]!r}; supported: omitempty, or '-' to skip")
+    return Tag(name or None, "omitempty" in options)
+
+
+def tag(spec: str, *, default: Any = dataclasses.MISSING, default_factory: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field carrying a Go-style JSON tag: ``breed: str = tag("breed,omitempty", default="")``."""
+    return dataclasses.field(default=default, default_factory=default_factory, metadata={"json": parse_tag(spec)})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    attr: str
+    key: str
+    omitempty: bool
+    hint: Any
+    required: bool
+    init: bool
+
+
+@functools.cache  # one plan per class: type hints are slow to resolve and encode/decode run per object
+def _plan(cls: type) -> tuple[_Field, ...]:
+    hints = typing.get_type_hints(cls)
+    plan = []
+    for f in dataclasses.fields(cls):
+        parsed: Tag = f.metadata.get("json", Tag())
+        if parsed.skip or f.name.startswith("_"):
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        plan.append(_Field(f.name, parsed.name or f.name, parsed.omitempty, hints[f.name], required, f.init))
+    return tuple(plan)
+
+
+def is_empty(value: Any) -> bool:
+    """Go's ``omitempty``: None, False, 0, 0.0, "" and empty lists/tuples/dicts; a dataclass never is."""
+    if value is None:
+        return True
+    if isinstance(value, (int, float)):  # bool is an int: False == 0
+        return value == 0
+    if isinstance(value, (str, list, tuple, dict)):
+        return len(value) == 0
+    return False
+
+
+def to_data(value: Any, path: str = "$") -> Any:
+    """``value`` as plain JSON data (dict, list, str, int, float, bool, None), its dataclasses' tags applied."""
+    if value is None or isinstance(value, (str, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EncodeError(f"{path}: cannot encode {value} (JSON has no NaN or infinity; use None)")
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in _plan(type(value)):
+            item = getattr(value, f.attr)
+            if not (f.omitempty and is_empty(item)):
+                out[f.key] = to_data(item, f"{path}.{f.key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_data(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise EncodeError(f"{path}: dict keys must be str, got {type(key).__name__} {key!r}")
+        return {key: to_data(value[key], f"{path}.{key}") for key in sorted(value)}  # Go sorts map keys
+    raise EncodeError(f"{path}: cannot encode {type(value).__name__} "
+                      "(use str, int, float, bool, None, list, dict or a dataclass)")
+
+
+# Go escapes these so JSON can sit inside HTML, and the two line separators JavaScript chokes on.
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_ESCAPE = re.compile("[<>&\u2028\u2029]")
+
+
+def encode(value: Any, indent: str | None = None) -> str:
+    """JSON text as Go writes it: ``json.Marshal`` (compact), or ``json.MarshalIndent(v, "", indent)``."""
+    data = to_data(value)
+    if indent is None:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _GO_ESCAPE.sub(lambda m: _GO_ESCAPES[m.group()], text)
+
+
+def decode(text: str | bytes, into: type[T], *, unknown: Literal["ignore", "error"] = "ignore") -> T:
+    """Parse ``text`` into ``into`` (e.g. ``list[Petstore]``), checking every value against its type."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"not JSON: byte {exc.start} is not UTF-8 ({exc.reason})") from exc
+    return from_data(data, into, unknown=unknown)
+
+
+def from_data(data: Any, into: type[T], *, unknown: Literal["ignore", "error"] = "ignore") -> T:
+    """``decode`` for data already parsed (``json.loads`` output)."""
+    return typing.cast(T, _convert(data, into, "$", unknown))
+
+
+def _convert(value: Any, hint: Any, path: str, unknown: str) -> Any:
+    hint = type(None) if hint is None else hint  # a bare None annotation means NoneType
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if origin is Union or origin is types.UnionType:
+        options = [o for o in typing.get_args(hint) if o is not type(None)]
+        if value is None and len(options) < len(typing.get_args(hint)):
+            return None
+        if len(options) == 1:  # X | None: report X's own error, which says more than the union's
+            return _convert(value, options[0], path, unknown)
+        for option in options:  # the first option that fits wins, like pydantic's left-to-right mode
+            try:
+                return _convert(value, option, path, unknown)
+            except DecodeError:
+                continue
+        _fail(path, hint, value)
+    if hint is list or origin is list:
+        item = (typing.get_args(hint) or (Any,))[0]
+        if not isinstance(value, list):
+            _fail(path, hint, value)
+        return [_convert(v, item, f"{path}[{i}]", unknown) for i, v in enumerate(value)]
+    if hint is dict or origin is dict:
+        item = (typing.get_args(hint) or (str, Any))[1]
+        if not isinstance(value, dict):
+            _fail(path, hint, value)
+        return {k: _convert(v, item, f"{path}.{k}", unknown) for k, v in value.items()}
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _build(value, hint, path, unknown)
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint in (str, int, bool, type(None)) and type(value) is hint:
+        return value
+    if hint not in (str, int, bool, float, type(None)):
+        raise DecodeError(f"{path}: cannot decode into {_name(hint)} "
+                          "(use str, int, float, bool, None, list, dict, a union or a dataclass)")
+    _fail(path, hint, value)
+
+
+def _build(value: Any, cls: type, path: str, unknown: str) -> Any:
+    if not isinstance(value, dict):
+        _fail(path, cls, value)
+    plan = _plan(cls)
+    if unknown == "error":
+        known = {f.key for f in plan}
+        extra = [key for key in value if key not in known]
+        if extra:
+            raise DecodeError(f"{path}: unknown field {extra[0]!r} for {cls.__name__} "
+                              f"(known: {', '.join(sorted(known))})")
+    kwargs = {}
+    for f in plan:
+        if f.key in value and f.init:
+            kwargs[f.attr] = _convert(value[f.key], f.hint, f"{path}.{f.key}", unknown)
+        elif f.required and f.init:
+            raise DecodeError(f"{path}.{f.key}: missing (give the field a default to make it optional)")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # e.g. a skipped ("-") field without a default
+        raise DecodeError(f"{path}: cannot build {cls.__name__}: {exc}") from exc
+
+
+def _fail(path: str, hint: Any, value: Any) -> typing.NoReturn:
+    got = "null" if value is None else type(value).__name__
+    raise DecodeError(f"{path}: expected {_name(hint)}, got {got}")
+
+
+def _name(hint: Any) -> str:
+    """``list[Pet] | None`` rather than ``list[foundations.pets.Pet] | None``."""
+    if isinstance(hint, type) and not typing.get_args(hint):
+        return "None" if hint is type(None) else hint.__name__
+    return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", str(hint).replace("NoneType", "None"))
+
+
+def dump(value: Any, hint: Any = None) -> str:
+    """A readable dump for inspection, like the book's ``spew.Dump``: every field with its declared type,
+    lengths of strings and containers, nesting by indentation."""
+    return _dump(value, hint, 0)
+
+
+def _dump(value: Any, hint: Any, depth: int) -> str:
+    label = f"({_name(type(value) if hint is None else hint)})"
+    pad, close = "  " * (depth + 1), "  " * depth
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        hints = typing.get_type_hints(type(value))
+        body = [f"{pad}{f.name}: {_dump(getattr(value, f.name), hints[f.name], depth + 1)}"
+                for f in dataclasses.fields(value)]
+        return label + " {\n" + ",\n".join(body) + "\n" + close + "}"
+    if isinstance(value, (list, tuple, dict)):
+        if isinstance(value, dict):
+            items = [f"{pad}{k!r}: {_dump(v, None, depth + 1)}" for k, v in value.items()]
+        else:
+            items = [pad + _dump(v, None, depth + 1) for v in value]
+        head = f"{label} (len={len(value)})"
+        return head + (" {\n" + ",\n".join(items) + "\n" + close + "}" if items else " {}")
+    if isinstance(value, str):
+        length = f"(len={len(value)}) " if value else ""
+        return f"{label} {length}{json.dumps(value, ensure_ascii=False)}"
+    return f"{label} {value!r}"
