@@ -1,0 +1,192 @@
+"""Chapter 8: MySQL (Percona or MariaDB) through PyMySQL: typed rows, a pool, and errors for people.
+
+- ``connect(dsn)``: one PyMySQL connection (the book's ``sql.Open``), autocommit on;
+- ``select(conn, Database, "SHOW DATABASES")``: rows into typed dataclasses (the book's sqlx ``Select``);
+  ``frame(conn, sql)``: the same rows as a pandas DataFrame;
+- ``Pool(dsn, size=4)``: SQLAlchemy's ``QueuePool`` around PyMySQL (the book's Vitess pool);
+- ``throughput`` and ``memory_per_connection``: the measurements behind "2-3× the CPUs".
+
+Why SQLAlchemy's pool and not DBUtils: it is already a dependency-grade library with a wide user base
+and active maintenance, and its ``QueuePool`` has what the book's pool has and more: a size, a bounded
+overflow, a checkout *timeout* (DBUtils' ``PooledDB`` blocks forever or fails at once), recycling, and a
+pre-ping that replaces connections a restarted server dropped. It is used here without the ORM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+import time
+import typing
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+import pymysql
+import sqlalchemy
+from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
+from sqlalchemy.pool import QueuePool
+
+from foundations import probe
+from foundations.errors import ConfigError, ServiceError
+
+T = TypeVar("T")
+FIX_DOWN = "start it with `python -m foundations services up`"
+SIMPLE_TYPES = (int, float, str, bool)
+
+
+class PoolExhausted(ServiceError):
+    """Every pooled connection is in use and none came back in time."""
+
+
+def where(dsn: str) -> str:
+    params = probe.mysql_params(dsn)
+    return f"{params['host']}:{params['port']}"
+
+
+def connect(dsn: str, timeout: float = 2.0, read_timeout: float | None = 30.0) -> pymysql.Connection:
+    """One connection to the DSN's server, autocommit on; failures become one-line ``ServiceError``s."""
+    params = probe.mysql_params(dsn)
+    try:
+        return pymysql.connect(**params, connect_timeout=timeout, read_timeout=read_timeout, autocommit=True)
+    except pymysql.err.OperationalError as exc:
+        code = exc.args[0] if exc.args else 0
+        if code == 1045:
+            raise ServiceError(f"MySQL at {where(dsn)} refused user {params['user']!r}: wrong password (check "
+                               "the DSN, FOUNDATIONS_MYSQL_DSN), or the user was never created "
+                               "(`python -m foundations services up` creates api/api)") from exc
+        if code == 1049:
+            raise ServiceError(f"MySQL at {where(dsn)} has no database {params['database']!r}: create it, or "
+                               "fix the DSN's /database part") from exc
+        raise ServiceError(f"MySQL at {where(dsn)} does not answer ({exc.args[-1]}); {FIX_DOWN}") from exc
+
+
+def _column(f: dataclasses.Field) -> str:
+    return f.metadata.get("db", f.name)
+
+
+def select(conn: Any, cls: type[T], sql: str, params: Sequence[Any] | None = None) -> list[T]:
+    """Run ``sql`` and return one ``cls`` (a dataclass) per row. A field reads the column named like it,
+    or ``field(metadata={"db": "Column"})`` (Go's ``db:"Column"`` tag); simple types are converted."""
+    hints = typing.get_type_hints(cls)
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        columns = [d[0] for d in cur.description or ()]
+        rows = cur.fetchall()
+    fields = {_column(f): f for f in dataclasses.fields(cls)}
+    extra = [c for c in columns if c not in fields]
+    missing = [c for c, f in fields.items() if c not in columns
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if extra or missing:
+        raise ConfigError(f"{cls.__name__} does not fit the columns {columns}: "
+                          + (f"no field for {extra} (add one, or alias the column with AS)" if extra else
+                             f"no column for {missing} (alias a column AS {missing[0]!r})"))
+
+    def convert(name: str, value: Any) -> Any:
+        typ = hints.get(fields[name].name)
+        if typ in SIMPLE_TYPES and value is not None and not isinstance(value, typ):
+            return typ(value.decode() if isinstance(value, bytes) else value)
+        return value
+
+    return [cls(**{fields[c].name: convert(c, v) for c, v in zip(columns, row)}) for row in rows]
+
+
+def frame(conn: Any, sql: str, params: Sequence[Any] | None = None):
+    """The rows of ``sql`` as a pandas DataFrame, columns named as the query names them."""
+    import pandas as pd  # only the notebooks need pandas
+
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return pd.DataFrame(list(cur.fetchall()), columns=[d[0] for d in cur.description or ()])
+
+
+class Pool:
+    """Up to ``size`` + ``overflow`` connections to one server; ``with pool.connection() as conn:`` is the
+    book's ``SqlxGetConnection`` / ``SqlxReleaseConnection`` pair. Waits ``timeout`` seconds for a free one."""
+
+    def __init__(self, dsn: str, size: int = 4, overflow: int = 0, timeout: float = 1.0,
+                 recycle: float = 3600, pre_ping: bool = True) -> None:
+        if size < 1 or overflow < 0:
+            raise ConfigError(f"pool size must be >= 1 and overflow >= 0, got {size} and {overflow}")
+        self.dsn, self.where, self.timeout = dsn, where(dsn), timeout
+        # The pymysql dialect only supplies the ping for pre_ping; no engine, no ORM.
+        self._pool = QueuePool(lambda: connect(dsn), pool_size=size, max_overflow=overflow, timeout=timeout,
+                               recycle=int(recycle), pre_ping=pre_ping, dialect=MySQLDialect_pymysql(dbapi=pymysql))
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A pooled PyMySQL connection, returned to the pool (rolled back) when the block ends."""
+        try:
+            conn = self._pool.connect()
+        except sqlalchemy.exc.TimeoutError as exc:
+            raise PoolExhausted(f"MySQL pool for {self.where}: all {self.status()['checked_out']} connections are "
+                                f"in use after {self.timeout} s; return them sooner (use `with pool.connection()`) "
+                                "or make the pool larger (size=..., overflow=...)") from exc
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def warm_up(self, count: int | None = None) -> int:
+        """Open ``count`` (default: the pool size) connections now, so the first queries skip the connect."""
+        with contextlib.ExitStack() as stack:
+            for _ in range(count or self._pool.size()):
+                stack.enter_context(self.connection()).ping(reconnect=False)
+        return self._pool.checkedin()
+
+    def status(self) -> dict[str, int]:
+        return {"size": self._pool.size(), "idle": self._pool.checkedin(), "checked_out": self._pool.checkedout()}
+
+    def close(self) -> None:
+        self._pool.dispose()
+
+
+def throughput(pool: Pool, sql: str, clients: int, seconds: float = 0.5) -> float:
+    """Queries per second when ``clients`` threads each check out a connection, run ``sql``, give it back,
+    for ``seconds``: the load of an API whose handlers each run one short query."""
+    done = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def client(i: int) -> None:
+        while time.perf_counter() < stop:
+            with pool.connection() as conn, conn.cursor() as cur:
+                cur.execute(sql)
+                cur.fetchall()
+            done[i] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.perf_counter() - start)
+
+
+def server_memory(conn: Any) -> int:
+    """Bytes the server's connections use, from status variables: MariaDB's ``Memory_used``, or MySQL's
+    ``Global_connection_memory`` (8.0.28+, when ``global_connection_memory_tracking`` is ON)."""
+    with conn.cursor() as cur:
+        cur.execute("SHOW GLOBAL STATUS WHERE Variable_name IN ('Memory_used', 'Global_connection_memory')")
+        status = {name: int(value) for name, value in cur.fetchall()}
+    if status.get("Memory_used"):
+        return status["Memory_used"]
+    if status.get("Global_connection_memory"):
+        return status["Global_connection_memory"]
+    raise ServiceError("this server reports no connection memory: on MySQL/Percona 8.0.28+ start it with "
+                       "--global-connection-memory-tracking=ON (compose.yaml does); MariaDB has Memory_used")
+
+
+def memory_per_connection(dsn: str, count: int = 10) -> float:
+    """Average server-side bytes one more idle connection costs: open ``count`` and compare."""
+    with contextlib.closing(connect(dsn)) as observer:
+        before = server_memory(observer)
+        extra = [connect(dsn) for _ in range(count)]
+        try:
+            for conn in extra:  # one query each, so the server has set the session up
+                conn.query("SELECT 1")
+            after = server_memory(observer)
+        finally:
+            for conn in extra:
+                conn.close()
+    return (after - before) / count

@@ -1,0 +1,180 @@
+"""Chapter 8 against the live MySQL/MariaDB: typed rows, the pool, parallel sleeps, errors for people."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+
+from foundations import mysqldb, probe
+from foundations.errors import ConfigError, ServiceError
+
+
+@dataclass
+class Database:
+    name: str = field(metadata={"db": "Database"})
+
+
+@dataclass
+class Typed:
+    n: int
+    x: float
+    label: str
+    maybe: str | None
+    raw: Decimal
+    note: str = "default"
+
+
+def dsn_with(cfg, **changes) -> str:
+    p = {**probe.mysql_params(cfg.mysql_dsn), **changes}
+    return f"mysql://{p['user']}:{p['password']}@{p['host']}:{p['port']}/{p['database']}"
+
+
+@pytest.fixture
+def conn(cfg):
+    c = mysqldb.connect(cfg.mysql_dsn)
+    yield c
+    c.close()
+
+
+def test_connect_is_autocommit_and_answers(conn):
+    assert conn.get_autocommit() is True
+    with conn.cursor() as cur:
+        cur.execute("SELECT DATABASE() AS db")
+        assert cur.fetchone() == ("api",)
+
+
+def test_database_down_names_host_port_and_the_fix():
+    with pytest.raises(ServiceError, match=r"MySQL at 127.0.0.1:1 does not answer \(.*\); start it with"):
+        mysqldb.connect("mysql://api:api@127.0.0.1:1/api", timeout=0.5)
+
+
+def test_wrong_password_and_unknown_database(cfg):
+    host_port = "%s:%d" % cfg.endpoint("mysql_dsn")
+    with pytest.raises(ServiceError, match=f"MySQL at {host_port} refused user 'api': wrong password"):
+        mysqldb.connect(dsn_with(cfg, password="not-the-password"))
+    with pytest.raises(ServiceError, match=f"MySQL at {host_port} has no database 'api_t08_missing': create it"):
+        mysqldb.connect(dsn_with(cfg, database="api_t08_missing"))
+
+
+def test_select_fills_typed_dataclasses(conn):
+    names = [d.name for d in mysqldb.select(conn, Database, "SHOW DATABASES")]
+    assert {"api", "information_schema"} <= set(names)
+    rows = mysqldb.select(conn, Typed, "SELECT '42' AS n, 1.5 AS x, 7 AS label, NULL AS maybe, 2.50 AS raw")
+    assert rows == [Typed(n=42, x=1.5, label="7", maybe=None, raw=Decimal("2.50"))]
+    assert isinstance(rows[0].x, float)
+    got = mysqldb.select(conn, Typed, "SELECT %s AS n, 0 AS x, %s AS label, 'y' AS maybe, 1 AS raw, 'z' AS note",
+                         (b"5", "a"))
+    assert (got[0].n, got[0].label, got[0].note) == (5, "a", "z")
+
+
+def test_select_says_how_columns_and_fields_disagree(conn):
+    with pytest.raises(ConfigError, match=r"Database does not fit the columns \['Database', 'extra'\]: "
+                                          r"no field for \['extra'\]"):
+        mysqldb.select(conn, Database, "SELECT 'api' AS `Database`, 1 AS extra")
+    with pytest.raises(ConfigError, match=r"no column for \['raw'\] \(alias a column AS 'raw'\)"):
+        mysqldb.select(conn, Typed, "SELECT 1 AS n, 2 AS x, 'a' AS label, NULL AS maybe")
+    assert mysqldb.select(conn, Database, "SELECT 'api' AS `Database` FROM DUAL WHERE 1 = 0") == []
+
+
+def test_frame_keeps_the_query_column_names(conn):
+    df = mysqldb.frame(conn, "SELECT schema_name AS schema_name FROM information_schema.schemata "
+                             "WHERE schema_name = %s", ("api",))
+    assert list(df.columns) == ["schema_name"] and df["schema_name"].tolist() == ["api"]
+
+
+def test_pool_warms_up_and_runs_two_sleeps_in_parallel(cfg):
+    pool = mysqldb.Pool(cfg.mysql_dsn, size=2)
+    assert pool.warm_up() == 2
+    assert pool.status() == {"size": 2, "idle": 2, "checked_out": 0}
+
+    def sleep(seconds):
+        with pool.connection() as c, c.cursor() as cur:
+            cur.execute("SELECT SLEEP(%s) AS slept", (seconds,))
+            return cur.fetchone()[0]
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(2) as ex:
+        assert list(ex.map(sleep, [0.1, 0.2])) == [0, 0]
+    elapsed = time.perf_counter() - start
+    assert 0.19 < elapsed < 0.22, f"parallel sleeps took {elapsed * 1000:.1f} ms"
+    pool.close()
+
+
+def test_pool_exhausted_names_the_server_and_the_fix(cfg):
+    pool = mysqldb.Pool(cfg.mysql_dsn, size=1, timeout=0.05)
+    host_port = "%s:%d" % cfg.endpoint("mysql_dsn")
+    with pool.connection():
+        with pytest.raises(mysqldb.PoolExhausted, match=f"MySQL pool for {host_port}: all 1 connections are in "
+                                                        "use after 0.05 s.*make the pool larger"):
+            with pool.connection():
+                pass  # pragma: no cover - never reached
+    with pool.connection() as c:  # given back, usable again
+        assert c.ping(reconnect=False) is None
+    pool.close()
+    with pytest.raises(ConfigError, match="pool size must be >= 1 and overflow >= 0, got 0 and 0"):
+        mysqldb.Pool(cfg.mysql_dsn, size=0)
+
+
+def test_pool_replaces_a_connection_the_server_dropped(cfg, conn):
+    pool = mysqldb.Pool(cfg.mysql_dsn, size=1)
+    with pool.connection() as c:
+        first = c.thread_id()
+    with conn.cursor() as cur:
+        cur.execute("KILL %s", (first,))  # what a server restart does to every idle connection
+    with pool.connection() as c, c.cursor() as cur:  # pre-ping notices and reconnects
+        cur.execute("SELECT CONNECTION_ID() AS id")
+        assert cur.fetchone()[0] != first
+    pool.close()
+
+
+def test_pool_on_a_server_that_is_down():
+    pool = mysqldb.Pool("mysql://api:api@127.0.0.1:1/api", size=1)
+    with pytest.raises(ServiceError, match="MySQL at 127.0.0.1:1 does not answer"):
+        with pool.connection():
+            pass  # pragma: no cover - never reached
+
+
+def test_throughput_counts_queries(cfg):
+    pool = mysqldb.Pool(cfg.mysql_dsn, size=2, timeout=5)
+    assert mysqldb.throughput(pool, "SELECT 1", clients=4, seconds=0.1) > 10
+    assert pool.status()["checked_out"] == 0
+    pool.close()
+
+
+def test_memory_per_connection_from_status_variables(cfg):
+    per_conn = mysqldb.memory_per_connection(cfg.mysql_dsn, count=5)
+    assert 10_000 < per_conn < 50_000_000  # tens of kB (MariaDB) to a few MB (the book's figure)
+
+
+class FakeConn:
+    """Pure logic: which status variable is read on which server (MySQL 8.4 is not installed here)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def cursor(self):
+        rows = self.rows
+
+        class Cursor:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def execute(self, sql):
+                assert "SHOW GLOBAL STATUS" in sql
+
+            def fetchall(self):
+                return rows
+
+        return Cursor()
+
+
+def test_server_memory_reads_mysql_or_explains():
+    assert mysqldb.server_memory(FakeConn([("Global_connection_memory", "2048")])) == 2048
+    assert mysqldb.server_memory(FakeConn([("Memory_used", "10"), ("Global_connection_memory", "0")])) == 10
+    with pytest.raises(ServiceError, match="--global-connection-memory-tracking=ON"):
+        mysqldb.server_memory(FakeConn([("Global_connection_memory", "0")]))
