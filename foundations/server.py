@@ -124,6 +124,10 @@ def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
         "/healthz": healthz_handler(client),
     }
     prefixes: dict[str, Handler] = {}
+    from foundations import fullname, routing  # chapters 5-6; imported here because they build on this module
+    routes.update(routing.routes())  # /say, /say/ (chapter 5)
+    prefixes.update(routing.prefixes())  # /say/{name}[/], /hello/{name} (chapter 5)
+    routes.update(fullname.routes())  # /firstname, /lastname, /fullname (chapter 6)
     store = registry.Registry(client, prefix="api")  # the Go reference's Registry{Name: "api"}
     routes.update(api.routes(store))
     prefixes.update(api.prefixes(store))

@@ -1,0 +1,152 @@
+"""Chapter 6, "Parallel fetching of data": the client side, calling upstream services one after another
+or all at once, with a deadline, slow-call logging and errors that name the upstream that failed.
+
+Go's goroutine + channel pair becomes a ``concurrent.futures`` thread pool and its futures; one shared
+``requests.Session`` keeps connections open between calls (the book opens a new one per ``http.Get``).
+
+    >>> calls = {"firstname": base + "/firstname?firstname=Tit", "lastname": base + "/lastname?lastname=Petric"}
+    >>> fetch_parallel(session(), calls, timeout=1.0, timeline=Timeline(echo=print))
+    [0.0000] Fetching url: http://127.0.0.1:8080/firstname?firstname=Tit
+    ...
+    {'firstname': {'firstname': 'Tit'}, 'lastname': {'lastname': 'Petric'}}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Executor, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from foundations.errors import FoundationsError
+from foundations.timer import Timeline
+
+if TYPE_CHECKING:  # httpx is a lab dependency; only fetch_async needs it
+    import httpx
+
+log = logging.getLogger("foundations.fetch")
+SLOW_MS = 250.0  # calls slower than this are logged with their URL ("measure first")
+
+
+class UpstreamError(FoundationsError):
+    """An upstream call failed: ``status`` is 502 (down, bad answer) or 504 (no answer within the timeout)."""
+
+    def __init__(self, upstream: str, url: str, status: int, reason: str) -> None:
+        super().__init__(f"upstream {upstream} ({url}) {reason}")
+        self.upstream, self.url, self.status = upstream, url, status
+
+
+def session(pool_size: int = 20) -> requests.Session:
+    """A ``Session`` that keeps up to ``pool_size`` connections per host open for parallel calls
+    (requests keeps 10 by default and drops the rest with a warning)."""
+    s = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
+    return s
+
+
+def _logged(upstream: str, url: str, started: float, slow_ms: float) -> None:
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if elapsed_ms > slow_ms:
+        log.warning("slow call: %s %s took %.1f ms", upstream, url, elapsed_ms)
+
+
+def _payload(upstream: str, url: str, status: int, body: bytes | str, decode: Any) -> dict:
+    if status != 200:
+        raise UpstreamError(upstream, url, 502, f"answered HTTP {status}")
+    try:
+        return decode(body)
+    except ValueError as exc:
+        raise UpstreamError(upstream, url, 502, f"answered something that is not JSON ({exc})") from exc
+
+
+def fetch_json(http: requests.Session, upstream: str, url: str, timeout: float,
+               timeline: Timeline | None = None, slow_ms: float = SLOW_MS) -> dict:
+    """GET ``url`` and decode its JSON; ``UpstreamError`` names ``upstream`` when it fails or is too slow."""
+    started = time.perf_counter()
+    with timeline.span(f"Fetching url: {url}") if timeline else nullcontext():
+        try:
+            response = http.get(url, timeout=timeout)
+        except requests.Timeout as exc:
+            raise UpstreamError(upstream, url, 504, f"gave no answer within {timeout * 1000:.0f} ms") from exc
+        except requests.RequestException as exc:
+            raise UpstreamError(upstream, url, 502, f"is unreachable ({type(exc).__name__})") from exc
+        finally:
+            _logged(upstream, url, started, slow_ms)
+    return _payload(upstream, url, response.status_code, response.content, lambda body: response.json())
+
+
+def fetch_sequential(http: requests.Session, calls: Mapping[str, str], timeout: float,
+                     timeline: Timeline | None = None) -> dict[str, dict]:
+    """The book's blocking version: one call after the other; ``timeout`` bounds the whole sequence."""
+    deadline = time.monotonic() + timeout
+    results = {}
+    for upstream, url in calls.items():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise UpstreamError(upstream, url, 504, f"was not called: the {timeout * 1000:.0f} ms budget ran out")
+        try:
+            results[upstream] = fetch_json(http, upstream, url, left, timeline)
+        except UpstreamError as exc:
+            if exc.status != 504:
+                raise
+            raise UpstreamError(upstream, url, 504, f"gave no answer within the {timeout * 1000:.0f} ms budget") \
+                from exc
+    return results
+
+
+def fetch_parallel(http: requests.Session, calls: Mapping[str, str], timeout: float,
+                   timeline: Timeline | None = None, executor: Executor | None = None) -> dict[str, dict]:
+    """Every call at once (the book's goroutines); returns when the slowest is done, fails at the first error."""
+    pool = executor or ThreadPoolExecutor(max_workers=len(calls))
+    try:
+        futures: dict[str, Future] = {name: pool.submit(fetch_json, http, name, url, timeout, timeline)
+                                      for name, url in calls.items()}
+        # the calls carry their own timeout; the margin covers thread start-up, not a second wait
+        done, pending = wait(futures.values(), timeout=timeout + 0.5, return_when=FIRST_EXCEPTION)
+        for name, future in futures.items():  # the first failure, in call order, is the one reported
+            if future in done and future.exception() is not None:
+                raise future.exception()
+        for name, future in futures.items():
+            if future in pending:
+                raise UpstreamError(name, calls[name], 504, f"gave no answer within {timeout * 1000:.0f} ms")
+        return {name: future.result() for name, future in futures.items()}
+    finally:
+        if executor is None:  # our own pool: do not wait for calls still running after a failure
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def fetch_async(calls: Mapping[str, str], timeout: float, timeline: Timeline | None = None,
+                      client: httpx.AsyncClient | None = None) -> dict[str, dict]:
+    """The same fan-out on one thread with asyncio and httpx: ``await fetch_async(calls, 1.0)``."""
+    import httpx
+
+    async def one(http: httpx.AsyncClient, upstream: str, url: str) -> dict:
+        started = time.perf_counter()
+        with timeline.span(f"Fetching url: {url}") if timeline else nullcontext():
+            try:
+                response = await http.get(url, timeout=timeout)
+            except httpx.TimeoutException as exc:
+                raise UpstreamError(upstream, url, 504, f"gave no answer within {timeout * 1000:.0f} ms") from exc
+            except httpx.HTTPError as exc:
+                raise UpstreamError(upstream, url, 502, f"is unreachable ({type(exc).__name__})") from exc
+            finally:
+                _logged(upstream, url, started, SLOW_MS)
+        return _payload(upstream, url, response.status_code, response.content, lambda body: response.json())
+
+    async with httpx.AsyncClient() if client is None else nullcontext(client) as http:
+        results = await asyncio.gather(*(one(http, name, url) for name, url in calls.items()))
+    return dict(zip(calls, results))
+
+
+def fan_out(http: requests.Session, urls: Iterable[str], pool_size: int, timeout: float = 5.0) -> list[dict]:
+    """Call every URL with at most ``pool_size`` in flight: N calls of d seconds take about ceil(N/size)*d."""
+    with ThreadPoolExecutor(max_workers=pool_size) as pool:
+        return list(pool.map(lambda item: fetch_json(http, f"call {item[0]}", item[1], timeout), enumerate(urls)))

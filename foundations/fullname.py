@@ -1,0 +1,128 @@
+"""Chapter 6, "A simple API service": ``/firstname`` and ``/lastname`` (slow on purpose, 200 and 300 ms)
+and ``/fullname``, which calls both, one after the other or (``?mode=parallel``) at once.
+
+The API server mounts these routes (``routes()``), calling itself as the book calls ``localhost``; the
+notebook runs them as separate processes so every call is real HTTP:
+
+    python -m foundations.fullname --port 8001 --lastname-delay 0.3
+    python -m foundations.fullname --port 8002 --firstname-url http://127.0.0.1:8001 --timeout 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import requests
+
+from foundations import fetch
+from foundations.server import App, Handler, Request, Response, error_response, json_response
+from foundations.timer import Timeline
+
+MAX_DELAY = 5.0  # seconds: a ?delay_ms= larger than this is refused, so nobody parks the server's threads
+MODES = ("sequential", "parallel")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Delays of the two slow endpoints, the upstream deadline, and where ``/fullname`` finds them
+    (``None``: this same server, on 127.0.0.1 and the port the request came in on)."""
+
+    firstname_delay: float = 0.2
+    lastname_delay: float = 0.3
+    timeout: float = 1.0
+    firstname_url: str | None = None
+    lastname_url: str | None = None
+
+
+def name_handler(field: str, delay: float) -> Handler:
+    """``/firstname?firstname=Tit`` answers ``{"firstname": "Tit"}`` after ``delay`` s (or ``?delay_ms=``)."""
+
+    def handler(request: Request) -> Response:
+        raw = request.arg("delay_ms")
+        wait = delay
+        if raw is not None:
+            try:
+                wait = float(raw) / 1000
+            except ValueError:
+                wait = -1.0
+            if not 0 <= wait <= MAX_DELAY:
+                return error_response(400, f"delay_ms={raw!r}: expected milliseconds from 0 to {MAX_DELAY * 1000:.0f}")
+        print(f"Request with {field}", flush=True)
+        time.sleep(wait)
+        print(f"Response with {field}", flush=True)
+        return json_response({field: request.arg(field, "")})
+
+    return handler
+
+
+def _own_url(request: Request) -> str:
+    # the port this request came in on, on loopback: never the Host header, which a client controls
+    return f"http://127.0.0.1:{request.environ.get('SERVER_PORT', '80')}"
+
+
+def fullname_handler(settings: Settings, http: requests.Session, executor: Executor) -> Handler:
+    """``/fullname?firstname=Tit&lastname=Petric[&mode=parallel]``: both names, or 502/504 naming the
+    upstream that failed, answered within ``settings.timeout``."""
+
+    def handler(request: Request) -> Response:
+        mode = request.arg("mode", "sequential")
+        if mode not in MODES:
+            return error_response(400, f"mode={mode!r}: expected one of {', '.join(MODES)}")
+        query = urlencode({"firstname": request.arg("firstname", ""), "lastname": request.arg("lastname", "")})
+        calls = {name: f"{base or _own_url(request)}/{name}?{query}"
+                 for name, base in (("firstname", settings.firstname_url), ("lastname", settings.lastname_url))}
+        timeline = Timeline()
+        try:
+            if mode == "parallel":
+                results = fetch.fetch_parallel(http, calls, settings.timeout, timeline, executor)
+            else:
+                results = fetch.fetch_sequential(http, calls, settings.timeout, timeline)
+        except fetch.UpstreamError as exc:
+            kind = "gateway_timeout" if exc.status == 504 else "bad_gateway"
+            return json_response({"error": {"type": kind, "message": str(exc), "upstream": exc.upstream}},
+                                 exc.status)
+        timeline.event("Done fetching")
+        body = {name: results[name].get(name, "") for name in calls}
+        print("\n".join([*timeline.lines(), f"[{timeline.timer.now():.4f}] Done with response: {body}"]),
+              flush=True)
+        response = json_response(body)
+        response.headers.append(("Server-Timing", f"fetch;desc={mode};dur={timeline.timer.now():.1f}"))
+        return response
+
+    return handler
+
+
+def routes(settings: Settings | None = None) -> dict[str, Handler]:
+    """The three routes, sharing one session and one thread pool (built here, at the edge)."""
+    settings = settings or Settings()
+    return {
+        "/firstname": name_handler("firstname", settings.firstname_delay),
+        "/lastname": name_handler("lastname", settings.lastname_delay),
+        "/fullname": fullname_handler(settings, fetch.session(), ThreadPoolExecutor(max_workers=16)),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from foundations import routing
+
+    parser = argparse.ArgumentParser(prog="python -m foundations.fullname", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    for name, default in (("firstname-delay", 0.2), ("lastname-delay", 0.3), ("timeout", 1.0)):
+        parser.add_argument(f"--{name}", type=float, default=default, metavar="SECONDS")
+    parser.add_argument("--firstname-url", help="where /fullname finds /firstname (default: this server)")
+    parser.add_argument("--lastname-url", help="where /fullname finds /lastname (default: this server)")
+    args = vars(parser.parse_args(argv))
+    port = args.pop("port")
+    try:
+        routing.serve(App(routes(Settings(**args))), port)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a process
+    main()

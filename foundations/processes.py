@@ -1,0 +1,114 @@
+"""Chapters 5 and 6: run a demo server as a separate process, wait until it answers, stop it by PID.
+
+Servers never run as threads inside a Jupyter kernel: their output would land in whichever cell runs next
+and break nbval. Here each server is a child process in a session of its own, its output goes to a log file
+the notebook can read (the book's console), and it is stopped by the PID we recorded.
+
+    >>> with processes.start_module("foundations.routing", "hello") as hello:
+    ...     probe.http_get(hello.url + "/")
+    (200, b'Hello world!')
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from foundations import daemons, services
+from foundations.errors import ServiceError
+from foundations.state import pid_alive
+
+_started: list[Server] = []  # what this interpreter started, so stop_all() and exit can clean up
+
+
+@dataclass
+class Server:
+    """A server process we started: where it listens, its PID, and what it printed."""
+
+    name: str
+    cmd: list[str]
+    port: int
+    pid: int = 0
+    log_path: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="foundations-server-")) / "out.log")
+    _read: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.pid > 0 and pid_alive(self.pid)
+
+    def output(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def new_output(self, settle: float = 0.05) -> str:
+        """What the server printed since the last call (after ``settle`` seconds for it to flush)."""
+        time.sleep(settle)
+        text = self.output()
+        fresh, self._read = text[self._read:], len(text)
+        return fresh
+
+    def stop(self) -> None:
+        """Stop the process group by PID (SIGTERM, then SIGKILL) and remove the log."""
+        if self.pid:
+            # daemons.stop checks the PID still runs our command line before it signals anything
+            daemons.stop(self.pid, f"--port {self.port}", timeout=5.0)
+        if self in _started:
+            _started.remove(self)
+        shutil.rmtree(self.log_path.parent, ignore_errors=True)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _answers(port: int) -> None:
+    """Raise unless an HTTP server answers on ``port`` (any status counts: it is up)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1.0)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+    finally:
+        conn.close()
+
+
+def start(cmd: list[str], name: str, port: int | None = None, timeout: float = 20.0) -> Server:
+    """Run ``cmd + ["--port", port]`` (a free port unless given) and wait until it answers HTTP."""
+    port = port or services.free_port()
+    server = Server(name, [*cmd, "--port", str(port)], port)
+    server.pid = daemons.spawn(server.cmd, server.log_path)
+    _started.append(server)
+    try:
+        daemons.wait_until(lambda: _answers(port), server.pid, f"{name} on 127.0.0.1:{port}", server.log_path,
+                           timeout=timeout)
+    except ServiceError:
+        server.stop()
+        raise
+    return server
+
+
+def start_module(module: str, *args: str, name: str | None = None, port: int | None = None) -> Server:
+    """``python -u -m module *args --port N`` (unbuffered, so its log shows requests as they arrive)."""
+    return start([sys.executable, "-u", "-m", module, *args], name or " ".join((module, *args)), port)
+
+
+def stop_all() -> list[str]:
+    """Stop every server this interpreter started and still runs; the names of those stopped."""
+    names = [server.name for server in _started]
+    for server in list(_started):
+        server.stop()
+    return names
+
+
+atexit.register(stop_all)  # a kernel restart must not leave servers behind

@@ -1,0 +1,174 @@
+"""Chapter 5: serving HTTP requests and routing them, from net/http's ServeMux to Pat and Gorilla Mux.
+
+The demo servers run as separate processes (``python -m foundations.routing DEMO --port N``, started by
+``foundations.processes``) and print ``Request: /path`` as requests arrive, like the book's console:
+
+- ``hello``: every path answers ``Hello world!`` (the book's first server);
+- ``servemux``: ``/hello`` exactly, everything else falls through to ``/`` (net/http's ``HandleFunc``);
+- ``pat``: Werkzeug rules with strict slashes, the book's Pat pitfalls, redirect included;
+- ``mux``: Werkzeug rules without strict slashes, the book's Gorilla Mux ``/say`` routes.
+
+The API server does not route through Werkzeug (DESIGN §4: 4x slower on ``/hello``); it gets the same
+behaviour from exact paths plus prefix handlers: ``routes()`` and ``prefixes()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from foundations.server import Handler, Request, Response, error_response, text_response
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def greeting(name: str | None) -> str:
+    """The book's answer: ``Hello Tit!``, or ``Hello ... you.`` without a name."""
+    return f"Hello {name}!" if name else "Hello ... you."
+
+
+def _path_name(raw: str) -> str:
+    """WSGI hands over the path as latin-1; names are UTF-8 on the wire."""
+    return raw.encode("latin-1").decode("utf-8", "replace")
+
+
+# --- the API server's routes: exact paths and prefixes, no router library on the hot path ---
+
+def say(request: Request) -> Response:
+    """``/say``, ``/say/``, ``/say/{name}`` and ``/say/{name}/``: one handler, no redirects; ``/say/a/b`` 404."""
+    rest = request.path[len("/say/"):] if request.path.startswith("/say/") else ""
+    name = rest[:-1] if rest.endswith("/") else rest
+    if "/" in name or (rest and not name):  # /say/a/b, /say//
+        return error_response(404, f"no route for {request.path} (expected /say or /say/NAME)")
+    return text_response(greeting(_path_name(name)))
+
+
+def hello_name(request: Request) -> Response:
+    """``/hello/{name}`` only, as Pat's ``/hello/:name``: ``/hello/`` and ``/hello/a/`` are 404."""
+    name = request.path[len("/hello/"):]
+    if not name or "/" in name:
+        return error_response(404, f"no route for {request.path} (expected /hello/NAME)")
+    return text_response(greeting(_path_name(name)))
+
+
+def routes() -> dict[str, Handler]:
+    return {"/say": say, "/say/": say}
+
+
+def prefixes() -> dict[str, Handler]:
+    return {"/say/": say, "/hello/": hello_name}
+
+
+# --- the demo servers ---
+
+def _answer(start_response: Callable, status: str, text: str) -> list[bytes]:
+    body = text.encode()
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def hello_world_app(environ: dict, start_response: Callable) -> list[bytes]:
+    return _answer(start_response, "200 OK", "Hello world!")
+
+
+def servemux_app(environ: dict, start_response: Callable) -> list[bytes]:
+    """net/http's ServeMux: ``/hello`` matches only ``/hello``; ``/`` catches every other path."""
+    if environ["PATH_INFO"] == "/hello":
+        return _answer(start_response, "200 OK", greeting(Request(environ).arg("name")))
+    return hello_world_app(environ, start_response)
+
+
+def werkzeug_app(rules: Sequence[tuple[str, str]], strict_slashes: bool) -> WSGIApp:
+    """A WSGI app routing ``(pattern, endpoint)`` rules through Werkzeug's ``Map`` (the teaching router)."""
+    from werkzeug.exceptions import HTTPException  # a lab dependency: the API server never imports it
+    from werkzeug.routing import Map, Rule
+
+    url_map = Map([Rule(pattern, endpoint=endpoint) for pattern, endpoint in rules], strict_slashes=strict_slashes)
+
+    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        try:
+            endpoint, args = url_map.bind_to_environ(environ).match()
+        except HTTPException as exc:  # 404, or the trailing-slash redirect (RequestRedirect, 308)
+            return exc(environ, start_response)
+        if endpoint == "root":
+            return hello_world_app(environ, start_response)
+        return _answer(start_response, "200 OK", greeting(args.get("name")))
+
+    return app
+
+
+PAT_RULES = [("/hello/<name>", "hello"), ("/", "root"), ("/hey/<name>/", "hello")]
+MUX_RULES = [("/say", "hello"), ("/say/<name>", "hello")]
+
+
+def logged(app: WSGIApp) -> WSGIApp:
+    """Print ``Request: /path`` as each request arrives, as the book's handlers do; name the server
+    ``foundations-demo`` (wsgiref would send its Python version, which changes from machine to machine)."""
+
+    def wrapper(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        print(f"Request: {environ['PATH_INFO']}", flush=True)
+        return app(environ, lambda status, headers, *exc: start_response(
+            status, [*headers, ("Server", "foundations-demo")], *exc))
+
+    return wrapper
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """One thread per connection, like net/http's goroutine per connection."""
+
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 would drop a burst of connects (each retried 1 s later)
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: the app prints its own."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def make(app: WSGIApp, port: int, host: str = "127.0.0.1") -> ThreadingWSGIServer:
+    """The stdlib's threaded WSGI server bound to host:port; ``serve_forever()`` runs it."""
+    return make_server(host, port, app, ThreadingWSGIServer, QuietHandler)
+
+
+def serve(app: WSGIApp, port: int, host: str = "127.0.0.1") -> None:
+    """Serve ``app`` until interrupted, announcing where (the book's ``Starting server on port :80``)."""
+    with make(app, port, host) as httpd:
+        print(f"Starting server on {host}:{port}", flush=True)
+        httpd.serve_forever()
+
+
+def raw_get(port: int, path: str, host: str = "127.0.0.1") -> str:
+    """The book's telnet session: send ``GET path HTTP/1.0`` by hand, return the raw answer."""
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n".encode())
+        chunks = iter(lambda: sock.recv(4096), b"")
+        return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+DEMOS: dict[str, Callable[[], WSGIApp]] = {
+    "hello": lambda: hello_world_app,
+    "servemux": lambda: servemux_app,
+    "pat": lambda: werkzeug_app(PAT_RULES, strict_slashes=True),
+    "mux": lambda: werkzeug_app(MUX_RULES, strict_slashes=False),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m foundations.routing", description=__doc__.splitlines()[0])
+    parser.add_argument("demo", choices=sorted(DEMOS))
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    try:
+        serve(logged(DEMOS[args.demo]()), args.port, args.host)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a process; tests cover main() via processes
+    main()

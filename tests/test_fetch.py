@@ -1,0 +1,223 @@
+"""Chapter 6 against real local servers: sequential and parallel fetching, deadlines, 502/504 naming the upstream."""
+
+import asyncio
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import requests
+
+from foundations import fetch, fullname, processes
+from foundations.timer import Timeline
+
+
+def call(app, path, query="", port=80):
+    seen = {}
+    environ = {"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "GET", "SERVER_PORT": str(port)}
+    body = b"".join(app(environ, lambda status, headers: seen.update(status=int(status.split()[0]))))
+    return seen["status"], None, body
+
+
+DEAD = "http://127.0.0.1:1"  # nothing listens on port 1
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """names: /firstname (200 ms) and /lastname (300 ms); front: /fullname calling names; broken: lastname
+    down; slow: lastname takes 2 s against a 0.5 s timeout; text: a server that answers plain text."""
+    names = processes.start_module("foundations.fullname", name="names")
+    started = {"names": names,
+               "front": processes.start_module("foundations.fullname", "--firstname-url", names.url,
+                                               "--lastname-url", names.url, name="front"),
+               "broken": processes.start_module("foundations.fullname", "--lastname-url", DEAD,
+                                                "--timeout", "0.5", name="broken"),
+               "slow": processes.start_module("foundations.fullname", "--lastname-delay", "2", "--timeout", "0.5",
+                                              name="slow"),
+               "text": processes.start_module("foundations.routing", "hello", name="text")}
+    yield started
+    for server in started.values():
+        server.stop()
+    assert not any(server.running for server in started.values())
+
+
+def calls(base, firstname="Tit", lastname="Petric"):
+    return {"firstname": f"{base}/firstname?firstname={firstname}", "lastname": f"{base}/lastname?lastname={lastname}"}
+
+
+def elapsed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+EXPECTED = {"firstname": {"firstname": "Tit"}, "lastname": {"lastname": "Petric"}}
+
+
+def test_sequential_takes_the_sum_and_parallel_the_slowest(servers):
+    http = fetch.session()
+    seq, seq_s = elapsed(fetch.fetch_sequential, http, calls(servers["names"].url), 1.0)
+    par_s = min(elapsed(fetch.fetch_parallel, http, calls(servers["names"].url), 1.0)[1] for _ in range(3))
+    assert seq == EXPECTED and seq_s >= 0.5
+    assert 0.3 <= par_s < 0.33, f"parallel took {par_s * 1000:.1f} ms"
+
+
+def test_the_fullname_service_in_both_modes(servers):
+    front = servers["front"].url + "/fullname?firstname=Tit&lastname=Petric"
+    answer, seq_s = elapsed(requests.get, front, timeout=5)
+    assert answer.json() == {"firstname": "Tit", "lastname": "Petric"} and seq_s >= 0.5
+    assert answer.headers["Server-Timing"].startswith("fetch;desc=sequential;dur=")
+    runs = [elapsed(requests.get, front + "&mode=parallel", timeout=5) for _ in range(3)]
+    assert all(r.json() == {"firstname": "Tit", "lastname": "Petric"} for r, _ in runs)
+    assert min(s for _, s in runs) < 0.33, f"parallel /fullname took {[round(s * 1000) for _, s in runs]} ms"
+    log = servers["front"].output()
+    assert "] Fetching url: http://127.0.0.1:" in log and "] Done with response: {'firstname': 'Tit'" in log
+
+
+def test_the_timeline_shows_both_calls_in_flight_at_once(servers):
+    timeline = Timeline()
+    fetch.fetch_parallel(fetch.session(), calls(servers["names"].url), 1.0, timeline)
+    first, second = sorted(timeline.events, key=lambda e: e.start_ms)
+    assert second.start_ms < first.end_ms and len(timeline.lines()) == 4
+
+
+def test_asyncio_fetches_in_parallel_too(servers):
+    timeline = Timeline()
+    result, seconds = elapsed(asyncio.run, fetch.fetch_async(calls(servers["names"].url), 1.0, timeline))
+    assert result == EXPECTED and 0.3 <= seconds < 0.5
+    assert [e.label.split("?")[0][-9:] for e in timeline.events] == ["firstname", "/lastname"]
+
+
+def test_fan_out(servers):
+    url = servers["names"].url + "/firstname?firstname=x&delay_ms=100"
+    http = fetch.session()
+    results, one_s = elapsed(fetch.fan_out, http, [url] * 10, pool_size=1)
+    assert results == [{"firstname": "x"}] * 10 and one_s >= 1.0
+    _, five_s = elapsed(fetch.fan_out, http, [url] * 10, pool_size=5)
+    assert 0.2 <= five_s < 0.6
+
+
+@pytest.mark.parametrize("how", ["sequential", "parallel", "async"])
+def test_a_down_upstream_is_a_502_naming_it(servers, how):
+    broken = {**calls(servers["names"].url), "lastname": DEAD + "/lastname"}
+    with pytest.raises(fetch.UpstreamError, match=r"upstream lastname \(http://127.0.0.1:1/lastname\) is unreachable"
+                       ) as caught:
+        run(how, broken, 1.0)
+    assert caught.value.status == 502 and caught.value.upstream == "lastname"
+
+
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")  # httpcore, on cancel
+@pytest.mark.parametrize("how", ["sequential", "parallel", "async"])
+def test_a_slow_upstream_is_a_504_within_the_timeout(servers, how):
+    slow = {**calls(servers["names"].url), "lastname": servers["names"].url + "/lastname?delay_ms=2000"}
+    start = time.perf_counter()
+    with pytest.raises(fetch.UpstreamError, match=r"upstream lastname .* gave no answer within") as caught:
+        run(how, slow, 0.5)
+    assert caught.value.status == 504 and time.perf_counter() - start < 0.8
+
+
+@pytest.mark.parametrize("how", ["sequential", "parallel", "async"])
+def test_bad_answers_are_a_502(servers, how):
+    with pytest.raises(fetch.UpstreamError, match=r"upstream firstname .* answered HTTP 400") as caught:
+        run(how, {"firstname": servers["names"].url + "/firstname?delay_ms=oops"}, 1.0)
+    assert caught.value.status == 502
+    with pytest.raises(fetch.UpstreamError, match=r"upstream firstname .* answered something that is not JSON"):
+        run(how, {"firstname": servers["text"].url + "/"}, 1.0)
+
+
+def run(how, calls_, timeout):
+    if how == "async":
+        return asyncio.run(fetch.fetch_async(calls_, timeout))
+    if how == "parallel":
+        return fetch.fetch_parallel(fetch.session(), calls_, timeout)
+    return fetch.fetch_sequential(fetch.session(), calls_, timeout)
+
+
+def test_async_uses_a_client_it_is_given(servers):
+    async def go():
+        async with httpx.AsyncClient() as client:
+            return await fetch.fetch_async(calls(servers["names"].url), 1.0, client=client)
+
+    assert asyncio.run(go()) == EXPECTED
+
+
+def test_sequential_stops_when_the_budget_is_spent(servers):
+    with pytest.raises(fetch.UpstreamError, match=r"firstname .* was not called: the 0 ms budget ran out"):
+        fetch.fetch_sequential(fetch.session(), calls(servers["names"].url), 0.0)
+    with pytest.raises(fetch.UpstreamError, match=r"lastname .* gave no answer within the 250 ms budget"):
+        fetch.fetch_sequential(fetch.session(), calls(servers["names"].url), 0.25)
+
+
+def test_parallel_on_a_saturated_pool_answers_504_in_time(servers):
+    with ThreadPoolExecutor(max_workers=1) as busy:
+        busy.submit(time.sleep, 1.5)  # someone else's long task holds the only thread
+        start = time.perf_counter()
+        with pytest.raises(fetch.UpstreamError, match=r"upstream firstname .* gave no answer within 200 ms"):
+            fetch.fetch_parallel(fetch.session(), calls(servers["names"].url), 0.2, executor=busy)
+        assert time.perf_counter() - start < 1.0
+
+
+def test_slow_calls_are_logged_with_their_url(servers, caplog):
+    with caplog.at_level(logging.WARNING, logger="foundations.fetch"):
+        fetch.fetch_parallel(fetch.session(), calls(servers["names"].url), 1.0)
+    slow = [r.getMessage() for r in caplog.records]
+    assert len(slow) == 1 and slow[0].startswith(f"slow call: lastname {servers['names'].url}/lastname?")
+
+
+def test_session_keeps_enough_connections():
+    assert fetch.session(pool_size=7).get_adapter("http://x")._pool_maxsize == 7
+
+
+@pytest.mark.parametrize("server, status, kind", [("broken", 502, "bad_gateway"), ("slow", 504, "gateway_timeout")])
+@pytest.mark.parametrize("mode", ["sequential", "parallel"])
+def test_the_service_names_the_failed_upstream(servers, server, status, kind, mode):
+    answer, seconds = elapsed(requests.get, servers[server].url + f"/fullname?mode={mode}", timeout=5)
+    error = answer.json()["error"]
+    assert answer.status_code == status and error["type"] == kind and error["upstream"] == "lastname"
+    assert "upstream lastname (" in error["message"] and seconds < 0.5 + 0.3
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/fullname?mode=fast", "mode='fast': expected one of sequential, parallel"),
+    ("/firstname?delay_ms=-1", "delay_ms='-1': expected milliseconds from 0 to 5000"),
+    ("/lastname?delay_ms=9000", "delay_ms='9000': expected milliseconds from 0 to 5000"),
+    ("/lastname?delay_ms=soon", "delay_ms='soon': expected milliseconds from 0 to 5000"),
+])
+def test_bad_parameters_are_a_400(path, message):
+    app = fullname.App(fullname.routes())
+    path, _, query = path.partition("?")
+    status, _, body = call(app, path, query)
+    assert status == 400 and json.loads(body)["error"]["message"] == message
+
+
+def test_the_api_server_serves_fullname(cfg):
+    answer, seconds = elapsed(requests.get, cfg.api_url + "/fullname?firstname=Tit&lastname=Petric&mode=parallel",
+                              timeout=5)
+    assert answer.json() == {"firstname": "Tit", "lastname": "Petric"} and seconds < 0.5
+    assert requests.get(cfg.api_url + "/firstname?firstname=A&delay_ms=0", timeout=5).json() == {"firstname": "A"}
+
+
+def test_main_builds_the_service_from_flags(monkeypatch):
+    seen = []
+
+    def fake_serve(app, port):
+        seen.append((port, call(app, "/lastname", "lastname=P&delay_ms=0")[2]))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("foundations.routing.serve", fake_serve)
+    fullname.main(["--port", "1234", "--lastname-delay", "0"])
+    assert seen == [(1234, b'{"lastname": "P"}')]
+
+
+def test_fullname_in_process_calls_its_own_port(servers, capsys):
+    app = fullname.App(fullname.routes(fullname.Settings(firstname_delay=0, lastname_delay=0)))
+    status, _, body = call(app, "/fullname", "firstname=Tit&lastname=Petric&mode=parallel", servers["names"].port)
+    assert status == 200 and json.loads(body) == {"firstname": "Tit", "lastname": "Petric"}
+    assert f"Fetching url: http://127.0.0.1:{servers['names'].port}/firstname?" in capsys.readouterr().out
+    assert call(app, "/firstname", "firstname=A&delay_ms=0")[2] == b'{"firstname": "A"}'
+    assert call(app, "/lastname", "lastname=P")[2] == b'{"lastname": "P"}'  # the configured delay, 0 here
+    broken = fullname.App(fullname.routes(fullname.Settings(lastname_url=DEAD, timeout=0.5)))
+    status, _, body = call(broken, "/fullname", "", servers["names"].port)
+    assert status == 502 and json.loads(body)["error"]["upstream"] == "lastname"

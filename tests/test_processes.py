@@ -1,0 +1,51 @@
+"""Servers as separate processes: started on a free port, waited on, their output readable, stopped by PID."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from foundations import probe, processes
+from foundations.errors import ServiceError
+
+
+def test_a_server_answers_logs_requests_and_is_gone_afterwards():
+    with processes.start_module("foundations.routing", "hello") as hello:
+        assert hello.running and hello.url == f"http://127.0.0.1:{hello.port}"
+        assert "Starting server on 127.0.0.1:" in hello.new_output()
+        assert probe.http_get(hello.url + "/anything") == (200, b"Hello world!")
+        assert hello.new_output(settle=0.2) == "Request: /anything\n"
+        assert hello.new_output(settle=0) == ""  # only what is new
+        pid, log_dir = hello.pid, hello.log_path.parent
+    assert not hello.running and not Path(f"/proc/{pid}").exists()
+    assert not log_dir.exists() and hello.output() == ""
+    hello.stop()  # a second stop is harmless
+
+
+def test_a_server_that_exits_at_once_is_reported_with_its_log():
+    with pytest.raises(ServiceError, match=r"broken on 127\.0\.0\.1:\d+ exited.*Log .*: oops"):
+        processes.start([sys.executable, "-c", "print('oops'); raise SystemExit(3)"], "broken", timeout=5)
+    assert "broken" not in [server.name for server in processes._started]
+
+
+def test_stop_all_stops_every_server_still_running():
+    first = processes.start_module("foundations.routing", "hello", name="first")
+    second = processes.start_module("foundations.routing", "servemux", name="second")
+    assert processes.stop_all() == ["first", "second"]
+    assert not first.running and not second.running and processes._started == []
+    assert processes.stop_all() == []
+
+
+def test_a_given_port_is_used():
+    from foundations import services
+
+    port = services.free_port()
+    with processes.start_module("foundations.routing", "hello", port=port) as hello:
+        assert hello.port == port and probe.port_open("127.0.0.1", port)
+    assert not hello.running
+
+
+def test_stopping_a_server_that_never_started_is_harmless():
+    never = processes.Server("never", ["true"], port=1)
+    never.stop()
+    assert not never.running and never.output() == ""
