@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 
-from foundations import config, doctor, probe, services
+from foundations import config, doctor, metrics, probe, services
 from foundations.errors import FoundationsError, ServiceError
+
+
+# granian's access log (chapter 11): who, what, status, and how long the request took.
+ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).2f ms'
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,10 +65,20 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
 
     if probe.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
+    # Chapter 11: the workers share their counters through files in one directory per server.
+    own_dir = None if cfg.metrics_dir else tempfile.mkdtemp(prefix="foundations-metrics-")
+    cfg = dataclasses.replace(cfg, metrics_dir=cfg.metrics_dir or own_dir)
+    metrics.prepare(cfg.metrics_dir, cmdline=[sys.executable, *sys.argv])
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
     print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
-    Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", address=cfg.host,
-            port=cfg.port, workers=cfg.workers).serve()
+    try:
+        # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
+        Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", address=cfg.host,
+                port=cfg.port, workers=cfg.workers, log_access=cfg.access_log,
+                log_access_format=ACCESS_LOG_FORMAT).serve()
+    finally:
+        if own_dir:
+            shutil.rmtree(own_dir, ignore_errors=True)
     return 0
 
 

@@ -71,6 +71,13 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _bool(value: str) -> bool:
+    text = value.strip().lower()
+    if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise ValueError("expected true or false")
+    return text in ("true", "1", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -102,6 +109,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", "1", "API server worker processes", _positive),
     Setting("redis_timeout", "1.0", "Redis connect/read/write timeout in seconds (the book's 1 s)", _seconds),
     Setting("state_dir", _default_state_dir(), "where `services up` keeps data, logs and its state file"),
+    # Chapter 11: production switches.
+    Setting("redis_cluster", "false", "redis_url names one node of a Redis Cluster (chapter 11 scale-out)", _bool),
+    # Off by default: granian's access log cut /get from ~21k to ~8k req/s here (wrk -c64, 2 workers);
+    # behind nginx, its access log already has every request with its duration.
+    Setting("access_log", "false", "log every request with its duration (granian's access log)", _bool),
+    Setting("debug_endpoints", "false",
+            "serve /debug/vars and /metrics on non-loopback addresses too (always on loopback)", _bool),
+    Setting("metrics_dir", "", "where server workers share their counters (`serve` makes one when empty)"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -120,6 +135,10 @@ class Config:
     workers: int
     redis_timeout: float
     state_dir: str
+    redis_cluster: bool
+    access_log: bool
+    debug_endpoints: bool
+    metrics_dir: str
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:

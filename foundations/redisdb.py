@@ -43,10 +43,13 @@ def address(target: str | redis.Redis) -> str:
     return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
 
 
+def _reason(exc: Exception) -> str:
+    return str(exc).split(". ")[-1].rstrip(".") or type(exc).__name__
+
+
 def unavailable(target: str | redis.Redis, exc: Exception) -> ServiceError:
     """The one-line error for a Redis that does not answer (``raise unavailable(url, exc) from exc``)."""
-    reason = str(exc).split(". ")[-1].rstrip(".") or type(exc).__name__
-    return ServiceError(f"Redis at {address(target)} does not answer ({reason}); {FIX_DOWN}")
+    return ServiceError(f"Redis at {address(target)} does not answer ({_reason(exc)}); {FIX_DOWN}")
 
 
 def connect(url: str, timeout: float = 1.0) -> redis.Redis:
@@ -93,7 +96,7 @@ class KeyRouted:
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 error = exc
         where = ", ".join(address(url) for url in candidates)
-        raise ServiceError(f"Redis at {where} does not answer ({type(error).__name__}) for key {key!r}; "
+        raise ServiceError(f"Redis at {where} does not answer ({_reason(error)}) for key {key!r}; "
                            f"{FIX_DOWN}") from error
 
     def get(self, key: str) -> bytes | None:
@@ -148,3 +151,39 @@ def redis_cli_intrinsic_latency(seconds: int = 1) -> Latency:
     if not (worst and total):
         raise ServiceError(f"redis-cli --intrinsic-latency printed something unexpected: {out[-200:]!r}")
     return Latency(max_us=float(worst[-1]), avg_us=float(total.group(2)), runs=int(total.group(1)))
+
+
+class ClusterClient(redis.RedisCluster):
+    """Chapter 11's scale-out: a Redis Cluster behind the calls a single server takes.
+
+    Single-key commands are routed by redis-py (the key's hash slot picks the node). The multi-key calls
+    need help, because a cluster splits keys over nodes: ``keys`` asks every primary (redis-py would ask
+    one), ``mget`` fetches per slot (not atomically, like separate GETs), and ``scan`` walks one primary
+    after another, the integer cursor carrying which one (``node_cursor * nodes + node_index``), so a
+    ``while cursor != 0`` loop works unchanged."""
+
+    mget = redis.RedisCluster.mget_nonatomic
+
+    def keys(self, pattern: str = "*", **kwargs: Any) -> list:  # type: ignore[override]
+        return super().keys(pattern, target_nodes=self.PRIMARIES, **kwargs)
+
+    def scan(self, cursor: int = 0, match: str | None = None, count: int | None = None,  # type: ignore[override]
+             _type: str | None = None, **kwargs: Any) -> tuple[int, list]:
+        nodes = sorted(self.get_primaries(), key=lambda node: node.name)
+        index, node_cursor = cursor % len(nodes), cursor // len(nodes)
+        answers, keys = super().scan(node_cursor, match=match, count=count, _type=_type, target_nodes=nodes[index])
+        node_cursor = next(iter(answers.values()))
+        if node_cursor == 0:  # this node is done: the next one starts at its cursor 0
+            index, node_cursor = index + 1, 0
+            if index == len(nodes):
+                return 0, keys
+        return node_cursor * len(nodes) + index, keys
+
+
+def cluster(url: str, timeout: float = 1.0) -> ClusterClient:
+    """A client for the Redis Cluster that ``url`` (any one of its nodes) belongs to."""
+    try:
+        return ClusterClient.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException) as exc:
+        raise ServiceError(f"Redis Cluster at {address(url)} does not answer ({exc}); start its nodes, or set "
+                           "redis_cluster=false for a single Redis") from exc

@@ -70,9 +70,11 @@ class App:
     """A WSGI callable: exact paths first (``routes["/hello"]``, one dict lookup), then the longest matching
     prefix (``prefixes["/keys/"]``, for paths with parameters; the handler parses the rest of the path)."""
 
-    def __init__(self, routes: dict[str, Handler], prefixes: dict[str, Handler] | None = None):
+    def __init__(self, routes: dict[str, Handler], prefixes: dict[str, Handler] | None = None,
+                 on_request: Callable[[], None] | None = None):
         self.routes = routes
         self.prefixes = sorted((prefixes or {}).items(), key=lambda item: -len(item[0]))
+        self.on_request = on_request  # chapter 11: counts requests for /debug/vars and /metrics
 
     def handler_for(self, path: str) -> Handler | None:
         handler = self.routes.get(path)
@@ -81,6 +83,8 @@ class App:
         return handler
 
     def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        if self.on_request is not None:
+            self.on_request()
         request = Request(environ)
         handler = self.handler_for(request.path)
         if handler is None:
@@ -116,7 +120,10 @@ def healthz_handler(client: redis.Redis) -> Handler:
 
 def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
     """Build the application; pass ``redis_client`` to share one (tests), else one is made from ``cfg``."""
-    from foundations import api, registry  # chapter 10; imported here because api builds on this module
+    from foundations import api, metrics, redisdb, registry  # chapters 10-11; imported here: they build on this
+
+    if redis_client is None and cfg.redis_cluster:  # chapter 11: one node's URL names the whole cluster
+        redis_client = redisdb.cluster(cfg.redis_url, cfg.redis_timeout)
 
     client = redis_client or redisdb.client(cfg.redis_url, cfg.redis_timeout)
     routes: dict[str, Handler] = {
@@ -128,10 +135,16 @@ def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
     routes.update(routing.routes())  # /say, /say/ (chapter 5)
     prefixes.update(routing.prefixes())  # /say/{name}[/], /hello/{name} (chapter 5)
     routes.update(fullname.routes())  # /firstname, /lastname, /fullname (chapter 6)
-    store = registry.Registry(client, prefix="api")  # the Go reference's Registry{Name: "api"}
+    counters = metrics.Metrics(cfg.metrics_dir)  # chapter 11: shared by every worker of one server
+    # the Go reference's Registry{Name: "api"}; on_call feeds the book's expvar counters
+    store = registry.Registry(client, prefix="api", on_call=counters.count)
     routes.update(api.routes(store))
     prefixes.update(api.prefixes(store))
-    return App(routes, prefixes)
+    if metrics.exposed(cfg.host, cfg.debug_endpoints):
+        routes.update(metrics.routes(counters))
+    app = App(routes, prefixes, on_request=counters.count_request)
+    app.metrics = counters  # type: ignore[attr-defined]  # tests and notebooks read the counts in-process
+    return app
 
 
 def app_from_environment() -> App:

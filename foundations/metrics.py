@@ -1,0 +1,208 @@
+"""Chapter 11: the book's expvar counters (``/debug/vars``) and Prometheus metrics (``/metrics``), across workers.
+
+granian runs the API in several worker processes, and a scrape reaches only one of them. So each worker
+counts into a small memory-mapped file of its own in ``metrics_dir`` (one 64-bit slot per counter: an
+increment is a lock and a memory write, cheap enough for the ``/get`` hot path), and whichever worker
+answers a scrape sums every worker's file. ``serve`` prepares the directory before the workers start;
+without one (an app built in a test or a notebook) the counts live in anonymous memory.
+
+    >>> m = Metrics("")                       # in-process: nothing shared
+    >>> m.count("registry.get"); m.totals()["registry.get"]
+    1
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import mmap
+import os
+import sys
+import threading
+import time
+import weakref
+from pathlib import Path
+
+# The book's five expvar names, then ours. The order is the file layout: append, never reorder.
+REGISTRY_COUNTERS = ("registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get")
+COUNTERS = (*REGISTRY_COUNTERS, "http.requests", "gc.gen0", "gc.gen1", "gc.gen2")
+_SLOT = {name: i for i, name in enumerate(COUNTERS)}
+_SIZE = 8 * len(COUNTERS)
+_REQUESTS = _SLOT["http.requests"]
+SERVER_FILE = "server.json"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def prepare(directory: str | Path, cmdline: list[str] | None = None) -> Path:
+    """Make ``directory`` ready for a new server: drop old workers' counts, record the start time."""
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("worker-*.bin"):
+        old.unlink()
+    info = {"started": time.time(), "pid": os.getpid(), "cmdline": cmdline if cmdline is not None else sys.argv}
+    (path / SERVER_FILE).write_text(json.dumps(info))
+    return path
+
+
+def exposed(host: str, enabled: bool) -> bool:
+    """Debug and metrics endpoints: on loopback always, elsewhere only when ``debug_endpoints`` is on."""
+    return enabled or host in LOOPBACK or host.startswith("127.")
+
+
+class Metrics:
+    """This process's counters (``count``) and every worker's sums (``totals``, ``process``)."""
+
+    def __init__(self, directory: str | Path = ""):
+        self.directory = Path(directory) if directory else None
+        self._lock = threading.Lock()
+        if self.directory is None:
+            self._map = mmap.mmap(-1, _SIZE)
+            self._info = {"started": time.time(), "pid": os.getpid(), "cmdline": sys.argv}
+        else:
+            target = self.directory / f"worker-{os.getpid()}.bin"
+            with open(target, "wb+") as f:  # the map stays valid after the file object closes
+                f.write(b"\0" * _SIZE)
+                f.flush()
+                self._map = mmap.mmap(f.fileno(), _SIZE)
+            server_file = self.directory / SERVER_FILE
+            self._info = json.loads(server_file.read_text()) if server_file.exists() else {
+                "started": time.time(), "pid": os.getpid(), "cmdline": sys.argv}
+        self._cells = memoryview(self._map).cast("q")
+        for generation, stats in enumerate(gc.get_stats()):  # collections before we started listening
+            self._cells[_SLOT[f"gc.gen{generation}"]] = stats["collections"]
+        _listening.add(self)
+
+    def count(self, name: str, amount: int = 1) -> None:
+        """Add ``amount`` to counter ``name`` (the book's ``countGet.Add(1)``); also Registry's ``on_call``."""
+        slot = _SLOT[name]
+        with self._lock:  # += on the map is read-then-write: threads of one worker must not interleave
+            self._cells[slot] += amount
+
+    def count_request(self) -> None:
+        """One more HTTP request (``server.App``'s ``on_request``): ``count`` without the name lookup."""
+        with self._lock:
+            self._cells[_REQUESTS] += 1
+
+    def _files(self) -> list[tuple[int, bytes]]:
+        if self.directory is None:
+            return [(os.getpid(), self._map[:])]
+        found = []
+        for path in self.directory.glob("worker-*.bin"):
+            data = path.read_bytes()
+            if len(data) == _SIZE:  # a worker still writing its zeros has counted nothing yet
+                found.append((int(path.stem.split("-")[1]), data))
+        return found
+
+    def totals(self) -> dict[str, int]:
+        """Every counter, summed over every worker this server has had (a restarted worker's counts stay)."""
+        sums = [0] * len(COUNTERS)
+        for _pid, data in self._files():
+            for i, value in enumerate(memoryview(data).cast("q")):
+                sums[i] += value
+        return dict(zip(COUNTERS, sums))
+
+    def process(self) -> dict[str, float | int]:
+        """Uptime of the server, and RSS and threads summed over its live workers."""
+        pids = [pid for pid, _ in self._files() if _alive(pid)] or [os.getpid()]
+        figures = [_proc_status(pid) for pid in pids]
+        return {"uptime_seconds": round(time.time() - self._info["started"], 3), "workers": len(pids),
+                "rss_bytes": sum(f["rss_bytes"] for f in figures), "threads": sum(f["threads"] for f in figures)}
+
+    def debug_vars(self) -> dict:
+        """``/debug/vars``: expvar's shape, one top-level name per variable, sorted as expvar sorts them."""
+        totals = self.totals()
+        variables: dict = {name: totals[name] for name in COUNTERS if not name.startswith("gc.")}
+        variables["cmdline"] = self._info["cmdline"]
+        variables["process"] = {**self.process(),
+                                "gc_collections": [totals[f"gc.gen{g}"] for g in range(3)]}
+        return dict(sorted(variables.items()))
+
+
+class _Collector:
+    """Hands prometheus-client the summed figures at scrape time (its own multiprocess mode would do too,
+    at a few microseconds per increment; our counters are already shared)."""
+
+    def __init__(self, metrics: Metrics):
+        self.metrics = metrics
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        totals, process = self.metrics.totals(), self.metrics.process()
+        calls = CounterMetricFamily("foundations_registry_calls", "Registry operations (the book's expvar "
+                                    "counters)", labels=["operation"])
+        for name in REGISTRY_COUNTERS:
+            calls.add_metric([name.removeprefix("registry.")], totals[name])
+        yield calls
+        yield CounterMetricFamily("foundations_http_requests", "HTTP requests answered, all workers",
+                                  value=totals["http.requests"])
+        collections = CounterMetricFamily("python_gc_collections", "Garbage collections, all workers",
+                                          labels=["generation"])
+        for generation in range(3):
+            collections.add_metric([str(generation)], totals[f"gc.gen{generation}"])
+        yield collections
+        yield GaugeMetricFamily("foundations_uptime_seconds", "Seconds since the server started",
+                                value=process["uptime_seconds"])
+        yield GaugeMetricFamily("foundations_workers", "Live worker processes", value=process["workers"])
+        yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory, all live workers",
+                                value=process["rss_bytes"])
+        yield GaugeMetricFamily("process_threads", "OS threads, all live workers", value=process["threads"])
+
+
+def prometheus_text(metrics: Metrics) -> tuple[bytes, str]:
+    """The exposition-format body for ``/metrics`` and its content type."""
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector(metrics))
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def routes(metrics: Metrics) -> dict:
+    """``/debug/vars`` and ``/metrics`` handlers for ``server.App`` (wired in only where ``exposed``)."""
+    from foundations.server import Request, Response, json_response
+
+    def debug_vars(request: Request) -> Response:
+        return json_response(metrics.debug_vars())
+
+    def prometheus(request: Request) -> Response:
+        body, content_type = prometheus_text(metrics)
+        return Response(200, body, content_type)
+
+    return {"/debug/vars": debug_vars, "/metrics": prometheus}
+
+
+# One garbage-collector callback for every Metrics alive (a test process builds many apps; a weak set
+# lets the ones it drops go).
+_listening: weakref.WeakSet[Metrics] = weakref.WeakSet()
+
+
+def _on_gc(phase: str, info: dict) -> None:
+    if phase == "stop":
+        for metrics in list(_listening):
+            metrics.count(f"gc.gen{info['generation']}")
+
+
+gc.callbacks.append(_on_gc)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _proc_status(pid: int) -> dict[str, int]:
+    """RSS and thread count from ``/proc/<pid>/status`` (Linux); elsewhere this process's own figures."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        import resource  # macOS: peak RSS in bytes, not the current one; still the best we have
+
+        return {"rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "threads": threading.active_count()}
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+    return {"rss_bytes": int(fields["VmRSS"].split()[0]) * 1024, "threads": int(fields["Threads"])}

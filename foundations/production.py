@@ -1,0 +1,164 @@
+"""Chapter 11: the production server as an operator meets it - a real process, configured from outside,
+loaded, watched through ``/debug/vars``, and stopped with SIGTERM the way a process manager stops it.
+
+    >>> with start(cfg, workers=2) as api:        # python -m foundations serve --workers 2 --port N
+    ...     load(api.url + "/get?key=name", requests=1000, concurrency=8)
+    ...     debug_vars(api.url)["registry.get"]
+    1000
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from foundations import config, daemons, probe, services
+from foundations.config import Config
+
+MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
+# The book's table, with our prefix: (what was typed, extra arguments, extra environment).
+PRECEDENCE_CASES = (("run", [], {}), ("--port=80", ["--port=80"], {}), ("PORT=80", [], {"PORT": "80"}),
+                    ("FOUNDATIONS_PORT=80", [], {"FOUNDATIONS_PORT": "80"}))
+
+
+def clean_environ(**extra: str) -> dict[str, str]:
+    """This process's environment without any ``FOUNDATIONS_*`` variable, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(config.ENV_PREFIX)}
+    return {**env, **extra}
+
+
+def config_dump(args: list[str] | None = None, environ: dict[str, str] | None = None,
+                command: list[str] | None = None, cwd: str | None = None) -> dict:
+    """Run ``<command> config <args>`` (the server's own resolution) in a child process; its JSON."""
+    done = subprocess.run([*(command or MODULE), "config", *(args or [])], capture_output=True, text=True,
+                          env=environ if environ is not None else clean_environ(), cwd=cwd, timeout=60)
+    if done.returncode:
+        raise RuntimeError(f"`config {' '.join(args or [])}` exited {done.returncode}: {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def precedence_table(command: list[str] | None = None, cwd: str | None = None) -> list[dict]:
+    """The book's four runs (``run``, ``--port=80``, ``PORT=80``, ``FOUNDATIONS_PORT=80``), each a real child."""
+    rows = []
+    for typed, args, env in PRECEDENCE_CASES:
+        port = config_dump(args, clean_environ(**env), command, cwd)["port"]
+        rows.append({"how": typed, "port": port["value"], "source": port["source"]})
+    return rows
+
+
+@dataclass
+class ApiProcess:
+    """A ``serve`` process we started: its URL, PID and log."""
+
+    url: str
+    pid: int
+    log_path: Path
+    port: int
+    stopped: bool = field(default=False)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM (then SIGKILL after ``timeout``) to the process group, if it still runs our server."""
+        if not self.stopped:
+            daemons.stop(self.pid, f"--port {self.port}", timeout=timeout)
+            self.stopped = True
+
+    def __enter__(self) -> ApiProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start(cfg: Config, *args: str, workers: int = 1, command: list[str] | None = None,
+          environ: dict[str, str] | None = None, cwd: str | None = None, timeout: float = 30.0) -> ApiProcess:
+    """``serve --host 127.0.0.1 --port <free> --workers N *args`` with ``cfg``'s settings; waits for /healthz."""
+    port = services.free_port()
+    log_path = Path(tempfile.mkdtemp(prefix="foundations-api-")) / "server.log"
+    cmd = [*(command or MODULE), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+           *args]
+    env = {**clean_environ(), **config.as_environ(cfg), config.ENV_PREFIX + "METRICS_DIR": "", **(environ or {})}
+    pid = _spawn(cmd, log_path, env, cwd)
+    api = ApiProcess(f"http://127.0.0.1:{port}", pid, log_path, port)
+    try:
+        daemons.wait_until(lambda: _healthy(api.url), pid, f"API server on 127.0.0.1:{port}", log_path, timeout)
+    except Exception:
+        api.stop()
+        raise
+    return api
+
+
+def _spawn(cmd: list[str], log_path: Path, env: dict[str, str], cwd: str | None) -> int:
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env=env, cwd=cwd)
+    return proc.pid
+
+
+def _healthy(url: str) -> None:
+    status, body = probe.http_get(url + "/healthz")
+    if status != 200:
+        raise RuntimeError(f"/healthz answered {status}: {body[:100]!r}")
+
+
+def load(url: str, requests: int, concurrency: int = 8, timeout: float = 5.0) -> Counter:
+    """GET ``url`` ``requests`` times from ``concurrency`` threads, each on its own keep-alive connection;
+    how many answers had each status (a failed connection counts as status 0)."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    statuses: Counter = Counter()
+    lock = threading.Lock()
+    shares = [requests // concurrency + (i < requests % concurrency) for i in range(concurrency)]
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        seen: Counter = Counter()
+        for _ in range(n):
+            try:
+                conn.request("GET", target)
+                response = conn.getresponse()
+                response.read()
+                seen[response.status] += 1
+            except (OSError, http.client.HTTPException):
+                seen[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        conn.close()
+        with lock:
+            statuses.update(seen)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def debug_vars(url: str) -> dict:
+    """``GET /debug/vars`` as a dict."""
+    status, body = probe.http_get(url.rstrip("/") + "/debug/vars")
+    if status != 200:
+        raise RuntimeError(f"/debug/vars answered {status}: {body[:200]!r}")
+    return json.loads(body)
+
+
+def watch(url: str, seconds: float, interval: float = 0.1) -> list[dict]:
+    """Poll ``/debug/vars`` for ``seconds``: one sample per poll, with ``t`` (seconds since the first)."""
+    samples, start = [], time.monotonic()
+    while (now := time.monotonic()) - start < seconds:
+        samples.append({"t": now - start, **debug_vars(url)})
+        time.sleep(interval)
+    return samples
