@@ -1,0 +1,41 @@
+"""Solutions to the exercises of notebook 04. The test suite runs each through its check."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from foundations import encoding, pets
+from foundations.encoding import tag
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def owner():
+    @dataclass
+    class Owner:
+        first_name: str = tag("firstName")
+        last_name: str = tag("lastName")
+        email: str = tag("email,omitempty")
+        password: str = tag("-")
+
+    return Owner
+
+
+def omit():
+    def omit(value):
+        if value is None:
+            return True
+        if isinstance(value, (bool, int, float)):
+            return value == 0          # False == 0 too
+        if isinstance(value, (str, list, tuple, dict)):
+            return len(value) == 0
+        return False                   # a dataclass (a Go struct) is never empty
+
+    return omit
+
+
+def no_breed():
+    stores = encoding.decode((DATA / "example2.json").read_text(), list[pets.TidyPetstore])
+    return [dog.name for store in stores for dog in store.dogs or [] if not dog.breed]
+
+
+SOLUTIONS = {"04.owner": owner, "04.omit": omit, "04.no_breed": no_breed}
