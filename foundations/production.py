@@ -113,9 +113,10 @@ def _healthy(url: str) -> None:
         raise RuntimeError(f"/healthz answered {status}: {body[:100]!r}")
 
 
-def load(url: str, requests: int, concurrency: int = 8, timeout: float = 5.0) -> Counter:
-    """GET ``url`` ``requests`` times from ``concurrency`` threads, each on its own keep-alive connection;
-    how many answers had each status (a failed connection counts as status 0)."""
+def load(url: str, requests: int, concurrency: int = 8, keepalive: bool = True, timeout: float = 5.0) -> Counter:
+    """GET ``url`` ``requests`` times from ``concurrency`` threads, each on its own keep-alive connection
+    (or, like the book's ``ab``, a new connection per request); how many answers had each status (a
+    failed connection counts as status 0)."""
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     statuses: Counter = Counter()
@@ -131,6 +132,8 @@ def load(url: str, requests: int, concurrency: int = 8, timeout: float = 5.0) ->
                 response = conn.getresponse()
                 response.read()
                 seen[response.status] += 1
+                if not keepalive:
+                    conn.close()
             except (OSError, http.client.HTTPException):
                 seen[0] += 1
                 conn.close()

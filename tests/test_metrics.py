@@ -1,0 +1,211 @@
+"""Chapter 11: /debug/vars and /metrics, in-process and across real granian workers; access log; SIGTERM."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+
+import pytest
+import redis
+from prometheus_client.parser import text_string_to_metric_families
+
+from foundations import config, metrics, production, services, state
+from foundations.server import create_app
+
+BOOK_NAMES = {"registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get"}
+
+
+def call(app, path: str) -> tuple[int, dict, bytes]:
+    """One WSGI request to ``app``: status, headers, body."""
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+
+    body = b"".join(app({"PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2],
+                         "REQUEST_METHOD": "GET"}, start_response))
+    return seen["status"], seen["headers"], body
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    """Every sample of a Prometheus exposition, keyed by (name, sorted labels)."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+@pytest.fixture
+def app(cfg):
+    client = redis.Redis.from_url(cfg.redis_url)
+    yield create_app(cfg, redis_client=client)
+    client.delete("api:t11-key")
+    client.close()
+
+
+# --- in process ----------------------------------------------------------------------------------
+
+
+def test_counts_follow_the_book_names_and_requests(app):
+    call(app, "/set?key=t11-key&value=v")
+    for _ in range(3):
+        call(app, "/get?key=t11-key")
+    status, headers, body = call(app, "/debug/vars")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    variables = json.loads(body)
+    assert BOOK_NAMES <= set(variables)
+    assert (variables["registry.set"], variables["registry.get"], variables["http.requests"]) == (1, 3, 5)
+    assert list(variables) == sorted(variables)  # expvar lists its variables sorted
+    process = variables["process"]
+    assert process["workers"] == 1 and process["rss_bytes"] > 10_000_000 and process["threads"] >= 1
+    assert len(process["gc_collections"]) == 3 and process["gc_collections"][0] > 0
+
+
+def test_get_all_counts_each_key_like_the_book(app, cfg):
+    client = redis.Redis.from_url(cfg.redis_url)
+    call(app, "/set?key=t11-key&value=v")
+    before = app.metrics.totals()
+    call(app, "/getAll")
+    after = app.metrics.totals()
+    keys = len(client.keys("api:*"))
+    assert after["registry.getAll"] - before["registry.getAll"] == 1
+    assert after["registry.getAll.get"] - before["registry.getAll.get"] == keys >= 1
+
+
+def test_metrics_endpoint_speaks_prometheus(app):
+    call(app, "/get?key=t11-key")
+    status, headers, body = call(app, "/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain; version=")
+    found = samples(body.decode())
+    assert found[("foundations_registry_calls_total", (("operation", "get"),))] == 1
+    assert found[("foundations_http_requests_total", ())] == 2
+    assert found[("foundations_workers", ())] == 1
+    assert found[("process_resident_memory_bytes", ())] > 10_000_000
+    assert ("python_gc_collections_total", (("generation", "2"),)) in found
+
+
+def test_gc_collections_are_counted(app):
+    import gc
+
+    before = app.metrics.totals()["gc.gen2"]
+    gc.collect()
+    assert app.metrics.totals()["gc.gen2"] == before + 1
+
+
+@pytest.mark.parametrize("host, enabled, served", [("127.0.0.1", False, True), ("::1", False, True),
+                                                   ("0.0.0.0", False, False), ("10.1.2.3", False, False),
+                                                   ("0.0.0.0", True, True)])
+def test_debug_endpoints_only_on_loopback_unless_enabled(cfg, host, enabled, served):
+    app = create_app(dataclasses.replace(cfg, host=host, debug_endpoints=enabled),
+                     redis_client=redis.Redis.from_url(cfg.redis_url))
+    assert [call(app, p)[0] for p in ("/debug/vars", "/metrics")] == ([200, 200] if served else [404, 404])
+    assert metrics.exposed(host, enabled) is served
+
+
+def test_counts_of_every_worker_file_add_up_and_prepare_forgets_them(tmp_path):
+    metrics.prepare(tmp_path, cmdline=["old"])
+    mine = metrics.Metrics(tmp_path)
+    mine.count("registry.get", 7)
+    fake = tmp_path / "worker-999999.bin"  # another worker, since exited: its counts still add up
+    fake.write_bytes((5).to_bytes(8, "little") + bytes(8 * (len(metrics.COUNTERS) - 1)))
+    assert mine.totals()["registry.get"] == 12
+    assert mine.process()["workers"] == 1  # ...but it is not counted as a live worker
+    assert mine.debug_vars()["cmdline"] == ["old"]
+    metrics.prepare(tmp_path, cmdline=["new"])
+    assert not list(tmp_path.glob("worker-*.bin"))
+    fresh = metrics.Metrics(tmp_path)
+    assert fresh.totals()["registry.get"] == 0 and fresh.debug_vars()["cmdline"] == ["new"]
+
+
+def test_unknown_counter_is_a_bug_not_a_new_name():
+    with pytest.raises(KeyError):
+        metrics.Metrics("").count("registry.gett")
+
+
+# --- real server, several workers ----------------------------------------------------------------
+
+
+def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
+    sent = 3000
+    client = redis.Redis.from_url(cfg.redis_url)
+    client.set("api:t11-load", "x")
+    with production.start(cfg, "--metrics-dir", str(tmp_path), workers=2) as api:
+        before = production.debug_vars(api.url)
+        # A new connection per request (the book's `ab`): granian's workers take turns accepting them.
+        statuses = production.load(api.url + "/get?key=t11-load", requests=sent, concurrency=16, keepalive=False)
+        variables = production.debug_vars(api.url)
+        _, text = production.probe.http_get(api.url + "/metrics")
+    client.delete("api:t11-load")
+    assert statuses == {200: sent}
+    # Each worker's own file holds part of the count: the sum is only right if both are read.
+    counts = [int.from_bytes(f.read_bytes()[:8], "little", signed=True) for f in tmp_path.glob("worker-*.bin")]
+    assert len(counts) == 2 and all(c > 0 for c in counts), counts
+    assert variables["registry.get"] == sum(counts) == sent
+    assert before["registry.get"] == 0
+    # requests between the two scrapes: the load, plus the first scrape itself (counted as it arrives)
+    assert variables["http.requests"] - before["http.requests"] == sent + 1
+    assert variables["process"]["workers"] == 2
+    found = samples(text.decode())
+    assert found[("foundations_registry_calls_total", (("operation", "get"),))] == sent
+    assert found[("foundations_http_requests_total", ())] == variables["http.requests"] + 1
+    assert found[("foundations_workers", ())] == 2
+
+
+def test_access_log_has_each_request_with_its_duration(cfg):
+    with production.start(cfg, "--access-log", "true") as api:
+        production.load(api.url + "/hello?name=log", requests=3, concurrency=1)
+        time.sleep(0.3)  # granian's log is written by the worker; give it a moment
+        log = api.log()
+    lines = [line for line in log.splitlines() if '"GET /hello HTTP/1.1" 200' in line]
+    assert len(lines) == 3, log[-500:]
+    assert all(line.endswith(" ms") and float(line.split()[-2]) >= 0 for line in lines)
+
+
+def test_no_access_log_by_default(cfg):
+    with production.start(cfg) as api:
+        production.load(api.url + "/hello", requests=2, concurrency=1)
+        time.sleep(0.3)
+        assert '"GET /hello' not in api.log()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of our own: DEBUG SLEEP would stall the session's shared one for everyone else."""
+    own = config.load(argv=["--state-dir", str(tmp_path), "--redis-url",
+                            f"redis://127.0.0.1:{services.free_port()}/0"], environ={})
+    own = services.up(own, ["redis"], local=True, log=lambda line: None)
+    yield own
+    services.down(own, log=lambda line: None)
+
+
+def test_sigterm_lets_in_flight_requests_finish(own_redis):
+    client = redis.Redis.from_url(own_redis.redis_url)
+    client.set("api:slow", "finished")
+    api = production.start(own_redis)
+    results = {}
+
+    def slow_get():
+        results["answer"] = production.probe.http_get(api.url + "/get?key=slow", timeout=10)
+
+    try:
+        # DEBUG SLEEP stalls Redis for 1.5 s, so the /get below is in flight when SIGTERM arrives.
+        stall = threading.Thread(target=lambda: redis.Redis.from_url(own_redis.redis_url).execute_command(
+            "DEBUG", "SLEEP", "1.5"))
+        stall.start()
+        time.sleep(0.2)
+        request = threading.Thread(target=slow_get)
+        request.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        api.stop(timeout=10)  # SIGTERM to the server's process group; returns once it has exited
+        stopped_after = time.monotonic() - started
+        request.join(10)
+        stall.join(10)
+    finally:
+        api.stop()
+    status, body = results["answer"]
+    assert status == 200 and json.loads(body) == "finished", results
+    assert stopped_after >= 0.5, "the server exited before its in-flight request was done"
+    assert not state.pid_alive(api.pid)
+    assert "Granian shutdown completed" in api.log()
+
