@@ -12,7 +12,6 @@ the notebook can read (the book's console), and it is stopped by the PID we reco
 from __future__ import annotations
 
 import atexit
-import http.client
 import shutil
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from foundations import daemons, services
+from foundations import daemons, probe, services
 from foundations.errors import ServiceError
 from foundations.state import pid_alive
 
@@ -73,24 +72,21 @@ class Server:
         self.stop()
 
 
-def _answers(port: int) -> None:
-    """Raise unless an HTTP server answers on ``port`` (any status counts: it is up)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1.0)
-    try:
-        conn.request("GET", "/")
-        conn.getresponse().read()
-    finally:
-        conn.close()
+def _listens(port: int) -> None:
+    """Raise until something accepts connections on ``port``. A bare connect, not a GET: the server's
+    log then shows only the requests the notebook makes (requests queue in the backlog until it serves)."""
+    if not probe.port_open("127.0.0.1", port, timeout=1.0):
+        raise ServiceError(f"nothing listens on 127.0.0.1:{port} yet")
 
 
 def start(cmd: list[str], name: str, port: int | None = None, timeout: float = 20.0) -> Server:
-    """Run ``cmd + ["--port", port]`` (a free port unless given) and wait until it answers HTTP."""
+    """Run ``cmd + ["--port", port]`` (a free port unless given) and wait until it listens."""
     port = port or services.free_port()
     server = Server(name, [*cmd, "--port", str(port)], port)
     server.pid = daemons.spawn(server.cmd, server.log_path)
     _started.append(server)
     try:
-        daemons.wait_until(lambda: _answers(port), server.pid, f"{name} on 127.0.0.1:{port}", server.log_path,
+        daemons.wait_until(lambda: _listens(port), server.pid, f"{name} on 127.0.0.1:{port}", server.log_path,
                            timeout=timeout)
     except ServiceError:
         server.stop()

@@ -150,6 +150,20 @@ def raw_get(port: int, path: str, host: str = "127.0.0.1") -> str:
         return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
 
 
+def answers(base_url: str, paths: Iterable[str]) -> list[dict]:
+    """GET each path without following redirects: ``{path, status, location, body}`` rows for a table."""
+    import requests
+
+    rows = []
+    with requests.Session() as http:
+        for path in paths:
+            response = http.get(base_url + path, allow_redirects=False, timeout=5)
+            body = response.text if len(response.text) <= 40 else response.text[:37] + "..."
+            rows.append({"path": path, "status": response.status_code,
+                         "location": response.headers.get("Location", ""), "body": body})
+    return rows
+
+
 DEMOS: dict[str, Callable[[], WSGIApp]] = {
     "hello": lambda: hello_world_app,
     "servemux": lambda: servemux_app,

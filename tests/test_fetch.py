@@ -221,3 +221,24 @@ def test_fullname_in_process_calls_its_own_port(servers, capsys):
     broken = fullname.App(fullname.routes(fullname.Settings(lastname_url=DEAD, timeout=0.5)))
     status, _, body = call(broken, "/fullname", "", servers["names"].port)
     assert status == 502 and json.loads(body)["error"]["upstream"] == "lastname"
+
+
+def test_the_reverse_proxy_snippet_is_valid_nginx(tmp_path):
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    snippet = Path(__file__).resolve().parent.parent / "docker" / "nginx-upstream.conf"
+    text = snippet.read_text()
+    assert re.findall(r"^\s*server (127\.0\.0\.1:\d+) max_fails", text, re.M) == ["127.0.0.1:8080", "127.0.0.1:8082"]
+    assert "proxy_next_upstream error timeout" in text
+    nginx = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
+    if nginx:  # the lab image and CI box may lack nginx; the static checks above still hold
+        temp = " ".join(f"{kind}_temp_path {tmp_path};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (tmp_path / "nginx.conf").write_text(
+            f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
+            f"http {{ access_log off; {temp} include {snippet}; }}\n")
+        done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

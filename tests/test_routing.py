@@ -149,3 +149,12 @@ def test_the_demo_apps_in_process():
     assert [call(mux, p)[0] for p in ("/say", "/say/", "/say/x", "/say/x/", "/say/a/b")] == [200] * 4 + [404]
     assert call(routing.servemux_app, "/hello", "name=Tit")[2] == b"Hello Tit!"
     assert call(routing.servemux_app, "/hello_there")[2] == b"Hello world!"
+
+
+def test_answers_tabulates_without_following_redirects(demos):
+    rows = routing.answers(demos["pat"].url, ["/hey/ummm", "/hello/"])
+    assert rows[0] == {"path": "/hey/ummm", "status": 308, "location": f"{demos['pat'].url}/hey/ummm/",
+                       "body": rows[0]["body"]}
+    assert rows[0]["body"].endswith("...") and len(rows[0]["body"]) == 40
+    assert rows[1]["status"] == 404
+    assert routing.answers(demos["hello"].url, ["/"])[0]["body"] == "Hello world!"

@@ -1,0 +1,35 @@
+"""Checks for the exercises of notebook 05 (serving HTTP requests)."""
+
+from foundations import routing
+from foundations.exercises import exercise, expect
+
+SAY_CASES = {"/say": "", "/say/": "", "/say/Tit": "Tit", "/say/Tit/": "Tit", "/say/a/b": None, "/sayx": None,
+             "/say//": None, "/hello/Tit": None, "/say/Gopher": "Gopher"}
+
+
+def _status(app, path: str) -> int:
+    seen = []
+    environ = {"PATH_INFO": path, "QUERY_STRING": "", "REQUEST_METHOD": "GET", "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    app(environ, lambda status, headers, *exc: seen.append(int(status.split()[0])))
+    return seen[0]
+
+
+@exercise("05.pat_statuses")
+def pat_statuses(answer):
+    expect(isinstance(answer, dict), f"expected a dict {{path: status}}, got {type(answer).__name__}")
+    pat = routing.DEMOS["pat"]()
+    for path, status in answer.items():
+        expect(status is not ..., f"{path}: no status yet, replace the ... with 200, 308 or 404")
+        actual = _status(pat, path)
+        expect(status == actual, f"{path}: the router answers {actual}, not {status}"
+               + (" (the trailing-slash rule redirects)" if actual == 308 else ""))
+    expect(len(answer) >= 6, "keep all six paths in the dict")
+
+
+@exercise("05.say_name")
+def say_name(answer):
+    expect(callable(answer), "expected a function say_name(path)")
+    for path, name in SAY_CASES.items():
+        got = answer(path)
+        expect(got == name, f"say_name({path!r}) returned {got!r}, expected {name!r}")
