@@ -1,0 +1,58 @@
+"""Chapter 11's ``go build`` + ``scp``: the wheel and the single-file shiv archive, run from elsewhere."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+
+import pytest
+
+from foundations import build, production
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    wheel = build.wheel(out)
+    return wheel, build.archive(wheel, out / "api.pyz")
+
+
+def test_wheel_holds_the_package_and_declares_its_dependencies(artifacts):
+    wheel, _ = artifacts
+    with zipfile.ZipFile(wheel) as whl:
+        names = whl.namelist()
+        metadata = whl.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert "foundations/server.py" in names and "foundations/metrics.py" in names
+    assert not any(n.startswith(("tests/", "notebooks/")) for n in names)
+    for dependency in ("granian", "redis", "prometheus-client"):
+        assert f"Requires-Dist: {dependency}" in metadata
+
+
+def test_archive_is_one_executable_file_with_its_dependencies(artifacts):
+    _, pyz = artifacts
+    assert pyz.read_bytes().startswith(b"#!/usr/bin/env python3\n")
+    assert pyz.stat().st_mode & 0o111
+    with zipfile.ZipFile(pyz) as archive:
+        names = archive.namelist()
+    for package in ("foundations/cli.py", "granian/", "redis/", "prometheus_client/"):
+        assert any(package in n for n in names), package
+
+
+def test_archive_reproduces_the_books_flag_table_from_another_directory(artifacts, tmp_path):
+    _, pyz = artifacts
+    rows = production.precedence_table(command=[sys.executable, str(pyz)], cwd=str(tmp_path))
+    assert [(r["how"], r["port"]) for r in rows] == [("run", 8080), ("--port=80", 80), ("PORT=80", 8080),
+                                                     ("FOUNDATIONS_PORT=80", 80)]
+
+
+def test_archive_serves_the_api(artifacts, cfg, tmp_path):
+    _, pyz = artifacts
+    env = production.clean_environ(SHIV_ROOT=str(tmp_path / "shiv"))
+    with production.start(cfg, workers=2, command=[sys.executable, str(pyz)], environ=env, cwd=str(tmp_path)) as api:
+        status, body = production.probe.http_get(api.url + "/metrics")
+    assert status == 200 and b"foundations_workers 2.0" in body
+
+
+def test_a_failing_build_names_the_command(tmp_path):
+    with pytest.raises(build.BuildError, match="building the wheel failed"):
+        build.wheel(tmp_path / "out", source=tmp_path)  # no pyproject.toml there

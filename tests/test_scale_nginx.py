@@ -1,0 +1,94 @@
+"""Chapter 11 scale-out, HTTP side: Debian's nginx in front of two local API servers, as compose's `scale`
+profile runs it with containers. Requests reach both servers, and keep being answered when one is killed.
+
+The nginx configuration is docker/nginx.conf's, with the container-only parts (Docker's DNS resolver,
+``resolve`` on a service name, port 80, /var/log) swapped for two loopback upstreams and a temp directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+import redis
+
+from foundations import daemons, probe, production, services
+
+ROOT = production.config.REPO_ROOT
+NGINX = daemons.which("nginx")
+pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx not installed (apt-get install nginx-light)")
+
+
+def local_conf(compose_conf: str, prefix: str, port: int, upstreams: list[str]) -> str:
+    """docker/nginx.conf rewritten for loopback processes; fails loudly if its shape changed."""
+    conf = compose_conf
+    replacements = [
+        (r"worker_processes auto;", f"worker_processes 1;\ndaemon off;\npid {prefix}/nginx.pid;"),
+        (r"access_log /var/log/nginx/access.log;", f"access_log {prefix}/access.log;"),
+        (r"error_log /var/log/nginx/error.log warn;", f"error_log {prefix}/error.log warn;\n"
+         f"    client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;\n"
+         f"    fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;"),
+        (r"\n\s*resolver 127\.0\.0\.11[^;]*;", ""),
+        (r"server api-replica:8080 resolve;", " ".join(f"server {u} max_fails=1 fail_timeout=5s;"
+                                                       for u in upstreams)),
+        (r"listen 80;", f"listen 127.0.0.1:{port};"),
+    ]
+    for pattern, replacement in replacements:
+        conf, found = re.subn(pattern, replacement, conf)
+        assert found == 1, f"docker/nginx.conf no longer has {pattern!r}; update this test with it"
+    return conf
+
+
+@pytest.fixture
+def two_apis(cfg):
+    with production.start(cfg) as first, production.start(cfg) as second:
+        yield [first, second]
+
+
+@pytest.fixture
+def nginx(two_apis, tmp_path):
+    port = services.free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(local_conf((ROOT / "docker" / "nginx.conf").read_text(), str(tmp_path), port,
+                               [a.url.removeprefix("http://") for a in two_apis]))
+    checked = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "err.log")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    pid = daemons.spawn([NGINX, "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "err.log")],
+                        tmp_path / "out.log")
+    url = f"http://127.0.0.1:{port}"
+    daemons.wait_until(lambda: probe.http_get(url + "/nginx-health"), pid, f"nginx on 127.0.0.1:{port}",
+                       tmp_path / "error.log")
+    yield url
+    daemons.stop(pid, "nginx")
+
+
+def served(api: production.ApiProcess) -> int:
+    return production.debug_vars(api.url)["registry.get"]
+
+
+def test_requests_reach_both_servers_and_survive_one_dying(cfg, two_apis, nginx):
+    redis.Redis.from_url(cfg.redis_url).set("api:t11-lb", "balanced")
+    statuses = production.load(nginx + "/get?key=t11-lb", requests=200, concurrency=4, keepalive=False)
+    assert statuses == {200: 200}
+    counts = [served(a) for a in two_apis]
+    assert sum(counts) == 200 and min(counts) >= 50, counts  # round-robin: roughly half each
+
+    os.killpg(two_apis[0].pid, signal.SIGKILL)  # no goodbye: the process manager's worst case
+    deadline = time.monotonic() + 10
+    while probe.port_open("127.0.0.1", two_apis[0].port, timeout=0.1):  # its worker dies a moment later
+        assert time.monotonic() < deadline, "the killed API still listens"
+        time.sleep(0.05)
+    statuses = production.load(nginx + "/get?key=t11-lb", requests=100, concurrency=4, keepalive=False)
+    assert statuses == {200: 100}, statuses  # proxy_next_upstream retried the dead one's share
+    assert served(two_apis[1]) == counts[1] + 100
+
+
+def test_local_conf_refuses_a_changed_compose_conf():
+    with pytest.raises(AssertionError, match="no longer has"):
+        local_conf("events {}\n", "/tmp/x", 1, ["127.0.0.1:2"])
+
