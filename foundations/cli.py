@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run the API server (granian, WSGI)")
     commands.add_parser("doctor", help="check interpreter, kernel, packages and services")
     commands.add_parser("config", help="print every resolved setting and where it came from")
+    bench = commands.add_parser("bench", help="load-test the API server's /get (chapter 10)")
+    bench.add_argument("--tool", choices=["builtin", "ab", "wrk", "all"], default="all",
+                       help="load generator (all: builtin plus ab and wrk when installed)")
+    bench.add_argument("--path", default="/get?key=name", help="what to GET (default: %(default)s)")
+    bench.add_argument("--requests", type=int, default=2000, help="requests per run (the book: 50000)")
+    bench.add_argument("--concurrency", type=int, default=4, help="parallel clients (the book: 4)")
+    bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
     for sub in commands.choices.values():
         config.add_arguments(sub)
     return root
@@ -93,4 +100,17 @@ def _config(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
+    from foundations import bench  # chapter 10
+
+    url = cfg.api_url.rstrip("/") + args.path
+    bench.seed(cfg.api_url.rstrip("/"))
+    tools = ["builtin", "ab", "wrk"] if args.tool == "all" else [args.tool]
+    results = [bench.run(url, tool, args.requests, args.concurrency, args.seconds)
+               for tool in tools if args.tool != "all" or bench.available(tool)]
+    print(bench.render(results))
+    return 0 if all(r.errors == 0 for r in results) else 1
+
+
 COMMANDS = {"services": _services, "serve": _serve, "doctor": _doctor, "config": _config}
+COMMANDS["bench"] = _bench

@@ -1,0 +1,221 @@
+"""Chapter 10: benchmarking the API - a built-in load generator (threads, keep-alive, a progress bar), the
+book's ``ab`` and ``wrk`` when installed, and a throwaway server to measure variants side by side.
+
+    $ python -m foundations bench --tool all --requests 2000     # CI-short; the book's run: --requests 50000
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from foundations import config, probe, services
+from foundations.config import Config
+from foundations.errors import ServiceError
+
+BOOK_RPS = 1908.96  # the book's `ab -c 4 -n 50000` on /get, chapter "Your first API"
+
+
+@dataclass(frozen=True)
+class Result:
+    tool: str
+    requests: int
+    errors: int  # failed connections and non-2xx answers
+    seconds: float
+    rps: float
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+
+def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True,
+            seconds: float | None = None) -> Result:
+    """``requests`` GETs of ``url`` from ``concurrency`` threads, each on one keep-alive connection
+    (stopping early after ``seconds``, if given: the profiler's background load)."""
+    from tqdm.auto import tqdm
+
+    parts = urlsplit(url)
+    target = parts.path + ("?" + parts.query if parts.query else "")
+    remaining = iter(range(requests))  # next() on a range iterator is atomic under the GIL
+    latencies: list[float] = []
+    errors = [0]
+    bar = tqdm(total=requests, desc=f"GET {target}", unit="req", disable=not progress, mininterval=0.5)
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+        done = 0
+        for _ in remaining:
+            start = time.perf_counter()
+            if deadline is not None and start > deadline:
+                break
+            try:
+                conn.request("GET", target)
+                response = conn.getresponse()
+                response.read()
+                ok = 200 <= response.status < 300
+            except (OSError, http.client.HTTPException):
+                conn.close()  # reconnects on the next request
+                ok = False
+            latencies.append(time.perf_counter() - start)
+            errors[0] += not ok
+            done += 1
+            if done % 100 == 0:
+                bar.update(100)
+        bar.update(done % 100)
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    start = time.perf_counter()
+    deadline = None if seconds is None else start + seconds
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    bar.close()
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return Result("builtin", len(latencies), errors[0], elapsed, len(latencies) / elapsed,
+                  cuts[49] * 1000, cuts[98] * 1000)
+
+
+def ab(url: str, requests: int = 2000, concurrency: int = 4) -> Result:
+    """The book's ``ab -c 4 -n 50000``: HTTP/1.0, a new connection per request."""
+    out = _run(["ab", "-q", "-c", str(concurrency), "-n", str(requests), url])
+    rps = float(_find(r"Requests per second:\s+([\d.]+)", out, "ab"))
+    failed = int(_find(r"Failed requests:\s+(\d+)", out, "ab"))
+    non2xx = int(re.search(r"Non-2xx responses:\s+(\d+)", out).group(1)) if "Non-2xx" in out else 0
+    seconds = float(_find(r"Time taken for tests:\s+([\d.]+)", out, "ab"))
+    p50 = re.search(r"^\s+50%\s+(\d+)", out, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\d+)", out, re.MULTILINE)
+    return Result("ab", requests, failed + non2xx, seconds, rps, p50 and float(p50.group(1)),
+                  p99 and float(p99.group(1)))
+
+
+def wrk(url: str, seconds: float = 3.0, connections: int = 64) -> Result:
+    """``wrk -t1 -c64 --latency``: keep-alive HTTP/1.1 throughput (the bench kit's main load)."""
+    out = _run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url])
+    rps = float(_find(r"Requests/sec:\s+([\d.]+)", out, "wrk"))
+    total = int(_find(r"(\d+) requests in", out, "wrk"))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Result("wrk", total, errors + (int(non2xx.group(1)) if non2xx else 0), seconds, rps,
+                  _wrk_ms(_find(r"50%\s+([\d.]+\w+)", out, "wrk")), _wrk_ms(_find(r"99%\s+([\d.]+\w+)", out, "wrk")))
+
+
+def available(tool: str) -> bool:
+    return tool == "builtin" or shutil.which(tool) is not None
+
+
+def _wrk_ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _run(cmd: list[str]) -> str:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if done.returncode:
+        raise ServiceError(f"`{' '.join(cmd)}` failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    return done.stdout
+
+
+def _find(pattern: str, text: str, tool: str) -> str:
+    match = re.search(pattern, text)
+    if not match:
+        raise ServiceError(f"{tool}'s output has no {pattern!r}; is it the expected version? Output: {text[-300:]}")
+    return match.group(1)
+
+
+@contextlib.contextmanager
+def server(cfg: Config, factory: str = "foundations.server:app_from_environment", workers: int = 1,
+           threads: int = 1) -> Iterator[tuple[str, int]]:
+    """A throwaway granian server for ``factory`` on a free port: yields (base URL, pid), stopped by PID."""
+    port = services.free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(config.ENV_PREFIX)},
+           **config.as_environ(cfg)}
+    cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
+           "--log-level", "warning", factory]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                probe.http_get(url + "/healthz", timeout=0.5)
+                break
+            except ServiceError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise ServiceError(f"granian for {factory} did not start on port {port}: "
+                                       f"{proc.stderr.read().decode()[-300:] if proc.poll() is not None else 'timeout'}")
+                time.sleep(0.1)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+def seed(base_url: str, key: str = "name", value: str = "Tit Petric") -> None:
+    """``/set`` the key the benchmark reads, so every ``/get`` is a 200 (as the Go bench kit does)."""
+    from urllib.parse import quote
+
+    status, body = probe.http_get(f"{base_url}/set?key={quote(key)}&value={quote(value)}")
+    if status != 200:
+        raise ServiceError(f"{base_url}/set answered {status}: {body[:200]!r}")
+
+
+def spawning_app_from_environment():
+    """The book's second benchmark: ``/get`` hands the Redis call to a new thread and waits for it (the
+    goroutine the book added). Granian's factory for ``server(cfg, factory=SPAWNING)``."""
+    from foundations import server
+
+    app = server.create_app(config.load(argv=[]))
+    plain = app.routes["/get"]
+
+    def get(request: server.Request) -> server.Response:
+        box = []
+        thread = threading.Thread(target=lambda: box.append(plain(request)))
+        thread.start()
+        thread.join()
+        return box[0]
+
+    app.routes["/get"] = get  # everything else is the plain server's
+    return app
+
+
+SPAWNING = "foundations.bench:spawning_app_from_environment"
+
+
+def run(url: str, tool: str, requests: int, concurrency: int, seconds: float) -> Result:
+    """One load of ``tool`` (builtin, ab, wrk) against ``url``."""
+    if not available(tool):
+        raise ServiceError(f"{tool} is not installed: apt-get install {'apache2-utils' if tool == 'ab' else tool}")
+    if tool == "ab":
+        return ab(url, requests, concurrency)
+    if tool == "wrk":
+        return wrk(url, seconds, max(concurrency, 1))
+    return builtin(url, requests, concurrency)
+
+
+def render(results: list[Result]) -> str:
+    lines = [f"{'tool':<8} {'requests':>8} {'errors':>6} {'req/s':>9} {'p50':>9} {'p99':>9}"]
+    for r in results:
+        p50 = f"{r.p50_ms:.2f} ms" if r.p50_ms is not None else "-"
+        p99 = f"{r.p99_ms:.2f} ms" if r.p99_ms is not None else "-"
+        lines.append(f"{r.tool:<8} {r.requests:>8} {r.errors:>6} {r.rps:>9.0f} {p50:>9} {p99:>9}")
+    lines.append(f"(the book: {BOOK_RPS:.0f} req/s with ab -c 4 -n 50000)")
+    return "\n".join(lines)
