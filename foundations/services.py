@@ -81,9 +81,14 @@ def status(cfg: Config, names: Iterable[str] = SERVICES) -> list[Status]:
 
 def up(cfg: Config, names: Iterable[str] = SERVICES, local: bool = False,
        log: Callable[[str], None] = print) -> Config:
-    """Start ``names`` (all by default); returns the config as the started services see it."""
+    """Start ``names`` (all by default) the way the running ones were started (compose or local daemons;
+    with none running: compose when a Docker engine answers and ``local`` is False). Returns the config as
+    the started services see it."""
     names = list(names)
-    if not local and docker_engine() and (config.REPO_ROOT / "compose.yaml").exists():
+    mode = state.read_raw(Path(cfg.state_dir)).get("mode")  # keep managing services the way they started
+    if mode is None:
+        mode = "docker" if not local and docker_engine() and (config.REPO_ROOT / "compose.yaml").exists() else "local"
+    if mode == "docker":
         compose = [COMPOSE_NAMES.get(n, n) for n in names]
         _compose("up", "-d", "--wait", *compose)
         state.write(Path(cfg.state_dir), {"mode": "docker", "endpoints": {}, "processes": {}})
@@ -101,6 +106,9 @@ def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], N
             state.remove(state_dir)
         return
     processes = current.get("processes", {})
+    if names and not current:
+        raise ServiceError(f"{', '.join(names)}: not started by `services up` with state dir {state_dir}; stop it "
+                           f"where it runs (with compose: docker compose stop {' '.join(names)})")
     for name in list(names or processes):
         proc = processes.pop(name, None)
         if proc:

@@ -101,3 +101,9 @@ def test_stop_ignores_a_pid_that_runs_something_else():
     import os
     daemons.stop(os.getpid(), "redis-server")  # our own PID does not run redis-server: must survive
     assert daemons.runs(os.getpid(), "python")
+
+
+def test_down_of_a_service_started_elsewhere_says_where_to_stop_it(tmp_path):
+    cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
+    with pytest.raises(ServiceError, match="redis2: not started by `services up`.*docker compose stop redis2"):
+        services.down(cfg, ["redis2"])
