@@ -44,8 +44,10 @@ def local_conf(compose_conf: str, prefix: str, port: int, upstreams: list[str]) 
 
 
 @pytest.fixture
-def two_apis(cfg):
-    with production.start(cfg) as first, production.start(cfg) as second:
+def two_apis(cfg, tmp_path):
+    # Metrics directories of our own: a SIGKILLed server cannot clean up the one serve would make.
+    with production.start(cfg, "--metrics-dir", str(tmp_path / "m1")) as first, \
+            production.start(cfg, "--metrics-dir", str(tmp_path / "m2")) as second:
         yield [first, second]
 
 
