@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # httpx is a lab dependency; only fetch_async needs it
     import httpx
 
 log = logging.getLogger("foundations.fetch")
+log.addHandler(logging.NullHandler())  # a library logs; the program (server, notebook) decides where to
 SLOW_MS = 250.0  # calls slower than this are logged with their URL ("measure first")
 
 

@@ -11,6 +11,7 @@ notebook runs them as separate processes so every call is real HTTP:
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -117,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--firstname-url", help="where /fullname finds /firstname (default: this server)")
     parser.add_argument("--lastname-url", help="where /fullname finds /lastname (default: this server)")
     args = vars(parser.parse_args(argv))
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # slow calls go to the server's console
     port = args.pop("port")
     try:
         routing.serve(App(routes(Settings(**args))), port)
