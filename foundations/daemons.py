@@ -120,9 +120,14 @@ def mariadb_init(data_dir: Path, log_path: Path) -> None:
            "--auth-root-authentication-method=normal", "--skip-test-db"]
     if os.geteuid() == 0:
         cmd.append("--user=root")
-    with open(log_path, "ab") as log:
-        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode:
-            raise ServiceError(f"mariadb-install-db failed; see {log_path}")
+    for attempt in (1, 2):  # seen failing once under heavy load; a clean second try has always worked
+        with open(log_path, "ab") as log:
+            if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode == 0:
+                return
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True)
+    tail = " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-3:])
+    raise ServiceError(f"mariadb-install-db failed twice; log {log_path}: {tail}")
 
 
 def mariadb_command(port: int, data_dir: Path, socket_path: Path) -> list[str]:
