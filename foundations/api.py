@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from foundations import apispec
 from foundations.registry import NotFound, Registry, Unavailable
-from foundations.server import Handler, Request, Response, error_response, json_response
+from foundations.server import Handler, Request, Response, error_response
 
 MAX_VALUE_BYTES = 64 * 1024  # a registry of settings, not a blob store; Redis itself would take 512 MB
 MAX_KEY_LENGTH = 512  # characters; longer keys are a client bug, not data
@@ -119,8 +119,8 @@ def routes(registry: Registry) -> dict[str, Handler]:
             raise NotFound(f"no key {request.arg('key')!r} in registry {registry.prefix!r}")
         return Response(200, _OK)
 
-    def get_all(request: Request) -> Response:
-        return json_response(registry.get_all())
+    def get_all(request: Request) -> Response:  # keys sorted, as Go's encoding/json sorts map keys
+        return Response(200, _dumps(registry.get_all(), sort_keys=True).encode())
 
     return {"/get": _guard(("GET",), get), "/set": _guard(("GET", "POST", "PUT"), set_),
             "/del": _guard(("GET", "POST", "DELETE"), delete), "/getAll": _guard(("GET",), get_all),
@@ -154,7 +154,7 @@ def book_routes(registry: Registry) -> dict[str, Handler]:
             payload = fn()
         except Exception as exc:  # noqa: BLE001 - exactly what the book does: every error becomes a 200
             payload = {"error": str(exc)}
-        return Response(200, json.dumps(payload, indent="\t").encode(), "text/plain; charset=utf-8")
+        return Response(200, json.dumps(payload, indent="\t", sort_keys=True).encode(), "text/plain; charset=utf-8")
 
     return {"/get": lambda r: respond(lambda: registry.get(r.arg("key", ""))),
             "/set": lambda r: respond(lambda: registry.set(r.arg("key", ""), r.arg("value", "")) or "OK"),

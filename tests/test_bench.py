@@ -57,3 +57,64 @@ def test_cli_bench_prints_a_table():
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].split()[:4] == ["tool", "requests", "errors", "req/s"]
     assert done.stdout.splitlines()[1].split()[:3] == ["builtin", "200", "0"]
+
+
+def test_breakdown_sorts_samples_by_their_innermost_known_frame():
+    from foundations import profiling
+
+    raw = "\n".join([
+        "process 1;run (granian/wsgi.py:57);App.__call__ (foundations/server.py:95);get (foundations/api.py:1);"
+        "Redis.get (redis/commands/core.py:1);recv (socket.py:1) 6",
+        "process 1;App.__call__ (x);Request.arg (foundations/server.py:40);parse_qs (urllib/parse.py:1) 2",
+        "process 1;App.__call__ (x);dumps (json/__init__.py:1) 1",
+        "process 1;App.__call__ (x);Response (foundations/server.py:50) 1",
+        "process 1;idle (granian/wsgi.py:60) 50",  # outside a request: not counted
+    ])
+    shares = profiling.breakdown(raw)
+    assert shares == {"Redis I/O": 0.6, "JSON encoding": 0.1, "request parsing": 0.2,
+                      "other (routing, responses, server glue)": 0.1}
+    with pytest.raises(profiling.ProfilerError, match="no request samples"):
+        profiling.breakdown("process 1;idle 5")
+
+
+def test_py_spy_records_a_flame_graph_of_the_server_under_load(cfg, tmp_path):
+    from foundations import profiling
+
+    paths = profiling.under_load(cfg, tmp_path, seconds=1)
+    assert "<svg" in paths["svg"].read_text() and "App.__call__" in paths["raw"].read_text()
+    assert profiling.breakdown(paths["raw"].read_text())["Redis I/O"] > 0
+
+
+def test_py_spy_failure_is_one_line(tmp_path):
+    from foundations import profiling
+
+    with pytest.raises(profiling.ProfilerError, match="could not profile pid"):
+        profiling.record(2**22 + 12345, 1, tmp_path / "x.svg")
+
+
+def test_pyinstrument_view_of_in_process_requests(cfg):
+    from foundations import api, profiling, redisdb, server
+    from foundations.registry import Registry
+
+    reg = Registry(redisdb.client(cfg.redis_url), prefix="test_bench_pyinstrument")
+    reg.set("name", "x")
+    try:
+        text = profiling.pyinstrument_profile(server.App(api.routes(reg)), "/get?key=name", 200).output_text()
+    finally:
+        reg.delete("name")
+    assert "Registry.get" in text
+
+
+def test_testing_helpers_read_coverage_reports(tmp_path):
+    from foundations import testing
+
+    story = tmp_path / "story"
+    story.mkdir()
+    (story / "mod.py").write_text("def used():\n    return 1\n\n\ndef unused(x):\n    if x:\n        return 2\n    return 3\n")
+    (story / "test_mod.py").write_text("import mod\n\n\ndef test_used():\n    assert mod.used() == 1\n")
+    (story / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    run = testing.run_pytest(["test_mod.py", *testing.coverage_args("mod", story / "report")], cwd=story)
+    assert run.passed, run.output
+    assert testing.total(story / "report" / "coverage.json") == "coverage: 50.0% of statements, 0.0% of branches"
+    rows = {row["function"]: row for row in testing.per_function(story / "report" / "coverage.json")}
+    assert rows["used"]["statements"] == "100.0%" and rows["unused"]["missing lines"] == "6, 7, 8"
