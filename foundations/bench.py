@@ -42,7 +42,7 @@ def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool
             seconds: float | None = None) -> Result:
     """``requests`` GETs of ``url`` from ``concurrency`` threads, each on one keep-alive connection
     (stopping early after ``seconds``, if given: the profiler's background load)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bar on stderr (tqdm.auto wants ipywidgets in notebooks)
 
     parts = urlsplit(url)
     target = parts.path + ("?" + parts.query if parts.query else "")
