@@ -17,8 +17,9 @@ from urllib.parse import parse_qs
 
 import redis
 
-from foundations import config, redisdb
+from foundations import config
 from foundations.config import Config
+from foundations.perthread import PerThreadRedis
 
 log = logging.getLogger("foundations.server")
 
@@ -120,18 +121,18 @@ def healthz_handler(client: redis.Redis) -> Handler:
 
 def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
     """Build the application; pass ``redis_client`` to share one (tests), else one is made from ``cfg``."""
-    from foundations import api, metrics, redisdb, registry  # chapters 10-11; imported here: they build on this
+    # the chapters' route modules build on this one, so they are imported here, not at the top
+    from foundations import api, fullname, metrics, redisdb, registry, routing
 
     if redis_client is None and cfg.redis_cluster:  # chapter 11: one node's URL names the whole cluster
         redis_client = redisdb.cluster(cfg.redis_url, cfg.redis_timeout)
 
-    client = redis_client or redisdb.client(cfg.redis_url, cfg.redis_timeout)
+    client = redis_client or PerThreadRedis(cfg.redis_url, cfg.redis_timeout)  # see perthread: the hot path
     routes: dict[str, Handler] = {
         "/hello": hello,
         "/healthz": healthz_handler(client),
     }
     prefixes: dict[str, Handler] = {}
-    from foundations import fullname, routing  # chapters 5-6; imported here because they build on this module
     routes.update(routing.routes())  # /say, /say/ (chapter 5)
     prefixes.update(routing.prefixes())  # /say/{name}[/], /hello/{name} (chapter 5)
     routes.update(fullname.routes())  # /firstname, /lastname, /fullname (chapter 6)
