@@ -122,7 +122,8 @@ class Registry:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: Exception) -> Unavailable:
-        kwargs = self.client.connection_pool.connection_kwargs
-        where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+        pool = getattr(self.client, "connection_pool", None)  # a cluster client has one pool per node
+        kwargs = pool.connection_kwargs if pool is not None else {}
+        where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}" if kwargs else "the cluster"
         return Unavailable(f"Redis at {where} does not answer for registry {self.prefix!r} ({exc}): "
                            "start it with `python -m foundations services up`")

@@ -168,3 +168,12 @@ def test_a_redis_that_is_down_is_unavailable_naming_its_address(call):
     down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="x")
     with pytest.raises(Unavailable, match=r"127\.0\.0\.1:1 does not answer .*services up"):
         call(down)
+
+
+def test_unavailable_names_the_cluster_when_the_client_has_no_single_pool():
+    class NodeDown:
+        def get(self, name):
+            raise redis.ConnectionError("node 127.0.0.1:7001 refused")
+
+    with pytest.raises(Unavailable, match="Redis at the cluster does not answer"):
+        Registry(NodeDown(), prefix="t").get("k")
