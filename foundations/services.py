@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from foundations import config, daemons, probe, state
+from foundations import config, daemons, state
 from foundations.config import Config
 from foundations.errors import ServiceError
 
@@ -55,11 +55,20 @@ def _with_port(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{netloc}:{port}"))
 
 
+def _bindable(host: str, port: int) -> bool:
+    """True when we could listen on host:port (a connect test misses sockets that are bound, not listening)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port_from(host: str, port: int) -> int:
     for candidate in range(port + 1, port + 100):
-        with socket.socket() as sock:
-            if sock.connect_ex((host, candidate)) != 0:
-                return candidate
+        if _bindable(host, candidate):
+            return candidate
     raise ServiceError(f"no free port near {host}:{port}")
 
 
@@ -159,7 +168,7 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None]) -> Conf
 def _claim_port(cfg: Config, key: str, url: str) -> str:
     """The URL to start on: as configured, or the next free port when the default one is taken."""
     host, port = cfg.endpoint(key)
-    if not probe.port_open(host, port, timeout=0.2):
+    if _bindable(host, port):
         return url
     setting = config.BY_NAME[key]
     if cfg.sources.get(key) in ("default", "state file"):
