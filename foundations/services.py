@@ -56,8 +56,10 @@ def _with_port(url: str, port: int) -> str:
 
 
 def _bindable(host: str, port: int) -> bool:
-    """True when we could listen on host:port (a connect test misses sockets that are bound, not listening)."""
+    """True when a server could listen on host:port (a connect test misses sockets that are bound, not
+    listening). SO_REUSEADDR as the servers set it, so connections left in TIME_WAIT don't count."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
