@@ -81,7 +81,7 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     try:
         # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
         Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", address=cfg.host,
-                port=cfg.port, workers=cfg.workers, log_access=cfg.access_log,
+                port=cfg.port, workers=cfg.workers, blocking_threads=cfg.threads or None, log_access=cfg.access_log,
                 log_access_format=ACCESS_LOG_FORMAT).serve()
     finally:
         if own_dir:

@@ -49,3 +49,29 @@ def test_status_and_config_dump():
 def test_serve_refuses_a_taken_port(cfg):
     done = run("serve", "--port", str(cfg.endpoint("api_url")[1]))
     assert done.returncode == 2 and "is taken by another program" in done.stderr
+
+
+def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
+    import granian
+
+    from foundations import cli, services
+
+    seen = {}
+
+    class FakeGranian:  # records the arguments instead of serving: the settings' plumbing is the point
+        def __init__(self, target, **kwargs):
+            seen.update(kwargs, target=target)
+
+        def serve(self):
+            pass
+
+    monkeypatch.setattr(granian, "Granian", FakeGranian)
+    environ = dict(os.environ)
+    port = str(services.free_port())
+    monkeypatch.setattr(os, "environ", dict(environ))  # serve exports its settings for the workers
+    assert cli.main(["serve", "--port", port, "--workers", "2", "--threads", "1",
+                     "--state-dir", str(tmp_path)]) == 0
+    assert (seen["workers"], seen["blocking_threads"], seen["port"]) == (2, 1, int(port))
+    monkeypatch.setattr(os, "environ", dict(environ))
+    assert cli.main(["serve", "--port", port, "--state-dir", str(tmp_path)]) == 0
+    assert seen["blocking_threads"] is None

@@ -60,6 +60,7 @@ def test_unreadable_state_file_is_removed(tmp_path):
     ({"FOUNDATIONS_API_URL": "127.0.0.1:8080"}, "FOUNDATIONS_API_URL='127.0.0.1:8080': expected a URL like http"),
     ({"FOUNDATIONS_REDIS_URL": "redis://127.0.0.1:xx/0"}, "the port must be a number"),
     ({"FOUNDATIONS_WORKERS": "0"}, "FOUNDATIONS_WORKERS='0': expected a whole number"),
+    ({"FOUNDATIONS_THREADS": "-1"}, "FOUNDATIONS_THREADS='-1': expected a whole number"),
     ({"FOUNDATIONS_REDIS_TIMEOUT": "soon"}, "expected a number of seconds"),
     ({"FOUNDATIONS_REDIS_TIMEOUT": "-1"}, "expected a number of seconds"),
 ])
