@@ -7,10 +7,13 @@ endpoints before any test or kernel starts, so nbval's kernels inherit them. All
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from foundations import config as fconfig
-from foundations import services
+from foundations import redisdb, services
+from foundations.registry import Registry, glob_escape
 
 _running = []
 
@@ -37,3 +40,26 @@ def pytest_collectstart(collector) -> None:
 def cfg() -> fconfig.Config:
     """The configuration every test and notebook of this run sees."""
     return fconfig.load(argv=[])
+
+
+@pytest.fixture
+def client(cfg):
+    """A redis-py client on the run's main Redis."""
+    client = redisdb.client(cfg.redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(request, client) -> str:
+    """A key prefix no other test uses; every key under it is deleted afterwards."""
+    prefix = f"{request.module.__name__.rsplit('.', 1)[-1]}_{uuid.uuid4().hex}"
+    yield prefix
+    for name in client.scan_iter(match=glob_escape(prefix) + "*", count=1000):
+        client.delete(name)
+
+
+@pytest.fixture
+def reg(client, prefix) -> Registry:
+    """A Registry of its own on the run's main Redis."""
+    return Registry(client, prefix=prefix)

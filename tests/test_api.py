@@ -11,22 +11,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from foundations import api, probe, redisdb, server
-from foundations.registry import Registry, glob_escape
-
-
-@pytest.fixture
-def client(cfg):
-    client = redisdb.client(cfg.redis_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def reg(client):
-    prefix = f"test_api_{uuid.uuid4().hex}"
-    yield Registry(client, prefix=prefix)
-    for name in client.scan_iter(match=glob_escape(prefix) + "*"):
-        client.delete(name)
+from foundations.registry import Registry
 
 
 @pytest.fixture
@@ -167,8 +152,6 @@ def test_the_running_server_reports_errors_with_statuses(cfg):
     assert probe.http_get(f"{cfg.api_url}/get")[0] == 400
     assert probe.http_get(f"{cfg.api_url}/get?key=never-set-{uuid.uuid4().hex}")[0] == 404
     assert probe.http_get(f"{cfg.api_url}/keys/" + quote("ž") + "?x")[0] == 404
-
-
 
 
 def test_a_server_that_hands_over_unicode_paths_works_too(app, reg):

@@ -11,26 +11,6 @@ from foundations import redisdb
 from foundations.registry import NotFound, Registry, Unavailable, glob_escape
 
 
-@pytest.fixture
-def client(cfg):
-    client = redisdb.client(cfg.redis_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(client):
-    prefix = f"test_registry_{uuid.uuid4().hex}"
-    yield prefix
-    for name in client.scan_iter(match=glob_escape(prefix) + "*", count=1000):
-        client.delete(name)
-
-
-@pytest.fixture
-def reg(client, prefix):
-    return Registry(client, prefix=prefix)
-
-
 def test_key_is_prefix_colon_key(reg, prefix):
     assert reg.key("name") == f"{prefix}:name"
 
