@@ -67,7 +67,3 @@ def archive(wheel_path: str | Path, output: str | Path, python: str = "/usr/bin/
         cmd += ["--constraint", str(LOCK)]  # shiv hands extra arguments to pip: the tested versions
     _run(cmd, "building the shiv archive", timeout)
     return output
-
-
-def size_mb(path: str | Path) -> float:
-    return Path(path).stat().st_size / 1e6
