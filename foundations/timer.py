@@ -137,5 +137,17 @@ class Timeline:
         self.timer.reset()
 
 
+def elapsed_ms(fn: Callable[[], object]) -> float:
+    """Milliseconds one call of ``fn`` took (the notebooks' stopwatch)."""
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def best_ms(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The fastest of ``repeat`` calls of ``fn`` in milliseconds: the run least disturbed by the rest of the machine."""
+    return min(elapsed_ms(fn) for _ in range(repeat))
+
+
 def _line(at_ms: float, label: str) -> str:
     return f"[{at_ms:.4f}] {label}"

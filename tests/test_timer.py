@@ -163,3 +163,13 @@ def test_threads_record_without_losing_events():
         t.join()
     assert len(tl.events) == 1600
     assert all(e.end_ms >= e.start_ms >= 0.0 for e in tl.events)
+
+
+def test_elapsed_and_best_ms_measure_real_time():
+    from foundations.timer import best_ms, elapsed_ms
+
+    assert 20 <= elapsed_ms(lambda: time.sleep(0.02)) < 1000
+    calls = []
+    assert 0 <= best_ms(lambda: calls.append(1), repeat=4) < 1000 and len(calls) == 4
+    delays = iter([0.03, 0.001, 0.03])
+    assert best_ms(lambda: time.sleep(next(delays))) < 25  # the fastest run wins
