@@ -79,7 +79,7 @@ class Metrics:
             self._cells[slot] += amount
 
     def count_request(self) -> None:
-        """One more HTTP request (``server.App``'s ``on_request``): ``count`` without the name lookup."""
+        """One more HTTP request (``server.App`` calls it per request): ``count`` without the name lookup."""
         with self._lock:
             self._cells[_REQUESTS] += 1
 

@@ -19,6 +19,7 @@ import redis
 
 from foundations import config
 from foundations.config import Config
+from foundations.metrics import Metrics
 from foundations.perthread import PerThreadRedis
 
 log = logging.getLogger("foundations.server")
@@ -72,10 +73,10 @@ class App:
     prefix (``prefixes["/keys/"]``, for paths with parameters; the handler parses the rest of the path)."""
 
     def __init__(self, routes: dict[str, Handler], prefixes: dict[str, Handler] | None = None,
-                 on_request: Callable[[], None] | None = None):
+                 metrics: Metrics | None = None):
         self.routes = routes
         self.prefixes = sorted((prefixes or {}).items(), key=lambda item: -len(item[0]))
-        self.on_request = on_request  # chapter 11: counts requests for /debug/vars and /metrics
+        self.metrics = metrics  # chapter 11: counts requests for /debug/vars and /metrics; tests read it
 
     def handler_for(self, path: str) -> Handler | None:
         handler = self.routes.get(path)
@@ -84,8 +85,8 @@ class App:
         return handler
 
     def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
-        if self.on_request is not None:
-            self.on_request()
+        if self.metrics is not None:
+            self.metrics.count_request()
         request = Request(environ)
         handler = self.handler_for(request.path)
         if handler is None:
@@ -143,9 +144,7 @@ def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
     prefixes.update(api.prefixes(store))
     if metrics.exposed(cfg.host, cfg.debug_endpoints):
         routes.update(metrics.routes(counters))
-    app = App(routes, prefixes, on_request=counters.count_request)
-    app.metrics = counters  # type: ignore[attr-defined]  # tests and notebooks read the counts in-process
-    return app
+    return App(routes, prefixes, metrics=counters)
 
 
 def app_from_environment() -> App:
