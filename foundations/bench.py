@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
 import re
 import shutil
 import statistics
@@ -140,8 +139,7 @@ def server(cfg: Config, factory: str = "foundations.server:app_from_environment"
            threads: int = 1) -> Iterator[tuple[str, int]]:
     """A throwaway granian server for ``factory`` on a free port: yields (base URL, pid), stopped by PID."""
     port = services.free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(config.ENV_PREFIX)},
-           **config.as_environ(cfg)}
+    env = config.child_environ(cfg)
     cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
            "--log-level", "warning", factory]

@@ -230,3 +230,10 @@ def load(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 def as_environ(cfg: Config) -> dict[str, str]:
     """The ``FOUNDATIONS_*`` variables that make a child process (a kernel, a server) see ``cfg``."""
     return {BY_NAME[k].env: str(v) for k, v in cfg.as_dict().items()}
+
+
+def child_environ(cfg: Config | None = None, **extra: str) -> dict[str, str]:
+    """The environment for a child process: ours without any ``FOUNDATIONS_*`` variable, then ``cfg``'s
+    settings (when given), then ``extra``. The child sees exactly what we resolved, nothing stale."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    return {**env, **(as_environ(cfg) if cfg is not None else {}), **extra}

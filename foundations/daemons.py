@@ -49,12 +49,12 @@ def ensure_binaries(log: Callable[[str], None] = print) -> None:
     raise ServiceError(f"missing {', '.join(missing)}. Install them: {INSTALL_HINTS}")
 
 
-def spawn(cmd: list[str], log_path: Path, env: dict[str, str] | None = None) -> int:
+def spawn(cmd: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: str | None = None) -> int:
     """Start ``cmd`` in its own session with output to ``log_path``; returns its PID."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env)
+                                start_new_session=True, env=env, cwd=cwd)
     return proc.pid
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,17 +30,11 @@ PRECEDENCE_CASES = (("run", [], {}), ("--port=80", ["--port=80"], {}), ("PORT=80
                     ("FOUNDATIONS_PORT=80", [], {"FOUNDATIONS_PORT": "80"}))
 
 
-def clean_environ(**extra: str) -> dict[str, str]:
-    """This process's environment without any ``FOUNDATIONS_*`` variable, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(config.ENV_PREFIX)}
-    return {**env, **extra}
-
-
 def config_dump(args: list[str] | None = None, environ: dict[str, str] | None = None,
                 command: list[str] | None = None, cwd: str | None = None) -> dict:
     """Run ``<command> config <args>`` (the server's own resolution) in a child process; its JSON."""
     done = subprocess.run([*(command or MODULE), "config", *(args or [])], capture_output=True, text=True,
-                          env=environ if environ is not None else clean_environ(), cwd=cwd, timeout=60)
+                          env=environ if environ is not None else config.child_environ(), cwd=cwd, timeout=60)
     if done.returncode:
         raise RuntimeError(f"`config {' '.join(args or [])}` exited {done.returncode}: {done.stderr.strip()}")
     return json.loads(done.stdout)
@@ -51,7 +44,7 @@ def precedence_table(command: list[str] | None = None, cwd: str | None = None) -
     """The book's four runs (``run``, ``--port=80``, ``PORT=80``, ``FOUNDATIONS_PORT=80``), each a real child."""
     rows = []
     for typed, args, env in PRECEDENCE_CASES:
-        port = config_dump(args, clean_environ(**env), command, cwd)["port"]
+        port = config_dump(args, config.child_environ(**env), command, cwd)["port"]
         rows.append({"how": typed, "port": port["value"], "source": port["source"]})
     return rows
 
@@ -89,8 +82,8 @@ def start(cfg: Config, *args: str, workers: int = 1, command: list[str] | None =
     log_path = Path(tempfile.mkdtemp(prefix="foundations-api-")) / "server.log"
     cmd = [*(command or MODULE), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
            *args]
-    env = {**clean_environ(), **config.as_environ(cfg), config.ENV_PREFIX + "METRICS_DIR": "", **(environ or {})}
-    pid = _spawn(cmd, log_path, env, cwd)
+    env = config.child_environ(cfg, **{config.ENV_PREFIX + "METRICS_DIR": ""}, **(environ or {}))
+    pid = daemons.spawn(cmd, log_path, env, cwd)
     api = ApiProcess(f"http://127.0.0.1:{port}", pid, log_path, port)
     try:
         daemons.wait_until(lambda: _healthy(api.url), pid, f"API server on 127.0.0.1:{port}", log_path, timeout)
@@ -98,13 +91,6 @@ def start(cfg: Config, *args: str, workers: int = 1, command: list[str] | None =
         api.stop()
         raise
     return api
-
-
-def _spawn(cmd: list[str], log_path: Path, env: dict[str, str], cwd: str | None) -> int:
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env, cwd=cwd)
-    return proc.pid
 
 
 def _healthy(url: str) -> None:

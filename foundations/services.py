@@ -195,7 +195,7 @@ def _start(cfg: Config, name: str, state_dir: Path) -> dict:
         cmd = daemons.mariadb_command(port, data_dir / "data", data_dir / "mysqld.sock")
     else:
         cmd = daemons.api_command(host, port)
-        env = {**_clean_env(), **config.as_environ(cfg)}
+        env = config.child_environ(cfg)
     pid = daemons.spawn(cmd, log_path, env)
     if kind == "mysql":
         daemons.wait_until(lambda: daemons.mariadb_provision(state_dir / "mariadb" / "mysqld.sock"), pid,
@@ -203,10 +203,6 @@ def _start(cfg: Config, name: str, state_dir: Path) -> dict:
     daemons.wait_until(daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path)
     return {"pid": pid, "program": PROGRAM[kind]}
 
-
-def _clean_env() -> dict[str, str]:
-    """The parent's environment without FOUNDATIONS_* (the child gets the resolved values instead)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(config.ENV_PREFIX)}
 
 
 def free_port() -> int:

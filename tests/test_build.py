@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from foundations import build, production
+from foundations import build, config, production
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_archive_reproduces_the_books_flag_table_from_another_directory(artifact
 
 def test_archive_serves_the_api(artifacts, cfg, tmp_path):
     _, pyz = artifacts
-    env = production.clean_environ(SHIV_ROOT=str(tmp_path / "shiv"))
+    env = config.child_environ(SHIV_ROOT=str(tmp_path / "shiv"))
     with production.start(cfg, workers=2, command=[sys.executable, str(pyz)], environ=env, cwd=str(tmp_path)) as api:
         status, body = production.probe.http_get(api.url + "/metrics")
     assert status == 200 and b"foundations_workers 2.0" in body

@@ -94,3 +94,12 @@ def test_endpoint():
     cfg = load(["--api-url", "http://example.test", "--mysql-dsn", "mysql://u:p@db/x"], use_state=False)
     assert cfg.endpoint("api_url") == ("example.test", 80)
     assert cfg.endpoint("mysql_dsn") == ("db", 3306)
+
+
+def test_child_environ_drops_stale_settings_and_adds_ours(monkeypatch, tmp_path):
+    monkeypatch.setenv("FOUNDATIONS_REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("KEEP_ME", "yes")
+    env = config.child_environ(SHIV_ROOT="x")
+    assert "FOUNDATIONS_REDIS_URL" not in env and env["KEEP_ME"] == "yes" and env["SHIV_ROOT"] == "x"
+    cfg = load(["--port", "81", "--state-dir", str(tmp_path)])
+    assert config.child_environ(cfg)["FOUNDATIONS_PORT"] == "81"
