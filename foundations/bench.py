@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from foundations import config, probe, services
+from foundations import config, probe, processes
 from foundations.config import Config
 from foundations.errors import ServiceError
 
@@ -138,33 +138,11 @@ def _find(pattern: str, text: str, tool: str) -> str:
 def server(cfg: Config, factory: str = "foundations.server:app_from_environment", workers: int = 1,
            threads: int = 1) -> Iterator[tuple[str, int]]:
     """A throwaway granian server for ``factory`` on a free port: yields (base URL, pid), stopped by PID."""
-    port = services.free_port()
-    env = config.child_environ(cfg)
     cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
-           "--log-level", "warning", factory]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                probe.http_get(url + "/healthz", timeout=0.5)
-                break
-            except ServiceError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise ServiceError(f"granian for {factory} did not start on port {port}: "
-                                       f"{proc.stderr.read().decode()[-300:] if proc.poll() is not None else 'timeout'}")
-                time.sleep(0.1)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+           "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning", factory]
+    with processes.start(cmd, f"granian for {factory}", env=config.child_environ(cfg),
+                         ready=lambda url: probe.http_get(url + "/healthz", timeout=0.5)) as running:
+        yield running.url, running.pid
 
 
 def seed(base_url: str, key: str = "name", value: str = "Tit Petric") -> None:

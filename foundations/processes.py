@@ -1,4 +1,4 @@
-"""Chapters 5 and 6: run a demo server as a separate process, wait until it answers, stop it by PID.
+"""Chapters 5, 6, 10 and 11: run a server as a separate process, wait until it answers, stop it by PID.
 
 Servers never run as threads inside a Jupyter kernel: their output would land in whichever cell runs next
 and break nbval. Here each server is a child process in a session of its own, its output goes to a log file
@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from foundations import daemons, probe, services
 from foundations.errors import ServiceError
 from foundations.state import pid_alive
 
-_started: list[Server] = []  # what this interpreter started, so stop_all() and exit can clean up
+_started: list[Server] = []  # what this interpreter started and still runs, so stop_all() and exit clean up
+_kept_logs: list[Path] = []  # logs of servers started with keep_log: read after the stop, removed at exit
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Server:
     port: int
     pid: int = 0
     log_path: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="foundations-server-")) / "out.log")
+    keep_log: bool = False  # True: the log outlives stop() (to read how a server shut down) until exit
     _read: int = 0
 
     @property
@@ -56,14 +59,16 @@ class Server:
         fresh, self._read = text[self._read:], len(text)
         return fresh
 
-    def stop(self) -> None:
-        """Stop the process group by PID (SIGTERM, then SIGKILL) and remove the log."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the process group by PID: SIGTERM (a graceful server finishes its requests), SIGKILL after
+        ``timeout``. The log is removed too, unless ``keep_log``."""
         if self.pid:
             # daemons.stop checks the PID still runs our command line before it signals anything
-            daemons.stop(self.pid, f"--port {self.port}", timeout=5.0)
+            daemons.stop(self.pid, f"--port {self.port}", timeout=timeout)
         if self in _started:
             _started.remove(self)
-        shutil.rmtree(self.log_path.parent, ignore_errors=True)
+        if not self.keep_log:
+            shutil.rmtree(self.log_path.parent, ignore_errors=True)
 
     def __enter__(self) -> Server:
         return self
@@ -79,15 +84,20 @@ def _listens(port: int) -> None:
         raise ServiceError(f"nothing listens on 127.0.0.1:{port} yet")
 
 
-def start(cmd: list[str], name: str, port: int | None = None, timeout: float = 20.0) -> Server:
-    """Run ``cmd + ["--port", port]`` (a free port unless given) and wait until it listens."""
+def start(cmd: list[str], name: str, port: int | None = None, timeout: float = 20.0,
+          env: dict[str, str] | None = None, cwd: str | None = None,
+          ready: Callable[[str], object] | None = None, keep_log: bool = False) -> Server:
+    """Run ``cmd + ["--port", port]`` (a free port unless given) and wait until it listens, or until
+    ``ready(url)`` stops raising (e.g. an API's /healthz)."""
     port = port or services.free_port()
-    server = Server(name, [*cmd, "--port", str(port)], port)
-    server.pid = daemons.spawn(server.cmd, server.log_path)
+    server = Server(name, [*cmd, "--port", str(port)], port, keep_log=keep_log)
+    if keep_log:
+        _kept_logs.append(server.log_path.parent)
+    server.pid = daemons.spawn(server.cmd, server.log_path, env, cwd)
     _started.append(server)
+    check = (lambda: ready(server.url)) if ready else (lambda: _listens(port))
     try:
-        daemons.wait_until(lambda: _listens(port), server.pid, f"{name} on 127.0.0.1:{port}", server.log_path,
-                           timeout=timeout)
+        daemons.wait_until(check, server.pid, f"{name} on 127.0.0.1:{port}", server.log_path, timeout=timeout)
     except ServiceError:
         server.stop()
         raise
@@ -107,4 +117,10 @@ def stop_all() -> list[str]:
     return names
 
 
-atexit.register(stop_all)  # a kernel restart must not leave servers behind
+def _cleanup() -> None:
+    stop_all()
+    for folder in _kept_logs:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+atexit.register(_cleanup)  # a kernel restart must not leave servers or their logs behind

@@ -13,16 +13,14 @@ import http.client
 import json
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from foundations import config, daemons, probe, services
+from foundations import config, probe, processes
 from foundations.config import Config
+from foundations.processes import Server
 
 MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
 # The book's table, with our prefix: (what was typed, extra arguments, extra environment).
@@ -49,48 +47,12 @@ def precedence_table(command: list[str] | None = None, cwd: str | None = None) -
     return rows
 
 
-@dataclass
-class ApiProcess:
-    """A ``serve`` process we started: its URL, PID and log."""
-
-    url: str
-    pid: int
-    log_path: Path
-    port: int
-    stopped: bool = field(default=False)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM (then SIGKILL after ``timeout``) to the process group, if it still runs our server."""
-        if not self.stopped:
-            daemons.stop(self.pid, f"--port {self.port}", timeout=timeout)
-            self.stopped = True
-
-    def __enter__(self) -> ApiProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
 def start(cfg: Config, *args: str, workers: int = 1, command: list[str] | None = None,
-          environ: dict[str, str] | None = None, cwd: str | None = None, timeout: float = 30.0) -> ApiProcess:
-    """``serve --host 127.0.0.1 --port <free> --workers N *args`` with ``cfg``'s settings; waits for /healthz."""
-    port = services.free_port()
-    log_path = Path(tempfile.mkdtemp(prefix="foundations-api-")) / "server.log"
-    cmd = [*(command or MODULE), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-           *args]
+          environ: dict[str, str] | None = None, cwd: str | None = None, timeout: float = 30.0) -> Server:
+    """``serve --host 127.0.0.1 --workers N *args --port <free>`` with ``cfg``'s settings; waits for /healthz."""
+    cmd = [*(command or MODULE), "serve", "--host", "127.0.0.1", "--workers", str(workers), *args]
     env = config.child_environ(cfg, **{config.ENV_PREFIX + "METRICS_DIR": ""}, **(environ or {}))
-    pid = daemons.spawn(cmd, log_path, env, cwd)
-    api = ApiProcess(f"http://127.0.0.1:{port}", pid, log_path, port)
-    try:
-        daemons.wait_until(lambda: _healthy(api.url), pid, f"API server on 127.0.0.1:{port}", log_path, timeout)
-    except Exception:
-        api.stop()
-        raise
-    return api
+    return processes.start(cmd, "API server", timeout=timeout, env=env, cwd=cwd, ready=_healthy, keep_log=True)
 
 
 def _healthy(url: str) -> None:

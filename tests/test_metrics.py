@@ -155,7 +155,7 @@ def test_access_log_has_each_request_with_its_duration(cfg):
     with production.start(cfg, "--access-log", "true") as api:
         production.load(api.url + "/hello?name=log", requests=3, concurrency=1)
         time.sleep(0.3)  # granian's log is written by the worker; give it a moment
-        log = api.log()
+        log = api.output()
     lines = [line for line in log.splitlines() if '"GET /hello HTTP/1.1" 200' in line]
     assert len(lines) == 3, log[-500:]
     assert all(line.endswith(" ms") and float(line.split()[-2]) >= 0 for line in lines)
@@ -165,7 +165,7 @@ def test_no_access_log_by_default(cfg):
     with production.start(cfg) as api:
         production.load(api.url + "/hello", requests=2, concurrency=1)
         time.sleep(0.3)
-        assert '"GET /hello' not in api.log()
+        assert '"GET /hello' not in api.output()
 
 
 @pytest.fixture
@@ -207,5 +207,5 @@ def test_sigterm_lets_in_flight_requests_finish(own_redis):
     assert status == 200 and json.loads(body) == "finished", results
     assert stopped_after >= 0.5, "the server exited before its in-flight request was done"
     assert not state.pid_alive(api.pid)
-    assert "Granian shutdown completed" in api.log()
+    assert "Granian shutdown completed" in api.output()
 

@@ -49,3 +49,12 @@ def test_stopping_a_server_that_never_started_is_harmless():
     never = processes.Server("never", ["true"], port=1)
     never.stop()
     assert not never.running and never.output() == ""
+
+
+def test_keep_log_leaves_the_log_readable_after_the_stop():
+    with processes.start([sys.executable, "-u", "-m", "foundations.routing", "hello"], "kept",
+                         keep_log=True) as hello:
+        assert "Starting server" in hello.new_output()
+    assert not hello.running and "Starting server" in hello.output()
+    processes._cleanup()
+    assert not hello.log_path.exists()

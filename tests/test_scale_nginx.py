@@ -16,7 +16,7 @@ import time
 import pytest
 import redis
 
-from foundations import daemons, probe, production, services
+from foundations import daemons, probe, processes, production, services
 
 ROOT = production.config.REPO_ROOT
 NGINX = daemons.which("nginx")
@@ -69,7 +69,7 @@ def nginx(two_apis, tmp_path):
     daemons.stop(pid, "nginx")
 
 
-def served(api: production.ApiProcess) -> int:
+def served(api: processes.Server) -> int:
     return production.debug_vars(api.url)["registry.get"]
 
 
