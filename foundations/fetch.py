@@ -68,6 +68,13 @@ def _payload(upstream: str, url: str, status: int, body: bytes | str, decode: An
         raise UpstreamError(upstream, url, 502, f"answered something that is not JSON ({exc})") from exc
 
 
+def _failed(upstream: str, url: str, timeout: float, exc: Exception, timed_out: bool) -> UpstreamError:
+    """504 when the upstream was too slow, 502 when it could not be reached (requests and httpx alike)."""
+    if timed_out:
+        return UpstreamError(upstream, url, 504, f"gave no answer within {timeout * 1000:.0f} ms")
+    return UpstreamError(upstream, url, 502, f"is unreachable ({type(exc).__name__})")
+
+
 def fetch_json(http: requests.Session, upstream: str, url: str, timeout: float,
                timeline: Timeline | None = None, slow_ms: float = SLOW_MS) -> dict:
     """GET ``url`` and decode its JSON; ``UpstreamError`` names ``upstream`` when it fails or is too slow."""
@@ -75,10 +82,8 @@ def fetch_json(http: requests.Session, upstream: str, url: str, timeout: float,
     with timeline.span(f"Fetching url: {url}") if timeline else nullcontext():
         try:
             response = http.get(url, timeout=timeout)
-        except requests.Timeout as exc:
-            raise UpstreamError(upstream, url, 504, f"gave no answer within {timeout * 1000:.0f} ms") from exc
         except requests.RequestException as exc:
-            raise UpstreamError(upstream, url, 502, f"is unreachable ({type(exc).__name__})") from exc
+            raise _failed(upstream, url, timeout, exc, isinstance(exc, requests.Timeout)) from exc
         finally:
             _logged(upstream, url, started, slow_ms)
     return _payload(upstream, url, response.status_code, response.content, lambda body: response.json())
@@ -134,10 +139,8 @@ async def fetch_async(calls: Mapping[str, str], timeout: float, timeline: Timeli
         with timeline.span(f"Fetching url: {url}") if timeline else nullcontext():
             try:
                 response = await http.get(url, timeout=timeout)
-            except httpx.TimeoutException as exc:
-                raise UpstreamError(upstream, url, 504, f"gave no answer within {timeout * 1000:.0f} ms") from exc
             except httpx.HTTPError as exc:
-                raise UpstreamError(upstream, url, 502, f"is unreachable ({type(exc).__name__})") from exc
+                raise _failed(upstream, url, timeout, exc, isinstance(exc, httpx.TimeoutException)) from exc
             finally:
                 _logged(upstream, url, started, SLOW_MS)
         return _payload(upstream, url, response.status_code, response.content, lambda body: response.json())
