@@ -25,7 +25,6 @@ from foundations.errors import ServiceError
 from foundations.state import pid_alive
 
 _started: list[Server] = []  # what this interpreter started and still runs, so stop_all() and exit clean up
-_kept_logs: list[Path] = []  # logs of servers started with keep_log: read after the stop, removed at exit
 
 
 @dataclass
@@ -37,8 +36,9 @@ class Server:
     port: int
     pid: int = 0
     log_path: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="foundations-server-")) / "out.log")
-    keep_log: bool = False  # True: the log outlives stop() (to read how a server shut down) until exit
+    keep_log: bool = False  # True: output() still answers after stop() (to read how a server shut down)
     _read: int = 0
+    _final: str = ""
 
     @property
     def url(self) -> str:
@@ -49,8 +49,8 @@ class Server:
         return self.pid > 0 and pid_alive(self.pid)
 
     def output(self) -> str:
-        """Everything the server printed so far."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        """Everything the server printed so far (after a stop: what it printed, if ``keep_log``)."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else self._final
 
     def new_output(self, settle: float = 0.05) -> str:
         """What the server printed since the last call (after ``settle`` seconds for it to flush)."""
@@ -61,14 +61,15 @@ class Server:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the process group by PID: SIGTERM (a graceful server finishes its requests), SIGKILL after
-        ``timeout``. The log is removed too, unless ``keep_log``."""
+        ``timeout``. The log file is removed; with ``keep_log`` its text stays in memory."""
         if self.pid:
             # daemons.stop checks the PID still runs our command line before it signals anything
             daemons.stop(self.pid, f"--port {self.port}", timeout=timeout)
         if self in _started:
             _started.remove(self)
-        if not self.keep_log:
-            shutil.rmtree(self.log_path.parent, ignore_errors=True)
+        if self.keep_log and self.log_path.exists():
+            self._final = self.output()
+        shutil.rmtree(self.log_path.parent, ignore_errors=True)
 
     def __enter__(self) -> Server:
         return self
@@ -91,8 +92,6 @@ def start(cmd: list[str], name: str, port: int | None = None, timeout: float = 2
     ``ready(url)`` stops raising (e.g. an API's /healthz)."""
     port = port or services.free_port()
     server = Server(name, [*cmd, "--port", str(port)], port, keep_log=keep_log)
-    if keep_log:
-        _kept_logs.append(server.log_path.parent)
     server.pid = daemons.spawn(server.cmd, server.log_path, env, cwd)
     _started.append(server)
     check = (lambda: ready(server.url)) if ready else (lambda: _listens(port))
@@ -117,10 +116,4 @@ def stop_all() -> list[str]:
     return names
 
 
-def _cleanup() -> None:
-    stop_all()
-    for folder in _kept_logs:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-atexit.register(_cleanup)  # a kernel restart must not leave servers or their logs behind
+atexit.register(stop_all)  # a kernel restart must not leave servers behind
