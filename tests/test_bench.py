@@ -118,3 +118,17 @@ def test_testing_helpers_read_coverage_reports(tmp_path):
     assert testing.total(story / "report" / "coverage.json") == "coverage: 50.0% of statements, 0.0% of branches"
     rows = {row["function"]: row for row in testing.per_function(story / "report" / "coverage.json")}
     assert rows["used"]["statements"] == "100.0%" and rows["unused"]["missing lines"] == "6, 7, 8"
+
+
+def test_run_pytest_output_does_not_depend_on_the_callers_terminal(tmp_path, monkeypatch):
+    """pytest cuts summary lines to the terminal width; notebook 09 stores this output, so CI's COLUMNS
+    must not change it."""
+    from foundations import testing
+
+    (tmp_path / "test_long.py").write_text(f"def test_long():\n    assert False, '{'x' * 150}'\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    outputs = set()
+    for columns in ("40", "250"):
+        monkeypatch.setenv("COLUMNS", columns)
+        outputs.add(testing.run_pytest(["test_long.py"], cwd=tmp_path).output.rsplit(" in ", 1)[0])
+    assert len(outputs) == 1, outputs
