@@ -26,11 +26,12 @@ class TestRun:
 
 
 def run_pytest(args: list[str], cwd: Path, timeout: float = 300) -> TestRun:
-    """``python -m pytest -q --tb=short <args>`` in ``cwd``, with this interpreter and our endpoints, on an 80-column
-    terminal whatever ours is (pytest cuts its summary lines to the width, and the notebook's stored output
-    must not depend on who ran it)."""
+    """``python -m pytest -q --tb=short <args>`` in ``cwd``, with this interpreter and our endpoints, on
+    an 80-column terminal whatever ours is (pytest cuts its summary lines to the width, and the notebook's
+    stored output must not depend on who ran it)."""
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "--tb=short", "--color=no", *args], cwd=cwd,
-                          env=config.child_environ(config.load([]), COLUMNS="80"), capture_output=True, text=True, timeout=timeout)
+                          env=config.child_environ(config.load([]), COLUMNS="80"), capture_output=True, text=True,
+                          timeout=timeout)
     return TestRun(done.returncode, done.stdout.strip())
 
 
