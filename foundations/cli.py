@@ -17,6 +17,9 @@ from foundations.errors import FoundationsError, ServiceError
 
 # granian's access log (chapter 11): who, what, status, and how long the request took.
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).2f ms'
+# After SIGTERM a worker has this long to finish its in-flight requests, then it is killed. Without a limit
+# granian waits forever for a worker that was still starting when the signal came (stop() then SIGKILLs it).
+WORKER_GRACE_SECONDS = 5
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,7 +85,7 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
         # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
         Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", address=cfg.host,
                 port=cfg.port, workers=cfg.workers, blocking_threads=cfg.threads or None, log_access=cfg.access_log,
-                log_access_format=ACCESS_LOG_FORMAT).serve()
+                log_access_format=ACCESS_LOG_FORMAT, workers_kill_timeout=WORKER_GRACE_SECONDS).serve()
     finally:
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)

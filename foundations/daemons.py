@@ -70,23 +70,40 @@ def runs(pid: int, program: str) -> bool:
 
 
 def stop(pid: int, program: str, timeout: float = 10.0) -> None:
-    """SIGTERM the process group of ``pid`` if it still runs ``program``, wait, then SIGKILL."""
+    """SIGTERM ``pid`` if it still runs ``program`` and wait; SIGKILL it after ``timeout``. Then SIGKILL
+    whatever is left of its process group, so no worker outlives it.
+
+    Only the leader gets SIGTERM: a server's master stops its own workers in order. Signalling the whole
+    group races with a worker that is still starting, and the master can then hang until the SIGKILL and
+    never run its own cleanup."""
     if not runs(pid, program):
         return
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
+    for send, wait in ((lambda: os.kill(pid, signal.SIGTERM), timeout),
+                       (lambda: os.killpg(pid, signal.SIGKILL), 2.0)):
         try:
-            os.killpg(pid, sig)
+            send()
         except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child
-            except ChildProcessError:
-                pass
-            if not pid_alive(pid):
-                return
-            time.sleep(0.02)
+            break
+        if _exits(pid, wait):
+            break
+    try:
+        os.killpg(pid, signal.SIGKILL)  # stragglers; the group id stays reserved while any member lives
+    except ProcessLookupError:
+        pass
+
+
+def _exits(pid: int, within: float) -> bool:
+    """Wait up to ``within`` seconds for ``pid`` to end (reaping it if it is our child)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def wait_until(ready: Callable[[], object], pid: int, what: str, log_path: Path, timeout: float = 30.0) -> None:

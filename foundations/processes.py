@@ -60,8 +60,8 @@ class Server:
         return fresh
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the process group by PID: SIGTERM (a graceful server finishes its requests), SIGKILL after
-        ``timeout``. The log file is removed; with ``keep_log`` its text stays in memory."""
+        """Stop it by PID: SIGTERM (a graceful server finishes its requests), SIGKILL after ``timeout``, and
+        no process of its group left. The log file is removed; with ``keep_log`` its text stays in memory."""
         if self.pid:
             # daemons.stop checks the PID still runs our command line before it signals anything
             daemons.stop(self.pid, f"--port {self.port}", timeout=timeout)

@@ -49,16 +49,23 @@ def precedence_table(command: list[str] | None = None, cwd: str | None = None) -
 
 def start(cfg: Config, *args: str, workers: int = 1, command: list[str] | None = None,
           environ: dict[str, str] | None = None, cwd: str | None = None, timeout: float = 30.0) -> Server:
-    """``serve --host 127.0.0.1 --workers N *args --port <free>`` with ``cfg``'s settings; waits for /healthz."""
+    """``serve --host 127.0.0.1 --workers N *args --port <free>`` with ``cfg``'s settings; waits for /healthz
+    and for every worker to have started."""
     cmd = [*(command or MODULE), "serve", "--host", "127.0.0.1", "--workers", str(workers), *args]
     env = config.child_environ(cfg, **{config.ENV_PREFIX + "METRICS_DIR": ""}, **(environ or {}))
-    return processes.start(cmd, "API server", timeout=timeout, env=env, cwd=cwd, ready=_healthy, keep_log=True)
+    return processes.start(cmd, "API server", timeout=timeout, env=env, cwd=cwd,
+                           ready=lambda url: _healthy(url, workers), keep_log=True)
 
 
-def _healthy(url: str) -> None:
+def _healthy(url: str, workers: int) -> None:
+    """Raise until /healthz answers 200 and all ``workers`` run: a stop that lands while a worker is still
+    starting costs that worker's whole grace period."""
     status, body = probe.http_get(url + "/healthz")
     if status != 200:
         raise RuntimeError(f"/healthz answered {status}: {body[:100]!r}")
+    started = debug_vars(url)["process"]["workers"]
+    if started < workers:
+        raise RuntimeError(f"{started} of {workers} workers started")
 
 
 def load(url: str, requests: int, concurrency: int = 8, keepalive: bool = True, timeout: float = 5.0) -> Counter:

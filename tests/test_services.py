@@ -103,6 +103,26 @@ def test_stop_ignores_a_pid_that_runs_something_else():
     assert daemons.runs(os.getpid(), "python")
 
 
+def test_stop_leaves_no_member_of_the_process_group_behind(tmp_path):
+    """The leader gets SIGTERM; a worker that ignores it is SIGKILLed with the group once the leader ends."""
+    import sys
+    import time
+
+    stubborn = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "print('ready', flush=True); time.sleep(60)")
+    leader = ("import subprocess, sys, time; w = subprocess.Popen([sys.executable, '-c', "
+              f"{stubborn!r}]); print('worker', w.pid, flush=True); time.sleep(60)")
+    log = tmp_path / "out.log"
+    pid = daemons.spawn([sys.executable, "-c", leader, "--port", "1"], log)
+    deadline = time.monotonic() + 10
+    while "ready" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker = int(log.read_text().split("worker ")[1].split()[0])
+    daemons.stop(pid, "--port 1", timeout=5)
+    time.sleep(0.1)  # the worker is init's child now; let it be reaped
+    assert not state.pid_alive(pid) and not state.pid_alive(worker)
+
+
 def test_down_of_a_service_started_elsewhere_says_where_to_stop_it(tmp_path):
     cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     with pytest.raises(ServiceError, match="redis2: not started by `services up`.*docker compose stop redis2"):
