@@ -61,7 +61,7 @@ def test_sequential_takes_the_sum_and_parallel_the_slowest(servers):
     seq, seq_s = elapsed(fetch.fetch_sequential, http, calls(servers["names"].url), 1.0)
     par_s = min(elapsed(fetch.fetch_parallel, http, calls(servers["names"].url), 1.0)[1] for _ in range(3))
     assert seq == EXPECTED and seq_s >= 0.5
-    assert 0.3 <= par_s < 0.33, f"parallel took {par_s * 1000:.1f} ms"
+    assert 0.3 <= par_s < 0.45, f"parallel took {par_s * 1000:.1f} ms (sequential: {seq_s * 1000:.1f} ms)"
 
 
 def test_the_fullname_service_in_both_modes(servers):
@@ -71,7 +71,7 @@ def test_the_fullname_service_in_both_modes(servers):
     assert answer.headers["Server-Timing"].startswith("fetch;desc=sequential;dur=")
     runs = [elapsed(requests.get, front + "&mode=parallel", timeout=5) for _ in range(3)]
     assert all(r.json() == {"firstname": "Tit", "lastname": "Petric"} for r, _ in runs)
-    assert min(s for _, s in runs) < 0.33, f"parallel /fullname took {[round(s * 1000) for _, s in runs]} ms"
+    assert min(s for _, s in runs) < 0.45, f"parallel /fullname took {[round(s * 1000) for _, s in runs]} ms"
     log = servers["front"].output()
     assert "] Fetching url: http://127.0.0.1:" in log and "] Done with response: {'firstname': 'Tit'" in log
 
@@ -84,9 +84,13 @@ def test_the_timeline_shows_both_calls_in_flight_at_once(servers):
 
 
 def test_asyncio_fetches_in_parallel_too(servers):
-    timeline = Timeline()
-    result, seconds = elapsed(asyncio.run, fetch.fetch_async(calls(servers["names"].url), 1.0, timeline))
-    assert result == EXPECTED and 0.3 <= seconds < 0.5
+    runs = []
+    for _ in range(3):  # the best of three: the claim is about overlap, not about this machine's load
+        timeline = Timeline()
+        runs.append(elapsed(asyncio.run, fetch.fetch_async(calls(servers["names"].url), 1.0, timeline)))
+    assert all(result == EXPECTED for result, _ in runs)
+    seconds = min(s for _, s in runs)
+    assert 0.3 <= seconds < 0.45, f"async took {[round(s * 1000) for _, s in runs]} ms (sequential: 500)"
     assert [e.label.split("?")[0][-9:] for e in timeline.events] == ["firstname", "/lastname"]
 
 

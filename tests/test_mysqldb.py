@@ -98,7 +98,7 @@ def test_pool_warms_up_and_runs_two_sleeps_in_parallel(cfg):
     with ThreadPoolExecutor(2) as ex:
         assert list(ex.map(sleep, [0.1, 0.2])) == [0, 0]
     elapsed = time.perf_counter() - start
-    assert 0.19 < elapsed < 0.22, f"parallel sleeps took {elapsed * 1000:.1f} ms"
+    assert 0.19 < elapsed < 0.28, f"parallel sleeps took {elapsed * 1000:.1f} ms (one after the other: 300)"
     pool.close()
 
 
