@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from foundations import config, services
+from foundations import config, daemons, services
 from foundations.config import Config
 
 KERNEL_NAME = "api-foundations"
@@ -86,10 +86,19 @@ def check_docker() -> Check:
                  "no engine: services up runs local daemons", needed=False)
 
 
+def check_load_generators() -> Check:
+    missing = [tool for tool in daemons.LOAD_GENERATORS if not daemons.which(tool)]
+    if not missing:
+        return Check("ab, wrk", True, "installed: chapter 10 runs the book's ab", needed=False)
+    packages = " ".join(daemons.LOAD_GENERATORS[tool] for tool in missing)
+    return Check("ab, wrk", False, f"{', '.join(missing)} missing: chapter 10 uses its built-in load generator",
+                 f"sudo apt-get install -y {packages} (macOS: brew install wrk)", needed=False)
+
+
 def run(cfg: Config, names: tuple[str, ...] = tuple(services.SERVICES)) -> list[Check]:
     """Every check, in the order a person would fix them."""
     return [check_python(), check_kernel(), check_packages(),
-            *(check_service(cfg, name) for name in names), check_docker()]
+            *(check_service(cfg, name) for name in names), check_load_generators(), check_docker()]
 
 
 def render(checks: list[Check]) -> str:

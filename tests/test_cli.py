@@ -75,3 +75,13 @@ def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
     monkeypatch.setattr(os, "environ", dict(environ))
     assert cli.main(["serve", "--port", port, "--state-dir", str(tmp_path)]) == 0
     assert seen["blocking_threads"] is None
+
+
+def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):
+    from foundations import daemons, doctor
+
+    monkeypatch.setattr(daemons, "which", lambda binary: None)
+    check = doctor.check_load_generators()
+    assert not check.ok and not check.needed and doctor.healthy([check])
+    assert check.fix.startswith("sudo apt-get install -y apache2-utils wrk")
+    assert "FAIL ab, wrk" in doctor.render([check])

@@ -121,7 +121,8 @@ def test_on_call_names_every_operation(client, prefix):
 
 def test_concurrent_set_get_loses_no_writes(cfg, prefix):
     # 32 threads share one client whose pool holds 8 connections: they queue for them, nothing is lost.
-    reg = Registry(redisdb.client(cfg.redis_url, max_connections=8), prefix=prefix)
+    # The wait for a free connection is generous: on a loaded CI machine a thread can wait over 1 s.
+    reg = Registry(redisdb.client(cfg.redis_url, timeout=30, max_connections=8), prefix=prefix)
     errors = []
 
     def worker(n):
@@ -148,6 +149,17 @@ def test_a_redis_that_is_down_is_unavailable_naming_its_address(call):
     down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="x")
     with pytest.raises(Unavailable, match=r"127\.0\.0\.1:1 does not answer .*services up"):
         call(down)
+
+
+def test_an_exhausted_pool_says_so_rather_than_redis_is_down(cfg, prefix):
+    client = redisdb.client(cfg.redis_url, timeout=0.2, max_connections=1)
+    held = client.connection_pool.get_connection()
+    try:
+        with pytest.raises(Unavailable, match=r"all 1 pooled connections to Redis at 127\.0\.0\.1:\d+ stayed busy "
+                                              r"for 0\.2 s: raise max_connections"):
+            Registry(client, prefix=prefix).get("k")
+    finally:
+        client.connection_pool.release(held)
 
 
 def test_unavailable_names_the_cluster_when_the_client_has_no_single_pool():
