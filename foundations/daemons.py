@@ -39,7 +39,7 @@ def _missing(packages: dict[str, str]) -> list[str]:
 
 
 def ensure_binaries(log: Callable[[str], None] = print) -> None:
-    """Install Redis and MariaDB (and ab, wrk) with apt-get when missing on Debian as root; otherwise say how to."""
+    """On Debian as root, apt-get what is missing (Redis, MariaDB, ab, wrk); otherwise say how to."""
     missing, optional = _missing(PACKAGES), _missing(LOAD_GENERATORS)
     if os.geteuid() == 0 and shutil.which("apt-get") and (missing or optional):
         log(f"installing {' '.join(missing + optional)} with apt-get (once)...")

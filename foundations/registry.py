@@ -27,7 +27,7 @@ class NotFound(FoundationsError):
 
 
 class Unavailable(ServiceError):
-    """Redis did not answer (refused, timed out) or no pooled connection came free: names host:port and the fix."""
+    """Redis did not answer, or no pooled connection came free: names host:port and the fix."""
 
 
 def glob_escape(text: str) -> str:
@@ -126,7 +126,7 @@ class Registry:
         pool = getattr(self.client, "connection_pool", None)  # a cluster client has one pool per node
         kwargs = pool.connection_kwargs if pool is not None else {}
         where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}" if kwargs else "the cluster"
-        if str(exc).startswith(POOL_EXHAUSTED):  # BlockingConnectionPool waited its timeout for a free connection
+        if str(exc).startswith(POOL_EXHAUSTED):  # the pool waited its timeout for a free connection
             return Unavailable(f"all {pool.max_connections} pooled connections to Redis at {where} stayed busy "
                                f"for {pool.timeout} s: raise max_connections or lower the concurrency")
         return Unavailable(f"Redis at {where} does not answer for registry {self.prefix!r} ({exc}): "

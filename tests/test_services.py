@@ -119,7 +119,8 @@ def test_root_on_debian_installs_the_load_generators_with_the_servers(monkeypatc
 
 
 def test_a_load_generator_apt_cannot_install_is_not_fatal(monkeypatch):
-    ran = _fake_debian_root(monkeypatch, present={"redis-server", "mariadbd", "mariadb-install-db"}, apt_fails=True)
+    servers = {"redis-server", "mariadbd", "mariadb-install-db"}
+    ran = _fake_debian_root(monkeypatch, present=servers, apt_fails=True)
     lines = []
     daemons.ensure_binaries(log=lines.append)
     assert ran and "built-in load generator" in lines[-1]
