@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from foundations import config, probe, processes
+from foundations import config, daemons, probe, processes
 from foundations.config import Config
 from foundations.errors import ServiceError
 
@@ -179,7 +179,8 @@ SPAWNING = "foundations.bench:spawning_app_from_environment"
 def run(url: str, tool: str, requests: int, concurrency: int, seconds: float) -> Result:
     """One load of ``tool`` (builtin, ab, wrk) against ``url``."""
     if not available(tool):
-        raise ServiceError(f"{tool} is not installed: apt-get install {'apache2-utils' if tool == 'ab' else tool}")
+        package = daemons.LOAD_GENERATORS.get(tool, tool)
+        raise ServiceError(f"{tool} is not installed: apt-get install {package}")
     if tool == "ab":
         return ab(url, requests, concurrency)
     if tool == "wrk":

@@ -25,6 +25,7 @@ import redis
 from foundations.errors import ConfigError, ServiceError
 
 FIX_DOWN = "start it with `python -m foundations services up`"
+POOL_EXHAUSTED = "No connection available"  # what BlockingConnectionPool raises when its wait times out
 
 
 def client(url: str, timeout: float = 1.0, max_connections: int | None = None) -> redis.Redis:
@@ -48,7 +49,12 @@ def _reason(exc: Exception) -> str:
 
 
 def unavailable(target: str | redis.Redis, exc: Exception) -> ServiceError:
-    """The one-line error for a Redis that does not answer (``raise unavailable(url, exc) from exc``)."""
+    """The one-line error for a Redis that does not answer, or whose pool had no connection free in time
+    (``raise unavailable(url, exc) from exc``)."""
+    if isinstance(target, redis.Redis) and str(exc).startswith(POOL_EXHAUSTED):
+        pool, where = target.connection_pool, address(target)
+        return ServiceError(f"all {pool.max_connections} pooled connections to Redis at {where} stayed busy "
+                            f"for {pool.timeout} s: raise max_connections or lower the concurrency")
     return ServiceError(f"Redis at {address(target)} does not answer ({_reason(exc)}); {FIX_DOWN}")
 
 

@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 import redis
 
+from foundations import redisdb
 from foundations.errors import FoundationsError, ServiceError
 
 # Redis glob metacharacters (redis/src/util.c stringmatchlen): a backslash makes each one literal.
 _GLOB_ESCAPES = str.maketrans({c: "\\" + c for c in "\\*?[]"})
-POOL_EXHAUSTED = "No connection available"  # redis-py's BlockingConnectionPool, on timeout
 
 
 class NotFound(FoundationsError):
@@ -123,11 +123,7 @@ class Registry:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: Exception) -> Unavailable:
-        pool = getattr(self.client, "connection_pool", None)  # a cluster client has one pool per node
-        kwargs = pool.connection_kwargs if pool is not None else {}
-        where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}" if kwargs else "the cluster"
-        if str(exc).startswith(POOL_EXHAUSTED):  # the pool waited its timeout for a free connection
-            return Unavailable(f"all {pool.max_connections} pooled connections to Redis at {where} stayed busy "
-                               f"for {pool.timeout} s: raise max_connections or lower the concurrency")
-        return Unavailable(f"Redis at {where} does not answer for registry {self.prefix!r} ({exc}): "
-                           "start it with `python -m foundations services up`")
+        if getattr(self.client, "connection_pool", None) is None:  # a cluster client has one pool per node
+            return Unavailable(f"Redis at the cluster does not answer for registry {self.prefix!r} ({exc}): "
+                               f"{redisdb.FIX_DOWN}")
+        return Unavailable(f"registry {self.prefix!r}: {redisdb.unavailable(self.client, exc)}")

@@ -215,6 +215,20 @@ def test_errors_from_timeouts_read_well():
     assert "does not answer (TimeoutError);" in str(redisdb.unavailable(DOWN, redis.TimeoutError()))
 
 
+def test_an_exhausted_pool_is_told_apart_from_a_redis_that_is_down(cfg):
+    client = redisdb.client(cfg.redis_url, timeout=0.2, max_connections=2)
+    held = [client.connection_pool.get_connection() for _ in range(2)]
+    try:
+        with pytest.raises(redis.ConnectionError) as caught:
+            client.ping()
+    finally:
+        for conn in held:
+            client.connection_pool.release(conn)
+    assert str(redisdb.unavailable(client, caught.value)) == (
+        f"all 2 pooled connections to Redis at {redisdb.address(cfg.redis_url)} stayed busy for 0.2 s: "
+        "raise max_connections or lower the concurrency")
+
+
 def test_intrinsic_latency_in_python():
     lat = redisdb.intrinsic_latency(0.05)
     assert lat.runs > 1000 and 0 < lat.avg_us <= lat.max_us
