@@ -25,13 +25,20 @@ class TestRun:
         return self.returncode == 0
 
 
+# What makes pytest print differently: CI markers (summary lines are then never cut) and extra options.
+CALLER_PYTEST_SETTINGS = ("CI", "BUILD_NUMBER", "PYTEST_ADDOPTS")
+
+
 def run_pytest(args: list[str], cwd: Path, timeout: float = 300) -> TestRun:
     """``python -m pytest -q --tb=short <args>`` in ``cwd``, with this interpreter and our endpoints, on
-    an 80-column terminal whatever ours is (pytest cuts its summary lines to the width, and the notebook's
-    stored output must not depend on who ran it)."""
+    an 80-column terminal and without the caller's CI markers or ``PYTEST_ADDOPTS``: pytest cuts its summary
+    lines to the width unless it believes it runs in CI, and the notebook's stored output must not depend on
+    who ran it."""
+    env = config.child_environ(config.load([]), COLUMNS="80")
+    for name in CALLER_PYTEST_SETTINGS:
+        env.pop(name, None)
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "--tb=short", "--color=no", *args], cwd=cwd,
-                          env=config.child_environ(config.load([]), COLUMNS="80"), capture_output=True, text=True,
-                          timeout=timeout)
+                          env=env, capture_output=True, text=True, timeout=timeout)
     return TestRun(done.returncode, done.stdout.strip())
 
 
