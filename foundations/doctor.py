@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from foundations import config, daemons, services
 from foundations.config import Config
@@ -45,12 +47,15 @@ def check_kernel() -> Check:
 
 
 def pinned_versions(lock_file: Path = LOCK_FILE) -> dict[str, str]:
-    """``{normalized name: version}`` from a pip-freeze style lock file."""
+    """``{normalized name: version}`` from a pip-freeze style lock file, leaving out pins whose environment
+    marker does not hold here (``async-timeout ... ; python_full_version < "3.11.3"``)."""
     pins = {}
     for line in lock_file.read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
-        if match:
-            pins[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
+        if not line.strip() or line.lstrip().startswith(("#", "-")):
+            continue
+        pin = Requirement(line)
+        if pin.marker is None or pin.marker.evaluate():
+            pins[canonicalize_name(pin.name)] = str(pin.specifier).removeprefix("==")
     return pins
 
 
