@@ -3,8 +3,8 @@
 A wheel is what ``pip install`` and the Docker image take. The shiv archive is the closest thing to the
 book's static binary: one file holding our code and every dependency (granian's compiled core included),
 run as ``python3 api.pyz serve --port 80`` or ``./api.pyz``. Unlike Go's binary it still needs a Python
-interpreter of the same version and platform on the target, and it unpacks itself into ``~/.shiv`` (or
-``$SHIV_ROOT``) on first run.
+interpreter of the same minor version (any patch release) and platform on the target, and it unpacks itself
+into ``~/.shiv`` (or ``$SHIV_ROOT``) on first run.
 
     >>> whl = wheel(tmp)                     # python -m build --wheel --outdir tmp
     >>> pyz = archive(whl, tmp / "api.pyz")  # shiv -e foundations.cli:main -o api.pyz <wheel>
@@ -15,6 +15,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 from foundations.config import REPO_ROOT
 from foundations.errors import FoundationsError
@@ -63,7 +65,18 @@ def archive(wheel_path: str | Path, output: str | Path, python: str = "/usr/bin/
     output = Path(output)
     cmd = [_tool("shiv"), "--entry-point", ENTRY_POINT, "--output-file", str(output), "--python", python,
            "--reproducible", "--compressed", str(wheel_path)]
-    if LOCK.exists():
-        cmd += ["--constraint", str(LOCK)]  # shiv hands extra arguments to pip: the tested versions
+    if LOCK.exists():  # shiv hands extra arguments to pip: the tested versions
+        cmd += ["--constraint", str(LOCK), *pins_for_other_patch_releases(LOCK)]
     _run(cmd, "building the shiv archive", timeout)
     return output
+
+
+def pins_for_other_patch_releases(lock: Path) -> list[str]:
+    """The lock's pins gated on ``python_full_version`` that this interpreter skips, marker dropped: pip
+    leaves out redis-py's ``async-timeout`` (needed below 3.11.3) on 3.11.7, and an archive built there
+    would not start on Debian 12's 3.11.2."""
+    pins = []
+    for line in lock.read_text().splitlines():
+        if "python_full_version" in line and not (pin := Requirement(line)).marker.evaluate():
+            pins.append(f"{pin.name}{pin.specifier}")
+    return pins

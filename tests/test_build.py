@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 import zipfile
 
@@ -45,10 +47,23 @@ def test_archive_reproduces_the_books_flag_table_from_another_directory(artifact
                                                      ("FOUNDATIONS_PORT=80", 80)]
 
 
-def test_archive_serves_the_api(artifacts, cfg, tmp_path):
+def same_minor_interpreters() -> list[str]:
+    """This interpreter, and the system's python3 when it is another patch release of the same minor
+    version (Debian 12: 3.11.2 beside a newer venv), the archive's likeliest target."""
+    found = {sys.version: sys.executable}
+    system = shutil.which("python3", path="/usr/bin:/bin")
+    if system:
+        probe = subprocess.run([system, "-c", "import sys; print(sys.version)"], capture_output=True, text=True)
+        if probe.stdout.startswith("%d.%d." % sys.version_info[:2]):
+            found.setdefault(probe.stdout.strip(), system)
+    return list(found.values())
+
+
+@pytest.mark.parametrize("python", same_minor_interpreters())
+def test_archive_serves_the_api(artifacts, cfg, tmp_path, python):
     _, pyz = artifacts
     env = config.child_environ(SHIV_ROOT=str(tmp_path / "shiv"))
-    with production.start(cfg, workers=2, command=[sys.executable, str(pyz)], environ=env, cwd=str(tmp_path)) as api:
+    with production.start(cfg, workers=2, command=[python, str(pyz)], environ=env, cwd=str(tmp_path)) as api:
         status, body = production.probe.http_get(api.url + "/metrics")
     assert status == 200 and b"foundations_workers 2.0" in body
 
@@ -56,3 +71,11 @@ def test_archive_serves_the_api(artifacts, cfg, tmp_path):
 def test_a_failing_build_names_the_command(tmp_path):
     with pytest.raises(build.BuildError, match="building the wheel failed"):
         build.wheel(tmp_path / "out", source=tmp_path)  # no pyproject.toml there
+
+
+def test_archive_takes_the_pins_other_patch_releases_need(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text('redis==8.1.0\nasync-timeout==5.0.1 ; python_full_version < "3.11.3"\n'
+                    'newer-only==1.0 ; python_full_version >= "3.11.0"\n')
+    expected = ["async-timeout==5.0.1"] if sys.version_info >= (3, 11, 3) else []
+    assert build.pins_for_other_patch_releases(lock) == expected
