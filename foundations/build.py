@@ -16,13 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from packaging.requirements import Requirement
-
+from foundations import pins
 from foundations.config import REPO_ROOT
 from foundations.errors import FoundationsError
 
 ENTRY_POINT = "foundations.cli:main"  # what `python -m foundations` runs
-LOCK = REPO_ROOT / "requirements.lock"
 
 
 class BuildError(FoundationsError):
@@ -65,18 +63,8 @@ def archive(wheel_path: str | Path, output: str | Path, python: str = "/usr/bin/
     output = Path(output)
     cmd = [_tool("shiv"), "--entry-point", ENTRY_POINT, "--output-file", str(output), "--python", python,
            "--reproducible", "--compressed", str(wheel_path)]
-    if LOCK.exists():  # shiv hands extra arguments to pip: the tested versions
-        cmd += ["--constraint", str(LOCK), *pins_for_other_patch_releases(LOCK)]
+    if pins.LOCK_FILE.exists():  # shiv hands extra arguments to pip: the tested versions
+        cmd += ["--constraint", str(pins.LOCK_FILE), *pins.for_other_patch_releases()]
     _run(cmd, "building the shiv archive", timeout)
     return output
 
-
-def pins_for_other_patch_releases(lock: Path) -> list[str]:
-    """The lock's pins gated on ``python_full_version`` that this interpreter skips, marker dropped: pip
-    leaves out redis-py's ``async-timeout`` (needed below 3.11.3) on 3.11.7, and an archive built there
-    would not start on Debian 12's 3.11.2."""
-    pins = []
-    for line in lock.read_text().splitlines():
-        if "python_full_version" in line and not (pin := Requirement(line)).marker.evaluate():
-            pins.append(f"{pin.name}{pin.specifier}")
-    return pins

@@ -10,14 +10,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
-from foundations import config, daemons, services
+from foundations import config, daemons, pins, services
 from foundations.config import Config
 
 KERNEL_NAME = "api-foundations"
-LOCK_FILE = config.REPO_ROOT / "requirements.lock"
 
 
 @dataclass(frozen=True)
@@ -46,25 +42,11 @@ def check_kernel() -> Check:
                  "" if found else f"python -m ipykernel install --sys-prefix --name {KERNEL_NAME}")
 
 
-def pinned_versions(lock_file: Path = LOCK_FILE) -> dict[str, str]:
-    """``{normalized name: version}`` from a pip-freeze style lock file, leaving out pins whose environment
-    marker does not hold here (``async-timeout ... ; python_full_version < "3.11.3"``)."""
-    pins = {}
-    for line in lock_file.read_text().splitlines():
-        if not line.strip() or line.lstrip().startswith(("#", "-")):
-            continue
-        pin = Requirement(line)
-        if pin.marker is None or pin.marker.evaluate():
-            pins[canonicalize_name(pin.name)] = str(pin.specifier).removeprefix("==")
-    return pins
-
-
-def check_packages(lock_file: Path = LOCK_FILE) -> Check:
+def check_packages(lock_file: Path = pins.LOCK_FILE) -> Check:
     if not lock_file.exists():
         return Check("packages", True, "no requirements.lock here (installed from a wheel)", needed=False)
     wrong = []
-    pins = pinned_versions(lock_file)
-    for name, wanted in pins.items():
+    for name, wanted in pins.applying_here(lock_file).items():
         try:
             have = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -72,10 +72,3 @@ def test_a_failing_build_names_the_command(tmp_path):
     with pytest.raises(build.BuildError, match="building the wheel failed"):
         build.wheel(tmp_path / "out", source=tmp_path)  # no pyproject.toml there
 
-
-def test_archive_takes_the_pins_other_patch_releases_need(tmp_path):
-    lock = tmp_path / "requirements.lock"
-    lock.write_text('redis==8.1.0\nasync-timeout==5.0.1 ; python_full_version < "3.11.3"\n'
-                    'newer-only==1.0 ; python_full_version >= "3.11.0"\n')
-    expected = ["async-timeout==5.0.1"] if sys.version_info >= (3, 11, 3) else []
-    assert build.pins_for_other_patch_releases(lock) == expected
