@@ -38,11 +38,11 @@ status doctor: install
 
 # Same kernel, executor family and kind of services (fresh, free ports) as the nbval run in `make test`.
 refresh-outputs: install
-	$(PY) -m foundations.navigation
-	$(PY) -m foundations.refresh $(or $(NOTEBOOKS),notebooks/[0-9][0-9]_*.ipynb)
+	$(PY) -m foundations.course.navigation
+	$(PY) -m foundations.course.refresh $(or $(NOTEBOOKS),notebooks/[0-9][0-9]_*.ipynb)
 
 navigation: install
-	$(PY) -m foundations.navigation
+	$(PY) -m foundations.course.navigation
 
 clean: services-down
 	rm -rf $(VENV) .state .pytest_cache .coverage htmlcov build *.egg-info

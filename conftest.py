@@ -12,7 +12,8 @@ import uuid
 import pytest
 
 from foundations import config as fconfig
-from foundations import redisdb, services
+from foundations import redisdb
+from foundations.ops import services
 from foundations.registry import Registry, glob_escape
 
 _running = []

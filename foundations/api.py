@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from foundations import apispec
 from foundations.registry import NotFound, Registry, Unavailable
-from foundations.server import Handler, Request, Response, error_response
+from foundations.web import Handler, Request, Response, error_response
 
 MAX_VALUE_BYTES = 64 * 1024  # a registry of settings, not a blob store; Redis itself would take 512 MB
 MAX_KEY_LENGTH = 512  # characters; longer keys are a client bug, not data

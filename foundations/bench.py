@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from foundations import config, daemons, probe, processes
+from foundations import config
+from foundations.ops import daemons, probe, processes
 from foundations.config import Config
 from foundations.errors import ServiceError
 
@@ -157,12 +158,12 @@ def seed(base_url: str, key: str = "name", value: str = "Tit Petric") -> None:
 def spawning_app_from_environment():
     """The book's second benchmark: ``/get`` hands the Redis call to a new thread and waits for it (the
     goroutine the book added). Granian's factory for ``server(cfg, factory=SPAWNING)``."""
-    from foundations import server
+    from foundations import server, web
 
     app = server.create_app(config.load(argv=[]))
     plain = app.routes["/get"]
 
-    def get(request: server.Request) -> server.Response:
+    def get(request: web.Request) -> web.Response:
         box = []
         thread = threading.Thread(target=lambda: box.append(plain(request)))
         thread.start()

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from foundations import pins
+from foundations.ops import pins
 from foundations.config import REPO_ROOT
 from foundations.errors import FoundationsError
 

@@ -11,7 +11,8 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from foundations import config, doctor, metrics, probe, services
+from foundations import config, metrics
+from foundations.ops import doctor, probe, services
 from foundations.errors import FoundationsError, ServiceError
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from foundations import state
+from foundations.ops import state
 from foundations.errors import ConfigError
 
 ENV_PREFIX = "FOUNDATIONS_"

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import requests
 
 from foundations import fetch
-from foundations.server import App, Handler, Request, Response, error_response, json_response
+from foundations.web import App, Handler, Request, Response, error_response, json_response
 from foundations.timer import Timeline
 
 MAX_DELAY = 5.0  # seconds: a ?delay_ms= larger than this is refused, so nobody parks the server's threads

@@ -23,6 +23,8 @@ import time
 import weakref
 from pathlib import Path
 
+from foundations.web import Request, Response, json_response
+
 # The book's five expvar names, then ours. The order is the file layout: append, never reorder.
 REGISTRY_COUNTERS = ("registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get")
 COUNTERS = (*REGISTRY_COUNTERS, "http.requests", "gc.gen0", "gc.gen1", "gc.gen2")
@@ -79,7 +81,7 @@ class Metrics:
             self._cells[slot] += amount
 
     def count_request(self) -> None:
-        """One more HTTP request (``server.App`` calls it per request): ``count`` without the name lookup."""
+        """One more HTTP request (``web.App`` calls it per request): ``count`` without the name lookup."""
         with self._lock:
             self._cells[_REQUESTS] += 1
 
@@ -159,9 +161,7 @@ def prometheus_text(metrics: Metrics) -> tuple[bytes, str]:
 
 
 def routes(metrics: Metrics) -> dict:
-    """``/debug/vars`` and ``/metrics`` handlers for ``server.App`` (wired in only where ``exposed``)."""
-    from foundations.server import Request, Response, json_response
-
+    """``/debug/vars`` and ``/metrics`` handlers for ``web.App`` (wired in only where ``exposed``)."""
     def debug_vars(request: Request) -> Response:
         return json_response(metrics.debug_vars())
 

@@ -27,7 +27,7 @@ import sqlalchemy
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.pool import QueuePool
 
-from foundations import probe
+from foundations.ops import probe
 from foundations.errors import ConfigError, ServiceError
 
 T = TypeVar("T")

@@ -18,9 +18,10 @@ import time
 from collections import Counter
 from urllib.parse import urlsplit
 
-from foundations import config, probe, processes
+from foundations import config
+from foundations.ops import probe, processes
 from foundations.config import Config
-from foundations.processes import Server
+from foundations.ops.processes import Server
 
 MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
 # The book's table, with our prefix: (what was typed, extra arguments, extra environment).

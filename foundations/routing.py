@@ -1,14 +1,14 @@
 """Chapter 5: serving HTTP requests and routing them, from net/http's ServeMux to Pat and Gorilla Mux.
 
 The demo servers run as separate processes (``python -m foundations.routing DEMO --port N``, started by
-``foundations.processes``) and print ``Request: /path`` as requests arrive, like the book's console:
+``foundations.ops.processes``) and print ``Request: /path`` as requests arrive, like the book's console:
 
 - ``hello``: every path answers ``Hello world!`` (the book's first server);
 - ``servemux``: ``/hello`` exactly, everything else falls through to ``/`` (net/http's ``HandleFunc``);
 - ``pat``: Werkzeug rules with strict slashes, the book's Pat pitfalls, redirect included;
 - ``mux``: Werkzeug rules without strict slashes, the book's Gorilla Mux ``/say`` routes.
 
-The API server does not route through Werkzeug (DESIGN §4: 4x slower on ``/hello``); it gets the same
+The API server does not route through Werkzeug (docs/architecture.md, "The API server": 4x slower on ``/hello``); it gets the same
 behaviour from exact paths plus prefix handlers: ``routes()`` and ``prefixes()``.
 """
 
@@ -20,9 +20,14 @@ from collections.abc import Callable, Iterable, Sequence
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from foundations.server import Handler, Request, Response, error_response, text_response
+from foundations.web import Handler, Request, Response, error_response, text_response
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def hello(request: Request) -> Response:
+    """The book's chapter 5 handler: ``Hello <name>!`` or ``Hello ... you.``"""
+    return text_response(greeting(request.arg("name")))
 
 
 def greeting(name: str | None) -> str:

@@ -10,13 +10,14 @@ import pytest
 
 from openapi_spec_validator import validate
 
-from foundations import api, probe, redisdb, server
+from foundations import api, redisdb, web
+from foundations.ops import probe
 from foundations.registry import Registry
 
 
 @pytest.fixture
 def app(reg):
-    return server.App(api.routes(reg), api.prefixes(reg))
+    return web.App(api.routes(reg), api.prefixes(reg))
 
 
 def answer(app, method, target, body=b"", content_type=None):
@@ -96,7 +97,7 @@ def test_put_bodies(app, reg, body, content_type, headers, status):
 
 def test_redis_down_is_a_503(cfg):
     down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
-    app = server.App(api.routes(down), api.prefixes(down))
+    app = web.App(api.routes(down), api.prefixes(down))
     for method, target in [("GET", "/get?key=a"), ("GET", "/set?key=a&value=b"), ("GET", "/getAll"),
                            ("DELETE", "/keys/a")]:
         status, body = answer(app, method, target)
@@ -112,7 +113,7 @@ def test_openapi_document_is_valid_and_lists_every_route(app):
 
 
 def test_book_routes_answer_200_even_on_errors(reg):
-    book = server.App(api.book_routes(reg))
+    book = web.App(api.book_routes(reg))
     assert api.call(book, "GET", "/set?key=name&value=Tit")[2] == b'"OK"'
     assert api.call(book, "GET", "/get?key=name")[:3:2] == (200, b'"Tit"')
     status, _, body = api.call(book, "GET", "/get?key=missing")

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from foundations import bench, probe
+from foundations import bench
+from foundations.ops import probe
 from foundations.errors import ServiceError
 
 
@@ -63,11 +64,11 @@ def test_breakdown_sorts_samples_by_their_innermost_known_frame():
     from foundations import profiling
 
     raw = "\n".join([
-        "process 1;run (granian/wsgi.py:57);App.__call__ (foundations/server.py:95);get (foundations/api.py:1);"
+        "process 1;run (granian/wsgi.py:57);App.__call__ (foundations/web.py:95);get (foundations/api.py:1);"
         "Redis.get (redis/commands/core.py:1);recv (socket.py:1) 6",
-        "process 1;App.__call__ (x);Request.arg (foundations/server.py:40);parse_qs (urllib/parse.py:1) 2",
+        "process 1;App.__call__ (x);Request.arg (foundations/web.py:40);parse_qs (urllib/parse.py:1) 2",
         "process 1;App.__call__ (x);dumps (json/__init__.py:1) 1",
-        "process 1;App.__call__ (x);Response (foundations/server.py:50) 1",
+        "process 1;App.__call__ (x);Response (foundations/web.py:50) 1",
         "process 1;idle (granian/wsgi.py:60) 50",  # outside a request: not counted
     ])
     shares = profiling.breakdown(raw)
@@ -93,20 +94,20 @@ def test_py_spy_failure_is_one_line(tmp_path):
 
 
 def test_pyinstrument_view_of_in_process_requests(cfg):
-    from foundations import api, profiling, redisdb, server
+    from foundations import api, profiling, redisdb, web
     from foundations.registry import Registry
 
     reg = Registry(redisdb.client(cfg.redis_url), prefix="test_bench_pyinstrument")
     reg.set("name", "x")
     try:
-        text = profiling.pyinstrument_profile(server.App(api.routes(reg)), "/get?key=name", 200).output_text()
+        text = profiling.pyinstrument_profile(web.App(api.routes(reg)), "/get?key=name", 200).output_text()
     finally:
         reg.delete("name")
     assert "Registry.get" in text
 
 
 def test_testing_helpers_read_coverage_reports(tmp_path):
-    from foundations import testing
+    from foundations.course import testing
 
     story = tmp_path / "story"
     story.mkdir()
@@ -125,7 +126,7 @@ def test_testing_helpers_read_coverage_reports(tmp_path):
 def test_run_pytest_output_does_not_depend_on_the_callers_terminal(tmp_path, monkeypatch, caller):
     """pytest cuts summary lines to the terminal width, but not when it sees a CI marker (``CI``,
     ``BUILD_NUMBER``); notebook 09 stores this output, so neither CI's width nor its markers may change it."""
-    from foundations import testing
+    from foundations.course import testing
 
     (tmp_path / "test_long.py").write_text(f"def test_long():\n    assert False, '{'x' * 150}'\n")
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")

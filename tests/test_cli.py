@@ -55,7 +55,8 @@ def test_serve_refuses_a_taken_port(cfg):
 def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
     import granian
 
-    from foundations import cli, services
+    from foundations import cli
+    from foundations.ops import services
 
     seen = {}
 
@@ -79,7 +80,7 @@ def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
 
 
 def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):
-    from foundations import daemons, doctor
+    from foundations.ops import daemons, doctor
 
     monkeypatch.setattr(daemons, "which", lambda binary: None)
     check = doctor.check_load_generators()
@@ -91,7 +92,7 @@ def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):
 def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):
     """Debian 12's Python 3.11.2 needs async-timeout (a marker pin) that 3.11.7 does not: the same lock must
     pass doctor on both."""
-    from foundations import doctor
+    from foundations.ops import doctor
 
     lock = tmp_path / "requirements.lock"
     lock.write_text(f"redis=={metadata.version('redis')}\n"

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from foundations import config, state
+from foundations import config
+from foundations.ops import state
 from foundations.errors import ConfigError
 
 

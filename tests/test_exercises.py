@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from foundations import exercises
+from foundations.course import exercises
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTION_FILES = sorted((NOTEBOOKS / "solutions").glob("ch[0-9][0-9].py"))

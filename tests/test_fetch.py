@@ -10,7 +10,8 @@ import httpx
 import pytest
 import requests
 
-from foundations import fetch, fullname, processes
+from foundations import fetch, fullname
+from foundations.ops import processes
 from foundations.timer import Timeline
 
 

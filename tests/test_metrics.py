@@ -11,7 +11,8 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from foundations import config, metrics, production, services, state
+from foundations import config, metrics, production
+from foundations.ops import services, state
 from foundations.server import create_app
 
 BOOK_NAMES = {"registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get"}

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from foundations import mysqldb, probe
+from foundations import mysqldb
+from foundations.ops import probe
 from foundations.errors import ConfigError, ServiceError
 
 

@@ -5,7 +5,8 @@ import threading
 import pytest
 import redis
 
-from foundations import config, services
+from foundations import config
+from foundations.ops import services
 from foundations.perthread import PerThreadRedis
 
 

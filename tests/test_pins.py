@@ -2,7 +2,7 @@
 
 import sys
 
-from foundations import pins
+from foundations.ops import pins
 
 
 def test_pins_whose_marker_does_not_hold_here_are_left_out(tmp_path):

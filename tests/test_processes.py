@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from foundations import probe, processes
+from foundations.ops import probe, processes
 from foundations.errors import ServiceError
 
 
@@ -37,7 +37,7 @@ def test_stop_all_stops_every_server_still_running():
 
 
 def test_a_given_port_is_used():
-    from foundations import services
+    from foundations.ops import services
 
     port = services.free_port()
     with processes.start_module("foundations.routing", "hello", port=port) as hello:

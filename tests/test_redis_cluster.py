@@ -16,7 +16,8 @@ import time
 import pytest
 import redis
 
-from foundations import daemons, probe, redisdb, services
+from foundations import redisdb
+from foundations.ops import daemons, probe, services
 from foundations.registry import NotFound, Registry
 from foundations.server import create_app
 

@@ -7,9 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from foundations import config, redisdb, redispool, services
+from foundations import config, redisdb, redispool
+from foundations.ops import services
 from foundations.errors import ConfigError, ServiceError
-from foundations.services import free_port
+from foundations.ops.services import free_port
 
 PREFIX = "t07:"
 DOWN = "redis://127.0.0.1:1/0"

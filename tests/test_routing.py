@@ -5,7 +5,8 @@ import threading
 import pytest
 import requests
 
-from foundations import processes, routing, server, services
+from foundations import routing, server
+from foundations.ops import processes, services
 
 
 def call(app, path, query=""):

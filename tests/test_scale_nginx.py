@@ -16,7 +16,8 @@ import time
 import pytest
 import redis
 
-from foundations import daemons, probe, processes, production, services
+from foundations import production
+from foundations.ops import daemons, probe, processes, services
 
 ROOT = production.config.REPO_ROOT
 NGINX = daemons.which("nginx")

@@ -5,7 +5,8 @@ import json
 import pytest
 import redis
 
-from foundations import probe, server
+from foundations import server, web
+from foundations.ops import probe
 
 
 def call(app, path, query=""):
@@ -55,9 +56,9 @@ def test_the_running_server_answers(cfg):
 
 
 def test_exact_routes_win_then_the_longest_prefix(cfg):
-    app = server.App({"/keys": lambda r: server.text_response("all")},
-                     {"/keys/": lambda r: server.text_response("one " + r.path[len("/keys/"):]),
-                      "/keys/admin/": lambda r: server.text_response("admin")})
+    app = web.App({"/keys": lambda r: web.text_response("all")},
+                     {"/keys/": lambda r: web.text_response("one " + r.path[len("/keys/"):]),
+                      "/keys/admin/": lambda r: web.text_response("admin")})
     assert call(app, "/keys")[2] == b"all"
     assert call(app, "/keys/name")[2] == b"one name"
     assert call(app, "/keys/admin/x")[2] == b"admin"

@@ -5,9 +5,10 @@ import subprocess
 
 import pytest
 
-from foundations import config, daemons, services, state
+from foundations import config
+from foundations.ops import daemons, services, state
 from foundations.errors import ServiceError
-from foundations.services import free_port
+from foundations.ops.services import free_port
 
 
 @pytest.fixture

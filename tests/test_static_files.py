@@ -173,7 +173,7 @@ def test_compose_cross_references() -> None:
 
 
 def test_compose_stays_docker_compose_v1_compatible() -> None:
-    # Debian's docker-compose 1.29 rejects these (valid in Compose v2); see notes/services.md.
+    # Debian's docker-compose 1.29 rejects these (valid in Compose v2); v1 predates the compose spec.
     compose = load_compose()
     assert "name" not in compose and "version" not in compose, "drop top-level name:/version:"
     offenders = [name for name, svc in compose["services"].items()

@@ -1,6 +1,7 @@
 """Solutions to the exercises of notebook 01. The test suite runs each through its check."""
 
-from foundations import config, probe
+from foundations import config
+from foundations.ops import probe
 
 
 def redis2_url():

@@ -3,7 +3,7 @@
 import json
 from urllib.parse import quote
 
-from foundations import probe
+from foundations.ops import probe
 
 
 def statuses():

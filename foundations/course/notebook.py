@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from foundations import config, services
+from foundations import config
+from foundations.ops import services
 from foundations.config import Config
 from foundations.errors import FoundationsError, ServiceError
 

@@ -4,7 +4,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 
 
 @runtime_checkable

@@ -1,6 +1,6 @@
 """Exercises with checks: hidden assertions run against a learner's answer, wrong answers explained in words.
 
-A chapter's checks live in ``foundations/checks/chNN.py``; its solutions in ``notebooks/solutions/chNN.py``,
+A chapter's checks live in ``foundations/course/checks/chNN.py``; its solutions in ``notebooks/solutions/chNN.py``,
 which the test suite runs through the same checks, so a solution can never rot.
 
     >>> check("01.redis2_url", ...)    # in a notebook: prints what is still wrong, never a traceback
@@ -40,13 +40,13 @@ def expect(condition: bool, message: str) -> None:
 def checker(exercise_id: str) -> Checker:
     """The checker for ``exercise_id``, importing its chapter's module on first use."""
     if exercise_id not in _CHECKS:
-        importlib.import_module(f"foundations.checks.ch{exercise_id.split('.')[0]}")
+        importlib.import_module(f"foundations.course.checks.ch{exercise_id.split('.')[0]}")
     return _CHECKS[exercise_id]
 
 
 def registered(chapter: str) -> list[str]:
     """Every exercise id of ``chapter`` (``"01"``)."""
-    importlib.import_module(f"foundations.checks.ch{chapter}")
+    importlib.import_module(f"foundations.course.checks.ch{chapter}")
     return sorted(i for i in _CHECKS if i.startswith(chapter + "."))
 
 

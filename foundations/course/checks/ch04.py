@@ -4,7 +4,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from foundations import encoding
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 
 
 @exercise("04.owner")

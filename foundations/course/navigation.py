@@ -2,8 +2,8 @@
 of ``notebooks/NN_*.ipynb``, so they are never edited by hand (after PythonDataScienceHandbook's
 ``tools/add_navigation.py``).
 
-    $ python -m foundations.navigation           # rewrite the lines
-    $ python -m foundations.navigation --check   # exit 1 when a line is stale
+    $ python -m foundations.course.navigation           # rewrite the lines
+    $ python -m foundations.course.navigation --check   # exit 1 when a line is stale
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 MARKER = "<!--NAVIGATION-->"
 
 
@@ -69,7 +69,7 @@ def write_all(folder: Path = NOTEBOOKS) -> None:
 if __name__ == "__main__":
     if "--check" in sys.argv:
         names = stale()
-        print("stale navigation: " + ", ".join(names) + " (run python -m foundations.navigation)" if names
+        print("stale navigation: " + ", ".join(names) + " (run python -m foundations.course.navigation)" if names
               else "navigation up to date")
         sys.exit(1 if names else 0)
     write_all()

@@ -3,8 +3,8 @@
 import math
 import time
 
-from foundations import processes
-from foundations.exercises import exercise, expect
+from foundations.ops import processes
+from foundations.course.exercises import exercise, expect
 
 
 @exercise("06.fetch_all")

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from foundations import config, daemons, state
+from foundations import config
+from foundations.ops import daemons, state
 from foundations.config import Config
 from foundations.errors import ServiceError
 

@@ -3,7 +3,7 @@
 import uuid
 
 from foundations import config, redisdb
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 from foundations.registry import Registry
 
 

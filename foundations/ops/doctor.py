@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from foundations import config, daemons, pins, services
+from foundations import config
+from foundations.ops import daemons, pins, services
 from foundations.config import Config
 
 KERNEL_NAME = "api-foundations"

@@ -2,7 +2,7 @@
 will compare against (``make refresh-outputs``). Never hand-edit outputs. The services are the same kind
 the test run uses (``services.temporary()``: fresh, on free ports).
 
-    $ python -m foundations.refresh notebooks/01_environment.ipynb
+    $ python -m foundations.course.refresh notebooks/01_environment.ipynb
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from foundations import services
-from foundations.doctor import KERNEL_NAME
+from foundations.ops import services
+from foundations.ops.doctor import KERNEL_NAME
 
 
 def refresh(path: Path, timeout: int = 600) -> float:

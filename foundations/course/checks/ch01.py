@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from foundations import config
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 
 
 @exercise("01.redis2_url")

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from foundations import daemons, probe, services
+from foundations.ops import daemons, probe, services
 from foundations.errors import ServiceError
-from foundations.state import pid_alive
+from foundations.ops.state import pid_alive
 
 _started: list[Server] = []  # what this interpreter started and still runs, so stop_all() and exit clean up
 

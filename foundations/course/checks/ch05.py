@@ -1,7 +1,7 @@
 """Checks for the exercises of notebook 05 (serving HTTP requests)."""
 
 from foundations import routing
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 
 SAY_CASES = {"/say": "", "/say/": "", "/say/Tit": "Tit", "/say/Tit/": "Tit", "/say/a/b": None, "/sayx": None,
              "/say//": None, "/hello/Tit": None, "/say/Gopher": "Gopher"}

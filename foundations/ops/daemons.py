@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from foundations import probe
+from foundations.ops import probe
 from foundations.errors import ServiceError
-from foundations.state import pid_alive
+from foundations.ops.state import pid_alive
 
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/sbin"])
 PACKAGES = {  # binary -> Debian package

@@ -5,7 +5,7 @@ import dataclasses
 import time
 
 from foundations import config, mysqldb
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 
 
 @exercise("08.setting")

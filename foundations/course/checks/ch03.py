@@ -2,7 +2,7 @@
 
 import time
 
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 from foundations.timer import Timeline, Timer
 
 

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
+from foundations import config
 
 
 @dataclass(frozen=True)

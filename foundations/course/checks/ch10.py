@@ -3,7 +3,7 @@
 import uuid
 
 from foundations import config, redisdb
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 
 SITUATIONS = {"no key parameter": 400, "a key nobody set": 404, "DELETE on /getAll": 405,
               "a 100 KB value": 413, "Redis is down": 503}

@@ -1,7 +1,7 @@
 """Checks for the exercises of notebook 11 (running your API in production)."""
 
 from foundations import metrics
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 
 
 @exercise("11.keys_per_get_all")

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from foundations.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect
 
 
 @exercise("07.requests_per_second")

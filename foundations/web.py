@@ -1,0 +1,103 @@
+"""The HTTP kernel every route module builds on: request, response, JSON errors and the WSGI ``App`` with its
+route table. It knows nothing of the chapters; ``foundations.server`` assembles the chapters' routes on it.
+
+Routes live in one table of exact paths (a dict lookup on the hot path, see docs/architecture.md, "The API
+server"). Errors are JSON ``{"error": {"type", "message"}}`` with the right status, never the book's
+200-with-error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Protocol
+from urllib.parse import parse_qs
+
+log = logging.getLogger("foundations.web")
+
+
+@dataclass
+class Request:
+    environ: dict
+
+    @property
+    def path(self) -> str:
+        return self.environ.get("PATH_INFO") or "/"
+
+    @property
+    def method(self) -> str:
+        return self.environ.get("REQUEST_METHOD", "GET")
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """First value of query parameter ``name`` (the book's ``r.FormValue``)."""
+        values = parse_qs(self.environ.get("QUERY_STRING", ""), keep_blank_values=True).get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+Handler = Callable[[Request], Response]
+
+
+class RequestCounter(Protocol):
+    """What ``App`` needs of chapter 11's ``metrics.Metrics``: one call per request."""
+
+    def count_request(self) -> None: ...
+
+
+def json_response(payload: object, status: int = 200) -> Response:
+    return Response(status, json.dumps(payload).encode())
+
+
+def text_response(text: str, status: int = 200) -> Response:
+    return Response(status, text.encode(), "text/plain; charset=utf-8")
+
+
+def error_response(status: int, message: str) -> Response:
+    """``{"error": {"type": "not_found", "message": ...}}`` with ``status``."""
+    kind = HTTPStatus(status).phrase.lower().replace(" ", "_")
+    return json_response({"error": {"type": kind, "message": message}}, status)
+
+
+class App:
+    """A WSGI callable: exact paths first (``routes["/hello"]``, one dict lookup), then the longest matching
+    prefix (``prefixes["/keys/"]``, for paths with parameters; the handler parses the rest of the path)."""
+
+    def __init__(self, routes: dict[str, Handler], prefixes: dict[str, Handler] | None = None,
+                 metrics: RequestCounter | None = None):
+        self.routes = routes
+        self.prefixes = sorted((prefixes or {}).items(), key=lambda item: -len(item[0]))
+        self.metrics = metrics  # chapter 11: counts requests for /debug/vars and /metrics; tests read it
+
+    def handler_for(self, path: str) -> Handler | None:
+        handler = self.routes.get(path)
+        if handler is None:
+            handler = next((h for prefix, h in self.prefixes if path.startswith(prefix)), None)
+        return handler
+
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        if self.metrics is not None:
+            self.metrics.count_request()
+        request = Request(environ)
+        handler = self.handler_for(request.path)
+        if handler is None:
+            response = error_response(404, f"no route for {request.path}")
+        else:
+            try:
+                response = handler(request)
+            except Exception:  # a bug: log it with its traceback, answer 500 in JSON
+                log.exception("unhandled error on %s", request.path)
+                response = error_response(500, "internal error; see the server log")
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}",
+                       [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
+                        *response.headers])
+        return [response.body]
