@@ -32,7 +32,7 @@ class Request:
         return self.environ.get("REQUEST_METHOD", "GET")
 
     def arg(self, name: str, default: str | None = None) -> str | None:
-        """First value of query parameter ``name`` (the book's ``r.FormValue``)."""
+        """First value of query parameter ``name``; the book's ``r.FormValue`` would also read a POST form."""
         values = parse_qs(self.environ.get("QUERY_STRING", ""), keep_blank_values=True).get(name)
         return values[0] if values else default
 
