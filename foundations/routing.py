@@ -7,11 +7,11 @@ The demo servers run as separate processes (``python -m foundations.routing DEMO
 - ``servemux``: ``/hello`` exactly, everything else falls through to ``/`` (net/http's ``HandleFunc``);
 - ``pat``: Werkzeug rules with strict slashes, the book's Pat pitfalls, redirect included;
 - ``mux``: Werkzeug rules without strict slashes, the book's Gorilla Mux ``/say`` routes;
-- ``slow``: answers after ``?ms=`` milliseconds; with ``--single-threaded`` it runs in wsgiref's own server, which
-  serves one request at a time (``concurrent_ms`` shows the difference).
+- ``slow``: answers after ``?ms=`` milliseconds; with ``--single-threaded`` it runs in wsgiref's own server,
+  which serves one request at a time (``concurrent_ms`` shows the difference).
 
-The API server does not route through Werkzeug (notebook 05 measures its lookup against a dict); it gets the same
-behaviour from exact paths plus prefix handlers: ``routes()`` and ``prefixes()``.
+The API server does not route through Werkzeug (notebook 05 measures its lookup against a dict); it gets the
+same behaviour from exact paths plus prefix handlers: ``routes()`` and ``prefixes()``.
 """
 
 from __future__ import annotations
@@ -208,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("demo", choices=sorted(DEMOS))
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--single-threaded", action="store_true", help="wsgiref's own server: one request at a time")
+    parser.add_argument("--single-threaded", action="store_true",
+                        help="wsgiref's own server: one request at a time")
     args = parser.parse_args(argv)
     try:
         serve(logged(DEMOS[args.demo]()), args.port, args.host, threads=not args.single_threaded)

@@ -45,7 +45,7 @@ def test_check_prints_plain_words(capsys):
     exercises.check("01.redis2_url", ...)
     assert "not yet: no answer yet" in capsys.readouterr().out
     exercises.check("01.redis2_url", 42)
-    assert "expected a function redis2_url(cfg) that reads the URL from cfg, got int" in capsys.readouterr().out
+    assert "expected a function redis2_url(cfg) that reads the URL from cfg" in capsys.readouterr().out
     exercises.check("01.ping_all", lambda urls: 1 / 0)
     assert "your answer raised ZeroDivisionError" in capsys.readouterr().out
     exercises.check("01.redis2_url", lambda cfg: cfg.redis2_url)

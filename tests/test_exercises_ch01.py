@@ -7,12 +7,20 @@ from foundations.course import exercises
 from foundations.ops import probe
 
 REDIS2_WRONG = [
-    pytest.param(lambda cfg: config.load(argv=[]).redis2_url, "typed or copied in", id="value-read-off-the-output"),
-    pytest.param(lambda cfg: "redis://127.0.0.1:6392/0", "given a config whose redis2 is", id="compose-default"),
+    pytest.param(
+        lambda cfg: config.load(argv=[]).redis2_url, "typed or copied in", id="value-read-off-the-output"
+    ),
+    pytest.param(
+        lambda cfg: "redis://127.0.0.1:6392/0", "given a config whose redis2 is", id="compose-default"
+    ),
     pytest.param(lambda cfg: cfg.redis_url, "that is redis's URL", id="the-first-redis"),
     pytest.param(lambda cfg: cfg.redis1_url, "that is redis1's URL", id="redis1"),
-    pytest.param(lambda cfg: cfg.endpoint("redis2_url"), "expected the URL as a string, got tuple", id="host-port"),
-    pytest.param("redis://127.0.0.1:6392/0", "expected a function redis2_url(cfg)", id="a-string-not-a-function"),
+    pytest.param(
+        lambda cfg: cfg.endpoint("redis2_url"), "expected the URL as a string, got tuple", id="host-port"
+    ),
+    pytest.param(
+        "redis://127.0.0.1:6392/0", "expected a function redis2_url(cfg)", id="a-string-not-a-function"
+    ),
 ]
 
 
@@ -50,9 +58,13 @@ def _anonymous_error(urls):
 
 
 PING_WRONG = [
-    pytest.param(_fixed_figures, "a made-up figure, or seconds, cannot show the wait", id="hard-coded-figures"),
+    pytest.param(
+        _fixed_figures, "a made-up figure, or seconds, cannot show the wait", id="hard-coded-figures"
+    ),
     pytest.param(_seconds, "yet you report 0.", id="seconds-not-ms"),
-    pytest.param(lambda urls: {urls[0]: probe.redis_ping(urls[0])}, "expected one entry per URL", id="first-only"),
+    pytest.param(
+        lambda urls: {urls[0]: probe.redis_ping(urls[0])}, "expected one entry per URL", id="first-only"
+    ),
     pytest.param(lambda urls: [probe.redis_ping(u) for u in urls], "expected a dict", id="a-list"),
     pytest.param(_skips_the_dead, "must raise an error", id="skips-a-dead-redis"),
     pytest.param(_anonymous_error, "should name its address", id="error-without-address"),

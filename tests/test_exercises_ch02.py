@@ -36,7 +36,7 @@ class NotADataclass:
 @dataclass
 class NameOnly:
     name: str
-    get_name: str = "Polly"   # satisfies isinstance(x, Named): runtime_checkable checks names only
+    get_name: str = "Polly"  # satisfies isinstance(x, Named): runtime_checkable checks names only
 
 
 PARROT_WRONG = [
@@ -66,14 +66,26 @@ def _swallows(value, target, **extra):
 
 
 CONVERT_WRONG = [
-    pytest.param(lambda value, target, **extra: target(value, **extra), "that is Python's Cat(dog)",
-                 id="positional-cat-of-dog"),
-    pytest.param(lambda value, target, **extra: target(**dataclasses.asdict(value), **extra),
-                 "raised TypeError: ", id="copies-every-field"),
-    pytest.param(lambda value, target, **extra: target(name=value.name, **extra), "ShowEntry, rank=1) raised",
-                 id="copies-only-name"),
-    pytest.param(lambda value, target, **extra: target(**{**extra, **_shared(value, target)}),
-                 "extra should win", id="extra-loses"),
+    pytest.param(
+        lambda value, target, **extra: target(value, **extra),
+        "that is Python's Cat(dog)",
+        id="positional-cat-of-dog",
+    ),
+    pytest.param(
+        lambda value, target, **extra: target(**dataclasses.asdict(value), **extra),
+        "raised TypeError: ",
+        id="copies-every-field",
+    ),
+    pytest.param(
+        lambda value, target, **extra: target(name=value.name, **extra),
+        "ShowEntry, rank=1) raised",
+        id="copies-only-name",
+    ),
+    pytest.param(
+        lambda value, target, **extra: target(**{**extra, **_shared(value, target)}),
+        "extra should win",
+        id="extra-loses",
+    ),
     pytest.param(_swallows, "should raise TypeError", id="swallows-the-error"),
 ]
 

@@ -36,7 +36,9 @@ MEASURE_WRONG = [
     pytest.param(_microseconds, "are those microseconds?", id="microseconds"),
     pytest.param(_clock_started_after, "starting the clock before calling fn", id="clock-started-late"),
     pytest.param(_calls_twice, "exactly once, it called it 2 times", id="calls-fn-twice"),
-    pytest.param(lambda fn: (fn(), round(elapsed_ms(lambda: None)) + 100), "float in milliseconds", id="an-int"),
+    pytest.param(
+        lambda fn: (fn(), round(elapsed_ms(lambda: None)) + 100), "float in milliseconds", id="an-int"
+    ),
 ]
 
 
@@ -62,9 +64,14 @@ SLOWEST_WRONG = [
     pytest.param(lambda timeline: "GET /lastname", "the longest span is 'query' (700 ms)", id="hard-coded"),
     pytest.param(_by("end_ms"), "is a plain event (no duration)", id="latest-end"),
     pytest.param(_spans_by_start, "compare durations (end - start)", id="latest-start-span"),
-    pytest.param(lambda timeline: max(timeline.events, key=lambda e: e.duration_ms), "expected the span's label",
-                 id="the-event-not-its-label"),
-    pytest.param(lambda timeline: timeline.frame().duration_ms.max(), "expected the span's label", id="the-duration"),
+    pytest.param(
+        lambda timeline: max(timeline.events, key=lambda e: e.duration_ms),
+        "expected the span's label",
+        id="the-event-not-its-label",
+    ),
+    pytest.param(
+        lambda timeline: timeline.frame().duration_ms.max(), "expected the span's label", id="the-duration"
+    ),
 ]
 
 

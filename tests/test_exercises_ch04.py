@@ -51,8 +51,11 @@ class Reordered:
 
 
 OWNER_WRONG = [
-    pytest.param(EmailAlwaysKept, 'your Owner encodes as {"firstName":"Tit","lastName":"Petric","email":""}',
-                 id="email-without-omitempty"),
+    pytest.param(
+        EmailAlwaysKept,
+        'your Owner encodes as {"firstName":"Tit","lastName":"Petric","email":""}',
+        id="email-without-omitempty",
+    ),
     pytest.param(PasswordEncoded, "password must never be encoded", id="password-encoded"),
     pytest.param(EverythingOmitempty, "only email is omitempty", id="names-omitempty"),
     pytest.param(Untagged, "the keys are camelCase", id="python-names-as-keys"),
@@ -65,17 +68,25 @@ def test_owner_rejects(answer, message):
     assert message in exercises.verdict("04.owner", answer)
 
 
-PRINTED = {"None", "False", "0", "''", "[]"}   # the empty values the notebook's table shows
+PRINTED = {"None", "False", "0", "''", "[]"}  # the empty values the notebook's table shows
 
 
 OMIT_WRONG = [
     pytest.param(lambda value: not value, "even when len() of it is 0", id="python-truthiness"),
     pytest.param(lambda value: repr(value) in PRINTED, "Go omits 0.0", id="read-off-the-table"),
     pytest.param(lambda value: value in (None, False, 0, "", [], {}), "Go omits ()", id="a-list-of-empties"),
-    pytest.param(lambda value: value is None or value == 0 or value == "" or value == [] or value == (),
-                 "Go omits {}", id="forgets-dicts"),
-    pytest.param(lambda value: value is None or value is False or value == "" or value == [] or value == ()
-                 or value == {}, "Go omits 0", id="forgets-numbers"),
+    pytest.param(
+        lambda value: value is None or value == 0 or value == "" or value == [] or value == (),
+        "Go omits {}",
+        id="forgets-dicts",
+    ),
+    pytest.param(
+        lambda value: (
+            value is None or value is False or value == "" or value == [] or value == () or value == {}
+        ),
+        "Go omits 0",
+        id="forgets-numbers",
+    ),
 ]
 
 
@@ -98,14 +109,24 @@ def _forgets_nil(text):
 
 
 def _breed_is_none(text):
-    return [d.name for s in encoding.decode(text, list[pets.TidyPetstore]) for d in s.dogs or [] if d.breed is None]
+    return [
+        d.name
+        for s in encoding.decode(text, list[pets.TidyPetstore])
+        for d in s.dogs or []
+        if d.breed is None
+    ]
 
 
 NO_BREED_WRONG = [
-    pytest.param(lambda text: ["Trinity"], "on twelve generated stores, the dogs without a breed are",
-                 id="read-off-the-dump"),
+    pytest.param(
+        lambda text: ["Trinity"],
+        "on twelve generated stores, the dogs without a breed are",
+        id="read-off-the-dump",
+    ),
     pytest.param(_counts_cats, "(cats do not count)", id="counts-cats"),
-    pytest.param(_breed_key_missing, 'on data/example1.json (Trinity has "breed": "")', id="missing-key-only"),
+    pytest.param(
+        _breed_key_missing, 'on data/example1.json (Trinity has "breed": "")', id="missing-key-only"
+    ),
     pytest.param(_forgets_nil, "loop over `store.dogs or []`", id="forgets-nil-slices"),
     pytest.param(_breed_is_none, "you found []", id="breed-is-none"),
     pytest.param(["Trinity"], "expected a function no_breed(text)", id="a-value-not-a-function"),

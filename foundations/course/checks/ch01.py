@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 from foundations import config, redisdb
 from foundations.course.exercises import exercise, expect
 
-PAUSE_MS = 200  # a Redis paused this long answers a PING late: a real stopwatch sees it, a made-up figure does not
+# A Redis paused this long answers a PING late: a real stopwatch sees it, a made-up figure does not.
+PAUSE_MS = 200
 
 
 @exercise("01.redis2_url")
@@ -17,8 +18,8 @@ def redis2_url(answer):
     elsewhere = replace(cfg, redis2_url="redis://127.0.0.1:6999/0")   # a config this notebook never printed
     got = answer(elsewhere)
     expect(isinstance(got, str), f"expected the URL as a string, got {type(got).__name__}")
-    expect(got != cfg.redis2_url, "that is the URL printed above, typed or copied in: read it from the cfg your "
-                                  "function is given, so it works on every machine")
+    expect(got != cfg.redis2_url, "that is the URL printed above, typed or copied in: read it from the cfg "
+                                  "your function is given, so it works on every machine")
     others = {cfg.redis_url: "redis", cfg.redis1_url: "redis1", elsewhere.redis_url: "redis",
               elsewhere.redis1_url: "redis1"}
     expect(got not in others, f"that is {others.get(got)}'s URL; the exercise asks for redis2's")
@@ -48,9 +49,11 @@ def ping_all(answer):
 
 
 def _slow_redis_is_seen(answer, url: str) -> None:
-    """Pause the Redis at ``url`` (CLIENT PAUSE) and PING it through ``answer``: the figure must show the wait."""
+    """Pause the Redis at ``url`` (CLIENT PAUSE), PING it through ``answer``: the figure shows the wait."""
     redisdb.client(url).client_pause(PAUSE_MS, all=True)
     ms = answer([url])[url]
-    expect(ms >= PAUSE_MS / 4, f"that Redis was paused for {PAUSE_MS} ms, yet you report {ms!r}: time each PING "
-                               "and report milliseconds; a made-up figure, or seconds, cannot show the wait")
-    expect(ms < 100 * PAUSE_MS, f"{ms!r} for a {PAUSE_MS} ms wait: are those microseconds? Report milliseconds")
+    expect(ms >= PAUSE_MS / 4,
+           f"that Redis was paused for {PAUSE_MS} ms, yet you report {ms!r}: time each PING and report "
+           "milliseconds; a made-up figure, or seconds, cannot show the wait")
+    expect(ms < 100 * PAUSE_MS, f"{ms!r} for a {PAUSE_MS} ms wait: are those microseconds? "
+                                "Report milliseconds")

@@ -66,13 +66,14 @@ def convert(answer):
     cat = _convert(answer, "convert(Dog('Rex', 'Beagle'), Cat, hypoallergenic=False)",
                    _Dog("Rex", "Beagle"), _Cat, hypoallergenic=False)
     expect(isinstance(cat, _Cat), f"expected a Cat, got {type(cat).__name__}")
-    expect(not isinstance(cat.name, _Dog), f"that is Python's Cat(dog): the whole dog went into the first field "
-                                           f"({cat!r}); copy the fields by name instead")
+    expect(not isinstance(cat.name, _Dog), f"that is Python's Cat(dog): the whole dog went into the first "
+                                           f"field ({cat!r}); copy the fields by name instead")
     expect(cat == _Cat("Rex", False), f"expected Cat(name='Rex', hypoallergenic=False), got {cat!r}")
     entry = _convert(answer, "convert(Dog('Rex', 'Beagle'), ShowEntry, rank=1)",
                      _Dog("Rex", "Beagle"), _ShowEntry, rank=1)
-    expect(entry == _ShowEntry("Rex", "Beagle", 1), f"every shared field is copied (breed too): expected "
-                                                   f"ShowEntry(name='Rex', breed='Beagle', rank=1), got {entry!r}")
+    expect(entry == _ShowEntry("Rex", "Beagle", 1),
+           "every shared field is copied (breed too): expected "
+           f"ShowEntry(name='Rex', breed='Beagle', rank=1), got {entry!r}")
     expect(answer(_Cat("Tom", True), _Tag) == _Tag("Tom"), "a target field with a default may be left out")
     expect(answer(_Dog("Rex", "x"), _Dog, name="Max") == _Dog("Max", "x"), "extra should win over copied fields")
     try:

@@ -19,14 +19,16 @@ def measure(answer):
     expect(callable(answer), "expected a function measure(fn)")
     for asked in (20, 60):   # two lengths: a figure that does not follow the call is not a measurement
         got = answer(_nap(asked))
-        expect(isinstance(got, tuple) and len(got) == 2, f"expected a tuple (result, milliseconds), got {got!r}")
+        expect(isinstance(got, tuple) and len(got) == 2,
+               f"expected a tuple (result, milliseconds), got {got!r}")
         result, ms = got
-        expect(result == f"slept {asked}", f"the first item should be what fn() returned ({f'slept {asked}'!r}), "
-                                          f"got {result!r}")
+        expect(result == f"slept {asked}",
+               f"the first item should be what fn() returned ('slept {asked}'), got {result!r}")
         expect(isinstance(ms, float), f"the time should be a float in milliseconds, got {type(ms).__name__}")
-        expect(ms >= asked, f"fn slept {asked} ms but you measured {ms!r}: time the call itself, in milliseconds "
-                            "(not seconds), starting the clock before calling fn")
-        expect(ms < asked * 20 + 500, f"{ms:.1f} is far too long for a {asked} ms call: are those microseconds?")
+        expect(ms >= asked, f"fn slept {asked} ms but you measured {ms!r}: time the call itself, in "
+                            "milliseconds (not seconds), starting the clock before calling fn")
+        expect(ms < asked * 20 + 500,
+               f"{ms:.1f} is far too long for a {asked} ms call: are those microseconds?")
     calls = []
     answer(lambda: calls.append(1))
     expect(calls == [1], f"measure should call fn exactly once, it called it {len(calls)} times")

@@ -52,17 +52,18 @@ def omit(answer):
         expect(answer(value) is True, f"Go omits {value!r}, your omit({value!r}) returned {answer(value)!r}")
     for value in KEPT:
         got = answer(value)
-        hint = (": a dataclass is a Go struct, never empty, even when len() of it is 0, so `not value` is not "
-                "Go's rule" if dataclasses.is_dataclass(value) else "")
+        hint = (": a dataclass is a Go struct, never empty, even when len() of it is 0, so `not value` is "
+                "not Go's rule" if dataclasses.is_dataclass(value) else "")
         expect(got is False, f"Go keeps {value!r}, your omit({value!r}) returned {got!r}{hint}")
 
 
 def _no_breed_cases() -> list[tuple[str, str, list[str]]]:
-    """(what, JSON text, the dogs without a breed): the book's two files and stores the notebook never prints."""
+    """(what, JSON text, the dogs without a breed): the book's two files, and stores no notebook prints."""
     generated = pets.many_stores(12)
     expected = [dog.name for store in generated for dog in store.dogs or [] if not dog.breed]
     return [("data/example2.json", (DATA / "example2.json").read_text(), ["Trinity"]),
-            ('data/example1.json (Trinity has "breed": "")', (DATA / "example1.json").read_text(), ["Trinity"]),
+            ('data/example1.json (Trinity has "breed": "")', (DATA / "example1.json").read_text(),
+             ["Trinity"]),
             ("twelve generated stores", encoding.encode(generated), expected)]
 
 

@@ -5,8 +5,8 @@ from foundations.course.exercises import exercise, expect
 
 PAT_PATHS = ["/hello/Gopher", "/hello/Gopher/", "/hey/Gopher", "/hey/Gopher/", "/", "/hey"]
 SAY_CASES = {"/say": "", "/say/": "", "/say/Tit": "Tit", "/say/Tit/": "Tit", "/say/a/b": None, "/sayx": None,
-             "/say//": None, "/hello/Tit": None, "/say/Gopher": "Gopher", "/say/Ana/": "Ana", "/say/a/b/": None,
-             "/saying": None, "/hello/say/Tit": None}
+             "/say//": None, "/hello/Tit": None, "/say/Gopher": "Gopher", "/say/Ana/": "Ana",
+             "/say/a/b/": None, "/saying": None, "/hello/say/Tit": None}
 
 
 def _status(app, path: str) -> int:
