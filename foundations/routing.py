@@ -135,9 +135,20 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def without_hop_by_hop(app: WSGIApp) -> WSGIApp:
+    """``app`` minus ``Connection`` headers (``web.App`` sends ``Connection: close`` after a body it did not
+    read): wsgiref refuses hop-by-hop headers from an app, and closes each connection after one answer."""
+
+    def wrapper(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return app(environ, lambda status, headers, *exc: start_response(
+            status, [(k, v) for k, v in headers if k.lower() != "connection"], *exc))
+
+    return wrapper
+
+
 def make(app: WSGIApp, port: int, host: str = "127.0.0.1") -> ThreadingWSGIServer:
     """The stdlib's threaded WSGI server bound to host:port; ``serve_forever()`` runs it."""
-    return make_server(host, port, app, ThreadingWSGIServer, QuietHandler)
+    return make_server(host, port, without_hop_by_hop(app), ThreadingWSGIServer, QuietHandler)
 
 
 def serve(app: WSGIApp, port: int, host: str = "127.0.0.1") -> None:
