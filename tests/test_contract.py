@@ -8,15 +8,17 @@ import http.client
 import io
 import json
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import redis
 
-from foundations import api, apispec, production, server, web
+from foundations import api, apispec, cli, production, server, web
 
 TWO_MB = b"x" * (2 * 1024 * 1024)
 # One concrete request per documented path (the templated ones with a value filled in), plus no route at all.
@@ -164,3 +166,13 @@ def test_schemathesis_finds_nothing(fuzzed_api):
     report = "\n".join(line[:200] for line in done.stdout.splitlines() if line.strip())  # curl lines are long
     assert done.returncode == 0 and re.search(r"(\d+) generated, \1 passed", done.stdout), report
     assert re.search(r"Tested: 18\b", done.stdout), report  # every operation of the document was exercised
+
+
+def test_a_client_too_slow_to_send_its_request_head_is_disconnected(cfg):
+    limit = cli.HEADER_READ_TIMEOUT_MS / 1000
+    parts = urlsplit(cfg.api_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=limit * 3) as conn:
+        conn.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")  # and never the blank line that ends the head
+        start = time.monotonic()
+        assert conn.recv(100) == b""  # closed by the server; our own timeout would raise instead
+    assert time.monotonic() - start >= limit * 0.5
