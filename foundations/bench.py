@@ -47,13 +47,15 @@ def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool
     parts = urlsplit(url)
     target = parts.path + ("?" + parts.query if parts.query else "")
     remaining = iter(range(requests))  # next() on a range iterator is atomic under the GIL
-    latencies: list[float] = []
-    errors = [0]
+    # Each thread counts into lists of its own, added up after the joins: `errors += 1` from many threads
+    # is a read and a write that can interleave and lose counts.
+    per_thread: list[tuple[list[float], int]] = []
     bar = tqdm(total=requests, desc=f"GET {target}", unit="req", disable=not progress, mininterval=0.5)
 
     def worker() -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-        done = 0
+        latencies: list[float] = []
+        errors = 0
         for _ in remaining:
             start = time.perf_counter()
             if deadline is not None and start > deadline:
@@ -67,12 +69,12 @@ def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool
                 conn.close()  # reconnects on the next request
                 ok = False
             latencies.append(time.perf_counter() - start)
-            errors[0] += not ok
-            done += 1
-            if done % 100 == 0:
+            errors += not ok
+            if len(latencies) % 100 == 0:
                 bar.update(100)
-        bar.update(done % 100)
+        bar.update(len(latencies) % 100)
         conn.close()
+        per_thread.append((latencies, errors))  # list.append is atomic
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     start = time.perf_counter()
@@ -83,8 +85,10 @@ def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool
         thread.join()
     elapsed = time.perf_counter() - start
     bar.close()
+    latencies = [s for mine, _ in per_thread for s in mine]
+    errors = sum(n for _, n in per_thread)
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return Result("builtin", len(latencies), errors[0], elapsed, len(latencies) / elapsed,
+    return Result("builtin", len(latencies), errors, elapsed, len(latencies) / elapsed,
                   cuts[49] * 1000, cuts[98] * 1000)
 
 
