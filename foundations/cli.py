@@ -43,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="load generator (all: builtin plus ab and wrk when installed)")
     bench.add_argument("--path", default="/get?key=name", help="what to GET (default: %(default)s)")
     bench.add_argument("--requests", type=int, default=2000, help="requests per run (the book: 50000)")
-    bench.add_argument("--concurrency", type=int, default=4, help="parallel clients (the book: 4)")
+    bench.add_argument("--concurrency", type=int, default=None,
+                       help="parallel clients (default 4, the book's; 64 for --soak)")
+    bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
+                       help="soak run instead: builtin load for SECONDS, the server's RSS at start and end")
     bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
     for sub in commands.choices.values():
         config.add_arguments(sub)
@@ -115,8 +118,12 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
 
     url = cfg.api_url.rstrip("/") + args.path
     bench.seed(cfg.api_url.rstrip("/"))
+    if args.soak is not None:
+        run = bench.soak(cfg.api_url.rstrip("/"), args.path, args.soak, args.concurrency or 64)
+        print(bench.render_soak(run))
+        return 0 if run.result.errors == 0 else 1
     tools = ["builtin", "ab", "wrk"] if args.tool == "all" else [args.tool]
-    results = [bench.run(url, tool, args.requests, args.concurrency, args.seconds)
+    results = [bench.run(url, tool, args.requests, args.concurrency or 4, args.seconds)
                for tool in tools if args.tool != "all" or bench.available(tool)]
     print(bench.render(results))
     return 0 if all(r.errors == 0 for r in results) else 1
