@@ -154,7 +154,7 @@ def fuzzed_api(cfg):
     redis.Redis.from_url(own_db).flushdb()
 
 
-def test_schemathesis_finds_nothing(fuzzed_api):
+def test_schemathesis_finds_nothing(fuzzed_api, tmp_path):
     """Every check, on every operation, in every phase, the stateful one (the document's links) included.
     A route that answers a method or a status the document does not list fails it (ST204, ST103, ...)."""
     done = subprocess.run([str(SCHEMATHESIS), "--config-file", str(CONFIG), "run",
@@ -162,7 +162,7 @@ def test_schemathesis_finds_nothing(fuzzed_api):
                            "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "40",
                            "--seed", "15", "--workers", "1", "--generation-database", "none",
                            "--request-timeout", "10", "--no-color"],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its .schemathesis/
     report = "\n".join(line[:200] for line in done.stdout.splitlines() if line.strip())  # curl lines are long
     assert done.returncode == 0 and re.search(r"(\d+) generated, \1 passed", done.stdout), report
     assert re.search(r"Tested: 18\b", done.stdout), report  # every operation of the document was exercised
