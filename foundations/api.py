@@ -67,6 +67,8 @@ def _body_value(request: Request) -> str:
     """The value of a ``PUT /keys/{key}``: the raw UTF-8 body (``text/plain``, or no Content-Type), or a JSON
     string (``application/json``). ``web.App`` has already refused bodies over ``MAX_BODY_BYTES`` (413)."""
     content_type = request.environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and len(request.body) > MAX_VALUE_BYTES:  # too large whatever it is
+        raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes")
     if content_type not in ("", "text/plain", "application/json"):
         raise BadInput(415, f"Content-Type {content_type!r} is not supported: send text/plain (the raw "
                             "value) or application/json (a JSON string)")

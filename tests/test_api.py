@@ -87,6 +87,7 @@ CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
     (b"x" * (api.MAX_VALUE_BYTES + 5), "text/plain", CHUNKED, 413),
     (b"chunked", "text/plain", CHUNKED, 200),
     (b"v", "application/x-www-form-urlencoded", {}, 415),
+    (b"x" * (api.MAX_VALUE_BYTES + 1), "application/x-www-form-urlencoded", {}, 413),  # urllib's default type
     (b"", "text/plain", {}, 400),
 ])
 def test_put_bodies(app, reg, body, content_type, headers, status):
