@@ -30,6 +30,11 @@ SERVICES = {"redis": "redis_url", "redis1": "redis1_url", "redis2": "redis2_url"
             "api": "api_url"}
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
+# compose.yaml's Redis allows DEBUG (chapter 7) to its ACL user `lab` only, not to the password-less default
+# user that anything reaching the published ports gets. With another REDIS_LAB_PASSWORD there, set the
+# FOUNDATIONS_REDIS*_URL variables, which come before the state file.
+COMPOSE_ENDPOINTS = {key: f"redis://lab:lab@127.0.0.1:{port}/0"
+                     for key, port in (("redis_url", 6390), ("redis1_url", 6391), ("redis2_url", 6392))}
 PROGRAM = {"redis": "redis-server", "mysql": "mariadbd", "api": "foundations"}
 FIX_UP = "python -m foundations services up"
 
@@ -105,8 +110,9 @@ def up(cfg: Config, names: Iterable[str] = SERVICES, local: bool = False,
     if mode == "docker":
         compose = [COMPOSE_NAMES.get(n, n) for n in names]
         _compose("up", "-d", "--wait", *compose)
-        state.write(Path(cfg.state_dir), {"mode": "docker", "endpoints": {}, "processes": {}})
-        return cfg
+        state.write(Path(cfg.state_dir), {"mode": "docker", "endpoints": COMPOSE_ENDPOINTS, "processes": {}})
+        given = {k for k in COMPOSE_ENDPOINTS if cfg.sources.get(k) not in ("default", "state file")}
+        return dataclasses.replace(cfg, **{k: v for k, v in COMPOSE_ENDPOINTS.items() if k not in given})
     return _up_local(cfg, names, log, die_with_parent)
 
 
