@@ -108,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", "8080", "port the API server listens on", _port),
     Setting("workers", "1", "API server worker processes", _positive),
     # Chapter 10's benchmark: 1 thread per worker stops threads fighting over the GIL (measured ab -c4 /get:
-    # 11-18k vs 9-11k req/s), but then one slow request (chapter 6's /fullname) holds its whole worker.
+    # 11-18k vs 9-11k req/s), but then one slow request holds its whole worker.
     Setting("threads", "0", "blocking threads per API worker (0: granian's default)",
             lambda v: 0 if v.strip() == "0" else _positive(v)),
     Setting("redis_timeout", "1.0", "Redis connect/read/write timeout in seconds (the book's 1 s)", _seconds),
