@@ -4,6 +4,7 @@ by root run as users of their own."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -70,6 +71,18 @@ def test_a_test_run_killed_with_sigkill_leaves_no_daemon(tmp_path):
     # what it left on disk: the next run (services.temporary) reaps it
     assert state_dir.exists() and state_dir in services.reap_orphans()
     assert not state_dir.exists()
+
+
+def test_a_server_log_directory_is_claimed_and_reaped_once_its_owner_is_gone(tmp_path):
+    from foundations.ops import processes
+
+    with processes.start_module("foundations.routing", "hello") as server:
+        owner = json.loads((server.log_path.parent / services.OWNER_FILE).read_text())
+    assert owner["pid"] == os.getpid()
+    orphan = tmp_path / "foundations-server-x"
+    orphan.mkdir()
+    (orphan / services.OWNER_FILE).write_text('{"pid": 999999999, "cmdline": "gone"}')  # SIGKILLed
+    assert services.reap_orphans(tmp_path) == [orphan] and not orphan.exists()
 
 
 def test_reaping_leaves_the_directories_of_live_runs(tmp_path):

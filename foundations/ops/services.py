@@ -241,9 +241,15 @@ def _own_cmdline() -> str:
         return ""
 
 
+def claim(directory: Path) -> None:
+    """Mark a throwaway ``foundations-*`` directory as this process's, for ``reap_orphans``."""
+    (directory / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "cmdline": _own_cmdline()}))
+
+
 def reap_orphans(parent: Path | None = None) -> list[Path]:
-    """The throwaway state directories (``temporary``'s) whose run is gone: their daemons stopped, by the
-    PID and program recorded for each, and the directories removed. Those of a live run are left alone."""
+    """The throwaway directories (``temporary``'s state, ``processes``' logs) whose process is gone: the
+    daemons they list stopped, by the PID and program recorded for each, and the directories removed.
+    Those of a live process are left alone."""
     reaped = []
     for owner_file in Path(parent or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*/{OWNER_FILE}"):
         try:
@@ -283,7 +289,7 @@ def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
         print(f"stopped the services of a run that died without stopping them ({orphan})", file=sys.stderr)
     state_dir = tempfile.mkdtemp(prefix=TEMP_PREFIX)
     Path(state_dir).chmod(0o711)  # daemons running as users of their own reach their own 0700 directories
-    (Path(state_dir) / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "cmdline": _own_cmdline()}))
+    claim(Path(state_dir))
     argv = ["--state-dir", state_dir, "--api-url", f"http://127.0.0.1:{free_port()}",
             "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
             *(arg for n in ("redis", "redis1", "redis2") for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
