@@ -146,10 +146,22 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def without_hop_by_hop(app: WSGIApp) -> WSGIApp:
+    """``app`` minus ``Connection`` headers (``web.App`` sends ``Connection: close`` after a body it did not
+    read): wsgiref refuses hop-by-hop headers from an app, and closes each connection after one answer."""
+
+    def wrapper(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return app(environ, lambda status, headers, *exc: start_response(
+            status, [(k, v) for k, v in headers if k.lower() != "connection"], *exc))
+
+    return wrapper
+
+
 def make(app: WSGIApp, port: int, host: str = "127.0.0.1", threads: bool = True) -> WSGIServer:
     """The stdlib's WSGI server bound to host:port, with a thread per connection unless ``threads`` is false
     (wsgiref's own server: one request at a time); ``serve_forever()`` runs it."""
-    return make_server(host, port, app, ThreadingWSGIServer if threads else WSGIServer, QuietHandler)
+    server_class = ThreadingWSGIServer if threads else WSGIServer
+    return make_server(host, port, without_hop_by_hop(app), server_class, QuietHandler)
 
 
 def serve(app: WSGIApp, port: int, host: str = "127.0.0.1", threads: bool = True) -> None:
