@@ -14,7 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -213,6 +213,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def named_by_environment(environ: Mapping[str, str]) -> bool:
+    """True when ``FOUNDATIONS_*`` variables already say where the services are (a test run, compose's lab
+    container, CI against published ports): whoever set them runs the services."""
+    return config.ENV_PREFIX + "REDIS_URL" in environ
+
+
 @contextlib.contextmanager
 def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
     """Every service on free ports in a throwaway state directory, exported into ``environ`` as
@@ -220,7 +226,7 @@ def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
     ``make refresh-outputs`` both use it, so stored and fresh outputs come from the same kind of setup.
 
     When ``environ`` already names the services (compose, CI service containers), it starts nothing."""
-    if config.ENV_PREFIX + "REDIS_URL" in environ:
+    if named_by_environment(environ):
         yield None
         return
     state_dir = tempfile.mkdtemp(prefix="foundations-")
