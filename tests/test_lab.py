@@ -3,10 +3,12 @@ project's Jupyter settings first. tests/test_lab_browser.py opens the lab it sta
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -38,23 +40,46 @@ def test_the_url_logs_in_on_the_first_notebook():
     assert (lab.NOTEBOOKS / lab.FIRST_NOTEBOOK).is_file()
 
 
-def test_the_shipped_settings_keep_the_host_check_and_the_news_off():
+def test_the_shipped_settings_turn_the_news_off():
     server = json.loads((lab.JUPYTER_SETTINGS / "jupyter_server_config.json").read_text())
     page = json.loads((lab.JUPYTER_SETTINGS / "labconfig" / "page_config.json").read_text())
-    assert server["ServerApp"]["allow_remote_access"] is False
     assert server["LabApp"]["news_url"] is None and server["LabApp"]["extension_manager"] == "readonly"
     assert page["disabledExtensions"] == {"@jupyterlab/apputils-extension:announcements": True}
 
 
 def test_jupyter_reads_the_shipped_settings():
-    # What Jupyter itself resolves with the launcher's environment, not what the files say; listening on
-    # 0.0.0.0 (the Docker lab) would otherwise turn the Host check off.
+    # What Jupyter itself resolves with the launcher's environment, not what the files say.
     code = ("from jupyter_server.serverapp import ServerApp; s = ServerApp(); s.load_config_file(); "
-            "s.ip = '0.0.0.0'; print(s.config.LabApp.news_url, s.config.LabApp.extension_manager, "
-            "s.allow_remote_access)")
+            "print(s.config.LabApp.news_url, s.config.LabApp.extension_manager)")
     done = subprocess.run([sys.executable, "-c", code], env=lab.environment("t", os.environ),
                           capture_output=True, text=True, cwd=lab.NOTEBOOKS, timeout=60)
-    assert done.stdout.split() == ["None", "readonly", "False"], done.stderr
+    assert done.stdout.split() == ["None", "readonly"], done.stderr
+
+
+def test_on_every_address_the_host_check_stays_on(tmp_path):
+    """The Docker lab listens on 0.0.0.0: a request whose Host is not local (DNS rebinding) gets 403."""
+    port = services.free_port()
+    log = tmp_path / "lab.log"
+    with open(log, "w") as out:
+        launcher = subprocess.Popen([sys.executable, "-m", "foundations", "lab", "--lab-ip", "0.0.0.0",
+                                     "--lab-port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+                                    env={**os.environ, "HOME": str(tmp_path)})
+    try:
+        deadline = time.monotonic() + 120
+        while "is ready" not in log.read_text() and launcher.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "is ready" in log.read_text(), log.read_text()
+        assert host_status(port, f"127.0.0.1:{port}") == 200
+        assert host_status(port, f"rebound.example:{port}") == 403
+    finally:
+        launcher.terminate()
+        launcher.wait(30)
+
+
+def host_status(port: int, host: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/api", headers={"Host": host})
+    return conn.getresponse().status
 
 
 def test_a_taken_port_is_refused_with_the_fix():

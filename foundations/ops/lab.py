@@ -2,7 +2,7 @@
 
 One token, made once here (or the learner's own ``JUPYTER_TOKEN``), reaches Jupyter through its
 environment, never its command line, so ``ps`` does not show it. The project's Jupyter settings in
-``jupyter/`` (no news pop-up, no update or news fetches, Host check on) come in through
+``jupyter/`` (no news pop-up, no update or news fetches) come in through
 ``JUPYTER_CONFIG_PATH``, so the local lab, the Docker lab, Binder and the browser test share them.
 The URL is printed once Jupyter answers, so it works the moment it appears.
 """
@@ -38,10 +38,12 @@ def url(port: int, lab_token: str) -> str:
 
 
 def command(ip: str, port: int, as_root: bool) -> list[str]:
-    """Jupyter's command line: nothing secret in it. Warnings only: its own start-up lines would show a URL
-    with the token masked as ``...``, which does not log in."""
+    """Jupyter's command line: nothing secret in it. The Host-header check stays on even on 0.0.0.0 (the
+    Docker lab, published on 127.0.0.1 only), where Jupyter would turn it off: a page that rebinds its
+    name to 127.0.0.1 then cannot drive the kernels. Warnings only: Jupyter's own start-up lines would
+    show a URL with the token masked as ``...``, which does not log in."""
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--ip={ip}", f"--port={port}",
-           f"--ServerApp.root_dir={NOTEBOOKS}", "--log-level=WARN"]
+           f"--ServerApp.root_dir={NOTEBOOKS}", "--ServerApp.allow_remote_access=False", "--log-level=WARN"]
     return cmd + (["--allow-root"] if as_root else [])
 
 
@@ -51,7 +53,11 @@ def environment(lab_token: str, base: Mapping[str, str]) -> dict[str, str]:
     return {**base, "JUPYTER_TOKEN": lab_token, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
 
 
-def run(port: int, ip: str = "127.0.0.1", log: Callable[[str], None] = print) -> int:
+def _say(line: str) -> None:
+    print(line, flush=True)  # at once, also into a pipe (docker compose logs, a test reading it)
+
+
+def run(port: int, ip: str = "127.0.0.1", log: Callable[[str], None] = _say) -> int:
     """Start JupyterLab, print its URL once it answers, and wait; Ctrl-C (or SIGTERM) stops it."""
     if probe.port_open("127.0.0.1", port, timeout=0.2):
         raise ServiceError(f"127.0.0.1:{port} is taken by another program: stop it, or choose another port "
