@@ -35,7 +35,8 @@ services-down:
 status doctor: install
 	$(PY) -m foundations $(if $(filter status,$@),services status,doctor)
 
-# Same kernel, executor family and kind of services (fresh, free ports) as the nbval run in `make test`.
+# Same kernel, executor family and kind of services (fresh) as the nbval run in `make test`, but on the
+# default ports, so stored outputs show the addresses the text names.
 refresh-outputs: install
 	$(PY) -m foundations.course.navigation
 	$(PY) -m foundations.course.refresh $(or $(NOTEBOOKS),notebooks/[0-9][0-9]_*.ipynb)

@@ -220,19 +220,25 @@ def named_by_environment(environ: Mapping[str, str]) -> bool:
 
 
 @contextlib.contextmanager
-def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
-    """Every service on free ports in a throwaway state directory, exported into ``environ`` as
-    ``FOUNDATIONS_*`` for child processes (nbval's kernels), and stopped afterwards. The test run and
-    ``make refresh-outputs`` both use it, so stored and fresh outputs come from the same kind of setup.
+def temporary(environ: dict[str, str] = os.environ, default_ports: bool = False) -> Iterator[Config | None]:
+    """Every service in a throwaway state directory, exported into ``environ`` as ``FOUNDATIONS_*`` for
+    child processes (nbval's kernels), and stopped afterwards. The test run and ``make refresh-outputs``
+    both use it, so stored and fresh outputs come from the same kind of setup.
 
+    The test run takes free ports (runs side by side never collide). ``default_ports`` (refresh-outputs)
+    takes the ones the notebooks' text names (6390-6392, 3390, 8080), so the stored outputs show them; a
+    default port held by another program moves to the next free one, as with ``services up``.
     When ``environ`` already names the services (compose, CI service containers), it starts nothing."""
     if named_by_environment(environ):
         yield None
         return
     state_dir = tempfile.mkdtemp(prefix="foundations-")
-    argv = ["--state-dir", state_dir, "--api-url", f"http://127.0.0.1:{free_port()}",
-            "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
-            *(arg for n in ("redis", "redis1", "redis2") for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
+    argv = ["--state-dir", state_dir]
+    if not default_ports:
+        argv += ["--api-url", f"http://127.0.0.1:{free_port()}",
+                 "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
+                 *(arg for n in ("redis", "redis1", "redis2")
+                   for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
     cfg = config.load(argv=argv, environ={})
     try:
         cfg = up(cfg, local=True, log=lambda line: None)
