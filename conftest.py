@@ -50,7 +50,8 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_ALL) == "1":
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
-        report.longrepr = f"skipped, but {REQUIRE_ALL}=1 wants every check run: {reason.removeprefix('Skipped: ')}"
+        reason = reason.removeprefix("Skipped: ")
+        report.longrepr = f"skipped, but {REQUIRE_ALL}=1 wants every check run: {reason}"
 
 
 @pytest.fixture(scope="session")

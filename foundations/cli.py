@@ -12,9 +12,8 @@ import tempfile
 from collections.abc import Sequence
 
 from foundations import config, metrics
-from foundations.ops import doctor, lab, probe, services
 from foundations.errors import FoundationsError, ServiceError
-
+from foundations.ops import doctor, lab, probe, services
 
 # granian's access log (chapter 11): who, what, status, and how long the request took.
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).2f ms'

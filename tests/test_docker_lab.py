@@ -42,8 +42,9 @@ def test_the_compose_lab_is_published_on_loopback_only_and_starts_no_services_of
 def test_the_lab_image_runs_the_launcher_as_an_ordinary_user():
     text = (ROOT / "docker" / "lab.Dockerfile").read_text()
     assert dockerfile_cmd(text) == LAUNCHER
-    assert not re.search(r"token|allow.remote.access=True|allow-root", " ".join(dockerfile_cmd(text)), re.I)
-    assert re.search(r"^USER 1000", text, re.M)
+    cmd = " ".join(dockerfile_cmd(text))
+    assert not re.search(r"token|allow.remote.access=True|allow-root", cmd, re.IGNORECASE)
+    assert re.search(r"^USER 1000", text, re.MULTILINE)
     assert "--ServerApp.allow_remote_access=False" in lab.command("0.0.0.0", 8888, as_root=False)
 
 

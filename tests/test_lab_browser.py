@@ -32,14 +32,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 START_TIMEOUT = 240  # seconds for `make lab` to print its URL on a loaded machine
 KERNEL_NAME = "Python (API Foundations)"  # the display name `make install` registers
 RUN_TIMEOUT = 300_000
-ERROR_LINE = re.compile(r"^\w*(Error|Exception): ", re.M)  # ms for chapter 1 to run through the UI
+ERROR_LINE = re.compile(r"^\w*(Error|Exception): ", re.MULTILINE)  # ms for chapter 1 to run through the UI
 FIRST_VISIT_SETTINGS = {  # JupyterLab user settings in the fresh HOME
     "docmanager-extension/plugin": '{"autosave": false}',
     "notebook-extension/tracker": '{"windowingMode": "none"}',  # every cell in the DOM, so all are checked
 }
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="chromium not installed: sudo apt-get install -y chromium (.ci/run does)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium not installed: sudo apt-get install -y chromium (.ci/run does)")
 
 
 class Lab:
@@ -50,7 +50,8 @@ class Lab:
         self.lines: list[str] = []
         env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
         self.proc = subprocess.Popen(
-            ["make", "--no-print-directory", "-C", str(ROOT), "lab", f"LAB_PORT={port}", f"VENV={sys.prefix}"],
+            ["make", "--no-print-directory", "-C", str(ROOT), "lab", f"LAB_PORT={port}",
+             f"VENV={sys.prefix}"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
             start_new_session=True, env={**env, "HOME": str(home)})
         threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
@@ -121,7 +122,8 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(url)
-            expect(page.locator("#jp-main-dock-panel"), f"not logged in: {page.url}").to_be_visible(timeout=60_000)
+            shell = page.locator("#jp-main-dock-panel")
+            expect(shell, f"not logged in: {page.url}").to_be_visible(timeout=60_000)
             current_tab = page.locator(".jp-mod-current .lm-TabBar-tabLabel").first
             expect(current_tab).to_have_text("00_index.ipynb", timeout=60_000)
             index = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownOutput h1").first
@@ -146,9 +148,10 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
             expect(kernel).to_have_text(f"{KERNEL_NAME} | Idle", timeout=60_000)
             page.screenshot(path=shots / "2-chapter-1-ran.png")
 
-            # Tracebacks and stderr, and the one-line errors the notebooks print for people (ServiceError: ...).
-            errors = notebook.locator(", ".join(f'.jp-OutputArea-output[data-mime-type="{mime}"]' for mime in (
-                "application/vnd.jupyter.stderr", "application/vnd.jupyter.error")))
+            # Tracebacks and stderr, and the one-line errors the notebooks print (ServiceError: ...).
+            errors = notebook.locator(", ".join(f'.jp-OutputArea-output[data-mime-type="{mime}"]'
+                                                for mime in ("application/vnd.jupyter.stderr",
+                                                             "application/vnd.jupyter.error")))
             one_liners = notebook.locator(".jp-OutputArea-output").filter(has_text=ERROR_LINE)
             shown = errors.all_inner_texts() + one_liners.all_inner_texts()
             assert shown == [], "error output:\n" + "\n".join(shown)
@@ -158,7 +161,7 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
             expect(table.first).to_contain_text("mysql_dsn")
             table.first.scroll_into_view_if_needed()
             page.screenshot(path=shots / "3-services-table.png")
-            statuses = notebook.get_by_text(re.compile(r"^redis2\s+127\.0\.0\.1:\d+\s+answers", re.M))
+            statuses = notebook.get_by_text(re.compile(r"^redis2\s+127\.0\.0\.1:\d+\s+answers", re.MULTILINE))
             expect(statuses.first).to_be_visible()
             expect(page.get_by_text("official Jupyter news")).to_have_count(0)
         except (AssertionError, BrowserError) as exc:

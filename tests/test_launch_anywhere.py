@@ -29,8 +29,9 @@ def test_binder_and_the_dev_container_install_what_services_up_would():
 def test_the_dev_container_is_debian_with_the_services_up_and_the_lab_port_forwarded():
     spec = json.loads((ROOT / ".devcontainer" / "devcontainer.json").read_text())  # plain JSON, no comments
     assert spec["image"].endswith("-bookworm"), "Debian 12, as CI and the Docker images"
-    assert "apt-get install" in spec["postCreateCommand"] and "$(cat binder/apt.txt)" in spec["postCreateCommand"]
-    assert spec["postCreateCommand"].endswith("make install")
+    create = spec["postCreateCommand"]
+    assert "apt-get install" in create and "$(cat binder/apt.txt)" in create
+    assert create.endswith("make install")
     assert spec["postStartCommand"] == "make services-up"
     assert 8888 in spec["forwardPorts"]
 
@@ -43,8 +44,9 @@ def test_binder_builds_the_kernel_the_notebooks_name():
 
 def test_binder_start_brings_every_service_up_then_execs_its_argument(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(config.ENV_PREFIX)}
-    env.update(HOME=str(tmp_path / "home"), PATH=os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]]),
-               FOUNDATIONS_STATE_DIR=str(tmp_path / "state"))  # not the repo's .state, which a lab may use
+    env["HOME"] = str(tmp_path / "home")
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    env["FOUNDATIONS_STATE_DIR"] = str(tmp_path / "state")  # not the repo's .state, which a lab may use
     # The argument reports its PID (the same as start's when start exec'd it) and every service's status.
     probe = "echo pid=$$; exec python -m foundations services status"
     started = time.monotonic()
@@ -53,7 +55,7 @@ def test_binder_start_brings_every_service_up_then_execs_its_argument(tmp_path):
     try:
         out, _ = start.communicate(timeout=300)
     finally:
-        subprocess.run([sys.executable, "-m", "foundations", "services", "down"], env=env, capture_output=True)
+        subprocess.run([sys.executable, "-m", "foundations", "services", "down"], env=env, check=True)
     print(f"binder/start: services up and its argument run in {time.monotonic() - started:.1f} s")
     assert start.returncode == 0, out
     assert f"pid={start.pid}" in out, out

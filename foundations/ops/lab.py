@@ -28,7 +28,8 @@ READY_TIMEOUT = 120.0  # seconds; a first start on a loaded machine takes ~10
 
 
 def token(environ: Mapping[str, str]) -> str:
-    """The learner's ``JUPYTER_TOKEN`` when set (an empty one would turn authentication off), else a new one."""
+    """The learner's ``JUPYTER_TOKEN`` when set (an empty one would turn authentication off), else a new
+    one."""
     return environ.get("JUPYTER_TOKEN") or secrets.token_hex(16)
 
 
