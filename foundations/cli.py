@@ -12,9 +12,8 @@ import tempfile
 from collections.abc import Sequence
 
 from foundations import config, metrics
-from foundations.ops import doctor, probe, services
 from foundations.errors import FoundationsError, ServiceError
-
+from foundations.ops import doctor, lab, probe, services
 
 # granian's access log (chapter 11): who, what, status, and how long the request took.
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).2f ms'
@@ -35,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     svc.add_argument("names", nargs="*", choices=[[], *services.SERVICES], metavar="SERVICE",
                      help=f"some of {', '.join(services.SERVICES)} (default: all)")
     svc.add_argument("--local", action="store_true", help="use local daemons even when Docker runs")
+    lab = commands.add_parser("lab", help="start the services, then JupyterLab on 00_index.ipynb (make lab)")
+    lab.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default: %(default)s)")
+    lab.add_argument("--lab-ip", default="127.0.0.1",
+                     help="address JupyterLab listens on (default: %(default)s; the Docker lab: 0.0.0.0)")
     commands.add_parser("serve", help="run the API server (granian, WSGI)")
     commands.add_parser("doctor", help="check interpreter, kernel, packages and services")
     commands.add_parser("config", help="print every resolved setting and where it came from")
@@ -76,6 +79,12 @@ def _services(cfg: config.Config, args: argparse.Namespace) -> int:
     for row in rows:
         print(f"{row.name:<7} {row.address:<16} {'answers' if row.answers else 'DOWN'}  {row.detail}")
     return 0 if all(row.answers for row in rows) else 1
+
+
+def _lab(cfg: config.Config, args: argparse.Namespace) -> int:
+    if not services.named_by_environment(os.environ):
+        services.up(cfg)
+    return lab.run(args.lab_port, args.lab_ip)
 
 
 def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
@@ -129,5 +138,5 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0 if all(r.errors == 0 for r in results) else 1
 
 
-COMMANDS = {"services": _services, "serve": _serve, "doctor": _doctor, "config": _config}
+COMMANDS = {"services": _services, "lab": _lab, "serve": _serve, "doctor": _doctor, "config": _config}
 COMMANDS["bench"] = _bench

@@ -239,11 +239,12 @@ def test_the_reverse_proxy_snippet_is_valid_nginx(tmp_path):
     assert re.findall(r"^\s*server (127\.0\.0\.1:\d+) max_fails", text, re.M) == ["127.0.0.1:8080", "127.0.0.1:8082"]
     assert "proxy_next_upstream error timeout" in text
     nginx = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
-    if nginx:  # the lab image and CI box may lack nginx; the static checks above still hold
-        temp = " ".join(f"{kind}_temp_path {tmp_path};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        (tmp_path / "nginx.conf").write_text(
-            f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
-            f"http {{ access_log off; {temp} include {snippet}; }}\n")
-        done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-                              capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
+    if nginx is None:  # the static checks above still held
+        pytest.skip("nginx not installed, so `nginx -t` was not run: sudo apt-get install -y nginx-light")
+    temp = " ".join(f"{kind}_temp_path {tmp_path};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
+        f"http {{ access_log off; {temp} include {snippet}; }}\n")
+    done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

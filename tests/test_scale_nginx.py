@@ -21,7 +21,7 @@ from foundations.ops import daemons, probe, processes, services
 
 ROOT = production.config.REPO_ROOT
 NGINX = daemons.which("nginx")
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx not installed (apt-get install nginx-light)")
+pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx not installed: sudo apt-get install -y nginx-light (.ci/run does)")
 
 
 def local_conf(compose_conf: str, prefix: str, port: int, upstreams: list[str]) -> str:

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -272,17 +272,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def named_by_environment(environ: Mapping[str, str]) -> bool:
+    """True when ``FOUNDATIONS_*`` variables already say where the services are (a test run, compose's lab
+    container, CI against published ports): whoever set them runs the services."""
+    return config.ENV_PREFIX + "REDIS_URL" in environ
+
+
 @contextlib.contextmanager
-def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
-    """Every service on free ports in a throwaway state directory, exported into ``environ`` as
-    ``FOUNDATIONS_*`` for child processes (nbval's kernels), and stopped afterwards. The test run and
-    ``make refresh-outputs`` both use it, so stored and fresh outputs come from the same kind of setup.
+def temporary(environ: dict[str, str] = os.environ, default_ports: bool = False) -> Iterator[Config | None]:
+    """Every service in a throwaway state directory, exported into ``environ`` as ``FOUNDATIONS_*`` for
+    child processes (nbval's kernels), and stopped afterwards. The test run and ``make refresh-outputs``
+    both use it, so stored and fresh outputs come from the same kind of setup.
+
+    The test run takes free ports (runs side by side never collide). ``default_ports`` (refresh-outputs)
+    takes the ones the notebooks' text names (6390-6392, 3390, 8080), so the stored outputs show them; a
+    default port held by another program moves to the next free one, as with ``services up``.
 
     Its daemons die with this process, even of SIGKILL (``die_with_parent``); and a run that died anyway
     before it could clean up is cleaned up by the next one (``reap_orphans``).
-
     When ``environ`` already names the services (compose, CI service containers), it starts nothing."""
-    if config.ENV_PREFIX + "REDIS_URL" in environ:
+    if named_by_environment(environ):
         yield None
         return
     for orphan in reap_orphans():
@@ -290,9 +299,12 @@ def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
     state_dir = tempfile.mkdtemp(prefix=TEMP_PREFIX)
     Path(state_dir).chmod(0o711)  # daemons running as users of their own reach their own 0700 directories
     claim(Path(state_dir))
-    argv = ["--state-dir", state_dir, "--api-url", f"http://127.0.0.1:{free_port()}",
-            "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
-            *(arg for n in ("redis", "redis1", "redis2") for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
+    argv = ["--state-dir", state_dir]
+    if not default_ports:
+        argv += ["--api-url", f"http://127.0.0.1:{free_port()}",
+                 "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
+                 *(arg for n in ("redis", "redis1", "redis2")
+                   for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
     cfg = config.load(argv=argv, environ={})
     try:
         cfg = up(cfg, local=True, log=lambda line: None, die_with_parent=True)
