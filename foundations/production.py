@@ -18,8 +18,10 @@ import time
 from collections import Counter
 from urllib.parse import urlsplit
 
+import redis
+
 from foundations import config
-from foundations.ops import probe, processes
+from foundations.ops import probe, processes, state
 from foundations.config import Config
 from foundations.ops.processes import Server
 
@@ -121,3 +123,34 @@ def watch(url: str, seconds: float, interval: float = 0.1) -> list[dict]:
         samples.append({"t": now - start, **debug_vars(url)})
         time.sleep(interval)
     return samples
+
+
+def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5) -> dict:
+    """SIGTERM a fresh server while a ``/get`` is in flight, as ``docker stop`` would: ``DEBUG SLEEP`` stalls
+    ``cfg``'s Redis for ``stall`` s, a ``/get?key=`` waits on it, and the stop comes in the middle. Returns what
+    the client got (``status``, ``body``), how long the stop took (``stop_seconds``) and the server's log.
+    It stalls the whole Redis: give it one of its own, never a shared one."""
+    redis.Redis.from_url(cfg.redis_url).set(f"api:{key}", "finished")
+    api = start(cfg)
+    answer: dict = {}
+
+    def stall_redis() -> None:
+        redis.Redis.from_url(cfg.redis_url, socket_timeout=stall + 5).execute_command("DEBUG", "SLEEP", str(stall))
+
+    def slow_get() -> None:
+        answer["status"], answer["body"] = probe.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)
+
+    threads = [threading.Thread(target=stall_redis), threading.Thread(target=slow_get)]
+    try:
+        threads[0].start()
+        time.sleep(stall / 7)  # the stall has begun ...
+        threads[1].start()
+        time.sleep(stall / 5)  # ... and the /get is waiting on it
+        started = time.monotonic()
+        api.stop(timeout=stall + 10)  # SIGTERM to the server's process group; returns once it has exited
+        answer["stop_seconds"] = time.monotonic() - started
+        for thread in threads:
+            thread.join(stall + 10)
+    finally:
+        api.stop()
+    return {**answer, "pid_alive": state.pid_alive(api.pid), "log": api.output()}
