@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import redis
 
 from foundations import config
-from foundations.ops import probe, processes, state
 from foundations.config import Config
+from foundations.ops import probe, processes, state
 from foundations.ops.processes import Server
 
 MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
@@ -127,15 +127,16 @@ def watch(url: str, seconds: float, interval: float = 0.1) -> list[dict]:
 
 def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5) -> dict:
     """SIGTERM a fresh server while a ``/get`` is in flight, as ``docker stop`` would: ``DEBUG SLEEP`` stalls
-    ``cfg``'s Redis for ``stall`` s, a ``/get?key=`` waits on it, and the stop comes in the middle. Returns what
-    the client got (``status``, ``body``), how long the stop took (``stop_seconds``) and the server's log.
-    It stalls the whole Redis: give it one of its own, never a shared one."""
+    ``cfg``'s Redis for ``stall`` s, a ``/get?key=`` waits on it, and the stop comes in the middle. Returns
+    what the client got (``status``, ``body``), how long the stop took (``stop_seconds``) and the server's
+    log. It stalls the whole Redis: give it one of its own, never a shared one."""
     redis.Redis.from_url(cfg.redis_url).set(f"api:{key}", "finished")
     api = start(cfg)
     answer: dict = {}
 
     def stall_redis() -> None:
-        redis.Redis.from_url(cfg.redis_url, socket_timeout=stall + 5).execute_command("DEBUG", "SLEEP", str(stall))
+        stalled = redis.Redis.from_url(cfg.redis_url, socket_timeout=stall + 5)
+        stalled.execute_command("DEBUG", "SLEEP", str(stall))
 
     def slow_get() -> None:
         answer["status"], answer["body"] = probe.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)

@@ -47,13 +47,14 @@ def test_in_process_prints_what_a_new_process_prints(story, monkeypatch):
 
 def test_a_per_test_run_reports_each_selection_like_a_run_of_it(story):
     whole = story / "whole"
-    run = testing.run_pytest(["test_mod.py", "-k", "not wrong", *testing.coverage_args("mod", whole, per_test=True)],
-                             cwd=story, COVERAGE_FILE=str(testing.data_file(whole)))
+    flags = testing.coverage_args("mod", whole, per_test=True)
+    run = testing.run_pytest(["test_mod.py", "-k", "not wrong", *flags], cwd=story,
+                             COVERAGE_FILE=str(testing.data_file(whole)))
     assert run.passed, run.output
     for selection in (["test_other"], ["test_used", "test_other"]):
         alone = story / "-".join(selection)
-        testing.run_pytest(["test_mod.py", "-k", " or ".join(selection), *testing.coverage_args("mod", alone)],
-                           cwd=story)
+        flags = testing.coverage_args("mod", alone)
+        testing.run_pytest(["test_mod.py", "-k", " or ".join(selection), *flags], cwd=story)
         expected = testing.total(alone / "coverage.json")
         assert testing.total(testing.report_for(whole, selection)) == expected, selection
     assert testing.total(testing.report_for(whole, ["test_used"])) == (
@@ -61,7 +62,9 @@ def test_a_per_test_run_reports_each_selection_like_a_run_of_it(story):
 
 
 def test_total_says_when_there_are_no_branches(story):
-    (story / "test_flat.py").write_text("import mod_story\n\n\ndef test_used():\n    assert mod_story.used() == 1\n")
+    (story / "test_flat.py").write_text("import mod_story\n\n\ndef test_used():\n"
+                                        "    assert mod_story.used() == 1\n")
     (story / "mod_story.py").write_text("def used():\n    return 1\n")
     testing.run_pytest(["test_flat.py", *testing.coverage_args("mod_story", story / "flat")], cwd=story)
-    assert testing.total(story / "flat" / "coverage.json") == "coverage: 100.0% of statements, no branches to take"
+    flat = testing.total(story / "flat" / "coverage.json")
+    assert flat == "coverage: 100.0% of statements, no branches to take"

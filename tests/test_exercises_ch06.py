@@ -15,7 +15,8 @@ def sequential(urls):
 
 def in_finishing_order(urls):
     with ThreadPoolExecutor(len(urls)) as pool:
-        return [f.result() for f in as_completed([pool.submit(lambda u: requests.get(u).json(), u) for u in urls])]
+        futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+        return [f.result() for f in as_completed(futures)]
 
 
 def undecoded(urls):
@@ -43,7 +44,8 @@ def test_fetch_all_rejects(answer, message):
     (lambda calls, delay, size: calls // size * delay, "rounds of 100 ms"),
     (lambda calls, delay, size: round(calls / size) * delay, "predicted_ms(20, 100, 6)"),
     (lambda calls, delay, size: math.ceil(calls / size) * delay / 1000, "that is seconds"),
-    (lambda calls, delay, size: {1: 2000, 2: 1000, 4: 500}.get(size), "predicted_ms(20, 100, 3) returned None"),
+    (lambda calls, delay, size: {1: 2000, 2: 1000, 4: 500}.get(size),  # read off the plot
+     "predicted_ms(20, 100, 3) returned None"),
     (lambda calls, delay, size: max(1, math.ceil(calls / size)) * delay, "predicted_ms(0, 100, 4)"),
 ])
 def test_predicted_ms_rejects(answer, message):

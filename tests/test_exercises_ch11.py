@@ -10,7 +10,8 @@ from foundations.course import exercises
 
 @pytest.mark.parametrize("answer, message", [
     (lambda v: 3.0, "give 2.5, not 3.0"),
-    (lambda v: v["registry.getAll.get"] // v["registry.getAll"] if v["registry.getAll"] else 0, "do not round"),
+    (lambda v: v["registry.getAll.get"] // v["registry.getAll"] if v["registry.getAll"] else 0,
+     "do not round"),
     (lambda v: round(v["registry.getAll.get"] / v["registry.getAll"]) if v["registry.getAll"] else 0,
      "do not round"),
     (lambda v: v["registry.getAll"] / v["registry.getAll.get"] if v["registry.getAll"] else 0,

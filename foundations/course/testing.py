@@ -46,7 +46,7 @@ def run_pytest(args: list[str], cwd: Path, timeout: float = 300, **environ: str)
     env = config.child_environ(config.load([]), COLUMNS="80", **environ)
     for name in CALLER_PYTEST_SETTINGS:
         env.pop(name, None)
-    done = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_FLAGS, *args], cwd=cwd,
+    done = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_FLAGS, *args], cwd=cwd, check=False,
                           env=env, capture_output=True, text=True, timeout=timeout)
     return TestRun(done.returncode, done.stdout.strip())
 

@@ -24,7 +24,7 @@ def test_delete():
         reg = make_registry("test")
         reg.set("name", "Tit Petric")
         reg.set("city", "Ljubljana")
-        assert reg.get("name") == "Tit Petric"  # there before: a delete that "works" on nothing proves nothing
+        assert reg.get("name") == "Tit Petric"  # there before: deleting nothing proves nothing
         reg.delete("name")
         with pytest.raises(NotFound):
             reg.get("name")

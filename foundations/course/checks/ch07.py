@@ -29,7 +29,7 @@ def requests_per_second(answer):
 @contextlib.contextmanager
 def _another_process_hash():
     """Python salts ``hash()`` of str and bytes per process (PYTHONHASHSEED): in here, pretend to be another
-    process by salting it differently, so a router built on ``hash()`` shows it would not agree across workers."""
+    process by salting it differently: a router built on ``hash()`` shows workers would disagree."""
     real = builtins.hash
     builtins.hash = lambda value: real(("another process", value))
     try:
@@ -60,9 +60,10 @@ def key_router(answer):
     expect(len(set(grown)) == 3, "with three servers, every server should get keys")
     moved = [(old, new) for old, new in zip(first, grown) if old != new]
     between_old = sum(new != three[2] for _, new in moved)
-    expect(between_old == 0, f"adding a third server moved {between_old} of 3000 keys from one old server to the "
-                             "other: their cached values are lost for nothing. Only keys that now belong to the "
-                             "new server should move (rendezvous or consistent hashing, not hash % len(urls))")
+    expect(between_old == 0, f"adding a third server moved {between_old} of 3000 keys from one old server to "
+                             "the other: their cached values are lost for nothing. Only keys that now belong "
+                             "to the new server should move (rendezvous or consistent hashing, not "
+                             "hash % len(urls))")
     expect(700 < len(moved) < 1300, f"adding a third server moved {len(moved)} of 3000 keys; it should take "
                                     "about a third of them (1000), to share the load")
     shrunk = [answer(k, two) for k in keys]  # the third server goes away again

@@ -28,8 +28,8 @@ def setting(answer):
             expect(isinstance(value, int) and not isinstance(value, bool),
                    f"the field `value` should be an int read from the Value column, got {value!r}: "
                    "annotate it `int`")
-            expect(value == actual, f"{variable} is {actual} on this server, your Setting says {value}: read the "
-                                    "Value column, do not give the field a fixed value")
+            expect(value == actual, f"{variable} is {actual} on this server, your Setting says {value}: read "
+                                    "the Value column, do not give the field a fixed value")
 
 
 class _Recording:

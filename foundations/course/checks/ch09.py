@@ -57,7 +57,7 @@ def count(answer):
     expect(answer(reg) == 0, "an empty registry holds 0 keys")
     total = random.randint(2000, 3000)  # not a number anyone could know in advance
     names = [reg.key(f"k{i}") for i in range(total)]
-    neighbour = reg.prefix.replace("[", "").replace("]", "") + ":other"  # what the unescaped pattern also matches
+    neighbour = reg.prefix.replace("[", "").replace("]", "") + ":other"  # a look-alike registry's key
     client.mset({name: "v" for name in names})
     client.set(neighbour, "not ours")
     try:
@@ -74,8 +74,8 @@ def count(answer):
                                "else; page through with SCAN (client.scan_iter)")
     expect(not sent & {"GET", "MGET"}, f"count fetched values ({', '.join(sorted(sent & {'GET', 'MGET'}))}); "
                                        "counting names needs none")
-    expect(result == total, f"expected {total} keys, got {result!r}: is the prefix escaped? It holds [ and ], "
-                            "which a glob pattern reads as a set of characters")
+    expect(result == total, f"expected {total} keys, got {result!r}: is the prefix escaped? It holds [ and "
+                            "], which a glob pattern reads as a set of characters")
 
 
 class _DeletesNothing(Registry):
@@ -115,7 +115,7 @@ def _outcome(test, registry_class, client):
         test(make_registry)
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException as exc:  # noqa: BLE001 - a failing test raises anything; pytest.raises a BaseException
+    except BaseException as exc:  # noqa: BLE001 - a failing test raises anything; pytest.fail a BaseException
         return f"{type(exc).__name__}: {exc}".strip()
     finally:
         for reg in made:

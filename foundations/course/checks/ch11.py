@@ -24,10 +24,10 @@ def keys_per_get_all(answer):
         got = _average(answer, variables)
         expect(isinstance(got, (int, float)), f"expected a number, got {type(got).__name__}")
         keys, gets = variables["registry.getAll.get"], variables["registry.getAll"]
-        expect(abs(got - want) < 1e-9, f"{keys} keys fetched over {gets} getAll calls give {want}, not {got}"
-                                       + (": keys divided by calls, not the other way" if got and abs(1 / got - want)
-                                          < 1e-9 else ": divide with /, and do not round" if got == int(want)
-                                          else ""))
+        hint = (": keys divided by calls, not the other way" if got and abs(1 / got - want) < 1e-9 else
+                ": divide with /, and do not round" if got == int(want) else "")
+        expect(abs(got - want) < 1e-9, f"{keys} keys fetched over {gets} getAll calls give {want}, "
+                                       f"not {got}{hint}")
     empty = _average(answer, {**book, "registry.getAll": 0, "registry.getAll.get": 0})
     expect(empty == 0 and empty is not None,
            f"with no getAll calls yet there is no average: return 0, got {empty!r}")
