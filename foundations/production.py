@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import redis
@@ -116,11 +117,16 @@ def debug_vars(url: str) -> dict:
     return json.loads(body)
 
 
-def watch(url: str, seconds: float, interval: float = 0.1) -> list[dict]:
-    """Poll ``/debug/vars`` for ``seconds``: one sample per poll, with ``t`` (seconds since the first)."""
+def watch(url: str, seconds: float, interval: float = 0.1,
+          until: Callable[[], bool] | None = None) -> list[dict]:
+    """Poll ``/debug/vars`` for ``seconds``, or until ``until()`` is true and one last poll has seen the end:
+    one sample per poll, with ``t`` (seconds since the first)."""
     samples, start = [], time.monotonic()
     while (now := time.monotonic()) - start < seconds:
+        done = until is not None and until()
         samples.append({"t": now - start, **debug_vars(url)})
+        if done:
+            break
         time.sleep(interval)
     return samples
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -157,6 +158,16 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
     assert found[("foundations_registry_calls_total", (("operation", "get"),))] == sent
     assert found[("foundations_http_requests_total", ())] == variables["http.requests"] + 1
     assert found[("foundations_workers", ())] == 2
+
+
+def test_watch_polls_until_the_load_is_over_and_sees_its_end(cfg):
+    with production.start(cfg) as api:
+        driver = threading.Thread(target=production.load, args=(api.url + "/hello", 300), kwargs={"concurrency": 2})
+        driver.start()
+        samples = production.watch(api.url, seconds=60, interval=0.05, until=lambda: not driver.is_alive())
+        driver.join()
+    assert samples[-1]["t"] < 60 and len(samples) >= 1
+    assert samples[-1]["http.requests"] >= 300  # the last poll came after the last request
 
 
 def test_access_log_has_each_request_with_its_duration(cfg):
