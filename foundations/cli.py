@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     svc.add_argument("names", nargs="*", choices=[[], *services.SERVICES], metavar="SERVICE",
                      help=f"some of {', '.join(services.SERVICES)} (default: all)")
     svc.add_argument("--local", action="store_true", help="use local daemons even when Docker runs")
-    commands.add_parser("serve", help="run the API server (granian, WSGI)")
+    commands.add_parser("serve", help="run the API server (granian: RSGI, or WSGI with --interface wsgi)")
     commands.add_parser("doctor", help="check interpreter, kernel, packages and services")
     commands.add_parser("config", help="print every resolved setting and where it came from")
     bench = commands.add_parser("bench", help="load-test the API server's /get (chapter 10)")
@@ -72,8 +72,6 @@ def _services(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
-    from granian import Granian  # the server is only needed here
-
     if probe.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
     # Chapter 11: the workers share their counters through files in one directory per server.
@@ -81,16 +79,46 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     cfg = dataclasses.replace(cfg, metrics_dir=cfg.metrics_dir or own_dir)
     metrics.prepare(cfg.metrics_dir, cmdline=[sys.executable, *sys.argv])
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
-    print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
+    print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s), {cfg.interface.upper()}",
+          flush=True)
+    options = dict(address=cfg.host, port=cfg.port, log_access=cfg.access_log, log_access_format=ACCESS_LOG_FORMAT,
+                   http="1")  # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
     try:
-        # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
-        Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", address=cfg.host,
-                port=cfg.port, workers=cfg.workers, blocking_threads=cfg.threads or None, log_access=cfg.access_log,
-                log_access_format=ACCESS_LOG_FORMAT, workers_kill_timeout=WORKER_GRACE_SECONDS).serve()
+        if cfg.interface == "wsgi":
+            from granian import Granian  # the server is only needed here
+
+            # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
+            Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", workers=cfg.workers,
+                    blocking_threads=cfg.threads or None, workers_kill_timeout=WORKER_GRACE_SECONDS, **options).serve()
+        elif cfg.workers == 1:
+            _serve_embedded(options)
+        else:
+            from granian import Granian
+
+            Granian(FAST_APP, factory=True, interface="rsgi", workers=cfg.workers,
+                    workers_kill_timeout=WORKER_GRACE_SECONDS, **options).serve()
     finally:
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)
     return 0
+
+
+FAST_APP = "foundations.server:fast_app_from_environment"
+
+
+def _serve_embedded(options: dict) -> None:
+    """One worker, one process: granian's thread-worker server runs the RSGI worker in a thread of this
+    process, so no supervisor process holds a second Python heap (chapter 10: a third of the memory)."""
+    from granian.server.mt import MTServer
+
+    class OneProcess(MTServer):
+        """Made for free-threaded Python; with the GIL a single worker thread is what we want."""
+
+        def _check_gil(self) -> None:
+            pass
+
+    OneProcess(FAST_APP, factory=True, interface="rsgi", workers=1, workers_kill_timeout=WORKER_GRACE_SECONDS,
+               **options).serve()
 
 
 def _doctor(cfg: config.Config, args: argparse.Namespace) -> int:

@@ -8,9 +8,10 @@ server"). Errors are JSON ``{"error": {"type", "message"}}`` with the right stat
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Protocol
@@ -46,6 +47,7 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
+AsyncHandler = Callable[[Request], Awaitable[Response]]
 
 
 class RequestCounter(Protocol):
@@ -84,20 +86,71 @@ class App:
             handler = next((h for prefix, h in self.prefixes if path.startswith(prefix)), None)
         return handler
 
-    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+    def respond(self, request: Request) -> Response:
+        """Count the request, find its handler and run it: a 404 for no route, a 500 for a bug."""
         if self.metrics is not None:
             self.metrics.count_request()
-        request = Request(environ)
         handler = self.handler_for(request.path)
         if handler is None:
-            response = error_response(404, f"no route for {request.path}")
-        else:
-            try:
-                response = handler(request)
-            except Exception:  # a bug: log it with its traceback, answer 500 in JSON
-                log.exception("unhandled error on %s", request.path)
-                response = error_response(500, "internal error; see the server log")
+            return error_response(404, f"no route for {request.path}")
+        try:
+            return handler(request)
+        except Exception:  # a bug: log it with its traceback, answer 500 in JSON
+            return _internal_error(request)
+
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        response = self.respond(Request(environ))
         start_response(f"{response.status} {HTTPStatus(response.status).phrase}",
                        [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
                         *response.headers])
         return [response.body]
+
+
+def _internal_error(request: Request) -> Response:
+    log.exception("unhandled error on %s", request.path)
+    return error_response(500, "internal error; see the server log")
+
+
+def inline(handler: Handler) -> AsyncHandler:
+    """``handler`` as a coroutine, for ``RSGIApp``'s event loop: only for handlers that never wait on I/O."""
+    async def run(request: Request) -> Response:
+        return handler(request)
+
+    return run
+
+
+class RSGIApp:
+    """granian's RSGI interface over the same ``App``: the handlers in ``fast`` are coroutines and run on the
+    event loop (chapter 10's pipelined Redis path); every other route runs ``App.respond`` in a thread, so
+    the whole route table answers exactly as under WSGI."""
+
+    def __init__(self, app: App, fast: dict[str, AsyncHandler]):
+        self.app = app
+        self.fast = fast
+        self.loop = None
+
+    def __rsgi_init__(self, loop) -> None:  # granian calls it with the worker's event loop
+        self.loop = loop
+
+    async def __rsgi__(self, scope, protocol) -> None:
+        environ = {"PATH_INFO": scope.path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": scope.method}
+        if scope.method not in _NO_BODY:
+            body = await protocol()
+            environ.update({"CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+                            "CONTENT_TYPE": scope.headers.get("content-type", "")})
+        request = Request(environ)
+        handler = self.fast.get(scope.path)
+        if handler is None:
+            response = await self.loop.run_in_executor(None, self.app.respond, request)
+        else:
+            if self.app.metrics is not None:
+                self.app.metrics.count_request()
+            try:
+                response = await handler(request)
+            except Exception:
+                response = _internal_error(request)
+        protocol.response_bytes(response.status, [("content-type", response.content_type), *response.headers],
+                                response.body)
+
+
+_NO_BODY = frozenset(("GET", "HEAD", "OPTIONS"))

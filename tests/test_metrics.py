@@ -182,7 +182,7 @@ def own_redis(tmp_path):
 def test_sigterm_lets_in_flight_requests_finish(own_redis):
     client = redis.Redis.from_url(own_redis.redis_url)
     client.set("api:slow", "finished")
-    api = production.start(own_redis)
+    api = production.start(own_redis, "--redis-timeout", "5")  # the stalled GET waits instead of a 503
     results = {}
 
     def slow_get():
