@@ -81,15 +81,16 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
     print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s), {cfg.interface.upper()}",
           flush=True)
-    options = dict(address=cfg.host, port=cfg.port, log_access=cfg.access_log, log_access_format=ACCESS_LOG_FORMAT,
-                   http="1")  # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
+    options = dict(address=cfg.host, port=cfg.port, log_access=cfg.access_log,
+                   log_access_format=ACCESS_LOG_FORMAT, http="1")  # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
     try:
         if cfg.interface == "wsgi":
             from granian import Granian  # the server is only needed here
 
             # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
-            Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", workers=cfg.workers,
-                    blocking_threads=cfg.threads or None, workers_kill_timeout=WORKER_GRACE_SECONDS, **options).serve()
+            Granian("foundations.server:app_from_environment", factory=True, interface="wsgi",
+                    workers=cfg.workers, blocking_threads=cfg.threads or None,
+                    workers_kill_timeout=WORKER_GRACE_SECONDS, **options).serve()
         elif cfg.workers == 1:
             _serve_embedded(options)
         else:

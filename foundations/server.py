@@ -60,7 +60,8 @@ def create_fast_app(cfg: Config) -> RSGIApp:
     """The same application behind granian's RSGI interface, with the book's ``/get``, ``/set``, ``/del`` on
     the event loop over one auto-pipelined Redis connection (chapter 10, beyond the book)."""
     app = create_app(cfg)
-    store = AsyncRegistry(Pipelined(cfg.redis_url, cfg.redis_timeout), prefix="api", on_call=app.metrics.count)
+    redis_client = Pipelined(cfg.redis_url, cfg.redis_timeout)
+    store = AsyncRegistry(redis_client, prefix="api", on_call=app.metrics.count)
     return RSGIApp(app, {"/hello": inline(routing.hello), **api.async_routes(store)})
 
 

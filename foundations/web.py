@@ -133,7 +133,8 @@ class RSGIApp:
         self.loop = loop
 
     async def __rsgi__(self, scope, protocol) -> None:
-        environ = {"PATH_INFO": scope.path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": scope.method}
+        environ = {"PATH_INFO": scope.path, "QUERY_STRING": scope.query_string,
+                   "REQUEST_METHOD": scope.method}
         if scope.method not in _NO_BODY:
             body = await protocol()
             environ.update({"CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),

@@ -78,7 +78,8 @@ def test_selects_the_database_of_the_url(cfg, prefix):
 
     run(main())
     db3 = redis.Redis.from_url(other)
-    assert db3.get(f"{prefix}:db") == b"three" and redis.Redis.from_url(cfg.redis_url).get(f"{prefix}:db") is None
+    assert db3.get(f"{prefix}:db") == b"three"
+    assert redis.Redis.from_url(cfg.redis_url).get(f"{prefix}:db") is None
     db3.delete(f"{prefix}:db")
 
 
@@ -121,7 +122,8 @@ def test_a_stalled_redis_times_out_within_the_timeout_then_recovers(own_redis):
         stall.start()
         await asyncio.sleep(0.1)
         started = time.monotonic()
-        results = await asyncio.gather(*(client.execute("GET", "k") for _ in range(10)), return_exceptions=True)
+        gets = [client.execute("GET", "k") for _ in range(10)]
+        results = await asyncio.gather(*gets, return_exceptions=True)
         waited = time.monotonic() - started
         await asyncio.sleep(1.6)  # Redis wakes up; the late replies must not reach newer commands
         after = await asyncio.gather(client.execute("SET", "k", "w"), client.execute("GET", "k"))
@@ -137,7 +139,8 @@ def test_a_stalled_redis_times_out_within_the_timeout_then_recovers(own_redis):
 
 def test_async_routes_answer_like_the_wsgi_routes(cfg, prefix):
     requests = [("GET", "key=a&value=b", "/set"), ("GET", "key=a", "/get"), ("GET", "key=nope", "/get"),
-                ("GET", "", "/get"), ("POST", "key=a", "/get"), ("GET", "key=a", "/del"), ("GET", "key=a", "/del")]
+                ("GET", "", "/get"), ("POST", "key=a", "/get"), ("GET", "key=a", "/del"),
+                ("GET", "key=a", "/del")]
 
     async def main(registry):
         fast = api.async_routes(registry)
@@ -151,7 +154,8 @@ def test_async_routes_answer_like_the_wsgi_routes(cfg, prefix):
                 for method, query, path in requests]
     answers = run(main(AsyncRegistry(Pipelined(cfg.redis_url), prefix=prefix)))
     assert [a.status for a in answers] == [200, 200, 404, 400, 405, 200, 404]
-    assert [(a.status, a.body, a.headers) for a in answers] == [(e.status, e.body, e.headers) for e in expected]
+    assert [(a.status, a.body, a.headers) for a in answers] == [(e.status, e.body, e.headers)
+                                                                 for e in expected]
 
 
 def test_redis_down_is_a_503_with_the_address(cfg):
