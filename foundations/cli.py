@@ -139,7 +139,8 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
     url = cfg.api_url.rstrip("/") + args.path
     bench.seed(cfg.api_url.rstrip("/"))
     tools = ["builtin", "ab", "wrk"] if args.tool == "all" else [args.tool]
-    results = [bench.run(url, tool, args.requests, args.concurrency, args.seconds)
+    results = [dataclasses.replace(bench.run(url, tool, args.requests, args.concurrency, args.seconds),
+                                   server_mb=bench.server_mb(cfg.api_url))  # measured right after each load
                for tool in tools if args.tool != "all" or bench.available(tool)]
     print(bench.render(results))
     return 0 if all(r.errors == 0 for r in results) else 1
