@@ -35,6 +35,11 @@ def _raw_body(base_url, key):  # returns the JSON text, quotes and all
     return body.decode() if status == 200 else None
 
 
+def _none_for_any_status(base_url, key):  # right for 404, but a 400 or 503 also becomes "not set"
+    status, body = probe.http_get(f"{base_url}/get?key={quote(key)}")
+    return json.loads(body) if status == 200 else None
+
+
 def _none_on_any_error(base_url, key):  # hides a 400 (or a 503) as "not set"
     try:
         status, body = probe.http_get(f"{base_url}/get?key={quote(key)}")
@@ -55,9 +60,10 @@ def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching eve
     (lambda base_url, key: "Tit Petric", "a key nobody set should give None"),  # hard-coded
     (_keeps_separators, "quote the key"),
     (_raw_body, "expected 'Tit Petric', got '\"Tit Petric\"'"),
+    (_none_for_any_status, "a 400 (an empty key) must raise"),
     (_none_on_any_error, "must raise"),
     (_urlopen_none_on_error, "must raise"),
-], ids=["hard-coded", "keeps-separators", "raw-json", "none-on-any-error", "urlopen-swallows"])
+], ids=["hard-coded", "keeps-separators", "raw-json", "none-for-any-status", "none-on-any-error", "urlopen-swallows"])
 def test_fetch_rejects(answer, message):
     verdict = exercises.verdict("10.fetch", answer)
     assert verdict is not None and message in verdict, verdict
