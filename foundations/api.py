@@ -21,6 +21,8 @@ MAX_VALUE_BYTES = 64 * 1024  # a registry of settings, not a blob store; Redis i
 MAX_KEY_LENGTH = 512  # characters; longer keys are a client bug, not data
 KEYS_PREFIX = "/keys/"
 _OK = b'"OK"'
+# The book's routes and the methods each takes (one table for the WSGI handlers and their coroutine twins).
+METHODS = {"/get": ("GET",), "/set": ("GET", "POST", "PUT"), "/del": ("GET", "POST", "DELETE")}
 _dumps = json.dumps
 
 
@@ -146,8 +148,8 @@ def routes(registry: Registry) -> dict[str, Handler]:
     def get_all(request: Request) -> Response:  # keys sorted, as Go's encoding/json sorts map keys
         return Response(200, _dumps(registry.get_all(), sort_keys=True).encode())
 
-    return {"/get": _guard(("GET",), get), "/set": _guard(("GET", "POST", "PUT"), set_),
-            "/del": _guard(("GET", "POST", "DELETE"), delete), "/getAll": _guard(("GET",), get_all),
+    return {"/get": _guard(METHODS["/get"], get), "/set": _guard(METHODS["/set"], set_),
+            "/del": _guard(METHODS["/del"], delete), "/getAll": _guard(("GET",), get_all),
             "/keys": _guard(("GET",), get_all), "/openapi.json": _guard(("GET",), lambda request: spec)}
 
 
@@ -185,8 +187,8 @@ def async_routes(registry: AsyncRegistry) -> dict[str, AsyncHandler]:
             raise NotFound(f"no key {request.arg('key')!r} in registry {registry.prefix!r}")
         return Response(200, _OK)
 
-    return {"/get": _guard_async(("GET",), get), "/set": _guard_async(("GET", "POST", "PUT"), set_),
-            "/del": _guard_async(("GET", "POST", "DELETE"), delete)}
+    actions = {"/get": get, "/set": set_, "/del": delete}
+    return {path: _guard_async(METHODS[path], action) for path, action in actions.items()}
 
 
 def book_routes(registry: Registry) -> dict[str, Handler]:
