@@ -64,7 +64,8 @@ def create_fast_app(cfg: Config) -> RSGIApp:
     app = create_app(cfg)
     redis_client = Pipelined(cfg.redis_url, cfg.redis_timeout)
     store = AsyncRegistry(redis_client, prefix="api", on_call=app.metrics.count)
-    return RSGIApp(app, {"/hello": inline(routing.hello), **api.async_routes(store)})
+    fast = {"/hello": inline(routing.hello), **api.async_routes(store)}
+    return RSGIApp(app, fast, max_body=api.MAX_VALUE_BYTES)
 
 
 def fast_app_from_environment() -> RSGIApp:

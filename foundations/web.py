@@ -124,9 +124,10 @@ class RSGIApp:
     event loop (chapter 10's pipelined Redis path); every other route runs ``App.respond`` in a thread, so
     the whole route table answers exactly as under WSGI."""
 
-    def __init__(self, app: App, fast: dict[str, AsyncHandler]):
+    def __init__(self, app: App, fast: dict[str, AsyncHandler], max_body: int = 1 << 20):
         self.app = app
         self.fast = fast
+        self.max_body = max_body  # bytes: a larger body is a 413, read no further than this
         self.loop = None
 
     def __rsgi_init__(self, loop) -> None:  # granian calls it with the worker's event loop
@@ -135,23 +136,40 @@ class RSGIApp:
     async def __rsgi__(self, scope, protocol) -> None:
         environ = {"PATH_INFO": scope.path, "QUERY_STRING": scope.query_string,
                    "REQUEST_METHOD": scope.method}
-        if scope.method not in _NO_BODY:
-            body = await protocol()
+        request = Request(environ)
+        body = b"" if scope.method in _NO_BODY else await self._body(scope, protocol)
+        handler = self.fast.get(scope.path)
+        if body is not None:
             environ.update({"CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
                             "CONTENT_TYPE": scope.headers.get("content-type", "")})
-        request = Request(environ)
-        handler = self.fast.get(scope.path)
-        if handler is None:
+        if body is not None and handler is None:  # counts, routes, 404s and 500s as App does
             response = await self.loop.run_in_executor(None, self.app.respond, request)
         else:
             if self.app.metrics is not None:
                 self.app.metrics.count_request()
-            try:
-                response = await handler(request)
-            except Exception:
-                response = _internal_error(request)
+            response = await self._fast(handler, request) if body is not None else error_response(
+                413, f"the request body is over the limit of {self.max_body} bytes")
         protocol.response_bytes(response.status, [("content-type", response.content_type), *response.headers],
                                 response.body)
+
+    @staticmethod
+    async def _fast(handler: AsyncHandler, request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Exception:  # a bug: logged, a JSON 500
+            return _internal_error(request)
+
+    async def _body(self, scope, protocol) -> bytes | None:
+        """The request body, or None once it is over ``max_body``."""
+        declared = scope.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            return None
+        body = bytearray()
+        async for chunk in protocol:
+            body += chunk
+            if len(body) > self.max_body:
+                return None
+        return bytes(body)
 
 
 _NO_BODY = frozenset(("GET", "HEAD", "OPTIONS"))

@@ -201,3 +201,18 @@ def test_the_served_app_answers_503_while_redis_is_down_and_recovers(own_redis):
     assert status == 503 and json.loads(body)["error"]["type"] == "service_unavailable"
     assert answered_after < own_redis.redis_timeout + 0.5
     assert recovered == (200, b'"OK"')
+
+
+def test_the_served_app_refuses_a_body_over_the_limit_without_reading_it(cfg):
+    import http.client
+
+    host, port = cfg.endpoint("api_url")
+    conn = http.client.HTTPConnection(host, port, timeout=5)
+    conn.putrequest("PUT", "/keys/t16-big")
+    conn.putheader("Content-Length", str(100 * api.MAX_VALUE_BYTES))  # declared, never sent
+    conn.endheaders()
+    response = conn.getresponse()
+    assert response.status == 413 and json.loads(response.read())["error"]["type"] == "request_entity_too_large"
+    conn.close()
+    status, _ = probe.http_get(cfg.api_url + "/keys/t16-big")
+    assert status == 404
