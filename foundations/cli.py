@@ -79,8 +79,7 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     cfg = dataclasses.replace(cfg, metrics_dir=cfg.metrics_dir or own_dir)
     metrics.prepare(cfg.metrics_dir, cmdline=[sys.executable, *sys.argv])
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
-    print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s), {cfg.interface.upper()}",
-          flush=True)
+    print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
     options = dict(address=cfg.host, port=cfg.port, log_access=cfg.access_log,
                    log_access_format=ACCESS_LOG_FORMAT, http="1")  # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
     try:
