@@ -21,6 +21,10 @@ ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt
 # After SIGTERM a worker has this long to finish its in-flight requests, then it is killed. Without a limit
 # granian waits forever for a worker that was still starting when the signal came (stop() then SIGKILLs it).
 WORKER_GRACE_SECONDS = 5
+# Slow clients: a client has this long to send a request head, and an idle keep-alive connection is closed
+# after it (granian's http1 header_read_timeout; its default is 30 s). Request bodies have no timeout in
+# granian 2.8: web.App bounds their size, and behind nginx client_body_timeout bounds a trickling client.
+HEADER_READ_TIMEOUT_MS = 10_000
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="load generator (all: builtin plus ab and wrk when installed)")
     bench.add_argument("--path", default="/get?key=name", help="what to GET (default: %(default)s)")
     bench.add_argument("--requests", type=int, default=2000, help="requests per run (the book: 50000)")
-    bench.add_argument("--concurrency", type=int, default=4, help="parallel clients (the book: 4)")
+    bench.add_argument("--concurrency", type=int, default=None,
+                       help="parallel clients (default 4, the book's; 64 for --soak)")
+    bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
+                       help="soak run instead: builtin load for SECONDS, the server's RSS at start and end")
     bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
     for sub in commands.choices.values():
         config.add_arguments(sub)
@@ -72,6 +79,8 @@ def _services(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
+    from granian.http import HTTP1Settings  # the server is only needed here
+
     if probe.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
     # Chapter 11: the workers share their counters through files in one directory per server.
@@ -80,8 +89,9 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     metrics.prepare(cfg.metrics_dir, cmdline=[sys.executable, *sys.argv])
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
     print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
-    options = dict(address=cfg.host, port=cfg.port, log_access=cfg.access_log,
-                   log_access_format=ACCESS_LOG_FORMAT, http="1")  # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
+    # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
+    options = dict(address=cfg.host, port=cfg.port, log_access=cfg.access_log, log_access_format=ACCESS_LOG_FORMAT,
+                   http="1", http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS))
     try:
         if cfg.interface == "wsgi":
             from granian import Granian  # the server is only needed here
@@ -137,8 +147,12 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
 
     url = cfg.api_url.rstrip("/") + args.path
     bench.seed(cfg.api_url.rstrip("/"))
+    if args.soak is not None:
+        run = bench.soak(cfg.api_url.rstrip("/"), args.path, args.soak, args.concurrency or 64)
+        print(bench.render_soak(run))
+        return 0 if run.result.errors == 0 else 1
     tools = ["builtin", "ab", "wrk"] if args.tool == "all" else [args.tool]
-    results = [dataclasses.replace(bench.run(url, tool, args.requests, args.concurrency, args.seconds),
+    results = [dataclasses.replace(bench.run(url, tool, args.requests, args.concurrency or 4, args.seconds),
                                    server_mb=bench.server_mb(cfg.api_url))  # measured right after each load
                for tool in tools if args.tool != "all" or bench.available(tool)]
     print(bench.render(results))

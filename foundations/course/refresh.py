@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from foundations.course import hygiene
 from foundations.ops import services
 from foundations.ops.doctor import KERNEL_NAME
 
@@ -22,8 +23,9 @@ def refresh(path: Path, timeout: int = 600) -> float:
     """Execute ``path`` with the project's kernel in its own folder and write it back; returns seconds."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
+    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME, record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    hygiene.clean(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
