@@ -66,7 +66,7 @@ def create_fast_app(cfg: Config) -> RSGIApp:
     redis_client = Pipelined(cfg.redis_url, cfg.redis_timeout)
     store = AsyncRegistry(redis_client, prefix="api", on_call=app.metrics.count)
     fast = {"/hello": inline(routing.hello), **api.async_routes(store)}
-    return RSGIApp(app, fast, max_body=api.MAX_VALUE_BYTES)
+    return RSGIApp(app, fast)
 
 
 def fast_app_from_environment() -> RSGIApp:

@@ -255,14 +255,17 @@ class RSGIApp:
             environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()})
             environ.update({"CONTENT_TYPE": headers.get("content-type", ""), "CONTENT_LENGTH": length or "",
                             "wsgi.input_terminated": True,
-                            "wsgi.input": io.BytesIO(await self._body(protocol) if length or chunked else b"")})
+                            "wsgi.input": io.BytesIO(await self._body(protocol, length, chunked))})
             response = await self.loop.run_in_executor(None, self.app.respond, request)
         protocol.response_bytes(response.status, [("content-type", response.content_type), *response.headers],
                                 response.body)
 
     @staticmethod
-    async def _body(protocol) -> bytes:
-        """The body, read no further than ``MAX_DRAIN_BYTES`` (``App`` refuses what it will not use)."""
+    async def _body(protocol, length: str | None, chunked: bool) -> bytes:
+        """The body, read no further than ``MAX_DRAIN_BYTES``; none when it announces more (``App`` then
+        answers 413 with ``Connection: close`` without waiting for it)."""
+        if not (length or chunked) or (length and length.isdigit() and int(length) > MAX_DRAIN_BYTES):
+            return b""
         body = bytearray()
         async for chunk in protocol:
             body += chunk
