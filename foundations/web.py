@@ -240,19 +240,21 @@ class RSGIApp:
     async def __rsgi__(self, scope, protocol) -> None:
         if self.app.metrics is not None:
             self.app.metrics.count_request()
-        environ = {"PATH_INFO": scope.path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": scope.method,
-                   "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]")}
+        # PATH_INFO as WSGI hands it over: the path's UTF-8 bytes read as latin-1 (RSGI gives decoded text)
+        environ = {"PATH_INFO": scope.path.encode().decode("latin-1"), "QUERY_STRING": scope.query_string,
+                   "REQUEST_METHOD": scope.method, "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]")}
         headers = scope.headers
         length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
         request = Request(environ)
         fast = self.fast.get(scope.path)
-        if fast is not None and not (length or chunked) and scope.method in methods_of(self.app.routes[scope.path]):
+        if fast and not (length or chunked) and scope.method in methods_of(self.app.routes[scope.path]):
             try:
                 response = await fast(request)
             except Exception:
                 response = _internal_error(request)
         else:
-            environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()})
+            environ.update({"HTTP_" + name.upper().replace("-", "_"): value
+                            for name, value in headers.items()})
             environ.update({"CONTENT_TYPE": headers.get("content-type", ""), "CONTENT_LENGTH": length or "",
                             "wsgi.input_terminated": True,
                             "wsgi.input": io.BytesIO(await self._body(protocol, length, chunked))})

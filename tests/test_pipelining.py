@@ -217,6 +217,11 @@ def test_the_served_app_keeps_the_kernels_contract(cfg):
             assert refused.value.headers["Allow"] == "GET"
 
 
+def test_the_served_app_hands_handlers_the_path_as_wsgi_does(cfg):
+    status, body = probe.http_get(cfg.api_url + "/hello/" + quote("žè😍"))
+    assert (status, body.decode()) == (200, "Hello žè😍!")
+
+
 def test_the_served_app_refuses_a_body_over_the_limit_without_reading_it(cfg):
     import http.client
 
