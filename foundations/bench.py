@@ -39,6 +39,14 @@ class Result:
     rps: float
     p50_ms: float | None = None
     p99_ms: float | None = None
+    server_mb: float | None = None  # resident memory of the server's processes after the load
+
+
+def server_mb(base_url: str) -> float | None:
+    """RSS in MB of every process of the server behind ``base_url`` (its listeners and their children), as
+    the bench kit counts it; None when it is not a local server we may inspect."""
+    pids = probe.server_roots(urlsplit(base_url).port or 80)
+    return probe.tree_rss(pids) / 1e6 if pids else None
 
 
 def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True,
@@ -240,10 +248,11 @@ def run(url: str, tool: str, requests: int, concurrency: int, seconds: float) ->
 
 
 def render(results: list[Result]) -> str:
-    lines = [f"{'tool':<8} {'requests':>8} {'errors':>6} {'req/s':>9} {'p50':>9} {'p99':>9}"]
+    lines = [f"{'tool':<8} {'requests':>8} {'errors':>6} {'req/s':>9} {'p50':>9} {'p99':>9} {'server RSS':>10}"]
     for r in results:
         p50 = f"{r.p50_ms:.2f} ms" if r.p50_ms is not None else "-"
         p99 = f"{r.p99_ms:.2f} ms" if r.p99_ms is not None else "-"
-        lines.append(f"{r.tool:<8} {r.requests:>8} {r.errors:>6} {r.rps:>9.0f} {p50:>9} {p99:>9}")
+        rss = f"{r.server_mb:.0f} MB" if r.server_mb is not None else "-"
+        lines.append(f"{r.tool:<8} {r.requests:>8} {r.errors:>6} {r.rps:>9.0f} {p50:>9} {p99:>9} {rss:>10}")
     lines.append(f"(the book: {BOOK_RPS:.0f} req/s with ab -c 4 -n 50000)")
     return "\n".join(lines)

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default: %(default)s)")
     lab.add_argument("--lab-ip", default="127.0.0.1",
                      help="address JupyterLab listens on (default: %(default)s; the Docker lab: 0.0.0.0)")
-    commands.add_parser("serve", help="run the API server (granian, WSGI)")
+    commands.add_parser("serve", help="run the API server (granian: RSGI, or WSGI with --interface wsgi)")
     commands.add_parser("doctor", help="check interpreter, kernel, packages and services")
     commands.add_parser("config", help="print every resolved setting and where it came from")
     bench = commands.add_parser("bench", help="load-test the API server's /get (chapter 10)")
@@ -88,8 +88,7 @@ def _lab(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
-    from granian import Granian  # the server is only needed here
-    from granian.http import HTTP1Settings
+    from granian.http import HTTP1Settings  # the server is only needed here
 
     if probe.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
@@ -99,16 +98,46 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     metrics.prepare(cfg.metrics_dir, cmdline=[sys.executable, *sys.argv])
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
     print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
+    # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
+    options = dict(address=cfg.host, port=cfg.port, log_access=cfg.access_log, log_access_format=ACCESS_LOG_FORMAT,
+                   http="1", http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS))
     try:
-        # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
-        Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", address=cfg.host,
-                port=cfg.port, workers=cfg.workers, blocking_threads=cfg.threads or None, log_access=cfg.access_log,
-                log_access_format=ACCESS_LOG_FORMAT, workers_kill_timeout=WORKER_GRACE_SECONDS,
-                http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS)).serve()
+        if cfg.interface == "wsgi":
+            from granian import Granian  # the server is only needed here
+
+            # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
+            Granian("foundations.server:app_from_environment", factory=True, interface="wsgi",
+                    workers=cfg.workers, blocking_threads=cfg.threads or None,
+                    workers_kill_timeout=WORKER_GRACE_SECONDS, **options).serve()
+        elif cfg.workers == 1:
+            _serve_embedded(options)
+        else:
+            from granian import Granian
+
+            Granian(FAST_APP, factory=True, interface="rsgi", workers=cfg.workers,
+                    workers_kill_timeout=WORKER_GRACE_SECONDS, **options).serve()
     finally:
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)
     return 0
+
+
+FAST_APP = "foundations.server:fast_app_from_environment"
+
+
+def _serve_embedded(options: dict) -> None:
+    """One worker, one process: granian's thread-worker server runs the RSGI worker in a thread of this
+    process, so no supervisor process holds a second Python heap (chapter 10: a third of the memory)."""
+    from granian.server.mt import MTServer
+
+    class OneProcess(MTServer):
+        """Made for free-threaded Python; with the GIL a single worker thread is what we want."""
+
+        def _check_gil(self) -> None:
+            pass
+
+    OneProcess(FAST_APP, factory=True, interface="rsgi", workers=1, workers_kill_timeout=WORKER_GRACE_SECONDS,
+               **options).serve()
 
 
 def _doctor(cfg: config.Config, args: argparse.Namespace) -> int:
@@ -132,7 +161,8 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
         print(bench.render_soak(run))
         return 0 if run.result.errors == 0 else 1
     tools = ["builtin", "ab", "wrk"] if args.tool == "all" else [args.tool]
-    results = [bench.run(url, tool, args.requests, args.concurrency or 4, args.seconds)
+    results = [dataclasses.replace(bench.run(url, tool, args.requests, args.concurrency or 4, args.seconds),
+                                   server_mb=bench.server_mb(cfg.api_url))  # measured right after each load
                for tool in tools if args.tool != "all" or bench.available(tool)]
     print(bench.render(results))
     return 0 if all(r.errors == 0 for r in results) else 1

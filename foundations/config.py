@@ -61,6 +61,15 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.strip() not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value.strip()
+
+    return parse
+
+
 def _seconds(value: str) -> float:
     try:
         seconds = float(value)
@@ -107,9 +116,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "address the API server listens on"),
     Setting("port", "8080", "port the API server listens on", _port),
     Setting("workers", "1", "API server worker processes", _positive),
+    # Chapter 10, beyond the book: rsgi runs the hot routes on an event loop over one auto-pipelined Redis
+    # connection (one process for one worker); wsgi is the threaded server chapters 5 and 10 teach.
+    Setting("interface", "rsgi", "API server interface: rsgi (event loop, pipelined Redis) or wsgi (threads)",
+            _choice("rsgi", "wsgi")),
     # Chapter 10's benchmark: 1 thread per worker stops threads fighting over the GIL (measured ab -c4 /get:
     # 11-18k vs 9-11k req/s), but then one slow request holds its whole worker.
-    Setting("threads", "0", "blocking threads per API worker (0: granian's default)",
+    Setting("threads", "0", "blocking threads per WSGI worker (0: granian's default)",
             lambda v: 0 if v.strip() == "0" else _positive(v)),
     Setting("redis_timeout", "1.0", "Redis connect/read/write timeout in seconds (the book's 1 s)", _seconds),
     Setting("state_dir", _default_state_dir(), "where `services up` keeps data, logs and its state file"),
@@ -139,6 +152,7 @@ class Config:
     host: str
     port: int
     workers: int
+    interface: str
     threads: int
     redis_timeout: float
     state_dir: str

@@ -137,7 +137,7 @@ def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5) -> dict
     what the client got (``status``, ``body``), how long the stop took (``stop_seconds``) and the server's
     log. It stalls the whole Redis: give it one of its own, never a shared one."""
     redis.Redis.from_url(cfg.redis_url).set(f"api:{key}", "finished")
-    api = start(cfg)
+    api = start(cfg, "--redis-timeout", str(stall + 5))  # the stalled GET waits instead of a 503
     answer: dict = {}
 
     def stall_redis() -> None:

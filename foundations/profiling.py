@@ -3,7 +3,8 @@ call tree, and the book's breakdown redone for Python: the share of request time
 parsing and JSON encoding.
 
 py-spy reads another process's memory (ptrace): as root that works; elsewhere it needs
-``sudo`` or ``kernel.yama.ptrace_scope=0``. ``record`` says so in one line instead of a traceback.
+``sudo`` or ``kernel.yama.ptrace_scope=0``, and containers need ``--cap-add SYS_PTRACE``. ``ptrace()`` tells
+beforehand, ``record`` says so in one line instead of a traceback; pyinstrument needs neither.
 """
 
 from __future__ import annotations
@@ -16,18 +17,38 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from foundations import bench
+from foundations import bench, production
 from foundations.config import Config
 from foundations.errors import FoundationsError
 
 # Frame markers, leaf first: the first that matches names where a sample's time went.
-CATEGORIES = [("Redis I/O", ("redis/", "hiredis", "socket")), ("JSON encoding", ("json/",)),
+CATEGORIES = [("Redis I/O", ("redis/", "hiredis", "socket", "pipelining.py")), ("JSON encoding", ("json/",)),
               ("request parsing", ("urllib/parse", "Request.arg", "parse_qs"))]
-REQUEST_FRAME = "App.__call__"  # samples under it are request work; the rest is the server idling
+# Samples under one of these are request work (WSGI, RSGI); the rest is the server idling or its event loop.
+REQUEST_FRAMES = ("App.__call__", "RSGIApp.__rsgi__")
+PTRACE_FIX = ("run as root, or sudo sysctl kernel.yama.ptrace_scope=0; in Docker: --cap-add SYS_PTRACE "
+              "(Binder and most hosted notebooks allow neither)")
+CAP_SYS_PTRACE = 19
 
 
 class ProfilerError(FoundationsError):
     """py-spy could not attach or record (names the reason and the fix)."""
+
+
+def ptrace() -> tuple[bool, str]:
+    """Can py-spy attach to a process of ours here? (allowed, why): the capability, or Yama's scope."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False, "no /proc here: py-spy attaches on Linux (on macOS it needs sudo)"
+    capabilities = int(status.split("CapEff:", 1)[1].split()[0], 16)
+    if capabilities >> CAP_SYS_PTRACE & 1:
+        return True, "CAP_SYS_PTRACE held (root)"
+    scope = Path("/proc/sys/kernel/yama/ptrace_scope")
+    level = scope.read_text().strip() if scope.exists() else "0"
+    if level == "0":
+        return True, "kernel.yama.ptrace_scope is 0: processes of the same user may be traced"
+    return False, f"kernel.yama.ptrace_scope is {level} and CAP_SYS_PTRACE is not held"
 
 
 def py_spy() -> str:
@@ -44,25 +65,26 @@ def record(pid: int, seconds: float, out: Path, fmt: str = "flamegraph", rate: i
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode or not out.exists():
         reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ProfilerError(f"py-spy could not profile pid {pid}: {reason[0]} (it needs ptrace: run as root, "
-                            "or set kernel.yama.ptrace_scope=0); pyinstrument works without it")
+        raise ProfilerError(f"py-spy could not profile pid {pid}: {reason[0]} (it needs ptrace: "
+                            f"{PTRACE_FIX}); pyinstrument works without it")
     return out
 
 
 def under_load(cfg: Config, out_dir: Path, seconds: float = 3.0, concurrency: int = 4,
-               factory: str = "foundations.server:app_from_environment") -> dict[str, Path]:
-    """Start a throwaway server, load its ``/get`` and record it twice (SVG flame graph, raw stacks)."""
+               interface: str = "wsgi") -> dict[str, Path]:
+    """Start a throwaway ``serve --interface <interface>``, load its ``/get`` and record it twice (SVG flame
+    graph, raw stacks)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"svg": out_dir / "flamegraph.svg", "raw": out_dir / "stacks.txt"}
-    with bench.server(cfg, factory) as (base, pid):
-        bench.seed(base)
-        load = threading.Thread(target=bench.builtin, args=(base + "/get?key=name",),
+    with production.start(cfg, "--interface", interface) as server:
+        bench.seed(server.url)
+        load = threading.Thread(target=bench.builtin, args=(server.url + "/get?key=name",),
                                 kwargs={"requests": 10**9, "concurrency": concurrency, "progress": False,
                                         "seconds": 2 * seconds + 3})
         load.start()
         try:
-            record(pid, seconds, paths["svg"], "flamegraph")
-            record(pid, seconds, paths["raw"], "raw")
+            record(server.pid, seconds, paths["svg"], "flamegraph")
+            record(server.pid, seconds, paths["raw"], "raw")
         finally:
             load.join()
     return paths
@@ -73,9 +95,10 @@ def breakdown(collapsed: str, categories: list[tuple[str, tuple[str, ...]]] = CA
     counts: Counter[str] = Counter()
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
-        if REQUEST_FRAME not in stack or not count.isdigit():
+        start = min((stack.find(frame) for frame in REQUEST_FRAMES if frame in stack), default=-1)
+        if start < 0 or not count.isdigit():
             continue
-        frames = stack[stack.index(REQUEST_FRAME):].split(";")
+        frames = stack[start:].split(";")
         counts[_category(frames, categories)] += int(count)
     total = sum(counts.values())
     if not total:

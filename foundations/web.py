@@ -15,9 +15,10 @@ the answer says ``Connection: close``.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Protocol
@@ -59,6 +60,7 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
+AsyncHandler = Callable[[Request], Awaitable[Response]]
 
 
 class Route:
@@ -142,8 +144,12 @@ class App:
         try:
             return handler(request)
         except Exception:  # a bug: log it with its traceback, answer 500 in JSON
-            log.exception("unhandled error on %s", request.path)
-            return error_response(500, "internal error; see the server log")
+            return _internal_error(request)
+
+
+def _internal_error(request: Request) -> Response:
+    log.exception("unhandled error on %s", request.path)
+    return error_response(500, "internal error; see the server log")
 
 
 class Refused(Exception):
@@ -207,3 +213,64 @@ def refuse(environ: dict, response: Response) -> Response:
     if length is None and stream.read(1):
         response.headers.append(("Connection", "close"))
     return response
+
+
+def inline(handler: Handler) -> AsyncHandler:
+    """``handler`` as a coroutine, for ``RSGIApp``'s event loop: only for handlers that never wait on I/O."""
+    async def run(request: Request) -> Response:
+        return handler(request)
+
+    return run
+
+
+class RSGIApp:
+    """granian's RSGI interface over the same ``App`` and its contract. A request for a path in ``fast``, with
+    a method its route answers and no body, runs that coroutine on the event loop (chapter 10's pipelined
+    Redis path); every other request goes to ``App.respond`` in a thread: its 404s, 405s, 413s, body reading
+    and handlers, exactly as under WSGI. The body is buffered up to ``MAX_DRAIN_BYTES`` for it."""
+
+    def __init__(self, app: App, fast: dict[str, AsyncHandler]):
+        self.app = app
+        self.fast = fast
+        self.loop = None
+
+    def __rsgi_init__(self, loop) -> None:  # granian calls it with the worker's event loop
+        self.loop = loop
+
+    async def __rsgi__(self, scope, protocol) -> None:
+        if self.app.metrics is not None:
+            self.app.metrics.count_request()
+        # PATH_INFO as WSGI hands it over: the path's UTF-8 bytes read as latin-1 (RSGI gives decoded text)
+        environ = {"PATH_INFO": scope.path.encode().decode("latin-1"), "QUERY_STRING": scope.query_string,
+                   "REQUEST_METHOD": scope.method, "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]")}
+        headers = scope.headers
+        length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
+        request = Request(environ)
+        fast = self.fast.get(scope.path)
+        if fast and not (length or chunked) and scope.method in methods_of(self.app.routes[scope.path]):
+            try:
+                response = await fast(request)
+            except Exception:
+                response = _internal_error(request)
+        else:
+            environ.update({"HTTP_" + name.upper().replace("-", "_"): value
+                            for name, value in headers.items()})
+            environ.update({"CONTENT_TYPE": headers.get("content-type", ""), "CONTENT_LENGTH": length or "",
+                            "wsgi.input_terminated": True,
+                            "wsgi.input": io.BytesIO(await self._body(protocol, length, chunked))})
+            response = await self.loop.run_in_executor(None, self.app.respond, request)
+        protocol.response_bytes(response.status, [("content-type", response.content_type), *response.headers],
+                                response.body)
+
+    @staticmethod
+    async def _body(protocol, length: str | None, chunked: bool) -> bytes:
+        """The body, read no further than ``MAX_DRAIN_BYTES``; none when it announces more (``App`` then
+        answers 413 with ``Connection: close`` without waiting for it)."""
+        if not (length or chunked) or (length and length.isdigit() and int(length) > MAX_DRAIN_BYTES):
+            return b""
+        body = bytearray()
+        async for chunk in protocol:
+            body += chunk
+            if len(body) > MAX_DRAIN_BYTES:
+                break
+        return bytes(body)

@@ -4,6 +4,7 @@ Speed is printed by `python -m foundations bench`, never asserted here."""
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -70,8 +71,27 @@ def test_cli_bench_prints_a_table():
     done = subprocess.run([sys.executable, "-m", "foundations", "bench", "--tool", "builtin", "--requests", "200"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0].split()[:4] == ["tool", "requests", "errors", "req/s"]
-    assert done.stdout.splitlines()[1].split()[:3] == ["builtin", "200", "0"]
+    header, row = done.stdout.splitlines()[:2]
+    assert header.split() == ["tool", "requests", "errors", "req/s", "p50", "p99", "server", "RSS"]
+    assert row.split()[:3] == ["builtin", "200", "0"] and row.endswith(" MB")
+
+
+def test_server_memory_counts_every_process_of_the_server(cfg):
+    """The running server (one process) and a throwaway one with two worker processes and a supervisor."""
+    single = bench.server_mb(cfg.api_url)
+    with bench.server(cfg, workers=2) as (base, pid):
+        port = int(base.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 10
+        while len(probe.listeners(port)) < 2 and time.monotonic() < deadline:  # the second may still start
+            time.sleep(0.1)
+        listening, roots = probe.listeners(port), probe.server_roots(port)
+        several = bench.server_mb(base)
+        alone = probe.tree_rss(listening) / 1e6
+    assert len(listening) == 2 and pid not in listening  # the two workers listen, granian's supervisor not
+    assert roots == [pid]  # raised to the supervisor: all three processes count
+    assert several > alone > 2 * 15  # each Python process holds well over 15 MB
+    assert single is not None and 15 < single < several
+    assert bench.server_mb("http://127.0.0.1:1") is None
 
 
 def test_breakdown_sorts_samples_by_their_innermost_known_frame():

@@ -71,12 +71,16 @@ def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
     environ = dict(os.environ)
     port = str(services.free_port())
     monkeypatch.setattr(os, "environ", dict(environ))  # serve exports its settings for the workers
-    assert cli.main(["serve", "--port", port, "--workers", "2", "--threads", "1",
+    assert cli.main(["serve", "--interface", "wsgi", "--port", port, "--workers", "2", "--threads", "1",
                      "--state-dir", str(tmp_path)]) == 0
-    assert (seen["workers"], seen["blocking_threads"], seen["port"]) == (2, 1, int(port))
+    assert (seen["interface"], seen["workers"], seen["blocking_threads"]) == ("wsgi", 2, 1)
+    assert seen["port"] == int(port)
     monkeypatch.setattr(os, "environ", dict(environ))
-    assert cli.main(["serve", "--port", port, "--state-dir", str(tmp_path)]) == 0
+    assert cli.main(["serve", "--interface", "wsgi", "--port", port, "--state-dir", str(tmp_path)]) == 0
     assert seen["blocking_threads"] is None
+    monkeypatch.setattr(os, "environ", dict(environ))  # the default: RSGI, the pipelined app in each worker
+    assert cli.main(["serve", "--port", port, "--workers", "2", "--state-dir", str(tmp_path)]) == 0
+    assert (seen["interface"], seen["target"], seen["workers"]) == ("rsgi", cli.FAST_APP, 2)
 
 
 def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):

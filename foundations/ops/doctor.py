@@ -83,10 +83,22 @@ def check_load_generators() -> Check:
                  f"sudo apt-get install -y {packages} (macOS: brew install wrk)", needed=False)
 
 
+def check_ptrace() -> Check:
+    """Chapter 10's flame graph: py-spy must attach to the server (ptrace); without it the notebook shows
+    pyinstrument's profile instead, so this check is optional."""
+    from foundations import profiling
+
+    allowed, why = profiling.ptrace()
+    if allowed:
+        return Check("ptrace", True, f"py-spy can attach: {why}", needed=False)
+    return Check("ptrace", False, f"py-spy cannot attach ({why}): chapter 10 shows pyinstrument instead",
+                 profiling.PTRACE_FIX, needed=False)
+
+
 def run(cfg: Config, names: tuple[str, ...] = tuple(services.SERVICES)) -> list[Check]:
     """Every check, in the order a person would fix them."""
     return [check_python(), check_kernel(), check_packages(),
-            *(check_service(cfg, name) for name in names), check_load_generators(), check_docker()]
+            *(check_service(cfg, name) for name in names), check_load_generators(), check_ptrace(), check_docker()]
 
 
 def render(checks: list[Check]) -> str:

@@ -1,15 +1,18 @@
 """Chapter 1: is a service there? Small, dependency-light checks with short timeouts, used by
-``services``, ``doctor`` and the notebooks' first cells.
+``services``, ``doctor`` and the notebooks' first cells; and (chapter 10) which processes serve a port
+and how much memory they hold.
 
 Each probe returns the round trip in milliseconds or raises ``ServiceError`` naming host:port.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from foundations.errors import ServiceError
@@ -79,3 +82,69 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
         parts = urlsplit(url)
         reason = getattr(exc, "reason", exc)
         raise ServiceError(f"API at {parts.hostname}:{parts.port} does not answer ({reason})") from exc
+
+
+def listeners(port: int) -> list[int]:
+    """PIDs of the processes holding a listening TCP socket on ``port`` (all of a server's workers share it).
+    Linux only (``/proc``); [] elsewhere, or for processes we may not inspect."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = [line.split() for line in Path(table).read_text().splitlines()[1:]]
+        except OSError:
+            continue
+        inodes |= {f"socket:[{row[9]}]" for row in rows  # state 0A: LISTEN; the port is hex
+                   if row[3] == "0A" and int(row[1].rsplit(":", 1)[1], 16) == port}
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                found.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def server_roots(port: int) -> list[int]:
+    """The processes serving ``port``: each listener raised to its topmost ancestor that runs the same command
+    line (granian's workers listen, their supervisor does not), as the bench kit finds them."""
+    roots = set()
+    for pid in listeners(port):
+        while (parent := _parent(pid)) > 1 and _cmdline(parent) == _cmdline(pid):
+            pid = parent
+        roots.add(pid)
+    return sorted(roots)
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def tree_rss(pids: list[int]) -> int:
+    """Resident memory in bytes of ``pids`` and all their descendants, each process counted once."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        children.setdefault(_parent(int(proc.name)), []).append(int(proc.name))
+    seen, todo, total = set(), list(pids), 0
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        todo += children.get(pid, [])
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += int(status.split("VmRSS:", 1)[1].split()[0]) * 1024 if "VmRSS:" in status else 0
+    return total

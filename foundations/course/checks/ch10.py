@@ -31,8 +31,10 @@ def fetch(answer):
     expect(got == "Tit Petric", f"for a key that is set, expected 'Tit Petric', got {got!r} "
                                 "(quote the key: it holds a space, '&' and '?')")
     expect(answer(cfg.api_url, f"nb10-never-{uuid.uuid4().hex}") is None, "a key nobody set should give None")
-    try:
-        answer("http://127.0.0.1:1", "name")
-    except Exception:  # noqa: BLE001 - any error is right for a server that is not there
-        return
-    expect(False, "a server that does not answer must raise, not return None")
+    for base_url, key, what in [(cfg.api_url, "", "a 400 (an empty key)"),
+                                ("http://127.0.0.1:1", "name", "a server that does not answer")]:
+        try:
+            got = answer(base_url, key)
+        except Exception:  # noqa: BLE001 - any error is right here
+            continue
+        expect(False, f"{what} must raise, not return {got!r}: only a 404 means 'not set'")
