@@ -206,25 +206,3 @@ def book_routes(registry: Registry) -> dict[str, Handler]:
     return {"/get": lambda r: respond(lambda: registry.get(r.arg("key", ""))),
             "/set": lambda r: respond(lambda: registry.set(r.arg("key", ""), r.arg("value", "")) or "OK"),
             "/getAll": lambda r: respond(registry.get_all_book)}
-
-
-def call(app: Callable, method: str, target: str, body: bytes = b"",
-         content_type: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    """Call a WSGI ``app`` in-process, no server: ``call(app, "GET", "/get?key=name")`` -> (status, headers,
-    body). The path is percent-decoded to latin-1, as WSGI servers hand it over. Tests and notebooks use it."""
-    import io
-    from urllib.parse import unquote
-
-    path, _, query = target.partition("?")
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": unquote(path, encoding="latin-1"), "QUERY_STRING": query,
-               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-               "wsgi.input_terminated": True}
-    if content_type:
-        environ["CONTENT_TYPE"] = content_type
-    seen = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
-
-    payload = b"".join(app(environ, start_response))
-    return seen["status"], seen["headers"], payload

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import json
 import re
 import shutil
 import statistics
@@ -23,9 +22,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from foundations import config
-from foundations.ops import daemons, probe, processes
 from foundations.config import Config
 from foundations.errors import ServiceError
+from foundations.ops import daemons, probe, processes
 
 BOOK_RPS = 1908.96  # the book's `ab -c 4 -n 50000` on /get, chapter "Your first API"
 
@@ -42,11 +41,16 @@ class Result:
     server_mb: float | None = None  # resident memory of the server's processes after the load
 
 
-def server_mb(base_url: str) -> float | None:
-    """RSS in MB of every process of the server behind ``base_url`` (its listeners and their children), as
+def server_rss(base_url: str) -> int | None:
+    """RSS in bytes of every process of the server behind ``base_url`` (its listeners and their children), as
     the bench kit counts it; None when it is not a local server we may inspect."""
     pids = probe.server_roots(urlsplit(base_url).port or 80)
-    return probe.tree_rss(pids) / 1e6 if pids else None
+    return probe.tree_rss(pids) if pids else None
+
+
+def server_mb(base_url: str) -> float | None:
+    rss = server_rss(base_url)
+    return None if rss is None else rss / 1e6
 
 
 def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True,
@@ -117,23 +121,17 @@ class Soak:
         return (self.rss_end - self.rss_start) / self.rss_start * 100
 
 
-def server_rss(base_url: str) -> int:
-    """The API server's RSS summed over its workers, from its ``/debug/vars`` (served to loopback clients)."""
-    status, body = probe.http_get(base_url + "/debug/vars")
-    if status != 200:
-        raise ServiceError(f"{base_url}/debug/vars answered {status}: a soak reads the server's memory "
-                           "there; run it on the server's host, not through a proxy")
-    return json.loads(body)["process"]["rss_bytes"]
-
-
 def soak(base_url: str, path: str, seconds: float, connections: int = 64, warmup: float = 5.0) -> Soak:
     """``connections`` keep-alive clients GET ``path`` for ``seconds``; RSS is read after ``warmup`` seconds
     of the same load (threads and buffers the load needs are then allocated) and again at the end."""
     url = base_url + path
     builtin(url, requests=10**9, concurrency=connections, progress=False, seconds=warmup)
     start = server_rss(base_url)
+    if start is None:
+        raise ServiceError(f"no local server listens behind {base_url}: a soak reads the server's memory from "
+                           "its processes, so run it on the server's host")
     result = builtin(url, requests=10**9, concurrency=connections, progress=False, seconds=seconds)
-    return Soak(result, connections, start, server_rss(base_url))
+    return Soak(result, connections, start, server_rss(base_url) or 0)
 
 
 def render_soak(run: Soak) -> str:

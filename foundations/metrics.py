@@ -26,6 +26,8 @@ import time
 import weakref
 from pathlib import Path
 
+import psutil
+
 from foundations.web import Request, Response, error_response, json_response
 
 # The book's five expvar names, then ours. The order is the file layout: append, never reorder.
@@ -258,22 +260,13 @@ gc.callbacks.append(_on_gc)
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return psutil.pid_exists(pid)
 
 
 def _proc_status(pid: int) -> dict[str, int]:
-    """RSS and thread count from ``/proc/<pid>/status`` (Linux); elsewhere this process's own figures."""
+    """RSS and thread count of one worker."""
     try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        import resource  # macOS: peak RSS in bytes, not the current one; still the best we have
-
-        return {"rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "threads": threading.active_count()}
-    fields = dict(line.split(":", 1) for line in lines if ":" in line)
-    return {"rss_bytes": int(fields["VmRSS"].split()[0]) * 1024, "threads": int(fields["Threads"])}
+        proc = psutil.Process(pid)
+        return {"rss_bytes": proc.memory_info().rss, "threads": proc.num_threads()}
+    except (psutil.NoSuchProcess, psutil.AccessDenied):  # gone since it was listed
+        return {"rss_bytes": 0, "threads": 0}

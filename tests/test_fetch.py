@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import requests
+from werkzeug.test import Client
 
 from foundations import fetch, fullname
 from foundations.ops import processes
@@ -16,10 +17,8 @@ from foundations.timer import Timeline
 
 
 def call(app, path, query="", port=80):
-    seen = {}
-    environ = {"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "GET", "SERVER_PORT": str(port)}
-    body = b"".join(app(environ, lambda status, headers: seen.update(status=int(status.split()[0]))))
-    return seen["status"], None, body
+    response = Client(app).get(path, query_string=query, base_url=f"http://127.0.0.1:{port}")
+    return response.status_code, response.headers, response.data
 
 
 DEAD = "http://127.0.0.1:1"  # nothing listens on port 1

@@ -15,6 +15,7 @@ import time
 
 import pytest
 import redis
+from werkzeug.test import Client
 
 from foundations import redisdb
 from foundations.ops import daemons, probe, services
@@ -40,10 +41,8 @@ def _free(port: int) -> bool:
 
 def call(app, path: str) -> tuple[int, bytes]:
     """One WSGI GET to ``app``: status and body."""
-    seen = []
-    body = b"".join(app({"PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2],
-                         "REQUEST_METHOD": "GET"}, lambda status, headers: seen.append(int(status[:3]))))
-    return seen[0], body
+    response = Client(app).get(path)
+    return response.status_code, response.data
 
 
 @pytest.fixture(scope="module")

@@ -4,21 +4,15 @@ import threading
 
 import pytest
 import requests
+from werkzeug.test import Client
 
 from foundations import routing, server
 from foundations.ops import processes, services
 
 
 def call(app, path, query=""):
-    seen = {}
-
-    def start_response(status, headers, exc_info=None):
-        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
-
-    environ = {"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "GET", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_HOST": "127.0.0.1"}
-    body = b"".join(app(environ, start_response))
-    return seen["status"], seen["headers"], body
+    response = Client(app).get(path, query_string=query, base_url="http://127.0.0.1")
+    return response.status_code, response.headers, response.data
 
 
 @pytest.fixture(scope="module")

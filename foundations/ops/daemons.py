@@ -23,8 +23,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from foundations.ops import probe
+import psutil
+
 from foundations.errors import ServiceError
+from foundations.ops import probe
 from foundations.ops.state import pid_alive
 
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/sbin"])
@@ -136,10 +138,11 @@ def runs(pid: int, program: str) -> bool:
     if not pid_alive(pid):
         return False
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return True  # no /proc (macOS): trust the PID
-    return program in cmdline
+        return program in " ".join(psutil.Process(pid).cmdline())
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:  # another user's process (macOS hides their command lines): trust the PID
+        return True
 
 
 def stop(pid: int, program: str, timeout: float = 10.0) -> None:

@@ -7,13 +7,13 @@ Each probe returns the round trip in milliseconds or raises ``ServiceError`` nam
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+import psutil
 
 from foundations.errors import ServiceError
 
@@ -85,24 +85,20 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
 
 
 def listeners(port: int) -> list[int]:
-    """PIDs of the processes holding a listening TCP socket on ``port`` (all of a server's workers share it).
-    Linux only (``/proc``); [] elsewhere, or for processes we may not inspect."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = [line.split() for line in Path(table).read_text().splitlines()[1:]]
-        except OSError:
-            continue
-        inodes |= {f"socket:[{row[9]}]" for row in rows  # state 0A: LISTEN; the port is hex
-                   if row[3] == "0A" and int(row[1].rsplit(":", 1)[1], 16) == port}
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
-                found.append(int(proc.name))
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
+    """PIDs of the processes holding a listening TCP socket on ``port`` (all of a server's workers share it);
+    [] for processes we may not inspect."""
+    try:
+        sockets = psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:  # macOS without root: only our own processes
+        sockets = [s for proc in psutil.process_iter() for s in _own_sockets(proc)]
+    return sorted({s.pid for s in sockets if s.pid and s.status == psutil.CONN_LISTEN and s.laddr.port == port})
+
+
+def _own_sockets(proc: psutil.Process) -> list:
+    try:
+        return [s._replace(pid=proc.pid) for s in proc.net_connections(kind="tcp")]
+    except (psutil.AccessDenied, psutil.NoSuchProcess):
+        return []
 
 
 def server_roots(port: int) -> list[int]:
@@ -110,41 +106,29 @@ def server_roots(port: int) -> list[int]:
     line (granian's workers listen, their supervisor does not), as the bench kit finds them."""
     roots = set()
     for pid in listeners(port):
-        while (parent := _parent(pid)) > 1 and _cmdline(parent) == _cmdline(pid):
-            pid = parent
-        roots.add(pid)
+        try:
+            proc = psutil.Process(pid)
+            while (parent := proc.parent()) is not None and parent.pid > 1 and parent.cmdline() == proc.cmdline():
+                proc = parent
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            pass
+        roots.add(proc.pid)
     return sorted(roots)
-
-
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def tree_rss(pids: list[int]) -> int:
     """Resident memory in bytes of ``pids`` and all their descendants, each process counted once."""
-    children: dict[int, list[int]] = {}
-    for proc in Path("/proc").glob("[0-9]*"):
-        children.setdefault(_parent(int(proc.name)), []).append(int(proc.name))
-    seen, todo, total = set(), list(pids), 0
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        todo += children.get(pid, [])
+    seen: dict[int, psutil.Process] = {}
+    for pid in pids:
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
+            root = psutil.Process(pid)
+            seen.update({proc.pid: proc for proc in [root, *root.children(recursive=True)]})
+        except psutil.NoSuchProcess:
             continue
-        total += int(status.split("VmRSS:", 1)[1].split()[0]) * 1024 if "VmRSS:" in status else 0
+    total = 0
+    for proc in seen.values():
+        try:
+            total += proc.memory_info().rss
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
     return total

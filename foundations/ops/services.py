@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
+
 from foundations import config
-from foundations.ops import daemons, state
 from foundations.config import Config
 from foundations.errors import ServiceError
+from foundations.ops import daemons, state
 
 SERVICES = {"redis": "redis_url", "redis1": "redis1_url", "redis2": "redis2_url", "mysql": "mysql_dsn",
             "api": "api_url"}
@@ -235,10 +237,7 @@ OWNER_FILE = "owner.json"  # in a throwaway state directory: the PID and command
 
 
 def _own_cmdline() -> str:
-    try:
-        return Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:  # no /proc (macOS): daemons.runs trusts the PID alone there
-        return ""
+    return " ".join(psutil.Process().cmdline())
 
 
 def claim(directory: Path) -> None:

@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+import psutil
+
 STATE_FILE = "services.json"
 
 
@@ -22,10 +24,11 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:  # exists, owned by someone else
         return True
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
         return True
-    return "\nState:\tZ" not in status
 
 
 def read(state_dir: Path) -> dict:
