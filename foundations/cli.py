@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from foundations import config, metrics
 from foundations.ops import doctor, probe, services
 from foundations.errors import FoundationsError, ServiceError
+from foundations.workshop import command as workshop_command
 
 
 # granian's access log (chapter 11): who, what, status, and how long the request took.
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--requests", type=int, default=2000, help="requests per run (the book: 50000)")
     bench.add_argument("--concurrency", type=int, default=4, help="parallel clients (the book: 4)")
     bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
+    workshop = commands.add_parser("workshop", help="JupyterHub for a room: each participant with services "
+                                   "of their own, and a progress board")
+    workshop_command.add_arguments(workshop)
     for sub in commands.choices.values():
         config.add_arguments(sub)
     return root
@@ -118,3 +122,4 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
 
 COMMANDS = {"services": _services, "serve": _serve, "doctor": _doctor, "config": _config}
 COMMANDS["bench"] = _bench
+COMMANDS["workshop"] = lambda cfg, args: workshop_command.run(args)

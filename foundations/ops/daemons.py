@@ -38,9 +38,11 @@ def _missing(packages: dict[str, str]) -> list[str]:
     return sorted({pkg for binary, pkg in packages.items() if not which(binary)})
 
 
-def ensure_binaries(log: Callable[[str], None] = print) -> None:
-    """On Debian as root, apt-get what is missing (Redis, MariaDB, ab, wrk); otherwise say how to."""
-    missing, optional = _missing(PACKAGES), _missing(LOAD_GENERATORS)
+def ensure_binaries(log: Callable[[str], None] = print, required: dict[str, str] = PACKAGES,
+                    optional: dict[str, str] = LOAD_GENERATORS, hint: str = INSTALL_HINTS) -> None:
+    """On Debian as root, apt-get what is missing (by default Redis, MariaDB, ab, wrk); otherwise say how to
+    (``hint``). ``required`` and ``optional`` map a binary to its Debian package."""
+    missing, optional = _missing(required), _missing(optional)
     if os.geteuid() == 0 and shutil.which("apt-get") and (missing or optional):
         log(f"installing {' '.join(missing + optional)} with apt-get (once)...")
         try:
@@ -50,7 +52,7 @@ def ensure_binaries(log: Callable[[str], None] = print) -> None:
                 raise
             log(f"{exc}; chapter 10 uses its built-in load generator instead")
     elif missing:
-        raise ServiceError(f"missing {', '.join(missing)}. Install them: {INSTALL_HINTS}")
+        raise ServiceError(f"missing {', '.join(missing)}. Install them: {hint}")
 
 
 def _apt_install(packages: list[str]) -> None:
@@ -145,6 +147,7 @@ def mariadb_init(data_dir: Path, log_path: Path) -> None:
     if (data_dir / "mysql").is_dir():
         return
     data_dir.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)  # MariaDB may be the first service of a state dir
     cmd = [which("mariadb-install-db") or "mariadb-install-db", "--no-defaults", f"--datadir={data_dir}",
            "--auth-root-authentication-method=normal", "--skip-test-db"]
     if os.geteuid() == 0:

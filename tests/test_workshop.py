@@ -1,0 +1,190 @@
+"""A workshop in a room, for real: JupyterHub with three participants (system users when the test runs as root
+with a Python every user can run, as `workshop up` needs; a dry run otherwise), each signed in through the hub's login form, each running notebook 07 on their own
+server at the same time (07 stops and restarts *their* redis2), none seeing another's data, the progress
+board showing them, and a stopped server leaving no process behind.
+
+It needs Redis, MariaDB, Node.js and npm (``.ci/run`` installs them); nothing here is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from foundations.course import progress
+from foundations.errors import ServiceError
+from foundations.ops import services, state
+from foundations.workshop import auth, board, participant
+from foundations.workshop import hub as hub_module
+from foundations.workshop.remote import Learner
+from foundations.workshop.room import Room, parse_participants
+
+# System users need root and an interpreter they can reach (a venv of a Python under /root is not).
+AS_ROOT = os.geteuid() == 0 and not hub_module.closed_to_others()
+CODE = "room-" + secrets.token_hex(3)
+
+
+def workshop(*args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "foundations", "workshop", *args], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """A running hub: (room, url, names, seconds `workshop up` took); down and users removed afterwards."""
+    names = [f"ws{secrets.token_hex(3)}" for _ in range(3)]
+    root = tmp_path_factory.mktemp("workshop")
+    port = services.free_port()
+    started = time.perf_counter()
+    try:
+        workshop("up", "--dir", str(root), "--participants", ",".join(names), "--code", CODE,
+                 "--hub-port", str(port), *([] if AS_ROOT else ["--dry-run"]))
+        yield Room(root), f"http://127.0.0.1:{port}", names, started
+    finally:
+        workshop("down", "--dir", str(root))
+        for name in names if AS_ROOT else []:
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                continue
+            subprocess.run(["userdel", "--remove", name], capture_output=True)
+
+
+def own_processes(who: participant.Participant) -> dict[str, int]:
+    return {name: proc["pid"] for name, proc in state.read_raw(who.state_dir).get("processes", {}).items()}
+
+
+def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(hub):
+    room, url, names, started = hub
+    learners = [Learner(url, name) for name in names]
+    with pytest.raises(ServiceError, match="could not sign in"):  # first sign-in needs the workshop code
+        learners[0].sign_in("a-good-password", code="wrong")
+    for learner in learners:
+        learner.sign_in(f"{learner.name}-password", code=CODE)
+    with pytest.raises(ServiceError, match="could not sign in"):  # the name is claimed now
+        Learner(url, names[0]).sign_in("another-password", code=CODE)
+    Learner(url, names[0]).sign_in(f"{names[0]}-password")  # later sign-ins: no code
+
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(Learner.start_server, learners))
+        first_cell = learners[0].kernel("notebooks/07_redis.ipynb")
+        with first_cell:
+            assert first_cell.execute("print('hello')") is None
+        up_to_first_cell = time.perf_counter() - started
+        runs = list(pool.map(lambda learner: learner.run_notebook("notebooks/07_redis.ipynb"), learners))
+    print(f"\n{'system users' if AS_ROOT else 'dry run'}: `workshop up` to a participant's first cell: "
+          f"{up_to_first_cell:.1f} s")
+    for learner, cells in zip(learners, runs):
+        assert [c.error for c in cells if c.error] == [], learner.name
+        assert len(cells) > 15 and "cell-36" in [c.cell_id for c in cells]  # 07's redis2 stop/start ran
+
+    who = [participant.Participant.of(room, name, room.settings()) for name in names]
+    homes = {p.home for p in who}
+    assert len(homes) == 3 and all((h / "notebooks" / "07_redis.ipynb").exists() for h in homes)
+    assert not any((h / "notebooks" / "solutions").exists() for h in homes)
+    if AS_ROOT:
+        assert {p.uid for p in who} == {pwd.getpwnam(n).pw_uid for n in names} and 0 not in {p.uid for p in who}
+
+    # One participant's data is invisible to the others: Redis keys and their MariaDB database.
+    secret = "from " + names[0]
+    with learners[0].kernel("notebooks/07_redis.ipynb") as kernel:
+        assert kernel.execute(_SETUP + f"r.set('ws:secret', {secret!r})\n"
+                              "db.cursor().execute('CREATE TABLE IF NOT EXISTS notes (t TEXT)')\n"
+                              "assert r.get('ws:secret') == " + repr(secret.encode())) is None
+    for learner in learners[1:]:
+        with learner.kernel("notebooks/07_redis.ipynb") as kernel:
+            assert kernel.execute(_SETUP + "assert r.get('ws:secret') is None\n"
+                                  "assert r.dbsize() == 0, r.keys()\n"
+                                  "import pymysql\n"
+                                  "try:\n"
+                                  f"    db.cursor().execute('SELECT * FROM `{names[0]}`.notes')\n"
+                                  "except pymysql.err.OperationalError as exc:\n"
+                                  "    assert exc.args[0] in (1044, 1142), exc\n"
+                                  "else:\n"
+                                  "    raise AssertionError('read another participant s table')") is None
+
+    # Solutions after release only; a check's result lands on the board.
+    workshop("release-solutions", "--dir", str(room.root))
+    assert all((h / "notebooks" / "solutions" / "ch07.py").exists() for h in homes)
+    with learners[0].kernel("notebooks/07_redis.ipynb") as kernel:
+        assert kernel.execute("from foundations.course.exercises import check\n"
+                              "exec(open('solutions/ch07.py').read())\n"
+                              "check('07.requests_per_second', requests_per_second())") is None
+    assert progress.read(who[0].home)["07.requests_per_second"]["passed"] is True
+    assert progress.read(who[1].home)["07.requests_per_second"]["passed"] is False
+
+    html = room.root / "board.html"
+    status = workshop("status", "--dir", str(room.root), "--html", str(html)).stdout
+    lines = {line.split()[0]: line for line in status.splitlines() if line.split() and line.split()[0] in names}
+    assert set(lines) == set(names), status
+    assert all(" running " in line for line in lines.values()), status
+    assert " ✗✓ " in lines[names[0]] and all(" ✗✗ " in lines[n] for n in names[1:]), status  # key_router first
+    assert all(name in html.read_text() for name in names)
+
+    # Stopping a server stops its services: no process of theirs is left.
+    pids = own_processes(who[2])
+    assert set(pids) == {"redis", "redis1", "redis2", "api"} and all(state.pid_alive(p) for p in pids.values())
+    learners[2].stop_server()
+    assert not any(state.pid_alive(p) for p in pids.values()), pids
+    assert participant.running(who[2]) == {}
+    if AS_ROOT:
+        assert _processes_of(who[2].uid) == [], "a process of the stopped participant is still running"
+    status = workshop("status", "--dir", str(room.root)).stdout
+    assert any(line.startswith(names[2]) and " stopped " in line for line in status.splitlines()), status
+
+
+_SETUP = ("from foundations import config, redisdb, mysqldb\n"
+          "cfg = config.load(argv=[])\n"
+          "r = redisdb.client(cfg.redis_url)\n"
+          "import pymysql\n"
+          "from foundations.ops import probe\n"
+          "db = pymysql.connect(**probe.mysql_params(cfg.mysql_dsn), autocommit=True)\n")
+
+
+def _processes_of(uid: int) -> list[str]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if f"\nUid:\t{uid}\t" in text:
+            found.append(text.split("\n", 1)[0])
+    return found
+
+
+def test_passwords_are_kept_as_salted_hashes():
+    stored = auth.hash_password("correct horse")
+    assert "correct horse" not in stored and stored != auth.hash_password("correct horse")
+    assert auth.password_matches("correct horse", stored) and not auth.password_matches("wrong", stored)
+
+
+def test_participant_names_must_be_safe_as_system_users_and_databases():
+    assert parse_participants("alice, bob\ncarol\n# comment\nAlice") == ("alice", "bob", "carol")
+    for bad in ("root;drop", "1abc", "a", "x" * 40, ""):
+        with pytest.raises(Exception, match="participant|no participants"):
+            parse_participants(bad)
+
+
+def test_the_board_marks_passed_tried_and_untried(tmp_path):
+    progress.record("07.key_router", False, home=tmp_path)
+    progress.record("07.key_router", True, home=tmp_path)
+    progress.record("07.key_router", False, home=tmp_path)  # passed once stays passed
+    progress.record("07.requests_per_second", False, home=tmp_path)
+    row = board.Row("alice", "running", ["redis2"], progress.read(tmp_path))
+    ids = ["07.requests_per_second", "07.key_router", "08.x"]
+    text = board.render_text([row], ids)
+    assert "✗✓" in text and "1/3" in text and "redis2" in text
+    assert row.results["07.key_router"]["attempts"] == 3
+    assert "<th>alice</th>" in board.render_html([row], ids)
+
