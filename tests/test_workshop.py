@@ -158,8 +158,8 @@ def _processes_of(uid: int) -> list[str]:
             text = status.read_text()
         except OSError:
             continue
-        if f"\nUid:\t{uid}\t" in text:
-            found.append(text.split("\n", 1)[0])
+        if f"\nUid:\t{uid}\t" in text and "\nState:\tZ" not in text:  # a zombie has exited, init reaps it
+            found.append(" ".join(text.splitlines()[:3]))
     return found
 
 
