@@ -16,6 +16,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -101,9 +102,17 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
         assert kernel.execute(_SETUP + f"r.set('ws:secret', {secret!r})\n"
                               "db.cursor().execute('CREATE TABLE IF NOT EXISTS notes (t TEXT)')\n"
                               "assert r.get('ws:secret') == " + repr(secret.encode())) is None
+    their_redis = urlsplit(state.read_raw(who[0].state_dir)["endpoints"]["redis_url"]).port
     for learner in learners[1:]:
         with learner.kernel("notebooks/07_redis.ipynb") as kernel:
             assert kernel.execute(_SETUP + "assert r.get('ws:secret') is None\n"
+                                  "import redis\n"
+                                  "try:\n"
+                                  f"    redis.Redis(port={their_redis}).get('ws:secret')\n"
+                                  "except redis.exceptions.RedisError as exc:\n"
+                                  "    assert 'authenticat' in str(exc).lower(), exc  # NOAUTH, or HELLO refused\n"
+                                  "else:\n"
+                                  "    raise AssertionError('reached another participant s Redis')\n"
                                   "assert r.dbsize() == 0, r.keys()\n"
                                   "import pymysql\n"
                                   "try:\n"

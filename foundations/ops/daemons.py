@@ -136,9 +136,17 @@ def wait_until(ready: Callable[[], object], pid: int, what: str, log_path: Path,
         time.sleep(0.05)
 
 
-def redis_command(port: int, data_dir: Path) -> list[str]:
-    """No persistence; DEBUG allowed from loopback (chapter 7 uses DEBUG SLEEP)."""
-    return [which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+def redis_command(port: int, data_dir: Path, password: str | None = None) -> list[str]:
+    """No persistence; DEBUG allowed from loopback (chapter 7 uses DEBUG SLEEP). With ``password`` (a workshop
+    participant's), clients must AUTH; it goes in a config file only its owner can read, not on the
+    command line that every user sees in ``ps``."""
+    config_file = []
+    if password:
+        conf = data_dir / "auth.conf"
+        conf.touch(mode=0o600)
+        conf.write_text(f'requirepass "{password}"\n')
+        config_file = [str(conf)]
+    return [which("redis-server") or "redis-server", *config_file, "--port", str(port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--enable-debug-command", "local", "--dir", str(data_dir)]
 
 

@@ -189,7 +189,7 @@ def _start(cfg: Config, name: str, state_dir: Path) -> dict:
     if kind == "redis":
         data_dir = state_dir / name
         data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = daemons.redis_command(port, data_dir)
+        cmd = daemons.redis_command(port, data_dir, urlsplit(getattr(cfg, key)).password)
     elif kind == "mysql":
         data_dir = state_dir / "mariadb"
         daemons.mariadb_init(data_dir / "data", log_path)

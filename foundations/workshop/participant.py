@@ -74,20 +74,24 @@ def room_mariadb_endpoint(room: Room) -> tuple[str, int]:
 
 def start(room: Room, participant: Participant) -> dict[str, str]:
     """Start the participant's services; the ``FOUNDATIONS_*`` variables their server and kernels get."""
-    redis = {n: f"redis://127.0.0.1:{services.free_port()}/0" for n in ("redis", "redis1", "redis2")}
+    password = secrets.token_urlsafe(16)  # other participants on this machine reach the same loopback ports
+    redis = {n: f"redis://:{password}@127.0.0.1:{services.free_port()}/0" for n in ("redis", "redis1", "redis2")}
     argv = ["--state-dir", str(participant.state_dir), "--mysql-dsn", database(room, participant.name),
             "--api-url", f"http://127.0.0.1:{services.free_port()}",
             *(arg for n, url in redis.items() for arg in (f"--{n}-url", url))]
+    cfg = config.load(argv=argv, environ={}, use_state=False)
+    cfg = dataclasses.replace(cfg, port=cfg.endpoint("api_url")[1])
     participant.state_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(participant.state_dir.parent, 0o700)  # Redis' password file, logs
     if participant.uid is not None:
         for path in (participant.state_dir.parent, participant.state_dir):
             os.chown(path, participant.uid, participant.gid)
-    done = participant.run([sys.executable, "-m", "foundations", "services", "up", *OWN_SERVICES, "--local", *argv],
-                           config.child_environ())
+    # Settings through the environment, not flags: every user sees command lines, only the owner environments.
+    done = participant.run([sys.executable, "-m", "foundations", "services", "up", *OWN_SERVICES, "--local"],
+                           config.child_environ(cfg))
     if done.returncode:
         raise ServiceError(f"services of {participant.name} did not start: {done.stderr.strip()[-400:]}")
-    cfg = config.load(argv=argv, environ={}, use_state=False)
-    return config.as_environ(dataclasses.replace(cfg, port=cfg.endpoint("api_url")[1]))
+    return config.as_environ(cfg)
 
 
 def stop(participant: Participant) -> None:
