@@ -19,10 +19,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
+from foundations import config as fconfig
 from foundations.course import progress
 from foundations.errors import ServiceError
-from foundations.ops import services, state
+from foundations.ops import probe, services, state
 from foundations.workshop import auth, board, participant
 from foundations.workshop import hub as hub_module
 from foundations.workshop.remote import Learner
@@ -197,3 +199,35 @@ def test_the_board_marks_passed_tried_and_untried(tmp_path):
     assert row.results["07.key_router"]["attempts"] == 3
     assert "<th>alice</th>" in board.render_html([row], ids)
 
+
+
+def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
+    """Static: the chart's schema is not shipped here (docs/workshop.md says how it was checked); these are the
+    cross-references no schema sees: every FOUNDATIONS_* variable is a real setting that parses, the ports
+    are distinct and match the MariaDB container, postStart starts only known services, the image is built
+    by a Dockerfile of ours, and the authenticator's config names the class the chart ships."""
+    root = Path(__file__).resolve().parents[1]
+    values = yaml.safe_load((root / "docker" / "z2jh-values.yaml").read_text())
+    assert set(values) <= {"hub", "singleuser", "cull", "proxy", "scheduling", "prePuller", "ingress"}
+    single = values["singleuser"]
+    env = single["extraEnv"]
+    assert set(env) <= {s.env for s in fconfig.SETTINGS}, set(env) - {s.env for s in fconfig.SETTINGS}
+    cfg = fconfig.load(argv=[], environ=env, use_state=False)  # raises on a URL or port that does not parse
+    ports = [cfg.endpoint(key)[1] for key in ("redis_url", "redis1_url", "redis2_url", "mysql_dsn", "api_url")]
+    assert len(set(ports)) == 5 and cfg.port == cfg.endpoint("api_url")[1]
+    assert {cfg.endpoint(k)[0] for k in ("redis_url", "redis1_url", "redis2_url", "mysql_dsn", "api_url")} == \
+        {"127.0.0.1"}
+    mariadb = next(c for c in single["extraContainers"] if c["name"] == "mariadb")
+    assert cfg.endpoint("mysql_dsn")[1] == 3306 and "--bind-address=127.0.0.1" in mariadb["args"]
+    mariadb_env = {e["name"]: e["value"] for e in mariadb["env"]}
+    dsn = probe.mysql_params(cfg.mysql_dsn)
+    assert (mariadb_env["MARIADB_USER"], mariadb_env["MARIADB_PASSWORD"], mariadb_env["MARIADB_DATABASE"]) == \
+        (dsn["user"], dsn["password"], dsn["database"])
+    started = single["lifecycleHooks"]["postStart"]["exec"]["command"][-1].split("services up", 1)[1].split("--")[0]
+    assert set(started.split()) <= set(services.SERVICES) and "redis2" in started.split()
+    assert (root / "docker" / "workshop.Dockerfile").exists() and single["image"]["tag"]
+    assert single["defaultUrl"].endswith("/notebooks/00_index.ipynb")
+    assert (root / "notebooks" / "00_index.ipynb").exists()
+    assert values["hub"]["config"]["JupyterHub"]["authenticator_class"] == "firstuseauthenticator"
+    assert values["hub"]["config"]["Authenticator"]["allowed_users"]
+    assert values["cull"]["enabled"] and values["cull"]["timeout"] > 0
