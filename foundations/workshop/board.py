@@ -11,7 +11,6 @@ import html
 import json
 import urllib.request
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 from foundations.course import exercises, progress
@@ -44,7 +43,7 @@ def hub_servers(settings: Settings, token: str) -> dict[str, str]:
     """``{participant: server state}`` from the hub's REST API (``GET /hub/api/users``)."""
     request = urllib.request.Request(f"http://127.0.0.1:{settings.hub_port}/hub/api/users",
                                      headers={"Authorization": f"token {token}"})
-    with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - the hub on loopback
+    with urllib.request.urlopen(request, timeout=10) as resp:
         users = json.load(resp)
     states = {}
     for user in users:

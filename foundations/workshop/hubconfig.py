@@ -18,14 +18,14 @@ import sys
 from pathlib import Path
 
 from foundations.workshop import learner, participant, proxy
-from foundations.workshop.room import Room
+from foundations.workshop.room import Room, Settings
 
 ADMIN_SERVICE = "workshop-admin"
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]  # the culler's README
 ADMIN_SCOPES = ["list:users", "read:users", "read:users:activity", "read:servers", "admin:servers"]
 
 
-def configure(c, room: Room) -> None:  # noqa: ANN001 - traitlets' config object
+def configure(c, room: Room) -> None:
     s = room.settings()
     c.JupyterHub.bind_url = s.url
     c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{s.hub_port}"
@@ -64,7 +64,7 @@ def configure(c, room: Room) -> None:  # noqa: ANN001 - traitlets' config object
     ]
 
 
-async def _before_spawn(room: Room, s, spawner) -> None:  # noqa: ANN001
+async def _before_spawn(room: Room, s: Settings, spawner) -> None:
     who = participant.Participant.of(room, spawner.user.name, s)
     if who.uid is None:
         who.home.mkdir(parents=True, exist_ok=True)
@@ -72,5 +72,5 @@ async def _before_spawn(room: Room, s, spawner) -> None:  # noqa: ANN001
     spawner.environment.update(await asyncio.to_thread(participant.start, room, who))
 
 
-async def _after_stop(room: Room, s, spawner) -> None:  # noqa: ANN001
+async def _after_stop(room: Room, s: Settings, spawner) -> None:
     await asyncio.to_thread(participant.stop, participant.Participant.of(room, spawner.user.name, s))
