@@ -1,8 +1,8 @@
 """What one active participant costs: memory and CPU of everything that runs as them (single-user server,
-kernel, three Redis, API server), measured on a real hub while they all run notebook 07 at once.
+kernel, three Redis, API server), measured on a real hub while they all run a chapter at once (07 by default).
 
     # as root, with a venv of a Python every user can run (see docs/workshop.md)
-    $ python -m foundations.workshop.sizing --participants 3
+    $ python -m foundations.workshop.sizing --participants 3 [--notebook notebooks/10_first_api.ipynb]
 
 Memory is USS (pages only that process has: what one more participant adds) and RSS (with shared libraries,
 an upper bound); CPU is user+system seconds. The hub, its proxy and the shared MariaDB are counted apart.
@@ -28,7 +28,6 @@ from foundations.workshop import hub
 from foundations.workshop.remote import Learner
 from foundations.workshop.room import Room
 
-NOTEBOOK = "notebooks/07_redis.ipynb"
 MIB = 2**20
 
 
@@ -87,7 +86,7 @@ def shared_processes(room: Room) -> dict[str, int]:
     return rss
 
 
-def measure(count: int) -> None:
+def measure(count: int, notebook: str) -> None:
     if hub.closed_to_others():
         raise ServiceError("sizing needs system users: run as root with a venv every user can enter")
     names = [f"sz{secrets.token_hex(3)}" for _ in range(count)]
@@ -110,17 +109,17 @@ def measure(count: int) -> None:
             thread = threading.Thread(target=sampler.run, daemon=True)
             thread.start()
             run_start = time.perf_counter()
-            runs = list(pool.map(lambda learner: learner.run_notebook(NOTEBOOK), learners))
+            runs = list(pool.map(lambda learner: learner.run_notebook(notebook), learners))
             wall = time.perf_counter() - run_start
             sampler.stop()
             thread.join()
         errors = [c.error for cells in runs for c in cells if c.error]
         print(f"{count} participants, system users; hub up in {hub_up:.1f} s, {count} servers spawned at once "
-              f"in {spawned:.1f} s, notebook 07 by all at once in {wall:.1f} s wall"
+              f"in {spawned:.1f} s, {notebook} by all at once in {wall:.1f} s wall"
               f"{'' if not errors else f', ERRORS: {errors}'}")
         print("shared: " + ", ".join(f"{name} {rss / MIB:.0f} MiB RSS" for name, rss in shared.items()))
         print(f"{'participant':<12} {'idle USS':>9} {'idle RSS':>9} {'peak USS':>9} {'peak RSS':>9} "
-              f"{'CPU s (spawn+07)':>17}")
+              f"{'CPU s (spawn+run)':>17}")
         for name, uid in zip(names, uids):
             print(f"{name:<12} {idle[uid][0] / MIB:>8.0f}M {idle[uid][1] / MIB:>8.0f}M "
                   f"{sampler.peak_uss[uid] / MIB:>8.0f}M {sampler.peak_rss[uid] / MIB:>8.0f}M "
@@ -134,7 +133,9 @@ def measure(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m foundations.workshop.sizing", description=__doc__)
     parser.add_argument("--participants", type=int, default=3)
-    measure(parser.parse_args().participants)
+    parser.add_argument("--notebook", default="notebooks/07_redis.ipynb", help="in the participants' homes")
+    args = parser.parse_args()
+    measure(args.participants, args.notebook)
 
 
 if __name__ == "__main__":
