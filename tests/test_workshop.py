@@ -67,6 +67,7 @@ def own_processes(who: participant.Participant) -> dict[str, int]:
     return {name: proc["pid"] for name, proc in state.read_raw(who.state_dir).get("processes", {}).items()}
 
 
+@pytest.mark.slow
 def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(hub):
     room, url, names, started = hub
     learners = [Learner(url, name) for name in names]
