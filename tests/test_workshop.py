@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -57,9 +58,11 @@ def hub(tmp_path_factory):
         workshop("down", "--dir", str(root))
         for name in names if AS_ROOT else []:
             try:
-                pwd.getpwnam(name)
+                uid = pwd.getpwnam(name).pw_uid
             except KeyError:
                 continue
+            for pid in _processes_of(uid):  # only after a failure: the test users' leftovers, by PID
+                os.kill(pid, signal.SIGKILL)
             subprocess.run(["userdel", "--remove", name], capture_output=True)
 
 
@@ -150,7 +153,7 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     assert not any(state.pid_alive(p) for p in pids.values()), pids
     assert participant.running(who[2]) == {}
     if AS_ROOT:
-        assert _processes_of(who[2].uid) == [], "a process of the stopped participant is still running"
+        assert _processes_of(who[2].uid) == {}, "a process of the stopped participant is still running"
     status = workshop("status", "--dir", str(room.root)).stdout
     assert any(line.startswith(names[2]) and " stopped " in line for line in status.splitlines()), status
 
@@ -163,15 +166,16 @@ _SETUP = ("from foundations import config, redisdb, mysqldb\n"
           "db = pymysql.connect(**probe.mysql_params(cfg.mysql_dsn), autocommit=True)\n")
 
 
-def _processes_of(uid: int) -> list[str]:
-    found = []
+def _processes_of(uid: int) -> dict[int, str]:
+    """``{pid: name and state}`` of the live processes of ``uid``."""
+    found = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             text = status.read_text()
         except OSError:
             continue
         if f"\nUid:\t{uid}\t" in text and "\nState:\tZ" not in text:  # a zombie has exited, init reaps it
-            found.append(" ".join(text.splitlines()[:3]))
+            found[int(status.parent.name)] = " ".join(text.splitlines()[:3])
     return found
 
 
