@@ -1,7 +1,8 @@
 """Every exercise check leaves its result in a file in the learner's home, so a workshop's instructor can
 see who is stuck (``python -m foundations workshop status``) without any network call from the notebook.
 
-    ~/.foundations/progress.json   {"07.key_router": {"passed": false, "attempts": 2, "at": "2026-11-30T09:12:03Z"}}
+    ~/.foundations/progress.json
+    {"07.key_router": {"passed": false, "attempts": 2, "at": "2026-11-30T09:12:03Z"}}
 
 A passed exercise stays passed: trying it again later (say, with a broken answer) only counts an attempt.
 """

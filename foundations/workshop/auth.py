@@ -1,4 +1,5 @@
-"""Who may sign in to the workshop's hub: the instructor's participant list, a workshop code, first-use passwords.
+"""Who may sign in to the workshop's hub: the instructor's participant list, a workshop code, passwords set
+at first use.
 
 A participant's first sign-in needs their name (from the list), the workshop code the instructor announces in
 the room, and a password they choose; the hub keeps only its scrypt hash. Later sign-ins need the name and
@@ -35,7 +36,8 @@ def password_matches(password: str, stored: str) -> bool:
 class WorkshopAuthenticator(LocalAuthenticator):
     """Participants listed in ``allowed_users``; first sign-in with the workshop code sets the password."""
 
-    passwords_file = Unicode(help="JSON file of participants' password hashes (private to the hub)").tag(config=True)
+    passwords_file = Unicode(help="JSON file of participants' password hashes (private to the hub)").tag(
+        config=True)
     code_file = Unicode(help="file holding the workshop code the instructor announces").tag(config=True)
     system_users = Bool(True, help="participants are system users (False: a dry run)").tag(config=True)
     request_otp = Bool(True)

@@ -36,7 +36,8 @@ class Row:
 
 def exercise_ids() -> list[str]:
     """Every exercise of the course, in chapter order."""
-    return [i for module in sorted(CHECKS.glob("ch[0-9][0-9].py")) for i in exercises.registered(module.stem[2:])]
+    chapters = [module.stem[2:] for module in sorted(CHECKS.glob("ch[0-9][0-9].py"))]
+    return [exercise_id for chapter in chapters for exercise_id in exercises.registered(chapter)]
 
 
 def hub_servers(settings: Settings, token: str) -> dict[str, str]:
@@ -107,7 +108,8 @@ def render_html(rows: list[Row], ids: list[str]) -> str:
         body.append(f"<tr><th>{html.escape(row.name)}</th><td>{html.escape(row.server)}</td><td>{down}</td>"
                     f"{''.join(cells)}</tr>")
     return ("<!doctype html><meta charset=utf-8><title>Workshop progress</title>"
-            "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px;text-align:center}"
+            "<style>body{font-family:sans-serif}"
+            "td,th{border:1px solid #ccc;padding:2px 6px;text-align:center}"
             "table{border-collapse:collapse}</style><h1>Workshop progress</h1>"
             f"<table><tr><th>participant</th><th>server</th><th>services down</th>{head}</tr>"
             f"{''.join(body)}</table>\n")

@@ -17,7 +17,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--participants", metavar="NAMES", help="participant names, e.g. alice,bob,carol")
     p.add_argument("--participants-file", metavar="FILE", help="participant names, one a line")
     p.add_argument("--code", help="the workshop code for first sign-ins (default: kept, or a new random one)")
-    p.add_argument("--hub-port", type=int, default=8000, help="where participants connect (default: %(default)s)")
+    p.add_argument("--hub-port", type=int, default=8000,
+                   help="where participants connect (default: %(default)s)")
     p.add_argument("--public", metavar="IP", help="listen on IP (e.g. 0.0.0.0) instead of 127.0.0.1; "
                    "use with --ssl-cert/--ssl-key or behind a TLS proxy (see docs/workshop.md)")
     p.add_argument("--ssl-cert", default="", metavar="FILE")
@@ -25,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="no system users: everything runs as you (for rehearsing without root)")
     p.add_argument("--idle-timeout", type=int, default=3600, metavar="SECONDS",
-                   help="stop a participant's server (and services) after this long idle (default: %(default)s)")
+                   help="stop a participant's server (and services) after this long idle "
+                   "(default: %(default)s)")
     p.add_argument("--offline-kit", metavar="DIR", help="up: install the proxy from this `make wheelhouse` "
                    "folder, with no network")
     p.add_argument("--html", metavar="FILE", help="status: also write the board as an HTML page")
@@ -46,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "up":
         if args.public and not args.ssl_cert:
             print(f"warning: listening on {args.public} without TLS: passwords cross the network in clear. "
-                  "Pass --ssl-cert/--ssl-key, or put a TLS proxy in front (docs/workshop.md).", file=sys.stderr)
+                  "Pass --ssl-cert/--ssl-key, or put a TLS proxy in front (docs/workshop.md).",
+                  file=sys.stderr)
         settings = hub.up(room, _participants(args, room), code=args.code, ip=args.public or "127.0.0.1",
                           port=args.hub_port, system_users=False if args.dry_run else None,
                           idle_timeout=args.idle_timeout, ssl_cert=args.ssl_cert, ssl_key=args.ssl_key,
@@ -74,5 +77,6 @@ def run(args: argparse.Namespace) -> int:
                 copied = learner.release_solutions(participant.Participant.of(room, name, settings))
             except KeyError:
                 copied = False
-            print(f"{name}: {'solutions copied' if copied else 'no copy yet, gets the solutions at first start'}")
+            outcome = "solutions copied" if copied else "no copy yet, gets the solutions at first start"
+            print(f"{name}: {outcome}")
     return 0

@@ -47,7 +47,8 @@ def closed_to_others() -> list[Path]:
     """Directories on the way to this Python (and its standard library), its venv or the checkout that other
     users may not enter: participants' servers and kernels, run as them, could not start."""
     blocked = set()
-    for path in {Path(os.path.realpath(sys.executable)).parent, Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT}:
+    python = Path(os.path.realpath(sys.executable)).parent
+    for path in {python, Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT}:
         blocked.update(d for d in (path, *path.parents) if not d.stat().st_mode & stat.S_IXOTH)
     return sorted(blocked)
 
@@ -65,9 +66,10 @@ def up(room: Room, participants: tuple[str, ...], code: str | None = None, ip: s
         raise ServiceError("creating participants as system users needs root: run as root, or pass --dry-run")
     blocked = closed_to_others() if system_users else []
     if blocked:
-        raise ServiceError(f"participants' servers run as their own users, who cannot enter {blocked[0]} (on the way "
-                           "to this Python, its venv or the checkout): make the venv with a Python every user can "
-                           "run (make clean install PYTHON=/usr/bin/python3), or rehearse with --dry-run")
+        raise ServiceError(f"participants' servers run as their own users, who cannot enter {blocked[0]} (on "
+                           "the way to this Python, its venv or the checkout): make the venv with a Python "
+                           "every user can run (make clean install PYTHON=/usr/bin/python3), or rehearse "
+                           "with --dry-run")
     room.prepare()
     proxy.ensure(log, npm_cache=offline_kit / "npm-cache" if offline_kit else None, offline=bool(offline_kit))
     settings = Settings(participants, system_users, ip, port, hub_port=services.free_port(),
@@ -84,7 +86,8 @@ def up(room: Room, participants: tuple[str, ...], code: str | None = None, ip: s
     _close_mariadb(room)
     pid = daemons.spawn([sys.executable, "-m", HUB_PROGRAM, "-f", str(room.config_path)], room.log_path,
                         config.child_environ(), cwd=str(room.hub_dir))
-    state.write(room.hub_dir, {"mode": "local", "processes": {HUB_PROGRAM: {"pid": pid, "program": HUB_PROGRAM}}})
+    state.write(room.hub_dir, {"mode": "local",
+                               "processes": {HUB_PROGRAM: {"pid": pid, "program": HUB_PROGRAM}}})
     internal = f"http://127.0.0.1:{settings.hub_port}/hub/api/"
     try:
         daemons.wait_until(lambda: _answers(internal) and _listens(settings), pid,

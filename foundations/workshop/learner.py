@@ -1,4 +1,5 @@
-"""Learner copies: each participant's own chapter notebooks, and the solutions only once the instructor says so.
+"""Learner copies: each participant's own chapter notebooks, and the solutions only once the instructor
+says so.
 
 At a participant's first spawn their home gets ``notebooks/`` with every chapter notebook as the course ships
 it: stored outputs kept (they can read ahead), exercise cells blank (``...``), ``data/`` beside them; no

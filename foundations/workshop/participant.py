@@ -75,7 +75,8 @@ def room_mariadb_endpoint(room: Room) -> tuple[str, int]:
 def start(room: Room, participant: Participant) -> dict[str, str]:
     """Start the participant's services; the ``FOUNDATIONS_*`` variables their server and kernels get."""
     password = secrets.token_urlsafe(16)  # other participants on this machine reach the same loopback ports
-    redis = {n: f"redis://:{password}@127.0.0.1:{services.free_port()}/0" for n in ("redis", "redis1", "redis2")}
+    redis = {name: f"redis://:{password}@127.0.0.1:{services.free_port()}/0"
+             for name in ("redis", "redis1", "redis2")}
     argv = ["--state-dir", str(participant.state_dir), "--mysql-dsn", database(room, participant.name),
             "--api-url", f"http://127.0.0.1:{services.free_port()}",
             *(arg for n, url in redis.items() for arg in (f"--{n}-url", url))]

@@ -52,7 +52,8 @@ class Learner:
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         """The hub's REST API as the signed-in participant (cookie + XSRF header, as the hub's pages do)."""
-        resp = self.http.request(method, f"{self.hub_url}/hub/api{path}", headers=self._xsrf(), timeout=60, **kwargs)
+        resp = self.http.request(method, f"{self.hub_url}/hub/api{path}", headers=self._xsrf(), timeout=60,
+                                 **kwargs)
         resp.raise_for_status()
         return resp
 
@@ -90,9 +91,9 @@ class Learner:
         return resp
 
     def kernel(self, notebook: str) -> Kernel:
-        """A fresh kernel for ``notebook`` (a path in the participant's home; the kernel starts in its folder)."""
-        session = self.server_api("POST", "/sessions", json={"path": notebook, "type": "notebook",
-                                                             "name": notebook, "kernel": {"name": KERNEL}}).json()
+        """A fresh kernel for ``notebook`` (a path in the participant's home; it starts in that folder)."""
+        session = self.server_api("POST", "/sessions", json={
+            "path": notebook, "type": "notebook", "name": notebook, "kernel": {"name": KERNEL}}).json()
         ws_url = self.hub_url.replace("http", "ws", 1) + \
             f"/user/{self.name}/api/kernels/{session['kernel']['id']}/channels?session_id={uuid.uuid4().hex}"
         return Kernel(self, session["id"], websocket.create_connection(

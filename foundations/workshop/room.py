@@ -97,8 +97,8 @@ class Room:
         try:
             data = json.loads(self.settings_path.read_text())
         except FileNotFoundError:
-            raise ConfigError(f"no workshop in {self.root}: start one with `python -m foundations workshop up`") \
-                from None
+            raise ConfigError(f"no workshop in {self.root}: start one with "
+                              "`python -m foundations workshop up`") from None
         return Settings(**{**data, "participants": tuple(data["participants"])})
 
     def home(self, name: str, settings: Settings | None = None) -> Path:

@@ -114,7 +114,8 @@ def measure(count: int, notebook: str) -> None:
             sampler.stop()
             thread.join()
         errors = [c.error for cells in runs for c in cells if c.error]
-        print(f"{count} participants, system users; hub up in {hub_up:.1f} s, {count} servers spawned at once "
+        print(f"{count} participants, system users; hub up in {hub_up:.1f} s, {count} servers spawned at "
+              "once "
               f"in {spawned:.1f} s, {notebook} by all at once in {wall:.1f} s wall"
               f"{'' if not errors else f', ERRORS: {errors}'}")
         print("shared: " + ", ".join(f"{name} {rss / MIB:.0f} MiB RSS" for name, rss in shared.items()))

@@ -1,4 +1,5 @@
-"""The offline kit: every pinned wheel and the proxy's npm packages in one folder, for rooms without a network.
+"""The offline kit: every pinned wheel and the proxy's npm packages in one folder, for rooms without a
+network.
 
     $ make wheelhouse                                            # fills wheelhouse/ (needs the indexes once)
     $ python -m foundations.workshop.wheelhouse verify wheelhouse   # a fresh venv from it, no index at all
@@ -70,8 +71,8 @@ def verify(wheelhouse: Path) -> dict[str, float]:
         _run([py, "-c", "import foundations.server, jupyterhub, jupyterhub_idle_culler, jupyterlab"], env=env)
         seconds["pip install (venv, lock, project)"] = time.perf_counter() - start
         start = time.perf_counter()
-        proxy.ensure(log=lambda line: None, proxy_dir=Path(scratch) / "proxy", npm_cache=wheelhouse / "npm-cache",
-                     offline=True)
+        proxy.ensure(log=lambda line: None, proxy_dir=Path(scratch) / "proxy",
+                     npm_cache=wheelhouse / "npm-cache", offline=True)
         seconds["npm ci --offline (proxy)"] = time.perf_counter() - start
     return seconds
 
