@@ -143,6 +143,10 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     assert progress.read(who[0].home)["07.requests_per_second"]["passed"] is True
     assert progress.read(who[1].home)["07.requests_per_second"]["passed"] is False
 
+    os.kill(own_processes(who[1])["redis1"], signal.SIGTERM)  # a service that died under a running server
+    deadline = time.monotonic() + 10
+    while participant.running(who[1])["redis1"] and time.monotonic() < deadline:
+        time.sleep(0.1)
     html = room.root / "board.html"
     status = workshop("status", "--dir", str(room.root), "--html", str(html)).stdout
     lines = {line.split()[0]: line for line in status.splitlines() if line.split()[:1] and
@@ -152,6 +156,7 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     # chapter 07's marks, key_router first: one passed, every blank exercise tried
     assert " ✗✓ " in lines[names[0]] and all(" ✗✗ " in lines[n] for n in names[1:]), status
     assert all(name in html.read_text() for name in names)
+    assert lines[names[1]].rstrip().endswith("redis1") and lines[names[0]].rstrip().endswith("-"), status
 
     # Stopping a server stops its services: no process of theirs is left.
     pids = own_processes(who[2])
