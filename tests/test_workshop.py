@@ -32,7 +32,7 @@ from foundations.ops import probe, services, state
 from foundations.workshop import auth, board, learner, participant
 from foundations.workshop import hub as hub_module
 from foundations.workshop.remote import Learner
-from foundations.workshop.room import Room, parse_participants
+from foundations.workshop.room import Room, parse_participants, unused_port
 
 # System users need root and an interpreter they can reach (a venv of a Python under /root is not).
 AS_ROOT = os.geteuid() == 0 and not hub_module.closed_to_others()
@@ -51,7 +51,7 @@ def hub(tmp_path_factory):
     """A running hub: (room, url, names, seconds `workshop up` took); down and users removed afterwards."""
     names = [f"ws{secrets.token_hex(3)}" for _ in range(3)]
     root = tmp_path_factory.mktemp("workshop")
-    port = services.free_port()
+    port = unused_port()
     started = time.perf_counter()
     try:
         workshop("up", "--dir", str(root), "--participants", ",".join(names), "--code", CODE,

@@ -19,7 +19,7 @@ from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
 from foundations.ops import daemons, probe, services, state
 from foundations.workshop import participant, proxy
-from foundations.workshop.room import Room, Settings
+from foundations.workshop.room import Room, Settings, unused_port
 
 HUB_PROGRAM = "jupyterhub"
 PROXY_PROGRAM = "configurable-http-proxy"
@@ -72,8 +72,8 @@ def up(room: Room, participants: tuple[str, ...], code: str | None = None, ip: s
                            "with --dry-run")
     room.prepare()
     proxy.ensure(log, npm_cache=offline_kit / "npm-cache" if offline_kit else None, offline=bool(offline_kit))
-    settings = Settings(participants, system_users, ip, port, hub_port=services.free_port(),
-                        proxy_api_port=services.free_port(), idle_timeout=idle_timeout, ssl_cert=ssl_cert,
+    settings = Settings(participants, system_users, ip, port, hub_port=unused_port(),
+                        proxy_api_port=unused_port(), idle_timeout=idle_timeout, ssl_cert=ssl_cert,
                         ssl_key=ssl_key)
     room.save(settings)
     if code or not room.code_path.exists():
@@ -107,10 +107,13 @@ def _answers(url: str) -> bool:
 
 
 def _listens(settings: Settings) -> bool:
+    """The proxy answers as our hub on the participants' port (not another program that took the port)."""
     host = "127.0.0.1" if settings.ip in ("0.0.0.0", "") else settings.ip
-    if not probe.port_open(host, settings.port):
-        raise ServiceError(f"the proxy does not listen on {host}:{settings.port} yet")
-    return True
+    if settings.ssl_cert:  # a certificate for the room's name would not match this address
+        if not probe.port_open(host, settings.port):
+            raise ServiceError(f"the proxy does not listen on {host}:{settings.port} yet")
+        return True
+    return _answers(f"http://{host}:{settings.port}/hub/api/")
 
 
 def _close_mariadb(room: Room) -> None:

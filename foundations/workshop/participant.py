@@ -21,7 +21,7 @@ from pathlib import Path
 from foundations import config
 from foundations.errors import ServiceError
 from foundations.ops import daemons, services, state
-from foundations.workshop.room import Room, Settings
+from foundations.workshop.room import Room, Settings, unused_port
 
 OWN_SERVICES = ("redis", "redis1", "redis2", "api")  # MariaDB is shared: a database each
 
@@ -75,10 +75,10 @@ def room_mariadb_endpoint(room: Room) -> tuple[str, int]:
 def start(room: Room, participant: Participant) -> dict[str, str]:
     """Start the participant's services; the ``FOUNDATIONS_*`` variables their server and kernels get."""
     password = secrets.token_urlsafe(16)  # other participants on this machine reach the same loopback ports
-    redis = {name: f"redis://:{password}@127.0.0.1:{services.free_port()}/0"
+    redis = {name: f"redis://:{password}@127.0.0.1:{unused_port()}/0"
              for name in ("redis", "redis1", "redis2")}
     argv = ["--state-dir", str(participant.state_dir), "--mysql-dsn", database(room, participant.name),
-            "--api-url", f"http://127.0.0.1:{services.free_port()}",
+            "--api-url", f"http://127.0.0.1:{unused_port()}",
             *(arg for n, url in redis.items() for arg in (f"--{n}-url", url))]
     cfg = config.load(argv=argv, environ={}, use_state=False)
     cfg = dataclasses.replace(cfg, port=cfg.endpoint("api_url")[1])

@@ -14,7 +14,9 @@ import dataclasses
 import json
 import os
 import pwd
+import random
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from foundations.config import REPO_ROOT
 from foundations.errors import ConfigError
 
 DEFAULT_DIR = REPO_ROOT / ".workshop"
+# Ports for the hub and participants' services come from below Linux's ephemeral range (32768-60999), where
+# the kernel hands out ports for outgoing connections and for every "any free port" bind on the machine.
+PORTS = range(20000, 32000)
 # Lower-case letters and digits: the same string is a system user, a MariaDB user and a database name.
 NAME = re.compile(r"[a-z][a-z0-9]{1,30}")
 
@@ -44,6 +49,19 @@ class Settings:
     def url(self) -> str:
         scheme = "https" if self.ssl_cert else "http"
         return f"{scheme}://{self.ip}:{self.port}"
+
+
+def unused_port() -> int:
+    """A port nothing listens on now, from ``PORTS``: one another program is unlikely to take meanwhile."""
+    for _ in range(50):
+        port = random.choice(PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise ConfigError(f"no free port in {PORTS.start}-{PORTS.stop - 1} after 50 tries")
 
 
 def parse_participants(text: str) -> tuple[str, ...]:

@@ -23,10 +23,10 @@ from pathlib import Path
 import psutil
 
 from foundations.errors import ServiceError
-from foundations.ops import services, state
+from foundations.ops import state
 from foundations.workshop import hub
 from foundations.workshop.remote import Learner
-from foundations.workshop.room import Room
+from foundations.workshop.room import Room, unused_port
 
 MIB = 2**20
 
@@ -91,7 +91,7 @@ def measure(count: int, notebook: str) -> None:
         raise ServiceError("sizing needs system users: run as root with a venv every user can enter")
     names = [f"sz{secrets.token_hex(3)}" for _ in range(count)]
     code, room = secrets.token_hex(4), Room(Path(tempfile.mkdtemp(prefix="workshop-sizing-")))
-    port = services.free_port()
+    port = unused_port()
     started = time.perf_counter()
     try:
         hub.up(room, tuple(names), code=code, port=port, system_users=True, log=lambda line: None)
