@@ -28,8 +28,8 @@ import yaml
 from foundations import config as fconfig
 from foundations.course import progress
 from foundations.errors import ServiceError
-from foundations.ops import probe, services, state
-from foundations.workshop import auth, board, learner, participant
+from foundations.ops import daemons, probe, services, state
+from foundations.workshop import auth, board, learner, participant, proxy
 from foundations.workshop import hub as hub_module
 from foundations.workshop.remote import Learner
 from foundations.workshop.room import Room, parse_participants, unused_port
@@ -278,3 +278,21 @@ def test_a_home_that_cannot_be_written_loses_the_record_not_the_check(tmp_path):
     (tmp_path / ".foundations").write_text("a file where the folder should be")
     progress.record("07.key_router", True, home=tmp_path)  # no exception
     assert progress.read(tmp_path) == {}
+
+
+def test_the_proxy_gets_node_and_npm_the_way_services_get_redis(monkeypatch, tmp_path):
+    """A plain Debian without Node.js: as root apt-get installs nodejs and npm, then `npm ci` installs the
+    pinned proxy (for real, from the lock); as an ordinary user it says what to install."""
+    real_which = daemons.which
+    monkeypatch.setattr(daemons, "which", lambda binary: None if binary in proxy.NODE else real_which(binary))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(ServiceError, match="missing node, npm|missing nodejs, npm") as missing:
+        proxy.ensure(log=lambda line: None, proxy_dir=tmp_path / "proxy")
+    assert "apt-get install -y nodejs npm" in str(missing.value)
+
+    installed = []
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(daemons, "_apt_install", installed.append)
+    exe = proxy.ensure(log=lambda line: None, proxy_dir=tmp_path / "proxy")
+    assert installed == [["nodejs", "npm"]]
+    assert subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip() == proxy.version()
