@@ -284,7 +284,7 @@ def test_the_proxy_gets_node_and_npm_the_way_services_get_redis(monkeypatch, tmp
     """A plain Debian without Node.js: as root apt-get installs nodejs and npm, then `npm ci` installs the
     pinned proxy (for real, from the lock); as an ordinary user it says what to install."""
     real_which = daemons.which
-    monkeypatch.setattr(daemons, "which", lambda binary: None if binary in proxy.NODE else real_which(binary))
+    monkeypatch.setattr(daemons, "which", lambda name: None if name in proxy.NODE else real_which(name))
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(ServiceError, match="missing node, npm|missing nodejs, npm") as missing:
         proxy.ensure(log=lambda line: None, proxy_dir=tmp_path / "proxy")
