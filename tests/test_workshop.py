@@ -295,4 +295,5 @@ def test_the_proxy_gets_node_and_npm_the_way_services_get_redis(monkeypatch, tmp
     monkeypatch.setattr(daemons, "_apt_install", installed.append)
     exe = proxy.ensure(log=lambda line: None, proxy_dir=tmp_path / "proxy")
     assert installed == [["nodejs", "npm"]]
-    assert subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip() == proxy.version()
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+    assert version == proxy.version()
