@@ -1,7 +1,7 @@
 # The participant image for a room past one machine (docker/z2jh-values.yaml). Build from the repo root:
 #   docker build -f docker/workshop.Dockerfile -t foundations-workshop .
-# The lab's pinned dependencies (JupyterHub's single-user server included), the project at /opt/foundations
-# with its notebooks, and redis-server: each participant's pod runs `services up --local` for their three
+# The lab's pinned dependencies (JupyterHub's single-user server included), the course at /opt/foundations,
+# and redis-server: each participant's pod runs `services up --local` for their three
 # Redis and API server, as `workshop up` does on one machine, so notebook 07 can restart their redis2.
 # MariaDB is a container beside it in the pod (the values file).
 
@@ -14,9 +14,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir -r /tmp/requirements.lock && rm /tmp/requirements.lock
-COPY pyproject.toml README.md /opt/foundations/
-COPY foundations /opt/foundations/foundations
-COPY notebooks /opt/foundations/notebooks
+# The whole course (.dockerignore leaves out .venv, .git, .workshop): participants get a copy at first start.
+COPY . /opt/foundations
 # Editable: the package finds the course (notebooks/) beside itself, as in a checkout.
 RUN pip install --no-cache-dir --no-deps -e /opt/foundations \
     && python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \

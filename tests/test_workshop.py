@@ -36,6 +36,7 @@ from foundations.workshop.room import Room, parse_participants, unused_port
 
 # System users need root and an interpreter they can reach (a venv of a Python under /root is not).
 AS_ROOT = os.geteuid() == 0 and not hub_module.closed_to_others()
+NB07 = f"{learner.COURSE_DIR}/notebooks/07_redis.ipynb"  # in a participant's home
 CODE = "room-" + secrets.token_hex(3)
 
 
@@ -87,11 +88,11 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
 
     with ThreadPoolExecutor(3) as pool:
         list(pool.map(Learner.start_server, learners))
-        first_cell = learners[0].kernel("notebooks/07_redis.ipynb")
+        first_cell = learners[0].kernel(NB07)
         with first_cell:
             assert first_cell.execute("print('hello')") is None
         up_to_first_cell = time.perf_counter() - started
-        runs = list(pool.map(lambda someone: someone.run_notebook("notebooks/07_redis.ipynb"), learners))
+        runs = list(pool.map(lambda someone: someone.run_notebook(NB07), learners))
     print(f"\n{'system users' if AS_ROOT else 'dry run'}: `workshop up` to a participant's first cell: "
           f"{up_to_first_cell:.1f} s")
     for someone, cells in zip(learners, runs):
@@ -99,22 +100,22 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
         assert len(cells) > 15 and "cell-36" in [c.cell_id for c in cells]  # 07's redis2 stop/start ran
 
     who = [participant.Participant.of(room, name, room.settings()) for name in names]
-    homes = {p.home for p in who}
-    assert len(homes) == 3 and all((h / "notebooks" / "07_redis.ipynb").exists() for h in homes)
-    assert not any((h / "notebooks" / "solutions").exists() for h in homes)
+    copies = {learner.course_path(p) for p in who}
+    assert len(copies) == 3 and all((c / "notebooks" / "07_redis.ipynb").exists() for c in copies)
+    assert not any((c / "notebooks" / "solutions").exists() for c in copies)
     if AS_ROOT:
         uids = {p.uid for p in who}
         assert uids == {pwd.getpwnam(n).pw_uid for n in names} and 0 not in uids
 
     # One participant's data is invisible to the others: Redis keys and their MariaDB database.
     secret = "from " + names[0]
-    with learners[0].kernel("notebooks/07_redis.ipynb") as kernel:
+    with learners[0].kernel(NB07) as kernel:
         assert kernel.execute(_SETUP + f"r.set('ws:secret', {secret!r})\n"
                               "db.cursor().execute('CREATE TABLE IF NOT EXISTS notes (t TEXT)')\n"
                               "assert r.get('ws:secret') == " + repr(secret.encode())) is None
     their_redis = urlsplit(state.read_raw(who[0].state_dir)["endpoints"]["redis_url"]).port
     for someone in learners[1:]:
-        with someone.kernel("notebooks/07_redis.ipynb") as kernel:
+        with someone.kernel(NB07) as kernel:
             assert kernel.execute(_SETUP + "assert r.get('ws:secret') is None\n"
                                   "import redis\n"
                                   "try:\n"
@@ -135,8 +136,8 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
 
     # Solutions after release only; a check's result lands on the board.
     workshop("release-solutions", "--dir", str(room.root))
-    assert all((h / "notebooks" / "solutions" / "ch07.py").exists() for h in homes)
-    with learners[0].kernel("notebooks/07_redis.ipynb") as kernel:
+    assert all((c / "notebooks" / "solutions" / "ch07.py").exists() for c in copies)
+    with learners[0].kernel(NB07) as kernel:
         assert kernel.execute("from foundations.course.exercises import check\n"
                               "exec(open('solutions/ch07.py').read())\n"
                               "check('07.requests_per_second', requests_per_second())") is None
@@ -229,7 +230,8 @@ def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
     assert set(values) <= {"hub", "singleuser", "cull", "proxy", "scheduling", "prePuller", "ingress"}
     single = values["singleuser"]
     env = single["extraEnv"]
-    assert set(env) <= {s.env for s in fconfig.SETTINGS}, set(env) - {s.env for s in fconfig.SETTINGS}
+    known = {s.env for s in fconfig.SETTINGS} | {"PYTHONPATH"}
+    assert set(env) <= known, set(env) - known
     cfg = fconfig.load(argv=[], environ=env, use_state=False)  # raises on a URL or port that does not parse
     keys = ("redis_url", "redis1_url", "redis2_url", "mysql_dsn", "api_url")
     endpoints = [cfg.endpoint(key) for key in keys]
@@ -245,8 +247,8 @@ def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
     started = command.split("services up", 1)[1].split("--")[0]
     assert set(started.split()) <= set(services.SERVICES) and "redis2" in started.split()
     assert (root / "docker" / "workshop.Dockerfile").exists() and single["image"]["tag"]
-    assert single["defaultUrl"].endswith("/notebooks/00_index.ipynb")
-    assert (root / "notebooks" / "00_index.ipynb").exists()
+    assert single["defaultUrl"] == f"/lab/tree/{learner.COURSE_DIR}/notebooks/00_index.ipynb"
+    assert env["PYTHONPATH"].endswith("/" + learner.COURSE_DIR) and learner.COURSE_DIR in command
     assert values["hub"]["config"]["JupyterHub"]["authenticator_class"] == "firstuseauthenticator"
     assert values["hub"]["config"]["Authenticator"]["allowed_users"]
     assert values["cull"]["enabled"] and values["cull"]["timeout"] > 0
@@ -255,7 +257,10 @@ def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
 def test_a_learner_copy_keeps_outputs_leaves_exercises_blank_and_gets_solutions_on_release(tmp_path):
     who = participant.Participant("alice", tmp_path, None, None)
     assert learner.copy_course(who) is True
-    copy = tmp_path / "notebooks"
+    assert (learner.course_path(who) / "foundations" / "registry.py").exists()  # chapters 09-11 reach it
+    assert (learner.course_path(who) / "tests" / "test_registry.py").exists()
+    assert not (learner.course_path(who) / ".venv").exists()
+    copy = learner.course_path(who) / "notebooks"
     assert sorted(p.name for p in copy.glob("*.ipynb")) == \
         sorted(p.name for p in learner.COURSE.glob(learner.NOTEBOOKS))
     assert (copy / "data" / "example1.json").exists() and not (copy / "solutions").exists()
@@ -271,7 +276,7 @@ def test_a_learner_copy_keeps_outputs_leaves_exercises_blank_and_gets_solutions_
     later = participant.Participant("bob", tmp_path / "bob", None, None)
     (tmp_path / "bob").mkdir()
     assert learner.copy_course(later, with_solutions=True)
-    assert (tmp_path / "bob" / "notebooks" / "solutions" / "ch07.py").exists()
+    assert (learner.course_path(later) / "notebooks" / "solutions" / "ch07.py").exists()
 
 
 def test_a_home_that_cannot_be_written_loses_the_record_not_the_check(tmp_path):

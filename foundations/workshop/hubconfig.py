@@ -4,7 +4,8 @@ one line calls ``configure(c, Room(...))``.
 - Sign-in: ``WorkshopAuthenticator`` (participant list + workshop code + first-use password).
 - Spawner: LocalProcessSpawner, one system user per participant (the classic single-machine setup, as
   root); in a dry run SimpleLocalProcessSpawner, everything as the hub's user, homes in the room.
-- Spawn hooks: the learner's copy of the course and their own services before their server starts
+- Spawn hooks: the learner's copy of the course (their kernels import the package from it) and their own
+  services before their server starts
   (``pre_spawn_hook``), their services stopped after it stops (``post_stop_hook``), culled or not.
 - Services: jupyterhub-idle-culler (stops idle servers, so their services stop too) and ``workshop-admin``,
   the token ``workshop status`` reads the hub's REST API with.
@@ -48,7 +49,7 @@ def configure(c, room: Room) -> None:
     c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
     if not s.system_users and os.geteuid() == 0:
         c.Spawner.args = ["--allow-root"]  # a dry run as root: every server runs as the hub's user
-    c.Spawner.default_url = "/lab/tree/notebooks/00_index.ipynb"
+    c.Spawner.default_url = f"/lab/tree/{learner.COURSE_DIR}/notebooks/00_index.ipynb"
     c.Spawner.start_timeout = c.Spawner.http_timeout = 120  # a room spawning at once on a loaded machine
     c.Spawner.pre_spawn_hook = lambda spawner: _before_spawn(room, s, spawner)
     c.Spawner.post_stop_hook = lambda spawner: _after_stop(room, s, spawner)
@@ -70,6 +71,7 @@ async def _before_spawn(room: Room, s: Settings, spawner) -> None:
         who.home.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(learner.copy_course, who, room.released_path.exists())
     spawner.environment.update(await asyncio.to_thread(participant.start, room, who))
+    spawner.environment["PYTHONPATH"] = str(learner.course_path(who))  # kernels import their own copy
 
 
 async def _after_stop(room: Room, s: Settings, spawner) -> None:

@@ -1,10 +1,12 @@
-"""Learner copies: each participant's own chapter notebooks, and the solutions only once the instructor
-says so.
+"""Learner copies: each participant gets a checkout of the course of their own, the solutions only once the
+instructor says so.
 
-At a participant's first spawn their home gets ``notebooks/`` with every chapter notebook as the course ships
-it: stored outputs kept (they can read ahead), exercise cells blank (``...``), ``data/`` beside them; no
-``solutions/``. ``workshop release-solutions`` copies ``solutions/`` into every participant's copy. A copy is
-never overwritten: a second spawn keeps the learner's work.
+At a participant's first spawn their home gets ``api-foundations/``: the notebooks as the course ships them
+(stored outputs kept, so they can read ahead; exercise cells blank, ``...``), the package, its tests and its
+Docker files — no ``notebooks/solutions/``. Their kernels import ``foundations`` from this copy (the hub sets
+``PYTHONPATH``), so the chapters that reach beyond the notebooks work on the participant's own files:
+09 runs the project's tests, 10 links the package's source, 11 builds its wheel. ``workshop release-solutions``
+adds ``notebooks/solutions/``. A copy is never overwritten: a second spawn keeps the learner's work.
 """
 
 from __future__ import annotations
@@ -16,8 +18,17 @@ from pathlib import Path
 from foundations.config import REPO_ROOT
 from foundations.workshop.participant import Participant
 
+COURSE_DIR = "api-foundations"
 COURSE = REPO_ROOT / "notebooks"
 NOTEBOOKS = "[0-9][0-9]_*.ipynb"
+# What a checkout has that is not the course: tools' folders, caches, builds, the workshop's own files.
+NOT_COURSE = shutil.ignore_patterns(".git", ".venv", ".workshop", ".state", "wheelhouse", "__pycache__",
+                                    "*.egg-info", ".pytest_cache", "build", "dist", "htmlcov", ".coverage",
+                                    "node_modules")
+
+
+def course_path(participant: Participant) -> Path:
+    return participant.home / COURSE_DIR
 
 
 def _give(participant: Participant, path: Path) -> None:
@@ -31,33 +42,28 @@ def _give(participant: Participant, path: Path) -> None:
 def copy_course(participant: Participant, with_solutions: bool = False) -> bool:
     """Give the participant their copy of the course (first spawn only; with the solutions once they are
     released); True when it was copied now."""
-    target = participant.home / "notebooks"
+    target = course_path(participant)
     if target.exists():
         return False
-    staging = participant.home / ".notebooks-copying"  # a copy cut short is not mistaken for a finished one
+
+    def skip(folder: str, names: list[str]) -> set[str]:
+        solutions = {"solutions"} if Path(folder) == COURSE and not with_solutions else set()
+        return set(NOT_COURSE(folder, names)) | solutions
+
+    staging = participant.home / f".{COURSE_DIR}-copying"  # a copy cut short is not taken for a finished one
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for notebook in sorted(COURSE.glob(NOTEBOOKS)):
-        shutil.copy2(notebook, staging / notebook.name)
-    shutil.copytree(COURSE / "data", staging / "data")
-    if with_solutions:
-        _copy_solutions(staging)
+    shutil.copytree(REPO_ROOT, staging, ignore=skip)
     _give(participant, staging)
     staging.rename(target)
     return True
 
 
-def _copy_solutions(target: Path) -> None:
-    shutil.copytree(COURSE / "solutions", target / "solutions", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-
-
 def release_solutions(participant: Participant) -> bool:
     """Copy the solutions into the participant's course copy; False when they have no copy yet (their
     first spawn then copies the course with the solutions)."""
-    target = participant.home / "notebooks"
+    target = course_path(participant) / "notebooks"
     if not target.exists():
         return False
-    _copy_solutions(target)
+    shutil.copytree(COURSE / "solutions", target / "solutions", dirs_exist_ok=True, ignore=NOT_COURSE)
     _give(participant, target / "solutions")
     return True
