@@ -4,7 +4,6 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 LAB_PORT ?= 8888
-TOKEN  ?= $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(16))')
 PYTEST_ARGS ?=
 
 .PHONY: install lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse
@@ -19,10 +18,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name api-foundations --display-name "Python (API Foundations)" >/dev/null
 	touch $(STAMP)
 
-lab: install services-up
-	@echo "JupyterLab: http://127.0.0.1:$(LAB_PORT)/lab?token=$(TOKEN)   (Ctrl-C stops it; make services-down stops the services)"
-	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) \
-		--IdentityProvider.token=$(TOKEN) --ServerApp.root_dir=notebooks
+# Services, then JupyterLab (foundations/ops/lab.py): one token, from JUPYTER_TOKEN or made once, reaches
+# Jupyter through its environment (not `ps`); the URL printed once it answers opens 00_index.ipynb.
+lab: install
+	@$(PY) -m foundations lab --lab-port $(LAB_PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -36,7 +35,8 @@ services-down:
 status doctor: install
 	$(PY) -m foundations $(if $(filter status,$@),services status,doctor)
 
-# Same kernel, executor family and kind of services (fresh, free ports) as the nbval run in `make test`.
+# Same kernel, executor family and kind of services (fresh) as the nbval run in `make test`, but on the
+# default ports, so stored outputs show the addresses the text names.
 refresh-outputs: install
 	$(PY) -m foundations.course.navigation
 	$(PY) -m foundations.course.refresh $(or $(NOTEBOOKS),notebooks/[0-9][0-9]_*.ipynb)

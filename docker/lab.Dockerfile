@@ -20,7 +20,8 @@ WORKDIR /home/lab/work
 EXPOSE 8888
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=5 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8888/api', timeout=2)"]
-# The token comes from the JUPYTER_TOKEN env var, which jupyter_server reads itself as the
-# IdentityProvider.token default (compose sets it; unset, Jupyter generates one and logs the URL).
-# Keeping it off the command line keeps it out of `ps`.
-CMD ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--ServerApp.root_dir=/home/lab/work/notebooks"]
+# The launcher `make lab` uses (foundations/ops/lab.py): the token from JUPYTER_TOKEN or made at start and
+# printed with the URL (`docker compose logs lab`), passed through the environment, never argv. It listens
+# on 0.0.0.0 so the published port (127.0.0.1 only) reaches it, and keeps Jupyter's Host-header check on
+# (allow_remote_access=False), which jupyter_server would otherwise drop for a non-loopback address.
+CMD ["python", "-m", "foundations", "lab", "--lab-ip", "0.0.0.0", "--lab-port", "8888"]

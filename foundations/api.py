@@ -2,7 +2,8 @@
 ``/keys/{key}`` for the same data, sharing one implementation, with honest status codes.
 
 Statuses: 400 missing/invalid parameter, 404 unknown key (or route), 405 wrong method (with ``Allow``),
-413 value over ``MAX_VALUE_BYTES``, 503 Redis down; every body is JSON. ``book_routes`` keeps the book's
+413 value over ``MAX_VALUE_BYTES``, 415 a body neither text nor JSON, 503 Redis down; every body is
+JSON: the methods, limits and statuses ``foundations.apispec`` documents. ``book_routes`` keeps the book's
 200-with-``{"error": ...}`` answers, for the notebook to show why they mislead clients.
 
     >>> routes(Registry(client, prefix="api"))["/get"]    # server.create_app wires these in
@@ -15,10 +16,16 @@ from collections.abc import Callable
 
 from foundations import apispec
 from foundations.registry import NotFound, Registry, Unavailable
-from foundations.web import Handler, Request, Response, error_response
+from foundations.web import Handler, Request, Response, Route, error_response
 
 MAX_VALUE_BYTES = 64 * 1024  # a registry of settings, not a blob store; Redis itself would take 512 MB
 MAX_KEY_LENGTH = 512  # characters; longer keys are a client bug, not data
+# /set?value=: what a URL can carry. Percent-encoded, a character takes up to 12 bytes, and granian refuses
+# a request line over 64 KiB (414): 4096 characters, plus a key of 512, always fit. Longer: PUT /keys/{key}.
+MAX_QUERY_VALUE_CHARS = 4096
+# PUT /keys/{key}: the largest body read. A JSON string of MAX_VALUE_BYTES takes up to 6 bytes a character
+# (``\u00e9``); web.App refuses a larger body unread, and _value a smaller one whose value is over the limit.
+MAX_BODY_BYTES = 6 * MAX_VALUE_BYTES + 2
 KEYS_PREFIX = "/keys/"
 _OK = b'"OK"'
 _dumps = json.dumps
@@ -48,21 +55,28 @@ def _value(value: str | None) -> str:
     return value
 
 
+def _query_value(value: str | None) -> str:
+    if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
+        raise BadInput(413, f"value is {len(value)} characters long; /set takes up to "
+                            f"{MAX_QUERY_VALUE_CHARS} (a URL must carry it): PUT /keys/KEY takes up to "
+                            f"{MAX_VALUE_BYTES} bytes")
+    return _value(value)
+
+
 def _body_value(request: Request) -> str:
-    """The value of a ``PUT /keys/{key}``: the raw UTF-8 body, or a JSON string with a JSON content type."""
-    environ = request.environ
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or -1)
-    except ValueError:
-        raise BadInput(400, "Content-Length is not a number") from None
-    if length > MAX_VALUE_BYTES:
+    """The value of a ``PUT /keys/{key}``: the raw UTF-8 body (``text/plain``, or no Content-Type), or a JSON
+    string (``application/json``). ``web.App`` has already refused bodies over ``MAX_BODY_BYTES`` (413)."""
+    content_type = request.environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and len(request.body) > MAX_VALUE_BYTES:  # too large whatever it is
         raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes")
-    body = environ["wsgi.input"].read(length if length >= 0 else MAX_VALUE_BYTES + 1)
-    if len(body) > MAX_VALUE_BYTES:
-        raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes")
+    if content_type not in ("", "text/plain", "application/json"):
+        raise BadInput(415, f"Content-Type {content_type!r} is not supported: send text/plain (the raw "
+                            "value) or application/json (a JSON string)")
+    if not request.body:
+        raise BadInput(400, "the request has no body: send the value as the body")
     try:
-        text = body.decode()
-        if environ.get("CONTENT_TYPE", "").startswith("application/json"):
+        text = request.body.decode()
+        if content_type == "application/json":
             text = json.loads(text)
     except ValueError:
         raise BadInput(400, "the body must be UTF-8 text, or a JSON string with Content-Type "
@@ -81,16 +95,11 @@ def _path_key(request: Request) -> str:
     return _key(raw)
 
 
-def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response]) -> Handler:
-    """Method check, then ``action``; the registry's and the input's errors become JSON statuses."""
-    allow = [("Allow", ", ".join(allowed))]
+def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response], max_body: int = 0) -> Route:
+    """``action`` as a route answering ``allowed`` (``web.App`` answers 405 to the rest); the registry's and
+    the input's errors become JSON statuses."""
 
     def handler(request: Request) -> Response:
-        if request.environ.get("REQUEST_METHOD", "GET") not in allowed:
-            response = error_response(405, f"{request.method} is not allowed on {request.path}; use "
-                                           f"{' or '.join(allowed)}")
-            response.headers = allow
-            return response
         try:
             return action(request)
         except BadInput as exc:
@@ -100,18 +109,19 @@ def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response]) -> H
         except Unavailable as exc:
             return error_response(503, str(exc))
 
-    return handler
+    return Route(handler, allowed, max_body)
 
 
 def routes(registry: Registry) -> dict[str, Handler]:
     """Exact-path routes: the book's four and the collection ``/keys``, plus ``/openapi.json``."""
-    spec = Response(200, _dumps(apispec.document(MAX_VALUE_BYTES, MAX_KEY_LENGTH)).encode())
+    document = apispec.document(MAX_VALUE_BYTES, MAX_KEY_LENGTH, MAX_QUERY_VALUE_CHARS)
+    spec = Response(200, _dumps(document).encode())
 
     def get(request: Request) -> Response:
         return Response(200, _dumps(registry.get(_key(request.arg("key")))).encode())
 
     def set_(request: Request) -> Response:
-        registry.set(_key(request.arg("key")), _value(request.arg("value")))
+        registry.set(_key(request.arg("key")), _query_value(request.arg("value")))
         return Response(200, _OK)
 
     def delete(request: Request) -> Response:
@@ -122,8 +132,8 @@ def routes(registry: Registry) -> dict[str, Handler]:
     def get_all(request: Request) -> Response:  # keys sorted, as Go's encoding/json sorts map keys
         return Response(200, _dumps(registry.get_all(), sort_keys=True).encode())
 
-    return {"/get": _guard(("GET",), get), "/set": _guard(("GET", "POST", "PUT"), set_),
-            "/del": _guard(("GET", "POST", "DELETE"), delete), "/getAll": _guard(("GET",), get_all),
+    return {"/get": _guard(("GET",), get), "/set": _guard(("GET", "POST"), set_),
+            "/del": _guard(("GET", "POST"), delete), "/getAll": _guard(("GET",), get_all),
             "/keys": _guard(("GET",), get_all), "/openapi.json": _guard(("GET",), lambda request: spec)}
 
 
@@ -142,7 +152,7 @@ def prefixes(registry: Registry) -> dict[str, Handler]:
             raise NotFound(f"no key {key!r} in registry {registry.prefix!r}")
         return Response(200, _OK)
 
-    return {KEYS_PREFIX: _guard(("GET", "PUT", "DELETE"), one_key)}
+    return {KEYS_PREFIX: _guard(("GET", "PUT", "DELETE"), one_key, MAX_BODY_BYTES)}
 
 
 def book_routes(registry: Registry) -> dict[str, Handler]:
@@ -170,7 +180,8 @@ def call(app: Callable, method: str, target: str, body: bytes = b"",
 
     path, _, query = target.partition("?")
     environ = {"REQUEST_METHOD": method, "PATH_INFO": unquote(path, encoding="latin-1"), "QUERY_STRING": query,
-               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+               "wsgi.input_terminated": True}
     if content_type:
         environ["CONTENT_TYPE"] = content_type
     seen = {}

@@ -1,64 +1,130 @@
-"""Chapter 10: the OpenAPI 3.1 document of the registry API, served at ``/openapi.json``.
+"""Chapter 10: the OpenAPI 3.1 document of the API server, served at ``/openapi.json``: the contract.
 
-Built as a plain dict so the limits in it are the ones ``foundations.api`` enforces; tests validate it
-with openapi-spec-validator.
+It lists every route the server answers, every method of each, and every status each can answer: the
+handler's own, and the kernel's (``web.App``: 405 with ``Allow`` for another method, 413 for a body the
+route does not take, 400 for a malformed one). Built as a plain dict so the limits in it are the ones
+``foundations.api`` enforces; tests validate it with openapi-spec-validator, compare it with the server's
+route table, and fuzz the running server against it with schemathesis.
 """
 
 from __future__ import annotations
 
-
-def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 
-def _ok(description: str, schema: dict) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _error(description: str, **extra: object) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}, **extra}
 
 
-def document(max_value_bytes: int, max_key_length: int) -> dict:
-    """The OpenAPI 3.1 description of every registry route, with the given limits."""
+def _ok(description: str, schema: dict, media: str = "application/json") -> dict:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _operation(operation_id: str, summary: str, responses: dict, **extra: object) -> dict:
+    """One operation, with the statuses every route answers (``web.App``'s) added to ``responses``."""
+    kernel = {"400": _ref("BadRequest"), "405": _ref("MethodNotAllowed"), "413": _ref("ContentTooLarge")}
+    return {"operationId": operation_id, "summary": summary, **extra, "responses": {**kernel, **responses}}
+
+
+def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: int) -> dict:
+    """The OpenAPI 3.1 description of every route of the API server, with the given limits."""
     key_schema = {"type": "string", "minLength": 1, "maxLength": max_key_length}
     key_query = {"name": "key", "in": "query", "required": True, "schema": key_schema}
     key_path = {"name": "key", "in": "path", "required": True, "schema": key_schema}
-    value = {"type": "string", "description": f"at most {max_value_bytes} bytes in UTF-8"}
-    errors = {"400": _error("missing or invalid parameter"), "503": _error("Redis does not answer")}
-    not_found = {"404": _error("no such key")}
-    too_large = {"413": _error(f"value over {max_value_bytes} bytes")}
+    name_path = {"name": "name", "in": "path", "required": True,
+                 "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}}
+    value = {"type": "string", "maxLength": max_value_bytes,
+             "description": f"at most {max_value_bytes} bytes in UTF-8 (413 over that)"}
+    value_query = {"name": "value", "in": "query", "required": True, "schema": {
+        **value, "maxLength": max_query_value_chars,
+        "description": f"at most {max_query_value_chars} characters, what a URL can carry (413 over that); "
+                       f"PUT /keys/{{key}} takes longer values"}}
+    text = {"type": "string"}
+    hello = _ok("the greeting", text, "text/plain")
+    unavailable, not_found = {"503": _ref("Unavailable")}, {"404": _ref("NotFound")}
     ok = _ok("stored or deleted", {"const": "OK"})
     one = _ok("the value", value)
-    every = _ok("every key and its value", {"type": "object", "additionalProperties": {"type": "string"}})
-    read_all = {"summary": "every key/value pair of the registry", "responses": {
-        "200": every, "503": errors["503"]}}
+    every = _ok("every key and its value", {"type": "object", "additionalProperties": text})
+    debug_only = {"404": _error("not served to this client: only to loopback clients that did not come "
+                                "through a proxy, or with the debug token")}
+    get_set_key = {"GetSetKey": {"operationId": "getKeyQuery", "parameters": {"key": "$request.query.key"}}}
+    key_links = {"GetPutKey": {"operationId": "getKey", "parameters": {"key": "$request.path.key"}},
+                 "DeletePutKey": {"operationId": "deleteKey", "parameters": {"key": "$request.path.key"}}}
+
+    def set_(operation_id: str) -> dict:
+        return _operation(operation_id, "store a value (the book's /set)", {
+            "200": {**ok, "links": get_set_key}, **unavailable}, parameters=[key_query, value_query])
+
+    def delete(operation_id: str) -> dict:
+        return _operation(operation_id, "delete a key", {"200": ok, **not_found, **unavailable},
+                          parameters=[key_query])
+
     return {
         "openapi": "3.1.0",
-        "info": {"title": "API Foundations: the registry API", "version": "1.0.0",
-                 "description": "The book's chapter 10 API (/get, /set, /getAll) plus /del and a REST "
-                                "resource /keys/{key} over the same Redis keys (`api:<key>`)."},
+        "info": {"title": "API Foundations: the API server", "version": "1.0.0",
+                 "description": "The book's chapter 5 greetings, chapter 10's registry API (/get, /set, "
+                                "/getAll) plus /del and a REST resource /keys/{key} over the same Redis keys "
+                                "(`api:<key>`), and chapter 11's health and debug endpoints. Every route "
+                                "answers 405 (with Allow) to other methods, 413 to a body it does not take."},
         "paths": {
-            "/get": {"get": {"summary": "the value of a key (the book's /get)", "parameters": [key_query],
-                             "responses": {"200": one, **not_found, **errors}}},
-            "/set": {"get": {"summary": "store a value (the book's /set)",
-                             "parameters": [key_query, {"name": "value", "in": "query", "required": True,
-                                                        "schema": value}],
-                             "responses": {"200": ok, **too_large, **errors}}},
-            "/del": {"get": {"summary": "delete a key", "parameters": [key_query],
-                             "responses": {"200": ok, **not_found, **errors}}},
-            "/getAll": {"get": read_all},
-            "/keys": {"get": read_all},
+            "/hello": {"get": _operation("hello", "the book's greeting", {"200": hello}, parameters=[
+                {"name": "name", "in": "query", "required": False, "schema": text}])},
+            "/hello/{name}": {"get": _operation("helloName", "greet a name from the path",
+                                                {"200": hello, **not_found}, parameters=[name_path])},
+            "/say": {"get": _operation("say", "Gorilla Mux's /say", {"200": hello})},
+            "/say/": {"get": _operation("saySlash", "/say with a trailing slash", {"200": hello})},
+            "/say/{name}": {"get": _operation("sayName", "greet a name from the path (a trailing slash is "
+                                              "allowed too)", {"200": hello, **not_found},
+                                              parameters=[name_path])},
+            "/healthz": {"get": _operation("healthz", "the server answers and reaches Redis", {
+                "200": _ok("healthy", {"type": "object", "required": ["status", "redis"],
+                                       "properties": {"status": {"const": "ok"}, "redis": {"const": "ok"}}}),
+                **unavailable})},
+            "/openapi.json": {"get": _operation("openapi", "this document", {
+                "200": _ok("the OpenAPI document", {"type": "object"})})},
+            "/debug/vars": {"get": _operation("debugVars", "the book's expvar counters (chapter 11)", {
+                "200": _ok("counters and process figures", {"type": "object"}), **debug_only})},
+            "/metrics": {"get": _operation("metrics", "Prometheus metrics (chapter 11)", {
+                "200": _ok("the exposition format", text, "text/plain"), **debug_only})},
+            "/get": {"get": _operation("getKeyQuery", "the value of a key (the book's /get)",
+                                       {"200": one, **not_found, **unavailable}, parameters=[key_query])},
+            "/set": {"get": set_("setKeyQuery"), "post": set_("setKeyQueryPost")},
+            "/del": {"get": delete("deleteKeyQuery"), "post": delete("deleteKeyQueryPost")},
+            "/getAll": {"get": _operation("getAll", "every key/value pair (the book's /getAll)",
+                                          {"200": every, **unavailable})},
+            "/keys": {"get": _operation("listKeys", "every key/value pair", {"200": every, **unavailable})},
             "/keys/{key}": {
                 "parameters": [key_path],
-                "get": {"summary": "the value of a key", "responses": {"200": one, **not_found, **errors}},
-                "put": {"summary": "store a value: the raw UTF-8 body, or a JSON string",
-                        "requestBody": {"required": True, "content": {
-                            "text/plain": {"schema": value}, "application/json": {"schema": value}}},
-                        "responses": {"200": ok, **too_large, **errors}},
-                "delete": {"summary": "delete a key", "responses": {"200": ok, **not_found, **errors}},
+                "get": _operation("getKey", "the value of a key", {"200": one, **not_found, **unavailable}),
+                "put": _operation(
+                    "putKey", "store a value: the raw UTF-8 body, or a JSON string",
+                    {"200": {**ok, "links": key_links}, "415": _ref("UnsupportedMediaType"), **unavailable},
+                    requestBody={"required": True, "content": {
+                        "text/plain": {"schema": {**value, "minLength": 1}},
+                        "application/json": {"schema": value}}}),
+                "delete": _operation("deleteKey", "delete a key", {"200": ok, **not_found, **unavailable}),
             },
         },
-        "components": {"schemas": {"Error": {
-            "type": "object", "required": ["error"],
-            "properties": {"error": {"type": "object", "required": ["type", "message"], "properties": {
-                "type": {"type": "string", "examples": ["not_found"]},
-                "message": {"type": "string"}}}}}}},
+        "components": {
+            "schemas": {"Error": {
+                "type": "object", "required": ["error"],
+                "properties": {"error": {"type": "object", "required": ["type", "message"], "properties": {
+                    "type": {"type": "string", "examples": ["not_found"]},
+                    "message": {"type": "string"}}}}}},
+            "responses": {
+                "BadRequest": _error("missing or invalid parameter, or a malformed request"),
+                "NotFound": _error("no such key, or no such route"),
+                "MethodNotAllowed": _error("this path does not answer the method; Allow names those it does",
+                                           headers={"Allow": {"required": True, "schema": text,
+                                                              "description": "e.g. GET, PUT, DELETE"}}),
+                "ContentTooLarge": _error(f"a body on a route that takes none, or a value over "
+                                          f"{max_value_bytes} bytes"),
+                "UnsupportedMediaType": _error("a body that is neither text/plain nor application/json"),
+                "Unavailable": _error("Redis does not answer"),
+            },
+        },
     }

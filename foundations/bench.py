@@ -1,13 +1,16 @@
 """Chapter 10: benchmarking the API - a built-in load generator (threads, keep-alive, a progress bar), the
-book's ``ab`` and ``wrk`` when installed, and a throwaway server to measure variants side by side.
+book's ``ab`` and ``wrk`` when installed, a throwaway server to measure variants side by side, and a soak
+run that watches the server's memory under a long load.
 
     $ python -m foundations bench --tool all --requests 2000     # CI-short; the book's run: --requests 50000
+    $ python -m foundations bench --soak 60                       # 64 connections for 60 s, RSS before/after
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import re
 import shutil
 import statistics
@@ -47,13 +50,15 @@ def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool
     parts = urlsplit(url)
     target = parts.path + ("?" + parts.query if parts.query else "")
     remaining = iter(range(requests))  # next() on a range iterator is atomic under the GIL
-    latencies: list[float] = []
-    errors = [0]
+    # Each thread counts into lists of its own, added up after the joins: `errors += 1` from many threads
+    # is a read and a write that can interleave and lose counts.
+    per_thread: list[tuple[list[float], int]] = []
     bar = tqdm(total=requests, desc=f"GET {target}", unit="req", disable=not progress, mininterval=0.5)
 
     def worker() -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-        done = 0
+        latencies: list[float] = []
+        errors = 0
         for _ in remaining:
             start = time.perf_counter()
             if deadline is not None and start > deadline:
@@ -67,12 +72,12 @@ def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool
                 conn.close()  # reconnects on the next request
                 ok = False
             latencies.append(time.perf_counter() - start)
-            errors[0] += not ok
-            done += 1
-            if done % 100 == 0:
+            errors += not ok
+            if len(latencies) % 100 == 0:
                 bar.update(100)
-        bar.update(done % 100)
+        bar.update(len(latencies) % 100)
         conn.close()
+        per_thread.append((latencies, errors))  # list.append is atomic
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     start = time.perf_counter()
@@ -83,9 +88,54 @@ def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool
         thread.join()
     elapsed = time.perf_counter() - start
     bar.close()
+    latencies = [s for mine, _ in per_thread for s in mine]
+    errors = sum(n for _, n in per_thread)
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return Result("builtin", len(latencies), errors[0], elapsed, len(latencies) / elapsed,
+    return Result("builtin", len(latencies), errors, elapsed, len(latencies) / elapsed,
                   cuts[49] * 1000, cuts[98] * 1000)
+
+
+@dataclass(frozen=True)
+class Soak:
+    """A long load and the server's resident memory (all workers) before and after it."""
+
+    result: Result
+    connections: int
+    rss_start: int
+    rss_end: int
+
+    @property
+    def rss_growth(self) -> float:
+        return (self.rss_end - self.rss_start) / self.rss_start * 100
+
+
+def server_rss(base_url: str) -> int:
+    """The API server's RSS summed over its workers, from its ``/debug/vars`` (served to loopback clients)."""
+    status, body = probe.http_get(base_url + "/debug/vars")
+    if status != 200:
+        raise ServiceError(f"{base_url}/debug/vars answered {status}: a soak reads the server's memory "
+                           "there; run it on the server's host, not through a proxy")
+    return json.loads(body)["process"]["rss_bytes"]
+
+
+def soak(base_url: str, path: str, seconds: float, connections: int = 64, warmup: float = 5.0) -> Soak:
+    """``connections`` keep-alive clients GET ``path`` for ``seconds``; RSS is read after ``warmup`` seconds
+    of the same load (threads and buffers the load needs are then allocated) and again at the end."""
+    url = base_url + path
+    builtin(url, requests=10**9, concurrency=connections, progress=False, seconds=warmup)
+    start = server_rss(base_url)
+    result = builtin(url, requests=10**9, concurrency=connections, progress=False, seconds=seconds)
+    return Soak(result, connections, start, server_rss(base_url))
+
+
+def render_soak(run: Soak) -> str:
+    r = run.result
+    return "\n".join([
+        f"soak: {r.requests} requests in {r.seconds:.0f} s from {run.connections} connections, "
+        f"{r.rps:.0f} req/s",
+        f"errors {r.errors}   p50 {r.p50_ms:.2f} ms   p99 {r.p99_ms:.2f} ms",
+        f"server RSS {run.rss_start / 2**20:.1f} MiB at start, {run.rss_end / 2**20:.1f} MiB at the end "
+        f"({run.rss_growth:+.1f} %; target: 0 errors, growth under 10 %)"])
 
 
 def ab(url: str, requests: int = 2000, concurrency: int = 4) -> Result:

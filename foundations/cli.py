@@ -12,16 +12,19 @@ import tempfile
 from collections.abc import Sequence
 
 from foundations import config, metrics
-from foundations.ops import doctor, probe, services
 from foundations.errors import FoundationsError, ServiceError
+from foundations.ops import doctor, lab, probe, services
 from foundations.workshop import command as workshop_command
-
 
 # granian's access log (chapter 11): who, what, status, and how long the request took.
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).2f ms'
 # After SIGTERM a worker has this long to finish its in-flight requests, then it is killed. Without a limit
 # granian waits forever for a worker that was still starting when the signal came (stop() then SIGKILLs it).
 WORKER_GRACE_SECONDS = 5
+# Slow clients: a client has this long to send a request head, and an idle keep-alive connection is closed
+# after it (granian's http1 header_read_timeout; its default is 30 s). Request bodies have no timeout in
+# granian 2.8: web.App bounds their size, and behind nginx client_body_timeout bounds a trickling client.
+HEADER_READ_TIMEOUT_MS = 10_000
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     svc.add_argument("names", nargs="*", choices=[[], *services.SERVICES], metavar="SERVICE",
                      help=f"some of {', '.join(services.SERVICES)} (default: all)")
     svc.add_argument("--local", action="store_true", help="use local daemons even when Docker runs")
+    lab = commands.add_parser("lab", help="start the services, then JupyterLab on 00_index.ipynb (make lab)")
+    lab.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default: %(default)s)")
+    lab.add_argument("--lab-ip", default="127.0.0.1",
+                     help="address JupyterLab listens on (default: %(default)s; the Docker lab: 0.0.0.0)")
     commands.add_parser("serve", help="run the API server (granian, WSGI)")
     commands.add_parser("doctor", help="check interpreter, kernel, packages and services")
     commands.add_parser("config", help="print every resolved setting and where it came from")
@@ -40,7 +47,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="load generator (all: builtin plus ab and wrk when installed)")
     bench.add_argument("--path", default="/get?key=name", help="what to GET (default: %(default)s)")
     bench.add_argument("--requests", type=int, default=2000, help="requests per run (the book: 50000)")
-    bench.add_argument("--concurrency", type=int, default=4, help="parallel clients (the book: 4)")
+    bench.add_argument("--concurrency", type=int, default=None,
+                       help="parallel clients (default 4, the book's; 64 for --soak)")
+    bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
+                       help="soak run instead: builtin load for SECONDS, the server's RSS at start and end")
     bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
     workshop = commands.add_parser("workshop", help="JupyterHub for a room: each participant with services "
                                    "of their own, and a progress board")
@@ -75,8 +85,15 @@ def _services(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0 if all(row.answers for row in rows) else 1
 
 
+def _lab(cfg: config.Config, args: argparse.Namespace) -> int:
+    if not services.named_by_environment(os.environ):
+        services.up(cfg)
+    return lab.run(args.lab_port, args.lab_ip)
+
+
 def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     from granian import Granian  # the server is only needed here
+    from granian.http import HTTP1Settings
 
     if probe.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
@@ -90,7 +107,8 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
         # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
         Granian("foundations.server:app_from_environment", factory=True, interface="wsgi", address=cfg.host,
                 port=cfg.port, workers=cfg.workers, blocking_threads=cfg.threads or None, log_access=cfg.access_log,
-                log_access_format=ACCESS_LOG_FORMAT, workers_kill_timeout=WORKER_GRACE_SECONDS).serve()
+                log_access_format=ACCESS_LOG_FORMAT, workers_kill_timeout=WORKER_GRACE_SECONDS,
+                http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS)).serve()
     finally:
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)
@@ -113,13 +131,17 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
 
     url = cfg.api_url.rstrip("/") + args.path
     bench.seed(cfg.api_url.rstrip("/"))
+    if args.soak is not None:
+        run = bench.soak(cfg.api_url.rstrip("/"), args.path, args.soak, args.concurrency or 64)
+        print(bench.render_soak(run))
+        return 0 if run.result.errors == 0 else 1
     tools = ["builtin", "ab", "wrk"] if args.tool == "all" else [args.tool]
-    results = [bench.run(url, tool, args.requests, args.concurrency, args.seconds)
+    results = [bench.run(url, tool, args.requests, args.concurrency or 4, args.seconds)
                for tool in tools if args.tool != "all" or bench.available(tool)]
     print(bench.render(results))
     return 0 if all(r.errors == 0 for r in results) else 1
 
 
-COMMANDS = {"services": _services, "serve": _serve, "doctor": _doctor, "config": _config}
+COMMANDS = {"services": _services, "lab": _lab, "serve": _serve, "doctor": _doctor, "config": _config}
 COMMANDS["bench"] = _bench
 COMMANDS["workshop"] = lambda cfg, args: workshop_command.run(args)

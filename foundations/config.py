@@ -108,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", "8080", "port the API server listens on", _port),
     Setting("workers", "1", "API server worker processes", _positive),
     # Chapter 10's benchmark: 1 thread per worker stops threads fighting over the GIL (measured ab -c4 /get:
-    # 11-18k vs 9-11k req/s), but then one slow request (chapter 6's /fullname) holds its whole worker.
+    # 11-18k vs 9-11k req/s), but then one slow request holds its whole worker.
     Setting("threads", "0", "blocking threads per API worker (0: granian's default)",
             lambda v: 0 if v.strip() == "0" else _positive(v)),
     Setting("redis_timeout", "1.0", "Redis connect/read/write timeout in seconds (the book's 1 s)", _seconds),
@@ -118,8 +118,10 @@ SETTINGS: tuple[Setting, ...] = (
     # Off by default: granian's access log cut /get from ~21k to ~8k req/s here (wrk -c64, 2 workers);
     # behind nginx, its access log already has every request with its duration.
     Setting("access_log", "false", "log every request with its duration (granian's access log)", _bool),
-    Setting("debug_endpoints", "false",
-            "serve /debug/vars and /metrics on non-loopback addresses too (always on loopback)", _bool),
+    Setting("debug_endpoints", "false", "serve /debug/vars and /metrics to every client (by default only to "
+            "loopback clients that did not come through a proxy, and to those with the debug token)", _bool),
+    Setting("debug_token", "", "a client sending `Authorization: Bearer TOKEN` may read /debug/vars and "
+            "/metrics (empty: no token)"),
     Setting("metrics_dir", "", "where server workers share their counters (`serve` makes one when empty)"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -143,6 +145,7 @@ class Config:
     redis_cluster: bool
     access_log: bool
     debug_endpoints: bool
+    debug_token: str
     metrics_dir: str
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 

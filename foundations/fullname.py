@@ -1,8 +1,9 @@
 """Chapter 6, "A simple API service": ``/firstname`` and ``/lastname`` (slow on purpose, 200 and 300 ms)
 and ``/fullname``, which calls both, one after the other or (``?mode=parallel``) at once.
 
-The API server mounts these routes (``routes()``), calling itself as the book calls ``localhost``; the
-notebook runs them as separate processes so every call is real HTTP:
+This is chapter 6's own upstream server, never the production API's routes (``?delay_ms=5000`` would let a
+few clients park every worker thread there). The notebook runs it as separate processes, so every call is
+real HTTP; ``/fullname`` calls its own port unless told where the others are, as the book calls ``localhost``:
 
     python -m foundations.fullname --port 8001 --lastname-delay 0.3
     python -m foundations.fullname --port 8002 --firstname-url http://127.0.0.1:8001 --timeout 0.5
@@ -14,7 +15,6 @@ import argparse
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -66,9 +66,10 @@ def _own_url(request: Request) -> str:
     return f"http://127.0.0.1:{request.environ.get('SERVER_PORT', '80')}"
 
 
-def fullname_handler(settings: Settings, http: requests.Session, executor: Executor) -> Handler:
+def fullname_handler(settings: Settings, http: requests.Session) -> Handler:
     """``/fullname?firstname=Tit&lastname=Petric[&mode=parallel]``: both names, or 502/504 naming the
-    upstream that failed, answered within ``settings.timeout``."""
+    upstream that failed, answered within ``settings.timeout``. In parallel mode each request runs its two
+    calls on a pool of its own, shut down when it answers (a pool per app would outlive the app)."""
 
     def handler(request: Request) -> Response:
         mode = request.arg("mode", "sequential")
@@ -80,7 +81,7 @@ def fullname_handler(settings: Settings, http: requests.Session, executor: Execu
         timeline = Timeline()
         try:
             if mode == "parallel":
-                results = fetch.fetch_parallel(http, calls, settings.timeout, timeline, executor)
+                results = fetch.fetch_parallel(http, calls, settings.timeout, timeline)
             else:
                 results = fetch.fetch_sequential(http, calls, settings.timeout, timeline)
         except fetch.UpstreamError as exc:
@@ -99,12 +100,12 @@ def fullname_handler(settings: Settings, http: requests.Session, executor: Execu
 
 
 def routes(settings: Settings | None = None) -> dict[str, Handler]:
-    """The three routes, sharing one session and one thread pool (built here, at the edge)."""
+    """The three routes, sharing one session (built here, at the edge)."""
     settings = settings or Settings()
     return {
         "/firstname": name_handler("firstname", settings.firstname_delay),
         "/lastname": name_handler("lastname", settings.lastname_delay),
-        "/fullname": fullname_handler(settings, fetch.session(), ThreadPoolExecutor(max_workers=16)),
+        "/fullname": fullname_handler(settings, fetch.session()),
     }
 
 

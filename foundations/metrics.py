@@ -14,16 +14,19 @@ without one (an app built in a test or a notebook) the counts live in anonymous 
 from __future__ import annotations
 
 import gc
+import hmac
+import ipaddress
 import json
 import mmap
 import os
+import re
 import sys
 import threading
 import time
 import weakref
 from pathlib import Path
 
-from foundations.web import Request, Response, json_response
+from foundations.web import Request, Response, error_response, json_response
 
 # The book's five expvar names, then ours. The order is the file layout: append, never reorder.
 REGISTRY_COUNTERS = ("registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get")
@@ -32,7 +35,13 @@ _SLOT = {name: i for i, name in enumerate(COUNTERS)}
 _SIZE = 8 * len(COUNTERS)
 _REQUESTS = _SLOT["http.requests"]
 SERVER_FILE = "server.json"
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# Headers a reverse proxy adds (nginx's proxy_add_x_forwarded_for, RFC 7239, nginx's X-Real-IP): a request
+# that has one came through a proxy, whatever address it arrived from.
+PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+REDACTED = "***"
+_SECRET_FLAG = re.compile(r"^--[\w-]*(password|passwd|secret|token|dsn)[\w-]*", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@/\s]*(?=@)", re.IGNORECASE)
+_KEY_PASSWORD = re.compile(r"(?P<head>\b(password|passwd|pwd)=)[^\s;&]*", re.IGNORECASE)
 
 
 def prepare(directory: str | Path, cmdline: list[str] | None = None) -> Path:
@@ -46,9 +55,50 @@ def prepare(directory: str | Path, cmdline: list[str] | None = None) -> Path:
     return path
 
 
-def exposed(host: str, enabled: bool) -> bool:
-    """Debug and metrics endpoints: on loopback always, elsewhere only when ``debug_endpoints`` is on."""
-    return enabled or host in LOOPBACK or host.startswith("127.")
+def allowed(environ: dict, enabled: bool = False, token: str = "") -> bool:
+    """May this request read ``/debug/vars`` and ``/metrics``? Decided by the client, not by the address the
+    server listens on: yes with ``enabled`` (``debug_endpoints``: every client), with ``Authorization: Bearer
+    <token>`` (``debug_token``, e.g. for Prometheus), or from a loopback client that did not come through a
+    proxy (a proxy on the same host connects from loopback too, but adds a forwarding header)."""
+    if enabled:
+        return True
+    sent = environ.get("HTTP_AUTHORIZATION", "").encode()
+    if token and hmac.compare_digest(sent, f"Bearer {token}".encode()):
+        return True
+    if any(header in environ for header in PROXY_HEADERS):
+        return False
+    try:
+        address = ipaddress.ip_address(environ.get("REMOTE_ADDR", "").rsplit("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return (mapped or address).is_loopback
+
+
+def redact(args: list[str]) -> list[str]:
+    """``args`` without secrets: the value of any ``--*password*``/``--*secret*``/``--*token*`` flag, and
+    the password of any URL or DSN (``mysql://api:***@db/api``, ``password=***``)."""
+    cleaned, secret_next = [], False
+    for arg in args:
+        flag = not secret_next and _SECRET_FLAG.match(arg)
+        if secret_next:
+            cleaned.append(_secret(arg))
+        elif flag and "=" in arg:
+            name, value = arg.split("=", 1)
+            cleaned.append(f"{name}={_secret(value)}")
+        else:
+            cleaned.append(_scrub(arg))
+        secret_next = bool(flag) and "=" not in arg
+    return cleaned
+
+
+def _secret(value: str) -> str:
+    """A secret flag's value: a URL keeps all but its password (where it points helps); anything else goes."""
+    return _scrub(value) if "://" in value else REDACTED
+
+
+def _scrub(value: str) -> str:
+    return _KEY_PASSWORD.sub(rf"\g<head>{REDACTED}", _URL_PASSWORD.sub(rf"\g<head>{REDACTED}", value))
 
 
 class Metrics:
@@ -114,7 +164,7 @@ class Metrics:
         """``/debug/vars``: expvar's shape, one top-level name per variable, sorted as expvar sorts them."""
         totals = self.totals()
         variables: dict = {name: totals[name] for name in COUNTERS if not name.startswith("gc.")}
-        variables["cmdline"] = self._info["cmdline"]
+        variables["cmdline"] = redact(self._info["cmdline"])
         variables["process"] = {**self.process(),
                                 "gc_collections": [totals[f"gc.gen{g}"] for g in range(3)]}
         return dict(sorted(variables.items()))
@@ -160,12 +210,20 @@ def prometheus_text(metrics: Metrics) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def routes(metrics: Metrics) -> dict:
-    """``/debug/vars`` and ``/metrics`` handlers for ``web.App`` (wired in only where ``exposed``)."""
+def routes(metrics: Metrics, enabled: bool = False, token: str = "") -> dict:
+    """``/debug/vars`` and ``/metrics`` handlers for ``web.App``: a 404, as for a path with no route, to the
+    clients ``allowed`` turns away."""
+    def hidden(request: Request) -> Response:
+        return error_response(404, f"no route for {request.path}")
+
     def debug_vars(request: Request) -> Response:
+        if not allowed(request.environ, enabled, token):
+            return hidden(request)
         return json_response(metrics.debug_vars())
 
     def prometheus(request: Request) -> Response:
+        if not allowed(request.environ, enabled, token):
+            return hidden(request)
         body, content_type = prometheus_text(metrics)
         return Response(200, body, content_type)
 

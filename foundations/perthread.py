@@ -22,11 +22,15 @@ class PerThreadRedis(redis.Redis):
                                                      socket_timeout=timeout, socket_connect_timeout=timeout)
         super().__init__(connection_pool=pool)
         self._local = threading.local()
+        self._every: list[redis.connection.AbstractConnection] = []  # every thread's, for close()
+        self._every_lock = threading.Lock()
 
     def _connection(self) -> redis.connection.AbstractConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self.connection_pool.make_connection()
+            with self._every_lock:  # once per thread, never on the hot path
+                self._every.append(conn)
         return conn
 
     def get(self, name: str | bytes) -> bytes | None:
@@ -40,7 +44,9 @@ class PerThreadRedis(redis.Redis):
             return conn.read_response()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Disconnect every thread's connection, not only the calling thread's, and the pool's."""
+        with self._every_lock:
+            every, self._every = self._every, []
+        for conn in every:
             conn.disconnect()
         super().close()

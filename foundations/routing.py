@@ -6,17 +6,21 @@ The demo servers run as separate processes (``python -m foundations.routing DEMO
 - ``hello``: every path answers ``Hello world!`` (the book's first server);
 - ``servemux``: ``/hello`` exactly, everything else falls through to ``/`` (net/http's ``HandleFunc``);
 - ``pat``: Werkzeug rules with strict slashes, the book's Pat pitfalls, redirect included;
-- ``mux``: Werkzeug rules without strict slashes, the book's Gorilla Mux ``/say`` routes.
+- ``mux``: Werkzeug rules without strict slashes, the book's Gorilla Mux ``/say`` routes;
+- ``slow``: answers after ``?ms=`` milliseconds; with ``--single-threaded`` it runs in wsgiref's own server,
+  which serves one request at a time (``concurrent_ms`` shows the difference).
 
-The API server does not route through Werkzeug (docs/architecture.md, "The API server": 4x slower on ``/hello``); it gets the same
-behaviour from exact paths plus prefix handlers: ``routes()`` and ``prefixes()``.
+The API server does not route through Werkzeug (notebook 05 measures its lookup against a dict); it gets the
+same behaviour from exact paths plus prefix handlers: ``routes()`` and ``prefixes()``.
 """
 
 from __future__ import annotations
 
 import argparse
 import socket
+import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -86,6 +90,13 @@ def servemux_app(environ: dict, start_response: Callable) -> list[bytes]:
     return hello_world_app(environ, start_response)
 
 
+def slow_app(environ: dict, start_response: Callable) -> list[bytes]:
+    """Answers after ``?ms=`` milliseconds (300 by default): a stand-in for a slow handler."""
+    ms = int(Request(environ).arg("ms") or 300)
+    time.sleep(ms / 1000)
+    return _answer(start_response, "200 OK", f"Slept {ms} ms")
+
+
 def werkzeug_app(rules: Sequence[tuple[str, str]], strict_slashes: bool) -> WSGIApp:
     """A WSGI app routing ``(pattern, endpoint)`` rules through Werkzeug's ``Map`` (the teaching router)."""
     from werkzeug.exceptions import HTTPException  # a lab dependency: the API server never imports it
@@ -135,14 +146,27 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-def make(app: WSGIApp, port: int, host: str = "127.0.0.1") -> ThreadingWSGIServer:
-    """The stdlib's threaded WSGI server bound to host:port; ``serve_forever()`` runs it."""
-    return make_server(host, port, app, ThreadingWSGIServer, QuietHandler)
+def without_hop_by_hop(app: WSGIApp) -> WSGIApp:
+    """``app`` minus ``Connection`` headers (``web.App`` sends ``Connection: close`` after a body it did not
+    read): wsgiref refuses hop-by-hop headers from an app, and closes each connection after one answer."""
+
+    def wrapper(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return app(environ, lambda status, headers, *exc: start_response(
+            status, [(k, v) for k, v in headers if k.lower() != "connection"], *exc))
+
+    return wrapper
 
 
-def serve(app: WSGIApp, port: int, host: str = "127.0.0.1") -> None:
+def make(app: WSGIApp, port: int, host: str = "127.0.0.1", threads: bool = True) -> WSGIServer:
+    """The stdlib's WSGI server bound to host:port, with a thread per connection unless ``threads`` is false
+    (wsgiref's own server: one request at a time); ``serve_forever()`` runs it."""
+    server_class = ThreadingWSGIServer if threads else WSGIServer
+    return make_server(host, port, without_hop_by_hop(app), server_class, QuietHandler)
+
+
+def serve(app: WSGIApp, port: int, host: str = "127.0.0.1", threads: bool = True) -> None:
     """Serve ``app`` until interrupted, announcing where (the book's ``Starting server on port :80``)."""
-    with make(app, port, host) as httpd:
+    with make(app, port, host, threads) as httpd:
         print(f"Starting server on {host}:{port}", flush=True)
         httpd.serve_forever()
 
@@ -153,6 +177,19 @@ def raw_get(port: int, path: str, host: str = "127.0.0.1") -> str:
         sock.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n".encode())
         chunks = iter(lambda: sock.recv(4096), b"")
         return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def concurrent_ms(url: str, clients: int) -> float:
+    """Milliseconds until ``clients`` GETs of ``url``, sent at the same moment, have all been answered."""
+    import requests
+
+    def get(_: int) -> None:
+        requests.get(url, timeout=30).raise_for_status()
+
+    with ThreadPoolExecutor(clients) as pool:
+        start = time.perf_counter()
+        list(pool.map(get, range(clients)))
+        return (time.perf_counter() - start) * 1000
 
 
 def answers(base_url: str, paths: Iterable[str]) -> list[dict]:
@@ -174,6 +211,7 @@ DEMOS: dict[str, Callable[[], WSGIApp]] = {
     "servemux": lambda: servemux_app,
     "pat": lambda: werkzeug_app(PAT_RULES, strict_slashes=True),
     "mux": lambda: werkzeug_app(MUX_RULES, strict_slashes=False),
+    "slow": lambda: slow_app,
 }
 
 
@@ -182,9 +220,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("demo", choices=sorted(DEMOS))
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--single-threaded", action="store_true",
+                        help="wsgiref's own server: one request at a time")
     args = parser.parse_args(argv)
     try:
-        serve(logged(DEMOS[args.demo]()), args.port, args.host)
+        serve(logged(DEMOS[args.demo]()), args.port, args.host, threads=not args.single_threaded)
     except KeyboardInterrupt:
         pass
 

@@ -1,5 +1,8 @@
 """Chapters 5, 10 and 11: the project's API server, assembled - the chapters' routes, one Redis client and
-the metrics, wired onto ``web.App`` by one factory.
+the metrics, wired onto ``web.App`` by one factory. ``foundations.apispec`` documents every route here.
+
+Chapter 6's slow upstreams (``/firstname?delay_ms=5000``) are not among them: a few such requests park every
+worker thread. They run on their own server, ``python -m foundations.fullname``.
 
     >>> app = create_app(config.load(argv=[]))   # then serve it: python -m foundations serve
 """
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 import redis
 
-from foundations import api, config, fullname, metrics, redisdb, registry, routing
+from foundations import api, config, metrics, redisdb, registry, routing
 from foundations.config import Config
 from foundations.perthread import PerThreadRedis
 from foundations.web import App, Handler, Request, Response, error_response, json_response
@@ -38,14 +41,12 @@ def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
     prefixes: dict[str, Handler] = {}
     routes.update(routing.routes())  # /say, /say/ (chapter 5)
     prefixes.update(routing.prefixes())  # /say/{name}[/], /hello/{name} (chapter 5)
-    routes.update(fullname.routes())  # /firstname, /lastname, /fullname (chapter 6)
     counters = metrics.Metrics(cfg.metrics_dir)  # chapter 11: shared by every worker of one server
     # the Go reference's Registry{Name: "api"}; on_call feeds the book's expvar counters
     store = registry.Registry(client, prefix="api", on_call=counters.count)
     routes.update(api.routes(store))
     prefixes.update(api.prefixes(store))
-    if metrics.exposed(cfg.host, cfg.debug_endpoints):
-        routes.update(metrics.routes(counters))
+    routes.update(metrics.routes(counters, cfg.debug_endpoints, cfg.debug_token))  # each request: its client?
     return App(routes, prefixes, metrics=counters)
 
 

@@ -74,20 +74,27 @@ def test_405_names_the_allowed_methods(app):
     assert status == 405 and headers["Allow"] == "GET, PUT, DELETE"
 
 
+CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
+
+
 @pytest.mark.parametrize("body,content_type,headers,status", [
     (b"x" * (api.MAX_VALUE_BYTES + 1), "text/plain", {}, 413),
     (b"\xff\xfe", "text/plain", {}, 400),
     (b"{not json", "application/json", {}, 400),
     (b'{"a": 1}', "application/json", {}, 400),
     (b"v", "text/plain", {"CONTENT_LENGTH": "abc"}, 400),
-    (b"v", "text/plain", {"CONTENT_LENGTH": str(api.MAX_VALUE_BYTES + 1)}, 413),
-    (b"x" * (api.MAX_VALUE_BYTES + 5), "text/plain", {"CONTENT_LENGTH": ""}, 413),
-    (b"chunked", "text/plain", {"CONTENT_LENGTH": ""}, 200),
+    (b"v", "text/plain", {"CONTENT_LENGTH": str(api.MAX_BODY_BYTES + 1)}, 413),
+    (b"x" * (api.MAX_VALUE_BYTES + 5), "text/plain", CHUNKED, 413),
+    (b"chunked", "text/plain", CHUNKED, 200),
+    (b"v", "application/x-www-form-urlencoded", {}, 415),
+    (b"x" * (api.MAX_VALUE_BYTES + 1), "application/x-www-form-urlencoded", {}, 413),  # urllib's default type
+    (b"", "text/plain", {}, 400),
 ])
 def test_put_bodies(app, reg, body, content_type, headers, status):
     import io
     environ = {"REQUEST_METHOD": "PUT", "PATH_INFO": "/keys/b", "QUERY_STRING": "", "CONTENT_TYPE": content_type,
-               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), **headers}
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+               "wsgi.input_terminated": True, **headers}
     seen = {}
     payload = b"".join(app(environ, lambda s, h: seen.update(status=int(s.split()[0]))))
     assert seen["status"] == status, payload
@@ -108,7 +115,7 @@ def test_openapi_document_is_valid_and_lists_every_route(app):
     status, spec = answer(app, "GET", "/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.1")
     validate(spec)
-    assert set(spec["paths"]) == {"/get", "/set", "/del", "/getAll", "/keys", "/keys/{key}"}
+    assert {"/get", "/set", "/del", "/getAll", "/keys", "/keys/{key}"} <= set(spec["paths"])  # and the rest
     assert json.dumps(spec).count(str(api.MAX_VALUE_BYTES)) >= 1
 
 
@@ -141,7 +148,8 @@ def test_the_running_server_uses_the_go_key_layout(cfg, client):
         client.set(f"api:{key}", "written by Go")
         assert probe.http_get(f"{cfg.api_url}/get?key={key}") == (200, b'"written by Go"')
         assert json.loads(probe.http_get(f"{cfg.api_url}/getAll")[1])[key] == "written by Go"
-        request = urllib.request.Request(f"{cfg.api_url}/keys/{quote(key + 'ž')}", data=b"put", method="PUT")
+        request = urllib.request.Request(f"{cfg.api_url}/keys/{quote(key + 'ž')}", data=b"put", method="PUT",
+                                         headers={"Content-Type": "text/plain"})
         with urllib.request.urlopen(request, timeout=2) as response:
             assert response.status == 200 and response.headers["Content-Type"] == "application/json"
         assert client.get(f"api:{key}ž") == b"put"  # the server hands the path over as WSGI latin-1

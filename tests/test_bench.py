@@ -26,6 +26,20 @@ def test_builtin_load_counts_requests_and_errors(url, cfg):
     assert missing.errors == 20  # 404s are errors for a benchmark
 
 
+def test_builtin_counts_every_error_from_many_threads(cfg):
+    missing = bench.builtin(cfg.api_url + "/get?key=never-set-for-bench", requests=600, concurrency=16,
+                            progress=False)
+    assert (missing.requests, missing.errors) == (600, 600)
+
+
+def test_a_short_soak_reports_errors_latency_and_the_servers_memory(cfg):
+    bench.seed(cfg.api_url)
+    run = bench.soak(cfg.api_url, "/get?key=name", seconds=1, connections=8, warmup=0.5)
+    assert run.result.errors == 0 and run.result.requests > 0 and run.rss_start > 0 and run.rss_end > 0
+    text = bench.render_soak(run)
+    assert "errors 0" in text and "p99" in text and "MiB at start" in text
+
+
 def test_builtin_survives_a_server_that_is_gone():
     result = bench.builtin("http://127.0.0.1:1/get?key=name", requests=10, concurrency=2, progress=False)
     assert result.requests == 10 and result.errors == 10

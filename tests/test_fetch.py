@@ -197,11 +197,11 @@ def test_bad_parameters_are_a_400(path, message):
     assert status == 400 and json.loads(body)["error"]["message"] == message
 
 
-def test_the_api_server_serves_fullname(cfg):
-    answer, seconds = elapsed(requests.get, cfg.api_url + "/fullname?firstname=Tit&lastname=Petric&mode=parallel",
-                              timeout=5)
-    assert answer.json() == {"firstname": "Tit", "lastname": "Petric"} and seconds < 0.5
-    assert requests.get(cfg.api_url + "/firstname?firstname=A&delay_ms=0", timeout=5).json() == {"firstname": "A"}
+@pytest.mark.parametrize("path", ["/fullname", "/firstname?delay_ms=5000", "/lastname?delay_ms=5000"])
+def test_the_api_server_does_not_serve_the_slow_upstreams(cfg, path):
+    # a few /firstname?delay_ms=5000 would park every worker thread of the production server
+    answer, seconds = elapsed(requests.get, cfg.api_url + path, timeout=5)
+    assert answer.status_code == 404 and seconds < 1
 
 
 def test_main_builds_the_service_from_flags(monkeypatch):
@@ -239,11 +239,12 @@ def test_the_reverse_proxy_snippet_is_valid_nginx(tmp_path):
     assert re.findall(r"^\s*server (127\.0\.0\.1:\d+) max_fails", text, re.M) == ["127.0.0.1:8080", "127.0.0.1:8082"]
     assert "proxy_next_upstream error timeout" in text
     nginx = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
-    if nginx:  # the lab image and CI box may lack nginx; the static checks above still hold
-        temp = " ".join(f"{kind}_temp_path {tmp_path};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        (tmp_path / "nginx.conf").write_text(
-            f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
-            f"http {{ access_log off; {temp} include {snippet}; }}\n")
-        done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-                              capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
+    if nginx is None:  # the static checks above still held
+        pytest.skip("nginx not installed, so `nginx -t` was not run: sudo apt-get install -y nginx-light")
+    temp = " ".join(f"{kind}_temp_path {tmp_path};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
+        f"http {{ access_log off; {temp} include {snippet}; }}\n")
+    done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -18,15 +18,15 @@ from foundations.server import create_app
 BOOK_NAMES = {"registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get"}
 
 
-def call(app, path: str) -> tuple[int, dict, bytes]:
-    """One WSGI request to ``app``: status, headers, body."""
+def call(app, path: str, **environ) -> tuple[int, dict, bytes]:
+    """One WSGI request to ``app`` from a loopback client (unless ``environ`` says otherwise)."""
     seen = {}
 
     def start_response(status, headers):
         seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
 
     body = b"".join(app({"PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2],
-                         "REQUEST_METHOD": "GET"}, start_response))
+                         "REQUEST_METHOD": "GET", "REMOTE_ADDR": "127.0.0.1", **environ}, start_response))
     return seen["status"], seen["headers"], body
 
 
@@ -93,14 +93,46 @@ def test_gc_collections_are_counted(app):
     assert app.metrics.totals()["gc.gen2"] == before + 1
 
 
-@pytest.mark.parametrize("host, enabled, served", [("127.0.0.1", False, True), ("::1", False, True),
-                                                   ("0.0.0.0", False, False), ("10.1.2.3", False, False),
-                                                   ("0.0.0.0", True, True)])
-def test_debug_endpoints_only_on_loopback_unless_enabled(cfg, host, enabled, served):
-    app = create_app(dataclasses.replace(cfg, host=host, debug_endpoints=enabled),
+PROXIED = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+
+
+@pytest.mark.parametrize("client, enabled, token, served", [
+    ({"REMOTE_ADDR": "127.0.0.1"}, False, "", True),
+    ({"REMOTE_ADDR": "127.0.0.5"}, False, "", True),
+    ({"REMOTE_ADDR": "::1"}, False, "", True),
+    ({"REMOTE_ADDR": "::ffff:127.0.0.1"}, False, "", True),
+    ({"REMOTE_ADDR": "10.1.2.3"}, False, "", False),
+    ({"REMOTE_ADDR": ""}, False, "", False),
+    ({"REMOTE_ADDR": "127.0.0.1", **PROXIED}, False, "", False),  # nginx on the same host
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_FORWARDED": "for=203.0.113.9"}, False, "", False),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"}, False, "", False),
+    ({"REMOTE_ADDR": "10.1.2.3", **PROXIED}, True, "", True),  # debug_endpoints: every client
+    ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer s3cret"}, False, "s3cret", True),
+    ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer guess"}, False, "s3cret", False),
+    ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer "}, False, "", False),
+])
+def test_debug_endpoints_are_served_by_client_not_by_bind_address(cfg, client, enabled, token, served):
+    app = create_app(dataclasses.replace(cfg, host="0.0.0.0", debug_endpoints=enabled, debug_token=token),
                      redis_client=redis.Redis.from_url(cfg.redis_url))
-    assert [call(app, p)[0] for p in ("/debug/vars", "/metrics")] == ([200, 200] if served else [404, 404])
-    assert metrics.exposed(host, enabled) is served
+    statuses = [call(app, p, **client)[0] for p in ("/debug/vars", "/metrics")]
+    assert statuses == ([200, 200] if served else [404, 404])
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["--mysql-dsn", "mysql://api:s3cret@db:3306/api"], ["--mysql-dsn", "mysql://api:***@db:3306/api"]),
+    (["--mysql-dsn=mysql://api:s3cret@db/api"], ["--mysql-dsn=mysql://api:***@db/api"]),
+    (["--redis-url", "redis://:s3cret@127.0.0.1:6379/0"], ["--redis-url", "redis://:***@127.0.0.1:6379/0"]),
+    (["--db-password", "s3cret", "--port", "80"], ["--db-password", "***", "--port", "80"]),
+    (["--debug-token=s3cret"], ["--debug-token=***"]),
+    (["--legacy-dsn", "host=db user=api password=s3cret"], ["--legacy-dsn", "***"]),
+    (["serve", "password=s3cret"], ["serve", "password=***"]),
+    (["serve", "--host", "0.0.0.0"], ["serve", "--host", "0.0.0.0"]),
+])
+def test_debug_vars_redacts_secrets_from_the_command_line(tmp_path, args, shown):
+    metrics.prepare(tmp_path, cmdline=["python", "-m", "foundations", *args])
+    variables = metrics.Metrics(tmp_path).debug_vars()
+    assert variables["cmdline"] == ["python", "-m", "foundations", *shown]
+    assert "s3cret" not in json.dumps(variables)
 
 
 def test_counts_of_every_worker_file_add_up_and_prepare_forgets_them(tmp_path):

@@ -39,6 +39,24 @@ def test_each_thread_has_its_own_connection(client):
     assert len({id(c) for c in seen}) == 4
 
 
+def test_close_disconnects_every_threads_connection(cfg):
+    client = PerThreadRedis(cfg.redis_url)
+    threads = [threading.Thread(target=client.get, args=("perthread:a",)) for _ in range(3)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    client.get("perthread:a")  # and this thread's own
+    names = f"perthread-close-{id(client)}"
+    for conn in client._every:
+        conn.send_command("CLIENT", "SETNAME", names)
+        conn.read_response()
+    probe = redis.Redis.from_url(cfg.redis_url)
+    ours = lambda: [c for c in probe.client_list() if c["name"] == names]  # noqa: E731
+    assert len(ours()) == 4
+    client.close()  # from the main thread, after the other threads ended
+    assert ours() == []
+    probe.close()
+
+
 def test_wrong_type_is_an_error_not_a_value(client):
     client.rpush("perthread:a", "x")
     with pytest.raises(redis.ResponseError, match="WRONGTYPE"):

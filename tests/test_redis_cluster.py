@@ -22,7 +22,7 @@ from foundations.registry import NotFound, Registry
 from foundations.server import create_app
 
 pytestmark = pytest.mark.skipif(not (daemons.which("redis-server") and shutil.which("redis-cli")),
-                                reason="redis-server/redis-cli not installed (apt-get install redis-server)")
+                                reason="redis-server/redis-cli not installed: sudo apt-get install -y redis-server")
 
 
 def _cluster_port() -> int:

@@ -131,13 +131,36 @@ def test_serve_runs_until_shut_down(monkeypatch, capsys):
 def test_main_picks_the_demo_and_stops_quietly_on_ctrl_c(monkeypatch):
     seen = []
 
-    def fake_serve(app, port, host):
-        seen.append((port, host, call(app, "/say/x/")[2]))
+    def fake_serve(app, port, host, threads):
+        seen.append((port, host, threads, call(app, "/say/x/")[2]))
         raise KeyboardInterrupt
 
     monkeypatch.setattr(routing, "serve", fake_serve)
     routing.main(["mux", "--port", "1234"])
-    assert seen == [(1234, "127.0.0.1", b"Hello x!")]
+    routing.main(["mux", "--port", "1235", "--single-threaded"])
+    assert seen == [(1234, "127.0.0.1", True, b"Hello x!"), (1235, "127.0.0.1", False, b"Hello x!")]
+
+
+def test_make_threads_unless_told_not_to():
+    from socketserver import ThreadingMixIn
+
+    for threads in (True, False):
+        with routing.make(routing.hello_world_app, services.free_port(), threads=threads) as httpd:
+            assert isinstance(httpd, ThreadingMixIn) is threads
+
+
+def test_wsgirefs_own_server_answers_one_request_at_a_time_and_the_threaded_one_overlaps_them():
+    single = processes.start_module("foundations.routing", "slow", "--single-threaded")
+    threaded = processes.start_module("foundations.routing", "slow")
+    try:
+        assert requests.get(single.url + "/slow?ms=0", timeout=5).text == "Slept 0 ms"
+        one_at_a_time = routing.concurrent_ms(single.url + "/slow?ms=300", clients=3)
+        overlapped = routing.concurrent_ms(threaded.url + "/slow?ms=300", clients=3)
+    finally:
+        single.stop()
+        threaded.stop()
+    assert one_at_a_time >= 900      # three 300 ms sleeps, one after the other
+    assert overlapped < 600          # all three at once (generous: the machine is shared)
 
 
 def test_the_demo_apps_in_process():

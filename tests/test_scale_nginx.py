@@ -21,7 +21,7 @@ from foundations.ops import daemons, probe, processes, services
 
 ROOT = production.config.REPO_ROOT
 NGINX = daemons.which("nginx")
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx not installed (apt-get install nginx-light)")
+pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx not installed: sudo apt-get install -y nginx-light (.ci/run does)")
 
 
 def local_conf(compose_conf: str, prefix: str, port: int, upstreams: list[str]) -> str:
@@ -95,3 +95,19 @@ def test_local_conf_refuses_a_changed_compose_conf():
     with pytest.raises(AssertionError, match="no longer has"):
         local_conf("events {}\n", "/tmp/x", 1, ["127.0.0.1:2"])
 
+
+
+@pytest.mark.parametrize("path", ["/debug/vars", "/metrics"])
+def test_debug_endpoints_are_refused_through_the_proxy_and_served_directly(two_apis, nginx, path):
+    # nginx runs on the same host, so the API sees a loopback client: only the forwarding header tells
+    status, body = probe.http_get(nginx + path)
+    assert status == 404 and b"no route for" in body
+    assert probe.http_get(nginx + "/hello")[0] == 200  # the proxy itself works
+    assert probe.http_get(two_apis[0].url + path)[0] == 200
+
+
+def test_debug_vars_shows_no_password_of_the_command_line(cfg):
+    with production.start(cfg, "--mysql-dsn", "mysql://api:s3cret-pw@127.0.0.1:3306/api") as api:
+        cmdline = production.debug_vars(api.url)["cmdline"]
+    assert "--mysql-dsn" in cmdline and "mysql://api:***@127.0.0.1:3306/api" in cmdline
+    assert "s3cret-pw" not in " ".join(cmdline)

@@ -169,3 +169,23 @@ def test_down_of_a_service_started_elsewhere_says_where_to_stop_it(tmp_path):
     cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     with pytest.raises(ServiceError, match="redis2: not started by `services up`.*docker compose stop redis2"):
         services.down(cfg, ["redis2"])
+
+
+def test_compose_keeps_debug_to_the_lab_user_and_up_logs_in_as_it(tmp_path, monkeypatch):
+    import yaml
+
+    compose = yaml.safe_load((config.REPO_ROOT / "compose.yaml").read_text())
+    command = " ".join(compose["x-redis"]["command"])
+    assert "--user default on nopass ~* &* +@all -debug" in command  # no DEBUG without the password
+    assert "--user lab on >${REDIS_LAB_PASSWORD:-lab}" in command
+    for key, url in services.COMPOSE_ENDPOINTS.items():
+        in_compose = compose["x-foundations-env"]["FOUNDATIONS_" + key.upper()]
+        assert in_compose.startswith("redis://lab:${REDIS_LAB_PASSWORD:-lab}@")
+        assert url.startswith("redis://lab:lab@")
+    monkeypatch.setattr(services, "docker_engine", lambda: True)
+    monkeypatch.setattr(services, "_compose", lambda *args: None)
+    fresh = config.load(argv=["--state-dir", str(tmp_path)], environ={})
+    started = services.up(fresh, ["redis"], log=lambda line: None)
+    assert started.redis_url == "redis://lab:lab@127.0.0.1:6390/0"
+    later = config.load(argv=["--state-dir", str(tmp_path)], environ={})  # the next command: the state file
+    assert later.redis1_url == services.COMPOSE_ENDPOINTS["redis1_url"]

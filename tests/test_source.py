@@ -25,3 +25,11 @@ def test_show_cuts_to_the_core_and_dedents_it():
 def test_show_says_when_the_cut_is_not_there():
     with pytest.raises(ValueError, match="'no such text' is not in the source shown"):
         source.show(routing.say, first="no such text")
+
+
+def test_show_reads_through_a_decorator_to_the_function_it_wraps():
+    from foundations import encoding
+
+    text = source.show(encoding._plan, first="for f in", last="plan.append").data
+    assert text.startswith("`foundations/encoding.py`, line ")
+    assert "```python\nfor f in dataclasses.fields(cls):\n" in text

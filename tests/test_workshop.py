@@ -14,9 +14,11 @@ import os
 import pwd
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -48,10 +50,12 @@ def workshop(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    """A running hub: (room, url, names, seconds `workshop up` took); down and users removed afterwards."""
+def hub():
+    """A running hub: (room, url, names, seconds `workshop up` took); down and users removed afterwards.
+    The room is not under pytest's own temporary folder: that one is 0700, and as root `services` runs
+    MariaDB as its own user, who must be able to reach its data directory inside the room."""
     names = [f"ws{secrets.token_hex(3)}" for _ in range(3)]
-    root = tmp_path_factory.mktemp("workshop")
+    root = Path(tempfile.mkdtemp(prefix="workshop-test-"))
     port = unused_port()
     started = time.perf_counter()
     try:
@@ -68,6 +72,7 @@ def hub(tmp_path_factory):
             for pid in _processes_of(uid):  # only after a failure: the test users' leftovers, by PID
                 os.kill(pid, signal.SIGKILL)
             subprocess.run(["userdel", "--remove", name], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def own_processes(who: participant.Participant) -> dict[str, int]:

@@ -1,6 +1,9 @@
 """Re-execute notebooks in place, top to bottom on a fresh kernel, so their stored outputs are what nbval
 will compare against (``make refresh-outputs``). Never hand-edit outputs. The services are the same kind
-the test run uses (``services.temporary()``: fresh, on free ports).
+the test run uses (``services.temporary()``: fresh, local daemons), but on the default ports, so the
+outputs show the addresses the text names (nbval's sanitizer makes the ports irrelevant to the tests).
+A default port held by another program (your own ``make lab`` services, say) moves to the next free one,
+and this says so: stop that program and refresh again.
 
     $ python -m foundations.course.refresh notebooks/01_environment.ipynb
 """
@@ -14,6 +17,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from foundations import config
+from foundations.course import hygiene
 from foundations.ops import services
 from foundations.ops.doctor import KERNEL_NAME
 
@@ -22,13 +27,25 @@ def refresh(path: Path, timeout: int = 600) -> float:
     """Execute ``path`` with the project's kernel in its own folder and write it back; returns seconds."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
+    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME, record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    hygiene.clean(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
 
+def moved_ports(cfg: config.Config) -> list[str]:
+    """One line for each service that could not take its default port."""
+    defaults = config.load(argv=[], environ={}, use_state=False)
+    return [f"{name}: {defaults.endpoint(key)[1]} is taken, so the outputs show {cfg.endpoint(key)[1]}"
+            for name, key in services.SERVICES.items() if cfg.endpoint(key) != defaults.endpoint(key)]
+
+
 if __name__ == "__main__":
-    with services.temporary():
+    with services.temporary(default_ports=True) as cfg:
+        if cfg is None:
+            print("using the services that FOUNDATIONS_* name; the outputs show their addresses")
+        for line in moved_ports(cfg) if cfg else []:
+            print(f"warning: {line}: stop what holds it (make services-down?) and refresh again", flush=True)
         for arg in sys.argv[1:]:
             print(f"{arg}: {refresh(Path(arg)):.1f} s", flush=True)

@@ -14,7 +14,9 @@ from foundations.config import REPO_ROOT
 
 def show(obj: object, first: str | None = None, last: str | None = None) -> Markdown:
     """``obj``'s source as a Python code block; ``first``/``last`` cut it to the lines from the first line
-    containing ``first`` to the first later line containing ``last`` (the 5-line core, not the plumbing)."""
+    containing ``first`` to the first later line containing ``last`` (the 5-line core, not the plumbing).
+    A decorated function (``functools.cache``...) shows the function it wraps."""
+    obj = inspect.unwrap(obj)
     lines, start = inspect.getsourcelines(obj)
     begin = _find(lines, first, 0) if first else 0
     end = _find(lines, last, begin) + 1 if last else len(lines)

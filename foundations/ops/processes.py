@@ -92,7 +92,8 @@ def start(cmd: list[str], name: str, port: int | None = None, timeout: float = 2
     ``ready(url)`` stops raising (e.g. an API's /healthz)."""
     port = port or services.free_port()
     server = Server(name, [*cmd, "--port", str(port)], port, keep_log=keep_log)
-    server.pid = daemons.spawn(server.cmd, server.log_path, env, cwd)
+    services.claim(server.log_path.parent)  # if we are SIGKILLed, the next test run removes it
+    server.pid = daemons.spawn(server.cmd, server.log_path, env, cwd, die_with_parent=True)  # dies with us
     _started.append(server)
     check = (lambda: ready(server.url)) if ready else (lambda: _listens(port))
     try:

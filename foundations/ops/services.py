@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +30,11 @@ SERVICES = {"redis": "redis_url", "redis1": "redis1_url", "redis2": "redis2_url"
             "api": "api_url"}
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
+# compose.yaml's Redis allows DEBUG (chapter 7) to its ACL user `lab` only, not to the password-less default
+# user that anything reaching the published ports gets. With another REDIS_LAB_PASSWORD there, set the
+# FOUNDATIONS_REDIS*_URL variables, which come before the state file.
+COMPOSE_ENDPOINTS = {key: f"redis://lab:lab@127.0.0.1:{port}/0"
+                     for key, port in (("redis_url", 6390), ("redis1_url", 6391), ("redis2_url", 6392))}
 PROGRAM = {"redis": "redis-server", "mysql": "mariadbd", "api": "foundations"}
 FIX_UP = "python -m foundations services up"
 
@@ -92,10 +99,10 @@ def status(cfg: Config, names: Iterable[str] = SERVICES) -> list[Status]:
 
 
 def up(cfg: Config, names: Iterable[str] = SERVICES, local: bool = False,
-       log: Callable[[str], None] = print) -> Config:
+       log: Callable[[str], None] = print, die_with_parent: bool = False) -> Config:
     """Start ``names`` (all by default) the way the running ones were started (compose or local daemons;
     with none running: compose when a Docker engine answers and ``local`` is False). Returns the config as
-    the started services see it."""
+    the started services see it. ``die_with_parent``: local daemons stop when this process dies (tests)."""
     names = list(names)
     mode = state.read_raw(Path(cfg.state_dir)).get("mode")  # keep managing services the way they started
     if mode is None:
@@ -103,9 +110,10 @@ def up(cfg: Config, names: Iterable[str] = SERVICES, local: bool = False,
     if mode == "docker":
         compose = [COMPOSE_NAMES.get(n, n) for n in names]
         _compose("up", "-d", "--wait", *compose)
-        state.write(Path(cfg.state_dir), {"mode": "docker", "endpoints": {}, "processes": {}})
-        return cfg
-    return _up_local(cfg, names, log)
+        state.write(Path(cfg.state_dir), {"mode": "docker", "endpoints": COMPOSE_ENDPOINTS, "processes": {}})
+        given = {k for k in COMPOSE_ENDPOINTS if cfg.sources.get(k) not in ("default", "state file")}
+        return dataclasses.replace(cfg, **{k: v for k, v in COMPOSE_ENDPOINTS.items() if k not in given})
+    return _up_local(cfg, names, log, die_with_parent)
 
 
 def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], None] = print) -> None:
@@ -139,7 +147,7 @@ def _compose(*args: str) -> None:
         raise ServiceError(f"`docker compose {' '.join(args)}` failed: {done.stderr.strip()[-400:]}")
 
 
-def _up_local(cfg: Config, names: list[str], log: Callable[[str], None]) -> Config:
+def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_with_parent: bool) -> Config:
     daemons.ensure_binaries(log)
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
@@ -161,9 +169,16 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None]) -> Conf
         cfg = dataclasses.replace(cfg, **{key: url})
         if name == "api":
             cfg = dataclasses.replace(cfg, port=cfg.endpoint(key)[1])
-        processes[name] = _start(cfg, name, state_dir)
+        processes[name] = _start(cfg, name, state_dir, die_with_parent)
         endpoints[key] = url
+        # recorded before it is ready, so that `down` (or the next `up`) finds a daemon slow to get there
         state.write(state_dir, {"mode": "local", "endpoints": endpoints, "processes": processes})
+        try:
+            _wait_ready(cfg, name, state_dir, processes[name]["pid"])
+        except ServiceError:  # stop what we started: a daemon that never became ready must not linger
+            daemons.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
+            state.write(state_dir, {"mode": "local", "endpoints": endpoints, "processes": processes})
+            raise
         log(f"{name}: started at {cfg.endpoint(key)[0]}:{cfg.endpoint(key)[1]} (pid {processes[name]['pid']})")
     return cfg
 
@@ -181,29 +196,74 @@ def _claim_port(cfg: Config, key: str, url: str) -> str:
                        f"another port, e.g. {setting.env}={_with_port(url, _free_port_from(host, port))}")
 
 
-def _start(cfg: Config, name: str, state_dir: Path) -> dict:
+def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> dict:
+    """Spawn ``name`` (not waiting for it): as its own user when we are root, in a directory only it opens."""
     kind, key = KIND[name], SERVICES[name]
     host, port = cfg.endpoint(key)
     log_path = state_dir / "logs" / f"{name}.log"
-    env = None
+    user = daemons.run_as(kind)
+    env, cwd = None, None
     if kind == "redis":
-        data_dir = state_dir / name
-        data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = daemons.redis_command(port, data_dir, urlsplit(getattr(cfg, key)).password)
+        cwd = state_dir / name
+        daemons.hand_over(cwd, user)
+        password = urlsplit(getattr(cfg, key)).password  # a workshop participant's Redis asks for one
+        cmd = daemons.redis_command(port, daemons.redis_auth_file(cwd, password, user) if password else None)
     elif kind == "mysql":
-        data_dir = state_dir / "mariadb"
-        daemons.mariadb_init(data_dir / "data", log_path)
-        cmd = daemons.mariadb_command(port, data_dir / "data", data_dir / "mysqld.sock")
+        cwd = state_dir / "mariadb"  # the socket's directory, and the data directory in it: 0700, its own
+        daemons.hand_over(cwd, user)
+        daemons.mariadb_init(cwd / "data", log_path, user)
+        cmd = daemons.mariadb_command(port, cwd / "data", cwd / "mysqld.sock")
     else:
         cmd = daemons.api_command(host, port)
         env = config.child_environ(cfg)
-    pid = daemons.spawn(cmd, log_path, env)
+    pid = daemons.spawn(cmd, log_path, env, cwd and str(cwd), die_with_parent, user)
+    return {"pid": pid, "program": PROGRAM[kind]}
+
+
+def _wait_ready(cfg: Config, name: str, state_dir: Path, pid: int) -> None:
+    kind, key = KIND[name], SERVICES[name]
+    host, port = cfg.endpoint(key)
+    log_path = state_dir / "logs" / f"{name}.log"
     if kind == "mysql":
         daemons.wait_until(lambda: daemons.mariadb_provision(state_dir / "mariadb" / "mysqld.sock"), pid,
                            f"MariaDB on {host}:{port}", log_path)
     daemons.wait_until(daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path)
-    return {"pid": pid, "program": PROGRAM[kind]}
 
+
+
+TEMP_PREFIX = "foundations-"
+OWNER_FILE = "owner.json"  # in a throwaway state directory: the PID and command line of the run it serves
+
+
+def _own_cmdline() -> str:
+    try:
+        return Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:  # no /proc (macOS): daemons.runs trusts the PID alone there
+        return ""
+
+
+def claim(directory: Path) -> None:
+    """Mark a throwaway ``foundations-*`` directory as this process's, for ``reap_orphans``."""
+    (directory / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "cmdline": _own_cmdline()}))
+
+
+def reap_orphans(parent: Path | None = None) -> list[Path]:
+    """The throwaway directories (``temporary``'s state, ``processes``' logs) whose process is gone: the
+    daemons they list stopped, by the PID and program recorded for each, and the directories removed.
+    Those of a live process are left alone."""
+    reaped = []
+    for owner_file in Path(parent or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*/{OWNER_FILE}"):
+        try:
+            owner = json.loads(owner_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if daemons.runs(owner["pid"], owner["cmdline"]):
+            continue
+        for proc in state.read_raw(owner_file.parent).get("processes", {}).values():
+            daemons.stop(proc["pid"], proc["program"])
+        shutil.rmtree(owner_file.parent, ignore_errors=True)
+        reaped.append(owner_file.parent)
+    return reaped
 
 
 def free_port() -> int:
@@ -213,23 +273,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
-    """Every service on free ports in a throwaway state directory, exported into ``environ`` as
-    ``FOUNDATIONS_*`` for child processes (nbval's kernels), and stopped afterwards. The test run and
-    ``make refresh-outputs`` both use it, so stored and fresh outputs come from the same kind of setup.
+def named_by_environment(environ: Mapping[str, str]) -> bool:
+    """True when ``FOUNDATIONS_*`` variables already say where the services are (a test run, compose's lab
+    container, CI against published ports): whoever set them runs the services."""
+    return config.ENV_PREFIX + "REDIS_URL" in environ
 
+
+@contextlib.contextmanager
+def temporary(environ: dict[str, str] = os.environ, default_ports: bool = False) -> Iterator[Config | None]:
+    """Every service in a throwaway state directory, exported into ``environ`` as ``FOUNDATIONS_*`` for
+    child processes (nbval's kernels), and stopped afterwards. The test run and ``make refresh-outputs``
+    both use it, so stored and fresh outputs come from the same kind of setup.
+
+    The test run takes free ports (runs side by side never collide). ``default_ports`` (refresh-outputs)
+    takes the ones the notebooks' text names (6390-6392, 3390, 8080), so the stored outputs show them; a
+    default port held by another program moves to the next free one, as with ``services up``.
+
+    Its daemons die with this process, even of SIGKILL (``die_with_parent``); and a run that died anyway
+    before it could clean up is cleaned up by the next one (``reap_orphans``).
     When ``environ`` already names the services (compose, CI service containers), it starts nothing."""
-    if config.ENV_PREFIX + "REDIS_URL" in environ:
+    if named_by_environment(environ):
         yield None
         return
-    state_dir = tempfile.mkdtemp(prefix="foundations-")
-    argv = ["--state-dir", state_dir, "--api-url", f"http://127.0.0.1:{free_port()}",
-            "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
-            *(arg for n in ("redis", "redis1", "redis2") for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
+    for orphan in reap_orphans():
+        print(f"stopped the services of a run that died without stopping them ({orphan})", file=sys.stderr)
+    state_dir = tempfile.mkdtemp(prefix=TEMP_PREFIX)
+    Path(state_dir).chmod(0o711)  # daemons running as users of their own reach their own 0700 directories
+    claim(Path(state_dir))
+    argv = ["--state-dir", state_dir]
+    if not default_ports:
+        argv += ["--api-url", f"http://127.0.0.1:{free_port()}",
+                 "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
+                 *(arg for n in ("redis", "redis1", "redis2")
+                   for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
     cfg = config.load(argv=argv, environ={})
     try:
-        cfg = up(cfg, local=True, log=lambda line: None)
+        cfg = up(cfg, local=True, log=lambda line: None, die_with_parent=True)
         environ.update(config.as_environ(cfg))
         yield cfg
     finally:

@@ -118,10 +118,8 @@ def _listens(settings: Settings) -> bool:
 
 def _close_mariadb(room: Room) -> None:
     """The shared MariaDB holds only participants' users: no book ``api``/``api`` login that all of them
-    could share data through. (Root signs in through the socket in the room's private directory only.)"""
-    import pymysql
-
-    with pymysql.connect(unix_socket=str(room.mariadb_socket), user="root", autocommit=True) as conn:
+    could share data through. (Its admin signs in through the socket in the room's private directory only.)"""
+    with daemons.mariadb_admin(room.mariadb_socket) as conn:
         conn.cursor().execute("DROP USER IF EXISTS 'api'@'%', 'api'@'localhost'")
 
 

@@ -5,8 +5,9 @@ At a participant's first spawn their home gets ``api-foundations/``: the noteboo
 (stored outputs kept, so they can read ahead; exercise cells blank, ``...``), the package, its tests and its
 Docker files — no ``notebooks/solutions/``. Their kernels import ``foundations`` from this copy (the hub sets
 ``PYTHONPATH``), so the chapters that reach beyond the notebooks work on the participant's own files:
-09 runs the project's tests, 10 links the package's source, 11 builds its wheel. ``workshop release-solutions``
-adds ``notebooks/solutions/``. A copy is never overwritten: a second spawn keeps the learner's work.
+09 runs the project's tests, 10 links the package's source, 11 builds its wheel.
+``workshop release-solutions`` adds ``notebooks/solutions/``. A copy is never overwritten: a second spawn
+keeps the learner's work.
 """
 
 from __future__ import annotations

@@ -54,10 +54,8 @@ class Participant:
 def database(room: Room, name: str) -> str:
     """Create (or re-key) participant ``name``'s database and user on the shared MariaDB; their DSN.
     Like ``api`` in ``services up``, they may also create ``NAME_*`` databases (tests use those)."""
-    import pymysql
-
     password = secrets.token_urlsafe(16)
-    with pymysql.connect(unix_socket=str(room.mariadb_socket), user="root", autocommit=True) as conn:
+    with daemons.mariadb_admin(room.mariadb_socket) as conn:
         cur = conn.cursor()
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
         cur.execute(f"CREATE USER IF NOT EXISTS '{name}'@'%%' IDENTIFIED BY %s", (password,))
@@ -83,8 +81,8 @@ def start(room: Room, participant: Participant) -> dict[str, str]:
     cfg = config.load(argv=argv, environ={}, use_state=False)
     cfg = dataclasses.replace(cfg, port=cfg.endpoint("api_url")[1])
     participant.state_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(participant.state_dir.parent, 0o700)  # Redis' password file, logs
-    if participant.uid is not None:
+    if participant.uid is not None:  # the state file holds the passwords; a dry run has only one user anyway
+        os.chmod(participant.state_dir.parent, 0o700)
         for path in (participant.state_dir.parent, participant.state_dir):
             os.chown(path, participant.uid, participant.gid)
     # Settings through the environment, not flags: every user sees command lines, only the owner environments.

@@ -94,11 +94,12 @@ class Room:
     mariadb_socket = property(lambda self: self.services_dir / "mariadb" / "mysqld.sock")
 
     def prepare(self) -> None:
-        """Create the directories; the hub's and the shared MariaDB's are private (the MariaDB socket
-        lets its root in without a password)."""
-        for private in (self.hub_dir, self.services_dir):
+        """Create the directories. The hub's is private; the shared MariaDB's can be crossed, not listed
+        (0711: as root, ``services`` runs MariaDB as its own user in a 0700 folder inside, whose socket lets
+        the admin in without a password)."""
+        for private, mode in ((self.hub_dir, 0o700), (self.services_dir, 0o711)):
             private.mkdir(parents=True, exist_ok=True)
-            os.chmod(private, 0o700)
+            os.chmod(private, mode)
         self.homes_dir.mkdir(exist_ok=True)
         os.chmod(self.root, 0o755)
         os.chmod(self.homes_dir, 0o755)

@@ -1,12 +1,13 @@
 """Solutions to the exercises of notebook 01. The test suite runs each through its check."""
 
-from foundations import config
 from foundations.ops import probe
 
 
 def redis2_url():
-    cfg = config.load(argv=[])
-    return cfg.redis2_url
+    def redis2_url(cfg):
+        return cfg.redis2_url
+
+    return redis2_url
 
 
 def ping_all():

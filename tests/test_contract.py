@@ -1,0 +1,178 @@
+"""The HTTP contract of the API server: the OpenAPI document matches the route table, schemathesis finds no
+request the live server answers against the document, and every request gets an answer - bodies on routes
+that take none, bodies over the limit, chunked bodies - with the body drained so the client reads it."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+
+from foundations import api, apispec, cli, production, server, web
+
+TWO_MB = b"x" * (2 * 1024 * 1024)
+# One concrete request per documented path (the templated ones with a value filled in), plus no route at all.
+TARGETS = ["/hello", "/hello/Tit", "/say", "/say/", "/say/Tit", "/healthz", "/openapi.json", "/debug/vars",
+           "/metrics", "/get?key=a", "/set?key=a&value=b", "/del?key=a", "/getAll", "/keys", "/keys/a",
+           "/nope"]
+
+
+@pytest.fixture
+def app(cfg):
+    return server.create_app(cfg, redis.Redis.from_url(cfg.redis_url))
+
+
+def call(app, method, target, body=b"", **environ):
+    path, _, query = target.partition("?")
+    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
+           "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True,
+           "REMOTE_ADDR": "127.0.0.1", **environ}
+    seen = {}
+    payload = b"".join(app(env, lambda status, headers: seen.update(status=int(status.split()[0]),
+                                                                     headers=dict(headers))))
+    return seen["status"], seen["headers"], payload, env["wsgi.input"]
+
+
+def documented(spec: dict) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(exact path -> methods, prefix -> methods) as the document describes them."""
+    exact, prefixes = {}, {}
+    for path, item in spec["paths"].items():
+        methods = {m.upper() for m in item if m != "parameters"}
+        if "{" in path:
+            prefixes[path[:path.index("{")]] = methods
+        else:
+            exact[path] = methods
+    return exact, prefixes
+
+
+def test_the_document_and_the_route_table_agree(app):
+    spec = apispec.document(api.MAX_VALUE_BYTES, api.MAX_KEY_LENGTH, api.MAX_QUERY_VALUE_CHARS)
+    exact, prefixes = documented(spec)
+    assert {path: set(web.methods_of(h)) for path, h in app.routes.items()} == exact
+    assert {prefix: set(web.methods_of(h)) for prefix, h in app.prefixes} == prefixes
+
+
+def test_the_drift_check_sees_an_undocumented_route(app):
+    app.routes["/extra"] = web.text_response  # a route added without its documentation
+    with pytest.raises(AssertionError):
+        test_the_document_and_the_route_table_agree(app)
+
+
+def test_every_operation_lists_the_kernels_statuses():
+    spec = apispec.document(api.MAX_VALUE_BYTES, api.MAX_KEY_LENGTH, api.MAX_QUERY_VALUE_CHARS)
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                assert {"405", "413"} <= set(operation["responses"]), (method, path)
+
+
+@pytest.mark.parametrize("method, target", [("PUT", "/set?key=a&value=b"), ("PUT", "/del?key=a"),
+                                            ("POST", "/hello"), ("DELETE", "/healthz"), ("PATCH", "/keys/a")])
+def test_other_methods_are_a_405_naming_the_allowed_ones(app, method, target):
+    status, headers, body, _ = call(app, method, target)
+    allowed = web.methods_of(app.handler_for(target.partition("?")[0]))
+    assert status == 405 and headers["Allow"] == ", ".join(allowed)
+    assert json.loads(body)["error"]["type"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("body, content_type, status, kind", [
+    (b"", "text/plain", 400, "bad_request"),  # no body: nothing to store
+    (b"v", "application/xml", 415, "unsupported_media_type"),
+    (b"x" * (api.MAX_BODY_BYTES + 1), "text/plain", 413, "request_entity_too_large"),
+])
+def test_put_keys_refuses_what_the_document_does_not_allow(app, body, content_type, status, kind):
+    got, _, payload, _ = call(app, "PUT", "/keys/contract-test", body, CONTENT_TYPE=content_type)
+    assert (got, json.loads(payload)["error"]["type"]) == (status, kind)
+
+
+def test_a_body_on_a_route_that_takes_none_is_drained_and_refused(app):
+    status, headers, body, stream = call(app, "GET", "/hello", TWO_MB)
+    assert status == 413 and json.loads(body)["error"]["message"] == "this route takes no request body"
+    assert stream.tell() == len(TWO_MB) and "Connection" not in headers  # all read: the connection lives on
+
+
+def test_a_body_past_the_drain_bound_is_left_unread_and_the_connection_closed(app):
+    huge = str(web.MAX_DRAIN_BYTES + 1)
+    status, headers, _, stream = call(app, "GET", "/nope", b"", CONTENT_LENGTH=huge)
+    assert (status, headers["Connection"], stream.tell()) == (404, "close", 0)
+
+
+def test_a_chunked_body_is_bounded_too(app):
+    chunked = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
+    status, _, _, stream = call(app, "PUT", "/keys/t", TWO_MB, CONTENT_TYPE="text/plain", **chunked)
+    assert status == 413 and stream.tell() == len(TWO_MB)
+    # a server that does not end a chunked body for us: it cannot be read safely, so it counts as none
+    status, _, _, stream = call(app, "GET", "/hello", b"abc", **{**chunked, "wsgi.input_terminated": False})
+    assert (status, stream.tell()) == (200, 0)
+
+
+def send(url: str, method: str, target: str, body: bytes, chunked: bool) -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        if chunked:
+            conn.request(method, target, body=iter([body[i:i + 65536] for i in range(0, len(body), 65536)]),
+                         encode_chunked=True)
+        else:
+            conn.request(method, target, body=body)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_live_server_answers_a_2mb_body_on_every_route(cfg, target, chunked):
+    # No BrokenPipeError or ConnectionResetError: the server reads the body it refuses before it answers.
+    method = "PUT" if target.startswith("/keys/") else "GET"
+    status, body = send(cfg.api_url, method, target, TWO_MB, chunked)
+    expected = (404, "not_found") if target == "/nope" else (413, "request_entity_too_large")
+    assert (status, json.loads(body)["error"]["type"]) == expected
+
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+CONFIG = Path(__file__).with_name("schemathesis.toml")  # 413 counts as a rejection: see the file
+
+
+@pytest.fixture(scope="module")
+def fuzzed_api(cfg):
+    """A server of its own on Redis database 15: the fuzzer writes and deletes keys nobody else may see."""
+    own_db = cfg.redis_url.rsplit("/", 1)[0] + "/15"
+    with production.start(cfg, "--redis-url", own_db) as api_server:
+        yield api_server
+    redis.Redis.from_url(own_db).flushdb()
+
+
+def test_schemathesis_finds_nothing(fuzzed_api, tmp_path):
+    """Every check, on every operation, in every phase, the stateful one (the document's links) included.
+    A route that answers a method or a status the document does not list fails it (ST204, ST103, ...)."""
+    done = subprocess.run([str(SCHEMATHESIS), "--config-file", str(CONFIG), "run",
+                           fuzzed_api.url + "/openapi.json", "--checks", "all",
+                           "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "40",
+                           "--seed", "15", "--workers", "1", "--generation-database", "none",
+                           "--request-timeout", "10", "--no-color"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its .schemathesis/
+    report = "\n".join(line[:200] for line in done.stdout.splitlines() if line.strip())  # curl lines are long
+    assert done.returncode == 0 and re.search(r"(\d+) generated, \1 passed", done.stdout), report
+    assert re.search(r"Tested: 18\b", done.stdout), report  # every operation of the document was exercised
+
+
+def test_a_client_too_slow_to_send_its_request_head_is_disconnected(cfg):
+    limit = cli.HEADER_READ_TIMEOUT_MS / 1000
+    parts = urlsplit(cfg.api_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=limit * 3) as conn:
+        conn.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")  # and never the blank line that ends the head
+        start = time.monotonic()
+        assert conn.recv(100) == b""  # closed by the server; our own timeout would raise instead
+    assert time.monotonic() - start >= limit * 0.5

@@ -1,0 +1,138 @@
+"""Chapter 4's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from foundations import encoding, pets
+from foundations.course import exercises
+from foundations.encoding import tag
+
+
+@dataclass
+class EmailAlwaysKept:
+    first_name: str = tag("firstName")
+    last_name: str = tag("lastName")
+    email: str = tag("email")
+    password: str = tag("-")
+
+
+@dataclass
+class PasswordEncoded:
+    first_name: str = tag("firstName")
+    last_name: str = tag("lastName")
+    email: str = tag("email,omitempty")
+    password: str = tag("password,omitempty")
+
+
+@dataclass
+class EverythingOmitempty:
+    first_name: str = tag("firstName,omitempty")
+    last_name: str = tag("lastName,omitempty")
+    email: str = tag("email,omitempty")
+    password: str = tag("-")
+
+
+@dataclass
+class Untagged:
+    first_name: str
+    last_name: str
+    email: str = ""
+    password: str = tag("-", default="")
+
+
+@dataclass
+class Reordered:
+    email: str = tag("email,omitempty")
+    first_name: str = tag("firstName")
+    last_name: str = tag("lastName")
+    password: str = tag("-")
+
+
+OWNER_WRONG = [
+    pytest.param(
+        EmailAlwaysKept,
+        'your Owner encodes as {"firstName":"Tit","lastName":"Petric","email":""}',
+        id="email-without-omitempty",
+    ),
+    pytest.param(PasswordEncoded, "password must never be encoded", id="password-encoded"),
+    pytest.param(EverythingOmitempty, "only email is omitempty", id="names-omitempty"),
+    pytest.param(Untagged, "the keys are camelCase", id="python-names-as-keys"),
+    pytest.param(Reordered, "in that order", id="fields-reordered"),
+]
+
+
+@pytest.mark.parametrize("answer, message", OWNER_WRONG)
+def test_owner_rejects(answer, message):
+    assert message in exercises.verdict("04.owner", answer)
+
+
+PRINTED = {"None", "False", "0", "''", "[]"}  # the empty values the notebook's table shows
+
+
+OMIT_WRONG = [
+    pytest.param(lambda value: not value, "even when len() of it is 0", id="python-truthiness"),
+    pytest.param(lambda value: repr(value) in PRINTED, "Go omits 0.0", id="read-off-the-table"),
+    pytest.param(lambda value: value in (None, False, 0, "", [], {}), "Go omits ()", id="a-list-of-empties"),
+    pytest.param(
+        lambda value: value is None or value == 0 or value == "" or value == [] or value == (),
+        "Go omits {}",
+        id="forgets-dicts",
+    ),
+    pytest.param(
+        lambda value: (
+            value is None or value is False or value == "" or value == [] or value == () or value == {}
+        ),
+        "Go omits 0",
+        id="forgets-numbers",
+    ),
+]
+
+
+@pytest.mark.parametrize("answer, message", OMIT_WRONG)
+def test_omit_rejects(answer, message):
+    assert message in exercises.verdict("04.omit", answer)
+
+
+def _counts_cats(text):
+    stores = encoding.decode(text, list[pets.TidyPetstore])
+    return [p.name for s in stores for p in (s.dogs or []) + (s.cats or []) if not p.breed]
+
+
+def _breed_key_missing(text):
+    return [d["name"] for s in json.loads(text) for d in s.get("dogs") or [] if "breed" not in d]
+
+
+def _forgets_nil(text):
+    return [d.name for s in encoding.decode(text, list[pets.TidyPetstore]) for d in s.dogs if not d.breed]
+
+
+def _breed_is_none(text):
+    return [
+        d.name
+        for s in encoding.decode(text, list[pets.TidyPetstore])
+        for d in s.dogs or []
+        if d.breed is None
+    ]
+
+
+NO_BREED_WRONG = [
+    pytest.param(
+        lambda text: ["Trinity"],
+        "on twelve generated stores, the dogs without a breed are",
+        id="read-off-the-dump",
+    ),
+    pytest.param(_counts_cats, "(cats do not count)", id="counts-cats"),
+    pytest.param(
+        _breed_key_missing, 'on data/example1.json (Trinity has "breed": "")', id="missing-key-only"
+    ),
+    pytest.param(_forgets_nil, "loop over `store.dogs or []`", id="forgets-nil-slices"),
+    pytest.param(_breed_is_none, "you found []", id="breed-is-none"),
+    pytest.param(["Trinity"], "expected a function no_breed(text)", id="a-value-not-a-function"),
+]
+
+
+@pytest.mark.parametrize("answer, message", NO_BREED_WRONG)
+def test_no_breed_rejects(answer, message):
+    assert message in exercises.verdict("04.no_breed", answer)

@@ -1,0 +1,78 @@
+"""Chapter 5's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
+
+import re
+
+import pytest
+
+from foundations.course import exercises
+
+RIGHT = {
+    "/hello/Gopher": 200,
+    "/hello/Gopher/": 404,
+    "/hey/Gopher": 308,
+    "/hey/Gopher/": 200,
+    "/": 200,
+    "/hey": 404,
+}
+
+PAT_WRONG = [
+    pytest.param(
+        {f"/made/up/{i}": 404 for i in range(6)}, "keep exactly the six paths given", id="six-invented-paths"
+    ),
+    pytest.param(dict.fromkeys(RIGHT, 200), "/hello/Gopher/: the router answers 404, not 200", id="all-200"),
+    pytest.param({**RIGHT, "/hey/Gopher": 301}, "Werkzeug sends 308", id="pats-301"),
+    pytest.param(
+        {**RIGHT, "/hello/Gopher/": 308},
+        "/hello/Gopher/: the router answers 404, not 308",
+        id="redirect-both-ways",
+    ),
+    pytest.param({**RIGHT, "/hey": 308}, "/hey: the router answers 404, not 308", id="hey-redirects"),
+    pytest.param(
+        {path: str(status) for path, status in RIGHT.items()}, "give the status as a number", id="strings"
+    ),
+    pytest.param(
+        {k: v for k, v in RIGHT.items() if k != "/hey"}, "keep exactly the six paths", id="one-missing"
+    ),
+]
+
+
+@pytest.mark.parametrize("answer, message", PAT_WRONG)
+def test_pat_statuses_rejects(answer, message):
+    assert message in exercises.verdict("05.pat_statuses", answer)
+
+
+LISTED = {"/say": "", "/say/": "", "/say/Tit": "Tit", "/say/Tit/": "Tit"}  # the cases the exercise text names
+
+
+def _regex(path):
+    match = re.fullmatch(r"/say/?([^/]*)/?", path)
+    return match.group(1) if match else None
+
+
+def _split(path):
+    parts = path.strip("/").split("/")
+    return (parts[1] if len(parts) > 1 else "") if parts[0] == "say" else None
+
+
+SAY_WRONG = [
+    pytest.param(
+        LISTED.get, "say_name('/say/Gopher') returned None, expected 'Gopher'", id="hard-coded-cases"
+    ),
+    pytest.param(
+        lambda path: path.removeprefix("/say/").strip("/"),
+        "say_name('/say') returned 'say'",
+        id="removeprefix-strip",
+    ),
+    pytest.param(_regex, "say_name('/sayx') returned 'x', expected None", id="optional-slash-regex"),
+    pytest.param(_split, "say_name('/say/a/b') returned 'a', expected None", id="split-ignores-the-rest"),
+    pytest.param(
+        lambda path: path[5:].rstrip("/") if path.startswith("/say") else None,
+        "say_name('/say/a/b') returned 'a/b'",
+        id="slices-without-checking",
+    ),
+]
+
+
+@pytest.mark.parametrize("answer, message", SAY_WRONG)
+def test_say_name_rejects(answer, message):
+    assert message in exercises.verdict("05.say_name", answer)

@@ -1,0 +1,31 @@
+"""`make refresh-outputs` runs the notebooks against services on the default ports, so stored outputs
+show the addresses the text names (6390-6392, 3390, 8080), and says which port it had to move."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from foundations import config
+from foundations.course import refresh
+from foundations.ops import probe, services
+
+
+def test_refresh_services_take_the_default_ports_or_say_why_not():
+    defaults = config.load(argv=[], environ={}, use_state=False)
+    environ: dict[str, str] = {}
+    with services.temporary(environ, default_ports=True) as cfg:
+        moved = refresh.moved_ports(cfg)
+        for name, key in services.SERVICES.items():
+            (host, port), default = cfg.endpoint(key), defaults.endpoint(key)[1]
+            assert environ[config.BY_NAME[key].env] == getattr(cfg, key)
+            if port != default:  # only when another program holds the default port
+                assert probe.port_open(host, default) and any(line.startswith(f"{name}: ") for line in moved)
+            assert default <= port < default + 100
+        assert len(moved) == sum(cfg.endpoint(k) != defaults.endpoint(k) for k in services.SERVICES.values())
+    assert environ == {}
+
+
+def test_a_moved_port_is_reported():
+    defaults = config.load(argv=[], environ={}, use_state=False)
+    moved = dataclasses.replace(defaults, redis1_url="redis://127.0.0.1:6399/0")
+    assert refresh.moved_ports(moved) == ["redis1: 6391 is taken, so the outputs show 6399"]
