@@ -138,12 +138,7 @@ class Metrics:
     def _files(self) -> list[tuple[int, bytes]]:
         if self.directory is None:
             return [(os.getpid(), self._map[:])]
-        found = []
-        for path in self.directory.glob("worker-*.bin"):
-            data = path.read_bytes()
-            if len(data) == _SIZE:  # a worker still writing its zeros has counted nothing yet
-                found.append((int(path.stem.split("-")[1]), data))
-        return found
+        return _worker_files(self.directory)
 
     def totals(self) -> dict[str, int]:
         """Every counter, summed over every worker this server has had (a restarted worker's counts stay)."""
@@ -170,6 +165,21 @@ class Metrics:
         return dict(sorted(variables.items()))
 
 
+def _worker_files(directory: Path) -> list[tuple[int, bytes]]:
+    found = []
+    for path in directory.glob("worker-*.bin"):
+        data = path.read_bytes()
+        if len(data) == _SIZE:  # a worker still writing its zeros has counted nothing yet
+            found.append((int(path.stem.split("-")[1]), data))
+    return found
+
+
+def per_worker(directory: str | Path) -> dict[int, dict[str, int]]:
+    """Each worker's own counters (pid -> name -> count): the files a scrape adds up, one by one."""
+    return {pid: dict(zip(COUNTERS, memoryview(data).cast("q").tolist()))
+            for pid, data in sorted(_worker_files(Path(directory)))}
+
+
 class _Collector:
     """Hands prometheus-client the summed figures at scrape time (its own multiprocess mode would do too,
     at a few microseconds per increment; our counters are already shared)."""
@@ -184,8 +194,11 @@ class _Collector:
         calls = CounterMetricFamily("foundations_registry_calls", "Registry operations (the book's expvar "
                                     "counters)", labels=["operation"])
         for name in REGISTRY_COUNTERS:
-            calls.add_metric([name.removeprefix("registry.")], totals[name])
+            if name != "registry.getAll.get":  # keys, not calls: a family of its own
+                calls.add_metric([name.removeprefix("registry.")], totals[name])
         yield calls
+        yield CounterMetricFamily("foundations_registry_keys_fetched", "Keys fetched by getAll (the book's "
+                                  "registry.getAll.get)", value=totals["registry.getAll.get"])
         yield CounterMetricFamily("foundations_http_requests", "HTTP requests answered, all workers",
                                   value=totals["http.requests"])
         collections = CounterMetricFamily("python_gc_collections", "Garbage collections, all workers",

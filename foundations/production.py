@@ -16,11 +16,14 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import redis
+
 from foundations import config
-from foundations.ops import probe, processes
 from foundations.config import Config
+from foundations.ops import probe, processes, state
 from foundations.ops.processes import Server
 
 MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
@@ -114,10 +117,47 @@ def debug_vars(url: str) -> dict:
     return json.loads(body)
 
 
-def watch(url: str, seconds: float, interval: float = 0.1) -> list[dict]:
-    """Poll ``/debug/vars`` for ``seconds``: one sample per poll, with ``t`` (seconds since the first)."""
+def watch(url: str, seconds: float, interval: float = 0.1,
+          until: Callable[[], bool] | None = None) -> list[dict]:
+    """Poll ``/debug/vars`` for ``seconds``, or until ``until()`` is true and one last poll has seen the end:
+    one sample per poll, with ``t`` (seconds since the first)."""
     samples, start = [], time.monotonic()
     while (now := time.monotonic()) - start < seconds:
+        done = until is not None and until()
         samples.append({"t": now - start, **debug_vars(url)})
+        if done:
+            break
         time.sleep(interval)
     return samples
+
+
+def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5) -> dict:
+    """SIGTERM a fresh server while a ``/get`` is in flight, as ``docker stop`` would: ``DEBUG SLEEP`` stalls
+    ``cfg``'s Redis for ``stall`` s, a ``/get?key=`` waits on it, and the stop comes in the middle. Returns
+    what the client got (``status``, ``body``), how long the stop took (``stop_seconds``) and the server's
+    log. It stalls the whole Redis: give it one of its own, never a shared one."""
+    redis.Redis.from_url(cfg.redis_url).set(f"api:{key}", "finished")
+    api = start(cfg)
+    answer: dict = {}
+
+    def stall_redis() -> None:
+        stalled = redis.Redis.from_url(cfg.redis_url, socket_timeout=stall + 5)
+        stalled.execute_command("DEBUG", "SLEEP", str(stall))
+
+    def slow_get() -> None:
+        answer["status"], answer["body"] = probe.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)
+
+    threads = [threading.Thread(target=stall_redis), threading.Thread(target=slow_get)]
+    try:
+        threads[0].start()
+        time.sleep(stall / 7)  # the stall has begun ...
+        threads[1].start()
+        time.sleep(stall / 5)  # ... and the /get is waiting on it
+        started = time.monotonic()
+        api.stop(timeout=stall + 10)  # SIGTERM to the server's process group; returns once it has exited
+        answer["stop_seconds"] = time.monotonic() - started
+        for thread in threads:
+            thread.join(stall + 10)
+    finally:
+        api.stop()
+    return {**answer, "pid_alive": state.pid_alive(api.pid), "log": api.output()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import threading
 import time
 
@@ -12,7 +13,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from foundations import config, metrics, production
-from foundations.ops import services, state
+from foundations.ops import services
 from foundations.server import create_app
 
 BOOK_NAMES = {"registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get"}
@@ -71,6 +72,10 @@ def test_get_all_counts_each_key_like_the_book(app, cfg):
     keys = len(client.keys("api:*"))
     assert after["registry.getAll"] - before["registry.getAll"] == 1
     assert after["registry.getAll.get"] - before["registry.getAll.get"] == keys >= 1
+    found = samples(call(app, "/metrics")[2].decode())  # keys are not calls: Prometheus gets them apart
+    assert found[("foundations_registry_keys_fetched_total", ())] == after["registry.getAll.get"]
+    assert found[("foundations_registry_calls_total", (("operation", "getAll"),))] == after["registry.getAll"]
+    assert not [name for name, labels in found if ("operation", "getAll.get") in labels]
 
 
 def test_metrics_endpoint_speaks_prometheus(app):
@@ -142,6 +147,8 @@ def test_counts_of_every_worker_file_add_up_and_prepare_forgets_them(tmp_path):
     fake = tmp_path / "worker-999999.bin"  # another worker, since exited: its counts still add up
     fake.write_bytes((5).to_bytes(8, "little") + bytes(8 * (len(metrics.COUNTERS) - 1)))
     assert mine.totals()["registry.get"] == 12
+    assert {pid: w["registry.get"] for pid, w in metrics.per_worker(tmp_path).items()} == {
+        os.getpid(): 7, 999999: 5}
     assert mine.process()["workers"] == 1  # ...but it is not counted as a live worker
     assert mine.debug_vars()["cmdline"] == ["old"]
     metrics.prepare(tmp_path, cmdline=["new"])
@@ -173,6 +180,7 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
     # Each worker's own file holds part of the count: the sum is only right if both are read.
     counts = [int.from_bytes(f.read_bytes()[:8], "little", signed=True) for f in tmp_path.glob("worker-*.bin")]
     assert len(counts) == 2 and all(c > 0 for c in counts), counts
+    assert sorted(w["registry.get"] for w in metrics.per_worker(tmp_path).values()) == sorted(counts)
     assert variables["registry.get"] == sum(counts) == sent
     assert before["registry.get"] == 0
     # requests between the two scrapes: the load, plus the first scrape itself (counted as it arrives)
@@ -182,6 +190,16 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
     assert found[("foundations_registry_calls_total", (("operation", "get"),))] == sent
     assert found[("foundations_http_requests_total", ())] == variables["http.requests"] + 1
     assert found[("foundations_workers", ())] == 2
+
+
+def test_watch_polls_until_the_load_is_over_and_sees_its_end(cfg):
+    with production.start(cfg) as api:
+        driver = threading.Thread(target=production.load, args=(api.url + "/hello", 300), kwargs={"concurrency": 2})
+        driver.start()
+        samples = production.watch(api.url, seconds=60, interval=0.05, until=lambda: not driver.is_alive())
+        driver.join()
+    assert samples[-1]["t"] < 60 and len(samples) >= 1
+    assert samples[-1]["http.requests"] >= 300  # the last poll came after the last request
 
 
 def test_access_log_has_each_request_with_its_duration(cfg):
@@ -212,33 +230,9 @@ def own_redis(tmp_path):
 
 
 def test_sigterm_lets_in_flight_requests_finish(own_redis):
-    client = redis.Redis.from_url(own_redis.redis_url)
-    client.set("api:slow", "finished")
-    api = production.start(own_redis)
-    results = {}
-
-    def slow_get():
-        results["answer"] = production.probe.http_get(api.url + "/get?key=slow", timeout=10)
-
-    try:
-        # DEBUG SLEEP stalls Redis for 1.5 s, so the /get below is in flight when SIGTERM arrives.
-        stall = threading.Thread(target=lambda: redis.Redis.from_url(own_redis.redis_url).execute_command(
-            "DEBUG", "SLEEP", "1.5"))
-        stall.start()
-        time.sleep(0.2)
-        request = threading.Thread(target=slow_get)
-        request.start()
-        time.sleep(0.3)
-        started = time.monotonic()
-        api.stop(timeout=10)  # SIGTERM to the server's process group; returns once it has exited
-        stopped_after = time.monotonic() - started
-        request.join(10)
-        stall.join(10)
-    finally:
-        api.stop()
-    status, body = results["answer"]
-    assert status == 200 and json.loads(body) == "finished", results
-    assert stopped_after >= 0.5, "the server exited before its in-flight request was done"
-    assert not state.pid_alive(api.pid)
-    assert "Granian shutdown completed" in api.output()
+    stopped = production.stop_mid_request(own_redis, stall=1.5)
+    assert stopped["status"] == 200 and json.loads(stopped["body"]) == "finished", stopped
+    assert stopped["stop_seconds"] >= 0.5, "the server exited before its in-flight request was done"
+    assert not stopped["pid_alive"]
+    assert "Granian shutdown completed" in stopped["log"]
 

@@ -1,14 +1,16 @@
 """Solutions to the exercises of notebook 06. The test suite runs each through its check."""
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 from foundations import fetch
 
 
 def fetch_all():
     def fetch_all(urls):
-        http = fetch.session()
-        return fetch.fan_out(http, urls, pool_size=len(urls))
+        http = fetch.session()  # one Session: its connections are reused, up to 20 open at once
+        with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+            return list(pool.map(lambda url: http.get(url, timeout=5).json(), urls))  # map keeps the order
 
     return fetch_all
 

@@ -1,6 +1,6 @@
 """Solutions to the exercises of notebook 07. The test suite runs each through its check."""
 
-import zlib
+import hashlib
 
 
 def requests_per_second():
@@ -12,7 +12,12 @@ def requests_per_second():
 
 def key_router():
     def pick(key, urls):
-        return urls[zlib.crc32(key.encode()) % len(urls)]
+        # rendezvous hashing: every server scores the key, the highest wins; a new server only takes the keys
+        # it now scores highest, and a stable hash gives the same answer in every process
+        def score(url):
+            return hashlib.blake2b(f"{url}\0{key}".encode(), digest_size=8).digest()
+
+        return max(urls, key=score)
 
     return pick
 

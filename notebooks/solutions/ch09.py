@@ -1,6 +1,8 @@
 """Solutions to the exercises of notebook 09. The test suite runs each through its check."""
 
-from foundations.registry import glob_escape
+import pytest
+
+from foundations.registry import NotFound, glob_escape
 
 
 def pattern():
@@ -17,4 +19,18 @@ def count():
     return count
 
 
-SOLUTIONS = {"09.pattern": pattern, "09.count": count}
+def test_delete():
+    def test_delete(make_registry):
+        reg = make_registry("test")
+        reg.set("name", "Tit Petric")
+        reg.set("city", "Ljubljana")
+        assert reg.get("name") == "Tit Petric"  # there before: deleting nothing proves nothing
+        reg.delete("name")
+        with pytest.raises(NotFound):
+            reg.get("name")
+        assert reg.get("city") == "Ljubljana"  # only that key went
+
+    return test_delete
+
+
+SOLUTIONS = {"09.pattern": pattern, "09.count": count, "09.test_delete": test_delete}

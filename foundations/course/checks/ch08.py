@@ -14,14 +14,22 @@ def setting(answer):
            "expected a dataclass (a class decorated with @dataclass), not an instance")
     cfg = config.load(argv=[])
     with contextlib.closing(mysqldb.connect(cfg.mysql_dsn)) as conn:
-        rows = mysqldb.select(conn, answer, "SHOW VARIABLES LIKE 'max_connections'")
-    expect(len(rows) == 1, f"expected one row, got {len(rows)}")
-    row = rows[0]
-    expect(getattr(row, "name", None) == "max_connections",
-           "the field `name` should hold the Variable_name column ('max_connections')")
-    value = getattr(row, "value", None)
-    expect(isinstance(value, int) and value > 0,
-           f"the field `value` should be an int read from the Value column, got {value!r}: annotate it `int`")
+        for variable in ("max_connections", "wait_timeout"):  # any setting, not only the one in the text
+            rows = mysqldb.select(conn, answer, f"SHOW VARIABLES LIKE '{variable}'")
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT @@{variable}")
+                (actual,) = cur.fetchone()
+            expect(len(rows) == 1, f"expected one row for {variable}, got {len(rows)}")
+            row = rows[0]
+            expect(getattr(row, "name", None) == variable,
+                   f"the field `name` should hold the Variable_name column ({variable!r}), "
+                   f"got {getattr(row, 'name', None)!r}")
+            value = getattr(row, "value", None)
+            expect(isinstance(value, int) and not isinstance(value, bool),
+                   f"the field `value` should be an int read from the Value column, got {value!r}: "
+                   "annotate it `int`")
+            expect(value == actual, f"{variable} is {actual} on this server, your Setting says {value}: read "
+                                    "the Value column, do not give the field a fixed value")
 
 
 class _Recording:
@@ -81,5 +89,9 @@ def parallel_sleeps(answer):
            f"SLEEP returns 0 when it sleeps the whole time; got {result!r}")
     spans = sorted(recording.spans)
     expect(len(spans) == 2, f"expected two queries through `pool.connection()`, saw {len(spans)}")
+    took = sorted(end - start for start, end in spans)
+    expect(took[0] >= 0.09 and took[1] >= 0.19, f"the queries took {took[0] * 1000:.0f} and "
+                                                f"{took[1] * 1000:.0f} ms: run SLEEP(0.1) and SLEEP(0.2), "
+                                                "the sleeps the exercise asks for")
     expect(spans[1][0] < spans[0][1], "the two sleeps ran one after the other; use two threads, each with "
                                       "its own `with pool.connection()`")

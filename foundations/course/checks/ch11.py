@@ -1,7 +1,16 @@
 """Checks for the exercises of notebook 11 (running your API in production)."""
 
+import random
+
 from foundations import metrics
 from foundations.course.exercises import exercise, expect
+
+
+def _average(answer, variables):
+    try:
+        return answer(variables)
+    except ZeroDivisionError:
+        expect(False, "with no getAll calls yet there is no average: return 0, do not divide by zero")
 
 
 @exercise("11.keys_per_get_all")
@@ -9,22 +18,35 @@ def keys_per_get_all(answer):
     expect(callable(answer), "expected a function that takes the /debug/vars dict")
     book = {"registry.del": 0, "registry.get": 5, "registry.getAll": 18, "registry.getAll.get": 54,
             "registry.set": 2}
-    got = answer(book)
-    expect(isinstance(got, (int, float)), f"expected a number, got {type(got).__name__}")
-    expect(abs(got - 3.0) < 1e-9, f"the book's figures (54 keys fetched over 18 getAll calls) give 3.0, not {got}")
-    expect(answer({**book, "registry.getAll": 0, "registry.getAll.get": 0}) == 0,
-           "with no getAll calls yet there is no average: return 0, do not divide by zero")
+    calls = random.randint(3, 9) * 2  # an even number of calls ...
+    fresh = {**book, "registry.getAll": calls, "registry.getAll.get": calls * 5 // 2}  # ... 2.5 keys each
+    for variables, want in ((book, 3.0), (fresh, 2.5)):
+        got = _average(answer, variables)
+        expect(isinstance(got, (int, float)), f"expected a number, got {type(got).__name__}")
+        keys, gets = variables["registry.getAll.get"], variables["registry.getAll"]
+        hint = (": keys divided by calls, not the other way" if got and abs(1 / got - want) < 1e-9 else
+                ": divide with /, and do not round" if got == int(want) else "")
+        expect(abs(got - want) < 1e-9, f"{keys} keys fetched over {gets} getAll calls give {want}, "
+                                       f"not {got}{hint}")
+    empty = _average(answer, {**book, "registry.getAll": 0, "registry.getAll.get": 0})
+    expect(empty == 0 and empty is not None,
+           f"with no getAll calls yet there is no average: return 0, got {empty!r}")
 
 
 @exercise("11.registry_total")
 def registry_total(answer):
     expect(callable(answer), "expected a function that takes the /metrics text")
     m = metrics.Metrics("")
-    for name, amount in (("registry.get", 7), ("registry.set", 2), ("registry.getAll", 1),
-                         ("registry.getAll.get", 3)):
+    amounts = {name: random.randint(2, 50) for name in metrics.REGISTRY_COUNTERS}  # fresh every time
+    for name, amount in amounts.items():
         m.count(name, amount)
+    m.count_request()
     text = metrics.prometheus_text(m)[0].decode()
     got = answer(text)
+    want = sum(amount for name, amount in amounts.items() if name != "registry.getAll.get")
     expect(isinstance(got, (int, float)), f"expected a number, got {type(got).__name__}")
-    expect(got == 13, f"the registry counters in that text add up to 13, not {got}; count only the "
-                      "foundations_registry_calls_total samples, every operation label")
+    hint = ("; foundations_registry_keys_fetched_total counts keys, not calls: leave it out"
+            if got == want + amounts["registry.getAll.get"] else
+            "; add the sample values, do not count the lines" if got == len(amounts) - 1 else
+            "; count only the foundations_registry_calls_total samples, every operation label")
+    expect(got == want, f"the registry calls in that text add up to {want}, not {got}{hint}")
