@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import pwd
 import secrets
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -129,6 +130,7 @@ def measure(count: int, notebook: str) -> None:
         hub.down(room, log=lambda line: None)
         for name in names:
             subprocess.run(["userdel", "--remove", name], capture_output=True)
+        shutil.rmtree(room.root, ignore_errors=True)
 
 
 def main() -> None:
