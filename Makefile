@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
 
-.PHONY: install lab test services-up services-down status doctor refresh-outputs navigation clean
+.PHONY: install lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse
 
 install: $(STAMP)
 
@@ -43,6 +43,19 @@ refresh-outputs: install
 
 navigation: install
 	$(PY) -m foundations.course.navigation
+
+# A workshop's hub (docs/workshop.md): make workshop PARTICIPANTS=alice,bob CODE=orange42 [WORKSHOP_ARGS=--dry-run]
+PARTICIPANTS ?=
+CODE ?=
+WORKSHOP_ARGS ?=
+workshop: install
+	$(PY) -m foundations workshop up $(if $(PARTICIPANTS),--participants $(PARTICIPANTS)) \
+		$(if $(CODE),--code $(CODE)) $(WORKSHOP_ARGS)
+
+# The offline kit: every pinned wheel and the proxy's npm packages in one folder (docs/workshop.md).
+WHEELHOUSE ?= wheelhouse
+wheelhouse: install
+	$(PY) -m foundations.workshop.wheelhouse build $(WHEELHOUSE)
 
 clean: services-down
 	rm -rf $(VENV) .state .pytest_cache .coverage htmlcov build *.egg-info

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from foundations import config, metrics
 from foundations.errors import FoundationsError, ServiceError
 from foundations.ops import doctor, lab, probe, services
+from foundations.workshop import command as workshop_command
 
 # granian's access log (chapter 11): who, what, status, and how long the request took.
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).2f ms'
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
                        help="soak run instead: builtin load for SECONDS, the server's RSS at start and end")
     bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
+    workshop = commands.add_parser("workshop", help="JupyterHub for a room: each participant with services "
+                                   "of their own, and a progress board")
+    workshop_command.add_arguments(workshop)
     for sub in commands.choices.values():
         config.add_arguments(sub)
     return root
@@ -170,3 +174,4 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
 
 COMMANDS = {"services": _services, "lab": _lab, "serve": _serve, "doctor": _doctor, "config": _config}
 COMMANDS["bench"] = _bench
+COMMANDS["workshop"] = lambda cfg, args: workshop_command.run(args)

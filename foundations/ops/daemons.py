@@ -48,9 +48,11 @@ def _missing(packages: dict[str, str]) -> list[str]:
     return sorted({pkg for binary, pkg in packages.items() if not which(binary)})
 
 
-def ensure_binaries(log: Callable[[str], None] = print) -> None:
-    """On Debian as root, apt-get what is missing (Redis, MariaDB, ab, wrk); otherwise say how to."""
-    missing, optional = _missing(PACKAGES), _missing(LOAD_GENERATORS)
+def ensure_binaries(log: Callable[[str], None] = print, required: dict[str, str] = PACKAGES,
+                    optional: dict[str, str] = LOAD_GENERATORS, hint: str = INSTALL_HINTS) -> None:
+    """On Debian as root, apt-get what is missing (by default Redis, MariaDB, ab, wrk); otherwise say how to
+    (``hint``). ``required`` and ``optional`` map a binary to its Debian package."""
+    missing, optional = _missing(required), _missing(optional)
     if os.geteuid() == 0 and shutil.which("apt-get") and (missing or optional):
         log(f"installing {' '.join(missing + optional)} with apt-get (once)...")
         try:
@@ -60,7 +62,7 @@ def ensure_binaries(log: Callable[[str], None] = print) -> None:
                 raise
             log(f"{exc}; chapter 10 uses its built-in load generator instead")
     elif missing:
-        raise ServiceError(f"missing {', '.join(missing)}. Install them: {INSTALL_HINTS}")
+        raise ServiceError(f"missing {', '.join(missing)}. Install them: {hint}")
 
 
 def _apt_install(packages: list[str]) -> None:
@@ -198,12 +200,25 @@ def wait_until(ready: Callable[[], object], pid: int, what: str, log_path: Path,
         time.sleep(0.05)
 
 
-def redis_command(port: int) -> list[str]:
+def redis_command(port: int, auth_file: str | None = None) -> list[str]:
     """Loopback only, protected mode, no persistence (its directory: the working directory ``spawn`` gets);
-    DEBUG allowed from loopback (chapter 7 uses DEBUG SLEEP)."""
-    return [which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
-            "--protected-mode", "yes", "--save", "", "--appendonly", "no", "--enable-debug-command", "local",
-            "--dir", "."]
+    DEBUG allowed from loopback (chapter 7 uses DEBUG SLEEP). ``auth_file``: a config file with a password
+    (``redis_auth_file``), for a workshop participant's servers."""
+    return [which("redis-server") or "redis-server", *([auth_file] if auth_file else []),
+            "--port", str(port), "--bind", "127.0.0.1", "--protected-mode", "yes", "--save", "",
+            "--appendonly", "no", "--enable-debug-command", "local", "--dir", "."]
+
+
+def redis_auth_file(directory: Path, password: str, user: pwd.struct_passwd | None) -> str:
+    """Write ``requirepass`` into ``directory/auth.conf``, readable by the server's user only (a password
+    on the command line would show in everyone's ``ps``); its name, for ``redis_command`` run in
+    ``directory``."""
+    path = directory / "auth.conf"
+    path.touch(mode=0o600)
+    path.write_text(f'requirepass "{password}"\n')
+    if user is not None:
+        os.chown(path, user.pw_uid, user.pw_gid)
+    return path.name
 
 
 def _admin() -> str:
@@ -216,6 +231,7 @@ def mariadb_init(data_dir: Path, log_path: Path, user: pwd.struct_passwd | None 
     root and our own OS user (the admin, see ``_admin``) log in over the socket only, with no password."""
     if (data_dir / "mysql").is_dir():
         return
+    log_path.parent.mkdir(parents=True, exist_ok=True)  # MariaDB may be the first service of a state dir
     cmd = [which("mariadb-install-db") or "mariadb-install-db", "--no-defaults", f"--datadir={data_dir}",
            "--auth-root-authentication-method=socket", f"--auth-root-socket-user={_admin()}",
            "--skip-test-db"]
@@ -258,6 +274,13 @@ def mariadb_provision(socket_path: Path) -> None:
         cur = conn.cursor()
         for sql in PROVISION_SQL:
             cur.execute(sql)
+
+
+def mariadb_admin(socket_path: Path):
+    """A connection as MariaDB's admin (our own OS user, see ``_admin``) over the socket, autocommit on."""
+    import pymysql
+
+    return pymysql.connect(unix_socket=str(socket_path), user=_admin(), autocommit=True)
 
 
 def api_command(host: str, port: int) -> list[str]:

@@ -208,7 +208,8 @@ def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> di
     if kind == "redis":
         cwd = state_dir / name
         daemons.hand_over(cwd, user)
-        cmd = daemons.redis_command(port)
+        password = urlsplit(getattr(cfg, key)).password  # a workshop participant's Redis asks for one
+        cmd = daemons.redis_command(port, daemons.redis_auth_file(cwd, password, user) if password else None)
     elif kind == "mysql":
         cwd = state_dir / "mariadb"  # the socket's directory, and the data directory in it: 0700, its own
         daemons.hand_over(cwd, user)

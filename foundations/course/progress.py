@@ -1,0 +1,54 @@
+"""Every exercise check leaves its result in a file in the learner's home, so a workshop's instructor can
+see who is stuck (``python -m foundations workshop status``) without any network call from the notebook.
+
+    ~/.foundations/progress.json
+    {"07.key_router": {"passed": false, "attempts": 2, "at": "2026-11-30T09:12:03Z"}}
+
+A passed exercise stays passed: trying it again later (say, with a broken answer) only counts an attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+PROGRESS_FILE = Path(".foundations") / "progress.json"
+
+
+def progress_path(home: Path | None = None) -> Path:
+    return (home or Path.home()) / PROGRESS_FILE
+
+
+def read(home: Path | None = None) -> dict[str, dict]:
+    """``{exercise id: {"passed", "attempts", "at"}}``; empty when nothing was checked yet (or unreadable)."""
+    try:
+        data = json.loads(progress_path(home).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record(exercise_id: str, passed: bool, home: Path | None = None) -> None:
+    """Add one attempt at ``exercise_id`` to the learner's progress file (written atomically). A home that
+    cannot be written (a read-only container) loses the record, never the check's answer."""
+    try:
+        _write(exercise_id, passed, home)
+    except OSError:
+        pass
+
+
+def _write(exercise_id: str, passed: bool, home: Path | None) -> None:
+    path, entries = progress_path(home), read(home)
+    before = entries.get(exercise_id, {})
+    entries[exercise_id] = {"passed": passed or bool(before.get("passed")),
+                            "attempts": int(before.get("attempts", 0)) + 1,
+                            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".progress-")
+    with os.fdopen(fd, "w") as out:
+        json.dump(entries, out, indent=1, sort_keys=True)
+    os.chmod(tmp, 0o644)  # the instructor's board reads it
+    os.replace(tmp, path)

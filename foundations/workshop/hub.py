@@ -1,0 +1,149 @@
+"""``workshop up`` / ``workshop down``: the room's shared MariaDB, then JupyterHub (and its proxy) in the
+background; down stops the hub, which stops every participant's server and so their services, then the rest.
+
+    >>> up(Room(), ("alice", "bob"), code="orange42")     # as root: alice and bob become system users
+    >>> down(Room())
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from foundations import config
+from foundations.config import REPO_ROOT
+from foundations.errors import ServiceError
+from foundations.ops import daemons, probe, services, state
+from foundations.workshop import participant, proxy
+from foundations.workshop.room import Room, Settings, unused_port
+
+HUB_PROGRAM = "jupyterhub"
+PROXY_PROGRAM = "configurable-http-proxy"
+CONFIG_TEMPLATE = """\
+# Written by `python -m foundations workshop up`; the settings are in settings.json beside it.
+
+from foundations.workshop import hubconfig
+from foundations.workshop.room import Room
+
+hubconfig.configure(c, Room({root!r}))
+"""
+
+
+def _mariadb_config(room: Room) -> config.Config:
+    return config.load(argv=["--state-dir", str(room.services_dir)], environ={})
+
+
+def hub_pid(room: Room) -> int | None:
+    """The hub's PID when it runs."""
+    proc = state.read_raw(room.hub_dir).get("processes", {}).get(HUB_PROGRAM)
+    return proc["pid"] if proc and daemons.runs(proc["pid"], HUB_PROGRAM) else None
+
+
+def closed_to_others() -> list[Path]:
+    """Directories on the way to this Python (and its standard library), its venv or the checkout that other
+    users may not enter: participants' servers and kernels, run as them, could not start."""
+    blocked = set()
+    python = Path(os.path.realpath(sys.executable)).parent
+    for path in {python, Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT}:
+        blocked.update(d for d in (path, *path.parents) if not d.stat().st_mode & stat.S_IXOTH)
+    return sorted(blocked)
+
+
+def up(room: Room, participants: tuple[str, ...], code: str | None = None, ip: str = "127.0.0.1",
+       port: int = 8000, system_users: bool | None = None, idle_timeout: int = 3600, ssl_cert: str = "",
+       ssl_key: str = "", offline_kit: Path | None = None, log: Callable[[str], None] = print) -> Settings:
+    """Start the workshop's hub for ``participants`` (system users when root, unless ``system_users`` is
+    False: a dry run); returns its settings. The workshop code is kept from the last ``up`` unless given.
+    ``offline_kit``: the folder ``make wheelhouse`` filled; the proxy then installs from it alone."""
+    if hub_pid(room):
+        raise ServiceError(f"a workshop hub already runs from {room.root}: `workshop down` first")
+    system_users = os.geteuid() == 0 if system_users is None else system_users
+    if system_users and os.geteuid() != 0:
+        raise ServiceError("creating participants as system users needs root: run as root, or pass --dry-run")
+    blocked = closed_to_others() if system_users else []
+    if blocked:
+        raise ServiceError(f"participants' servers run as their own users, who cannot enter {blocked[0]} (on "
+                           "the way to this Python, its venv or the checkout): make the venv with a Python "
+                           "every user can run (make clean install PYTHON=/usr/bin/python3), or rehearse "
+                           "with --dry-run")
+    room.prepare()
+    proxy.ensure(log, npm_cache=offline_kit / "npm-cache" if offline_kit else None, offline=bool(offline_kit))
+    settings = Settings(participants, system_users, ip, port, hub_port=unused_port(),
+                        proxy_api_port=unused_port(), idle_timeout=idle_timeout, ssl_cert=ssl_cert,
+                        ssl_key=ssl_key)
+    room.save(settings)
+    if code or not room.code_path.exists():
+        room.write_private(room.code_path, (code or secrets.token_hex(4)) + "\n")
+    if not room.token_path.exists():
+        room.write_private(room.token_path, secrets.token_hex(32) + "\n")
+    room.write_private(room.config_path, CONFIG_TEMPLATE.format(root=str(room.root)))
+
+    services.up(_mariadb_config(room), ["mysql"], local=True, log=lambda line: log(f"shared MariaDB: {line}"))
+    _close_mariadb(room)
+    pid = daemons.spawn([sys.executable, "-m", HUB_PROGRAM, "-f", str(room.config_path)], room.log_path,
+                        config.child_environ(), cwd=str(room.hub_dir))
+    state.write(room.hub_dir, {"mode": "local",
+                               "processes": {HUB_PROGRAM: {"pid": pid, "program": HUB_PROGRAM}}})
+    internal = f"http://127.0.0.1:{settings.hub_port}/hub/api/"
+    try:
+        daemons.wait_until(lambda: _answers(internal) and _listens(settings), pid,
+                           f"JupyterHub on {settings.url}", room.log_path, timeout=90)
+    except ServiceError:
+        down(room, log=lambda line: None)  # nothing half-started stays behind
+        raise
+    log(f"JupyterHub for {len(participants)} participant(s) at {settings.url}/ (log {room.log_path})")
+    return settings
+
+
+def _answers(url: str) -> bool:
+    status, _ = probe.http_get(url)
+    if status != 200:
+        raise ServiceError(f"{url} answered HTTP {status}")
+    return True
+
+
+def _listens(settings: Settings) -> bool:
+    """The proxy answers as our hub on the participants' port (not another program that took the port)."""
+    host = "127.0.0.1" if settings.ip in ("0.0.0.0", "") else settings.ip
+    if settings.ssl_cert:  # a certificate for the room's name would not match this address
+        if not probe.port_open(host, settings.port):
+            raise ServiceError(f"the proxy does not listen on {host}:{settings.port} yet")
+        return True
+    return _answers(f"http://{host}:{settings.port}/hub/api/")
+
+
+def _close_mariadb(room: Room) -> None:
+    """The shared MariaDB holds only participants' users: no book ``api``/``api`` login that all of them
+    could share data through. (Its admin signs in through the socket in the room's private directory only.)"""
+    with daemons.mariadb_admin(room.mariadb_socket) as conn:
+        conn.cursor().execute("DROP USER IF EXISTS 'api'@'%', 'api'@'localhost'")
+
+
+def down(room: Room, log: Callable[[str], None] = print) -> None:
+    """Stop the hub (it stops every server it spawned, and their services with them), anything a hub that
+    died left behind, then the shared MariaDB."""
+    pid = hub_pid(room)
+    if pid:
+        daemons.stop(pid, HUB_PROGRAM, timeout=90)
+        log(f"stopped JupyterHub (pid {pid})")
+    proxy_pid = room.hub_dir / "jupyterhub-proxy.pid"
+    if proxy_pid.exists():
+        daemons.stop(int(proxy_pid.read_text().strip() or 0), PROXY_PROGRAM)
+        proxy_pid.unlink()
+    state.remove(room.hub_dir)
+    if room.settings_path.exists():
+        settings = room.settings()
+        for name in settings.participants:
+            try:
+                who = participant.Participant.of(room, name, settings)
+            except KeyError:  # a system user never created (never started)
+                continue
+            if any(participant.running(who).values()):
+                participant.stop(who)
+                log(f"stopped the services {name}'s server left behind")
+    services.down(_mariadb_config(room), log=lambda line: log(f"shared MariaDB: {line}"))
+

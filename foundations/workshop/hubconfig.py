@@ -1,0 +1,78 @@
+"""The hub's configuration, from the room's settings: ``workshop up`` writes a ``jupyterhub_config.py`` whose
+one line calls ``configure(c, Room(...))``.
+
+- Sign-in: ``WorkshopAuthenticator`` (participant list + workshop code + first-use password).
+- Spawner: LocalProcessSpawner, one system user per participant (the classic single-machine setup, as
+  root); in a dry run SimpleLocalProcessSpawner, everything as the hub's user, homes in the room.
+- Spawn hooks: the learner's copy of the course (their kernels import the package from it) and their own
+  services before their server starts
+  (``pre_spawn_hook``), their services stopped after it stops (``post_stop_hook``), culled or not.
+- Services: jupyterhub-idle-culler (stops idle servers, so their services stop too) and ``workshop-admin``,
+  the token ``workshop status`` reads the hub's REST API with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from foundations.workshop import learner, participant, proxy
+from foundations.workshop.room import Room, Settings
+
+ADMIN_SERVICE = "workshop-admin"
+CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]  # the culler's README
+ADMIN_SCOPES = ["list:users", "read:users", "read:users:activity", "read:servers", "admin:servers"]
+
+
+def configure(c, room: Room) -> None:
+    s = room.settings()
+    c.JupyterHub.bind_url = s.url
+    c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{s.hub_port}"
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
+    c.ConfigurableHTTPProxy.command = [str(proxy.executable())]
+    if s.ssl_cert:
+        c.JupyterHub.ssl_cert, c.JupyterHub.ssl_key = s.ssl_cert, s.ssl_key
+    c.JupyterHub.db_url = f"sqlite:///{room.hub_dir / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(room.hub_dir / "jupyterhub_cookie_secret")
+
+    c.JupyterHub.authenticator_class = "foundations.workshop.auth.WorkshopAuthenticator"
+    c.Authenticator.allowed_users = set(s.participants)
+    c.WorkshopAuthenticator.passwords_file = str(room.passwords_path)
+    c.WorkshopAuthenticator.code_file = str(room.code_path)
+    c.WorkshopAuthenticator.system_users = s.system_users
+    c.WorkshopAuthenticator.create_system_users = s.system_users
+
+    c.JupyterHub.spawner_class = "localprocess" if s.system_users else "simple"
+    c.SimpleLocalProcessSpawner.home_dir_template = str(room.homes_dir / "{username}")
+    c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
+    if not s.system_users and os.geteuid() == 0:
+        c.Spawner.args = ["--allow-root"]  # a dry run as root: every server runs as the hub's user
+    c.Spawner.default_url = f"/lab/tree/{learner.COURSE_DIR}/notebooks/00_index.ipynb"
+    c.Spawner.start_timeout = c.Spawner.http_timeout = 120  # a room spawning at once on a loaded machine
+    c.Spawner.pre_spawn_hook = lambda spawner: _before_spawn(room, s, spawner)
+    c.Spawner.post_stop_hook = lambda spawner: _after_stop(room, s, spawner)
+
+    c.JupyterHub.services = [
+        {"name": "idle-culler",
+         "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={s.idle_timeout}"]},
+        {"name": ADMIN_SERVICE, "api_token": room.token()},
+    ]
+    c.JupyterHub.load_roles = [
+        {"name": "idle-culler", "scopes": CULLER_SCOPES, "services": ["idle-culler"]},
+        {"name": ADMIN_SERVICE, "scopes": ADMIN_SCOPES, "services": [ADMIN_SERVICE]},
+    ]
+
+
+async def _before_spawn(room: Room, s: Settings, spawner) -> None:
+    who = participant.Participant.of(room, spawner.user.name, s)
+    if who.uid is None:
+        who.home.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(learner.copy_course, who, room.released_path.exists())
+    spawner.environment.update(await asyncio.to_thread(participant.start, room, who))
+    spawner.environment["PYTHONPATH"] = str(learner.course_path(who))  # kernels import their own copy
+
+
+async def _after_stop(room: Room, s: Settings, spawner) -> None:
+    await asyncio.to_thread(participant.stop, participant.Participant.of(room, spawner.user.name, s))

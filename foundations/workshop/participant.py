@@ -1,0 +1,105 @@
+"""One participant's live services, started when their server spawns and stopped when it stops or is culled.
+
+Each participant gets what ``services up`` gives one learner: three Redis servers and the API server on
+ports of their own, run as the participant (so notebook 07 can stop and restart *their* redis2), with the
+state file in ``~/.foundations/state``; and a database and user of their own on the room's one MariaDB,
+with a fresh password at every start. Their server and kernels see all of it through ``FOUNDATIONS_*``,
+so every notebook runs unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pwd
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from foundations import config
+from foundations.errors import ServiceError
+from foundations.ops import daemons, services, state
+from foundations.workshop.room import Room, Settings, unused_port
+
+OWN_SERVICES = ("redis", "redis1", "redis2", "api")  # MariaDB is shared: a database each
+
+
+@dataclass(frozen=True)
+class Participant:
+    name: str
+    home: Path
+    uid: int | None  # None: a dry run, everything runs as the hub's user
+    gid: int | None
+
+    @classmethod
+    def of(cls, room: Room, name: str, settings: Settings) -> Participant:
+        if settings.system_users:
+            user = pwd.getpwnam(name)
+            return cls(name, Path(user.pw_dir), user.pw_uid, user.pw_gid)
+        return cls(name, room.home(name, settings), None, None)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / ".foundations" / "state"
+
+    def run(self, cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+        """Run ``cmd`` as this participant, in their home."""
+        as_user = {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
+        return subprocess.run(cmd, env={**env, "HOME": str(self.home), "USER": self.name}, cwd=self.home,
+                              capture_output=True, text=True, **as_user)
+
+
+def database(room: Room, name: str) -> str:
+    """Create (or re-key) participant ``name``'s database and user on the shared MariaDB; their DSN.
+    Like ``api`` in ``services up``, they may also create ``NAME_*`` databases (tests use those)."""
+    password = secrets.token_urlsafe(16)
+    with daemons.mariadb_admin(room.mariadb_socket) as conn:
+        cur = conn.cursor()
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
+        cur.execute(f"CREATE USER IF NOT EXISTS '{name}'@'%%' IDENTIFIED BY %s", (password,))
+        cur.execute(f"ALTER USER '{name}'@'%%' IDENTIFIED BY %s", (password,))
+        cur.execute(f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{name}'@'%'")
+        cur.execute(f"GRANT ALL PRIVILEGES ON `{name}\\_%`.* TO '{name}'@'%'")
+    _, port = room_mariadb_endpoint(room)
+    return f"mysql://{name}:{password}@127.0.0.1:{port}/{name}"
+
+
+def room_mariadb_endpoint(room: Room) -> tuple[str, int]:
+    return config.load(argv=["--state-dir", str(room.services_dir)], environ={}).endpoint("mysql_dsn")
+
+
+def start(room: Room, participant: Participant) -> dict[str, str]:
+    """Start the participant's services; the ``FOUNDATIONS_*`` variables their server and kernels get."""
+    password = secrets.token_urlsafe(16)  # other participants on this machine reach the same loopback ports
+    redis = {name: f"redis://:{password}@127.0.0.1:{unused_port()}/0"
+             for name in ("redis", "redis1", "redis2")}
+    argv = ["--state-dir", str(participant.state_dir), "--mysql-dsn", database(room, participant.name),
+            "--api-url", f"http://127.0.0.1:{unused_port()}",
+            *(arg for n, url in redis.items() for arg in (f"--{n}-url", url))]
+    cfg = config.load(argv=argv, environ={}, use_state=False)
+    cfg = dataclasses.replace(cfg, port=cfg.endpoint("api_url")[1])
+    participant.state_dir.mkdir(parents=True, exist_ok=True)
+    if participant.uid is not None:  # the state file holds the passwords; a dry run has only one user anyway
+        os.chmod(participant.state_dir.parent, 0o700)
+        for path in (participant.state_dir.parent, participant.state_dir):
+            os.chown(path, participant.uid, participant.gid)
+    # Settings through the environment, not flags: every user sees command lines, only the owner environments.
+    done = participant.run([sys.executable, "-m", "foundations", "services", "up", *OWN_SERVICES, "--local"],
+                           config.child_environ(cfg))
+    if done.returncode:
+        raise ServiceError(f"services of {participant.name} did not start: {done.stderr.strip()[-400:]}")
+    return config.as_environ(cfg)
+
+
+def stop(participant: Participant) -> None:
+    """Stop, by PID, every service ``start`` (or a notebook, like 07's redis2 restart) left running."""
+    cfg = config.load(argv=["--state-dir", str(participant.state_dir)], environ={})
+    services.down(cfg, log=lambda line: None)
+
+
+def running(participant: Participant) -> dict[str, bool]:
+    """``{service: its process runs}`` for what the participant's state file lists (empty: none started)."""
+    processes = state.read_raw(participant.state_dir).get("processes", {})
+    return {name: daemons.runs(proc["pid"], proc["program"]) for name, proc in processes.items()}
