@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,7 +48,10 @@ def test_binder_start_brings_every_service_up_then_execs_its_argument(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(config.ENV_PREFIX)}
     env["HOME"] = str(tmp_path / "home")
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
-    env["FOUNDATIONS_STATE_DIR"] = str(tmp_path / "state")  # not the repo's .state, which a lab may use
+    # Not the repo's .state, which a lab may use; outside pytest's 0700 tmp_path, as a clone's .state is.
+    state_dir = Path(tempfile.mkdtemp(prefix="api-foundations-binder-"))
+    state_dir.chmod(0o711)
+    env["FOUNDATIONS_STATE_DIR"] = str(state_dir)
     # The argument reports its PID (the same as start's when start exec'd it) and every service's status.
     probe = "echo pid=$$; exec python -m foundations services status"
     started = time.monotonic()
@@ -56,6 +61,7 @@ def test_binder_start_brings_every_service_up_then_execs_its_argument(tmp_path):
         out, _ = start.communicate(timeout=300)
     finally:
         subprocess.run([sys.executable, "-m", "foundations", "services", "down"], env=env, check=True)
+        shutil.rmtree(state_dir, ignore_errors=True)
     print(f"binder/start: services up and its argument run in {time.monotonic() - started:.1f} s")
     assert start.returncode == 0, out
     assert f"pid={start.pid}" in out, out

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
+import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -211,7 +214,7 @@ def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> di
         password = urlsplit(getattr(cfg, key)).password  # a workshop participant's Redis asks for one
         cmd = daemons.redis_command(port, daemons.redis_auth_file(cwd, password, user) if password else None)
     elif kind == "mysql":
-        cwd = state_dir / "mariadb"  # the socket's directory, and the data directory in it: 0700, its own
+        cwd = mariadb_home(state_dir, user)  # the socket's directory, and the data directory in it: 0700
         daemons.hand_over(cwd, user)
         daemons.mariadb_init(cwd / "data", log_path, user)
         cmd = daemons.mariadb_command(port, cwd / "data", cwd / "mysqld.sock")
@@ -222,12 +225,41 @@ def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> di
     return {"pid": pid, "program": PROGRAM[kind]}
 
 
+def mariadb_home(state_dir: Path, user: pwd.struct_passwd | None) -> Path:
+    """Where MariaDB keeps its data and socket: ``state_dir/mariadb``, unless MariaDB runs as another user
+    (we are root) who may not walk down to ``state_dir`` (a clone under /root or in a 0700 temp directory).
+    MariaDB resolves its data directory by absolute path, so it then lives in a directory of its own under
+    the system's temp directory, named after ``state_dir`` so the next ``services up`` finds it again."""
+    home = Path(state_dir).resolve() / "mariadb"
+    if user is None or _walkable(home.parent, user):
+        return home
+    digest = hashlib.sha1(str(home).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"api-foundations-mariadb-{digest}"
+
+
+def _walkable(path: Path, user: pwd.struct_passwd) -> bool:
+    """True when ``user`` has search permission on ``path`` and every directory above it."""
+    groups = set(os.getgrouplist(user.pw_name, user.pw_gid))
+    for directory in [path, *path.parents]:
+        info = directory.stat()
+        if info.st_uid == user.pw_uid:
+            bit = stat.S_IXUSR
+        elif info.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not info.st_mode & bit:
+            return False
+    return True
+
+
 def _wait_ready(cfg: Config, name: str, state_dir: Path, pid: int) -> None:
     kind, key = KIND[name], SERVICES[name]
     host, port = cfg.endpoint(key)
     log_path = state_dir / "logs" / f"{name}.log"
     if kind == "mysql":
-        daemons.wait_until(lambda: daemons.mariadb_provision(state_dir / "mariadb" / "mysqld.sock"), pid,
+        socket_path = mariadb_home(state_dir, daemons.run_as(kind)) / "mysqld.sock"
+        daemons.wait_until(lambda: daemons.mariadb_provision(socket_path), pid,
                            f"MariaDB on {host}:{port}", log_path)
     daemons.wait_until(daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path)
 
