@@ -6,6 +6,9 @@ STAMP  := $(VENV)/.installed
 LAB_PORT ?= 8888
 TOKEN  ?= $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(16))')
 PYTEST_ARGS ?=
+# Notebooks mostly wait (on services, sleeps, subprocesses): two workers, each with its own services
+# (conftest.py), halve the run on 2 cores. loadscope keeps a notebook's cells on one worker, in order.
+TEST_WORKERS ?= 2
 
 .PHONY: install lab test services-up services-down status doctor refresh-outputs navigation clean
 
@@ -25,7 +28,7 @@ lab: install services-up
 		--IdentityProvider.token=$(TOKEN) --ServerApp.root_dir=notebooks
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 services-up: install
 	$(PY) -m foundations services up

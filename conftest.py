@@ -2,11 +2,20 @@
 
 ``services.temporary()`` starts Redis ×3, MariaDB and the API server on free loopback ports (unless the
 environment already names them, as compose or a CI with service containers would) and exports their
-endpoints before any test or kernel starts, so nbval's kernels inherit them. All stopped at the end.
+endpoints before any test or kernel starts, so nbval's kernels inherit them. All stopped at the end, also
+when the run is interrupted (Ctrl-C, or SIGTERM, which becomes an orderly pytest exit).
+
+Under pytest-xdist (``make test`` runs ``-n 2 --dist loadscope``) each worker starts a set of its own: a
+notebook stops a Redis, fills keys or counts the API server's requests, and must not see another worker's
+notebook doing the same. The controller runs no test and starts nothing. Services the environment names are
+shared, so a run against them stays serial.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import uuid
 
 import pytest
@@ -16,19 +25,29 @@ from foundations import redisdb
 from foundations.ops import services
 from foundations.registry import Registry, glob_escape
 
-_running = []
+_teardown = contextlib.ExitStack()  # what pytest_configure started, undone in pytest_unconfigure
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own pytest_configure reads the dist mode
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # xdist workers inherit the controller's services
-        context = services.temporary()
-        context.__enter__()
-        _running.append(context)
+    if services.named_in(os.environ) and _xdist_controller(config):
+        # Parallel notebooks would stop, fill and count one another's services: run serially instead.
+        config.option.dist, config.option.tx, config.option.numprocesses = "no", [], 0
+    _teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _exit_on_sigterm))
+    if not _xdist_controller(config):
+        _teardown.enter_context(services.temporary())
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    pytest.exit("terminated (SIGTERM)", returncode=128 + signum)  # unwinds through pytest_unconfigure
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    while _running:
-        _running.pop().__exit__(None, None, None)
+    _teardown.close()
 
 
 def pytest_collectstart(collector) -> None:

@@ -213,6 +213,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def named_in(environ: dict[str, str] = os.environ) -> bool:
+    """True when ``environ`` already names the services (compose, CI service containers)."""
+    return config.ENV_PREFIX + "REDIS_URL" in environ
+
+
 @contextlib.contextmanager
 def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
     """Every service on free ports in a throwaway state directory, exported into ``environ`` as
@@ -220,7 +225,7 @@ def temporary(environ: dict[str, str] = os.environ) -> Iterator[Config | None]:
     ``make refresh-outputs`` both use it, so stored and fresh outputs come from the same kind of setup.
 
     When ``environ`` already names the services (compose, CI service containers), it starts nothing."""
-    if config.ENV_PREFIX + "REDIS_URL" in environ:
+    if named_in(environ):
         yield None
         return
     state_dir = tempfile.mkdtemp(prefix="foundations-")
