@@ -25,7 +25,7 @@ from foundations import redisdb
 from foundations.ops import services
 from foundations.registry import Registry, glob_escape
 
-_teardown = contextlib.ExitStack()  # what pytest_configure started, undone in pytest_unconfigure
+_teardown = contextlib.ExitStack()  # what pytest_configure started, undone when the session ends
 
 
 def _xdist_controller(config: pytest.Config) -> bool:
@@ -42,12 +42,39 @@ def pytest_configure(config: pytest.Config) -> None:
         _teardown.enter_context(services.temporary())
 
 
+_workers: list[int] = []  # xdist controller: its workers' PIDs
+
+
+def pytest_xdist_newgateway(gateway) -> None:
+    _workers.append(gateway.remote_exec("import os; channel.send(os.getpid())").receive())
+
+
 def _exit_on_sigterm(signum, frame) -> None:
-    pytest.exit("terminated (SIGTERM)", returncode=128 + signum)  # unwinds through pytest_unconfigure
+    # The controller passes SIGTERM on: xdist would give its workers 10 s and then SIGKILL them, services and all.
+    for pid in _workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+    pytest.exit("terminated (SIGTERM)", returncode=128 + signum)  # unwinds through pytest_sessionfinish
+
+
+@pytest.hookimpl(trylast=True)  # after the last kernel and session fixtures are torn down
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Here, not in pytest_unconfigure: an xdist worker reports itself finished right after this hook, and
+    # the controller then gives it a few seconds before interrupting it (and its cleanup) for good.
+    _stop_all()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    _teardown.close()
+    _stop_all()  # when the run ended before its session started
+
+
+def _stop_all() -> None:
+    """Stop what pytest_configure started; a second Ctrl-C waits until the services are down."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        _teardown.close()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def pytest_collectstart(collector) -> None:
