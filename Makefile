@@ -6,8 +6,8 @@ STAMP  := $(VENV)/.installed
 LAB_PORT ?= 8888
 TOKEN  ?= $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(16))')
 PYTEST_ARGS ?=
-# Notebooks mostly wait (on services, sleeps, subprocesses): two workers, each with its own services
-# (conftest.py), halve the run on 2 cores. loadscope keeps a notebook's cells on one worker, in order.
+# Two workers, each with services of its own (conftest.py), about halve the notebook part on 2 cores;
+# loadscope keeps a notebook's cells on one worker, in order. TEST_WORKERS=0: one process, as before.
 TEST_WORKERS ?= 2
 
 .PHONY: install lab test services-up services-down status doctor refresh-outputs navigation clean
