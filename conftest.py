@@ -50,7 +50,7 @@ def pytest_xdist_newgateway(gateway) -> None:
 
 
 def _exit_on_sigterm(signum, frame) -> None:
-    # The controller passes SIGTERM on: xdist would give its workers 10 s and then SIGKILL them, services and all.
+    # The controller passes SIGTERM on: xdist gives its workers 10 s, then SIGKILLs them, services and all.
     for pid in _workers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
