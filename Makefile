@@ -5,6 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
+# Two workers, each with services of its own (conftest.py), about halve the notebook part on 2 cores;
+# loadscope keeps a notebook's cells on one worker, in order. TEST_WORKERS=0: one process, as before.
+TEST_WORKERS ?= 2
 
 .PHONY: install lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse
 
@@ -24,7 +27,7 @@ lab: install
 	@$(PY) -m foundations lab --lab-port $(LAB_PORT)
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 services-up: install
 	$(PY) -m foundations services up

@@ -2,12 +2,20 @@
 
 ``services.temporary()`` starts Redis ×3, MariaDB and the API server on free loopback ports (unless the
 environment already names them, as compose or a CI with service containers would) and exports their
-endpoints before any test or kernel starts, so nbval's kernels inherit them. All stopped at the end.
+endpoints before any test or kernel starts, so nbval's kernels inherit them. All stopped at the end, also
+when the run is interrupted (Ctrl-C, or SIGTERM, which becomes an orderly pytest exit).
+
+Under pytest-xdist (``make test`` runs ``-n 2 --dist loadscope``) each worker starts a set of its own: a
+notebook stops a Redis, fills keys or counts the API server's requests, and must not see another worker's
+notebook doing the same. The controller runs no test and starts nothing. Services the environment names are
+shared, so a run against them stays serial.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import uuid
 
 import pytest
@@ -17,19 +25,56 @@ from foundations import redisdb
 from foundations.ops import services
 from foundations.registry import Registry, glob_escape
 
-_running = []
+_teardown = contextlib.ExitStack()  # what pytest_configure started, undone when the session ends
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own pytest_configure reads the dist mode
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # xdist workers inherit the controller's services
-        context = services.temporary()
-        context.__enter__()
-        _running.append(context)
+    if services.named_by_environment(os.environ) and _xdist_controller(config):
+        # Parallel notebooks would stop, fill and count one another's services: run serially instead.
+        config.option.dist, config.option.tx, config.option.numprocesses = "no", [], 0
+    _teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _exit_on_sigterm))
+    if not _xdist_controller(config):
+        _teardown.enter_context(services.temporary())
+
+
+_workers: list[int] = []  # xdist controller: its workers' PIDs
+
+
+def pytest_xdist_newgateway(gateway) -> None:
+    _workers.append(gateway.remote_exec("import os; channel.send(os.getpid())").receive())
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    # The controller passes SIGTERM on: xdist gives its workers 10 s, then SIGKILLs them, services and all.
+    for pid in _workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+    pytest.exit("terminated (SIGTERM)", returncode=128 + signum)  # unwinds through pytest_sessionfinish
+
+
+@pytest.hookimpl(trylast=True)  # after the last kernel and session fixtures are torn down
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Here, not in pytest_unconfigure: an xdist worker reports itself finished right after this hook, and
+    # the controller then gives it a few seconds before interrupting it (and its cleanup) for good.
+    _stop_all()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    while _running:
-        _running.pop().__exit__(None, None, None)
+    _stop_all()  # when the run ended before its session started
+
+
+def _stop_all() -> None:
+    """Stop what pytest_configure started; a second Ctrl-C waits until the services are down."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        _teardown.close()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def pytest_collectstart(collector) -> None:
