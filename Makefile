@@ -9,10 +9,12 @@ PYTEST_ARGS ?=
 # loadscope keeps a notebook's cells on one worker, in order. TEST_WORKERS=0: one process, as before.
 TEST_WORKERS ?= 2
 
-.PHONY: install lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse
+.PHONY: help install lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse
 
-install: $(STAMP)
+help:  ## this list
+	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-16s %s\n", $$1, $$2}'
 
+install: $(STAMP)  ## create .venv with the pinned packages and the project's kernel
 # Reinstall only when the pins or the package metadata change.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,42 +25,42 @@ $(STAMP): requirements.lock pyproject.toml
 
 # Services, then JupyterLab (foundations/ops/lab.py): one token, from JUPYTER_TOKEN or made once, reaches
 # Jupyter through its environment (not `ps`); the URL printed once it answers opens 00_index.ipynb.
-lab: install
+lab: install  ## start every service, then JupyterLab on 00_index.ipynb (prints the URL)
 	@$(PY) -m foundations lab --lab-port $(LAB_PORT)
 
-test: install
+test: install  ## every check: ruff, unit, live integration, browser, and every notebook under nbval
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
-services-up: install
+services-up: install  ## start Redis x3, MariaDB and the API server (Docker if an engine runs, else local daemons)
 	$(PY) -m foundations services up
 
-services-down:
+services-down:  ## stop the services
 	test ! -x $(PY) || $(PY) -m foundations services down
 
-status doctor: install
+status doctor: install  ## services status / the doctor's checks, one line of fix per failure
 	$(PY) -m foundations $(if $(filter status,$@),services status,doctor)
 
 # Same kernel, executor family and kind of services (fresh) as the nbval run in `make test`, but on the
 # default ports, so stored outputs show the addresses the text names.
-refresh-outputs: install
+refresh-outputs: install  ## re-execute notebooks in place (NOTEBOOKS=notebooks/07_redis.ipynb for one)
 	$(PY) -m foundations.course.navigation
 	$(PY) -m foundations.course.refresh $(or $(NOTEBOOKS),notebooks/[0-9][0-9]_*.ipynb)
 
-navigation: install
+navigation: install  ## regenerate the < prev | Contents | next > lines
 	$(PY) -m foundations.course.navigation
 
 # A workshop's hub (docs/workshop.md): make workshop PARTICIPANTS=alice,bob CODE=orange42 [WORKSHOP_ARGS=--dry-run]
 PARTICIPANTS ?=
 CODE ?=
 WORKSHOP_ARGS ?=
-workshop: install
+workshop: install  ## a JupyterHub for a room (PARTICIPANTS=alice,bob CODE=...; docs/workshop.md)
 	$(PY) -m foundations workshop up $(if $(PARTICIPANTS),--participants $(PARTICIPANTS)) \
 		$(if $(CODE),--code $(CODE)) $(WORKSHOP_ARGS)
 
 # The offline kit: every pinned wheel and the proxy's npm packages in one folder (docs/workshop.md).
 WHEELHOUSE ?= wheelhouse
-wheelhouse: install
+wheelhouse: install  ## every pinned wheel and the proxy's npm packages in one folder, for offline installs
 	$(PY) -m foundations.workshop.wheelhouse build $(WHEELHOUSE)
 
-clean: services-down
+clean: services-down  ## stop the services and remove .venv and .state
 	rm -rf $(VENV) .state .pytest_cache .coverage htmlcov build *.egg-info

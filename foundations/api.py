@@ -59,9 +59,12 @@ def _value(value: str | None) -> str:
 
 def _query_value(value: str | None) -> str:
     if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
-        raise BadInput(413, f"value is {len(value)} characters long; /set takes up to "
-                            f"{MAX_QUERY_VALUE_CHARS} (a URL must carry it): PUT /keys/KEY takes up to "
-                            f"{MAX_VALUE_BYTES} bytes")
+        raise BadInput(
+            413,
+            f"value is {len(value)} characters long; /set takes up to "
+            f"{MAX_QUERY_VALUE_CHARS} (a URL must carry it): PUT /keys/KEY takes up to "
+            f"{MAX_VALUE_BYTES} bytes",
+        )
     return _value(value)
 
 
@@ -72,8 +75,11 @@ def _body_value(request: Request) -> str:
     if content_type != "application/json" and len(request.body) > MAX_VALUE_BYTES:  # too large whatever it is
         raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes")
     if content_type not in ("", "text/plain", "application/json"):
-        raise BadInput(415, f"Content-Type {content_type!r} is not supported: send text/plain (the raw "
-                            "value) or application/json (a JSON string)")
+        raise BadInput(
+            415,
+            f"Content-Type {content_type!r} is not supported: send text/plain (the raw "
+            "value) or application/json (a JSON string)",
+        )
     if not request.body:
         raise BadInput(400, "the request has no body: send the value as the body")
     try:
@@ -81,15 +87,16 @@ def _body_value(request: Request) -> str:
         if content_type == "application/json":
             text = json.loads(text)
     except ValueError:
-        raise BadInput(400, "the body must be UTF-8 text, or a JSON string with Content-Type "
-                            "application/json") from None
+        raise BadInput(
+            400, "the body must be UTF-8 text, or a JSON string with Content-Type application/json"
+        ) from None
     if not isinstance(text, str):
         raise BadInput(400, f"a JSON body must be a string, got {type(text).__name__}")
     return _value(text)
 
 
 def _path_key(request: Request) -> str:
-    raw = request.path[len(KEYS_PREFIX):]
+    raw = request.path[len(KEYS_PREFIX) :]
     try:  # WSGI hands the path over as latin-1 decoded bytes; the key is UTF-8
         raw = raw.encode("latin-1").decode("utf-8", "replace")
     except UnicodeEncodeError:
@@ -149,9 +156,14 @@ def routes(registry: Registry) -> dict[str, Handler]:
     def get_all(request: Request) -> Response:  # keys sorted, as Go's encoding/json sorts map keys
         return Response(200, _dumps(registry.get_all(), sort_keys=True).encode())
 
-    return {"/get": _guard(METHODS["/get"], get), "/set": _guard(METHODS["/set"], set_),
-            "/del": _guard(METHODS["/del"], delete), "/getAll": _guard(("GET",), get_all),
-            "/keys": _guard(("GET",), get_all), "/openapi.json": _guard(("GET",), lambda request: spec)}
+    return {
+        "/get": _guard(METHODS["/get"], get),
+        "/set": _guard(METHODS["/set"], set_),
+        "/del": _guard(METHODS["/del"], delete),
+        "/getAll": _guard(("GET",), get_all),
+        "/keys": _guard(("GET",), get_all),
+        "/openapi.json": _guard(("GET",), lambda request: spec),
+    }
 
 
 def prefixes(registry: Registry) -> dict[str, Handler]:
@@ -201,8 +213,12 @@ def book_routes(registry: Registry) -> dict[str, Handler]:
             payload = fn()
         except Exception as exc:  # noqa: BLE001 - exactly what the book does: every error becomes a 200
             payload = {"error": str(exc)}
-        return Response(200, json.dumps(payload, indent="\t", sort_keys=True).encode(), "text/plain; charset=utf-8")
+        return Response(
+            200, json.dumps(payload, indent="\t", sort_keys=True).encode(), "text/plain; charset=utf-8"
+        )
 
-    return {"/get": lambda r: respond(lambda: registry.get(r.arg("key", ""))),
-            "/set": lambda r: respond(lambda: registry.set(r.arg("key", ""), r.arg("value", "")) or "OK"),
-            "/getAll": lambda r: respond(registry.get_all_book)}
+    return {
+        "/get": lambda r: respond(lambda: registry.get(r.arg("key", ""))),
+        "/set": lambda r: respond(lambda: registry.set(r.arg("key", ""), r.arg("value", "")) or "OK"),
+        "/getAll": lambda r: respond(registry.get_all_book),
+    }

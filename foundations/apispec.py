@@ -35,94 +35,195 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
     key_schema = {"type": "string", "minLength": 1, "maxLength": max_key_length}
     key_query = {"name": "key", "in": "query", "required": True, "schema": key_schema}
     key_path = {"name": "key", "in": "path", "required": True, "schema": key_schema}
-    name_path = {"name": "name", "in": "path", "required": True,
-                 "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}}
-    value = {"type": "string", "maxLength": max_value_bytes,
-             "description": f"at most {max_value_bytes} bytes in UTF-8 (413 over that)"}
-    value_query = {"name": "value", "in": "query", "required": True, "schema": {
-        **value, "maxLength": max_query_value_chars,
-        "description": f"at most {max_query_value_chars} characters, what a URL can carry (413 over that); "
-                       f"PUT /keys/{{key}} takes longer values"}}
+    name_path = {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "pattern": "^[^/]+$"},
+    }
+    value = {
+        "type": "string",
+        "maxLength": max_value_bytes,
+        "description": f"at most {max_value_bytes} bytes in UTF-8 (413 over that)",
+    }
+    value_query = {
+        "name": "value",
+        "in": "query",
+        "required": True,
+        "schema": {
+            **value,
+            "maxLength": max_query_value_chars,
+            "description": f"at most {max_query_value_chars} characters, what a URL can carry (413 over that); "
+            f"PUT /keys/{{key}} takes longer values",
+        },
+    }
     text = {"type": "string"}
     hello = _ok("the greeting", text, "text/plain")
     unavailable, not_found = {"503": _ref("Unavailable")}, {"404": _ref("NotFound")}
     ok = _ok("stored or deleted", {"const": "OK"})
     one = _ok("the value", value)
     every = _ok("every key and its value", {"type": "object", "additionalProperties": text})
-    debug_only = {"404": _error("not served to this client: only to loopback clients that did not come "
-                                "through a proxy, or with the debug token")}
+    debug_only = {
+        "404": _error(
+            "not served to this client: only to loopback clients that did not come "
+            "through a proxy, or with the debug token"
+        )
+    }
     get_set_key = {"GetSetKey": {"operationId": "getKeyQuery", "parameters": {"key": "$request.query.key"}}}
-    key_links = {"GetPutKey": {"operationId": "getKey", "parameters": {"key": "$request.path.key"}},
-                 "DeletePutKey": {"operationId": "deleteKey", "parameters": {"key": "$request.path.key"}}}
+    key_links = {
+        "GetPutKey": {"operationId": "getKey", "parameters": {"key": "$request.path.key"}},
+        "DeletePutKey": {"operationId": "deleteKey", "parameters": {"key": "$request.path.key"}},
+    }
 
     def set_(operation_id: str) -> dict:
-        return _operation(operation_id, "store a value (the book's /set)", {
-            "200": {**ok, "links": get_set_key}, **unavailable}, parameters=[key_query, value_query])
+        return _operation(
+            operation_id,
+            "store a value (the book's /set)",
+            {"200": {**ok, "links": get_set_key}, **unavailable},
+            parameters=[key_query, value_query],
+        )
 
     def delete(operation_id: str) -> dict:
-        return _operation(operation_id, "delete a key", {"200": ok, **not_found, **unavailable},
-                          parameters=[key_query])
+        return _operation(
+            operation_id, "delete a key", {"200": ok, **not_found, **unavailable}, parameters=[key_query]
+        )
 
     return {
         "openapi": "3.1.0",
-        "info": {"title": "API Foundations: the API server", "version": "1.0.0",
-                 "description": "The book's chapter 5 greetings, chapter 10's registry API (/get, /set, "
-                                "/getAll) plus /del and a REST resource /keys/{key} over the same Redis keys "
-                                "(`api:<key>`), and chapter 11's health and debug endpoints. Every route "
-                                "answers 405 (with Allow) to other methods, 413 to a body it does not take."},
+        "info": {
+            "title": "API Foundations: the API server",
+            "version": "1.0.0",
+            "description": "The book's chapter 5 greetings, chapter 10's registry API (/get, /set, "
+            "/getAll) plus /del and a REST resource /keys/{key} over the same Redis keys "
+            "(`api:<key>`), and chapter 11's health and debug endpoints. Every route "
+            "answers 405 (with Allow) to other methods, 413 to a body it does not take.",
+        },
         "paths": {
-            "/hello": {"get": _operation("hello", "the book's greeting", {"200": hello}, parameters=[
-                {"name": "name", "in": "query", "required": False, "schema": text}])},
-            "/hello/{name}": {"get": _operation("helloName", "greet a name from the path",
-                                                {"200": hello, **not_found}, parameters=[name_path])},
+            "/hello": {
+                "get": _operation(
+                    "hello",
+                    "the book's greeting",
+                    {"200": hello},
+                    parameters=[{"name": "name", "in": "query", "required": False, "schema": text}],
+                )
+            },
+            "/hello/{name}": {
+                "get": _operation(
+                    "helloName",
+                    "greet a name from the path",
+                    {"200": hello, **not_found},
+                    parameters=[name_path],
+                )
+            },
             "/say": {"get": _operation("say", "Gorilla Mux's /say", {"200": hello})},
             "/say/": {"get": _operation("saySlash", "/say with a trailing slash", {"200": hello})},
-            "/say/{name}": {"get": _operation("sayName", "greet a name from the path (a trailing slash is "
-                                              "allowed too)", {"200": hello, **not_found},
-                                              parameters=[name_path])},
-            "/healthz": {"get": _operation("healthz", "the server answers and reaches Redis", {
-                "200": _ok("healthy", {"type": "object", "required": ["status", "redis"],
-                                       "properties": {"status": {"const": "ok"}, "redis": {"const": "ok"}}}),
-                **unavailable})},
-            "/openapi.json": {"get": _operation("openapi", "this document", {
-                "200": _ok("the OpenAPI document", {"type": "object"})})},
-            "/debug/vars": {"get": _operation("debugVars", "the book's expvar counters (chapter 11)", {
-                "200": _ok("counters and process figures", {"type": "object"}), **debug_only})},
-            "/metrics": {"get": _operation("metrics", "Prometheus metrics (chapter 11)", {
-                "200": _ok("the exposition format", text, "text/plain"), **debug_only})},
-            "/get": {"get": _operation("getKeyQuery", "the value of a key (the book's /get)",
-                                       {"200": one, **not_found, **unavailable}, parameters=[key_query])},
+            "/say/{name}": {
+                "get": _operation(
+                    "sayName",
+                    "greet a name from the path (a trailing slash is allowed too)",
+                    {"200": hello, **not_found},
+                    parameters=[name_path],
+                )
+            },
+            "/healthz": {
+                "get": _operation(
+                    "healthz",
+                    "the server answers and reaches Redis",
+                    {
+                        "200": _ok(
+                            "healthy",
+                            {
+                                "type": "object",
+                                "required": ["status", "redis"],
+                                "properties": {"status": {"const": "ok"}, "redis": {"const": "ok"}},
+                            },
+                        ),
+                        **unavailable,
+                    },
+                )
+            },
+            "/openapi.json": {
+                "get": _operation(
+                    "openapi", "this document", {"200": _ok("the OpenAPI document", {"type": "object"})}
+                )
+            },
+            "/debug/vars": {
+                "get": _operation(
+                    "debugVars",
+                    "the book's expvar counters (chapter 11)",
+                    {"200": _ok("counters and process figures", {"type": "object"}), **debug_only},
+                )
+            },
+            "/metrics": {
+                "get": _operation(
+                    "metrics",
+                    "Prometheus metrics (chapter 11)",
+                    {"200": _ok("the exposition format", text, "text/plain"), **debug_only},
+                )
+            },
+            "/get": {
+                "get": _operation(
+                    "getKeyQuery",
+                    "the value of a key (the book's /get)",
+                    {"200": one, **not_found, **unavailable},
+                    parameters=[key_query],
+                )
+            },
             "/set": {"get": set_("setKeyQuery"), "post": set_("setKeyQueryPost")},
             "/del": {"get": delete("deleteKeyQuery"), "post": delete("deleteKeyQueryPost")},
-            "/getAll": {"get": _operation("getAll", "every key/value pair (the book's /getAll)",
-                                          {"200": every, **unavailable})},
+            "/getAll": {
+                "get": _operation(
+                    "getAll", "every key/value pair (the book's /getAll)", {"200": every, **unavailable}
+                )
+            },
             "/keys": {"get": _operation("listKeys", "every key/value pair", {"200": every, **unavailable})},
             "/keys/{key}": {
                 "parameters": [key_path],
                 "get": _operation("getKey", "the value of a key", {"200": one, **not_found, **unavailable}),
                 "put": _operation(
-                    "putKey", "store a value: the raw UTF-8 body, or a JSON string",
+                    "putKey",
+                    "store a value: the raw UTF-8 body, or a JSON string",
                     {"200": {**ok, "links": key_links}, "415": _ref("UnsupportedMediaType"), **unavailable},
-                    requestBody={"required": True, "content": {
-                        "text/plain": {"schema": {**value, "minLength": 1}},
-                        "application/json": {"schema": value}}}),
+                    requestBody={
+                        "required": True,
+                        "content": {
+                            "text/plain": {"schema": {**value, "minLength": 1}},
+                            "application/json": {"schema": value},
+                        },
+                    },
+                ),
                 "delete": _operation("deleteKey", "delete a key", {"200": ok, **not_found, **unavailable}),
             },
         },
         "components": {
-            "schemas": {"Error": {
-                "type": "object", "required": ["error"],
-                "properties": {"error": {"type": "object", "required": ["type", "message"], "properties": {
-                    "type": {"type": "string", "examples": ["not_found"]},
-                    "message": {"type": "string"}}}}}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["type", "message"],
+                            "properties": {
+                                "type": {"type": "string", "examples": ["not_found"]},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                }
+            },
             "responses": {
                 "BadRequest": _error("missing or invalid parameter, or a malformed request"),
                 "NotFound": _error("no such key, or no such route"),
-                "MethodNotAllowed": _error("this path does not answer the method; Allow names those it does",
-                                           headers={"Allow": {"required": True, "schema": text,
-                                                              "description": "e.g. GET, PUT, DELETE"}}),
-                "ContentTooLarge": _error(f"a body on a route that takes none, or a value over "
-                                          f"{max_value_bytes} bytes"),
+                "MethodNotAllowed": _error(
+                    "this path does not answer the method; Allow names those it does",
+                    headers={
+                        "Allow": {"required": True, "schema": text, "description": "e.g. GET, PUT, DELETE"}
+                    },
+                ),
+                "ContentTooLarge": _error(
+                    f"a body on a route that takes none, or a value over {max_value_bytes} bytes"
+                ),
                 "UnsupportedMediaType": _error("a body that is neither text/plain nor application/json"),
                 "Unavailable": _error("Redis does not answer"),
             },

@@ -53,8 +53,9 @@ def server_mb(base_url: str) -> float | None:
     return None if rss is None else rss / 1e6
 
 
-def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True,
-            seconds: float | None = None) -> Result:
+def builtin(
+    url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True, seconds: float | None = None
+) -> Result:
     """``requests`` GETs of ``url`` from ``concurrency`` threads, each on one keep-alive connection
     (stopping early after ``seconds``, if given: the profiler's background load)."""
     from tqdm import tqdm  # plain text bar on stderr (tqdm.auto wants ipywidgets in notebooks)
@@ -103,8 +104,9 @@ def builtin(url: str, requests: int = 2000, concurrency: int = 4, progress: bool
     latencies = [s for mine, _ in per_thread for s in mine]
     errors = sum(n for _, n in per_thread)
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return Result("builtin", len(latencies), errors, elapsed, len(latencies) / elapsed,
-                  cuts[49] * 1000, cuts[98] * 1000)
+    return Result(
+        "builtin", len(latencies), errors, elapsed, len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000
+    )
 
 
 @dataclass(frozen=True)
@@ -128,20 +130,25 @@ def soak(base_url: str, path: str, seconds: float, connections: int = 64, warmup
     builtin(url, requests=10**9, concurrency=connections, progress=False, seconds=warmup)
     start = server_rss(base_url)
     if start is None:
-        raise ServiceError(f"no local server listens behind {base_url}: a soak reads the server's memory from "
-                           "its processes, so run it on the server's host")
+        raise ServiceError(
+            f"no local server listens behind {base_url}: a soak reads the server's memory from "
+            "its processes, so run it on the server's host"
+        )
     result = builtin(url, requests=10**9, concurrency=connections, progress=False, seconds=seconds)
     return Soak(result, connections, start, server_rss(base_url) or 0)
 
 
 def render_soak(run: Soak) -> str:
     r = run.result
-    return "\n".join([
-        f"soak: {r.requests} requests in {r.seconds:.0f} s from {run.connections} connections, "
-        f"{r.rps:.0f} req/s",
-        f"errors {r.errors}   p50 {r.p50_ms:.2f} ms   p99 {r.p99_ms:.2f} ms",
-        f"server RSS {run.rss_start / 2**20:.1f} MiB at start, {run.rss_end / 2**20:.1f} MiB at the end "
-        f"({run.rss_growth:+.1f} %; target: 0 errors, growth under 10 %)"])
+    return "\n".join(
+        [
+            f"soak: {r.requests} requests in {r.seconds:.0f} s from {run.connections} connections, "
+            f"{r.rps:.0f} req/s",
+            f"errors {r.errors}   p50 {r.p50_ms:.2f} ms   p99 {r.p99_ms:.2f} ms",
+            f"server RSS {run.rss_start / 2**20:.1f} MiB at start, {run.rss_end / 2**20:.1f} MiB at the end "
+            f"({run.rss_growth:+.1f} %; target: 0 errors, growth under 10 %)",
+        ]
+    )
 
 
 def ab(url: str, requests: int = 2000, concurrency: int = 4) -> Result:
@@ -153,8 +160,15 @@ def ab(url: str, requests: int = 2000, concurrency: int = 4) -> Result:
     seconds = float(_find(r"Time taken for tests:\s+([\d.]+)", out, "ab"))
     p50 = re.search(r"^\s+50%\s+(\d+)", out, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\d+)", out, re.MULTILINE)
-    return Result("ab", requests, failed + non2xx, seconds, rps, p50 and float(p50.group(1)),
-                  p99 and float(p99.group(1)))
+    return Result(
+        "ab",
+        requests,
+        failed + non2xx,
+        seconds,
+        rps,
+        p50 and float(p50.group(1)),
+        p99 and float(p99.group(1)),
+    )
 
 
 def wrk(url: str, seconds: float = 3.0, connections: int = 64) -> Result:
@@ -164,8 +178,15 @@ def wrk(url: str, seconds: float = 3.0, connections: int = 64) -> Result:
     total = int(_find(r"(\d+) requests in", out, "wrk"))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Result("wrk", total, errors + (int(non2xx.group(1)) if non2xx else 0), seconds, rps,
-                  _wrk_ms(_find(r"50%\s+([\d.]+\w+)", out, "wrk")), _wrk_ms(_find(r"99%\s+([\d.]+\w+)", out, "wrk")))
+    return Result(
+        "wrk",
+        total,
+        errors + (int(non2xx.group(1)) if non2xx else 0),
+        seconds,
+        rps,
+        _wrk_ms(_find(r"50%\s+([\d.]+\w+)", out, "wrk")),
+        _wrk_ms(_find(r"99%\s+([\d.]+\w+)", out, "wrk")),
+    )
 
 
 def available(tool: str) -> bool:
@@ -187,18 +208,40 @@ def _run(cmd: list[str]) -> str:
 def _find(pattern: str, text: str, tool: str) -> str:
     match = re.search(pattern, text)
     if not match:
-        raise ServiceError(f"{tool}'s output has no {pattern!r}; is it the expected version? Output: {text[-300:]}")
+        raise ServiceError(
+            f"{tool}'s output has no {pattern!r}; is it the expected version? Output: {text[-300:]}"
+        )
     return match.group(1)
 
 
 @contextlib.contextmanager
-def server(cfg: Config, factory: str = "foundations.server:app_from_environment", workers: int = 1,
-           threads: int = 1) -> Iterator[tuple[str, int]]:
+def server(
+    cfg: Config, factory: str = "foundations.server:app_from_environment", workers: int = 1, threads: int = 1
+) -> Iterator[tuple[str, int]]:
     """A throwaway granian server for ``factory`` on a free port: yields (base URL, pid), stopped by PID."""
-    cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--host", "127.0.0.1",
-           "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning", factory]
-    with processes.start(cmd, f"granian for {factory}", env=config.child_environ(cfg),
-                         ready=lambda url: probe.http_get(url + "/healthz", timeout=0.5)) as running:
+    cmd = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        factory,
+    ]
+    with processes.start(
+        cmd,
+        f"granian for {factory}",
+        env=config.child_environ(cfg),
+        ready=lambda url: probe.http_get(url + "/healthz", timeout=0.5),
+    ) as running:
         yield running.url, running.pid
 
 
@@ -246,7 +289,9 @@ def run(url: str, tool: str, requests: int, concurrency: int, seconds: float) ->
 
 
 def render(results: list[Result]) -> str:
-    lines = [f"{'tool':<8} {'requests':>8} {'errors':>6} {'req/s':>9} {'p50':>9} {'p99':>9} {'server RSS':>10}"]
+    lines = [
+        f"{'tool':<8} {'requests':>8} {'errors':>6} {'req/s':>9} {'p50':>9} {'p99':>9} {'server RSS':>10}"
+    ]
     for r in results:
         p50 = f"{r.p50_ms:.2f} ms" if r.p50_ms is not None else "-"
         p99 = f"{r.p99_ms:.2f} ms" if r.p99_ms is not None else "-"

@@ -16,9 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from foundations.ops import pins
 from foundations.config import REPO_ROOT
 from foundations.errors import FoundationsError
+from foundations.ops import pins
 
 ENTRY_POINT = "foundations.cli:main"  # what `python -m foundations` runs
 
@@ -49,22 +49,35 @@ def wheel(out_dir: str | Path, source: Path = REPO_ROOT, timeout: float = 300) -
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     before = set(out.glob("*.whl"))
-    _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(source)], "building the wheel",
-         timeout)
+    _run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(source)],
+        "building the wheel",
+        timeout,
+    )
     built = sorted(set(out.glob("*.whl")) - before) or sorted(out.glob("foundations-*.whl"))
     if not built:
         raise BuildError(f"python -m build reported success but left no wheel in {out}")
     return built[-1]
 
 
-def archive(wheel_path: str | Path, output: str | Path, python: str = "/usr/bin/env python3",
-            timeout: float = 600) -> Path:
+def archive(
+    wheel_path: str | Path, output: str | Path, python: str = "/usr/bin/env python3", timeout: float = 600
+) -> Path:
     """``shiv``: the wheel and its dependencies (pinned by requirements.lock) in one executable file."""
     output = Path(output)
-    cmd = [_tool("shiv"), "--entry-point", ENTRY_POINT, "--output-file", str(output), "--python", python,
-           "--reproducible", "--compressed", str(wheel_path)]
+    cmd = [
+        _tool("shiv"),
+        "--entry-point",
+        ENTRY_POINT,
+        "--output-file",
+        str(output),
+        "--python",
+        python,
+        "--reproducible",
+        "--compressed",
+        str(wheel_path),
+    ]
     if pins.LOCK_FILE.exists():  # shiv hands extra arguments to pip: the tested versions
         cmd += ["--constraint", str(pins.LOCK_FILE), *pins.for_other_patch_releases()]
     _run(cmd, "building the shiv archive", timeout)
     return output
-

@@ -32,28 +32,51 @@ def _parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, parser_class=config._Parser)
     svc = commands.add_parser("services", help="bring the tutorial's services up or down, or show them")
     svc.add_argument("action", choices=["up", "down", "status"])
-    svc.add_argument("names", nargs="*", choices=[[], *services.SERVICES], metavar="SERVICE",
-                     help=f"some of {', '.join(services.SERVICES)} (default: all)")
+    svc.add_argument(
+        "names",
+        nargs="*",
+        choices=[[], *services.SERVICES],
+        metavar="SERVICE",
+        help=f"some of {', '.join(services.SERVICES)} (default: all)",
+    )
     svc.add_argument("--local", action="store_true", help="use local daemons even when Docker runs")
     lab = commands.add_parser("lab", help="start the services, then JupyterLab on 00_index.ipynb (make lab)")
     lab.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default: %(default)s)")
-    lab.add_argument("--lab-ip", default="127.0.0.1",
-                     help="address JupyterLab listens on (default: %(default)s; the Docker lab: 0.0.0.0)")
+    lab.add_argument(
+        "--lab-ip",
+        default="127.0.0.1",
+        help="address JupyterLab listens on (default: %(default)s; the Docker lab: 0.0.0.0)",
+    )
     commands.add_parser("serve", help="run the API server (granian: RSGI, or WSGI with --interface wsgi)")
     commands.add_parser("doctor", help="check interpreter, kernel, packages and services")
     commands.add_parser("config", help="print every resolved setting and where it came from")
     bench = commands.add_parser("bench", help="load-test the API server's /get (chapter 10)")
-    bench.add_argument("--tool", choices=["builtin", "ab", "wrk", "all"], default="all",
-                       help="load generator (all: builtin plus ab and wrk when installed)")
+    bench.add_argument(
+        "--tool",
+        choices=["builtin", "ab", "wrk", "all"],
+        default="all",
+        help="load generator (all: builtin plus ab and wrk when installed)",
+    )
     bench.add_argument("--path", default="/get?key=name", help="what to GET (default: %(default)s)")
     bench.add_argument("--requests", type=int, default=2000, help="requests per run (the book: 50000)")
-    bench.add_argument("--concurrency", type=int, default=None,
-                       help="parallel clients (default 4, the book's; 64 for --soak)")
-    bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
-                       help="soak run instead: builtin load for SECONDS, the server's RSS at start and end")
+    bench.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="parallel clients (default 4, the book's; 64 for --soak)",
+    )
+    bench.add_argument(
+        "--soak",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="soak run instead: builtin load for SECONDS, the server's RSS at start and end",
+    )
     bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
-    workshop = commands.add_parser("workshop", help="JupyterHub for a room: each participant with services "
-                                   "of their own, and a progress board")
+    workshop = commands.add_parser(
+        "workshop",
+        help="JupyterHub for a room: each participant with services of their own, and a progress board",
+    )
     workshop_command.add_arguments(workshop)
     for sub in commands.choices.values():
         config.add_arguments(sub)
@@ -103,23 +126,41 @@ def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
     print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
     # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
-    options = dict(address=cfg.host, port=cfg.port, log_access=cfg.access_log, log_access_format=ACCESS_LOG_FORMAT,
-                   http="1", http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS))
+    options = dict(
+        address=cfg.host,
+        port=cfg.port,
+        log_access=cfg.access_log,
+        log_access_format=ACCESS_LOG_FORMAT,
+        http="1",
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
+    )
     try:
         if cfg.interface == "wsgi":
             from granian import Granian  # the server is only needed here
 
             # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
-            Granian("foundations.server:app_from_environment", factory=True, interface="wsgi",
-                    workers=cfg.workers, blocking_threads=cfg.threads or None,
-                    workers_kill_timeout=WORKER_GRACE_SECONDS, **options).serve()
+            Granian(
+                "foundations.server:app_from_environment",
+                factory=True,
+                interface="wsgi",
+                workers=cfg.workers,
+                blocking_threads=cfg.threads or None,
+                workers_kill_timeout=WORKER_GRACE_SECONDS,
+                **options,
+            ).serve()
         elif cfg.workers == 1:
             _serve_embedded(options)
         else:
             from granian import Granian
 
-            Granian(FAST_APP, factory=True, interface="rsgi", workers=cfg.workers,
-                    workers_kill_timeout=WORKER_GRACE_SECONDS, **options).serve()
+            Granian(
+                FAST_APP,
+                factory=True,
+                interface="rsgi",
+                workers=cfg.workers,
+                workers_kill_timeout=WORKER_GRACE_SECONDS,
+                **options,
+            ).serve()
     finally:
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)
@@ -140,8 +181,14 @@ def _serve_embedded(options: dict) -> None:
         def _check_gil(self) -> None:
             pass
 
-    OneProcess(FAST_APP, factory=True, interface="rsgi", workers=1, workers_kill_timeout=WORKER_GRACE_SECONDS,
-               **options).serve()
+    OneProcess(
+        FAST_APP,
+        factory=True,
+        interface="rsgi",
+        workers=1,
+        workers_kill_timeout=WORKER_GRACE_SECONDS,
+        **options,
+    ).serve()
 
 
 def _doctor(cfg: config.Config, args: argparse.Namespace) -> int:
@@ -165,9 +212,14 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
         print(bench.render_soak(run))
         return 0 if run.result.errors == 0 else 1
     tools = ["builtin", "ab", "wrk"] if args.tool == "all" else [args.tool]
-    results = [dataclasses.replace(bench.run(url, tool, args.requests, args.concurrency or 4, args.seconds),
-                                   server_mb=bench.server_mb(cfg.api_url))  # measured right after each load
-               for tool in tools if args.tool != "all" or bench.available(tool)]
+    results = [
+        dataclasses.replace(
+            bench.run(url, tool, args.requests, args.concurrency or 4, args.seconds),
+            server_mb=bench.server_mb(cfg.api_url),
+        )  # measured right after each load
+        for tool in tools
+        if args.tool != "all" or bench.available(tool)
+    ]
     print(bench.render(results))
     return 0 if all(r.errors == 0 for r in results) else 1
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from foundations.ops import state
 from foundations.errors import ConfigError
+from foundations.ops import state
 
 ENV_PREFIX = "FOUNDATIONS_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -104,37 +104,73 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("redis_url", "redis://127.0.0.1:6390/0", "main Redis", _url(("redis",), "redis://127.0.0.1:6390/0")),
-    Setting("redis1_url", "redis://127.0.0.1:6391/0", "first Redis of the pool (chapter 7)",
-            _url(("redis",), "redis://127.0.0.1:6391/0")),
-    Setting("redis2_url", "redis://127.0.0.1:6392/0", "second Redis of the pool (chapter 7)",
-            _url(("redis",), "redis://127.0.0.1:6392/0")),
-    Setting("mysql_dsn", "mysql://api:api@127.0.0.1:3390/api", "MySQL/MariaDB (chapter 8)",
-            _url(("mysql",), "mysql://api:api@127.0.0.1:3390/api")),
-    Setting("api_url", "http://127.0.0.1:8080", "where clients find the API server",
-            _url(("http", "https"), "http://127.0.0.1:8080")),
+    Setting(
+        "redis_url", "redis://127.0.0.1:6390/0", "main Redis", _url(("redis",), "redis://127.0.0.1:6390/0")
+    ),
+    Setting(
+        "redis1_url",
+        "redis://127.0.0.1:6391/0",
+        "first Redis of the pool (chapter 7)",
+        _url(("redis",), "redis://127.0.0.1:6391/0"),
+    ),
+    Setting(
+        "redis2_url",
+        "redis://127.0.0.1:6392/0",
+        "second Redis of the pool (chapter 7)",
+        _url(("redis",), "redis://127.0.0.1:6392/0"),
+    ),
+    Setting(
+        "mysql_dsn",
+        "mysql://api:api@127.0.0.1:3390/api",
+        "MySQL/MariaDB (chapter 8)",
+        _url(("mysql",), "mysql://api:api@127.0.0.1:3390/api"),
+    ),
+    Setting(
+        "api_url",
+        "http://127.0.0.1:8080",
+        "where clients find the API server",
+        _url(("http", "https"), "http://127.0.0.1:8080"),
+    ),
     Setting("host", "127.0.0.1", "address the API server listens on"),
     Setting("port", "8080", "port the API server listens on", _port),
     Setting("workers", "1", "API server worker processes", _positive),
     # Chapter 10, beyond the book: rsgi runs the hot routes on an event loop over one auto-pipelined Redis
     # connection (one process for one worker); wsgi is the threaded server chapters 5 and 10 teach.
-    Setting("interface", "rsgi", "API server interface: rsgi (event loop, pipelined Redis) or wsgi (threads)",
-            _choice("rsgi", "wsgi")),
+    Setting(
+        "interface",
+        "rsgi",
+        "API server interface: rsgi (event loop, pipelined Redis) or wsgi (threads)",
+        _choice("rsgi", "wsgi"),
+    ),
     # Chapter 10's benchmark: 1 thread per worker stops threads fighting over the GIL (measured ab -c4 /get:
     # 11-18k vs 9-11k req/s), but then one slow request holds its whole worker.
-    Setting("threads", "0", "blocking threads per WSGI worker (0: granian's default)",
-            lambda v: 0 if v.strip() == "0" else _positive(v)),
+    Setting(
+        "threads",
+        "0",
+        "blocking threads per WSGI worker (0: granian's default)",
+        lambda v: 0 if v.strip() == "0" else _positive(v),
+    ),
     Setting("redis_timeout", "1.0", "Redis connect/read/write timeout in seconds (the book's 1 s)", _seconds),
     Setting("state_dir", _default_state_dir(), "where `services up` keeps data, logs and its state file"),
     # Chapter 11: production switches.
-    Setting("redis_cluster", "false", "redis_url names one node of a Redis Cluster (chapter 11 scale-out)", _bool),
+    Setting(
+        "redis_cluster", "false", "redis_url names one node of a Redis Cluster (chapter 11 scale-out)", _bool
+    ),
     # Off by default: granian's access log cut /get from ~21k to ~8k req/s here (wrk -c64, 2 workers);
     # behind nginx, its access log already has every request with its duration.
     Setting("access_log", "false", "log every request with its duration (granian's access log)", _bool),
-    Setting("debug_endpoints", "false", "serve /debug/vars and /metrics to every client (by default only to "
-            "loopback clients that did not come through a proxy, and to those with the debug token)", _bool),
-    Setting("debug_token", "", "a client sending `Authorization: Bearer TOKEN` may read /debug/vars and "
-            "/metrics (empty: no token)"),
+    Setting(
+        "debug_endpoints",
+        "false",
+        "serve /debug/vars and /metrics to every client (by default only to "
+        "loopback clients that did not come through a proxy, and to those with the debug token)",
+        _bool,
+    ),
+    Setting(
+        "debug_token",
+        "",
+        "a client sending `Authorization: Bearer TOKEN` may read /debug/vars and /metrics (empty: no token)",
+    ),
     Setting("metrics_dir", "", "where server workers share their counters (`serve` makes one when empty)"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -169,7 +205,9 @@ class Config:
     def endpoint(self, name: str) -> tuple[str, int]:
         """``(host, port)`` of a URL setting, e.g. ``cfg.endpoint("redis2_url")``."""
         parts = urlsplit(getattr(self, name))
-        return parts.hostname or "", parts.port or {"redis": 6379, "mysql": 3306, "https": 443}.get(parts.scheme, 80)
+        return parts.hostname or "", parts.port or {"redis": 6379, "mysql": 3306, "https": 443}.get(
+            parts.scheme, 80
+        )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -182,10 +220,20 @@ class _Parser(argparse.ArgumentParser):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one flag per setting (plus ``--config``) to ``parser``; defaults stay None so precedence works."""
     for s in SETTINGS:
-        parser.add_argument(s.flag, dest=s.name, default=None, metavar=s.name.split("_")[-1].upper(),
-                            help=f"{s.help} (env {s.env}, default {s.default})")
-    parser.add_argument("--config", dest="config_file", default=None, metavar="FILE",
-                        help=f"TOML file with settings (env {ENV_PREFIX}CONFIG)")
+        parser.add_argument(
+            s.flag,
+            dest=s.name,
+            default=None,
+            metavar=s.name.split("_")[-1].upper(),
+            help=f"{s.help} (env {s.env}, default {s.default})",
+        )
+    parser.add_argument(
+        "--config",
+        dest="config_file",
+        default=None,
+        metavar="FILE",
+        help=f"TOML file with settings (env {ENV_PREFIX}CONFIG)",
+    )
 
 
 def parser(prog: str = "foundations") -> argparse.ArgumentParser:
@@ -198,12 +246,16 @@ def _read_config_file(path: str) -> dict[str, str]:
     try:
         data = tomllib.loads(Path(path).read_text())
     except FileNotFoundError:
-        raise ConfigError(f"config file {path}: not found; pass an existing TOML file or drop --config") from None
+        raise ConfigError(
+            f"config file {path}: not found; pass an existing TOML file or drop --config"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
     unknown = sorted(set(data) - set(BY_NAME))
     if unknown:
-        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}"
+        )
     return {k: str(v) for k, v in data.items()}
 
 
@@ -237,8 +289,9 @@ def resolve(flags: Mapping[str, Any], environ: Mapping[str, str], use_state: boo
     return Config(**values, sources=sources)
 
 
-def load(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-         use_state: bool = True) -> Config:
+def load(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, use_state: bool = True
+) -> Config:
     """Parse ``argv`` (notebooks pass ``[]``: the kernel's argv is not ours) and resolve every setting."""
     flags = vars(parser().parse_args(list(argv) if argv is not None else None))
     return resolve(flags, os.environ if environ is None else environ, use_state)

@@ -64,13 +64,17 @@ def parse_tag(spec: str) -> Tag:
     name, *options = spec.split(",")
     unknown = sorted(set(options) - {"omitempty", ""})
     if unknown:
-        raise TagError(f"json tag {spec!r}: unknown option {unknown[0]!r}; supported: omitempty, or '-' to skip")
+        raise TagError(
+            f"json tag {spec!r}: unknown option {unknown[0]!r}; supported: omitempty, or '-' to skip"
+        )
     return Tag(name or None, "omitempty" in options)
 
 
 def tag(spec: str, *, default: Any = dataclasses.MISSING, default_factory: Any = dataclasses.MISSING) -> Any:
     """A dataclass field carrying a Go-style JSON tag: ``breed: str = tag("breed,omitempty", default="")``."""
-    return dataclasses.field(default=default, default_factory=default_factory, metadata={"json": parse_tag(spec)})
+    return dataclasses.field(
+        default=default, default_factory=default_factory, metadata={"json": parse_tag(spec)}
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,8 +133,10 @@ def to_data(value: Any, path: str = "$") -> Any:
             if not isinstance(key, str):
                 raise EncodeError(f"{path}: dict keys must be str, got {type(key).__name__} {key!r}")
         return {key: to_data(value[key], f"{path}.{key}") for key in sorted(value)}  # Go sorts map keys
-    raise EncodeError(f"{path}: cannot encode {type(value).__name__} "
-                      "(use str, int, float, bool, None, list, dict or a dataclass)")
+    raise EncodeError(
+        f"{path}: cannot encode {type(value).__name__} "
+        "(use str, int, float, bool, None, list, dict or a dataclass)"
+    )
 
 
 # Go escapes these so JSON can sit inside HTML, and the two line separators JavaScript chokes on.
@@ -198,8 +204,10 @@ def _convert(value: Any, hint: Any, path: str, unknown: str) -> Any:
     if hint in (str, int, bool, type(None)) and type(value) is hint:
         return value
     if hint not in (str, int, bool, float, type(None)):
-        raise DecodeError(f"{path}: cannot decode into {_name(hint)} "
-                          "(use str, int, float, bool, None, list, dict, a union or a dataclass)")
+        raise DecodeError(
+            f"{path}: cannot decode into {_name(hint)} "
+            "(use str, int, float, bool, None, list, dict, a union or a dataclass)"
+        )
     _fail(path, hint, value)
 
 
@@ -211,8 +219,9 @@ def _build(value: Any, cls: type, path: str, unknown: str) -> Any:
         known = {f.key for f in plan}
         extra = [key for key in value if key not in known]
         if extra:
-            raise DecodeError(f"{path}: unknown field {extra[0]!r} for {cls.__name__} "
-                              f"(known: {', '.join(sorted(known))})")
+            raise DecodeError(
+                f"{path}: unknown field {extra[0]!r} for {cls.__name__} (known: {', '.join(sorted(known))})"
+            )
     kwargs = {}
     for f in plan:
         if f.key in value and f.init:
@@ -248,8 +257,10 @@ def _dump(value: Any, hint: Any, depth: int) -> str:
     pad, close = "  " * (depth + 1), "  " * depth
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         hints = typing.get_type_hints(type(value))
-        body = [f"{pad}{f.name}: {_dump(getattr(value, f.name), hints[f.name], depth + 1)}"
-                for f in dataclasses.fields(value)]
+        body = [
+            f"{pad}{f.name}: {_dump(getattr(value, f.name), hints[f.name], depth + 1)}"
+            for f in dataclasses.fields(value)
+        ]
         return label + " {\n" + ",\n".join(body) + "\n" + close + "}"
     if isinstance(value, (list, tuple, dict)):
         if isinstance(value, dict):

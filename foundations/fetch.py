@@ -75,8 +75,14 @@ def _failed(upstream: str, url: str, timeout: float, exc: Exception, timed_out: 
     return UpstreamError(upstream, url, 502, f"is unreachable ({type(exc).__name__})")
 
 
-def fetch_json(http: requests.Session, upstream: str, url: str, timeout: float,
-               timeline: Timeline | None = None, slow_ms: float = SLOW_MS) -> dict:
+def fetch_json(
+    http: requests.Session,
+    upstream: str,
+    url: str,
+    timeout: float,
+    timeline: Timeline | None = None,
+    slow_ms: float = SLOW_MS,
+) -> dict:
     """GET ``url`` and decode its JSON; ``UpstreamError`` names ``upstream`` when it fails or is too slow."""
     started = time.perf_counter()
     with timeline.span(f"Fetching url: {url}") if timeline else nullcontext():
@@ -89,35 +95,45 @@ def fetch_json(http: requests.Session, upstream: str, url: str, timeout: float,
     return _payload(upstream, url, response.status_code, response.content, lambda body: response.json())
 
 
-def fetch_sequential(http: requests.Session, calls: Mapping[str, str], timeout: float,
-                     timeline: Timeline | None = None) -> dict[str, dict]:
+def fetch_sequential(
+    http: requests.Session, calls: Mapping[str, str], timeout: float, timeline: Timeline | None = None
+) -> dict[str, dict]:
     """The book's blocking version: one call after the other; ``timeout`` bounds the whole sequence."""
     deadline = time.monotonic() + timeout
     results = {}
     for upstream, url in calls.items():
         left = deadline - time.monotonic()
         if left <= 0:
-            raise UpstreamError(upstream, url, 504, f"was not called: the {timeout * 1000:.0f} ms budget ran out")
+            raise UpstreamError(
+                upstream, url, 504, f"was not called: the {timeout * 1000:.0f} ms budget ran out"
+            )
         try:
             results[upstream] = fetch_json(http, upstream, url, left, timeline)
         except UpstreamError as exc:
             if exc.status != 504:
                 raise
-            raise UpstreamError(upstream, url, 504, f"gave no answer within the {timeout * 1000:.0f} ms budget") \
-                from exc
+            raise UpstreamError(
+                upstream, url, 504, f"gave no answer within the {timeout * 1000:.0f} ms budget"
+            ) from exc
     return results
 
 
-def fetch_parallel(http: requests.Session, calls: Mapping[str, str], timeout: float,
-                   timeline: Timeline | None = None, executor: Executor | None = None) -> dict[str, dict]:
+def fetch_parallel(
+    http: requests.Session,
+    calls: Mapping[str, str],
+    timeout: float,
+    timeline: Timeline | None = None,
+    executor: Executor | None = None,
+) -> dict[str, dict]:
     """Every call at once (the book's goroutines); returns when the slowest is done, fails at the first error."""
     pool = executor or ThreadPoolExecutor(max_workers=len(calls))
     try:
-        futures: dict[str, Future] = {name: pool.submit(fetch_json, http, name, url, timeout, timeline)
-                                      for name, url in calls.items()}
+        futures: dict[str, Future] = {
+            name: pool.submit(fetch_json, http, name, url, timeout, timeline) for name, url in calls.items()
+        }
         # the calls carry their own timeout; the margin covers thread start-up, not a second wait
         done, pending = wait(futures.values(), timeout=timeout + 0.5, return_when=FIRST_EXCEPTION)
-        for name, future in futures.items():  # the first failure, in call order, is the one reported
+        for future in futures.values():  # the first failure, in call order, is the one reported
             if future in done and future.exception() is not None:
                 raise future.exception()
         for name, future in futures.items():
@@ -129,8 +145,12 @@ def fetch_parallel(http: requests.Session, calls: Mapping[str, str], timeout: fl
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-async def fetch_async(calls: Mapping[str, str], timeout: float, timeline: Timeline | None = None,
-                      client: httpx.AsyncClient | None = None) -> dict[str, dict]:
+async def fetch_async(
+    calls: Mapping[str, str],
+    timeout: float,
+    timeline: Timeline | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> dict[str, dict]:
     """The same fan-out on one thread with asyncio and httpx: ``await fetch_async(calls, 1.0)``."""
     import httpx
 
@@ -153,4 +173,6 @@ async def fetch_async(calls: Mapping[str, str], timeout: float, timeline: Timeli
 def fan_out(http: requests.Session, urls: Iterable[str], pool_size: int, timeout: float = 5.0) -> list[dict]:
     """Call every URL with at most ``pool_size`` in flight: N calls of d seconds take about ceil(N/size)*d."""
     with ThreadPoolExecutor(max_workers=pool_size) as pool:
-        return list(pool.map(lambda item: fetch_json(http, f"call {item[0]}", item[1], timeout), enumerate(urls)))
+        return list(
+            pool.map(lambda item: fetch_json(http, f"call {item[0]}", item[1], timeout), enumerate(urls))
+        )

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 import requests
 
 from foundations import fetch
-from foundations.web import App, Handler, Request, Response, error_response, json_response
 from foundations.timer import Timeline
+from foundations.web import App, Handler, Request, Response, error_response, json_response
 
 MAX_DELAY = 5.0  # seconds: a ?delay_ms= larger than this is refused, so nobody parks the server's threads
 MODES = ("sequential", "parallel")
@@ -52,7 +52,9 @@ def name_handler(field: str, delay: float) -> Handler:
             except ValueError:
                 wait = -1.0
             if not 0 <= wait <= MAX_DELAY:
-                return error_response(400, f"delay_ms={raw!r}: expected milliseconds from 0 to {MAX_DELAY * 1000:.0f}")
+                return error_response(
+                    400, f"delay_ms={raw!r}: expected milliseconds from 0 to {MAX_DELAY * 1000:.0f}"
+                )
         print(f"Request with {field}", flush=True)
         time.sleep(wait)
         print(f"Response with {field}", flush=True)
@@ -75,9 +77,13 @@ def fullname_handler(settings: Settings, http: requests.Session) -> Handler:
         mode = request.arg("mode", "sequential")
         if mode not in MODES:
             return error_response(400, f"mode={mode!r}: expected one of {', '.join(MODES)}")
-        query = urlencode({"firstname": request.arg("firstname", ""), "lastname": request.arg("lastname", "")})
-        calls = {name: f"{base or _own_url(request)}/{name}?{query}"
-                 for name, base in (("firstname", settings.firstname_url), ("lastname", settings.lastname_url))}
+        query = urlencode(
+            {"firstname": request.arg("firstname", ""), "lastname": request.arg("lastname", "")}
+        )
+        calls = {
+            name: f"{base or _own_url(request)}/{name}?{query}"
+            for name, base in (("firstname", settings.firstname_url), ("lastname", settings.lastname_url))
+        }
         timeline = Timeline()
         try:
             if mode == "parallel":
@@ -86,12 +92,15 @@ def fullname_handler(settings: Settings, http: requests.Session) -> Handler:
                 results = fetch.fetch_sequential(http, calls, settings.timeout, timeline)
         except fetch.UpstreamError as exc:
             kind = "gateway_timeout" if exc.status == 504 else "bad_gateway"
-            return json_response({"error": {"type": kind, "message": str(exc), "upstream": exc.upstream}},
-                                 exc.status)
+            return json_response(
+                {"error": {"type": kind, "message": str(exc), "upstream": exc.upstream}}, exc.status
+            )
         timeline.event("Done fetching")
         body = {name: results[name].get(name, "") for name in calls}
-        print("\n".join([*timeline.lines(), f"[{timeline.timer.now():.4f}] Done with response: {body}"]),
-              flush=True)
+        print(
+            "\n".join([*timeline.lines(), f"[{timeline.timer.now():.4f}] Done with response: {body}"]),
+            flush=True,
+        )
         response = json_response(body)
         response.headers.append(("Server-Timing", f"fetch;desc={mode};dur={timeline.timer.now():.1f}"))
         return response
@@ -112,7 +121,9 @@ def routes(settings: Settings | None = None) -> dict[str, Handler]:
 def main(argv: Sequence[str] | None = None) -> None:
     from foundations import routing
 
-    parser = argparse.ArgumentParser(prog="python -m foundations.fullname", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m foundations.fullname", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--port", type=int, default=8000)
     for name, default in (("firstname-delay", 0.2), ("lastname-delay", 0.3), ("timeout", 1.0)):
         parser.add_argument(f"--{name}", type=float, default=default, metavar="SECONDS")

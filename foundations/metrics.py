@@ -52,7 +52,11 @@ def prepare(directory: str | Path, cmdline: list[str] | None = None) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     for old in path.glob("worker-*.bin"):
         old.unlink()
-    info = {"started": time.time(), "pid": os.getpid(), "cmdline": cmdline if cmdline is not None else sys.argv}
+    info = {
+        "started": time.time(),
+        "pid": os.getpid(),
+        "cmdline": cmdline if cmdline is not None else sys.argv,
+    }
     (path / SERVER_FILE).write_text(json.dumps(info))
     return path
 
@@ -119,8 +123,11 @@ class Metrics:
                 f.flush()
                 self._map = mmap.mmap(f.fileno(), _SIZE)
             server_file = self.directory / SERVER_FILE
-            self._info = json.loads(server_file.read_text()) if server_file.exists() else {
-                "started": time.time(), "pid": os.getpid(), "cmdline": sys.argv}
+            self._info = (
+                json.loads(server_file.read_text())
+                if server_file.exists()
+                else {"started": time.time(), "pid": os.getpid(), "cmdline": sys.argv}
+            )
         self._cells = memoryview(self._map).cast("q")
         for generation, stats in enumerate(gc.get_stats()):  # collections before we started listening
             self._cells[_SLOT[f"gc.gen{generation}"]] = stats["collections"]
@@ -154,16 +161,19 @@ class Metrics:
         """Uptime of the server, and RSS and threads summed over its live workers."""
         pids = [pid for pid, _ in self._files() if _alive(pid)] or [os.getpid()]
         figures = [_proc_status(pid) for pid in pids]
-        return {"uptime_seconds": round(time.time() - self._info["started"], 3), "workers": len(pids),
-                "rss_bytes": sum(f["rss_bytes"] for f in figures), "threads": sum(f["threads"] for f in figures)}
+        return {
+            "uptime_seconds": round(time.time() - self._info["started"], 3),
+            "workers": len(pids),
+            "rss_bytes": sum(f["rss_bytes"] for f in figures),
+            "threads": sum(f["threads"] for f in figures),
+        }
 
     def debug_vars(self) -> dict:
         """``/debug/vars``: expvar's shape, one top-level name per variable, sorted as expvar sorts them."""
         totals = self.totals()
         variables: dict = {name: totals[name] for name in COUNTERS if not name.startswith("gc.")}
         variables["cmdline"] = redact(self._info["cmdline"])
-        variables["process"] = {**self.process(),
-                                "gc_collections": [totals[f"gc.gen{g}"] for g in range(3)]}
+        variables["process"] = {**self.process(), "gc_collections": [totals[f"gc.gen{g}"] for g in range(3)]}
         return dict(sorted(variables.items()))
 
 
@@ -178,8 +188,10 @@ def _worker_files(directory: Path) -> list[tuple[int, bytes]]:
 
 def per_worker(directory: str | Path) -> dict[int, dict[str, int]]:
     """Each worker's own counters (pid -> name -> count): the files a scrape adds up, one by one."""
-    return {pid: dict(zip(COUNTERS, memoryview(data).cast("q").tolist()))
-            for pid, data in sorted(_worker_files(Path(directory)))}
+    return {
+        pid: dict(zip(COUNTERS, memoryview(data).cast("q").tolist()))
+        for pid, data in sorted(_worker_files(Path(directory)))
+    }
 
 
 class _Collector:
@@ -193,26 +205,36 @@ class _Collector:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         totals, process = self.metrics.totals(), self.metrics.process()
-        calls = CounterMetricFamily("foundations_registry_calls", "Registry operations (the book's expvar "
-                                    "counters)", labels=["operation"])
+        calls = CounterMetricFamily(
+            "foundations_registry_calls",
+            "Registry operations (the book's expvar counters)",
+            labels=["operation"],
+        )
         for name in REGISTRY_COUNTERS:
             if name != "registry.getAll.get":  # keys, not calls: a family of its own
                 calls.add_metric([name.removeprefix("registry.")], totals[name])
         yield calls
-        yield CounterMetricFamily("foundations_registry_keys_fetched", "Keys fetched by getAll (the book's "
-                                  "registry.getAll.get)", value=totals["registry.getAll.get"])
-        yield CounterMetricFamily("foundations_http_requests", "HTTP requests answered, all workers",
-                                  value=totals["http.requests"])
-        collections = CounterMetricFamily("python_gc_collections", "Garbage collections, all workers",
-                                          labels=["generation"])
+        yield CounterMetricFamily(
+            "foundations_registry_keys_fetched",
+            "Keys fetched by getAll (the book's registry.getAll.get)",
+            value=totals["registry.getAll.get"],
+        )
+        yield CounterMetricFamily(
+            "foundations_http_requests", "HTTP requests answered, all workers", value=totals["http.requests"]
+        )
+        collections = CounterMetricFamily(
+            "python_gc_collections", "Garbage collections, all workers", labels=["generation"]
+        )
         for generation in range(3):
             collections.add_metric([str(generation)], totals[f"gc.gen{generation}"])
         yield collections
-        yield GaugeMetricFamily("foundations_uptime_seconds", "Seconds since the server started",
-                                value=process["uptime_seconds"])
+        yield GaugeMetricFamily(
+            "foundations_uptime_seconds", "Seconds since the server started", value=process["uptime_seconds"]
+        )
         yield GaugeMetricFamily("foundations_workers", "Live worker processes", value=process["workers"])
-        yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory, all live workers",
-                                value=process["rss_bytes"])
+        yield GaugeMetricFamily(
+            "process_resident_memory_bytes", "Resident memory, all live workers", value=process["rss_bytes"]
+        )
         yield GaugeMetricFamily("process_threads", "OS threads, all live workers", value=process["threads"])
 
 
@@ -228,6 +250,7 @@ def prometheus_text(metrics: Metrics) -> tuple[bytes, str]:
 def routes(metrics: Metrics, enabled: bool = False, token: str = "") -> dict:
     """``/debug/vars`` and ``/metrics`` handlers for ``web.App``: a 404, as for a path with no route, to the
     clients ``allowed`` turns away."""
+
     def hidden(request: Request) -> Response:
         return error_response(404, f"no route for {request.path}")
 

@@ -27,8 +27,8 @@ import sqlalchemy
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.pool import QueuePool
 
-from foundations.ops import probe
 from foundations.errors import ConfigError, ServiceError
+from foundations.ops import probe
 
 T = TypeVar("T")
 FIX_DOWN = "start it with `python -m foundations services up`"
@@ -52,12 +52,16 @@ def connect(dsn: str, timeout: float = 2.0, read_timeout: float | None = 30.0) -
     except pymysql.err.OperationalError as exc:
         code = exc.args[0] if exc.args else 0
         if code == 1045:
-            raise ServiceError(f"MySQL at {where(dsn)} refused user {params['user']!r}: wrong password (check "
-                               "the DSN, FOUNDATIONS_MYSQL_DSN), or the user was never created "
-                               "(`python -m foundations services up` creates api/api)") from exc
+            raise ServiceError(
+                f"MySQL at {where(dsn)} refused user {params['user']!r}: wrong password (check "
+                "the DSN, FOUNDATIONS_MYSQL_DSN), or the user was never created "
+                "(`python -m foundations services up` creates api/api)"
+            ) from exc
         if code == 1049:
-            raise ServiceError(f"MySQL at {where(dsn)} has no database {params['database']!r}: create it, or "
-                               "fix the DSN's /database part") from exc
+            raise ServiceError(
+                f"MySQL at {where(dsn)} has no database {params['database']!r}: create it, or "
+                "fix the DSN's /database part"
+            ) from exc
         raise ServiceError(f"MySQL at {where(dsn)} does not answer ({exc.args[-1]}); {FIX_DOWN}") from exc
 
 
@@ -75,12 +79,20 @@ def select(conn: Any, cls: type[T], sql: str, params: Sequence[Any] | None = Non
         rows = cur.fetchall()
     fields = {_column(f): f for f in dataclasses.fields(cls)}
     extra = [c for c in columns if c not in fields]
-    missing = [c for c, f in fields.items() if c not in columns
-               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [
+        c
+        for c, f in fields.items()
+        if c not in columns and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
     if extra or missing:
-        raise ConfigError(f"{cls.__name__} does not fit the columns {columns}: "
-                          + (f"no field for {extra} (add one, or alias the column with AS)" if extra else
-                             f"no column for {missing} (alias a column AS {missing[0]!r})"))
+        raise ConfigError(
+            f"{cls.__name__} does not fit the columns {columns}: "
+            + (
+                f"no field for {extra} (add one, or alias the column with AS)"
+                if extra
+                else f"no column for {missing} (alias a column AS {missing[0]!r})"
+            )
+        )
 
     def convert(name: str, value: Any) -> Any:
         typ = hints.get(fields[name].name)
@@ -104,14 +116,28 @@ class Pool:
     """Up to ``size`` + ``overflow`` connections to one server; ``with pool.connection() as conn:`` is the
     book's ``SqlxGetConnection`` / ``SqlxReleaseConnection`` pair. Waits ``timeout`` seconds for a free one."""
 
-    def __init__(self, dsn: str, size: int = 4, overflow: int = 0, timeout: float = 1.0,
-                 recycle: float = 3600, pre_ping: bool = True) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        size: int = 4,
+        overflow: int = 0,
+        timeout: float = 1.0,
+        recycle: float = 3600,
+        pre_ping: bool = True,
+    ) -> None:
         if size < 1 or overflow < 0:
             raise ConfigError(f"pool size must be >= 1 and overflow >= 0, got {size} and {overflow}")
         self.dsn, self.where, self.timeout = dsn, where(dsn), timeout
         # The pymysql dialect only supplies the ping for pre_ping; no engine, no ORM.
-        self._pool = QueuePool(lambda: connect(dsn), pool_size=size, max_overflow=overflow, timeout=timeout,
-                               recycle=int(recycle), pre_ping=pre_ping, dialect=MySQLDialect_pymysql(dbapi=pymysql))
+        self._pool = QueuePool(
+            lambda: connect(dsn),
+            pool_size=size,
+            max_overflow=overflow,
+            timeout=timeout,
+            recycle=int(recycle),
+            pre_ping=pre_ping,
+            dialect=MySQLDialect_pymysql(dbapi=pymysql),
+        )
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Any]:
@@ -119,9 +145,11 @@ class Pool:
         try:
             conn = self._pool.connect()
         except sqlalchemy.exc.TimeoutError as exc:
-            raise PoolExhausted(f"MySQL pool for {self.where}: all {self.status()['checked_out']} connections are "
-                                f"in use after {self.timeout} s; return them sooner (use `with pool.connection()`) "
-                                "or make the pool larger (size=..., overflow=...)") from exc
+            raise PoolExhausted(
+                f"MySQL pool for {self.where}: all {self.status()['checked_out']} connections are "
+                f"in use after {self.timeout} s; return them sooner (use `with pool.connection()`) "
+                "or make the pool larger (size=..., overflow=...)"
+            ) from exc
         try:
             yield conn
         finally:
@@ -135,7 +163,11 @@ class Pool:
         return self._pool.checkedin()
 
     def status(self) -> dict[str, int]:
-        return {"size": self._pool.size(), "idle": self._pool.checkedin(), "checked_out": self._pool.checkedout()}
+        return {
+            "size": self._pool.size(),
+            "idle": self._pool.checkedin(),
+            "checked_out": self._pool.checkedout(),
+        }
 
     def close(self) -> None:
         self._pool.dispose()
@@ -173,8 +205,10 @@ def server_memory(conn: Any) -> int:
         return status["Memory_used"]
     if status.get("Global_connection_memory"):
         return status["Global_connection_memory"]
-    raise ServiceError("this server reports no connection memory: on MySQL/Percona 8.0.28+ start it with "
-                       "--global-connection-memory-tracking=ON (compose.yaml does); MariaDB has Memory_used")
+    raise ServiceError(
+        "this server reports no connection memory: on MySQL/Percona 8.0.28+ start it with "
+        "--global-connection-memory-tracking=ON (compose.yaml does); MariaDB has Memory_used"
+    )
 
 
 def memory_per_connection(dsn: str, count: int = 10) -> float:

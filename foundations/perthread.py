@@ -18,8 +18,13 @@ class PerThreadRedis(redis.Redis):
     """``redis.Redis`` whose ``get`` runs on the calling thread's own connection (reconnecting once)."""
 
     def __init__(self, url: str, timeout: float = 1.0, max_connections: int = 50):
-        pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=timeout,
-                                                     socket_timeout=timeout, socket_connect_timeout=timeout)
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
         super().__init__(connection_pool=pool)
         self._local = threading.local()
         self._every: list[redis.connection.AbstractConnection] = []  # every thread's, for close()

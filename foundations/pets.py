@@ -78,6 +78,7 @@ def many_stores(n: int) -> list[TidyPetstore]:
 
 def to_fast(stores: list[TidyPetstore]) -> list[FastPetstore]:
     """The same stores as msgspec Structs, so both encoders get identical data."""
+
     def pets(items: list[TidyPet] | None) -> list[FastPet] | None:
         return None if items is None else [FastPet(p.name, p.breed) for p in items]
 

@@ -78,8 +78,9 @@ class Pipelined:
         loop = asyncio.get_running_loop()
         try:
             _, connection = await asyncio.wait_for(
-                loop.create_connection(lambda: _Connection(self), self.host, self.port), self.timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
+                loop.create_connection(lambda: _Connection(self), self.host, self.port), self.timeout
+            )
+        except (TimeoutError, OSError) as exc:
             reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else _reason(exc)
             self._fail(ConnectionError(f"Redis at {self.address} does not answer ({reason})"))
             return

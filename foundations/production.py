@@ -28,15 +28,29 @@ from foundations.ops.processes import Server
 
 MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
 # The book's table, with our prefix: (what was typed, extra arguments, extra environment).
-PRECEDENCE_CASES = (("run", [], {}), ("--port=80", ["--port=80"], {}), ("PORT=80", [], {"PORT": "80"}),
-                    ("FOUNDATIONS_PORT=80", [], {"FOUNDATIONS_PORT": "80"}))
+PRECEDENCE_CASES = (
+    ("run", [], {}),
+    ("--port=80", ["--port=80"], {}),
+    ("PORT=80", [], {"PORT": "80"}),
+    ("FOUNDATIONS_PORT=80", [], {"FOUNDATIONS_PORT": "80"}),
+)
 
 
-def config_dump(args: list[str] | None = None, environ: dict[str, str] | None = None,
-                command: list[str] | None = None, cwd: str | None = None) -> dict:
+def config_dump(
+    args: list[str] | None = None,
+    environ: dict[str, str] | None = None,
+    command: list[str] | None = None,
+    cwd: str | None = None,
+) -> dict:
     """Run ``<command> config <args>`` (the server's own resolution) in a child process; its JSON."""
-    done = subprocess.run([*(command or MODULE), "config", *(args or [])], capture_output=True, text=True,
-                          env=environ if environ is not None else config.child_environ(), cwd=cwd, timeout=60)
+    done = subprocess.run(
+        [*(command or MODULE), "config", *(args or [])],
+        capture_output=True,
+        text=True,
+        env=environ if environ is not None else config.child_environ(),
+        cwd=cwd,
+        timeout=60,
+    )
     if done.returncode:
         raise RuntimeError(f"`config {' '.join(args or [])}` exited {done.returncode}: {done.stderr.strip()}")
     return json.loads(done.stdout)
@@ -51,14 +65,28 @@ def precedence_table(command: list[str] | None = None, cwd: str | None = None) -
     return rows
 
 
-def start(cfg: Config, *args: str, workers: int = 1, command: list[str] | None = None,
-          environ: dict[str, str] | None = None, cwd: str | None = None, timeout: float = 30.0) -> Server:
+def start(
+    cfg: Config,
+    *args: str,
+    workers: int = 1,
+    command: list[str] | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: str | None = None,
+    timeout: float = 30.0,
+) -> Server:
     """``serve --host 127.0.0.1 --workers N *args --port <free>`` with ``cfg``'s settings; waits for /healthz
     and for every worker to have started."""
     cmd = [*(command or MODULE), "serve", "--host", "127.0.0.1", "--workers", str(workers), *args]
     env = config.child_environ(cfg, **{config.ENV_PREFIX + "METRICS_DIR": ""}, **(environ or {}))
-    return processes.start(cmd, "API server", timeout=timeout, env=env, cwd=cwd,
-                           ready=lambda url: _healthy(url, workers), keep_log=True)
+    return processes.start(
+        cmd,
+        "API server",
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+        ready=lambda url: _healthy(url, workers),
+        keep_log=True,
+    )
 
 
 def _healthy(url: str, workers: int) -> None:
@@ -72,7 +100,9 @@ def _healthy(url: str, workers: int) -> None:
         raise RuntimeError(f"{started} of {workers} workers started")
 
 
-def load(url: str, requests: int, concurrency: int = 8, keepalive: bool = True, timeout: float = 5.0) -> Counter:
+def load(
+    url: str, requests: int, concurrency: int = 8, keepalive: bool = True, timeout: float = 5.0
+) -> Counter:
     """GET ``url`` ``requests`` times from ``concurrency`` threads, each on its own keep-alive connection
     (or, like the book's ``ab``, a new connection per request); how many answers had each status (a
     failed connection counts as status 0)."""
@@ -117,8 +147,9 @@ def debug_vars(url: str) -> dict:
     return json.loads(body)
 
 
-def watch(url: str, seconds: float, interval: float = 0.1,
-          until: Callable[[], bool] | None = None) -> list[dict]:
+def watch(
+    url: str, seconds: float, interval: float = 0.1, until: Callable[[], bool] | None = None
+) -> list[dict]:
     """Poll ``/debug/vars`` for ``seconds``, or until ``until()`` is true and one last poll has seen the end:
     one sample per poll, with ``t`` (seconds since the first)."""
     samples, start = [], time.monotonic()

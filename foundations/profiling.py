@@ -22,12 +22,17 @@ from foundations.config import Config
 from foundations.errors import FoundationsError
 
 # Frame markers, leaf first: the first that matches names where a sample's time went.
-CATEGORIES = [("Redis I/O", ("redis/", "hiredis", "socket", "pipelining.py")), ("JSON encoding", ("json/",)),
-              ("request parsing", ("urllib/parse", "Request.arg", "parse_qs"))]
+CATEGORIES = [
+    ("Redis I/O", ("redis/", "hiredis", "socket", "pipelining.py")),
+    ("JSON encoding", ("json/",)),
+    ("request parsing", ("urllib/parse", "Request.arg", "parse_qs")),
+]
 # Samples under one of these are request work (WSGI, RSGI); the rest is the server idling or its event loop.
 REQUEST_FRAMES = ("App.__call__", "RSGIApp.__rsgi__")
-PTRACE_FIX = ("run as root, or sudo sysctl kernel.yama.ptrace_scope=0; in Docker: --cap-add SYS_PTRACE "
-              "(Binder and most hosted notebooks allow neither)")
+PTRACE_FIX = (
+    "run as root, or sudo sysctl kernel.yama.ptrace_scope=0; in Docker: --cap-add SYS_PTRACE "
+    "(Binder and most hosted notebooks allow neither)"
+)
 CAP_SYS_PTRACE = 19
 
 
@@ -60,27 +65,52 @@ def py_spy() -> str:
 
 def record(pid: int, seconds: float, out: Path, fmt: str = "flamegraph", rate: int = 250) -> Path:
     """Sample process ``pid`` and its workers for ``seconds``; ``fmt`` flamegraph (SVG) or raw (collapsed)."""
-    cmd = [py_spy(), "record", "--pid", str(pid), "--subprocesses", "--idle", "--nonblocking",
-           "--duration", str(max(1, round(seconds))), "--rate", str(rate), "--format", fmt, "-o", str(out)]
+    cmd = [
+        py_spy(),
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--idle",
+        "--nonblocking",
+        "--duration",
+        str(max(1, round(seconds))),
+        "--rate",
+        str(rate),
+        "--format",
+        fmt,
+        "-o",
+        str(out),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode or not out.exists():
         reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ProfilerError(f"py-spy could not profile pid {pid}: {reason[0]} (it needs ptrace: "
-                            f"{PTRACE_FIX}); pyinstrument works without it")
+        raise ProfilerError(
+            f"py-spy could not profile pid {pid}: {reason[0]} (it needs ptrace: "
+            f"{PTRACE_FIX}); pyinstrument works without it"
+        )
     return out
 
 
-def under_load(cfg: Config, out_dir: Path, seconds: float = 3.0, concurrency: int = 4,
-               interface: str = "wsgi") -> dict[str, Path]:
+def under_load(
+    cfg: Config, out_dir: Path, seconds: float = 3.0, concurrency: int = 4, interface: str = "wsgi"
+) -> dict[str, Path]:
     """Start a throwaway ``serve --interface <interface>``, load its ``/get`` and record it twice (SVG flame
     graph, raw stacks)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"svg": out_dir / "flamegraph.svg", "raw": out_dir / "stacks.txt"}
     with production.start(cfg, "--interface", interface) as server:
         bench.seed(server.url)
-        load = threading.Thread(target=bench.builtin, args=(server.url + "/get?key=name",),
-                                kwargs={"requests": 10**9, "concurrency": concurrency, "progress": False,
-                                        "seconds": 2 * seconds + 3})
+        load = threading.Thread(
+            target=bench.builtin,
+            args=(server.url + "/get?key=name",),
+            kwargs={
+                "requests": 10**9,
+                "concurrency": concurrency,
+                "progress": False,
+                "seconds": 2 * seconds + 3,
+            },
+        )
         load.start()
         try:
             record(server.pid, seconds, paths["svg"], "flamegraph")

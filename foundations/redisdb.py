@@ -30,8 +30,13 @@ POOL_EXHAUSTED = "No connection available"  # what BlockingConnectionPool raises
 
 def client(url: str, timeout: float = 1.0, max_connections: int | None = None) -> redis.Redis:
     """A redis-py client for ``url`` whose pool blocks (up to ``timeout``) instead of growing without bound."""
-    pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections or 50, timeout=timeout,
-                                                 socket_timeout=timeout, socket_connect_timeout=timeout)
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections or 50,
+        timeout=timeout,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+    )
     return redis.Redis(connection_pool=pool)
 
 
@@ -53,16 +58,19 @@ def unavailable(target: str | redis.Redis, exc: Exception) -> ServiceError:
     (``raise unavailable(url, exc) from exc``)."""
     if isinstance(target, redis.Redis) and str(exc).startswith(POOL_EXHAUSTED):
         pool, where = target.connection_pool, address(target)
-        return ServiceError(f"all {pool.max_connections} pooled connections to Redis at {where} stayed busy "
-                            f"for {pool.timeout} s: raise max_connections or lower the concurrency")
+        return ServiceError(
+            f"all {pool.max_connections} pooled connections to Redis at {where} stayed busy "
+            f"for {pool.timeout} s: raise max_connections or lower the concurrency"
+        )
     return ServiceError(f"Redis at {address(target)} does not answer ({_reason(exc)}); {FIX_DOWN}")
 
 
 def connect(url: str, timeout: float = 1.0) -> redis.Redis:
     """One connection, made now, with the book's connect/read/write timeouts (``GetRedis``)."""
     try:  # redis-py connects a single-connection client as it builds it
-        return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                    single_connection_client=True)
+        return redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, single_connection_client=True
+        )
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise unavailable(url, exc) from exc
 
@@ -77,8 +85,9 @@ class KeyRouted:
     moves the keys that lived there. ``fallback=True`` sends a down server's keys to the next-ranked one
     (a cache then sees misses, not errors); without it, they fail with the server's address."""
 
-    def __init__(self, urls: Sequence[str], timeout: float = 1.0, max_connections: int = 8,
-                 fallback: bool = False) -> None:
+    def __init__(
+        self, urls: Sequence[str], timeout: float = 1.0, max_connections: int = 8, fallback: bool = False
+    ) -> None:
         if not urls:
             raise ConfigError("KeyRouted needs at least one Redis URL, e.g. [cfg.redis1_url, cfg.redis2_url]")
         self.urls = list(urls)
@@ -102,8 +111,9 @@ class KeyRouted:
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 error = exc
         where = ", ".join(address(url) for url in candidates)
-        raise ServiceError(f"Redis at {where} does not answer ({_reason(error)}) for key {key!r}; "
-                           f"{FIX_DOWN}") from error
+        raise ServiceError(
+            f"Redis at {where} does not answer ({_reason(error)}) for key {key!r}; {FIX_DOWN}"
+        ) from error
 
     def get(self, key: str) -> bytes | None:
         return self.execute(key, "GET", key)
@@ -148,10 +158,13 @@ def redis_cli_intrinsic_latency(seconds: int = 1) -> Latency:
     """Run the book's ``redis-cli --intrinsic-latency SECONDS`` and read its figures."""
     program = shutil.which("redis-cli")
     if not program:
-        raise ServiceError("redis-cli is not installed: apt-get install redis-tools (or brew install redis), "
-                           "or use redisdb.intrinsic_latency()")
-    out = subprocess.run([program, "--intrinsic-latency", str(seconds)], capture_output=True, text=True,
-                         timeout=seconds + 10).stdout
+        raise ServiceError(
+            "redis-cli is not installed: apt-get install redis-tools (or brew install redis), "
+            "or use redisdb.intrinsic_latency()"
+        )
+    out = subprocess.run(
+        [program, "--intrinsic-latency", str(seconds)], capture_output=True, text=True, timeout=seconds + 10
+    ).stdout
     worst = re.findall(r"Max latency so far: (\d+) microseconds", out)
     total = re.search(r"(\d+) total runs \(avg latency: ([\d.]+) microseconds", out)
     if not (worst and total):
@@ -173,11 +186,19 @@ class ClusterClient(redis.RedisCluster):
     def keys(self, pattern: str = "*", **kwargs: Any) -> list:  # type: ignore[override]
         return super().keys(pattern, target_nodes=self.PRIMARIES, **kwargs)
 
-    def scan(self, cursor: int = 0, match: str | None = None, count: int | None = None,  # type: ignore[override]
-             _type: str | None = None, **kwargs: Any) -> tuple[int, list]:
+    def scan(
+        self,
+        cursor: int = 0,
+        match: str | None = None,
+        count: int | None = None,  # type: ignore[override]
+        _type: str | None = None,
+        **kwargs: Any,
+    ) -> tuple[int, list]:
         nodes = sorted(self.get_primaries(), key=lambda node: node.name)
         index, node_cursor = cursor % len(nodes), cursor // len(nodes)
-        answers, keys = super().scan(node_cursor, match=match, count=count, _type=_type, target_nodes=nodes[index])
+        answers, keys = super().scan(
+            node_cursor, match=match, count=count, _type=_type, target_nodes=nodes[index]
+        )
         node_cursor = next(iter(answers.values()))
         if node_cursor == 0:  # this node is done: the next one starts at its cursor 0
             index, node_cursor = index + 1, 0
@@ -191,5 +212,7 @@ def cluster(url: str, timeout: float = 1.0) -> ClusterClient:
     try:
         return ClusterClient.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException) as exc:
-        raise ServiceError(f"Redis Cluster at {address(url)} does not answer ({exc}); start its nodes, or set "
-                           "redis_cluster=false for a single Redis") from exc
+        raise ServiceError(
+            f"Redis Cluster at {address(url)} does not answer ({exc}); start its nodes, or set "
+            "redis_cluster=false for a single Redis"
+        ) from exc

@@ -35,10 +35,19 @@ class PoolExhausted(ServiceError):
 class ResourcePool(Generic[T]):
     """A thread-safe pool of up to ``capacity`` resources made by ``factory`` (Vitess' ResourcePool)."""
 
-    def __init__(self, factory: Callable[[], T], capacity: int, max_capacity: int, idle_timeout: float,
-                 close: Callable[[T], Any] = lambda resource: None, name: str = "pool") -> None:
+    def __init__(
+        self,
+        factory: Callable[[], T],
+        capacity: int,
+        max_capacity: int,
+        idle_timeout: float,
+        close: Callable[[T], Any] = lambda resource: None,
+        name: str = "pool",
+    ) -> None:
         if not 1 <= capacity <= max_capacity:
-            raise ConfigError(f"{name}: need 1 <= capacity <= max_capacity, got {capacity} and {max_capacity}")
+            raise ConfigError(
+                f"{name}: need 1 <= capacity <= max_capacity, got {capacity} and {max_capacity}"
+            )
         self.factory, self.close_resource, self.name = factory, close, name
         self.capacity, self.max_capacity, self.idle_timeout = capacity, max_capacity, idle_timeout
         self._idle: deque[tuple[T, float]] = deque()  # FIFO: returned connections take turns
@@ -62,9 +71,11 @@ class ResourcePool(Generic[T]):
                     break
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
-                    raise PoolExhausted(f"{self.name}: all {self.capacity} connections are in use after {timeout} s; "
-                                        "return them sooner (use `with pool.connection()`), or raise the capacity "
-                                        f"(set_capacity, up to max_capacity={self.max_capacity})")
+                    raise PoolExhausted(
+                        f"{self.name}: all {self.capacity} connections are in use after {timeout} s; "
+                        "return them sooner (use `with pool.connection()`), or raise the capacity "
+                        f"(set_capacity, up to max_capacity={self.max_capacity})"
+                    )
                 self._cond.wait(left)
         try:  # connect outside the lock: a slow server must not block the others
             resource = self.factory()
@@ -119,8 +130,13 @@ class ResourcePool(Generic[T]):
 
     def stats(self) -> dict[str, int]:
         with self._cond:
-            return {"capacity": self.capacity, "in_use": self._in_use, "idle": len(self._idle),
-                    "created": self.created, "closed": self.closed}
+            return {
+                "capacity": self.capacity,
+                "in_use": self._in_use,
+                "idle": len(self._idle),
+                "created": self.created,
+                "closed": self.closed,
+            }
 
     def close(self) -> None:
         """Close the idle resources (``pool.Close()`` in the book); resources still out close on ``put``."""
@@ -151,13 +167,26 @@ class ResourcePool(Generic[T]):
 class RoundRobinPool(ResourcePool[redis.Redis]):
     """The book's ``RedigoPool``: new connections go to ``urls`` in turn; ``do`` is ``RedigoDo``."""
 
-    def __init__(self, urls: Sequence[str], capacity: int = 2, max_capacity: int = 4, idle_timeout: float = 60.0,
-                 timeout: float = 1.0, log: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        capacity: int = 2,
+        max_capacity: int = 4,
+        idle_timeout: float = 60.0,
+        timeout: float = 1.0,
+        log: Callable[[str], Any] | None = None,
+    ) -> None:
         self.urls, self.timeout, self.log = list(urls), timeout, log
         self._next = itertools.cycle(self.urls)
         self._lock = threading.Lock()
-        super().__init__(self._dial, capacity, max_capacity, idle_timeout, close=lambda conn: conn.close(),
-                         name=f"Redis pool over {', '.join(address(u) for u in self.urls)}")
+        super().__init__(
+            self._dial,
+            capacity,
+            max_capacity,
+            idle_timeout,
+            close=lambda conn: conn.close(),
+            name=f"Redis pool over {', '.join(address(u) for u in self.urls)}",
+        )
 
     def _dial(self) -> redis.Redis:
         with self._lock:

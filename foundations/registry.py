@@ -48,8 +48,13 @@ class Registry:
     ``get_all``, ``"registry.getAll.get"`` once per key fetched; chapter 11 counts them for /metrics.
     """
 
-    def __init__(self, client: redis.Redis, prefix: str = "api",
-                 on_call: Callable[[str], None] | None = None, page_size: int = 1000):
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str = "api",
+        on_call: Callable[[str], None] | None = None,
+        page_size: int = 1000,
+    ):
         self.client = client
         self.prefix = prefix
         self.on_call = on_call
@@ -90,7 +95,7 @@ class Registry:
         for name in keys:
             value = self._call("registry.getAll.get", "get", name)
             if value is not None:
-                result[_text(name)[len(self._head):]] = _text(value)
+                result[_text(name)[len(self._head) :]] = _text(value)
         return result
 
     def get_all(self) -> dict[str, str]:
@@ -111,7 +116,7 @@ class Registry:
             values = self._call(None, "mget", names)
             for name, value in zip(names, values):
                 if value is not None:  # deleted (or not a string) between SCAN and MGET
-                    result[_text(name)[len(self._head):]] = _text(value)
+                    result[_text(name)[len(self._head) :]] = _text(value)
         return result
 
     def _call(self, name: str | None, command: str, *args, **kwargs):
@@ -127,8 +132,10 @@ class Registry:
 
     def _unavailable(self, exc: Exception) -> Unavailable:
         if getattr(self.client, "connection_pool", None) is None:  # a cluster client has one pool per node
-            return Unavailable(f"Redis at the cluster does not answer for registry {self.prefix!r} ({exc}): "
-                               f"{redisdb.FIX_DOWN}")
+            return Unavailable(
+                f"Redis at the cluster does not answer for registry {self.prefix!r} ({exc}): "
+                f"{redisdb.FIX_DOWN}"
+            )
         return Unavailable(f"registry {self.prefix!r}: {redisdb.unavailable(self.client, exc)}")
 
 

@@ -46,9 +46,10 @@ def _path_name(raw: str) -> str:
 
 # --- the API server's routes: exact paths and prefixes, no router library on the hot path ---
 
+
 def say(request: Request) -> Response:
     """``/say``, ``/say/``, ``/say/{name}`` and ``/say/{name}/``: one handler, no redirects; ``/say/a/b`` 404."""
-    rest = request.path[len("/say/"):] if request.path.startswith("/say/") else ""
+    rest = request.path[len("/say/") :] if request.path.startswith("/say/") else ""
     name = rest[:-1] if rest.endswith("/") else rest
     if "/" in name or (rest and not name):  # /say/a/b, /say//
         return error_response(404, f"no route for {request.path} (expected /say or /say/NAME)")
@@ -57,7 +58,7 @@ def say(request: Request) -> Response:
 
 def hello_name(request: Request) -> Response:
     """``/hello/{name}`` only, as Pat's ``/hello/:name``: ``/hello/`` and ``/hello/a/`` are 404."""
-    name = request.path[len("/hello/"):]
+    name = request.path[len("/hello/") :]
     if not name or "/" in name:
         return error_response(404, f"no route for {request.path} (expected /hello/NAME)")
     return text_response(greeting(_path_name(name)))
@@ -73,9 +74,12 @@ def prefixes() -> dict[str, Handler]:
 
 # --- the demo servers ---
 
+
 def _answer(start_response: Callable, status: str, text: str) -> list[bytes]:
     body = text.encode()
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
@@ -102,7 +106,9 @@ def werkzeug_app(rules: Sequence[tuple[str, str]], strict_slashes: bool) -> WSGI
     from werkzeug.exceptions import HTTPException  # a lab dependency: the API server never imports it
     from werkzeug.routing import Map, Rule
 
-    url_map = Map([Rule(pattern, endpoint=endpoint) for pattern, endpoint in rules], strict_slashes=strict_slashes)
+    url_map = Map(
+        [Rule(pattern, endpoint=endpoint) for pattern, endpoint in rules], strict_slashes=strict_slashes
+    )
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         try:
@@ -126,8 +132,12 @@ def logged(app: WSGIApp) -> WSGIApp:
 
     def wrapper(environ: dict, start_response: Callable) -> Iterable[bytes]:
         print(f"Request: {environ['PATH_INFO']}", flush=True)
-        return app(environ, lambda status, headers, *exc: start_response(
-            status, [*headers, ("Server", "foundations-demo")], *exc))
+        return app(
+            environ,
+            lambda status, headers, *exc: start_response(
+                status, [*headers, ("Server", "foundations-demo")], *exc
+            ),
+        )
 
     return wrapper
 
@@ -151,8 +161,12 @@ def without_hop_by_hop(app: WSGIApp) -> WSGIApp:
     read): wsgiref refuses hop-by-hop headers from an app, and closes each connection after one answer."""
 
     def wrapper(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        return app(environ, lambda status, headers, *exc: start_response(
-            status, [(k, v) for k, v in headers if k.lower() != "connection"], *exc))
+        return app(
+            environ,
+            lambda status, headers, *exc: start_response(
+                status, [(k, v) for k, v in headers if k.lower() != "connection"], *exc
+            ),
+        )
 
     return wrapper
 
@@ -201,8 +215,14 @@ def answers(base_url: str, paths: Iterable[str]) -> list[dict]:
         for path in paths:
             response = http.get(base_url + path, allow_redirects=False, timeout=5)
             body = response.text if len(response.text) <= 40 else response.text[:37] + "..."
-            rows.append({"path": path, "status": response.status_code,
-                         "location": response.headers.get("Location", ""), "body": body})
+            rows.append(
+                {
+                    "path": path,
+                    "status": response.status_code,
+                    "location": response.headers.get("Location", ""),
+                    "body": body,
+                }
+            )
     return rows
 
 
@@ -216,12 +236,15 @@ DEMOS: dict[str, Callable[[], WSGIApp]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m foundations.routing", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m foundations.routing", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("demo", choices=sorted(DEMOS))
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--single-threaded", action="store_true",
-                        help="wsgiref's own server: one request at a time")
+    parser.add_argument(
+        "--single-threaded", action="store_true", help="wsgiref's own server: one request at a time"
+    )
     args = parser.parse_args(argv)
     try:
         serve(logged(DEMOS[args.demo]()), args.port, args.host, threads=not args.single_threaded)

@@ -105,8 +105,12 @@ class App:
     """A WSGI callable: exact paths first (``routes["/hello"]``, one dict lookup), then the longest matching
     prefix (``prefixes["/keys/"]``, for paths with parameters; the handler parses the rest of the path)."""
 
-    def __init__(self, routes: dict[str, Handler], prefixes: dict[str, Handler] | None = None,
-                 metrics: RequestCounter | None = None):
+    def __init__(
+        self,
+        routes: dict[str, Handler],
+        prefixes: dict[str, Handler] | None = None,
+        metrics: RequestCounter | None = None,
+    ):
         self.routes = routes
         self.prefixes = sorted((prefixes or {}).items(), key=lambda item: -len(item[0]))
         self.metrics = metrics  # chapter 11: counts requests for /debug/vars and /metrics; tests read it
@@ -121,9 +125,14 @@ class App:
         if self.metrics is not None:
             self.metrics.count_request()
         response = self.respond(Request(environ))
-        start_response(f"{response.status} {HTTPStatus(response.status).phrase}",
-                       [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
-                        *response.headers])
+        start_response(
+            f"{response.status} {HTTPStatus(response.status).phrase}",
+            [
+                ("Content-Type", response.content_type),
+                ("Content-Length", str(len(response.body))),
+                *response.headers,
+            ],
+        )
         return [response.body]
 
     def respond(self, request: Request) -> Response:
@@ -133,8 +142,9 @@ class App:
             return refuse(request.environ, error_response(404, f"no route for {request.path}"))
         allowed = methods_of(handler)
         if request.method not in allowed:
-            response = error_response(405, f"{request.method} is not allowed on {request.path}; use "
-                                           f"{' or '.join(allowed)}")
+            response = error_response(
+                405, f"{request.method} is not allowed on {request.path}; use {' or '.join(allowed)}"
+            )
             response.headers.append(("Allow", ", ".join(allowed)))
             return refuse(request.environ, response)
         try:
@@ -217,6 +227,7 @@ def refuse(environ: dict, response: Response) -> Response:
 
 def inline(handler: Handler) -> AsyncHandler:
     """``handler`` as a coroutine, for ``RSGIApp``'s event loop: only for handlers that never wait on I/O."""
+
     async def run(request: Request) -> Response:
         return handler(request)
 
@@ -241,8 +252,12 @@ class RSGIApp:
         if self.app.metrics is not None:
             self.app.metrics.count_request()
         # PATH_INFO as WSGI hands it over: the path's UTF-8 bytes read as latin-1 (RSGI gives decoded text)
-        environ = {"PATH_INFO": scope.path.encode().decode("latin-1"), "QUERY_STRING": scope.query_string,
-                   "REQUEST_METHOD": scope.method, "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]")}
+        environ = {
+            "PATH_INFO": scope.path.encode().decode("latin-1"),
+            "QUERY_STRING": scope.query_string,
+            "REQUEST_METHOD": scope.method,
+            "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"),
+        }
         headers = scope.headers
         length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
         request = Request(environ)
@@ -253,14 +268,21 @@ class RSGIApp:
             except Exception:
                 response = _internal_error(request)
         else:
-            environ.update({"HTTP_" + name.upper().replace("-", "_"): value
-                            for name, value in headers.items()})
-            environ.update({"CONTENT_TYPE": headers.get("content-type", ""), "CONTENT_LENGTH": length or "",
-                            "wsgi.input_terminated": True,
-                            "wsgi.input": io.BytesIO(await self._body(protocol, length, chunked))})
+            environ.update(
+                {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
+            )
+            environ.update(
+                {
+                    "CONTENT_TYPE": headers.get("content-type", ""),
+                    "CONTENT_LENGTH": length or "",
+                    "wsgi.input_terminated": True,
+                    "wsgi.input": io.BytesIO(await self._body(protocol, length, chunked)),
+                }
+            )
             response = await self.loop.run_in_executor(None, self.app.respond, request)
-        protocol.response_bytes(response.status, [("content-type", response.content_type), *response.headers],
-                                response.body)
+        protocol.response_bytes(
+            response.status, [("content-type", response.content_type), *response.headers], response.body
+        )
 
     @staticmethod
     async def _body(protocol, length: str | None, chunked: bool) -> bytes:

@@ -52,23 +52,26 @@ def test_rest_resource_shares_the_data(app):
     assert answer(app, "DELETE", "/keys/city")[0] == 404
 
 
-@pytest.mark.parametrize("method,target,status,kind", [
-    ("GET", "/get", 400, "bad_request"),
-    ("GET", "/get?key=", 400, "bad_request"),
-    ("GET", "/get?key=" + "k" * 513, 400, "bad_request"),
-    ("GET", "/get?key=missing", 404, "not_found"),
-    ("GET", "/set?key=a", 400, "bad_request"),
-    ("GET", "/set?value=a", 400, "bad_request"),
-    ("GET", "/set?key=a&value=" + "x" * (api.MAX_VALUE_BYTES + 1), 413, "request_entity_too_large"),
-    ("GET", "/set?key=a&value=" + "é" * (api.MAX_VALUE_BYTES // 2 + 1), 413, "request_entity_too_large"),
-    ("GET", "/del", 400, "bad_request"),
-    ("GET", "/del?key=missing", 404, "not_found"),
-    ("POST", "/get?key=a", 405, "method_not_allowed"),
-    ("DELETE", "/getAll", 405, "method_not_allowed"),
-    ("POST", "/keys/a", 405, "method_not_allowed"),
-    ("GET", "/keys/", 400, "bad_request"),
-    ("GET", "/nope", 404, "not_found"),
-])
+@pytest.mark.parametrize(
+    "method,target,status,kind",
+    [
+        ("GET", "/get", 400, "bad_request"),
+        ("GET", "/get?key=", 400, "bad_request"),
+        ("GET", "/get?key=" + "k" * 513, 400, "bad_request"),
+        ("GET", "/get?key=missing", 404, "not_found"),
+        ("GET", "/set?key=a", 400, "bad_request"),
+        ("GET", "/set?value=a", 400, "bad_request"),
+        ("GET", "/set?key=a&value=" + "x" * (api.MAX_VALUE_BYTES + 1), 413, "request_entity_too_large"),
+        ("GET", "/set?key=a&value=" + "é" * (api.MAX_VALUE_BYTES // 2 + 1), 413, "request_entity_too_large"),
+        ("GET", "/del", 400, "bad_request"),
+        ("GET", "/del?key=missing", 404, "not_found"),
+        ("POST", "/get?key=a", 405, "method_not_allowed"),
+        ("DELETE", "/getAll", 405, "method_not_allowed"),
+        ("POST", "/keys/a", 405, "method_not_allowed"),
+        ("GET", "/keys/", 400, "bad_request"),
+        ("GET", "/nope", 404, "not_found"),
+    ],
+)
 def test_status_codes(app, method, target, status, kind):
     got, body = answer(app, method, target)
     assert (got, body["error"]["type"]) == (status, kind) and body["error"]["message"]
@@ -82,24 +85,40 @@ def test_405_names_the_allowed_methods(app):
 CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
 
 
-@pytest.mark.parametrize("body,content_type,headers,status", [
-    (b"x" * (api.MAX_VALUE_BYTES + 1), "text/plain", {}, 413),
-    (b"\xff\xfe", "text/plain", {}, 400),
-    (b"{not json", "application/json", {}, 400),
-    (b'{"a": 1}', "application/json", {}, 400),
-    (b"v", "text/plain", {"CONTENT_LENGTH": "abc"}, 400),
-    (b"v", "text/plain", {"CONTENT_LENGTH": str(api.MAX_BODY_BYTES + 1)}, 413),
-    (b"x" * (api.MAX_VALUE_BYTES + 5), "text/plain", CHUNKED, 413),
-    (b"chunked", "text/plain", CHUNKED, 200),
-    (b"v", "application/x-www-form-urlencoded", {}, 415),
-    (b"x" * (api.MAX_VALUE_BYTES + 1), "application/x-www-form-urlencoded", {}, 413),  # urllib's default type
-    (b"", "text/plain", {}, 400),
-])
+@pytest.mark.parametrize(
+    "body,content_type,headers,status",
+    [
+        (b"x" * (api.MAX_VALUE_BYTES + 1), "text/plain", {}, 413),
+        (b"\xff\xfe", "text/plain", {}, 400),
+        (b"{not json", "application/json", {}, 400),
+        (b'{"a": 1}', "application/json", {}, 400),
+        (b"v", "text/plain", {"CONTENT_LENGTH": "abc"}, 400),
+        (b"v", "text/plain", {"CONTENT_LENGTH": str(api.MAX_BODY_BYTES + 1)}, 413),
+        (b"x" * (api.MAX_VALUE_BYTES + 5), "text/plain", CHUNKED, 413),
+        (b"chunked", "text/plain", CHUNKED, 200),
+        (b"v", "application/x-www-form-urlencoded", {}, 415),
+        (
+            b"x" * (api.MAX_VALUE_BYTES + 1),
+            "application/x-www-form-urlencoded",
+            {},
+            413,
+        ),  # urllib's default type
+        (b"", "text/plain", {}, 400),
+    ],
+)
 def test_put_bodies(app, reg, body, content_type, headers, status):
     import io
-    environ = {"REQUEST_METHOD": "PUT", "PATH_INFO": "/keys/b", "QUERY_STRING": "", "CONTENT_TYPE": content_type,
-               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-               "wsgi.input_terminated": True, **headers}
+
+    environ = {
+        "REQUEST_METHOD": "PUT",
+        "PATH_INFO": "/keys/b",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        **headers,
+    }
     seen = {}
     payload = b"".join(app(environ, lambda s, h: seen.update(status=int(s.split()[0]))))
     assert seen["status"] == status, payload
@@ -110,8 +129,12 @@ def test_put_bodies(app, reg, body, content_type, headers, status):
 def test_redis_down_is_a_503(cfg):
     down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
     app = web.App(api.routes(down), api.prefixes(down))
-    for method, target in [("GET", "/get?key=a"), ("GET", "/set?key=a&value=b"), ("GET", "/getAll"),
-                           ("DELETE", "/keys/a")]:
+    for method, target in [
+        ("GET", "/get?key=a"),
+        ("GET", "/set?key=a&value=b"),
+        ("GET", "/getAll"),
+        ("DELETE", "/keys/a"),
+    ]:
         status, body = answer(app, method, target)
         assert status == 503 and "127.0.0.1:1" in body["error"]["message"]
 
@@ -133,9 +156,23 @@ def test_book_routes_answer_200_even_on_errors(reg):
     assert json.loads(call(book, "GET", "/getAll")[2]) == {"name": "Tit"}
 
 
-BAD_INPUTS = ["/get?key=%ff", "/get?key=%00", "/get?key=*", "/get?key=a&key=b", "/get?%zz", "/set?key=[&value=%ff",
-              "/set?key=a&value=", "/del?key=%", "/keys/%ff%fe", "/keys/*", "/keys/a/../../b", "/getAll?x=1",
-              "/get?key=" + "%F0%9F%98%80" * 600, "/" + "x" * 5000, "/keys/" + "y" * 600]
+BAD_INPUTS = [
+    "/get?key=%ff",
+    "/get?key=%00",
+    "/get?key=*",
+    "/get?key=a&key=b",
+    "/get?%zz",
+    "/set?key=[&value=%ff",
+    "/set?key=a&value=",
+    "/del?key=%",
+    "/keys/%ff%fe",
+    "/keys/*",
+    "/keys/a/../../b",
+    "/getAll?x=1",
+    "/get?key=" + "%F0%9F%98%80" * 600,
+    "/" + "x" * 5000,
+    "/keys/" + "y" * 600,
+]
 
 
 @pytest.mark.parametrize("target", BAD_INPUTS)
@@ -149,12 +186,18 @@ def test_the_running_server_uses_the_go_key_layout(cfg, client):
     key = f"test_api_{uuid.uuid4().hex}"
     try:
         assert probe.http_get(f"{cfg.api_url}/set?key={key}&value=Tit%20Petric") == (200, b'"OK"')
-        assert client.get(f"api:{key}") == b"Tit Petric"  # what the Go reference's Registry{Name: "api"} reads
+        assert (
+            client.get(f"api:{key}") == b"Tit Petric"
+        )  # what the Go reference's Registry{Name: "api"} reads
         client.set(f"api:{key}", "written by Go")
         assert probe.http_get(f"{cfg.api_url}/get?key={key}") == (200, b'"written by Go"')
         assert json.loads(probe.http_get(f"{cfg.api_url}/getAll")[1])[key] == "written by Go"
-        request = urllib.request.Request(f"{cfg.api_url}/keys/{quote(key + 'ž')}", data=b"put", method="PUT",
-                                         headers={"Content-Type": "text/plain"})
+        request = urllib.request.Request(
+            f"{cfg.api_url}/keys/{quote(key + 'ž')}",
+            data=b"put",
+            method="PUT",
+            headers={"Content-Type": "text/plain"},
+        )
         with urllib.request.urlopen(request, timeout=2) as response:
             assert response.status == 200 and response.headers["Content-Type"] == "application/json"
         assert client.get(f"api:{key}ž") == b"put"  # the server hands the path over as WSGI latin-1
@@ -172,4 +215,6 @@ def test_a_server_that_hands_over_unicode_paths_works_too(app, reg):
     reg.set("ž", "v")
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/keys/ž", "QUERY_STRING": ""}  # not WSGI's latin-1
     seen = {}
-    assert b"".join(app(environ, lambda s, h: seen.update(status=s))) == b'"v"' and seen["status"].startswith("200")
+    assert b"".join(app(environ, lambda s, h: seen.update(status=s))) == b'"v"' and seen["status"].startswith(
+        "200"
+    )

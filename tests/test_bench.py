@@ -9,8 +9,8 @@ import time
 import pytest
 
 from foundations import bench
-from foundations.ops import probe
 from foundations.errors import ServiceError
+from foundations.ops import probe
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +23,16 @@ def test_builtin_load_counts_requests_and_errors(url, cfg):
     result = bench.builtin(url, requests=300, concurrency=4, progress=False)
     assert (result.tool, result.requests, result.errors) == ("builtin", 300, 0)
     assert result.rps > 0 and 0 < result.p50_ms <= result.p99_ms
-    missing = bench.builtin(cfg.api_url + "/get?key=never-set-for-bench", requests=20, concurrency=2, progress=False)
+    missing = bench.builtin(
+        cfg.api_url + "/get?key=never-set-for-bench", requests=20, concurrency=2, progress=False
+    )
     assert missing.errors == 20  # 404s are errors for a benchmark
 
 
 def test_builtin_counts_every_error_from_many_threads(cfg):
-    missing = bench.builtin(cfg.api_url + "/get?key=never-set-for-bench", requests=600, concurrency=16,
-                            progress=False)
+    missing = bench.builtin(
+        cfg.api_url + "/get?key=never-set-for-bench", requests=600, concurrency=16, progress=False
+    )
     assert (missing.requests, missing.errors) == (600, 600)
 
 
@@ -68,8 +71,12 @@ def test_throwaway_servers_start_and_stop(cfg):
 
 
 def test_cli_bench_prints_a_table():
-    done = subprocess.run([sys.executable, "-m", "foundations", "bench", "--tool", "builtin", "--requests", "200"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "foundations", "bench", "--tool", "builtin", "--requests", "200"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     header, row = done.stdout.splitlines()[:2]
     assert header.split() == ["tool", "requests", "errors", "req/s", "p50", "p99", "server", "RSS"]
@@ -97,17 +104,23 @@ def test_server_memory_counts_every_process_of_the_server(cfg):
 def test_breakdown_sorts_samples_by_their_innermost_known_frame():
     from foundations import profiling
 
-    raw = "\n".join([
-        "process 1;run (granian/wsgi.py:57);App.__call__ (foundations/web.py:95);get (foundations/api.py:1);"
-        "Redis.get (redis/commands/core.py:1);recv (socket.py:1) 6",
-        "process 1;App.__call__ (x);Request.arg (foundations/web.py:40);parse_qs (urllib/parse.py:1) 2",
-        "process 1;App.__call__ (x);dumps (json/__init__.py:1) 1",
-        "process 1;App.__call__ (x);Response (foundations/web.py:50) 1",
-        "process 1;idle (granian/wsgi.py:60) 50",  # outside a request: not counted
-    ])
+    raw = "\n".join(
+        [
+            "process 1;run (granian/wsgi.py:57);App.__call__ (foundations/web.py:95);get (foundations/api.py:1);"
+            "Redis.get (redis/commands/core.py:1);recv (socket.py:1) 6",
+            "process 1;App.__call__ (x);Request.arg (foundations/web.py:40);parse_qs (urllib/parse.py:1) 2",
+            "process 1;App.__call__ (x);dumps (json/__init__.py:1) 1",
+            "process 1;App.__call__ (x);Response (foundations/web.py:50) 1",
+            "process 1;idle (granian/wsgi.py:60) 50",  # outside a request: not counted
+        ]
+    )
     shares = profiling.breakdown(raw)
-    assert shares == {"Redis I/O": 0.6, "JSON encoding": 0.1, "request parsing": 0.2,
-                      "other (routing, responses, server glue)": 0.1}
+    assert shares == {
+        "Redis I/O": 0.6,
+        "JSON encoding": 0.1,
+        "request parsing": 0.2,
+        "other (routing, responses, server glue)": 0.1,
+    }
     with pytest.raises(profiling.ProfilerError, match="no request samples"):
         profiling.breakdown("process 1;idle 5")
 
@@ -145,18 +158,23 @@ def test_testing_helpers_read_coverage_reports(tmp_path):
 
     story = tmp_path / "story"
     story.mkdir()
-    (story / "mod.py").write_text("def used():\n    return 1\n\n\ndef unused(x):\n    if x:\n        return 2\n    return 3\n")
+    (story / "mod.py").write_text(
+        "def used():\n    return 1\n\n\ndef unused(x):\n    if x:\n        return 2\n    return 3\n"
+    )
     (story / "test_mod.py").write_text("import mod\n\n\ndef test_used():\n    assert mod.used() == 1\n")
     (story / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
     run = testing.run_pytest(["test_mod.py", *testing.coverage_args("mod", story / "report")], cwd=story)
     assert run.passed, run.output
-    assert testing.total(story / "report" / "coverage.json") == "coverage: 50.0% of statements, 0.0% of branches"
+    assert (
+        testing.total(story / "report" / "coverage.json") == "coverage: 50.0% of statements, 0.0% of branches"
+    )
     rows = {row["function"]: row for row in testing.per_function(story / "report" / "coverage.json")}
     assert rows["used"]["statements"] == "100.0%" and rows["unused"]["missing lines"] == "6, 7, 8"
 
 
-@pytest.mark.parametrize("caller", [{"COLUMNS": "250"}, {"CI": "true"}, {"BUILD_NUMBER": "7"},
-                                    {"PYTEST_ADDOPTS": "-vv"}])
+@pytest.mark.parametrize(
+    "caller", [{"COLUMNS": "250"}, {"CI": "true"}, {"BUILD_NUMBER": "7"}, {"PYTEST_ADDOPTS": "-vv"}]
+)
 def test_run_pytest_output_does_not_depend_on_the_callers_terminal(tmp_path, monkeypatch, caller):
     """pytest cuts summary lines to the terminal width, but not when it sees a CI marker (``CI``,
     ``BUILD_NUMBER``); notebook 09 stores this output, so neither CI's width nor its markers may change it."""

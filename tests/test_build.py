@@ -43,8 +43,12 @@ def test_archive_is_one_executable_file_with_its_dependencies(artifacts):
 def test_archive_reproduces_the_books_flag_table_from_another_directory(artifacts, tmp_path):
     _, pyz = artifacts
     rows = production.precedence_table(command=[sys.executable, str(pyz)], cwd=str(tmp_path))
-    assert [(r["how"], r["port"]) for r in rows] == [("run", 8080), ("--port=80", 80), ("PORT=80", 8080),
-                                                     ("FOUNDATIONS_PORT=80", 80)]
+    assert [(r["how"], r["port"]) for r in rows] == [
+        ("run", 8080),
+        ("--port=80", 80),
+        ("PORT=80", 8080),
+        ("FOUNDATIONS_PORT=80", 80),
+    ]
 
 
 def same_minor_interpreters() -> list[str]:
@@ -53,8 +57,10 @@ def same_minor_interpreters() -> list[str]:
     found = {sys.version: sys.executable}
     system = shutil.which("python3", path="/usr/bin:/bin")
     if system:
-        probe = subprocess.run([system, "-c", "import sys; print(sys.version)"], capture_output=True, text=True)
-        if probe.stdout.startswith("%d.%d." % sys.version_info[:2]):
+        probe = subprocess.run(
+            [system, "-c", "import sys; print(sys.version)"], capture_output=True, text=True
+        )
+        if probe.stdout.startswith("{}.{}.".format(*sys.version_info[:2])):
             found.setdefault(probe.stdout.strip(), system)
     return list(found.values())
 
@@ -71,4 +77,3 @@ def test_archive_serves_the_api(artifacts, cfg, tmp_path, python):
 def test_a_failing_build_names_the_command(tmp_path):
     with pytest.raises(build.BuildError, match="building the wheel failed"):
         build.wheel(tmp_path / "out", source=tmp_path)  # no pyproject.toml there
-

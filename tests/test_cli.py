@@ -10,16 +10,24 @@ import pytest
 
 def run(*args, env=None):
     environ = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "foundations", *args], capture_output=True, text=True,
-                          env=environ, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "foundations", *args], capture_output=True, text=True, env=environ, timeout=60
+    )
 
 
-@pytest.mark.parametrize("args, env, expected", [
-    (["services", "up", "--bogus"], {}, "error: unrecognized arguments: --bogus"),
-    (["doctor"], {"FOUNDATIONS_PORT": "abc"}, "error: FOUNDATIONS_PORT='abc': expected a port number"),
-    (["config"], {"FOUNDATIONS_API_URL": "localhost:8080"}, "error: FOUNDATIONS_API_URL='localhost:8080'"),
-    (["services", "restart"], {}, "error: argument action: invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, env, expected",
+    [
+        (["services", "up", "--bogus"], {}, "error: unrecognized arguments: --bogus"),
+        (["doctor"], {"FOUNDATIONS_PORT": "abc"}, "error: FOUNDATIONS_PORT='abc': expected a port number"),
+        (
+            ["config"],
+            {"FOUNDATIONS_API_URL": "localhost:8080"},
+            "error: FOUNDATIONS_API_URL='localhost:8080'",
+        ),
+        (["services", "restart"], {}, "error: argument action: invalid choice"),
+    ],
+)
 def test_bad_input_is_one_line(args, env, expected):
     done = run(*args, env=env)
     assert done.returncode == 2
@@ -71,8 +79,24 @@ def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
     environ = dict(os.environ)
     port = str(services.free_port())
     monkeypatch.setattr(os, "environ", dict(environ))  # serve exports its settings for the workers
-    assert cli.main(["serve", "--interface", "wsgi", "--port", port, "--workers", "2", "--threads", "1",
-                     "--state-dir", str(tmp_path)]) == 0
+    assert (
+        cli.main(
+            [
+                "serve",
+                "--interface",
+                "wsgi",
+                "--port",
+                port,
+                "--workers",
+                "2",
+                "--threads",
+                "1",
+                "--state-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (seen["interface"], seen["workers"], seen["blocking_threads"]) == ("wsgi", 2, 1)
     assert seen["port"] == int(port)
     monkeypatch.setattr(os, "environ", dict(environ))
@@ -99,6 +123,7 @@ def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):
     from foundations.ops import doctor
 
     lock = tmp_path / "requirements.lock"
-    lock.write_text(f"redis=={metadata.version('redis')}\n"
-                    'not-installed-anywhere==1.0 ; python_version < "3"\n')
+    lock.write_text(
+        f'redis=={metadata.version("redis")}\nnot-installed-anywhere==1.0 ; python_version < "3"\n'
+    )
     assert doctor.check_packages(lock).ok

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from foundations import config
-from foundations.ops import state
 from foundations.errors import ConfigError
+from foundations.ops import state
 
 
 def load(argv=(), env=None, **kw):
@@ -19,13 +19,16 @@ def test_defaults_are_the_book_ports_and_credentials(tmp_path):
     assert cfg.sources["redis_url"] == "default"
 
 
-@pytest.mark.parametrize("argv, env, port", [
-    ([], {}, 8080),                                  # the book's `run`
-    (["--port", "80"], {}, 80),                      # -port=80
-    ([], {"PORT": "80"}, 8080),                      # PORT=80 is ignored: not our prefix
-    ([], {"FOUNDATIONS_PORT": "80"}, 80),            # GO_PORT=80 in the book
-    (["--port", "81"], {"FOUNDATIONS_PORT": "80"}, 81),
-])
+@pytest.mark.parametrize(
+    "argv, env, port",
+    [
+        ([], {}, 8080),  # the book's `run`
+        (["--port", "80"], {}, 80),  # -port=80
+        ([], {"PORT": "80"}, 8080),  # PORT=80 is ignored: not our prefix
+        ([], {"FOUNDATIONS_PORT": "80"}, 80),  # GO_PORT=80 in the book
+        (["--port", "81"], {"FOUNDATIONS_PORT": "80"}, 81),
+    ],
+)
 def test_book_precedence_table(argv, env, port, tmp_path):
     assert load([*argv, "--state-dir", str(tmp_path)], env).port == port
 
@@ -39,12 +42,24 @@ def test_config_file_sits_between_env_and_state(tmp_path):
 
 
 def test_state_file_is_used_only_while_its_processes_live(tmp_path):
-    state.write(tmp_path, {"mode": "local", "endpoints": {"redis_url": "redis://127.0.0.1:7001/0"},
-                           "processes": {"redis": {"pid": 1, "program": "init"}}})
+    state.write(
+        tmp_path,
+        {
+            "mode": "local",
+            "endpoints": {"redis_url": "redis://127.0.0.1:7001/0"},
+            "processes": {"redis": {"pid": 1, "program": "init"}},
+        },
+    )
     assert load(["--state-dir", str(tmp_path)]).redis_url == "redis://127.0.0.1:7001/0"
-    dead = 2 ** 22 + 12345  # above Linux's pid_max: never alive
-    state.write(tmp_path, {"mode": "local", "endpoints": {"redis_url": "redis://127.0.0.1:7001/0"},
-                           "processes": {"redis": {"pid": dead, "program": "redis-server"}}})
+    dead = 2**22 + 12345  # above Linux's pid_max: never alive
+    state.write(
+        tmp_path,
+        {
+            "mode": "local",
+            "endpoints": {"redis_url": "redis://127.0.0.1:7001/0"},
+            "processes": {"redis": {"pid": dead, "program": "redis-server"}},
+        },
+    )
     cfg = load(["--state-dir", str(tmp_path)])
     assert cfg.redis_url == "redis://127.0.0.1:6390/0" and cfg.sources["redis_url"] == "default"
 
@@ -55,16 +70,22 @@ def test_unreadable_state_file_is_removed(tmp_path):
     assert not (tmp_path / state.STATE_FILE).exists()
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"FOUNDATIONS_PORT": "eighty"}, "FOUNDATIONS_PORT='eighty': expected a port number"),
-    ({"FOUNDATIONS_PORT": "70000"}, "FOUNDATIONS_PORT='70000'"),
-    ({"FOUNDATIONS_API_URL": "127.0.0.1:8080"}, "FOUNDATIONS_API_URL='127.0.0.1:8080': expected a URL like http"),
-    ({"FOUNDATIONS_REDIS_URL": "redis://127.0.0.1:xx/0"}, "the port must be a number"),
-    ({"FOUNDATIONS_WORKERS": "0"}, "FOUNDATIONS_WORKERS='0': expected a whole number"),
-    ({"FOUNDATIONS_THREADS": "-1"}, "FOUNDATIONS_THREADS='-1': expected a whole number"),
-    ({"FOUNDATIONS_REDIS_TIMEOUT": "soon"}, "expected a number of seconds"),
-    ({"FOUNDATIONS_REDIS_TIMEOUT": "-1"}, "expected a number of seconds"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"FOUNDATIONS_PORT": "eighty"}, "FOUNDATIONS_PORT='eighty': expected a port number"),
+        ({"FOUNDATIONS_PORT": "70000"}, "FOUNDATIONS_PORT='70000'"),
+        (
+            {"FOUNDATIONS_API_URL": "127.0.0.1:8080"},
+            "FOUNDATIONS_API_URL='127.0.0.1:8080': expected a URL like http",
+        ),
+        ({"FOUNDATIONS_REDIS_URL": "redis://127.0.0.1:xx/0"}, "the port must be a number"),
+        ({"FOUNDATIONS_WORKERS": "0"}, "FOUNDATIONS_WORKERS='0': expected a whole number"),
+        ({"FOUNDATIONS_THREADS": "-1"}, "FOUNDATIONS_THREADS='-1': expected a whole number"),
+        ({"FOUNDATIONS_REDIS_TIMEOUT": "soon"}, "expected a number of seconds"),
+        ({"FOUNDATIONS_REDIS_TIMEOUT": "-1"}, "expected a number of seconds"),
+    ],
+)
 def test_bad_values_name_the_setting_and_what_is_expected(env, message, tmp_path):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("?", r"\?")):
         load(["--state-dir", str(tmp_path)], env)

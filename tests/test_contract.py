@@ -22,9 +22,24 @@ from foundations import api, apispec, cli, production, server, web
 
 TWO_MB = b"x" * (2 * 1024 * 1024)
 # One concrete request per documented path (the templated ones with a value filled in), plus no route at all.
-TARGETS = ["/hello", "/hello/Tit", "/say", "/say/", "/say/Tit", "/healthz", "/openapi.json", "/debug/vars",
-           "/metrics", "/get?key=a", "/set?key=a&value=b", "/del?key=a", "/getAll", "/keys", "/keys/a",
-           "/nope"]
+TARGETS = [
+    "/hello",
+    "/hello/Tit",
+    "/say",
+    "/say/",
+    "/say/Tit",
+    "/healthz",
+    "/openapi.json",
+    "/debug/vars",
+    "/metrics",
+    "/get?key=a",
+    "/set?key=a&value=b",
+    "/del?key=a",
+    "/getAll",
+    "/keys",
+    "/keys/a",
+    "/nope",
+]
 
 
 @pytest.fixture
@@ -34,12 +49,20 @@ def app(cfg):
 
 def call(app, method, target, body=b"", **environ):
     path, _, query = target.partition("?")
-    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
-           "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True,
-           "REMOTE_ADDR": "127.0.0.1", **environ}
+    env = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        "REMOTE_ADDR": "127.0.0.1",
+        **environ,
+    }
     seen = {}
-    payload = b"".join(app(env, lambda status, headers: seen.update(status=int(status.split()[0]),
-                                                                     headers=dict(headers))))
+    payload = b"".join(
+        app(env, lambda status, headers: seen.update(status=int(status.split()[0]), headers=dict(headers)))
+    )
     return seen["status"], seen["headers"], payload, env["wsgi.input"]
 
 
@@ -49,7 +72,7 @@ def documented(spec: dict) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     for path, item in spec["paths"].items():
         methods = {m.upper() for m in item if m != "parameters"}
         if "{" in path:
-            prefixes[path[:path.index("{")]] = methods
+            prefixes[path[: path.index("{")]] = methods
         else:
             exact[path] = methods
     return exact, prefixes
@@ -76,8 +99,16 @@ def test_every_operation_lists_the_kernels_statuses():
                 assert {"405", "413"} <= set(operation["responses"]), (method, path)
 
 
-@pytest.mark.parametrize("method, target", [("PUT", "/set?key=a&value=b"), ("PUT", "/del?key=a"),
-                                            ("POST", "/hello"), ("DELETE", "/healthz"), ("PATCH", "/keys/a")])
+@pytest.mark.parametrize(
+    "method, target",
+    [
+        ("PUT", "/set?key=a&value=b"),
+        ("PUT", "/del?key=a"),
+        ("POST", "/hello"),
+        ("DELETE", "/healthz"),
+        ("PATCH", "/keys/a"),
+    ],
+)
 def test_other_methods_are_a_405_naming_the_allowed_ones(app, method, target):
     status, headers, body, _ = call(app, method, target)
     allowed = web.methods_of(app.handler_for(target.partition("?")[0]))
@@ -85,11 +116,14 @@ def test_other_methods_are_a_405_naming_the_allowed_ones(app, method, target):
     assert json.loads(body)["error"]["type"] == "method_not_allowed"
 
 
-@pytest.mark.parametrize("body, content_type, status, kind", [
-    (b"", "text/plain", 400, "bad_request"),  # no body: nothing to store
-    (b"v", "application/xml", 415, "unsupported_media_type"),
-    (b"x" * (api.MAX_BODY_BYTES + 1), "text/plain", 413, "request_entity_too_large"),
-])
+@pytest.mark.parametrize(
+    "body, content_type, status, kind",
+    [
+        (b"", "text/plain", 400, "bad_request"),  # no body: nothing to store
+        (b"v", "application/xml", 415, "unsupported_media_type"),
+        (b"x" * (api.MAX_BODY_BYTES + 1), "text/plain", 413, "request_entity_too_large"),
+    ],
+)
 def test_put_keys_refuses_what_the_document_does_not_allow(app, body, content_type, status, kind):
     got, _, payload, _ = call(app, "PUT", "/keys/contract-test", body, CONTENT_TYPE=content_type)
     assert (got, json.loads(payload)["error"]["type"]) == (status, kind)
@@ -121,8 +155,12 @@ def send(url: str, method: str, target: str, body: bytes, chunked: bool) -> tupl
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
         if chunked:
-            conn.request(method, target, body=iter([body[i:i + 65536] for i in range(0, len(body), 65536)]),
-                         encode_chunked=True)
+            conn.request(
+                method,
+                target,
+                body=iter([body[i : i + 65536] for i in range(0, len(body), 65536)]),
+                encode_chunked=True,
+            )
         else:
             conn.request(method, target, body=body)
         response = conn.getresponse()
@@ -157,12 +195,34 @@ def fuzzed_api(cfg):
 def test_schemathesis_finds_nothing(fuzzed_api, tmp_path):
     """Every check, on every operation, in every phase, the stateful one (the document's links) included.
     A route that answers a method or a status the document does not list fails it (ST204, ST103, ...)."""
-    done = subprocess.run([str(SCHEMATHESIS), "--config-file", str(CONFIG), "run",
-                           fuzzed_api.url + "/openapi.json", "--checks", "all",
-                           "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "40",
-                           "--seed", "15", "--workers", "1", "--generation-database", "none",
-                           "--request-timeout", "10", "--no-color"],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its .schemathesis/
+    done = subprocess.run(
+        [
+            str(SCHEMATHESIS),
+            "--config-file",
+            str(CONFIG),
+            "run",
+            fuzzed_api.url + "/openapi.json",
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            "40",
+            "--seed",
+            "15",
+            "--workers",
+            "1",
+            "--generation-database",
+            "none",
+            "--request-timeout",
+            "10",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )  # its .schemathesis/
     report = "\n".join(line[:200] for line in done.stdout.splitlines() if line.strip())  # curl lines are long
     assert done.returncode == 0 and re.search(r"(\d+) generated, \1 passed", done.stdout), report
     assert re.search(r"Tested: 18\b", done.stdout), report  # every operation of the document was exercised

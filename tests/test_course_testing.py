@@ -10,9 +10,11 @@ import pytest
 from foundations.course import testing
 
 MODULE = "def used():\n    return 1\n\n\ndef other(x):\n    if x:\n        return 2\n    return 3\n"
-TESTS = ("import mod\n\n\ndef test_used():\n    assert mod.used() == 1\n\n\n"
-         "def test_other():\n    assert mod.other(True) == 2\n\n\n"
-         "def test_wrong():\n    assert mod.used() == 2\n")
+TESTS = (
+    "import mod\n\n\ndef test_used():\n    assert mod.used() == 1\n\n\n"
+    "def test_other():\n    assert mod.other(True) == 2\n\n\n"
+    "def test_wrong():\n    assert mod.used() == 2\n"
+)
 
 
 @pytest.fixture
@@ -48,8 +50,9 @@ def test_in_process_prints_what_a_new_process_prints(story, monkeypatch):
 def test_a_per_test_run_reports_each_selection_like_a_run_of_it(story):
     whole = story / "whole"
     flags = testing.coverage_args("mod", whole, per_test=True)
-    run = testing.run_pytest(["test_mod.py", "-k", "not wrong", *flags], cwd=story,
-                             COVERAGE_FILE=str(testing.data_file(whole)))
+    run = testing.run_pytest(
+        ["test_mod.py", "-k", "not wrong", *flags], cwd=story, COVERAGE_FILE=str(testing.data_file(whole))
+    )
     assert run.passed, run.output
     for selection in (["test_other"], ["test_used", "test_other"]):
         alone = story / "-".join(selection)
@@ -58,12 +61,14 @@ def test_a_per_test_run_reports_each_selection_like_a_run_of_it(story):
         expected = testing.total(alone / "coverage.json")
         assert testing.total(testing.report_for(whole, selection)) == expected, selection
     assert testing.total(testing.report_for(whole, ["test_used"])) == (
-        "coverage: 50.0% of statements, 0.0% of branches")
+        "coverage: 50.0% of statements, 0.0% of branches"
+    )
 
 
 def test_total_says_when_there_are_no_branches(story):
-    (story / "test_flat.py").write_text("import mod_story\n\n\ndef test_used():\n"
-                                        "    assert mod_story.used() == 1\n")
+    (story / "test_flat.py").write_text(
+        "import mod_story\n\n\ndef test_used():\n    assert mod_story.used() == 1\n"
+    )
     (story / "mod_story.py").write_text("def used():\n    return 1\n")
     testing.run_pytest(["test_flat.py", *testing.coverage_args("mod_story", story / "flat")], cwd=story)
     flat = testing.total(story / "flat" / "coverage.json")

@@ -13,8 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foundations import pets
-from foundations.encoding import (DecodeError, EncodeError, Tag, TagError, decode, dump, encode, from_data,
-                                  is_empty, parse_tag, tag, to_data)
+from foundations.encoding import (
+    DecodeError,
+    EncodeError,
+    Tag,
+    TagError,
+    decode,
+    dump,
+    encode,
+    from_data,
+    is_empty,
+    parse_tag,
+    tag,
+    to_data,
+)
 from foundations.errors import FoundationsError
 
 DATA = Path(__file__).resolve().parent.parent / "notebooks" / "data"
@@ -26,17 +38,25 @@ def book_text(name: str) -> str:
 
 
 def spaces(text: str) -> str:
-    return "\n".join("  " * (len(line) - len(line.lstrip("\t"))) + line.lstrip("\t") for line in text.splitlines())
+    return "\n".join(
+        "  " * (len(line) - len(line.lstrip("\t"))) + line.lstrip("\t") for line in text.splitlines()
+    )
 
 
 def tidy(stores):
-    return [pets.TidyPetstore(s.name, s.location,
-                              None if s.dogs is None else [pets.TidyPet(p.name, p.breed) for p in s.dogs],
-                              None if s.cats is None else [pets.TidyPet(p.name, p.breed) for p in s.cats])
-            for s in stores]
+    return [
+        pets.TidyPetstore(
+            s.name,
+            s.location,
+            None if s.dogs is None else [pets.TidyPet(p.name, p.breed) for p in s.dogs],
+            None if s.cats is None else [pets.TidyPet(p.name, p.breed) for p in s.cats],
+        )
+        for s in stores
+    ]
 
 
 # --- the book's documents ---------------------------------------------------------------------------
+
 
 def test_reproduces_the_books_first_document_with_null_cats():
     text = encode(pets.book_petstores(), indent="\t")
@@ -50,9 +70,14 @@ def test_reproduces_the_books_omitempty_document():
 
 def test_decoding_the_books_file_yields_the_books_structure():
     stores = decode((DATA / "example2.json").read_text(), list[pets.TidyPetstore])
-    assert stores == [pets.TidyPetstore("Fuzzy's", "New York, 5th and Broadway",
-                                        [pets.TidyPet("Whiskers", "Pomeranian"), pets.TidyPet("Trinity", "")],
-                                        None)]
+    assert stores == [
+        pets.TidyPetstore(
+            "Fuzzy's",
+            "New York, 5th and Broadway",
+            [pets.TidyPet("Whiskers", "Pomeranian"), pets.TidyPet("Trinity", "")],
+            None,
+        )
+    ]
 
 
 def test_dump_reads_like_spew():
@@ -84,19 +109,24 @@ def test_dump_of_plain_containers_uses_runtime_types():
         "  'a': (list) (len=3) {\n    (int) 1,\n    (float) 2.5,\n    (None) None\n  },\n"
         "  'b': (dict) (len=0) {},\n"
         "  'c': (tuple) (len=1) {\n    (bool) True\n  }\n"
-        "}")
+        "}"
+    )
 
 
 # --- tags and omitempty ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spec, expected", [
-    ("name", Tag("name")),
-    ("name,omitempty", Tag("name", omitempty=True)),
-    (",omitempty", Tag(None, omitempty=True)),
-    ("-", Tag(skip=True)),
-    ("-,", Tag("-")),
-    ("", Tag()),
-])
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("name", Tag("name")),
+        ("name,omitempty", Tag("name", omitempty=True)),
+        (",omitempty", Tag(None, omitempty=True)),
+        ("-", Tag(skip=True)),
+        ("-,", Tag("-")),
+        ("", Tag()),
+    ],
+)
 def test_parse_tag_like_go(spec, expected):
     assert parse_tag(spec) == expected
 
@@ -130,7 +160,7 @@ class Everything:
     s: str = tag("s,omitempty", default="")
     items: list = tag("items,omitempty", default_factory=list)
     mapping: dict = tag("mapping,omitempty", default_factory=dict)
-    maybe: Optional[int] = tag("maybe,omitempty", default=None)
+    maybe: int | None = tag("maybe,omitempty", default=None)
     nested: Nothing = tag("nested,omitempty", default_factory=Nothing)
     kept: int = tag("kept", default=0)
 
@@ -141,8 +171,17 @@ def test_omitempty_drops_every_empty_kind_but_keeps_a_nested_struct():
 
 def test_omitempty_keeps_non_empty_values():
     full = Everything(1, 0.5, True, "x", [0], {"k": None}, 7, Nothing(), 3)
-    assert to_data(full) == {"n": 1, "f": 0.5, "b": True, "s": "x", "items": [0], "mapping": {"k": None},
-                             "maybe": 7, "nested": {}, "kept": 3}
+    assert to_data(full) == {
+        "n": 1,
+        "f": 0.5,
+        "b": True,
+        "s": "x",
+        "items": [0],
+        "mapping": {"k": None},
+        "maybe": 7,
+        "nested": {},
+        "kept": 3,
+    }
     # no pointers in Python: an Optional holding 0 is empty by value (Go would keep a *int pointing at 0)
     assert "maybe" not in to_data(Everything(maybe=0))
 
@@ -170,6 +209,7 @@ def test_decoding_ignores_skipped_private_and_non_init_fields():
 
 # --- Go's output details --------------------------------------------------------------------------------
 
+
 def test_compact_and_indented_forms():
     assert encode({"b": [1, {}], "a": []}) == '{"a":[],"b":[1,{}]}'  # Go sorts map keys
     assert encode([], indent="\t") == "[]"
@@ -177,7 +217,7 @@ def test_compact_and_indented_forms():
 
 
 def test_html_characters_and_line_separators_are_escaped_like_go():
-    assert encode("<a href='x'>&\u2028\u2029é") == '"\\u003ca href=\'x\'\\u003e\\u0026\\u2028\\u2029é"'
+    assert encode("<a href='x'>&\u2028\u2029é") == "\"\\u003ca href='x'\\u003e\\u0026\\u2028\\u2029é\""
 
 
 def test_encode_errors_name_the_path():
@@ -192,6 +232,7 @@ def test_encode_errors_name_the_path():
 
 
 # --- decoding errors and policies --------------------------------------------------------------------------
+
 
 def test_wrong_type_names_path_and_problem():
     with pytest.raises(DecodeError, match=r"^\$\[0\]\.dogs\[1\]\.name: expected str, got int$"):
@@ -208,7 +249,9 @@ def test_malformed_json_gives_line_and_column():
 def test_unknown_fields_are_ignored_by_default_and_rejected_on_request():
     text = (DATA / "wrong_type.json").read_text().replace('"name": 7', '"name": "Seven"')
     assert decode(text, list[pets.TidyPetstore])[0].dogs[1].name == "Seven"
-    with pytest.raises(DecodeError, match=r"^\$\[0\]: unknown field 'owner' for TidyPetstore \(known: cats, dogs, "):
+    with pytest.raises(
+        DecodeError, match=r"^\$\[0\]: unknown field 'owner' for TidyPetstore \(known: cats, dogs, "
+    ):
         decode(text, list[pets.TidyPetstore], unknown="error")
     assert decode('{"name": "a", "location": "b"}', pets.TidyPetstore, unknown="error").dogs is None
 
@@ -222,20 +265,23 @@ def test_missing_required_field_and_null_where_not_allowed():
         decode("[]", pets.Petstore)
 
 
-@pytest.mark.parametrize("text, into, message", [
-    ("1", str, "$: expected str, got int"),
-    ("true", int, "$: expected int, got bool"),
-    ("1.5", int, "$: expected int, got float"),
-    ("true", float, "$: expected float, got bool"),
-    ("1", bool, "$: expected bool, got int"),
-    ("0", None, "$: expected None, got int"),
-    ('{"a": 1}', list[int], "$: expected list[int], got dict"),
-    ("[1]", dict[str, int], "$: expected dict[str, int], got list"),
-    ('{"a": "x"}', dict[str, int], "$.a: expected int, got str"),
-    ("[1.5]", list[int | str], "$[0]: expected int | str, got float"),
-    ('"x"', bytes, "$: cannot decode into bytes (use str"),
-    ("null", int | str, "$: expected int | str, got null"),
-])
+@pytest.mark.parametrize(
+    "text, into, message",
+    [
+        ("1", str, "$: expected str, got int"),
+        ("true", int, "$: expected int, got bool"),
+        ("1.5", int, "$: expected int, got float"),
+        ("true", float, "$: expected float, got bool"),
+        ("1", bool, "$: expected bool, got int"),
+        ("0", None, "$: expected None, got int"),
+        ('{"a": 1}', list[int], "$: expected list[int], got dict"),
+        ("[1]", dict[str, int], "$: expected dict[str, int], got list"),
+        ('{"a": "x"}', dict[str, int], "$.a: expected int, got str"),
+        ("[1.5]", list[int | str], "$[0]: expected int | str, got float"),
+        ('"x"', bytes, "$: cannot decode into bytes (use str"),
+        ("null", int | str, "$: expected int | str, got null"),
+    ],
+)
 def test_type_mismatches(text, into, message):
     with pytest.raises(DecodeError) as info:
         decode(text, into)
@@ -269,8 +315,14 @@ def test_a_skipped_field_without_default_cannot_be_built():
 # value (as Go's zero value) and an omitempty list is None rather than [] (Go's nil vs empty slice).
 
 names = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True).filter(lambda n: not keyword.iskeyword(n))
-scalars = st.sampled_from([(int, st.integers(), 0), (str, st.text(), ""), (bool, st.booleans(), False),
-                           (float, st.floats(allow_nan=False, allow_infinity=False), 0.0)])
+scalars = st.sampled_from(
+    [
+        (int, st.integers(), 0),
+        (str, st.text(), ""),
+        (bool, st.booleans(), False),
+        (float, st.floats(allow_nan=False, allow_infinity=False), 0.0),
+    ]
+)
 
 
 @st.composite
@@ -327,6 +379,7 @@ def test_round_trip_of_arbitrary_nested_dataclasses(data):
 
 # --- the library way gives the same bytes ------------------------------------------------------------------
 
+
 def test_msgspec_twins_encode_and_decode_the_same_json():
     import msgspec
 
@@ -334,5 +387,6 @@ def test_msgspec_twins_encode_and_decode_the_same_json():
     ours = encode(stores)
     assert msgspec.json.encode(pets.to_fast(stores)).decode() == ours
     assert pets.to_fast(decode(ours, list[pets.TidyPetstore])) == msgspec.json.decode(
-        ours, type=list[pets.FastPetstore])
+        ours, type=list[pets.FastPetstore]
+    )
     assert {len(s.dogs or []) for s in stores} == {0, 1, 2, 3} and any(s.cats for s in stores)

@@ -35,7 +35,9 @@ def test_solution_passes_and_wrong_answers_fail(exercise_id, solve, capsys):
 def test_every_exercise_has_a_solution_and_every_notebook_check_exists():
     for path in SOLUTION_FILES:
         chapter = path.stem[2:]
-        assert sorted(solutions(path)) == exercises.registered(chapter), f"{path.name} vs checks/ch{chapter}.py"
+        assert sorted(solutions(path)) == exercises.registered(chapter), (
+            f"{path.name} vs checks/ch{chapter}.py"
+        )
     for nb in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):
         for exercise_id in re.findall(r'check\(\\"(\d\d\.\w+)\\"', nb.read_text()):
             assert exercises.checker(exercise_id), f"{nb.name} calls an unknown exercise {exercise_id}"

@@ -28,25 +28,33 @@ def invented(urls):  # what the output of a previous run showed
     return [{"firstname": f"n{i}"} for i in range(len(urls))]
 
 
-@pytest.mark.parametrize("answer, message", [
-    (invented, "expected the answers of the URLs given"),
-    (sequential, "they ran one after the other"),
-    (in_finishing_order, "not in the order of the URLs"),
-    (undecoded, "expected each answer decoded from JSON"),
-    (lambda urls: [], "expected 5 answers"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (invented, "expected the answers of the URLs given"),
+        (sequential, "they ran one after the other"),
+        (in_finishing_order, "not in the order of the URLs"),
+        (undecoded, "expected each answer decoded from JSON"),
+        (lambda urls: [], "expected 5 answers"),
+    ],
+)
 def test_fetch_all_rejects(answer, message):
     assert message in exercises.verdict("06.fetch_all", answer)
 
 
-@pytest.mark.parametrize("answer, message", [
-    (lambda calls, delay, size: calls / size * delay, "a last, partly filled round"),
-    (lambda calls, delay, size: calls // size * delay, "rounds of 100 ms"),
-    (lambda calls, delay, size: round(calls / size) * delay, "predicted_ms(20, 100, 6)"),
-    (lambda calls, delay, size: math.ceil(calls / size) * delay / 1000, "that is seconds"),
-    (lambda calls, delay, size: {1: 2000, 2: 1000, 4: 500}.get(size),  # read off the plot
-     "predicted_ms(20, 100, 3) returned None"),
-    (lambda calls, delay, size: max(1, math.ceil(calls / size)) * delay, "predicted_ms(0, 100, 4)"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda calls, delay, size: calls / size * delay, "a last, partly filled round"),
+        (lambda calls, delay, size: calls // size * delay, "rounds of 100 ms"),
+        (lambda calls, delay, size: round(calls / size) * delay, "predicted_ms(20, 100, 6)"),
+        (lambda calls, delay, size: math.ceil(calls / size) * delay / 1000, "that is seconds"),
+        (
+            lambda calls, delay, size: {1: 2000, 2: 1000, 4: 500}.get(size),  # read off the plot
+            "predicted_ms(20, 100, 3) returned None",
+        ),
+        (lambda calls, delay, size: max(1, math.ceil(calls / size)) * delay, "predicted_ms(0, 100, 4)"),
+    ],
+)
 def test_predicted_ms_rejects(answer, message):
     assert message in exercises.verdict("06.predicted_ms", answer)

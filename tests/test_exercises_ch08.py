@@ -37,13 +37,16 @@ class Hardcoded:
         self.value = 151
 
 
-@pytest.mark.parametrize("answer, message", [
-    (AsText, "should be an int read from the Value column"),
-    (AsText(name="max_connections", value="151"), "not an instance"),
-    (Untagged, "does not fit the columns"),
-    (Swapped, "raised ValueError"),
-    (Hardcoded, "do not give the field a fixed value"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (AsText, "should be an int read from the Value column"),
+        (AsText(name="max_connections", value="151"), "not an instance"),
+        (Untagged, "does not fit the columns"),
+        (Swapped, "raised ValueError"),
+        (Hardcoded, "do not give the field a fixed value"),
+    ],
+)
 def test_setting_rejects(answer, message):
     assert message in exercises.verdict("08.setting", answer)
 
@@ -81,12 +84,15 @@ def one_query(pool):
         return list(cur.fetchone())
 
 
-@pytest.mark.parametrize("answer, message", [
-    (lambda pool: [0, 0], "expected two queries through `pool.connection()`, saw 0"),
-    (one_after_the_other, "ran one after the other"),
-    (short_sleeps, "run SLEEP(0.1) and SLEEP(0.2)"),
-    (around_the_pool, "saw 0"),
-    (one_query, "saw 1"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda pool: [0, 0], "expected two queries through `pool.connection()`, saw 0"),
+        (one_after_the_other, "ran one after the other"),
+        (short_sleeps, "run SLEEP(0.1) and SLEEP(0.2)"),
+        (around_the_pool, "saw 0"),
+        (one_query, "saw 1"),
+    ],
+)
 def test_parallel_sleeps_rejects(answer, message):
     assert message in exercises.verdict("08.parallel_sleeps", answer)

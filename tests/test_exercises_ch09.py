@@ -8,13 +8,16 @@ from foundations.course import exercises
 from foundations.registry import NotFound, glob_escape
 
 
-@pytest.mark.parametrize("answer, message", [
-    (lambda prefix: prefix + ":*", "escape the glob characters"),
-    (lambda prefix: glob_escape(prefix) + "*", "other keys"),
-    (lambda prefix: prefix.replace("*", "\\*").replace("?", "\\?") + ":*", "escape the glob characters"),
-    (lambda prefix: "plain-*:*", "and 1 other keys"),
-    (lambda prefix: [prefix + ":*"], "should return a str"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda prefix: prefix + ":*", "escape the glob characters"),
+        (lambda prefix: glob_escape(prefix) + "*", "other keys"),
+        (lambda prefix: prefix.replace("*", "\\*").replace("?", "\\?") + ":*", "escape the glob characters"),
+        (lambda prefix: "plain-*:*", "and 1 other keys"),
+        (lambda prefix: [prefix + ":*"], "should return a str"),
+    ],
+)
 def test_pattern_rejects(answer, message):
     assert message in exercises.verdict("09.pattern", answer)
 
@@ -28,14 +31,17 @@ def fetches_values(reg):
     return len(reg.client.mget(names)) if names else 0
 
 
-@pytest.mark.parametrize("answer, message", [
-    (lambda reg: len(reg.client.keys(glob_escape(reg.prefix + ":") + "*")), "count sent KEYS"),
-    (lambda reg: len(reg.get_all()), "count used the registry's own methods"),
-    (fetches_values, r"count fetched values \(MGET\)"),
-    (lambda reg: scan(reg, reg.prefix + ":*"), r"is the prefix escaped\?"),
-    (lambda reg: reg.client.dbsize(), "an empty registry holds 0 keys|expected .* keys, got"),
-    (lambda reg: 2345, "an empty registry holds 0 keys"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda reg: len(reg.client.keys(glob_escape(reg.prefix + ":") + "*")), "count sent KEYS"),
+        (lambda reg: len(reg.get_all()), "count used the registry's own methods"),
+        (fetches_values, r"count fetched values \(MGET\)"),
+        (lambda reg: scan(reg, reg.prefix + ":*"), r"is the prefix escaped\?"),
+        (lambda reg: reg.client.dbsize(), "an empty registry holds 0 keys|expected .* keys, got"),
+        (lambda reg: 2345, "an empty registry holds 0 keys"),
+    ],
+)
 def test_count_rejects(answer, message):
     assert re.search(message, exercises.verdict("09.count", answer))
 
@@ -74,13 +80,16 @@ def fails_always(make_registry):
     assert reg.get("name") is None  # the book's nil; ours raises NotFound
 
 
-@pytest.mark.parametrize("answer, message", [
-    (passes_always, "a `delete` that does nothing"),
-    (trusts_the_return_value, "a `delete` that does nothing"),
-    (only_checks_it_is_gone, "a `delete` that empties the whole registry"),
-    (never_checks_the_neighbour, "a `delete` that empties the whole registry"),
-    (fails_always, "your test fails against the working Registry (NotFound"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (passes_always, "a `delete` that does nothing"),
+        (trusts_the_return_value, "a `delete` that does nothing"),
+        (only_checks_it_is_gone, "a `delete` that empties the whole registry"),
+        (never_checks_the_neighbour, "a `delete` that empties the whole registry"),
+        (fails_always, "your test fails against the working Registry (NotFound"),
+    ],
+)
 def test_test_delete_rejects(answer, message):
     assert message in exercises.verdict("09.test_delete", answer)
 

@@ -9,18 +9,27 @@ import pytest
 from foundations.course import exercises
 from foundations.ops import probe
 
-RIGHT = {"no key parameter": 400, "a key nobody set": 404, "DELETE on /getAll": 405,
-         "a 100 KB value": 413, "Redis is down": 503}
+RIGHT = {
+    "no key parameter": 400,
+    "a key nobody set": 404,
+    "DELETE on /getAll": 405,
+    "a 100 KB value": 413,
+    "Redis is down": 503,
+}
 
 
-@pytest.mark.parametrize("answer, message", [
-    ({situation: 200 for situation in RIGHT}, "not the status"),  # the book's way: 200 with an error body
-    ({**RIGHT, "Redis is down": 500}, "Redis is down"),  # a server error, but not the one the API answers
-    ({**RIGHT, "a 100 KB value": 400}, "a 100 KB value"),  # 413 is the status for a body over the limit
-    ({**RIGHT, "DELETE on /getAll": 404}, "DELETE on /getAll"),  # the route exists: 405, not 404
-    ({k: str(v) for k, v in RIGHT.items()}, "not the status"),  # strings, not numbers
-    ({k: v for k, v in RIGHT.items() if k != "Redis is down"}, "expected exactly the keys"),
-], ids=["all-200", "503-as-500", "413-as-400", "405-as-404", "strings", "missing-key"])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ({situation: 200 for situation in RIGHT}, "not the status"),  # the book's way: 200 with an error body
+        ({**RIGHT, "Redis is down": 500}, "Redis is down"),  # a server error, but not the one the API answers
+        ({**RIGHT, "a 100 KB value": 400}, "a 100 KB value"),  # 413 is the status for a body over the limit
+        ({**RIGHT, "DELETE on /getAll": 404}, "DELETE on /getAll"),  # the route exists: 405, not 404
+        ({k: str(v) for k, v in RIGHT.items()}, "not the status"),  # strings, not numbers
+        ({k: v for k, v in RIGHT.items() if k != "Redis is down"}, "expected exactly the keys"),
+    ],
+    ids=["all-200", "503-as-500", "413-as-400", "405-as-404", "strings", "missing-key"],
+)
 def test_statuses_rejects(answer, message):
     assert message in exercises.verdict("10.statuses", answer)
 
@@ -56,14 +65,25 @@ def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching eve
         return None
 
 
-@pytest.mark.parametrize("answer, message", [
-    (lambda base_url, key: "Tit Petric", "a key nobody set should give None"),  # hard-coded
-    (_keeps_separators, "quote the key"),
-    (_raw_body, "expected 'Tit Petric', got '\"Tit Petric\"'"),
-    (_none_for_any_status, "a 400 (an empty key) must raise"),
-    (_none_on_any_error, "must raise"),
-    (_urlopen_none_on_error, "must raise"),
-], ids=["hard-coded", "keeps-separators", "raw-json", "none-for-any-status", "none-on-any-error", "urlopen-swallows"])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda base_url, key: "Tit Petric", "a key nobody set should give None"),  # hard-coded
+        (_keeps_separators, "quote the key"),
+        (_raw_body, "expected 'Tit Petric', got '\"Tit Petric\"'"),
+        (_none_for_any_status, "a 400 (an empty key) must raise"),
+        (_none_on_any_error, "must raise"),
+        (_urlopen_none_on_error, "must raise"),
+    ],
+    ids=[
+        "hard-coded",
+        "keeps-separators",
+        "raw-json",
+        "none-for-any-status",
+        "none-on-any-error",
+        "urlopen-swallows",
+    ],
+)
 def test_fetch_rejects(answer, message):
     verdict = exercises.verdict("10.fetch", answer)
     assert verdict is not None and message in verdict, verdict

@@ -29,14 +29,19 @@ def servers():
     """names: /firstname (200 ms) and /lastname (300 ms); front: /fullname calling names; broken: lastname
     down; slow: lastname takes 2 s against a 0.5 s timeout; text: a server that answers plain text."""
     names = processes.start_module("foundations.fullname", name="names")
-    started = {"names": names,
-               "front": processes.start_module("foundations.fullname", "--firstname-url", names.url,
-                                               "--lastname-url", names.url, name="front"),
-               "broken": processes.start_module("foundations.fullname", "--lastname-url", DEAD,
-                                                "--timeout", "0.5", name="broken"),
-               "slow": processes.start_module("foundations.fullname", "--lastname-delay", "2", "--timeout", "0.5",
-                                              name="slow"),
-               "text": processes.start_module("foundations.routing", "hello", name="text")}
+    started = {
+        "names": names,
+        "front": processes.start_module(
+            "foundations.fullname", "--firstname-url", names.url, "--lastname-url", names.url, name="front"
+        ),
+        "broken": processes.start_module(
+            "foundations.fullname", "--lastname-url", DEAD, "--timeout", "0.5", name="broken"
+        ),
+        "slow": processes.start_module(
+            "foundations.fullname", "--lastname-delay", "2", "--timeout", "0.5", name="slow"
+        ),
+        "text": processes.start_module("foundations.routing", "hello", name="text"),
+    }
     yield started
     for server in started.values():
         server.stop()
@@ -44,7 +49,10 @@ def servers():
 
 
 def calls(base, firstname="Tit", lastname="Petric"):
-    return {"firstname": f"{base}/firstname?firstname={firstname}", "lastname": f"{base}/lastname?lastname={lastname}"}
+    return {
+        "firstname": f"{base}/firstname?firstname={firstname}",
+        "lastname": f"{base}/lastname?lastname={lastname}",
+    }
 
 
 def elapsed(fn, *args, **kwargs):
@@ -106,8 +114,9 @@ def test_fan_out(servers):
 @pytest.mark.parametrize("how", ["sequential", "parallel", "async"])
 def test_a_down_upstream_is_a_502_naming_it(servers, how):
     broken = {**calls(servers["names"].url), "lastname": DEAD + "/lastname"}
-    with pytest.raises(fetch.UpstreamError, match=r"upstream lastname \(http://127.0.0.1:1/lastname\) is unreachable"
-                       ) as caught:
+    with pytest.raises(
+        fetch.UpstreamError, match=r"upstream lastname \(http://127.0.0.1:1/lastname\) is unreachable"
+    ) as caught:
         run(how, broken, 1.0)
     assert caught.value.status == 502 and caught.value.upstream == "lastname"
 
@@ -127,7 +136,9 @@ def test_bad_answers_are_a_502(servers, how):
     with pytest.raises(fetch.UpstreamError, match=r"upstream firstname .* answered HTTP 400") as caught:
         run(how, {"firstname": servers["names"].url + "/firstname?delay_ms=oops"}, 1.0)
     assert caught.value.status == 502
-    with pytest.raises(fetch.UpstreamError, match=r"upstream firstname .* answered something that is not JSON"):
+    with pytest.raises(
+        fetch.UpstreamError, match=r"upstream firstname .* answered something that is not JSON"
+    ):
         run(how, {"firstname": servers["text"].url + "/"}, 1.0)
 
 
@@ -174,7 +185,9 @@ def test_session_keeps_enough_connections():
     assert fetch.session(pool_size=7).get_adapter("http://x")._pool_maxsize == 7
 
 
-@pytest.mark.parametrize("server, status, kind", [("broken", 502, "bad_gateway"), ("slow", 504, "gateway_timeout")])
+@pytest.mark.parametrize(
+    "server, status, kind", [("broken", 502, "bad_gateway"), ("slow", 504, "gateway_timeout")]
+)
 @pytest.mark.parametrize("mode", ["sequential", "parallel"])
 def test_the_service_names_the_failed_upstream(servers, server, status, kind, mode):
     answer, seconds = elapsed(requests.get, servers[server].url + f"/fullname?mode={mode}", timeout=5)
@@ -183,12 +196,15 @@ def test_the_service_names_the_failed_upstream(servers, server, status, kind, mo
     assert "upstream lastname (" in error["message"] and seconds < 0.5 + 0.3
 
 
-@pytest.mark.parametrize("path, message", [
-    ("/fullname?mode=fast", "mode='fast': expected one of sequential, parallel"),
-    ("/firstname?delay_ms=-1", "delay_ms='-1': expected milliseconds from 0 to 5000"),
-    ("/lastname?delay_ms=9000", "delay_ms='9000': expected milliseconds from 0 to 5000"),
-    ("/lastname?delay_ms=soon", "delay_ms='soon': expected milliseconds from 0 to 5000"),
-])
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/fullname?mode=fast", "mode='fast': expected one of sequential, parallel"),
+        ("/firstname?delay_ms=-1", "delay_ms='-1': expected milliseconds from 0 to 5000"),
+        ("/lastname?delay_ms=9000", "delay_ms='9000': expected milliseconds from 0 to 5000"),
+        ("/lastname?delay_ms=soon", "delay_ms='soon': expected milliseconds from 0 to 5000"),
+    ],
+)
 def test_bad_parameters_are_a_400(path, message):
     app = fullname.App(fullname.routes())
     path, _, query = path.partition("?")
@@ -217,7 +233,9 @@ def test_main_builds_the_service_from_flags(monkeypatch):
 
 def test_fullname_in_process_calls_its_own_port(servers, capsys):
     app = fullname.App(fullname.routes(fullname.Settings(firstname_delay=0, lastname_delay=0)))
-    status, _, body = call(app, "/fullname", "firstname=Tit&lastname=Petric&mode=parallel", servers["names"].port)
+    status, _, body = call(
+        app, "/fullname", "firstname=Tit&lastname=Petric&mode=parallel", servers["names"].port
+    )
     assert status == 200 and json.loads(body) == {"firstname": "Tit", "lastname": "Petric"}
     assert f"Fetching url: http://127.0.0.1:{servers['names'].port}/firstname?" in capsys.readouterr().out
     assert call(app, "/firstname", "firstname=A&delay_ms=0")[2] == b'{"firstname": "A"}'
@@ -235,15 +253,22 @@ def test_the_reverse_proxy_snippet_is_valid_nginx(tmp_path):
 
     snippet = Path(__file__).resolve().parent.parent / "docker" / "nginx-upstream.conf"
     text = snippet.read_text()
-    assert re.findall(r"^\s*server (127\.0\.0\.1:\d+) max_fails", text, re.M) == ["127.0.0.1:8080", "127.0.0.1:8082"]
+    assert re.findall(r"^\s*server (127\.0\.0\.1:\d+) max_fails", text, re.M) == [
+        "127.0.0.1:8080",
+        "127.0.0.1:8082",
+    ]
     assert "proxy_next_upstream error timeout" in text
     nginx = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
     if nginx is None:  # the static checks above still held
         pytest.skip("nginx not installed, so `nginx -t` was not run: sudo apt-get install -y nginx-light")
-    temp = " ".join(f"{kind}_temp_path {tmp_path};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = " ".join(
+        f"{kind}_temp_path {tmp_path};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
-        f"http {{ access_log off; {temp} include {snippet}; }}\n")
-    done = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-                          capture_output=True, text=True)
+        f"http {{ access_log off; {temp} include {snippet}; }}\n"
+    )
+    done = subprocess.run(
+        [nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr

@@ -6,10 +6,12 @@ from foundations.course import hygiene
 
 
 def notebook() -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell("1 + 1", execution_count=1,
-                                     outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"})])
-    cell.metadata.update(execution={"iopub.status.busy": "2026-11-28T04:38:32Z"}, scrolled=True,
-                         tags=["nbval-ignore-output"])
+    cell = nbformat.v4.new_code_cell(
+        "1 + 1", execution_count=1, outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"})]
+    )
+    cell.metadata.update(
+        execution={"iopub.status.busy": "2026-11-28T04:38:32Z"}, scrolled=True, tags=["nbval-ignore-output"]
+    )
     nb = nbformat.v4.new_notebook(cells=[cell])
     nb.metadata.update(language_info={"name": "python", "version": "3.11.7"}, widgets={"state": {}})
     return nb

@@ -49,10 +49,19 @@ def test_the_shipped_settings_turn_the_news_off():
 
 def test_jupyter_reads_the_shipped_settings():
     # What Jupyter itself resolves with the launcher's environment, not what the files say.
-    code = ("from jupyter_server.serverapp import ServerApp; s = ServerApp(); s.load_config_file(); "
-            "print(s.config.LabApp.news_url, s.config.LabApp.extension_manager)")
-    done = subprocess.run([sys.executable, "-c", code], check=False, env=lab.environment("t", os.environ),
-                          capture_output=True, text=True, cwd=lab.NOTEBOOKS, timeout=60)
+    code = (
+        "from jupyter_server.serverapp import ServerApp; s = ServerApp(); s.load_config_file(); "
+        "print(s.config.LabApp.news_url, s.config.LabApp.extension_manager)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        env=lab.environment("t", os.environ),
+        capture_output=True,
+        text=True,
+        cwd=lab.NOTEBOOKS,
+        timeout=60,
+    )
     assert done.stdout.split() == ["None", "readonly"], done.stderr
 
 
@@ -61,9 +70,12 @@ def test_on_every_address_the_host_check_stays_on(tmp_path):
     port = services.free_port()
     log = tmp_path / "lab.log"
     with open(log, "w") as out:
-        launcher = subprocess.Popen([sys.executable, "-m", "foundations", "lab", "--lab-ip", "0.0.0.0",
-                                     "--lab-port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                    env={**os.environ, "HOME": str(tmp_path)})
+        launcher = subprocess.Popen(
+            [sys.executable, "-m", "foundations", "lab", "--lab-ip", "0.0.0.0", "--lab-port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "HOME": str(tmp_path)},
+        )
     try:
         deadline = time.monotonic() + 120
         while "is ready" not in log.read_text() and launcher.poll() is None and time.monotonic() < deadline:

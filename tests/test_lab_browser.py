@@ -27,8 +27,15 @@ from foundations.ops import services
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
 # Nothing but 127.0.0.1: no component updates, sync or background fetches.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 START_TIMEOUT = 240  # seconds for `make lab` to print its URL on a loaded machine
 KERNEL_NAME = "Python (API Foundations)"  # the display name `make install` registers
 RUN_TIMEOUT = 300_000
@@ -39,7 +46,8 @@ FIRST_VISIT_SETTINGS = {  # JupyterLab user settings in the fresh HOME
 }
 
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium not installed: sudo apt-get install -y chromium (.ci/run does)")
+    CHROMIUM is None, reason="chromium not installed: sudo apt-get install -y chromium (.ci/run does)"
+)
 
 
 class Lab:
@@ -50,10 +58,22 @@ class Lab:
         self.lines: list[str] = []
         env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
         self.proc = subprocess.Popen(
-            ["make", "--no-print-directory", "-C", str(ROOT), "lab", f"LAB_PORT={port}",
-             f"VENV={sys.prefix}"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-            start_new_session=True, env={**env, "HOME": str(home)})
+            [
+                "make",
+                "--no-print-directory",
+                "-C",
+                str(ROOT),
+                "lab",
+                f"LAB_PORT={port}",
+                f"VENV={sys.prefix}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+            env={**env, "HOME": str(home)},
+        )
         threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
 
     @property
@@ -149,9 +169,12 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
             page.screenshot(path=shots / "2-chapter-1-ran.png")
 
             # Tracebacks and stderr, and the one-line errors the notebooks print (ServiceError: ...).
-            errors = notebook.locator(", ".join(f'.jp-OutputArea-output[data-mime-type="{mime}"]'
-                                                for mime in ("application/vnd.jupyter.stderr",
-                                                             "application/vnd.jupyter.error")))
+            errors = notebook.locator(
+                ", ".join(
+                    f'.jp-OutputArea-output[data-mime-type="{mime}"]'
+                    for mime in ("application/vnd.jupyter.stderr", "application/vnd.jupyter.error")
+                )
+            )
             one_liners = notebook.locator(".jp-OutputArea-output").filter(has_text=ERROR_LINE)
             shown = errors.all_inner_texts() + one_liners.all_inner_texts()
             assert shown == [], "error output:\n" + "\n".join(shown)

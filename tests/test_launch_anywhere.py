@@ -55,8 +55,14 @@ def test_binder_start_brings_every_service_up_then_execs_its_argument(tmp_path):
     # The argument reports its PID (the same as start's when start exec'd it) and every service's status.
     probe = "echo pid=$$; exec python -m foundations services status"
     started = time.monotonic()
-    start = subprocess.Popen([str(BINDER / "start"), "sh", "-c", probe], cwd=tmp_path, env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    start = subprocess.Popen(
+        [str(BINDER / "start"), "sh", "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         out, _ = start.communicate(timeout=300)
     finally:

@@ -49,9 +49,25 @@ def test_a_test_run_killed_with_sigkill_leaves_no_daemon(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     marker = tmp_path / "ready"
     env = config.child_environ(READY_MARKER=str(marker), PYTHONPATH=str(ROOT))  # no FOUNDATIONS_*: its own
-    run = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider",
-                            "-c", str(tmp_path / "pytest.ini"), "-q", str(tmp_path / "test_wait.py")],
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "conftest",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(tmp_path / "pytest.ini"),
+            "-q",
+            str(tmp_path / "test_wait.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():  # the conftest of the child run starts all five services first
@@ -93,8 +109,10 @@ def test_reaping_leaves_the_directories_of_live_runs(tmp_path):
 
 
 def test_a_daemon_that_never_gets_ready_is_recorded_then_stopped(tmp_path, monkeypatch):
-    cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url",
-                            f"redis://127.0.0.1:{services.free_port()}/0"], environ={})
+    cfg = config.load(
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
+        environ={},
+    )
     seen = []
 
     def never_ready(cfg, name, state_dir, pid):
@@ -104,7 +122,7 @@ def test_a_daemon_that_never_gets_ready_is_recorded_then_stopped(tmp_path, monke
     monkeypatch.setattr(services, "_wait_ready", never_ready)
     with pytest.raises(ServiceError, match="not ready"):
         services.up(cfg, ["redis"], local=True, log=lambda line: None)
-    (pid, recorded), = seen
+    ((pid, recorded),) = seen
     assert pid == recorded and not daemons.runs(pid, "redis-server")
     assert state.read_raw(tmp_path)["processes"] == {}
 

@@ -26,15 +26,28 @@ def call(app, path: str, **environ) -> tuple[int, dict, bytes]:
     def start_response(status, headers):
         seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
 
-    body = b"".join(app({"PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2],
-                         "REQUEST_METHOD": "GET", "REMOTE_ADDR": "127.0.0.1", **environ}, start_response))
+    body = b"".join(
+        app(
+            {
+                "PATH_INFO": path.split("?")[0],
+                "QUERY_STRING": path.partition("?")[2],
+                "REQUEST_METHOD": "GET",
+                "REMOTE_ADDR": "127.0.0.1",
+                **environ,
+            },
+            start_response,
+        )
+    )
     return seen["status"], seen["headers"], body
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
     """Every sample of a Prometheus exposition, keyed by (name, sorted labels)."""
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 @pytest.fixture
@@ -101,38 +114,49 @@ def test_gc_collections_are_counted(app):
 PROXIED = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
 
 
-@pytest.mark.parametrize("client, enabled, token, served", [
-    ({"REMOTE_ADDR": "127.0.0.1"}, False, "", True),
-    ({"REMOTE_ADDR": "127.0.0.5"}, False, "", True),
-    ({"REMOTE_ADDR": "::1"}, False, "", True),
-    ({"REMOTE_ADDR": "::ffff:127.0.0.1"}, False, "", True),
-    ({"REMOTE_ADDR": "10.1.2.3"}, False, "", False),
-    ({"REMOTE_ADDR": ""}, False, "", False),
-    ({"REMOTE_ADDR": "127.0.0.1", **PROXIED}, False, "", False),  # nginx on the same host
-    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_FORWARDED": "for=203.0.113.9"}, False, "", False),
-    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"}, False, "", False),
-    ({"REMOTE_ADDR": "10.1.2.3", **PROXIED}, True, "", True),  # debug_endpoints: every client
-    ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer s3cret"}, False, "s3cret", True),
-    ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer guess"}, False, "s3cret", False),
-    ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer "}, False, "", False),
-])
+@pytest.mark.parametrize(
+    "client, enabled, token, served",
+    [
+        ({"REMOTE_ADDR": "127.0.0.1"}, False, "", True),
+        ({"REMOTE_ADDR": "127.0.0.5"}, False, "", True),
+        ({"REMOTE_ADDR": "::1"}, False, "", True),
+        ({"REMOTE_ADDR": "::ffff:127.0.0.1"}, False, "", True),
+        ({"REMOTE_ADDR": "10.1.2.3"}, False, "", False),
+        ({"REMOTE_ADDR": ""}, False, "", False),
+        ({"REMOTE_ADDR": "127.0.0.1", **PROXIED}, False, "", False),  # nginx on the same host
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_FORWARDED": "for=203.0.113.9"}, False, "", False),
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"}, False, "", False),
+        ({"REMOTE_ADDR": "10.1.2.3", **PROXIED}, True, "", True),  # debug_endpoints: every client
+        ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer s3cret"}, False, "s3cret", True),
+        ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer guess"}, False, "s3cret", False),
+        ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer "}, False, "", False),
+    ],
+)
 def test_debug_endpoints_are_served_by_client_not_by_bind_address(cfg, client, enabled, token, served):
-    app = create_app(dataclasses.replace(cfg, host="0.0.0.0", debug_endpoints=enabled, debug_token=token),
-                     redis_client=redis.Redis.from_url(cfg.redis_url))
+    app = create_app(
+        dataclasses.replace(cfg, host="0.0.0.0", debug_endpoints=enabled, debug_token=token),
+        redis_client=redis.Redis.from_url(cfg.redis_url),
+    )
     statuses = [call(app, p, **client)[0] for p in ("/debug/vars", "/metrics")]
     assert statuses == ([200, 200] if served else [404, 404])
 
 
-@pytest.mark.parametrize("args, shown", [
-    (["--mysql-dsn", "mysql://api:s3cret@db:3306/api"], ["--mysql-dsn", "mysql://api:***@db:3306/api"]),
-    (["--mysql-dsn=mysql://api:s3cret@db/api"], ["--mysql-dsn=mysql://api:***@db/api"]),
-    (["--redis-url", "redis://:s3cret@127.0.0.1:6379/0"], ["--redis-url", "redis://:***@127.0.0.1:6379/0"]),
-    (["--db-password", "s3cret", "--port", "80"], ["--db-password", "***", "--port", "80"]),
-    (["--debug-token=s3cret"], ["--debug-token=***"]),
-    (["--legacy-dsn", "host=db user=api password=s3cret"], ["--legacy-dsn", "***"]),
-    (["serve", "password=s3cret"], ["serve", "password=***"]),
-    (["serve", "--host", "0.0.0.0"], ["serve", "--host", "0.0.0.0"]),
-])
+@pytest.mark.parametrize(
+    "args, shown",
+    [
+        (["--mysql-dsn", "mysql://api:s3cret@db:3306/api"], ["--mysql-dsn", "mysql://api:***@db:3306/api"]),
+        (["--mysql-dsn=mysql://api:s3cret@db/api"], ["--mysql-dsn=mysql://api:***@db/api"]),
+        (
+            ["--redis-url", "redis://:s3cret@127.0.0.1:6379/0"],
+            ["--redis-url", "redis://:***@127.0.0.1:6379/0"],
+        ),
+        (["--db-password", "s3cret", "--port", "80"], ["--db-password", "***", "--port", "80"]),
+        (["--debug-token=s3cret"], ["--debug-token=***"]),
+        (["--legacy-dsn", "host=db user=api password=s3cret"], ["--legacy-dsn", "***"]),
+        (["serve", "password=s3cret"], ["serve", "password=***"]),
+        (["serve", "--host", "0.0.0.0"], ["serve", "--host", "0.0.0.0"]),
+    ],
+)
 def test_debug_vars_redacts_secrets_from_the_command_line(tmp_path, args, shown):
     metrics.prepare(tmp_path, cmdline=["python", "-m", "foundations", *args])
     variables = metrics.Metrics(tmp_path).debug_vars()
@@ -148,7 +172,9 @@ def test_counts_of_every_worker_file_add_up_and_prepare_forgets_them(tmp_path):
     fake.write_bytes((5).to_bytes(8, "little") + bytes(8 * (len(metrics.COUNTERS) - 1)))
     assert mine.totals()["registry.get"] == 12
     assert {pid: w["registry.get"] for pid, w in metrics.per_worker(tmp_path).items()} == {
-        os.getpid(): 7, 999999: 5}
+        os.getpid(): 7,
+        999999: 5,
+    }
     assert mine.process()["workers"] == 1  # ...but it is not counted as a live worker
     assert mine.debug_vars()["cmdline"] == ["old"]
     metrics.prepare(tmp_path, cmdline=["new"])
@@ -172,13 +198,17 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
     with production.start(cfg, "--metrics-dir", str(tmp_path), workers=2) as api:
         before = production.debug_vars(api.url)
         # A new connection per request (the book's `ab`): granian's workers take turns accepting them.
-        statuses = production.load(api.url + "/get?key=t11-load", requests=sent, concurrency=16, keepalive=False)
+        statuses = production.load(
+            api.url + "/get?key=t11-load", requests=sent, concurrency=16, keepalive=False
+        )
         variables = production.debug_vars(api.url)
         _, text = production.probe.http_get(api.url + "/metrics")
     client.delete("api:t11-load")
     assert statuses == {200: sent}
     # Each worker's own file holds part of the count: the sum is only right if both are read.
-    counts = [int.from_bytes(f.read_bytes()[:8], "little", signed=True) for f in tmp_path.glob("worker-*.bin")]
+    counts = [
+        int.from_bytes(f.read_bytes()[:8], "little", signed=True) for f in tmp_path.glob("worker-*.bin")
+    ]
     assert len(counts) == 2 and all(c > 0 for c in counts), counts
     assert sorted(w["registry.get"] for w in metrics.per_worker(tmp_path).values()) == sorted(counts)
     assert variables["registry.get"] == sum(counts) == sent
@@ -194,7 +224,9 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
 
 def test_watch_polls_until_the_load_is_over_and_sees_its_end(cfg):
     with production.start(cfg) as api:
-        driver = threading.Thread(target=production.load, args=(api.url + "/hello", 300), kwargs={"concurrency": 2})
+        driver = threading.Thread(
+            target=production.load, args=(api.url + "/hello", 300), kwargs={"concurrency": 2}
+        )
         driver.start()
         samples = production.watch(api.url, seconds=60, interval=0.05, until=lambda: not driver.is_alive())
         driver.join()
@@ -222,8 +254,10 @@ def test_no_access_log_by_default(cfg):
 @pytest.fixture
 def own_redis(tmp_path):
     """A Redis of our own: DEBUG SLEEP would stall the session's shared one for everyone else."""
-    own = config.load(argv=["--state-dir", str(tmp_path), "--redis-url",
-                            f"redis://127.0.0.1:{services.free_port()}/0"], environ={})
+    own = config.load(
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
+        environ={},
+    )
     own = services.up(own, ["redis"], local=True, log=lambda line: None)
     yield own
     services.down(own, log=lambda line: None)
@@ -235,4 +269,3 @@ def test_sigterm_lets_in_flight_requests_finish(own_redis):
     assert stopped["stop_seconds"] >= 0.5, "the server exited before its in-flight request was done"
     assert not stopped["pid_alive"]
     assert "Granian shutdown completed" in stopped["log"]
-

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from foundations import mysqldb
-from foundations.ops import probe
 from foundations.errors import ConfigError, ServiceError
+from foundations.ops import probe
 
 
 @dataclass
@@ -52,10 +52,12 @@ def test_database_down_names_host_port_and_the_fix():
 
 
 def test_wrong_password_and_unknown_database(cfg):
-    host_port = "%s:%d" % cfg.endpoint("mysql_dsn")
+    host_port = "{}:{}".format(*cfg.endpoint("mysql_dsn"))
     with pytest.raises(ServiceError, match=f"MySQL at {host_port} refused user 'api': wrong password"):
         mysqldb.connect(dsn_with(cfg, password="not-the-password"))
-    with pytest.raises(ServiceError, match=f"MySQL at {host_port} has no database 'api_t08_missing': create it"):
+    with pytest.raises(
+        ServiceError, match=f"MySQL at {host_port} has no database 'api_t08_missing': create it"
+    ):
         mysqldb.connect(dsn_with(cfg, database="api_t08_missing"))
 
 
@@ -65,14 +67,18 @@ def test_select_fills_typed_dataclasses(conn):
     rows = mysqldb.select(conn, Typed, "SELECT '42' AS n, 1.5 AS x, 7 AS label, NULL AS maybe, 2.50 AS raw")
     assert rows == [Typed(n=42, x=1.5, label="7", maybe=None, raw=Decimal("2.50"))]
     assert isinstance(rows[0].x, float)
-    got = mysqldb.select(conn, Typed, "SELECT %s AS n, 0 AS x, %s AS label, 'y' AS maybe, 1 AS raw, 'z' AS note",
-                         (b"5", "a"))
+    got = mysqldb.select(
+        conn, Typed, "SELECT %s AS n, 0 AS x, %s AS label, 'y' AS maybe, 1 AS raw, 'z' AS note", (b"5", "a")
+    )
     assert (got[0].n, got[0].label, got[0].note) == (5, "a", "z")
 
 
 def test_select_says_how_columns_and_fields_disagree(conn):
-    with pytest.raises(ConfigError, match=r"Database does not fit the columns \['Database', 'extra'\]: "
-                                          r"no field for \['extra'\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"Database does not fit the columns \['Database', 'extra'\]: "
+        r"no field for \['extra'\]",
+    ):
         mysqldb.select(conn, Database, "SELECT 'api' AS `Database`, 1 AS extra")
     with pytest.raises(ConfigError, match=r"no column for \['raw'\] \(alias a column AS 'raw'\)"):
         mysqldb.select(conn, Typed, "SELECT 1 AS n, 2 AS x, 'a' AS label, NULL AS maybe")
@@ -80,8 +86,11 @@ def test_select_says_how_columns_and_fields_disagree(conn):
 
 
 def test_frame_keeps_the_query_column_names(conn):
-    df = mysqldb.frame(conn, "SELECT schema_name AS schema_name FROM information_schema.schemata "
-                             "WHERE schema_name = %s", ("api",))
+    df = mysqldb.frame(
+        conn,
+        "SELECT schema_name AS schema_name FROM information_schema.schemata WHERE schema_name = %s",
+        ("api",),
+    )
     assert list(df.columns) == ["schema_name"] and df["schema_name"].tolist() == ["api"]
 
 
@@ -105,10 +114,13 @@ def test_pool_warms_up_and_runs_two_sleeps_in_parallel(cfg):
 
 def test_pool_exhausted_names_the_server_and_the_fix(cfg):
     pool = mysqldb.Pool(cfg.mysql_dsn, size=1, timeout=0.05)
-    host_port = "%s:%d" % cfg.endpoint("mysql_dsn")
+    host_port = "{}:{}".format(*cfg.endpoint("mysql_dsn"))
     with pool.connection():
-        with pytest.raises(mysqldb.PoolExhausted, match=f"MySQL pool for {host_port}: all 1 connections are in "
-                                                        "use after 0.05 s.*make the pool larger"):
+        with pytest.raises(
+            mysqldb.PoolExhausted,
+            match=f"MySQL pool for {host_port}: all 1 connections are in "
+            "use after 0.05 s.*make the pool larger",
+        ):
             with pool.connection():
                 pass  # pragma: no cover - never reached
     with pool.connection() as c:  # given back, usable again

@@ -60,8 +60,9 @@ def test_error_replies_are_errors_not_values(cfg, prefix):
     async def main():
         client = Pipelined(cfg.redis_url)
         await client.execute("RPUSH", f"{prefix}:list", "x")
-        results = await asyncio.gather(client.execute("GET", f"{prefix}:list"), client.execute("PING"),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            client.execute("GET", f"{prefix}:list"), client.execute("PING"), return_exceptions=True
+        )
         client.close()
         return results
 
@@ -71,6 +72,7 @@ def test_error_replies_are_errors_not_values(cfg, prefix):
 
 def test_selects_the_database_of_the_url(cfg, prefix):
     other = cfg.redis_url.rsplit("/", 1)[0] + "/3"
+
     async def main():
         client = Pipelined(other)
         await client.execute("SET", f"{prefix}:db", "three")
@@ -86,8 +88,10 @@ def test_selects_the_database_of_the_url(cfg, prefix):
 @pytest.fixture
 def own_redis(tmp_path):
     """A Redis of our own, to stop and stall without disturbing the session's."""
-    own = config.load(argv=["--state-dir", str(tmp_path), "--redis-url",
-                            f"redis://127.0.0.1:{services.free_port()}/0"], environ={})
+    own = config.load(
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
+        environ={},
+    )
     own = services.up(own, ["redis"], local=True, log=lambda line: None)
     yield own
     services.down(own, log=lambda line: None)
@@ -113,8 +117,9 @@ def test_refused_fails_fast_then_recovers_without_a_restart(own_redis):
 
 
 def test_a_stalled_redis_times_out_within_the_timeout_then_recovers(own_redis):
-    stall = threading.Thread(target=lambda: redis.Redis.from_url(own_redis.redis_url).execute_command(
-        "DEBUG", "SLEEP", "1.5"))
+    stall = threading.Thread(
+        target=lambda: redis.Redis.from_url(own_redis.redis_url).execute_command("DEBUG", "SLEEP", "1.5")
+    )
 
     async def main():
         client = Pipelined(own_redis.redis_url, timeout=0.5)
@@ -138,23 +143,34 @@ def test_a_stalled_redis_times_out_within_the_timeout_then_recovers(own_redis):
 
 
 def test_async_routes_answer_like_the_wsgi_routes(cfg, prefix):
-    requests = [("GET", "key=a&value=b", "/set"), ("GET", "key=a", "/get"), ("GET", "key=nope", "/get"),
-                ("GET", "", "/get"), ("POST", "key=a", "/del"), ("GET", "key=a", "/del")]
+    requests = [
+        ("GET", "key=a&value=b", "/set"),
+        ("GET", "key=a", "/get"),
+        ("GET", "key=nope", "/get"),
+        ("GET", "", "/get"),
+        ("POST", "key=a", "/del"),
+        ("GET", "key=a", "/del"),
+    ]
 
     async def main(registry):
         fast = api.async_routes(registry)
-        answers = [await fast[path](web.Request({"REQUEST_METHOD": method, "QUERY_STRING": query}))
-                   for method, query, path in requests]
+        answers = [
+            await fast[path](web.Request({"REQUEST_METHOD": method, "QUERY_STRING": query}))
+            for method, query, path in requests
+        ]
         registry.client.close()
         return answers
 
     sync = api.routes(Registry(redis.Redis.from_url(cfg.redis_url), prefix=prefix))
-    expected = [sync[path](web.Request({"REQUEST_METHOD": method, "QUERY_STRING": query}))
-                for method, query, path in requests]
+    expected = [
+        sync[path](web.Request({"REQUEST_METHOD": method, "QUERY_STRING": query}))
+        for method, query, path in requests
+    ]
     answers = run(main(AsyncRegistry(Pipelined(cfg.redis_url), prefix=prefix)))
     assert [a.status for a in answers] == [200, 200, 404, 400, 200, 404]
-    assert [(a.status, a.body, a.headers) for a in answers] == [(e.status, e.body, e.headers)
-                                                                 for e in expected]
+    assert [(a.status, a.body, a.headers) for a in answers] == [
+        (e.status, e.body, e.headers) for e in expected
+    ]
 
 
 def test_redis_down_is_a_503_with_the_address(cfg):
@@ -162,7 +178,8 @@ def test_redis_down_is_a_503_with_the_address(cfg):
     response = run(api.async_routes(down)["/get"](web.Request({"QUERY_STRING": "key=a"})))
     assert response.status == 503
     assert json.loads(response.body)["error"]["message"].startswith(
-        "registry 'api': Redis at 127.0.0.1:1 does not answer (Connection refused); start it with")
+        "registry 'api': Redis at 127.0.0.1:1 does not answer (Connection refused); start it with"
+    )
 
 
 def test_the_pipelined_server_loses_no_writes_under_concurrency(cfg):
@@ -207,8 +224,11 @@ def test_the_served_app_keeps_the_kernels_contract(cfg):
     import urllib.error
     import urllib.request
 
-    for method, target, body, status in [("POST", "/get?key=a", None, 405), ("DELETE", "/getAll", None, 405),
-                                         ("POST", "/set?key=a&value=b", b"x" * 10, 413)]:
+    for method, target, body, status in [
+        ("POST", "/get?key=a", None, 405),
+        ("DELETE", "/getAll", None, 405),
+        ("POST", "/set?key=a&value=b", b"x" * 10, 413),
+    ]:
         request = urllib.request.Request(cfg.api_url + target, data=body, method=method)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)
@@ -231,7 +251,9 @@ def test_the_served_app_refuses_a_body_over_the_limit_without_reading_it(cfg):
     conn.putheader("Content-Length", str(2 * web.MAX_DRAIN_BYTES))  # declared, never sent
     conn.endheaders()
     response = conn.getresponse()
-    assert response.status == 413 and json.loads(response.read())["error"]["type"] == "request_entity_too_large"
+    assert (
+        response.status == 413 and json.loads(response.read())["error"]["type"] == "request_entity_too_large"
+    )
     assert response.headers["Connection"] == "close"
     conn.close()
     status, _ = probe.http_get(cfg.api_url + "/keys/t16-big")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from foundations.ops import probe, processes
 from foundations.errors import ServiceError
+from foundations.ops import probe, processes
 
 
 def test_a_server_answers_logs_requests_and_is_gone_afterwards():
@@ -52,8 +52,9 @@ def test_stopping_a_server_that_never_started_is_harmless():
 
 
 def test_keep_log_leaves_the_log_readable_after_the_stop():
-    with processes.start([sys.executable, "-u", "-m", "foundations.routing", "hello"], "kept",
-                         keep_log=True) as hello:
+    with processes.start(
+        [sys.executable, "-u", "-m", "foundations.routing", "hello"], "kept", keep_log=True
+    ) as hello:
         assert "Starting server" in hello.new_output()
     assert not hello.running and not hello.log_path.exists()
     assert "Starting server" in hello.output()

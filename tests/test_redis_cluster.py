@@ -22,8 +22,10 @@ from foundations.ops import daemons, probe, services
 from foundations.registry import NotFound, Registry
 from foundations.server import create_app
 
-pytestmark = pytest.mark.skipif(not (daemons.which("redis-server") and shutil.which("redis-cli")),
-                                reason="redis-server/redis-cli not installed: sudo apt-get install -y redis-server")
+pytestmark = pytest.mark.skipif(
+    not (daemons.which("redis-server") and shutil.which("redis-cli")),
+    reason="redis-server/redis-cli not installed: sudo apt-get install -y redis-server",
+)
 
 
 def _cluster_port() -> int:
@@ -55,17 +57,43 @@ def cluster(tmp_path_factory):
             port = _cluster_port()
             node = root / str(port)
             node.mkdir()
-            cmd = [daemons.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled",
-                   "yes", "--cluster-config-file", str(node / "nodes.conf"), "--save", "", "--appendonly", "no",
-                   "--dir", str(node)]
+            cmd = [
+                daemons.which("redis-server"),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(node / "nodes.conf"),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(node),
+            ]
             pids.append(daemons.spawn(cmd, node / "redis.log"))
             url = f"redis://127.0.0.1:{port}/0"
-            daemons.wait_until(lambda url=url: probe.redis_ping(url), pids[-1], f"cluster node {port}",
-                               node / "redis.log")
+            daemons.wait_until(
+                lambda url=url: probe.redis_ping(url), pids[-1], f"cluster node {port}", node / "redis.log"
+            )
             ports.append(port)
-        created = subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
-                                  "--cluster-replicas", "0", "--cluster-yes"], capture_output=True, text=True,
-                                 timeout=60)
+        created = subprocess.run(
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{p}" for p in ports),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert created.returncode == 0, created.stdout + created.stderr
         seed = f"redis://127.0.0.1:{ports[0]}/0"
         deadline = time.monotonic() + 20

@@ -8,8 +8,8 @@ import pytest
 import redis
 
 from foundations import config, redisdb, redispool
-from foundations.ops import services
 from foundations.errors import ConfigError, ServiceError
+from foundations.ops import services
 from foundations.ops.services import free_port
 
 PREFIX = "t07:"
@@ -19,8 +19,9 @@ DOWN = "redis://127.0.0.1:1/0"
 @pytest.fixture
 def own_redis(tmp_path):
     """A Redis of our own (the session's servers are never stopped); stopped afterwards whatever happens."""
-    cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"],
-                      environ={})
+    cfg = config.load(
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"], environ={}
+    )
     services.up(cfg, ["redis"], local=True, log=lambda line: None)
     yield cfg
     services.down(cfg, log=lambda line: None)
@@ -52,12 +53,16 @@ def test_connect_uses_the_books_timeouts_and_answers(cfg):
     kwargs = conn.connection_pool.connection_kwargs
     assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (1.0, 1.0)
     assert conn.ping() is True
-    assert redisdb.address(conn) == redisdb.address(cfg.redis_url) == "%s:%d" % cfg.endpoint("redis_url")
+    assert (
+        redisdb.address(conn) == redisdb.address(cfg.redis_url) == "{}:{}".format(*cfg.endpoint("redis_url"))
+    )
     conn.close()
 
 
 def test_connect_to_nothing_names_the_address():
-    with pytest.raises(ServiceError, match=r"Redis at 127.0.0.1:1 does not answer \(Connection refused\); start"):
+    with pytest.raises(
+        ServiceError, match=r"Redis at 127.0.0.1:1 does not answer \(Connection refused\); start"
+    ):
         redisdb.connect(DOWN)
 
 
@@ -85,7 +90,9 @@ def test_round_robin_pool_alternates_servers_and_runs_sleeps_in_parallel(cfg):
     pool = redispool.RoundRobinPool([cfg.redis1_url, cfg.redis2_url], log=lines.append)
     assert pool.warm_up() == 2
     assert lines == [f"New redis connection: {redisdb.address(u)}" for u in (cfg.redis1_url, cfg.redis2_url)]
-    results, elapsed = timed(lambda: pool.do("DEBUG", "SLEEP", "0.1"), lambda: pool.do("DEBUG", "SLEEP", "0.2"))
+    results, elapsed = timed(
+        lambda: pool.do("DEBUG", "SLEEP", "0.1"), lambda: pool.do("DEBUG", "SLEEP", "0.2")
+    )
     assert results == [b"OK", b"OK"]
     assert 0.19 < elapsed < 0.28, f"parallel sleeps took {elapsed * 1000:.1f} ms (one after the other: 300)"
     assert pool.stats() == {"capacity": 2, "in_use": 0, "idle": 2, "created": 2, "closed": 0}
@@ -103,7 +110,9 @@ def test_pool_exhausted_waits_then_explains(pair):
     pair.set_capacity(1)
     held = pair.get()
     start = time.perf_counter()
-    with pytest.raises(redispool.PoolExhausted, match="all 1 connections are in use after 0.05 s.*max_capacity=4"):
+    with pytest.raises(
+        redispool.PoolExhausted, match="all 1 connections are in use after 0.05 s.*max_capacity=4"
+    ):
         pair.get(timeout=0.05)
     assert time.perf_counter() - start >= 0.05
     threading.Timer(0.05, pair.put, [held]).start()
@@ -158,7 +167,9 @@ def test_a_server_that_dies_gives_a_clear_error_and_a_fresh_connection_after(own
     pool = redispool.RoundRobinPool([own_redis.redis_url], capacity=1, max_capacity=1)
     assert pool.do("PING") is True
     services.down(own_redis, ["redis"], log=lambda line: None)
-    with pytest.raises(ServiceError, match=f"Redis at {redisdb.address(own_redis.redis_url)} does not answer"):
+    with pytest.raises(
+        ServiceError, match=f"Redis at {redisdb.address(own_redis.redis_url)} does not answer"
+    ):
         pool.do("PING")
     assert pool.stats()["closed"] == 1 and pool.stats()["in_use"] == 0  # the broken connection is gone
     services.up(own_redis, ["redis"], local=True, log=lambda line: None)
@@ -176,7 +187,7 @@ def test_key_routed_never_loses_a_key_across_two_servers(cfg):
         per_server = {url: sum(kr.server_for(k) == url for k in keys) for url in kr.urls}
         assert all(4500 < n < 5500 for n in per_server.values()), per_server
         for key in keys[:200]:  # each key is on its own server, and only there
-            for url, pipe in pipes.items():
+            for pipe in pipes.values():
                 pipe.exists(key)
         found = {url: pipe.execute() for url, pipe in pipes.items()}
         assert [found[kr.server_for(k)][i] for i, k in enumerate(keys[:200])] == [1] * 200
@@ -198,8 +209,10 @@ def test_key_routed_with_a_server_down(cfg, own_redis):
     services.down(own_redis, ["redis"], log=lambda line: None)
     try:
         assert strict.set(theirs[0], "up") and strict.get(theirs[0]) == b"up"
-        with pytest.raises(ServiceError, match=f"Redis at {redisdb.address(own_redis.redis_url)} does not answer"
-                                               f".*for key '{mine[0]}'"):
+        with pytest.raises(
+            ServiceError,
+            match=f"Redis at {redisdb.address(own_redis.redis_url)} does not answer.*for key '{mine[0]}'",
+        ):
             strict.get(mine[0])
         assert tolerant.get(mine[0]) is None  # a miss, served by the next-ranked server
         assert tolerant.set(mine[0], "moved") and strict.clients[cfg.redis1_url].get(mine[0]) == b"moved"
@@ -227,7 +240,8 @@ def test_an_exhausted_pool_is_told_apart_from_a_redis_that_is_down(cfg):
             client.connection_pool.release(conn)
     assert str(redisdb.unavailable(client, caught.value)) == (
         f"all 2 pooled connections to Redis at {redisdb.address(cfg.redis_url)} stayed busy for 0.2 s: "
-        "raise max_connections or lower the concurrency")
+        "raise max_connections or lower the concurrency"
+    )
 
 
 def test_intrinsic_latency_in_python():

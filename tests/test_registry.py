@@ -143,8 +143,16 @@ def test_concurrent_set_get_loses_no_writes(cfg, prefix):
     assert reg.get_all() == {f"t{n}-{i}": f"{n}:{i}" for n in range(32) for i in range(100)}
 
 
-@pytest.mark.parametrize("call", [lambda r: r.get("k"), lambda r: r.set("k", "v"), lambda r: r.delete("k"),
-                                  lambda r: r.get_all(), lambda r: r.get_all_book()])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r: r.get("k"),
+        lambda r: r.set("k", "v"),
+        lambda r: r.delete("k"),
+        lambda r: r.get_all(),
+        lambda r: r.get_all_book(),
+    ],
+)
 def test_a_redis_that_is_down_is_unavailable_naming_its_address(call):
     down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="x")
     with pytest.raises(Unavailable, match=r"127\.0\.0\.1:1 does not answer .*services up"):
@@ -155,8 +163,11 @@ def test_an_exhausted_pool_says_so_rather_than_redis_is_down(cfg, prefix):
     client = redisdb.client(cfg.redis_url, timeout=0.2, max_connections=1)
     held = client.connection_pool.get_connection()
     try:
-        with pytest.raises(Unavailable, match=r"all 1 pooled connections to Redis at 127\.0\.0\.1:\d+ stayed busy "
-                                              r"for 0\.2 s: raise max_connections"):
+        with pytest.raises(
+            Unavailable,
+            match=r"all 1 pooled connections to Redis at 127\.0\.0\.1:\d+ stayed busy "
+            r"for 0\.2 s: raise max_connections",
+        ):
             Registry(client, prefix=prefix).get("k")
     finally:
         client.connection_pool.release(held)

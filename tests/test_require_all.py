@@ -19,8 +19,15 @@ def run_without_tools(require_all: bool) -> subprocess.CompletedProcess[str]:
     env["PATH"] = str(Path(sys.executable).parent)
     if require_all:
         env["FOUNDATIONS_REQUIRE_ALL"] = "1"
-    return subprocess.run([sys.executable, "-m", "pytest", "tests/test_lab_browser.py"], check=False,
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_lab_browser.py"],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("require_all", [False, True])

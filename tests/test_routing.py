@@ -71,15 +71,27 @@ def test_mux_style_routes_reach_one_handler_without_redirects(demos):
     assert get(url, "/say/a/b")[0] == 404
 
 
-@pytest.mark.parametrize("path, status, body", [
-    ("/hello", 200, b"Hello ... you."),
-    ("/hello/Tit", 200, b"Hello Tit!"),
-    ("/hello/J%C3%BCrgen", 200, "Hello Jürgen!".encode()),  # UTF-8, percent-encoded, as a browser sends it
-    ("/hello/", 404, None), ("/hello/a/", 404, None), ("/hello_there", 404, None),
-    ("/say", 200, b"Hello ... you."), ("/say/", 200, b"Hello ... you."),
-    ("/say/Tit", 200, b"Hello Tit!"), ("/say/Tit/", 200, b"Hello Tit!"),
-    ("/say/a/b", 404, None), ("/say//", 404, None),
-])
+@pytest.mark.parametrize(
+    "path, status, body",
+    [
+        ("/hello", 200, b"Hello ... you."),
+        ("/hello/Tit", 200, b"Hello Tit!"),
+        (
+            "/hello/J%C3%BCrgen",
+            200,
+            "Hello Jürgen!".encode(),
+        ),  # UTF-8, percent-encoded, as a browser sends it
+        ("/hello/", 404, None),
+        ("/hello/a/", 404, None),
+        ("/hello_there", 404, None),
+        ("/say", 200, b"Hello ... you."),
+        ("/say/", 200, b"Hello ... you."),
+        ("/say/Tit", 200, b"Hello Tit!"),
+        ("/say/Tit/", 200, b"Hello Tit!"),
+        ("/say/a/b", 404, None),
+        ("/say//", 404, None),
+    ],
+)
 def test_the_api_server_routes_in_process(cfg, path, status, body):
     got_status, headers, got_body = call(server.create_app(cfg), path)
     assert got_status == status and "Location" not in headers
@@ -153,8 +165,8 @@ def test_wsgirefs_own_server_answers_one_request_at_a_time_and_the_threaded_one_
     finally:
         single.stop()
         threaded.stop()
-    assert one_at_a_time >= 900      # three 300 ms sleeps, one after the other
-    assert overlapped < 600          # all three at once (generous: the machine is shared)
+    assert one_at_a_time >= 900  # three 300 ms sleeps, one after the other
+    assert overlapped < 600  # all three at once (generous: the machine is shared)
 
 
 def test_the_demo_apps_in_process():
@@ -171,8 +183,12 @@ def test_the_demo_apps_in_process():
 
 def test_answers_tabulates_without_following_redirects(demos):
     rows = routing.answers(demos["pat"].url, ["/hey/ummm", "/hello/"])
-    assert rows[0] == {"path": "/hey/ummm", "status": 308, "location": f"{demos['pat'].url}/hey/ummm/",
-                       "body": rows[0]["body"]}
+    assert rows[0] == {
+        "path": "/hey/ummm",
+        "status": 308,
+        "location": f"{demos['pat'].url}/hey/ummm/",
+        "body": rows[0]["body"],
+    }
     assert rows[0]["body"].endswith("...") and len(rows[0]["body"]) == 40
     assert rows[1]["status"] == 404
     assert routing.answers(demos["hello"].url, ["/"])[0]["body"] == "Hello world!"

@@ -21,7 +21,9 @@ from foundations.ops import daemons, probe, processes, services
 
 ROOT = production.config.REPO_ROOT
 NGINX = daemons.which("nginx")
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx not installed: sudo apt-get install -y nginx-light (.ci/run does)")
+pytestmark = pytest.mark.skipif(
+    NGINX is None, reason="nginx not installed: sudo apt-get install -y nginx-light (.ci/run does)"
+)
 
 
 def local_conf(compose_conf: str, prefix: str, port: int, upstreams: list[str]) -> str:
@@ -30,12 +32,17 @@ def local_conf(compose_conf: str, prefix: str, port: int, upstreams: list[str]) 
     replacements = [
         (r"worker_processes auto;", f"worker_processes 1;\ndaemon off;\npid {prefix}/nginx.pid;"),
         (r"access_log /var/log/nginx/access.log;", f"access_log {prefix}/access.log;"),
-        (r"error_log /var/log/nginx/error.log warn;", f"error_log {prefix}/error.log warn;\n"
-         f"    client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;\n"
-         f"    fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;"),
+        (
+            r"error_log /var/log/nginx/error.log warn;",
+            f"error_log {prefix}/error.log warn;\n"
+            f"    client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;\n"
+            f"    fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;",
+        ),
         (r"\n\s*resolver 127\.0\.0\.11[^;]*;", ""),
-        (r"server api-replica:8080 resolve;", " ".join(f"server {u} max_fails=1 fail_timeout=5s;"
-                                                       for u in upstreams)),
+        (
+            r"server api-replica:8080 resolve;",
+            " ".join(f"server {u} max_fails=1 fail_timeout=5s;" for u in upstreams),
+        ),
         (r"listen 80;", f"listen 127.0.0.1:{port};"),
     ]
     for pattern, replacement in replacements:
@@ -47,8 +54,10 @@ def local_conf(compose_conf: str, prefix: str, port: int, upstreams: list[str]) 
 @pytest.fixture
 def two_apis(cfg, tmp_path):
     # Metrics directories of our own: a SIGKILLed server cannot clean up the one serve would make.
-    with production.start(cfg, "--metrics-dir", str(tmp_path / "m1")) as first, \
-            production.start(cfg, "--metrics-dir", str(tmp_path / "m2")) as second:
+    with (
+        production.start(cfg, "--metrics-dir", str(tmp_path / "m1")) as first,
+        production.start(cfg, "--metrics-dir", str(tmp_path / "m2")) as second,
+    ):
         yield [first, second]
 
 
@@ -56,16 +65,30 @@ def two_apis(cfg, tmp_path):
 def nginx(two_apis, tmp_path):
     port = services.free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(local_conf((ROOT / "docker" / "nginx.conf").read_text(), str(tmp_path), port,
-                               [a.url.removeprefix("http://") for a in two_apis]))
-    checked = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "err.log")],
-                             capture_output=True, text=True)
+    conf.write_text(
+        local_conf(
+            (ROOT / "docker" / "nginx.conf").read_text(),
+            str(tmp_path),
+            port,
+            [a.url.removeprefix("http://") for a in two_apis],
+        )
+    )
+    checked = subprocess.run(
+        [NGINX, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "err.log")],
+        capture_output=True,
+        text=True,
+    )
     assert checked.returncode == 0, checked.stderr
-    pid = daemons.spawn([NGINX, "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "err.log")],
-                        tmp_path / "out.log")
+    pid = daemons.spawn(
+        [NGINX, "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "err.log")], tmp_path / "out.log"
+    )
     url = f"http://127.0.0.1:{port}"
-    daemons.wait_until(lambda: probe.http_get(url + "/nginx-health"), pid, f"nginx on 127.0.0.1:{port}",
-                       tmp_path / "error.log")
+    daemons.wait_until(
+        lambda: probe.http_get(url + "/nginx-health"),
+        pid,
+        f"nginx on 127.0.0.1:{port}",
+        tmp_path / "error.log",
+    )
     yield url
     daemons.stop(pid, "nginx")
 
@@ -94,7 +117,6 @@ def test_requests_reach_both_servers_and_survive_one_dying(cfg, two_apis, nginx)
 def test_local_conf_refuses_a_changed_compose_conf():
     with pytest.raises(AssertionError, match="no longer has"):
         local_conf("events {}\n", "/tmp/x", 1, ["127.0.0.1:2"])
-
 
 
 @pytest.mark.parametrize("path", ["/debug/vars", "/metrics"])

@@ -39,7 +39,9 @@ def test_healthz_checks_redis(app, cfg):
 
 def test_unknown_route_is_a_json_404(app):
     status, headers, body = call(app, "/nope")
-    assert status == 404 and json.loads(body) == {"error": {"type": "not_found", "message": "no route for /nope"}}
+    assert status == 404 and json.loads(body) == {
+        "error": {"type": "not_found", "message": "no route for /nope"}
+    }
 
 
 def test_a_bug_is_a_json_500(cfg):
@@ -56,9 +58,13 @@ def test_the_running_server_answers(cfg):
 
 
 def test_exact_routes_win_then_the_longest_prefix(cfg):
-    app = web.App({"/keys": lambda r: web.text_response("all")},
-                     {"/keys/": lambda r: web.text_response("one " + r.path[len("/keys/"):]),
-                      "/keys/admin/": lambda r: web.text_response("admin")})
+    app = web.App(
+        {"/keys": lambda r: web.text_response("all")},
+        {
+            "/keys/": lambda r: web.text_response("one " + r.path[len("/keys/") :]),
+            "/keys/admin/": lambda r: web.text_response("admin"),
+        },
+    )
     assert call(app, "/keys")[2] == b"all"
     assert call(app, "/keys/name")[2] == b"one name"
     assert call(app, "/keys/admin/x")[2] == b"admin"

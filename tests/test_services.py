@@ -6,16 +6,17 @@ import subprocess
 import pytest
 
 from foundations import config
-from foundations.ops import daemons, services, state
 from foundations.errors import ServiceError
+from foundations.ops import daemons, services, state
 from foundations.ops.services import free_port
 
 
 @pytest.fixture
 def own_redis(tmp_path):
     """A config whose main Redis is ours alone, on a free port; stopped afterwards whatever happens."""
-    cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"],
-                      environ={})
+    cfg = config.load(
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"], environ={}
+    )
     yield cfg
     services.down(cfg, log=lambda line: None)
 
@@ -40,11 +41,18 @@ def test_up_twice_reuses_and_down_leaves_nothing(own_redis):
 
 
 def test_stale_state_is_not_trusted(own_redis):
-    dead = 2 ** 22 + 4242
-    state.write(own_redis.state_dir, {"mode": "local", "endpoints": {"redis_url": "redis://127.0.0.1:1/0"},
-                                      "processes": {"redis": {"pid": dead, "program": "redis-server"}}})
-    reloaded = config.load(argv=["--state-dir", own_redis.state_dir, "--redis-url", own_redis.redis_url],
-                           environ={})
+    dead = 2**22 + 4242
+    state.write(
+        own_redis.state_dir,
+        {
+            "mode": "local",
+            "endpoints": {"redis_url": "redis://127.0.0.1:1/0"},
+            "processes": {"redis": {"pid": dead, "program": "redis-server"}},
+        },
+    )
+    reloaded = config.load(
+        argv=["--state-dir", own_redis.state_dir, "--redis-url", own_redis.redis_url], environ={}
+    )
     services.up(reloaded, ["redis"], local=True, log=lambda line: None)
     current = state.read(own_redis.state_dir)
     assert current["processes"]["redis"]["pid"] != dead
@@ -65,12 +73,15 @@ def test_explicit_port_taken_by_another_program(tmp_path):
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{port}/0"],
-                          environ={})
+        cfg = config.load(
+            argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{port}/0"], environ={}
+        )
         with pytest.raises(ServiceError, match=f"127.0.0.1:{port} \\(FOUNDATIONS_REDIS_URL\\) is taken"):
             services.up(cfg, ["redis"], local=True, log=lambda line: None)
-        assert "taken by another program" in services.check(cfg, "redis").detail or \
-            not services.check(cfg, "redis").answers
+        assert (
+            "taken by another program" in services.check(cfg, "redis").detail
+            or not services.check(cfg, "redis").answers
+        )
 
 
 def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
@@ -78,8 +89,13 @@ def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        monkeypatch.setitem(config.BY_NAME, "redis_url", config.Setting(
-            "redis_url", f"redis://127.0.0.1:{port}/0", "main Redis", config.BY_NAME["redis_url"].parse))
+        monkeypatch.setitem(
+            config.BY_NAME,
+            "redis_url",
+            config.Setting(
+                "redis_url", f"redis://127.0.0.1:{port}/0", "main Redis", config.BY_NAME["redis_url"].parse
+            ),
+        )
         monkeypatch.setattr(config, "SETTINGS", tuple(config.BY_NAME.values()))
         cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
         assert cfg.sources["redis_url"] == "default"
@@ -95,7 +111,9 @@ def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
 def test_missing_binaries_say_how_to_install(monkeypatch):
     monkeypatch.setattr(daemons, "which", lambda binary: None)
     monkeypatch.setattr(daemons.os, "geteuid", lambda: 1000)
-    with pytest.raises(ServiceError, match="apt-get install -y redis-server mariadb-server.*brew install.*dnf"):
+    with pytest.raises(
+        ServiceError, match="apt-get install -y redis-server mariadb-server.*brew install.*dnf"
+    ):
         daemons.ensure_binaries(log=lambda line: None)
 
 
@@ -134,13 +152,16 @@ def test_a_server_apt_cannot_install_is_fatal(monkeypatch):
 
 
 def test_without_root_missing_load_generators_are_not_an_error(monkeypatch):
-    monkeypatch.setattr(daemons, "which", lambda binary: None if binary in daemons.LOAD_GENERATORS else binary)
+    monkeypatch.setattr(
+        daemons, "which", lambda binary: None if binary in daemons.LOAD_GENERATORS else binary
+    )
     monkeypatch.setattr(daemons.os, "geteuid", lambda: 1000)
     daemons.ensure_binaries(log=lambda line: None)
 
 
 def test_stop_ignores_a_pid_that_runs_something_else():
     import os
+
     daemons.stop(os.getpid(), "redis-server")  # our own PID does not run redis-server: must survive
     assert daemons.runs(os.getpid(), "python")
 
@@ -150,10 +171,14 @@ def test_stop_leaves_no_member_of_the_process_group_behind(tmp_path):
     import sys
     import time
 
-    stubborn = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                "print('ready', flush=True); time.sleep(60)")
-    leader = ("import subprocess, sys, time; w = subprocess.Popen([sys.executable, '-c', "
-              f"{stubborn!r}]); print('worker', w.pid, flush=True); time.sleep(60)")
+    stubborn = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
+    leader = (
+        "import subprocess, sys, time; w = subprocess.Popen([sys.executable, '-c', "
+        f"{stubborn!r}]); print('worker', w.pid, flush=True); time.sleep(60)"
+    )
     log = tmp_path / "out.log"
     pid = daemons.spawn([sys.executable, "-c", leader, "--port", "1"], log)
     deadline = time.monotonic() + 10
@@ -167,7 +192,9 @@ def test_stop_leaves_no_member_of_the_process_group_behind(tmp_path):
 
 def test_down_of_a_service_started_elsewhere_says_where_to_stop_it(tmp_path):
     cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
-    with pytest.raises(ServiceError, match="redis2: not started by `services up`.*docker compose stop redis2"):
+    with pytest.raises(
+        ServiceError, match="redis2: not started by `services up`.*docker compose stop redis2"
+    ):
         services.down(cfg, ["redis2"])
 
 

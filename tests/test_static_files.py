@@ -35,8 +35,10 @@ def tool(name: str) -> str:
         return str(exe)
     found = shutil.which(name)
     if found is None:
-        pytest.fail(f"{name} not found next to {sys.executable} nor on PATH; "
-                    f"install the dev dependencies (pip install -r requirements.lock)")
+        pytest.fail(
+            f"{name} not found next to {sys.executable} nor on PATH; "
+            f"install the dev dependencies (pip install -r requirements.lock)"
+        )
     return found
 
 
@@ -87,8 +89,7 @@ def _loopback_only(port: str | int | dict) -> bool:
     return str(port).startswith("127.0.0.1:")
 
 
-def compose_problems(compose: dict, base: Path,
-                     required_network: str | None = REQUIRED_NETWORK) -> list[str]:
+def compose_problems(compose: dict, base: Path, required_network: str | None = REQUIRED_NETWORK) -> list[str]:
     """Everything wrong in a loaded compose file that a schema cannot see, one line per problem."""
     problems: list[str] = []
     services: dict = compose.get("services") or {}
@@ -133,8 +134,10 @@ def compose_problems(compose: dict, base: Path,
             target_profiles = set(services[target].get("profiles") or [])
             own_profiles = set(svc.get("profiles") or [])
             if target_profiles and not (own_profiles and own_profiles <= target_profiles):
-                problems.append(f"{where}: depends_on {target!r}, which only runs under profiles "
-                                f"{sorted(target_profiles)}")
+                problems.append(
+                    f"{where}: depends_on {target!r}, which only runs under profiles "
+                    f"{sorted(target_profiles)}"
+                )
     return problems
 
 
@@ -176,16 +179,21 @@ def test_compose_stays_docker_compose_v1_compatible() -> None:
     # Debian's docker-compose 1.29 rejects these (valid in Compose v2); v1 predates the compose spec.
     compose = load_compose()
     assert "name" not in compose and "version" not in compose, "drop top-level name:/version:"
-    offenders = [name for name, svc in compose["services"].items()
-                 if "start_interval" in (svc.get("healthcheck") or {})]
+    offenders = [
+        name
+        for name, svc in compose["services"].items()
+        if "start_interval" in (svc.get("healthcheck") or {})
+    ]
     assert offenders == [], f"healthcheck.start_interval used by {offenders}"
 
 
 def test_compose_v1_config() -> None:
     # v1 also resolves anchors/interpolation and rejects a depends_on on an undefined service.
     if shutil.which("docker-compose") is None:
-        pytest.skip("docker-compose v1 not installed: sudo apt-get install -y --no-install-recommends "
-                    "docker-compose (no Docker engine needed; .ci/run does)")
+        pytest.skip(
+            "docker-compose v1 not installed: sudo apt-get install -y --no-install-recommends "
+            "docker-compose (no Docker engine needed; .ci/run does)"
+        )
     proc = run("docker-compose", "-f", str(COMPOSE), "--profile", "scale", "config", "-q")
     assert proc.returncode == 0, report(proc)
 
@@ -236,21 +244,29 @@ def test_cross_reference_checker_catches_each_mistake(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(broken), encoding="utf-8")
 
     text = "\n".join(compose_problems(load_compose(path), ROOT))
-    for expected in ("network 'nowhere' is not declared", "not on network 'party'",
-                     "named volume 'ghost-data' is not declared", "bind-mount source './no-such-dir'",
-                     "docker/missing.Dockerfile does not exist", "'intruder': no healthcheck",
-                     "port '9999:9999' is not bound to 127.0.0.1",
-                     "depends_on 'phantom', which is not a service",
-                     "depends_on 'redis' with condition service_started",
-                     "only runs under profiles ['scale']"):
+    for expected in (
+        "network 'nowhere' is not declared",
+        "not on network 'party'",
+        "named volume 'ghost-data' is not declared",
+        "bind-mount source './no-such-dir'",
+        "docker/missing.Dockerfile does not exist",
+        "'intruder': no healthcheck",
+        "port '9999:9999' is not bound to 127.0.0.1",
+        "depends_on 'phantom', which is not a service",
+        "depends_on 'redis' with condition service_started",
+        "only runs under profiles ['scale']",
+    ):
         assert expected in text, f"checker missed {expected!r}; it reported:\n{text}"
 
 
 def test_schema_check_rejects_a_bad_compose_file(tmp_path: Path) -> None:
     bad = tmp_path / "compose.yaml"
     # A misspelt depends_on condition: docker would reject it at `up` time.
-    bad.write_text("services:\n  api:\n    image: x\n    depends_on:\n      redis:\n"
-                   "        condition: service_ready\n  redis:\n    image: redis\n", encoding="utf-8")
+    bad.write_text(
+        "services:\n  api:\n    image: x\n    depends_on:\n      redis:\n"
+        "        condition: service_ready\n  redis:\n    image: redis\n",
+        encoding="utf-8",
+    )
     proc = schema_check("vendor.compose-spec", bad)
     assert proc.returncode != 0, report(proc)
 

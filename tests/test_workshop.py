@@ -43,8 +43,9 @@ CODE = "room-" + secrets.token_hex(3)
 
 
 def workshop(*args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "foundations", "workshop", *args], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "foundations", "workshop", *args], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -59,8 +60,18 @@ def hub():
     port = unused_port()
     started = time.perf_counter()
     try:
-        workshop("up", "--dir", str(root), "--participants", ",".join(names), "--code", CODE,
-                 "--hub-port", str(port), *([] if AS_ROOT else ["--dry-run"]))
+        workshop(
+            "up",
+            "--dir",
+            str(root),
+            "--participants",
+            ",".join(names),
+            "--code",
+            CODE,
+            "--hub-port",
+            str(port),
+            *([] if AS_ROOT else ["--dry-run"]),
+        )
         yield Room(root), f"http://127.0.0.1:{port}", names, started
     finally:
         workshop("down", "--dir", str(root))
@@ -98,8 +109,10 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
             assert first_cell.execute("print('hello')") is None
         up_to_first_cell = time.perf_counter() - started
         runs = list(pool.map(lambda someone: someone.run_notebook(NB07), learners))
-    print(f"\n{'system users' if AS_ROOT else 'dry run'}: `workshop up` to a participant's first cell: "
-          f"{up_to_first_cell:.1f} s")
+    print(
+        f"\n{'system users' if AS_ROOT else 'dry run'}: `workshop up` to a participant's first cell: "
+        f"{up_to_first_cell:.1f} s"
+    )
     for someone, cells in zip(learners, runs):
         assert [c.error for c in cells if c.error] == [], someone.name
         assert len(cells) > 15 and "cell-36" in [c.cell_id for c in cells]  # 07's redis2 stop/start ran
@@ -115,37 +128,52 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     # One participant's data is invisible to the others: Redis keys and their MariaDB database.
     secret = "from " + names[0]
     with learners[0].kernel(NB07) as kernel:
-        assert kernel.execute(_SETUP + f"r.set('ws:secret', {secret!r})\n"
-                              "db.cursor().execute('CREATE TABLE IF NOT EXISTS notes (t TEXT)')\n"
-                              "assert r.get('ws:secret') == " + repr(secret.encode())) is None
+        assert (
+            kernel.execute(
+                _SETUP + f"r.set('ws:secret', {secret!r})\n"
+                "db.cursor().execute('CREATE TABLE IF NOT EXISTS notes (t TEXT)')\n"
+                "assert r.get('ws:secret') == " + repr(secret.encode())
+            )
+            is None
+        )
     their_redis = urlsplit(state.read_raw(who[0].state_dir)["endpoints"]["redis_url"]).port
     for someone in learners[1:]:
         with someone.kernel(NB07) as kernel:
-            assert kernel.execute(_SETUP + "assert r.get('ws:secret') is None\n"
-                                  "import redis\n"
-                                  "try:\n"
-                                  f"    redis.Redis(port={their_redis}).get('ws:secret')\n"
-                                  "except redis.exceptions.RedisError as exc:\n"
-                                  # NOAUTH, or (redis-py 8) HELLO refused
-                                  "    assert 'authenticat' in str(exc).lower(), exc\n"
-                                  "else:\n"
-                                  "    raise AssertionError('reached another participant s Redis')\n"
-                                  "assert r.dbsize() == 0, r.keys()\n"
-                                  "import pymysql\n"
-                                  "try:\n"
-                                  f"    db.cursor().execute('SELECT * FROM `{names[0]}`.notes')\n"
-                                  "except pymysql.err.OperationalError as exc:\n"
-                                  "    assert exc.args[0] in (1044, 1142), exc\n"
-                                  "else:\n"
-                                  "    raise AssertionError('read another participant s table')") is None
+            assert (
+                kernel.execute(
+                    _SETUP + "assert r.get('ws:secret') is None\n"
+                    "import redis\n"
+                    "try:\n"
+                    f"    redis.Redis(port={their_redis}).get('ws:secret')\n"
+                    "except redis.exceptions.RedisError as exc:\n"
+                    # NOAUTH, or (redis-py 8) HELLO refused
+                    "    assert 'authenticat' in str(exc).lower(), exc\n"
+                    "else:\n"
+                    "    raise AssertionError('reached another participant s Redis')\n"
+                    "assert r.dbsize() == 0, r.keys()\n"
+                    "import pymysql\n"
+                    "try:\n"
+                    f"    db.cursor().execute('SELECT * FROM `{names[0]}`.notes')\n"
+                    "except pymysql.err.OperationalError as exc:\n"
+                    "    assert exc.args[0] in (1044, 1142), exc\n"
+                    "else:\n"
+                    "    raise AssertionError('read another participant s table')"
+                )
+                is None
+            )
 
     # Solutions after release only; a check's result lands on the board.
     workshop("release-solutions", "--dir", str(room.root))
     assert all((c / "notebooks" / "solutions" / "ch07.py").exists() for c in copies)
     with learners[0].kernel(NB07) as kernel:
-        assert kernel.execute("from foundations.course.exercises import check\n"
-                              "exec(open('solutions/ch07.py').read())\n"
-                              "check('07.requests_per_second', requests_per_second())") is None
+        assert (
+            kernel.execute(
+                "from foundations.course.exercises import check\n"
+                "exec(open('solutions/ch07.py').read())\n"
+                "check('07.requests_per_second', requests_per_second())"
+            )
+            is None
+        )
     assert progress.read(who[0].home)["07.requests_per_second"]["passed"] is True
     assert progress.read(who[1].home)["07.requests_per_second"]["passed"] is False
 
@@ -155,8 +183,9 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
         time.sleep(0.1)
     html = room.root / "board.html"
     status = workshop("status", "--dir", str(room.root), "--html", str(html)).stdout
-    lines = {line.split()[0]: line for line in status.splitlines() if line.split()[:1] and
-             line.split()[0] in names}
+    lines = {
+        line.split()[0]: line for line in status.splitlines() if line.split()[:1] and line.split()[0] in names
+    }
     assert set(lines) == set(names), status
     assert all(" running " in line for line in lines.values()), status
     # chapter 07's marks, key_router first: one passed, every blank exercise tried
@@ -177,12 +206,14 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     assert any(line.startswith(names[2]) and " stopped " in line for line in status.splitlines()), status
 
 
-_SETUP = ("from foundations import config, redisdb, mysqldb\n"
-          "cfg = config.load(argv=[])\n"
-          "r = redisdb.client(cfg.redis_url)\n"
-          "import pymysql\n"
-          "from foundations.ops import probe\n"
-          "db = pymysql.connect(**probe.mysql_params(cfg.mysql_dsn), autocommit=True)\n")
+_SETUP = (
+    "from foundations import config, redisdb, mysqldb\n"
+    "cfg = config.load(argv=[])\n"
+    "r = redisdb.client(cfg.redis_url)\n"
+    "import pymysql\n"
+    "from foundations.ops import probe\n"
+    "db = pymysql.connect(**probe.mysql_params(cfg.mysql_dsn), autocommit=True)\n"
+)
 
 
 def _processes_of(uid: int) -> dict[int, str]:
@@ -224,7 +255,6 @@ def test_the_board_marks_passed_tried_and_untried(tmp_path):
     assert "<th>alice</th>" in board.render_html([row], ids)
 
 
-
 def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
     """Static: the chart's schema is not shipped here (docs/workshop.md says how it was checked); these are
     the cross-references no schema sees: every FOUNDATIONS_* variable is a real setting that parses, the ports
@@ -246,8 +276,11 @@ def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
     assert cfg.endpoint("mysql_dsn")[1] == 3306 and "--bind-address=127.0.0.1" in mariadb["args"]
     mariadb_env = {e["name"]: e["value"] for e in mariadb["env"]}
     dsn = probe.mysql_params(cfg.mysql_dsn)
-    assert [mariadb_env[f"MARIADB_{k.upper()}"] for k in ("user", "password", "database")] == \
-        [dsn["user"], dsn["password"], dsn["database"]]
+    assert [mariadb_env[f"MARIADB_{k.upper()}"] for k in ("user", "password", "database")] == [
+        dsn["user"],
+        dsn["password"],
+        dsn["database"],
+    ]
     command = single["lifecycleHooks"]["postStart"]["exec"]["command"][-1]
     started = command.split("services up", 1)[1].split("--")[0]
     assert set(started.split()) <= set(services.SERVICES) and "redis2" in started.split()
@@ -266,8 +299,9 @@ def test_a_learner_copy_keeps_outputs_leaves_exercises_blank_and_gets_solutions_
     assert (learner.course_path(who) / "tests" / "test_registry.py").exists()
     assert not (learner.course_path(who) / ".venv").exists()
     copy = learner.course_path(who) / "notebooks"
-    assert sorted(p.name for p in copy.glob("*.ipynb")) == \
-        sorted(p.name for p in learner.COURSE.glob(learner.NOTEBOOKS))
+    assert sorted(p.name for p in copy.glob("*.ipynb")) == sorted(
+        p.name for p in learner.COURSE.glob(learner.NOTEBOOKS)
+    )
     assert (copy / "data" / "example1.json").exists() and not (copy / "solutions").exists()
     cells = json.loads((copy / "07_redis.ipynb").read_text())["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]

@@ -9,7 +9,6 @@ the interpreter's patch version), so a diff shows only what a reader would see c
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import nbformat
 

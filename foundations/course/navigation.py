@@ -20,7 +20,9 @@ MARKER = "<!--NAVIGATION-->"
 def title(path: Path) -> str:
     """The notebook's ``# NN – Title`` heading, without the hash."""
     first = nbformat.read(path, as_version=4).cells[0].source
-    return next((line.lstrip("# ").strip() for line in first.splitlines() if line.startswith("# ")), path.stem)
+    return next(
+        (line.lstrip("# ").strip() for line in first.splitlines() if line.startswith("# ")), path.stem
+    )
 
 
 def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -69,7 +71,10 @@ def write_all(folder: Path = NOTEBOOKS) -> None:
 if __name__ == "__main__":
     if "--check" in sys.argv:
         names = stale()
-        print("stale navigation: " + ", ".join(names) + " (run python -m foundations.course.navigation)" if names
-              else "navigation up to date")
+        print(
+            "stale navigation: " + ", ".join(names) + " (run python -m foundations.course.navigation)"
+            if names
+            else "navigation up to date"
+        )
         sys.exit(1 if names else 0)
     write_all()

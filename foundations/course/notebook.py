@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 from foundations import config
-from foundations.ops import services
 from foundations.config import Config
 from foundations.errors import FoundationsError, ServiceError
+from foundations.ops import services
 
 
 def _one_line(shell, etype, value, tb, tb_offset=None):
@@ -32,6 +32,8 @@ def setup(*needs: str) -> Config:
     for name in needs:
         status = services.check(cfg, name)
         if not status.answers:
-            raise ServiceError(f"{status.detail}. Fix: {services.FIX_UP} (or make lab), then run this cell again")
+            raise ServiceError(
+                f"{status.detail}. Fix: {services.FIX_UP} (or make lab), then run this cell again"
+            )
         print(f"{name:<7} {status.address:<16} answers")
     return cfg

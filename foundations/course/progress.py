@@ -43,9 +43,11 @@ def record(exercise_id: str, passed: bool, home: Path | None = None) -> None:
 def _write(exercise_id: str, passed: bool, home: Path | None) -> None:
     path, entries = progress_path(home), read(home)
     before = entries.get(exercise_id, {})
-    entries[exercise_id] = {"passed": passed or bool(before.get("passed")),
-                            "attempts": int(before.get("attempts", 0)) + 1,
-                            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    entries[exercise_id] = {
+        "passed": passed or bool(before.get("passed")),
+        "attempts": int(before.get("attempts", 0)) + 1,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".progress-")
     with os.fdopen(fd, "w") as out:

@@ -27,8 +27,13 @@ def refresh(path: Path, timeout: int = 600) -> float:
     """Execute ``path`` with the project's kernel in its own folder and write it back; returns seconds."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME, record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=KERNEL_NAME,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     hygiene.clean(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
@@ -37,8 +42,11 @@ def refresh(path: Path, timeout: int = 600) -> float:
 def moved_ports(cfg: config.Config) -> list[str]:
     """One line for each service that could not take its default port."""
     defaults = config.load(argv=[], environ={}, use_state=False)
-    return [f"{name}: {defaults.endpoint(key)[1]} is taken, so the outputs show {cfg.endpoint(key)[1]}"
-            for name, key in services.SERVICES.items() if cfg.endpoint(key) != defaults.endpoint(key)]
+    return [
+        f"{name}: {defaults.endpoint(key)[1]} is taken, so the outputs show {cfg.endpoint(key)[1]}"
+        for name, key in services.SERVICES.items()
+        if cfg.endpoint(key) != defaults.endpoint(key)
+    ]
 
 
 if __name__ == "__main__":

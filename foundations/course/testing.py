@@ -46,8 +46,15 @@ def run_pytest(args: list[str], cwd: Path, timeout: float = 300, **environ: str)
     env = config.child_environ(config.load([]), COLUMNS="80", **environ)
     for name in CALLER_PYTEST_SETTINGS:
         env.pop(name, None)
-    done = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_FLAGS, *args], cwd=cwd, check=False,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *PYTEST_FLAGS, *args],
+        cwd=cwd,
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return TestRun(done.returncode, done.stdout.strip())
 
 
@@ -105,8 +112,12 @@ def coverage_args(module: str, report_dir: Path, per_test: bool = False) -> list
     (the book's ``-coverprofile`` + ``go tool cover -html``); ``per_test`` also records which test ran each
     line (``--cov-context=test``), in ``report_dir/.coverage``, for ``report_for``."""
     report_dir = report_dir.resolve()  # pytest runs in another folder
-    flags = [f"--cov={module}", "--cov-branch", f"--cov-report=json:{report_dir / 'coverage.json'}",
-             f"--cov-report=html:{report_dir / 'htmlcov'}"]
+    flags = [
+        f"--cov={module}",
+        "--cov-branch",
+        f"--cov-report=json:{report_dir / 'coverage.json'}",
+        f"--cov-report=html:{report_dir / 'htmlcov'}",
+    ]
     return [*flags, "--cov-context=test"] if per_test else flags
 
 
@@ -134,8 +145,11 @@ def report_for(report_dir: Path, tests: Sequence[str], html: bool = False) -> Pa
 def total(report: Path) -> str:
     """The book's ``coverage: 71.4% of statements``, plus branches (when the code has any)."""
     totals = json.loads(report.read_text())["totals"]
-    branches = (f"{totals['percent_branches_covered']:.1f}% of branches" if totals["num_branches"]
-                else "no branches to take")
+    branches = (
+        f"{totals['percent_branches_covered']:.1f}% of branches"
+        if totals["num_branches"]
+        else "no branches to take"
+    )
     return f"coverage: {totals['percent_statements_covered']:.1f}% of statements, {branches}"
 
 
@@ -147,8 +161,15 @@ def per_function(report: Path) -> list[dict]:
             if not name:  # module-level statements
                 continue
             summary = fn["summary"]
-            rows.append({"line": fn["start_line"], "function": name,
-                         "statements": f"{summary['percent_statements_covered']:.1f}%",
-                         "branches": f"{summary['percent_branches_covered']:.1f}%" if summary["num_branches"] else "-",
-                         "missing lines": ", ".join(map(str, fn["missing_lines"])) or "-"})
+            rows.append(
+                {
+                    "line": fn["start_line"],
+                    "function": name,
+                    "statements": f"{summary['percent_statements_covered']:.1f}%",
+                    "branches": f"{summary['percent_branches_covered']:.1f}%"
+                    if summary["num_branches"]
+                    else "-",
+                    "missing lines": ", ".join(map(str, fn["missing_lines"])) or "-",
+                }
+            )
     return rows

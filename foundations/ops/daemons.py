@@ -36,8 +36,10 @@ PACKAGES = {  # binary -> Debian package
     "mariadb-install-db": "mariadb-server",
 }
 LOAD_GENERATORS = {"ab": "apache2-utils", "wrk": "wrk"}  # optional: chapter 10 falls back to its own
-INSTALL_HINTS = ("Debian/Ubuntu: sudo apt-get install -y redis-server mariadb-server; "
-                 "macOS: brew install redis mariadb; Fedora: sudo dnf install -y redis mariadb-server")
+INSTALL_HINTS = (
+    "Debian/Ubuntu: sudo apt-get install -y redis-server mariadb-server; "
+    "macOS: brew install redis mariadb; Fedora: sudo dnf install -y redis mariadb-server"
+)
 
 
 def which(binary: str) -> str | None:
@@ -48,8 +50,12 @@ def _missing(packages: dict[str, str]) -> list[str]:
     return sorted({pkg for binary, pkg in packages.items() if not which(binary)})
 
 
-def ensure_binaries(log: Callable[[str], None] = print, required: dict[str, str] = PACKAGES,
-                    optional: dict[str, str] = LOAD_GENERATORS, hint: str = INSTALL_HINTS) -> None:
+def ensure_binaries(
+    log: Callable[[str], None] = print,
+    required: dict[str, str] = PACKAGES,
+    optional: dict[str, str] = LOAD_GENERATORS,
+    hint: str = INSTALL_HINTS,
+) -> None:
     """On Debian as root, apt-get what is missing (by default Redis, MariaDB, ab, wrk); otherwise say how to
     (``hint``). ``required`` and ``optional`` map a binary to its Debian package."""
     missing, optional = _missing(required), _missing(optional)
@@ -89,9 +95,11 @@ def run_as(kind: str) -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(name)
     except KeyError:
-        raise ServiceError(f"refusing to run {kind} as root, and there is no user {name!r} to run it as: "
-                           f"create one (useradd --system --no-create-home {name}) or run as a normal "
-                           "user") from None
+        raise ServiceError(
+            f"refusing to run {kind} as root, and there is no user {name!r} to run it as: "
+            f"create one (useradd --system --no-create-home {name}) or run as a normal "
+            "user"
+        ) from None
 
 
 def hand_over(path: Path, user: pwd.struct_passwd | None) -> None:
@@ -120,8 +128,14 @@ def _die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
     return preexec
 
 
-def spawn(cmd: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: str | None = None,
-          die_with_parent: bool = False, user: pwd.struct_passwd | None = None) -> int:
+def spawn(
+    cmd: list[str],
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    die_with_parent: bool = False,
+    user: pwd.struct_passwd | None = None,
+) -> int:
     """Start ``cmd`` in its own session with output to ``log_path``; returns its PID. ``die_with_parent``:
     it gets SIGTERM when this process (the calling thread) dies, even of SIGKILL. ``user``: run it as them
     (we must be root); ``cwd`` is entered before the switch, so it may lie below directories they cannot
@@ -129,9 +143,17 @@ def spawn(cmd: list[str], log_path: Path, env: dict[str, str] | None = None, cwd
     log_path.parent.mkdir(parents=True, exist_ok=True)
     ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env, cwd=cwd,
-                                preexec_fn=_die_with_parent() if die_with_parent else None, **ids)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            cwd=cwd,
+            preexec_fn=_die_with_parent() if die_with_parent else None,
+            **ids,
+        )
     return proc.pid
 
 
@@ -156,8 +178,10 @@ def stop(pid: int, program: str, timeout: float = 10.0) -> None:
     never run its own cleanup."""
     if not runs(pid, program):
         return
-    for send, wait in ((lambda: os.kill(pid, signal.SIGTERM), timeout),
-                       (lambda: os.killpg(pid, signal.SIGKILL), 2.0)):
+    for send, wait in (
+        (lambda: os.kill(pid, signal.SIGTERM), timeout),
+        (lambda: os.killpg(pid, signal.SIGKILL), 2.0),
+    ):
         try:
             send()
         except ProcessLookupError:
@@ -184,7 +208,9 @@ def _exits(pid: int, within: float) -> bool:
     return False
 
 
-def wait_until(ready: Callable[[], object], pid: int, what: str, log_path: Path, timeout: float = 30.0) -> None:
+def wait_until(
+    ready: Callable[[], object], pid: int, what: str, log_path: Path, timeout: float = 30.0
+) -> None:
     """Poll ``ready()`` until it stops raising; fail early, with the log's tail, if the process died."""
     deadline = time.monotonic() + timeout
     while True:
@@ -204,9 +230,24 @@ def redis_command(port: int, auth_file: str | None = None) -> list[str]:
     """Loopback only, protected mode, no persistence (its directory: the working directory ``spawn`` gets);
     DEBUG allowed from loopback (chapter 7 uses DEBUG SLEEP). ``auth_file``: a config file with a password
     (``redis_auth_file``), for a workshop participant's servers."""
-    return [which("redis-server") or "redis-server", *([auth_file] if auth_file else []),
-            "--port", str(port), "--bind", "127.0.0.1", "--protected-mode", "yes", "--save", "",
-            "--appendonly", "no", "--enable-debug-command", "local", "--dir", "."]
+    return [
+        which("redis-server") or "redis-server",
+        *([auth_file] if auth_file else []),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--protected-mode",
+        "yes",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--enable-debug-command",
+        "local",
+        "--dir",
+        ".",
+    ]
 
 
 def redis_auth_file(directory: Path, password: str, user: pwd.struct_passwd | None) -> str:
@@ -232,9 +273,14 @@ def mariadb_init(data_dir: Path, log_path: Path, user: pwd.struct_passwd | None 
     if (data_dir / "mysql").is_dir():
         return
     log_path.parent.mkdir(parents=True, exist_ok=True)  # MariaDB may be the first service of a state dir
-    cmd = [which("mariadb-install-db") or "mariadb-install-db", "--no-defaults", f"--datadir={data_dir}",
-           "--auth-root-authentication-method=socket", f"--auth-root-socket-user={_admin()}",
-           "--skip-test-db"]
+    cmd = [
+        which("mariadb-install-db") or "mariadb-install-db",
+        "--no-defaults",
+        f"--datadir={data_dir}",
+        "--auth-root-authentication-method=socket",
+        f"--auth-root-socket-user={_admin()}",
+        "--skip-test-db",
+    ]
     ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
     for _attempt in (1, 2):  # seen failing once under heavy load; a clean second try has always worked
         hand_over(data_dir, user)
@@ -249,10 +295,19 @@ def mariadb_init(data_dir: Path, log_path: Path, user: pwd.struct_passwd | None 
 def mariadb_command(port: int, data_dir: Path, socket_path: Path) -> list[str]:
     """utf8mb4 like Percona's default (``--no-defaults`` would otherwise give latin1). It runs as the user
     ``spawn`` is given: never with ``--user=root``."""
-    return [which("mariadbd") or "mariadbd", "--no-defaults", f"--datadir={data_dir}",
-            f"--socket={socket_path}", f"--port={port}", "--bind-address=127.0.0.1", "--skip-name-resolve",
-            "--skip-log-bin", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-            "--max-connections=300"]
+    return [
+        which("mariadbd") or "mariadbd",
+        "--no-defaults",
+        f"--datadir={data_dir}",
+        f"--socket={socket_path}",
+        f"--port={port}",
+        "--bind-address=127.0.0.1",
+        "--skip-name-resolve",
+        "--skip-log-bin",
+        "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_unicode_ci",
+        "--max-connections=300",
+    ]
 
 
 PROVISION_SQL = (
@@ -288,6 +343,8 @@ def api_command(host: str, port: int) -> list[str]:
 
 
 def ready_check(kind: str, url: str) -> Callable[[], object]:
-    return {"redis": lambda: probe.redis_ping(url),
-            "mysql": lambda: probe.mysql_ping(url),
-            "api": lambda: probe.http_get(url.rstrip("/") + "/healthz")}[kind]
+    return {
+        "redis": lambda: probe.redis_ping(url),
+        "mysql": lambda: probe.mysql_ping(url),
+        "api": lambda: probe.http_get(url.rstrip("/") + "/healthz"),
+    }[kind]

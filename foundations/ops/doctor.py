@@ -1,6 +1,6 @@
 """Chapter 1's "is everything there?", for workshops: one line per check and one line of fix per failure.
 
-    $ python -m foundations doctor
+$ python -m foundations doctor
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from foundations import config
-from foundations.ops import daemons, pins, services
 from foundations.config import Config
+from foundations.ops import daemons, pins, services
 
 KERNEL_NAME = "api-foundations"
 
@@ -39,8 +38,12 @@ def check_kernel() -> Check:
     except ImportError:
         return Check("kernel", False, "jupyter_client is not installed", "make lab (installs the lab extras)")
     found = KERNEL_NAME in KernelSpecManager().find_kernel_specs()
-    return Check("kernel", found, KERNEL_NAME + (" registered" if found else " not registered"),
-                 "" if found else f"python -m ipykernel install --sys-prefix --name {KERNEL_NAME}")
+    return Check(
+        "kernel",
+        found,
+        KERNEL_NAME + (" registered" if found else " not registered"),
+        "" if found else f"python -m ipykernel install --sys-prefix --name {KERNEL_NAME}",
+    )
 
 
 def check_packages(lock_file: Path = pins.LOCK_FILE) -> Check:
@@ -55,8 +58,12 @@ def check_packages(lock_file: Path = pins.LOCK_FILE) -> Check:
         if have != wanted:
             wrong.append(f"{name} {have} (pinned {wanted})")
     if wrong:
-        return Check("packages", False, f"{len(wrong)} differ from the pins: {', '.join(wrong[:3])}",
-                     "make lab (reinstalls from requirements.lock)")
+        return Check(
+            "packages",
+            False,
+            f"{len(wrong)} differ from the pins: {', '.join(wrong[:3])}",
+            "make lab (reinstalls from requirements.lock)",
+        )
     return Check("packages", True, "all match requirements.lock")
 
 
@@ -70,8 +77,12 @@ def check_service(cfg: Config, name: str) -> Check:
 
 def check_docker() -> Check:
     engine = services.docker_engine()
-    return Check("docker", True, "engine answers: services up uses compose" if engine else
-                 "no engine: services up runs local daemons", needed=False)
+    return Check(
+        "docker",
+        True,
+        "engine answers: services up uses compose" if engine else "no engine: services up runs local daemons",
+        needed=False,
+    )
 
 
 def check_load_generators() -> Check:
@@ -79,8 +90,13 @@ def check_load_generators() -> Check:
     if not missing:
         return Check("ab, wrk", True, "installed: chapter 10 runs the book's ab", needed=False)
     packages = " ".join(daemons.LOAD_GENERATORS[tool] for tool in missing)
-    return Check("ab, wrk", False, f"{', '.join(missing)} missing: chapter 10 uses its built-in load generator",
-                 f"sudo apt-get install -y {packages} (macOS: brew install wrk)", needed=False)
+    return Check(
+        "ab, wrk",
+        False,
+        f"{', '.join(missing)} missing: chapter 10 uses its built-in load generator",
+        f"sudo apt-get install -y {packages} (macOS: brew install wrk)",
+        needed=False,
+    )
 
 
 def check_ptrace() -> Check:
@@ -91,14 +107,26 @@ def check_ptrace() -> Check:
     allowed, why = profiling.ptrace()
     if allowed:
         return Check("ptrace", True, f"py-spy can attach: {why}", needed=False)
-    return Check("ptrace", False, f"py-spy cannot attach ({why}): chapter 10 shows pyinstrument instead",
-                 profiling.PTRACE_FIX, needed=False)
+    return Check(
+        "ptrace",
+        False,
+        f"py-spy cannot attach ({why}): chapter 10 shows pyinstrument instead",
+        profiling.PTRACE_FIX,
+        needed=False,
+    )
 
 
 def run(cfg: Config, names: tuple[str, ...] = tuple(services.SERVICES)) -> list[Check]:
     """Every check, in the order a person would fix them."""
-    return [check_python(), check_kernel(), check_packages(),
-            *(check_service(cfg, name) for name in names), check_load_generators(), check_ptrace(), check_docker()]
+    return [
+        check_python(),
+        check_kernel(),
+        check_packages(),
+        *(check_service(cfg, name) for name in names),
+        check_load_generators(),
+        check_ptrace(),
+        check_docker(),
+    ]
 
 
 def render(checks: list[Check]) -> str:

@@ -43,8 +43,17 @@ def command(ip: str, port: int, as_root: bool) -> list[str]:
     Docker lab, published on 127.0.0.1 only), where Jupyter would turn it off: a page that rebinds its
     name to 127.0.0.1 then cannot drive the kernels. Warnings only: Jupyter's own start-up lines would
     show a URL with the token masked as ``...``, which does not log in."""
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--ip={ip}", f"--port={port}",
-           f"--ServerApp.root_dir={NOTEBOOKS}", "--ServerApp.allow_remote_access=False", "--log-level=WARN"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        f"--ip={ip}",
+        f"--port={port}",
+        f"--ServerApp.root_dir={NOTEBOOKS}",
+        "--ServerApp.allow_remote_access=False",
+        "--log-level=WARN",
+    ]
     return cmd + (["--allow-root"] if as_root else [])
 
 
@@ -61,22 +70,29 @@ def _say(line: str) -> None:
 def run(port: int, ip: str = "127.0.0.1", log: Callable[[str], None] = _say) -> int:
     """Start JupyterLab, print its URL once it answers, and wait; Ctrl-C (or SIGTERM) stops it."""
     if probe.port_open("127.0.0.1", port, timeout=0.2):
-        raise ServiceError(f"127.0.0.1:{port} is taken by another program: stop it, or choose another port "
-                           f"(make lab LAB_PORT={port + 1})")
+        raise ServiceError(
+            f"127.0.0.1:{port} is taken by another program: stop it, or choose another port "
+            f"(make lab LAB_PORT={port + 1})"
+        )
     as_root = os.geteuid() == 0
     if as_root:
-        log("running as root: JupyterLab is started with --allow-root (a container or a CI box; on a "
-            "desktop, run `make lab` as yourself)")
+        log(
+            "running as root: JupyterLab is started with --allow-root (a container or a CI box; on a "
+            "desktop, run `make lab` as yourself)"
+        )
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops Jupyter too, as Ctrl-C does
     lab_token = token(os.environ)
     start = time.monotonic()
     # stdin closed: Jupyter then stops on the first Ctrl-C instead of asking for a confirmation.
-    lab = subprocess.Popen(command(ip, port, as_root), env=environment(lab_token, os.environ),
-                           stdin=subprocess.DEVNULL)
+    lab = subprocess.Popen(
+        command(ip, port, as_root), env=environment(lab_token, os.environ), stdin=subprocess.DEVNULL
+    )
     try:
         _wait_ready(lab, port)
-        log(f"JupyterLab is ready ({time.monotonic() - start:.1f} s). Open:\n\n    {url(port, lab_token)}\n\n"
-            "Ctrl-C stops JupyterLab; `make services-down` stops the services.")
+        log(
+            f"JupyterLab is ready ({time.monotonic() - start:.1f} s). Open:\n\n    {url(port, lab_token)}\n\n"
+            "Ctrl-C stops JupyterLab; `make services-down` stops the services."
+        )
         return lab.wait()
     finally:
         _stop(lab)

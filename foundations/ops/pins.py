@@ -26,12 +26,18 @@ def _pins(lock_file: Path) -> list[Requirement]:
 
 def applying_here(lock_file: Path = LOCK_FILE) -> dict[str, str]:
     """``{normalized name: version}`` of the pins whose marker holds for this interpreter."""
-    return {canonicalize_name(pin.name): str(pin.specifier).removeprefix("==")
-            for pin in _pins(lock_file) if pin.marker is None or pin.marker.evaluate()}
+    return {
+        canonicalize_name(pin.name): str(pin.specifier).removeprefix("==")
+        for pin in _pins(lock_file)
+        if pin.marker is None or pin.marker.evaluate()
+    }
 
 
 def for_other_patch_releases(lock_file: Path = LOCK_FILE) -> list[str]:
     """The pins gated on ``python_full_version`` that this interpreter skips, marker dropped: pip leaves out
     ``async-timeout`` on 3.11.7, and an archive built there would not start on Debian 12's 3.11.2."""
-    return [f"{pin.name}{pin.specifier}" for pin in _pins(lock_file)
-            if pin.marker is not None and "python_full_version" in str(pin.marker) and not pin.marker.evaluate()]
+    return [
+        f"{pin.name}{pin.specifier}"
+        for pin in _pins(lock_file)
+        if pin.marker is not None and "python_full_version" in str(pin.marker) and not pin.marker.evaluate()
+    ]

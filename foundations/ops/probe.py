@@ -44,16 +44,23 @@ def redis_ping(url: str, timeout: float = 0.5) -> float:
     except OSError as exc:
         raise ServiceError(f"Redis at {host}:{port} does not answer ({exc.strerror or exc})") from exc
     if not reply.startswith(b"+PONG"):
-        raise ServiceError(f"{host}:{port} answers, but not as Redis (got {reply[:30]!r}): the port is taken "
-                           "by another program")
+        raise ServiceError(
+            f"{host}:{port} answers, but not as Redis (got {reply[:30]!r}): the port is taken "
+            "by another program"
+        )
     return (time.perf_counter() - start) * 1000
 
 
 def mysql_params(dsn: str) -> dict:
     """PyMySQL ``connect()`` keyword arguments for a ``mysql://user:password@host:port/db`` DSN."""
     parts = urlsplit(dsn)
-    return {"host": parts.hostname, "port": parts.port or 3306, "user": unquote(parts.username or ""),
-            "password": unquote(parts.password or ""), "database": parts.path.lstrip("/") or None}
+    return {
+        "host": parts.hostname,
+        "port": parts.port or 3306,
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "database": parts.path.lstrip("/") or None,
+    }
 
 
 def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
@@ -68,8 +75,10 @@ def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
     except pymysql.err.OperationalError as exc:
         code = exc.args[0] if exc.args else 0
         if code == 1045:
-            raise ServiceError(f"MySQL at {where} refused user {params['user']!r}: wrong password, or the user "
-                               "was never created (`python -m foundations services up` creates api/api)") from exc
+            raise ServiceError(
+                f"MySQL at {where} refused user {params['user']!r}: wrong password, or the user "
+                "was never created (`python -m foundations services up` creates api/api)"
+            ) from exc
         raise ServiceError(f"MySQL at {where} does not answer ({exc.args[-1] if exc.args else exc})") from exc
     with conn:
         conn.cursor().execute("SELECT 1")
@@ -96,7 +105,9 @@ def listeners(port: int) -> list[int]:
         sockets = psutil.net_connections(kind="tcp")
     except psutil.AccessDenied:  # macOS without root: only our own processes
         sockets = [s for proc in psutil.process_iter() for s in _own_sockets(proc)]
-    return sorted({s.pid for s in sockets if s.pid and s.status == psutil.CONN_LISTEN and s.laddr.port == port})
+    return sorted(
+        {s.pid for s in sockets if s.pid and s.status == psutil.CONN_LISTEN and s.laddr.port == port}
+    )
 
 
 def _own_sockets(proc: psutil.Process) -> list:
@@ -113,7 +124,11 @@ def server_roots(port: int) -> list[int]:
     for pid in listeners(port):
         try:
             proc = psutil.Process(pid)
-            while (parent := proc.parent()) is not None and parent.pid > 1 and parent.cmdline() == proc.cmdline():
+            while (
+                (parent := proc.parent()) is not None
+                and parent.pid > 1
+                and parent.cmdline() == proc.cmdline()
+            ):
                 proc = parent
         except (psutil.AccessDenied, psutil.NoSuchProcess):
             pass

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from foundations.ops import daemons, probe, services
 from foundations.errors import ServiceError
+from foundations.ops import daemons, probe, services
 from foundations.ops.state import pid_alive
 
 _started: list[Server] = []  # what this interpreter started and still runs, so stop_all() and exit clean up
@@ -35,7 +35,9 @@ class Server:
     cmd: list[str]
     port: int
     pid: int = 0
-    log_path: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="foundations-server-")) / "out.log")
+    log_path: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="foundations-server-")) / "out.log"
+    )
     keep_log: bool = False  # True: output() still answers after stop() (to read how a server shut down)
     _read: int = 0
     _final: str = ""
@@ -56,7 +58,7 @@ class Server:
         """What the server printed since the last call (after ``settle`` seconds for it to flush)."""
         time.sleep(settle)
         text = self.output()
-        fresh, self._read = text[self._read:], len(text)
+        fresh, self._read = text[self._read :], len(text)
         return fresh
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -85,9 +87,16 @@ def _listens(port: int) -> None:
         raise ServiceError(f"nothing listens on 127.0.0.1:{port} yet")
 
 
-def start(cmd: list[str], name: str, port: int | None = None, timeout: float = 20.0,
-          env: dict[str, str] | None = None, cwd: str | None = None,
-          ready: Callable[[str], object] | None = None, keep_log: bool = False) -> Server:
+def start(
+    cmd: list[str],
+    name: str,
+    port: int | None = None,
+    timeout: float = 20.0,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    ready: Callable[[str], object] | None = None,
+    keep_log: bool = False,
+) -> Server:
     """Run ``cmd + ["--port", port]`` (a free port unless given) and wait until it listens, or until
     ``ready(url)`` stops raising (e.g. an API's /healthz)."""
     port = port or services.free_port()

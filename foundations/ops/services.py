@@ -31,15 +31,22 @@ from foundations.config import Config
 from foundations.errors import ServiceError
 from foundations.ops import daemons, state
 
-SERVICES = {"redis": "redis_url", "redis1": "redis1_url", "redis2": "redis2_url", "mysql": "mysql_dsn",
-            "api": "api_url"}
+SERVICES = {
+    "redis": "redis_url",
+    "redis1": "redis1_url",
+    "redis2": "redis2_url",
+    "mysql": "mysql_dsn",
+    "api": "api_url",
+}
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
 # compose.yaml's Redis allows DEBUG (chapter 7) to its ACL user `lab` only, not to the password-less default
 # user that anything reaching the published ports gets. With another REDIS_LAB_PASSWORD there, set the
 # FOUNDATIONS_REDIS*_URL variables, which come before the state file.
-COMPOSE_ENDPOINTS = {key: f"redis://lab:lab@127.0.0.1:{port}/0"
-                     for key, port in (("redis_url", 6390), ("redis1_url", 6391), ("redis2_url", 6392))}
+COMPOSE_ENDPOINTS = {
+    key: f"redis://lab:lab@127.0.0.1:{port}/0"
+    for key, port in (("redis_url", 6390), ("redis1_url", 6391), ("redis2_url", 6392))
+}
 PROGRAM = {"redis": "redis-server", "mysql": "mariadbd", "api": "foundations"}
 FIX_UP = "python -m foundations services up"
 
@@ -103,15 +110,24 @@ def status(cfg: Config, names: Iterable[str] = SERVICES) -> list[Status]:
     return [check(cfg, name) for name in names]
 
 
-def up(cfg: Config, names: Iterable[str] = SERVICES, local: bool = False,
-       log: Callable[[str], None] = print, die_with_parent: bool = False) -> Config:
+def up(
+    cfg: Config,
+    names: Iterable[str] = SERVICES,
+    local: bool = False,
+    log: Callable[[str], None] = print,
+    die_with_parent: bool = False,
+) -> Config:
     """Start ``names`` (all by default) the way the running ones were started (compose or local daemons;
     with none running: compose when a Docker engine answers and ``local`` is False). Returns the config as
     the started services see it. ``die_with_parent``: local daemons stop when this process dies (tests)."""
     names = list(names)
     mode = state.read_raw(Path(cfg.state_dir)).get("mode")  # keep managing services the way they started
     if mode is None:
-        mode = "docker" if not local and docker_engine() and (config.REPO_ROOT / "compose.yaml").exists() else "local"
+        mode = (
+            "docker"
+            if not local and docker_engine() and (config.REPO_ROOT / "compose.yaml").exists()
+            else "local"
+        )
     if mode == "docker":
         compose = [COMPOSE_NAMES.get(n, n) for n in names]
         _compose("up", "-d", "--wait", *compose)
@@ -132,8 +148,10 @@ def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], N
         return
     processes = current.get("processes", {})
     if names and not current:
-        raise ServiceError(f"{', '.join(names)}: not started by `services up` with state dir {state_dir}; stop it "
-                           f"where it runs (with compose: docker compose stop {' '.join(names)})")
+        raise ServiceError(
+            f"{', '.join(names)}: not started by `services up` with state dir {state_dir}; stop it "
+            f"where it runs (with compose: docker compose stop {' '.join(names)})"
+        )
     for name in list(names or processes):
         proc = processes.pop(name, None)
         if proc:
@@ -146,8 +164,11 @@ def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], N
 
 
 def _compose(*args: str) -> None:
-    done = subprocess.run(["docker", "compose", "-f", str(config.REPO_ROOT / "compose.yaml"), *args],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["docker", "compose", "-f", str(config.REPO_ROOT / "compose.yaml"), *args],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise ServiceError(f"`docker compose {' '.join(args)}` failed: {done.stderr.strip()[-400:]}")
 
@@ -184,7 +205,9 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_wit
             daemons.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
             state.write(state_dir, {"mode": "local", "endpoints": endpoints, "processes": processes})
             raise
-        log(f"{name}: started at {cfg.endpoint(key)[0]}:{cfg.endpoint(key)[1]} (pid {processes[name]['pid']})")
+        log(
+            f"{name}: started at {cfg.endpoint(key)[0]}:{cfg.endpoint(key)[1]} (pid {processes[name]['pid']})"
+        )
     return cfg
 
 
@@ -197,8 +220,10 @@ def _claim_port(cfg: Config, key: str, url: str) -> str:
     if cfg.sources.get(key) in ("default", "state file"):
         free = _free_port_from(host, port)
         return _with_port(url, free)
-    raise ServiceError(f"{host}:{port} ({setting.env}) is taken by another program: stop it, or choose "
-                       f"another port, e.g. {setting.env}={_with_port(url, _free_port_from(host, port))}")
+    raise ServiceError(
+        f"{host}:{port} ({setting.env}) is taken by another program: stop it, or choose "
+        f"another port, e.g. {setting.env}={_with_port(url, _free_port_from(host, port))}"
+    )
 
 
 def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> dict:
@@ -259,10 +284,12 @@ def _wait_ready(cfg: Config, name: str, state_dir: Path, pid: int) -> None:
     log_path = state_dir / "logs" / f"{name}.log"
     if kind == "mysql":
         socket_path = mariadb_home(state_dir, daemons.run_as(kind)) / "mysqld.sock"
-        daemons.wait_until(lambda: daemons.mariadb_provision(socket_path), pid,
-                           f"MariaDB on {host}:{port}", log_path)
-    daemons.wait_until(daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path)
-
+        daemons.wait_until(
+            lambda: daemons.mariadb_provision(socket_path), pid, f"MariaDB on {host}:{port}", log_path
+        )
+    daemons.wait_until(
+        daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path
+    )
 
 
 TEMP_PREFIX = "foundations-"
@@ -333,10 +360,17 @@ def temporary(environ: dict[str, str] = os.environ, default_ports: bool = False)
     claim(Path(state_dir))
     argv = ["--state-dir", state_dir]
     if not default_ports:
-        argv += ["--api-url", f"http://127.0.0.1:{free_port()}",
-                 "--mysql-dsn", f"mysql://api:api@127.0.0.1:{free_port()}/api",
-                 *(arg for n in ("redis", "redis1", "redis2")
-                   for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0"))]
+        argv += [
+            "--api-url",
+            f"http://127.0.0.1:{free_port()}",
+            "--mysql-dsn",
+            f"mysql://api:api@127.0.0.1:{free_port()}/api",
+            *(
+                arg
+                for n in ("redis", "redis1", "redis2")
+                for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0")
+            ),
+        ]
     cfg = config.load(argv=argv, environ={})
     try:
         cfg = up(cfg, local=True, log=lambda line: None, die_with_parent=True)

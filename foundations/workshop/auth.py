@@ -37,7 +37,8 @@ class WorkshopAuthenticator(LocalAuthenticator):
     """Participants listed in ``allowed_users``; first sign-in with the workshop code sets the password."""
 
     passwords_file = Unicode(help="JSON file of participants' password hashes (private to the hub)").tag(
-        config=True)
+        config=True
+    )
     code_file = Unicode(help="file holding the workshop code the instructor announces").tag(config=True)
     system_users = Bool(True, help="participants are system users (False: a dry run)").tag(config=True)
     request_otp = Bool(True)

@@ -42,16 +42,25 @@ def exercise_ids() -> list[str]:
 
 def hub_servers(settings: Settings, token: str) -> dict[str, str]:
     """``{participant: server state}`` from the hub's REST API (``GET /hub/api/users``)."""
-    request = urllib.request.Request(f"http://127.0.0.1:{settings.hub_port}/hub/api/users",
-                                     headers={"Authorization": f"token {token}"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{settings.hub_port}/hub/api/users", headers={"Authorization": f"token {token}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as resp:
         users = json.load(resp)
     states = {}
     for user in users:
         server = user.get("servers", {}).get("")
-        states[user["name"]] = ("stopped" if not server else "starting" if server.get("pending") == "spawn"
-                                else "stopping" if server.get("pending") == "stop"
-                                else "running" if server.get("ready") else "starting")
+        states[user["name"]] = (
+            "stopped"
+            if not server
+            else "starting"
+            if server.get("pending") == "spawn"
+            else "stopping"
+            if server.get("pending") == "stop"
+            else "running"
+            if server.get("ready")
+            else "starting"
+        )
     return states
 
 
@@ -80,16 +89,32 @@ def render_text(rows: list[Row], ids: list[str]) -> str:
     for exercise_id in ids:
         by_chapter.setdefault(exercise_id.split(".")[0], []).append(exercise_id)
     width = max([len("participant"), *(len(r.name) for r in rows)])
-    head = [f"{'participant':<{width}}", f"{'server':<10}", "passed", *(f"{ch:<{len(v)}}" for ch, v in
-                                                                         by_chapter.items()), "down"]
+    head = [
+        f"{'participant':<{width}}",
+        f"{'server':<10}",
+        "passed",
+        *(f"{ch:<{len(v)}}" for ch, v in by_chapter.items()),
+        "down",
+    ]
     lines = ["  ".join(head)]
     for row in rows:
         passed = sum(row.mark(i) == PASSED for i in ids)
         marks = ["".join(row.mark(i) for i in v).ljust(max(2, len(v))) for v in by_chapter.values()]
-        lines.append("  ".join([f"{row.name:<{width}}", f"{row.server:<10}", f"{passed:>3}/{len(ids):<2}",
-                                *marks, ", ".join(row.services_down) or "-"]))
-    lines.append(f"{PASSED} passed  {FAILED} tried, not passed yet  {UNTRIED} not tried; "
-                 "columns are chapters, one mark per exercise")
+        lines.append(
+            "  ".join(
+                [
+                    f"{row.name:<{width}}",
+                    f"{row.server:<10}",
+                    f"{passed:>3}/{len(ids):<2}",
+                    *marks,
+                    ", ".join(row.services_down) or "-",
+                ]
+            )
+        )
+    lines.append(
+        f"{PASSED} passed  {FAILED} tried, not passed yet  {UNTRIED} not tried; "
+        "columns are chapters, one mark per exercise"
+    )
     return "\n".join(lines)
 
 
@@ -105,11 +130,15 @@ def render_html(rows: list[Row], ids: list[str]) -> str:
             tries = row.results.get(i, {}).get("attempts", 0)
             cells.append(f'<td style="background:{colour[mark]}" title="{tries} attempt(s)">{mark}</td>')
         down = html.escape(", ".join(row.services_down)) or "-"
-        body.append(f"<tr><th>{html.escape(row.name)}</th><td>{html.escape(row.server)}</td><td>{down}</td>"
-                    f"{''.join(cells)}</tr>")
-    return ("<!doctype html><meta charset=utf-8><title>Workshop progress</title>"
-            "<style>body{font-family:sans-serif}"
-            "td,th{border:1px solid #ccc;padding:2px 6px;text-align:center}"
-            "table{border-collapse:collapse}</style><h1>Workshop progress</h1>"
-            f"<table><tr><th>participant</th><th>server</th><th>services down</th>{head}</tr>"
-            f"{''.join(body)}</table>\n")
+        body.append(
+            f"<tr><th>{html.escape(row.name)}</th><td>{html.escape(row.server)}</td><td>{down}</td>"
+            f"{''.join(cells)}</tr>"
+        )
+    return (
+        "<!doctype html><meta charset=utf-8><title>Workshop progress</title>"
+        "<style>body{font-family:sans-serif}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:center}"
+        "table{border-collapse:collapse}</style><h1>Workshop progress</h1>"
+        f"<table><tr><th>participant</th><th>server</th><th>services down</th>{head}</tr>"
+        f"{''.join(body)}</table>\n"
+    )

@@ -17,19 +17,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--participants", metavar="NAMES", help="participant names, e.g. alice,bob,carol")
     p.add_argument("--participants-file", metavar="FILE", help="participant names, one a line")
     p.add_argument("--code", help="the workshop code for first sign-ins (default: kept, or a new random one)")
-    p.add_argument("--hub-port", type=int, default=8000,
-                   help="where participants connect (default: %(default)s)")
-    p.add_argument("--public", metavar="IP", help="listen on IP (e.g. 0.0.0.0) instead of 127.0.0.1; "
-                   "use with --ssl-cert/--ssl-key or behind a TLS proxy (see docs/workshop.md)")
+    p.add_argument(
+        "--hub-port", type=int, default=8000, help="where participants connect (default: %(default)s)"
+    )
+    p.add_argument(
+        "--public",
+        metavar="IP",
+        help="listen on IP (e.g. 0.0.0.0) instead of 127.0.0.1; "
+        "use with --ssl-cert/--ssl-key or behind a TLS proxy (see docs/workshop.md)",
+    )
     p.add_argument("--ssl-cert", default="", metavar="FILE")
     p.add_argument("--ssl-key", default="", metavar="FILE")
-    p.add_argument("--dry-run", action="store_true",
-                   help="no system users: everything runs as you (for rehearsing without root)")
-    p.add_argument("--idle-timeout", type=int, default=3600, metavar="SECONDS",
-                   help="stop a participant's server (and services) after this long idle "
-                   "(default: %(default)s)")
-    p.add_argument("--offline-kit", metavar="DIR", help="up: install the proxy from this `make wheelhouse` "
-                   "folder, with no network")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="no system users: everything runs as you (for rehearsing without root)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="stop a participant's server (and services) after this long idle (default: %(default)s)",
+    )
+    p.add_argument(
+        "--offline-kit",
+        metavar="DIR",
+        help="up: install the proxy from this `make wheelhouse` folder, with no network",
+    )
     p.add_argument("--html", metavar="FILE", help="status: also write the board as an HTML page")
 
 
@@ -47,16 +62,28 @@ def run(args: argparse.Namespace) -> int:
     room = Room(Path(args.dir))
     if args.action == "up":
         if args.public and not args.ssl_cert:
-            print(f"warning: listening on {args.public} without TLS: passwords cross the network in clear. "
-                  "Pass --ssl-cert/--ssl-key, or put a TLS proxy in front (docs/workshop.md).",
-                  file=sys.stderr)
-        settings = hub.up(room, _participants(args, room), code=args.code, ip=args.public or "127.0.0.1",
-                          port=args.hub_port, system_users=False if args.dry_run else None,
-                          idle_timeout=args.idle_timeout, ssl_cert=args.ssl_cert, ssl_key=args.ssl_key,
-                          offline_kit=Path(args.offline_kit) if args.offline_kit else None)
+            print(
+                f"warning: listening on {args.public} without TLS: passwords cross the network in clear. "
+                "Pass --ssl-cert/--ssl-key, or put a TLS proxy in front (docs/workshop.md).",
+                file=sys.stderr,
+            )
+        settings = hub.up(
+            room,
+            _participants(args, room),
+            code=args.code,
+            ip=args.public or "127.0.0.1",
+            port=args.hub_port,
+            system_users=False if args.dry_run else None,
+            idle_timeout=args.idle_timeout,
+            ssl_cert=args.ssl_cert,
+            ssl_key=args.ssl_key,
+            offline_kit=Path(args.offline_kit) if args.offline_kit else None,
+        )
         print(f"participants: {', '.join(settings.participants)}")
-        print(f"first sign-in: name, a password of their own (8+ characters) and the workshop code "
-              f"{room.code_path.read_text().strip()}")
+        print(
+            f"first sign-in: name, a password of their own (8+ characters) and the workshop code "
+            f"{room.code_path.read_text().strip()}"
+        )
     elif args.action == "down":
         hub.down(room)
     elif args.action == "status":

@@ -53,9 +53,19 @@ def closed_to_others() -> list[Path]:
     return sorted(blocked)
 
 
-def up(room: Room, participants: tuple[str, ...], code: str | None = None, ip: str = "127.0.0.1",
-       port: int = 8000, system_users: bool | None = None, idle_timeout: int = 3600, ssl_cert: str = "",
-       ssl_key: str = "", offline_kit: Path | None = None, log: Callable[[str], None] = print) -> Settings:
+def up(
+    room: Room,
+    participants: tuple[str, ...],
+    code: str | None = None,
+    ip: str = "127.0.0.1",
+    port: int = 8000,
+    system_users: bool | None = None,
+    idle_timeout: int = 3600,
+    ssl_cert: str = "",
+    ssl_key: str = "",
+    offline_kit: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> Settings:
     """Start the workshop's hub for ``participants`` (system users when root, unless ``system_users`` is
     False: a dry run); returns its settings. The workshop code is kept from the last ``up`` unless given.
     ``offline_kit``: the folder ``make wheelhouse`` filled; the proxy then installs from it alone."""
@@ -66,15 +76,25 @@ def up(room: Room, participants: tuple[str, ...], code: str | None = None, ip: s
         raise ServiceError("creating participants as system users needs root: run as root, or pass --dry-run")
     blocked = closed_to_others() if system_users else []
     if blocked:
-        raise ServiceError(f"participants' servers run as their own users, who cannot enter {blocked[0]} (on "
-                           "the way to this Python, its venv or the checkout): make the venv with a Python "
-                           "every user can run (make clean install PYTHON=/usr/bin/python3), or rehearse "
-                           "with --dry-run")
+        raise ServiceError(
+            f"participants' servers run as their own users, who cannot enter {blocked[0]} (on "
+            "the way to this Python, its venv or the checkout): make the venv with a Python "
+            "every user can run (make clean install PYTHON=/usr/bin/python3), or rehearse "
+            "with --dry-run"
+        )
     room.prepare()
     proxy.ensure(log, npm_cache=offline_kit / "npm-cache" if offline_kit else None, offline=bool(offline_kit))
-    settings = Settings(participants, system_users, ip, port, hub_port=unused_port(),
-                        proxy_api_port=unused_port(), idle_timeout=idle_timeout, ssl_cert=ssl_cert,
-                        ssl_key=ssl_key)
+    settings = Settings(
+        participants,
+        system_users,
+        ip,
+        port,
+        hub_port=unused_port(),
+        proxy_api_port=unused_port(),
+        idle_timeout=idle_timeout,
+        ssl_cert=ssl_cert,
+        ssl_key=ssl_key,
+    )
     room.save(settings)
     if code or not room.code_path.exists():
         room.write_private(room.code_path, (code or secrets.token_hex(4)) + "\n")
@@ -84,14 +104,24 @@ def up(room: Room, participants: tuple[str, ...], code: str | None = None, ip: s
 
     services.up(_mariadb_config(room), ["mysql"], local=True, log=lambda line: log(f"shared MariaDB: {line}"))
     _close_mariadb(room)
-    pid = daemons.spawn([sys.executable, "-m", HUB_PROGRAM, "-f", str(room.config_path)], room.log_path,
-                        config.child_environ(), cwd=str(room.hub_dir))
-    state.write(room.hub_dir, {"mode": "local",
-                               "processes": {HUB_PROGRAM: {"pid": pid, "program": HUB_PROGRAM}}})
+    pid = daemons.spawn(
+        [sys.executable, "-m", HUB_PROGRAM, "-f", str(room.config_path)],
+        room.log_path,
+        config.child_environ(),
+        cwd=str(room.hub_dir),
+    )
+    state.write(
+        room.hub_dir, {"mode": "local", "processes": {HUB_PROGRAM: {"pid": pid, "program": HUB_PROGRAM}}}
+    )
     internal = f"http://127.0.0.1:{settings.hub_port}/hub/api/"
     try:
-        daemons.wait_until(lambda: _answers(internal) and _listens(settings), pid,
-                           f"JupyterHub on {settings.url}", room.log_path, timeout=90)
+        daemons.wait_until(
+            lambda: _answers(internal) and _listens(settings),
+            pid,
+            f"JupyterHub on {settings.url}",
+            room.log_path,
+            timeout=90,
+        )
     except ServiceError:
         down(room, log=lambda line: None)  # nothing half-started stays behind
         raise
@@ -146,4 +176,3 @@ def down(room: Room, log: Callable[[str], None] = print) -> None:
                 participant.stop(who)
                 log(f"stopped the services {name}'s server left behind")
     services.down(_mariadb_config(room), log=lambda line: log(f"shared MariaDB: {line}"))
-

@@ -55,8 +55,10 @@ def configure(c, room: Room) -> None:
     c.Spawner.post_stop_hook = lambda spawner: _after_stop(room, s, spawner)
 
     c.JupyterHub.services = [
-        {"name": "idle-culler",
-         "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={s.idle_timeout}"]},
+        {
+            "name": "idle-culler",
+            "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={s.idle_timeout}"],
+        },
         {"name": ADMIN_SERVICE, "api_token": room.token()},
     ]
     c.JupyterHub.load_roles = [

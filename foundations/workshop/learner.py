@@ -23,9 +23,21 @@ COURSE_DIR = "api-foundations"
 COURSE = REPO_ROOT / "notebooks"
 NOTEBOOKS = "[0-9][0-9]_*.ipynb"
 # What a checkout has that is not the course: tools' folders, caches, builds, the workshop's own files.
-NOT_COURSE = shutil.ignore_patterns(".git", ".venv", ".workshop", ".state", "wheelhouse", "__pycache__",
-                                    "*.egg-info", ".pytest_cache", "build", "dist", "htmlcov", ".coverage",
-                                    "node_modules")
+NOT_COURSE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".workshop",
+    ".state",
+    "wheelhouse",
+    "__pycache__",
+    "*.egg-info",
+    ".pytest_cache",
+    "build",
+    "dist",
+    "htmlcov",
+    ".coverage",
+    "node_modules",
+)
 
 
 def course_path(participant: Participant) -> Path:

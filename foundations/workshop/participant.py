@@ -47,8 +47,14 @@ class Participant:
     def run(self, cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         """Run ``cmd`` as this participant, in their home."""
         as_user = {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
-        return subprocess.run(cmd, env={**env, "HOME": str(self.home), "USER": self.name}, cwd=self.home,
-                              capture_output=True, text=True, **as_user)
+        return subprocess.run(
+            cmd,
+            env={**env, "HOME": str(self.home), "USER": self.name},
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            **as_user,
+        )
 
 
 def database(room: Room, name: str) -> str:
@@ -73,11 +79,18 @@ def room_mariadb_endpoint(room: Room) -> tuple[str, int]:
 def start(room: Room, participant: Participant) -> dict[str, str]:
     """Start the participant's services; the ``FOUNDATIONS_*`` variables their server and kernels get."""
     password = secrets.token_urlsafe(16)  # other participants on this machine reach the same loopback ports
-    redis = {name: f"redis://:{password}@127.0.0.1:{unused_port()}/0"
-             for name in ("redis", "redis1", "redis2")}
-    argv = ["--state-dir", str(participant.state_dir), "--mysql-dsn", database(room, participant.name),
-            "--api-url", f"http://127.0.0.1:{unused_port()}",
-            *(arg for n, url in redis.items() for arg in (f"--{n}-url", url))]
+    redis = {
+        name: f"redis://:{password}@127.0.0.1:{unused_port()}/0" for name in ("redis", "redis1", "redis2")
+    }
+    argv = [
+        "--state-dir",
+        str(participant.state_dir),
+        "--mysql-dsn",
+        database(room, participant.name),
+        "--api-url",
+        f"http://127.0.0.1:{unused_port()}",
+        *(arg for n, url in redis.items() for arg in (f"--{n}-url", url)),
+    ]
     cfg = config.load(argv=argv, environ={}, use_state=False)
     cfg = dataclasses.replace(cfg, port=cfg.endpoint("api_url")[1])
     participant.state_dir.mkdir(parents=True, exist_ok=True)
@@ -86,8 +99,10 @@ def start(room: Room, participant: Participant) -> dict[str, str]:
         for path in (participant.state_dir.parent, participant.state_dir):
             os.chown(path, participant.uid, participant.gid)
     # Settings through the environment, not flags: every user sees command lines, only the owner environments.
-    done = participant.run([sys.executable, "-m", "foundations", "services", "up", *OWN_SERVICES, "--local"],
-                           config.child_environ(cfg))
+    done = participant.run(
+        [sys.executable, "-m", "foundations", "services", "up", *OWN_SERVICES, "--local"],
+        config.child_environ(cfg),
+    )
     if done.returncode:
         raise ServiceError(f"services of {participant.name} did not start: {done.stderr.strip()[-400:]}")
     return config.as_environ(cfg)

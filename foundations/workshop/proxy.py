@@ -30,16 +30,23 @@ def executable(proxy_dir: Path = PROXY_DIR) -> Path:
 def _installed(proxy_dir: Path) -> bool:
     """The proxy is there, installed from the lock we ship now (a changed lock reinstalls)."""
     copied = proxy_dir / "package-lock.json"
-    return executable(proxy_dir).exists() and copied.exists() and \
-        copied.read_bytes() == (LOCK_DIR / "package-lock.json").read_bytes()
+    return (
+        executable(proxy_dir).exists()
+        and copied.exists()
+        and copied.read_bytes() == (LOCK_DIR / "package-lock.json").read_bytes()
+    )
 
 
 def version() -> str:
     return json.loads((LOCK_DIR / "package.json").read_text())["dependencies"]["configurable-http-proxy"]
 
 
-def ensure(log: Callable[[str], None] = print, proxy_dir: Path = PROXY_DIR, npm_cache: Path | None = None,
-           offline: bool = False) -> Path:
+def ensure(
+    log: Callable[[str], None] = print,
+    proxy_dir: Path = PROXY_DIR,
+    npm_cache: Path | None = None,
+    offline: bool = False,
+) -> Path:
     """Install the pinned proxy once, through ``npm_cache`` when given (only from it when ``offline``);
     its executable."""
     if _installed(proxy_dir):

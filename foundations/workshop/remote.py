@@ -43,17 +43,23 @@ class Learner:
     def sign_in(self, password: str, code: str = "") -> None:
         """Submit the hub's login form (the workshop code matters on the first sign-in only)."""
         self.http.get(f"{self.hub_url}/hub/login", timeout=30).raise_for_status()
-        form = {"username": self.name, "password": password, "otp": code,
-                "_xsrf": self.http.cookies.get("_xsrf", path="/hub/")}
-        resp = self.http.post(f"{self.hub_url}/hub/login?next=/hub/home", data=form, timeout=60,
-                              allow_redirects=False)
+        form = {
+            "username": self.name,
+            "password": password,
+            "otp": code,
+            "_xsrf": self.http.cookies.get("_xsrf", path="/hub/"),
+        }
+        resp = self.http.post(
+            f"{self.hub_url}/hub/login?next=/hub/home", data=form, timeout=60, allow_redirects=False
+        )
         if resp.status_code != 302:
             raise ServiceError(f"{self.name} could not sign in (HTTP {resp.status_code})")
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         """The hub's REST API as the signed-in participant (cookie + XSRF header, as the hub's pages do)."""
-        resp = self.http.request(method, f"{self.hub_url}/hub/api{path}", headers=self._xsrf(), timeout=60,
-                                 **kwargs)
+        resp = self.http.request(
+            method, f"{self.hub_url}/hub/api{path}", headers=self._xsrf(), timeout=60, **kwargs
+        )
         resp.raise_for_status()
         return resp
 
@@ -80,24 +86,38 @@ class Learner:
     def token(self) -> str:
         """A token of the participant's own (what the hub's Token page makes) for their server's APIs."""
         if not self._token:
-            self._token = self.api("POST", f"/users/{self.name}/tokens",
-                                   json={"note": "workshop remote", "expires_in": 3600}).json()["token"]
+            self._token = self.api(
+                "POST", f"/users/{self.name}/tokens", json={"note": "workshop remote", "expires_in": 3600}
+            ).json()["token"]
         return self._token
 
     def server_api(self, method: str, path: str, **kwargs) -> requests.Response:
-        resp = requests.request(method, f"{self.hub_url}/user/{self.name}/api{path}", timeout=60,
-                                headers={"Authorization": f"token {self.token}"}, **kwargs)
+        resp = requests.request(
+            method,
+            f"{self.hub_url}/user/{self.name}/api{path}",
+            timeout=60,
+            headers={"Authorization": f"token {self.token}"},
+            **kwargs,
+        )
         resp.raise_for_status()
         return resp
 
     def kernel(self, notebook: str) -> Kernel:
         """A fresh kernel for ``notebook`` (a path in the participant's home; it starts in that folder)."""
-        session = self.server_api("POST", "/sessions", json={
-            "path": notebook, "type": "notebook", "name": notebook, "kernel": {"name": KERNEL}}).json()
-        ws_url = self.hub_url.replace("http", "ws", 1) + \
-            f"/user/{self.name}/api/kernels/{session['kernel']['id']}/channels?session_id={uuid.uuid4().hex}"
-        return Kernel(self, session["id"], websocket.create_connection(
-            ws_url, header=[f"Authorization: token {self.token}"], timeout=300))
+        session = self.server_api(
+            "POST",
+            "/sessions",
+            json={"path": notebook, "type": "notebook", "name": notebook, "kernel": {"name": KERNEL}},
+        ).json()
+        ws_url = (
+            self.hub_url.replace("http", "ws", 1)
+            + f"/user/{self.name}/api/kernels/{session['kernel']['id']}/channels?session_id={uuid.uuid4().hex}"
+        )
+        return Kernel(
+            self,
+            session["id"],
+            websocket.create_connection(ws_url, header=[f"Authorization: token {self.token}"], timeout=300),
+        )
 
     def run_notebook(self, notebook: str) -> list[CellResult]:
         """Run every code cell of ``notebook`` (as stored in the participant's home) in a fresh kernel, in
@@ -124,12 +144,31 @@ class Kernel:
     def execute(self, code: str) -> str | None:
         """Run ``code``; its error as ``"ename: evalue"``, or None. Waits for the reply and for idle."""
         msg_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": self.learner.name,
-                       "session": self.client_session, "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True}}))
+        self.ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "username": self.learner.name,
+                        "session": self.client_session,
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": True,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         error, replied, idle = None, False, False
         while not (replied and idle):
             msg = json.loads(self.ws.recv())

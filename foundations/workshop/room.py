@@ -70,8 +70,10 @@ def parse_participants(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.lower() for n in re.split(r"[\s,]+", text) if n))
     bad = [n for n in names if not NAME.fullmatch(n)]
     if bad:
-        raise ConfigError(f"participant name(s) {', '.join(bad)}: use 2-31 lower-case letters and digits, "
-                          "starting with a letter (each becomes a system user and a database name)")
+        raise ConfigError(
+            f"participant name(s) {', '.join(bad)}: use 2-31 lower-case letters and digits, "
+            "starting with a letter (each becomes a system user and a database name)"
+        )
     if not names:
         raise ConfigError("no participants: pass --participants alice,bob or --participants-file FILE")
     return names
@@ -116,8 +118,9 @@ class Room:
         try:
             data = json.loads(self.settings_path.read_text())
         except FileNotFoundError:
-            raise ConfigError(f"no workshop in {self.root}: start one with "
-                              "`python -m foundations workshop up`") from None
+            raise ConfigError(
+                f"no workshop in {self.root}: start one with `python -m foundations workshop up`"
+            ) from None
         return Settings(**{**data, "participants": tuple(data["participants"])})
 
     def home(self, name: str, settings: Settings | None = None) -> Path:

@@ -115,17 +115,23 @@ def measure(count: int, notebook: str) -> None:
             sampler.stop()
             thread.join()
         errors = [c.error for cells in runs for c in cells if c.error]
-        print(f"{count} participants, system users; hub up in {hub_up:.1f} s, {count} servers spawned at "
-              "once "
-              f"in {spawned:.1f} s, {notebook} by all at once in {wall:.1f} s wall"
-              f"{'' if not errors else f', ERRORS: {errors}'}")
+        print(
+            f"{count} participants, system users; hub up in {hub_up:.1f} s, {count} servers spawned at "
+            "once "
+            f"in {spawned:.1f} s, {notebook} by all at once in {wall:.1f} s wall"
+            f"{'' if not errors else f', ERRORS: {errors}'}"
+        )
         print("shared: " + ", ".join(f"{name} {rss / MIB:.0f} MiB RSS" for name, rss in shared.items()))
-        print(f"{'participant':<12} {'idle USS':>9} {'idle RSS':>9} {'peak USS':>9} {'peak RSS':>9} "
-              f"{'CPU s (spawn+run)':>17}")
+        print(
+            f"{'participant':<12} {'idle USS':>9} {'idle RSS':>9} {'peak USS':>9} {'peak RSS':>9} "
+            f"{'CPU s (spawn+run)':>17}"
+        )
         for name, uid in zip(names, uids):
-            print(f"{name:<12} {idle[uid][0] / MIB:>8.0f}M {idle[uid][1] / MIB:>8.0f}M "
-                  f"{sampler.peak_uss[uid] / MIB:>8.0f}M {sampler.peak_rss[uid] / MIB:>8.0f}M "
-                  f"{sampler.cpu_seconds(uid):>17.1f}")
+            print(
+                f"{name:<12} {idle[uid][0] / MIB:>8.0f}M {idle[uid][1] / MIB:>8.0f}M "
+                f"{sampler.peak_uss[uid] / MIB:>8.0f}M {sampler.peak_rss[uid] / MIB:>8.0f}M "
+                f"{sampler.cpu_seconds(uid):>17.1f}"
+            )
     finally:
         hub.down(room, log=lambda line: None)
         for name in names:

@@ -42,18 +42,44 @@ def build(dest: Path) -> None:
     proxy's npm packages into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    _run([*pip, "wheel", "--no-deps", "-q", "-w", str(dest), "-r", str(pins.LOCK_FILE),
-          *pins.for_other_patch_releases(), BUILD_REQUIREMENT])
+    _run(
+        [
+            *pip,
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(dest),
+            "-r",
+            str(pins.LOCK_FILE),
+            *pins.for_other_patch_releases(),
+            BUILD_REQUIREMENT,
+        ]
+    )
     with tempfile.TemporaryDirectory() as scratch:
         proxy.ensure(log=lambda line: None, proxy_dir=Path(scratch) / "proxy", npm_cache=dest / "npm-cache")
-        _run(["npm", "pack", "--silent", f"--cache={dest / 'npm-cache'}", f"--pack-destination={dest}",
-              f"configurable-http-proxy@{proxy.version()}"], cwd=scratch)
+        _run(
+            [
+                "npm",
+                "pack",
+                "--silent",
+                f"--cache={dest / 'npm-cache'}",
+                f"--pack-destination={dest}",
+                f"configurable-http-proxy@{proxy.version()}",
+            ],
+            cwd=scratch,
+        )
 
 
 def offline_environ(wheelhouse: Path) -> dict[str, str]:
     """pip and npm with no index at all: only the kit (no pip config file either, so no other find-links)."""
-    return {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse.resolve()),
-            "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    return {
+        **os.environ,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse.resolve()),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
 
 
 def verify(wheelhouse: Path) -> dict[str, float]:
@@ -71,8 +97,12 @@ def verify(wheelhouse: Path) -> dict[str, float]:
         _run([py, "-c", "import foundations.server, jupyterhub, jupyterhub_idle_culler, jupyterlab"], env=env)
         seconds["pip install (venv, lock, project)"] = time.perf_counter() - start
         start = time.perf_counter()
-        proxy.ensure(log=lambda line: None, proxy_dir=Path(scratch) / "proxy",
-                     npm_cache=wheelhouse / "npm-cache", offline=True)
+        proxy.ensure(
+            log=lambda line: None,
+            proxy_dir=Path(scratch) / "proxy",
+            npm_cache=wheelhouse / "npm-cache",
+            offline=True,
+        )
         seconds["npm ci --offline (proxy)"] = time.perf_counter() - start
     return seconds
 
@@ -87,8 +117,10 @@ def main(argv: list[str]) -> int:
         build(dest)
         files = list(dest.glob("*.whl")) + list(dest.glob("*.tgz"))
         size = sum(f.stat().st_size for f in dest.rglob("*") if f.is_file())
-        print(f"{dest}: {len(files)} wheels and tarballs, {size / 2**20:.0f} MiB with the npm cache, "
-              f"in {time.perf_counter() - start:.0f} s")
+        print(
+            f"{dest}: {len(files)} wheels and tarballs, {size / 2**20:.0f} MiB with the npm cache, "
+            f"in {time.perf_counter() - start:.0f} s"
+        )
     else:
         for step, took in verify(dest).items():
             print(f"{step}: {took:.0f} s, no index")

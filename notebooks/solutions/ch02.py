@@ -19,7 +19,7 @@ def convert():
     def convert(value, target, **extra):
         target_names = {f.name for f in dataclasses.fields(target)}
         shared = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.name in target_names}
-        return target(**{**shared, **extra})   # the dataclass's own TypeError names a missing field
+        return target(**{**shared, **extra})  # the dataclass's own TypeError names a missing field
 
     return convert
 

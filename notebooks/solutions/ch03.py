@@ -6,7 +6,7 @@ from foundations.timer import Timer
 def measure():
     def measure(fn):
         timer = Timer()
-        timer.now()               # the first call starts the clock
+        timer.now()  # the first call starts the clock
         result = fn()
         return result, timer.now()
 

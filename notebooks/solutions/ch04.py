@@ -22,10 +22,10 @@ def omit():
         if value is None:
             return True
         if isinstance(value, (bool, int, float)):
-            return value == 0          # False == 0 too
+            return value == 0  # False == 0 too
         if isinstance(value, (str, list, tuple, dict)):
             return len(value) == 0
-        return False                   # a dataclass (a Go struct) is never empty
+        return False  # a dataclass (a Go struct) is never empty
 
     return omit
 

@@ -2,8 +2,14 @@
 
 
 def pat_statuses():
-    return {"/hello/Gopher": 200, "/hello/Gopher/": 404, "/hey/Gopher": 308, "/hey/Gopher/": 200, "/": 200,
-            "/hey": 404}
+    return {
+        "/hello/Gopher": 200,
+        "/hello/Gopher/": 404,
+        "/hey/Gopher": 308,
+        "/hey/Gopher/": 200,
+        "/": 200,
+        "/hey": 404,
+    }
 
 
 def say_name():
@@ -12,7 +18,7 @@ def say_name():
             return ""
         if not path.startswith("/say/"):
             return None
-        rest = path[len("/say/"):]
+        rest = path[len("/say/") :]
         name = rest[:-1] if rest.endswith("/") else rest
         return name if name and "/" not in name else None
 

@@ -14,7 +14,9 @@ def pattern():
 
 def count():
     def count(registry):
-        return sum(1 for _ in registry.client.scan_iter(match=glob_escape(registry.prefix + ":") + "*", count=1000))
+        return sum(
+            1 for _ in registry.client.scan_iter(match=glob_escape(registry.prefix + ":") + "*", count=1000)
+        )
 
     return count
 

@@ -7,8 +7,13 @@ from foundations.ops import probe
 
 
 def statuses():
-    return {"no key parameter": 400, "a key nobody set": 404, "DELETE on /getAll": 405,
-            "a 100 KB value": 413, "Redis is down": 503}
+    return {
+        "no key parameter": 400,
+        "a key nobody set": 404,
+        "DELETE on /getAll": 405,
+        "a 100 KB value": 413,
+        "Redis is down": 503,
+    }
 
 
 def fetch():

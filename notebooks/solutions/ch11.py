@@ -13,8 +13,12 @@ def keys_per_get_all():
 
 def registry_total():
     def registry_total(text):
-        return sum(sample.value for family in text_string_to_metric_families(text)
-                   if family.name == "foundations_registry_calls" for sample in family.samples)
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "foundations_registry_calls"
+            for sample in family.samples
+        )
 
     return registry_total
 

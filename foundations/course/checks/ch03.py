@@ -17,18 +17,25 @@ def _nap(ms: int):
 @exercise("03.measure")
 def measure(answer):
     expect(callable(answer), "expected a function measure(fn)")
-    for asked in (20, 60):   # two lengths: a figure that does not follow the call is not a measurement
+    for asked in (20, 60):  # two lengths: a figure that does not follow the call is not a measurement
         got = answer(_nap(asked))
-        expect(isinstance(got, tuple) and len(got) == 2,
-               f"expected a tuple (result, milliseconds), got {got!r}")
+        expect(
+            isinstance(got, tuple) and len(got) == 2, f"expected a tuple (result, milliseconds), got {got!r}"
+        )
         result, ms = got
-        expect(result == f"slept {asked}",
-               f"the first item should be what fn() returned ('slept {asked}'), got {result!r}")
+        expect(
+            result == f"slept {asked}",
+            f"the first item should be what fn() returned ('slept {asked}'), got {result!r}",
+        )
         expect(isinstance(ms, float), f"the time should be a float in milliseconds, got {type(ms).__name__}")
-        expect(ms >= asked, f"fn slept {asked} ms but you measured {ms!r}: time the call itself, in "
-                            "milliseconds (not seconds), starting the clock before calling fn")
-        expect(ms < asked * 20 + 500,
-               f"{ms:.1f} is far too long for a {asked} ms call: are those microseconds?")
+        expect(
+            ms >= asked,
+            f"fn slept {asked} ms but you measured {ms!r}: time the call itself, in "
+            "milliseconds (not seconds), starting the clock before calling fn",
+        )
+        expect(
+            ms < asked * 20 + 500, f"{ms:.1f} is far too long for a {asked} ms call: are those microseconds?"
+        )
     calls = []
     answer(lambda: calls.append(1))
     expect(calls == [1], f"measure should call fn exactly once, it called it {len(calls)} times")
@@ -51,19 +58,26 @@ def _timeline(steps: list[tuple[str, int]]) -> Timeline:
         with tl.span(label):
             clock.ns += ms * 1_000_000
     clock.ns += 900 * 1_000_000
-    tl.event("a plain event long after")   # an event's start is late, but it has no duration
+    tl.event("a plain event long after")  # an event's start is late, but it has no duration
     return tl
 
 
 @exercise("03.slowest")
 def slowest(answer):
     expect(callable(answer), "expected a function slowest(timeline)")
-    for steps in ([("GET /firstname", 200), ("GET /lastname", 300), ("render", 5)],
-                  [("connect", 40), ("query", 700), ("encode", 90)]):
+    for steps in (
+        [("GET /firstname", 200), ("GET /lastname", 300), ("render", 5)],
+        [("connect", 40), ("query", 700), ("encode", 90)],
+    ):
         longest, ms = max(steps, key=lambda step: step[1])
         got = answer(_timeline(steps))
         expect(isinstance(got, str), f"expected the span's label (a str), got {type(got).__name__}: {got!r}")
-        expect(not got.startswith(("before ", "a plain event")),
-               f"{got!r} is a plain event (no duration), not a span: look at spans only")
-        expect(got == longest, f"the longest span is {longest!r} ({ms} ms), you returned {got!r}: compare "
-                               "durations (end - start), not when a step started or ended")
+        expect(
+            not got.startswith(("before ", "a plain event")),
+            f"{got!r} is a plain event (no duration), not a span: look at spans only",
+        )
+        expect(
+            got == longest,
+            f"the longest span is {longest!r} ({ms} ms), you returned {got!r}: compare "
+            "durations (end - start), not when a step started or ended",
+        )

@@ -12,20 +12,28 @@ DATA = REPO_ROOT / "notebooks" / "data"
 
 @exercise("04.owner")
 def owner(answer):
-    expect(isinstance(answer, type) and dataclasses.is_dataclass(answer),
-           f"expected a @dataclass class Owner, got {type(answer).__name__}")
+    expect(
+        isinstance(answer, type) and dataclasses.is_dataclass(answer),
+        f"expected a @dataclass class Owner, got {type(answer).__name__}",
+    )
     names = [f.name for f in dataclasses.fields(answer)]
-    expect(names == ["first_name", "last_name", "email", "password"],
-           f"fields should be first_name, last_name, email, password (in that order), found {names}")
+    expect(
+        names == ["first_name", "last_name", "email", "password"],
+        f"fields should be first_name, last_name, email, password (in that order), found {names}",
+    )
     got = encoding.encode(answer("Tit", "Petric", "", "secret"))
     expect("first_name" not in got, f"the keys are camelCase (firstName): give each field a tag, got {got}")
-    expect("secret" not in got, f"password must never be encoded: tag it \"-\", got {got}")
-    expect(got == '{"firstName":"Tit","lastName":"Petric"}',
-           f'expected {{"firstName":"Tit","lastName":"Petric"}}, your Owner encodes as {got}')
+    expect("secret" not in got, f'password must never be encoded: tag it "-", got {got}')
+    expect(
+        got == '{"firstName":"Tit","lastName":"Petric"}',
+        f'expected {{"firstName":"Tit","lastName":"Petric"}}, your Owner encodes as {got}',
+    )
     got = encoding.encode(answer("Tit", "Petric", "tit@example.com", "secret"))
     expect('"email":"tit@example.com"' in got, f"a non-empty email should be encoded (key email), got {got}")
     got = encoding.encode(answer("", "", "", ""))
-    expect(got == '{"firstName":"","lastName":""}', f"only email is omitempty; with empty names you gave {got}")
+    expect(
+        got == '{"firstName":"","lastName":""}', f"only email is omitempty; with empty names you gave {got}"
+    )
 
 
 @dataclass
@@ -52,8 +60,12 @@ def omit(answer):
         expect(answer(value) is True, f"Go omits {value!r}, your omit({value!r}) returned {answer(value)!r}")
     for value in KEPT:
         got = answer(value)
-        hint = (": a dataclass is a Go struct, never empty, even when len() of it is 0, so `not value` is "
-                "not Go's rule" if dataclasses.is_dataclass(value) else "")
+        hint = (
+            ": a dataclass is a Go struct, never empty, even when len() of it is 0, so `not value` is "
+            "not Go's rule"
+            if dataclasses.is_dataclass(value)
+            else ""
+        )
         expect(got is False, f"Go keeps {value!r}, your omit({value!r}) returned {got!r}{hint}")
 
 
@@ -61,10 +73,11 @@ def _no_breed_cases() -> list[tuple[str, str, list[str]]]:
     """(what, JSON text, the dogs without a breed): the book's two files, and stores no notebook prints."""
     generated = pets.many_stores(12)
     expected = [dog.name for store in generated for dog in store.dogs or [] if not dog.breed]
-    return [("data/example2.json", (DATA / "example2.json").read_text(), ["Trinity"]),
-            ('data/example1.json (Trinity has "breed": "")', (DATA / "example1.json").read_text(),
-             ["Trinity"]),
-            ("twelve generated stores", encoding.encode(generated), expected)]
+    return [
+        ("data/example2.json", (DATA / "example2.json").read_text(), ["Trinity"]),
+        ('data/example1.json (Trinity has "breed": "")', (DATA / "example1.json").read_text(), ["Trinity"]),
+        ("twelve generated stores", encoding.encode(generated), expected),
+    ]
 
 
 @exercise("04.no_breed")
@@ -76,9 +89,14 @@ def no_breed(answer):
         except TypeError as exc:
             if "NoneType" not in str(exc):
                 raise
-            raise Wrong(f"on {what}: {exc}. A store without dogs has dogs=None (Go's nil slice): "
-                        "loop over `store.dogs or []`") from exc
+            raise Wrong(
+                f"on {what}: {exc}. A store without dogs has dogs=None (Go's nil slice): "
+                "loop over `store.dogs or []`"
+            ) from exc
         expect(isinstance(got, list), f"expected a list of names, got {type(got).__name__}")
         expect(all(isinstance(n, str) for n in got), "expected dog names as strings, not Pet objects")
-        expect(got == expected, f"on {what}, the dogs without a breed are {expected}; you found {got}"
-               + (" (cats do not count)" if set(got) - set(expected) else ""))
+        expect(
+            got == expected,
+            f"on {what}, the dogs without a breed are {expected}; you found {got}"
+            + (" (cats do not count)" if set(got) - set(expected) else ""),
+        )

@@ -28,28 +28,46 @@ def fetch_all(answer):
     (result, names, seconds), (second, second_names, _) = min(runs, key=lambda run: run[2]), runs[1]
     expect(isinstance(result, list), f"expected a list with one answer per URL, got {type(result).__name__}")
     expect(len(result) == len(DELAYS_MS), f"expected {len(DELAYS_MS)} answers, got {len(result)}")
-    expect(all(isinstance(item, dict) for item in result),
-           f"expected each answer decoded from JSON (a dict: `response.json()`), got "
-           f"{type(result[0]).__name__}")
+    expect(
+        all(isinstance(item, dict) for item in result),
+        f"expected each answer decoded from JSON (a dict: `response.json()`), got {type(result[0]).__name__}",
+    )
     wanted = [{"firstname": name} for name in names]
-    expect(sorted(map(str, result)) == sorted(map(str, wanted)),
-           f"expected the answers of the URLs given, got {result!r:.120}: call each URL, "
-           "do not make up answers")
-    expect(result == wanted, "the answers are there but not in the order of the URLs: the calls finish in "
-                             "another order than they start (`as_completed`), keep each answer at its URL's "
-                             "index")
-    expect(second == [{"firstname": name} for name in second_names], "the second run gave other answers than "
-                                                                      "its URLs: call the URLs you are given")
-    expect(seconds < 0.9, f"{len(DELAYS_MS)} calls took {seconds * 1000:.0f} ms: they ran one after the "
-                          f"other (the sum, {sum(DELAYS_MS)} ms), not in parallel (the slowest, "
-                          f"{max(DELAYS_MS)} ms)")
+    expect(
+        sorted(map(str, result)) == sorted(map(str, wanted)),
+        f"expected the answers of the URLs given, got {result!r:.120}: call each URL, do not make up answers",
+    )
+    expect(
+        result == wanted,
+        "the answers are there but not in the order of the URLs: the calls finish in "
+        "another order than they start (`as_completed`), keep each answer at its URL's "
+        "index",
+    )
+    expect(
+        second == [{"firstname": name} for name in second_names],
+        "the second run gave other answers than its URLs: call the URLs you are given",
+    )
+    expect(
+        seconds < 0.9,
+        f"{len(DELAYS_MS)} calls took {seconds * 1000:.0f} ms: they ran one after the "
+        f"other (the sum, {sum(DELAYS_MS)} ms), not in parallel (the slowest, "
+        f"{max(DELAYS_MS)} ms)",
+    )
 
 
 @exercise("06.predicted_ms")
 def predicted_ms(answer):
     expect(callable(answer), "expected a function predicted_ms(calls, delay_ms, pool_size)")
-    cases = [(20, 100, 1), (20, 100, 3), (20, 100, 6), (10, 100, 4), (20, 100, 20), (20, 100, 50), (7, 30, 2),
-             (0, 100, 4)]
+    cases = [
+        (20, 100, 1),
+        (20, 100, 3),
+        (20, 100, 6),
+        (10, 100, 4),
+        (20, 100, 20),
+        (20, 100, 50),
+        (7, 30, 2),
+        (0, 100, 4),
+    ]
     for calls, delay, size in cases:
         rounds = math.ceil(calls / size)
         got = answer(calls, delay, size)
@@ -58,7 +76,9 @@ def predicted_ms(answer):
             hint = " (that is seconds: answer in milliseconds)"
         elif isinstance(got, (int, float)) and not float(got).is_integer():
             hint = " (a last, partly filled round still takes a whole delay_ms)"
-        expect(got == rounds * delay,
-               f"predicted_ms({calls}, {delay}, {size}) returned {got!r}; with at most {size} calls in "
-               "flight "
-               f"the {calls} calls need {rounds} rounds of {delay} ms{hint}")
+        expect(
+            got == rounds * delay,
+            f"predicted_ms({calls}, {delay}, {size}) returned {got!r}; with at most {size} calls in "
+            "flight "
+            f"the {calls} calls need {rounds} rounds of {delay} ms{hint}",
+        )

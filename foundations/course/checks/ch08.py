@@ -10,8 +10,10 @@ from foundations.course.exercises import exercise, expect
 
 @exercise("08.setting")
 def setting(answer):
-    expect(dataclasses.is_dataclass(answer) and isinstance(answer, type),
-           "expected a dataclass (a class decorated with @dataclass), not an instance")
+    expect(
+        dataclasses.is_dataclass(answer) and isinstance(answer, type),
+        "expected a dataclass (a class decorated with @dataclass), not an instance",
+    )
     cfg = config.load(argv=[])
     with contextlib.closing(mysqldb.connect(cfg.mysql_dsn)) as conn:
         for variable in ("max_connections", "wait_timeout"):  # any setting, not only the one in the text
@@ -21,15 +23,22 @@ def setting(answer):
                 (actual,) = cur.fetchone()
             expect(len(rows) == 1, f"expected one row for {variable}, got {len(rows)}")
             row = rows[0]
-            expect(getattr(row, "name", None) == variable,
-                   f"the field `name` should hold the Variable_name column ({variable!r}), "
-                   f"got {getattr(row, 'name', None)!r}")
+            expect(
+                getattr(row, "name", None) == variable,
+                f"the field `name` should hold the Variable_name column ({variable!r}), "
+                f"got {getattr(row, 'name', None)!r}",
+            )
             value = getattr(row, "value", None)
-            expect(isinstance(value, int) and not isinstance(value, bool),
-                   f"the field `value` should be an int read from the Value column, got {value!r}: "
-                   "annotate it `int`")
-            expect(value == actual, f"{variable} is {actual} on this server, your Setting says {value}: read "
-                                    "the Value column, do not give the field a fixed value")
+            expect(
+                isinstance(value, int) and not isinstance(value, bool),
+                f"the field `value` should be an int read from the Value column, got {value!r}: "
+                "annotate it `int`",
+            )
+            expect(
+                value == actual,
+                f"{variable} is {actual} on this server, your Setting says {value}: read "
+                "the Value column, do not give the field a fixed value",
+            )
 
 
 class _Recording:
@@ -85,13 +94,20 @@ def parallel_sleeps(answer):
     finally:
         pool.close()
     expect(isinstance(result, list) and len(result) == 2, f"expected a list of two results, got {result!r}")
-    expect([int(r) if not isinstance(r, (tuple, list)) else int(r[0]) for r in result] == [0, 0],
-           f"SLEEP returns 0 when it sleeps the whole time; got {result!r}")
+    expect(
+        [int(r) if not isinstance(r, (tuple, list)) else int(r[0]) for r in result] == [0, 0],
+        f"SLEEP returns 0 when it sleeps the whole time; got {result!r}",
+    )
     spans = sorted(recording.spans)
     expect(len(spans) == 2, f"expected two queries through `pool.connection()`, saw {len(spans)}")
     took = sorted(end - start for start, end in spans)
-    expect(took[0] >= 0.09 and took[1] >= 0.19, f"the queries took {took[0] * 1000:.0f} and "
-                                                f"{took[1] * 1000:.0f} ms: run SLEEP(0.1) and SLEEP(0.2), "
-                                                "the sleeps the exercise asks for")
-    expect(spans[1][0] < spans[0][1], "the two sleeps ran one after the other; use two threads, each with "
-                                      "its own `with pool.connection()`")
+    expect(
+        took[0] >= 0.09 and took[1] >= 0.19,
+        f"the queries took {took[0] * 1000:.0f} and "
+        f"{took[1] * 1000:.0f} ms: run SLEEP(0.1) and SLEEP(0.2), "
+        "the sleeps the exercise asks for",
+    )
+    expect(
+        spans[1][0] < spans[0][1],
+        "the two sleeps ran one after the other; use two threads, each with its own `with pool.connection()`",
+    )

@@ -24,7 +24,9 @@ def pattern(answer):
         prefix = f"{shown}-{tag}"
         shown += "-…"  # messages leave out the random part, so they read the same every run
         result = answer(prefix)
-        expect(isinstance(result, str), f"pattern({shown!r}) should return a str, got {type(result).__name__}")
+        expect(
+            isinstance(result, str), f"pattern({shown!r}) should return a str, got {type(result).__name__}"
+        )
         decoys = [f"tx-any-{tag}:k", f"{prefix}x:k", f"{prefix}"]  # another registry, a longer name, no colon
         mine = [f"{prefix}:a", f"{prefix}:b*"]
         client.mset({name: "1" for name in decoys + mine})
@@ -32,9 +34,12 @@ def pattern(answer):
             found = {name.decode() for name in client.scan_iter(match=result, count=1000)}
         finally:
             _cleanup(client, decoys + mine)
-        expect(found == set(mine), f"pattern({shown!r}) matched {len(found & set(mine))} of its {len(mine)} "
-                                   f"keys and {len(found - set(mine))} other keys: escape the glob characters, "
-                                   "end with ':*'")
+        expect(
+            found == set(mine),
+            f"pattern({shown!r}) matched {len(found & set(mine))} of its {len(mine)} "
+            f"keys and {len(found - set(mine))} other keys: escape the glob characters, "
+            "end with ':*'",
+        )
 
 
 class _Watched(redis.Redis):
@@ -68,14 +73,25 @@ def count(answer):
         sent = set(client.sent)
     finally:
         _cleanup(client, names + [neighbour])
-    expect(not seen, f"count used the registry's own methods {sorted(set(seen))}: they fetch values; "
-                     "scan the client directly")
-    expect("KEYS" not in sent, "count sent KEYS, which walks the whole keyspace while Redis serves nobody "
-                               "else; page through with SCAN (client.scan_iter)")
-    expect(not sent & {"GET", "MGET"}, f"count fetched values ({', '.join(sorted(sent & {'GET', 'MGET'}))}); "
-                                       "counting names needs none")
-    expect(result == total, f"expected {total} keys, got {result!r}: is the prefix escaped? It holds [ and "
-                            "], which a glob pattern reads as a set of characters")
+    expect(
+        not seen,
+        f"count used the registry's own methods {sorted(set(seen))}: they fetch values; "
+        "scan the client directly",
+    )
+    expect(
+        "KEYS" not in sent,
+        "count sent KEYS, which walks the whole keyspace while Redis serves nobody "
+        "else; page through with SCAN (client.scan_iter)",
+    )
+    expect(
+        not sent & {"GET", "MGET"},
+        f"count fetched values ({', '.join(sorted(sent & {'GET', 'MGET'}))}); counting names needs none",
+    )
+    expect(
+        result == total,
+        f"expected {total} keys, got {result!r}: is the prefix escaped? It holds [ and "
+        "], which a glob pattern reads as a set of characters",
+    )
 
 
 class _DeletesNothing(Registry):
@@ -97,7 +113,7 @@ class _FindsNothing(Registry):
 
 BROKEN = {
     _DeletesNothing: "a `delete` that does nothing: after deleting a key, check it is gone "
-                     "(`with pytest.raises(NotFound): reg.get(key)`)",
+    "(`with pytest.raises(NotFound): reg.get(key)`)",
     _DeletesEverything: "a `delete` that empties the whole registry: check that another key survives",
     _FindsNothing: "a `get` that never finds anything: check the value is there before you delete it",
 }
@@ -128,7 +144,10 @@ def test_delete(answer):
     expect(callable(answer), "expected a test function test_delete(make_registry)")
     client = redisdb.client(config.load(argv=[]).redis_url)
     failure = _outcome(answer, Registry, client)
-    expect(failure is None, f"your test fails against the working Registry ({str(failure)[:150]}): "
-                            "a test must pass when the code is right")
+    expect(
+        failure is None,
+        f"your test fails against the working Registry ({str(failure)[:150]}): "
+        "a test must pass when the code is right",
+    )
     for broken, what in BROKEN.items():
         expect(_outcome(answer, broken, client) is not None, f"your test passes against {what}")
