@@ -1,5 +1,7 @@
 """course.hygiene: volatile notebook metadata goes, what nbval compares stays."""
 
+from pathlib import Path
+
 import nbformat
 
 from foundations.course import hygiene
@@ -36,3 +38,10 @@ def test_check_mode_reports_without_writing(tmp_path, capsys):
     assert "volatile metadata found" in capsys.readouterr().out
     assert hygiene.main([str(path)]) == 0
     assert hygiene.main(["--check", str(path)]) == 0
+
+
+def test_committed_notebooks_carry_no_volatile_metadata():
+    notebooks = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+    assert hygiene.main(["--check", *notebooks]) == 0, (
+        "run: python -m foundations.course.hygiene notebooks/*.ipynb"
+    )
