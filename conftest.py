@@ -126,3 +126,15 @@ def prefix(request, client) -> str:
 def reg(client, prefix) -> Registry:
     """A Registry of its own on the run's main Redis."""
     return Registry(client, prefix=prefix)
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> fconfig.Config:
+    """A Redis of our own on a free port, to stop or stall (DEBUG SLEEP) without disturbing the run's shared
+    one; stopped afterwards whatever happens."""
+    own = fconfig.load(
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
+        environ={},
+    )
+    yield services.up(own, ["redis"], local=True, log=lambda line: None)
+    services.down(own, log=lambda line: None)

@@ -12,8 +12,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from foundations import config, metrics, production
-from foundations.ops import services
+from foundations import metrics, production
 from foundations.server import create_app
 
 BOOK_NAMES = {"registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get"}
@@ -249,18 +248,6 @@ def test_no_access_log_by_default(cfg):
         production.load(api.url + "/hello", requests=2, concurrency=1)
         time.sleep(0.3)
         assert '"GET /hello' not in api.output()
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis of our own: DEBUG SLEEP would stall the session's shared one for everyone else."""
-    own = config.load(
-        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
-        environ={},
-    )
-    own = services.up(own, ["redis"], local=True, log=lambda line: None)
-    yield own
-    services.down(own, log=lambda line: None)
 
 
 def test_sigterm_lets_in_flight_requests_finish(own_redis):

@@ -12,7 +12,7 @@ import hiredis
 import pytest
 import redis
 
-from foundations import api, config, production, web
+from foundations import api, production, web
 from foundations.ops import probe, services
 from foundations.pipelining import Pipelined
 from foundations.registry import AsyncRegistry, Registry
@@ -83,18 +83,6 @@ def test_selects_the_database_of_the_url(cfg, prefix):
     assert db3.get(f"{prefix}:db") == b"three"
     assert redis.Redis.from_url(cfg.redis_url).get(f"{prefix}:db") is None
     db3.delete(f"{prefix}:db")
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis of our own, to stop and stall without disturbing the session's."""
-    own = config.load(
-        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
-        environ={},
-    )
-    own = services.up(own, ["redis"], local=True, log=lambda line: None)
-    yield own
-    services.down(own, log=lambda line: None)
 
 
 def test_refused_fails_fast_then_recovers_without_a_restart(own_redis):

@@ -7,24 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from foundations import config, redisdb, redispool
+from foundations import redisdb, redispool
 from foundations.errors import ConfigError, ServiceError
 from foundations.ops import services
-from foundations.ops.services import free_port
 
 PREFIX = "t07:"
 DOWN = "redis://127.0.0.1:1/0"
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis of our own (the session's servers are never stopped); stopped afterwards whatever happens."""
-    cfg = config.load(
-        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"], environ={}
-    )
-    services.up(cfg, ["redis"], local=True, log=lambda line: None)
-    yield cfg
-    services.down(cfg, log=lambda line: None)
 
 
 @pytest.fixture

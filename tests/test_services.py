@@ -12,7 +12,7 @@ from foundations.ops.services import free_port
 
 
 @pytest.fixture
-def own_redis(tmp_path):
+def own_redis_cfg(tmp_path):
     """A config whose main Redis is ours alone, on a free port; stopped afterwards whatever happens."""
     cfg = config.load(
         argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"], environ={}
@@ -27,23 +27,23 @@ def test_session_services_all_answer(cfg):
     assert all(r.answers for r in rows), rows
 
 
-def test_up_twice_reuses_and_down_leaves_nothing(own_redis):
+def test_up_twice_reuses_and_down_leaves_nothing(own_redis_cfg):
     lines = []
-    services.up(own_redis, ["redis"], local=True, log=lines.append)
-    pid = state.read(own_redis.state_dir)["processes"]["redis"]["pid"]
-    services.up(own_redis, ["redis"], local=True, log=lines.append)
-    assert state.read(own_redis.state_dir)["processes"]["redis"]["pid"] == pid
+    services.up(own_redis_cfg, ["redis"], local=True, log=lines.append)
+    pid = state.read(own_redis_cfg.state_dir)["processes"]["redis"]["pid"]
+    services.up(own_redis_cfg, ["redis"], local=True, log=lines.append)
+    assert state.read(own_redis_cfg.state_dir)["processes"]["redis"]["pid"] == pid
     assert "already running" in lines[-1]
-    services.down(own_redis, log=lines.append)
+    services.down(own_redis_cfg, log=lines.append)
     assert not daemons.runs(pid, "redis-server")
-    assert not services.check(own_redis, "redis").answers
-    assert state.read_raw(own_redis.state_dir) == {}
+    assert not services.check(own_redis_cfg, "redis").answers
+    assert state.read_raw(own_redis_cfg.state_dir) == {}
 
 
-def test_stale_state_is_not_trusted(own_redis):
+def test_stale_state_is_not_trusted(own_redis_cfg):
     dead = 2**22 + 4242
     state.write(
-        own_redis.state_dir,
+        own_redis_cfg.state_dir,
         {
             "mode": "local",
             "endpoints": {"redis_url": "redis://127.0.0.1:1/0"},
@@ -51,21 +51,21 @@ def test_stale_state_is_not_trusted(own_redis):
         },
     )
     reloaded = config.load(
-        argv=["--state-dir", own_redis.state_dir, "--redis-url", own_redis.redis_url], environ={}
+        argv=["--state-dir", own_redis_cfg.state_dir, "--redis-url", own_redis_cfg.redis_url], environ={}
     )
     services.up(reloaded, ["redis"], local=True, log=lambda line: None)
-    current = state.read(own_redis.state_dir)
+    current = state.read(own_redis_cfg.state_dir)
     assert current["processes"]["redis"]["pid"] != dead
-    assert current["endpoints"]["redis_url"] == own_redis.redis_url
-    assert services.check(own_redis, "redis").answers
+    assert current["endpoints"]["redis_url"] == own_redis_cfg.redis_url
+    assert services.check(own_redis_cfg, "redis").answers
 
 
-def test_stop_and_start_one_service(own_redis):
-    services.up(own_redis, ["redis"], local=True, log=lambda line: None)
-    services.down(own_redis, ["redis"], log=lambda line: None)
-    assert not services.check(own_redis, "redis").answers
-    services.up(own_redis, ["redis"], local=True, log=lambda line: None)
-    assert services.check(own_redis, "redis").answers
+def test_stop_and_start_one_service(own_redis_cfg):
+    services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
+    services.down(own_redis_cfg, ["redis"], log=lambda line: None)
+    assert not services.check(own_redis_cfg, "redis").answers
+    services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
+    assert services.check(own_redis_cfg, "redis").answers
 
 
 def test_explicit_port_taken_by_another_program(tmp_path):
