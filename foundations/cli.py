@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import sys
@@ -174,6 +175,10 @@ def _serve_embedded(options: dict) -> None:
     """One worker, one process: granian's thread-worker server runs the RSGI worker in a thread of this
     process, so no supervisor process holds a second Python heap (chapter 10: a third of the memory)."""
     from granian.server.mt import MTServer
+
+    # MTServer warns that free-threaded Python is experimental; this interpreter has the GIL, and a learner
+    # reading that warning at every start would think something is wrong.
+    logging.getLogger("_granian").addFilter(lambda record: "free-threaded" not in record.getMessage())
 
     class OneProcess(MTServer):
         """Made for free-threaded Python; with the GIL a single worker thread is what we want."""
