@@ -51,7 +51,8 @@ def keys_per_get_all(answer):
 def registry_total(answer):
     expect(callable(answer), "expected a function that takes the /metrics text")
     m = metrics.Metrics("")
-    amounts = {name: random.randint(2, 50) for name in metrics.REGISTRY_COUNTERS}  # fresh every time
+    # fresh every time, and each above the number of lines, so one sample is never mistaken for a line count
+    amounts = {name: random.randint(10, 60) for name in metrics.REGISTRY_COUNTERS}
     for name, amount in amounts.items():
         m.count(name, amount)
     m.count_request()
