@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
 # Two workers, each with services of its own (conftest.py), about halve the notebook part on 2 cores;
-# loadscope keeps a notebook's cells on one worker, in order. TEST_WORKERS=0: one process, as before.
+# loadscope keeps a notebook's cells on one worker, in order, and files go out in conftest.py's order
+# (longest first), not by their number of tests. TEST_WORKERS=0: one process, as before.
 TEST_WORKERS ?= 2
 
 .PHONY: help install lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse
@@ -28,8 +29,13 @@ $(STAMP): requirements.lock pyproject.toml
 lab: install  ## start every service, then JupyterLab on 00_index.ipynb (prints the URL)
 	@$(PY) -m foundations lab --lab-port $(LAB_PORT)
 
+# Only the plugins the suite uses: the others installed beside them (schemathesis's, anyio's...) would add
+# seconds to the start of the run and of every worker.
+PYTEST_PLUGINS := -p xdist.plugin -p nbval.plugin -p _hypothesis_pytestplugin
+
 test: install  ## every check: ruff, unit, live integration, browser, and every notebook under nbval
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(PY) -m pytest $(PYTEST_PLUGINS) -n $(TEST_WORKERS) --dist loadscope \
+		--no-loadscope-reorder $(PYTEST_ARGS)
 
 services-up: install  ## start Redis x3, MariaDB and the API server (Docker if an engine runs, else local daemons)
 	$(PY) -m foundations services up

@@ -12,9 +12,17 @@ into ``~/.shiv`` (or ``$SHIV_ROOT``) on first run.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
+from email.parser import Parser
+from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from foundations.config import REPO_ROOT
 from foundations.errors import FoundationsError
@@ -63,21 +71,67 @@ def wheel(out_dir: str | Path, source: Path = REPO_ROOT, timeout: float = 300) -
 def archive(
     wheel_path: str | Path, output: str | Path, python: str = "/usr/bin/env python3", timeout: float = 600
 ) -> Path:
-    """``shiv``: the wheel and its dependencies (pinned by requirements.lock) in one executable file."""
+    """``shiv``: the wheel and its dependencies in one executable file. The dependencies are copied from this
+    environment, the versions the tests ran against, with no resolving or downloading; the lock's pins for
+    older patch releases of this Python are added by pip."""
     output = Path(output)
-    cmd = [
-        _tool("shiv"),
-        "--entry-point",
-        ENTRY_POINT,
-        "--output-file",
-        str(output),
-        "--python",
-        python,
-        "--reproducible",
-        "--compressed",
-        str(wheel_path),
-    ]
-    if pins.LOCK_FILE.exists():  # shiv hands extra arguments to pip: the tested versions
-        cmd += ["--constraint", str(pins.LOCK_FILE), *pins.for_other_patch_releases()]
-    _run(cmd, "building the shiv archive", timeout)
+    with tempfile.TemporaryDirectory() as staging:
+        site_packages = Path(staging)
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--target"]
+        _run(
+            [*pip, staging, str(wheel_path), *pins.for_other_patch_releases()],
+            "installing the wheel",
+            timeout,
+        )
+        for dist in dependencies(_requirements_of(Path(wheel_path))):
+            _copy_installed(dist, site_packages)
+        cmd = [_tool("shiv"), "--entry-point", ENTRY_POINT, "--output-file", str(output), "--python", python]
+        _run(
+            [*cmd, "--reproducible", "--compressed", "--site-packages", staging],
+            "building the shiv archive",
+            timeout,
+        )
     return output
+
+
+def _requirements_of(wheel_path: Path) -> list[Requirement]:
+    with zipfile.ZipFile(wheel_path) as whl:
+        metadata = whl.read(next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA")))
+    return [Requirement(line) for line in Parser().parsestr(metadata.decode()).get_all("Requires-Dist", [])]
+
+
+def dependencies(requirements: list[Requirement]) -> list[metadata.Distribution]:
+    """The installed distributions that ``requirements`` need, theirs included (extras followed, markers
+    evaluated for this interpreter). A missing or wrong version raises ``BuildError``."""
+    found: dict[str, metadata.Distribution] = {}
+    followed: set[tuple[str, str]] = set()  # (name, extra) whose requirements are on the list
+    todo = [(req, "") for req in requirements]
+    while todo:
+        req, extra = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            continue
+        name = canonicalize_name(req.name)
+        found[name] = dist = found.get(name) or _installed(req)
+        if not req.specifier.contains(dist.version, prereleases=True):
+            raise BuildError(f"{req.name} {dist.version} is installed, {req} is needed: run `make install`")
+        for wanted in {"", *req.extras} - {e for n, e in followed if n == name}:
+            followed.add((name, wanted))
+            todo += [(Requirement(line), wanted) for line in dist.requires or []]
+    return list(found.values())
+
+
+def _installed(req: Requirement) -> metadata.Distribution:
+    try:
+        return metadata.distribution(req.name)
+    except metadata.PackageNotFoundError:
+        raise BuildError(f"{req.name} is not installed here: run `make install`") from None
+
+
+def _copy_installed(dist: metadata.Distribution, site_packages: Path) -> None:
+    """Copy what pip installed for ``dist`` into ``site_packages`` (not its scripts, not bytecode)."""
+    for file in dist.files or []:
+        if file.parts[0] == ".." or "__pycache__" in file.parts:
+            continue
+        target = site_packages / file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(dist.locate_file(file), target)

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from foundations import bench, production
@@ -95,26 +96,32 @@ def record(pid: int, seconds: float, out: Path, fmt: str = "flamegraph", rate: i
 def under_load(
     cfg: Config, out_dir: Path, seconds: float = 3.0, concurrency: int = 4, interface: str = "wsgi"
 ) -> dict[str, Path]:
-    """Start a throwaway ``serve --interface <interface>``, load its ``/get`` and record it twice (SVG flame
-    graph, raw stacks)."""
+    """Start a throwaway ``serve --interface <interface>``, load its ``/get`` and record the same ``seconds``
+    twice at once (SVG flame graph, raw stacks)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"svg": out_dir / "flamegraph.svg", "raw": out_dir / "stacks.txt"}
+    formats = {"svg": "flamegraph", "raw": "raw"}  # py-spy's names
     with production.start(cfg, "--interface", interface) as server:
         bench.seed(server.url)
-        load = threading.Thread(
-            target=bench.builtin,
-            args=(server.url + "/get?key=name",),
-            kwargs={
+        # wrk keeps the server busy (more request samples per second); the built-in load needs nothing installed
+        url, load_seconds = server.url + "/get?key=name", seconds + 1  # py-spy takes a moment to attach
+        if bench.available("wrk"):
+            load = threading.Thread(target=bench.wrk, args=(url, load_seconds, concurrency))
+        else:
+            builtin = {
                 "requests": 10**9,
                 "concurrency": concurrency,
                 "progress": False,
-                "seconds": 2 * seconds + 3,
-            },
-        )
+                "seconds": load_seconds,
+            }
+            load = threading.Thread(target=bench.builtin, args=(url,), kwargs=builtin)
         load.start()
         try:
-            record(server.pid, seconds, paths["svg"], "flamegraph")
-            record(server.pid, seconds, paths["raw"], "raw")
+            with ThreadPoolExecutor(len(paths)) as both:
+                for recording in [
+                    both.submit(record, server.pid, seconds, paths[k], formats[k]) for k in paths
+                ]:
+                    recording.result()
         finally:
             load.join()
     return paths

@@ -8,6 +8,7 @@ import sys
 import zipfile
 
 import pytest
+from packaging.requirements import Requirement
 
 from foundations import build, config, production
 
@@ -77,3 +78,18 @@ def test_archive_serves_the_api(artifacts, cfg, tmp_path, python):
 def test_a_failing_build_names_the_command(tmp_path):
     with pytest.raises(build.BuildError, match="building the wheel failed"):
         build.wheel(tmp_path / "out", source=tmp_path)  # no pyproject.toml there
+
+
+def test_the_archive_takes_the_installed_dependencies_extras_and_markers_followed():
+    names = {dist.metadata["Name"].lower() for dist in build.dependencies([Requirement("redis[hiredis]>=5")])}
+    assert "redis" in names and "hiredis" in names  # the extra's requirement
+    assert build.dependencies([Requirement('uvloop; sys_platform == "win32"')]) == []
+
+
+@pytest.mark.parametrize(
+    "requirement, message",
+    [("no-such-package-here>=1", "is not installed here"), ("redis<1", "is installed, redis<1 is needed")],
+)
+def test_a_dependency_that_is_not_installed_as_required_says_so(requirement, message):
+    with pytest.raises(build.BuildError, match=message + ".*make install"):
+        build.dependencies([Requirement(requirement)])

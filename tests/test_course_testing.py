@@ -73,3 +73,16 @@ def test_total_says_when_there_are_no_branches(story):
     testing.run_pytest(["test_flat.py", *testing.coverage_args("mod_story", story / "flat")], cwd=story)
     flat = testing.total(story / "flat" / "coverage.json")
     assert flat == "coverage: 100.0% of statements, no branches to take"
+
+
+def test_runs_load_only_the_plugins_they_name(story, monkeypatch):
+    """Autoloading every installed plugin (nbval, schemathesis...) costs seconds per run and prints nothing."""
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    (story / "test_plugins.py").write_text(
+        "def test_named_only(pytestconfig):\n"
+        "    names = ' '.join(name for name, _ in pytestconfig.pluginmanager.list_name_plugin())\n"
+        "    assert 'pytest_cov' in names and 'nbval' not in names and 'schemathesis' not in names\n"
+    )
+    assert testing.run_pytest(["test_plugins.py"], cwd=story).passed
+    assert testing.run_pytest_here(["test_plugins.py"], cwd=story).passed
+    assert not testing.run_pytest(["test_plugins.py"], cwd=story, plugins=["nbval.plugin"]).passed

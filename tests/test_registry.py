@@ -1,6 +1,7 @@
 """The Registry against the live Redis of this test run: every line and branch, glob-safe prefixes,
 no lost writes under threads, and a Redis that is down."""
 
+import asyncio
 import threading
 import uuid
 
@@ -8,7 +9,8 @@ import pytest
 import redis
 
 from foundations import redisdb
-from foundations.registry import NotFound, Registry, Unavailable, glob_escape
+from foundations.pipelining import Pipelined
+from foundations.registry import AsyncRegistry, NotFound, Registry, Unavailable, glob_escape
 
 
 def test_key_is_prefix_colon_key(reg, prefix):
@@ -180,3 +182,39 @@ def test_unavailable_names_the_cluster_when_the_client_has_no_single_pool():
 
     with pytest.raises(Unavailable, match="Redis at the cluster does not answer"):
         Registry(NodeDown(), prefix="t").get("k")
+
+
+def test_the_async_registry_keeps_the_same_keys_counters_and_errors(cfg, client, prefix):
+    """``AsyncRegistry`` (chapter 10's pipelined server) over the keys the sync one uses."""
+    calls = []
+
+    async def story():
+        reg = AsyncRegistry(Pipelined(cfg.redis_url), prefix=prefix, on_call=calls.append)
+        try:
+            await reg.set("name", "Tit Petric")
+            stored = client.get(f"{prefix}:name")
+            got = await reg.get("name")
+            deleted = [await reg.delete("name"), await reg.delete("name")]
+            with pytest.raises(NotFound, match="no key 'name'"):
+                await reg.get("name")
+        finally:
+            reg.client.close()
+        return stored, got, deleted
+
+    assert asyncio.run(story()) == (b"Tit Petric", "Tit Petric", [True, False])
+    assert calls == ["registry.set", "registry.get", "registry.del", "registry.del", "registry.get"]
+
+
+@pytest.mark.parametrize(
+    "call", [lambda reg: reg.get("a"), lambda reg: reg.set("a", "1"), lambda reg: reg.delete("a")]
+)
+def test_the_async_registry_says_redis_is_down(call):
+    async def story():
+        reg = AsyncRegistry(Pipelined("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
+        try:
+            await call(reg)
+        finally:
+            reg.client.close()
+
+    with pytest.raises(Unavailable, match="registry 'api': Redis at 127.0.0.1:1 does not answer"):
+        asyncio.run(story())

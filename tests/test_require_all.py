@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_without_tools(require_all: bool) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "FOUNDATIONS_REQUIRE_ALL"}  # services: this run's
+    # services: this run's; plugins: all installed, as for a bare `pytest` (make test names its own)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FOUNDATIONS_REQUIRE_ALL", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    }
     env["PATH"] = str(Path(sys.executable).parent)
     if require_all:
         env["FOUNDATIONS_REQUIRE_ALL"] = "1"

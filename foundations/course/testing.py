@@ -36,18 +36,25 @@ class TestRun:
 # What makes pytest print differently: CI markers (summary lines are then never cut) and extra options.
 CALLER_PYTEST_SETTINGS = ("CI", "BUILD_NUMBER", "PYTEST_ADDOPTS")
 PYTEST_FLAGS = ("-q", "--tb=short", "--color=no")
+# Only the plugins a run names are loaded. This environment also holds nbval, schemathesis and hypothesis,
+# whose automatic loading costs about 4 s per run and changes nothing the runs print; pytest-cov is named.
+NO_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+PLUGINS = ("pytest_cov",)
 
 
-def run_pytest(args: list[str], cwd: Path, timeout: float = 300, **environ: str) -> TestRun:
+def run_pytest(
+    args: list[str], cwd: Path, timeout: float = 300, plugins: Sequence[str] = (), **environ: str
+) -> TestRun:
     """``python -m pytest -q --tb=short <args>`` in ``cwd``, with this interpreter and our endpoints, on
     an 80-column terminal and without the caller's CI markers or ``PYTEST_ADDOPTS``: pytest cuts its summary
     lines to the width unless it believes it runs in CI, and the notebook's stored output must not depend on
-    who ran it. ``environ`` adds variables (``COVERAGE_FILE=...``)."""
-    env = config.child_environ(config.load([]), COLUMNS="80", **environ)
+    who ran it. Plugins: pytest-cov and ``plugins`` (``"nbval.plugin"``...). ``environ`` adds variables
+    (``COVERAGE_FILE=...``)."""
+    env = config.child_environ(config.load([]), COLUMNS="80", **NO_AUTOLOAD, **environ)
     for name in CALLER_PYTEST_SETTINGS:
         env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *PYTEST_FLAGS, *args],
+        [sys.executable, "-m", "pytest", *PYTEST_FLAGS, *_plugin_flags(plugins), *args],
         cwd=cwd,
         check=False,
         env=env,
@@ -58,6 +65,10 @@ def run_pytest(args: list[str], cwd: Path, timeout: float = 300, **environ: str)
     return TestRun(done.returncode, done.stdout.strip())
 
 
+def _plugin_flags(plugins: Sequence[str]) -> list[str]:
+    return [flag for name in (*PLUGINS, *plugins) for flag in ("-p", name)]
+
+
 def run_pytest_here(args: list[str], cwd: Path) -> TestRun:
     """What ``run_pytest`` prints, from a run in this process: no interpreter start-up and no re-import of
     pytest and its plugins, about a second saved per run. The test files under ``cwd`` are imported afresh
@@ -66,8 +77,8 @@ def run_pytest_here(args: list[str], cwd: Path) -> TestRun:
     import pytest
 
     out = io.StringIO()
-    with _fresh_imports_from(Path(cwd)), _terminal_of_80_columns(), contextlib.redirect_stdout(out):
-        code = pytest.main([*PYTEST_FLAGS, *args])
+    with _fresh_imports_from(Path(cwd)), _pytest_environment(), contextlib.redirect_stdout(out):
+        code = pytest.main([*PYTEST_FLAGS, *_plugin_flags(()), *args])
     return TestRun(int(code), out.getvalue().strip())
 
 
@@ -94,9 +105,10 @@ def _fresh_imports_from(folder: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _terminal_of_80_columns() -> Iterator[None]:
-    saved = {name: os.environ.pop(name, None) for name in (*CALLER_PYTEST_SETTINGS, "COLUMNS")}
-    os.environ["COLUMNS"] = "80"
+def _pytest_environment() -> Iterator[None]:
+    """What ``run_pytest`` gives its process: 80 columns, no autoloaded plugins, none of the caller's settings."""
+    saved = {name: os.environ.pop(name, None) for name in (*CALLER_PYTEST_SETTINGS, "COLUMNS", *NO_AUTOLOAD)}
+    os.environ.update(COLUMNS="80", **NO_AUTOLOAD)
     try:
         yield
     finally:
