@@ -318,6 +318,15 @@ def test_a_learner_copy_keeps_outputs_leaves_exercises_blank_and_gets_solutions_
     assert (learner.course_path(later) / "notebooks" / "solutions" / "ch07.py").exists()
 
 
+def test_progress_goes_where_the_variable_says_and_this_run_keeps_it_out_of_the_home(monkeypatch, tmp_path):
+    assert progress.progress_path().parent.parent != Path.home()  # conftest: this run's checks are nobody's
+    monkeypatch.setenv(progress.HOME_VARIABLE, str(tmp_path))
+    progress.record("07.key_router", True)
+    assert progress.read(tmp_path)["07.key_router"]["passed"] is True
+    monkeypatch.delenv(progress.HOME_VARIABLE)
+    assert progress.progress_path() == Path.home() / ".foundations" / "progress.json"
+
+
 def test_a_home_that_cannot_be_written_loses_the_record_not_the_check(tmp_path):
     (tmp_path / ".foundations").write_text("a file where the folder should be")
     progress.record("07.key_router", True, home=tmp_path)  # no exception

@@ -5,6 +5,8 @@ see who is stuck (``python -m foundations workshop status``) without any network
     {"07.key_router": {"passed": false, "attempts": 2, "at": "2026-11-30T09:12:03Z"}}
 
 A passed exercise stays passed: trying it again later (say, with a broken answer) only counts an attempt.
+A test run or ``make refresh-outputs`` sets ``FOUNDATIONS_PROGRESS_HOME`` to a folder of its own: the checks it
+runs are nobody's progress.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import time
 from pathlib import Path
 
 PROGRESS_FILE = Path(".foundations") / "progress.json"
+HOME_VARIABLE = "FOUNDATIONS_PROGRESS_HOME"
 
 
 def progress_path(home: Path | None = None) -> Path:
-    return (home or Path.home()) / PROGRESS_FILE
+    return (home or Path(os.environ.get(HOME_VARIABLE) or Path.home())) / PROGRESS_FILE
 
 
 def read(home: Path | None = None) -> dict[str, dict]:
