@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import LONGEST_FIRST  # the project's root conftest.py
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,12 +21,4 @@ def test_the_longest_notebooks_are_collected_first_and_every_notebook_once():
     files = list(dict.fromkeys(line.split("::")[0] for line in done.stdout.splitlines() if "::" in line))
     on_disk = sorted(path.stem for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert sorted(Path(name).stem for name in files) == on_disk, done.stdout + done.stderr
-    longest = [
-        "10_first_api",
-        "06_parallel_fetching",
-        "11_production",
-        "09_test_driven_api",
-        "08_mysql",
-        "07_redis",
-    ]
-    assert [Path(name).stem for name in files[: len(longest)]] == longest
+    assert [Path(name).name for name in files[: len(LONGEST_FIRST)]] == list(LONGEST_FIRST)
