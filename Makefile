@@ -68,5 +68,6 @@ WHEELHOUSE ?= wheelhouse
 wheelhouse: install  ## every pinned wheel and the proxy's npm packages in one folder, for offline installs
 	$(PY) -m foundations.workshop.wheelhouse build $(WHEELHOUSE)
 
-clean: services-down  ## stop the services and remove .venv and .state
+clean:  ## stop the services and remove their data, .venv and .state
+	test ! -x $(PY) || $(PY) -m foundations services clean
 	rm -rf $(VENV) .state .pytest_cache .coverage htmlcov build *.egg-info

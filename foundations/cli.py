@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     root = config._Parser(prog="python -m foundations", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True, parser_class=config._Parser)
     svc = commands.add_parser("services", help="bring the tutorial's services up or down, or show them")
-    svc.add_argument("action", choices=["up", "down", "status"])
+    svc.add_argument(
+        "action", choices=["up", "down", "status", "clean"], help="clean: down, and remove their data"
+    )
     svc.add_argument(
         "names",
         nargs="*",
@@ -102,6 +104,9 @@ def _services(cfg: config.Config, args: argparse.Namespace) -> int:
         cfg = services.up(cfg, names, local=args.local)
     elif args.action == "down":
         services.down(cfg, args.names or None)
+        return 0
+    elif args.action == "clean":
+        services.clean(cfg)
         return 0
     rows = services.status(cfg, names)
     for row in rows:

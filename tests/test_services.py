@@ -216,3 +216,19 @@ def test_compose_keeps_debug_to_the_lab_user_and_up_logs_in_as_it(tmp_path, monk
     assert started.redis_url == "redis://lab:lab@127.0.0.1:6390/0"
     later = config.load(argv=["--state-dir", str(tmp_path)], environ={})  # the next command: the state file
     assert later.redis1_url == services.COMPOSE_ENDPOINTS["redis1_url"]
+
+
+def test_clean_stops_mariadb_and_removes_its_data_wherever_it_lives(tmp_path):
+    """As root, in pytest's 0700 tmp_path (as in a clone under /root), MariaDB's home is outside the state
+    directory (services.mariadb_home): `make clean` removes it too."""
+    state_dir = tmp_path
+    dsn = f"mysql://api:api@127.0.0.1:{free_port()}/api"
+    cfg = config.load(argv=["--state-dir", str(state_dir), "--mysql-dsn", dsn], environ={})
+    try:
+        services.up(cfg, ["mysql"], local=True, log=lambda line: None)
+        home = services.mariadb_home(state_dir, daemons.run_as("mysql"))
+        assert (home / "data").is_dir()
+    finally:
+        services.clean(cfg, log=lambda line: None)
+    assert not services.check(cfg, "mysql").answers
+    assert not home.exists() or home.is_relative_to(state_dir.resolve())

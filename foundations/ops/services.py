@@ -258,8 +258,23 @@ def mariadb_home(state_dir: Path, user: pwd.struct_passwd | None) -> Path:
     home = Path(state_dir).resolve() / "mariadb"
     if user is None or _walkable(home.parent, user):
         return home
+    return _outside_home(state_dir)
+
+
+def _outside_home(state_dir: Path) -> Path:
+    home = Path(state_dir).resolve() / "mariadb"
     digest = hashlib.sha1(str(home).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"api-foundations-mariadb-{digest}"
+
+
+def clean(cfg: Config, log: Callable[[str], None] = print) -> None:
+    """``down``, then remove MariaDB's data when it lives outside the state directory (``mariadb_home``):
+    ``make clean`` removes the state directory itself."""
+    down(cfg, log=log)
+    outside = _outside_home(Path(cfg.state_dir))
+    if outside.exists():
+        shutil.rmtree(outside)
+        log(f"removed MariaDB's data in {outside}")
 
 
 def _walkable(path: Path, user: pwd.struct_passwd) -> bool:
