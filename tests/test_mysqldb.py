@@ -104,10 +104,14 @@ def test_pool_warms_up_and_runs_two_sleeps_in_parallel(cfg):
             cur.execute("SELECT SLEEP(%s) AS slept", (seconds,))
             return cur.fetchone()[0]
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(2) as ex:
-        assert list(ex.map(sleep, [0.1, 0.2])) == [0, 0]
-    elapsed = time.perf_counter() - start
+    def both() -> float:
+        start = time.perf_counter()
+        with ThreadPoolExecutor(2) as ex:
+            assert list(ex.map(sleep, [0.1, 0.2])) == [0, 0]
+        return time.perf_counter() - start
+
+    # the best of three: a busy machine only adds time, and the claim is about overlap
+    elapsed = min(both() for _ in range(3))
     assert 0.19 < elapsed < 0.28, f"parallel sleeps took {elapsed * 1000:.1f} ms (one after the other: 300)"
     pool.close()
 

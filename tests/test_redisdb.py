@@ -78,10 +78,12 @@ def test_round_robin_pool_alternates_servers_and_runs_sleeps_in_parallel(cfg):
     pool = redispool.RoundRobinPool([cfg.redis1_url, cfg.redis2_url], log=lines.append)
     assert pool.warm_up() == 2
     assert lines == [f"New redis connection: {redisdb.address(u)}" for u in (cfg.redis1_url, cfg.redis2_url)]
-    results, elapsed = timed(
-        lambda: pool.do("DEBUG", "SLEEP", "0.1"), lambda: pool.do("DEBUG", "SLEEP", "0.2")
-    )
-    assert results == [b"OK", b"OK"]
+    runs = [  # the best of three: a busy machine only adds time, and the claim is about overlap
+        timed(lambda: pool.do("DEBUG", "SLEEP", "0.1"), lambda: pool.do("DEBUG", "SLEEP", "0.2"))
+        for _ in range(3)
+    ]
+    assert all(results == [b"OK", b"OK"] for results, _ in runs)
+    elapsed = min(seconds for _, seconds in runs)
     assert 0.19 < elapsed < 0.28, f"parallel sleeps took {elapsed * 1000:.1f} ms (one after the other: 300)"
     assert pool.stats() == {"capacity": 2, "in_use": 0, "idle": 2, "created": 2, "closed": 0}
     pool.close()
