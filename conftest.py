@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import tempfile
 import uuid
 
 import pytest
@@ -40,8 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Parallel notebooks would stop, fill and count one another's services: run serially instead.
         config.option.dist, config.option.tx, config.option.numprocesses = "no", [], 0
     _teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _exit_on_sigterm))
-    if progress.HOME_VARIABLE not in os.environ:  # the exercise checks of this run are nobody's progress
-        os.environ[progress.HOME_VARIABLE] = _teardown.enter_context(tempfile.TemporaryDirectory())
+    _teardown.enter_context(progress.set_aside())  # the exercise checks of this run are nobody's progress
     if not _xdist_controller(config):
         _teardown.enter_context(services.temporary())
 

@@ -76,18 +76,14 @@ def archive(
     older patch releases of this Python are added by pip."""
     output = Path(output)
     with tempfile.TemporaryDirectory() as staging:
-        site_packages = Path(staging)
         pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--target"]
-        _run(
-            [*pip, staging, str(wheel_path), *pins.for_other_patch_releases()],
-            "installing the wheel",
-            timeout,
-        )
+        wanted = [str(wheel_path), *pins.for_other_patch_releases()]
+        _run([*pip, staging, *wanted], "installing the wheel", timeout)
         for dist in dependencies(_requirements_of(Path(wheel_path))):
-            _copy_installed(dist, site_packages)
-        cmd = [_tool("shiv"), "--entry-point", ENTRY_POINT, "--output-file", str(output), "--python", python]
+            _copy_installed(dist, Path(staging))
+        shiv = [_tool("shiv"), "--entry-point", ENTRY_POINT, "--output-file", str(output), "--python", python]
         _run(
-            [*cmd, "--reproducible", "--compressed", "--site-packages", staging],
+            [*shiv, "--reproducible", "--compressed", "--site-packages", staging],
             "building the shiv archive",
             timeout,
         )
@@ -96,8 +92,8 @@ def archive(
 
 def _requirements_of(wheel_path: Path) -> list[Requirement]:
     with zipfile.ZipFile(wheel_path) as whl:
-        metadata = whl.read(next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA")))
-    return [Requirement(line) for line in Parser().parsestr(metadata.decode()).get_all("Requires-Dist", [])]
+        text = whl.read(next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    return [Requirement(line) for line in Parser().parsestr(text).get_all("Requires-Dist", [])]
 
 
 def dependencies(requirements: list[Requirement]) -> list[metadata.Distribution]:

@@ -117,11 +117,8 @@ def under_load(
             load = threading.Thread(target=bench.builtin, args=(url,), kwargs=builtin)
         load.start()
         try:
-            with ThreadPoolExecutor(len(paths)) as both:
-                for recording in [
-                    both.submit(record, server.pid, seconds, paths[k], formats[k]) for k in paths
-                ]:
-                    recording.result()
+            with ThreadPoolExecutor(len(paths)) as both:  # map re-raises a recording's error
+                list(both.map(lambda kind: record(server.pid, seconds, paths[kind], formats[kind]), paths))
         finally:
             load.join()
     return paths

@@ -323,8 +323,15 @@ def test_progress_goes_where_the_variable_says_and_this_run_keeps_it_out_of_the_
     monkeypatch.setenv(progress.HOME_VARIABLE, str(tmp_path))
     progress.record("07.key_router", True)
     assert progress.read(tmp_path)["07.key_router"]["passed"] is True
+    with progress.set_aside():  # a folder already set is kept
+        assert progress.progress_path().parent.parent == tmp_path
     monkeypatch.delenv(progress.HOME_VARIABLE)
     assert progress.progress_path() == Path.home() / ".foundations" / "progress.json"
+    with progress.set_aside():
+        aside = progress.progress_path().parent.parent
+        progress.record("07.key_router", True)
+        assert aside != Path.home() and progress.read(aside)["07.key_router"]["passed"] is True
+    assert not aside.exists() and progress.progress_path() == Path.home() / ".foundations" / "progress.json"
 
 
 def test_a_home_that_cannot_be_written_loses_the_record_not_the_check(tmp_path):

@@ -5,20 +5,36 @@ see who is stuck (``python -m foundations workshop status``) without any network
     {"07.key_router": {"passed": false, "attempts": 2, "at": "2026-11-30T09:12:03Z"}}
 
 A passed exercise stays passed: trying it again later (say, with a broken answer) only counts an attempt.
-A test run or ``make refresh-outputs`` sets ``FOUNDATIONS_PROGRESS_HOME`` to a folder of its own: the checks it
-runs are nobody's progress.
+A test run and ``make refresh-outputs`` run their checks inside ``set_aside()``: they are nobody's progress.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PROGRESS_FILE = Path(".foundations") / "progress.json"
 HOME_VARIABLE = "FOUNDATIONS_PROGRESS_HOME"
+
+
+@contextlib.contextmanager
+def set_aside() -> Iterator[None]:
+    """Record into a throwaway folder (``FOUNDATIONS_PROGRESS_HOME``, inherited by kernels) unless a caller
+    already set one."""
+    if os.environ.get(HOME_VARIABLE):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="foundations-progress-") as nobody:
+        os.environ[HOME_VARIABLE] = nobody
+        try:
+            yield
+        finally:
+            os.environ.pop(HOME_VARIABLE, None)
 
 
 def progress_path(home: Path | None = None) -> Path:
