@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from foundations import config
 from foundations.config import Config
 from foundations.errors import ServiceError
-from foundations.ops import daemons, probe, processes
+from foundations.ops import packages, probe, processes
 
 BOOK_RPS = 1908.96  # the book's `ab -c 4 -n 50000` on /get, chapter "Your first API"
 
@@ -279,7 +279,7 @@ SPAWNING = "foundations.bench:spawning_app_from_environment"
 def run(url: str, tool: str, requests: int, concurrency: int, seconds: float) -> Result:
     """One load of ``tool`` (builtin, ab, wrk) against ``url``."""
     if not available(tool):
-        package = daemons.LOAD_GENERATORS.get(tool, tool)
+        package = packages.LOAD_GENERATORS.get(tool, tool)
         raise ServiceError(f"{tool} is not installed: apt-get install {package}")
     if tool == "ab":
         return ab(url, requests, concurrency)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from foundations import config
-from foundations.ops import daemons, services
+from foundations.ops import packages, services
 from foundations.ops.doctor import KERNEL_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ def apt_packages() -> set[str]:
 
 
 def test_binder_and_the_dev_container_install_what_services_up_would():
-    assert apt_packages() == {*daemons.PACKAGES.values(), *daemons.LOAD_GENERATORS.values()}
+    assert apt_packages() == {*packages.PACKAGES.values(), *packages.LOAD_GENERATORS.values()}
 
 
 def test_the_dev_container_is_debian_with_the_services_up_and_the_lab_port_forwarded():

@@ -30,7 +30,7 @@ import yaml
 from foundations import config as fconfig
 from foundations.course import progress
 from foundations.errors import ServiceError
-from foundations.ops import daemons, probe, services, state
+from foundations.ops import packages, probe, services, state
 from foundations.workshop import auth, board, learner, participant, proxy
 from foundations.workshop import hub as hub_module
 from foundations.workshop.remote import Learner
@@ -343,8 +343,8 @@ def test_a_home_that_cannot_be_written_loses_the_record_not_the_check(tmp_path):
 def test_the_proxy_gets_node_and_npm_the_way_services_get_redis(monkeypatch, tmp_path):
     """A plain Debian without Node.js: as root apt-get installs nodejs and npm, then `npm ci` installs the
     pinned proxy (for real, from the lock); as an ordinary user it says what to install."""
-    real_which = daemons.which
-    monkeypatch.setattr(daemons, "which", lambda name: None if name in proxy.NODE else real_which(name))
+    real_which = packages.which
+    monkeypatch.setattr(packages, "which", lambda name: None if name in proxy.NODE else real_which(name))
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(ServiceError, match="missing node, npm|missing nodejs, npm") as missing:
         proxy.ensure(log=lambda line: None, proxy_dir=tmp_path / "proxy")
@@ -352,7 +352,8 @@ def test_the_proxy_gets_node_and_npm_the_way_services_get_redis(monkeypatch, tmp
 
     installed = []
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(daemons, "_apt_install", installed.append)
+    monkeypatch.setattr(packages, "apt_install", lambda debs, log: installed.append(debs))
+    monkeypatch.setattr(packages, "INSTALL_LOCK", tmp_path / "install.lock")
     exe = proxy.ensure(log=lambda line: None, proxy_dir=tmp_path / "proxy")
     assert installed == [["nodejs", "npm"]]
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from foundations.config import Config
-from foundations.ops import daemons, pins, services
+from foundations.ops import packages, pins, services
 
 KERNEL_NAME = "api-foundations"
 
@@ -86,15 +86,15 @@ def check_docker() -> Check:
 
 
 def check_load_generators() -> Check:
-    missing = [tool for tool in daemons.LOAD_GENERATORS if not daemons.which(tool)]
+    missing = [tool for tool in packages.LOAD_GENERATORS if not packages.which(tool)]
     if not missing:
         return Check("ab, wrk", True, "installed: chapter 10 runs the book's ab", needed=False)
-    packages = " ".join(daemons.LOAD_GENERATORS[tool] for tool in missing)
+    debs = " ".join(packages.LOAD_GENERATORS[tool] for tool in missing)
     return Check(
         "ab, wrk",
         False,
         f"{', '.join(missing)} missing: chapter 10 uses its built-in load generator",
-        f"sudo apt-get install -y {packages} (macOS: brew install wrk)",
+        f"sudo apt-get install -y {debs} (macOS: brew install wrk)",
         needed=False,
     )
 

@@ -106,7 +106,7 @@ def _wait_ready(lab: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while lab.poll() is None and time.monotonic() < deadline:
         try:
-            if probe.http_get(f"http://127.0.0.1:{port}/api", timeout=1.0)[0] == 200:
+            if probe.http_get(f"http://127.0.0.1:{port}/api", timeout=1.0, what="JupyterLab")[0] == 200:
                 return
         except ServiceError:
             pass

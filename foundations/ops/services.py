@@ -29,7 +29,7 @@ import psutil
 from foundations import config
 from foundations.config import Config
 from foundations.errors import ServiceError
-from foundations.ops import daemons, state
+from foundations.ops import daemons, packages, state
 
 SERVICES = {
     "redis": "redis_url",
@@ -100,8 +100,7 @@ def check(cfg: Config, name: str) -> Status:
     host, port = cfg.endpoint(SERVICES[name])
     try:
         ms = daemons.ready_check(KIND[name], url)()
-        detail = f"{ms:.1f} ms" if isinstance(ms, float) else f"HTTP {ms[0]}"
-        return Status(name, f"{host}:{port}", True, detail)
+        return Status(name, f"{host}:{port}", True, f"{ms:.1f} ms")
     except Exception as exc:  # noqa: BLE001 - a status line, never a traceback
         return Status(name, f"{host}:{port}", False, str(exc))
 
@@ -174,7 +173,7 @@ def _compose(*args: str) -> None:
 
 
 def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_with_parent: bool) -> Config:
-    daemons.ensure_binaries(log)
+    packages.ensure(log)
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
     processes = {}

@@ -130,7 +130,7 @@ def up(
 
 
 def _answers(url: str) -> bool:
-    status, _ = probe.http_get(url)
+    status, _ = probe.http_get(url, what="JupyterHub")
     if status != 200:
         raise ServiceError(f"{url} answered HTTP {status}")
     return True
