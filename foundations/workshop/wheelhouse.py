@@ -6,7 +6,7 @@ network.
 
 On the workshop machine (from a USB stick, checkout and kit side by side):
 
-    $ PIP_NO_INDEX=1 PIP_FIND_LINKS=$PWD/wheelhouse make install
+    $ PIP_NO_INDEX=1 PIP_FIND_LINKS=$PWD/wheelhouse make install-workshop
     $ python -m foundations workshop up --offline-kit wheelhouse ...   (see docs/workshop.md)
 
 ``npm-cache/`` is npm's own cache filled by ``npm ci`` from our lock, so ``npm ci --offline`` installs the
@@ -51,8 +51,8 @@ def build(dest: Path) -> None:
             "-w",
             str(dest),
             "-r",
-            str(pins.LOCK_FILE),
-            *pins.for_other_patch_releases(),
+            str(pins.WORKSHOP_LOCK_FILE),
+            *pins.for_other_patch_releases(pins.WORKSHOP_LOCK_FILE),
             BUILD_REQUIREMENT,
         ]
     )
@@ -92,7 +92,7 @@ def verify(wheelhouse: Path) -> dict[str, float]:
         venv.create(target, with_pip=True)
         py = str(target / "bin" / "python")
         env = offline_environ(wheelhouse)
-        _run([py, "-m", "pip", "install", "-q", "-r", str(pins.LOCK_FILE)], env=env)
+        _run([py, "-m", "pip", "install", "-q", "-r", str(pins.WORKSHOP_LOCK_FILE)], env=env)
         _run([py, "-m", "pip", "install", "-q", "--no-deps", "-e", str(REPO_ROOT)], env=env, cwd=scratch)
         _run([py, "-c", "import foundations.server, jupyterhub, jupyterhub_idle_culler, jupyterlab"], env=env)
         seconds["pip install (venv, lock, project)"] = time.perf_counter() - start
