@@ -87,7 +87,7 @@ refresh-outputs: install  ## re-execute notebooks in place (NOTEBOOKS=notebooks/
 navigation: install  ## regenerate the < prev | Contents | next > lines
 	$(PY) -m foundations.course.navigation
 
-# A workshop's hub (docs/workshop.md): make workshop PARTICIPANTS=alice,bob CODE=orange42 [WORKSHOP_ARGS=--dry-run]
+# A workshop's hub (docs/workshop.md): make workshop PARTICIPANTS=alice,bob CODE=orange-river-42 [WORKSHOP_ARGS=--dry-run]
 PARTICIPANTS ?=
 CODE ?=
 WORKSHOP_ARGS ?=

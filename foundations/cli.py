@@ -208,7 +208,7 @@ def _doctor(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def _config(cfg: config.Config, args: argparse.Namespace) -> int:
-    print(json.dumps({k: {"value": v, "source": cfg.sources[k]} for k, v in cfg.as_dict().items()}, indent=2))
+    print(json.dumps({k: {"value": v, "source": cfg.sources[k]} for k, v in cfg.shown().items()}, indent=2))
     return 0
 
 

@@ -39,7 +39,7 @@ from foundations.workshop.room import Room, parse_participants, unused_port
 # System users need root and an interpreter they can reach (a venv of a Python under /root is not).
 AS_ROOT = os.geteuid() == 0 and not hub_module.closed_to_others()
 NB07 = f"{learner.COURSE_DIR}/notebooks/07_redis.ipynb"  # in a participant's home
-CODE = "room-" + secrets.token_hex(3)
+CODE = f"room-{secrets.token_hex(3)}-42"  # strong enough for code.code_problem
 
 
 def workshop(*args: str) -> subprocess.CompletedProcess:
@@ -75,6 +75,7 @@ def hub():
         yield Room(root), f"http://127.0.0.1:{port}", names, started
     finally:
         workshop("down", "--dir", str(root))
+        left = [name for name in names if AS_ROOT and _user_exists(name)] + [str(root)] * root.exists()
         for name in names if AS_ROOT else []:
             try:
                 uid = pwd.getpwnam(name).pw_uid
@@ -84,6 +85,15 @@ def hub():
                 os.kill(pid, signal.SIGKILL)
             subprocess.run(["userdel", "--remove", name], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+        assert not left, f"`workshop down` left {left} behind"
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def own_processes(who: participant.Participant) -> dict[str, int]:
@@ -136,7 +146,10 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
             )
             is None
         )
-    their_redis = urlsplit(state.read_raw(who[0].state_dir)["endpoints"]["redis_url"]).port
+    endpoints = state.read_raw(who[0].state_dir)["endpoints"]
+    passwords = {urlsplit(endpoints[key]).password for key in ("redis_url", "redis1_url", "redis2_url")}
+    assert len(passwords) == 3, "one password per Redis: a squatter on a freed port learns only that one's"
+    their_redis = urlsplit(endpoints["redis_url"]).port
     for someone in learners[1:]:
         with someone.kernel(NB07) as kernel:
             assert (
@@ -204,6 +217,14 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
         assert _processes_of(who[2].uid) == {}, "a process of the stopped participant is still running"
     status = workshop("status", "--dir", str(room.root)).stdout
     assert any(line.startswith(names[2]) and " stopped " in line for line in status.splitlines()), status
+
+    # Guessing is throttled: a few failures a minute per client and name, then even the right password waits.
+    for attempt in range(auth.FAILED_SIGN_INS_PER_MINUTE):
+        with pytest.raises(ServiceError, match="could not sign in"):
+            Learner(url, names[1]).sign_in(f"wrong-{attempt}")
+    with pytest.raises(ServiceError, match="could not sign in"):
+        Learner(url, names[1]).sign_in(f"{names[1]}-password")
+    assert "too many failed attempts" in room.log_path.read_text()
 
 
 _SETUP = (

@@ -221,7 +221,7 @@ def _claim_port(cfg: Config, key: str, url: str) -> str:
         return _with_port(url, free)
     raise ServiceError(
         f"{host}:{port} ({setting.env}) is taken by another program: stop it, or choose "
-        f"another port, e.g. {setting.env}={_with_port(url, _free_port_from(host, port))}"
+        f"another port, e.g. {setting.env}={config.redacted(_with_port(url, _free_port_from(host, port)))}"
     )
 
 

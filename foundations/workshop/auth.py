@@ -19,7 +19,10 @@ from pathlib import Path
 from jupyterhub.auth import Authenticator, LocalAuthenticator
 from traitlets import Bool, Unicode
 
+from foundations.workshop.throttle import Throttle
+
 MIN_PASSWORD = 8
+FAILED_SIGN_INS_PER_MINUTE = 5  # per client address and per name
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -40,8 +43,10 @@ class WorkshopAuthenticator(LocalAuthenticator):
         config=True
     )
     code_file = Unicode(help="file holding the workshop code the instructor announces").tag(config=True)
+    created_users_file = Unicode(help="file listing the system users this hub created").tag(config=True)
     system_users = Bool(True, help="participants are system users (False: a dry run)").tag(config=True)
     request_otp = Bool(True)
+    _throttle = Throttle(limit=FAILED_SIGN_INS_PER_MINUTE)
     otp_prompt = Unicode("Workshop code (first sign-in only):")
 
     def _passwords(self) -> dict[str, str]:
@@ -57,6 +62,16 @@ class WorkshopAuthenticator(LocalAuthenticator):
 
     async def authenticate(self, handler, data: dict) -> str | None:
         name = self.normalize_username(data.get("username", ""))
+        keys = (f"client:{handler.request.remote_ip}", f"name:{name}")
+        if wait := self._throttle.wait(*keys):
+            self.log.warning("sign-in refused: too many failed attempts from %s for %r (%.0f s)", *keys, wait)
+            return None
+        user = await self._authenticate(name, data)
+        if user is None:
+            self._throttle.failed(*keys)
+        return user
+
+    async def _authenticate(self, name: str, data: dict) -> str | None:
         password, code = data.get("password", ""), data.get("otp", "").strip()
         if name not in self.allowed_users:
             self.log.warning("sign-in refused: %r is not on the participant list", name)
@@ -77,8 +92,13 @@ class WorkshopAuthenticator(LocalAuthenticator):
         return name
 
     async def add_user(self, user) -> None:
-        """With system users: LocalAuthenticator's (creates the user when missing); else the plain one."""
-        if self.system_users:
-            await super().add_user(user)
-        else:
+        """With system users: LocalAuthenticator's (creates the user when missing, and then we note it in
+        ``created_users_file`` for ``workshop down``); else the plain one."""
+        if not self.system_users:
             Authenticator.add_user(self, user)
+            return
+        existed = self.system_user_exists(user)
+        await super().add_user(user)
+        if not existed and self.created_users_file:
+            with open(self.created_users_file, "a") as created:
+                created.write(user.name + "\n")

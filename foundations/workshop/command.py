@@ -16,7 +16,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dir", default=str(DEFAULT_DIR), help="the workshop's directory (default: %(default)s)")
     p.add_argument("--participants", metavar="NAMES", help="participant names, e.g. alice,bob,carol")
     p.add_argument("--participants-file", metavar="FILE", help="participant names, one a line")
-    p.add_argument("--code", help="the workshop code for first sign-ins (default: kept, or a new random one)")
+    p.add_argument(
+        "--code",
+        help="the workshop code for first sign-ins: 10+ characters, letters and digits (default: kept, or new)",
+    )
     p.add_argument(
         "--hub-port", type=int, default=8000, help="where participants connect (default: %(default)s)"
     )
@@ -28,6 +31,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--ssl-cert", default="", metavar="FILE")
     p.add_argument("--ssl-key", default="", metavar="FILE")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="down: keep the room's files, databases and participants' system users (default: remove them)",
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",
@@ -85,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             f"{room.code_path.read_text().strip()}"
         )
     elif args.action == "down":
-        hub.down(room)
+        hub.down(room, keep=args.keep)
     elif args.action == "status":
         pid = hub.hub_pid(room)
         settings = room.settings()

@@ -41,6 +41,7 @@ def configure(c, room: Room) -> None:
     c.Authenticator.allowed_users = set(s.participants)
     c.WorkshopAuthenticator.passwords_file = str(room.passwords_path)
     c.WorkshopAuthenticator.code_file = str(room.code_path)
+    c.WorkshopAuthenticator.created_users_file = str(room.created_users_path)
     c.WorkshopAuthenticator.system_users = s.system_users
     c.WorkshopAuthenticator.create_system_users = s.system_users
 

@@ -4,7 +4,7 @@ server (REST API for the session, the kernel's websocket for the code). The work
 measurement use it; an instructor can use it to rehearse a room.
 
     >>> learner = Learner("http://127.0.0.1:8000", "alice")
-    >>> learner.sign_in("a-password", code="orange42")
+    >>> learner.sign_in("a-password", code="orange-river-42")
     >>> learner.start_server()
     >>> [cell.error for cell in learner.run_notebook("notebooks/07_redis.ipynb")]
 """

@@ -92,6 +92,7 @@ class Room:
     token_path = property(lambda self: self.hub_dir / "admin-token")
     config_path = property(lambda self: self.hub_dir / "jupyterhub_config.py")
     released_path = property(lambda self: self.hub_dir / "solutions-released")
+    created_users_path = property(lambda self: self.hub_dir / "created-users")  # system users we made
     log_path = property(lambda self: self.hub_dir / "jupyterhub.log")
     mariadb_socket = property(lambda self: self.services_dir / "mariadb" / "mysqld.sock")
 
@@ -131,3 +132,8 @@ class Room:
 
     def token(self) -> str:
         return self.token_path.read_text().strip()
+
+    def created_users(self) -> list[str]:
+        """The system users the hub created (``workshop down`` removes them; never a user that existed)."""
+        path = self.created_users_path
+        return [n for n in path.read_text().split() if NAME.fullmatch(n)] if path.exists() else []
