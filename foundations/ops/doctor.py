@@ -76,11 +76,13 @@ def check_service(cfg: Config, name: str) -> Check:
 
 
 def check_docker() -> Check:
-    engine = services.docker_engine()
+    if services.docker_engine():
+        return Check("docker", True, "engine answers: services up uses compose", needed=False)
     return Check(
         "docker",
-        True,
-        "engine answers: services up uses compose" if engine else "no engine: services up runs local daemons",
+        False,
+        "no engine: services up runs local daemons instead",
+        "optional: install Docker Engine to run compose.yaml (docs.docker.com/engine/install)",
         needed=False,
     )
 
