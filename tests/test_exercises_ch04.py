@@ -50,7 +50,16 @@ class Reordered:
     password: str = tag("-")
 
 
+@dataclass
+class EmailKeyCapitalised:
+    first_name: str = tag("firstName")
+    last_name: str = tag("lastName")
+    email: str = tag("Email,omitempty")
+    password: str = tag("-")
+
+
 OWNER_WRONG = [
+    pytest.param(EmailKeyCapitalised, "a non-empty email should be encoded (key email)", id="email-key-case"),
     pytest.param(
         EmailAlwaysKept,
         'your Owner encodes as {"firstName":"Tit","lastName":"Petric","email":""}',

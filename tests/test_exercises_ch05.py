@@ -58,7 +58,19 @@ def _split(path):
     return (parts[1] if len(parts) > 1 else "") if parts[0] == "say" else None
 
 
+def _strips_every_slash(path):
+    if path in ("/say", "/say/"):
+        return ""
+    if not path.startswith("/say/"):
+        return None
+    name = path[len("/say/") :].rstrip("/")
+    return None if "/" in name else name
+
+
 SAY_WRONG = [
+    pytest.param(
+        _strips_every_slash, "say_name('/say//') returned '', expected None", id="empty-name-between-slashes"
+    ),
     pytest.param(
         LISTED.get, "say_name('/say/Gopher') returned None, expected 'Gopher'", id="hard-coded-cases"
     ),
