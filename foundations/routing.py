@@ -211,11 +211,6 @@ def concurrent(url: str, clients: int) -> Timeline:
     return timeline
 
 
-def concurrent_ms(url: str, clients: int) -> float:
-    """Milliseconds until ``clients`` GETs of ``url``, sent at the same moment, have all been answered."""
-    return max(event.end_ms for event in concurrent(url, clients).events)
-
-
 def answers(base_url: str, paths: Iterable[str]) -> list[dict]:
     """GET each path without following redirects: ``{path, status, location, body}`` rows for a table."""
     import requests
