@@ -67,7 +67,17 @@ def _strips_every_slash(path):
     return None if "/" in name else name
 
 
+def _copy_of_the_servers_say(path):
+    """routing.say's parsing, shown in the notebook, without the router's prefix match in front of it."""
+    rest = path[len("/say/") :] if path.startswith("/say/") else ""
+    name = rest[:-1] if rest.endswith("/") else rest
+    return None if "/" in name or (rest and not name) else name
+
+
 SAY_WRONG = [
+    pytest.param(
+        _copy_of_the_servers_say, "say_name('/sayx') returned '', expected None", id="copies-routing-say"
+    ),
     pytest.param(
         _strips_every_slash, "say_name('/say//') returned '', expected None", id="empty-name-between-slashes"
     ),
