@@ -44,11 +44,11 @@ def test_every_exercise_has_a_solution_and_every_notebook_check_exists():
 
 
 def test_check_prints_plain_words(capsys):
-    exercises.check("01.redis2_url", ...)
+    exercises.check("01.docker_run", ...)
     assert "not yet: no answer yet" in capsys.readouterr().out
-    exercises.check("01.redis2_url", 42)
-    assert "expected a function redis2_url(cfg) that reads the URL from cfg" in capsys.readouterr().out
+    exercises.check("01.docker_run", 42)
+    assert "expected a function docker_run(compose, name), got int" in capsys.readouterr().out
     exercises.check("01.ping_all", lambda urls: 1 / 0)
     assert "your answer raised ZeroDivisionError" in capsys.readouterr().out
-    exercises.check("01.redis2_url", lambda cfg: cfg.redis2_url)
+    exercises.check("01.docker_run", solutions(NOTEBOOKS / "solutions" / "ch01.py")["01.docker_run"]())
     assert "correct." in capsys.readouterr().out

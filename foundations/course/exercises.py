@@ -3,7 +3,7 @@
 A chapter's checks live in ``foundations/course/checks/chNN.py``; its solutions in ``notebooks/solutions/chNN.py``,
 which the test suite runs through the same checks, so a solution can never rot.
 
-    >>> check("01.redis2_url", ...)    # in a notebook: prints what is still wrong, never a traceback
+    >>> check("01.docker_run", ...)    # in a notebook: prints what is still wrong, never a traceback
 """
 
 from __future__ import annotations
