@@ -17,7 +17,10 @@ import secrets
 from pathlib import Path
 
 from jupyterhub.auth import Authenticator, LocalAuthenticator
+from jupyterhub.handlers.login import LoginHandler
 from traitlets import Bool, Unicode
+
+from foundations.workshop.room import INSTRUCTOR
 
 MIN_PASSWORD = 8
 
@@ -40,6 +43,9 @@ class WorkshopAuthenticator(LocalAuthenticator):
         config=True
     )
     code_file = Unicode(help="file holding the workshop code the instructor announces").tag(config=True)
+    instructor_file = Unicode(help="file holding the instructor's password (an admin: the board)").tag(
+        config=True
+    )
     system_users = Bool(True, help="participants are system users (False: a dry run)").tag(config=True)
     request_otp = Bool(True)
     otp_prompt = Unicode("Workshop code (first sign-in only):")
@@ -58,27 +64,59 @@ class WorkshopAuthenticator(LocalAuthenticator):
     async def authenticate(self, handler, data: dict) -> str | None:
         name = self.normalize_username(data.get("username", ""))
         password, code = data.get("password", ""), data.get("otp", "").strip()
-        if name not in self.allowed_users:
-            self.log.warning("sign-in refused: %r is not on the participant list", name)
+        refused = self._refusal(name, password, code)
+        if refused:
+            self.log.warning("sign-in of %r refused: %s", name, refused)
+            handler.refusal = refused  # the login page shows it (WorkshopLoginHandler)
             return None
+        return name
+
+    def _refusal(self, name: str, password: str, code: str) -> str | None:
+        """What is wrong with this sign-in, in words for the person at the keyboard (None: let them in, after
+        claiming the name on a first sign-in). Without the right code the answer is the same for every name,
+        so nobody outside the room learns who is on the list or who has signed in."""
         passwords = self._passwords()
-        if name in passwords:
-            return name if password_matches(password, passwords[name]) else None
+        instructor = Path(self.instructor_file).read_text().strip().encode()
+        if name == INSTRUCTOR and hmac.compare_digest(password.encode(), instructor):
+            return None
+        if name in passwords and name in self.allowed_users and password_matches(password, passwords[name]):
+            return None
         expected = Path(self.code_file).read_text().strip()
+        if not code:
+            return (
+                "name or password not recognised. First sign-in? Also type the workshop code the "
+                "instructor gave the room."
+            )
         if not hmac.compare_digest(code.encode(), expected.encode()):
-            self.log.warning("first sign-in of %s refused: wrong workshop code", name)
-            return None
+            return "that is not this workshop's code: ask the instructor for it (needed at the first sign-in only)"
+        if name not in self.allowed_users or name == INSTRUCTOR:
+            return f"{name!r} is not on the participant list: check its spelling, or ask the instructor"
+        if name in passwords:
+            return (
+                f"{name} signed in before with another password: type that one (forgotten? the instructor "
+                "can reset it)"
+            )
         if len(password) < MIN_PASSWORD:
-            self.log.warning("first sign-in of %s refused: password shorter than %d", name, MIN_PASSWORD)
-            return None
+            return f"choose a password of at least {MIN_PASSWORD} characters"
         passwords[name] = hash_password(password)
         self._save(passwords)
         self.log.info("%s claimed their name and set a password", name)
-        return name
+        return None
+
+    def get_handlers(self, app) -> list[tuple[str, type]]:
+        return [("/login", WorkshopLoginHandler)]
 
     async def add_user(self, user) -> None:
-        """With system users: LocalAuthenticator's (creates the user when missing); else the plain one."""
-        if self.system_users:
+        """With system users: LocalAuthenticator's (creates the user when missing); else the plain one. The
+        instructor has no server, so no system user."""
+        if self.system_users and user.name != INSTRUCTOR:
             await super().add_user(user)
         else:
             Authenticator.add_user(self, user)
+
+
+class WorkshopLoginHandler(LoginHandler):
+    """The hub's login page, saying why a sign-in was refused instead of "Invalid username or password"."""
+
+    def _render(self, login_error=None, username=None, **kwargs):
+        return super()._render(getattr(self, "refusal", None) or login_error, username, **kwargs)

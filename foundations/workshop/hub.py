@@ -92,12 +92,15 @@ def up(
         hub_port=unused_port(),
         proxy_api_port=unused_port(),
         idle_timeout=idle_timeout,
+        board_port=unused_port(),
         ssl_cert=ssl_cert,
         ssl_key=ssl_key,
     )
     room.save(settings)
     if code or not room.code_path.exists():
         room.write_private(room.code_path, (code or secrets.token_hex(4)) + "\n")
+    if not room.instructor_path.exists():
+        room.write_private(room.instructor_path, secrets.token_urlsafe(9) + "\n")
     if not room.token_path.exists():
         room.write_private(room.token_path, secrets.token_hex(32) + "\n")
     room.write_private(room.config_path, CONFIG_TEMPLATE.format(root=str(room.root)))

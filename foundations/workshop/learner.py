@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 from foundations.config import REPO_ROOT
+from foundations.ops import lab
 from foundations.workshop.participant import Participant
 
 COURSE_DIR = "api-foundations"
@@ -80,3 +81,8 @@ def release_solutions(participant: Participant) -> bool:
     shutil.copytree(COURSE / "solutions", target / "solutions", dirs_exist_ok=True, ignore=NOT_COURSE)
     _give(participant, target / "solutions")
     return True
+
+
+def trust(participant: Participant) -> None:
+    """Trust the notebooks of the participant's copy, as them (their own Jupyter data folder)."""
+    participant.run(lab.trust_command(course_path(participant) / "notebooks"), {"PATH": os.environ["PATH"]})
