@@ -21,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name api-foundations --display-name "Python (API Foundations)" >/dev/null
+	$(PY) -m foundations.course.kernel install >/dev/null
 	touch $(STAMP)
 
 # Services, then JupyterLab (foundations/ops/lab.py): one token, from JUPYTER_TOKEN or made once, reaches
