@@ -32,7 +32,14 @@ def install(prefix: str = sys.prefix) -> Path:
     from jupyter_client.kernelspec import KernelSpecManager
 
     spec = {
-        "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "foundations.course.kernel", "-f", "{connection_file}"],
+        "argv": [
+            sys.executable,
+            "-Xfrozen_modules=off",
+            "-m",
+            "foundations.course.kernel",
+            "-f",
+            "{connection_file}",
+        ],
         "display_name": DISPLAY_NAME,
         "language": "python",
         "metadata": {"debugger": True},
