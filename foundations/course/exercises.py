@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from foundations.course import progress
+from foundations.course.notebook import wrap
 
 Checker = Callable[[Any], None]
 _CHECKS: dict[str, Checker] = {}
@@ -102,4 +103,8 @@ def check(exercise_id: str, answer: Any) -> None:
     if problem is None:
         print(f"[{exercise_id}] correct.")
     else:
-        print(f"[{exercise_id}] not yet: {problem}\n  (stuck? the solution is in solutions/ch{chapter}.py)")
+        print(
+            wrap(
+                f"[{exercise_id}] not yet: {problem}\n  (stuck? the solution is in solutions/ch{chapter}.py)"
+            )
+        )
