@@ -84,11 +84,11 @@ class WorkshopAuthenticator(LocalAuthenticator):
         expected = Path(self.code_file).read_text().strip()
         if not code:
             return (
-                "name or password not recognised. First sign-in? Also type the workshop code the "
+                "Name or password not recognised. First sign-in? Also type the workshop code the "
                 "instructor gave the room."
             )
         if not hmac.compare_digest(code.encode(), expected.encode()):
-            return "that is not this workshop's code: ask the instructor for it (needed at the first sign-in only)"
+            return "That is not this workshop's code: ask the instructor for it (needed at the first sign-in only)"
         if name not in self.allowed_users or name == INSTRUCTOR:
             return f"{name!r} is not on the participant list: check its spelling, or ask the instructor"
         if name in passwords:
@@ -97,7 +97,7 @@ class WorkshopAuthenticator(LocalAuthenticator):
                 "can reset it)"
             )
         if len(password) < MIN_PASSWORD:
-            return f"choose a password of at least {MIN_PASSWORD} characters"
+            return f"Choose a password of at least {MIN_PASSWORD} characters"
         passwords[name] = hash_password(password)
         self._save(passwords)
         self.log.info("%s claimed their name and set a password", name)

@@ -175,7 +175,7 @@ def render_html(rows: list[Row], ids: list[str], updated: str, refresh: int = 0)
         f'{chapters}<th rowspan="2">stuck on</th><th rowspan="2">services down</th></tr><tr>{numbers}</tr>'
         f"{''.join(body)}"
         f'<tr class="totals"><th>passed/tried</th><td></td><td></td>{totals}<td></td><td></td></tr></table>'
-        f"<p>{PASSED} passed · {FAILED}n tried n times, not passed yet · red: stuck ({STUCK_ATTEMPTS}+ "
-        f"failed attempts, no pass) · {UNTRIED} not tried. Columns: chapters, then exercises in the "
+        f"<p>{PASSED} passed; {FAILED}n tried n times, not passed yet; red: stuck ({STUCK_ATTEMPTS}+ "
+        f"failed attempts, no pass); {UNTRIED} not tried. Columns: chapters, then exercises in the "
         "notebook's order (hover for the name).</p>\n"
     )
