@@ -95,12 +95,19 @@ def own_processes(who: participant.Participant) -> dict[str, int]:
 def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(hub):
     room, url, names, started = hub
     learners = [Learner(url, name) for name in names]
-    with pytest.raises(ServiceError, match="could not sign in"):  # first sign-in needs the workshop code
+    with pytest.raises(ServiceError, match="not this workshop's code"):  # a first sign-in needs the code
         learners[0].sign_in("a-good-password", code="wrong")
+    with pytest.raises(ServiceError, match="not on the participant list"):  # said only to who has the code
+        Learner(url, "stranger").sign_in("a-good-password", code=CODE)
+    with pytest.raises(ServiceError, match="at least 8 characters"):
+        learners[0].sign_in("short", code=CODE)
     for someone in learners:
         someone.sign_in(f"{someone.name}-password", code=CODE)
-    with pytest.raises(ServiceError, match="could not sign in"):  # the name is claimed now
+    with pytest.raises(ServiceError, match="signed in before with another password"):  # the name is claimed
         Learner(url, names[0]).sign_in("another-password", code=CODE)
+    for name in (names[0], "stranger"):  # without the code: the same words, claimed name or unknown one
+        with pytest.raises(ServiceError, match="Name or password not recognised"):
+            Learner(url, name).sign_in("another-password")
     Learner(url, names[0]).sign_in(f"{names[0]}-password")  # later sign-ins: no code
 
     with ThreadPoolExecutor(3) as pool:
