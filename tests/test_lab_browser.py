@@ -160,6 +160,8 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
             # the project's kernel answers (a missing kernel would show a dialog and "No Kernel" instead).
             kernel = page.locator(".jp-StatusBar-TextItem").filter(has_text=KERNEL_NAME)
             expect(kernel).to_have_text(f"{KERNEL_NAME} | Idle", timeout=120_000)
+            page.wait_for_timeout(2000)  # the kernel's language_info has reached the notebooks by now
+            expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(0)  # opening modified nothing
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
