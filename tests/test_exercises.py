@@ -69,7 +69,7 @@ def test_the_cells_as_shipped_are_blank_and_no_attempt(capsys, tmp_path, monkeyp
     for answer in (None, wrong, lambda cfg: ..., {"/": 200, "/hey": ...}, print):
         assert not exercises.blank(answer), answer
     exercises.check("01.redis2_url", stub)
-    assert "not yet: no answer yet" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("[01.redis2_url] no answer yet: replace the `...`")
     assert progress.read(tmp_path) == {}
     exercises.check("01.redis2_url", wrong)
     exercises.check("01.redis2_url", lambda cfg: cfg.redis2_url)
@@ -79,7 +79,7 @@ def test_the_cells_as_shipped_are_blank_and_no_attempt(capsys, tmp_path, monkeyp
 
 def test_check_prints_plain_words(capsys):
     exercises.check("01.redis2_url", ...)
-    assert "not yet: no answer yet" in capsys.readouterr().out
+    assert "[01.redis2_url] no answer yet" in capsys.readouterr().out
     exercises.check("01.redis2_url", 42)
     assert "expected a function redis2_url(cfg) that reads the URL from cfg" in capsys.readouterr().out
     exercises.check("01.ping_all", lambda urls: 1 / 0)

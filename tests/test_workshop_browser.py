@@ -114,6 +114,8 @@ def test_a_participant_and_the_instructor_see_the_truth(hub, shots):
             page.wait_for_timeout(2000)  # the kernel's language_info has reached the notebook by now
             expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(0)
             expect(page.get_by_text("official Jupyter news")).to_have_count(0)
+            config = "JSON.parse(document.getElementById('jupyter-config-data').textContent)"
+            assert page.evaluate(config + ".extensionManager.name") == "read-only"  # not PyPI
             page.screenshot(path=shots / "2-participant-lab-unmodified.png")
             page.get_by_role("menuitem", name="File", exact=True).click()
             page.get_by_role("menuitem", name=re.compile(r"^Close Tab")).click()
@@ -133,7 +135,7 @@ def test_a_participant_and_the_instructor_see_the_truth(hub, shots):
             prompts = notebook.locator(".jp-CodeCell .jp-InputPrompt")
             expect(prompts.first).to_have_text(re.compile(r"\[[\d*]+\]"), timeout=60_000)
             expect(prompts.filter(has_text="[*]")).to_have_count(0, timeout=RUN_TIMEOUT)
-            blank = notebook.locator(".jp-OutputArea-output").filter(has_text="not yet: no answer yet")
+            blank = notebook.locator(".jp-OutputArea-output").filter(has_text="] no answer yet: replace the")
             expect(blank).to_have_count(2)
             blank.first.scroll_into_view_if_needed()
             page.screenshot(path=shots / "3-run-all-no-answer-yet.png")

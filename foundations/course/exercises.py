@@ -97,8 +97,10 @@ def verdict(exercise_id: str, answer: Any) -> str | None:
 def check(exercise_id: str, answer: Any) -> None:
     """Print whether ``answer`` solves ``exercise_id`` (``verdict`` gives the same as a value)."""
     problem = verdict(exercise_id, answer)
-    if not blank(answer):  # Run All runs the blank cells too: reading ahead is not an attempt
-        progress.record(exercise_id, problem is None)  # the workshop's progress board reads it
+    if blank(answer):  # Run All runs the blank cells too: reading ahead is not an attempt
+        print(wrap(f"[{exercise_id}] {problem}"))
+        return
+    progress.record(exercise_id, problem is None)  # the workshop's progress board reads it
     chapter = exercise_id.split(".")[0]
     if problem is None:
         print(f"[{exercise_id}] correct.")
