@@ -92,13 +92,17 @@ def run(port: int, ip: str = "127.0.0.1", log: Callable[[str], None] = _say) -> 
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops Jupyter too, as Ctrl-C does
     lab_token = token(os.environ)
     start = time.monotonic()
-    subprocess.run(trust_command(NOTEBOOKS), capture_output=True, stdin=subprocess.DEVNULL)
     # stdin closed: Jupyter then stops on the first Ctrl-C instead of asking for a confirmation.
     lab = subprocess.Popen(
         command(ip, port, as_root), env=environment(lab_token, os.environ), stdin=subprocess.DEVNULL
     )
+    # The notebooks are trusted meanwhile (a few seconds on a busy machine), before the URL appears.
+    trusting = subprocess.Popen(
+        trust_command(NOTEBOOKS), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         _wait_ready(lab, port)
+        trusting.wait()
         log(
             f"JupyterLab is ready ({time.monotonic() - start:.1f} s). Open:\n\n    {url(port, lab_token)}\n\n"
             "Ctrl-C stops JupyterLab; `make services-down` stops the services."
