@@ -43,7 +43,7 @@ define install_from
 	@echo "installing the pins of $(1) into $(VENV) with uv..."
 	$(UV_INSTALL) -r $(1)
 	$(UV_INSTALL) --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name api-foundations --display-name "Python (API Foundations)" >/dev/null
+	$(PY) -m foundations.course.kernel install >/dev/null
 	touch $@
 endef
 

@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     workshop_command.add_arguments(workshop)
     for sub in commands.choices.values():
-        config.add_arguments(sub)
+        if sub is not workshop:  # the room's services take their settings from the hub, not from flags
+            config.add_arguments(sub)
     return root
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from foundations import config
 from foundations.ops import packages, services
-from foundations.ops.doctor import KERNEL_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
@@ -40,7 +39,9 @@ def test_the_dev_container_is_debian_with_the_services_up_and_the_lab_port_forwa
 
 def test_binder_builds_the_kernel_the_notebooks_name():
     post_build = (BINDER / "postBuild").read_text()
-    assert f"--name {KERNEL_NAME}" in post_build and "-r requirements.lock" in post_build
+    assert (
+        "python -m foundations.course.kernel install" in post_build and "-r requirements.lock" in post_build
+    )
     assert os.access(BINDER / "postBuild", os.X_OK) and os.access(BINDER / "start", os.X_OK)
 
 

@@ -113,12 +113,12 @@ def test_the_throttle_allows_a_few_failures_a_minute_per_key():
     now = [0.0]
     throttle = Throttle(limit=3, window=60, clock=lambda: now[0])
     for _ in range(3):
-        assert throttle.wait("client:a", "name:alice") == 0
-        throttle.failed("client:a", "name:alice")
-    assert throttle.wait("client:a") == 60 and throttle.wait("name:alice") == 60
-    assert throttle.wait("client:b", "name:bob") == 0  # others are not held up
-    assert throttle.wait("client:b", "name:alice") == 60  # a name under attack waits from any client
+        assert throttle.wait("alice") == 0
+        throttle.failed("alice")
+    assert throttle.wait("alice") == 60
+    assert throttle.wait("bob") == 0  # others are not held up
+    assert throttle.wait("bob", "alice") == 60
     now[0] = 30
-    assert throttle.wait("client:a") == 30
+    assert throttle.wait("alice") == 30
     now[0] = 60.01
-    assert throttle.wait("client:a", "name:alice") == 0
+    assert throttle.wait("alice") == 0

@@ -97,12 +97,15 @@ def up(
         hub_port=unused_port(),
         proxy_api_port=unused_port(),
         idle_timeout=idle_timeout,
+        board_port=unused_port(),
         ssl_cert=ssl_cert,
         ssl_key=ssl_key,
     )
     room.save(settings)
     if code or not room.code_path.exists():
         room.write_private(room.code_path, (code or workshop_code.new_code()) + "\n")
+    if not room.instructor_path.exists():
+        room.write_private(room.instructor_path, secrets.token_urlsafe(9) + "\n")
     if not room.token_path.exists():
         room.write_private(room.token_path, secrets.token_hex(32) + "\n")
     room.write_private(room.config_path, CONFIG_TEMPLATE.format(root=str(room.root)))
@@ -182,10 +185,6 @@ def down(room: Room, log: Callable[[str], None] = print, keep: bool = False) -> 
                 log(f"stopped the services {name}'s server left behind")
     if keep:
         services.down(_mariadb_config(room), log=lambda line: log(f"shared MariaDB: {line}"))
-        log(
-            f"kept {room.root} (workshop code, password hashes, databases, progress) and the system users "
-            f"{', '.join(room.created_users()) or '(none)'}: `workshop down` without --keep removes them"
-        )
     else:
         forget(room, log)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
+from foundations.ops import lab
 from foundations.workshop.participant import Participant
 
 COURSE_DIR = "api-foundations"
@@ -83,6 +84,11 @@ def release_solutions(participant: Participant) -> bool:
     finally:
         os.close(notebooks)
     return True
+
+
+def trust(participant: Participant) -> None:
+    """Trust the notebooks of the participant's copy, as them (their own Jupyter data folder)."""
+    participant.run(lab.trust_command(course_path(participant) / "notebooks"), {"PATH": os.environ["PATH"]})
 
 
 # Root writes into folders the participant owns, where they may have planted links (to another participant's

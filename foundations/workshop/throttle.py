@@ -1,6 +1,6 @@
-"""Sign-in throttling: at most ``limit`` failed attempts per ``window`` seconds for each client address and
-for each participant name, so that guessing the workshop code or a password from the room's network goes at
-a few tries a minute instead of hundreds a second."""
+"""Sign-in throttling: at most ``limit`` failed attempts per ``window`` seconds for each key (a participant
+name, a client address), so that guessing the workshop code or a password goes at a few tries a minute
+instead of hundreds a second."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class Throttle:
         self._failures: dict[str, deque[float]] = defaultdict(deque)
 
     def wait(self, *keys: str) -> float:
-        """Seconds until ``keys`` (e.g. ``"client:10.0.0.7"``, ``"name:alice"``) may try again; 0: now."""
+        """Seconds until every one of ``keys`` may try again; 0: now."""
         now = self.clock()
         longest = 0.0
         for key in keys:
