@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from foundations.errors import ConfigError
-from foundations.workshop import board, hub, learner, participant
 from foundations.workshop.room import DEFAULT_DIR, Room, parse_participants
 
 
@@ -59,6 +58,8 @@ def _participants(args: argparse.Namespace, room: Room) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from foundations.workshop import board, hub, learner, participant  # the hub's modules: only when it runs
+
     room = Room(Path(args.dir))
     if args.action == "up":
         if args.public and not args.ssl_cert:
