@@ -261,7 +261,6 @@ class RSGIApp:
         if self.app.metrics is not None:
             self.app.metrics.count_request()
         path, method, headers = scope.path, scope.method, scope.headers
-        # PATH_INFO as WSGI hands it over: the path's UTF-8 bytes read as latin-1 (RSGI gives decoded text)
         environ = {"PATH_INFO": path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": method}
         request = Request(environ)
         length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
@@ -272,6 +271,7 @@ class RSGIApp:
             except Exception:
                 response = _internal_error(request)
         else:
+            # PATH_INFO as WSGI hands it over: the path's UTF-8 bytes read as latin-1 (RSGI gives decoded text)
             environ["PATH_INFO"] = path.encode().decode("latin-1")
             environ["REMOTE_ADDR"] = scope.client.rpartition(":")[0].strip("[]")
             environ.update(
