@@ -103,6 +103,14 @@ class Setting:
         return ENV_PREFIX + self.name.upper()
 
 
+# The tutorial's services (``python -m foundations services up NAME``) and the setting that says where each is.
+SERVICES = {
+    "redis": "redis_url",
+    "redis1": "redis1_url",
+    "redis2": "redis2_url",
+    "mysql": "mysql_dsn",
+    "api": "api_url",
+}
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "redis_url", "redis://127.0.0.1:6390/0", "main Redis", _url(("redis",), "redis://127.0.0.1:6390/0")

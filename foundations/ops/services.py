@@ -27,17 +27,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 
 from foundations import config
-from foundations.config import Config
+from foundations.config import SERVICES, Config
 from foundations.errors import ServiceError
 from foundations.ops import daemons, packages, state
 
-SERVICES = {
-    "redis": "redis_url",
-    "redis1": "redis1_url",
-    "redis2": "redis2_url",
-    "mysql": "mysql_dsn",
-    "api": "api_url",
-}
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
 # compose.yaml's Redis allows DEBUG (chapter 7) to its ACL user `lab` only, not to the password-less default

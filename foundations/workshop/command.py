@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from foundations.errors import ConfigError
-from foundations.workshop import board, hub, learner, participant
 from foundations.workshop.room import DEFAULT_DIR, INSTRUCTOR, Room, parse_participants
 
 
@@ -85,6 +84,8 @@ def left_behind(room: Room) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from foundations.workshop import board, hub, learner, participant  # the hub's modules: only when it runs
+
     room = Room(Path(args.dir))
     if args.action == "up":
         if args.public and not args.ssl_cert:
