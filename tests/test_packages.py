@@ -22,6 +22,7 @@ from foundations.ops import packages
 FAKE_APT = """#!/bin/sh
 echo "$*" >> {calls}
 case "$*" in *" install "*)
+  if [ -e {interrupt} ]; then kill -INT $PPID; fi
   sleep {seconds}
   if [ -e {fail} ]; then echo "E: dpkg was interrupted, you must manually run 'dpkg --configure -a'" >&2; exit 100; fi
   for arg in "$@"; do case "$arg" in -*|install|DPkg*) ;; *) printf '#!/bin/sh\\n' > {bin}/"$arg"; chmod +x {bin}/"$arg";; esac; done
@@ -37,7 +38,12 @@ def apt(tmp_path, monkeypatch):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = FAKE_APT.format(
-        calls=tmp_path / "calls", seconds=1, fail=tmp_path / "fail", bin=bin_dir, done=tmp_path / "done"
+        calls=tmp_path / "calls",
+        seconds=1,
+        fail=tmp_path / "fail",
+        interrupt=tmp_path / "interrupt",
+        bin=bin_dir,
+        done=tmp_path / "done",
     )
     (bin_dir / "apt-get").write_text(script)
     (bin_dir / "apt-get").chmod(0o755)
@@ -131,16 +137,21 @@ def _ensure_then_exit(log: Path) -> None:
     os._exit(0)
 
 
-def test_ctrl_c_during_the_install_waits_for_apt_get_to_finish(apt):
+@pytest.mark.parametrize("when", ["while it runs", "as it starts"])
+def test_ctrl_c_during_the_install_waits_for_apt_get_to_finish(apt, when):
     """Ctrl-C reaches the whole foreground process group: apt-get, in a session of its own, is not hit, and
-    our process waits for it before it stops, so dpkg is never left half-configured."""
+    our process waits for it before it stops, so dpkg is never left half-configured. "as it starts": the
+    fake apt-get interrupts us the moment it runs, while we may still be inside Popen."""
+    if when == "as it starts":
+        (apt / "interrupt").touch()
     child = multiprocessing.get_context("fork").Process(target=_ensure_then_exit, args=(apt / "log",))
     child.start()
-    deadline = time.monotonic() + 10
-    while not installs(apt):
-        assert time.monotonic() < deadline, "apt-get install never started"
-        time.sleep(0.02)
-    os.killpg(child.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    if when == "while it runs":
+        deadline = time.monotonic() + 10
+        while not installs(apt):
+            assert time.monotonic() < deadline, "apt-get install never started"
+            time.sleep(0.02)
+        os.killpg(child.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
     child.join(30)
     assert child.exitcode == 130, "the interrupt was swallowed"
     assert (apt / "done").exists(), "apt-get was abandoned halfway"

@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import time
@@ -202,15 +203,33 @@ def apt_install(packages: list[str], log: Callable[[str], None] = print) -> None
             )
 
 
+INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+
 def run_to_the_end(cmd: list[str], env: dict[str, str], log: Callable[[str], None]) -> tuple[int, str]:
     """Run ``cmd`` in a session of its own; an interrupt that arrives meanwhile waits for it to end, then is
-    raised again. Returns the exit code and stderr."""
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    raised again. Returns the exit code and stderr.
+
+    Ctrl-C and SIGTERM are held back while it starts (the child gets our usual mask back), so none can land
+    between its start and the ``try`` that waits for it: we would then leave without it."""
+    usual = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, usual),
+        )
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, usual)
+        raise
     interrupted: BaseException | None = None
     while True:
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, usual)  # one held back lands here, in the try
             _, stderr = proc.communicate()
             break
         except BaseException as exc:  # noqa: BLE001 - Ctrl-C, SIGTERM as SystemExit, pytest.exit...
