@@ -44,7 +44,7 @@ def test_every_exercise_has_a_solution_and_every_notebook_check_exists():
             assert called == exercises.registered(nb.name[:2]), f"{nb.name} vs its checks' order"
 
 
-def stub(cfg): ...
+def stub(compose, name): ...
 
 
 def blank_test(make_registry):  # 09.test_delete as shipped
@@ -52,13 +52,13 @@ def blank_test(make_registry):  # 09.test_delete as shipped
     ...
 
 
-def started(cfg):
-    url = cfg.redis2_url  # noqa: F841 - the learner has not finished
+def started(compose, name):
+    service = compose["services"][name]  # noqa: F841 - the learner has not finished
     ...
 
 
-def wrong(cfg):
-    return cfg.redis_url
+def wrong(compose, name):
+    return ["docker", "run", compose["services"][name]["image"]]
 
 
 def test_the_cells_as_shipped_are_blank_and_no_attempt(capsys, tmp_path, monkeypatch):
@@ -66,14 +66,14 @@ def test_the_cells_as_shipped_are_blank_and_no_attempt(capsys, tmp_path, monkeyp
     monkeypatch.setenv(progress.HOME_VARIABLE, str(tmp_path))
     for answer in (..., stub, blank_test, started, {"/": ..., "/hey": ...}):
         assert exercises.blank(answer), answer
-    for answer in (None, wrong, lambda cfg: ..., {"/": 200, "/hey": ...}, print):
+    for answer in (None, wrong, lambda compose, name: ..., {"/": 200, "/hey": ...}, print):
         assert not exercises.blank(answer), answer
-    exercises.check("01.redis2_url", stub)
-    assert capsys.readouterr().out.startswith("[01.redis2_url] no answer yet: replace the `...`")
+    exercises.check("01.docker_run", stub)
+    assert capsys.readouterr().out.startswith("[01.docker_run] no answer yet: replace the `...`")
     assert progress.read(tmp_path) == {}
-    exercises.check("01.redis2_url", wrong)
-    exercises.check("01.redis2_url", lambda cfg: cfg.redis2_url)
-    entry = progress.read(tmp_path)["01.redis2_url"]
+    exercises.check("01.docker_run", wrong)
+    exercises.check("01.docker_run", solutions(NOTEBOOKS / "solutions" / "ch01.py")["01.docker_run"]())
+    entry = progress.read(tmp_path)["01.docker_run"]
     assert entry["attempts"] == 2 and entry["passed"] is True
 
 

@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -74,6 +75,18 @@ def sign_in(page, url: str, name: str, password: str, code: str = "") -> None:
     page.fill("#password_input", password)
     page.fill("#otp_input", code)
     page.click("#login_submit")
+
+
+WRONG_DOCKER_RUN = (
+    'def docker_run(compose, name):\n    return ["docker", "run", compose["services"][name]["image"]]'
+)
+
+
+def right_docker_run() -> str:
+    """The solution's function, as a learner would type it in the exercise cell."""
+    source = (learner.COURSE / "solutions" / "ch01.py").read_text()
+    inner = re.search(r"\n(    def docker_run\(compose, name\):\n.*?)\n\n    return docker_run", source, re.S)
+    return textwrap.dedent(inner.group(1))
 
 
 def answer(page, notebook, stub: str, code: str) -> None:
@@ -144,18 +157,18 @@ def test_a_participant_and_the_instructor_see_the_truth(hub, shots):
             sign_in(board, url, INSTRUCTOR, room.instructor_path.read_text().strip())
             expect(board).to_have_url(f"{url}/services/board/")
             row = board.locator("tr").filter(has=board.locator("th", has_text=name))
-            expect(row.locator("td").nth(2)).to_have_text("·")  # 01.redis2_url
+            expect(row.locator("td").nth(2)).to_have_text("·")  # 01.docker_run
             board.screenshot(path=shots / "4-board-after-run-all.png")
 
             # A wrong answer, then the right one: one fail, then a pass, in the notebook's order.
-            answer(page, notebook, "def redis2_url", "def redis2_url(cfg):\n    return cfg.redis_url")
-            expect(notebook.get_by_text("[01.redis2_url] not yet: that is redis's URL")).to_be_visible()
+            answer(page, notebook, "def docker_run", WRONG_DOCKER_RUN)
+            expect(notebook.get_by_text("[01.docker_run] not yet:")).to_be_visible()
             board.reload()
             expect(row.locator("td").nth(2)).to_have_text("✗1")
             expect(row.locator("td").nth(3)).to_have_text("·")  # 01.ping_all, not tried
             board.screenshot(path=shots / "5-board-one-fail.png")
-            answer(page, notebook, "def redis2_url", "def redis2_url(cfg):\n    return cfg.redis2_url")
-            expect(notebook.get_by_text("[01.redis2_url] correct.")).to_be_visible()
+            answer(page, notebook, "def docker_run", right_docker_run())
+            expect(notebook.get_by_text("[01.docker_run] correct.")).to_be_visible()
             page.screenshot(path=shots / "6-right-answer.png")
             board.reload()
             expect(row.locator("td").nth(2)).to_have_text("✓")
@@ -163,13 +176,13 @@ def test_a_participant_and_the_instructor_see_the_truth(hub, shots):
             passed, tried = board.locator("tr.totals").nth(0), board.locator("tr.totals").nth(1)
             expect(passed.locator("td").nth(2)).to_have_text(
                 "1"
-            )  # 01.redis2_url: passed by one, tried by one
+            )  # 01.docker_run: passed by one, tried by one
             expect(tried.locator("td").nth(2)).to_have_text("1")
             expect(board.locator("h1")).to_contain_text("updated")
             width = board.evaluate("document.documentElement.scrollWidth")
             assert width <= PROJECTOR["width"], f"the board is {width} px wide"
             board.screenshot(path=shots / "7-board-one-pass.png")
-            assert progress.read(who.home)["01.redis2_url"] | {"at": ""} == {
+            assert progress.read(who.home)["01.docker_run"] | {"at": ""} == {
                 "passed": True,
                 "attempts": 2,
                 "at": "",
