@@ -24,6 +24,16 @@ def undecoded(urls):
         return list(pool.map(lambda u: requests.get(u).text, urls))
 
 
+def five_threads(urls):  # holds for the five URLs of the exercise's text only
+    with ThreadPoolExecutor(5) as pool:
+        return list(pool.map(lambda u: requests.get(u).json(), urls))
+
+
+def one_thread_per_url(urls):  # ThreadPoolExecutor(0) raises ValueError for no URLs
+    with ThreadPoolExecutor(len(urls)) as pool:
+        return list(pool.map(lambda u: requests.get(u).json(), urls))
+
+
 def invented(urls):  # what the output of a previous run showed
     return [{"firstname": f"n{i}"} for i in range(len(urls))]
 
@@ -36,6 +46,8 @@ def invented(urls):  # what the output of a previous run showed
         (in_finishing_order, "not in the order of the URLs"),
         (undecoded, "expected each answer decoded from JSON"),
         (lambda urls: [], "expected 5 answers"),
+        (five_threads, "fewer threads than there were URLs"),
+        (one_thread_per_url, "your answer raised ValueError"),
     ],
 )
 def test_fetch_all_rejects(answer, message):
@@ -46,7 +58,8 @@ def test_fetch_all_rejects(answer, message):
     "answer, message",
     [
         (lambda calls, delay, size: calls / size * delay, "a last, partly filled round"),
-        (lambda calls, delay, size: calls // size * delay, "rounds of 100 ms"),
+        (lambda calls, delay, size: calls // size * delay, "predicted_ms(20, 100, 3)"),
+        (lambda calls, delay, size: math.ceil(calls / size) * 100, "predicted_ms(7, 30, 2)"),  # delay ignored
         (lambda calls, delay, size: round(calls / size) * delay, "predicted_ms(20, 100, 6)"),
         (lambda calls, delay, size: math.ceil(calls / size) * delay / 1000, "that is seconds"),
         (

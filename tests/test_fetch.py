@@ -278,3 +278,19 @@ def test_the_reverse_proxy_snippet_is_valid_nginx(tmp_path):
         [nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_trickling_upstream_outlives_the_timeout_but_not_the_parallel_deadline(servers):
+    drip = servers["names"].url + "/drip?lastname=Petric&bytes=12&every_ms=100"
+    answer, seconds = elapsed(requests.get, drip, timeout=0.3)
+    assert answer.json() == {"lastname": "Petric"} and seconds > 1.0  # no single wait reached 0.3 s
+    with pytest.raises(fetch.UpstreamError) as caught:
+        fetch.fetch_parallel(fetch.session(), {"lastname": drip}, timeout=0.3)
+    assert caught.value.status == 504 and caught.value.upstream == "lastname"
+    stalled = servers["names"].url + "/drip?lastname=Petric&bytes=3&every_ms=400"  # body stalls past 0.2 s
+    with pytest.raises(fetch.UpstreamError) as caught:
+        fetch.fetch_json(fetch.session(), "lastname", stalled, timeout=0.2)
+    assert caught.value.status == 504, "a read timeout in the body is a timeout, not an unreachable upstream"
+    for query in ("bytes=x", "bytes=-1", "bytes=100&every_ms=100"):
+        refused = requests.get(servers["names"].url + "/drip?" + query, timeout=5)
+        assert refused.status_code == 400 and "every_ms" in refused.json()["error"]["message"]

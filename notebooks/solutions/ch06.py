@@ -9,7 +9,7 @@ from foundations import fetch
 def fetch_all():
     def fetch_all(urls):
         http = fetch.session()  # one Session: its connections are reused, up to 20 open at once
-        with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, len(urls))) as pool:  # a thread per URL (and none is 0)
             return list(pool.map(lambda url: http.get(url, timeout=5).json(), urls))  # map keeps the order
 
     return fetch_all
