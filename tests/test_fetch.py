@@ -163,8 +163,9 @@ def test_async_uses_a_client_it_is_given(servers):
 def test_sequential_stops_when_the_budget_is_spent(servers):
     with pytest.raises(fetch.UpstreamError, match=r"firstname .* was not called: the 0 ms budget ran out"):
         fetch.fetch_sequential(fetch.session(), calls(servers["names"].url), 0.0)
-    with pytest.raises(fetch.UpstreamError, match=r"lastname .* gave no answer within the 250 ms budget"):
-        fetch.fetch_sequential(fetch.session(), calls(servers["names"].url), 0.25)
+    # firstname (200 ms) fits in 400 ms with room for a busy machine; lastname (300 ms) gets what is left
+    with pytest.raises(fetch.UpstreamError, match=r"lastname .* gave no answer within the 400 ms budget"):
+        fetch.fetch_sequential(fetch.session(), calls(servers["names"].url), 0.4)
 
 
 def test_parallel_on_a_saturated_pool_answers_504_in_time(servers):
