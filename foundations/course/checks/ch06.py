@@ -1,6 +1,8 @@
 """Checks for the exercises of notebook 06 (parallel fetching of data)."""
 
+import heapq
 import math
+import random
 import secrets
 import time
 
@@ -75,29 +77,55 @@ def _expect_answers(result, names, second, second_names):
     )
 
 
+def _pool_ms(delays_ms, size):
+    """When the last call ends if each starts, in order, as soon as one of ``size`` threads is free."""
+    ends = []
+    for delay in delays_ms:
+        start = heapq.heappop(ends) if len(ends) == size else 0  # the earliest a thread comes free
+        heapq.heappush(ends, start + delay)
+    return max(ends, default=0)
+
+
+def _models(delays, size):
+    """Plausible wrong models of a pool, each with what it gets wrong."""
+    groups = [delays[i : i + size] for i in range(0, len(delays), size)]
+    return [
+        (sum(max(group) for group in groups), "that is batches: each group of calls waits for its slowest"),
+        (
+            math.ceil(len(delays) / size) * max(delays, default=0),
+            "that is rounds as long as the slowest call",
+        ),
+        (sum(delays) / size, "that spreads the time evenly over the threads, but calls are not divisible"),
+        (max(delays, default=0), "that ignores the pool's size"),
+    ]
+
+
+def _short(delays):
+    return f"[{delays[0]}] * {len(delays)}" if len(delays) > 5 and len(set(delays)) == 1 else str(delays)
+
+
 @exercise("06.predicted_ms")
 def predicted_ms(answer):
-    expect(callable(answer), "expected a function predicted_ms(calls, delay_ms, pool_size)")
+    expect(callable(answer), "expected a function predicted_ms(delays_ms, pool_size)")
+    fresh = [random.randrange(10, 500) for _ in range(random.randrange(8, 15))]  # nobody knows it in advance
     cases = [
-        (20, 100, 1),
-        (20, 100, 3),
-        (20, 100, 6),
-        (10, 100, 4),
-        (20, 100, 20),
-        (20, 100, 50),
-        (7, 30, 2),
-        (0, 100, 4),
+        ([50] * 20, 1),
+        ([50] * 20, 3),
+        ([50] * 20, 20),
+        ([400, 100, 300, 200, 250], 2),
+        ([400, 100, 300, 200, 250], 3),
+        ([100, 100, 500], 2),
+        ([30, 30, 30], 10),
+        ([], 4),
+        (fresh, 3),
     ]
-    for calls, delay, size in cases:
-        rounds = math.ceil(calls / size)
-        got = answer(calls, delay, size)
-        hint = ""
-        if isinstance(got, (int, float)) and math.isclose(got * 1000, rounds * delay):
-            hint = " (that is seconds: answer in milliseconds)"
-        elif isinstance(got, (int, float)) and not float(got).is_integer():
-            hint = " (a last, partly filled round still takes a whole delay_ms)"
+    for delays, size in cases:
+        expected, got = _pool_ms(delays, size), answer(list(delays), size)
+        shown = f"predicted_ms({_short(delays) if delays is not fresh else '<random delays>'}, {size})"
+        expect(isinstance(got, (int, float)), f"{shown} returned {got!r}, not a number of milliseconds")
+        hint = next((why for value, why in _models(delays, size) if value == got and got != expected), "")
         expect(
-            got == rounds * delay,
-            f"predicted_ms({calls}, {delay}, {size}) returned {got!r}: with at most {size} in flight, "
-            f"how many rounds do {calls} calls need, and how long is each?{hint}",
+            got == expected,
+            f"{shown} returned {got!r}, not when the last call ends"
+            + (f": {hint}" if hint else ": each call starts, in order, as soon as a thread is free"),
         )
