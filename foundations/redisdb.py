@@ -252,8 +252,16 @@ def redis_benchmark(url: str, requests: int = 100_000, pipeline: int = 16) -> di
     """The rate ``redis-benchmark -t ping -P pipeline`` measures (50 clients, C, pipelined): requests per
     second for each of its two PING tests, ``PING_INLINE`` and ``PING_MBULK``."""
     program = _redis_tool("redis-benchmark", "redisdb.pipelined_pings(url)")
+    params = redis.connection.parse_url(url)  # not -u: redis-benchmark sends AUTH "" for redis://:password@
+    target = ["-h", params.get("host", "localhost"), "-p", str(params.get("port", 6379))]
+    if params.get("password"):
+        target += [
+            "-a",
+            params["password"],
+            *(["--user", params["username"]] if params.get("username") else []),
+        ]
     out = subprocess.run(
-        [program, "-u", url, "-t", "ping", "-n", str(requests), "-P", str(pipeline), "-q", "--csv"],
+        [program, *target, "-t", "ping", "-n", str(requests), "-P", str(pipeline), "-q", "--csv"],
         capture_output=True,
         text=True,
         timeout=120,

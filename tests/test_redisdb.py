@@ -260,12 +260,15 @@ def test_pipelined_pings_send_whole_batches_and_read_every_answer(cfg):
     assert sent > 300 and sent % 300 == 0 and rate >= sent, (sent, rate)  # batch after batch, in under 1 s
 
 
-def test_pipelined_pings_authenticate_and_name_a_wrong_answer(cfg):
+def test_both_ping_rates_authenticate_and_name_a_wrong_answer(cfg):
     admin = redisdb.connect(cfg.redis_url)
-    admin.acl_setuser("t07-pinger", enabled=True, passwords=["+secret"], commands=["+ping"])
+    admin.acl_setuser(
+        "t07-pinger", enabled=True, passwords=["+secret"], commands=["+ping", "+config|get"]
+    )  # redis-benchmark reads the config
     try:
         url = cfg.redis_url.replace("redis://", "redis://t07-pinger:secret@", 1)
         assert redisdb.pipelined_pings(url, seconds=0.05, batch=10) > 0
+        assert all(rate > 0 for rate in redisdb.redis_benchmark(url, requests=2000).values())
         with pytest.raises(ServiceError, match=r"answered b'-WRONGPASS"):
             redisdb.pipelined_pings(url.replace(":secret@", ":wrong@"), seconds=0.05)
     finally:
