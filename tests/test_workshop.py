@@ -210,7 +210,7 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     assert set(lines) == set(names), status
     assert all(" running " in line for line in lines.values()), status
     # chapter 07's marks in the notebook's order: requests_per_second passed, the blank ones not tried
-    assert " ✓· " in lines[names[0]] and all(" ·· " in lines[n] for n in names[1:]), status
+    assert " ✓·· " in lines[names[0]] and all(" ··· " in lines[n] for n in names[1:]), status
     assert all(name in html.read_text() for name in names)
     assert lines[names[1]].rstrip().endswith("redis1") and lines[names[0]].rstrip().endswith("-"), status
 
