@@ -58,8 +58,8 @@ def builtin(
 ) -> Result:
     """``requests`` GETs of ``url`` from ``concurrency`` threads, each on one keep-alive connection
     (stopping early after ``seconds``, if given: the profiler's background load)."""
-    # A plain text bar (tqdm.auto wants ipywidgets in notebooks), on stdout: on stderr a notebook shows it on
-    # the pink background of errors.
+    # A plain text bar (tqdm.auto wants ipywidgets in notebooks): on stdout in a notebook, which shows stderr
+    # on the pink background of errors; on stderr in a terminal, so stdout keeps only the results table.
     from tqdm import tqdm
 
     parts = urlsplit(url)
@@ -74,7 +74,7 @@ def builtin(
         unit="req",
         disable=not progress,
         mininterval=0.5,
-        file=sys.stdout,
+        file=sys.stdout if "ipykernel" in sys.modules else sys.stderr,
     )
 
     def worker() -> None:
