@@ -43,5 +43,7 @@ def test_a_missing_tool_is_a_skip_with_its_fix_or_with_the_switch_a_failure(requ
         assert done.returncode == 1 and (" failed" in done.stdout or " error" in done.stdout), done.stdout
         assert f"skipped, but FOUNDATIONS_REQUIRE_ALL=1 wants every check run: {fix}" in done.stdout
     else:
-        assert done.returncode == 0 and " skipped" in done.stdout and " passed" not in done.stdout, done.stdout
+        assert done.returncode == 0 and " skipped" in done.stdout and " passed" not in done.stdout, (
+            done.stdout
+        )
         assert "SKIPPED [1] tests/test_lab_browser.py:" in done.stdout and fix in done.stdout, done.stdout
