@@ -60,11 +60,16 @@ def _run(cmd: list[str], **kwargs) -> str:
     return done.stdout
 
 
+def tarball_name(day: datetime.date) -> str:
+    """The base's cache key: the suite and the ISO week, so a week's builds share one (and its layer cache)."""
+    year, week, _ = day.isocalendar()
+    return f"debian-{SUITE}-minbase-{year}-W{week:02}.tar"
+
+
 def base_tarball(cache: Path, today: datetime.date | None = None) -> Path:
     """Debian's minbase as a tarball, made once a week (about 2 minutes) and reused until the next; older
     ones are removed. Needs root (debootstrap) and the apt mirror."""
-    year, week, _ = (today or datetime.date.today()).isocalendar()
-    tarball = cache / f"debian-{SUITE}-minbase-{year}-W{week:02}.tar"
+    tarball = cache / tarball_name(today or datetime.date.today())
     if tarball.exists():
         return tarball
     if not shutil.which("debootstrap"):

@@ -126,7 +126,7 @@ def up(
     names = list(names)
     mode = state.read_raw(Path(cfg.state_dir)).get("mode")  # keep managing services the way they started
     if mode is None and _named_elsewhere(cfg, names):
-        _restart_elsewhere(cfg, names)
+        _restart_elsewhere(cfg, names, log)
         return cfg
     if mode is None:
         mode = "docker" if not local and _compose_usable(log) else "local"
@@ -149,7 +149,7 @@ def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], N
         return
     processes = current.get("processes", {})
     if names and not current and _named_elsewhere(cfg, names):
-        _stop_elsewhere(cfg, names)
+        _stop_elsewhere(cfg, names, log)
         return
     if names and not current:
         raise ServiceError(
@@ -194,34 +194,41 @@ def _in_compose(names: list[str]) -> bool:
     return all(compose.run("ps", "-a", "-q", COMPOSE_NAMES.get(n, n)).strip() for n in names)
 
 
-def _stop_elsewhere(cfg: Config, names: list[str]) -> None:
+def _stop_elsewhere(cfg: Config, names: list[str], log: Callable[[str], None]) -> None:
     """Stop services that ``FOUNDATIONS_*`` name: with compose where this machine runs them, else (compose's
     lab container has no Docker) a Redis by SHUTDOWN NOSAVE, which compose's restart policy undoes."""
     if _in_compose(names):
         compose.run("stop", *(COMPOSE_NAMES.get(n, n) for n in names))
+        for name in names:
+            log(f"stopped {name} (compose stop)")
         return
     for name in names:
         if KIND[name] != "redis":
             raise ServiceError(
-                f"{name}: runs elsewhere ({SERVICES[name]} from the environment); stop it there"
+                f"{name}: runs elsewhere ({config.BY_NAME[SERVICES[name]].env} names it); stop it there"
             )
         # redis-py's shutdown() takes the connection the server closes as it exits for success.
         redis.Redis.from_url(getattr(cfg, SERVICES[name]), socket_timeout=5).shutdown(nosave=True)
+        log(f"stopped {name} (SHUTDOWN NOSAVE)")
 
 
-def _restart_elsewhere(cfg: Config, names: list[str], timeout: float = 60) -> None:
+def _restart_elsewhere(
+    cfg: Config, names: list[str], log: Callable[[str], None], timeout: float = 60
+) -> None:
     """Start again what ``_stop_elsewhere`` stopped: with compose, or by waiting for whoever restarts it."""
-    if _in_compose(names):
+    how = "compose up" if _in_compose(names) else "restarted by whoever runs it"
+    if how == "compose up":
         compose.up([COMPOSE_NAMES.get(n, n) for n in names])
     deadline = time.monotonic() + timeout
     for name in names:
-        while not check(cfg, name).answers:
+        while not (status := check(cfg, name)).answers:
             if time.monotonic() > deadline:
                 raise ServiceError(
                     f"{name} did not come back within {timeout:.0f} s: start it where it runs "
                     f"({config.BY_NAME[SERVICES[name]].env} names it; compose.yaml's restart policy does)"
                 )
             time.sleep(0.2)
+        log(f"{name}: started at {status.address} ({how})")
 
 
 def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_with_parent: bool) -> Config:
