@@ -7,6 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONPATH=/home/lab/work
+# Chapter 10's load generators (ab, wrk), as `make lab` has them on Debian.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends apache2-utils wrk \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock /tmp/requirements.lock
 # The kernel is registered system-wide (as root, /usr/local/share/jupyter/kernels) under the name the
 # notebooks' metadata uses, so they open and run under nbval with no kernel prompt.

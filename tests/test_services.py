@@ -234,11 +234,22 @@ def test_an_engine_without_compose_means_local_daemons_and_says_why(tmp_path, mo
         services.down(cfg, log=lambda line: None)
 
 
-def test_a_redis_the_environment_names_is_shut_down_and_waited_for(own_redis_cfg, tmp_path, monkeypatch):
-    """Chapter 7's live fault where compose's Redis runs and Docker does not (the compose lab): `down` sends
-    SHUTDOWN, `up` waits for whoever runs it to start it again (compose's restart policy; here, the test)."""
+def test_services_the_environment_names_are_stopped_where_they_run(monkeypatch):
     monkeypatch.setattr(services, "_in_compose", lambda names: False)
+    named = {"FOUNDATIONS_REDIS2_URL": "redis://lab:lab@redis2:6379/0"}
+    assert services._elsewhere(config.load(argv=[], environ=named), ["redis2"]) == "remote"  # the compose lab
+    mine = {"FOUNDATIONS_REDIS2_URL": "redis://127.0.0.1:6400/0"}  # a port of the learner's choice
+    assert services._elsewhere(config.load(argv=[], environ=mine), ["redis2"]) is None
+    assert services._elsewhere(config.load(argv=[], environ={}), ["redis2"]) is None
+    monkeypatch.setattr(services, "_in_compose", lambda names: True)  # CI's run from the host
+    assert services._elsewhere(config.load(argv=[], environ=mine), ["redis2"]) == "compose"
+
+
+def test_a_remote_redis_is_shut_down_and_waited_for(own_redis_cfg, tmp_path, monkeypatch):
+    """Chapter 7's live fault in the compose lab, which has no Docker: `down` sends SHUTDOWN, `up` waits for
+    whoever runs it to start it again (there, compose's restart policy; here, the test)."""
     services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
+    monkeypatch.setattr(services, "_elsewhere", lambda cfg, names: "remote")
     elsewhere = config.load(
         argv=["--state-dir", str(tmp_path / "lab")],
         environ={"FOUNDATIONS_REDIS2_URL": own_redis_cfg.redis_url},

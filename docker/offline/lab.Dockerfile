@@ -6,6 +6,11 @@ COPY --from=api-foundations/wheels:offline /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels -r /wheels/requirements.lock
 
 FROM api-foundations/python:bookworm
+# Chapter 10's load generators, as `make lab` has them on Debian.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends apache2-utils wrk \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
 ENV PYTHONPATH=/home/lab/work
 RUN python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \

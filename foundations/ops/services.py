@@ -125,8 +125,8 @@ def up(
     the started services see it. ``die_with_parent``: local daemons stop when this process dies (tests)."""
     names = list(names)
     mode = state.read_raw(Path(cfg.state_dir)).get("mode")  # keep managing services the way they started
-    if mode is None and _named_elsewhere(cfg, names):
-        _restart_elsewhere(cfg, names, log)
+    if mode is None and (where := _elsewhere(cfg, names)):
+        _restart_elsewhere(cfg, names, where, log)
         return cfg
     if mode is None:
         mode = "docker" if not local and _compose_usable(log) else "local"
@@ -148,8 +148,8 @@ def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], N
             state.remove(state_dir)
         return
     processes = current.get("processes", {})
-    if names and not current and _named_elsewhere(cfg, names):
-        _stop_elsewhere(cfg, names, log)
+    if names and not current and (where := _elsewhere(cfg, names)):
+        _stop_elsewhere(cfg, names, where, log)
         return
     if names and not current:
         raise ServiceError(
@@ -181,10 +181,16 @@ def _compose_usable(log: Callable[[str], None]) -> bool:
     return True
 
 
-def _named_elsewhere(cfg: Config, names: list[str]) -> bool:
-    """True when ``FOUNDATIONS_*`` variables name every one of ``names``: whoever set them runs them
-    (compose, for the CI run from the host and the compose lab)."""
-    return all(cfg.sources.get(SERVICES[n], "").startswith("env ") for n in names)
+def _elsewhere(cfg: Config, names: list[str]) -> str | None:
+    """How to stop and start services that ``FOUNDATIONS_*`` name and no state file records: "compose" when
+    this machine's compose runs them (CI's run from the host), "remote" when they live on another host (the
+    compose lab reaches redis2:6379), else None: ours to start (a port chosen with FOUNDATIONS_REDIS_URL)."""
+    if not all(cfg.sources.get(SERVICES[n], "").startswith("env ") for n in names):
+        return None
+    if _in_compose(names):
+        return "compose"
+    hosts = {cfg.endpoint(SERVICES[n])[0] for n in names}
+    return "remote" if not hosts & {"127.0.0.1", "localhost", "::1"} else None
 
 
 def _in_compose(names: list[str]) -> bool:
@@ -194,10 +200,10 @@ def _in_compose(names: list[str]) -> bool:
     return all(compose.run("ps", "-a", "-q", COMPOSE_NAMES.get(n, n)).strip() for n in names)
 
 
-def _stop_elsewhere(cfg: Config, names: list[str], log: Callable[[str], None]) -> None:
-    """Stop services that ``FOUNDATIONS_*`` name: with compose where this machine runs them, else (compose's
-    lab container has no Docker) a Redis by SHUTDOWN NOSAVE, which compose's restart policy undoes."""
-    if _in_compose(names):
+def _stop_elsewhere(cfg: Config, names: list[str], where: str, log: Callable[[str], None]) -> None:
+    """With compose, or (the compose lab has no Docker) a Redis by SHUTDOWN NOSAVE, which redis2's restart
+    policy in compose.yaml undoes."""
+    if where == "compose":
         compose.run("stop", *(COMPOSE_NAMES.get(n, n) for n in names))
         for name in names:
             log(f"stopped {name} (compose stop)")
@@ -213,12 +219,12 @@ def _stop_elsewhere(cfg: Config, names: list[str], log: Callable[[str], None]) -
 
 
 def _restart_elsewhere(
-    cfg: Config, names: list[str], log: Callable[[str], None], timeout: float = 60
+    cfg: Config, names: list[str], where: str, log: Callable[[str], None], timeout: float = 60
 ) -> None:
     """Start again what ``_stop_elsewhere`` stopped: with compose, or by waiting for whoever restarts it."""
-    how = "compose up" if _in_compose(names) else "restarted by whoever runs it"
-    if how == "compose up":
+    if where == "compose":
         compose.up([COMPOSE_NAMES.get(n, n) for n in names])
+    how = "compose up" if where == "compose" else "restarted by whoever runs it"
     deadline = time.monotonic() + timeout
     for name in names:
         while not (status := check(cfg, name)).answers:
