@@ -7,10 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONPATH=/home/lab/work
-# Chapter 10's load generators (ab, wrk), as `make lab` has them on Debian.
+# What `make lab` has on Debian: chapter 10's load generators, redis-cli (chapter 7) and redis-server
+# (chapter 11 starts a Redis of its own).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends apache2-utils wrk \
+    && apt-get install -y --no-install-recommends apache2-utils wrk redis-server \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock /tmp/requirements.lock
 # The kernel is registered system-wide (as root, /usr/local/share/jupyter/kernels) under the name the

@@ -6,13 +6,19 @@ COPY --from=api-foundations/wheels:offline /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels -r /wheels/requirements.lock
 
 FROM api-foundations/python:bookworm
-# Chapter 10's load generators, as `make lab` has them on Debian.
+# What `make lab` has on Debian: chapter 10's load generators, redis-cli (chapter 7) and redis-server
+# (chapter 11 starts a Redis of its own).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends apache2-utils wrk \
+    && apt-get install -y --no-install-recommends apache2-utils wrk redis-server \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
-ENV PYTHONPATH=/home/lab/work
+# No package index reaches this machine's containers: pip (chapter 11 builds a wheel, whose build needs
+# setuptools) installs from the wheels kept here.
+COPY --from=api-foundations/wheels:offline /wheels/setuptools-*.whl /opt/wheels/
+ENV PYTHONPATH=/home/lab/work \
+    PIP_NO_INDEX=1 \
+    PIP_FIND_LINKS=/opt/wheels
 RUN python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
     && useradd --create-home --uid 1000 --shell /bin/bash lab
 USER 1000:1000

@@ -51,6 +51,7 @@ COMPOSE_ENDPOINTS = {
     for key, port in (("redis_url", 6390), ("redis1_url", 6391), ("redis2_url", 6392))
 }
 PROGRAM = {"redis": "redis-server", "mysql": "mariadbd", "api": "foundations"}
+SERVER_PACKAGE = {"redis": "redis-server", "mysql": "mariadb-server"}  # Debian's, as in daemons.PACKAGES
 FIX_UP = "python -m foundations services up"
 
 
@@ -238,7 +239,9 @@ def _restart_elsewhere(
 
 
 def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_with_parent: bool) -> Config:
-    daemons.ensure_binaries(log)
+    # Only the servers asked for: chapter 11 starts a Redis of its own in the Docker lab, which has no MariaDB.
+    packages = {SERVER_PACKAGE[KIND[n]] for n in names if KIND[n] in SERVER_PACKAGE}
+    daemons.ensure_binaries(log, required={b: p for b, p in daemons.PACKAGES.items() if p in packages})
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
     processes = {}
