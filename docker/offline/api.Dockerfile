@@ -19,3 +19,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('FOUNDATIONS_PORT', '8080'), timeout=2)"]
 CMD ["python", "-m", "foundations", "serve"]
+# What `make docker-images` prunes once a rebuild has replaced it (foundations/ops/images.py).
+LABEL api-foundations.image-set=offline

@@ -27,3 +27,5 @@ EXPOSE 8888
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=5 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8888/api', timeout=2)"]
 CMD ["python", "-m", "foundations", "lab", "--lab-ip", "0.0.0.0", "--lab-port", "8888"]
+# What `make docker-images` prunes once a rebuild has replaced it (foundations/ops/images.py).
+LABEL api-foundations.image-set=offline

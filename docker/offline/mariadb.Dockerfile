@@ -14,3 +14,5 @@ VOLUME /var/lib/mysql
 EXPOSE 3306
 ENTRYPOINT ["mariadb-entrypoint"]
 CMD ["mariadbd"]
+# What `make docker-images` prunes once a rebuild has replaced it (foundations/ops/images.py).
+LABEL api-foundations.image-set=offline

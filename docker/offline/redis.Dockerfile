@@ -16,3 +16,5 @@ WORKDIR /var/lib/redis
 EXPOSE 6379
 ENTRYPOINT ["redis-entrypoint"]
 CMD ["redis-server"]
+# What `make docker-images` prunes once a rebuild has replaced it (foundations/ops/images.py).
+LABEL api-foundations.image-set=offline

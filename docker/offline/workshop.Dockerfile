@@ -5,10 +5,6 @@ COPY --from=api-foundations/wheels:offline /wheels /wheels
 # requirements-workshop.lock when the project has one; else the lock, whose pins include JupyterHub's.
 RUN lock=/wheels/requirements-workshop.lock; [ -f "$lock" ] || lock=/wheels/requirements.lock; \
     pip install --no-cache-dir --no-index --find-links /wheels -r "$lock"
-# Editable, as in docker/workshop.Dockerfile: the package finds the course (notebooks/) beside itself;
-# setuptools, its build backend, is in the wheelhouse. The final stage copies the course to the same path.
-COPY . /opt/foundations
-RUN pip install --no-cache-dir --no-index --find-links /wheels --no-deps -e /opt/foundations
 
 FROM api-foundations/python:bookworm
 # Unpinned: the versions of the Debian release the base was made from (with its updates).
@@ -16,11 +12,19 @@ FROM api-foundations/python:bookworm
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server \
     && rm -rf /var/lib/apt/lists/*
+# The dependencies first, so that a change to the course rebuilds only the layers below.
 COPY --from=build /opt/venv /opt/venv
+COPY --from=api-foundations/wheels:offline /wheels/setuptools-*.whl /tmp/wheels/
 COPY . /opt/foundations
-RUN python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
+# Editable, as in docker/workshop.Dockerfile: the package finds the course (notebooks/) beside itself;
+# setuptools, its build backend, comes from the wheelhouse.
+RUN pip install --no-cache-dir --no-index --find-links /tmp/wheels --no-deps -e /opt/foundations \
+    && rm -r /tmp/wheels \
+    && python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
     && useradd --create-home --uid 1000 --shell /bin/bash jovyan
 USER 1000:1000
 WORKDIR /home/jovyan
 EXPOSE 8888
 CMD ["jupyterhub-singleuser"]
+# What `make docker-images` prunes once a rebuild has replaced it (foundations/ops/images.py).
+LABEL api-foundations.image-set=offline

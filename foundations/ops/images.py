@@ -35,6 +35,7 @@ SOURCES = (
     f"deb http://deb.debian.org/debian-security {SUITE}-security main\n"
 )
 OFFLINE = REPO_ROOT / "docker" / "offline"
+LABEL = "api-foundations.image-set=offline"  # on every image the set rebuilds often
 WHEELS_DIR = REPO_ROOT / "build" / "docker-wheels"  # in the repo, so the lab container sees it too
 # In build order: each image starts FROM, or copies from, the ones above it. (tag, Dockerfile, context)
 IMAGES = [
@@ -135,6 +136,8 @@ def build(log=print) -> dict[str, float]:
         start = time.perf_counter()
         _run(["docker", "build", "-q", "-t", tag, "-f", str(OFFLINE / dockerfile), str(context)])
         seconds[tag] = time.perf_counter() - start
+    # The images of the set these builds replaced, untagged now: without this a CI machine fills its disk.
+    _run(["docker", "image", "prune", "-f", "--filter", f"label={LABEL}"])
     for step, took in seconds.items():
         log(f"{step}: {took:.0f} s")
     return seconds
