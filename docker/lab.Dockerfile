@@ -20,8 +20,11 @@ COPY requirements.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir -r /tmp/requirements.lock \
     && rm /tmp/requirements.lock \
     && python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
-    && useradd --create-home --uid 1000 --shell /bin/bash lab
+    && useradd --create-home --uid 1000 --shell /bin/bash lab \
+    && chmod 1777 /home/lab
 USER 1000:1000
+# HOME for any uid compose runs it as (LAB_USER): Jupyter keeps its runtime files there.
+ENV HOME=/home/lab
 WORKDIR /home/lab/work
 EXPOSE 8888
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=5 \
