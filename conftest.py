@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import uuid
 
 import pytest
@@ -23,7 +24,8 @@ import pytest
 from foundations import config as fconfig
 from foundations import redisdb
 from foundations.course import progress
-from foundations.ops import services
+from foundations.errors import ServiceError
+from foundations.ops import packages, services
 from foundations.registry import Registry, glob_escape
 
 _teardown = contextlib.ExitStack()  # what pytest_configure started, undone when the session ends
@@ -42,6 +44,19 @@ def pytest_configure(config: pytest.Config) -> None:
     _teardown.enter_context(progress.set_aside())  # the exercise checks of this run are nobody's progress
     if not _xdist_controller(config):
         _teardown.enter_context(services.temporary())
+    elif not services.named_by_environment(os.environ):
+        _install_packages(config)  # once, here, before any worker starts its services
+
+
+def _install_packages(config: pytest.Config) -> None:
+    """The services' system packages, installed by the controller (packages.ensure), speaking to the terminal
+    past pytest's output capture so that a wait for the package manager is seen."""
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        try:
+            packages.ensure(log=lambda line: print(line, file=sys.stderr, flush=True))
+        except ServiceError as exc:
+            raise pytest.UsageError(str(exc)) from None  # one message, not a traceback
 
 
 _workers: list[int] = []  # xdist controller: its workers' PIDs

@@ -15,11 +15,14 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock /tmp/requirements.lock
 # The kernel is registered system-wide (as root, /usr/local/share/jupyter/kernels) under the name the
-# notebooks' metadata uses, so they open and run under nbval with no kernel prompt.
+# notebooks' metadata uses, so they open and run under nbval with no kernel prompt. It runs the course's
+# kernel (foundations/course/kernel.py, from the mounted repo at run time), so notebooks open unmodified.
 # uid/gid 1000 matches the first user on most Linux hosts, so files written to the mounted repo stay theirs.
 RUN pip install --no-cache-dir -r /tmp/requirements.lock \
     && rm /tmp/requirements.lock \
     && python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
+    && sed -i 's/"ipykernel_launcher"/"foundations.course.kernel"/' \
+        /usr/local/share/jupyter/kernels/api-foundations/kernel.json \
     && useradd --create-home --uid 1000 --shell /bin/bash lab \
     && chmod 1777 /home/lab
 USER 1000:1000

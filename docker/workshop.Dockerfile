@@ -18,7 +18,7 @@ RUN pip install --no-cache-dir -r /tmp/requirements.lock && rm /tmp/requirements
 COPY . /opt/foundations
 # Editable: the package finds the course (notebooks/) beside itself, as in a checkout.
 RUN pip install --no-cache-dir --no-deps -e /opt/foundations \
-    && python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
+    && python -m foundations.course.kernel install \
     && useradd --create-home --uid 1000 --shell /bin/bash jovyan
 USER 1000:1000
 WORKDIR /home/jovyan

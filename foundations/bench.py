@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from foundations import config
 from foundations.config import Config
 from foundations.errors import ServiceError
-from foundations.ops import daemons, probe, processes
+from foundations.ops import packages, probe, processes
 
 BOOK_RPS = 1908.96  # the book's `ab -c 4 -n 50000` on /get, chapter "Your first API"
 
@@ -58,7 +58,9 @@ def builtin(
 ) -> Result:
     """``requests`` GETs of ``url`` from ``concurrency`` threads, each on one keep-alive connection
     (stopping early after ``seconds``, if given: the profiler's background load)."""
-    from tqdm import tqdm  # plain text bar on stderr (tqdm.auto wants ipywidgets in notebooks)
+    # A plain text bar (tqdm.auto wants ipywidgets in notebooks), on stdout: on stderr a notebook shows it on
+    # the pink background of errors.
+    from tqdm import tqdm
 
     parts = urlsplit(url)
     target = parts.path + ("?" + parts.query if parts.query else "")
@@ -66,7 +68,14 @@ def builtin(
     # Each thread counts into lists of its own, added up after the joins: `errors += 1` from many threads
     # is a read and a write that can interleave and lose counts.
     per_thread: list[tuple[list[float], int]] = []
-    bar = tqdm(total=requests, desc=f"GET {target}", unit="req", disable=not progress, mininterval=0.5)
+    bar = tqdm(
+        total=requests,
+        desc=f"GET {target}",
+        unit="req",
+        disable=not progress,
+        mininterval=0.5,
+        file=sys.stdout,
+    )
 
     def worker() -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
@@ -279,7 +288,7 @@ SPAWNING = "foundations.bench:spawning_app_from_environment"
 def run(url: str, tool: str, requests: int, concurrency: int, seconds: float) -> Result:
     """One load of ``tool`` (builtin, ab, wrk) against ``url``."""
     if not available(tool):
-        package = daemons.LOAD_GENERATORS.get(tool, tool)
+        package = packages.LOAD_GENERATORS.get(tool, tool)
         raise ServiceError(f"{tool} is not installed: apt-get install {package}")
     if tool == "ab":
         return ab(url, requests, concurrency)

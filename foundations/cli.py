@@ -12,10 +12,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from foundations import config, metrics
+from foundations import config
 from foundations.errors import FoundationsError, ServiceError
-from foundations.ops import doctor, lab, probe, services
 from foundations.workshop import command as workshop_command
+
+# Each command imports the modules it needs when it runs: `serve` runs the API server in this process, which
+# then holds no module of the other commands (chapter 10: the server's memory).
 
 # granian's access log (chapter 11): who, what, status, and how long the request took.
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).2f ms'
@@ -38,9 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     svc.add_argument(
         "names",
         nargs="*",
-        choices=[[], *services.SERVICES],
+        choices=[[], *config.SERVICES],
         metavar="SERVICE",
-        help=f"some of {', '.join(services.SERVICES)} (default: all)",
+        help=f"some of {', '.join(config.SERVICES)} (default: all)",
     )
     svc.add_argument("--local", action="store_true", help="use local daemons even when Docker runs")
     lab = commands.add_parser("lab", help="start the services, then JupyterLab on 00_index.ipynb (make lab)")
@@ -82,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     workshop_command.add_arguments(workshop)
     for sub in commands.choices.values():
-        config.add_arguments(sub)
+        if sub is not workshop:  # the room's services take their settings from the hub, not from flags
+            config.add_arguments(sub)
     return root
 
 
@@ -99,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _services(cfg: config.Config, args: argparse.Namespace) -> int:
+    from foundations.ops import services
+
     names = args.names or list(services.SERVICES)
     if args.action == "up":
         cfg = services.up(cfg, names, local=args.local)
@@ -115,6 +120,8 @@ def _services(cfg: config.Config, args: argparse.Namespace) -> int:
 
 
 def _lab(cfg: config.Config, args: argparse.Namespace) -> int:
+    from foundations.ops import lab, services
+
     if not services.named_by_environment(os.environ):
         services.up(cfg)
     return lab.run(args.lab_port, args.lab_ip)
@@ -122,6 +129,9 @@ def _lab(cfg: config.Config, args: argparse.Namespace) -> int:
 
 def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
     from granian.http import HTTP1Settings  # the server is only needed here
+
+    from foundations import metrics
+    from foundations.ops import probe
 
     if probe.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
@@ -202,13 +212,15 @@ def _serve_embedded(options: dict) -> None:
 
 
 def _doctor(cfg: config.Config, args: argparse.Namespace) -> int:
+    from foundations.ops import doctor
+
     checks = doctor.run(cfg)
     print(doctor.render(checks))
     return 0 if doctor.healthy(checks) else 1
 
 
 def _config(cfg: config.Config, args: argparse.Namespace) -> int:
-    print(json.dumps({k: {"value": v, "source": cfg.sources[k]} for k, v in cfg.as_dict().items()}, indent=2))
+    print(json.dumps({k: {"value": v, "source": cfg.sources[k]} for k, v in cfg.shown().items()}, indent=2))
     return 0
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from foundations.errors import ConfigError
 from foundations.ops import state
@@ -103,6 +103,14 @@ class Setting:
         return ENV_PREFIX + self.name.upper()
 
 
+# The tutorial's services (``python -m foundations services up NAME``) and the setting that says where each is.
+SERVICES = {
+    "redis": "redis_url",
+    "redis1": "redis1_url",
+    "redis2": "redis2_url",
+    "mysql": "mysql_dsn",
+    "api": "api_url",
+}
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "redis_url", "redis://127.0.0.1:6390/0", "main Redis", _url(("redis",), "redis://127.0.0.1:6390/0")
@@ -202,12 +210,36 @@ class Config:
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
 
+    def shown(self) -> dict[str, Any]:
+        """``as_dict()`` fit to print: passwords in URLs and secret settings masked (``redacted``)."""
+        return {
+            name: (MASK if value and name in SECRET_SETTINGS else redacted(value))
+            for name, value in self.as_dict().items()
+        }
+
     def endpoint(self, name: str) -> tuple[str, int]:
         """``(host, port)`` of a URL setting, e.g. ``cfg.endpoint("redis2_url")``."""
         parts = urlsplit(getattr(self, name))
         return parts.hostname or "", parts.port or {"redis": 6379, "mysql": 3306, "https": 443}.get(
             parts.scheme, 80
         )
+
+
+MASK = "***"
+SECRET_SETTINGS = {"debug_token"}  # shown as MASK; URLs keep everything but their password
+
+
+def redacted(value: Any) -> Any:
+    """``value`` with the password of a URL masked: ``redis://:***@127.0.0.1:6390/0``. Notebook outputs get
+    committed and shared, and a workshop participant's passwords must not reach another participant."""
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    parts = urlsplit(value)
+    if not parts.password:
+        return value
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{hostport}"))
 
 
 class _Parser(argparse.ArgumentParser):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 from foundations.errors import FoundationsError
 from foundations.timer import Timeline
@@ -75,6 +76,12 @@ def _failed(upstream: str, url: str, timeout: float, exc: Exception, timed_out: 
     return UpstreamError(upstream, url, 502, f"is unreachable ({type(exc).__name__})")
 
 
+def _timed_out(exc: requests.RequestException) -> bool:
+    """A timeout, also when it struck while reading the body: requests raises that one as a
+    ``ConnectionError`` wrapping urllib3's ``ReadTimeoutError``."""
+    return isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
+
+
 def fetch_json(
     http: requests.Session,
     upstream: str,
@@ -89,7 +96,7 @@ def fetch_json(
         try:
             response = http.get(url, timeout=timeout)
         except requests.RequestException as exc:
-            raise _failed(upstream, url, timeout, exc, isinstance(exc, requests.Timeout)) from exc
+            raise _failed(upstream, url, timeout, exc, _timed_out(exc)) from exc
         finally:
             _logged(upstream, url, started, slow_ms)
     return _payload(upstream, url, response.status_code, response.content, lambda body: response.json())

@@ -12,9 +12,10 @@ real HTTP; ``/fullname`` calls its own port unless told where the others are, as
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -118,6 +119,41 @@ def routes(settings: Settings | None = None) -> dict[str, Handler]:
     }
 
 
+def dripping(app: Callable) -> Callable:
+    """``app`` plus ``/drip?lastname=Petric&bytes=10&every_ms=100``: a 200 that sends its JSON body after
+    ``bytes`` spaces, one every ``every_ms``. An upstream that trickles: no single wait for data is long, the
+    whole answer is (``requests``' ``timeout=`` bounds each wait, so it never fires here)."""
+
+    def wsgi(environ: dict, start_response: Callable) -> Iterator[bytes] | list[bytes]:
+        if environ.get("PATH_INFO") != "/drip":
+            return app(environ, start_response)
+        request = Request(environ)
+        try:
+            count, every = int(request.arg("bytes", "10")), float(request.arg("every_ms", "100")) / 1000
+        except ValueError:
+            count, every = -1, 0.0
+        if count < 0 or every < 0 or count * every > MAX_DELAY:
+            refused = error_response(
+                400,
+                f"expected bytes >= 0 and every_ms >= 0, bytes * every_ms at most {MAX_DELAY * 1000:.0f} ms",
+            )
+            return App({"/drip": lambda _: refused})(environ, start_response)
+        body = json.dumps({"lastname": request.arg("lastname", "")}).encode()
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(count + len(body)))]
+        )
+        return _drip(count, every, body)
+
+    return wsgi
+
+
+def _drip(count: int, every: float, body: bytes) -> Iterator[bytes]:
+    for _ in range(count):
+        yield b" "  # JSON allows leading whitespace: the body stays valid, it only arrives slowly
+        time.sleep(every)
+    yield body
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     from foundations import routing
 
@@ -133,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # slow calls go to the server's console
     port = args.pop("port")
     try:
-        routing.serve(App(routes(Settings(**args))), port)
+        routing.serve(dripping(App(routes(Settings(**args)))), port)
     except KeyboardInterrupt:
         pass
 

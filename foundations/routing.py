@@ -8,7 +8,7 @@ The demo servers run as separate processes (``python -m foundations.routing DEMO
 - ``pat``: Werkzeug rules with strict slashes, the book's Pat pitfalls, redirect included;
 - ``mux``: Werkzeug rules without strict slashes, the book's Gorilla Mux ``/say`` routes;
 - ``slow``: answers after ``?ms=`` milliseconds; with ``--single-threaded`` it runs in wsgiref's own server,
-  which serves one request at a time (``concurrent_ms`` shows the difference).
+  which serves one request at a time (``concurrent`` shows the difference).
 
 The API server does not route through Werkzeug (notebook 05 measures its lookup against a dict); it gets the
 same behaviour from exact paths plus prefix handlers: ``routes()`` and ``prefixes()``.
@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from foundations.timer import Timeline
 from foundations.web import Handler, Request, Response, error_response, text_response
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -193,17 +194,21 @@ def raw_get(port: int, path: str, host: str = "127.0.0.1") -> str:
         return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
 
 
-def concurrent_ms(url: str, clients: int) -> float:
-    """Milliseconds until ``clients`` GETs of ``url``, sent at the same moment, have all been answered."""
+def concurrent(url: str, clients: int) -> Timeline:
+    """``clients`` GETs of ``url`` sent at the same moment: one span per request (``request 1``...), from
+    sending it to its answer, on one ``Timeline`` whose clock starts just before the first is sent."""
     import requests
 
-    def get(_: int) -> None:
-        requests.get(url, timeout=30).raise_for_status()
+    timeline = Timeline()
+
+    def get(number: int) -> None:
+        with timeline.span(f"request {number}"):
+            requests.get(url, timeout=30).raise_for_status()
 
     with ThreadPoolExecutor(clients) as pool:
-        start = time.perf_counter()
-        list(pool.map(get, range(clients)))
-        return (time.perf_counter() - start) * 1000
+        timeline.timer.now()
+        list(pool.map(get, range(1, clients + 1)))
+    return timeline
 
 
 def answers(base_url: str, paths: Iterable[str]) -> list[dict]:

@@ -47,8 +47,16 @@ class Request:
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """First value of query parameter ``name``; the book's ``r.FormValue`` would also read a POST form."""
-        values = parse_qs(self.environ.get("QUERY_STRING", ""), keep_blank_values=True).get(name)
-        return values[0] if values else default
+        query = self.environ.get("QUERY_STRING", "")
+        if "%" in query or "+" in query:  # encoded: let parse_qs decode it
+            values = parse_qs(query, keep_blank_values=True).get(name)
+            return values[0] if values else default
+        # nothing to decode (/get?key=name): a split answers what parse_qs would, in 0.2 us instead of 1.2
+        for pair in query.split("&"):
+            key, _, value = pair.partition("=")
+            if key == name:
+                return value
+        return default
 
 
 @dataclass
@@ -242,7 +250,8 @@ class RSGIApp:
 
     def __init__(self, app: App, fast: dict[str, AsyncHandler]):
         self.app = app
-        self.fast = fast
+        # path -> (coroutine, the methods its route answers): one lookup per request
+        self.fast = {path: (handler, methods_of(app.routes[path])) for path, handler in fast.items()}
         self.loop = None
 
     def __rsgi_init__(self, loop) -> None:  # granian calls it with the worker's event loop
@@ -251,23 +260,20 @@ class RSGIApp:
     async def __rsgi__(self, scope, protocol) -> None:
         if self.app.metrics is not None:
             self.app.metrics.count_request()
-        # PATH_INFO as WSGI hands it over: the path's UTF-8 bytes read as latin-1 (RSGI gives decoded text)
-        environ = {
-            "PATH_INFO": scope.path.encode().decode("latin-1"),
-            "QUERY_STRING": scope.query_string,
-            "REQUEST_METHOD": scope.method,
-            "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"),
-        }
-        headers = scope.headers
-        length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
+        path, method, headers = scope.path, scope.method, scope.headers
+        environ = {"PATH_INFO": path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": method}
         request = Request(environ)
-        fast = self.fast.get(scope.path)
-        if fast and not (length or chunked) and scope.method in methods_of(self.app.routes[scope.path]):
+        length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
+        fast, methods = self.fast.get(path, (None, ()))
+        if fast and method in methods and not (length or chunked):  # a fast path is ASCII: PATH_INFO as is
             try:
                 response = await fast(request)
             except Exception:
                 response = _internal_error(request)
         else:
+            # PATH_INFO as WSGI hands it over: the path's UTF-8 bytes read as latin-1 (RSGI gives decoded text)
+            environ["PATH_INFO"] = path.encode().decode("latin-1")
+            environ["REMOTE_ADDR"] = scope.client.rpartition(":")[0].strip("[]")
             environ.update(
                 {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
             )

@@ -44,9 +44,11 @@ def test_a_short_soak_reports_errors_latency_and_the_servers_memory(cfg):
     assert "errors 0" in text and "p99" in text and "MiB at start" in text
 
 
-def test_builtin_survives_a_server_that_is_gone():
-    result = bench.builtin("http://127.0.0.1:1/get?key=name", requests=10, concurrency=2, progress=False)
+def test_builtin_survives_a_server_that_is_gone(capsys):
+    result = bench.builtin("http://127.0.0.1:1/get?key=name", requests=10, concurrency=2)
     assert result.requests == 10 and result.errors == 10
+    shown = capsys.readouterr()
+    assert "GET /get?key=name" in shown.out and shown.err == ""  # a notebook shows stderr like an error
 
 
 @pytest.mark.parametrize("tool", ["ab", "wrk"])

@@ -108,13 +108,13 @@ def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
 
 
 def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):
-    from foundations.ops import daemons, doctor
+    from foundations.ops import doctor, packages
 
-    monkeypatch.setattr(daemons, "which", lambda binary: None)
+    monkeypatch.setattr(packages, "which", lambda binary: None)
     check = doctor.check_load_generators()
     assert not check.ok and not check.needed and doctor.healthy([check])
     assert check.fix.startswith("sudo apt-get install -y apache2-utils wrk")
-    assert "FAIL ab, wrk" in doctor.render([check])
+    assert "no  ab, wrk" in doctor.render([check])
 
 
 def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):

@@ -1,32 +1,88 @@
 """Chapter 1's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
 import pytest
+import yaml
+from test_exercises import NOTEBOOKS, solutions
 
-from foundations import config
 from foundations.course import exercises
 from foundations.ops import probe
 
-REDIS2_WRONG = [
+RIGHT = solutions(NOTEBOOKS / "solutions" / "ch01.py")["01.docker_run"]()  # the wrong answers below vary it
+NOTEBOOK_COMPOSE = yaml.safe_load((NOTEBOOKS.parent / "compose.yaml").read_text())
+
+
+def _redis_of_the_notebook(compose, name):
+    return RIGHT(NOTEBOOK_COMPOSE, "redis")
+
+
+def _image_only(compose, name):
+    return RIGHT(compose, name)[: RIGHT(compose, name).index(compose["services"][name]["image"]) + 1]
+
+
+def _first_port_only(compose, name):
+    words = RIGHT(compose, name)
+    later = [i for i, word in enumerate(words) if word == "-p"][1:]
+    return [word for i, word in enumerate(words) if i not in later and i - 1 not in later]
+
+
+def _no_hostname(compose, name):
+    words = RIGHT(compose, name)
+    at = words.index("-h")
+    return words[:at] + words[at + 2 :]
+
+
+def _without(prefix):
+    def answer(compose, name):
+        return [word for word in RIGHT(compose, name) if not word.startswith(prefix)]
+
+    return answer
+
+
+def _network_key(compose, name):
+    return [
+        f"--net={compose['services'][name]['networks'][0]}" if word.startswith("--net") else word
+        for word in RIGHT(compose, name)
+    ]
+
+
+def _always_restart(compose, name):
+    words = [word for word in RIGHT(compose, name) if not word.startswith("--restart")]
+    return words[:7] + ["--restart=always"] + words[7:]
+
+
+def _command_as_one_word(compose, name):
+    command = compose["services"][name].get("command", [])
+    words = RIGHT(compose, name)
+    return words[: len(words) - len(command)] + ([" ".join(command)] if command else [])
+
+
+def _image_first(compose, name):
+    service = compose["services"][name]
+    words = [w for w in RIGHT(compose, name) if w != service["image"] and w not in service.get("command", [])]
+    return words[:2] + [service["image"]] + words[2:] + service.get("command", [])
+
+
+DOCKER_RUN_WRONG = [
     pytest.param(
-        lambda cfg: config.load(argv=[]).redis2_url, "typed or copied in", id="value-read-off-the-output"
+        _redis_of_the_notebook, "the image is not in your command", id="reads-the-notebooks-compose"
     ),
-    pytest.param(
-        lambda cfg: "redis://127.0.0.1:6392/0", "given a config whose redis2 is", id="compose-default"
-    ),
-    pytest.param(lambda cfg: cfg.redis_url, "that is redis's URL", id="the-first-redis"),
-    pytest.param(lambda cfg: cfg.redis1_url, "that is redis1's URL", id="redis1"),
-    pytest.param(
-        lambda cfg: cfg.endpoint("redis2_url"), "expected the URL as a string, got tuple", id="host-port"
-    ),
-    pytest.param(
-        "redis://127.0.0.1:6392/0", "expected a function redis2_url(cfg)", id="a-string-not-a-function"
-    ),
+    pytest.param(lambda compose, name: " ".join(RIGHT(compose, name)), "as a list of words", id="one-string"),
+    pytest.param(_image_only, "the words after the image should be the service's command", id="no-command"),
+    pytest.param(_command_as_one_word, "word by word", id="command-as-one-word"),
+    pytest.param(_without("--restart"), "your restart flags are []", id="ignores-restart"),
+    pytest.param(_always_restart, "--restart=POLICY only when the service sets restart", id="always-restart"),
+    pytest.param(_network_key, "is not the network's real name", id="network-key-not-name"),
+    pytest.param(_without("--net"), "no --net", id="no-network"),
+    pytest.param(_image_first, "the words after the image", id="image-before-the-flags"),
+    pytest.param(_first_port_only, "port(s); your -p give ['127.0.0.1:8088:80']", id="first-port-only"),
+    pytest.param(_no_hostname, "not in the book's form", id="no-hostname"),
+    pytest.param("docker run redis", "expected a function docker_run(compose, name)", id="a-string"),
 ]
 
 
-@pytest.mark.parametrize("answer, message", REDIS2_WRONG)
-def test_redis2_url_rejects(answer, message):
-    assert message in exercises.verdict("01.redis2_url", answer)
+@pytest.mark.parametrize("answer, message", DOCKER_RUN_WRONG)
+def test_docker_run_rejects(answer, message):
+    assert message in exercises.verdict("01.docker_run", answer)
 
 
 def _fixed_figures(urls):

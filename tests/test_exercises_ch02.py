@@ -1,61 +1,117 @@
 """Chapter 2's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
 import dataclasses
-from dataclasses import dataclass
+import inspect
+from typing import Protocol, runtime_checkable
 
 import pytest
 
 from foundations.course import exercises
-from foundations.course.checks.ch02 import Named
 
 
-@dataclass
-class HardCoded:
-    name: str
-
-    def get_name(self) -> str:
-        return "Polly"
+def _public_methods(protocol):
+    return {n: m for n, m in vars(protocol).items() if not n.startswith("_") and callable(m)}
 
 
-@dataclass
-class Inherits(Named):
-    name: str
-
-    def get_name(self) -> str:
-        return self.name
+def _names_only(obj, protocol):
+    return all(hasattr(obj, name) for name in _public_methods(protocol))
 
 
-class NotADataclass:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def get_name(self) -> str:
-        return self.name
+def _callable_only(obj, protocol):
+    return all(callable(getattr(obj, name, None)) for name in _public_methods(protocol))
 
 
-@dataclass
-class NameOnly:
-    name: str
-    get_name: str = "Polly"  # satisfies isinstance(x, Named): runtime_checkable checks names only
+def _count_only(obj, protocol):
+    for name, declared in _public_methods(protocol).items():
+        method = getattr(obj, name, None)
+        if not callable(method):
+            return False
+        if len(inspect.signature(method).parameters) != len(inspect.signature(declared).parameters) - 1:
+            return False
+    return True
 
 
-PARROT_WRONG = [
-    pytest.param(HardCoded, "Parrot(name='Kiwi').get_name() returned 'Polly'", id="hard-coded-name"),
-    pytest.param(Inherits, "should not inherit from anything", id="inherits-the-protocol"),
-    pytest.param(NotADataclass, "should be a @dataclass", id="plain-class"),
-    pytest.param(NameOnly, "get_name must be a method", id="attribute-not-method"),
-    pytest.param(HardCoded("Polly"), "expected the class Parrot itself", id="an-instance"),
+def _keeps_self(obj, protocol):
+    for name, declared in _public_methods(protocol).items():
+        method = getattr(obj, name, None)
+        if not callable(method) or inspect.signature(method) != inspect.signature(declared):
+            return False
+    return True
+
+
+def _first_method_only(obj, protocol):
+    name, declared = next(iter(_public_methods(protocol).items()))
+    method = getattr(obj, name, None)
+    return (
+        callable(method)
+        and list(inspect.signature(method).parameters) == list(inspect.signature(declared).parameters)[1:]
+    )
+
+
+def _every_callable_name(obj, protocol):
+    for name, declared in vars(protocol).items():
+        if not callable(declared) or isinstance(declared, type):
+            continue
+        method = getattr(obj, name, None)
+        if not callable(method):
+            return False
+        try:
+            if list(inspect.signature(method).parameters) != list(inspect.signature(declared).parameters)[1:]:
+                return False
+        except ValueError:
+            continue
+    return True
+
+
+def _not_a_method_passes(obj, protocol):
+    for name, declared in _public_methods(protocol).items():
+        if not hasattr(obj, name):
+            return False
+        try:
+            found = list(inspect.signature(getattr(obj, name)).parameters)
+        except TypeError:  # not a function: let it through
+            continue
+        if found != list(inspect.signature(declared).parameters)[1:]:
+            return False
+    return True
+
+
+def _runtime_checkable(obj, protocol):
+    return isinstance(obj, runtime_checkable(type("Checked", (protocol, Protocol), {})))
+
+
+CONFORMS_WRONG = [
+    pytest.param(
+        lambda obj, protocol: callable(getattr(obj, "get_name", None)),
+        "an object with get_name(self) but no greet",
+        id="hard-codes-get_name",
+    ),
+    pytest.param(_runtime_checkable, "lacks loud", id="runtime-checkable-isinstance"),
+    pytest.param(_names_only, "lacks loud", id="names-only"),
+    pytest.param(_callable_only, "lacks loud", id="callable-only"),
+    pytest.param(_count_only, "in another order", id="parameter-count-only"),
+    pytest.param(_keeps_self, "parameters without self", id="compares-self-too"),
+    pytest.param(_first_method_only, "but no greet", id="first-method-only"),
+    pytest.param(_every_callable_name, "own public methods only", id="checks-dunder-methods"),
+    pytest.param(_not_a_method_passes, "whose get_name is a str", id="lets-attributes-through"),
+    pytest.param(lambda obj, protocol: True, "but no greet", id="always-true"),
+    pytest.param(lambda obj, protocol: "yes", "expected True or False", id="not-a-bool"),
 ]
 
 
-@pytest.mark.parametrize("answer, message", PARROT_WRONG)
-def test_parrot_rejects(answer, message):
-    assert message in exercises.verdict("02.parrot", answer)
+@pytest.mark.parametrize("answer, message", CONFORMS_WRONG)
+def test_conforms_rejects(answer, message):
+    assert message in exercises.verdict("02.conforms", answer)
 
 
 def _shared(value, target):
     names = {f.name for f in dataclasses.fields(target)}
     return {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.name in names}
+
+
+def _shared_by_asdict(value, target, **extra):
+    names = {f.name for f in dataclasses.fields(target)}
+    return target(**{**{k: v for k, v in dataclasses.asdict(value).items() if k in names}, **extra})
 
 
 def _swallows(value, target, **extra):
@@ -87,6 +143,7 @@ CONVERT_WRONG = [
         id="extra-loses",
     ),
     pytest.param(_swallows, "should raise TypeError", id="swallows-the-error"),
+    pytest.param(_shared_by_asdict, "not a converted copy", id="asdict-of-the-shared-fields"),
 ]
 
 

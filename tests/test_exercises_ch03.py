@@ -72,6 +72,11 @@ SLOWEST_WRONG = [
     pytest.param(
         lambda timeline: timeline.frame().duration_ms.max(), "expected the span's label", id="the-duration"
     ),
+    pytest.param(
+        lambda timeline: [e for e in timeline.events if e.span][1].label,
+        "the longest span is 'send' (120 ms)",
+        id="always-the-second-span",
+    ),
 ]
 
 

@@ -1,6 +1,8 @@
 """Chapter 4's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
+import dataclasses
 import json
+import numbers
 from dataclasses import dataclass
 
 import pytest
@@ -50,7 +52,16 @@ class Reordered:
     password: str = tag("-")
 
 
+@dataclass
+class EmailKeyCapitalised:
+    first_name: str = tag("firstName")
+    last_name: str = tag("lastName")
+    email: str = tag("Email,omitempty")
+    password: str = tag("-")
+
+
 OWNER_WRONG = [
+    pytest.param(EmailKeyCapitalised, "a non-empty email should be encoded (key email)", id="email-key-case"),
     pytest.param(
         EmailAlwaysKept,
         'your Owner encodes as {"firstName":"Tit","lastName":"Petric","email":""}',
@@ -71,7 +82,34 @@ def test_owner_rejects(answer, message):
 PRINTED = {"None", "False", "0", "''", "[]"}  # the empty values the notebook's table shows
 
 
+def _copy_of_is_empty(value):
+    if value is None:
+        return True
+    if isinstance(value, (int, float)):
+        return value == 0
+    if isinstance(value, (str, list, tuple, dict)):
+        return len(value) == 0
+    return False
+
+
+def _numbers_by_type(value):
+    if value is None or isinstance(value, (int, float)):
+        return not value
+    if dataclasses.is_dataclass(value):
+        return False
+    return isinstance(value, (str, bytes, bytearray, list, tuple, dict, set, frozenset)) and len(value) == 0
+
+
+def _len_means_empty(value):
+    if value is None or isinstance(value, numbers.Number):
+        return value is None or value == 0
+    return hasattr(value, "__len__") and len(value) == 0
+
+
 OMIT_WRONG = [
+    pytest.param(_copy_of_is_empty, "Go omits b''", id="a-copy-of-is_empty"),
+    pytest.param(_numbers_by_type, "Go omits Decimal('0')", id="int-and-float-only"),
+    pytest.param(_len_means_empty, "a dataclass is a Go struct, never empty", id="len-means-empty"),
     pytest.param(lambda value: not value, "even when len() of it is 0", id="python-truthiness"),
     pytest.param(lambda value: repr(value) in PRINTED, "Go omits 0.0", id="read-off-the-table"),
     pytest.param(lambda value: value in (None, False, 0, "", [], {}), "Go omits ()", id="a-list-of-empties"),

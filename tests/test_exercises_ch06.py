@@ -24,6 +24,16 @@ def undecoded(urls):
         return list(pool.map(lambda u: requests.get(u).text, urls))
 
 
+def five_threads(urls):  # holds for the five URLs of the exercise's text only
+    with ThreadPoolExecutor(5) as pool:
+        return list(pool.map(lambda u: requests.get(u).json(), urls))
+
+
+def one_thread_per_url(urls):  # ThreadPoolExecutor(0) raises ValueError for no URLs
+    with ThreadPoolExecutor(len(urls)) as pool:
+        return list(pool.map(lambda u: requests.get(u).json(), urls))
+
+
 def invented(urls):  # what the output of a previous run showed
     return [{"firstname": f"n{i}"} for i in range(len(urls))]
 
@@ -36,24 +46,40 @@ def invented(urls):  # what the output of a previous run showed
         (in_finishing_order, "not in the order of the URLs"),
         (undecoded, "expected each answer decoded from JSON"),
         (lambda urls: [], "expected 5 answers"),
+        (five_threads, "fewer threads than there were URLs"),
+        (one_thread_per_url, "your answer raised ValueError"),
     ],
 )
 def test_fetch_all_rejects(answer, message):
     assert message in exercises.verdict("06.fetch_all", answer)
 
 
+def batches(delays, size):  # asyncio.gather per group: the next group waits for the slowest of this one
+    return sum(max(delays[i : i + size]) for i in range(0, len(delays), size))
+
+
+def rounds(delays, size):  # the dashed line of the plot, which holds only for equal delays
+    return math.ceil(len(delays) / size) * max(delays, default=0)
+
+
+def even_split(delays, size):
+    return sum(delays) / size
+
+
+def first_answer_copied(delays, size):  # the plot's formula, for 50 ms calls only
+    return math.ceil(len(delays) / size) * 50
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (lambda calls, delay, size: calls / size * delay, "a last, partly filled round"),
-        (lambda calls, delay, size: calls // size * delay, "rounds of 100 ms"),
-        (lambda calls, delay, size: round(calls / size) * delay, "predicted_ms(20, 100, 6)"),
-        (lambda calls, delay, size: math.ceil(calls / size) * delay / 1000, "that is seconds"),
-        (
-            lambda calls, delay, size: {1: 2000, 2: 1000, 4: 500}.get(size),  # read off the plot
-            "predicted_ms(20, 100, 3) returned None",
-        ),
-        (lambda calls, delay, size: max(1, math.ceil(calls / size)) * delay, "predicted_ms(0, 100, 4)"),
+        (batches, "that is batches"),
+        (rounds, "rounds as long as the slowest call"),
+        (even_split, "spreads the time evenly"),
+        (lambda delays, size: max(delays, default=0), "ignores the pool's size"),
+        (first_answer_copied, "predicted_ms([400, 100, 300, 200, 250], 2)"),
+        (lambda delays, size: sum(delays), "predicted_ms([50] * 20, 3)"),
+        (lambda delays, size: None, "not a number of milliseconds"),
     ],
 )
 def test_predicted_ms_rejects(answer, message):

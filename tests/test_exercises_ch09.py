@@ -8,18 +8,53 @@ from foundations.course import exercises
 from foundations.registry import NotFound, glob_escape
 
 
+def plain_key_only(make_registry):  # what the book's TestRegistryGetAll checks
+    reg = make_registry("test")
+    reg.set("name", "Tit Petric")
+    assert reg.get_all()["name"] == "Tit Petric"
+
+
+def glob_without_a_neighbour(make_registry):  # the book's pattern then misses its own keys: caught
+    reg = make_registry("t[x]")
+    reg.set("name", "Tit Petric")
+    assert reg.get_all() == {"name": "Tit Petric"}
+
+
+def glob_and_neighbour(make_registry):  # a few keys fit in one page
+    reg, neighbour = make_registry("t[x]"), make_registry("tx")
+    reg.set("name", "Tit Petric")
+    neighbour.set("theirs", "2")
+    assert reg.get_all() == {"name": "Tit Petric"}
+
+
+def counts_only(make_registry):  # pages and glob, but never looks at the names
+    reg, neighbour = make_registry("t[x]", page_size=10), make_registry("tx")
+    for i in range(25):
+        reg.set(f"key{i}", "v")
+    neighbour.set("theirs", "2")
+    assert len(reg.get_all()) == 25 and "theirs" not in str(reg.get_all())
+
+
+def expects_redis_names(make_registry):  # wrong about what get_all answers
+    reg = make_registry("test")
+    reg.set("name", "Tit Petric")
+    assert reg.get_all() == {reg.key("name"): "Tit Petric"}
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (lambda prefix: prefix + ":*", "escape the glob characters"),
-        (lambda prefix: glob_escape(prefix) + "*", "other keys"),
-        (lambda prefix: prefix.replace("*", "\\*").replace("?", "\\?") + ":*", "escape the glob characters"),
-        (lambda prefix: "plain-*:*", "and 1 other keys"),
-        (lambda prefix: [prefix + ":*"], "should return a str"),
+        (lambda make_registry: None, "passes against the book's `get_all`"),
+        (plain_key_only, "passes against the book's `get_all`"),
+        (glob_without_a_neighbour, "passes against a `get_all` that stops after its first page"),
+        (glob_and_neighbour, "passes against a `get_all` that stops after its first page"),
+        (counts_only, "passes against a `get_all` that answers Redis' key names"),
+        (expects_redis_names, "your test fails against the working Registry"),
+        ("not a function", "expected a test function"),
     ],
 )
-def test_pattern_rejects(answer, message):
-    assert message in exercises.verdict("09.pattern", answer)
+def test_test_get_all_rejects(answer, message):
+    assert message in exercises.verdict("09.test_get_all", answer)
 
 
 def scan(registry, pattern):

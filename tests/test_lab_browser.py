@@ -20,11 +20,14 @@ import threading
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbformat.sign import NotebookNotary
 
 from foundations.ops import services
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 CHROMIUM = shutil.which("chromium")
 # Nothing but 127.0.0.1: no component updates, sync or background fetches.
 CHROMIUM_ARGS = [
@@ -166,6 +169,8 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
             # the project's kernel answers (a missing kernel would show a dialog and "No Kernel" instead).
             kernel = page.locator(".jp-StatusBar-TextItem").filter(has_text=KERNEL_NAME)
             expect(kernel).to_have_text(f"{KERNEL_NAME} | Idle", timeout=120_000)
+            page.wait_for_timeout(2000)  # the kernel's language_info has reached the notebooks by now
+            expect(page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(0)  # opening modified nothing
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
@@ -202,3 +207,16 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
         finally:
             browser.close()
     assert chapter_1.read_bytes() == stored, "the browser run saved over notebooks/01_environment.ipynb"
+
+
+def test_make_lab_trusts_the_notebooks_and_stops_cleanly_on_ctrl_c(lab, tmp_path):
+    """The stored outputs show as made (trusted in the learner's own Jupyter data folder), and Ctrl-C ends
+    `make lab` with no "make: *** Error 130"."""
+    lab.printed_url()
+    notary = NotebookNotary(data_dir=str(tmp_path / "home/.local/share/jupyter"))
+    untrusted = [p.name for p in NOTEBOOKS.glob("*.ipynb") if not notary.check_signature(nbformat.read(p, 4))]
+    assert untrusted == []
+    os.killpg(lab.proc.pid, signal.SIGINT)  # what the terminal sends make and its children
+    assert lab.proc.wait(60) == -signal.SIGINT  # make passes the interrupt on, silently
+    time.sleep(0.5)  # the reader thread takes the last lines
+    assert "Error" not in lab.output and "Traceback" not in lab.output, lab.output

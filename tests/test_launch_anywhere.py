@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 from foundations import config
-from foundations.ops import daemons, services
-from foundations.ops.doctor import KERNEL_NAME
+from foundations.ops import packages, services
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
@@ -25,7 +24,7 @@ def apt_packages() -> set[str]:
 
 
 def test_binder_and_the_dev_container_install_what_services_up_would():
-    assert apt_packages() == {*daemons.PACKAGES.values(), *daemons.LOAD_GENERATORS.values()}
+    assert apt_packages() == {*packages.PACKAGES.values(), *packages.LOAD_GENERATORS.values()}
 
 
 def test_the_dev_container_is_debian_with_the_services_up_and_the_lab_port_forwarded():
@@ -40,7 +39,9 @@ def test_the_dev_container_is_debian_with_the_services_up_and_the_lab_port_forwa
 
 def test_binder_builds_the_kernel_the_notebooks_name():
     post_build = (BINDER / "postBuild").read_text()
-    assert f"--name {KERNEL_NAME}" in post_build and "-r requirements.lock" in post_build
+    assert (
+        "python -m foundations.course.kernel install" in post_build and "-r requirements.lock" in post_build
+    )
     assert os.access(BINDER / "postBuild", os.X_OK) and os.access(BINDER / "start", os.X_OK)
 
 

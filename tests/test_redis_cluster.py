@@ -18,12 +18,12 @@ import redis
 from werkzeug.test import Client
 
 from foundations import redisdb
-from foundations.ops import daemons, probe, services
+from foundations.ops import daemons, packages, probe, services
 from foundations.registry import NotFound, Registry
 from foundations.server import create_app
 
 pytestmark = pytest.mark.skipif(
-    not (daemons.which("redis-server") and shutil.which("redis-cli")),
+    not (packages.which("redis-server") and shutil.which("redis-cli")),
     reason="redis-server/redis-cli not installed: sudo apt-get install -y redis-server",
 )
 
@@ -58,7 +58,7 @@ def cluster(tmp_path_factory):
             node = root / str(port)
             node.mkdir()
             cmd = [
-                daemons.which("redis-server"),
+                packages.which("redis-server"),
                 "--port",
                 str(port),
                 "--bind",

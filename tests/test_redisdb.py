@@ -248,3 +248,53 @@ def test_intrinsic_latency_from_redis_cli(monkeypatch):
     monkeypatch.setattr(redisdb.shutil, "which", lambda name: None)
     with pytest.raises(ServiceError, match="redis-cli is not installed: apt-get install redis-tools"):
         redisdb.redis_cli_intrinsic_latency(1)
+
+
+def test_pipelined_pings_send_whole_batches_and_read_every_answer(cfg):
+    conn = redisdb.connect(cfg.redis_url)
+    calls = lambda: conn.info("commandstats").get("cmdstat_ping", {}).get("calls", 0)  # noqa: E731
+    before = calls()
+    rate = redisdb.pipelined_pings(cfg.redis_url, seconds=0.2, batch=300)
+    sent = calls() - before
+    conn.close()
+    assert sent > 300 and sent % 300 == 0 and rate >= sent, (sent, rate)  # batch after batch, in under 1 s
+
+
+def test_both_ping_rates_authenticate_and_name_a_wrong_answer(cfg):
+    admin = redisdb.connect(cfg.redis_url)
+    admin.acl_setuser(
+        "t07-pinger", enabled=True, passwords=["+secret"], commands=["+ping", "+config|get"]
+    )  # redis-benchmark reads the config
+    try:
+        url = cfg.redis_url.replace("redis://", "redis://t07-pinger:secret@", 1)
+        assert redisdb.pipelined_pings(url, seconds=0.05, batch=10) > 0
+        assert all(rate > 0 for rate in redisdb.redis_benchmark(url, requests=2000).values())
+        with pytest.raises(ServiceError, match=r"answered b'-WRONGPASS"):
+            redisdb.pipelined_pings(url.replace(":secret@", ":wrong@"), seconds=0.05)
+    finally:
+        admin.acl_deluser("t07-pinger")
+        admin.close()
+
+
+def test_redis_benchmark_reads_both_ping_rates(cfg, monkeypatch):
+    rates = redisdb.redis_benchmark(cfg.redis_url, requests=20_000)
+    assert set(rates) == {"PING_INLINE", "PING_MBULK"} and all(rate > 1000 for rate in rates.values())
+    monkeypatch.setattr(redisdb.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"}))
+    with pytest.raises(ServiceError, match="printed something unexpected: 'nonsense'"):
+        redisdb.redis_benchmark(cfg.redis_url)
+    monkeypatch.setattr(redisdb.shutil, "which", lambda name: None)
+    with pytest.raises(
+        ServiceError, match="redis-benchmark is not installed: .* or use redisdb.pipelined_pings"
+    ):
+        redisdb.redis_benchmark(cfg.redis_url)
+
+
+def test_worst_ping_during_sees_the_server_blocked(cfg):
+    conn = redisdb.connect(cfg.redis_url)
+    took_ms, worst_ms = redisdb.worst_ping_during(
+        cfg.redis_url, lambda: conn.execute_command("DEBUG", "SLEEP", "0.3")
+    )
+    conn.close()
+    assert took_ms >= 290 and worst_ms > 100, (took_ms, worst_ms)  # a PING waited for the sleep
+    with pytest.raises(ServiceError, match="does not answer PING"):
+        redisdb.worst_ping_during(DOWN, lambda: None)

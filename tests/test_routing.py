@@ -160,13 +160,15 @@ def test_wsgirefs_own_server_answers_one_request_at_a_time_and_the_threaded_one_
     threaded = processes.start_module("foundations.routing", "slow")
     try:
         assert requests.get(single.url + "/slow?ms=0", timeout=5).text == "Slept 0 ms"
-        one_at_a_time = routing.concurrent_ms(single.url + "/slow?ms=300", clients=3)
-        overlapped = routing.concurrent_ms(threaded.url + "/slow?ms=300", clients=3)
+        one_at_a_time = routing.concurrent(single.url + "/slow?ms=300", clients=3).events
+        overlapped = routing.concurrent(threaded.url + "/slow?ms=300", clients=3).events
     finally:
         single.stop()
         threaded.stop()
-    assert one_at_a_time >= 900  # three 300 ms sleeps, one after the other
-    assert overlapped < 600  # all three at once (generous: the machine is shared)
+    assert sorted(e.label for e in one_at_a_time) == ["request 1", "request 2", "request 3"]
+    ends = sorted(e.end_ms for e in one_at_a_time)  # from the moment the first was sent
+    assert ends[0] >= 300 and ends[1] >= 600 and ends[2] >= 900  # one 300 ms sleep after the other
+    assert max(e.end_ms for e in overlapped) < 600  # all three at once (generous: the machine is shared)
 
 
 def test_the_demo_apps_in_process():

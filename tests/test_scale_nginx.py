@@ -17,10 +17,10 @@ import pytest
 import redis
 
 from foundations import production
-from foundations.ops import daemons, probe, processes, services
+from foundations.ops import daemons, packages, probe, processes, services
 
 ROOT = production.config.REPO_ROOT
-NGINX = daemons.which("nginx")
+NGINX = packages.which("nginx")
 pytestmark = pytest.mark.skipif(
     NGINX is None, reason="nginx not installed: sudo apt-get install -y nginx-light (.ci/run does)"
 )

@@ -1,7 +1,6 @@
 """services up/down/status against real local daemons, in state directories of their own."""
 
 import socket
-import subprocess
 
 import pytest
 
@@ -106,57 +105,6 @@ def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
             assert config.load(argv=["--state-dir", str(tmp_path)], environ={}).redis_url == started.redis_url
         finally:
             services.down(started, log=lambda line: None)
-
-
-def test_missing_binaries_say_how_to_install(monkeypatch):
-    monkeypatch.setattr(daemons, "which", lambda binary: None)
-    monkeypatch.setattr(daemons.os, "geteuid", lambda: 1000)
-    with pytest.raises(
-        ServiceError, match="apt-get install -y redis-server mariadb-server.*brew install.*dnf"
-    ):
-        daemons.ensure_binaries(log=lambda line: None)
-
-
-def _fake_debian_root(monkeypatch, present: set[str], apt_fails: bool) -> list[list[str]]:
-    ran: list[list[str]] = []
-
-    def run(cmd, **kwargs):
-        ran.append(cmd)
-        return subprocess.CompletedProcess(cmd, 100 if apt_fails else 0, "", "E: Unable to locate package")
-
-    monkeypatch.setattr(daemons, "which", lambda binary: binary if binary in present else None)
-    monkeypatch.setattr(daemons.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(daemons.shutil, "which", lambda binary: "/usr/bin/apt-get")
-    monkeypatch.setattr(daemons.subprocess, "run", run)
-    return ran
-
-
-def test_root_on_debian_installs_the_load_generators_with_the_servers(monkeypatch):
-    ran = _fake_debian_root(monkeypatch, present={"ab"}, apt_fails=False)
-    daemons.ensure_binaries(log=lambda line: None)
-    assert ran[-1] == ["apt-get", "install", "-y", "-qq", "mariadb-server", "redis-server", "wrk"]
-
-
-def test_a_load_generator_apt_cannot_install_is_not_fatal(monkeypatch):
-    servers = {"redis-server", "mariadbd", "mariadb-install-db"}
-    ran = _fake_debian_root(monkeypatch, present=servers, apt_fails=True)
-    lines = []
-    daemons.ensure_binaries(log=lines.append)
-    assert ran and "built-in load generator" in lines[-1]
-
-
-def test_a_server_apt_cannot_install_is_fatal(monkeypatch):
-    _fake_debian_root(monkeypatch, present=set(), apt_fails=True)
-    with pytest.raises(ServiceError, match="apt-get update -qq` failed: E: Unable to locate"):
-        daemons.ensure_binaries(log=lambda line: None)
-
-
-def test_without_root_missing_load_generators_are_not_an_error(monkeypatch):
-    monkeypatch.setattr(
-        daemons, "which", lambda binary: None if binary in daemons.LOAD_GENERATORS else binary
-    )
-    monkeypatch.setattr(daemons.os, "geteuid", lambda: 1000)
-    daemons.ensure_binaries(log=lambda line: None)
 
 
 def test_stop_ignores_a_pid_that_runs_something_else():

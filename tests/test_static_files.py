@@ -38,7 +38,7 @@ def tool(name: str) -> str:
     if found is None:
         pytest.fail(
             f"{name} not found next to {sys.executable} nor on PATH; "
-            f"install the dev dependencies (pip install -r requirements.lock)"
+            f"install the test tools (make install-test)"
         )
     return found
 

@@ -27,19 +27,20 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from foundations import cli
 from foundations import config as fconfig
 from foundations.course import progress
 from foundations.errors import ServiceError
-from foundations.ops import daemons, probe, services, state
-from foundations.workshop import auth, board, learner, participant, proxy
+from foundations.ops import packages, probe, services, state
+from foundations.workshop import auth, board, command, learner, participant, proxy
 from foundations.workshop import hub as hub_module
 from foundations.workshop.remote import Learner
-from foundations.workshop.room import Room, parse_participants, unused_port
+from foundations.workshop.room import Room, Settings, parse_participants, unused_port
 
 # System users need root and an interpreter they can reach (a venv of a Python under /root is not).
 AS_ROOT = os.geteuid() == 0 and not hub_module.closed_to_others()
 NB07 = f"{learner.COURSE_DIR}/notebooks/07_redis.ipynb"  # in a participant's home
-CODE = "room-" + secrets.token_hex(3)
+CODE = f"room-{secrets.token_hex(3)}-42"  # strong enough for code.code_problem
 
 
 def workshop(*args: str) -> subprocess.CompletedProcess:
@@ -75,6 +76,7 @@ def hub():
         yield Room(root), f"http://127.0.0.1:{port}", names, started
     finally:
         workshop("down", "--dir", str(root))
+        left = [name for name in names if AS_ROOT and _user_exists(name)] + [str(root)] * root.exists()
         for name in names if AS_ROOT else []:
             try:
                 uid = pwd.getpwnam(name).pw_uid
@@ -84,6 +86,15 @@ def hub():
                 os.kill(pid, signal.SIGKILL)
             subprocess.run(["userdel", "--remove", name], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+        assert not left, f"`workshop down` left {left} behind"
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def own_processes(who: participant.Participant) -> dict[str, int]:
@@ -94,12 +105,19 @@ def own_processes(who: participant.Participant) -> dict[str, int]:
 def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(hub):
     room, url, names, started = hub
     learners = [Learner(url, name) for name in names]
-    with pytest.raises(ServiceError, match="could not sign in"):  # first sign-in needs the workshop code
+    with pytest.raises(ServiceError, match="not this workshop's code"):  # a first sign-in needs the code
         learners[0].sign_in("a-good-password", code="wrong")
+    with pytest.raises(ServiceError, match="not on the participant list"):  # said only to who has the code
+        Learner(url, "stranger").sign_in("a-good-password", code=CODE)
+    with pytest.raises(ServiceError, match="at least 8 characters"):
+        learners[0].sign_in("short", code=CODE)
     for someone in learners:
         someone.sign_in(f"{someone.name}-password", code=CODE)
-    with pytest.raises(ServiceError, match="could not sign in"):  # the name is claimed now
+    with pytest.raises(ServiceError, match="signed in before with another password"):  # the name is claimed
         Learner(url, names[0]).sign_in("another-password", code=CODE)
+    for name in (names[0], "stranger"):  # without the code: the same words, claimed name or unknown one
+        with pytest.raises(ServiceError, match="Name or password not recognised"):
+            Learner(url, name).sign_in("another-password")
     Learner(url, names[0]).sign_in(f"{names[0]}-password")  # later sign-ins: no code
 
     with ThreadPoolExecutor(3) as pool:
@@ -136,7 +154,10 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
             )
             is None
         )
-    their_redis = urlsplit(state.read_raw(who[0].state_dir)["endpoints"]["redis_url"]).port
+    endpoints = state.read_raw(who[0].state_dir)["endpoints"]
+    passwords = {urlsplit(endpoints[key]).password for key in ("redis_url", "redis1_url", "redis2_url")}
+    assert len(passwords) == 3, "one password per Redis: a squatter on a freed port learns only that one's"
+    their_redis = urlsplit(endpoints["redis_url"]).port
     for someone in learners[1:]:
         with someone.kernel(NB07) as kernel:
             assert (
@@ -175,7 +196,7 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
             is None
         )
     assert progress.read(who[0].home)["07.requests_per_second"]["passed"] is True
-    assert progress.read(who[1].home)["07.requests_per_second"]["passed"] is False
+    assert progress.read(who[1].home) == {}  # Run All ran the blank exercises: no attempt
 
     os.kill(own_processes(who[1])["redis1"], signal.SIGTERM)  # a service that died under a running server
     deadline = time.monotonic() + 10
@@ -188,8 +209,8 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     }
     assert set(lines) == set(names), status
     assert all(" running " in line for line in lines.values()), status
-    # chapter 07's marks, key_router first: one passed, every blank exercise tried
-    assert " ✗✓ " in lines[names[0]] and all(" ✗✗ " in lines[n] for n in names[1:]), status
+    # chapter 07's marks in the notebook's order: requests_per_second passed, the blank ones not tried
+    assert " ✓·· " in lines[names[0]] and all(" ··· " in lines[n] for n in names[1:]), status
     assert all(name in html.read_text() for name in names)
     assert lines[names[1]].rstrip().endswith("redis1") and lines[names[0]].rstrip().endswith("-"), status
 
@@ -204,6 +225,14 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
         assert _processes_of(who[2].uid) == {}, "a process of the stopped participant is still running"
     status = workshop("status", "--dir", str(room.root)).stdout
     assert any(line.startswith(names[2]) and " stopped " in line for line in status.splitlines()), status
+
+    # Guessing is throttled: a few failures a minute per client and name, then even the right password waits.
+    for attempt in range(auth.FAILED_SIGN_INS_PER_MINUTE):
+        with pytest.raises(ServiceError, match="could not sign in"):
+            Learner(url, names[1]).sign_in(f"wrong-{attempt}")
+    with pytest.raises(ServiceError, match="Too many failed sign-ins: wait"):
+        Learner(url, names[1]).sign_in(f"{names[1]}-password")
+    assert "too many failed attempts" in room.log_path.read_text()
 
 
 _SETUP = (
@@ -252,7 +281,27 @@ def test_the_board_marks_passed_tried_and_untried(tmp_path):
     text = board.render_text([row], ids)
     assert "✗✓" in text and "1/3" in text and "redis2" in text
     assert row.results["07.key_router"]["attempts"] == 3
-    assert "<th>alice</th>" in board.render_html([row], ids)
+    for _ in range(board.STUCK_ATTEMPTS):
+        progress.record("08.x", False, home=tmp_path)
+    stuck = board.Row("bob", "running", [], progress.read(tmp_path))
+    page = board.render_html([row, stuck], ids, "10:42:05", refresh=10)
+    assert '<th class="name">alice</th>' in page and "updated 10:42:05" in page
+    assert '<meta http-equiv="refresh" content="10">' in page
+    assert f'class="stuck" title="08.x: {board.STUCK_ATTEMPTS} attempt(s)">✗{board.STUCK_ATTEMPTS}<' in page
+    assert page.count("<td>1/3</td>") == 2  # passed, per participant
+    passed, tried = re.findall(
+        r'<tr class="totals"><th>\w+</th><td></td><td></td>(.*?)<td></td><td></td>', page
+    )
+    assert re.findall(r"<td>(\d+)</td>", passed) == ["0", "2", "0"]  # per exercise
+    assert re.findall(r"<td>(\d+)</td>", tried) == ["2", "2", "1"]
+    assert '<td class="wrap stuck">08.1</td>' in page and "refresh" not in board.render_html(
+        [row], ids, "now"
+    )
+
+
+def test_the_instructor_is_not_a_participant_name():
+    with pytest.raises(Exception, match="not instructor"):
+        parse_participants("alice,instructor")
 
 
 def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
@@ -343,8 +392,8 @@ def test_a_home_that_cannot_be_written_loses_the_record_not_the_check(tmp_path):
 def test_the_proxy_gets_node_and_npm_the_way_services_get_redis(monkeypatch, tmp_path):
     """A plain Debian without Node.js: as root apt-get installs nodejs and npm, then `npm ci` installs the
     pinned proxy (for real, from the lock); as an ordinary user it says what to install."""
-    real_which = daemons.which
-    monkeypatch.setattr(daemons, "which", lambda name: None if name in proxy.NODE else real_which(name))
+    real_which = packages.which
+    monkeypatch.setattr(packages, "which", lambda name: None if name in proxy.NODE else real_which(name))
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(ServiceError, match="missing node, npm|missing nodejs, npm") as missing:
         proxy.ensure(log=lambda line: None, proxy_dir=tmp_path / "proxy")
@@ -352,8 +401,27 @@ def test_the_proxy_gets_node_and_npm_the_way_services_get_redis(monkeypatch, tmp
 
     installed = []
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(daemons, "_apt_install", installed.append)
+    monkeypatch.setattr(packages, "apt_install", lambda debs, log: installed.append(debs))
+    monkeypatch.setattr(packages, "INSTALL_LOCK", tmp_path / "install.lock")
     exe = proxy.ensure(log=lambda line: None, proxy_dir=tmp_path / "proxy")
     assert installed == [["nodejs", "npm"]]
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
     assert version == proxy.version()
+
+
+def test_workshop_help_lists_the_rooms_options_only(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["workshop", "--help"])
+    shown = capsys.readouterr().out
+    assert "--participants" in shown and "--redis-url" not in shown and "--mysql-dsn" not in shown
+
+
+def test_down_keep_says_what_it_keeps_and_how_to_remove_it(tmp_path):
+    room = Room(tmp_path / "room")
+    room.prepare()
+    room.save(Settings(("alice", "bob"), system_users=False))
+    said = command.left_behind(room)
+    assert str(room.hub_dir) in said and str(room.homes_dir) in said
+    assert "`workshop down` without --keep" in said
+    room.save(Settings(("alice", "bob"), system_users=True))
+    assert "the system users alice bob" in command.left_behind(room)

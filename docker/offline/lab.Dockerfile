@@ -19,7 +19,10 @@ COPY --from=api-foundations/wheels:offline /wheels/setuptools-*.whl /opt/wheels/
 ENV PYTHONPATH=/home/lab/work \
     PIP_NO_INDEX=1 \
     PIP_FIND_LINKS=/opt/wheels
+# The course's kernel (foundations/course/kernel.py, from the mounted repo at run time), as docker/lab.Dockerfile.
 RUN python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
+    && sed -i 's/"ipykernel_launcher"/"foundations.course.kernel"/' \
+        /usr/local/share/jupyter/kernels/api-foundations/kernel.json \
     && useradd --create-home --uid 1000 --shell /bin/bash lab \
     && chmod 1777 /home/lab
 USER 1000:1000

@@ -20,7 +20,7 @@ COPY . /opt/foundations
 # setuptools, its build backend, comes from the wheelhouse.
 RUN pip install --no-cache-dir --no-index --find-links /tmp/wheels --no-deps -e /opt/foundations \
     && rm -r /tmp/wheels \
-    && python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
+    && python -m foundations.course.kernel install \
     && useradd --create-home --uid 1000 --shell /bin/bash jovyan
 USER 1000:1000
 WORKDIR /home/jovyan

@@ -3,17 +3,21 @@
 A chapter's checks live in ``foundations/course/checks/chNN.py``; its solutions in ``notebooks/solutions/chNN.py``,
 which the test suite runs through the same checks, so a solution can never rot.
 
-    >>> check("01.redis2_url", ...)    # in a notebook: prints what is still wrong, never a traceback
+    >>> check("01.docker_run", ...)    # in a notebook: prints what is still wrong, never a traceback
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
+import textwrap
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from foundations.course import progress
+from foundations.course.notebook import wrap
 
 Checker = Callable[[Any], None]
 _CHECKS: dict[str, Checker] = {}
@@ -47,14 +51,38 @@ def checker(exercise_id: str) -> Checker:
 
 
 def registered(chapter: str) -> list[str]:
-    """Every exercise id of ``chapter`` (``"01"``)."""
+    """Every exercise id of ``chapter`` (``"01"``), in the order its module registers them: the notebook's."""
     importlib.import_module(f"foundations.course.checks.ch{chapter}")
-    return sorted(i for i in _CHECKS if i.startswith(chapter + "."))
+    return [i for i in _CHECKS if i.startswith(chapter + ".")]
+
+
+_FINISHED = (ast.Return, ast.Yield, ast.YieldFrom, ast.Assert, ast.Raise)
+
+
+def blank(answer: Any) -> bool:
+    """The exercise cell as the notebook ships it: ``...``, a dict of ``...``, or a function whose body still
+    ends with the ``...`` placeholder and returns, yields, asserts or raises nothing (Run All runs those)."""
+    if answer is ...:
+        return True
+    if isinstance(answer, dict):
+        return bool(answer) and all(value is ... for value in answer.values())
+    if not inspect.isfunction(answer):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(answer)))
+    except (OSError, TypeError, SyntaxError):  # no source to read: treat it as an answer
+        return False
+    function = tree.body[0]
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):  # a lambda in a larger line
+        return False
+    last = function.body[-1]
+    placeholder = isinstance(last, ast.Expr) and getattr(last.value, "value", None) is ...
+    return placeholder and not any(isinstance(node, _FINISHED) for node in ast.walk(function))
 
 
 def verdict(exercise_id: str, answer: Any) -> str | None:
     """``None`` when ``answer`` passes, else what is wrong."""
-    if answer is ...:
+    if blank(answer):
         return "no answer yet: replace the `...` with your answer and run both cells again"
     try:
         checker(exercise_id)(answer)
@@ -69,9 +97,16 @@ def verdict(exercise_id: str, answer: Any) -> str | None:
 def check(exercise_id: str, answer: Any) -> None:
     """Print whether ``answer`` solves ``exercise_id`` (``verdict`` gives the same as a value)."""
     problem = verdict(exercise_id, answer)
+    if blank(answer):  # Run All runs the blank cells too: reading ahead is not an attempt
+        print(wrap(f"[{exercise_id}] {problem}"))
+        return
     progress.record(exercise_id, problem is None)  # the workshop's progress board reads it
     chapter = exercise_id.split(".")[0]
     if problem is None:
         print(f"[{exercise_id}] correct.")
     else:
-        print(f"[{exercise_id}] not yet: {problem}\n  (stuck? the solution is in solutions/ch{chapter}.py)")
+        print(
+            wrap(
+                f"[{exercise_id}] not yet: {problem}\n  (stuck? the solution is in solutions/ch{chapter}.py)"
+            )
+        )

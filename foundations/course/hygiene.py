@@ -1,6 +1,7 @@
 """Notebook hygiene for commits: keep what nbval compares (sources, outputs, execution counts), drop the
 metadata that changes on every run or every click (cell timings, collapsed/scrolled view state, widget state,
-the interpreter's patch version), so a diff shows only what a reader would see change.
+the interpreter's patch version, which the course's kernel does not report either: ``course/kernel.py``), so
+a diff shows only what a reader would see change.
 
     $ python -m foundations.course.hygiene notebooks/*.ipynb          # clean in place (the pre-commit hook)
     $ python -m foundations.course.hygiene --check notebooks/*.ipynb  # list unclean files, exit 1 if any

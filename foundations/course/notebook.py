@@ -1,19 +1,32 @@
-"""The first cell of every notebook: resolve the config, check the services the chapter needs, and make
-``FoundationsError`` print as one line instead of a traceback wall.
+"""The first cell of every notebook: resolve the config, check the services the chapter needs, make
+``FoundationsError`` print as one line instead of a traceback wall, and tables show whole values.
 
     >>> cfg = setup("redis", "mysql")    # prints one line per service, raises ServiceError if one is down
 """
 
 from __future__ import annotations
 
+import textwrap
+
 from foundations import config
 from foundations.config import Config
 from foundations.errors import FoundationsError, ServiceError
 from foundations.ops import services
 
+WIDTH = 100  # characters: fits JupyterLab's output area beside the file browser
+
+
+def wrap(text: str) -> str:
+    """``text`` folded between words at ``WIDTH``, continuation lines indented: JupyterLab breaks a line that
+    is too long for the output area anywhere, mid-word."""
+    return "\n".join(
+        textwrap.fill(line, WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+        for line in text.splitlines()
+    )
+
 
 def _one_line(shell, etype, value, tb, tb_offset=None):
-    print(f"{etype.__name__}: {value}")
+    print(wrap(f"{etype.__name__}: {value}"))
 
 
 def short_errors() -> None:
@@ -25,9 +38,18 @@ def short_errors() -> None:
     shell.set_custom_exc((FoundationsError,), _one_line)
 
 
+def whole_cells() -> None:
+    """pandas shows every character of a cell: it cuts at 50 by default, which in a workshop is where a
+    DSN's port and database are."""
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)
+
+
 def setup(*needs: str) -> Config:
     """Config for this notebook; checks each service in ``needs`` (e.g. ``"redis"``, ``"api"``)."""
     short_errors()
+    whole_cells()
     cfg = config.load(argv=[])
     for name in needs:
         status = services.check(cfg, name)

@@ -26,58 +26,8 @@ from pathlib import Path
 import psutil
 
 from foundations.errors import ServiceError
-from foundations.ops import probe
+from foundations.ops import packages, probe
 from foundations.ops.state import pid_alive
-
-SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/sbin"])
-PACKAGES = {  # binary -> Debian package
-    "redis-server": "redis-server",
-    "mariadbd": "mariadb-server",
-    "mariadb-install-db": "mariadb-server",
-}
-LOAD_GENERATORS = {"ab": "apache2-utils", "wrk": "wrk"}  # optional: chapter 10 falls back to its own
-INSTALL_HINTS = (
-    "Debian/Ubuntu: sudo apt-get install -y redis-server mariadb-server; "
-    "macOS: brew install redis mariadb; Fedora: sudo dnf install -y redis mariadb-server"
-)
-
-
-def which(binary: str) -> str | None:
-    return shutil.which(binary, path=SBIN_PATH)
-
-
-def _missing(packages: dict[str, str]) -> list[str]:
-    return sorted({pkg for binary, pkg in packages.items() if not which(binary)})
-
-
-def ensure_binaries(
-    log: Callable[[str], None] = print,
-    required: dict[str, str] = PACKAGES,
-    optional: dict[str, str] = LOAD_GENERATORS,
-    hint: str = INSTALL_HINTS,
-) -> None:
-    """On Debian as root, apt-get what is missing (by default Redis, MariaDB, ab, wrk); otherwise say how to
-    (``hint``). ``required`` and ``optional`` map a binary to its Debian package."""
-    missing, optional = _missing(required), _missing(optional)
-    if os.geteuid() == 0 and shutil.which("apt-get") and (missing or optional):
-        log(f"installing {' '.join(missing + optional)} with apt-get (once)...")
-        try:
-            _apt_install(missing + optional)
-        except ServiceError as exc:
-            if missing:
-                raise
-            log(f"{exc}; chapter 10 uses its built-in load generator instead")
-    elif missing:
-        raise ServiceError(f"missing {', '.join(missing)}. Install them: {hint}")
-
-
-def _apt_install(packages: list[str]) -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if done.returncode:
-            raise ServiceError(f"`{' '.join(cmd)}` failed: {done.stderr.strip()[-300:]}")
-
 
 SYSTEM_USERS = {"redis": "redis", "mysql": "mysql"}  # kind -> who runs it when we are root
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -231,7 +181,7 @@ def redis_command(port: int, auth_file: str | None = None) -> list[str]:
     DEBUG allowed from loopback (chapter 7 uses DEBUG SLEEP). ``auth_file``: a config file with a password
     (``redis_auth_file``), for a workshop participant's servers."""
     return [
-        which("redis-server") or "redis-server",
+        packages.which("redis-server") or "redis-server",
         *([auth_file] if auth_file else []),
         "--port",
         str(port),
@@ -274,7 +224,7 @@ def mariadb_init(data_dir: Path, log_path: Path, user: pwd.struct_passwd | None 
         return
     log_path.parent.mkdir(parents=True, exist_ok=True)  # MariaDB may be the first service of a state dir
     cmd = [
-        which("mariadb-install-db") or "mariadb-install-db",
+        packages.which("mariadb-install-db") or "mariadb-install-db",
         "--no-defaults",
         f"--datadir={data_dir}",
         "--auth-root-authentication-method=socket",
@@ -296,7 +246,7 @@ def mariadb_command(port: int, data_dir: Path, socket_path: Path) -> list[str]:
     """utf8mb4 like Percona's default (``--no-defaults`` would otherwise give latin1). It runs as the user
     ``spawn`` is given: never with ``--user=root``."""
     return [
-        which("mariadbd") or "mariadbd",
+        packages.which("mariadbd") or "mariadbd",
         "--no-defaults",
         f"--datadir={data_dir}",
         f"--socket={socket_path}",
@@ -346,5 +296,5 @@ def ready_check(kind: str, url: str) -> Callable[[], object]:
     return {
         "redis": lambda: probe.redis_ping(url),
         "mysql": lambda: probe.mysql_ping(url),
-        "api": lambda: probe.http_get(url.rstrip("/") + "/healthz"),
+        "api": lambda: probe.api_health(url),
     }[kind]

@@ -4,7 +4,8 @@ One token, made once here (or the learner's own ``JUPYTER_TOKEN``), reaches Jupy
 environment, never its command line, so ``ps`` does not show it. The project's Jupyter settings in
 ``jupyter/`` (no news pop-up, no update or news fetches) come in through
 ``JUPYTER_CONFIG_PATH``, so the local lab, the Docker lab, Binder and the browser test share them.
-The URL is printed once Jupyter answers, so it works the moment it appears.
+The shipped notebooks are trusted first, so their stored outputs show. The URL is printed once Jupyter
+answers, so it works the moment it appears.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
@@ -63,12 +65,19 @@ def environment(lab_token: str, base: Mapping[str, str]) -> dict[str, str]:
     return {**base, "JUPYTER_TOKEN": lab_token, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
 
 
+def trust_command(folder: Path) -> list[str]:
+    """``jupyter trust`` for the notebooks in ``folder``: their stored outputs (HTML, SVG) then show as they
+    were made, and Jupyter does not warn that they are untrusted. Run as the learner: it signs them in
+    their own Jupyter data folder."""
+    return [sys.executable, "-m", "nbformat.sign", *map(str, sorted(folder.glob("*.ipynb")))]
+
+
 def _say(line: str) -> None:
     print(line, flush=True)  # at once, also into a pipe (docker compose logs, a test reading it)
 
 
 def run(port: int, ip: str = "127.0.0.1", log: Callable[[str], None] = _say) -> int:
-    """Start JupyterLab, print its URL once it answers, and wait; Ctrl-C (or SIGTERM) stops it."""
+    """Start JupyterLab, print its URL once it answers, and wait; Ctrl-C (or SIGTERM) stops it, exit code 0."""
     if probe.port_open("127.0.0.1", port, timeout=0.2):
         raise ServiceError(
             f"127.0.0.1:{port} is taken by another program: stop it, or choose another port "
@@ -87,13 +96,20 @@ def run(port: int, ip: str = "127.0.0.1", log: Callable[[str], None] = _say) -> 
     lab = subprocess.Popen(
         command(ip, port, as_root), env=environment(lab_token, os.environ), stdin=subprocess.DEVNULL
     )
+    # The notebooks are trusted meanwhile (a few seconds on a busy machine), before the URL appears.
+    trusting = subprocess.Popen(
+        trust_command(NOTEBOOKS), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         _wait_ready(lab, port)
+        trusting.wait()
         log(
             f"JupyterLab is ready ({time.monotonic() - start:.1f} s). Open:\n\n    {url(port, lab_token)}\n\n"
             "Ctrl-C stops JupyterLab; `make services-down` stops the services."
         )
         return lab.wait()
+    except KeyboardInterrupt:  # the learner's way to stop it: a clean exit, so make reports no error
+        return 0
     finally:
         _stop(lab)
 
@@ -106,7 +122,7 @@ def _wait_ready(lab: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while lab.poll() is None and time.monotonic() < deadline:
         try:
-            if probe.http_get(f"http://127.0.0.1:{port}/api", timeout=1.0)[0] == 200:
+            if probe.http_get(f"http://127.0.0.1:{port}/api", timeout=1.0, what="JupyterLab")[0] == 200:
                 return
         except ServiceError:
             pass

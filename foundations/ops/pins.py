@@ -16,7 +16,8 @@ from packaging.utils import canonicalize_name
 
 from foundations.config import REPO_ROOT
 
-LOCK_FILE = REPO_ROOT / "requirements.lock"
+LOCK_FILE = REPO_ROOT / "requirements.lock"  # the learner's: the package and the lab
+WORKSHOP_LOCK_FILE = REPO_ROOT / "requirements-workshop.lock"  # the lab and JupyterHub (a room's server)
 
 
 def _pins(lock_file: Path) -> list[Requirement]:

@@ -7,6 +7,7 @@ Each probe returns the round trip in milliseconds or raises ``ServiceError`` nam
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import urllib.error
@@ -82,14 +83,26 @@ def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
                 f"MySQL at {where} refused user {params['user']!r}: wrong password, or the user "
                 "was never created (`python -m foundations services up` creates api/api)"
             ) from exc
-        raise ServiceError(f"MySQL at {where} does not answer ({exc.args[-1] if exc.args else exc})") from exc
+        if code == 2003:  # nothing accepts connections there
+            raise ServiceError(f"MySQL at {where} does not answer ({exc.args[-1]})") from exc
+        raise _not_mysql(where, exc.args[-1] if exc.args else exc) from exc
+    except (pymysql.err.MySQLError, ValueError, IndexError) as exc:  # a greeting that is not MySQL's
+        raise _not_mysql(where, exc) from exc
     with conn:
         conn.cursor().execute("SELECT 1")
     return (time.perf_counter() - start) * 1000
 
 
-def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    """GET ``url``: ``(status, body)``; an HTTP error status is an answer, not an exception."""
+def _not_mysql(where: str, why: object) -> ServiceError:
+    return ServiceError(
+        f"{where} accepts connections, but does not answer as MySQL ({why}): the port is taken by another "
+        "program"
+    )
+
+
+def http_get(url: str, timeout: float = 2.0, what: str = "HTTP server") -> tuple[int, bytes]:
+    """GET ``url``: ``(status, body)``; an HTTP error status is an answer, not an exception. ``what`` names
+    the server in the error raised when nothing answers ("JupyterLab", "API server")."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - our own loopback URLs
             return resp.status, resp.read()
@@ -98,7 +111,36 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
     except (urllib.error.URLError, OSError) as exc:
         parts = urlsplit(url)
         reason = getattr(exc, "reason", exc)
-        raise ServiceError(f"API at {parts.hostname}:{parts.port} does not answer ({reason})") from exc
+        raise ServiceError(f"{what} at {parts.hostname}:{parts.port} does not answer ({reason})") from exc
+
+
+def api_health(url: str, timeout: float = 2.0) -> float:
+    """The API server is healthy when ``/healthz`` answers 200 with ``{"status": "ok", ...}`` (it pings
+    its Redis first); milliseconds for the round trip. Any other answer raises, saying what answered."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{parts.port}"
+    start = time.perf_counter()
+    status, body = http_get(url.rstrip("/") + "/healthz", timeout, what="API server")
+    ms = (time.perf_counter() - start) * 1000
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise ServiceError(
+            f"{where} answers HTTP {status} on /healthz, but not as the API server (body {body[:40]!r}): "
+            "the port is taken by another program"
+        )
+    if status == 200 and answer.get("status") == "ok":
+        return ms
+    error = answer.get("error")
+    message = error.get("message") if isinstance(error, dict) else None
+    if message is None:
+        raise ServiceError(
+            f"{where} answers HTTP {status} on /healthz with {body[:60]!r}, not as the API server: the port "
+            "is taken by another program"
+        )
+    raise ServiceError(f"API server at {where} is unhealthy (HTTP {status}: {message})")
 
 
 def listeners(port: int) -> list[int]:

@@ -30,17 +30,10 @@ import psutil
 import redis
 
 from foundations import config
-from foundations.config import Config
+from foundations.config import SERVICES, Config
 from foundations.errors import ServiceError
-from foundations.ops import compose, daemons, state
+from foundations.ops import compose, daemons, packages, state
 
-SERVICES = {
-    "redis": "redis_url",
-    "redis1": "redis1_url",
-    "redis2": "redis2_url",
-    "mysql": "mysql_dsn",
-    "api": "api_url",
-}
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
 # compose.yaml's Redis allows DEBUG (chapter 7) to its ACL user `lab` only, not to the password-less default
@@ -51,7 +44,7 @@ COMPOSE_ENDPOINTS = {
     for key, port in (("redis_url", 6390), ("redis1_url", 6391), ("redis2_url", 6392))
 }
 PROGRAM = {"redis": "redis-server", "mysql": "mariadbd", "api": "foundations"}
-SERVER_PACKAGE = {"redis": "redis-server", "mysql": "mariadb-server"}  # Debian's, as in daemons.PACKAGES
+SERVER_PACKAGE = {"redis": "redis-server", "mysql": "mariadb-server"}  # Debian's, as in packages.PACKAGES
 FIX_UP = "python -m foundations services up"
 
 
@@ -104,8 +97,7 @@ def check(cfg: Config, name: str) -> Status:
     host, port = cfg.endpoint(SERVICES[name])
     try:
         ms = daemons.ready_check(KIND[name], url)()
-        detail = f"{ms:.1f} ms" if isinstance(ms, float) else f"HTTP {ms[0]}"
-        return Status(name, f"{host}:{port}", True, detail)
+        return Status(name, f"{host}:{port}", True, f"{ms:.1f} ms")
     except Exception as exc:  # noqa: BLE001 - a status line, never a traceback
         return Status(name, f"{host}:{port}", False, str(exc))
 
@@ -240,8 +232,8 @@ def _restart_elsewhere(
 
 def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_with_parent: bool) -> Config:
     # Only the servers asked for: chapter 11 starts a Redis of its own in the Docker lab, which has no MariaDB.
-    packages = {SERVER_PACKAGE[KIND[n]] for n in names if KIND[n] in SERVER_PACKAGE}
-    daemons.ensure_binaries(log, required={b: p for b, p in daemons.PACKAGES.items() if p in packages})
+    wanted = {SERVER_PACKAGE[KIND[n]] for n in names if KIND[n] in SERVER_PACKAGE}
+    packages.ensure(log, required={b: p for b, p in packages.PACKAGES.items() if p in wanted})
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
     processes = {}
@@ -289,7 +281,7 @@ def _claim_port(cfg: Config, key: str, url: str) -> str:
         return _with_port(url, free)
     raise ServiceError(
         f"{host}:{port} ({setting.env}) is taken by another program: stop it, or choose "
-        f"another port, e.g. {setting.env}={_with_port(url, _free_port_from(host, port))}"
+        f"another port, e.g. {setting.env}={config.redacted(_with_port(url, _free_port_from(host, port)))}"
     )
 
 

@@ -2,6 +2,6 @@
 
 room (where its files live, what the instructor set) · auth (who may sign in) · participant (their own
 services) · learner (their copy of the course) · proxy (configurable-http-proxy from npm) · hubconfig (the
-hub's configuration) · hub (up/down) · board (progress) · remote (a participant driven from Python) ·
+hub's configuration) · hub (up/down) · board (progress) · boardpage (the board as the hub's page) · remote (a participant driven from Python) ·
 command (``python -m foundations workshop``). See docs/workshop.md.
 """

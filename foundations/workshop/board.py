@@ -20,6 +20,16 @@ from foundations.workshop.room import Room, Settings
 CHECKS = Path(exercises.__file__).with_name("checks")
 
 PASSED, FAILED, UNTRIED = "✓", "✗", "·"
+STUCK_ATTEMPTS = 3
+STYLE = (
+    "body{font-family:sans-serif;font-size:15px;margin:8px;max-width:1264px}h1{font-size:20px;margin:4px 0}"
+    "h1 small{font-weight:normal;color:#555;font-size:14px}table{border-collapse:collapse}"
+    "td,th{border:1px solid #bbb;padding:2px 3px;text-align:center;white-space:nowrap}"
+    "td.wrap{white-space:normal;max-width:150px;font-size:13px}"
+    "th.name{text-align:left;max-width:140px;overflow:hidden;text-overflow:ellipsis}th.ch{background:#eee}"
+    ".pass{background:#c8f7c5}.fail{background:#fde9c8}.stuck{background:#f4a3a3;font-weight:bold}"
+    ".totals td{background:#f4f4f4;font-size:13px}p{color:#444;font-size:13px}"
+)
 
 
 @dataclass
@@ -118,27 +128,56 @@ def render_text(rows: list[Row], ids: list[str]) -> str:
     return "\n".join(lines)
 
 
-def render_html(rows: list[Row], ids: list[str]) -> str:
-    """A self-contained page, one column per exercise."""
-    colour = {PASSED: "#c8f7c5", FAILED: "#f7d4c5", UNTRIED: "#ffffff"}
-    head = "".join(f"<th>{html.escape(i)}</th>" for i in ids)
+def stuck(row: Row, exercise_id: str) -> bool:
+    """Several failed attempts and no pass: someone to walk over to."""
+    entry = row.results.get(exercise_id, {})
+    return not entry.get("passed") and int(entry.get("attempts", 0)) >= STUCK_ATTEMPTS
+
+
+def render_html(rows: list[Row], ids: list[str], updated: str, refresh: int = 0) -> str:
+    """A page that fits a projector's 1280 px: one narrow column per exercise (numbered within its chapter),
+    totals per participant and per exercise (passed, tried), stuck cells in red, the time it was made;
+    ``refresh``: seconds after which the browser reloads it (0: a file, no reload)."""
+    by_chapter: dict[str, list[str]] = {}
+    for exercise_id in ids:
+        by_chapter.setdefault(exercise_id.split(".")[0], []).append(exercise_id)
+    chapters = "".join(f'<th colspan="{len(v)}" class="ch">{ch}</th>' for ch, v in by_chapter.items())
+    numbers = "".join(
+        f'<th title="{html.escape(i)}">{n}</th>' for v in by_chapter.values() for n, i in enumerate(v, 1)
+    )
+    short = {i: f"{ch}.{n}" for ch, v in by_chapter.items() for n, i in enumerate(v, 1)}  # 07.2
     body = []
     for row in rows:
         cells = []
         for i in ids:
-            mark = row.mark(i)
-            tries = row.results.get(i, {}).get("attempts", 0)
-            cells.append(f'<td style="background:{colour[mark]}" title="{tries} attempt(s)">{mark}</td>')
-        down = html.escape(", ".join(row.services_down)) or "-"
+            mark, tries = row.mark(i), row.results.get(i, {}).get("attempts", 0)
+            css = "stuck" if stuck(row, i) else {PASSED: "pass", FAILED: "fail", UNTRIED: ""}[mark]
+            shown = f"{mark}{tries}" if mark == FAILED else mark
+            cells.append(f'<td class="{css}" title="{html.escape(i)}: {tries} attempt(s)">{shown}</td>')
+        passed = sum(row.mark(i) == PASSED for i in ids)
+        stuck_on = " ".join(short[i] for i in ids if stuck(row, i))
+        down = ", ".join(row.services_down)
         body.append(
-            f"<tr><th>{html.escape(row.name)}</th><td>{html.escape(row.server)}</td><td>{down}</td>"
-            f"{''.join(cells)}</tr>"
+            f'<tr><th class="name">{html.escape(row.name)}</th><td>{html.escape(row.server)}</td>'
+            f"<td>{passed}/{len(ids)}</td>{''.join(cells)}"
+            f'<td class="wrap{" stuck" if stuck_on else ""}">{html.escape(stuck_on)}</td>'
+            f'<td class="wrap{" fail" if down else ""}">{html.escape(down)}</td></tr>'
         )
+    totals = "".join(
+        f'<tr class="totals"><th>{what}</th><td></td><td></td>'
+        + "".join(f"<td>{sum(counts(r.mark(i)) for r in rows)}</td>" for i in ids)
+        + "<td></td><td></td></tr>"
+        for what, counts in (("passed", lambda m: m == PASSED), ("tried", lambda m: m != UNTRIED))
+    )
+    reload = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+    again = f", reloads every {refresh} s" if refresh else ""
     return (
-        "<!doctype html><meta charset=utf-8><title>Workshop progress</title>"
-        "<style>body{font-family:sans-serif}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:center}"
-        "table{border-collapse:collapse}</style><h1>Workshop progress</h1>"
-        f"<table><tr><th>participant</th><th>server</th><th>services down</th>{head}</tr>"
-        f"{''.join(body)}</table>\n"
+        f"<!doctype html><meta charset=utf-8>{reload}<title>Workshop progress</title><style>{STYLE}</style>"
+        f"<h1>Workshop progress <small>updated {html.escape(updated)}{again}</small></h1>"
+        f'<table><tr><th rowspan="2">participant</th><th rowspan="2">server</th><th rowspan="2">passed</th>'
+        f'{chapters}<th rowspan="2">stuck on</th><th rowspan="2">services down</th></tr><tr>{numbers}</tr>'
+        f"{''.join(body)}{totals}</table>"
+        f"<p>{PASSED} passed; {FAILED}n tried n times, not passed yet; red: stuck ({STUCK_ATTEMPTS}+ "
+        f"failed attempts, no pass); {UNTRIED} not tried. Columns: chapters, then exercises in the "
+        "notebook's order (hover for the name); 07.2 is chapter 07's second exercise.</p>\n"
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from foundations.errors import ConfigError
-from foundations.workshop import board, hub, learner, participant
-from foundations.workshop.room import DEFAULT_DIR, Room, parse_participants
+from foundations.workshop.room import DEFAULT_DIR, INSTRUCTOR, Room, parse_participants
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -16,7 +16,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dir", default=str(DEFAULT_DIR), help="the workshop's directory (default: %(default)s)")
     p.add_argument("--participants", metavar="NAMES", help="participant names, e.g. alice,bob,carol")
     p.add_argument("--participants-file", metavar="FILE", help="participant names, one a line")
-    p.add_argument("--code", help="the workshop code for first sign-ins (default: kept, or a new random one)")
+    p.add_argument(
+        "--code",
+        help="the workshop code for first sign-ins: 10+ characters, letters and digits (default: kept, or new)",
+    )
     p.add_argument(
         "--hub-port", type=int, default=8000, help="where participants connect (default: %(default)s)"
     )
@@ -28,6 +31,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--ssl-cert", default="", metavar="FILE")
     p.add_argument("--ssl-key", default="", metavar="FILE")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="down: keep the room's files, databases and participants' system users (default: remove them)",
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",
@@ -58,7 +66,26 @@ def _participants(args: argparse.Namespace, room: Room) -> tuple[str, ...]:
     raise ConfigError("no participants: pass --participants alice,bob or --participants-file FILE")
 
 
+def left_behind(room: Room) -> str:
+    """What ``down --keep`` keeps, so the next ``up`` finds the room as it was, and how to remove it."""
+    settings = room.settings() if room.settings_path.exists() else None
+    users = settings.system_users if settings else False
+    names = " ".join(settings.participants) if settings else "NAME"
+    homes = (
+        f"the system users {names}, whose homes keep their course copy and progress"
+        if users
+        else f"participants' homes with their course copy and progress ({room.homes_dir})"
+    )
+    return (
+        f"kept for the next `workshop up`: the workshop code, passwords and the hub's database "
+        f"({room.hub_dir}), every participant's database in the shared MariaDB's data ({room.services_dir}), "
+        f"{homes}.\nTo remove them: `workshop down` without --keep"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    from foundations.workshop import board, hub, learner, participant  # the hub's modules: only when it runs
+
     room = Room(Path(args.dir))
     if args.action == "up":
         if args.public and not args.ssl_cert:
@@ -84,8 +111,14 @@ def run(args: argparse.Namespace) -> int:
             f"first sign-in: name, a password of their own (8+ characters) and the workshop code "
             f"{room.code_path.read_text().strip()}"
         )
+        print(
+            f"the board: {settings.url}/services/board/ (sign in as {INSTRUCTOR}, password "
+            f"{room.instructor_path.read_text().strip()})"
+        )
     elif args.action == "down":
-        hub.down(room)
+        hub.down(room, keep=args.keep)
+        if args.keep:
+            print(left_behind(room))
     elif args.action == "status":
         pid = hub.hub_pid(room)
         settings = room.settings()
@@ -94,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         ids = board.exercise_ids()
         print(board.render_text(rows, ids))
         if args.html:
-            Path(args.html).write_text(board.render_html(rows, ids))
+            Path(args.html).write_text(board.render_html(rows, ids, time.strftime("%Y-%m-%d %H:%M:%S")))
             print(f"wrote {args.html}")
     else:
         room.released_path.touch()

@@ -1,7 +1,7 @@
 """``workshop up`` / ``workshop down``: the room's shared MariaDB, then JupyterHub (and its proxy) in the
 background; down stops the hub, which stops every participant's server and so their services, then the rest.
 
-    >>> up(Room(), ("alice", "bob"), code="orange42")     # as root: alice and bob become system users
+    >>> up(Room(), ("alice", "bob"), code="orange-river-42")     # as root: alice and bob become system users
     >>> down(Room())
 """
 
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import stat
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +20,7 @@ from foundations import config
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
 from foundations.ops import daemons, probe, services, state
+from foundations.workshop import code as workshop_code
 from foundations.workshop import participant, proxy
 from foundations.workshop.room import Room, Settings, unused_port
 
@@ -71,6 +74,8 @@ def up(
     ``offline_kit``: the folder ``make wheelhouse`` filled; the proxy then installs from it alone."""
     if hub_pid(room):
         raise ServiceError(f"a workshop hub already runs from {room.root}: `workshop down` first")
+    if code and (problem := workshop_code.code_problem(code)):
+        raise ServiceError(problem)
     system_users = os.geteuid() == 0 if system_users is None else system_users
     if system_users and os.geteuid() != 0:
         raise ServiceError("creating participants as system users needs root: run as root, or pass --dry-run")
@@ -92,12 +97,15 @@ def up(
         hub_port=unused_port(),
         proxy_api_port=unused_port(),
         idle_timeout=idle_timeout,
+        board_port=unused_port(),
         ssl_cert=ssl_cert,
         ssl_key=ssl_key,
     )
     room.save(settings)
     if code or not room.code_path.exists():
-        room.write_private(room.code_path, (code or secrets.token_hex(4)) + "\n")
+        room.write_private(room.code_path, (code or workshop_code.new_code()) + "\n")
+    if not room.instructor_path.exists():
+        room.write_private(room.instructor_path, secrets.token_urlsafe(9) + "\n")
     if not room.token_path.exists():
         room.write_private(room.token_path, secrets.token_hex(32) + "\n")
     room.write_private(room.config_path, CONFIG_TEMPLATE.format(root=str(room.root)))
@@ -130,7 +138,7 @@ def up(
 
 
 def _answers(url: str) -> bool:
-    status, _ = probe.http_get(url)
+    status, _ = probe.http_get(url, what="JupyterHub")
     if status != 200:
         raise ServiceError(f"{url} answered HTTP {status}")
     return True
@@ -153,9 +161,9 @@ def _close_mariadb(room: Room) -> None:
         conn.cursor().execute("DROP USER IF EXISTS 'api'@'%', 'api'@'localhost'")
 
 
-def down(room: Room, log: Callable[[str], None] = print) -> None:
+def down(room: Room, log: Callable[[str], None] = print, keep: bool = False) -> None:
     """Stop the hub (it stops every server it spawned, and their services with them), anything a hub that
-    died left behind, then the shared MariaDB."""
+    died left behind, then the shared MariaDB. Then, unless ``keep``, remove what ``up`` made (``forget``)."""
     pid = hub_pid(room)
     if pid:
         daemons.stop(pid, HUB_PROGRAM, timeout=90)
@@ -175,4 +183,24 @@ def down(room: Room, log: Callable[[str], None] = print) -> None:
             if any(participant.running(who).values()):
                 participant.stop(who)
                 log(f"stopped the services {name}'s server left behind")
-    services.down(_mariadb_config(room), log=lambda line: log(f"shared MariaDB: {line}"))
+    if keep:
+        services.down(_mariadb_config(room), log=lambda line: log(f"shared MariaDB: {line}"))
+    else:
+        forget(room, log)
+
+
+def forget(room: Room, log: Callable[[str], None] = print) -> None:
+    """Remove the system users the hub created (with their homes: the learners' copies, and the state
+    files that held their services' passwords), the shared MariaDB's data, and the room's folder."""
+    for name in room.created_users():
+        done = subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
+        gone = done.returncode in (0, 6)  # 6: no such user (removed by hand)
+        log(
+            f"removed system user {name} and their home"
+            if gone
+            else f"could not remove {name}: {done.stderr}"
+        )
+    services.clean(_mariadb_config(room), log=lambda line: log(f"shared MariaDB: {line}"))
+    if room.settings_path.exists():  # a room's folder, not whatever --dir named by mistake
+        shutil.rmtree(room.root)
+        log(f"removed {room.root}: the workshop code, password hashes, hub database and log")

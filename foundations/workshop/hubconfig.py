@@ -1,14 +1,16 @@
 """The hub's configuration, from the room's settings: ``workshop up`` writes a ``jupyterhub_config.py`` whose
 one line calls ``configure(c, Room(...))``.
 
-- Sign-in: ``WorkshopAuthenticator`` (participant list + workshop code + first-use password).
+- Sign-in: ``WorkshopAuthenticator`` (participant list + workshop code + first-use password); the
+  instructor, the one admin, lands on the board.
 - Spawner: LocalProcessSpawner, one system user per participant (the classic single-machine setup, as
   root); in a dry run SimpleLocalProcessSpawner, everything as the hub's user, homes in the room.
 - Spawn hooks: the learner's copy of the course (their kernels import the package from it) and their own
   services before their server starts
-  (``pre_spawn_hook``), their services stopped after it stops (``post_stop_hook``), culled or not.
-- Services: jupyterhub-idle-culler (stops idle servers, so their services stop too) and ``workshop-admin``,
-  the token ``workshop status`` reads the hub's REST API with.
+  (``pre_spawn_hook``), their services stopped after it stops (``post_stop_hook``), culled or not. Their
+  server gets the project's Jupyter settings (``jupyter/``) and their notebooks are trusted.
+- Services: jupyterhub-idle-culler (stops idle servers, so their services stop too), ``workshop-admin``,
+  the token ``workshop status`` reads the hub's REST API with, and ``board``, the board's page.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import os
 import sys
 from pathlib import Path
 
-from foundations.workshop import learner, participant, proxy
-from foundations.workshop.room import Room, Settings
+from jupyterhub.utils import url_path_join
+
+from foundations.ops import lab
+from foundations.workshop import boardpage, learner, participant, proxy
+from foundations.workshop.room import INSTRUCTOR, Room, Settings
 
 ADMIN_SERVICE = "workshop-admin"
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]  # the culler's README
@@ -38,9 +43,13 @@ def configure(c, room: Room) -> None:
     c.JupyterHub.cookie_secret_file = str(room.hub_dir / "jupyterhub_cookie_secret")
 
     c.JupyterHub.authenticator_class = "foundations.workshop.auth.WorkshopAuthenticator"
-    c.Authenticator.allowed_users = set(s.participants)
+    c.Authenticator.allowed_users = {*s.participants, INSTRUCTOR}
+    c.Authenticator.admin_users = {INSTRUCTOR}
     c.WorkshopAuthenticator.passwords_file = str(room.passwords_path)
     c.WorkshopAuthenticator.code_file = str(room.code_path)
+    c.WorkshopAuthenticator.created_users_file = str(room.created_users_path)
+    c.WorkshopAuthenticator.instructor_file = str(room.instructor_path)
+    c.JupyterHub.default_url = _landing  # the instructor lands on the board, participants on their server
     c.WorkshopAuthenticator.system_users = s.system_users
     c.WorkshopAuthenticator.create_system_users = s.system_users
 
@@ -60,6 +69,12 @@ def configure(c, room: Room) -> None:
             "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={s.idle_timeout}"],
         },
         {"name": ADMIN_SERVICE, "api_token": room.token()},
+        {
+            "name": boardpage.SERVICE,
+            "url": f"http://127.0.0.1:{s.board_port}",
+            "command": [sys.executable, "-m", "foundations.workshop.boardpage", str(room.root)],
+            "oauth_no_confirm": True,
+        },
     ]
     c.JupyterHub.load_roles = [
         {"name": "idle-culler", "scopes": CULLER_SCOPES, "services": ["idle-culler"]},
@@ -67,13 +82,22 @@ def configure(c, room: Room) -> None:
     ]
 
 
+def _landing(handler) -> str:
+    user = handler.current_user
+    return url_path_join(handler.base_url, f"services/{boardpage.SERVICE}/") if user and user.admin else ""
+
+
 async def _before_spawn(room: Room, s: Settings, spawner) -> None:
+    if spawner.user.name not in s.participants:
+        raise ValueError(f"{spawner.user.name} has no server: the board is at /services/{boardpage.SERVICE}/")
     who = participant.Participant.of(room, spawner.user.name, s)
     if who.uid is None:
         who.home.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(learner.copy_course, who, room.released_path.exists())
     spawner.environment.update(await asyncio.to_thread(participant.start, room, who))
+    await asyncio.to_thread(learner.trust, who)
     spawner.environment["PYTHONPATH"] = str(learner.course_path(who))  # kernels import their own copy
+    spawner.environment["JUPYTER_CONFIG_PATH"] = str(lab.JUPYTER_SETTINGS)  # the settings `make lab` has
 
 
 async def _after_stop(room: Room, s: Settings, spawner) -> None:

@@ -12,11 +12,16 @@ keeps the learner's work.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from foundations.config import REPO_ROOT
+from foundations.errors import ServiceError
+from foundations.ops import lab
 from foundations.workshop.participant import Participant
 
 COURSE_DIR = "api-foundations"
@@ -44,39 +49,115 @@ def course_path(participant: Participant) -> Path:
     return participant.home / COURSE_DIR
 
 
-def _give(participant: Participant, path: Path) -> None:
-    """Make everything under ``path`` the participant's."""
-    if participant.uid is None:
-        return
-    for item in (path, *path.rglob("*")):
-        os.chown(item, participant.uid, participant.gid, follow_symlinks=False)
-
-
 def copy_course(participant: Participant, with_solutions: bool = False) -> bool:
     """Give the participant their copy of the course (first spawn only; with the solutions once they are
     released); True when it was copied now."""
-    target = course_path(participant)
-    if target.exists():
+    if course_path(participant).exists():
         return False
 
-    def skip(folder: str, names: list[str]) -> set[str]:
-        solutions = {"solutions"} if Path(folder) == COURSE and not with_solutions else set()
-        return set(NOT_COURSE(folder, names)) | solutions
+    def skip(folder: Path, names: list[str]) -> set[str]:
+        solutions = {"solutions"} if folder == COURSE and not with_solutions else set()
+        return set(NOT_COURSE(str(folder), names)) | solutions
 
-    staging = participant.home / f".{COURSE_DIR}-copying"  # a copy cut short is not taken for a finished one
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(REPO_ROOT, staging, ignore=skip)
-    _give(participant, staging)
-    staging.rename(target)
+    staging = f".{COURSE_DIR}-copying"  # a copy cut short is not taken for a finished one
+    if participant.uid is None:  # a dry run: homes/NAME in the room, ours
+        participant.home.mkdir(parents=True, exist_ok=True)
+    home = os.open(participant.home, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        shutil.rmtree(staging, dir_fd=home, ignore_errors=True)  # never follows a link
+        _copy_tree(REPO_ROOT, home, staging, participant, skip)
+        os.rename(staging, COURSE_DIR, src_dir_fd=home, dst_dir_fd=home)
+    finally:
+        os.close(home)
     return True
 
 
 def release_solutions(participant: Participant) -> bool:
     """Copy the solutions into the participant's course copy; False when they have no copy yet (their
     first spawn then copies the course with the solutions)."""
-    target = course_path(participant) / "notebooks"
-    if not target.exists():
+    try:
+        notebooks = _open_below(participant.home, COURSE_DIR, "notebooks")
+    except FileNotFoundError:
         return False
-    shutil.copytree(COURSE / "solutions", target / "solutions", dirs_exist_ok=True, ignore=NOT_COURSE)
-    _give(participant, target / "solutions")
+    try:
+        _copy_tree(COURSE / "solutions", notebooks, "solutions", participant, lambda folder, names: set())
+    finally:
+        os.close(notebooks)
     return True
+
+
+def trust(participant: Participant) -> None:
+    """Trust the notebooks of the participant's copy, as them (their own Jupyter data folder)."""
+    participant.run(lab.trust_command(course_path(participant) / "notebooks"), {"PATH": os.environ["PATH"]})
+
+
+# Root writes into folders the participant owns, where they may have planted links (to another participant's
+# home, to /etc) or may swap a folder for one mid-copy. So every step goes through a file descriptor opened
+# with O_NOFOLLOW below the one before (never a path walked again), and every file is created anew with
+# O_EXCL: a link in the way stops the copy; it is never followed.
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _open_below(top: Path, *names: str) -> int:
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for name in names:
+            fd, parent = _open_dir(fd, name), fd
+            os.close(parent)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_dir(parent: int, name: str) -> int:
+    try:
+        return os.open(name, _DIR, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise ServiceError(f"{name} is a link or not a folder: not copying through it") from None
+        raise
+
+
+def _copy_tree(
+    src: Path,
+    parent: int,
+    name: str,
+    participant: Participant,
+    ignore: Callable[[Path, list[str]], set[str]],
+) -> None:
+    """Copy folder ``src`` (the checkout's: trusted) to ``name`` below the open folder ``parent``, as the
+    participant's."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, 0o755, dir_fd=parent)
+    folder = _open_dir(parent, name)
+    try:
+        _own(folder, participant)
+        names = sorted(p.name for p in src.iterdir())
+        for entry in (src / n for n in names if n not in ignore(src, names)):
+            if entry.is_dir() and not entry.is_symlink():
+                _copy_tree(entry, folder, entry.name, participant, ignore)
+            elif entry.is_file() and not entry.is_symlink():
+                _copy_file(entry, folder, participant)
+    finally:
+        os.close(folder)
+
+
+def _copy_file(src: Path, folder: int, participant: Participant) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(src.name, dir_fd=folder)  # a name in their folder: removing it follows nothing
+    fd = os.open(
+        src.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder
+    )
+    with os.fdopen(fd, "wb") as out:
+        _own(out.fileno(), participant)
+        os.fchmod(out.fileno(), src.stat().st_mode & 0o755)  # scripts stay executable
+        out.write(src.read_bytes())
+    os.utime(
+        src.name, ns=(src.stat().st_atime_ns, src.stat().st_mtime_ns), dir_fd=folder, follow_symlinks=False
+    )
+
+
+def _own(fd: int, participant: Participant) -> None:
+    if participant.uid is not None:
+        os.fchown(fd, participant.uid, participant.gid)

@@ -78,9 +78,11 @@ def room_mariadb_endpoint(room: Room) -> tuple[str, int]:
 
 def start(room: Room, participant: Participant) -> dict[str, str]:
     """Start the participant's services; the ``FOUNDATIONS_*`` variables their server and kernels get."""
-    password = secrets.token_urlsafe(16)  # other participants on this machine reach the same loopback ports
+    # Other participants on this machine reach the same loopback ports, and may bind one a notebook frees (07
+    # stops redis2) to read the AUTH a client then sends it: a password per server keeps that one the loss.
     redis = {
-        name: f"redis://:{password}@127.0.0.1:{unused_port()}/0" for name in ("redis", "redis1", "redis2")
+        name: f"redis://:{secrets.token_urlsafe(16)}@127.0.0.1:{unused_port()}/0"
+        for name in ("redis", "redis1", "redis2")
     }
     argv = [
         "--state-dir",

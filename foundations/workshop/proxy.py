@@ -15,7 +15,7 @@ from pathlib import Path
 
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
-from foundations.ops import daemons
+from foundations.ops import packages
 
 LOCK_DIR = Path(__file__).resolve().parent / "npm"
 PROXY_DIR = REPO_ROOT / ".workshop" / "proxy"
@@ -51,7 +51,7 @@ def ensure(
     its executable."""
     if _installed(proxy_dir):
         return executable(proxy_dir)
-    daemons.ensure_binaries(log, required=NODE, optional={}, hint=NODE_HINT)
+    packages.ensure(log, required=NODE, optional={}, hint=NODE_HINT)
     proxy_dir.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
         shutil.copy2(LOCK_DIR / name, proxy_dir / name)

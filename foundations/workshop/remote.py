@@ -4,14 +4,16 @@ server (REST API for the session, the kernel's websocket for the code). The work
 measurement use it; an instructor can use it to rehearse a room.
 
     >>> learner = Learner("http://127.0.0.1:8000", "alice")
-    >>> learner.sign_in("a-password", code="orange42")
+    >>> learner.sign_in("a-password", code="orange-river-42")
     >>> learner.start_server()
     >>> [cell.error for cell in learner.run_notebook("notebooks/07_redis.ipynb")]
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -53,7 +55,9 @@ class Learner:
             f"{self.hub_url}/hub/login?next=/hub/home", data=form, timeout=60, allow_redirects=False
         )
         if resp.status_code != 302:
-            raise ServiceError(f"{self.name} could not sign in (HTTP {resp.status_code})")
+            said = re.search(r'class="login_error">(.*?)</p>', resp.text, re.DOTALL)
+            reason = html.unescape(said.group(1).strip()) if said else f"HTTP {resp.status_code}"
+            raise ServiceError(f"{self.name} could not sign in: {reason}")
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         """The hub's REST API as the signed-in participant (cookie + XSRF header, as the hub's pages do)."""

@@ -3,7 +3,7 @@
 Everything sits in one directory (``.workshop/`` in the checkout unless ``--dir`` says otherwise):
 
     hub/         the hub's own files, readable by root (or the instructor) only: settings.json, the workshop
-                 code, participants' password hashes, the admin token, JupyterHub's database and log
+                 code, the instructor's password, participants' password hashes, the admin token, JupyterHub's database and log
     services/    the state directory of the one MariaDB that all participants share
     homes/NAME   participants' homes in a dry run (with system users: their real home directories)
 """
@@ -29,6 +29,7 @@ DEFAULT_DIR = REPO_ROOT / ".workshop"
 PORTS = range(20000, 32000)
 # Lower-case letters and digits: the same string is a system user, a MariaDB user and a database name.
 NAME = re.compile(r"[a-z][a-z0-9]{1,30}")
+INSTRUCTOR = "instructor"  # the hub's one admin: signs in to see the board, has no server of their own
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Settings:
     hub_port: int = 8081
     proxy_api_port: int = 8001
     idle_timeout: int = 3600  # seconds without activity before jupyterhub-idle-culler stops a server
+    board_port: int = 0  # the board's page, a hub service (127.0.0.1 only; the proxy serves it)
     ssl_cert: str = ""
     ssl_key: str = ""
 
@@ -68,11 +70,11 @@ def parse_participants(text: str) -> tuple[str, ...]:
     """Names separated by commas, spaces or new lines (a file's content or ``--participants a,b,c``)."""
     text = "\n".join(line.split("#", 1)[0] for line in text.splitlines())  # comments in a file
     names = tuple(dict.fromkeys(n.lower() for n in re.split(r"[\s,]+", text) if n))
-    bad = [n for n in names if not NAME.fullmatch(n)]
+    bad = [n for n in names if not NAME.fullmatch(n) or n == INSTRUCTOR]
     if bad:
         raise ConfigError(
             f"participant name(s) {', '.join(bad)}: use 2-31 lower-case letters and digits, "
-            "starting with a letter (each becomes a system user and a database name)"
+            f"starting with a letter (each becomes a system user and a database name), not {INSTRUCTOR}"
         )
     if not names:
         raise ConfigError("no participants: pass --participants alice,bob or --participants-file FILE")
@@ -88,10 +90,12 @@ class Room:
 
     settings_path = property(lambda self: self.hub_dir / "settings.json")
     code_path = property(lambda self: self.hub_dir / "workshop-code")
+    instructor_path = property(lambda self: self.hub_dir / "instructor-password")
     passwords_path = property(lambda self: self.hub_dir / "passwords.json")
     token_path = property(lambda self: self.hub_dir / "admin-token")
     config_path = property(lambda self: self.hub_dir / "jupyterhub_config.py")
     released_path = property(lambda self: self.hub_dir / "solutions-released")
+    created_users_path = property(lambda self: self.hub_dir / "created-users")  # system users we made
     log_path = property(lambda self: self.hub_dir / "jupyterhub.log")
     mariadb_socket = property(lambda self: self.services_dir / "mariadb" / "mysqld.sock")
 
@@ -131,3 +135,8 @@ class Room:
 
     def token(self) -> str:
         return self.token_path.read_text().strip()
+
+    def created_users(self) -> list[str]:
+        """The system users the hub created (``workshop down`` removes them; never a user that existed)."""
+        path = self.created_users_path
+        return [n for n in path.read_text().split() if NAME.fullmatch(n)] if path.exists() else []

@@ -6,7 +6,7 @@ network.
 
 On the workshop machine (from a USB stick, checkout and kit side by side):
 
-    $ PIP_NO_INDEX=1 PIP_FIND_LINKS=$PWD/wheelhouse make install
+    $ PIP_NO_INDEX=1 PIP_FIND_LINKS=$PWD/wheelhouse make install-workshop
     $ python -m foundations workshop up --offline-kit wheelhouse ...   (see docs/workshop.md)
 
 ``npm-cache/`` is npm's own cache filled by ``npm ci`` from our lock, so ``npm ci --offline`` installs the
@@ -41,7 +41,7 @@ def build(dest: Path) -> None:
     """Download every pinned wheel (building the few that are source-only), the build backend, and the
     proxy's npm packages into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
-    download_wheels(dest, [pins.LOCK_FILE])
+    download_wheels(dest, [pins.WORKSHOP_LOCK_FILE])
     with tempfile.TemporaryDirectory() as scratch:
         proxy.ensure(log=lambda line: None, proxy_dir=Path(scratch) / "proxy", npm_cache=dest / "npm-cache")
         _run(
@@ -86,7 +86,7 @@ def verify(wheelhouse: Path) -> dict[str, float]:
         venv.create(target, with_pip=True)
         py = str(target / "bin" / "python")
         env = offline_environ(wheelhouse)
-        _run([py, "-m", "pip", "install", "-q", "-r", str(pins.LOCK_FILE)], env=env)
+        _run([py, "-m", "pip", "install", "-q", "-r", str(pins.WORKSHOP_LOCK_FILE)], env=env)
         _run([py, "-m", "pip", "install", "-q", "--no-deps", "-e", str(REPO_ROOT)], env=env, cwd=scratch)
         _run([py, "-c", "import foundations.server, jupyterhub, jupyterhub_idle_culler, jupyterlab"], env=env)
         seconds["pip install (venv, lock, project)"] = time.perf_counter() - start

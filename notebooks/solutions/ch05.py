@@ -3,12 +3,13 @@
 
 def pat_statuses():
     return {
-        "/hello/Gopher": 200,
-        "/hello/Gopher/": 404,
-        "/hey/Gopher": 308,
-        "/hey/Gopher/": 200,
-        "/": 200,
-        "/hey": 404,
+        "/pets": 308,  # strict slashes: the rule /pets/ redirects the path without its slash
+        "/pets/": 200,
+        "/pets/Rex": 200,
+        "/pets/Rex/": 404,  # /pets/<name> has no trailing slash, and nothing else matches
+        "/shops/7": 308,
+        "/shops/7/": 200,
+        "/shops/seven/": 404,  # int: matches digits only
     }
 
 

@@ -5,11 +5,17 @@ import pytest
 from foundations.registry import NotFound, glob_escape
 
 
-def pattern():
-    def pattern(prefix):
-        return glob_escape(prefix + ":") + "*"
+def test_get_all():
+    def test_get_all(make_registry):
+        tricky = make_registry("t[x]", page_size=10)  # a glob character, and pages of 10 keys
+        neighbour = make_registry("tx")  # the registry an unescaped t[x] pattern matches
+        mine = {f"key{i}": f"value{i}" for i in range(25)}  # more than one page
+        for key, value in mine.items():
+            tricky.set(key, value)
+        neighbour.set("theirs", "not mine")
+        assert tricky.get_all() == mine  # all of its keys, by their names, and nobody else's
 
-    return pattern
+    return test_get_all
 
 
 def count():
@@ -35,4 +41,4 @@ def test_delete():
     return test_delete
 
 
-SOLUTIONS = {"09.pattern": pattern, "09.count": count, "09.test_delete": test_delete}
+SOLUTIONS = {"09.test_get_all": test_get_all, "09.count": count, "09.test_delete": test_delete}

@@ -1,9 +1,11 @@
-"""Checks for the exercises of notebook 07 (Redis: the worst case, routing keys)."""
+"""Checks for the exercises of notebook 07 (Redis: the worst case, routing keys, Redis Cluster's slots)."""
 
 import builtins
 import contextlib
 import random
 from collections import Counter
+
+from redis.crc import key_slot
 
 from foundations.course.exercises import exercise, expect
 
@@ -61,7 +63,7 @@ def key_router(answer):
         other == first,
         "pick changes with the process: Python's hash() of a string is salted per process "
         "(PYTHONHASHSEED), so two API workers would send one key to two servers; "
-        "use a stable hash (zlib.crc32, hashlib)",
+        "use a hash that gives the same number in every process",
     )
     counts = Counter(first)
     expect(
@@ -76,8 +78,7 @@ def key_router(answer):
         between_old == 0,
         f"adding a third server moved {between_old} of 3000 keys from one old server to "
         "the other: their cached values are lost for nothing. Only keys that now belong "
-        "to the new server should move (rendezvous or consistent hashing, not "
-        "hash % len(urls))",
+        "to the new server should move",
     )
     expect(
         700 < len(moved) < 1300,
@@ -86,3 +87,43 @@ def key_router(answer):
     )
     shrunk = [answer(k, two) for k in keys]  # the third server goes away again
     expect(shrunk == first, "removing the third server should send its keys back where they were")
+
+
+# (key, what a wrong answer for it got wrong): the hash-tag rules of the Redis Cluster specification
+TAG_CASES = [
+    ("{user:1}:name", "only the part between { and } is hashed"),
+    ("foo{bar}{zap}", "only the first {...} counts"),
+    ("foo{}{bar}", "an empty {} is no tag: then the whole key is hashed"),
+    ("foo{{bar}}zap", "the tag ends at the first } after the first {"),
+    ("foo{bar", "a { without a } after it is no tag"),
+    ("foo}bar{", "a } before the { is no tag"),
+]
+
+
+@exercise("07.hash_slot")
+def hash_slot(answer):
+    expect(callable(answer), "expected a function hash_slot(key)")
+    names = set(getattr(getattr(answer, "__code__", None), "co_names", ()))  # the names the function uses
+    expect(
+        not names & {"key_slot", "keyslot"},
+        "hash_slot calls redis-py's own key_slot: write the computation yourself",
+    )
+    plain = ["nb07:name", "user:1", "", "ключ", *(f"k{random.getrandbits(40):x}" for _ in range(50))]
+    for key in plain:
+        got = answer(key)
+        expect(
+            isinstance(got, int) and 0 <= got < 16384,
+            f"hash_slot({key!r}) returned {got!r}: a slot is a number from 0 to 16383",
+        )
+        expect(
+            got == key_slot(key.encode()),
+            f"hash_slot({key!r}) returned {got}, not the slot Redis Cluster computes for it: "
+            "the CRC16 (XMODEM) of the key's UTF-8 bytes, modulo 16384",
+        )
+    for key, rule in TAG_CASES:
+        got = answer(key)
+        expect(got == key_slot(key.encode()), f"hash_slot({key!r}) returned {got}, a wrong slot: {rule}")
+    expect(
+        answer("{user:1}:name") == answer("{user:1}:email") == answer("user:1"),
+        "keys with the same hash tag must share a slot",
+    )

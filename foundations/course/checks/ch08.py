@@ -32,7 +32,7 @@ def setting(answer):
             expect(
                 isinstance(value, int) and not isinstance(value, bool),
                 f"the field `value` should be an int read from the Value column, got {value!r}: "
-                "annotate it `int`",
+                "mysqldb.select converts a column to the type the field declares",
             )
             expect(
                 value == actual,
@@ -109,5 +109,5 @@ def parallel_sleeps(answer):
     )
     expect(
         spans[1][0] < spans[0][1],
-        "the two sleeps ran one after the other; use two threads, each with its own `with pool.connection()`",
+        "the two sleeps ran one after the other: they must overlap, each on a pooled connection of its own",
     )

@@ -1,5 +1,6 @@
 """Checks for the exercises of notebook 09 (test-driven API development), against the live Redis."""
 
+import itertools
 import random
 import uuid
 
@@ -13,33 +14,6 @@ from foundations.registry import NotFound, Registry, glob_escape
 def _cleanup(client, names):
     for name in names:
         client.delete(name)
-
-
-@exercise("09.pattern")
-def pattern(answer):
-    expect(callable(answer), "expected a function pattern(prefix) -> str")
-    client = redisdb.client(config.load(argv=[]).redis_url)
-    tag = uuid.uuid4().hex[:8]
-    for shown in ("plain", "t[x]*?", "back\\slash"):
-        prefix = f"{shown}-{tag}"
-        shown += "-…"  # messages leave out the random part, so they read the same every run
-        result = answer(prefix)
-        expect(
-            isinstance(result, str), f"pattern({shown!r}) should return a str, got {type(result).__name__}"
-        )
-        decoys = [f"tx-any-{tag}:k", f"{prefix}x:k", f"{prefix}"]  # another registry, a longer name, no colon
-        mine = [f"{prefix}:a", f"{prefix}:b*"]
-        client.mset({name: "1" for name in decoys + mine})
-        try:
-            found = {name.decode() for name in client.scan_iter(match=result, count=1000)}
-        finally:
-            _cleanup(client, decoys + mine)
-        expect(
-            found == set(mine),
-            f"pattern({shown!r}) matched {len(found & set(mine))} of its {len(mine)} "
-            f"keys and {len(found - set(mine))} other keys: escape the glob characters, "
-            "end with ':*'",
-        )
 
 
 class _Watched(redis.Redis):
@@ -81,7 +55,7 @@ def count(answer):
     expect(
         "KEYS" not in sent,
         "count sent KEYS, which walks the whole keyspace while Redis serves nobody "
-        "else; page through with SCAN (client.scan_iter)",
+        "else; page through the keyspace instead",
     )
     expect(
         not sent & {"GET", "MGET"},
@@ -111,20 +85,41 @@ class _FindsNothing(Registry):
         raise NotFound(f"no key {key!r} in registry {self.prefix!r}")
 
 
-BROKEN = {
-    _DeletesNothing: "a `delete` that does nothing: after deleting a key, check it is gone "
-    "(`with pytest.raises(NotFound): reg.get(key)`)",
-    _DeletesEverything: "a `delete` that empties the whole registry: check that another key survives",
-    _FindsNothing: "a `get` that never finds anything: check the value is there before you delete it",
+class _BookGetAll(Registry):
+    def get_all(self):
+        return self.get_all_book()
+
+
+class _OnePage(Registry):
+    def get_all(self):
+        return dict(itertools.islice(super().get_all().items(), self.page_size))
+
+
+class _RedisNames(Registry):
+    def get_all(self):
+        return {self.key(key): value for key, value in super().get_all().items()}
+
+
+BROKEN_DELETE = {
+    _DeletesNothing: "a `delete` that does nothing: after deleting a key, check that it is gone",
+    _DeletesEverything: "a `delete` that empties the whole registry",
+    _FindsNothing: "a `get` that never finds anything",
+}
+BROKEN_GET_ALL = {
+    _BookGetAll: "the book's `get_all`, whose KEYS pattern is not escaped",
+    _OnePage: "a `get_all` that stops after its first page (`page_size` keys)",
+    _RedisNames: "a `get_all` that answers Redis' key names (`prefix:key`), not the registry's keys",
 }
 
 
 def _outcome(test, registry_class, client):
-    """None when ``test`` passes against registries of ``registry_class``, else why it failed."""
-    made = []
+    """None when ``test`` passes against registries of ``registry_class``, else why it failed. The
+    registries one run makes share a random tag: ``make_registry("t[x]")`` and ``make_registry("tx")``
+    are neighbours, as in the notebook."""
+    made, tag = [], uuid.uuid4().hex[:8]
 
-    def make_registry(name):
-        made.append(registry_class(client, prefix=f"{name}-{uuid.uuid4().hex[:8]}"))
+    def make_registry(name, page_size=1000):
+        made.append(registry_class(client, prefix=f"{name}-{tag}", page_size=page_size))
         return made[-1]
 
     try:
@@ -139,9 +134,8 @@ def _outcome(test, registry_class, client):
     return None
 
 
-@exercise("09.test_delete")
-def test_delete(answer):
-    expect(callable(answer), "expected a test function test_delete(make_registry)")
+def _catches(answer, broken):
+    expect(callable(answer), "expected a test function taking make_registry")
     client = redisdb.client(config.load(argv=[]).redis_url)
     failure = _outcome(answer, Registry, client)
     expect(
@@ -149,5 +143,15 @@ def test_delete(answer):
         f"your test fails against the working Registry ({str(failure)[:150]}): "
         "a test must pass when the code is right",
     )
-    for broken, what in BROKEN.items():
-        expect(_outcome(answer, broken, client) is not None, f"your test passes against {what}")
+    for registry_class, what in broken.items():
+        expect(_outcome(answer, registry_class, client) is not None, f"your test passes against {what}")
+
+
+@exercise("09.test_get_all")
+def test_get_all(answer):
+    _catches(answer, BROKEN_GET_ALL)
+
+
+@exercise("09.test_delete")
+def test_delete(answer):
+    _catches(answer, BROKEN_DELETE)

@@ -1,0 +1,56 @@
+"""The contents table in 00_index names, for each chapter, the services its first cell checks and the chapters it
+builds on: both are read from the notebooks here, so the table cannot drift from what the chapters do."""
+
+import json
+import re
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAMES = {
+    "none": [],
+    "all five": ["redis", "redis1", "redis2", "mysql", "api"],
+    "Redis ×3": ["redis", "redis1", "redis2"],
+}
+WORDS = {"Redis": ["redis"], "MySQL": ["mysql"], "API": ["api"]}
+
+
+def _rows() -> dict[str, list[str]]:
+    index = json.loads((NOTEBOOKS / "00_index.ipynb").read_text())
+    text = next("".join(c["source"]) for c in index["cells"] if "## Contents" in "".join(c["source"]))
+    rows = [line.split("|")[1:-1] for line in text.splitlines() if re.match(r"\| \d\d \|", line)]
+    return {cells[0].strip(): [cell.strip() for cell in cells] for cells in rows}
+
+
+def _services(cell: str) -> list[str]:
+    if cell in NAMES:
+        return NAMES[cell]
+    return [name for word in cell.split(", ") for name in WORDS[word]]
+
+
+def _setup_services(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    for cell in cells:
+        found = re.search(r"notebook\.setup\(([^)]*)\)", "".join(cell["source"]))
+        if found:
+            return re.findall(r'"(\w+)"', found.group(1))
+    return []
+
+
+def test_every_chapter_has_a_row_with_a_time():
+    rows = _rows()
+    chapters = sorted(p.name[:2] for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if p.name[:2] != "00")
+    assert sorted(rows) == chapters
+    for number, cells in rows.items():
+        assert re.fullmatch(r"\d+ min", cells[3]), f"chapter {number}: time {cells[3]!r}"
+
+
+def test_the_services_column_is_what_each_first_cell_checks():
+    for number, cells in _rows().items():
+        notebook = next(NOTEBOOKS.glob(f"{number}_*.ipynb"))
+        assert sorted(_services(cells[5])) == sorted(_setup_services(notebook)), notebook.name
+
+
+def test_a_chapter_builds_only_on_earlier_ones():
+    for number, cells in _rows().items():
+        for earlier in re.findall(r"\b\d\d\b", cells[4]):
+            assert earlier < number, f"chapter {number} builds on {earlier}"

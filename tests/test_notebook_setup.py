@@ -1,0 +1,22 @@
+"""What the first cell of every notebook sets up beyond the config."""
+
+import pandas as pd
+
+from foundations.course import notebook
+
+
+def test_tables_show_a_participants_whole_dsn():
+    dsn = "mysql://alice:Zq3x9LmP0aKfT7vB1nW4cE@127.0.0.1:23456/alice"
+    with pd.option_context("display.max_colwidth", 50):
+        assert "23456/alice" not in pd.DataFrame({"value": [dsn]})._repr_html_()
+        notebook.setup()
+        assert "23456/alice" in pd.DataFrame({"value": [dsn]})._repr_html_()
+
+
+def test_long_lines_are_folded_between_words():
+    words = "every word of this message stays whole when the line is folded for the output area " * 3
+    folded = notebook.wrap("ServiceError: " + words + "\n  (stuck? see the solution)")
+    lines = folded.splitlines()
+    assert len(lines) > 2 and all(len(line) <= notebook.WIDTH for line in lines)
+    assert folded.split() == ("ServiceError: " + words + " (stuck? see the solution)").split()
+    assert all(line.startswith("  ") for line in lines[1:])
