@@ -2,9 +2,8 @@
 # wheelhouse with no index. docker/workshop.Dockerfile is the same image from python:3.11-slim-bookworm.
 FROM api-foundations/python:bookworm AS build
 COPY --from=api-foundations/wheels:offline /wheels /wheels
-# requirements-workshop.lock when the project has one; else the lock, whose pins include JupyterHub's.
-RUN lock=/wheels/requirements-workshop.lock; [ -f "$lock" ] || lock=/wheels/requirements.lock; \
-    pip install --no-cache-dir --no-index --find-links /wheels -r "$lock"
+# The workshop's lock: the learner's pins plus JupyterHub's.
+RUN pip install --no-cache-dir --no-index --find-links /wheels -r /wheels/requirements-workshop.lock
 
 FROM api-foundations/python:bookworm
 # Unpinned: the versions of the Debian release the base was made from (with its updates).
