@@ -28,7 +28,7 @@ from foundations.ops import services
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-CHROMIUM = shutil.which("chromium")
+CHROMIUM = shutil.which("chromium") or shutil.which("google-chrome")  # Debian's; GitHub runners have Chrome
 # Nothing but 127.0.0.1: no component updates, sync or background fetches.
 CHROMIUM_ARGS = [
     "--headless",
