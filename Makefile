@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # (longest first), not by their number of tests. TEST_WORKERS=0: one process, as before.
 TEST_WORKERS ?= 2
 
-.PHONY: help install install-workshop install-test lock lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse
+.PHONY: help install install-workshop install-test lock lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse docker-images
 
 help:  ## this list
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -99,6 +99,11 @@ workshop: install-workshop  ## a JupyterHub for a room (PARTICIPANTS=alice,bob C
 WHEELHOUSE ?= wheelhouse
 wheelhouse: install-workshop  ## every pinned wheel and the proxy's npm packages in one folder, for offline installs
 	$(PY) -m foundations.workshop.wheelhouse build $(WHEELHOUSE)
+
+# Compose's images with no container registry (foundations/ops/images.py): a Debian base from debootstrap (as
+# root), Redis and MariaDB from Debian, api/lab/workshop from the wheelhouse. Then COMPOSE_FILE selects them.
+docker-images: install  ## build the offline image set for compose.offline.yaml (no registry needed)
+	$(PY) -m foundations.ops.images
 
 clean:  ## stop the services and remove their data, .venv and .state
 	test ! -x $(PY) || $(PY) -m foundations services clean

@@ -7,6 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONPATH=/home/lab/work
+# What `make lab` has on Debian: chapter 10's load generators, redis-cli (chapter 7) and redis-server
+# (chapter 11 starts a Redis of its own).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends apache2-utils wrk redis-server \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock /tmp/requirements.lock
 # The kernel is registered system-wide (as root, /usr/local/share/jupyter/kernels) under the name the
 # notebooks' metadata uses, so they open and run under nbval with no kernel prompt. It runs the course's
@@ -17,8 +23,11 @@ RUN pip install --no-cache-dir -r /tmp/requirements.lock \
     && python -m ipykernel install --name api-foundations --display-name "Python (API Foundations)" \
     && sed -i 's/"ipykernel_launcher"/"foundations.course.kernel"/' \
         /usr/local/share/jupyter/kernels/api-foundations/kernel.json \
-    && useradd --create-home --uid 1000 --shell /bin/bash lab
+    && useradd --create-home --uid 1000 --shell /bin/bash lab \
+    && chmod 1777 /home/lab
 USER 1000:1000
+# HOME for any uid compose runs it as (LAB_USER): Jupyter keeps its runtime files there.
+ENV HOME=/home/lab
 WORKDIR /home/lab/work
 EXPOSE 8888
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=5 \

@@ -12,8 +12,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN apt-get update \
     && apt-get install -y --no-install-recommends redis-server=5:7.0.15-1~deb12u10 \
     && rm -rf /var/lib/apt/lists/*
-COPY requirements.lock /tmp/requirements.lock
-RUN pip install --no-cache-dir -r /tmp/requirements.lock && rm /tmp/requirements.lock
+# The workshop's lock: the learner's pins plus JupyterHub's (jupyterhub-singleuser is what the hub starts).
+COPY requirements-workshop.lock /tmp/requirements-workshop.lock
+RUN pip install --no-cache-dir -r /tmp/requirements-workshop.lock && rm /tmp/requirements-workshop.lock
 # The whole course (.dockerignore leaves out .venv, .git, .workshop): participants get a copy at first start.
 COPY . /opt/foundations
 # Editable: the package finds the course (notebooks/) beside itself, as in a checkout.

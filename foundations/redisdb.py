@@ -55,7 +55,9 @@ def address(target: str | redis.Redis) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    return str(exc).split(". ")[-1].rstrip(".") or type(exc).__name__
+    """The last sentence of redis-py's message, without brackets of its own ("(104, 'Connection reset by
+    peer')"), so that the message's one bracketed part is the reason."""
+    return str(exc).split(". ")[-1].rstrip(".").replace("(", "").replace(")", "") or type(exc).__name__
 
 
 def unavailable(target: str | redis.Redis, exc: Exception) -> ServiceError:

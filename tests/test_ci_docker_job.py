@@ -1,13 +1,13 @@
-"""The CI job that proves the Docker path (.github/workflows/ci.yml, job `docker`) cannot run here (no
-Docker engine): what it sets is checked instead. Its FOUNDATIONS_* variables must reach the harness
-(config.load, so conftest starts nothing and every test and kernel uses them) and name the ports
-compose.yaml publishes, for every service the harness needs. In the job itself this file runs too."""
+"""CI's Docker path (.ci/docker, run by .ci/run here and by the GitHub job `docker` on the real images), read
+without an engine: the FOUNDATIONS_* variables it exports must reach the harness (config.load, so conftest
+starts nothing and every test and kernel uses them), name the ports compose.yaml publishes, and log in to
+Redis as the ACL user allowed DEBUG (chapter 7). In the Docker run itself this file runs too."""
 
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -15,31 +15,30 @@ from foundations import config
 from foundations.ops import services
 
 ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / ".ci" / "docker"
 
 
 def workflow() -> dict:
     return yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
 
 
-def docker_job() -> dict:
-    return workflow()["jobs"]["docker"]
+def exported() -> dict[str, str]:
+    """The FOUNDATIONS_* variables .ci/docker exports."""
+    return dict(re.findall(r"^export (FOUNDATIONS_\w+)=(\S+)$", SCRIPT.read_text(), re.MULTILINE))
 
 
-def step_running(job: dict, pattern: str) -> str:
-    runs = [step["run"] for step in job["steps"] if re.search(pattern, step.get("run", ""))]
-    assert len(runs) == 1, f"expected one step running {pattern!r}, found {runs}"
-    return runs[0]
+def compose_service(name: str) -> dict:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())["services"][name]
 
 
 def published_port(service: str) -> int:
-    ports = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"][service]["ports"]
-    host_ip, host_port, _ = ports[0].split(":")
+    host_ip, host_port, _ = compose_service(service)["ports"][0].split(":")
     assert host_ip == "127.0.0.1"
     return int(host_port)
 
 
-def test_the_jobs_environment_reaches_the_harness():
-    env = docker_job()["env"]
+def test_the_scripts_environment_reaches_the_harness_and_names_the_published_ports():
+    env = exported()
     cfg = config.load(argv=[], environ=env)
     assert services.named_by_environment(env), "conftest would start services of its own"
     for name, key in services.SERVICES.items():
@@ -48,14 +47,21 @@ def test_the_jobs_environment_reaches_the_harness():
         assert (host, port) == ("127.0.0.1", published_port(services.COMPOSE_NAMES.get(name, name))), name
 
 
-def test_the_job_starts_every_service_the_harness_needs_and_runs_the_notebooks():
-    job = docker_job()
-    up = shlex.split(step_running(job, r"docker compose up"))
-    assert up[:5] == ["docker", "compose", "up", "-d", "--wait"]
-    assert set(up[5:]) == {services.COMPOSE_NAMES.get(name, name) for name in services.SERVICES}
-    assert shlex.split(step_running(job, r"docker compose build"))[3:] == ["api", "lab"]  # both images
-    tests = step_running(job, r"make test")
-    assert "notebooks" in tests.split("PYTEST_ARGS=")[1] and Path(__file__).name in tests
+def test_redis_is_reached_as_the_user_allowed_debug():
+    command = compose_service("redis")["command"]
+    users = " ".join(command).split("--user ")[1:]
+    allowed = [u.split()[0] for u in users if "-debug" not in u.split()]
+    for name in ("redis", "redis1", "redis2"):
+        url = urlsplit(exported()[config.BY_NAME[services.SERVICES[name]].env])
+        assert url.username in allowed, f"{name}: {url.username} may not run DEBUG (chapter 7)"
+    assert services.COMPOSE_ENDPOINTS["redis_url"].startswith(f"redis://{allowed[0]}:")
+
+
+def test_the_github_job_runs_the_same_script_on_the_real_images():
+    steps = workflow()["jobs"]["docker"]["steps"]
+    runs = [step for step in steps if ".ci/docker" in step.get("run", "")]
+    assert len(runs) == 1 and runs[0]["env"]["COMPOSE_FILE"] == "compose.yaml"
+    assert ".ci/docker" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_both_jobs_also_run_weekly():

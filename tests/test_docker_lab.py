@@ -36,6 +36,7 @@ def test_the_compose_lab_is_published_on_loopback_only_and_starts_no_services_of
     svc = lab_service()
     assert svc["ports"] == ["127.0.0.1:8888:8888"]
     assert "command" not in svc, "the image's CMD (the launcher) is what runs"
+    assert svc["user"] == "${LAB_USER:-1000:1000}", "by default the image's own user, not root"
     assert services.named_by_environment(svc["environment"])  # compose's own redis, db1, api
 
 

@@ -28,7 +28,7 @@ from foundations.ops import services
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-CHROMIUM = shutil.which("chromium")
+CHROMIUM = shutil.which("chromium") or shutil.which("google-chrome")  # Debian's; GitHub runners have Chrome
 # Nothing but 127.0.0.1: no component updates, sync or background fetches.
 CHROMIUM_ARGS = [
     "--headless",
@@ -118,6 +118,21 @@ class Lab:
                 continue
 
 
+def open_logged_in_on_index(page, url: str):
+    """Open the printed URL: it must log in (the JupyterLab shell, not the login page) and show 00_index.ipynb,
+    rendered. Returns the current tab's label."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    shell = page.locator("#jp-main-dock-panel")
+    expect(shell, f"not logged in: {page.url}").to_be_visible(timeout=60_000)
+    current_tab = page.locator(".jp-mod-current .lm-TabBar-tabLabel").first
+    expect(current_tab).to_have_text("00_index.ipynb", timeout=60_000)
+    index = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownOutput h1").first
+    expect(index).to_contain_text("API Foundations in Python", timeout=60_000)
+    return current_tab
+
+
 @pytest.fixture
 def lab(tmp_path):
     home = tmp_path / "home"
@@ -144,13 +159,7 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(url)
-            shell = page.locator("#jp-main-dock-panel")
-            expect(shell, f"not logged in: {page.url}").to_be_visible(timeout=60_000)
-            current_tab = page.locator(".jp-mod-current .lm-TabBar-tabLabel").first
-            expect(current_tab).to_have_text("00_index.ipynb", timeout=60_000)
-            index = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownOutput h1").first
-            expect(index).to_contain_text("API Foundations in Python", timeout=60_000)
+            current_tab = open_logged_in_on_index(page, url)
             page.screenshot(path=shots / "1-index.png")
 
             page.locator(".jp-DirListing-item").filter(has_text=chapter_1.name).dblclick()

@@ -266,7 +266,8 @@ def test_both_ping_rates_authenticate_and_name_a_wrong_answer(cfg):
         "t07-pinger", enabled=True, passwords=["+secret"], commands=["+ping", "+config|get"]
     )  # redis-benchmark reads the config
     try:
-        url = cfg.redis_url.replace("redis://", "redis://t07-pinger:secret@", 1)
+        host, port = cfg.endpoint("redis_url")  # cfg's URL may carry a user already (compose's `lab`)
+        url = f"redis://t07-pinger:secret@{host}:{port}/0"
         assert redisdb.pipelined_pings(url, seconds=0.05, batch=10) > 0
         assert all(rate > 0 for rate in redisdb.redis_benchmark(url, requests=2000).values())
         with pytest.raises(ServiceError, match=r"answered b'-WRONGPASS"):

@@ -157,13 +157,62 @@ def test_compose_keeps_debug_to_the_lab_user_and_up_logs_in_as_it(tmp_path, monk
         in_compose = compose["x-foundations-env"]["FOUNDATIONS_" + key.upper()]
         assert in_compose.startswith("redis://lab:${REDIS_LAB_PASSWORD:-lab}@")
         assert url.startswith("redis://lab:lab@")
-    monkeypatch.setattr(services, "docker_engine", lambda: True)
-    monkeypatch.setattr(services, "_compose", lambda *args: None)
+    monkeypatch.setattr(services, "_compose_usable", lambda log: True)
+    monkeypatch.setattr(services.compose, "up", lambda names: None)
     fresh = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     started = services.up(fresh, ["redis"], log=lambda line: None)
     assert started.redis_url == "redis://lab:lab@127.0.0.1:6390/0"
     later = config.load(argv=["--state-dir", str(tmp_path)], environ={})  # the next command: the state file
     assert later.redis1_url == services.COMPOSE_ENDPOINTS["redis1_url"]
+
+
+def test_an_engine_without_compose_means_local_daemons_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(services, "docker_engine", lambda: True)
+    monkeypatch.setattr(services.compose, "command", lambda: None)
+    cfg = config.load(
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"], environ={}
+    )
+    lines = []
+    try:
+        started = services.up(cfg, ["redis"], log=lines.append)
+        assert services.check(started, "redis").answers
+        assert state.read_raw(tmp_path)["mode"] == "local"
+        assert "neither `docker compose` (v2) nor `docker-compose` (v1)" in lines[0]
+    finally:
+        services.down(cfg, log=lambda line: None)
+
+
+def test_services_the_environment_names_are_stopped_where_they_run(monkeypatch):
+    monkeypatch.setattr(services, "_in_compose", lambda names: False)
+    named = {"FOUNDATIONS_REDIS2_URL": "redis://lab:lab@redis2:6379/0"}
+    assert services._elsewhere(config.load(argv=[], environ=named), ["redis2"]) == "remote"  # the compose lab
+    mine = {"FOUNDATIONS_REDIS2_URL": "redis://127.0.0.1:6400/0"}  # a port of the learner's choice
+    assert services._elsewhere(config.load(argv=[], environ=mine), ["redis2"]) is None
+    assert services._elsewhere(config.load(argv=[], environ={}), ["redis2"]) is None
+    monkeypatch.setattr(services, "_in_compose", lambda names: True)  # CI's run from the host
+    assert services._elsewhere(config.load(argv=[], environ=mine), ["redis2"]) == "compose"
+
+
+def test_a_remote_redis_is_shut_down_and_waited_for(own_redis_cfg, tmp_path, monkeypatch):
+    """Chapter 7's live fault in the compose lab, which has no Docker: `down` sends SHUTDOWN, `up` waits for
+    whoever runs it to start it again (there, compose's restart policy; here, the test)."""
+    services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
+    monkeypatch.setattr(services, "_elsewhere", lambda cfg, names: "remote")
+    elsewhere = config.load(
+        argv=["--state-dir", str(tmp_path / "lab")],
+        environ={"FOUNDATIONS_REDIS2_URL": own_redis_cfg.redis_url},
+    )
+    lines = []
+    services.down(elsewhere, ["redis2"], log=lines.append)
+    assert not services.check(elsewhere, "redis2").answers
+    services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)  # its "restart policy"
+    services.up(elsewhere, ["redis2"], log=lines.append)
+    host, port = own_redis_cfg.endpoint("redis_url")
+    assert lines == [
+        "stopped redis2 (SHUTDOWN NOSAVE)",
+        f"redis2: started at {host}:{port} (restarted by whoever runs it)",
+    ]
+    assert not (tmp_path / "lab" / state.STATE_FILE).exists()  # nothing recorded: it is not ours
 
 
 def test_clean_stops_mariadb_and_removes_its_data_wherever_it_lives(tmp_path):

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "compose.yaml"
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 NGINX_CONF = ROOT / "docker" / "nginx.conf"
-DOCKERFILES = sorted((ROOT / "docker").glob("*.Dockerfile"))
+DOCKERFILES = sorted((ROOT / "docker").rglob("*.Dockerfile"))  # docker/offline/ too
+OFFLINE = ROOT / "compose.offline.yaml"
 REQUIRED_NETWORK = "party"
 
 
@@ -196,6 +197,18 @@ def test_compose_v1_config() -> None:
         )
     proc = run("docker-compose", "-f", str(COMPOSE), "--profile", "scale", "config", "-q")
     assert proc.returncode == 0, report(proc)
+    proc = run("docker-compose", "-f", str(COMPOSE), "-f", str(OFFLINE), "--profile", "scale", "config", "-q")
+    assert proc.returncode == 0, report(proc)
+
+
+def test_the_offline_override_builds_every_image_here_but_nginx() -> None:
+    """compose.offline.yaml names an image of the offline set (docker/offline/) for every service that
+    compose.yaml runs from a registry image or builds; nginx (profile `scale`) alone has none."""
+    offline = yaml.safe_load(OFFLINE.read_text(encoding="utf-8"))["services"]
+    built = {p.stem.partition(".")[0] for p in (ROOT / "docker" / "offline").glob("*.Dockerfile")}
+    for name in set(load_compose()["services"]) - {"nginx"}:
+        image = offline.get(name, {}).get("image", "")
+        assert image.startswith("api-foundations/") and image.split("/")[1].split(":")[0] in built, name
 
 
 def test_dockerfiles_present() -> None:
@@ -203,7 +216,7 @@ def test_dockerfiles_present() -> None:
     assert {"api.Dockerfile", "lab.Dockerfile"} <= names, f"docker/ has {sorted(names)}"
 
 
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT / "docker")))
 def test_dockerfile_lint(dockerfile: Path) -> None:
     proc = hadolint(dockerfile)
     assert proc.returncode == 0, report(proc)

@@ -35,9 +35,12 @@ def redis_ping(url: str, timeout: float = 0.5) -> float:
     start = time.perf_counter()
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
-            if parts.password:  # a workshop participant's Redis: AUTH first, as a RESP array
-                secret = unquote(parts.password).encode()
-                sock.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret))
+            if parts.password:  # a workshop participant's Redis, compose's ACL user: AUTH first, in RESP
+                words = [b"AUTH", *([unquote(parts.username).encode()] if parts.username else [])]
+                words.append(unquote(parts.password).encode())
+                sock.sendall(
+                    b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in words)
+                )
                 if not sock.recv(64).startswith(b"+OK"):
                     raise ServiceError(f"Redis at {host}:{port} refused the password in its URL")
             sock.sendall(b"PING\r\n")

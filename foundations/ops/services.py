@@ -1,8 +1,9 @@
 """Chapter 1: bring up the tutorial's services, one interface for Docker and for local daemons.
 
-``up`` uses ``docker compose`` when a Docker engine answers, otherwise local daemons on our own loopback
-ports (Redis 6390-6392, MariaDB 3390, API 8080). ``up`` twice reuses what runs; ``down`` stops, by PID,
-only what ``up`` started.
+``up`` uses compose (``docker compose`` or ``docker-compose``, foundations.ops.compose) when a Docker engine
+answers, otherwise local daemons on our own loopback ports (Redis 6390-6392, MariaDB 3390, API 8080).
+``up`` twice reuses what runs; ``down`` stops, by PID, only what ``up`` started, and services that
+``FOUNDATIONS_*`` name through compose.
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
+import redis
 
 from foundations import config
 from foundations.config import SERVICES, Config
 from foundations.errors import ServiceError
-from foundations.ops import daemons, packages, state
+from foundations.ops import compose, daemons, packages, state
 
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
@@ -41,6 +44,7 @@ COMPOSE_ENDPOINTS = {
     for key, port in (("redis_url", 6390), ("redis1_url", 6391), ("redis2_url", 6392))
 }
 PROGRAM = {"redis": "redis-server", "mysql": "mariadbd", "api": "foundations"}
+SERVER_PACKAGE = {"redis": "redis-server", "mysql": "mariadb-server"}  # Debian's, as in packages.PACKAGES
 FIX_UP = "python -m foundations services up"
 
 
@@ -114,15 +118,13 @@ def up(
     the started services see it. ``die_with_parent``: local daemons stop when this process dies (tests)."""
     names = list(names)
     mode = state.read_raw(Path(cfg.state_dir)).get("mode")  # keep managing services the way they started
+    if mode is None and (where := _elsewhere(cfg, names)):
+        _restart_elsewhere(cfg, names, where, log)
+        return cfg
     if mode is None:
-        mode = (
-            "docker"
-            if not local and docker_engine() and (config.REPO_ROOT / "compose.yaml").exists()
-            else "local"
-        )
+        mode = "docker" if not local and _compose_usable(log) else "local"
     if mode == "docker":
-        compose = [COMPOSE_NAMES.get(n, n) for n in names]
-        _compose("up", "-d", "--wait", *compose)
+        compose.up([COMPOSE_NAMES.get(n, n) for n in names])
         state.write(Path(cfg.state_dir), {"mode": "docker", "endpoints": COMPOSE_ENDPOINTS, "processes": {}})
         given = {k for k in COMPOSE_ENDPOINTS if cfg.sources.get(k) not in ("default", "state file")}
         return dataclasses.replace(cfg, **{k: v for k, v in COMPOSE_ENDPOINTS.items() if k not in given})
@@ -134,11 +136,14 @@ def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], N
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
     if current.get("mode") == "docker":
-        _compose(*(["stop", *[COMPOSE_NAMES.get(n, n) for n in names]] if names else ["down"]))
+        compose.run(*(["stop", *[COMPOSE_NAMES.get(n, n) for n in names]] if names else ["down"]))
         if not names:
             state.remove(state_dir)
         return
     processes = current.get("processes", {})
+    if names and not current and (where := _elsewhere(cfg, names)):
+        _stop_elsewhere(cfg, names, where, log)
+        return
     if names and not current:
         raise ServiceError(
             f"{', '.join(names)}: not started by `services up` with state dir {state_dir}; stop it "
@@ -155,18 +160,80 @@ def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], N
         state.remove(state_dir)
 
 
-def _compose(*args: str) -> None:
-    done = subprocess.run(
-        ["docker", "compose", "-f", str(config.REPO_ROOT / "compose.yaml"), *args],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise ServiceError(f"`docker compose {' '.join(args)}` failed: {done.stderr.strip()[-400:]}")
+def _compose_usable(log: Callable[[str], None]) -> bool:
+    """A Docker engine answers, compose is installed and the repo has compose.yaml. An engine without
+    compose: local daemons, and why."""
+    if not docker_engine() or not (config.REPO_ROOT / "compose.yaml").exists():
+        return False
+    if compose.command() is None:
+        log(
+            "a Docker engine answers, but neither `docker compose` (v2) nor `docker-compose` (v1) is "
+            "installed: local daemons instead"
+        )
+        return False
+    return True
+
+
+def _elsewhere(cfg: Config, names: list[str]) -> str | None:
+    """How to stop and start services that ``FOUNDATIONS_*`` name and no state file records: "compose" when
+    this machine's compose runs them (CI's run from the host), "remote" when they live on another host (the
+    compose lab reaches redis2:6379), else None: ours to start (a port chosen with FOUNDATIONS_REDIS_URL)."""
+    if not all(cfg.sources.get(SERVICES[n], "").startswith("env ") for n in names):
+        return None
+    if _in_compose(names):
+        return "compose"
+    hosts = {cfg.endpoint(SERVICES[n])[0] for n in names}
+    return "remote" if not hosts & {"127.0.0.1", "localhost", "::1"} else None
+
+
+def _in_compose(names: list[str]) -> bool:
+    """True when this machine's compose has a container (running or stopped) for each of ``names``."""
+    if not _compose_usable(lambda line: None):
+        return False
+    return all(compose.run("ps", "-a", "-q", COMPOSE_NAMES.get(n, n)).strip() for n in names)
+
+
+def _stop_elsewhere(cfg: Config, names: list[str], where: str, log: Callable[[str], None]) -> None:
+    """With compose, or (the compose lab has no Docker) a Redis by SHUTDOWN NOSAVE, which redis2's restart
+    policy in compose.yaml undoes."""
+    if where == "compose":
+        compose.run("stop", *(COMPOSE_NAMES.get(n, n) for n in names))
+        for name in names:
+            log(f"stopped {name} (compose stop)")
+        return
+    for name in names:
+        if KIND[name] != "redis":
+            raise ServiceError(
+                f"{name}: runs elsewhere ({config.BY_NAME[SERVICES[name]].env} names it); stop it there"
+            )
+        # redis-py's shutdown() takes the connection the server closes as it exits for success.
+        redis.Redis.from_url(getattr(cfg, SERVICES[name]), socket_timeout=5).shutdown(nosave=True)
+        log(f"stopped {name} (SHUTDOWN NOSAVE)")
+
+
+def _restart_elsewhere(
+    cfg: Config, names: list[str], where: str, log: Callable[[str], None], timeout: float = 60
+) -> None:
+    """Start again what ``_stop_elsewhere`` stopped: with compose, or by waiting for whoever restarts it."""
+    if where == "compose":
+        compose.up([COMPOSE_NAMES.get(n, n) for n in names])
+    how = "compose up" if where == "compose" else "restarted by whoever runs it"
+    deadline = time.monotonic() + timeout
+    for name in names:
+        while not (status := check(cfg, name)).answers:
+            if time.monotonic() > deadline:
+                raise ServiceError(
+                    f"{name} did not come back within {timeout:.0f} s: start it where it runs "
+                    f"({config.BY_NAME[SERVICES[name]].env} names it; compose.yaml's restart policy does)"
+                )
+            time.sleep(0.2)
+        log(f"{name}: started at {status.address} ({how})")
 
 
 def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_with_parent: bool) -> Config:
-    packages.ensure(log)
+    # Only the servers asked for: chapter 11 starts a Redis of its own in the Docker lab, which has no MariaDB.
+    wanted = {SERVER_PACKAGE[KIND[n]] for n in names if KIND[n] in SERVER_PACKAGE}
+    packages.ensure(log, required={b: p for b, p in packages.PACKAGES.items() if p in wanted})
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
     processes = {}

@@ -41,21 +41,7 @@ def build(dest: Path) -> None:
     """Download every pinned wheel (building the few that are source-only), the build backend, and the
     proxy's npm packages into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    _run(
-        [
-            *pip,
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(dest),
-            "-r",
-            str(pins.WORKSHOP_LOCK_FILE),
-            *pins.for_other_patch_releases(pins.WORKSHOP_LOCK_FILE),
-            BUILD_REQUIREMENT,
-        ]
-    )
+    download_wheels(dest, [pins.WORKSHOP_LOCK_FILE])
     with tempfile.TemporaryDirectory() as scratch:
         proxy.ensure(log=lambda line: None, proxy_dir=Path(scratch) / "proxy", npm_cache=dest / "npm-cache")
         _run(
@@ -69,6 +55,14 @@ def build(dest: Path) -> None:
             ],
             cwd=scratch,
         )
+
+
+def download_wheels(dest: Path, locks: list[Path]) -> None:
+    """Every wheel ``locks`` pin (those for Debian 12's older 3.11 too) and the build backend, into ``dest``."""
+    extra = [pin for lock in locks for pin in pins.for_other_patch_releases(lock)]
+    requirements = [arg for lock in locks for arg in ("-r", str(lock))]
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    _run([*pip, "wheel", "--no-deps", "-q", "-w", str(dest), *requirements, *extra, BUILD_REQUIREMENT])
 
 
 def offline_environ(wheelhouse: Path) -> dict[str, str]:

@@ -1,0 +1,23 @@
+# The API server image from the local base, installed from the wheelhouse with no index: compose.offline.yaml.
+# docker/api.Dockerfile is the same image from python:3.11-slim-bookworm, for machines with a registry.
+FROM api-foundations/python:bookworm AS build
+COPY --from=api-foundations/wheels:offline /wheels /wheels
+WORKDIR /src
+COPY pyproject.toml README* LICENSE* ./
+COPY foundations ./foundations
+# The project and what it pulls in, as the lock pins it; setuptools, its build backend, is in the wheelhouse.
+RUN pip install --no-cache-dir --no-index --find-links /wheels -c /wheels/requirements.lock .
+
+FROM api-foundations/python:bookworm
+COPY --from=build /opt/venv /opt/venv
+RUN groupadd --system --gid 10001 api \
+    && useradd --system --uid 10001 --gid api --no-create-home --shell /usr/sbin/nologin api
+USER 10001:10001
+ENV FOUNDATIONS_PORT=8080 \
+    FOUNDATIONS_HOST=0.0.0.0
+EXPOSE 8080
+HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('FOUNDATIONS_PORT', '8080'), timeout=2)"]
+CMD ["python", "-m", "foundations", "serve"]
+# What `make docker-images` prunes once a rebuild has replaced it (foundations/ops/images.py).
+LABEL api-foundations.image-set=offline
