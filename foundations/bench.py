@@ -53,6 +53,20 @@ def server_mb(base_url: str) -> float | None:
     return None if rss is None else rss / 1e6
 
 
+def server_cpu_seconds(base_url: str) -> float | None:
+    """CPU time (user + system, in seconds) the server behind ``base_url`` has used so far, all its processes;
+    taken before and after a load, the difference over the requests is the server's CPU per request."""
+    import psutil
+
+    found = {}
+    for pid in probe.server_roots(urlsplit(base_url).port or 80):
+        root = psutil.Process(pid)
+        found.update({proc.pid: proc for proc in [root, *root.children(recursive=True)]})
+    if not found:
+        return None
+    return sum(sum(proc.cpu_times()[:2]) for proc in found.values())
+
+
 def builtin(
     url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True, seconds: float | None = None
 ) -> Result:
