@@ -220,3 +220,25 @@ def test_run_pytest_output_does_not_depend_on_the_callers_terminal(tmp_path, mon
     for name, value in caller.items():
         monkeypatch.setenv(name, value)
     assert testing.run_pytest(["test_long.py"], cwd=tmp_path).output.rsplit(" in ", 1)[0] == plain
+
+
+def test_interactive_url_is_none_where_no_jupyter_server_serves_the_file(tmp_path):
+    from foundations import profiling
+
+    assert profiling.interactive_url(tmp_path / "flamegraph.svg") is None
+
+
+def test_latency_gives_abs_rounded_milliseconds_as_the_range_they_stand_for():
+    ab = bench.Result("ab", 100, 0, 1.0, 100.0, 0.0, 2.0)
+    wrk = bench.Result("wrk", 100, 0, 1.0, 100.0, 0.74, 2.0)
+    assert [bench.latency(ab, ab.p50_ms), bench.latency(ab, ab.p99_ms)] == ["<0.5 ms", "1.5-2.5 ms"]
+    assert bench.latency(wrk, wrk.p50_ms) == "0.74 ms" and bench.latency(wrk, None) == "-"
+
+
+def test_server_cpu_seconds_grow_with_the_load(cfg):
+    with bench.server(cfg) as (base, pid):
+        bench.seed(base)
+        before = bench.server_cpu_seconds(base)
+        bench.builtin(base + "/get?key=name", 300, 2, progress=False)
+        assert bench.server_cpu_seconds(base) > before > 0
+    assert bench.server_cpu_seconds("http://127.0.0.1:1") is None
