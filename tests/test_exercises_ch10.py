@@ -176,3 +176,58 @@ def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching eve
 def test_fetch_rejects(answer, message):
     verdict = exercises.verdict("10.fetch", answer)
     assert verdict is not None and message in verdict, verdict
+
+
+def _stacks(collapsed):
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        yield [frame.split(" (")[0] for frame in stack.split(";")], int(count)
+
+
+def _lines_not_samples(collapsed, function):  # every line counts one, whatever its number of samples
+    stacks = [frames for frames, _ in _stacks(collapsed) if "App.__call__" in frames]
+    return sum(function in frames for frames in stacks) / len(stacks)
+
+
+def _all_samples(collapsed, function):  # idle threads in the denominator: the wall-clock trap
+    return sum(
+        n for frames, n in _stacks(collapsed) if function in frames and "App.__call__" in frames
+    ) / sum(n for _, n in _stacks(collapsed))
+
+
+def _every_occurrence(collapsed, function):  # a recursive stack counts twice
+    requests = [(frames, n) for frames, n in _stacks(collapsed) if "App.__call__" in frames]
+    return sum(frames.count(function) * n for frames, n in requests) / sum(n for _, n in requests)
+
+
+def _substring(collapsed, function):  # "recv" also matches recv_into
+    requests = [line.rpartition(" ") for line in collapsed.splitlines() if "App.__call__" in line]
+    return sum(int(n) for stack, _, n in requests if function in stack) / sum(int(n) for _, _, n in requests)
+
+
+def _idle_counted(collapsed, function):  # the numerator takes the idle threads' frames too
+    requests = sum(n for frames, n in _stacks(collapsed) if "App.__call__" in frames)
+    return sum(n for frames, n in _stacks(collapsed) if function in frames) / requests
+
+
+def _percent(collapsed, function):
+    requests = [(frames, n) for frames, n in _stacks(collapsed) if "App.__call__" in frames]
+    return 100 * sum(n for frames, n in requests if function in frames) / sum(n for _, n in requests)
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda collapsed, function: 0.5, "your share is"),
+        (_lines_not_samples, "as many samples as its last number"),
+        (_all_samples, "only stacks with App.__call__"),
+        (_every_occurrence, "a stack counts once"),
+        (_substring, "the name before"),
+        (_idle_counted, "your share is"),
+        (_percent, "not a percentage"),
+    ],
+    ids=["hard-coded", "lines", "all-samples", "occurrences", "substring", "idle-counted", "percent"],
+)
+def test_request_share_rejects(answer, message):
+    verdict = exercises.verdict("10.request_share", answer)
+    assert verdict is not None and message in verdict, verdict

@@ -39,4 +39,18 @@ def fetch():
     return fetch
 
 
-SOLUTIONS = {"10.length": length, "10.fetch": fetch}
+def request_share():
+    def request_share(collapsed, function):
+        requests = holding = 0
+        for line in collapsed.splitlines():
+            stack, _, count = line.rpartition(" ")
+            frames = [frame.split(" (")[0] for frame in stack.split(";")]
+            if "App.__call__" in frames:
+                requests += int(count)
+                holding += int(count) if function in frames else 0
+        return holding / requests
+
+    return request_share
+
+
+SOLUTIONS = {"10.length": length, "10.fetch": fetch, "10.request_share": request_share}

@@ -100,3 +100,45 @@ def fetch(answer):
         except Exception:  # noqa: BLE001 - any error is right here
             continue
         expect(False, f"{what} must raise, not return {got!r}: only a 404 means 'not set'")
+
+
+def _profile() -> tuple[str, dict[str, float]]:
+    """py-spy raw stacks with fresh counts, and the share each asked-for function should get."""
+    n = {name: random.randint(3, 40) for name in "recv send arg json recursion into idle idlerecv".split()}
+    head = 'process 7:"python -m foundations serve";_runner (granian/wsgi.py:57);App.__call__ (foundations/web.py:127)'
+    get = f"{head};get (foundations/api.py:145);Registry.get (foundations/registry.py:73)"
+    lines = [
+        f"{get};AbstractConnection.read_response (redis/connection.py:1407);recv (socket.py:1) {n['recv']}",
+        f"{get};AbstractConnection.send_command (redis/connection.py:1371);send (socket.py:2) {n['send']}",
+        f"{head};Request.arg (foundations/web.py:48);parse_qs (urllib/parse.py:687) {n['arg']}",
+        f"{head};dumps (json/__init__.py:183) {n['json']}",
+        f"{get};Registry.get (foundations/registry.py:75);recv (socket.py:1) {n['recursion']}",
+        f"{head};Route.__call__ (foundations/web.py:76);recv_into (socket.py:3) {n['into']}",
+        f'process 7:"python -m foundations serve";Thread._bootstrap (threading.py:1002);'
+        f"Condition.wait (threading.py:320) {n['idle']}",
+        f'process 7:"python -m foundations serve";Thread._bootstrap (threading.py:1002);'
+        f"recv (socket.py:1) {n['idlerecv']}",
+    ]
+    requests = sum(n[k] for k in ("recv", "send", "arg", "json", "recursion", "into"))
+    shares = {
+        "Registry.get": (n["recv"] + n["send"] + n["recursion"]) / requests,
+        "recv": (n["recv"] + n["recursion"]) / requests,
+    }
+    return "\n".join(lines), shares
+
+
+@exercise("10.request_share")
+def request_share(answer):
+    expect(callable(answer), "expected a function request_share(collapsed, function) -> a number from 0 to 1")
+    collapsed, shares = _profile()
+    for function, want in shares.items():
+        got = answer(collapsed, function)
+        expect(isinstance(got, (int, float)), f"expected a number from 0 to 1, got {type(got).__name__}")
+        if abs(got / 100 - want) < 1e-9:
+            expect(False, f"a share is a fraction from 0 to 1, not a percentage: got {got!r} for {function}")
+        expect(
+            abs(got - want) < 1e-9,
+            f"for {function!r} your share is {got:.4f}, not the share of the request samples whose stacks hold "
+            "that function (a line stands for as many samples as its last number; only stacks with "
+            "App.__call__ are requests; a stack counts once; a frame's function is the name before ' (')",
+        )
