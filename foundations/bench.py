@@ -53,6 +53,20 @@ def server_mb(base_url: str) -> float | None:
     return None if rss is None else rss / 1e6
 
 
+def server_cpu_seconds(base_url: str) -> float | None:
+    """CPU time (user + system, in seconds) the server behind ``base_url`` has used so far, all its processes;
+    taken before and after a load, the difference over the requests is the server's CPU per request."""
+    import psutil
+
+    found = {}
+    for pid in probe.server_roots(urlsplit(base_url).port or 80):
+        root = psutil.Process(pid)
+        found.update({proc.pid: proc for proc in [root, *root.children(recursive=True)]})
+    if not found:
+        return None
+    return sum(sum(proc.cpu_times()[:2]) for proc in found.values())
+
+
 def builtin(
     url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True, seconds: float | None = None
 ) -> Result:
@@ -225,22 +239,26 @@ def _find(pattern: str, text: str, tool: str) -> str:
 
 @contextlib.contextmanager
 def server(
-    cfg: Config, factory: str = "foundations.server:app_from_environment", workers: int = 1, threads: int = 1
+    cfg: Config,
+    factory: str = "foundations.server:app_from_environment",
+    workers: int = 1,
+    threads: int | None = 1,
+    interface: str = "wsgi",
 ) -> Iterator[tuple[str, int]]:
-    """A throwaway granian server for ``factory`` on a free port: yields (base URL, pid), stopped by PID."""
+    """A throwaway granian server for ``factory`` (a WSGI or RSGI app) on a free port, ``threads`` blocking
+    threads per worker: yields (base URL, pid), stopped by PID."""
     cmd = [
         sys.executable,
         "-m",
         "granian",
         "--interface",
-        "wsgi",
+        interface,
         "--factory",
         "--host",
         "127.0.0.1",
         "--workers",
         str(workers),
-        "--blocking-threads",
-        str(threads),
+        *(["--blocking-threads", str(threads)] if threads else []),  # None: granian's default, as `serve`
         "--log-level",
         "warning",
         factory,
@@ -263,12 +281,21 @@ def seed(base_url: str, key: str = "name", value: str = "Tit Petric") -> None:
         raise ServiceError(f"{base_url}/set answered {status}: {body[:200]!r}")
 
 
-def spawning_app_from_environment():
-    """The book's second benchmark: ``/get`` hands the Redis call to a new thread and waits for it (the
-    goroutine the book added). Granian's factory for ``server(cfg, factory=SPAWNING)``."""
-    from foundations import server, web
+def pooled_app_from_environment():
+    """The plain server on one thread-safe pool of Redis connections, shared by all threads (as redigo's pool
+    is shared by the book's goroutines): the baseline of the book's second benchmark."""
+    from foundations import redisdb, server
 
-    app = server.create_app(config.load(argv=[]))
+    cfg = config.load(argv=[])
+    return server.create_app(cfg, redisdb.client(cfg.redis_url, cfg.redis_timeout))
+
+
+def spawning_app_from_environment():
+    """The book's second benchmark: ``/get`` hands its work to a new thread and waits for it (the goroutine
+    the book added), on the same shared pool as ``POOLED``: the thread is the only change."""
+    from foundations import web
+
+    app = pooled_app_from_environment()
     plain = app.routes["/get"]
 
     def get(request: web.Request) -> web.Response:
@@ -282,11 +309,48 @@ def spawning_app_from_environment():
     return app
 
 
+POOLED = "foundations.bench:pooled_app_from_environment"
 SPAWNING = "foundations.bench:spawning_app_from_environment"
 
 
-def run(url: str, tool: str, requests: int, concurrency: int, seconds: float) -> Result:
-    """One load of ``tool`` (builtin, ab, wrk) against ``url``."""
+class _Unpipelined:
+    """redis-py's asyncio client behind ``Pipelined.execute``'s signature: a pool, one connection per waiting
+    command, each command its own round trip."""
+
+    def __init__(self, url: str, timeout: float):
+        from redis import asyncio as aioredis
+
+        self.redis = aioredis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+    async def execute(self, *args: str | bytes | int):
+        import redis
+
+        try:
+            return await self.redis.execute_command(*args)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:  # the errors AsyncRegistry turns into 503
+            raise ConnectionError(str(exc)) from exc
+
+
+def unpipelined_app_from_environment():
+    """The pipelined server with one change undone (chapter 10, beyond the book): the same RSGI event loop
+    and coroutine routes, over redis-py's asyncio pool instead of the auto-pipelining client."""
+    import gc
+
+    from foundations import server
+
+    cfg = config.load(argv=[])
+    app = server.create_fast_app(cfg, _Unpipelined(cfg.redis_url, cfg.redis_timeout))
+    gc.freeze()  # as server.fast_app_from_environment does
+    return app
+
+
+UNPIPELINED = "foundations.bench:unpipelined_app_from_environment"
+
+
+def run(
+    url: str, tool: str, requests: int, concurrency: int, seconds: float, progress: bool = True
+) -> Result:
+    """One load of ``tool`` (builtin, ab, wrk) against ``url``; ``progress``: the built-in tool's bar."""
     if not available(tool):
         package = packages.LOAD_GENERATORS.get(tool, tool)
         raise ServiceError(f"{tool} is not installed: apt-get install {package}")
@@ -294,7 +358,16 @@ def run(url: str, tool: str, requests: int, concurrency: int, seconds: float) ->
         return ab(url, requests, concurrency)
     if tool == "wrk":
         return wrk(url, seconds, max(concurrency, 1))
-    return builtin(url, requests, concurrency)
+    return builtin(url, requests, concurrency, progress)
+
+
+def latency(result: Result, ms: float | None) -> str:
+    """A percentile as text. ab prints whole milliseconds, rounded: its 0 reads "<0.5 ms", its 2 "1.5-2.5 ms"."""
+    if ms is None:
+        return "-"
+    if result.tool == "ab":
+        return "<0.5 ms" if ms == 0 else f"{ms - 0.5:g}-{ms + 0.5:g} ms"
+    return f"{ms:.2f} ms"
 
 
 def render(results: list[Result]) -> str:
@@ -302,8 +375,7 @@ def render(results: list[Result]) -> str:
         f"{'tool':<8} {'requests':>8} {'errors':>6} {'req/s':>9} {'p50':>9} {'p99':>9} {'server RSS':>10}"
     ]
     for r in results:
-        p50 = f"{r.p50_ms:.2f} ms" if r.p50_ms is not None else "-"
-        p99 = f"{r.p99_ms:.2f} ms" if r.p99_ms is not None else "-"
+        p50, p99 = latency(r, r.p50_ms), latency(r, r.p99_ms)
         rss = f"{r.server_mb:.0f} MB" if r.server_mb is not None else "-"
         lines.append(f"{r.tool:<8} {r.requests:>8} {r.errors:>6} {r.rps:>9.0f} {p50:>9} {p99:>9} {rss:>10}")
     lines.append(f"(the book: {BOOK_RPS:.0f} req/s with ab -c 4 -n 50000)")

@@ -2,6 +2,10 @@
 call tree, and the book's breakdown redone for Python: the share of request time in Redis I/O, request
 parsing and JSON encoding.
 
+Two views of the same run: the CPU view (py-spy's default; the book's pprof profile is one) counts a thread
+while it runs or waits for a CPU; the wall-clock view (``--idle``) also counts it while it waits, for Redis's
+reply or for work. ``flame_chart`` draws the request stacks only, sized for a notebook's output area.
+
 py-spy reads another process's memory (ptrace): as root that works; elsewhere it needs
 ``sudo`` or ``kernel.yama.ptrace_scope=0``, and containers need ``--cap-add SYS_PTRACE``. ``ptrace()`` tells
 beforehand, ``record`` says so in one line instead of a traceback; pyinstrument needs neither.
@@ -9,6 +13,7 @@ beforehand, ``record`` says so in one line instead of a traceback; pyinstrument 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +35,7 @@ CATEGORIES = [
 ]
 # Samples under one of these are request work (WSGI, RSGI); the rest is the server idling or its event loop.
 REQUEST_FRAMES = ("App.__call__", "RSGIApp.__rsgi__")
+OTHER = "other (routing, responses, server glue)"
 PTRACE_FIX = (
     "run as root, or sudo sysctl kernel.yama.ptrace_scope=0; in Docker: --cap-add SYS_PTRACE "
     "(Binder and most hosted notebooks allow neither)"
@@ -64,15 +70,18 @@ def py_spy() -> str:
     return found
 
 
-def record(pid: int, seconds: float, out: Path, fmt: str = "flamegraph", rate: int = 250) -> Path:
-    """Sample process ``pid`` and its workers for ``seconds``; ``fmt`` flamegraph (SVG) or raw (collapsed)."""
+def record(
+    pid: int, seconds: float, out: Path, fmt: str = "flamegraph", rate: int = 250, idle: bool = False
+) -> Path:
+    """Sample process ``pid`` and its workers for ``seconds``; ``fmt`` flamegraph (SVG) or raw (collapsed);
+    ``idle``: the wall-clock view, waiting threads included."""
     cmd = [
         py_spy(),
         "record",
         "--pid",
         str(pid),
         "--subprocesses",
-        "--idle",
+        *(["--idle"] if idle else []),
         "--nonblocking",
         "--duration",
         str(max(1, round(seconds))),
@@ -97,10 +106,15 @@ def under_load(
     cfg: Config, out_dir: Path, seconds: float = 3.0, concurrency: int = 4, interface: str = "wsgi"
 ) -> dict[str, Path]:
     """Start a throwaway ``serve --interface <interface>``, load its ``/get`` and record the same ``seconds``
-    twice at once (SVG flame graph, raw stacks)."""
+    three times at once: the CPU view as an SVG flame graph (``svg``) and as raw stacks (``cpu``), and the
+    wall-clock view's raw stacks (``wall``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"svg": out_dir / "flamegraph.svg", "raw": out_dir / "stacks.txt"}
-    formats = {"svg": "flamegraph", "raw": "raw"}  # py-spy's names
+    paths = {
+        "svg": out_dir / "flamegraph.svg",
+        "cpu": out_dir / "stacks-cpu.txt",
+        "wall": out_dir / "stacks-wall.txt",
+    }
+    formats = {"svg": "flamegraph", "cpu": "raw", "wall": "raw"}  # py-spy's names
     with production.start(cfg, "--interface", interface) as server:
         bench.seed(server.url)
         # wrk keeps the server busy (more request samples per second); the built-in load needs nothing installed
@@ -117,36 +131,116 @@ def under_load(
             load = threading.Thread(target=bench.builtin, args=(url,), kwargs=builtin)
         load.start()
         try:
-            with ThreadPoolExecutor(len(paths)) as both:  # map re-raises a recording's error
-                list(both.map(lambda kind: record(server.pid, seconds, paths[kind], formats[kind]), paths))
+            with ThreadPoolExecutor(len(paths)) as recordings:  # map re-raises a recording's error
+                list(
+                    recordings.map(
+                        lambda kind: record(
+                            server.pid, seconds, paths[kind], formats[kind], idle=kind == "wall"
+                        ),
+                        paths,
+                    )
+                )
         finally:
             load.join()
     return paths
 
 
-def breakdown(collapsed: str, categories: list[tuple[str, tuple[str, ...]]] = CATEGORIES) -> dict[str, float]:
-    """Share (0-1) of request samples per category, from py-spy's raw (collapsed-stack) output."""
-    counts: Counter[str] = Counter()
+def request_stacks(collapsed: str) -> Counter[tuple[str, ...]]:
+    """py-spy's raw (collapsed-stack) samples taken inside a request, each stack cut to start at the request's
+    first frame, frames without their line numbers (``Registry.get (foundations/registry.py)``)."""
+    stacks: Counter[tuple[str, ...]] = Counter()
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
         start = min((stack.find(frame) for frame in REQUEST_FRAMES if frame in stack), default=-1)
-        if start < 0 or not count.isdigit():
-            continue
-        frames = stack[start:].split(";")
-        counts[_category(frames, categories)] += int(count)
-    total = sum(counts.values())
-    if not total:
+        if start >= 0 and count.isdigit():
+            stacks[tuple(re.sub(r":\d+\)$", ")", frame) for frame in stack[start:].split(";"))] += int(count)
+    if not stacks:
         raise ProfilerError("no request samples in the profile: was the server under load while it ran?")
-    names = [name for name, _ in categories] + ["other (routing, responses, server glue)"]
-    return {name: counts[name] / total for name in names}
+    return stacks
 
 
-def _category(frames: list[str], categories: list[tuple[str, tuple[str, ...]]]) -> str:
+def breakdown(collapsed: str, categories: list[tuple[str, tuple[str, ...]]] = CATEGORIES) -> dict[str, float]:
+    """Share (0-1) of request samples per category, from py-spy's raw (collapsed-stack) output."""
+    counts: Counter[str] = Counter()
+    for frames, count in request_stacks(collapsed).items():
+        counts[_category(frames, categories)] += count
+    total = sum(counts.values())
+    return {name: counts[name] / total for name in [name for name, _ in categories] + [OTHER]}
+
+
+def _category(frames: tuple[str, ...], categories: list[tuple[str, tuple[str, ...]]]) -> str:
     for frame in reversed(frames):  # leaf first
         for name, markers in categories:
             if any(marker in frame for marker in markers):
                 return name
-    return "other (routing, responses, server glue)"
+    return OTHER
+
+
+def flame_chart(collapsed: str, title: str, width_px: int = 950):
+    """A flame graph of the request stacks only (root at the bottom, a box's width its share of the samples,
+    coloured by ``breakdown``'s categories; boxes under 0.5 % left out), as a matplotlib figure ``width_px``
+    wide: a PNG in the notebook, which shows in an untrusted notebook too (an SVG does not)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    stacks = request_stacks(collapsed)
+    total = sum(stacks.values())
+    colours = dict(
+        zip([name for name, _ in CATEGORIES] + [OTHER], ["tab:red", "tab:purple", "tab:blue", "0.75"])
+    )
+    boxes: list[tuple[int, float, float, str, str]] = []  # depth, start, width, frame, category
+
+    def draw(prefix: tuple[str, ...], start: float) -> None:
+        children: dict[str, Counter] = {}
+        for frames, count in sorted(stacks.items()):
+            if frames[: len(prefix)] == prefix and len(frames) > len(prefix):
+                children.setdefault(frames[len(prefix)], Counter())[frames] += count
+        for frame, below in children.items():
+            width = sum(below.values()) / total
+            if width < 0.005:  # under half a percent: a sliver nobody can read, and it only adds height
+                start += width
+                continue
+            boxes.append((len(prefix), start, width, frame, _category(prefix + (frame,), CATEGORIES)))
+            draw(prefix + (frame,), start)
+            start += width
+
+    draw((), 0.0)
+    depth = max(d for d, *_ in boxes) + 1
+    fig, ax = plt.subplots(figsize=(width_px / 100, 0.9 + 0.22 * depth), dpi=100)
+    for d, start, width, frame, category in boxes:
+        ax.add_patch(
+            Rectangle((start, d), width, 0.95, facecolor=colours[category], edgecolor="white", lw=0.5)
+        )
+        fits = int(width * width_px / 6.2)  # characters of 7-point text that fit in the box
+        if fits >= 4:
+            label = frame if len(frame) <= fits else frame[: fits - 1] + "…"
+            ax.text(start + 0.002, d + 0.47, label, fontsize=7, va="center", color="black")
+    ax.set(xlim=(0, 1), ylim=(0, depth), yticks=[], title=f"{title}: {total} samples inside requests")
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.legend(
+        handles=[Patch(color=c, label=n) for n, c in colours.items()],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=4,
+        frameon=False,
+        fontsize=8,
+    )
+    fig.tight_layout()
+    plt.close(fig)  # shown where the notebook displays it, once
+    return fig
+
+
+def interactive_url(svg: Path) -> str | None:
+    """The ``/files/`` URL of ``svg`` on the Jupyter server that serves it: opened in a browser tab of its own,
+    py-spy's SVG runs its script (hover, click to zoom, search). None when no running server holds the file."""
+    from jupyter_server.serverapp import list_running_servers
+
+    path = svg.resolve()
+    for server in list_running_servers():
+        root = Path(server.get("root_dir") or server.get("notebook_dir") or "/").resolve()
+        if path.is_relative_to(root):
+            return f"{server['base_url']}files/{path.relative_to(root).as_posix()}"
+    return None
 
 
 def pyinstrument_profile(app: Callable, target: str, calls: int = 2000):

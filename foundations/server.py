@@ -59,11 +59,12 @@ def app_from_environment() -> App:
     return create_app(config.load(argv=[]))
 
 
-def create_fast_app(cfg: Config) -> RSGIApp:
+def create_fast_app(cfg: Config, redis_client: Pipelined | None = None) -> RSGIApp:
     """The same application behind granian's RSGI interface, with the book's ``/get``, ``/set``, ``/del`` on
-    the event loop over one auto-pipelined Redis connection (chapter 10, beyond the book)."""
+    the event loop over one auto-pipelined Redis connection (chapter 10, beyond the book); ``redis_client``:
+    another client with the same ``execute`` (``bench.UNPIPELINED``)."""
     app = create_app(cfg)
-    redis_client = Pipelined(cfg.redis_url, cfg.redis_timeout)
+    redis_client = redis_client or Pipelined(cfg.redis_url, cfg.redis_timeout)
     store = AsyncRegistry(redis_client, prefix="api", on_call=app.metrics.count)
     fast = {"/hello": inline(routing.hello), **api.async_routes(store)}
     return RSGIApp(app, fast)

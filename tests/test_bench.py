@@ -65,8 +65,13 @@ def test_a_missing_tool_says_how_to_install_it(url):
 
 
 def test_throwaway_servers_start_and_stop(cfg):
-    for factory in ("foundations.server:app_from_environment", bench.SPAWNING):
-        with bench.server(cfg, factory) as (base, pid):
+    for factory, interface in [
+        ("foundations.server:app_from_environment", "wsgi"),
+        (bench.POOLED, "wsgi"),
+        (bench.SPAWNING, "wsgi"),
+        (bench.UNPIPELINED, "rsgi"),
+    ]:
+        with bench.server(cfg, factory, interface=interface) as (base, pid):
             bench.seed(base)
             assert probe.http_get(base + "/get?key=name") == (200, b'"Tit Petric"')
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
@@ -131,8 +136,35 @@ def test_py_spy_records_a_flame_graph_of_the_server_under_load(cfg, tmp_path):
     from foundations import profiling
 
     paths = profiling.under_load(cfg, tmp_path, seconds=1)
-    assert "<svg" in paths["svg"].read_text() and "App.__call__" in paths["raw"].read_text()
-    assert profiling.breakdown(paths["raw"].read_text())["Redis I/O"] > 0
+    assert "<svg" in paths["svg"].read_text() and "App.__call__" in paths["cpu"].read_text()
+    for view in ("cpu", "wall"):
+        assert profiling.breakdown(paths[view].read_text())["Redis I/O"] > 0
+
+
+def test_flame_chart_draws_the_request_stacks_at_the_output_width():
+    from foundations import profiling
+
+    raw = "\n".join(
+        [
+            "process 1;run (granian/wsgi.py:57);App.__call__ (foundations/web.py:95);get (foundations/api.py:1);"
+            "Redis.get (redis/commands/core.py:1) 6",
+            "process 1;run (granian/wsgi.py:57);App.__call__ (foundations/web.py:96);dumps (json/__init__.py:1) 4",
+            "process 1;Condition.wait (threading.py:320) 90",  # an idle thread: not a request
+        ]
+    )
+    assert profiling.request_stacks(raw) == {
+        (
+            "App.__call__ (foundations/web.py)",
+            "get (foundations/api.py)",
+            "Redis.get (redis/commands/core.py)",
+        ): 6,
+        ("App.__call__ (foundations/web.py)", "dumps (json/__init__.py)"): 4,
+    }  # cut at the request's first frame, one box per function whatever the line
+    fig = profiling.flame_chart(raw, "test", width_px=950)
+    labels = [text.get_text() for text in fig.axes[0].texts]
+    assert fig.get_size_inches()[0] * fig.dpi == 950
+    assert labels[0].startswith("App.__call__") and not any("wait" in label for label in labels)
+    assert "10 samples inside requests" in fig.axes[0].get_title()
 
 
 def test_py_spy_failure_is_one_line(tmp_path):
@@ -190,3 +222,25 @@ def test_run_pytest_output_does_not_depend_on_the_callers_terminal(tmp_path, mon
     for name, value in caller.items():
         monkeypatch.setenv(name, value)
     assert testing.run_pytest(["test_long.py"], cwd=tmp_path).output.rsplit(" in ", 1)[0] == plain
+
+
+def test_interactive_url_is_none_where_no_jupyter_server_serves_the_file(tmp_path):
+    from foundations import profiling
+
+    assert profiling.interactive_url(tmp_path / "flamegraph.svg") is None
+
+
+def test_latency_gives_abs_rounded_milliseconds_as_the_range_they_stand_for():
+    ab = bench.Result("ab", 100, 0, 1.0, 100.0, 0.0, 2.0)
+    wrk = bench.Result("wrk", 100, 0, 1.0, 100.0, 0.74, 2.0)
+    assert [bench.latency(ab, ab.p50_ms), bench.latency(ab, ab.p99_ms)] == ["<0.5 ms", "1.5-2.5 ms"]
+    assert bench.latency(wrk, wrk.p50_ms) == "0.74 ms" and bench.latency(wrk, None) == "-"
+
+
+def test_server_cpu_seconds_grow_with_the_load(cfg):
+    with bench.server(cfg) as (base, pid):
+        bench.seed(base)
+        before = bench.server_cpu_seconds(base)
+        bench.builtin(base + "/get?key=name", 300, 2, progress=False)
+        assert bench.server_cpu_seconds(base) > before > 0
+    assert bench.server_cpu_seconds("http://127.0.0.1:1") is None

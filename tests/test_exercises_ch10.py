@@ -6,32 +6,121 @@ from urllib.request import urlopen
 
 import pytest
 
+from foundations import config, redisdb, web
 from foundations.course import exercises
 from foundations.ops import probe
+from foundations.registry import NotFound, Registry, Unavailable
 
-RIGHT = {
-    "no key parameter": 400,
-    "a key nobody set": 404,
-    "DELETE on /getAll": 405,
-    "a 100 KB value": 413,
-    "Redis is down": 503,
-}
+
+def _handler(respond):
+    """length(registry) whose handler runs ``respond(registry, request)``."""
+    return lambda registry: lambda request: respond(registry, request)
+
+
+def _book_way(registry, request):  # 200 for everything, the error in the body
+    try:
+        return web.json_response(len(registry.get(request.arg("key") or "")))
+    except Exception as exc:  # noqa: BLE001
+        return web.json_response({"error": str(exc)})
+
+
+def _errors_escape(registry, request):  # no except: NotFound becomes App's 500
+    return web.json_response(len(registry.get(request.arg("key"))))
+
+
+def _bytes(registry, request):
+    try:
+        return web.json_response(len(registry.get(_key(request)).encode()))
+    except (NotFound, Unavailable, ValueError) as exc:
+        return _status(exc)
+
+
+def _json_text(registry, request):
+    try:
+        return web.json_response(len(json.dumps(registry.get(_key(request)))))
+    except (NotFound, Unavailable, ValueError) as exc:
+        return _status(exc)
+
+
+def _text_body(registry, request):
+    try:
+        return web.text_response(str(len(registry.get(_key(request)))))
+    except (NotFound, Unavailable, ValueError) as exc:
+        return _status(exc)
+
+
+def _empty_key_is_not_found(registry, request):  # only a missing parameter is a 400
+    key = request.arg("key")
+    if key is None:
+        return web.error_response(400, "missing key")
+    try:
+        return web.json_response(len(registry.get(key)))
+    except (NotFound, Unavailable) as exc:
+        return _status(exc)
+
+
+def _down_is_500(registry, request):  # Redis down answered as the server's own bug
+    try:
+        return web.json_response(len(registry.get(_key(request))))
+    except NotFound as exc:
+        return web.error_response(404, str(exc))
+    except ValueError as exc:
+        return web.error_response(400, str(exc))
+    except Exception as exc:  # noqa: BLE001
+        return web.error_response(500, str(exc))
+
+
+def _plain_error_body(registry, request):  # statuses right, but {"error": "..."}: not the API's shape
+    try:
+        return web.json_response(len(registry.get(_key(request))))
+    except (NotFound, Unavailable, ValueError) as exc:
+        return web.json_response({"error": str(exc)}, _status(exc).status)
+
+
+def _own_registry(registry, request):  # ignores the argument: the server's registry, prefix "api"
+    return _bytes(Registry(redisdb.client(config.load(argv=[]).redis_url), prefix="api"), request)
+
+
+def _key(request):
+    key = request.arg("key")
+    if not key:
+        raise ValueError("missing parameter `key`")
+    return key
+
+
+def _status(exc):
+    code = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, Unavailable) else 400
+    return web.error_response(code, str(exc))
 
 
 @pytest.mark.parametrize(
-    "answer, message",
+    "respond, message",
     [
-        ({situation: 200 for situation in RIGHT}, "not the status"),  # the book's way: 200 with an error body
-        ({**RIGHT, "Redis is down": 500}, "Redis is down"),  # a server error, but not the one the API answers
-        ({**RIGHT, "a 100 KB value": 400}, "a 100 KB value"),  # 413 is the status for a body over the limit
-        ({**RIGHT, "DELETE on /getAll": 404}, "DELETE on /getAll"),  # the route exists: 405, not 404
-        ({k: str(v) for k, v in RIGHT.items()}, "not the status"),  # strings, not numbers
-        ({k: v for k, v in RIGHT.items() if k != "Redis is down"}, "expected exactly the keys"),
+        (_book_way, "a key nobody set: your handler answered 200"),
+        (_errors_escape, "raised NotFound"),
+        (_bytes, "(bytes, not characters)"),
+        (_json_text, "(the length of its JSON text)"),
+        (_text_body, "answer JSON"),
+        (_empty_key_is_not_found, "an empty key: your handler answered 404"),
+        (_down_is_500, "when Redis is down your handler answered 500"),
+        (_plain_error_body, "the API's JSON error"),
+        (_own_registry, "for a key that is set your handler answered 404"),
     ],
-    ids=["all-200", "503-as-500", "413-as-400", "405-as-404", "strings", "missing-key"],
+    ids=[
+        "book-200",
+        "errors-escape",
+        "bytes",
+        "json-text",
+        "text-body",
+        "empty-key",
+        "down-500",
+        "error-shape",
+        "own-registry",
+    ],
 )
-def test_statuses_rejects(answer, message):
-    assert message in exercises.verdict("10.statuses", answer)
+def test_length_rejects(respond, message):
+    verdict = exercises.verdict("10.length", _handler(respond))
+    assert verdict is not None and message in verdict, verdict
 
 
 def _keeps_separators(base_url, key):  # quotes, but leaves '&' and '?' as URL syntax: the key is cut
@@ -86,4 +175,59 @@ def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching eve
 )
 def test_fetch_rejects(answer, message):
     verdict = exercises.verdict("10.fetch", answer)
+    assert verdict is not None and message in verdict, verdict
+
+
+def _stacks(collapsed):
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        yield [frame.split(" (")[0] for frame in stack.split(";")], int(count)
+
+
+def _lines_not_samples(collapsed, function):  # every line counts one, whatever its number of samples
+    stacks = [frames for frames, _ in _stacks(collapsed) if "App.__call__" in frames]
+    return sum(function in frames for frames in stacks) / len(stacks)
+
+
+def _all_samples(collapsed, function):  # idle threads in the denominator: the wall-clock trap
+    return sum(
+        n for frames, n in _stacks(collapsed) if function in frames and "App.__call__" in frames
+    ) / sum(n for _, n in _stacks(collapsed))
+
+
+def _every_occurrence(collapsed, function):  # a recursive stack counts twice
+    requests = [(frames, n) for frames, n in _stacks(collapsed) if "App.__call__" in frames]
+    return sum(frames.count(function) * n for frames, n in requests) / sum(n for _, n in requests)
+
+
+def _substring(collapsed, function):  # "recv" also matches recv_into
+    requests = [line.rpartition(" ") for line in collapsed.splitlines() if "App.__call__" in line]
+    return sum(int(n) for stack, _, n in requests if function in stack) / sum(int(n) for _, _, n in requests)
+
+
+def _idle_counted(collapsed, function):  # the numerator takes the idle threads' frames too
+    requests = sum(n for frames, n in _stacks(collapsed) if "App.__call__" in frames)
+    return sum(n for frames, n in _stacks(collapsed) if function in frames) / requests
+
+
+def _percent(collapsed, function):
+    requests = [(frames, n) for frames, n in _stacks(collapsed) if "App.__call__" in frames]
+    return 100 * sum(n for frames, n in requests if function in frames) / sum(n for _, n in requests)
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda collapsed, function: 0.5, "your share is"),
+        (_lines_not_samples, "as many samples as its last number"),
+        (_all_samples, "only stacks with App.__call__"),
+        (_every_occurrence, "a stack counts once"),
+        (_substring, "the name before"),
+        (_idle_counted, "your share is"),
+        (_percent, "not a percentage"),
+    ],
+    ids=["hard-coded", "lines", "all-samples", "occurrences", "substring", "idle-counted", "percent"],
+)
+def test_request_share_rejects(answer, message):
+    verdict = exercises.verdict("10.request_share", answer)
     assert verdict is not None and message in verdict, verdict

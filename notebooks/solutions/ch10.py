@@ -3,17 +3,28 @@
 import json
 from urllib.parse import quote
 
+from foundations import web
 from foundations.ops import probe
+from foundations.registry import NotFound, Unavailable
 
 
-def statuses():
-    return {
-        "no key parameter": 400,
-        "a key nobody set": 404,
-        "DELETE on /getAll": 405,
-        "a 100 KB value": 413,
-        "Redis is down": 503,
-    }
+def length():
+    def length(registry):
+        def handler(request):
+            key = request.arg("key")
+            if not key:
+                return web.error_response(400, "missing parameter `key`: e.g. /len?key=name")
+            try:
+                value = registry.get(key)
+            except NotFound as exc:
+                return web.error_response(404, str(exc))
+            except Unavailable as exc:
+                return web.error_response(503, str(exc))
+            return web.json_response(len(value))
+
+        return handler
+
+    return length
 
 
 def fetch():
@@ -28,4 +39,18 @@ def fetch():
     return fetch
 
 
-SOLUTIONS = {"10.statuses": statuses, "10.fetch": fetch}
+def request_share():
+    def request_share(collapsed, function):
+        requests = holding = 0
+        for line in collapsed.splitlines():
+            stack, _, count = line.rpartition(" ")
+            frames = [frame.split(" (")[0] for frame in stack.split(";")]
+            if "App.__call__" in frames:
+                requests += int(count)
+                holding += int(count) if function in frames else 0
+        return holding / requests
+
+    return request_share
+
+
+SOLUTIONS = {"10.length": length, "10.fetch": fetch, "10.request_share": request_share}

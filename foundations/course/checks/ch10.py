@@ -1,28 +1,76 @@
 """Checks for the exercises of notebook 10 (your first API), against the running API server."""
 
+import json
+import random
 import uuid
 
 from foundations import config, redisdb
 from foundations.course.exercises import exercise, expect
-
-SITUATIONS = {
-    "no key parameter": 400,
-    "a key nobody set": 404,
-    "DELETE on /getAll": 405,
-    "a 100 KB value": 413,
-    "Redis is down": 503,
-}
+from foundations.registry import Registry
 
 
-@exercise("10.statuses")
-def statuses(answer):
+def _answer(handler, target):
+    """The learner's handler called on ``GET target``, as ``web.App`` would: (status, JSON body, type)."""
+    from werkzeug.test import EnvironBuilder
+
+    from foundations import web
+
+    try:
+        response = handler(web.Request(EnvironBuilder(target).get_environ()))
+    except Exception as exc:  # noqa: BLE001 - named in the message: App would answer 500
+        expect(False, f"GET {target}: your handler raised {type(exc).__name__} ({exc}); App would answer 500")
+    expect(isinstance(response, web.Response), f"GET {target}: expected a web.Response, got {response!r}")
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        payload = None
+    return response.status, payload, response.content_type
+
+
+@exercise("10.length")
+def length(answer):
+    expect(callable(answer), "expected a function length(registry) that returns a handler")
+    cfg = config.load(argv=[])
+    store = Registry(redisdb.client(cfg.redis_url), prefix=f"nb10-length-{uuid.uuid4().hex[:8]}")
+    value = "žaba " * random.randint(2, 9)  # characters, not bytes: ž takes two in UTF-8
+    store.set("word", value)
+    try:
+        handler = answer(store)
+        expect(callable(handler), f"length(registry) should return a handler, got {handler!r}")
+        status, payload, kind = _answer(handler, "/len?key=word")
+        expect(status == 200, f"for a key that is set your handler answered {status}")
+        expect(
+            kind.startswith("application/json"), f"answer JSON (Content-Type application/json), not {kind}"
+        )
+        expect(
+            payload == len(value),
+            f"the value has {len(value)} characters; your handler answered {payload!r}"
+            + (" (bytes, not characters)" if payload == len(value.encode()) else "")
+            + (" (the length of its JSON text)" if payload == len(json.dumps(value)) else ""),
+        )
+        for target, situation, want in [
+            ("/len?key=nobody-set-this", "a key nobody set", 404),
+            ("/len", "no key parameter", 400),
+            ("/len?key=", "an empty key", 400),
+        ]:
+            status, payload, _ = _answer(handler, target)
+            expect(
+                status == want,
+                f"{situation}: your handler answered {status}; which status tells a client what happened? "
+                "(the chapter's table of statuses)",
+            )
+            expect(
+                isinstance(payload, dict) and set(payload.get("error", {})) == {"type", "message"},
+                f"{situation}: the body should be the API's JSON error "
+                '{"error": {"type", "message"}} (web.error_response)',
+            )
+    finally:
+        store.delete("word")
+    down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
+    status, _, _ = _answer(answer(down), "/len?key=word")
     expect(
-        isinstance(answer, dict), f"expected a dict {{situation: status code}}, got {type(answer).__name__}"
-    )
-    expect(set(answer) == set(SITUATIONS), f"expected exactly the keys {sorted(SITUATIONS)}")
-    wrong = [s for s, code in SITUATIONS.items() if answer[s] != code]
-    expect(
-        not wrong, f"not the status the API answers for: {', '.join(wrong)} (try the requests on the server)"
+        status == 503,
+        f"when Redis is down your handler answered {status}: is that the server's fault or Redis's?",
     )
 
 
@@ -52,3 +100,45 @@ def fetch(answer):
         except Exception:  # noqa: BLE001 - any error is right here
             continue
         expect(False, f"{what} must raise, not return {got!r}: only a 404 means 'not set'")
+
+
+def _profile() -> tuple[str, dict[str, float]]:
+    """py-spy raw stacks with fresh counts, and the share each asked-for function should get."""
+    n = {name: random.randint(3, 40) for name in "recv send arg json recursion into idle idlerecv".split()}
+    head = 'process 7:"python -m foundations serve";_runner (granian/wsgi.py:57);App.__call__ (foundations/web.py:127)'
+    get = f"{head};get (foundations/api.py:145);Registry.get (foundations/registry.py:73)"
+    lines = [
+        f"{get};AbstractConnection.read_response (redis/connection.py:1407);recv (socket.py:1) {n['recv']}",
+        f"{get};AbstractConnection.send_command (redis/connection.py:1371);send (socket.py:2) {n['send']}",
+        f"{head};Request.arg (foundations/web.py:48);parse_qs (urllib/parse.py:687) {n['arg']}",
+        f"{head};dumps (json/__init__.py:183) {n['json']}",
+        f"{get};Registry.get (foundations/registry.py:75);recv (socket.py:1) {n['recursion']}",
+        f"{head};Route.__call__ (foundations/web.py:76);recv_into (socket.py:3) {n['into']}",
+        f'process 7:"python -m foundations serve";Thread._bootstrap (threading.py:1002);'
+        f"Condition.wait (threading.py:320) {n['idle']}",
+        f'process 7:"python -m foundations serve";Thread._bootstrap (threading.py:1002);'
+        f"recv (socket.py:1) {n['idlerecv']}",
+    ]
+    requests = sum(n[k] for k in ("recv", "send", "arg", "json", "recursion", "into"))
+    shares = {
+        "Registry.get": (n["recv"] + n["send"] + n["recursion"]) / requests,
+        "recv": (n["recv"] + n["recursion"]) / requests,
+    }
+    return "\n".join(lines), shares
+
+
+@exercise("10.request_share")
+def request_share(answer):
+    expect(callable(answer), "expected a function request_share(collapsed, function) -> a number from 0 to 1")
+    collapsed, shares = _profile()
+    for function, want in shares.items():
+        got = answer(collapsed, function)
+        expect(isinstance(got, (int, float)), f"expected a number from 0 to 1, got {type(got).__name__}")
+        if abs(got / 100 - want) < 1e-9:
+            expect(False, f"a share is a fraction from 0 to 1, not a percentage: got {got!r} for {function}")
+        expect(
+            abs(got - want) < 1e-9,
+            f"for {function!r} your share is {got:.4f}, not the share of the request samples whose stacks hold "
+            "that function (a line stands for as many samples as its last number; only stacks with "
+            "App.__call__ are requests; a stack counts once; a frame's function is the name before ' (')",
+        )

@@ -2,69 +2,65 @@
 
 import random
 
-from foundations import metrics
 from foundations.course.exercises import exercise, expect
 
 
-def _average(answer, variables):
-    try:
-        return answer(variables)
-    except ZeroDivisionError:
-        expect(False, "with no getAll calls yet there is no average: return 0, do not divide by zero")
+@exercise("11.resolve")
+def resolve(answer):
+    expect(callable(answer), "expected a function resolve(name, default, flags, environ, file)")
+    port = random.randint(1024, 9999)  # fresh every time, so no answer can be written for one value
 
-
-@exercise("11.keys_per_get_all")
-def keys_per_get_all(answer):
-    expect(callable(answer), "expected a function that takes the /debug/vars dict")
-    book = {
-        "registry.del": 0,
-        "registry.get": 5,
-        "registry.getAll": 18,
-        "registry.getAll.get": 54,
-        "registry.set": 2,
-    }
-    calls = random.randint(3, 9) * 2  # an even number of calls ...
-    fresh = {**book, "registry.getAll": calls, "registry.getAll.get": calls * 5 // 2}  # ... 2.5 keys each
-    for variables, want in ((book, 3.0), (fresh, 2.5)):
-        got = _average(answer, variables)
-        expect(isinstance(got, (int, float)), f"expected a number, got {type(got).__name__}")
-        keys, gets = variables["registry.getAll.get"], variables["registry.getAll"]
-        hint = (
-            ": keys divided by calls, not the other way"
-            if got and abs(1 / got - want) < 1e-9
-            else ": divide with /, and do not round"
-            if got == int(want)
-            else ""
-        )
+    def case(name, flags, environ, file, want, situation):
+        got = answer(name, "default-value", flags, environ, file)
         expect(
-            abs(got - want) < 1e-9,
-            f"{keys} keys fetched over {gets} getAll calls give {want}, not {got}{hint}",
+            isinstance(got, tuple) and len(got) == 2,
+            f"expected a tuple (value, source), got {got!r}",
         )
-    empty = _average(answer, {**book, "registry.getAll": 0, "registry.getAll.get": 0})
+        expect(got == want, f"{situation}: got {got!r}")
+
+    env = {"FOUNDATIONS_PORT": str(port), "PORT": "80", "HOME": "/root"}
+    case("port", {"port": "81"}, env, {"port": 9000}, ("81", "flag"), "a flag, a variable and a file")
+    case("port", {}, env, {"port": 9000}, (str(port), "env"), "a prefixed variable and a file")
+    case("port", {}, {"PORT": "80"}, {"port": 9000}, (9000, "file"), "an unprefixed PORT and a file")
+    case("port", {}, {"PORT": "80"}, {}, ("default-value", "default"), "only an unprefixed PORT")
+    case(
+        "redis_url",
+        {"port": "81"},
+        {"FOUNDATIONS_REDIS_URL": f"redis://127.0.0.1:{port}/0"},
+        {"redis_url": "redis://file:6379/0"},
+        (f"redis://127.0.0.1:{port}/0", "env"),
+        "redis_url, with a flag for another setting and FOUNDATIONS_REDIS_URL set",
+    )
+    case(
+        "access_log",
+        {},
+        {},
+        {"access_log": False},
+        (False, "file"),
+        "the file says access_log = false",
+    )
+    case("workers", {"workers": 0}, {"FOUNDATIONS_WORKERS": "4"}, {}, (0, "flag"), "the flag --workers=0")
+
+
+@exercise("11.add_workers")
+def add_workers(answer):
+    expect(callable(answer), "expected a function add_workers(per_worker) that takes a list of dicts")
+    first = {"registry.get": random.randint(100, 500), "registry.set": random.randint(2, 9), "requests": 0}
+    second = {"registry.get": random.randint(100, 500), "registry.getAll": random.randint(2, 9)}
+    third = {"registry.get": first["registry.get"], "requests": random.randint(10, 99)}
+    workers = [first, second, third]
+    copies = [dict(counts) for counts in workers]
+    got = answer(workers)
+    expect(isinstance(got, dict), f"expected a dict {{counter: total}}, got {type(got).__name__}")
+    expect(workers == copies, "the workers' dicts changed: add them up into a new dict")
+    want = {}
+    for counts in copies:
+        for name, value in counts.items():
+            want[name] = want.get(name, 0) + value
     expect(
-        empty == 0 and empty is not None,
-        f"with no getAll calls yet there is no average: return 0, got {empty!r}",
+        set(got) == set(want),
+        f"every counter any worker has should be in the total; got the counters {sorted(got)}",
     )
-
-
-@exercise("11.registry_total")
-def registry_total(answer):
-    expect(callable(answer), "expected a function that takes the /metrics text")
-    m = metrics.Metrics("")
-    # fresh every time, and each above the number of lines, so one sample is never mistaken for a line count
-    amounts = {name: random.randint(10, 60) for name in metrics.REGISTRY_COUNTERS}
-    for name, amount in amounts.items():
-        m.count(name, amount)
-    m.count_request()
-    text = metrics.prometheus_text(m)[0].decode()
-    got = answer(text)
-    want = sum(amount for name, amount in amounts.items() if name != "registry.getAll.get")
-    expect(isinstance(got, (int, float)), f"expected a number, got {type(got).__name__}")
-    hint = (
-        "; foundations_registry_keys_fetched_total counts keys, not calls: leave it out"
-        if got == want + amounts["registry.getAll.get"]
-        else "; add the sample values, do not count the lines"
-        if got == len(amounts) - 1
-        else "; count only the foundations_registry_calls_total samples, every operation label"
-    )
-    expect(got == want, f"the registry calls in that text add up to {want}, not {got}{hint}")
+    wrong = sorted(name for name in want if got[name] != want[name])
+    expect(not wrong, f"these totals are not what the three workers counted together: {', '.join(wrong)}")
+    expect(answer([]) == {}, f"no workers yet: expected an empty dict, got {answer([])!r}")
