@@ -7,6 +7,7 @@ background; down stops the hub, which stops every participant's server and so th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -110,7 +111,10 @@ def up(
         room.write_private(room.token_path, secrets.token_hex(32) + "\n")
     room.write_private(room.config_path, CONFIG_TEMPLATE.format(root=str(room.root)))
 
-    services.up(_mariadb_config(room), ["mysql"], local=True, log=lambda line: log(f"shared MariaDB: {line}"))
+    shared = _mariadb_config(room)
+    if shared.sources.get("mysql_dsn") != "state file":  # a port of its own, as every service of the room's
+        shared = dataclasses.replace(shared, mysql_dsn=f"mysql://api:api@127.0.0.1:{unused_port()}/api")
+    services.up(shared, ["mysql"], local=True, log=lambda line: log(f"shared MariaDB: {line}"))
     _close_mariadb(room)
     pid = daemons.spawn(
         [sys.executable, "-m", HUB_PROGRAM, "-f", str(room.config_path)],
