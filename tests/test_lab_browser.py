@@ -76,6 +76,9 @@ class Lab:
             text=True,
             start_new_session=True,
             env={**env, "HOME": str(home)},
+            # Ctrl-C as a terminal delivers it: a run started in the background of a script (CI, nohup ... &)
+            # inherits SIGINT ignored, and make and Python would then keep ignoring it.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
 
