@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from foundations.timer import Event, Timeline, Timer
+from foundations.timer import Event, Timeline, Timer, per_call_us
 
 
 class FakeClock:
@@ -173,3 +173,10 @@ def test_elapsed_and_best_ms_measure_real_time():
     assert 0 <= best_ms(lambda: calls.append(1), repeat=4) < 1000 and len(calls) == 4
     delays = iter([0.03, 0.001, 0.03])
     assert best_ms(lambda: time.sleep(next(delays))) < 25  # the fastest run wins
+
+
+def test_per_call_us_is_the_best_round_per_call():
+    ticks = iter([0.0, 0.010, 1.0, 1.004, 2.0, 2.020])  # three rounds of 2 calls: 10, 4 and 20 ms
+    calls = []
+    assert per_call_us(lambda: calls.append(1), 2, clock=lambda: next(ticks)) == pytest.approx(2000)
+    assert len(calls) == 6
