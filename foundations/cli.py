@@ -1,39 +1,64 @@
-"""``python -m foundations``: services, serve, doctor and config, with one-line errors instead of tracebacks."""
+"""``python -m foundations COMMAND [SUBCOMMAND]``: the project's one command line. It parses and dispatches;
+the work happens in the modules each command names, with one-line errors instead of tracebacks.
+
+A command takes the settings flags (``--redis-url``...) only of the settings it uses, and imports its modules
+only when it runs: ``serve`` runs the API server in this process, which then holds no module of the other
+commands (chapter 10: the server's memory).
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
-import logging
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from foundations import config
-from foundations.errors import FoundationsError, ServiceError
-from foundations.workshop import command as workshop_command
+from foundations.errors import FoundationsError
 
-# Each command imports the modules it needs when it runs: `serve` runs the API server in this process, which
-# then holds no module of the other commands (chapter 10: the server's memory).
+DESCRIPTION = (
+    "API Foundations in Python's commands; `python -m foundations COMMAND --help` shows one's options."
+)
+ALL_SETTINGS = tuple(config.BY_NAME)
+# What `serve` reads: neither where clients find it (api_url) nor chapter 8's MySQL.
+SERVER_SETTINGS = tuple(name for name in ALL_SETTINGS if name not in ("api_url", "mysql_dsn"))
+Run = Callable[[argparse.Namespace], int]
 
-# granian's access log (chapter 11): who, what, status, and how long the request took.
-ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).2f ms'
-# After SIGTERM a worker has this long to finish its in-flight requests, then it is killed. Without a limit
-# granian waits forever for a worker that was still starting when the signal came (stop() then SIGKILLs it).
-WORKER_GRACE_SECONDS = 5
-# Slow clients: a client has this long to send a request head, and an idle keep-alive connection is closed
-# after it (granian's http1 header_read_timeout; its default is 30 s). Request bodies have no timeout in
-# granian 2.8: web.App bounds their size, and behind nginx client_body_timeout bounds a trickling client.
-HEADER_READ_TIMEOUT_MS = 10_000
+
+def _command(
+    group: argparse._SubParsersAction, name: str, run: Run, help: str, settings: Sequence[str] = ()
+) -> argparse.ArgumentParser:
+    """A command that calls ``run(args)``, with the flags of ``settings`` (resolved into ``args.cfg``)."""
+    parser = group.add_parser(name, help=help, description=help)
+    parser.set_defaults(run=run, settings=bool(settings))
+    if settings:
+        config.add_arguments(parser, settings)
+    return parser
+
+
+def _group(group: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """A command of subcommands; alone it prints their list."""
+    parser = group.add_parser(name, help=help, description=help)
+    parser.set_defaults(run=None, usage=parser)
+    return parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", parser_class=config._Parser)
 
 
 def _parser() -> argparse.ArgumentParser:
-    root = config._Parser(prog="python -m foundations", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True, parser_class=config._Parser)
-    svc = commands.add_parser("services", help="bring the tutorial's services up or down, or show them")
+    root = config._Parser(prog="python -m foundations", description=DESCRIPTION)
+    root.set_defaults(run=None, usage=root)
+    commands = root.add_subparsers(title="commands", metavar="COMMAND", parser_class=config._Parser)
+
+    svc = _command(
+        commands,
+        "services",
+        _services,
+        "bring the tutorial's services up or down, or show them",
+        ALL_SETTINGS,
+    )
     svc.add_argument(
         "action", choices=["up", "down", "status", "clean"], help="clean: down, and remove their data"
     )
@@ -45,17 +70,32 @@ def _parser() -> argparse.ArgumentParser:
         help=f"some of {', '.join(config.SERVICES)} (default: all)",
     )
     svc.add_argument("--local", action="store_true", help="use local daemons even when Docker runs")
-    lab = commands.add_parser("lab", help="start the services, then JupyterLab on 00_index.ipynb (make lab)")
+
+    lab = _command(
+        commands,
+        "lab",
+        _lab,
+        "start the services, then JupyterLab on 00_index.ipynb (make lab)",
+        ALL_SETTINGS,
+    )
     lab.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default: %(default)s)")
     lab.add_argument(
         "--lab-ip",
         default="127.0.0.1",
         help="address JupyterLab listens on (default: %(default)s; the Docker lab: 0.0.0.0)",
     )
-    commands.add_parser("serve", help="run the API server (granian: RSGI, or WSGI with --interface wsgi)")
-    commands.add_parser("doctor", help="check interpreter, kernel, packages and services")
-    commands.add_parser("config", help="print every resolved setting and where it came from")
-    bench = commands.add_parser("bench", help="load-test the API server's /get (chapter 10)")
+    _command(
+        commands,
+        "serve",
+        _serve,
+        "run the API server (granian: RSGI, or WSGI with --interface wsgi)",
+        SERVER_SETTINGS,
+    )
+    _command(commands, "doctor", _doctor, "check interpreter, kernel, packages and services", ALL_SETTINGS)
+    _command(commands, "config", _config, "print every resolved setting and where it came from", ALL_SETTINGS)
+    bench = _command(
+        commands, "bench", _bench, "load-test the API server's /get (chapter 10)", ("api_url", "state_dir")
+    )
     bench.add_argument(
         "--tool",
         choices=["builtin", "ab", "wrk", "all"],
@@ -78,22 +118,132 @@ def _parser() -> argparse.ArgumentParser:
         help="soak run instead: builtin load for SECONDS, the server's RSS at start and end",
     )
     bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
-    workshop = commands.add_parser(
-        "workshop",
-        help="JupyterHub for a room: each participant with services of their own, and a progress board",
+
+    compose = _group(commands, "compose", "Docker Compose v1 or v2 on compose.yaml (or COMPOSE_FILE's files)")
+    up = _command(compose, "up", _compose_up, "up -d, then wait until every container is healthy")
+    up.add_argument("names", nargs="*", metavar="SERVICE", help="compose services (default: all)")
+    _command(compose, "down", _compose_down, "down -v: stop the containers and remove their volumes")
+    _command(commands, "images", _images, "build the offline image set for compose.offline.yaml (as root)")
+
+    course = _group(commands, "course", "the maintainers' notebook chores")
+    nav = _command(
+        course, "navigation", _navigation, "rewrite the < prev | Contents | next > lines of every notebook"
     )
-    workshop_command.add_arguments(workshop)
-    for sub in commands.choices.values():
-        if sub is not workshop:  # the room's services take their settings from the hub, not from flags
-            config.add_arguments(sub)
+    nav.add_argument("--check", action="store_true", help="only check: exit 1 when a line is stale")
+    refresh = _command(
+        course,
+        "refresh",
+        _refresh,
+        "re-execute notebooks in place on fresh services on the default ports (make refresh-outputs)",
+    )
+    refresh.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK")
+    _command(course, "install-kernel", _install_kernel, "register the course's Jupyter kernel (make install)")
+
+    _workshop_commands(
+        _group(
+            commands,
+            "workshop",
+            "JupyterHub for a room: each participant with services of their own, and a progress board",
+        )
+    )
     return root
+
+
+def _workshop(function: str) -> Run:
+    """``foundations.workshop.command.function(args)``, imported when the command runs."""
+    return lambda args: getattr(importlib.import_module("foundations.workshop.command"), function)(args)
+
+
+def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
+    room_dir = dict(metavar="DIR", help="the workshop's directory (default: .workshop in the checkout)")
+    up = _command(workshop, "up", _workshop("up"), "start the hub for the room's participants")
+    up.add_argument("--dir", **room_dir)
+    up.add_argument("--participants", metavar="NAMES", help="participant names, e.g. alice,bob,carol")
+    up.add_argument("--participants-file", metavar="FILE", help="participant names, one a line")
+    up.add_argument(
+        "--code",
+        help="the workshop code for first sign-ins: 10+ characters, letters and digits (default: kept, or new)",
+    )
+    up.add_argument(
+        "--port", type=int, default=8000, help="where participants connect (default: %(default)s)"
+    )
+    up.add_argument(
+        "--public",
+        metavar="IP",
+        help="listen on IP (e.g. 0.0.0.0) instead of 127.0.0.1; "
+        "use with --ssl-cert/--ssl-key or behind a TLS proxy (see docs/workshop.md)",
+    )
+    up.add_argument("--ssl-cert", default="", metavar="FILE")
+    up.add_argument("--ssl-key", default="", metavar="FILE")
+    up.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="no system users: everything runs as you (for rehearsing without root)",
+    )
+    up.add_argument(
+        "--idle-timeout",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="stop a participant's server (and services) after this long idle (default: %(default)s)",
+    )
+    up.add_argument(
+        "--offline-kit",
+        metavar="DIR",
+        help="install the proxy from this `make wheelhouse` folder, with no network",
+    )
+    down = _command(workshop, "down", _workshop("down"), "stop the hub and every participant's services")
+    down.add_argument("--dir", **room_dir)
+    down.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the room's files, databases and participants' system users (default: remove them)",
+    )
+    status = _command(
+        workshop, "status", _workshop("status"), "the hub, and the board: participants × exercises"
+    )
+    status.add_argument("--dir", **room_dir)
+    status.add_argument("--html", metavar="FILE", help="also write the board as an HTML page")
+    release = _command(
+        workshop,
+        "release-solutions",
+        _workshop("release_solutions"),
+        "copy the solutions to every participant",
+    )
+    release.add_argument("--dir", **room_dir)
+    board = _command(workshop, "board", _board, "serve the board page as a hub service (the hub starts it)")
+    board.add_argument("dir", metavar="DIR", help="the workshop's directory")
+    sizing = _command(
+        workshop, "sizing", _sizing, "measure what one active participant costs on a real hub (as root)"
+    )
+    sizing.add_argument("--participants", type=int, default=3, help="how many (default: %(default)s)")
+    sizing.add_argument(
+        "--notebook",
+        default="notebooks/07_redis.ipynb",
+        help="what they all run, in their homes (default: %(default)s)",
+    )
+    kit = _command(
+        workshop, "wheelhouse", _wheelhouse, "fill DIR with every pinned wheel and the proxy's npm packages"
+    )
+    kit.add_argument("dir", type=Path, metavar="DIR")
+    verify = _command(
+        workshop,
+        "verify-wheelhouse",
+        _verify_wheelhouse,
+        "install the project and the proxy from DIR alone, into a fresh venv and folder",
+    )
+    verify.add_argument("dir", type=Path, metavar="DIR")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        cfg = config.resolve(vars(args), os.environ)
-        return COMMANDS[args.command](cfg, args)
+        if args.run is None:  # no command, or a group without its subcommand
+            args.usage.print_help()
+            return 2
+        if args.settings:
+            args.cfg = config.resolve(vars(args), os.environ)
+        return args.run(args)
     except FoundationsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -101,10 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _services(cfg: config.Config, args: argparse.Namespace) -> int:
+def _services(args: argparse.Namespace) -> int:
     from foundations.ops import services
 
-    names = args.names or list(services.SERVICES)
+    cfg, names = args.cfg, args.names or list(services.SERVICES)
     if args.action == "up":
         cfg = services.up(cfg, names, local=args.local)
     elif args.action == "down":
@@ -119,125 +269,49 @@ def _services(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0 if all(row.answers for row in rows) else 1
 
 
-def _lab(cfg: config.Config, args: argparse.Namespace) -> int:
+def _lab(args: argparse.Namespace) -> int:
     from foundations.ops import lab, services
 
     if not services.named_by_environment(os.environ):
-        services.up(cfg)
+        services.up(args.cfg)
     return lab.run(args.lab_port, args.lab_ip)
 
 
-def _serve(cfg: config.Config, args: argparse.Namespace) -> int:
-    from granian.http import HTTP1Settings  # the server is only needed here
+def _serve(args: argparse.Namespace) -> int:
+    from foundations import serve
 
-    from foundations import metrics
-    from foundations.ops import probe
-
-    if probe.port_open(cfg.host, cfg.port, timeout=0.2):
-        raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
-    # Chapter 11: the workers share their counters through files in one directory per server.
-    own_dir = None if cfg.metrics_dir else tempfile.mkdtemp(prefix="foundations-metrics-")
-    cfg = dataclasses.replace(cfg, metrics_dir=cfg.metrics_dir or own_dir)
-    metrics.prepare(cfg.metrics_dir, cmdline=[sys.executable, *sys.argv])
-    os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
-    print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
-    # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
-    options = dict(
-        address=cfg.host,
-        port=cfg.port,
-        log_access=cfg.access_log,
-        log_access_format=ACCESS_LOG_FORMAT,
-        http="1",
-        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
-    )
-    try:
-        if cfg.interface == "wsgi":
-            from granian import Granian  # the server is only needed here
-
-            # On SIGTERM/SIGINT granian stops accepting, lets in-flight requests finish, then exits.
-            Granian(
-                "foundations.server:app_from_environment",
-                factory=True,
-                interface="wsgi",
-                workers=cfg.workers,
-                blocking_threads=cfg.threads or None,
-                workers_kill_timeout=WORKER_GRACE_SECONDS,
-                **options,
-            ).serve()
-        elif cfg.workers == 1:
-            _serve_embedded(options)
-        else:
-            from granian import Granian
-
-            Granian(
-                FAST_APP,
-                factory=True,
-                interface="rsgi",
-                workers=cfg.workers,
-                workers_kill_timeout=WORKER_GRACE_SECONDS,
-                **options,
-            ).serve()
-    finally:
-        if own_dir:
-            shutil.rmtree(own_dir, ignore_errors=True)
+    serve.serve(args.cfg)
     return 0
 
 
-FAST_APP = "foundations.server:fast_app_from_environment"
-
-
-def _serve_embedded(options: dict) -> None:
-    """One worker, one process: granian's thread-worker server runs the RSGI worker in a thread of this
-    process, so no supervisor process holds a second Python heap (chapter 10: a third of the memory)."""
-    from granian.server.mt import MTServer
-
-    # MTServer warns that free-threaded Python is experimental; this interpreter has the GIL, and a learner
-    # reading that warning at every start would think something is wrong.
-    logging.getLogger("_granian").addFilter(lambda record: "free-threaded" not in record.getMessage())
-
-    class OneProcess(MTServer):
-        """Made for free-threaded Python; with the GIL a single worker thread is what we want."""
-
-        def _check_gil(self) -> None:
-            pass
-
-    OneProcess(
-        FAST_APP,
-        factory=True,
-        interface="rsgi",
-        workers=1,
-        workers_kill_timeout=WORKER_GRACE_SECONDS,
-        **options,
-    ).serve()
-
-
-def _doctor(cfg: config.Config, args: argparse.Namespace) -> int:
+def _doctor(args: argparse.Namespace) -> int:
     from foundations.ops import doctor
 
-    checks = doctor.run(cfg)
+    checks = doctor.run(args.cfg)
     print(doctor.render(checks))
     return 0 if doctor.healthy(checks) else 1
 
 
-def _config(cfg: config.Config, args: argparse.Namespace) -> int:
+def _config(args: argparse.Namespace) -> int:
+    cfg = args.cfg
     print(json.dumps({k: {"value": v, "source": cfg.sources[k]} for k, v in cfg.shown().items()}, indent=2))
     return 0
 
 
-def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
+def _bench(args: argparse.Namespace) -> int:
     from foundations import bench  # chapter 10
 
-    url = cfg.api_url.rstrip("/") + args.path
-    bench.seed(cfg.api_url.rstrip("/"))
+    api = args.cfg.api_url.rstrip("/")
+    bench.seed(api)
     if args.soak is not None:
-        run = bench.soak(cfg.api_url.rstrip("/"), args.path, args.soak, args.concurrency or 64)
+        run = bench.soak(api, args.path, args.soak, args.concurrency or 64)
         print(bench.render_soak(run))
         return 0 if run.result.errors == 0 else 1
     tools = ["builtin", "ab", "wrk"] if args.tool == "all" else [args.tool]
     results = [
         dataclasses.replace(
-            bench.run(url, tool, args.requests, args.concurrency or 4, args.seconds),
-            server_mb=bench.server_mb(cfg.api_url),
+            bench.run(api + args.path, tool, args.requests, args.concurrency or 4, args.seconds),
+            server_mb=bench.server_mb(api),
         )  # measured right after each load
         for tool in tools
         if args.tool != "all" or bench.available(tool)
@@ -246,6 +320,78 @@ def _bench(cfg: config.Config, args: argparse.Namespace) -> int:
     return 0 if all(r.errors == 0 for r in results) else 1
 
 
-COMMANDS = {"services": _services, "lab": _lab, "serve": _serve, "doctor": _doctor, "config": _config}
-COMMANDS["bench"] = _bench
-COMMANDS["workshop"] = lambda cfg, args: workshop_command.run(args)
+def _compose_up(args: argparse.Namespace) -> int:
+    from foundations.ops import compose
+
+    compose.up(args.names)
+    return 0
+
+
+def _compose_down(args: argparse.Namespace) -> int:
+    from foundations.ops import compose
+
+    compose.run("down", "-v")
+    return 0
+
+
+def _images(args: argparse.Namespace) -> int:
+    from foundations.ops import images
+
+    images.build()
+    return 0
+
+
+def _navigation(args: argparse.Namespace) -> int:
+    from foundations.course import navigation
+
+    if not args.check:
+        navigation.write_all()
+        return 0
+    names = navigation.stale()
+    print(
+        f"stale navigation: {', '.join(names)} (fix: make navigation)" if names else "navigation up to date"
+    )
+    return 1 if names else 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from foundations.course import refresh
+
+    refresh.refresh_all(args.notebooks)
+    return 0
+
+
+def _install_kernel(args: argparse.Namespace) -> int:
+    from foundations.course import kernel
+
+    print(f"installed the kernel {kernel.KERNEL_NAME} in {kernel.install()}")
+    return 0
+
+
+def _board(args: argparse.Namespace) -> int:
+    from foundations.workshop import boardpage
+
+    boardpage.main(args.dir)
+    return 0
+
+
+def _sizing(args: argparse.Namespace) -> int:
+    from foundations.workshop import sizing
+
+    sizing.measure(args.participants, args.notebook)
+    return 0
+
+
+def _wheelhouse(args: argparse.Namespace) -> int:
+    from foundations.workshop import wheelhouse
+
+    print(wheelhouse.build(args.dir))
+    return 0
+
+
+def _verify_wheelhouse(args: argparse.Namespace) -> int:
+    from foundations.workshop import wheelhouse
+
+    for step, took in wheelhouse.verify(args.dir).items():
+        print(f"{step}: {took:.0f} s, no index")
+    return 0

@@ -5,7 +5,9 @@ in it, every shipped notebook (which hygiene keeps free of that version, Debian'
 differing) opened "modified" and autosave rewrote it. Without it, the kernel's ``language_info`` is the
 stored one and an untouched notebook stays unmodified.
 
-    $ python -m foundations.course.kernel install    # `make install`: registers it in this environment
+    $ python -m foundations course install-kernel    # `make install`: registers it in this environment
+
+Jupyter starts it as ``python -m foundations.course.kernel -f CONNECTION_FILE`` (the kernelspec's argv).
 """
 
 from __future__ import annotations
@@ -50,7 +52,4 @@ def install(prefix: str = sys.prefix) -> Path:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["install"]:
-        print(f"installed the kernel {KERNEL_NAME} in {install()}")
-    else:
-        IPKernelApp.launch_instance(kernel_class=Kernel)
+    IPKernelApp.launch_instance(kernel_class=Kernel)

@@ -2,13 +2,12 @@
 of ``notebooks/NN_*.ipynb``, so they are never edited by hand (after PythonDataScienceHandbook's
 ``tools/add_navigation.py``).
 
-    $ python -m foundations.course.navigation           # rewrite the lines
-    $ python -m foundations.course.navigation --check   # exit 1 when a line is stale
+    $ python -m foundations course navigation           # rewrite the lines (make navigation)
+    $ python -m foundations course navigation --check   # exit 1 when a line is stale
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
@@ -66,15 +65,3 @@ def write_all(folder: Path = NOTEBOOKS) -> None:
     paths = chapters(folder)
     for i, path in enumerate(paths):
         nbformat.write(updated(path, line_for(paths, i)), path)
-
-
-if __name__ == "__main__":
-    if "--check" in sys.argv:
-        names = stale()
-        print(
-            "stale navigation: " + ", ".join(names) + " (run python -m foundations.course.navigation)"
-            if names
-            else "navigation up to date"
-        )
-        sys.exit(1 if names else 0)
-    write_all()

@@ -5,12 +5,11 @@ outputs show the addresses the text names (nbval's sanitizer makes the ports irr
 A default port held by another program (your own ``make lab`` services, say) moves to the next free one,
 and this says so: stop that program and refresh again.
 
-    $ python -m foundations.course.refresh notebooks/01_environment.ipynb
+    $ python -m foundations course refresh notebooks/01_environment.ipynb
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from foundations import config
-from foundations.course import hygiene, progress
+from foundations.course import progress
 from foundations.ops import services
 from foundations.ops.doctor import KERNEL_NAME
 
@@ -34,7 +33,6 @@ def refresh(path: Path, timeout: int = 600) -> float:
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
-    hygiene.clean(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
@@ -49,7 +47,8 @@ def moved_ports(cfg: config.Config) -> list[str]:
     ]
 
 
-if __name__ == "__main__":
+def refresh_all(paths: list[Path]) -> None:
+    """Refresh each of ``paths`` on fresh services, saying how long each took."""
     with (
         progress.set_aside(),
         services.temporary(default_ports=True) as cfg,
@@ -58,5 +57,5 @@ if __name__ == "__main__":
             print("using the services that FOUNDATIONS_* name; the outputs show their addresses")
         for line in moved_ports(cfg) if cfg else []:
             print(f"warning: {line}: stop what holds it (make services-down?) and refresh again", flush=True)
-        for arg in sys.argv[1:]:
-            print(f"{arg}: {refresh(Path(arg)):.1f} s", flush=True)
+        for path in paths:
+            print(f"{path}: {refresh(path):.1f} s", flush=True)

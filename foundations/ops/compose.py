@@ -4,8 +4,8 @@ v1 has no ``up --wait``: ``up`` then polls the containers' healthchecks until ev
 files are compose.yaml, or those ``COMPOSE_FILE`` names (``compose.yaml:compose.offline.yaml`` selects the
 offline image set), relative to the repo, so every command works from any directory.
 
-    $ python -m foundations.ops.compose up [SERVICE ...]    # up -d, then wait for health, with v1 or v2
-    $ python -m foundations.ops.compose down                # down -v
+    $ python -m foundations compose up [SERVICE ...]    # up -d, then wait for health, with v1 or v2
+    $ python -m foundations compose down                # down -v
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -102,22 +101,3 @@ def wait_healthy(services: list[str], timeout: float = WAIT_SECONDS) -> None:
         if time.monotonic() > deadline:
             raise ServiceError(f"not healthy after {timeout:.0f} s: {', '.join(waiting) or 'no container'}")
         time.sleep(1)
-
-
-def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("up", "down"):
-        print("usage: python -m foundations.ops.compose up [SERVICE ...] | down", file=sys.stderr)
-        return 2
-    if argv[0] == "up":
-        up(argv[1:])
-    else:
-        run("down", "-v")
-    return 0
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except ServiceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)

@@ -1,6 +1,6 @@
 """The offline image set: every image compose needs, built on a machine with no container registry.
 
-    $ make docker-images                      # or: python -m foundations.ops.images
+    $ make docker-images                      # or: python -m foundations images
     $ COMPOSE_FILE=compose.yaml:compose.offline.yaml docker-compose up -d    # (or services up, docker compose)
 
 A base image from Debian's packages (``debootstrap``, cached as a tarball for the week), Python from Debian
@@ -16,7 +16,6 @@ import filecmp
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -150,11 +149,3 @@ def missing() -> list[str]:
         for tag, _, _ in IMAGES
         if subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode
     ]
-
-
-if __name__ == "__main__":
-    try:
-        build()
-    except ServiceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)

@@ -3,14 +3,13 @@ and leaves it on the projector; it reloads itself. A hub service: the hub starts
 routes the page here, and the hub's OAuth lets in only who holds ``access:services!service=board`` — the
 hub's admins, not participants.
 
-    $ python -m foundations.workshop.boardpage ROOM_DIR     # the hub runs this (hubconfig.configure)
+    $ python -m foundations workshop board ROOM_DIR     # the hub runs this (hubconfig.configure)
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,7 +43,3 @@ def main(root: str) -> None:
     url = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
     app.listen(url.port, url.hostname)
     ioloop.IOLoop.current().start()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1])

@@ -1,4 +1,5 @@
-"""``python -m foundations workshop up|down|status|release-solutions``: the instructor's commands."""
+"""``python -m foundations workshop up|down|status|release-solutions``: the instructor's commands (their
+options: ``cli.py``)."""
 
 from __future__ import annotations
 
@@ -8,52 +9,11 @@ import time
 from pathlib import Path
 
 from foundations.errors import ConfigError
-from foundations.workshop.room import DEFAULT_DIR, INSTRUCTOR, Room, parse_participants
+from foundations.workshop.room import INSTRUCTOR, Room, parse_participants
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["up", "down", "status", "release-solutions"])
-    p.add_argument("--dir", default=str(DEFAULT_DIR), help="the workshop's directory (default: %(default)s)")
-    p.add_argument("--participants", metavar="NAMES", help="participant names, e.g. alice,bob,carol")
-    p.add_argument("--participants-file", metavar="FILE", help="participant names, one a line")
-    p.add_argument(
-        "--code",
-        help="the workshop code for first sign-ins: 10+ characters, letters and digits (default: kept, or new)",
-    )
-    p.add_argument(
-        "--hub-port", type=int, default=8000, help="where participants connect (default: %(default)s)"
-    )
-    p.add_argument(
-        "--public",
-        metavar="IP",
-        help="listen on IP (e.g. 0.0.0.0) instead of 127.0.0.1; "
-        "use with --ssl-cert/--ssl-key or behind a TLS proxy (see docs/workshop.md)",
-    )
-    p.add_argument("--ssl-cert", default="", metavar="FILE")
-    p.add_argument("--ssl-key", default="", metavar="FILE")
-    p.add_argument(
-        "--keep",
-        action="store_true",
-        help="down: keep the room's files, databases and participants' system users (default: remove them)",
-    )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="no system users: everything runs as you (for rehearsing without root)",
-    )
-    p.add_argument(
-        "--idle-timeout",
-        type=int,
-        default=3600,
-        metavar="SECONDS",
-        help="stop a participant's server (and services) after this long idle (default: %(default)s)",
-    )
-    p.add_argument(
-        "--offline-kit",
-        metavar="DIR",
-        help="up: install the proxy from this `make wheelhouse` folder, with no network",
-    )
-    p.add_argument("--html", metavar="FILE", help="status: also write the board as an HTML page")
+def _room(args: argparse.Namespace) -> Room:
+    return Room(Path(args.dir)) if args.dir else Room()
 
 
 def _participants(args: argparse.Namespace, room: Room) -> tuple[str, ...]:
@@ -83,60 +43,77 @@ def left_behind(room: Room) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    from foundations.workshop import board, hub, learner, participant  # the hub's modules: only when it runs
+def up(args: argparse.Namespace) -> int:
+    from foundations.workshop import hub  # the hub's modules: only when it runs
 
-    room = Room(Path(args.dir))
-    if args.action == "up":
-        if args.public and not args.ssl_cert:
-            print(
-                f"warning: listening on {args.public} without TLS: passwords cross the network in clear. "
-                "Pass --ssl-cert/--ssl-key, or put a TLS proxy in front (docs/workshop.md).",
-                file=sys.stderr,
-            )
-        settings = hub.up(
-            room,
-            _participants(args, room),
-            code=args.code,
-            ip=args.public or "127.0.0.1",
-            port=args.hub_port,
-            system_users=False if args.dry_run else None,
-            idle_timeout=args.idle_timeout,
-            ssl_cert=args.ssl_cert,
-            ssl_key=args.ssl_key,
-            offline_kit=Path(args.offline_kit) if args.offline_kit else None,
-        )
-        print(f"participants: {', '.join(settings.participants)}")
+    room = _room(args)
+    if args.public and not args.ssl_cert:
         print(
-            f"first sign-in: name, a password of their own (8+ characters) and the workshop code "
-            f"{room.code_path.read_text().strip()}"
+            f"warning: listening on {args.public} without TLS: passwords cross the network in clear. "
+            "Pass --ssl-cert/--ssl-key, or put a TLS proxy in front (docs/workshop.md).",
+            file=sys.stderr,
         )
-        print(
-            f"the board: {settings.url}/services/board/ (sign in as {INSTRUCTOR}, password "
-            f"{room.instructor_path.read_text().strip()})"
-        )
-    elif args.action == "down":
-        hub.down(room, keep=args.keep)
-        if args.keep:
-            print(left_behind(room))
-    elif args.action == "status":
-        pid = hub.hub_pid(room)
-        settings = room.settings()
-        print(f"hub: {'running at ' + settings.url + f'/ (pid {pid})' if pid else 'DOWN'}")
-        rows = board.collect(room, hub_running=pid is not None)
-        ids = board.exercise_ids()
-        print(board.render_text(rows, ids))
-        if args.html:
-            Path(args.html).write_text(board.render_html(rows, ids, time.strftime("%Y-%m-%d %H:%M:%S")))
-            print(f"wrote {args.html}")
-    else:
-        room.released_path.touch()
-        settings = room.settings()
-        for name in settings.participants:
-            try:
-                copied = learner.release_solutions(participant.Participant.of(room, name, settings))
-            except KeyError:
-                copied = False
-            outcome = "solutions copied" if copied else "no copy yet, gets the solutions at first start"
-            print(f"{name}: {outcome}")
+    settings = hub.up(
+        room,
+        _participants(args, room),
+        code=args.code,
+        ip=args.public or "127.0.0.1",
+        port=args.port,
+        system_users=False if args.dry_run else None,
+        idle_timeout=args.idle_timeout,
+        ssl_cert=args.ssl_cert,
+        ssl_key=args.ssl_key,
+        offline_kit=Path(args.offline_kit) if args.offline_kit else None,
+    )
+    print(f"participants: {', '.join(settings.participants)}")
+    print(
+        f"first sign-in: name, a password of their own (8+ characters) and the workshop code "
+        f"{room.code_path.read_text().strip()}"
+    )
+    print(
+        f"the board: {settings.url}/services/board/ (sign in as {INSTRUCTOR}, password "
+        f"{room.instructor_path.read_text().strip()})"
+    )
+    return 0
+
+
+def down(args: argparse.Namespace) -> int:
+    from foundations.workshop import hub
+
+    room = _room(args)
+    hub.down(room, keep=args.keep)
+    if args.keep:
+        print(left_behind(room))
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from foundations.workshop import board, hub
+
+    room = _room(args)
+    pid = hub.hub_pid(room)
+    settings = room.settings()
+    print(f"hub: {'running at ' + settings.url + f'/ (pid {pid})' if pid else 'DOWN'}")
+    rows = board.collect(room, hub_running=pid is not None)
+    ids = board.exercise_ids()
+    print(board.render_text(rows, ids))
+    if args.html:
+        Path(args.html).write_text(board.render_html(rows, ids, time.strftime("%Y-%m-%d %H:%M:%S")))
+        print(f"wrote {args.html}")
+    return 0
+
+
+def release_solutions(args: argparse.Namespace) -> int:
+    from foundations.workshop import learner, participant
+
+    room = _room(args)
+    room.released_path.touch()
+    settings = room.settings()
+    for name in settings.participants:
+        try:
+            copied = learner.release_solutions(participant.Participant.of(room, name, settings))
+        except KeyError:
+            copied = False
+        outcome = "solutions copied" if copied else "no copy yet, gets the solutions at first start"
+        print(f"{name}: {outcome}")
     return 0

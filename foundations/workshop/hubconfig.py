@@ -72,7 +72,7 @@ def configure(c, room: Room) -> None:
         {
             "name": boardpage.SERVICE,
             "url": f"http://127.0.0.1:{s.board_port}",
-            "command": [sys.executable, "-m", "foundations.workshop.boardpage", str(room.root)],
+            "command": [sys.executable, "-m", "foundations", "workshop", "board", str(room.root)],
             "oauth_no_confirm": True,
         },
     ]

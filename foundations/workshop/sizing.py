@@ -2,7 +2,7 @@
 kernel, three Redis, API server), measured on a real hub while they all run a chapter at once (07 by default).
 
     # as root, with a venv of a Python every user can run (see docs/workshop.md)
-    $ python -m foundations.workshop.sizing --participants 3 [--notebook notebooks/10_first_api.ipynb]
+    $ python -m foundations workshop sizing --participants 3 [--notebook notebooks/10_first_api.ipynb]
 
 Memory is USS (pages only that process has: what one more participant adds) and RSS (with shared libraries,
 an upper bound); CPU is user+system seconds. The hub, its proxy and the shared MariaDB are counted apart.
@@ -10,7 +10,6 @@ an upper bound); CPU is user+system seconds. The hub, its proxy and the shared M
 
 from __future__ import annotations
 
-import argparse
 import pwd
 import secrets
 import shutil
@@ -137,15 +136,3 @@ def measure(count: int, notebook: str) -> None:
         for name in names:
             subprocess.run(["userdel", "--remove", name], capture_output=True)
         shutil.rmtree(room.root, ignore_errors=True)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m foundations.workshop.sizing", description=__doc__)
-    parser.add_argument("--participants", type=int, default=3)
-    parser.add_argument("--notebook", default="notebooks/07_redis.ipynb", help="in the participants' homes")
-    args = parser.parse_args()
-    measure(args.participants, args.notebook)
-
-
-if __name__ == "__main__":
-    main()

@@ -2,7 +2,7 @@
 network.
 
     $ make wheelhouse                                            # fills wheelhouse/ (needs the indexes once)
-    $ python -m foundations.workshop.wheelhouse verify wheelhouse   # a fresh venv from it, no index at all
+    $ python -m foundations workshop verify-wheelhouse wheelhouse   # a fresh venv from it, no index at all
 
 On the workshop machine (from a USB stick, checkout and kit side by side):
 
@@ -37,9 +37,10 @@ def _run(cmd: list[str], **kwargs) -> None:
         raise ServiceError(f"`{' '.join(cmd[:4])} ...` failed: {done.stderr.strip()[-600:]}")
 
 
-def build(dest: Path) -> None:
+def build(dest: Path) -> str:
     """Download every pinned wheel (building the few that are source-only), the build backend, and the
-    proxy's npm packages into ``dest``."""
+    proxy's npm packages into ``dest``; one line on what it holds."""
+    start = time.perf_counter()
     dest.mkdir(parents=True, exist_ok=True)
     download_wheels(dest, [pins.WORKSHOP_LOCK_FILE])
     with tempfile.TemporaryDirectory() as scratch:
@@ -55,6 +56,12 @@ def build(dest: Path) -> None:
             ],
             cwd=scratch,
         )
+    files = list(dest.glob("*.whl")) + list(dest.glob("*.tgz"))
+    size = sum(f.stat().st_size for f in dest.rglob("*") if f.is_file())
+    return (
+        f"{dest}: {len(files)} wheels and tarballs, {size / 2**20:.0f} MiB with the npm cache, "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
 
 
 def download_wheels(dest: Path, locks: list[Path]) -> None:
@@ -99,31 +106,3 @@ def verify(wheelhouse: Path) -> dict[str, float]:
         )
         seconds["npm ci --offline (proxy)"] = time.perf_counter() - start
     return seconds
-
-
-def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("build", "verify"):
-        print("usage: python -m foundations.workshop.wheelhouse build|verify DIR", file=sys.stderr)
-        return 2
-    dest = Path(argv[1])
-    if argv[0] == "build":
-        start = time.perf_counter()
-        build(dest)
-        files = list(dest.glob("*.whl")) + list(dest.glob("*.tgz"))
-        size = sum(f.stat().st_size for f in dest.rglob("*") if f.is_file())
-        print(
-            f"{dest}: {len(files)} wheels and tarballs, {size / 2**20:.0f} MiB with the npm cache, "
-            f"in {time.perf_counter() - start:.0f} s"
-        )
-    else:
-        for step, took in verify(dest).items():
-            print(f"{step}: {took:.0f} s, no index")
-    return 0
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except ServiceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
