@@ -43,7 +43,7 @@ define install_from
 	@echo "installing the pins of $(1) into $(VENV) with uv..."
 	$(UV_INSTALL) -r $(1)
 	$(UV_INSTALL) --no-deps -e .
-	$(PY) -m foundations.course.kernel install >/dev/null
+	$(PY) -m foundations course install-kernel >/dev/null
 	touch $@
 endef
 
@@ -81,11 +81,11 @@ status doctor: install  ## services status / the doctor's checks, one line of fi
 # Same kernel, executor family and kind of services (fresh) as the nbval run in `make test`, but on the
 # default ports, so stored outputs show the addresses the text names.
 refresh-outputs: install  ## re-execute notebooks in place (NOTEBOOKS=notebooks/07_redis.ipynb for one)
-	$(PY) -m foundations.course.navigation
-	$(PY) -m foundations.course.refresh $(or $(NOTEBOOKS),notebooks/[0-9][0-9]_*.ipynb)
+	$(PY) -m foundations course navigation
+	$(PY) -m foundations course refresh $(or $(NOTEBOOKS),notebooks/[0-9][0-9]_*.ipynb)
 
 navigation: install  ## regenerate the < prev | Contents | next > lines
-	$(PY) -m foundations.course.navigation
+	$(PY) -m foundations course navigation
 
 # A workshop's hub (docs/workshop.md): make workshop PARTICIPANTS=alice,bob CODE=orange-river-42 [WORKSHOP_ARGS=--dry-run]
 PARTICIPANTS ?=
@@ -98,12 +98,12 @@ workshop: install-workshop  ## a JupyterHub for a room (PARTICIPANTS=alice,bob C
 # The offline kit: every pinned wheel and the proxy's npm packages in one folder (docs/workshop.md).
 WHEELHOUSE ?= wheelhouse
 wheelhouse: install-workshop  ## every pinned wheel and the proxy's npm packages in one folder, for offline installs
-	$(PY) -m foundations.workshop.wheelhouse build $(WHEELHOUSE)
+	$(PY) -m foundations workshop wheelhouse $(WHEELHOUSE)
 
 # Compose's images with no container registry (foundations/ops/images.py): a Debian base from debootstrap (as
 # root), Redis and MariaDB from Debian, api/lab/workshop from the wheelhouse. Then COMPOSE_FILE selects them.
 docker-images: install  ## build the offline image set for compose.offline.yaml (no registry needed)
-	$(PY) -m foundations.ops.images
+	$(PY) -m foundations images
 
 clean:  ## stop the services and remove their data, .venv and .state
 	test ! -x $(PY) || $(PY) -m foundations services clean

@@ -19,7 +19,7 @@ RUN pip install --no-cache-dir -r /tmp/requirements-workshop.lock && rm /tmp/req
 COPY . /opt/foundations
 # Editable: the package finds the course (notebooks/) beside itself, as in a checkout.
 RUN pip install --no-cache-dir --no-deps -e /opt/foundations \
-    && python -m foundations.course.kernel install \
+    && python -m foundations course install-kernel \
     && useradd --create-home --uid 1000 --shell /bin/bash jovyan
 USER 1000:1000
 WORKDIR /home/jovyan

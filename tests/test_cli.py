@@ -1,11 +1,16 @@
 """The command line as a person meets it: one-line errors, exit codes, doctor's fixes."""
 
+import argparse
 import os
+import re
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
+
+from foundations import cli, config
 
 
 def run(*args, env=None):
@@ -63,7 +68,7 @@ def test_serve_refuses_a_taken_port(cfg):
 def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
     import granian
 
-    from foundations import cli
+    from foundations import cli, serve
     from foundations.ops import services
 
     seen = {}
@@ -104,7 +109,7 @@ def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
     assert seen["blocking_threads"] is None
     monkeypatch.setattr(os, "environ", dict(environ))  # the default: RSGI, the pipelined app in each worker
     assert cli.main(["serve", "--port", port, "--workers", "2", "--state-dir", str(tmp_path)]) == 0
-    assert (seen["interface"], seen["target"], seen["workers"]) == ("rsgi", cli.FAST_APP, 2)
+    assert (seen["interface"], seen["target"], seen["workers"]) == ("rsgi", serve.FAST_APP, 2)
 
 
 def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):
@@ -127,3 +132,84 @@ def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):
         f'redis=={metadata.version("redis")}\nnot-installed-anywhere==1.0 ; python_version < "3"\n'
     )
     assert doctor.check_packages(lock).ok
+
+
+def leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every runnable command line, ``("workshop", "up")`` and the like, read from the parser itself."""
+    groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not groups:
+        return [path]
+    return [leaf for name, sub in groups[0].choices.items() for leaf in leaves(sub, (*path, name))]
+
+
+COMMANDS = leaves(cli._parser())
+# The settings each command reads, so shows as flags; every other command shows none.
+SETTINGS = {
+    ("services",): set(config.BY_NAME),
+    ("lab",): set(config.BY_NAME),
+    ("doctor",): set(config.BY_NAME),
+    ("config",): set(config.BY_NAME),
+    ("serve",): set(config.BY_NAME) - {"api_url", "mysql_dsn"},
+    ("bench",): {"api_url", "state_dir"},
+}
+
+
+def test_bare_invocation_lists_the_commands():
+    done = run()
+    assert done.returncode == 2 and done.stderr == ""
+    for name in ("services", "serve", "doctor", "config", "bench", "compose", "images", "course", "workshop"):
+        assert re.search(rf"^ +{name} +\S", done.stdout, re.M), done.stdout
+    group = run("workshop")
+    assert group.returncode == 2 and all(f"    {n}" in group.stdout for n in ("up", "down", "sizing"))
+
+
+def test_every_command_is_found_and_the_old_entry_points_are_in_it():
+    assert {("course", "navigation"), ("course", "refresh"), ("course", "install-kernel")} <= set(COMMANDS)
+    assert {("compose", "up"), ("images",), ("workshop", "wheelhouse"), ("workshop", "sizing")} <= set(
+        COMMANDS
+    )
+    assert len(COMMANDS) >= 20
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_shows_only_the_commands_own_options(command, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, "--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith(f"usage: python -m foundations {' '.join(command)} "), shown
+    flags = set(re.findall(r"\(env FOUNDATIONS_(\w+),", " ".join(shown.split())))  # lines wrap anywhere
+    assert {flag.lower() for flag in flags} == SETTINGS.get(command, set()), shown
+    assert ("--config FILE" in shown) == (command in SETTINGS)
+
+
+def test_workshop_up_has_one_port_and_no_settings(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["workshop", "up", "--help"])
+    shown = capsys.readouterr().out
+    assert set(re.findall(r"--[\w-]*port\b", shown)) == {"--port"} and "--redis-url" not in shown
+
+
+def test_help_has_no_side_effect(monkeypatch, capsys):
+    """What navigation and refresh do without --help (rewrite notebooks; start services, re-execute them)
+    must not happen with it."""
+    from foundations.course import navigation, refresh
+    from foundations.ops import services
+
+    done = []
+    monkeypatch.setattr(navigation, "write_all", lambda *a: done.append("navigation"))
+    monkeypatch.setattr(refresh, "refresh_all", lambda *a: done.append("refresh"))
+    monkeypatch.setattr(services, "temporary", lambda *a, **k: done.append("services"))
+    for command in (["course", "navigation"], ["course", "refresh"], ["course", "refresh", "x.ipynb"]):
+        with pytest.raises(SystemExit):
+            cli.main([*command, "--help"])
+    assert done == []
+    assert cli.main(["course", "navigation"]) == 0 and done == ["navigation"]  # the control: it is patched
+
+
+def test_navigation_help_leaves_the_notebooks_untouched():
+    notebooks = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+    before = [path.stat().st_mtime_ns for path in notebooks]
+    done = run("course", "navigation", "--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage:")
+    assert [path.stat().st_mtime_ns for path in notebooks] == before

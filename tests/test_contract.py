@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from foundations import api, apispec, cli, production, server, web
+from foundations import api, apispec, production, serve, server, web
 
 TWO_MB = b"x" * (2 * 1024 * 1024)
 # One concrete request per documented path (the templated ones with a value filled in), plus no route at all.
@@ -229,7 +229,7 @@ def test_schemathesis_finds_nothing(fuzzed_api, tmp_path):
 
 
 def test_a_client_too_slow_to_send_its_request_head_is_disconnected(cfg):
-    limit = cli.HEADER_READ_TIMEOUT_MS / 1000
+    limit = serve.HEADER_READ_TIMEOUT_MS / 1000
     parts = urlsplit(cfg.api_url)
     with socket.create_connection((parts.hostname, parts.port), timeout=limit * 3) as conn:
         conn.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")  # and never the blank line that ends the head

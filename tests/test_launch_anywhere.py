@@ -40,7 +40,7 @@ def test_the_dev_container_is_debian_with_the_services_up_and_the_lab_port_forwa
 def test_binder_builds_the_kernel_the_notebooks_name():
     post_build = (BINDER / "postBuild").read_text()
     assert (
-        "python -m foundations.course.kernel install" in post_build and "-r requirements.lock" in post_build
+        "python -m foundations course install-kernel" in post_build and "-r requirements.lock" in post_build
     )
     assert os.access(BINDER / "postBuild", os.X_OK) and os.access(BINDER / "start", os.X_OK)
 

@@ -8,7 +8,7 @@ from foundations.course import navigation
 
 
 def test_navigation_is_current():
-    assert navigation.stale() == [], "run: python -m foundations.course.navigation"
+    assert navigation.stale() == [], "run: python -m foundations course navigation"
 
 
 def test_a_renamed_neighbour_makes_navigation_stale(tmp_path):

@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from foundations import cli
 from foundations import config as fconfig
 from foundations.course import progress
 from foundations.errors import ServiceError
@@ -69,7 +68,7 @@ def hub():
             ",".join(names),
             "--code",
             CODE,
-            "--hub-port",
+            "--port",
             str(port),
             *([] if AS_ROOT else ["--dry-run"]),
         )
@@ -407,13 +406,6 @@ def test_the_proxy_gets_node_and_npm_the_way_services_get_redis(monkeypatch, tmp
     assert installed == [["nodejs", "npm"]]
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
     assert version == proxy.version()
-
-
-def test_workshop_help_lists_the_rooms_options_only(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["workshop", "--help"])
-    shown = capsys.readouterr().out
-    assert "--participants" in shown and "--redis-url" not in shown and "--mysql-dsn" not in shown
 
 
 def test_down_keep_says_what_it_keeps_and_how_to_remove_it(tmp_path):

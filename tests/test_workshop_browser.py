@@ -52,7 +52,7 @@ def hub():
             name,
             "--code",
             CODE,
-            "--hub-port",
+            "--port",
             str(port),
             "--dry-run",
         )

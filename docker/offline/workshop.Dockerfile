@@ -19,7 +19,7 @@ COPY . /opt/foundations
 # setuptools, its build backend, comes from the wheelhouse.
 RUN pip install --no-cache-dir --no-index --find-links /tmp/wheels --no-deps -e /opt/foundations \
     && rm -r /tmp/wheels \
-    && python -m foundations.course.kernel install \
+    && python -m foundations course install-kernel \
     && useradd --create-home --uid 1000 --shell /bin/bash jovyan
 USER 1000:1000
 WORKDIR /home/jovyan

@@ -42,7 +42,7 @@ def check_kernel() -> Check:
         "kernel",
         found,
         KERNEL_NAME + (" registered" if found else " not registered"),
-        "" if found else "python -m foundations.course.kernel install (make install does)",
+        "" if found else "python -m foundations course install-kernel (make install does)",
     )
 
 
