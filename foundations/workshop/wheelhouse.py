@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import venv
 from pathlib import Path
 
@@ -28,7 +29,10 @@ from foundations.errors import ServiceError
 from foundations.ops import pins
 from foundations.workshop import proxy
 
-BUILD_REQUIREMENT = "setuptools>=68"  # pyproject's build backend, for `pip install -e .` without an index
+
+def build_requirements() -> list[str]:
+    """pyproject's build backend (setuptools), for `pip install -e .` without an index."""
+    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
 
 
 def _run(cmd: list[str], **kwargs) -> None:
@@ -69,7 +73,7 @@ def download_wheels(dest: Path, locks: list[Path]) -> None:
     extra = [pin for lock in locks for pin in pins.for_other_patch_releases(lock)]
     requirements = [arg for lock in locks for arg in ("-r", str(lock))]
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    _run([*pip, "wheel", "--no-deps", "-q", "-w", str(dest), *requirements, *extra, BUILD_REQUIREMENT])
+    _run([*pip, "wheel", "--no-deps", "-q", "-w", str(dest), *requirements, *extra, *build_requirements()])
 
 
 def offline_environ(wheelhouse: Path) -> dict[str, str]:
