@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     _command(
         commands,
         "serve",
-        _call("serve:serve", "cfg"),
+        _serve,
         "run the API server (granian: RSGI, or WSGI with --interface wsgi)",
         SERVER_SETTINGS,
     )
@@ -120,19 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=3.0, help="wrk's duration")
 
     compose = _group(commands, "compose", "Docker Compose v1 or v2 on compose.yaml (or COMPOSE_FILE's files)")
-    up = _command(
-        compose, "up", _call("ops.compose:up", "names"), "up -d, then wait until every container is healthy"
-    )
+    up = _command(compose, "up", _compose_up, "up -d, then wait until every container is healthy")
     up.add_argument("names", nargs="*", metavar="SERVICE", help="compose services (default: all)")
-    _command(
-        compose, "down", _call("ops.compose:down"), "down -v: stop the containers and remove their volumes"
-    )
-    _command(
-        commands,
-        "images",
-        _call("ops.images:build"),
-        "build the offline image set for compose.offline.yaml (as root)",
-    )
+    _command(compose, "down", _compose_down, "down -v: stop the containers and remove their volumes")
+    _command(commands, "images", _images, "build the offline image set for compose.offline.yaml (as root)")
 
     course = _group(commands, "course", "the maintainers' notebook chores")
     nav = _command(
@@ -142,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     refresh = _command(
         course,
         "refresh",
-        _call("course.refresh:refresh_all", "notebooks"),
+        _refresh,
         "re-execute notebooks in place on fresh services on the default ports (make refresh-outputs)",
     )
     refresh.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK")
@@ -156,20 +147,6 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     return root
-
-
-def _call(target: str, *names: str) -> Run:
-    """Call ``foundations.MODULE:FUNCTION`` with ``args.NAME`` for each of ``names``, imported when the
-    command runs; exit 0 (errors are exceptions)."""
-    module, function = target.split(":")
-
-    def run(args: argparse.Namespace) -> int:
-        getattr(importlib.import_module(f"foundations.{module}"), function)(
-            *(getattr(args, n) for n in names)
-        )
-        return 0
-
-    return run
 
 
 def _workshop(function: str) -> Run:
@@ -234,18 +211,10 @@ def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
         "copy the solutions to every participant",
     )
     release.add_argument("--dir", **room_dir)
-    board = _command(
-        workshop,
-        "board",
-        _call("workshop.boardpage:main", "dir"),
-        "serve the board page as a hub service (the hub starts it)",
-    )
+    board = _command(workshop, "board", _board, "serve the board page as a hub service (the hub starts it)")
     board.add_argument("dir", metavar="DIR", help="the workshop's directory")
     sizing = _command(
-        workshop,
-        "sizing",
-        _call("workshop.sizing:measure", "participants", "notebook"),
-        "measure what one active participant costs on a real hub (as root)",
+        workshop, "sizing", _sizing, "measure what one active participant costs on a real hub (as root)"
     )
     sizing.add_argument("--participants", type=int, default=3, help="how many (default: %(default)s)")
     sizing.add_argument(
@@ -308,6 +277,13 @@ def _lab(args: argparse.Namespace) -> int:
     return lab.run(args.lab_port, args.lab_ip)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from foundations import serve
+
+    serve.serve(args.cfg)
+    return 0
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from foundations.ops import doctor
 
@@ -344,6 +320,27 @@ def _bench(args: argparse.Namespace) -> int:
     return 0 if all(r.errors == 0 for r in results) else 1
 
 
+def _compose_up(args: argparse.Namespace) -> int:
+    from foundations.ops import compose
+
+    compose.up(args.names)
+    return 0
+
+
+def _compose_down(args: argparse.Namespace) -> int:
+    from foundations.ops import compose
+
+    compose.run("down", "-v")
+    return 0
+
+
+def _images(args: argparse.Namespace) -> int:
+    from foundations.ops import images
+
+    images.build()
+    return 0
+
+
 def _navigation(args: argparse.Namespace) -> int:
     from foundations.course import navigation
 
@@ -357,10 +354,31 @@ def _navigation(args: argparse.Namespace) -> int:
     return 1 if names else 0
 
 
+def _refresh(args: argparse.Namespace) -> int:
+    from foundations.course import refresh
+
+    refresh.refresh_all(args.notebooks)
+    return 0
+
+
 def _install_kernel(args: argparse.Namespace) -> int:
     from foundations.course import kernel
 
     print(f"installed the kernel {kernel.KERNEL_NAME} in {kernel.install()}")
+    return 0
+
+
+def _board(args: argparse.Namespace) -> int:
+    from foundations.workshop import boardpage
+
+    boardpage.main(args.dir)
+    return 0
+
+
+def _sizing(args: argparse.Namespace) -> int:
+    from foundations.workshop import sizing
+
+    sizing.measure(args.participants, args.notebook)
     return 0
 
 

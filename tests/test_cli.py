@@ -213,10 +213,3 @@ def test_navigation_help_leaves_the_notebooks_untouched():
     done = run("course", "navigation", "--help")
     assert done.returncode == 0 and done.stdout.startswith("usage:")
     assert [path.stat().st_mtime_ns for path in notebooks] == before
-
-
-@pytest.mark.parametrize("module", ["foundations.routing", "foundations.fullname"])
-def test_the_lesson_servers_help_serves_nothing(module):
-    """Chapters 5 and 6 start these as processes of their own (``processes.start_module``)."""
-    done = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0 and done.stdout.startswith(f"usage: python -m {module} "), done.stdout

@@ -70,11 +70,6 @@ def up(services: list[str], timeout: float = WAIT_SECONDS) -> None:
         wait_healthy(services, timeout)
 
 
-def down() -> None:
-    """``down -v``: stop the containers and remove their volumes."""
-    run("down", "-v")
-
-
 def _states(ids: list[str]) -> dict[str, tuple[str, str]]:
     """{container name: (state, health)}; health is "" without a healthcheck."""
     fmt = "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}"
