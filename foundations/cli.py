@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import os
 import sys
@@ -44,7 +43,9 @@ def _group(group: argparse._SubParsersAction, name: str, help: str) -> argparse.
     """A command of subcommands; alone it prints their list."""
     parser = group.add_parser(name, help=help, description=help)
     parser.set_defaults(run=None, usage=parser)
-    return parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", parser_class=config._Parser)
+    return parser.add_subparsers(
+        title="subcommands", dest="subcommand", metavar="SUBCOMMAND", parser_class=config._Parser
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,14 +150,9 @@ def _parser() -> argparse.ArgumentParser:
     return root
 
 
-def _workshop(function: str) -> Run:
-    """``foundations.workshop.command.function(args)``, imported when the command runs."""
-    return lambda args: getattr(importlib.import_module("foundations.workshop.command"), function)(args)
-
-
 def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
     room_dir = dict(metavar="DIR", help="the workshop's directory (default: .workshop in the checkout)")
-    up = _command(workshop, "up", _workshop("up"), "start the hub for the room's participants")
+    up = _command(workshop, "up", _workshop, "start the hub for the room's participants")
     up.add_argument("--dir", **room_dir)
     up.add_argument("--participants", metavar="NAMES", help="participant names, e.g. alice,bob,carol")
     up.add_argument("--participants-file", metavar="FILE", help="participant names, one a line")
@@ -192,22 +188,20 @@ def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="install the proxy from this `make wheelhouse` folder, with no network",
     )
-    down = _command(workshop, "down", _workshop("down"), "stop the hub and every participant's services")
+    down = _command(workshop, "down", _workshop, "stop the hub and every participant's services")
     down.add_argument("--dir", **room_dir)
     down.add_argument(
         "--keep",
         action="store_true",
         help="keep the room's files, databases and participants' system users (default: remove them)",
     )
-    status = _command(
-        workshop, "status", _workshop("status"), "the hub, and the board: participants × exercises"
-    )
+    status = _command(workshop, "status", _workshop, "the hub, and the board: participants × exercises")
     status.add_argument("--dir", **room_dir)
     status.add_argument("--html", metavar="FILE", help="also write the board as an HTML page")
     release = _command(
         workshop,
         "release-solutions",
-        _workshop("release_solutions"),
+        _workshop,
         "copy the solutions to every participant",
     )
     release.add_argument("--dir", **room_dir)
@@ -318,6 +312,12 @@ def _bench(args: argparse.Namespace) -> int:
     ]
     print(bench.render(results))
     return 0 if all(r.errors == 0 for r in results) else 1
+
+
+def _workshop(args: argparse.Namespace) -> int:
+    from foundations.workshop import command  # the hub's modules load only when their command runs
+
+    return getattr(command, args.subcommand.replace("-", "_"))(args)
 
 
 def _compose_up(args: argparse.Namespace) -> int:
