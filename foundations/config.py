@@ -250,14 +250,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_arguments(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
-    """Add one flag per setting (those ``names``, else all), plus ``--config``, to ``parser``; defaults stay
-    None so precedence works."""
+    """A flag for each setting (of ``names``, else all) and ``--config``; None when not given, for precedence."""
     group = parser.add_argument_group("settings (flag, else env, else --config file, else state file)")
     for s in SETTINGS if names is None else [BY_NAME[name] for name in names]:
         group.add_argument(
             s.flag,
             dest=s.name,
-            default=None,
             metavar=s.name.split("_")[-1].upper(),
             help=f"{s.help} (env {s.env}, default {s.default})",
         )
