@@ -9,6 +9,7 @@ import nbformat
 import yaml
 
 from foundations.config import REPO_ROOT
+from foundations.course import refresh
 from foundations.ops import pins
 
 HOOKS = {
@@ -59,6 +60,19 @@ def test_the_hook_drops_timings_view_state_and_patch_version_but_keeps_outputs_a
 def test_committed_notebooks_carry_no_volatile_metadata():
     done = nb_clean("check", *sorted((REPO_ROOT / "notebooks").glob("*.ipynb")))
     assert done.returncode == 0, f"{done.stdout}{done.stderr}fix: pre-commit run nb-clean --all-files"
+
+
+def test_refresh_writes_nothing_the_hook_would_drop(tmp_path):
+    """make refresh-outputs runs the course's kernel, which reports no patch version, without cell timings."""
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), path)
+    refresh.refresh(path)
+    nb = nbformat.read(path, as_version=4)
+    assert (
+        nb.cells[0].outputs[0]["data"] == {"text/plain": "2"}
+        and nb.metadata.language_info["name"] == "python"
+    )
+    assert nb_clean("check", path).returncode == 0
 
 
 def test_each_hook_runs_the_version_the_test_lock_pins():
