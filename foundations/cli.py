@@ -151,9 +151,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
-    room_dir = dict(metavar="DIR", help="the workshop's directory (default: .workshop in the checkout)")
     up = _command(workshop, "up", _workshop, "start the hub for the room's participants")
-    up.add_argument("--dir", **room_dir)
     up.add_argument("--participants", metavar="NAMES", help="participant names, e.g. alice,bob,carol")
     up.add_argument("--participants-file", metavar="FILE", help="participant names, one a line")
     up.add_argument(
@@ -189,22 +187,18 @@ def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
         help="install the proxy from this `make wheelhouse` folder, with no network",
     )
     down = _command(workshop, "down", _workshop, "stop the hub and every participant's services")
-    down.add_argument("--dir", **room_dir)
     down.add_argument(
         "--keep",
         action="store_true",
         help="keep the room's files, databases and participants' system users (default: remove them)",
     )
     status = _command(workshop, "status", _workshop, "the hub, and the board: participants × exercises")
-    status.add_argument("--dir", **room_dir)
     status.add_argument("--html", metavar="FILE", help="also write the board as an HTML page")
-    release = _command(
-        workshop,
-        "release-solutions",
-        _workshop,
-        "copy the solutions to every participant",
-    )
-    release.add_argument("--dir", **room_dir)
+    release = _command(workshop, "release-solutions", _workshop, "copy the solutions to every participant")
+    for room in (up, down, status, release):
+        room.add_argument(
+            "--dir", metavar="DIR", help="the workshop's directory (default: the checkout's .workshop/)"
+        )
     board = _command(workshop, "board", _board, "serve the board page as a hub service (the hub starts it)")
     board.add_argument("dir", metavar="DIR", help="the workshop's directory")
     sizing = _command(
