@@ -2,8 +2,8 @@
 
 JupyterLab copies the kernel's ``language_info`` into a notebook as it opens it; with ``version: 3.11.7``
 in it, every shipped notebook (which the nb-clean hook keeps free of that version, Debian's 3.11.2 and
-pyenv's 3.11.7 differing) opened "modified" and autosave rewrote it. Without it, the kernel's ``language_info`` is the
-stored one and an untouched notebook stays unmodified.
+pyenv's 3.11.7 differing) opened "modified" and autosave rewrote it. Without it, the kernel's
+``language_info`` is the stored one and an untouched notebook stays unmodified.
 
     $ python -m foundations course install-kernel    # `make install`: registers it in this environment
 
