@@ -26,7 +26,7 @@ from foundations.course import progress
 from foundations.workshop import learner, participant
 from foundations.workshop.room import INSTRUCTOR, Room, unused_port
 
-CODE = "room-" + secrets.token_hex(3)
+CODE = f"room-{secrets.token_hex(3)}-42"  # digits whatever the draw: code.code_problem wants both
 SPAWN_TIMEOUT = 180_000  # ms: course copy, database, 3 Redis and the API server, then JupyterLab
 RUN_TIMEOUT = 300_000  # ms for chapter 01 to run through the UI on a loaded machine
 PROJECTOR = {"width": 1280, "height": 800}
