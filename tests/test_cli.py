@@ -52,6 +52,11 @@ def test_doctor_passes_with_the_session_services():
     done = run("doctor")
     assert done.returncode == 0, done.stdout
     assert "ok  kernel" in done.stdout and "FAIL" not in done.stdout
+    # each server names its version: the notebooks' outputs came from it (chapter 0's table shows them)
+    assert ", Redis " in done.stdout and (", MariaDB " in done.stdout or ", MySQL " in done.stdout), (
+        done.stdout
+    )
+    assert "MariaDB 5.5.5" not in done.stdout, "that is MariaDB's handshake prefix, not its version"
 
 
 def test_status_and_config_dump():

@@ -45,3 +45,8 @@ def test_rules_make_two_runs_compare_equal():
     # doctor's interpreter line on Debian 12's Python and on a newer one; other versions stay as they are
     assert apply("python 3.11.2 (virtual environment)") == apply("python 3.11.7 (virtual environment)")
     assert apply("Percona Server 8.4.3") == "Percona Server 8.4.3"
+    # doctor's service lines name the server: Debian's daemons here, compose's images in the Docker lab
+    assert apply("127.0.0.1:3390 answers (21.8 ms), MariaDB 10.11.6") == apply(
+        "db1:3306 answers (3 ms), MySQL 8.4.3"
+    )
+    assert apply("127.0.0.1:6390 answers (0.5 ms), Redis 7.0.15") != apply("127.0.0.1:6390 answers (0.5 ms)")

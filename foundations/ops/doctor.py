@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import redis
+
+from foundations import redisdb
 from foundations.config import Config
-from foundations.ops import packages, pins, services
+from foundations.ops import packages, pins, probe, services
 
 KERNEL_NAME = "api-foundations"
 
@@ -71,8 +74,27 @@ def check_service(cfg: Config, name: str) -> Check:
     status = services.check(cfg, name)
     source = cfg.sources.get(services.SERVICES[name], "default")
     if status.answers:
-        return Check(name, True, f"{status.address} answers ({status.detail})")
+        return Check(name, True, f"{status.address} answers ({status.detail}){server_version(cfg, name)}")
     return Check(name, False, f"{status.address} ({source}): {status.detail}", services.FIX_UP)
+
+
+def server_version(cfg: Config, name: str) -> str:
+    """``", Redis 7.0.15"``: the server behind the notebooks' outputs, for a service that answers."""
+    import pymysql  # imported here: the CLI's other commands should not pay for it
+
+    url = getattr(cfg, services.SERVICES[name])
+    try:
+        if name.startswith("redis"):
+            return ", Redis " + redisdb.client(url).info("server")["redis_version"]
+        if name == "mysql":
+            # VERSION() is "10.11.6-MariaDB-0+deb12u1" or "8.4.3-3"; MariaDB's handshake says "5.5.5-10.11.6-..."
+            with pymysql.connect(**probe.mysql_params(url), connect_timeout=2) as conn, conn.cursor() as cur:
+                cur.execute("SELECT VERSION()")
+                version = cur.fetchone()[0]
+            return f", {'MariaDB' if 'MariaDB' in version else 'MySQL'} {version.split('-')[0]}"
+    except (redis.RedisError, pymysql.MySQLError, OSError) as exc:  # it answered a moment ago: say, not fail
+        return f", version unknown ({exc})"
+    return ""
 
 
 def check_docker() -> Check:
