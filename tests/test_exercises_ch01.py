@@ -5,6 +5,7 @@ import yaml
 from test_exercises import NOTEBOOKS, solutions
 
 from foundations.course import exercises
+from foundations.course.checks.ch01 import PAUSE_MS
 from foundations.ops import probe
 
 RIGHT = solutions(NOTEBOOKS / "solutions" / "ch01.py")["01.docker_run"]()  # the wrong answers below vary it
@@ -56,6 +57,20 @@ def _command_as_one_word(compose, name):
     return words[: len(words) - len(command)] + ([" ".join(command)] if command else [])
 
 
+def _first_network_only(compose, name):
+    words = RIGHT(compose, name)
+    nets = [i for i, word in enumerate(words) if word.startswith("--net")]
+    return [word for i, word in enumerate(words) if i not in nets[1:]]
+
+
+def _networks_if_a_list(compose, name):
+    """Reads ``networks`` only in its list form, as the notebook's compose.yaml writes it."""
+    service = compose["services"][name]
+    if isinstance(service.get("networks"), list):
+        return RIGHT(compose, name)
+    return [word for word in RIGHT(compose, name) if not word.startswith("--net")]
+
+
 def _image_first(compose, name):
     service = compose["services"][name]
     words = [w for w in RIGHT(compose, name) if w != service["image"] and w not in service.get("command", [])]
@@ -72,7 +87,11 @@ DOCKER_RUN_WRONG = [
     pytest.param(_without("--restart"), "your restart flags are []", id="ignores-restart"),
     pytest.param(_always_restart, "--restart=POLICY only when the service sets restart", id="always-restart"),
     pytest.param(_network_key, "is not the network's real name", id="network-key-not-name"),
-    pytest.param(_without("--net"), "no --net", id="no-network"),
+    pytest.param(_without("--net"), "the service joins 1 network(s)", id="no-network"),
+    pytest.param(_first_network_only, "the service joins 2 network(s)", id="first-network-only"),
+    pytest.param(
+        _networks_if_a_list, "written as a dict; your --net flags are []", id="networks-list-form-only"
+    ),
     pytest.param(_image_first, "the words after the image", id="image-before-the-flags"),
     pytest.param(_first_port_only, "port(s); your -p give ['127.0.0.1:8088:80']", id="first-port-only"),
     pytest.param(_no_hostname, "not in the book's form", id="no-hostname"),
@@ -85,8 +104,15 @@ def test_docker_run_rejects(answer, message):
     assert message in exercises.verdict("01.docker_run", answer)
 
 
-def _fixed_figures(urls):
-    return {url: 0.2 for url in urls}
+def _fixed(ms):
+    """PINGs every URL (so a dead one still raises), then reports a made-up figure."""
+
+    def answer(urls):
+        for url in urls:
+            probe.redis_ping(url)
+        return {url: ms for url in urls}
+
+    return answer
 
 
 def _seconds(urls):
@@ -114,9 +140,12 @@ def _anonymous_error(urls):
 
 
 PING_WRONG = [
+    pytest.param(_fixed(0.2), "a made-up figure, or seconds, cannot show the wait", id="hard-coded-0.2"),
     pytest.param(
-        _fixed_figures, "a made-up figure, or seconds, cannot show the wait", id="hard-coded-figures"
+        _fixed(100.0), "for one PING of a Redis on this machine that nobody paused", id="hard-coded-100"
     ),
+    pytest.param(_fixed(float(PAUSE_MS)), "that nobody paused", id="hard-coded-the-pause"),
+    pytest.param(_fixed(PAUSE_MS / 4 - 0.5), "yet you report 99.5", id="hard-coded-just-under-a-quarter"),
     pytest.param(_seconds, "yet you report 0.", id="seconds-not-ms"),
     pytest.param(
         lambda urls: {urls[0]: probe.redis_ping(urls[0])}, "expected one entry per URL", id="first-only"

@@ -6,11 +6,12 @@ from urllib.parse import urlsplit
 from foundations import config, redisdb
 from foundations.course.exercises import exercise, expect
 
-# A Redis paused this long answers a PING late: a real stopwatch sees it, a made-up figure does not.
-PAUSE_MS = 200
+# A Redis paused this long answers a PING late: a real stopwatch sees it, a made-up figure does not. Unpaused,
+# a PING must take under a quarter of it, paused at least a quarter: no constant passes both.
+PAUSE_MS = 400
 
 # A compose file no notebook prints: another image, a command, a restart policy, two ports, a network whose
-# real name differs from its key, and one without a name.
+# real name differs from its key, one without a name, and a service whose networks are a mapping (aliases).
 COMPOSE = {
     "services": {
         "cache": {
@@ -25,6 +26,11 @@ COMPOSE = {
             "ports": ["127.0.0.1:8088:80", "127.0.0.1:8443:443"],
             "networks": ["front"],
         },
+        "worker": {
+            "image": "shop/worker:2.1",
+            "command": ["python", "-m", "worker"],
+            "networks": {"backend": {"aliases": ["jobs"]}, "front": None},
+        },
     },
     "networks": {"backend": {"name": "shop-backend", "driver": "bridge"}, "front": {"driver": "bridge"}},
 }
@@ -32,6 +38,7 @@ DOCKER_RUNS = {
     "cache": "docker run -d --name cache -h cache --restart=always --net=shop-backend "
     "-p 127.0.0.1:7000:7000 valkey/valkey:8.0 valkey-server --port 7000",
     "web": "docker run -d --name web -h web --net=front -p 127.0.0.1:8088:80 -p 127.0.0.1:8443:443 nginx:1.27",
+    "worker": "docker run -d --name worker -h worker --net=shop-backend --net=front shop/worker:2.1 python -m worker",
 }
 
 
@@ -59,9 +66,10 @@ def docker_run(answer):
             f"yours are {after_image}",
         )
         published = [got[i + 1] for i, word in enumerate(got[:-1]) if word == "-p"]
+        ports = service.get("ports", [])
         expect(
-            published == service["ports"],
-            f"{said}, the service publishes {len(service['ports'])} port(s); your -p give {published}",
+            published == ports,
+            f"{said}, the service publishes {len(ports)} port(s); your -p give {published}",
         )
         wanted = line.split()
         restarts = [word for word in got if word.startswith("--restart")]
@@ -70,6 +78,12 @@ def docker_run(answer):
             f"{said}, your restart flags are {restarts}: --restart=POLICY only when the service sets restart",
         )
         nets = [word for word in got if word.startswith("--net")]
+        joins = len(service["networks"])
+        expect(
+            len(nets) == joins,
+            f"{said}, the service joins {joins} network(s), written as a {type(service['networks']).__name__}; "
+            f"your --net flags are {nets}",
+        )
         expect(
             nets == [word for word in wanted if word.startswith("--net")],
             f"{said}, {nets or 'no --net'} is not the network's real name: look at the top-level "
@@ -95,6 +109,11 @@ def ping_all(answer):
         expect(
             isinstance(ms, float) and ms > 0,
             f"{config.redacted(url)}: expected the round trip in ms as a float > 0, got {ms!r}",
+        )
+        expect(
+            ms < PAUSE_MS / 4,
+            f"{config.redacted(url)}: {ms!r} ms for one PING of a Redis on this machine that nobody paused: "
+            "report the time the PING took, in milliseconds",
         )
     _slow_redis_is_seen(answer, cfg.redis2_url)
     down = "redis://127.0.0.1:1/0"
