@@ -1,8 +1,11 @@
 """Chapter 3's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
+from test_exercises import NOTEBOOKS, solutions
 
 from foundations.course import exercises
 from foundations.timer import Timer, elapsed_ms
@@ -83,3 +86,66 @@ SLOWEST_WRONG = [
 @pytest.mark.parametrize("answer, message", SLOWEST_WRONG)
 def test_slowest_rejects(answer, message):
     assert message in exercises.verdict("03.slowest", answer)
+
+
+TIMER_PY = solutions(NOTEBOOKS / "solutions" / "ch03.py")["03.clock_package"].__globals__["TIMER_PY"]
+
+
+def _package(init: str | None, timer: str | None = TIMER_PY, name: str = "clock"):
+    """An answer that writes ``clock/__init__.py`` and ``clock/timer.py`` (``None``: leaves that file out)."""
+
+    def make_clock_package(folder):
+        package = Path(folder, name)
+        package.mkdir()
+        for filename, text in [("__init__.py", init), ("timer.py", timer)]:
+            if text is not None:
+                (package / filename).write_text(text)
+
+    return make_clock_package
+
+
+THE_TRAP = """from .timer import now, start_time
+
+
+def reset():
+    global start_time
+    start_time = 0
+"""
+A_COPY = TIMER_PY + "\n\ndef reset():\n    global start_time\n    start_time = 0\n"  # the module, pasted
+RIGHT_INIT = "from . import timer\nfrom .timer import now\n\n\ndef reset():\n    timer.start_time = 0\n"
+
+
+def _ignores_the_folder(folder):
+    _package(RIGHT_INIT)(tempfile.mkdtemp())
+
+
+def _one_module(folder):
+    Path(folder, "clock.py").write_text(
+        TIMER_PY + "\n\ndef reset():\n    global start_time\n    start_time = 0\n"
+    )
+
+
+CLOCK_PACKAGE_WRONG = [
+    pytest.param(
+        _package(THE_TRAP), "reset() changed a name, but not the start time", id="the-rebinding-trap"
+    ),
+    pytest.param(_package(None), "clock/ has no __init__.py", id="no-init"),
+    pytest.param(_package(A_COPY), "not clock.timer.now", id="a-copy-of-now-in-init"),
+    pytest.param(_package(RIGHT_INIT, timer=None), "clock/timer.py", id="no-timer-module"),
+    pytest.param(
+        _package(RIGHT_INIT, timer=TIMER_PY.replace("/ 1_000_000.0", "/ 1e9")),
+        "50 ms after the first clock.now()",
+        id="seconds",
+    ),
+    pytest.param(_package(RIGHT_INIT, name="Clock"), "no folder clock/", id="wrong-folder-name"),
+    pytest.param(_one_module, "no folder clock/", id="a-module-not-a-package"),
+    pytest.param(
+        _ignores_the_folder, "no folder clock/ in the folder you were given", id="ignores-the-folder"
+    ),
+    pytest.param(_package("from .timer import now\n"), "AttributeError", id="no-reset"),
+]
+
+
+@pytest.mark.parametrize("answer, message", CLOCK_PACKAGE_WRONG)
+def test_clock_package_rejects(answer, message):
+    assert message in exercises.verdict("03.clock_package", answer)

@@ -1,6 +1,31 @@
 """Solutions to the exercises of notebook 03. The test suite runs each through its check."""
 
+from pathlib import Path
+
 from foundations.timer import Timer
+
+TIMER_PY = '''"""The book's now.go: milliseconds since the first call, on a module-level start time."""
+import time
+
+start_time = 0.0
+
+
+def now() -> float:
+    global start_time
+    my_time = time.time_ns() / 1_000_000.0
+    if start_time < 0.000001:
+        start_time = my_time
+    return my_time - start_time
+'''
+
+INIT_PY = '''"""The package offers its timer module's now(), and a reset() that restarts that module's clock."""
+from . import timer
+from .timer import now
+
+
+def reset() -> None:
+    timer.start_time = 0  # through the module: `start_time = 0` here would rebind only this package's name
+'''
 
 
 def measure():
@@ -21,4 +46,14 @@ def slowest():
     return slowest
 
 
-SOLUTIONS = {"03.measure": measure, "03.slowest": slowest}
+def clock_package():
+    def make_clock_package(folder):
+        package = Path(folder, "clock")
+        package.mkdir()
+        (package / "timer.py").write_text(TIMER_PY)
+        (package / "__init__.py").write_text(INIT_PY)
+
+    return make_clock_package
+
+
+SOLUTIONS = {"03.measure": measure, "03.slowest": slowest, "03.clock_package": clock_package}

@@ -1,6 +1,12 @@
-"""Checks for the exercises of notebook 03 (organizing your code: Timer and Timeline)."""
+"""Checks for the exercises of notebook 03 (organizing your code: Timer, Timeline, a package of your own)."""
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from foundations.course.exercises import exercise, expect
 from foundations.timer import Timeline, Timer
@@ -82,3 +88,62 @@ def slowest(answer):
             f"the longest span is {longest!r} ({ms} ms), you returned {got!r}: compare "
             "durations (end - start), not when a step started or ended",
         )
+
+
+# Imports the learner's package in a fresh interpreter (no module cached from an earlier attempt), starts its
+# clock, waits, resets it through the package, and reports what each name saw.
+_PROBE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import clock, clock.timer
+seen = {"first": clock.now()}
+time.sleep(0.05)
+seen["later"] = clock.timer.now()
+seen["same_now"] = clock.now is clock.timer.now
+clock.reset()
+seen["after_reset"] = clock.timer.now()
+print(json.dumps(seen))
+"""
+
+
+@exercise("03.clock_package")
+def clock_package(answer):
+    expect(callable(answer), "expected a function make_clock_package(folder)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(
+            tmp, "somewhere-else"
+        )  # not the notebook's folder: the answer must write where it is told
+        folder.mkdir()
+        answer(str(folder))
+        package = folder / "clock"
+        expect(
+            package.is_dir(), f"no folder clock/ in the folder you were given ({sorted(os.listdir(folder))})"
+        )
+        expect(
+            (package / "__init__.py").is_file(),
+            "clock/ has no __init__.py: without it, clock is a namespace package and runs no code of its own, so "
+            "it cannot offer now() and reset()",
+        )
+        expect((package / "timer.py").is_file(), "expected the clock in its own module, clock/timer.py")
+        run = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(folder)], capture_output=True, text=True, timeout=30, cwd=tmp
+        )
+    last = (run.stderr.strip().splitlines() or [""])[-1]
+    expect(run.returncode == 0, f"importing clock and calling clock.now(), clock.reset() failed: {last}")
+    seen = json.loads(run.stdout)
+    expect(seen["first"] == 0, f"the first clock.now() should return 0, got {seen['first']!r}")
+    expect(
+        seen["same_now"],
+        "clock.now is not clock.timer.now: the package should offer the timer module's function, not a copy "
+        "with a start time of its own",
+    )
+    expect(
+        50 <= seen["later"] < 5000,
+        f"50 ms after the first clock.now(), clock.timer.now() gave {seen['later']!r}: milliseconds since the "
+        "first call, on one start time",
+    )
+    expect(
+        seen["after_reset"] < 5,
+        f"after clock.reset(), clock.timer.now() still gives {seen['after_reset']:.1f} ms: reset() changed a "
+        "name, but not the start time now() reads (the rebinding trap above)",
+    )
