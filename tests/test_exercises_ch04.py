@@ -155,7 +155,39 @@ def _breed_is_none(text):
     ]
 
 
+def _plain_json(text):
+    """Passes every valid document: no types, so nothing is checked."""
+    return [d["name"] for s in json.loads(text) for d in s.get("dogs") or [] if not d.get("breed")]
+
+
+def _swallows_errors(text):
+    try:
+        return [
+            d.name
+            for s in encoding.decode(text, list[pets.TidyPetstore])
+            for d in s.dogs or []
+            if not d.breed
+        ]
+    except encoding.DecodeError:
+        return []
+
+
+def _own_error(text):
+    try:
+        return [
+            d.name
+            for s in encoding.decode(text, list[pets.TidyPetstore])
+            for d in s.dogs or []
+            if not d.breed
+        ]
+    except encoding.DecodeError:
+        raise ValueError("bad document") from None
+
+
 NO_BREED_WRONG = [
+    pytest.param(_plain_json, "that document does not fit list[TidyPetstore]", id="json-loads-no-types"),
+    pytest.param(_swallows_errors, "you returned []", id="swallows-the-decode-error"),
+    pytest.param(_own_error, "got ValueError: bad document", id="hides-where-behind-its-own-error"),
     pytest.param(
         lambda text: ["Trinity"],
         "on twelve generated stores, the dogs without a breed are",

@@ -1,6 +1,7 @@
 """Checks for the exercises of notebook 04 (encoding and decoding JSON)."""
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -115,6 +116,15 @@ def _no_breed_cases() -> list[tuple[str, str, list[str]]]:
     ]
 
 
+def _wrong_type_case() -> tuple[str, str, str]:
+    """(what, JSON text, path): generated stores where one dog's name is the number 7, at a path no notebook
+    prints."""
+    stores = json.loads(encoding.encode(pets.many_stores(6)))
+    at = next(i for i, store in enumerate(stores) if i > 0 and len(store["dogs"] or []) >= 2)
+    stores[at]["dogs"][1]["name"] = 7
+    return "six generated stores, one dog named with a number", json.dumps(stores), f"$[{at}].dogs[1].name"
+
+
 @exercise("04.no_breed")
 def no_breed(answer):
     expect(callable(answer), f"expected a function no_breed(text), got {type(answer).__name__}")
@@ -135,3 +145,19 @@ def no_breed(answer):
             f"on {what}, the dogs without a breed are {expected}; you found {got}"
             + (" (cats do not count)" if set(got) - set(expected) else ""),
         )
+    what, text, path = _wrong_type_case()
+    try:
+        got = answer(text)
+    except encoding.DecodeError as exc:
+        expect(path in str(exc), f"on {what}, the error should say where the wrong value is ({path}): {exc}")
+        return
+    except Exception as exc:  # noqa: BLE001 - anything but the decoder's own error is the wrong answer here
+        raise Wrong(
+            f"on {what}, expected the decoder's encoding.DecodeError, which names where the wrong value is; "
+            f"got {type(exc).__name__}: {exc}"
+        ) from exc
+    expect(
+        False,
+        f"on {what}, you returned {got!r}: that document does not fit list[TidyPetstore], so there is no "
+        "answer to give; decode into the types and let the error reach the caller",
+    )
