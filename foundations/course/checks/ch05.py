@@ -1,5 +1,7 @@
 """Checks for the exercises of notebook 05 (serving HTTP requests)."""
 
+import secrets
+
 from foundations import routing
 from foundations.course.exercises import exercise, expect
 
@@ -69,6 +71,8 @@ def pat_statuses(answer):
 @exercise("05.say_name")
 def say_name(answer):
     expect(callable(answer), "expected a function say_name(path)")
-    for path, name in SAY_CASES.items():
+    fresh, other = secrets.token_hex(3), secrets.token_hex(2)  # names no list of earlier messages holds
+    cases = {**SAY_CASES, f"/say/{fresh}": fresh, f"/say/{fresh}/": fresh, f"/say/{fresh}/{other}": None}
+    for path, name in cases.items():
         got = answer(path)
         expect(got == name, f"say_name({path!r}) returned {got!r}, expected {name!r}")
