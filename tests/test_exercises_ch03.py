@@ -116,7 +116,8 @@ RIGHT_INIT = "from . import timer\nfrom .timer import now\n\n\ndef reset():\n   
 
 
 def _ignores_the_folder(folder):
-    _package(RIGHT_INIT)(tempfile.mkdtemp())
+    with tempfile.TemporaryDirectory() as elsewhere:
+        _package(RIGHT_INIT)(elsewhere)
 
 
 def _one_module(folder):
