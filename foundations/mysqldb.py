@@ -27,11 +27,10 @@ import sqlalchemy
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.pool import QueuePool
 
-from foundations.errors import ConfigError, ServiceError
+from foundations.errors import FIX_DOWN, ConfigError, ServiceError
 from foundations.ops import probe
 
 T = TypeVar("T")
-FIX_DOWN = "start it with `python -m foundations services up`"
 SIMPLE_TYPES = (int, float, str, bool)
 
 

@@ -139,6 +139,48 @@ class Pipelined:
             self._connection = None
 
 
+class Blocking:
+    """``Pipelined`` for the threads beside its event loop: ``web.RSGIApp`` runs ``web.App``'s routes in a
+    thread pool, and their ``Registry`` calls these methods (redis-py's names). Each call hands its command to
+    the loop and waits for the reply, so the RSGI server needs no redis-py (chapter 10: a third of its
+    memory). ``attach`` gives it the loop once granian has made it."""
+
+    def __init__(self, client: Pipelined):
+        self.client = client
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def execute(self, *args: str | bytes | int):
+        """Run one command on the loop and return its reply; called from any thread but the loop's own."""
+        if self.loop is None:
+            raise ConnectionError(f"Redis at {self.client.address} is not reached before the server's event loop runs")
+        return asyncio.run_coroutine_threadsafe(self._execute(args), self.loop).result()
+
+    async def _execute(self, args: tuple) -> object:
+        return await self.client.execute(*args)
+
+    def get(self, name: str) -> bytes | None:
+        return self.execute("GET", name)
+
+    def set(self, name: str, value: str) -> bool:
+        return self.execute("SET", name, value) == b"OK"
+
+    def delete(self, *names: str) -> int:
+        return self.execute("DEL", *names)
+
+    def mget(self, names: list[bytes]) -> list[bytes | None]:
+        return self.execute("MGET", *names)
+
+    def scan(self, cursor: int, match: str, count: int) -> tuple[int, list[bytes]]:
+        cursor, names = self.execute("SCAN", cursor, "MATCH", match, "COUNT", count)
+        return int(cursor), names
+
+    def ping(self) -> bool:
+        return self.execute("PING") == b"PONG"
+
+
 class _Connection(asyncio.Protocol):
     """One TCP connection to Redis: parses replies with hiredis and hands them to its client."""
 

@@ -27,9 +27,8 @@ from urllib.parse import urlsplit
 
 import redis
 
-from foundations.errors import ConfigError, ServiceError
+from foundations.errors import FIX_DOWN, ConfigError, ServiceError
 
-FIX_DOWN = "start it with `python -m foundations services up`"
 POOL_EXHAUSTED = "No connection available"  # what BlockingConnectionPool raises when its wait times out
 
 

@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import redis
+from foundations.errors import FIX_DOWN, FoundationsError, ServiceError
 
-from foundations import redisdb
-from foundations.errors import FoundationsError, ServiceError
+if TYPE_CHECKING:  # redis-py is the client of every server but the RSGI one, which never loads it
+    import redis
 
 # Redis glob metacharacters (redis/src/util.c stringmatchlen): a backslash makes each one literal.
 _GLOB_ESCAPES = str.maketrans({c: "\\" + c for c in "\\*?[]"})
@@ -33,6 +35,15 @@ class Unavailable(ServiceError):
 def glob_escape(text: str) -> str:
     """``text`` as a Redis ``MATCH``/``KEYS`` pattern that matches only itself: ``a*b`` -> ``a\\*b``."""
     return text.translate(_GLOB_ESCAPES)
+
+
+def _unreachable_errors() -> tuple[type[Exception], ...]:
+    """What a client raises when Redis does not answer: ``ConnectionError`` and ``TimeoutError`` from
+    ``pipelining``, and redis-py's own once redis-py is loaded (only its clients raise them). Looked up, not
+    imported: the RSGI server never loads redis-py, a third of its memory (chapter 10)."""
+    loaded = sys.modules.get("redis.exceptions")
+    ours = (ConnectionError, TimeoutError)
+    return ours if loaded is None else (*ours, loaded.ConnectionError, loaded.TimeoutError)
 
 
 def _text(value: bytes | str) -> str:
@@ -60,6 +71,7 @@ class Registry:
         self.on_call = on_call
         self.page_size = page_size
         self._head = prefix + ":"
+        self._unreachable = _unreachable_errors()
 
     def key(self, key: str) -> str:
         """The Redis key for ``key`` (the book's ``GetKey``): ``api:name``."""
@@ -71,7 +83,7 @@ class Registry:
             self.on_call("registry.get")
         try:
             value = self.client.get(self._head + key)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except self._unreachable as exc:
             raise self._unavailable(exc) from exc
         if value is None:
             raise self._missing(key)
@@ -84,6 +96,10 @@ class Registry:
     def delete(self, key: str) -> bool:
         """Remove ``key``; True when it existed."""
         return bool(self._call("registry.del", "delete", self._head + key))
+
+    def ping(self) -> None:
+        """Raise ``Unavailable`` unless Redis answers (``/healthz``)."""
+        self._call(None, "ping")
 
     def get_all_book(self) -> dict[str, str]:
         """The book's ``GetAll``: ``KEYS prefix:*``, then one ``GET`` per key (keys gone since are skipped).
@@ -124,17 +140,20 @@ class Registry:
             self.on_call(name)
         try:
             return getattr(self.client, command)(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except self._unreachable as exc:
             raise self._unavailable(exc) from exc
 
     def _missing(self, key: str) -> NotFound:
         return NotFound(f"no key {key!r} in registry {self.prefix!r}: set it first (Registry.set or /set)")
 
     def _unavailable(self, exc: Exception) -> Unavailable:
+        if isinstance(exc, (ConnectionError, TimeoutError)):  # pipelining's: it names the address already
+            return Unavailable(f"registry {self.prefix!r}: {exc}; {FIX_DOWN}")
+        from foundations import redisdb  # a redis-py client's error: redis-py is loaded already
+
         if getattr(self.client, "connection_pool", None) is None:  # a cluster client has one pool per node
             return Unavailable(
-                f"Redis at the cluster does not answer for registry {self.prefix!r} ({exc}): "
-                f"{redisdb.FIX_DOWN}"
+                f"Redis at the cluster does not answer for registry {self.prefix!r} ({exc}): {FIX_DOWN}"
             )
         return Unavailable(f"registry {self.prefix!r}: {redisdb.unavailable(self.client, exc)}")
 
@@ -165,4 +184,4 @@ class AsyncRegistry(Registry):
         try:
             return await self.client.execute(*command)
         except (ConnectionError, TimeoutError) as exc:
-            raise Unavailable(f"registry {self.prefix!r}: {exc}; {redisdb.FIX_DOWN}") from exc
+            raise self._unavailable(exc) from exc

@@ -10,44 +10,50 @@ worker thread. They run on their own server, ``python -m foundations.fullname``.
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
-import redis
-
-from foundations import api, config, metrics, redisdb, registry, routing
+from foundations import api, config, metrics, registry, routing
 from foundations.config import Config
-from foundations.perthread import PerThreadRedis
-from foundations.pipelining import Pipelined
-from foundations.registry import AsyncRegistry
+from foundations.pipelining import Blocking, Pipelined
+from foundations.registry import AsyncRegistry, Registry, Unavailable
 from foundations.web import App, Handler, Request, Response, RSGIApp, error_response, inline, json_response
 
+if TYPE_CHECKING:
+    import redis
 
-def healthz_handler(client: redis.Redis) -> Handler:
+
+def healthz_handler(store: Registry) -> Handler:
     def healthz(request: Request) -> Response:
         try:
-            client.ping()
-        except redis.RedisError as exc:
-            return error_response(503, f"Redis does not answer: {exc}")
+            store.ping()
+        except Unavailable as exc:
+            return error_response(503, str(exc))
         return json_response({"status": "ok", "redis": "ok"})
 
     return healthz
 
 
-def create_app(cfg: Config, redis_client: redis.Redis | None = None) -> App:
-    """Build the application; pass ``redis_client`` to share one (tests), else one is made from ``cfg``."""
+def create_app(cfg: Config, redis_client: redis.Redis | Blocking | None = None) -> App:
+    """Build the application; pass ``redis_client`` to share one (tests), else a redis-py one is made from
+    ``cfg`` (imported here: the RSGI server passes its own, and never loads redis-py)."""
     if redis_client is None and cfg.redis_cluster:  # chapter 11: one node's URL names the whole cluster
-        redis_client = redisdb.cluster(cfg.redis_url, cfg.redis_timeout)
+        from foundations import redisdb
 
-    client = redis_client or PerThreadRedis(cfg.redis_url, cfg.redis_timeout)  # see perthread: the hot path
+        redis_client = redisdb.cluster(cfg.redis_url, cfg.redis_timeout)
+    if redis_client is None:
+        from foundations.perthread import PerThreadRedis  # see perthread: the hot path
+
+        redis_client = PerThreadRedis(cfg.redis_url, cfg.redis_timeout)
+    counters = metrics.Metrics(cfg.metrics_dir)  # chapter 11: shared by every worker of one server
+    # the Go reference's Registry{Name: "api"}; on_call feeds the book's expvar counters
+    store = registry.Registry(redis_client, prefix="api", on_call=counters.count)
     routes: dict[str, Handler] = {
         "/hello": routing.hello,
-        "/healthz": healthz_handler(client),
+        "/healthz": healthz_handler(store),
     }
     prefixes: dict[str, Handler] = {}
     routes.update(routing.routes())  # /say, /say/ (chapter 5)
     prefixes.update(routing.prefixes())  # /say/{name}[/], /hello/{name} (chapter 5)
-    counters = metrics.Metrics(cfg.metrics_dir)  # chapter 11: shared by every worker of one server
-    # the Go reference's Registry{Name: "api"}; on_call feeds the book's expvar counters
-    store = registry.Registry(client, prefix="api", on_call=counters.count)
     routes.update(api.routes(store))
     prefixes.update(api.prefixes(store))
     routes.update(metrics.routes(counters, cfg.debug_endpoints, cfg.debug_token))  # each request: its client?
@@ -63,11 +69,12 @@ def create_fast_app(cfg: Config, redis_client: Pipelined | None = None) -> RSGIA
     """The same application behind granian's RSGI interface, with the book's ``/get``, ``/set``, ``/del`` on
     the event loop over one auto-pipelined Redis connection (chapter 10, beyond the book); ``redis_client``:
     another client with the same ``execute`` (``bench.UNPIPELINED``)."""
-    app = create_app(cfg)
     redis_client = redis_client or Pipelined(cfg.redis_url, cfg.redis_timeout)
+    threads = Blocking(redis_client)  # the other routes, in RSGIApp's threads, reach Redis through the loop
+    app = create_app(cfg, None if cfg.redis_cluster else threads)
     store = AsyncRegistry(redis_client, prefix="api", on_call=app.metrics.count)
     fast = {"/hello": inline(routing.hello), **api.async_routes(store)}
-    return RSGIApp(app, fast)
+    return RSGIApp(app, fast, on_start=threads.attach)
 
 
 def fast_app_from_environment() -> RSGIApp:

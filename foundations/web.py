@@ -248,14 +248,19 @@ class RSGIApp:
     Redis path); every other request goes to ``App.respond`` in a thread: its 404s, 405s, 413s, body reading
     and handlers, exactly as under WSGI. The body is buffered up to ``MAX_DRAIN_BYTES`` for it."""
 
-    def __init__(self, app: App, fast: dict[str, AsyncHandler]):
+    def __init__(
+        self, app: App, fast: dict[str, AsyncHandler], on_start: Callable[[object], None] | None = None
+    ):
         self.app = app
         # path -> (coroutine, the methods its route answers): one lookup per request
         self.fast = {path: (handler, methods_of(app.routes[path])) for path, handler in fast.items()}
         self.loop = None
+        self.on_start = on_start  # told the loop, e.g. by a client that the threads reach the loop with
 
     def __rsgi_init__(self, loop) -> None:  # granian calls it with the worker's event loop
         self.loop = loop
+        if self.on_start is not None:
+            self.on_start(loop)
 
     async def __rsgi__(self, scope, protocol) -> None:
         if self.app.metrics is not None:

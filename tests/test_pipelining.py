@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -12,10 +14,10 @@ import hiredis
 import pytest
 import redis
 
-from foundations import api, production, web
+from foundations import api, config, production, web
 from foundations.ops import probe, services
-from foundations.pipelining import Pipelined
-from foundations.registry import AsyncRegistry, Registry
+from foundations.pipelining import Blocking, Pipelined
+from foundations.registry import AsyncRegistry, NotFound, Registry, Unavailable
 
 
 def run(coro):
@@ -130,6 +132,56 @@ def test_a_stalled_redis_times_out_within_the_timeout_then_recovers(own_redis):
     assert after == [b"OK", b"w"]
 
 
+@pytest.fixture
+def loop_thread():
+    """An event loop running in a thread of its own, as granian's worker runs the RSGI server's."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+def test_blocking_serves_the_registry_from_other_threads(cfg, prefix, loop_thread):
+    """web.App's routes run in threads beside the loop: their Registry reaches Redis through the loop."""
+    blocking = Blocking(Pipelined(cfg.redis_url))
+    blocking.attach(loop_thread)
+    store = Registry(blocking, prefix=prefix, page_size=3)
+    with ThreadPoolExecutor(4) as pool:  # several threads at once share the one pipelined connection
+        list(pool.map(lambda i: store.set(f"k{i}", f"v{i}"), range(10)))
+    store.ping()
+    assert store.get("k1") == "v1"
+    assert store.get_all() == {f"k{i}": f"v{i}" for i in range(10)}  # SCAN pages, then MGET
+    assert store.delete("k1") and not store.delete("k1")
+    with pytest.raises(NotFound):
+        store.get("k1")
+
+
+def test_blocking_says_unavailable_with_the_address(loop_thread):
+    store = Registry(Blocking(Pipelined("redis://127.0.0.1:1/0", timeout=0.2)), prefix="api")
+    with pytest.raises(Unavailable, match="before the server's event loop runs"):
+        store.ping()
+    store.client.attach(loop_thread)
+    with pytest.raises(Unavailable, match=r"Redis at 127.0.0.1:1 does not answer \(Connection refused\)"):
+        store.get_all()
+
+
+def test_the_rsgi_server_never_loads_redis_py(cfg):
+    """Every route of the RSGI app reaches Redis through the pipelined client: redis-py (and its imports)
+    would be a third of the server's memory (chapter 10)."""
+    code = (
+        "import sys; from foundations import cli, config, server; "
+        "server.fast_app_from_environment(); print(sorted(m for m in sys.modules if m.startswith('redis')))"
+    )
+    environ = config.child_environ(cfg)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
 def test_async_routes_answer_like_the_wsgi_routes(cfg, prefix):
     requests = [
         ("GET", "key=a&value=b", "/set"),
@@ -199,10 +251,15 @@ def test_the_served_app_answers_503_while_redis_is_down_and_recovers(own_redis):
         started = time.monotonic()
         status, body = probe.http_get(server.url + "/get?key=k", timeout=5)
         answered_after = time.monotonic() - started
+        beyond_the_fast_path = [
+            probe.http_get(server.url + path, timeout=5) for path in ("/getAll", "/healthz")
+        ]
         services.up(own_redis, ["redis"], local=True, log=lambda line: None)
         recovered = probe.http_get(server.url + "/set?key=k&value=again")
         assert probe.http_get(server.url + "/get?key=k") == (200, b'"again"')
+        assert probe.http_get(server.url + "/getAll") == (200, b'{"k": "again"}')
     assert status == 503 and json.loads(body)["error"]["type"] == "service_unavailable"
+    assert [status for status, _ in beyond_the_fast_path] == [503, 503]  # web.App's routes, via Blocking
     assert answered_after < own_redis.redis_timeout + 0.5
     assert recovered == (200, b'"OK"')
 
