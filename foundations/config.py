@@ -155,7 +155,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "threads",
         "0",
-        "blocking threads per WSGI worker (0: granian's default)",
+        "WSGI: blocking threads per worker (0: granian's default); RSGI, one worker: event-loop threads",
         lambda v: 0 if v.strip() == "0" else _positive(v),
     ),
     Setting("redis_timeout", "1.0", "Redis connect/read/write timeout in seconds (the book's 1 s)", _seconds),

@@ -139,13 +139,31 @@ class Pipelined:
             self._connection = None
 
 
+class PerLoop:
+    """One ``Pipelined`` per event loop, made on its first command there. granian's worker threads each run a
+    loop over the one app object (``serve --threads 2``), and a connection can only serve the loop that
+    opened it."""
+
+    def __init__(self, url: str, timeout: float = 1.0):
+        self.url, self.timeout = url, timeout
+        self.address = Pipelined(url).address
+        self._clients: dict[asyncio.AbstractEventLoop, Pipelined] = {}
+
+    def execute(self, *args: str | bytes | int) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = Pipelined(self.url, self.timeout)
+        return client.execute(*args)
+
+
 class Blocking:
     """``Pipelined`` for the threads beside its event loop: ``web.RSGIApp`` runs ``web.App``'s routes in a
     thread pool, and their ``Registry`` calls these methods (redis-py's names). Each call hands its command to
     the loop and waits for the reply, so the RSGI server needs no redis-py (chapter 10: a third of its
-    memory). ``attach`` gives it the loop once granian has made it."""
+    memory). ``attach`` gives it a loop once granian has made it (with several, any one will do)."""
 
-    def __init__(self, client: Pipelined):
+    def __init__(self, client: Pipelined | PerLoop):
         self.client = client
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -155,7 +173,9 @@ class Blocking:
     def execute(self, *args: str | bytes | int):
         """Run one command on the loop and return its reply; called from any thread but the loop's own."""
         if self.loop is None:
-            raise ConnectionError(f"Redis at {self.client.address} is not reached before the server's event loop runs")
+            raise ConnectionError(
+                f"Redis at {self.client.address} is not reached before the server's event loop runs"
+            )
         return asyncio.run_coroutine_threadsafe(self._execute(args), self.loop).result()
 
     async def _execute(self, args: tuple) -> object:

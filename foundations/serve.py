@@ -64,7 +64,7 @@ def serve(cfg: config.Config) -> None:
 
             Granian(WSGI_APP, interface="wsgi", blocking_threads=cfg.threads or None, **options).serve()
         elif cfg.workers == 1:
-            _serve_embedded(options)
+            _serve_embedded({**options, "workers": cfg.threads or 1})
         else:
             from granian import Granian
 
@@ -76,7 +76,9 @@ def serve(cfg: config.Config) -> None:
 
 def _serve_embedded(options: dict[str, Any]) -> None:
     """One worker, one process: granian's thread-worker server runs the RSGI worker in a thread of this
-    process, so no supervisor process holds a second Python heap (chapter 10: a third of the memory)."""
+    process, so no supervisor process holds a second Python heap (chapter 10: a third of the memory).
+    ``--threads N``: N such worker threads, each with its event loop and its Rust I/O thread, on the one
+    listening socket; they share the GIL, not the I/O (chapter 10: ab's connection per request)."""
     from granian.server.mt import MTServer
 
     # MTServer warns that free-threaded Python is experimental; this interpreter has the GIL, and a learner
@@ -84,7 +86,7 @@ def _serve_embedded(options: dict[str, Any]) -> None:
     logging.getLogger("_granian").addFilter(lambda record: "free-threaded" not in record.getMessage())
 
     class OneProcess(MTServer):
-        """Made for free-threaded Python; with the GIL a single worker thread is what we want."""
+        """Made for free-threaded Python; with the GIL, worker threads still overlap granian's Rust I/O."""
 
         def _check_gil(self) -> None:
             pass

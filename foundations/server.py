@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from foundations import api, config, metrics, registry, routing
 from foundations.config import Config
-from foundations.pipelining import Blocking, Pipelined
+from foundations.pipelining import Blocking, PerLoop, Pipelined
 from foundations.registry import AsyncRegistry, Registry, Unavailable
 from foundations.web import App, Handler, Request, Response, RSGIApp, error_response, inline, json_response
 
@@ -65,11 +65,12 @@ def app_from_environment() -> App:
     return create_app(config.load(argv=[]))
 
 
-def create_fast_app(cfg: Config, redis_client: Pipelined | None = None) -> RSGIApp:
+def create_fast_app(cfg: Config, redis_client: Pipelined | PerLoop | None = None) -> RSGIApp:
     """The same application behind granian's RSGI interface, with the book's ``/get``, ``/set``, ``/del`` on
-    the event loop over one auto-pipelined Redis connection (chapter 10, beyond the book); ``redis_client``:
+    the event loop over one auto-pipelined Redis connection per loop (chapter 10, beyond the book);
+    ``redis_client``:
     another client with the same ``execute`` (``bench.UNPIPELINED``)."""
-    redis_client = redis_client or Pipelined(cfg.redis_url, cfg.redis_timeout)
+    redis_client = redis_client or PerLoop(cfg.redis_url, cfg.redis_timeout)  # a connection per loop thread
     threads = Blocking(redis_client)  # the other routes, in RSGIApp's threads, reach Redis through the loop
     app = create_app(cfg, None if cfg.redis_cluster else threads)
     store = AsyncRegistry(redis_client, prefix="api", on_call=app.metrics.count)

@@ -15,6 +15,7 @@ the answer says ``Connection: close``.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -254,11 +255,9 @@ class RSGIApp:
         self.app = app
         # path -> (coroutine, the methods its route answers): one lookup per request
         self.fast = {path: (handler, methods_of(app.routes[path])) for path, handler in fast.items()}
-        self.loop = None
-        self.on_start = on_start  # told the loop, e.g. by a client that the threads reach the loop with
+        self.on_start = on_start  # told each loop, e.g. by a client that the threads reach the loop with
 
-    def __rsgi_init__(self, loop) -> None:  # granian calls it with the worker's event loop
-        self.loop = loop
+    def __rsgi_init__(self, loop) -> None:  # granian calls it with each worker's event loop
         if self.on_start is not None:
             self.on_start(loop)
 
@@ -290,7 +289,7 @@ class RSGIApp:
                     "wsgi.input": io.BytesIO(await self._body(protocol, length, chunked)),
                 }
             )
-            response = await self.loop.run_in_executor(None, self.app.respond, request)
+            response = await asyncio.get_running_loop().run_in_executor(None, self.app.respond, request)
         protocol.response_bytes(
             response.status, [("content-type", response.content_type), *response.headers], response.body
         )

@@ -244,6 +244,32 @@ def test_the_pipelined_server_loses_no_writes_under_concurrency(cfg):
     stored.delete(*keys)
 
 
+def test_two_loop_threads_serve_every_route_without_losing_writes(cfg):
+    """``serve --threads 2``: two granian worker threads run their loops over the one app object, so each
+    loop needs a connection of its own (``PerLoop``); on a shared one the second loop's requests hang."""
+    run_id = uuid.uuid4().hex[:8]
+
+    def client(n: int) -> list[tuple]:
+        wrong = []
+        for i in range(10):  # a new connection per request, as ab: granian hands them to both loops
+            key, value = f"t24-{run_id}-{n}-{i}", f"value {n}/{i}"
+            answers = [
+                probe.http_get(f"{server.url}/set?key={key}&value={quote(value)}", timeout=5),
+                probe.http_get(f"{server.url}/get?key={key}", timeout=5),
+                probe.http_get(f"{server.url}/keys/{key}", timeout=5),  # web.App's route, via Blocking
+            ]
+            stored = (200, json.dumps(value).encode())
+            if answers != [(200, b'"OK"'), stored, stored]:
+                wrong.append((key, answers))
+        return wrong
+
+    with production.start(cfg, "--threads", "2") as server, ThreadPoolExecutor(8) as pool:
+        wrong = [answer for found in pool.map(client, range(8)) for answer in found]
+    assert wrong == []
+    written = redis.Redis.from_url(cfg.redis_url)
+    written.delete(*written.scan_iter(match=f"api:t24-{run_id}-*", count=1000))
+
+
 def test_the_served_app_answers_503_while_redis_is_down_and_recovers(own_redis):
     with production.start(own_redis) as server:
         assert probe.http_get(server.url + "/set?key=k&value=v")[0] == 200
