@@ -30,6 +30,10 @@ def test_set_then_get(reg, client, prefix):
     assert client.get(f"{prefix}:name") == b"Tit Petric"  # the layout the Go reference reads
 
 
+def test_ping_passes_while_redis_answers(reg):
+    assert reg.ping() is None  # /healthz's check: Unavailable when Redis is down (below)
+
+
 def test_delete_says_whether_the_key_existed(reg):
     reg.set("name", "x")
     assert reg.delete("name") is True
@@ -154,6 +158,7 @@ def test_concurrent_set_get_loses_no_writes(cfg, prefix):
         lambda r: r.delete("k"),
         lambda r: r.get_all(),
         lambda r: r.get_all_book(),
+        lambda r: r.ping(),
     ],
 )
 def test_a_redis_that_is_down_is_unavailable_naming_its_address(call):
