@@ -22,7 +22,7 @@ import uuid
 import pytest
 
 from foundations import config as fconfig
-from foundations import redisdb
+from foundations import net, redisdb
 from foundations.course import progress
 from foundations.errors import ServiceError
 from foundations.ops import packages, services
@@ -176,7 +176,7 @@ def own_redis(tmp_path) -> fconfig.Config:
     """A Redis of our own on a free port, to stop or stall (DEBUG SLEEP) without disturbing the run's shared
     one; stopped afterwards whatever happens."""
     own = fconfig.load(
-        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{net.free_port()}/0"],
         environ={},
     )
     yield services.up(own, ["redis"], local=True, log=lambda line: None)

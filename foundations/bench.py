@@ -13,7 +13,6 @@ import http.client
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -21,11 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from foundations import config
+from foundations import config, footprint, net, processes
 from foundations.config import Config
 from foundations.errors import ServiceError
-from foundations.ops import packages, probe, processes
 
+LOAD_GENERATORS = {"ab": "apache2-utils", "wrk": "wrk"}  # the book's tools, by Debian package; optional
 BOOK_RPS = 1908.96  # the book's `ab -c 4 -n 50000` on /get, chapter "Your first API"
 
 
@@ -39,32 +38,6 @@ class Result:
     p50_ms: float | None = None
     p99_ms: float | None = None
     server_mb: float | None = None  # resident memory of the server's processes after the load
-
-
-def server_rss(base_url: str) -> int | None:
-    """RSS in bytes of every process of the server behind ``base_url`` (its listeners and their children), as
-    the bench kit counts it; None when it is not a local server we may inspect."""
-    pids = probe.server_roots(urlsplit(base_url).port or 80)
-    return probe.tree_rss(pids) if pids else None
-
-
-def server_mb(base_url: str) -> float | None:
-    rss = server_rss(base_url)
-    return None if rss is None else rss / 1e6
-
-
-def server_cpu_seconds(base_url: str) -> float | None:
-    """CPU time (user + system, in seconds) the server behind ``base_url`` has used so far, all its processes;
-    taken before and after a load, the difference over the requests is the server's CPU per request."""
-    import psutil
-
-    found = {}
-    for pid in probe.server_roots(urlsplit(base_url).port or 80):
-        root = psutil.Process(pid)
-        found.update({proc.pid: proc for proc in [root, *root.children(recursive=True)]})
-    if not found:
-        return None
-    return sum(sum(proc.cpu_times()[:2]) for proc in found.values())
 
 
 def builtin(
@@ -151,14 +124,14 @@ def soak(base_url: str, path: str, seconds: float, connections: int = 64, warmup
     of the same load (threads and buffers the load needs are then allocated) and again at the end."""
     url = base_url + path
     builtin(url, requests=10**9, concurrency=connections, progress=False, seconds=warmup)
-    start = server_rss(base_url)
+    start = footprint.server_rss(base_url)
     if start is None:
         raise ServiceError(
             f"no local server listens behind {base_url}: a soak reads the server's memory from "
             "its processes, so run it on the server's host"
         )
     result = builtin(url, requests=10**9, concurrency=connections, progress=False, seconds=seconds)
-    return Soak(result, connections, start, server_rss(base_url) or 0)
+    return Soak(result, connections, start, footprint.server_rss(base_url) or 0)
 
 
 def render_soak(run: Soak) -> str:
@@ -176,7 +149,7 @@ def render_soak(run: Soak) -> str:
 
 def ab(url: str, requests: int = 2000, concurrency: int = 4) -> Result:
     """The book's ``ab -c 4 -n 50000``: HTTP/1.0, a new connection per request."""
-    out = _run(["ab", "-q", "-c", str(concurrency), "-n", str(requests), url])
+    out = processes.run(["ab", "-q", "-c", str(concurrency), "-n", str(requests), url], timeout=600)
     rps = float(_find(r"Requests per second:\s+([\d.]+)", out, "ab"))
     failed = int(_find(r"Failed requests:\s+(\d+)", out, "ab"))
     non2xx = int(re.search(r"Non-2xx responses:\s+(\d+)", out).group(1)) if "Non-2xx" in out else 0
@@ -196,7 +169,9 @@ def ab(url: str, requests: int = 2000, concurrency: int = 4) -> Result:
 
 def wrk(url: str, seconds: float = 3.0, connections: int = 64) -> Result:
     """``wrk -t1 -c64 --latency``: keep-alive HTTP/1.1 throughput (the bench kit's main load)."""
-    out = _run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url])
+    out = processes.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url], timeout=600
+    )
     rps = float(_find(r"Requests/sec:\s+([\d.]+)", out, "wrk"))
     total = int(_find(r"(\d+) requests in", out, "wrk"))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
@@ -219,13 +194,6 @@ def available(tool: str) -> bool:
 def _wrk_ms(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def _run(cmd: list[str]) -> str:
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if done.returncode:
-        raise ServiceError(f"`{' '.join(cmd)}` failed: {(done.stderr or done.stdout).strip()[-300:]}")
-    return done.stdout
 
 
 def _find(pattern: str, text: str, tool: str) -> str:
@@ -267,7 +235,7 @@ def server(
         cmd,
         f"granian for {factory}",
         env=config.child_environ(cfg),
-        ready=lambda url: probe.http_get(url + "/healthz", timeout=0.5),
+        ready=lambda url: net.http_get(url + "/healthz", timeout=0.5),
     ) as running:
         yield running.url, running.pid
 
@@ -276,75 +244,9 @@ def seed(base_url: str, key: str = "name", value: str = "Tit Petric") -> None:
     """``/set`` the key the benchmark reads, so every ``/get`` is a 200 (as the Go bench kit does)."""
     from urllib.parse import quote
 
-    status, body = probe.http_get(f"{base_url}/set?key={quote(key)}&value={quote(value)}")
+    status, body = net.http_get(f"{base_url}/set?key={quote(key)}&value={quote(value)}")
     if status != 200:
         raise ServiceError(f"{base_url}/set answered {status}: {body[:200]!r}")
-
-
-def pooled_app_from_environment():
-    """The plain server on one thread-safe pool of Redis connections, shared by all threads (as redigo's pool
-    is shared by the book's goroutines): the baseline of the book's second benchmark."""
-    from foundations import redisdb, server
-
-    cfg = config.load(argv=[])
-    return server.create_app(cfg, redisdb.client(cfg.redis_url, cfg.redis_timeout))
-
-
-def spawning_app_from_environment():
-    """The book's second benchmark: ``/get`` hands its work to a new thread and waits for it (the goroutine
-    the book added), on the same shared pool as ``POOLED``: the thread is the only change."""
-    from foundations import web
-
-    app = pooled_app_from_environment()
-    plain = app.routes["/get"]
-
-    def get(request: web.Request) -> web.Response:
-        box = []
-        thread = threading.Thread(target=lambda: box.append(plain(request)))
-        thread.start()
-        thread.join()
-        return box[0]
-
-    app.routes["/get"] = get  # everything else is the plain server's
-    return app
-
-
-POOLED = "foundations.bench:pooled_app_from_environment"
-SPAWNING = "foundations.bench:spawning_app_from_environment"
-
-
-class _Unpipelined:
-    """redis-py's asyncio client behind ``Pipelined.execute``'s signature: a pool, one connection per waiting
-    command, each command its own round trip."""
-
-    def __init__(self, url: str, timeout: float):
-        from redis import asyncio as aioredis
-
-        self.redis = aioredis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-
-    async def execute(self, *args: str | bytes | int):
-        import redis
-
-        try:
-            return await self.redis.execute_command(*args)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:  # the errors AsyncRegistry turns into 503
-            raise ConnectionError(str(exc)) from exc
-
-
-def unpipelined_app_from_environment():
-    """The pipelined server with one change undone (chapter 10, beyond the book): the same RSGI event loop
-    and coroutine routes, over redis-py's asyncio pool instead of the auto-pipelining client."""
-    import gc
-
-    from foundations import server
-
-    cfg = config.load(argv=[])
-    app = server.create_fast_app(cfg, _Unpipelined(cfg.redis_url, cfg.redis_timeout))
-    gc.freeze()  # as server.fast_app_from_environment does
-    return app
-
-
-UNPIPELINED = "foundations.bench:unpipelined_app_from_environment"
 
 
 def run(
@@ -352,7 +254,7 @@ def run(
 ) -> Result:
     """One load of ``tool`` (builtin, ab, wrk) against ``url``; ``progress``: the built-in tool's bar."""
     if not available(tool):
-        package = packages.LOAD_GENERATORS.get(tool, tool)
+        package = LOAD_GENERATORS.get(tool, tool)
         raise ServiceError(f"{tool} is not installed: apt-get install {package}")
     if tool == "ab":
         return ab(url, requests, concurrency)

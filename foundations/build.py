@@ -24,9 +24,9 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from foundations import pins, processes
 from foundations.config import REPO_ROOT
-from foundations.errors import FoundationsError
-from foundations.ops import pins
+from foundations.errors import FoundationsError, ServiceError
 
 ENTRY_POINT = "foundations.cli:main"  # what `python -m foundations` runs
 
@@ -37,13 +37,11 @@ class BuildError(FoundationsError):
 
 def _run(cmd: list[str], what: str, timeout: float) -> str:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT)
+        return processes.run(cmd, what, timeout=timeout, cwd=REPO_ROOT)
     except subprocess.TimeoutExpired as exc:
         raise BuildError(f"{what} took over {timeout:.0f} s: `{' '.join(cmd)}`") from exc
-    if done.returncode:
-        tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-4:])
-        raise BuildError(f"{what} failed (exit {done.returncode}): {tail}")
-    return done.stdout
+    except ServiceError as exc:
+        raise BuildError(str(exc)) from exc
 
 
 def _tool(name: str) -> str:

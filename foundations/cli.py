@@ -287,7 +287,7 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from foundations import bench  # chapter 10
+    from foundations import bench, footprint  # chapter 10
 
     api = args.cfg.api_url.rstrip("/")
     bench.seed(api)
@@ -299,7 +299,7 @@ def _bench(args: argparse.Namespace) -> int:
     results = [
         dataclasses.replace(
             bench.run(api + args.path, tool, args.requests, args.concurrency or 4, args.seconds),
-            server_mb=bench.server_mb(api),
+            server_mb=footprint.server_mb(api),
         )  # measured right after each load
         for tool in tools
         if args.tool != "all" or bench.available(tool)

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from foundations import state
 from foundations.errors import ConfigError
-from foundations.ops import state
 
 ENV_PREFIX = "FOUNDATIONS_"
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import psutil
 
+from foundations import pids
 from foundations.web import Request, Response, error_response, json_response
 
 # The book's five expvar names, then ours. The order is the file layout: append, never reorder.
@@ -159,11 +160,11 @@ class Metrics:
 
     def process(self) -> dict[str, float | int]:
         """Uptime of the server, and RSS and threads summed over its live workers."""
-        pids = [pid for pid, _ in self._files() if _alive(pid)] or [os.getpid()]
-        figures = [_proc_status(pid) for pid in pids]
+        workers = [pid for pid, _ in self._files() if pids.alive(pid)] or [os.getpid()]
+        figures = [_proc_status(pid) for pid in workers]
         return {
             "uptime_seconds": round(time.time() - self._info["started"], 3),
-            "workers": len(pids),
+            "workers": len(workers),
             "rss_bytes": sum(f["rss_bytes"] for f in figures),
             "threads": sum(f["threads"] for f in figures),
         }
@@ -280,10 +281,6 @@ def _on_gc(phase: str, info: dict) -> None:
 
 
 gc.callbacks.append(_on_gc)
-
-
-def _alive(pid: int) -> bool:
-    return psutil.pid_exists(pid)
 
 
 def _proc_status(pid: int) -> dict[str, int]:

@@ -27,8 +27,8 @@ import sqlalchemy
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.pool import QueuePool
 
+from foundations import net
 from foundations.errors import FIX_DOWN, ConfigError, ServiceError
-from foundations.ops import probe
 
 T = TypeVar("T")
 SIMPLE_TYPES = (int, float, str, bool)
@@ -39,13 +39,13 @@ class PoolExhausted(ServiceError):
 
 
 def where(dsn: str) -> str:
-    params = probe.mysql_params(dsn)
+    params = net.mysql_params(dsn)
     return f"{params['host']}:{params['port']}"
 
 
 def connect(dsn: str, timeout: float = 2.0, read_timeout: float | None = 30.0) -> pymysql.Connection:
     """One connection to the DSN's server, autocommit on; failures become one-line ``ServiceError``s."""
-    params = probe.mysql_params(dsn)
+    params = net.mysql_params(dsn)
     try:
         return pymysql.connect(**params, connect_timeout=timeout, read_timeout=read_timeout, autocommit=True)
     except pymysql.err.OperationalError as exc:

@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 
 import redis
 
-from foundations import config
+from foundations import config, net, pids, processes
 from foundations.config import Config
-from foundations.ops import probe, processes, state
-from foundations.ops.processes import Server
+from foundations.processes import Server
 
 MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
 # The book's table, with our prefix: (what was typed, extra arguments, extra environment).
@@ -92,7 +91,7 @@ def start(
 def _healthy(url: str, workers: int) -> None:
     """Raise until /healthz answers 200 and all ``workers`` run: a stop that lands while a worker is still
     starting costs that worker's whole grace period."""
-    status, body = probe.http_get(url + "/healthz")
+    status, body = net.http_get(url + "/healthz")
     if status != 200:
         raise RuntimeError(f"/healthz answered {status}: {body[:100]!r}")
     started = debug_vars(url)["process"]["workers"]
@@ -141,7 +140,7 @@ def load(
 
 def debug_vars(url: str) -> dict:
     """``GET /debug/vars`` as a dict."""
-    status, body = probe.http_get(url.rstrip("/") + "/debug/vars")
+    status, body = net.http_get(url.rstrip("/") + "/debug/vars")
     if status != 200:
         raise RuntimeError(f"/debug/vars answered {status}: {body[:200]!r}")
     return json.loads(body)
@@ -176,7 +175,7 @@ def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5) -> dict
         stalled.execute_command("DEBUG", "SLEEP", str(stall))
 
     def slow_get() -> None:
-        answer["status"], answer["body"] = probe.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)
+        answer["status"], answer["body"] = net.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)
 
     threads = [threading.Thread(target=stall_redis), threading.Thread(target=slow_get)]
     try:
@@ -191,4 +190,4 @@ def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5) -> dict
             thread.join(stall + 10)
     finally:
         api.stop()
-    return {**answer, "pid_alive": state.pid_alive(api.pid), "log": api.output()}
+    return {**answer, "pid_alive": pids.alive(api.pid), "log": api.output()}

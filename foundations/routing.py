@@ -1,7 +1,7 @@
 """Chapter 5: serving HTTP requests and routing them, from net/http's ServeMux to Pat and Gorilla Mux.
 
 The demo servers run as separate processes (``python -m foundations.routing DEMO --port N``, started by
-``foundations.ops.processes``) and print ``Request: /path`` as requests arrive, like the book's console:
+``foundations.processes``) and print ``Request: /path`` as requests arrive, like the book's console:
 
 - ``hello``: every path answers ``Hello world!`` (the book's first server);
 - ``servemux``: ``/hello`` exactly, everything else falls through to ``/`` (net/http's ``HandleFunc``);

@@ -35,10 +35,9 @@ def serve(cfg: config.Config) -> None:
     """Serve until SIGTERM/SIGINT: granian stops accepting, lets in-flight requests finish, then returns."""
     from granian.http import HTTP1Settings
 
-    from foundations import metrics
-    from foundations.ops import probe
+    from foundations import metrics, net
 
-    if probe.port_open(cfg.host, cfg.port, timeout=0.2):
+    if net.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
     # Chapter 11: the workers share their counters through files in one directory per server.
     own_dir = None if cfg.metrics_dir else tempfile.mkdtemp(prefix="foundations-metrics-")

@@ -69,7 +69,7 @@ def create_fast_app(cfg: Config, redis_client: Pipelined | PerLoop | None = None
     """The same application behind granian's RSGI interface, with the book's ``/get``, ``/set``, ``/del`` on
     the event loop over one auto-pipelined Redis connection per loop (chapter 10, beyond the book);
     ``redis_client``:
-    another client with the same ``execute`` (``bench.UNPIPELINED``)."""
+    another client with the same ``execute`` (``variants.UNPIPELINED``)."""
     redis_client = redis_client or PerLoop(cfg.redis_url, cfg.redis_timeout)  # a connection per loop thread
     threads = Blocking(redis_client)  # the other routes, in RSGIApp's threads, reach Redis through the loop
     app = create_app(cfg, None if cfg.redis_cluster else threads)

@@ -10,8 +10,7 @@ import pytest
 from openapi_spec_validator import validate
 from werkzeug.test import Client
 
-from foundations import api, redisdb, web
-from foundations.ops import probe
+from foundations import api, net, redisdb, web
 from foundations.registry import Registry
 
 
@@ -185,13 +184,13 @@ def test_no_bad_input_makes_a_5xx(app, method, target):
 def test_the_running_server_uses_the_go_key_layout(cfg, client):
     key = f"test_api_{uuid.uuid4().hex}"
     try:
-        assert probe.http_get(f"{cfg.api_url}/set?key={key}&value=Tit%20Petric") == (200, b'"OK"')
+        assert net.http_get(f"{cfg.api_url}/set?key={key}&value=Tit%20Petric") == (200, b'"OK"')
         assert (
             client.get(f"api:{key}") == b"Tit Petric"
         )  # what the Go reference's Registry{Name: "api"} reads
         client.set(f"api:{key}", "written by Go")
-        assert probe.http_get(f"{cfg.api_url}/get?key={key}") == (200, b'"written by Go"')
-        assert json.loads(probe.http_get(f"{cfg.api_url}/getAll")[1])[key] == "written by Go"
+        assert net.http_get(f"{cfg.api_url}/get?key={key}") == (200, b'"written by Go"')
+        assert json.loads(net.http_get(f"{cfg.api_url}/getAll")[1])[key] == "written by Go"
         request = urllib.request.Request(
             f"{cfg.api_url}/keys/{quote(key + 'ž')}",
             data=b"put",
@@ -206,9 +205,9 @@ def test_the_running_server_uses_the_go_key_layout(cfg, client):
 
 
 def test_the_running_server_reports_errors_with_statuses(cfg):
-    assert probe.http_get(f"{cfg.api_url}/get")[0] == 400
-    assert probe.http_get(f"{cfg.api_url}/get?key=never-set-{uuid.uuid4().hex}")[0] == 404
-    assert probe.http_get(f"{cfg.api_url}/keys/" + quote("ž") + "?x")[0] == 404
+    assert net.http_get(f"{cfg.api_url}/get")[0] == 400
+    assert net.http_get(f"{cfg.api_url}/get?key=never-set-{uuid.uuid4().hex}")[0] == 404
+    assert net.http_get(f"{cfg.api_url}/keys/" + quote("ž") + "?x")[0] == 404
 
 
 def test_a_server_that_hands_over_unicode_paths_works_too(app, reg):

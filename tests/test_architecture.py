@@ -1,92 +1,52 @@
-"""The package's shape: no import cycles (lazy imports inside functions included), found by walking the
-source with ``ast``; see docs/architecture.md, "Layout"."""
+"""The package's layers and no import cycles (docs/architecture.md, "Layers"): import-linter's contracts in
+pyproject.toml hold for the package, and a planted violation breaks them."""
 
 from __future__ import annotations
 
-import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "foundations"
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
-def module_name(path: Path, root: Path) -> str:
-    parts = path.relative_to(root.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """lint-imports over the ``foundations`` package in ``root``, with ``root``'s pyproject.toml."""
+    env = {**os.environ, "PYTHONPATH": str(root), "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
-def import_graph(root: Path) -> dict[str, set[str]]:
-    """Module -> the package modules it imports, wherever the import statement sits."""
-    files = {module_name(p, root): p for p in root.rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, path in files.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        edges = graph.setdefault(name, set())
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    base = ".".join(
-                        package.split(".")[: len(package.split(".")) - node.level + 1]
-                        + ([base] if base else [])
-                    )
-                targets = [
-                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in files else base
-                    for alias in node.names
-                ]
-            else:
-                continue
-            edges.update(t for t in targets if t in files and t != name)
-    return graph
+def test_the_contracts_hold():
+    done = lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 kept, 0 broken" in done.stdout
 
 
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan's algorithm)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
-
-
-def test_the_package_has_no_import_cycles():
-    assert cycles(import_graph(PACKAGE)) == []
-
-
-def test_a_lazy_import_that_closes_a_cycle_is_found(tmp_path):
-    pkg = tmp_path / "pkg"
-    (pkg / "sub").mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "sub" / "__init__.py").write_text("")
-    (pkg / "server.py").write_text("def create_app():\n    from pkg.sub import routes\n")
-    (pkg / "sub" / "routes.py").write_text("from ..server import create_app\n")
-    (pkg / "alone.py").write_text("import pkg.server\n")
-    assert cycles(import_graph(pkg)) == [["pkg.server", "pkg.sub.routes"]]
-
-
-def test_the_kernel_knows_nothing_of_the_chapters():
-    assert import_graph(PACKAGE)["foundations.web"] == set()
+@pytest.mark.parametrize(
+    ("module", "planted", "broken"),
+    [
+        # a lesson reaching up into ops, from inside a function (lazy imports count)
+        ("config.py", "def _planted():\n    from foundations.ops import services\n", "Layers"),
+        # the HTTP kernel importing a chapter
+        ("web.py", "from foundations import errors\n", "Layers"),
+        # two lessons importing each other
+        ("timer.py", "def _planted():\n    from foundations import fetch\n", "No import cycles"),
+    ],
+)
+def test_a_planted_violation_breaks_the_contracts(tmp_path, module, planted, broken):
+    shutil.copytree(
+        ROOT / "foundations", tmp_path / "foundations", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    with open(tmp_path / "foundations" / module, "a") as source:
+        source.write("\n\n" + planted)
+    done = lint_imports(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert broken in done.stdout.split("Broken contracts")[-1]

@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from foundations import bench
+from foundations import bench, footprint, net, variants
 from foundations.errors import ServiceError
-from foundations.ops import probe
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +66,13 @@ def test_a_missing_tool_says_how_to_install_it(url):
 def test_throwaway_servers_start_and_stop(cfg):
     for factory, interface in [
         ("foundations.server:app_from_environment", "wsgi"),
-        (bench.POOLED, "wsgi"),
-        (bench.SPAWNING, "wsgi"),
-        (bench.UNPIPELINED, "rsgi"),
+        (variants.POOLED, "wsgi"),
+        (variants.SPAWNING, "wsgi"),
+        (variants.UNPIPELINED, "rsgi"),
     ]:
         with bench.server(cfg, factory, interface=interface) as (base, pid):
             bench.seed(base)
-            assert probe.http_get(base + "/get?key=name") == (200, b'"Tit Petric"')
+            assert net.http_get(base + "/get?key=name") == (200, b'"Tit Petric"')
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
 
 
@@ -92,20 +91,22 @@ def test_cli_bench_prints_a_table():
 
 def test_server_memory_counts_every_process_of_the_server(cfg):
     """The running server (one process) and a throwaway one with two worker processes and a supervisor."""
-    single = bench.server_mb(cfg.api_url)
+    single = footprint.server_mb(cfg.api_url)
     with bench.server(cfg, workers=2) as (base, pid):
         port = int(base.rsplit(":", 1)[1])
         deadline = time.monotonic() + 10
-        while len(probe.listeners(port)) < 2 and time.monotonic() < deadline:  # the second may still start
+        while (
+            len(footprint.listeners(port)) < 2 and time.monotonic() < deadline
+        ):  # the second may still start
             time.sleep(0.1)
-        listening, roots = probe.listeners(port), probe.server_roots(port)
-        several = bench.server_mb(base)
-        alone = probe.tree_rss(listening) / 1e6
+        listening, roots = footprint.listeners(port), footprint.server_roots(port)
+        several = footprint.server_mb(base)
+        alone = footprint.tree_rss(listening) / 1e6
     assert len(listening) == 2 and pid not in listening  # the two workers listen, granian's supervisor not
     assert roots == [pid]  # raised to the supervisor: all three processes count
     assert several > alone > 2 * 15  # each Python process holds well over 15 MB
     assert single is not None and 15 < single < several
-    assert bench.server_mb("http://127.0.0.1:1") is None
+    assert footprint.server_mb("http://127.0.0.1:1") is None
 
 
 def test_breakdown_sorts_samples_by_their_innermost_known_frame():
@@ -240,7 +241,7 @@ def test_latency_gives_abs_rounded_milliseconds_as_the_range_they_stand_for():
 def test_server_cpu_seconds_grow_with_the_load(cfg):
     with bench.server(cfg) as (base, pid):
         bench.seed(base)
-        before = bench.server_cpu_seconds(base)
+        before = footprint.server_cpu_seconds(base)
         bench.builtin(base + "/get?key=name", 300, 2, progress=False)
-        assert bench.server_cpu_seconds(base) > before > 0
-    assert bench.server_cpu_seconds("http://127.0.0.1:1") is None
+        assert footprint.server_cpu_seconds(base) > before > 0
+    assert footprint.server_cpu_seconds("http://127.0.0.1:1") is None

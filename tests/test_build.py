@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from packaging.requirements import Requirement
 
-from foundations import build, config, production
+from foundations import build, config, net, production
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_archive_serves_the_api(artifacts, cfg, tmp_path, python):
     _, pyz = artifacts
     env = config.child_environ(SHIV_ROOT=str(tmp_path / "shiv"))
     with production.start(cfg, workers=2, command=[python, str(pyz)], environ=env, cwd=str(tmp_path)) as api:
-        status, body = production.probe.http_get(api.url + "/metrics")
+        status, body = net.http_get(api.url + "/metrics")
     assert status == 200 and b"foundations_workers 2.0" in body
 
 

@@ -73,8 +73,7 @@ def test_serve_refuses_a_taken_port(cfg):
 def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
     import granian
 
-    from foundations import cli, serve
-    from foundations.ops import services
+    from foundations import cli, net, serve
 
     seen = {}
 
@@ -87,7 +86,7 @@ def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
 
     monkeypatch.setattr(granian, "Granian", FakeGranian)
     environ = dict(os.environ)
-    port = str(services.free_port())
+    port = str(net.free_port())
     monkeypatch.setattr(os, "environ", dict(environ))  # serve exports its settings for the workers
     assert (
         cli.main(

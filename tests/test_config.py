@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from foundations import config
+from foundations import config, state
 from foundations.errors import ConfigError
-from foundations.ops import state
 
 
 def load(argv=(), env=None, **kw):

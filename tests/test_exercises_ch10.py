@@ -6,9 +6,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from foundations import config, redisdb, web
+from foundations import config, net, redisdb, web
 from foundations.course import exercises
-from foundations.ops import probe
 from foundations.registry import NotFound, Registry, Unavailable
 
 
@@ -124,23 +123,23 @@ def test_length_rejects(respond, message):
 
 
 def _keeps_separators(base_url, key):  # quotes, but leaves '&' and '?' as URL syntax: the key is cut
-    status, body = probe.http_get(f"{base_url}/get?key={quote(key, safe='&?')}")
+    status, body = net.http_get(f"{base_url}/get?key={quote(key, safe='&?')}")
     return json.loads(body) if status == 200 else None
 
 
 def _raw_body(base_url, key):  # returns the JSON text, quotes and all
-    status, body = probe.http_get(f"{base_url}/get?key={quote(key)}")
+    status, body = net.http_get(f"{base_url}/get?key={quote(key)}")
     return body.decode() if status == 200 else None
 
 
 def _none_for_any_status(base_url, key):  # right for 404, but a 400 or 503 also becomes "not set"
-    status, body = probe.http_get(f"{base_url}/get?key={quote(key)}")
+    status, body = net.http_get(f"{base_url}/get?key={quote(key)}")
     return json.loads(body) if status == 200 else None
 
 
 def _none_on_any_error(base_url, key):  # hides a 400 (or a 503) as "not set"
     try:
-        status, body = probe.http_get(f"{base_url}/get?key={quote(key)}")
+        status, body = net.http_get(f"{base_url}/get?key={quote(key)}")
     except Exception:  # noqa: BLE001
         return None
     return json.loads(body) if status == 200 else None

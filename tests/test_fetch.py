@@ -11,8 +11,7 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from foundations import fetch, fullname
-from foundations.ops import processes
+from foundations import fetch, fullname, processes
 from foundations.timer import Timeline
 
 

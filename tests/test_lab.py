@@ -12,8 +12,9 @@ import time
 
 import pytest
 
+from foundations import net
 from foundations.errors import ServiceError
-from foundations.ops import lab, services
+from foundations.ops import lab
 
 
 def test_the_learners_token_is_used_and_an_empty_one_is_replaced():
@@ -67,7 +68,7 @@ def test_jupyter_reads_the_shipped_settings():
 
 def test_on_every_address_the_host_check_stays_on(tmp_path):
     """The Docker lab listens on 0.0.0.0: a request whose Host is not local (DNS rebinding) gets 403."""
-    port = services.free_port()
+    port = net.free_port()
     log = tmp_path / "lab.log"
     with open(log, "w") as out:
         launcher = subprocess.Popen(
@@ -95,7 +96,7 @@ def host_status(port: int, host: str) -> int:
 
 
 def test_a_taken_port_is_refused_with_the_fix():
-    port = services.free_port()
+    port = net.free_port()
     with __import__("socket").socket() as sock:
         sock.bind(("127.0.0.1", port))
         sock.listen()

@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from nbformat.sign import NotebookNotary
 
-from foundations.ops import services
+from foundations import net
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -143,7 +143,7 @@ def lab(tmp_path):
         path = home / ".jupyter/lab/user-settings/@jupyterlab" / f"{name}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    running = Lab(services.free_port(), home)
+    running = Lab(net.free_port(), home)
     yield running
     running.stop()
 

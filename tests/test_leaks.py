@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from foundations import config
+from foundations import config, net, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import daemons, services, state
+from foundations.ops import daemons, services
 
 ROOT = config.REPO_ROOT
 WAITING_TEST = """
@@ -75,13 +75,13 @@ def test_a_test_run_killed_with_sigkill_leaves_no_daemon(tmp_path):
             time.sleep(0.1)
         state_dir = Path(marker.read_text())
         started = state.read(state_dir)["processes"]
-        pids = [pid for proc in started.values() for pid in group_members(proc["pid"])]
-        assert set(started) == set(services.SERVICES) and all(pids)
+        members = [pid for proc in started.values() for pid in group_members(proc["pid"])]
+        assert set(started) == set(services.SERVICES) and all(members)
     finally:
         run.send_signal(signal.SIGKILL)  # no cleanup code of the run gets to run
         run.wait()
     deadline = time.monotonic() + 5
-    while (left := [pid for pid in pids if state.pid_alive(pid)]) and time.monotonic() < deadline:
+    while (left := [pid for pid in members if pids.alive(pid)]) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert left == [], f"still running 5 s after the SIGKILL: {left}"
     # what it left on disk: the next run (services.temporary) reaps it
@@ -90,27 +90,27 @@ def test_a_test_run_killed_with_sigkill_leaves_no_daemon(tmp_path):
 
 
 def test_a_server_log_directory_is_claimed_and_reaped_once_its_owner_is_gone(tmp_path):
-    from foundations.ops import processes
+    from foundations import processes
 
     with processes.start_module("foundations.routing", "hello") as server:
-        owner = json.loads((server.log_path.parent / services.OWNER_FILE).read_text())
+        owner = json.loads((server.log_path.parent / pids.OWNER_FILE).read_text())
     assert owner["pid"] == os.getpid()
     orphan = tmp_path / "foundations-server-x"
     orphan.mkdir()
-    (orphan / services.OWNER_FILE).write_text('{"pid": 999999999, "cmdline": "gone"}')  # SIGKILLed
+    (orphan / pids.OWNER_FILE).write_text('{"pid": 999999999, "cmdline": "gone"}')  # SIGKILLed
     assert services.reap_orphans(tmp_path) == [orphan] and not orphan.exists()
 
 
 def test_reaping_leaves_the_directories_of_live_runs(tmp_path):
     live = tmp_path / "foundations-live"
     live.mkdir()
-    (live / services.OWNER_FILE).write_text(f'{{"pid": {os.getpid()}, "cmdline": "python"}}')
+    (live / pids.OWNER_FILE).write_text(f'{{"pid": {os.getpid()}, "cmdline": "python"}}')
     assert services.reap_orphans(tmp_path) == [] and live.exists()
 
 
 def test_a_daemon_that_never_gets_ready_is_recorded_then_stopped(tmp_path, monkeypatch):
     cfg = config.load(
-        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{net.free_port()}/0"],
         environ={},
     )
     seen = []
@@ -123,7 +123,7 @@ def test_a_daemon_that_never_gets_ready_is_recorded_then_stopped(tmp_path, monke
     with pytest.raises(ServiceError, match="not ready"):
         services.up(cfg, ["redis"], local=True, log=lambda line: None)
     ((pid, recorded),) = seen
-    assert pid == recorded and not daemons.runs(pid, "redis-server")
+    assert pid == recorded and not pids.runs(pid, "redis-server")
     assert state.read_raw(tmp_path)["processes"] == {}
 
 

@@ -13,8 +13,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from foundations import pins
 from foundations.config import REPO_ROOT
-from foundations.ops import pins
 
 LOCKS = {
     "lab": REPO_ROOT / "requirements.lock",

@@ -12,7 +12,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from foundations import metrics, production
+from foundations import metrics, net, production
 from foundations.server import create_app
 
 BOOK_NAMES = {"registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get"}
@@ -201,7 +201,7 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
             api.url + "/get?key=t11-load", requests=sent, concurrency=16, keepalive=False
         )
         variables = production.debug_vars(api.url)
-        _, text = production.probe.http_get(api.url + "/metrics")
+        _, text = net.http_get(api.url + "/metrics")
     client.delete("api:t11-load")
     assert statuses == {200: sent}
     # Each worker's own file holds part of the count: the sum is only right if both are read.

@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from foundations import mysqldb
+from foundations import mysqldb, net
 from foundations.errors import ConfigError, ServiceError
-from foundations.ops import probe
 
 
 @dataclass
@@ -28,7 +27,7 @@ class Typed:
 
 
 def dsn_with(cfg, **changes) -> str:
-    p = {**probe.mysql_params(cfg.mysql_dsn), **changes}
+    p = {**net.mysql_params(cfg.mysql_dsn), **changes}
     return f"mysql://{p['user']}:{p['password']}@{p['host']}:{p['port']}/{p['database']}"
 
 

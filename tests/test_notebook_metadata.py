@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from foundations import pins
 from foundations.config import REPO_ROOT
 from foundations.course import refresh
-from foundations.ops import pins
 
 HOOKS = {
     repo["repo"].rsplit("/", 1)[-1]: repo

@@ -5,7 +5,7 @@ import threading
 import pytest
 import redis
 
-from foundations import config
+from foundations import config, net
 from foundations.ops import services
 from foundations.perthread import PerThreadRedis
 
@@ -65,7 +65,7 @@ def test_wrong_type_is_an_error_not_a_value(client):
 
 def test_reconnects_after_a_restart_and_fails_clearly_when_down(tmp_path):
     cfg = config.load(
-        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{services.free_port()}/0"],
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{net.free_port()}/0"],
         environ={},
     )
     quiet = dict(log=lambda line: None)

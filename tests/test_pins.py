@@ -2,7 +2,7 @@
 
 import sys
 
-from foundations.ops import pins
+from foundations import pins
 
 
 def test_pins_whose_marker_does_not_hold_here_are_left_out(tmp_path):

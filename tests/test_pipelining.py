@@ -14,8 +14,8 @@ import hiredis
 import pytest
 import redis
 
-from foundations import api, config, production, web
-from foundations.ops import probe, services
+from foundations import api, config, net, production, web
+from foundations.ops import services
 from foundations.pipelining import Blocking, Pipelined
 from foundations.registry import AsyncRegistry, NotFound, Registry, Unavailable
 
@@ -230,8 +230,8 @@ def test_the_pipelined_server_loses_no_writes_under_concurrency(cfg):
         wrong = []
         for i in range(50):
             key, value = f"t16-{run_id}-{n}-{i}", f"value {n}/{i}"
-            assert probe.http_get(f"{cfg.api_url}/set?key={key}&value={quote(value)}") == (200, b'"OK"')
-            status, body = probe.http_get(f"{cfg.api_url}/get?key={key}")
+            assert net.http_get(f"{cfg.api_url}/set?key={key}&value={quote(value)}") == (200, b'"OK"')
+            status, body = net.http_get(f"{cfg.api_url}/get?key={key}")
             if (status, json.loads(body)) != (200, value):
                 wrong.append(key)
         return wrong
@@ -254,9 +254,9 @@ def test_two_loop_threads_serve_every_route_without_losing_writes(cfg):
         for i in range(10):  # a new connection per request, as ab: granian hands them to both loops
             key, value = f"t24-{run_id}-{n}-{i}", f"value {n}/{i}"
             answers = [
-                probe.http_get(f"{server.url}/set?key={key}&value={quote(value)}", timeout=5),
-                probe.http_get(f"{server.url}/get?key={key}", timeout=5),
-                probe.http_get(f"{server.url}/keys/{key}", timeout=5),  # web.App's route, via Blocking
+                net.http_get(f"{server.url}/set?key={key}&value={quote(value)}", timeout=5),
+                net.http_get(f"{server.url}/get?key={key}", timeout=5),
+                net.http_get(f"{server.url}/keys/{key}", timeout=5),  # web.App's route, via Blocking
             ]
             stored = (200, json.dumps(value).encode())
             if answers != [(200, b'"OK"'), stored, stored]:
@@ -272,18 +272,18 @@ def test_two_loop_threads_serve_every_route_without_losing_writes(cfg):
 
 def test_the_served_app_answers_503_while_redis_is_down_and_recovers(own_redis):
     with production.start(own_redis) as server:
-        assert probe.http_get(server.url + "/set?key=k&value=v")[0] == 200
+        assert net.http_get(server.url + "/set?key=k&value=v")[0] == 200
         services.down(own_redis, log=lambda line: None)
         started = time.monotonic()
-        status, body = probe.http_get(server.url + "/get?key=k", timeout=5)
+        status, body = net.http_get(server.url + "/get?key=k", timeout=5)
         answered_after = time.monotonic() - started
         beyond_the_fast_path = [
-            probe.http_get(server.url + path, timeout=5) for path in ("/getAll", "/healthz")
+            net.http_get(server.url + path, timeout=5) for path in ("/getAll", "/healthz")
         ]
         services.up(own_redis, ["redis"], local=True, log=lambda line: None)
-        recovered = probe.http_get(server.url + "/set?key=k&value=again")
-        assert probe.http_get(server.url + "/get?key=k") == (200, b'"again"')
-        assert probe.http_get(server.url + "/getAll") == (200, b'{"k": "again"}')
+        recovered = net.http_get(server.url + "/set?key=k&value=again")
+        assert net.http_get(server.url + "/get?key=k") == (200, b'"again"')
+        assert net.http_get(server.url + "/getAll") == (200, b'{"k": "again"}')
     assert status == 503 and json.loads(body)["error"]["type"] == "service_unavailable"
     assert [status for status, _ in beyond_the_fast_path] == [503, 503]  # web.App's routes, via Blocking
     assert answered_after < own_redis.redis_timeout + 0.5
@@ -309,7 +309,7 @@ def test_the_served_app_keeps_the_kernels_contract(cfg):
 
 
 def test_the_served_app_hands_handlers_the_path_as_wsgi_does(cfg):
-    status, body = probe.http_get(cfg.api_url + "/hello/" + quote("žè😍"))
+    status, body = net.http_get(cfg.api_url + "/hello/" + quote("žè😍"))
     assert (status, body.decode()) == (200, "Hello žè😍!")
 
 
@@ -327,5 +327,5 @@ def test_the_served_app_refuses_a_body_over_the_limit_without_reading_it(cfg):
     )
     assert response.headers["Connection"] == "close"
     conn.close()
-    status, _ = probe.http_get(cfg.api_url + "/keys/t16-big")
+    status, _ = net.http_get(cfg.api_url + "/keys/t16-big")
     assert status == 404

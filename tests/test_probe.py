@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from foundations import config
+from foundations import config, net
 from foundations.errors import ServiceError
 from foundations.ops import doctor, probe
 
@@ -93,7 +93,7 @@ def test_doctor_names_the_api_check_for_what_it_found():
 
 def test_an_http_probe_names_the_server_it_looks_for():
     with pytest.raises(ServiceError, match="JupyterLab at 127.0.0.1:1 does not answer"):
-        probe.http_get("http://127.0.0.1:1/api", what="JupyterLab")
+        net.http_get("http://127.0.0.1:1/api", what="JupyterLab")
 
 
 @contextlib.contextmanager

@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 
+from foundations import net, processes
 from foundations.errors import ServiceError
-from foundations.ops import probe, processes
 
 
 def test_a_server_answers_logs_requests_and_is_gone_afterwards():
     with processes.start_module("foundations.routing", "hello") as hello:
         assert hello.running and hello.url == f"http://127.0.0.1:{hello.port}"
         assert "Starting server on 127.0.0.1:" in hello.new_output()
-        assert probe.http_get(hello.url + "/anything") == (200, b"Hello world!")
+        assert net.http_get(hello.url + "/anything") == (200, b"Hello world!")
         assert hello.new_output(settle=0.2) == "Request: /anything\n"
         assert hello.new_output(settle=0) == ""  # only what is new
         pid, log_dir = hello.pid, hello.log_path.parent
@@ -37,11 +37,10 @@ def test_stop_all_stops_every_server_still_running():
 
 
 def test_a_given_port_is_used():
-    from foundations.ops import services
 
-    port = services.free_port()
+    port = net.free_port()
     with processes.start_module("foundations.routing", "hello", port=port) as hello:
-        assert hello.port == port and probe.port_open("127.0.0.1", port)
+        assert hello.port == port and net.port_open("127.0.0.1", port)
     assert not hello.running
 
 

@@ -17,8 +17,8 @@ import pytest
 import redis
 from werkzeug.test import Client
 
-from foundations import redisdb
-from foundations.ops import daemons, packages, probe, services
+from foundations import net, pids, redisdb
+from foundations.ops import packages, probe
 from foundations.registry import NotFound, Registry
 from foundations.server import create_app
 
@@ -31,14 +31,14 @@ pytestmark = pytest.mark.skipif(
 def _cluster_port() -> int:
     """A free port whose cluster-bus port (+10000) is free too."""
     for _ in range(100):
-        port = services.free_port()
-        if port + 10000 < 65536 and port != services.free_port() and _free(port + 10000):
+        port = net.free_port()
+        if port + 10000 < 65536 and port != net.free_port() and _free(port + 10000):
             return port
     raise RuntimeError("no free port pair for a cluster node")
 
 
 def _free(port: int) -> bool:
-    return not probe.port_open("127.0.0.1", port, timeout=0.1)
+    return not net.port_open("127.0.0.1", port, timeout=0.1)
 
 
 def call(app, path: str) -> tuple[int, bytes]:
@@ -51,7 +51,7 @@ def call(app, path: str) -> tuple[int, bytes]:
 def cluster(tmp_path_factory):
     """Three primaries, no replicas; the seed URL of the first node. Stopped by PID afterwards."""
     root = tmp_path_factory.mktemp("cluster")
-    ports, pids = [], []
+    ports, started = [], []
     try:
         for _ in range(3):
             port = _cluster_port()
@@ -74,10 +74,10 @@ def cluster(tmp_path_factory):
                 "--dir",
                 str(node),
             ]
-            pids.append(daemons.spawn(cmd, node / "redis.log"))
+            started.append(pids.spawn(cmd, node / "redis.log"))
             url = f"redis://127.0.0.1:{port}/0"
-            daemons.wait_until(
-                lambda url=url: probe.redis_ping(url), pids[-1], f"cluster node {port}", node / "redis.log"
+            pids.wait_until(
+                lambda url=url: probe.redis_ping(url), started[-1], f"cluster node {port}", node / "redis.log"
             )
             ports.append(port)
         created = subprocess.run(
@@ -102,8 +102,8 @@ def cluster(tmp_path_factory):
             time.sleep(0.1)
         yield seed, ports
     finally:
-        for pid in pids:
-            daemons.stop(pid, "redis-server")
+        for pid in started:
+            pids.stop(pid, "redis-server")
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from foundations import config
+from foundations import config, net
 from foundations.course import refresh
-from foundations.ops import probe, services
+from foundations.ops import services
 
 
 def test_refresh_services_take_the_default_ports_or_say_why_not():
@@ -19,7 +19,7 @@ def test_refresh_services_take_the_default_ports_or_say_why_not():
             (host, port), default = cfg.endpoint(key), defaults.endpoint(key)[1]
             assert environ[config.BY_NAME[key].env] == getattr(cfg, key)
             if port != default:  # only when another program holds the default port
-                assert probe.port_open(host, default) and any(line.startswith(f"{name}: ") for line in moved)
+                assert net.port_open(host, default) and any(line.startswith(f"{name}: ") for line in moved)
             assert default <= port < default + 100
         assert len(moved) == sum(cfg.endpoint(k) != defaults.endpoint(k) for k in services.SERVICES.values())
     assert environ == {}

@@ -6,8 +6,7 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from foundations import routing, server
-from foundations.ops import processes, services
+from foundations import net, processes, routing, server
 
 
 def call(app, path, query=""):
@@ -118,7 +117,7 @@ def test_serve_runs_until_shut_down(monkeypatch, capsys):
     made = []
     real_make = routing.make
     monkeypatch.setattr(routing, "make", lambda *args: made.append(real_make(*args)) or made[-1])
-    port = services.free_port()
+    port = net.free_port()
     thread = threading.Thread(target=routing.serve, args=(routing.hello_world_app, port))
     thread.start()
     try:
@@ -151,7 +150,7 @@ def test_make_threads_unless_told_not_to():
     from socketserver import ThreadingMixIn
 
     for threads in (True, False):
-        with routing.make(routing.hello_world_app, services.free_port(), threads=threads) as httpd:
+        with routing.make(routing.hello_world_app, net.free_port(), threads=threads) as httpd:
             assert isinstance(httpd, ThreadingMixIn) is threads
 
 

@@ -16,8 +16,8 @@ import time
 import pytest
 import redis
 
-from foundations import production
-from foundations.ops import daemons, packages, probe, processes, services
+from foundations import net, pids, processes, production
+from foundations.ops import packages
 
 ROOT = production.config.REPO_ROOT
 NGINX = packages.which("nginx")
@@ -63,7 +63,7 @@ def two_apis(cfg, tmp_path):
 
 @pytest.fixture
 def nginx(two_apis, tmp_path):
-    port = services.free_port()
+    port = net.free_port()
     conf = tmp_path / "nginx.conf"
     conf.write_text(
         local_conf(
@@ -79,18 +79,18 @@ def nginx(two_apis, tmp_path):
         text=True,
     )
     assert checked.returncode == 0, checked.stderr
-    pid = daemons.spawn(
+    pid = pids.spawn(
         [NGINX, "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "err.log")], tmp_path / "out.log"
     )
     url = f"http://127.0.0.1:{port}"
-    daemons.wait_until(
-        lambda: probe.http_get(url + "/nginx-health"),
+    pids.wait_until(
+        lambda: net.http_get(url + "/nginx-health"),
         pid,
         f"nginx on 127.0.0.1:{port}",
         tmp_path / "error.log",
     )
     yield url
-    daemons.stop(pid, "nginx")
+    pids.stop(pid, "nginx")
 
 
 def served(api: processes.Server) -> int:
@@ -106,7 +106,7 @@ def test_requests_reach_both_servers_and_survive_one_dying(cfg, two_apis, nginx)
 
     os.killpg(two_apis[0].pid, signal.SIGKILL)  # no goodbye: the process manager's worst case
     deadline = time.monotonic() + 10
-    while probe.port_open("127.0.0.1", two_apis[0].port, timeout=0.1):  # its worker dies a moment later
+    while net.port_open("127.0.0.1", two_apis[0].port, timeout=0.1):  # its worker dies a moment later
         assert time.monotonic() < deadline, "the killed API still listens"
         time.sleep(0.05)
     statuses = production.load(nginx + "/get?key=t11-lb", requests=100, concurrency=4, keepalive=False)
@@ -122,10 +122,10 @@ def test_local_conf_refuses_a_changed_compose_conf():
 @pytest.mark.parametrize("path", ["/debug/vars", "/metrics"])
 def test_debug_endpoints_are_refused_through_the_proxy_and_served_directly(two_apis, nginx, path):
     # nginx runs on the same host, so the API sees a loopback client: only the forwarding header tells
-    status, body = probe.http_get(nginx + path)
+    status, body = net.http_get(nginx + path)
     assert status == 404 and b"no route for" in body
-    assert probe.http_get(nginx + "/hello")[0] == 200  # the proxy itself works
-    assert probe.http_get(two_apis[0].url + path)[0] == 200
+    assert net.http_get(nginx + "/hello")[0] == 200  # the proxy itself works
+    assert net.http_get(two_apis[0].url + path)[0] == 200
 
 
 def test_debug_vars_shows_no_password_of_the_command_line(cfg):

@@ -5,8 +5,7 @@ import json
 import pytest
 import redis
 
-from foundations import server, web
-from foundations.ops import probe
+from foundations import net, server, web
 
 
 def call(app, path, query=""):
@@ -52,9 +51,9 @@ def test_a_bug_is_a_json_500(cfg):
 
 
 def test_the_running_server_answers(cfg):
-    status, body = probe.http_get(cfg.api_url + "/healthz")
+    status, body = net.http_get(cfg.api_url + "/healthz")
     assert status == 200 and json.loads(body) == {"status": "ok", "redis": "ok"}
-    assert probe.http_get(cfg.api_url + "/hello?name=Go") == (200, b"Hello Go!")
+    assert net.http_get(cfg.api_url + "/hello?name=Go") == (200, b"Hello Go!")
 
 
 def test_exact_routes_win_then_the_longest_prefix(cfg):

@@ -4,17 +4,17 @@ import socket
 
 import pytest
 
-from foundations import config
+from foundations import config, net, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import daemons, services, state
-from foundations.ops.services import free_port
+from foundations.ops import daemons, services
 
 
 @pytest.fixture
 def own_redis_cfg(tmp_path):
     """A config whose main Redis is ours alone, on a free port; stopped afterwards whatever happens."""
     cfg = config.load(
-        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"], environ={}
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{net.free_port()}/0"],
+        environ={},
     )
     yield cfg
     services.down(cfg, log=lambda line: None)
@@ -34,7 +34,7 @@ def test_up_twice_reuses_and_down_leaves_nothing(own_redis_cfg):
     assert state.read(own_redis_cfg.state_dir)["processes"]["redis"]["pid"] == pid
     assert "already running" in lines[-1]
     services.down(own_redis_cfg, log=lines.append)
-    assert not daemons.runs(pid, "redis-server")
+    assert not pids.runs(pid, "redis-server")
     assert not services.check(own_redis_cfg, "redis").answers
     assert state.read_raw(own_redis_cfg.state_dir) == {}
 
@@ -110,8 +110,8 @@ def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
 def test_stop_ignores_a_pid_that_runs_something_else():
     import os
 
-    daemons.stop(os.getpid(), "redis-server")  # our own PID does not run redis-server: must survive
-    assert daemons.runs(os.getpid(), "python")
+    pids.stop(os.getpid(), "redis-server")  # our own PID does not run redis-server: must survive
+    assert pids.runs(os.getpid(), "python")
 
 
 def test_stop_leaves_no_member_of_the_process_group_behind(tmp_path):
@@ -128,14 +128,14 @@ def test_stop_leaves_no_member_of_the_process_group_behind(tmp_path):
         f"{stubborn!r}]); print('worker', w.pid, flush=True); time.sleep(60)"
     )
     log = tmp_path / "out.log"
-    pid = daemons.spawn([sys.executable, "-c", leader, "--port", "1"], log)
+    pid = pids.spawn([sys.executable, "-c", leader, "--port", "1"], log)
     deadline = time.monotonic() + 10
     while "ready" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     worker = int(log.read_text().split("worker ")[1].split()[0])
-    daemons.stop(pid, "--port 1", timeout=5)
+    pids.stop(pid, "--port 1", timeout=5)
     time.sleep(0.1)  # the worker is init's child now; let it be reaped
-    assert not state.pid_alive(pid) and not state.pid_alive(worker)
+    assert not pids.alive(pid) and not pids.alive(worker)
 
 
 def test_down_of_a_service_started_elsewhere_says_where_to_stop_it(tmp_path):
@@ -170,7 +170,8 @@ def test_an_engine_without_compose_means_local_daemons_and_says_why(tmp_path, mo
     monkeypatch.setattr(services, "docker_engine", lambda: True)
     monkeypatch.setattr(services.compose, "command", lambda: None)
     cfg = config.load(
-        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{free_port()}/0"], environ={}
+        argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{net.free_port()}/0"],
+        environ={},
     )
     lines = []
     try:
@@ -219,7 +220,7 @@ def test_clean_stops_mariadb_and_removes_its_data_wherever_it_lives(tmp_path):
     """As root, in pytest's 0700 tmp_path (as in a clone under /root), MariaDB's home is outside the state
     directory (services.mariadb_home): `make clean` removes it too."""
     state_dir = tmp_path
-    dsn = f"mysql://api:api@127.0.0.1:{free_port()}/api"
+    dsn = f"mysql://api:api@127.0.0.1:{net.free_port()}/api"
     cfg = config.load(argv=["--state-dir", str(state_dir), "--mysql-dsn", dsn], environ={})
     try:
         services.up(cfg, ["mysql"], local=True, log=lambda line: None)

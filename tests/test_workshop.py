@@ -28,9 +28,10 @@ import pytest
 import yaml
 
 from foundations import config as fconfig
+from foundations import net, pids, state
 from foundations.course import progress
 from foundations.errors import ServiceError
-from foundations.ops import packages, probe, services, state
+from foundations.ops import packages, services
 from foundations.workshop import auth, board, command, learner, participant, proxy
 from foundations.workshop import hub as hub_module
 from foundations.workshop.remote import Learner
@@ -214,11 +215,11 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     assert lines[names[1]].rstrip().endswith("redis1") and lines[names[0]].rstrip().endswith("-"), status
 
     # Stopping a server stops its services: no process of theirs is left.
-    pids = own_processes(who[2])
-    assert set(pids) == {"redis", "redis1", "redis2", "api"}
-    assert all(state.pid_alive(p) for p in pids.values())
+    theirs = own_processes(who[2])
+    assert set(theirs) == {"redis", "redis1", "redis2", "api"}
+    assert all(pids.alive(p) for p in theirs.values())
     learners[2].stop_server()
-    assert not any(state.pid_alive(p) for p in pids.values()), pids
+    assert not any(pids.alive(p) for p in theirs.values()), theirs
     assert participant.running(who[2]) == {}
     if AS_ROOT:
         assert _processes_of(who[2].uid) == {}, "a process of the stopped participant is still running"
@@ -239,8 +240,8 @@ _SETUP = (
     "cfg = config.load(argv=[])\n"
     "r = redisdb.client(cfg.redis_url)\n"
     "import pymysql\n"
-    "from foundations.ops import probe\n"
-    "db = pymysql.connect(**probe.mysql_params(cfg.mysql_dsn), autocommit=True)\n"
+    "from foundations import net\n"
+    "db = pymysql.connect(**net.mysql_params(cfg.mysql_dsn), autocommit=True)\n"
 )
 
 
@@ -323,7 +324,7 @@ def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
     mariadb = next(c for c in single["extraContainers"] if c["name"] == "mariadb")
     assert cfg.endpoint("mysql_dsn")[1] == 3306 and "--bind-address=127.0.0.1" in mariadb["args"]
     mariadb_env = {e["name"]: e["value"] for e in mariadb["env"]}
-    dsn = probe.mysql_params(cfg.mysql_dsn)
+    dsn = net.mysql_params(cfg.mysql_dsn)
     assert [mariadb_env[f"MARIADB_{k.upper()}"] for k in ("user", "password", "database")] == [
         dsn["user"],
         dsn["password"],

@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from foundations import processes
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
 
@@ -51,14 +52,14 @@ def run(*args: str) -> str:
     for path in files():
         if not path.exists():
             raise ServiceError(f"{path} does not exist (COMPOSE_FILE={os.environ.get('COMPOSE_FILE')})")
-    done = subprocess.run(
-        [*cmd, *(arg for path in files() for arg in ("-f", str(path))), *args], capture_output=True, text=True
-    )
-    if done.returncode:
-        error = done.stderr.strip()[-600:]
-        hint = f"\n{NO_REGISTRY_HINT}" if "pull" in error.lower() else ""
-        raise ServiceError(f"`{' '.join([*cmd, *args])}` failed: {error}{hint}")
-    return done.stdout
+    try:
+        return processes.run(
+            [*cmd, *(arg for path in files() for arg in ("-f", str(path))), *args],
+            f"`{' '.join([*cmd, *args])}`",
+        )
+    except ServiceError as exc:
+        hint = f"\n{NO_REGISTRY_HINT}" if "pull" in str(exc).lower() else ""
+        raise ServiceError(f"{exc}{hint}") from exc
 
 
 def up(services: list[str], timeout: float = WAIT_SECONDS) -> None:

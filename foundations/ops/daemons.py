@@ -1,9 +1,6 @@
 """Chapter 1 without Docker: Redis, MariaDB and the API server as local processes on loopback ports.
 
-Every process is started in its own session (so its workers can be stopped with it) and stopped by the
-PID we recorded, after checking that the PID still runs the program we started. Processes that belong to a
-test run or a notebook die with the process that started them (``die_with_parent``: Linux's
-``PR_SET_PDEATHSIG``), so even a SIGKILLed run leaves none behind.
+Their command lines, and who runs them; ``foundations.pids`` starts and stops them by PID.
 
 Least privilege: started by root, Redis and MariaDB run as a user of their own (``run_as``): the user
 behind ``sudo``, else the system user their Debian packages create (``redis``, ``mysql``). The API server
@@ -12,25 +9,19 @@ runs as whoever starts it: its interpreter and virtualenv are theirs (often unde
 
 from __future__ import annotations
 
-import ctypes
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
-
+from foundations import pids
 from foundations.errors import ServiceError
 from foundations.ops import packages, probe
-from foundations.ops.state import pid_alive
 
 SYSTEM_USERS = {"redis": "redis", "mysql": "mysql"}  # kind -> who runs it when we are root
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def run_as(kind: str) -> pwd.struct_passwd | None:
@@ -60,120 +51,6 @@ def hand_over(path: Path, user: pwd.struct_passwd | None) -> None:
             for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
                 os.chown(name, user.pw_uid, user.pw_gid, follow_symlinks=False)
     path.chmod(0o700)
-
-
-def _die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
-    """A ``preexec_fn`` that asks Linux to send ``sig`` to the child when the thread that started it ends
-    (``PR_SET_PDEATHSIG``; it runs after Popen's setuid, which would otherwise clear it). Elsewhere: None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not in the child
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, sig)
-        if os.getppid() != parent:  # the parent died before prctl: nobody would send the signal
-            os.kill(os.getpid(), sig)
-
-    return preexec
-
-
-def spawn(
-    cmd: list[str],
-    log_path: Path,
-    env: dict[str, str] | None = None,
-    cwd: str | None = None,
-    die_with_parent: bool = False,
-    user: pwd.struct_passwd | None = None,
-) -> int:
-    """Start ``cmd`` in its own session with output to ``log_path``; returns its PID. ``die_with_parent``:
-    it gets SIGTERM when this process (the calling thread) dies, even of SIGKILL. ``user``: run it as them
-    (we must be root); ``cwd`` is entered before the switch, so it may lie below directories they cannot
-    open."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-            cwd=cwd,
-            preexec_fn=_die_with_parent() if die_with_parent else None,
-            **ids,
-        )
-    return proc.pid
-
-
-def runs(pid: int, program: str) -> bool:
-    """True when ``pid`` is alive and still runs ``program`` (a PID can be reused after a reboot)."""
-    if not pid_alive(pid):
-        return False
-    try:
-        return program in " ".join(psutil.Process(pid).cmdline())
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:  # another user's process (macOS hides their command lines): trust the PID
-        return True
-
-
-def stop(pid: int, program: str, timeout: float = 10.0) -> None:
-    """SIGTERM ``pid`` if it still runs ``program`` and wait; SIGKILL it after ``timeout``. Then SIGKILL
-    whatever is left of its process group, so no worker outlives it.
-
-    Only the leader gets SIGTERM: a server's master stops its own workers in order. Signalling the whole
-    group races with a worker that is still starting, and the master can then hang until the SIGKILL and
-    never run its own cleanup."""
-    if not runs(pid, program):
-        return
-    for send, wait in (
-        (lambda: os.kill(pid, signal.SIGTERM), timeout),
-        (lambda: os.killpg(pid, signal.SIGKILL), 2.0),
-    ):
-        try:
-            send()
-        except ProcessLookupError:
-            break
-        if _exits(pid, wait):
-            break
-    try:
-        os.killpg(pid, signal.SIGKILL)  # stragglers; the group id stays reserved while any member lives
-    except ProcessLookupError:
-        pass
-
-
-def _exits(pid: int, within: float) -> bool:
-    """Wait up to ``within`` seconds for ``pid`` to end (reaping it if it is our child)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def wait_until(
-    ready: Callable[[], object], pid: int, what: str, log_path: Path, timeout: float = 30.0
-) -> None:
-    """Poll ``ready()`` until it stops raising; fail early, with the log's tail, if the process died."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            ready()
-            return
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
-            last = exc
-        if not pid_alive(pid) or time.monotonic() > deadline:
-            tail = log_path.read_text(errors="replace").strip().splitlines()[-3:] if log_path.exists() else []
-            state = "exited" if not pid_alive(pid) else f"not ready after {timeout:.0f} s"
-            raise ServiceError(f"{what} {state}: {last}. Log {log_path}: {' | '.join(tail)}")
-        time.sleep(0.05)
 
 
 def redis_command(port: int, auth_file: str | None = None) -> list[str]:
@@ -238,8 +115,7 @@ def mariadb_init(data_dir: Path, log_path: Path, user: pwd.struct_passwd | None 
             if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir, **ids).returncode == 0:
                 return
         shutil.rmtree(data_dir, ignore_errors=True)
-    tail = " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-3:])
-    raise ServiceError(f"mariadb-install-db failed twice; log {log_path}: {tail}")
+    raise ServiceError(f"mariadb-install-db failed twice; log {log_path}: {pids.log_tail(log_path)}")
 
 
 def mariadb_command(port: int, data_dir: Path, socket_path: Path) -> list[str]:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import redis
 
-from foundations import redisdb
+from foundations import pins, redisdb
 from foundations.config import Config
-from foundations.ops import packages, pins, probe, services
+from foundations.ops import packages, probe, services
 
 KERNEL_NAME = "api-foundations"
 

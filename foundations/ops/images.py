@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from foundations import pins, processes
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
-from foundations.workshop import wheelhouse
 
 BASE = "api-foundations/debian:bookworm"
 SUITE = "bookworm"
@@ -52,14 +52,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "api-foundations"
 
 
-def _run(cmd: list[str], **kwargs) -> str:
-    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
-    if done.returncode:
-        output = (done.stdout + done.stderr).strip()
-        raise ServiceError(f"`{' '.join(cmd[:5])} ...` failed (exit {done.returncode}):\n{output[-3000:]}")
-    return done.stdout
-
-
 def tarball_name(day: datetime.date) -> str:
     """The base's cache key: the suite and the ISO week, so a week's builds share one (and its layer cache)."""
     year, week, _ = day.isocalendar()
@@ -77,10 +69,10 @@ def base_tarball(cache: Path, today: datetime.date | None = None) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as scratch:
         rootfs = Path(scratch) / "rootfs"
-        _run(["debootstrap", "--variant=minbase", SUITE, str(rootfs), MIRROR])
+        processes.run(["debootstrap", "--variant=minbase", SUITE, str(rootfs), MIRROR])
         (rootfs / "etc" / "apt" / "sources.list").write_text(SOURCES)
         partial = Path(scratch) / tarball.name
-        _run(["tar", "-C", str(rootfs), "-cf", str(partial), "."])
+        processes.run(["tar", "-C", str(rootfs), "-cf", str(partial), "."])
         partial.rename(tarball)
     for old in cache.glob(f"debian-{SUITE}-minbase-*.tar"):
         if old != tarball:
@@ -96,7 +88,7 @@ def import_base(tarball: Path) -> bool:
     )
     if done.returncode == 0 and done.stdout.strip() == tarball.name:
         return False
-    _run(["docker", "import", "-m", tarball.name, str(tarball), BASE])
+    processes.run(["docker", "import", "-m", tarball.name, str(tarball), BASE])
     return True
 
 
@@ -114,7 +106,7 @@ def fill_wheelhouse(dest: Path = WHEELS_DIR) -> None:
     ):
         return
     dest.mkdir(parents=True, exist_ok=True)
-    wheelhouse.download_wheels(dest, locks)
+    pins.download_wheels(dest, locks)
     for lock in locks:  # last: they mark the wheelhouse complete
         shutil.copy2(lock, dest / lock.name)
 
@@ -133,10 +125,10 @@ def build(log=print) -> dict[str, float]:
     seconds["wheelhouse (host)"] = time.perf_counter() - start
     for tag, dockerfile, context in IMAGES:
         start = time.perf_counter()
-        _run(["docker", "build", "-q", "-t", tag, "-f", str(OFFLINE / dockerfile), str(context)])
+        processes.run(["docker", "build", "-q", "-t", tag, "-f", str(OFFLINE / dockerfile), str(context)])
         seconds[tag] = time.perf_counter() - start
     # The images of the set these builds replaced, untagged now: without this a CI machine fills its disk.
-    _run(["docker", "image", "prune", "-f", "--filter", f"label={LABEL}"])
+    processes.run(["docker", "image", "prune", "-f", "--filter", f"label={LABEL}"])
     for step, took in seconds.items():
         log(f"{step}: {took:.0f} s")
     return seconds

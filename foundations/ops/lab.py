@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from foundations import net
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
-from foundations.ops import probe
 
 JUPYTER_SETTINGS = REPO_ROOT / "jupyter"
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -78,7 +78,7 @@ def _say(line: str) -> None:
 
 def run(port: int, ip: str = "127.0.0.1", log: Callable[[str], None] = _say) -> int:
     """Start JupyterLab, print its URL once it answers, and wait; Ctrl-C (or SIGTERM) stops it, exit code 0."""
-    if probe.port_open("127.0.0.1", port, timeout=0.2):
+    if net.port_open("127.0.0.1", port, timeout=0.2):
         raise ServiceError(
             f"127.0.0.1:{port} is taken by another program: stop it, or choose another port "
             f"(make lab LAB_PORT={port + 1})"
@@ -122,7 +122,7 @@ def _wait_ready(lab: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while lab.poll() is None and time.monotonic() < deadline:
         try:
-            if probe.http_get(f"http://127.0.0.1:{port}/api", timeout=1.0, what="JupyterLab")[0] == 200:
+            if net.http_get(f"http://127.0.0.1:{port}/api", timeout=1.0, what="JupyterLab")[0] == 200:
                 return
         except ServiceError:
             pass

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psutil
 
+from foundations.bench import LOAD_GENERATORS  # optional: chapter 10 falls back to its own
 from foundations.errors import ServiceError
 
 SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
@@ -37,7 +38,6 @@ PACKAGES = {  # binary -> Debian package
     "mariadbd": "mariadb-server",
     "mariadb-install-db": "mariadb-server",
 }
-LOAD_GENERATORS = {"ab": "apache2-utils", "wrk": "wrk"}  # optional: chapter 10 falls back to its own
 INSTALL_HINTS = (
     "Debian/Ubuntu: sudo apt-get install -y redis-server mariadb-server; "
     "macOS: brew install redis mariadb; Fedora: sudo dnf install -y redis mariadb-server"

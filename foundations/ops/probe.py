@@ -1,6 +1,5 @@
-"""Chapter 1: is a service there? Small, dependency-light checks with short timeouts, used by
-``services``, ``doctor`` and the notebooks' first cells; and (chapter 10) which processes serve a port
-and how much memory they hold.
+"""Chapter 1: is a service there, and is it the service we think? Small, dependency-light checks with short
+timeouts, used by ``services``, ``doctor`` and the notebooks' first cells.
 
 Each probe returns the round trip in milliseconds or raises ``ServiceError`` naming host:port.
 """
@@ -10,22 +9,10 @@ from __future__ import annotations
 import json
 import socket
 import time
-import urllib.error
-import urllib.request
 from urllib.parse import unquote, urlsplit
 
-import psutil
-
+from foundations import net
 from foundations.errors import ServiceError
-
-
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    """True when something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def redis_ping(url: str, timeout: float = 0.5) -> float:
@@ -55,23 +42,11 @@ def redis_ping(url: str, timeout: float = 0.5) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def mysql_params(dsn: str) -> dict:
-    """PyMySQL ``connect()`` keyword arguments for a ``mysql://user:password@host:port/db`` DSN."""
-    parts = urlsplit(dsn)
-    return {
-        "host": parts.hostname,
-        "port": parts.port or 3306,
-        "user": unquote(parts.username or ""),
-        "password": unquote(parts.password or ""),
-        "database": parts.path.lstrip("/") or None,
-    }
-
-
 def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
     """Log in to MySQL/MariaDB and run ``SELECT 1``; milliseconds for connect + query."""
     import pymysql  # imported here: the CLI's other commands should not pay for it
 
-    params = mysql_params(dsn)
+    params = net.mysql_params(dsn)
     where = f"{params['host']}:{params['port']}"
     start = time.perf_counter()
     try:
@@ -100,27 +75,13 @@ def _not_mysql(where: str, why: object) -> ServiceError:
     )
 
 
-def http_get(url: str, timeout: float = 2.0, what: str = "HTTP server") -> tuple[int, bytes]:
-    """GET ``url``: ``(status, body)``; an HTTP error status is an answer, not an exception. ``what`` names
-    the server in the error raised when nothing answers ("JupyterLab", "API server")."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - our own loopback URLs
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except (urllib.error.URLError, OSError) as exc:
-        parts = urlsplit(url)
-        reason = getattr(exc, "reason", exc)
-        raise ServiceError(f"{what} at {parts.hostname}:{parts.port} does not answer ({reason})") from exc
-
-
 def api_health(url: str, timeout: float = 2.0) -> float:
     """The API server is healthy when ``/healthz`` answers 200 with ``{"status": "ok", ...}`` (it pings
     its Redis first); milliseconds for the round trip. Any other answer raises, saying what answered."""
     parts = urlsplit(url)
     where = f"{parts.hostname}:{parts.port}"
     start = time.perf_counter()
-    status, body = http_get(url.rstrip("/") + "/healthz", timeout, what="API server")
+    status, body = net.http_get(url.rstrip("/") + "/healthz", timeout, what="API server")
     ms = (time.perf_counter() - start) * 1000
     try:
         answer = json.loads(body)
@@ -141,59 +102,3 @@ def api_health(url: str, timeout: float = 2.0) -> float:
             "is taken by another program"
         )
     raise ServiceError(f"API server at {where} is unhealthy (HTTP {status}: {message})")
-
-
-def listeners(port: int) -> list[int]:
-    """PIDs of the processes holding a listening TCP socket on ``port`` (all of a server's workers share it);
-    [] for processes we may not inspect."""
-    try:
-        sockets = psutil.net_connections(kind="tcp")
-    except psutil.AccessDenied:  # macOS without root: only our own processes
-        sockets = [s for proc in psutil.process_iter() for s in _own_sockets(proc)]
-    return sorted(
-        {s.pid for s in sockets if s.pid and s.status == psutil.CONN_LISTEN and s.laddr.port == port}
-    )
-
-
-def _own_sockets(proc: psutil.Process) -> list:
-    try:
-        return [s._replace(pid=proc.pid) for s in proc.net_connections(kind="tcp")]
-    except (psutil.AccessDenied, psutil.NoSuchProcess):
-        return []
-
-
-def server_roots(port: int) -> list[int]:
-    """The processes serving ``port``: each listener raised to its topmost ancestor that runs the same command
-    line (granian's workers listen, their supervisor does not), as the bench kit finds them."""
-    roots = set()
-    for pid in listeners(port):
-        try:
-            proc = psutil.Process(pid)
-            while (
-                (parent := proc.parent()) is not None
-                and parent.pid > 1
-                and parent.cmdline() == proc.cmdline()
-            ):
-                proc = parent
-        except (psutil.AccessDenied, psutil.NoSuchProcess):
-            pass
-        roots.add(proc.pid)
-    return sorted(roots)
-
-
-def tree_rss(pids: list[int]) -> int:
-    """Resident memory in bytes of ``pids`` and all their descendants, each process counted once."""
-    seen: dict[int, psutil.Process] = {}
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            seen.update({proc.pid: proc for proc in [root, *root.children(recursive=True)]})
-        except psutil.NoSuchProcess:
-            continue
-    total = 0
-    for proc in seen.values():
-        try:
-            total += proc.memory_info().rss
-        except (psutil.AccessDenied, psutil.NoSuchProcess):
-            continue
-    return total

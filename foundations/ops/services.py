@@ -15,7 +15,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -26,13 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import psutil
 import redis
 
-from foundations import config
+from foundations import config, net, pids, state
 from foundations.config import SERVICES, Config
 from foundations.errors import ServiceError
-from foundations.ops import compose, daemons, packages, state
+from foundations.ops import compose, daemons, packages
 
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
@@ -70,25 +68,6 @@ def _with_port(url: str, port: int) -> str:
     parts = urlsplit(url)
     netloc = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
     return urlunsplit(parts._replace(netloc=f"{netloc}:{port}"))
-
-
-def _bindable(host: str, port: int) -> bool:
-    """True when a server could listen on host:port (a connect test misses sockets that are bound, not
-    listening). SO_REUSEADDR as the servers set it, so connections left in TIME_WAIT don't count."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port_from(host: str, port: int) -> int:
-    for candidate in range(port + 1, port + 100):
-        if _bindable(host, candidate):
-            return candidate
-    raise ServiceError(f"no free port near {host}:{port}")
 
 
 def check(cfg: Config, name: str) -> Status:
@@ -152,7 +131,7 @@ def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], N
     for name in list(names or processes):
         proc = processes.pop(name, None)
         if proc:
-            daemons.stop(proc["pid"], proc["program"])
+            pids.stop(proc["pid"], proc["program"])
             log(f"stopped {name} (pid {proc['pid']})")
     if processes:
         state.write(state_dir, {**current, "processes": processes})
@@ -238,7 +217,7 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_wit
     current = state.read_raw(state_dir)
     processes = {}
     for name, proc in current.get("processes", {}).items():  # keep what still runs, forget the rest
-        if daemons.runs(proc["pid"], proc["program"]):
+        if pids.runs(proc["pid"], proc["program"]):
             processes[name] = proc
     endpoints = {**current.get("endpoints", {})}
     for name in names:
@@ -249,7 +228,7 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_wit
             log(f"{name}: already running at {cfg.endpoint(key)[0]}:{cfg.endpoint(key)[1]}")
             continue
         if name in processes:  # runs but does not answer: restart it
-            daemons.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
+            pids.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
         url = _claim_port(cfg, key, url)
         cfg = dataclasses.replace(cfg, **{key: url})
         if name == "api":
@@ -261,7 +240,7 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_wit
         try:
             _wait_ready(cfg, name, state_dir, processes[name]["pid"])
         except ServiceError:  # stop what we started: a daemon that never became ready must not linger
-            daemons.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
+            pids.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
             state.write(state_dir, {"mode": "local", "endpoints": endpoints, "processes": processes})
             raise
         log(
@@ -273,15 +252,15 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_wit
 def _claim_port(cfg: Config, key: str, url: str) -> str:
     """The URL to start on: as configured, or the next free port when the default one is taken."""
     host, port = cfg.endpoint(key)
-    if _bindable(host, port):
+    if net.bindable(host, port):
         return url
     setting = config.BY_NAME[key]
+    free = net.free_port(host, range(port + 1, port + 100))
     if cfg.sources.get(key) in ("default", "state file"):
-        free = _free_port_from(host, port)
         return _with_port(url, free)
     raise ServiceError(
         f"{host}:{port} ({setting.env}) is taken by another program: stop it, or choose "
-        f"another port, e.g. {setting.env}={config.redacted(_with_port(url, _free_port_from(host, port)))}"
+        f"another port, e.g. {setting.env}={config.redacted(_with_port(url, free))}"
     )
 
 
@@ -305,7 +284,7 @@ def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> di
     else:
         cmd = daemons.api_command(host, port)
         env = config.child_environ(cfg)
-    pid = daemons.spawn(cmd, log_path, env, cwd and str(cwd), die_with_parent, user)
+    pid = pids.spawn(cmd, log_path, env, cwd and str(cwd), die_with_parent, user)
     return {"pid": pid, "program": PROGRAM[kind]}
 
 
@@ -358,25 +337,10 @@ def _wait_ready(cfg: Config, name: str, state_dir: Path, pid: int) -> None:
     log_path = state_dir / "logs" / f"{name}.log"
     if kind == "mysql":
         socket_path = mariadb_home(state_dir, daemons.run_as(kind)) / "mysqld.sock"
-        daemons.wait_until(
+        pids.wait_until(
             lambda: daemons.mariadb_provision(socket_path), pid, f"MariaDB on {host}:{port}", log_path
         )
-    daemons.wait_until(
-        daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path
-    )
-
-
-TEMP_PREFIX = "foundations-"
-OWNER_FILE = "owner.json"  # in a throwaway state directory: the PID and command line of the run it serves
-
-
-def _own_cmdline() -> str:
-    return " ".join(psutil.Process().cmdline())
-
-
-def claim(directory: Path) -> None:
-    """Mark a throwaway ``foundations-*`` directory as this process's, for ``reap_orphans``."""
-    (directory / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "cmdline": _own_cmdline()}))
+    pids.wait_until(daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path)
 
 
 def reap_orphans(parent: Path | None = None) -> list[Path]:
@@ -384,25 +348,18 @@ def reap_orphans(parent: Path | None = None) -> list[Path]:
     daemons they list stopped, by the PID and program recorded for each, and the directories removed.
     Those of a live process are left alone."""
     reaped = []
-    for owner_file in Path(parent or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*/{OWNER_FILE}"):
+    for owner_file in Path(parent or tempfile.gettempdir()).glob(f"{pids.TEMP_PREFIX}*/{pids.OWNER_FILE}"):
         try:
             owner = json.loads(owner_file.read_text())
         except (OSError, ValueError):
             continue
-        if daemons.runs(owner["pid"], owner["cmdline"]):
+        if pids.runs(owner["pid"], owner["cmdline"]):
             continue
         for proc in state.read_raw(owner_file.parent).get("processes", {}).values():
-            daemons.stop(proc["pid"], proc["program"])
+            pids.stop(proc["pid"], proc["program"])
         shutil.rmtree(owner_file.parent, ignore_errors=True)
         reaped.append(owner_file.parent)
     return reaped
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the kernel picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def named_by_environment(environ: Mapping[str, str]) -> bool:
@@ -429,20 +386,20 @@ def temporary(environ: dict[str, str] = os.environ, default_ports: bool = False)
         return
     for orphan in reap_orphans():
         print(f"stopped the services of a run that died without stopping them ({orphan})", file=sys.stderr)
-    state_dir = tempfile.mkdtemp(prefix=TEMP_PREFIX)
+    state_dir = tempfile.mkdtemp(prefix=pids.TEMP_PREFIX)
     Path(state_dir).chmod(0o711)  # daemons running as users of their own reach their own 0700 directories
-    claim(Path(state_dir))
+    pids.claim(Path(state_dir))
     argv = ["--state-dir", state_dir]
     if not default_ports:
         argv += [
             "--api-url",
-            f"http://127.0.0.1:{free_port()}",
+            f"http://127.0.0.1:{net.free_port()}",
             "--mysql-dsn",
-            f"mysql://api:api@127.0.0.1:{free_port()}/api",
+            f"mysql://api:api@127.0.0.1:{net.free_port()}/api",
             *(
                 arg
                 for n in ("redis", "redis1", "redis2")
-                for arg in (f"--{n}-url", f"redis://127.0.0.1:{free_port()}/0")
+                for arg in (f"--{n}-url", f"redis://127.0.0.1:{net.free_port()}/0")
             ),
         ]
     cfg = config.load(argv=argv, environ={})

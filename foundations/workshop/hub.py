@@ -17,10 +17,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from foundations import config
+from foundations import config, net, pids, state
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
-from foundations.ops import daemons, probe, services, state
+from foundations.ops import daemons, services
 from foundations.workshop import code as workshop_code
 from foundations.workshop import participant, proxy
 from foundations.workshop.room import Room, Settings, unused_port
@@ -44,7 +44,7 @@ def _mariadb_config(room: Room) -> config.Config:
 def hub_pid(room: Room) -> int | None:
     """The hub's PID when it runs."""
     proc = state.read_raw(room.hub_dir).get("processes", {}).get(HUB_PROGRAM)
-    return proc["pid"] if proc and daemons.runs(proc["pid"], HUB_PROGRAM) else None
+    return proc["pid"] if proc and pids.runs(proc["pid"], HUB_PROGRAM) else None
 
 
 def closed_to_others() -> list[Path]:
@@ -116,7 +116,7 @@ def up(
         shared = dataclasses.replace(shared, mysql_dsn=f"mysql://api:api@127.0.0.1:{unused_port()}/api")
     services.up(shared, ["mysql"], local=True, log=lambda line: log(f"shared MariaDB: {line}"))
     _close_mariadb(room)
-    pid = daemons.spawn(
+    pid = pids.spawn(
         [sys.executable, "-m", HUB_PROGRAM, "-f", str(room.config_path)],
         room.log_path,
         config.child_environ(),
@@ -127,7 +127,7 @@ def up(
     )
     internal = f"http://127.0.0.1:{settings.hub_port}/hub/api/"
     try:
-        daemons.wait_until(
+        pids.wait_until(
             lambda: _answers(internal) and _listens(settings),
             pid,
             f"JupyterHub on {settings.url}",
@@ -142,7 +142,7 @@ def up(
 
 
 def _answers(url: str) -> bool:
-    status, _ = probe.http_get(url, what="JupyterHub")
+    status, _ = net.http_get(url, what="JupyterHub")
     if status != 200:
         raise ServiceError(f"{url} answered HTTP {status}")
     return True
@@ -152,7 +152,7 @@ def _listens(settings: Settings) -> bool:
     """The proxy answers as our hub on the participants' port (not another program that took the port)."""
     host = "127.0.0.1" if settings.ip in ("0.0.0.0", "") else settings.ip
     if settings.ssl_cert:  # a certificate for the room's name would not match this address
-        if not probe.port_open(host, settings.port):
+        if not net.port_open(host, settings.port):
             raise ServiceError(f"the proxy does not listen on {host}:{settings.port} yet")
         return True
     return _answers(f"http://{host}:{settings.port}/hub/api/")
@@ -170,11 +170,11 @@ def down(room: Room, log: Callable[[str], None] = print, keep: bool = False) -> 
     died left behind, then the shared MariaDB. Then, unless ``keep``, remove what ``up`` made (``forget``)."""
     pid = hub_pid(room)
     if pid:
-        daemons.stop(pid, HUB_PROGRAM, timeout=90)
+        pids.stop(pid, HUB_PROGRAM, timeout=90)
         log(f"stopped JupyterHub (pid {pid})")
     proxy_pid = room.hub_dir / "jupyterhub-proxy.pid"
     if proxy_pid.exists():
-        daemons.stop(int(proxy_pid.read_text().strip() or 0), PROXY_PROGRAM)
+        pids.stop(int(proxy_pid.read_text().strip() or 0), PROXY_PROGRAM)
         proxy_pid.unlink()
     state.remove(room.hub_dir)
     if room.settings_path.exists():

@@ -18,9 +18,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from foundations import config
+from foundations import config, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import daemons, services, state
+from foundations.ops import daemons, services
 from foundations.workshop.room import Room, Settings, unused_port
 
 OWN_SERVICES = ("redis", "redis1", "redis2", "api")  # MariaDB is shared: a database each
@@ -119,4 +119,4 @@ def stop(participant: Participant) -> None:
 def running(participant: Participant) -> dict[str, bool]:
     """``{service: its process runs}`` for what the participant's state file lists (empty: none started)."""
     processes = state.read_raw(participant.state_dir).get("processes", {})
-    return {name: daemons.runs(proc["pid"], proc["program"]) for name, proc in processes.items()}
+    return {name: pids.runs(proc["pid"], proc["program"]) for name, proc in processes.items()}

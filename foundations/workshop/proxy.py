@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from foundations import processes
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
 from foundations.ops import packages
@@ -61,7 +61,7 @@ def ensure(
     if offline:
         cmd.append("--offline")
     log(f"installing configurable-http-proxy into {proxy_dir} (once)...")
-    done = subprocess.run(cmd, cwd=proxy_dir, capture_output=True, text=True)
-    if done.returncode or not executable(proxy_dir).exists():
-        raise ServiceError(f"`{' '.join(cmd)}` in {proxy_dir} failed: {done.stderr.strip()[-400:]}")
+    processes.run(cmd, f"`{' '.join(cmd)}` in {proxy_dir}", cwd=proxy_dir)
+    if not executable(proxy_dir).exists():
+        raise ServiceError(f"`{' '.join(cmd)}` in {proxy_dir} installed no {executable(proxy_dir).name}")
     return executable(proxy_dir)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from foundations import state
 from foundations.errors import ServiceError
-from foundations.ops import state
 from foundations.workshop import hub
 from foundations.workshop.remote import Learner
 from foundations.workshop.room import Room, unused_port

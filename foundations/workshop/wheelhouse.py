@@ -16,29 +16,14 @@ proxy from it; ``configurable-http-proxy-*.tgz`` is the proxy's own tarball, for
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 import time
-import tomllib
 import venv
 from pathlib import Path
 
+from foundations import pins, processes
 from foundations.config import REPO_ROOT
-from foundations.errors import ServiceError
-from foundations.ops import pins
 from foundations.workshop import proxy
-
-
-def build_requirements() -> list[str]:
-    """pyproject's build backend (setuptools), for `pip install -e .` without an index."""
-    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
-
-
-def _run(cmd: list[str], **kwargs) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
-    if done.returncode:
-        raise ServiceError(f"`{' '.join(cmd[:4])} ...` failed: {done.stderr.strip()[-600:]}")
 
 
 def build(dest: Path) -> str:
@@ -46,10 +31,10 @@ def build(dest: Path) -> str:
     proxy's npm packages into ``dest``; one line on what it holds."""
     start = time.perf_counter()
     dest.mkdir(parents=True, exist_ok=True)
-    download_wheels(dest, [pins.WORKSHOP_LOCK_FILE])
+    pins.download_wheels(dest, [pins.WORKSHOP_LOCK_FILE])
     with tempfile.TemporaryDirectory() as scratch:
         proxy.ensure(log=lambda line: None, proxy_dir=Path(scratch) / "proxy", npm_cache=dest / "npm-cache")
-        _run(
+        processes.run(
             [
                 "npm",
                 "pack",
@@ -66,14 +51,6 @@ def build(dest: Path) -> str:
         f"{dest}: {len(files)} wheels and tarballs, {size / 2**20:.0f} MiB with the npm cache, "
         f"in {time.perf_counter() - start:.0f} s"
     )
-
-
-def download_wheels(dest: Path, locks: list[Path]) -> None:
-    """Every wheel ``locks`` pin (those for Debian 12's older 3.11 too) and the build backend, into ``dest``."""
-    extra = [pin for lock in locks for pin in pins.for_other_patch_releases(lock)]
-    requirements = [arg for lock in locks for arg in ("-r", str(lock))]
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    _run([*pip, "wheel", "--no-deps", "-q", "-w", str(dest), *requirements, *extra, *build_requirements()])
 
 
 def offline_environ(wheelhouse: Path) -> dict[str, str]:
@@ -97,9 +74,13 @@ def verify(wheelhouse: Path) -> dict[str, float]:
         venv.create(target, with_pip=True)
         py = str(target / "bin" / "python")
         env = offline_environ(wheelhouse)
-        _run([py, "-m", "pip", "install", "-q", "-r", str(pins.WORKSHOP_LOCK_FILE)], env=env)
-        _run([py, "-m", "pip", "install", "-q", "--no-deps", "-e", str(REPO_ROOT)], env=env, cwd=scratch)
-        _run([py, "-c", "import foundations.server, jupyterhub, jupyterhub_idle_culler, jupyterlab"], env=env)
+        processes.run([py, "-m", "pip", "install", "-q", "-r", str(pins.WORKSHOP_LOCK_FILE)], env=env)
+        processes.run(
+            [py, "-m", "pip", "install", "-q", "--no-deps", "-e", str(REPO_ROOT)], env=env, cwd=scratch
+        )
+        processes.run(
+            [py, "-c", "import foundations.server, jupyterhub, jupyterhub_idle_culler, jupyterlab"], env=env
+        )
         seconds["pip install (venv, lock, project)"] = time.perf_counter() - start
         start = time.perf_counter()
         proxy.ensure(

@@ -3,8 +3,7 @@
 import json
 from urllib.parse import quote
 
-from foundations import web
-from foundations.ops import probe
+from foundations import net, web
 from foundations.registry import NotFound, Unavailable
 
 
@@ -29,7 +28,7 @@ def length():
 
 def fetch():
     def fetch(base_url, key):
-        status, body = probe.http_get(f"{base_url}/get?key={quote(key)}")
+        status, body = net.http_get(f"{base_url}/get?key={quote(key)}")
         if status == 404:
             return None
         if status != 200:

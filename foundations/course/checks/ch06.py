@@ -6,8 +6,8 @@ import random
 import secrets
 import time
 
+from foundations import processes
 from foundations.course.exercises import exercise, expect
-from foundations.ops import processes
 
 # Five calls with different delays: in parallel they take the slowest (400 ms), one after the other the sum
 # (1250 ms); they finish in another order than they were asked, so an answer kept in finishing order shows.

@@ -7,28 +7,11 @@ gone is stale: readers ignore it and ``services up`` stops what is left of it, s
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import psutil
+from foundations import pids
 
 STATE_FILE = "services.json"
-
-
-def pid_alive(pid: int) -> bool:
-    """True when a process with this PID exists (and is not a zombie we could reap)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
 
 
 def read(state_dir: Path) -> dict:
@@ -41,8 +24,8 @@ def read(state_dir: Path) -> dict:
     except (OSError, ValueError):  # unreadable or half-written: nothing in it can be trusted
         path.unlink(missing_ok=True)
         return {}
-    pids = [p["pid"] for p in state.get("processes", {}).values()]
-    if state.get("mode") == "local" and not all(pid_alive(pid) for pid in pids):
+    running = [p["pid"] for p in state.get("processes", {}).values()]
+    if state.get("mode") == "local" and not all(pids.alive(pid) for pid in running):
         return {}
     return state
 

@@ -1,11 +1,12 @@
-"""Chapters 5, 6, 10 and 11: run a server as a separate process, wait until it answers, stop it by PID.
+"""Chapters 5, 6, 10 and 11: run a server as a separate process, wait until it answers, stop it by PID; and
+run a command to its end, its failure an error that quotes what it printed (``run``).
 
 Servers never run as threads inside a Jupyter kernel: their output would land in whichever cell runs next
 and break nbval. Here each server is a child process in a session of its own, its output goes to a log file
 the notebook can read (the book's console), and it is stopped by the PID we recorded.
 
     >>> with processes.start_module("foundations.routing", "hello") as hello:
-    ...     probe.http_get(hello.url + "/")
+    ...     net.http_get(hello.url + "/")
     (200, b'Hello world!')
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,9 +22,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from foundations import net, pids
 from foundations.errors import ServiceError
-from foundations.ops import daemons, probe, services
-from foundations.ops.state import pid_alive
+
+
+def run(cmd: list[str], what: str = "", tail: int = 600, **kwargs) -> str:
+    """Run ``cmd`` to its end and return its stdout; a non-zero exit raises ``ServiceError`` with the last
+    ``tail`` characters of what it printed (stderr, else stdout). ``what`` names it (default: the command)."""
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode:
+        output = (done.stderr.strip() or done.stdout.strip())[-tail:]
+        raise ServiceError(f"{what or '`' + ' '.join(cmd) + '`'} failed (exit {done.returncode}): {output}")
+    return done.stdout
+
 
 _started: list[Server] = []  # what this interpreter started and still runs, so stop_all() and exit clean up
 
@@ -36,7 +48,7 @@ class Server:
     port: int
     pid: int = 0
     log_path: Path = field(
-        default_factory=lambda: Path(tempfile.mkdtemp(prefix="foundations-server-")) / "out.log"
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix=pids.TEMP_PREFIX + "server-")) / "out.log"
     )
     keep_log: bool = False  # True: output() still answers after stop() (to read how a server shut down)
     _read: int = 0
@@ -48,7 +60,7 @@ class Server:
 
     @property
     def running(self) -> bool:
-        return self.pid > 0 and pid_alive(self.pid)
+        return self.pid > 0 and pids.alive(self.pid)
 
     def output(self) -> str:
         """Everything the server printed so far (after a stop: what it printed, if ``keep_log``)."""
@@ -65,8 +77,8 @@ class Server:
         """Stop it by PID: SIGTERM (a graceful server finishes its requests), SIGKILL after ``timeout``, and
         no process of its group left. The log file is removed; with ``keep_log`` its text stays in memory."""
         if self.pid:
-            # daemons.stop checks the PID still runs our command line before it signals anything
-            daemons.stop(self.pid, f"--port {self.port}", timeout=timeout)
+            # pids.stop checks the PID still runs our command line before it signals anything
+            pids.stop(self.pid, f"--port {self.port}", timeout=timeout)
         if self in _started:
             _started.remove(self)
         if self.keep_log and self.log_path.exists():
@@ -83,7 +95,7 @@ class Server:
 def _listens(port: int) -> None:
     """Raise until something accepts connections on ``port``. A bare connect, not a GET: the server's
     log then shows only the requests the notebook makes (requests queue in the backlog until it serves)."""
-    if not probe.port_open("127.0.0.1", port, timeout=1.0):
+    if not net.port_open("127.0.0.1", port, timeout=1.0):
         raise ServiceError(f"nothing listens on 127.0.0.1:{port} yet")
 
 
@@ -99,14 +111,14 @@ def start(
 ) -> Server:
     """Run ``cmd + ["--port", port]`` (a free port unless given) and wait until it listens, or until
     ``ready(url)`` stops raising (e.g. an API's /healthz)."""
-    port = port or services.free_port()
+    port = port or net.free_port()
     server = Server(name, [*cmd, "--port", str(port)], port, keep_log=keep_log)
-    services.claim(server.log_path.parent)  # if we are SIGKILLed, the next test run removes it
-    server.pid = daemons.spawn(server.cmd, server.log_path, env, cwd, die_with_parent=True)  # dies with us
+    pids.claim(server.log_path.parent)  # if we are SIGKILLed, the next test run removes it
+    server.pid = pids.spawn(server.cmd, server.log_path, env, cwd, die_with_parent=True)  # dies with us
     _started.append(server)
     check = (lambda: ready(server.url)) if ready else (lambda: _listens(port))
     try:
-        daemons.wait_until(check, server.pid, f"{name} on 127.0.0.1:{port}", server.log_path, timeout=timeout)
+        pids.wait_until(check, server.pid, f"{name} on 127.0.0.1:{port}", server.log_path, timeout=timeout)
     except ServiceError:
         server.stop()
         raise

@@ -1,0 +1,104 @@
+"""Chapter 10: what a server costs while it serves - which processes hold its port, their resident memory
+and CPU time, all workers counted, as the Go bench kit counts them.
+
+    >>> server_mb("http://127.0.0.1:8080")            # every process of the server on port 8080
+    41.3
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import psutil
+
+
+def listeners(port: int) -> list[int]:
+    """PIDs of the processes holding a listening TCP socket on ``port`` (all of a server's workers share it);
+    [] for processes we may not inspect."""
+    try:
+        sockets = psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:  # macOS without root: only our own processes
+        sockets = [s for proc in psutil.process_iter() for s in _own_sockets(proc)]
+    return sorted(
+        {s.pid for s in sockets if s.pid and s.status == psutil.CONN_LISTEN and s.laddr.port == port}
+    )
+
+
+def _own_sockets(proc: psutil.Process) -> list:
+    try:
+        return [s._replace(pid=proc.pid) for s in proc.net_connections(kind="tcp")]
+    except (psutil.AccessDenied, psutil.NoSuchProcess):
+        return []
+
+
+def server_roots(port: int) -> list[int]:
+    """The processes serving ``port``: each listener raised to its topmost ancestor that runs the same command
+    line (granian's workers listen, their supervisor does not), as the bench kit finds them."""
+    roots = set()
+    for pid in listeners(port):
+        try:
+            proc = psutil.Process(pid)
+            while (
+                (parent := proc.parent()) is not None
+                and parent.pid > 1
+                and parent.cmdline() == proc.cmdline()
+            ):
+                proc = parent
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            pass
+        roots.add(proc.pid)
+    return sorted(roots)
+
+
+def _tree(pids: list[int]) -> list[psutil.Process]:
+    """``pids`` and all their descendants, each process once."""
+    seen: dict[int, psutil.Process] = {}
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            seen.update({proc.pid: proc for proc in [root, *root.children(recursive=True)]})
+        except psutil.NoSuchProcess:
+            continue
+    return list(seen.values())
+
+
+def tree_rss(pids: list[int]) -> int:
+    """Resident memory in bytes of ``pids`` and all their descendants, each process counted once."""
+    total = 0
+    for proc in _tree(pids):
+        try:
+            total += proc.memory_info().rss
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
+    return total
+
+
+def _server(base_url: str) -> list[int]:
+    return server_roots(urlsplit(base_url).port or 80)
+
+
+def server_rss(base_url: str) -> int | None:
+    """RSS in bytes of every process of the server behind ``base_url`` (its listeners and their children), as
+    the bench kit counts it; None when it is not a local server we may inspect."""
+    pids = _server(base_url)
+    return tree_rss(pids) if pids else None
+
+
+def server_mb(base_url: str) -> float | None:
+    rss = server_rss(base_url)
+    return None if rss is None else rss / 1e6
+
+
+def server_cpu_seconds(base_url: str) -> float | None:
+    """CPU time (user + system, in seconds) the server behind ``base_url`` has used so far, all its processes;
+    taken before and after a load, the difference over the requests is the server's CPU per request."""
+    procs = _tree(_server(base_url))
+    if not procs:
+        return None
+    total = 0.0
+    for proc in procs:
+        try:
+            total += sum(proc.cpu_times()[:2])
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
+    return total
