@@ -41,11 +41,12 @@ def pytest_configure(config: pytest.Config) -> None:
         # Parallel notebooks would stop, fill and count one another's services: run serially instead.
         config.option.dist, config.option.tx, config.option.numprocesses = "no", [], 0
     _teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _exit_on_sigterm))
-    _teardown.enter_context(progress.set_aside())  # the exercise checks of this run are nobody's progress
     if not _xdist_controller(config):
         _teardown.enter_context(services.temporary())
     elif not services.named_by_environment(os.environ):
         _install_packages(config)  # once, here, before any worker starts its services
+    # after temporary(), which exports every setting: the exercise checks of this run are nobody's progress
+    _teardown.enter_context(progress.set_aside())
 
 
 def _install_packages(config: pytest.Config) -> None:

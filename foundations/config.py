@@ -3,7 +3,8 @@
 Precedence, highest first: command-line flag (``--redis-url``), ``FOUNDATIONS_*`` environment variable
 (``FOUNDATIONS_REDIS_URL``), config file (TOML, ``--config``), the state file written by ``services up``,
 the default. An unprefixed variable (``PORT``) is ignored, as the book's namsral/flag table shows for
-``GO_PORT``. Nothing else in the package reads the environment.
+``GO_PORT``. Nothing else in the package reads a setting from the environment (docs/architecture.md, "Data
+flow").
 
     >>> cfg = load(argv=[], environ={"FOUNDATIONS_PORT": "80"})
     >>> cfg.port, cfg.sources["port"]
@@ -180,6 +181,10 @@ SETTINGS: tuple[Setting, ...] = (
         "a client sending `Authorization: Bearer TOKEN` may read /debug/vars and /metrics (empty: no token)",
     ),
     Setting("metrics_dir", "", "where server workers share their counters (`serve` makes one when empty)"),
+    # The course: a test run and `make refresh-outputs` point their kernels' exercise checks elsewhere.
+    Setting(
+        "progress_home", "", "exercise checks record into DIR/.foundations/progress.json (empty: your home)"
+    ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -205,6 +210,7 @@ class Config:
     debug_endpoints: bool
     debug_token: str
     metrics_dir: str
+    progress_home: str
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """The package's layers and no import cycles (docs/architecture.md, "Layers"): import-linter's contracts in
-pyproject.toml hold for the package, and a planted violation breaks them."""
+pyproject.toml hold for the package, and a planted violation breaks them. And the environment is touched
+only where docs/architecture.md, "Data flow", says."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -50,3 +52,42 @@ def test_a_planted_violation_breaks_the_contracts(tmp_path, module, planted, bro
     done = lint_imports(tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert broken in done.stdout.split("Broken contracts")[-1]
+
+
+# docs/architecture.md, "Data flow": config reads the settings; these read other programs' variables or
+# hand the environment on to children.
+TOUCH_THE_ENVIRONMENT = {
+    "foundations.config",
+    "foundations.cli",
+    "foundations.ops.compose",
+    "foundations.ops.daemons",
+    "foundations.ops.images",
+    "foundations.ops.lab",
+    "foundations.ops.packages",
+    "foundations.ops.services",
+    "foundations.course.progress",
+    "foundations.course.testing",
+    "foundations.workshop.boardpage",
+    "foundations.workshop.learner",
+    "foundations.workshop.wheelhouse",
+}
+
+
+def environment_users(package: Path) -> set[str]:
+    """Modules that name ``os.environ``, ``os.getenv`` or ``os.putenv``."""
+    found = set()
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        if any(
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+            and node.attr in ("environ", "getenv", "putenv")
+            for node in ast.walk(tree)
+        ):
+            found.add(".".join(path.relative_to(package.parent).with_suffix("").parts))
+    return found
+
+
+def test_the_environment_is_touched_only_where_the_design_says():
+    assert environment_users(ROOT / "foundations") == TOUCH_THE_ENVIRONMENT

@@ -19,15 +19,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from foundations import config
+
 PROGRESS_FILE = Path(".foundations") / "progress.json"
-HOME_VARIABLE = "FOUNDATIONS_PROGRESS_HOME"
+HOME_VARIABLE = config.BY_NAME["progress_home"].env
 
 
 @contextlib.contextmanager
 def set_aside() -> Iterator[None]:
-    """Record into a throwaway folder (``FOUNDATIONS_PROGRESS_HOME``, inherited by kernels) unless a caller
-    already set one."""
-    if os.environ.get(HOME_VARIABLE):
+    """Record into a throwaway folder (the ``progress_home`` setting, exported for the kernels this process
+    starts) unless one is already set."""
+    if _configured_home():
         yield
         return
     with tempfile.TemporaryDirectory(prefix="foundations-progress-") as nobody:
@@ -38,8 +40,12 @@ def set_aside() -> Iterator[None]:
             os.environ.pop(HOME_VARIABLE, None)
 
 
+def _configured_home() -> str:
+    return config.load(argv=[], use_state=False).progress_home
+
+
 def progress_path(home: Path | None = None) -> Path:
-    return (home or Path(os.environ.get(HOME_VARIABLE) or Path.home())) / PROGRESS_FILE
+    return (home or Path(_configured_home() or Path.home())) / PROGRESS_FILE
 
 
 def read(home: Path | None = None) -> dict[str, dict]:

@@ -50,9 +50,9 @@ def moved_ports(cfg: config.Config) -> list[str]:
 def refresh_all(paths: list[Path]) -> None:
     """Refresh each of ``paths`` on fresh services, saying how long each took."""
     with (
-        progress.set_aside(),
         services.temporary(default_ports=True) as cfg,
-    ):  # the checks are not your progress
+        progress.set_aside(),  # after temporary(), which exports every setting: the checks are not your progress
+    ):
         if cfg is None:
             print("using the services that FOUNDATIONS_* name; the outputs show their addresses")
         for line in moved_ports(cfg) if cfg else []:

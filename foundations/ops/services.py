@@ -365,7 +365,7 @@ def reap_orphans(parent: Path | None = None) -> list[Path]:
 def named_by_environment(environ: Mapping[str, str]) -> bool:
     """True when ``FOUNDATIONS_*`` variables already say where the services are (a test run, compose's lab
     container, CI against published ports): whoever set them runs the services."""
-    return config.ENV_PREFIX + "REDIS_URL" in environ
+    return config.resolve({}, environ, use_state=False).sources["redis_url"].startswith("env ")
 
 
 @contextlib.contextmanager
