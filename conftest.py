@@ -1,6 +1,6 @@
 """Live services for the whole test run, shared with the notebooks that nbval executes.
 
-``services.temporary()`` starts Redis ×3, MariaDB and the API server on free loopback ports (unless the
+``harness.temporary()`` starts Redis ×3, MariaDB and the API server on free loopback ports (unless the
 environment already names them, as compose or a CI with service containers would) and exports their
 endpoints before any test or kernel starts, so nbval's kernels inherit them. All stopped at the end, also
 when the run is interrupted (Ctrl-C, or SIGTERM, which becomes an orderly pytest exit).
@@ -25,7 +25,7 @@ from foundations import config as fconfig
 from foundations import net, redisdb
 from foundations.course import progress
 from foundations.errors import ServiceError
-from foundations.ops import packages, services
+from foundations.ops import harness, packages, services
 from foundations.registry import Registry, glob_escape
 
 _teardown = contextlib.ExitStack()  # what pytest_configure started, undone when the session ends
@@ -42,7 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.dist, config.option.tx, config.option.numprocesses = "no", [], 0
     _teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _exit_on_sigterm))
     if not _xdist_controller(config):
-        _teardown.enter_context(services.temporary())
+        _teardown.enter_context(harness.temporary())
     elif not services.named_by_environment(os.environ):
         _install_packages(config)  # once, here, before any worker starts its services
     # after temporary(), which exports every setting: the exercise checks of this run are nobody's progress

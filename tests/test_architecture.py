@@ -57,16 +57,16 @@ def test_a_planted_violation_breaks_the_contracts(tmp_path, module, planted, bro
 # docs/architecture.md, "Data flow": config reads the settings; these read other programs' variables or
 # hand the environment on to children.
 TOUCH_THE_ENVIRONMENT = {
-    "foundations.config",
     "foundations.cli",
+    "foundations.config",
+    "foundations.course.progress",
+    "foundations.course.testing",
     "foundations.ops.compose",
     "foundations.ops.daemons",
+    "foundations.ops.harness",
     "foundations.ops.images",
     "foundations.ops.lab",
     "foundations.ops.packages",
-    "foundations.ops.services",
-    "foundations.course.progress",
-    "foundations.course.testing",
     "foundations.workshop.boardpage",
     "foundations.workshop.learner",
     "foundations.workshop.wheelhouse",
@@ -91,3 +91,12 @@ def environment_users(package: Path) -> set[str]:
 
 def test_the_environment_is_touched_only_where_the_design_says():
     assert environment_users(ROOT / "foundations") == TOUCH_THE_ENVIRONMENT
+
+
+def test_no_module_is_over_the_size_limit():
+    """docs/architecture.md, "House style": 350 lines at most."""
+    sizes = {
+        p.relative_to(ROOT).as_posix(): len(p.read_text().splitlines())
+        for p in (ROOT / "foundations").rglob("*.py")
+    }
+    assert {path: n for path, n in sizes.items() if n > 350} == {}

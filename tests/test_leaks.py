@@ -16,7 +16,7 @@ import pytest
 
 from foundations import config, net, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import daemons, services
+from foundations.ops import daemons, harness, services
 
 ROOT = config.REPO_ROOT
 WAITING_TEST = """
@@ -84,8 +84,8 @@ def test_a_test_run_killed_with_sigkill_leaves_no_daemon(tmp_path):
     while (left := [pid for pid in members if pids.alive(pid)]) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert left == [], f"still running 5 s after the SIGKILL: {left}"
-    # what it left on disk: the next run (services.temporary) reaps it
-    assert state_dir.exists() and state_dir in services.reap_orphans()
+    # what it left on disk: the next run (harness.temporary) reaps it
+    assert state_dir.exists() and state_dir in harness.reap_orphans()
     assert not state_dir.exists()
 
 
@@ -98,14 +98,14 @@ def test_a_server_log_directory_is_claimed_and_reaped_once_its_owner_is_gone(tmp
     orphan = tmp_path / "foundations-server-x"
     orphan.mkdir()
     (orphan / pids.OWNER_FILE).write_text('{"pid": 999999999, "cmdline": "gone"}')  # SIGKILLed
-    assert services.reap_orphans(tmp_path) == [orphan] and not orphan.exists()
+    assert harness.reap_orphans(tmp_path) == [orphan] and not orphan.exists()
 
 
 def test_reaping_leaves_the_directories_of_live_runs(tmp_path):
     live = tmp_path / "foundations-live"
     live.mkdir()
     (live / pids.OWNER_FILE).write_text(f'{{"pid": {os.getpid()}, "cmdline": "python"}}')
-    assert services.reap_orphans(tmp_path) == [] and live.exists()
+    assert harness.reap_orphans(tmp_path) == [] and live.exists()
 
 
 def test_a_daemon_that_never_gets_ready_is_recorded_then_stopped(tmp_path, monkeypatch):

@@ -7,13 +7,13 @@ import dataclasses
 
 from foundations import config, net
 from foundations.course import refresh
-from foundations.ops import services
+from foundations.ops import harness, services
 
 
 def test_refresh_services_take_the_default_ports_or_say_why_not():
     defaults = config.load(argv=[], environ={}, use_state=False)
     environ: dict[str, str] = {}
-    with services.temporary(environ, default_ports=True) as cfg:
+    with harness.temporary(environ, default_ports=True) as cfg:
         moved = refresh.moved_ports(cfg)
         for name, key in services.SERVICES.items():
             (host, port), default = cfg.endpoint(key), defaults.endpoint(key)[1]

@@ -6,7 +6,7 @@ import pytest
 
 from foundations import config, net, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import daemons, services
+from foundations.ops import daemons, mariadb, services
 
 
 @pytest.fixture
@@ -218,13 +218,13 @@ def test_a_remote_redis_is_shut_down_and_waited_for(own_redis_cfg, tmp_path, mon
 
 def test_clean_stops_mariadb_and_removes_its_data_wherever_it_lives(tmp_path):
     """As root, in pytest's 0700 tmp_path (as in a clone under /root), MariaDB's home is outside the state
-    directory (services.mariadb_home): `make clean` removes it too."""
+    directory (mariadb.home): `make clean` removes it too."""
     state_dir = tmp_path
     dsn = f"mysql://api:api@127.0.0.1:{net.free_port()}/api"
     cfg = config.load(argv=["--state-dir", str(state_dir), "--mysql-dsn", dsn], environ={})
     try:
         services.up(cfg, ["mysql"], local=True, log=lambda line: None)
-        home = services.mariadb_home(state_dir, daemons.run_as("mysql"))
+        home = mariadb.home(state_dir, daemons.run_as("mysql"))
         assert (home / "data").is_dir()
     finally:
         services.clean(cfg, log=lambda line: None)

@@ -1,6 +1,6 @@
 """Re-execute notebooks in place, top to bottom on a fresh kernel, so their stored outputs are what nbval
 will compare against (``make refresh-outputs``). Never hand-edit outputs. The services are the same kind
-the test run uses (``services.temporary()``: fresh, local daemons), but on the default ports, so the
+the test run uses (``harness.temporary()``: fresh, local daemons), but on the default ports, so the
 outputs show the addresses the text names (nbval's sanitizer makes the ports irrelevant to the tests).
 A default port held by another program (your own ``make lab`` services, say) moves to the next free one,
 and this says so: stop that program and refresh again.
@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 from foundations import config
 from foundations.course import progress
-from foundations.ops import services
+from foundations.ops import harness, services
 from foundations.ops.doctor import KERNEL_NAME
 
 
@@ -50,7 +50,7 @@ def moved_ports(cfg: config.Config) -> list[str]:
 def refresh_all(paths: list[Path]) -> None:
     """Refresh each of ``paths`` on fresh services, saying how long each took."""
     with (
-        services.temporary(default_ports=True) as cfg,
+        harness.temporary(default_ports=True) as cfg,
         progress.set_aside(),  # after temporary(), which exports every setting: the checks are not your progress
     ):
         if cfg is None:

@@ -8,19 +8,11 @@ answers, otherwise local daemons on our own loopback ports (Redis 6390-6392, Mar
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import json
-import os
-import pwd
 import shutil
-import stat
 import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -30,7 +22,7 @@ import redis
 from foundations import config, net, pids, state
 from foundations.config import SERVICES, Config
 from foundations.errors import ServiceError
-from foundations.ops import compose, daemons, packages
+from foundations.ops import compose, daemons, mariadb, packages
 
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
@@ -277,10 +269,10 @@ def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> di
         password = urlsplit(getattr(cfg, key)).password  # a workshop participant's Redis asks for one
         cmd = daemons.redis_command(port, daemons.redis_auth_file(cwd, password, user) if password else None)
     elif kind == "mysql":
-        cwd = mariadb_home(state_dir, user)  # the socket's directory, and the data directory in it: 0700
+        cwd = mariadb.home(state_dir, user)  # the socket's directory, and the data directory in it: 0700
         daemons.hand_over(cwd, user)
-        daemons.mariadb_init(cwd / "data", log_path, user)
-        cmd = daemons.mariadb_command(port, cwd / "data", cwd / "mysqld.sock")
+        mariadb.init(cwd / "data", log_path, user)
+        cmd = mariadb.command(port, cwd / "data", cwd / "mysqld.sock")
     else:
         cmd = daemons.api_command(host, port)
         env = config.child_environ(cfg)
@@ -288,47 +280,14 @@ def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> di
     return {"pid": pid, "program": PROGRAM[kind]}
 
 
-def mariadb_home(state_dir: Path, user: pwd.struct_passwd | None) -> Path:
-    """Where MariaDB keeps its data and socket: ``state_dir/mariadb``, unless MariaDB runs as another user
-    (we are root) who may not walk down to ``state_dir`` (a clone under /root or in a 0700 temp directory).
-    MariaDB resolves its data directory by absolute path, so it then lives in a directory of its own under
-    the system's temp directory, named after ``state_dir`` so the next ``services up`` finds it again."""
-    home = Path(state_dir).resolve() / "mariadb"
-    if user is None or _walkable(home.parent, user):
-        return home
-    return _outside_home(state_dir)
-
-
-def _outside_home(state_dir: Path) -> Path:
-    home = Path(state_dir).resolve() / "mariadb"
-    digest = hashlib.sha1(str(home).encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"api-foundations-mariadb-{digest}"
-
-
 def clean(cfg: Config, log: Callable[[str], None] = print) -> None:
-    """``down``, then remove MariaDB's data when it lives outside the state directory (``mariadb_home``):
+    """``down``, then remove MariaDB's data when it lives outside the state directory (``mariadb.home``):
     ``make clean`` removes the state directory itself."""
     down(cfg, log=log)
-    outside = _outside_home(Path(cfg.state_dir))
+    outside = mariadb.outside_home(Path(cfg.state_dir))
     if outside.exists():
         shutil.rmtree(outside)
         log(f"removed MariaDB's data in {outside}")
-
-
-def _walkable(path: Path, user: pwd.struct_passwd) -> bool:
-    """True when ``user`` has search permission on ``path`` and every directory above it."""
-    groups = set(os.getgrouplist(user.pw_name, user.pw_gid))
-    for directory in [path, *path.parents]:
-        info = directory.stat()
-        if info.st_uid == user.pw_uid:
-            bit = stat.S_IXUSR
-        elif info.st_gid in groups:
-            bit = stat.S_IXGRP
-        else:
-            bit = stat.S_IXOTH
-        if not info.st_mode & bit:
-            return False
-    return True
 
 
 def _wait_ready(cfg: Config, name: str, state_dir: Path, pid: int) -> None:
@@ -336,79 +295,12 @@ def _wait_ready(cfg: Config, name: str, state_dir: Path, pid: int) -> None:
     host, port = cfg.endpoint(key)
     log_path = state_dir / "logs" / f"{name}.log"
     if kind == "mysql":
-        socket_path = mariadb_home(state_dir, daemons.run_as(kind)) / "mysqld.sock"
-        pids.wait_until(
-            lambda: daemons.mariadb_provision(socket_path), pid, f"MariaDB on {host}:{port}", log_path
-        )
+        socket_path = mariadb.home(state_dir, daemons.run_as(kind)) / "mysqld.sock"
+        pids.wait_until(lambda: mariadb.provision(socket_path), pid, f"MariaDB on {host}:{port}", log_path)
     pids.wait_until(daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path)
-
-
-def reap_orphans(parent: Path | None = None) -> list[Path]:
-    """The throwaway directories (``temporary``'s state, ``processes``' logs) whose process is gone: the
-    daemons they list stopped, by the PID and program recorded for each, and the directories removed.
-    Those of a live process are left alone."""
-    reaped = []
-    for owner_file in Path(parent or tempfile.gettempdir()).glob(f"{pids.TEMP_PREFIX}*/{pids.OWNER_FILE}"):
-        try:
-            owner = json.loads(owner_file.read_text())
-        except (OSError, ValueError):
-            continue
-        if pids.runs(owner["pid"], owner["cmdline"]):
-            continue
-        for proc in state.read_raw(owner_file.parent).get("processes", {}).values():
-            pids.stop(proc["pid"], proc["program"])
-        shutil.rmtree(owner_file.parent, ignore_errors=True)
-        reaped.append(owner_file.parent)
-    return reaped
 
 
 def named_by_environment(environ: Mapping[str, str]) -> bool:
     """True when ``FOUNDATIONS_*`` variables already say where the services are (a test run, compose's lab
     container, CI against published ports): whoever set them runs the services."""
     return config.resolve({}, environ, use_state=False).sources["redis_url"].startswith("env ")
-
-
-@contextlib.contextmanager
-def temporary(environ: dict[str, str] = os.environ, default_ports: bool = False) -> Iterator[Config | None]:
-    """Every service in a throwaway state directory, exported into ``environ`` as ``FOUNDATIONS_*`` for
-    child processes (nbval's kernels), and stopped afterwards. The test run and ``make refresh-outputs``
-    both use it, so stored and fresh outputs come from the same kind of setup.
-
-    The test run takes free ports (runs side by side never collide). ``default_ports`` (refresh-outputs)
-    takes the ones the notebooks' text names (6390-6392, 3390, 8080), so the stored outputs show them; a
-    default port held by another program moves to the next free one, as with ``services up``.
-
-    Its daemons die with this process, even of SIGKILL (``die_with_parent``); and a run that died anyway
-    before it could clean up is cleaned up by the next one (``reap_orphans``).
-    When ``environ`` already names the services (compose, CI service containers), it starts nothing."""
-    if named_by_environment(environ):
-        yield None
-        return
-    for orphan in reap_orphans():
-        print(f"stopped the services of a run that died without stopping them ({orphan})", file=sys.stderr)
-    state_dir = tempfile.mkdtemp(prefix=pids.TEMP_PREFIX)
-    Path(state_dir).chmod(0o711)  # daemons running as users of their own reach their own 0700 directories
-    pids.claim(Path(state_dir))
-    argv = ["--state-dir", state_dir]
-    if not default_ports:
-        argv += [
-            "--api-url",
-            f"http://127.0.0.1:{net.free_port()}",
-            "--mysql-dsn",
-            f"mysql://api:api@127.0.0.1:{net.free_port()}/api",
-            *(
-                arg
-                for n in ("redis", "redis1", "redis2")
-                for arg in (f"--{n}-url", f"redis://127.0.0.1:{net.free_port()}/0")
-            ),
-        ]
-    cfg = config.load(argv=argv, environ={})
-    try:
-        cfg = up(cfg, local=True, log=lambda line: None, die_with_parent=True)
-        environ.update(config.as_environ(cfg))
-        yield cfg
-    finally:
-        down(cfg, log=lambda line: None)
-        shutil.rmtree(state_dir, ignore_errors=True)
-        for setting in config.SETTINGS:
-            environ.pop(setting.env, None)

@@ -20,7 +20,7 @@ from pathlib import Path
 from foundations import config, net, pids, state
 from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
-from foundations.ops import daemons, services
+from foundations.ops import mariadb, services
 from foundations.workshop import code as workshop_code
 from foundations.workshop import participant, proxy
 from foundations.workshop.room import Room, Settings, unused_port
@@ -161,7 +161,7 @@ def _listens(settings: Settings) -> bool:
 def _close_mariadb(room: Room) -> None:
     """The shared MariaDB holds only participants' users: no book ``api``/``api`` login that all of them
     could share data through. (Its admin signs in through the socket in the room's private directory only.)"""
-    with daemons.mariadb_admin(room.mariadb_socket) as conn:
+    with mariadb.admin(room.mariadb_socket) as conn:
         conn.cursor().execute("DROP USER IF EXISTS 'api'@'%', 'api'@'localhost'")
 
 

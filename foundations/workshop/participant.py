@@ -20,7 +20,7 @@ from pathlib import Path
 
 from foundations import config, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import daemons, services
+from foundations.ops import mariadb, services
 from foundations.workshop.room import Room, Settings, unused_port
 
 OWN_SERVICES = ("redis", "redis1", "redis2", "api")  # MariaDB is shared: a database each
@@ -61,7 +61,7 @@ def database(room: Room, name: str) -> str:
     """Create (or re-key) participant ``name``'s database and user on the shared MariaDB; their DSN.
     Like ``api`` in ``services up``, they may also create ``NAME_*`` databases (tests use those)."""
     password = secrets.token_urlsafe(16)
-    with daemons.mariadb_admin(room.mariadb_socket) as conn:
+    with mariadb.admin(room.mariadb_socket) as conn:
         cur = conn.cursor()
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
         cur.execute(f"CREATE USER IF NOT EXISTS '{name}'@'%%' IDENTIFIED BY %s", (password,))
