@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from foundations import redisdb, redispool
+from foundations import redisdb, redispool, redisspeed
 from foundations.errors import ConfigError, ServiceError
 from foundations.ops import services
 
@@ -235,26 +235,26 @@ def test_an_exhausted_pool_is_told_apart_from_a_redis_that_is_down(cfg):
 
 
 def test_intrinsic_latency_in_python():
-    lat = redisdb.intrinsic_latency(0.05)
+    lat = redisspeed.intrinsic_latency(0.05)
     assert lat.runs > 1000 and 0 < lat.avg_us <= lat.max_us
 
 
 def test_intrinsic_latency_from_redis_cli(monkeypatch):
-    lat = redisdb.redis_cli_intrinsic_latency(1)
+    lat = redisspeed.redis_cli_intrinsic_latency(1)
     assert lat.runs > 1000 and 0 < lat.avg_us <= lat.max_us
-    monkeypatch.setattr(redisdb.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"}))
+    monkeypatch.setattr(redisspeed.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"}))
     with pytest.raises(ServiceError, match="printed something unexpected: 'nonsense'"):
-        redisdb.redis_cli_intrinsic_latency(1)
-    monkeypatch.setattr(redisdb.shutil, "which", lambda name: None)
+        redisspeed.redis_cli_intrinsic_latency(1)
+    monkeypatch.setattr(redisspeed.shutil, "which", lambda name: None)
     with pytest.raises(ServiceError, match="redis-cli is not installed: apt-get install redis-tools"):
-        redisdb.redis_cli_intrinsic_latency(1)
+        redisspeed.redis_cli_intrinsic_latency(1)
 
 
 def test_pipelined_pings_send_whole_batches_and_read_every_answer(cfg):
     conn = redisdb.connect(cfg.redis_url)
     calls = lambda: conn.info("commandstats").get("cmdstat_ping", {}).get("calls", 0)  # noqa: E731
     before = calls()
-    rate = redisdb.pipelined_pings(cfg.redis_url, seconds=0.2, batch=300)
+    rate = redisspeed.pipelined_pings(cfg.redis_url, seconds=0.2, batch=300)
     sent = calls() - before
     conn.close()
     assert sent > 300 and sent % 300 == 0 and rate >= sent, (sent, rate)  # batch after batch, in under 1 s
@@ -268,34 +268,34 @@ def test_both_ping_rates_authenticate_and_name_a_wrong_answer(cfg):
     try:
         host, port = cfg.endpoint("redis_url")  # cfg's URL may carry a user already (compose's `lab`)
         url = f"redis://t07-pinger:secret@{host}:{port}/0"
-        assert redisdb.pipelined_pings(url, seconds=0.05, batch=10) > 0
-        assert all(rate > 0 for rate in redisdb.redis_benchmark(url, requests=2000).values())
+        assert redisspeed.pipelined_pings(url, seconds=0.05, batch=10) > 0
+        assert all(rate > 0 for rate in redisspeed.redis_benchmark(url, requests=2000).values())
         with pytest.raises(ServiceError, match=r"answered b'-WRONGPASS"):
-            redisdb.pipelined_pings(url.replace(":secret@", ":wrong@"), seconds=0.05)
+            redisspeed.pipelined_pings(url.replace(":secret@", ":wrong@"), seconds=0.05)
     finally:
         admin.acl_deluser("t07-pinger")
         admin.close()
 
 
 def test_redis_benchmark_reads_both_ping_rates(cfg, monkeypatch):
-    rates = redisdb.redis_benchmark(cfg.redis_url, requests=20_000)
+    rates = redisspeed.redis_benchmark(cfg.redis_url, requests=20_000)
     assert set(rates) == {"PING_INLINE", "PING_MBULK"} and all(rate > 1000 for rate in rates.values())
-    monkeypatch.setattr(redisdb.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"}))
+    monkeypatch.setattr(redisspeed.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"}))
     with pytest.raises(ServiceError, match="printed something unexpected: 'nonsense'"):
-        redisdb.redis_benchmark(cfg.redis_url)
-    monkeypatch.setattr(redisdb.shutil, "which", lambda name: None)
+        redisspeed.redis_benchmark(cfg.redis_url)
+    monkeypatch.setattr(redisspeed.shutil, "which", lambda name: None)
     with pytest.raises(
-        ServiceError, match="redis-benchmark is not installed: .* or use redisdb.pipelined_pings"
+        ServiceError, match="redis-benchmark is not installed: .* or use redisspeed.pipelined_pings"
     ):
-        redisdb.redis_benchmark(cfg.redis_url)
+        redisspeed.redis_benchmark(cfg.redis_url)
 
 
 def test_worst_ping_during_sees_the_server_blocked(cfg):
     conn = redisdb.connect(cfg.redis_url)
-    took_ms, worst_ms = redisdb.worst_ping_during(
+    took_ms, worst_ms = redisspeed.worst_ping_during(
         cfg.redis_url, lambda: conn.execute_command("DEBUG", "SLEEP", "0.3")
     )
     conn.close()
     assert took_ms >= 290 and worst_ms > 100, (took_ms, worst_ms)  # a PING waited for the sleep
     with pytest.raises(ServiceError, match="does not answer PING"):
-        redisdb.worst_ping_during(DOWN, lambda: None)
+        redisspeed.worst_ping_during(DOWN, lambda: None)
