@@ -1,6 +1,6 @@
-"""Chapter 10: benchmarking the API - a built-in load generator (threads, keep-alive, a progress bar), the
-book's ``ab`` and ``wrk`` when installed, a throwaway server to measure variants side by side, and a soak
-run that watches the server's memory under a long load.
+"""Chapters 10 and 11: loading and benchmarking the API - a built-in load generator (threads, keep-alive or
+not, a progress bar), the book's ``ab`` and ``wrk`` when installed, a throwaway server to measure variants
+side by side, and a soak run that watches the server's memory under a long load.
 
     $ python -m foundations bench --tool all --requests 2000     # CI-short; the book's run: --requests 50000
     $ python -m foundations bench --soak 60                       # 64 connections for 60 s, RSS before/after
@@ -16,6 +16,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -40,11 +41,28 @@ class Result:
     server_mb: float | None = None  # resident memory of the server's processes after the load
 
 
-def builtin(
-    url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True, seconds: float | None = None
-) -> Result:
-    """``requests`` GETs of ``url`` from ``concurrency`` threads, each on one keep-alive connection
-    (stopping early after ``seconds``, if given: the profiler's background load)."""
+@dataclass(frozen=True)
+class Load:
+    """What a load got back: how many answers had each status (0: a failed connection), each request's
+    round trip in seconds, and how long the whole load took."""
+
+    statuses: Counter
+    latencies: list[float]
+    seconds: float
+
+
+def load(
+    url: str,
+    requests: int,
+    concurrency: int = 4,
+    keepalive: bool = True,
+    seconds: float | None = None,
+    progress: bool = False,
+    timeout: float = 5.0,
+) -> Load:
+    """GET ``url`` ``requests`` times from ``concurrency`` threads, each on its own keep-alive connection (or,
+    like the book's ``ab``, a new connection per request); stopping early after ``seconds``, if given (the
+    profiler's background load). ``progress``: a text progress bar."""
     # A plain text bar (tqdm.auto wants ipywidgets in notebooks): on stdout in a notebook, which shows stderr
     # on the pink background of errors; on stderr in a terminal, so stdout keeps only the results table.
     from tqdm import tqdm
@@ -52,9 +70,9 @@ def builtin(
     parts = urlsplit(url)
     target = parts.path + ("?" + parts.query if parts.query else "")
     remaining = iter(range(requests))  # next() on a range iterator is atomic under the GIL
-    # Each thread counts into lists of its own, added up after the joins: `errors += 1` from many threads
+    # Each thread counts into its own list and Counter, added up after the joins: `n += 1` from many threads
     # is a read and a write that can interleave and lose counts.
-    per_thread: list[tuple[list[float], int]] = []
+    per_thread: list[tuple[list[float], Counter]] = []
     bar = tqdm(
         total=requests,
         desc=f"GET {target}",
@@ -65,9 +83,9 @@ def builtin(
     )
 
     def worker() -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         latencies: list[float] = []
-        errors = 0
+        statuses: Counter = Counter()
         for _ in remaining:
             start = time.perf_counter()
             if deadline is not None and start > deadline:
@@ -76,17 +94,18 @@ def builtin(
                 conn.request("GET", target)
                 response = conn.getresponse()
                 response.read()
-                ok = 200 <= response.status < 300
+                statuses[response.status] += 1
+                if not keepalive:
+                    conn.close()
             except (OSError, http.client.HTTPException):
+                statuses[0] += 1
                 conn.close()  # reconnects on the next request
-                ok = False
             latencies.append(time.perf_counter() - start)
-            errors += not ok
             if len(latencies) % 100 == 0:
                 bar.update(100)
         bar.update(len(latencies) % 100)
         conn.close()
-        per_thread.append((latencies, errors))  # list.append is atomic
+        per_thread.append((latencies, statuses))  # list.append is atomic
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     start = time.perf_counter()
@@ -97,11 +116,28 @@ def builtin(
         thread.join()
     elapsed = time.perf_counter() - start
     bar.close()
-    latencies = [s for mine, _ in per_thread for s in mine]
-    errors = sum(n for _, n in per_thread)
+    return Load(
+        sum((mine for _, mine in per_thread), Counter()), [s for mine, _ in per_thread for s in mine], elapsed
+    )
+
+
+def builtin(
+    url: str, requests: int = 2000, concurrency: int = 4, progress: bool = True, seconds: float | None = None
+) -> Result:
+    """``load`` as a benchmark result: ``requests`` keep-alive GETs of ``url`` from ``concurrency`` threads,
+    answers other than 2xx counted as errors."""
+    done = load(url, requests, concurrency, seconds=seconds, progress=progress)
+    latencies = done.latencies
+    errors = sum(n for status, n in done.statuses.items() if not 200 <= status < 300)
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return Result(
-        "builtin", len(latencies), errors, elapsed, len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000
+        "builtin",
+        len(latencies),
+        errors,
+        done.seconds,
+        len(latencies) / done.seconds,
+        cuts[49] * 1000,
+        cuts[98] * 1000,
     )
 
 

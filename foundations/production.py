@@ -2,22 +2,19 @@
 loaded, watched through ``/debug/vars``, and stopped with SIGTERM the way a process manager stops it.
 
     >>> with start(cfg, workers=2) as api:        # python -m foundations serve --workers 2 --port N
-    ...     load(api.url + "/get?key=name", requests=1000, concurrency=8)
+    ...     bench.load(api.url + "/get?key=name", requests=1000, concurrency=8)
     ...     debug_vars(api.url)["registry.get"]
     1000
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import redis
 
@@ -97,45 +94,6 @@ def _healthy(url: str, workers: int) -> None:
     started = debug_vars(url)["process"]["workers"]
     if started < workers:
         raise RuntimeError(f"{started} of {workers} workers started")
-
-
-def load(
-    url: str, requests: int, concurrency: int = 8, keepalive: bool = True, timeout: float = 5.0
-) -> Counter:
-    """GET ``url`` ``requests`` times from ``concurrency`` threads, each on its own keep-alive connection
-    (or, like the book's ``ab``, a new connection per request); how many answers had each status (a
-    failed connection counts as status 0)."""
-    parts = urlsplit(url)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    statuses: Counter = Counter()
-    lock = threading.Lock()
-    shares = [requests // concurrency + (i < requests % concurrency) for i in range(concurrency)]
-
-    def client(n: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-        seen: Counter = Counter()
-        for _ in range(n):
-            try:
-                conn.request("GET", target)
-                response = conn.getresponse()
-                response.read()
-                seen[response.status] += 1
-                if not keepalive:
-                    conn.close()
-            except (OSError, http.client.HTTPException):
-                seen[0] += 1
-                conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-        conn.close()
-        with lock:
-            statuses.update(seen)
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in shares]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
 
 
 def debug_vars(url: str) -> dict:

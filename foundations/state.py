@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from foundations import pids
+from foundations import files, pids
 
 STATE_FILE = "services.json"
 
@@ -40,11 +40,7 @@ def read_raw(state_dir: Path) -> dict:
 
 def write(state_dir: Path, state: dict) -> None:
     """Write ``state`` atomically, so a reader never sees half a file."""
-    path = Path(state_dir) / STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    files.write_atomically(Path(state_dir) / STATE_FILE, json.dumps(state, indent=2, sort_keys=True) + "\n")
 
 
 def remove(state_dir: Path) -> None:

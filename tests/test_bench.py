@@ -50,6 +50,15 @@ def test_builtin_survives_a_server_that_is_gone(capsys):
     assert "GET /get?key=name" in shown.out and shown.err == ""  # a notebook shows stderr like an error
 
 
+def test_load_counts_each_status_and_a_failed_connection_as_0(cfg):
+    bench.seed(cfg.api_url)
+    got = bench.load(cfg.api_url + "/get?key=name", requests=30, concurrency=3, keepalive=False)
+    assert got.statuses == {200: 30} and len(got.latencies) == 30 and got.seconds > 0
+    missing = bench.load(cfg.api_url + "/get?key=never-set-for-bench", requests=5, concurrency=2)
+    assert missing.statuses == {404: 5}
+    assert bench.load("http://127.0.0.1:1/get", requests=4, concurrency=2).statuses == {0: 4}
+
+
 @pytest.mark.parametrize("tool", ["ab", "wrk"])
 def test_external_tools_are_parsed(url, tool):
     if not bench.available(tool):

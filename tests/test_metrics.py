@@ -12,7 +12,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from foundations import metrics, net, production
+from foundations import bench, metrics, net, production
 from foundations.server import create_app
 
 BOOK_NAMES = {"registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get"}
@@ -197,9 +197,9 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
     with production.start(cfg, "--metrics-dir", str(tmp_path), workers=2) as api:
         before = production.debug_vars(api.url)
         # A new connection per request (the book's `ab`): granian's workers take turns accepting them.
-        statuses = production.load(
+        statuses = bench.load(
             api.url + "/get?key=t11-load", requests=sent, concurrency=16, keepalive=False
-        )
+        ).statuses
         variables = production.debug_vars(api.url)
         _, text = net.http_get(api.url + "/metrics")
     client.delete("api:t11-load")
@@ -224,7 +224,7 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
 def test_watch_polls_until_the_load_is_over_and_sees_its_end(cfg):
     with production.start(cfg) as api:
         driver = threading.Thread(
-            target=production.load, args=(api.url + "/hello", 300), kwargs={"concurrency": 2}
+            target=bench.load, args=(api.url + "/hello", 300), kwargs={"concurrency": 2}
         )
         driver.start()
         samples = production.watch(api.url, seconds=60, interval=0.05, until=lambda: not driver.is_alive())
@@ -235,7 +235,7 @@ def test_watch_polls_until_the_load_is_over_and_sees_its_end(cfg):
 
 def test_access_log_has_each_request_with_its_duration(cfg):
     with production.start(cfg, "--access-log", "true") as api:
-        production.load(api.url + "/hello?name=log", requests=3, concurrency=1)
+        bench.load(api.url + "/hello?name=log", requests=3, concurrency=1)
         time.sleep(0.3)  # granian's log is written by the worker; give it a moment
         log = api.output()
     lines = [line for line in log.splitlines() if '"GET /hello HTTP/1.1" 200' in line]
@@ -245,7 +245,7 @@ def test_access_log_has_each_request_with_its_duration(cfg):
 
 def test_no_access_log_by_default(cfg):
     with production.start(cfg) as api:
-        production.load(api.url + "/hello", requests=2, concurrency=1)
+        bench.load(api.url + "/hello", requests=2, concurrency=1)
         time.sleep(0.3)
         assert '"GET /hello' not in api.output()
 

@@ -242,7 +242,9 @@ def test_intrinsic_latency_in_python():
 def test_intrinsic_latency_from_redis_cli(monkeypatch):
     lat = redisspeed.redis_cli_intrinsic_latency(1)
     assert lat.runs > 1000 and 0 < lat.avg_us <= lat.max_us
-    monkeypatch.setattr(redisspeed.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"}))
+    monkeypatch.setattr(
+        redisspeed.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"})
+    )
     with pytest.raises(ServiceError, match="printed something unexpected: 'nonsense'"):
         redisspeed.redis_cli_intrinsic_latency(1)
     monkeypatch.setattr(redisspeed.shutil, "which", lambda name: None)
@@ -280,7 +282,9 @@ def test_both_ping_rates_authenticate_and_name_a_wrong_answer(cfg):
 def test_redis_benchmark_reads_both_ping_rates(cfg, monkeypatch):
     rates = redisspeed.redis_benchmark(cfg.redis_url, requests=20_000)
     assert set(rates) == {"PING_INLINE", "PING_MBULK"} and all(rate > 1000 for rate in rates.values())
-    monkeypatch.setattr(redisspeed.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"}))
+    monkeypatch.setattr(
+        redisspeed.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": "nonsense"})
+    )
     with pytest.raises(ServiceError, match="printed something unexpected: 'nonsense'"):
         redisspeed.redis_benchmark(cfg.redis_url)
     monkeypatch.setattr(redisspeed.shutil, "which", lambda name: None)

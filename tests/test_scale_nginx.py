@@ -16,7 +16,7 @@ import time
 import pytest
 import redis
 
-from foundations import net, pids, processes, production
+from foundations import bench, net, pids, processes, production
 from foundations.ops import packages
 
 ROOT = production.config.REPO_ROOT
@@ -99,7 +99,7 @@ def served(api: processes.Server) -> int:
 
 def test_requests_reach_both_servers_and_survive_one_dying(cfg, two_apis, nginx):
     redis.Redis.from_url(cfg.redis_url).set("api:t11-lb", "balanced")
-    statuses = production.load(nginx + "/get?key=t11-lb", requests=200, concurrency=4, keepalive=False)
+    statuses = bench.load(nginx + "/get?key=t11-lb", requests=200, concurrency=4, keepalive=False).statuses
     assert statuses == {200: 200}
     counts = [served(a) for a in two_apis]
     assert sum(counts) == 200 and min(counts) >= 50, counts  # round-robin: roughly half each
@@ -109,7 +109,7 @@ def test_requests_reach_both_servers_and_survive_one_dying(cfg, two_apis, nginx)
     while net.port_open("127.0.0.1", two_apis[0].port, timeout=0.1):  # its worker dies a moment later
         assert time.monotonic() < deadline, "the killed API still listens"
         time.sleep(0.05)
-    statuses = production.load(nginx + "/get?key=t11-lb", requests=100, concurrency=4, keepalive=False)
+    statuses = bench.load(nginx + "/get?key=t11-lb", requests=100, concurrency=4, keepalive=False).statuses
     assert statuses == {200: 100}, statuses  # proxy_next_upstream retried the dead one's share
     assert served(two_apis[1]) == counts[1] + 100
 

@@ -9,6 +9,7 @@ It needs Redis, MariaDB, Node.js and npm (``.ci/run`` installs them); nothing he
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import pwd
@@ -19,7 +20,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -262,6 +265,45 @@ def test_passwords_are_kept_as_salted_hashes():
     stored = auth.hash_password("correct horse")
     assert "correct horse" not in stored and stored != auth.hash_password("correct horse")
     assert auth.password_matches("correct horse", stored) and not auth.password_matches("wrong", stored)
+
+
+def test_a_sign_in_hashes_its_password_off_the_hubs_event_loop(tmp_path, monkeypatch):
+    """scrypt runs in a thread: while it works, the hub's event loop serves the others. Here the other is a
+    coroutine the hash waits for; were the hash run on the loop, that coroutine could not run (5 s, then fail)."""
+    for name, text in (("code", "orange-river-42"), ("instructor", "teach-well")):
+        (tmp_path / name).write_text(text)
+    authenticator = auth.WorkshopAuthenticator(
+        passwords_file=str(tmp_path / "passwords.json"),
+        code_file=str(tmp_path / "code"),
+        instructor_file=str(tmp_path / "instructor"),
+        allowed_users={"alice"},
+        system_users=False,
+    )
+    hashing, others_served = threading.Event(), threading.Event()
+    real_hash = auth.hash_password
+
+    def watched_hash(password: str, salt: bytes | None = None) -> str:
+        hashing.set()
+        assert others_served.wait(5), "the event loop stood still while a password was hashed"
+        return real_hash(password, salt)
+
+    monkeypatch.setattr(auth, "hash_password", watched_hash)
+
+    async def another_participant() -> None:
+        while not hashing.is_set():
+            await asyncio.sleep(0.01)
+        others_served.set()
+
+    async def sign_in_beside_another() -> str | None:
+        handler = types.SimpleNamespace(request=types.SimpleNamespace(remote_ip="127.0.0.1"))
+        form = {"username": "alice", "password": "correct horse", "otp": "orange-river-42"}
+        signed_in, _ = await asyncio.gather(authenticator.authenticate(handler, form), another_participant())
+        return signed_in
+
+    assert asyncio.run(sign_in_beside_another()) == "alice"
+    assert auth.password_matches(
+        "correct horse", json.loads((tmp_path / "passwords.json").read_text())["alice"]
+    )
 
 
 def test_participant_names_must_be_safe_as_system_users_and_databases():

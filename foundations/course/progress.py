@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from foundations import config
+from foundations import config, files
 
 PROGRESS_FILE = Path(".foundations") / "progress.json"
 HOME_VARIABLE = config.BY_NAME["progress_home"].env
@@ -74,9 +74,4 @@ def _write(exercise_id: str, passed: bool, home: Path | None) -> None:
         "attempts": int(before.get("attempts", 0)) + 1,
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".progress-")
-    with os.fdopen(fd, "w") as out:
-        json.dump(entries, out, indent=1, sort_keys=True)
-    os.chmod(tmp, 0o644)  # the instructor's board reads it
-    os.replace(tmp, path)
+    files.write_atomically(path, json.dumps(entries, indent=1, sort_keys=True))  # 0644: the board reads it

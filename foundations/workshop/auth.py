@@ -10,16 +10,19 @@ so LocalProcessSpawner runs their server as them; without it (a dry run) the hub
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import secrets
+import threading
 from pathlib import Path
 
 from jupyterhub.auth import Authenticator, LocalAuthenticator
 from jupyterhub.handlers.login import LoginHandler
 from traitlets import Bool, Unicode
 
+from foundations import files
 from foundations.workshop.room import INSTRUCTOR
 from foundations.workshop.throttle import Throttle
 
@@ -57,17 +60,14 @@ class WorkshopAuthenticator(LocalAuthenticator):
     _per_name = Throttle(limit=FAILED_SIGN_INS_PER_MINUTE)
     _per_address = Throttle(limit=FAILED_SIGN_INS_PER_MINUTE_PER_ADDRESS)
     otp_prompt = Unicode("Workshop code (first sign-in only):")
+    _one_at_a_time = threading.Lock()  # the password file's read, check and write (``_refusal``)
 
     def _passwords(self) -> dict[str, str]:
         path = Path(self.passwords_file)
         return json.loads(path.read_text()) if path.exists() else {}
 
     def _save(self, passwords: dict[str, str]) -> None:
-        path = Path(self.passwords_file)
-        tmp = path.with_suffix(".tmp")
-        tmp.touch(mode=0o600)
-        tmp.write_text(json.dumps(passwords, indent=1) + "\n")
-        tmp.replace(path)
+        files.write_atomically(Path(self.passwords_file), json.dumps(passwords, indent=1) + "\n", mode=0o600)
 
     async def authenticate(self, handler, data: dict) -> str | None:
         name = self.normalize_username(data.get("username", ""))
@@ -79,7 +79,9 @@ class WorkshopAuthenticator(LocalAuthenticator):
             handler.refusal = f"Too many failed sign-ins: wait {wait:.0f} s, then try again"
             return None
         password, code = data.get("password", ""), data.get("otp", "").strip()
-        refused = self._refusal(name, password, code)
+        # scrypt takes tens of milliseconds on purpose: in a thread, so the hub's event loop (every other
+        # participant's page and kernel traffic) goes on meanwhile
+        refused = await asyncio.get_running_loop().run_in_executor(None, self._refusal, name, password, code)
         if refused:
             self._per_name.failed(name)
             self._per_address.failed(address)
@@ -91,7 +93,12 @@ class WorkshopAuthenticator(LocalAuthenticator):
     def _refusal(self, name: str, password: str, code: str) -> str | None:
         """What is wrong with this sign-in, in words for the person at the keyboard (None: let them in, after
         claiming the name on a first sign-in). Without the right code the answer is the same for every name,
-        so nobody outside the room learns who is on the list or who has signed in."""
+        so nobody outside the room learns who is on the list or who has signed in. One at a time: two first
+        sign-ins must not both read the password file and each write it without the other's name."""
+        with self._one_at_a_time:
+            return self._refusal_of(name, password, code)
+
+    def _refusal_of(self, name: str, password: str, code: str) -> str | None:
         passwords = self._passwords()
         instructor = Path(self.instructor_file).read_text().strip().encode()
         if name == INSTRUCTOR and hmac.compare_digest(password.encode(), instructor):

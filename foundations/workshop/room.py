@@ -16,10 +16,10 @@ import os
 import pwd
 import random
 import re
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from foundations import net
 from foundations.config import REPO_ROOT
 from foundations.errors import ConfigError
 
@@ -54,16 +54,8 @@ class Settings:
 
 
 def unused_port() -> int:
-    """A port nothing listens on now, from ``PORTS``: one another program is unlikely to take meanwhile."""
-    for _ in range(50):
-        port = random.choice(PORTS)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-    raise ConfigError(f"no free port in {PORTS.start}-{PORTS.stop - 1} after 50 tries")
+    """A port nothing listens on now, from ``PORTS`` at random: one another program is unlikely to take meanwhile."""
+    return net.free_port(candidates=random.sample(PORTS, 50))
 
 
 def parse_participants(text: str) -> tuple[str, ...]:
