@@ -83,7 +83,7 @@ def load(
     )
 
     def worker() -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        conn = http.client.HTTPConnection(parts.netloc, timeout=timeout)
         latencies: list[float] = []
         statuses: Counter = Counter()
         for _ in remaining:
@@ -188,7 +188,7 @@ def ab(url: str, requests: int = 2000, concurrency: int = 4) -> Result:
     out = processes.run(["ab", "-q", "-c", str(concurrency), "-n", str(requests), url], timeout=600)
     rps = float(_find(r"Requests per second:\s+([\d.]+)", out, "ab"))
     failed = int(_find(r"Failed requests:\s+(\d+)", out, "ab"))
-    non2xx = int(re.search(r"Non-2xx responses:\s+(\d+)", out).group(1)) if "Non-2xx" in out else 0
+    non2xx = int(_find(r"Non-2xx responses:\s+(\d+)", out, "ab")) if "Non-2xx" in out else 0
     seconds = float(_find(r"Time taken for tests:\s+([\d.]+)", out, "ab"))
     p50 = re.search(r"^\s+50%\s+(\d+)", out, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\d+)", out, re.MULTILINE)
@@ -228,8 +228,10 @@ def available(tool: str) -> bool:
 
 
 def _wrk_ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if match is None:
+        raise ServiceError(f"wrk printed a latency we cannot read: {text!r}")
+    return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
 
 
 def _find(pattern: str, text: str, tool: str) -> str:

@@ -128,4 +128,4 @@ def _copy_installed(dist: metadata.Distribution, site_packages: Path) -> None:
             continue
         target = site_packages / file
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(dist.locate_file(file), target)
+        shutil.copy2(str(dist.locate_file(file)), target)

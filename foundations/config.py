@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 from foundations import state
@@ -251,7 +251,7 @@ def redacted(value: Any) -> Any:
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting, so callers print one line."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise ConfigError(message)
 
 

@@ -141,8 +141,8 @@ def fetch_parallel(
         # the calls carry their own timeout; the margin covers thread start-up, not a second wait
         done, pending = wait(futures.values(), timeout=timeout + 0.5, return_when=FIRST_EXCEPTION)
         for future in futures.values():  # the first failure, in call order, is the one reported
-            if future in done and future.exception() is not None:
-                raise future.exception()
+            if future in done and (error := future.exception()) is not None:
+                raise error
         for name, future in futures.items():
             if future in pending:
                 raise UpstreamError(name, calls[name], 504, f"gave no answer within {timeout * 1000:.0f} ms")

@@ -129,7 +129,7 @@ def dripping(app: Callable) -> Callable:
             return app(environ, start_response)
         request = Request(environ)
         try:
-            count, every = int(request.arg("bytes", "10")), float(request.arg("every_ms", "100")) / 1000
+            count, every = int(request.arg("bytes") or "10"), float(request.arg("every_ms") or "100") / 1000
         except ValueError:
             count, every = -1, 0.0
         if count < 0 or every < 0 or count * every > MAX_DELAY:

@@ -28,7 +28,9 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -118,6 +120,7 @@ class Metrics:
     def __init__(self, directory: str | Path = ""):
         self.directory = Path(directory) if directory else None
         self._lock = threading.Lock()
+        self._info: dict[str, Any]
         if self.directory is None:
             self._map = mmap.mmap(-1, _SIZE)
             self._info = {"started": time.time(), "pid": os.getpid(), "cmdline": sys.argv}
@@ -206,7 +209,7 @@ class _Collector:
     def __init__(self, metrics: Metrics):
         self.metrics = metrics
 
-    def collect(self):
+    def collect(self) -> Iterator[object]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         totals, process = self.metrics.totals(), self.metrics.process()
@@ -248,7 +251,7 @@ def prometheus_text(metrics: Metrics) -> tuple[bytes, str]:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(metrics))
+    registry.register(_Collector(metrics))  # type: ignore[arg-type]  # Collector's protocol: collect()
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 

@@ -76,7 +76,7 @@ def select(conn: Any, cls: type[T], sql: str, params: Sequence[Any] | None = Non
         cur.execute(sql, params)
         columns = [d[0] for d in cur.description or ()]
         rows = cur.fetchall()
-    fields = {_column(f): f for f in dataclasses.fields(cls)}
+    fields = {_column(f): f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # cls is a dataclass
     extra = [c for c in columns if c not in fields]
     missing = [
         c
@@ -102,7 +102,7 @@ def select(conn: Any, cls: type[T], sql: str, params: Sequence[Any] | None = Non
     return [cls(**{fields[c].name: convert(c, v) for c, v in zip(columns, row)}) for row in rows]
 
 
-def frame(conn: Any, sql: str, params: Sequence[Any] | None = None):
+def frame(conn: Any, sql: str, params: Sequence[Any] | None = None) -> Any:
     """The rows of ``sql`` as a pandas DataFrame, columns named as the query names them."""
     import pandas as pd  # only the notebooks need pandas
 

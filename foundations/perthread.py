@@ -27,10 +27,10 @@ class PerThreadRedis(redis.Redis):
         )
         super().__init__(connection_pool=pool)
         self._local = threading.local()
-        self._every: list[redis.connection.AbstractConnection] = []  # every thread's, for close()
+        self._every: list[redis.connection.ConnectionInterface] = []  # every thread's, for close()
         self._every_lock = threading.Lock()
 
-    def _connection(self) -> redis.connection.AbstractConnection:
+    def _connection(self) -> redis.connection.ConnectionInterface:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self.connection_pool.make_connection()
@@ -38,7 +38,7 @@ class PerThreadRedis(redis.Redis):
                 self._every.append(conn)
         return conn
 
-    def get(self, name: str | bytes) -> bytes | None:
+    def get(self, name: str | bytes) -> bytes | None:  # type: ignore[override]  # GET alone, on this thread's connection
         conn = self._connection()
         try:
             conn.send_command("GET", name)

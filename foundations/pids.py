@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -80,7 +81,7 @@ def spawn(
     (we must be root); ``cwd`` is entered before the switch, so it may lie below directories they cannot
     open."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
+    ids: dict[str, Any] = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             cmd,
@@ -105,10 +106,11 @@ def stop(pid: int, program: str, timeout: float = 10.0) -> None:
     never run its own cleanup."""
     if not runs(pid, program):
         return
-    for send, wait in (
+    steps: tuple[tuple[Callable[[], None], float], ...] = (
         (lambda: os.kill(pid, signal.SIGTERM), timeout),
         (lambda: os.killpg(pid, signal.SIGKILL), 2.0),
-    ):
+    )
+    for send, wait in steps:
         try:
             send()
         except ProcessLookupError:

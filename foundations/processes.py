@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from foundations import net, pids
 from foundations.errors import ServiceError
 
 
-def run(cmd: list[str], what: str = "", tail: int = 600, **kwargs) -> str:
+def run(cmd: list[str], what: str = "", tail: int = 600, **kwargs: Any) -> str:
     """Run ``cmd`` to its end and return its stdout; a non-zero exit raises ``ServiceError`` with the last
     ``tail`` characters of what it printed (stderr, else stdout). ``what`` names it (default: the command)."""
     done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)

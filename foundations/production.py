@@ -24,7 +24,7 @@ from foundations.processes import Server
 
 MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
 # The book's table, with our prefix: (what was typed, extra arguments, extra environment).
-PRECEDENCE_CASES = (
+PRECEDENCE_CASES: tuple[tuple[str, list[str], dict[str, str]], ...] = (
     ("run", [], {}),
     ("--port=80", ["--port=80"], {}),
     ("PORT=80", [], {"PORT": "80"}),
@@ -56,7 +56,7 @@ def precedence_table(command: list[str] | None = None, cwd: str | None = None) -
     """The book's four runs (``run``, ``--port=80``, ``PORT=80``, ``FOUNDATIONS_PORT=80``), each a real child."""
     rows = []
     for typed, args, env in PRECEDENCE_CASES:
-        port = config_dump(args, config.child_environ(**env), command, cwd)["port"]
+        port = config_dump(args, config.child_environ(None, **env), command, cwd)["port"]
         rows.append({"how": typed, "port": port["value"], "source": port["source"]})
     return rows
 

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from foundations import bench, production
 from foundations.config import Config
@@ -176,7 +177,7 @@ def _category(frames: tuple[str, ...], categories: list[tuple[str, tuple[str, ..
     return OTHER
 
 
-def flame_chart(collapsed: str, title: str, width_px: int = 950):
+def flame_chart(collapsed: str, title: str, width_px: int = 950) -> Any:
     """A flame graph of the request stacks only (root at the bottom, a box's width its share of the samples,
     coloured by ``breakdown``'s categories; boxes under 0.5 % left out), as a matplotlib figure ``width_px``
     wide: a PNG in the notebook, which shows in an untrusted notebook too (an SVG does not)."""
@@ -243,7 +244,7 @@ def interactive_url(svg: Path) -> str | None:
     return None
 
 
-def pyinstrument_profile(app: Callable, target: str, calls: int = 2000):
+def pyinstrument_profile(app: Callable[..., Any], target: str, calls: int = 2000) -> Any:
     """pyinstrument's view: ``calls`` in-process requests of ``target`` through the WSGI ``app``."""
     from pyinstrument import Profiler
     from werkzeug.test import EnvironBuilder

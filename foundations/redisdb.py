@@ -57,7 +57,7 @@ def unavailable(target: str | redis.Redis, exc: Exception) -> ServiceError:
         pool, where = target.connection_pool, address(target)
         return ServiceError(
             f"all {pool.max_connections} pooled connections to Redis at {where} stayed busy "
-            f"for {pool.timeout} s: raise max_connections or lower the concurrency"
+            f"for {getattr(pool, 'timeout', '?')} s: raise max_connections or lower the concurrency"
         )
     return ServiceError(f"Redis at {address(target)} does not answer ({_reason(exc)}); {FIX_DOWN}")
 
@@ -136,25 +136,25 @@ class ClusterClient(redis.RedisCluster):
     after another, the integer cursor carrying which one (``node_cursor * nodes + node_index``), so a
     ``while cursor != 0`` loop works unchanged."""
 
-    mget = redis.RedisCluster.mget_nonatomic
+    mget = redis.RedisCluster.mget_nonatomic  # type: ignore[assignment]  # per slot, as the docstring says
 
     def keys(self, pattern: str = "*", **kwargs: Any) -> list:  # type: ignore[override]
         return super().keys(pattern, target_nodes=self.PRIMARIES, **kwargs)
 
-    def scan(
+    def scan(  # type: ignore[override]  # the cursor also says which primary
         self,
         cursor: int = 0,
         match: str | None = None,
-        count: int | None = None,  # type: ignore[override]
+        count: int | None = None,
         _type: str | None = None,
         **kwargs: Any,
     ) -> tuple[int, list]:
-        nodes = sorted(self.get_primaries(), key=lambda node: node.name)
+        nodes = sorted(self.get_primaries(), key=lambda node: node.name)  # type: ignore[no-untyped-call]
         index, node_cursor = cursor % len(nodes), cursor // len(nodes)
         answers, keys = super().scan(
             node_cursor, match=match, count=count, _type=_type, target_nodes=nodes[index]
         )
-        node_cursor = next(iter(answers.values()))
+        node_cursor = next(iter(answers.values()))  # type: ignore[attr-defined]  # a cluster answers per node
         if node_cursor == 0:  # this node is done: the next one starts at its cursor 0
             index, node_cursor = index + 1, 0
             if index == len(nodes):
@@ -165,7 +165,7 @@ class ClusterClient(redis.RedisCluster):
 def cluster(url: str, timeout: float = 1.0) -> ClusterClient:
     """A client for the Redis Cluster that ``url`` (any one of its nodes) belongs to."""
     try:
-        return ClusterClient.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        return ClusterClient.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)  # type: ignore[return-value]
     except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException) as exc:
         raise ServiceError(
             f"Redis Cluster at {address(url)} does not answer ({exc}); start its nodes, or set "

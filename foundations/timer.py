@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas is heavy; only frame() needs it, and the API server imports this module
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd
 
 Clock = Callable[[], int]
 

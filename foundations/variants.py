@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import Any
 
 import redis
 from redis import asyncio as aioredis
@@ -52,18 +53,18 @@ class _Unpipelined:
     def __init__(self, url: str, timeout: float):
         self.redis = aioredis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
 
-    async def execute(self, *args: str | bytes | int):
+    async def execute(self, *args: str | bytes | int) -> Any:
         try:
             return await self.redis.execute_command(*args)
         except (redis.ConnectionError, redis.TimeoutError) as exc:  # the errors AsyncRegistry turns into 503
             raise ConnectionError(str(exc)) from exc
 
 
-def unpipelined_app_from_environment():
+def unpipelined_app_from_environment() -> web.RSGIApp:
     """The pipelined server with one change undone (chapter 10, beyond the book): the same RSGI event loop
     and coroutine routes, over redis-py's asyncio pool instead of the auto-pipelining client."""
     cfg = config.load(argv=[])
-    app = server.create_fast_app(cfg, _Unpipelined(cfg.redis_url, cfg.redis_timeout))
+    app = server.create_fast_app(cfg, _Unpipelined(cfg.redis_url, cfg.redis_timeout))  # type: ignore[arg-type]
     gc.freeze()  # as server.fast_app_from_environment does
     return app
 

@@ -25,7 +25,9 @@ def wrap(text: str) -> str:
     )
 
 
-def _one_line(shell, etype, value, tb, tb_offset=None):
+def _one_line(
+    shell: object, etype: type[BaseException], value: BaseException, tb: object, tb_offset: int | None = None
+) -> None:
     print(wrap(f"{etype.__name__}: {value}"))
 
 

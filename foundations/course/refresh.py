@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 from foundations import config
 from foundations.course import progress
-from foundations.ops import harness, services
+from foundations.ops import harness
 from foundations.ops.doctor import KERNEL_NAME
 
 
@@ -42,7 +42,7 @@ def moved_ports(cfg: config.Config) -> list[str]:
     defaults = config.load(argv=[], environ={}, use_state=False)
     return [
         f"{name}: {defaults.endpoint(key)[1]} is taken, so the outputs show {cfg.endpoint(key)[1]}"
-        for name, key in services.SERVICES.items()
+        for name, key in config.SERVICES.items()
         if cfg.endpoint(key) != defaults.endpoint(key)
     ]
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from IPython.display import Markdown
 
 from foundations.config import REPO_ROOT
 
 
-def show(obj: object, first: str | None = None, last: str | None = None) -> Markdown:
+def show(obj: Callable[..., Any], first: str | None = None, last: str | None = None) -> Markdown:
     """``obj``'s source as a Python code block; ``first``/``last`` cut it to the lines from the first line
     containing ``first`` to the first later line containing ``last`` (the 5-line core, not the plumbing).
     A decorated function (``functools.cache``...) shows the function it wraps."""
@@ -20,7 +22,7 @@ def show(obj: object, first: str | None = None, last: str | None = None) -> Mark
     lines, start = inspect.getsourcelines(obj)
     begin = _find(lines, first, 0) if first else 0
     end = _find(lines, last, begin) + 1 if last else len(lines)
-    path = Path(inspect.getsourcefile(obj)).resolve().relative_to(REPO_ROOT)
+    path = Path(inspect.getsourcefile(obj) or "").resolve().relative_to(REPO_ROOT)
     code = textwrap.dedent("".join(lines[begin:end])).rstrip()
     return Markdown(f"`{path}`, line {start + begin}:\n\n```python\n{code}\n```")
 

@@ -9,10 +9,11 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import redis
 
-from foundations import pins, redisdb
+from foundations import bench, config, pins, redisdb
 from foundations.config import Config
 from foundations.ops import packages, probe, services
 
@@ -72,7 +73,7 @@ def check_packages(lock_file: Path = pins.LOCK_FILE) -> Check:
 
 def check_service(cfg: Config, name: str) -> Check:
     status = services.check(cfg, name)
-    source = cfg.sources.get(services.SERVICES[name], "default")
+    source = cfg.sources.get(config.SERVICES[name], "default")
     if status.answers:
         return Check(name, True, f"{status.address} answers ({status.detail}){server_version(cfg, name)}")
     return Check(name, False, f"{status.address} ({source}): {status.detail}", services.FIX_UP)
@@ -110,10 +111,10 @@ def check_docker() -> Check:
 
 
 def check_load_generators() -> Check:
-    missing = [tool for tool in packages.LOAD_GENERATORS if not packages.which(tool)]
+    missing = [tool for tool in bench.LOAD_GENERATORS if not packages.which(tool)]
     if not missing:
         return Check("ab, wrk", True, "installed: chapter 10 runs the book's ab", needed=False)
-    debs = " ".join(packages.LOAD_GENERATORS[tool] for tool in missing)
+    debs = " ".join(bench.LOAD_GENERATORS[tool] for tool in missing)
     return Check(
         "ab, wrk",
         False,
@@ -140,7 +141,7 @@ def check_ptrace() -> Check:
     )
 
 
-def run(cfg: Config, names: tuple[str, ...] = tuple(services.SERVICES)) -> list[Check]:
+def run(cfg: Config, names: tuple[str, ...] = tuple(config.SERVICES)) -> list[Check]:
     """Every check, in the order a person would fix them."""
     return [
         check_python(),
@@ -163,7 +164,7 @@ def render(checks: list[Check]) -> str:
     return "\n".join(lines)
 
 
-def table(checks: list[Check]):
+def table(checks: list[Check]) -> Any:
     """The checks as a pandas DataFrame (for notebooks)."""
     import pandas as pd
 

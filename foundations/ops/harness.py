@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
 from foundations import config, net, pids, state
@@ -39,7 +39,9 @@ def reap_orphans(parent: Path | None = None) -> list[Path]:
 
 
 @contextlib.contextmanager
-def temporary(environ: dict[str, str] = os.environ, default_ports: bool = False) -> Iterator[Config | None]:
+def temporary(
+    environ: MutableMapping[str, str] = os.environ, default_ports: bool = False
+) -> Iterator[Config | None]:
     """Every service in a throwaway state directory, exported into ``environ`` as ``FOUNDATIONS_*`` for
     child processes (nbval's kernels), and stopped afterwards. The test run and ``make refresh-outputs``
     both use it, so stored and fresh outputs come from the same kind of setup.

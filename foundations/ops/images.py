@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from foundations import pins, processes
@@ -111,7 +112,7 @@ def fill_wheelhouse(dest: Path = WHEELS_DIR) -> None:
         shutil.copy2(lock, dest / lock.name)
 
 
-def build(log=print) -> dict[str, float]:
+def build(log: Callable[[str], None] = print) -> dict[str, float]:
     """Build the whole set; seconds each step took."""
     seconds = {}
     start = time.perf_counter()

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from foundations import pids
 from foundations.errors import ServiceError
@@ -39,7 +40,7 @@ def init(data_dir: Path, log_path: Path, user: pwd.struct_passwd | None = None) 
         f"--auth-root-socket-user={_admin()}",
         "--skip-test-db",
     ]
-    ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
+    ids: dict[str, Any] = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
     for _attempt in (1, 2):  # seen failing once under heavy load; a clean second try has always worked
         daemons.hand_over(data_dir, user)
         with open(log_path, "ab") as log:
@@ -88,7 +89,7 @@ def provision(socket_path: Path) -> None:
             cur.execute(sql)
 
 
-def admin(socket_path: Path):
+def admin(socket_path: Path) -> Any:
     """A connection as MariaDB's admin (our own OS user, see ``_admin``) over the socket, autocommit on."""
     import pymysql
 

@@ -12,9 +12,10 @@ import dataclasses
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -98,11 +99,12 @@ def up(
         compose.up([COMPOSE_NAMES.get(n, n) for n in names])
         state.write(Path(cfg.state_dir), {"mode": "docker", "endpoints": COMPOSE_ENDPOINTS, "processes": {}})
         given = {k for k in COMPOSE_ENDPOINTS if cfg.sources.get(k) not in ("default", "state file")}
-        return dataclasses.replace(cfg, **{k: v for k, v in COMPOSE_ENDPOINTS.items() if k not in given})
+        published: dict[str, Any] = {k: v for k, v in COMPOSE_ENDPOINTS.items() if k not in given}
+        return dataclasses.replace(cfg, **published)
     return _up_local(cfg, names, log, die_with_parent)
 
 
-def down(cfg: Config, names: Iterable[str] | None = None, log: Callable[[str], None] = print) -> None:
+def down(cfg: Config, names: Sequence[str] | None = None, log: Callable[[str], None] = print) -> None:
     """Stop ``names`` (all by default) that ``up`` started; forget the state file when nothing is left."""
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
@@ -145,7 +147,7 @@ def _compose_usable(log: Callable[[str], None]) -> bool:
     return True
 
 
-def _elsewhere(cfg: Config, names: list[str]) -> str | None:
+def _elsewhere(cfg: Config, names: Sequence[str]) -> str | None:
     """How to stop and start services that ``FOUNDATIONS_*`` name and no state file records: "compose" when
     this machine's compose runs them (CI's run from the host), "remote" when they live on another host (the
     compose lab reaches redis2:6379), else None: ours to start (a port chosen with FOUNDATIONS_REDIS_URL)."""
@@ -157,14 +159,14 @@ def _elsewhere(cfg: Config, names: list[str]) -> str | None:
     return "remote" if not hosts & {"127.0.0.1", "localhost", "::1"} else None
 
 
-def _in_compose(names: list[str]) -> bool:
+def _in_compose(names: Sequence[str]) -> bool:
     """True when this machine's compose has a container (running or stopped) for each of ``names``."""
     if not _compose_usable(lambda line: None):
         return False
     return all(compose.run("ps", "-a", "-q", COMPOSE_NAMES.get(n, n)).strip() for n in names)
 
 
-def _stop_elsewhere(cfg: Config, names: list[str], where: str, log: Callable[[str], None]) -> None:
+def _stop_elsewhere(cfg: Config, names: Sequence[str], where: str, log: Callable[[str], None]) -> None:
     """With compose, or (the compose lab has no Docker) a Redis by SHUTDOWN NOSAVE, which redis2's restart
     policy in compose.yaml undoes."""
     if where == "compose":
@@ -183,7 +185,7 @@ def _stop_elsewhere(cfg: Config, names: list[str], where: str, log: Callable[[st
 
 
 def _restart_elsewhere(
-    cfg: Config, names: list[str], where: str, log: Callable[[str], None], timeout: float = 60
+    cfg: Config, names: Sequence[str], where: str, log: Callable[[str], None], timeout: float = 60
 ) -> None:
     """Start again what ``_stop_elsewhere`` stopped: with compose, or by waiting for whoever restarts it."""
     if where == "compose":
@@ -214,15 +216,15 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_wit
     endpoints = {**current.get("endpoints", {})}
     for name in names:
         key = SERVICES[name]
-        url = endpoints.get(key) if name in processes else getattr(cfg, key)
-        cfg = dataclasses.replace(cfg, **{key: url})
+        url: str = endpoints[key] if name in processes else getattr(cfg, key)
+        cfg = _with_setting(cfg, key, url)
         if name in processes and check(cfg, name).answers:
             log(f"{name}: already running at {cfg.endpoint(key)[0]}:{cfg.endpoint(key)[1]}")
             continue
         if name in processes:  # runs but does not answer: restart it
             pids.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
         url = _claim_port(cfg, key, url)
-        cfg = dataclasses.replace(cfg, **{key: url})
+        cfg = _with_setting(cfg, key, url)
         if name == "api":
             cfg = dataclasses.replace(cfg, port=cfg.endpoint(key)[1])
         processes[name] = _start(cfg, name, state_dir, die_with_parent)
@@ -239,6 +241,11 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_wit
             f"{name}: started at {cfg.endpoint(key)[0]}:{cfg.endpoint(key)[1]} (pid {processes[name]['pid']})"
         )
     return cfg
+
+
+def _with_setting(cfg: Config, key: str, value: str) -> Config:
+    change: dict[str, Any] = {key: value}  # a URL setting, picked by name
+    return dataclasses.replace(cfg, **change)
 
 
 def _claim_port(cfg: Config, key: str, url: str) -> str:
@@ -276,7 +283,7 @@ def _start(cfg: Config, name: str, state_dir: Path, die_with_parent: bool) -> di
     else:
         cmd = daemons.api_command(host, port)
         env = config.child_environ(cfg)
-    pid = pids.spawn(cmd, log_path, env, cwd and str(cwd), die_with_parent, user)
+    pid = pids.spawn(cmd, log_path, env, str(cwd) if cwd else None, die_with_parent, user)
     return {"pid": pid, "program": PROGRAM[kind]}
 
 

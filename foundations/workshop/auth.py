@@ -17,6 +17,7 @@ import json
 import secrets
 import threading
 from pathlib import Path
+from typing import Any
 
 from jupyterhub.auth import Authenticator, LocalAuthenticator
 from jupyterhub.handlers.login import LoginHandler
@@ -69,7 +70,7 @@ class WorkshopAuthenticator(LocalAuthenticator):
     def _save(self, passwords: dict[str, str]) -> None:
         files.write_atomically(Path(self.passwords_file), json.dumps(passwords, indent=1) + "\n", mode=0o600)
 
-    async def authenticate(self, handler, data: dict) -> str | None:
+    async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
         name = self.normalize_username(data.get("username", ""))
         address = handler.request.remote_ip
         if wait := max(self._per_name.wait(name), self._per_address.wait(address)):
@@ -127,10 +128,10 @@ class WorkshopAuthenticator(LocalAuthenticator):
         self.log.info("%s claimed their name and set a password", name)
         return None
 
-    def get_handlers(self, app) -> list[tuple[str, type]]:
+    def get_handlers(self, app: Any) -> list[tuple[str, type]]:
         return [("/login", WorkshopLoginHandler)]
 
-    async def add_user(self, user) -> None:
+    async def add_user(self, user: Any) -> None:
         """With system users: LocalAuthenticator's (creates the user when missing, and then we note it in
         ``created_users_file`` for ``workshop down``); else the plain one. The instructor has no server, so no
         system user."""
@@ -147,5 +148,5 @@ class WorkshopAuthenticator(LocalAuthenticator):
 class WorkshopLoginHandler(LoginHandler):
     """The hub's login page, saying why a sign-in was refused instead of "Invalid username or password"."""
 
-    def _render(self, login_error=None, username=None, **kwargs):
+    def _render(self, login_error: str | None = None, username: str | None = None, **kwargs: Any) -> Any:
         return super()._render(getattr(self, "refusal", None) or login_error, username, **kwargs)

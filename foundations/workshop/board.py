@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,11 +164,15 @@ def render_html(rows: list[Row], ids: list[str], updated: str, refresh: int = 0)
             f'<td class="wrap{" stuck" if stuck_on else ""}">{html.escape(stuck_on)}</td>'
             f'<td class="wrap{" fail" if down else ""}">{html.escape(down)}</td></tr>'
         )
+    tallies: tuple[tuple[str, Callable[[str], bool]], ...] = (
+        ("passed", lambda m: m == PASSED),
+        ("tried", lambda m: m != UNTRIED),
+    )
     totals = "".join(
         f'<tr class="totals"><th>{what}</th><td></td><td></td>'
         + "".join(f"<td>{sum(counts(r.mark(i)) for r in rows)}</td>" for i in ids)
         + "<td></td><td></td></tr>"
-        for what, counts in (("passed", lambda m: m == PASSED), ("tried", lambda m: m != UNTRIED))
+        for what, counts in tallies
     )
     reload = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
     again = f", reloads every {refresh} s" if refresh else ""

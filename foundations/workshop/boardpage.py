@@ -41,5 +41,5 @@ def main(root: str) -> None:
         room=Room(Path(root)),
     )
     url = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
-    app.listen(url.port, url.hostname)
+    app.listen(url.port or 80, url.hostname or "")
     ioloop.IOLoop.current().start()

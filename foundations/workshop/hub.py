@@ -50,7 +50,7 @@ def hub_pid(room: Room) -> int | None:
 def closed_to_others() -> list[Path]:
     """Directories on the way to this Python (and its standard library), its venv or the checkout that other
     users may not enter: participants' servers and kernels, run as them, could not start."""
-    blocked = set()
+    blocked: set[Path] = set()
     python = Path(os.path.realpath(sys.executable)).parent
     for path in {python, Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT}:
         blocked.update(d for d in (path, *path.parents) if not d.stat().st_mode & stat.S_IXOTH)

@@ -19,6 +19,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from jupyterhub.utils import url_path_join
 
@@ -31,7 +32,7 @@ CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:se
 ADMIN_SCOPES = ["list:users", "read:users", "read:users:activity", "read:servers", "admin:servers"]
 
 
-def configure(c, room: Room) -> None:
+def configure(c: Any, room: Room) -> None:  # c: JupyterHub's config object
     s = room.settings()
     c.JupyterHub.bind_url = s.url
     c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{s.hub_port}"
@@ -82,12 +83,12 @@ def configure(c, room: Room) -> None:
     ]
 
 
-def _landing(handler) -> str:
+def _landing(handler: Any) -> str:
     user = handler.current_user
     return url_path_join(handler.base_url, f"services/{boardpage.SERVICE}/") if user and user.admin else ""
 
 
-async def _before_spawn(room: Room, s: Settings, spawner) -> None:
+async def _before_spawn(room: Room, s: Settings, spawner: Any) -> None:
     if spawner.user.name not in s.participants:
         raise ValueError(f"{spawner.user.name} has no server: the board is at /services/{boardpage.SERVICE}/")
     who = participant.Participant.of(room, spawner.user.name, s)
@@ -100,5 +101,5 @@ async def _before_spawn(room: Room, s: Settings, spawner) -> None:
     spawner.environment["JUPYTER_CONFIG_PATH"] = str(lab.JUPYTER_SETTINGS)  # the settings `make lab` has
 
 
-async def _after_stop(room: Room, s: Settings, spawner) -> None:
+async def _after_stop(room: Room, s: Settings, spawner: Any) -> None:
     await asyncio.to_thread(participant.stop, participant.Participant.of(room, spawner.user.name, s))

@@ -159,5 +159,5 @@ def _copy_file(src: Path, folder: int, participant: Participant) -> None:
 
 
 def _own(fd: int, participant: Participant) -> None:
-    if participant.uid is not None:
+    if participant.uid is not None and participant.gid is not None:
         os.fchown(fd, participant.uid, participant.gid)

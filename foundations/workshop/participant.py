@@ -17,6 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from foundations import config, pids, state
 from foundations.errors import ServiceError
@@ -46,7 +47,9 @@ class Participant:
 
     def run(self, cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         """Run ``cmd`` as this participant, in their home."""
-        as_user = {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
+        as_user: dict[str, Any] = (
+            {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
+        )
         return subprocess.run(
             cmd,
             env={**env, "HOME": str(self.home), "USER": self.name},
@@ -96,7 +99,9 @@ def start(room: Room, participant: Participant) -> dict[str, str]:
     cfg = config.load(argv=argv, environ={}, use_state=False)
     cfg = dataclasses.replace(cfg, port=cfg.endpoint("api_url")[1])
     participant.state_dir.mkdir(parents=True, exist_ok=True)
-    if participant.uid is not None:  # the state file holds the passwords; a dry run has only one user anyway
+    if (
+        participant.uid is not None and participant.gid is not None
+    ):  # the state file holds the passwords; a dry run has only one user anyway
         os.chmod(participant.state_dir.parent, 0o700)
         for path in (participant.state_dir.parent, participant.state_dir):
             os.chown(path, participant.uid, participant.gid)

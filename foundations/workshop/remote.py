@@ -16,7 +16,9 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 import websocket
@@ -59,7 +61,7 @@ class Learner:
             reason = html.unescape(said.group(1).strip()) if said else f"HTTP {resp.status_code}"
             raise ServiceError(f"{self.name} could not sign in: {reason}")
 
-    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """The hub's REST API as the signed-in participant (cookie + XSRF header, as the hub's pages do)."""
         resp = self.http.request(
             method, f"{self.hub_url}/hub/api{path}", headers=self._xsrf(), timeout=60, **kwargs
@@ -79,7 +81,7 @@ class Learner:
         self.api("DELETE", f"/users/{self.name}/server")
         self._wait(lambda s: s is None, "stopped", timeout)
 
-    def _wait(self, done, what: str, timeout: float) -> None:
+    def _wait(self, done: Callable[[Any], bool], what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not done(self.server()):
             if time.monotonic() > deadline:
@@ -95,7 +97,7 @@ class Learner:
             ).json()["token"]
         return self._token
 
-    def server_api(self, method: str, path: str, **kwargs) -> requests.Response:
+    def server_api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         resp = requests.request(
             method,
             f"{self.hub_url}/user/{self.name}/api{path}",

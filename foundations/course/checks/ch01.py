@@ -1,6 +1,7 @@
 """Checks for the exercises of notebook 01 (setting up your environment)."""
 
 import copy
+from typing import Any
 from urllib.parse import urlsplit
 
 from foundations import config, redisdb
@@ -12,7 +13,7 @@ PAUSE_MS = 400
 
 # A compose file no notebook prints: another image, a command, a restart policy, two ports, a network whose
 # real name differs from its key, one without a name, and a service whose networks are a mapping (aliases).
-COMPOSE = {
+COMPOSE: dict[str, Any] = {
     "services": {
         "cache": {
             "image": "valkey/valkey:8.0",

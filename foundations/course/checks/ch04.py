@@ -53,7 +53,7 @@ class _Basket:
 
 
 # is_empty's own types first, then the ones the notebook's is_empty does not know, so a copy of it is not enough.
-OMITTED = [
+OMITTED: list[object] = [
     None,
     False,
     0,

@@ -79,7 +79,7 @@ def _expect_answers(result, names, second, second_names):
 
 def _pool_ms(delays_ms, size):
     """When the last call ends if each starts, in order, as soon as one of ``size`` threads is free."""
-    ends = []
+    ends: list[float] = []
     for delay in delays_ms:
         start = heapq.heappop(ends) if len(ends) == size else 0  # the earliest a thread comes free
         heapq.heappush(ends, start + delay)

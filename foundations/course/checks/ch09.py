@@ -37,6 +37,7 @@ def test_get_all(answer):
 def count(answer):
     expect(callable(answer), "expected a function count(registry) -> int")
     client = _Watched.from_url(config.load(argv=[]).redis_url)
+    assert isinstance(client, _Watched)
     reg = Registry(client, prefix=f"nb09-count[{uuid.uuid4().hex[:8]}]")
     expect(answer(reg) == 0, "an empty registry holds 0 keys")
     total = random.randint(2000, 3000)  # not a number anyone could know in advance
@@ -45,7 +46,7 @@ def count(answer):
     client.mset({name: "v" for name in names})
     client.set(neighbour, "not ours")
     try:
-        seen = []
+        seen: list[str] = []
         reg.on_call = seen.append
         client.sent.clear()
         result = answer(reg)

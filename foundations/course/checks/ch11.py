@@ -53,7 +53,7 @@ def add_workers(answer):
     got = answer(workers)
     expect(isinstance(got, dict), f"expected a dict {{counter: total}}, got {type(got).__name__}")
     expect(workers == copies, "the workers' dicts changed: add them up into a new dict")
-    want = {}
+    want: dict[str, int] = {}
     for counts in copies:
         for name, value in counts.items():
             want[name] = want.get(name, 0) + value
