@@ -67,6 +67,7 @@ TOUCH_THE_ENVIRONMENT = {
     "foundations.ops.images",
     "foundations.ops.lab",
     "foundations.ops.packages",
+    "foundations.serve",
     "foundations.workshop.boardpage",
     "foundations.workshop.learner",
     "foundations.workshop.wheelhouse",
@@ -94,9 +95,9 @@ def test_the_environment_is_touched_only_where_the_design_says():
 
 
 def test_no_module_is_over_the_size_limit():
-    """docs/architecture.md, "House style": 350 lines at most."""
+    """docs/architecture.md, "House style": 400 lines at most."""
     sizes = {
         p.relative_to(ROOT).as_posix(): len(p.read_text().splitlines())
         for p in (ROOT / "foundations").rglob("*.py")
     }
-    assert {path: n for path, n in sizes.items() if n > 350} == {}
+    assert {path: n for path, n in sizes.items() if n > 400} == {}

@@ -13,9 +13,9 @@ from typing import Any
 
 import redis
 
-from foundations import bench, config, pins, redisdb
+from foundations import bench, config, net, pins, redisdb
 from foundations.config import Config
-from foundations.ops import packages, probe, services
+from foundations.ops import packages, services
 
 KERNEL_NAME = "api-foundations"
 
@@ -83,13 +83,13 @@ def server_version(cfg: Config, name: str) -> str:
     """``", Redis 7.0.15"``: the server behind the notebooks' outputs, for a service that answers."""
     import pymysql  # imported here: the CLI's other commands should not pay for it
 
-    url = getattr(cfg, services.SERVICES[name])
+    url = getattr(cfg, config.SERVICES[name])
     try:
         if name.startswith("redis"):
             return ", Redis " + redisdb.client(url).info("server")["redis_version"]
         if name == "mysql":
             # VERSION() is "10.11.6-MariaDB-0+deb12u1" or "8.4.3-3"; MariaDB's handshake says "5.5.5-10.11.6-..."
-            with pymysql.connect(**probe.mysql_params(url), connect_timeout=2) as conn, conn.cursor() as cur:
+            with pymysql.connect(**net.mysql_params(url), connect_timeout=2) as conn, conn.cursor() as cur:
                 cur.execute("SELECT VERSION()")
                 version = cur.fetchone()[0]
             return f", {'MariaDB' if 'MariaDB' in version else 'MySQL'} {version.split('-')[0]}"
