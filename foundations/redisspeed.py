@@ -19,8 +19,8 @@ from typing import Any
 
 import redis
 
-from foundations.errors import ServiceError
-from foundations.redisdb import FIX_DOWN, address
+from foundations.errors import FIX_DOWN, ServiceError
+from foundations.redisdb import address
 
 
 @dataclass(frozen=True)
