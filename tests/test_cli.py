@@ -198,12 +198,12 @@ def test_help_has_no_side_effect(monkeypatch, capsys):
     """What navigation and refresh do without --help (rewrite notebooks; start services, re-execute them)
     must not happen with it."""
     from foundations.course import navigation, refresh
-    from foundations.ops import services
+    from foundations.ops import harness
 
     done = []
     monkeypatch.setattr(navigation, "write_all", lambda *a: done.append("navigation"))
     monkeypatch.setattr(refresh, "refresh_all", lambda *a: done.append("refresh"))
-    monkeypatch.setattr(services, "temporary", lambda *a, **k: done.append("services"))
+    monkeypatch.setattr(harness, "temporary", lambda *a, **k: done.append("services"))
     for command in (["course", "navigation"], ["course", "refresh"], ["course", "refresh", "x.ipynb"]):
         with pytest.raises(SystemExit):
             cli.main([*command, "--help"])
