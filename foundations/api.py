@@ -16,6 +16,7 @@ import json
 from collections.abc import Awaitable, Callable
 
 from foundations import apispec
+from foundations.errors import FoundationsError
 from foundations.registry import AsyncRegistry, Full, NotFound, Registry, Unavailable, WrongType
 from foundations.web import AsyncHandler, Handler, Request, Response, Route, error_response
 
@@ -38,7 +39,7 @@ _dumps = json.dumps
 STATUSES = {NotFound: 404, WrongType: 409, Unavailable: 503, Full: 507}
 
 
-class BadInput(Exception):
+class BadInput(FoundationsError):
     """A request the client must fix: carries its HTTP status (400 or 413) and the message."""
 
     def __init__(self, status: int, message: str):

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from foundations import config
 from foundations.config import Config
-from foundations.errors import ServiceError
+from foundations.errors import CommandError, ServiceError
 from foundations.ops import packages, probe, processes
 
 BOOK_RPS = 1908.96  # the book's `ab -c 4 -n 50000` on /get, chapter "Your first API"
@@ -224,7 +224,7 @@ def _wrk_ms(text: str) -> float:
 def _run(cmd: list[str]) -> str:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if done.returncode:
-        raise ServiceError(f"`{' '.join(cmd)}` failed: {(done.stderr or done.stdout).strip()[-300:]}")
+        raise CommandError(f"`{' '.join(cmd)}` failed: {(done.stderr or done.stdout).strip()[-300:]}")
     return done.stdout
 
 

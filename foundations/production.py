@@ -23,6 +23,7 @@ import redis
 
 from foundations import config
 from foundations.config import Config
+from foundations.errors import CommandError, ServiceError
 from foundations.ops import probe, processes, state
 from foundations.ops.processes import Server
 
@@ -52,7 +53,7 @@ def config_dump(
         timeout=60,
     )
     if done.returncode:
-        raise RuntimeError(f"`config {' '.join(args or [])}` exited {done.returncode}: {done.stderr.strip()}")
+        raise CommandError(f"`config {' '.join(args or [])}` exited {done.returncode}: {done.stderr.strip()}")
     return json.loads(done.stdout)
 
 
@@ -94,10 +95,10 @@ def _healthy(url: str, workers: int) -> None:
     starting costs that worker's whole grace period."""
     status, body = probe.http_get(url + "/healthz")
     if status != 200:
-        raise RuntimeError(f"/healthz answered {status}: {body[:100]!r}")
+        raise ServiceError(f"/healthz answered {status}: {body[:100]!r}")
     started = debug_vars(url)["process"]["workers"]
     if started < workers:
-        raise RuntimeError(f"{started} of {workers} workers started")
+        raise ServiceError(f"{started} of {workers} workers started")
 
 
 def load(
@@ -143,7 +144,7 @@ def debug_vars(url: str) -> dict:
     """``GET /debug/vars`` as a dict."""
     status, body = probe.http_get(url.rstrip("/") + "/debug/vars")
     if status != 200:
-        raise RuntimeError(f"/debug/vars answered {status}: {body[:200]!r}")
+        raise ServiceError(f"/debug/vars answered {status}: {body[:200]!r}")
     return json.loads(body)
 
 

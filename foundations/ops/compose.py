@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from foundations.config import REPO_ROOT
-from foundations.errors import ServiceError
+from foundations.errors import CommandError, ServiceError
 
 WAIT_SECONDS = 300  # MariaDB's first start (an empty volume) takes the longest
 NO_REGISTRY_HINT = (
@@ -44,7 +44,7 @@ def files(environ: Mapping[str, str] = os.environ) -> list[Path]:
 
 
 def run(*args: str) -> str:
-    """One compose command on the repo's files; its output, or a ServiceError with the end of its errors."""
+    """One compose command on the repo's files; its output, or a CommandError with the end of its errors."""
     cmd = command()
     if cmd is None:
         raise ServiceError("neither `docker compose` nor `docker-compose` is installed")
@@ -57,7 +57,7 @@ def run(*args: str) -> str:
     if done.returncode:
         error = done.stderr.strip()[-600:]
         hint = f"\n{NO_REGISTRY_HINT}" if "pull" in error.lower() else ""
-        raise ServiceError(f"`{' '.join([*cmd, *args])}` failed: {error}{hint}")
+        raise CommandError(f"`{' '.join([*cmd, *args])}` failed: {error}{hint}")
     return done.stdout
 
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from foundations.config import REPO_ROOT
-from foundations.errors import ServiceError
+from foundations.errors import CommandError, ServiceError
 from foundations.workshop import wheelhouse
 
 BASE = "api-foundations/debian:bookworm"
@@ -56,7 +56,7 @@ def _run(cmd: list[str], **kwargs) -> str:
     done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if done.returncode:
         output = (done.stdout + done.stderr).strip()
-        raise ServiceError(f"`{' '.join(cmd[:5])} ...` failed (exit {done.returncode}):\n{output[-3000:]}")
+        raise CommandError(f"`{' '.join(cmd[:5])} ...` failed (exit {done.returncode}):\n{output[-3000:]}")
     return done.stdout
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from jupyterhub.utils import url_path_join
 
+from foundations.errors import ServiceError
 from foundations.ops import lab
 from foundations.workshop import boardpage, learner, participant, proxy
 from foundations.workshop.room import INSTRUCTOR, Room, Settings
@@ -89,7 +90,9 @@ def _landing(handler) -> str:
 
 async def _before_spawn(room: Room, s: Settings, spawner) -> None:
     if spawner.user.name not in s.participants:
-        raise ValueError(f"{spawner.user.name} has no server: the board is at /services/{boardpage.SERVICE}/")
+        raise ServiceError(
+            f"{spawner.user.name} has no server: the board is at /services/{boardpage.SERVICE}/"
+        )
     who = participant.Participant.of(room, spawner.user.name, s)
     if who.uid is None:
         who.home.mkdir(parents=True, exist_ok=True)

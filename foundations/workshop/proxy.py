@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from foundations.config import REPO_ROOT
-from foundations.errors import ServiceError
+from foundations.errors import CommandError
 from foundations.ops import packages
 
 LOCK_DIR = Path(__file__).resolve().parent / "npm"
@@ -63,5 +63,5 @@ def ensure(
     log(f"installing configurable-http-proxy into {proxy_dir} (once)...")
     done = subprocess.run(cmd, cwd=proxy_dir, capture_output=True, text=True)
     if done.returncode or not executable(proxy_dir).exists():
-        raise ServiceError(f"`{' '.join(cmd)}` in {proxy_dir} failed: {done.stderr.strip()[-400:]}")
+        raise CommandError(f"`{' '.join(cmd)}` in {proxy_dir} failed: {done.stderr.strip()[-400:]}")
     return executable(proxy_dir)

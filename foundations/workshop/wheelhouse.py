@@ -25,7 +25,7 @@ import venv
 from pathlib import Path
 
 from foundations.config import REPO_ROOT
-from foundations.errors import ServiceError
+from foundations.errors import CommandError
 from foundations.ops import pins
 from foundations.workshop import proxy
 
@@ -38,7 +38,7 @@ def build_requirements() -> list[str]:
 def _run(cmd: list[str], **kwargs) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if done.returncode:
-        raise ServiceError(f"`{' '.join(cmd[:4])} ...` failed: {done.stderr.strip()[-600:]}")
+        raise CommandError(f"`{' '.join(cmd[:4])} ...` failed: {done.stderr.strip()[-600:]}")
 
 
 def build(dest: Path) -> str:
