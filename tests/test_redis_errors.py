@@ -126,3 +126,15 @@ def test_the_document_lists_the_statuses_of_redis_errors():
     assert "409" in spec["/get"]["get"]["responses"] and "409" in spec["/keys/{key}"]["get"]["responses"]
     assert "507" in spec["/set"]["get"]["responses"] and "507" in spec["/keys/{key}"]["put"]["responses"]
     assert "503" in spec["/del"]["post"]["responses"]
+
+
+def test_healthz_names_a_refused_password(served):
+    server, admin = served
+    admin.execute_command("ACL", "SETUSER", "api", "resetpass", ">another")
+    admin.execute_command("CLIENT", "KILL", "USER", "api")
+    try:
+        status, body = probe.http_get(server.url + "/healthz", timeout=10)
+    finally:
+        admin.execute_command("ACL", "SETUSER", "api", "resetpass", f">{PASSWORD}")
+    assert status == 503 and "refused the password" in json.loads(body)["error"]["message"]
+    assert probe.http_get(server.url + "/healthz")[0] == 200
