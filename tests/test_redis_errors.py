@@ -8,6 +8,7 @@ breaks that Redis from an admin connection, asks, and repairs it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 
@@ -99,6 +100,18 @@ def served(request, acl_redis) -> Iterator[tuple[production.Server, redis.Redis]
         yield server, admin
 
 
+@contextlib.contextmanager
+def broken(admin: redis.Redis, breaks: list[tuple], repairs: list[tuple]) -> Iterator[None]:
+    """Redis broken by ``breaks`` inside the block, repaired by ``repairs`` whatever happens."""
+    for command in breaks:
+        admin.execute_command(*command)
+    try:
+        yield
+    finally:
+        for command in repairs:
+            admin.execute_command(*command)
+
+
 @pytest.mark.parametrize(
     "case, breaks, target, status, kind, words, repairs", CASES, ids=[c[0] for c in CASES]
 )
@@ -106,13 +119,8 @@ def test_redis_errors_get_their_status_and_the_server_recovers(
     served, case, breaks, target, status, kind, words, repairs
 ):
     server, admin = served
-    for command in breaks:
-        admin.execute_command(*command)
-    try:  # twice: the first may meet the connection CLIENT KILL closed (a 503 "closed the connection")
+    with broken(admin, breaks, repairs):  # twice: the first may meet the connection CLIENT KILL closed
         answers = [probe.http_get(server.url + target, timeout=10) for _ in range(2)]
-    finally:
-        for command in repairs:
-            admin.execute_command(*command)
     error = json.loads(answers[1][1])["error"]
     assert [got for got, _ in answers] == [status, status] and error["type"] == kind, error["message"]
     assert all(word in error["message"] for word in words), error["message"]
@@ -130,11 +138,8 @@ def test_the_document_lists_the_statuses_of_redis_errors():
 
 def test_healthz_names_a_refused_password(served):
     server, admin = served
-    admin.execute_command("ACL", "SETUSER", "api", "resetpass", ">another")
-    admin.execute_command("CLIENT", "KILL", "USER", "api")
-    try:
+    _, breaks, *_, repairs = CASES[-1]  # wrong-password
+    with broken(admin, breaks, repairs):
         status, body = probe.http_get(server.url + "/healthz", timeout=10)
-    finally:
-        admin.execute_command("ACL", "SETUSER", "api", "resetpass", f">{PASSWORD}")
     assert status == 503 and "refused the password" in json.loads(body)["error"]["message"]
     assert probe.http_get(server.url + "/healthz")[0] == 200
