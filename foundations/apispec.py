@@ -238,7 +238,7 @@ def document(
                     },
                 ),
                 "ContentTooLarge": _error(
-                    f"a body on a route that takes none, or one over {max_body_bytes} bytes (more than any "
+                    f"a body on a route that takes none, or one over {max_body_bytes} bytes (twice what any "
                     "value within its maxLength takes)"
                 ),
                 "Conflict": _error(

@@ -90,7 +90,13 @@ CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
     [
         (b"x" * (api.MAX_VALUE_CHARS + 1), "text/plain", {}, 400),  # over the schema's maxLength
         ("é".encode() * api.MAX_VALUE_CHARS, "text/plain", {}, 200),  # the limit counts characters
-        (json.dumps("😀" * api.MAX_VALUE_CHARS).encode(), "application/json", {}, 200),  # MAX_BODY_BYTES
+        (
+            json.dumps("😀" * api.MAX_VALUE_CHARS).encode(),
+            "application/json",
+            {},
+            200,
+        ),  # 12 bytes a character
+        (json.dumps("😀" * (api.MAX_VALUE_CHARS + 1)).encode(), "application/json", {}, 400),  # not 413
         (b'"\\ud800"', "application/json", {}, 400),  # a lone surrogate: no text Redis can store
         (b"\xff\xfe", "text/plain", {}, 400),
         (b"{not json", "application/json", {}, 400),
