@@ -175,8 +175,12 @@ class Blocking:
     memory). ``attach`` gives it a loop once granian has made it (with several, any one will do)."""
 
     def __init__(self, client: Pipelined | PerLoop):
-        self.client, self.address = client, client.address
+        self.client = client
         self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def address(self) -> str:
+        return self.client.address
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
