@@ -170,9 +170,15 @@ def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
     up.add_argument("--ssl-cert", default="", metavar="FILE")
     up.add_argument("--ssl-key", default="", metavar="FILE")
     up.add_argument(
+        "--backend",
+        choices=["docker", "users"],
+        help="docker: a container per participant (the default as root when a Docker engine answers); "
+        "users: a system user each, a trusted rehearsal (participants can reach each other's API servers)",
+    )
+    up.add_argument(
         "--dry-run",
         action="store_true",
-        help="no system users: everything runs as you (for rehearsing without root)",
+        help="no containers, no system users: everything runs as you (for rehearsing without root)",
     )
     up.add_argument(
         "--idle-timeout",

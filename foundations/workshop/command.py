@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from foundations.errors import ConfigError
+from foundations.workshop import containers
 from foundations.workshop.room import INSTRUCTOR, Room, parse_participants
 
 
@@ -29,17 +30,20 @@ def _participants(args: argparse.Namespace, room: Room) -> tuple[str, ...]:
 def left_behind(room: Room) -> str:
     """What ``down --keep`` keeps, so the next ``up`` finds the room as it was, and how to remove it."""
     settings = room.settings() if room.settings_path.exists() else None
-    users = settings.system_users if settings else False
     names = " ".join(settings.participants) if settings else "NAME"
     homes = (
-        f"the system users {names}, whose homes keep their course copy and progress"
-        if users
-        else f"participants' homes with their course copy and progress ({room.homes_dir})"
+        f"the Docker volumes of participants' homes and of the room's MariaDB (label {containers.LABEL}"
+        f"={room.root}), with their course copy, progress and databases"
+        if settings and settings.containers
+        else f"the system users {names}, whose homes keep their course copy and progress, and every "
+        f"participant's database in the shared MariaDB's data ({room.services_dir})"
+        if settings and settings.system_users
+        else f"participants' homes with their course copy and progress ({room.homes_dir}), and every "
+        f"participant's database in the shared MariaDB's data ({room.services_dir})"
     )
     return (
         f"kept for the next `workshop up`: the workshop code, passwords and the hub's database "
-        f"({room.hub_dir}), every participant's database in the shared MariaDB's data ({room.services_dir}), "
-        f"{homes}.\nTo remove them: `workshop down` without --keep"
+        f"({room.hub_dir}), {homes}.\nTo remove them: `workshop down` without --keep"
     )
 
 
@@ -60,6 +64,7 @@ def up(args: argparse.Namespace) -> int:
         ip=args.public or "127.0.0.1",
         port=args.port,
         system_users=False if args.dry_run else None,
+        containers=False if args.dry_run else {"docker": True, "users": False}.get(args.backend),
         idle_timeout=args.idle_timeout,
         ssl_cert=args.ssl_cert,
         ssl_key=args.ssl_key,

@@ -21,6 +21,7 @@ from pathlib import Path
 from foundations import config
 from foundations.errors import ServiceError
 from foundations.ops import daemons, services, state
+from foundations.workshop import containers
 from foundations.workshop.room import Room, Settings, unused_port
 
 OWN_SERVICES = ("redis", "redis1", "redis2", "api")  # MariaDB is shared: a database each
@@ -35,6 +36,9 @@ class Participant:
 
     @classmethod
     def of(cls, room: Room, name: str, settings: Settings) -> Participant:
+        """KeyError when their system user (or container volume) was not created yet."""
+        if settings.containers:  # their home volume, seen from the host
+            return cls(name, containers.home(room, name), containers.UID, containers.UID)
         if settings.system_users:
             user = pwd.getpwnam(name)
             return cls(name, Path(user.pw_dir), user.pw_uid, user.pw_gid)
@@ -57,17 +61,23 @@ class Participant:
         )
 
 
-def database(room: Room, name: str) -> str:
+def database(room: Room, name: str, settings: Settings) -> str:
     """Create (or re-key) participant ``name``'s database and user on the shared MariaDB; their DSN.
     Like ``api`` in ``services up``, they may also create ``NAME_*`` databases (tests use those)."""
-    password = secrets.token_urlsafe(16)
+    password = secrets.token_urlsafe(16)  # letters, digits, - and _: safe inside '...'
+    statements = [
+        f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4",
+        f"CREATE USER IF NOT EXISTS '{name}'@'%' IDENTIFIED BY '{password}'",
+        f"ALTER USER '{name}'@'%' IDENTIFIED BY '{password}'",
+        f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{name}'@'%'",
+        f"GRANT ALL PRIVILEGES ON `{name}\\_%`.* TO '{name}'@'%'",
+    ]
+    if settings.containers:
+        containers.admin_sql(room, statements)
+        return f"mysql://{name}:{password}@{containers.DB_HOST}:3306/{name}"
     with daemons.mariadb_admin(room.mariadb_socket) as conn:
-        cur = conn.cursor()
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
-        cur.execute(f"CREATE USER IF NOT EXISTS '{name}'@'%%' IDENTIFIED BY %s", (password,))
-        cur.execute(f"ALTER USER '{name}'@'%%' IDENTIFIED BY %s", (password,))
-        cur.execute(f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{name}'@'%'")
-        cur.execute(f"GRANT ALL PRIVILEGES ON `{name}\\_%`.* TO '{name}'@'%'")
+        for statement in statements:
+            conn.cursor().execute(statement)
     _, port = room_mariadb_endpoint(room)
     return f"mysql://{name}:{password}@127.0.0.1:{port}/{name}"
 
@@ -88,7 +98,7 @@ def start(room: Room, participant: Participant) -> dict[str, str]:
         "--state-dir",
         str(participant.state_dir),
         "--mysql-dsn",
-        database(room, participant.name),
+        database(room, participant.name, room.settings()),
         "--api-url",
         f"http://127.0.0.1:{unused_port()}",
         *(arg for n, url in redis.items() for arg in (f"--{n}-url", url)),
@@ -116,7 +126,20 @@ def stop(participant: Participant) -> None:
     services.down(cfg, log=lambda line: None)
 
 
-def running(participant: Participant) -> dict[str, bool]:
-    """``{service: its process runs}`` for what the participant's state file lists (empty: none started)."""
+def container_environment(room: Room, participant: Participant, settings: Settings) -> dict[str, str]:
+    """The ``FOUNDATIONS_*`` variables of a participant's container (``containers``): their database, and
+    the state file in their home, where ``inside`` starts their services on the container's loopback."""
+    argv = ["--state-dir", f"{containers.HOME}/.foundations/state"]
+    argv += ["--mysql-dsn", database(room, participant.name, settings)]
+    return config.as_environ(config.load(argv=argv, environ={}, use_state=False))
+
+
+def running(participant: Participant, pids: dict[int, int] | None = None) -> dict[str, bool]:
+    """``{service: its process runs}`` for what the participant's state file lists (empty: none started).
+    ``pids``: the PIDs of their container (``containers.host_pids``), whose state file holds its own."""
     processes = state.read_raw(participant.state_dir).get("processes", {})
-    return {name: daemons.runs(proc["pid"], proc["program"]) for name, proc in processes.items()}
+    host = (lambda pid: pid) if pids is None else pids.get
+    return {
+        name: (pid := host(proc["pid"])) is not None and daemons.runs(pid, proc["program"])
+        for name, proc in processes.items()
+    }
