@@ -1,0 +1,268 @@
+"""The workshop's container backend, attacked for real: participant A, from their own kernel (reached through
+the hub, as their browser does), tries everything of participant B's: Redis, the API server, the database,
+the kernel's channels, files, the hub's routes, a port B's notebook has just freed, and a link planted
+before ``release-solutions``. Every attempt is refused; positive controls show each probe works (A reaches
+A's own services, the same probe from B's container reaches B's).
+
+It needs root, a Docker engine and the offline image set (``make docker-images``): .ci/docker runs it after
+building them. Elsewhere: ``pytest tests/docker_workshop.py`` (skipped, with the reason, when one is missing;
+a failure under FOUNDATIONS_REQUIRE_ALL=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from foundations.workshop import containers, learner
+from foundations.workshop.remote import Learner
+from foundations.workshop.room import Room, unused_port
+
+NB07 = f"{learner.COURSE_DIR}/notebooks/07_redis.ipynb"
+CODE = f"room-{secrets.token_hex(3)}-42"
+# Run in A's kernel and in B's container: each attempt "reached" or "refused (why)", as one JSON line.
+PROBE = """
+import json, os, socket, urllib.request
+from urllib.parse import urlsplit
+import pymysql, redis
+from foundations import config
+cfg = config.load([])
+
+def tcp(host, port):
+    socket.create_connection((host, port), timeout=3).close()
+
+def redis_ping(url):
+    redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3).ping()
+
+def sql(dsn, user=None, database=None):
+    u = urlsplit(dsn)
+    pymysql.connect(host=u.hostname, port=u.port or 3306, user=user or u.username, password=u.password or "",
+                    database=database or u.path.lstrip("/"), connect_timeout=3).close()
+
+def http(url, token=""):
+    headers = {"Authorization": f"token {token}"} if token else {}
+    urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5).close()
+
+def attempts(tries):
+    out = {}
+    for name, (fn, *args) in tries.items():
+        try:
+            fn(*args)
+            out[name] = "reached"
+        except (OSError, redis.ConnectionError, redis.TimeoutError, pymysql.OperationalError) as exc:
+            out[name] = f"refused ({type(exc).__name__}: {str(exc)[:100]})"  # anything else is a bug here
+    print(json.dumps(out))
+"""
+OWN = """attempts({
+    "redis": (redis_ping, cfg.redis_url), "redis1": (redis_ping, cfg.redis1_url),
+    "redis2": (redis_ping, cfg.redis2_url), "api": (http, cfg.api_url + "/healthz"), "db": (sql, cfg.mysql_dsn),
+})"""
+
+
+def _skip_reason() -> str:
+    if os.geteuid() != 0:
+        return "the container backend needs root"
+    if not containers.engine_answers():
+        return "no Docker engine answers (start dockerd)"
+    if missing := containers.missing_images():
+        return f"no image {', '.join(missing)}: make docker-images"
+    return ""
+
+
+def workshop(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "foundations", "workshop", *args], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+class Participant:
+    def __init__(self, room: Room, url: str, name: str):
+        self.room, self.name = room, name
+        self.learner = Learner(url, name)
+        self.container = f"{containers.prefix(room)}-{name}"
+
+    @property
+    def ip(self) -> str:
+        return containers.docker(
+            "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", self.container
+        )
+
+    @property
+    def home(self) -> Path:
+        return containers.home(self.room, self.name)
+
+    def inside(self, code: str) -> dict:
+        """Run ``PROBE`` + ``code`` in a process of this participant's container; its JSON line."""
+        out = containers.docker("exec", "-i", self.container, "python", "-", stdin=PROBE + code)
+        return json.loads(out.splitlines()[-1])
+
+    def kernel_ports(self) -> set[int]:
+        """The ports of the kernel(s) running in this participant's container."""
+        files = self.inside(
+            "import glob; print(json.dumps([json.load(open(f)) for f in "
+            "glob.glob(os.path.expanduser('~/.local/share/jupyter/runtime/kernel-*.json'))]))"
+        )
+        keys = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+        return {f[key] for f in files for key in keys}
+
+
+def in_kernel(kernel, code: str) -> dict:
+    assert kernel.execute(code) is None
+    return json.loads(kernel.stdout.splitlines()[-1])
+
+
+def refused(results: dict) -> dict:
+    """The attempts that were not refused (an attack that worked)."""
+    return {name: outcome for name, outcome in results.items() if not outcome.startswith("refused")}
+
+
+@pytest.fixture(scope="module")
+def room():
+    """Two participants, A and B, signed in, their servers started, a kernel each running PROBE."""
+    if reason := _skip_reason():
+        pytest.skip(reason)
+    root = Path(tempfile.mkdtemp(prefix="workshop-docker-"))
+    names = [f"a{secrets.token_hex(3)}", f"b{secrets.token_hex(3)}"]
+    port = unused_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        workshop(
+            "up", "--backend", "docker", "--dir", str(root), "--participants", ",".join(names),
+            "--code", CODE, "--port", str(port),
+        )  # fmt: skip
+        a, b = (Participant(Room(root), url, name) for name in names)
+        started = time.perf_counter()
+        for someone in (a, b):
+            someone.learner.sign_in(f"{someone.name}-password", code=CODE)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda p: p.learner.start_server(), (a, b)))
+        with a.learner.kernel(NB07) as ka, b.learner.kernel(NB07) as kb:
+            assert ka.execute(PROBE) is None and kb.execute(PROBE) is None
+            print(
+                f"\ncontainers: sign-in to a first cell run, 2 participants at once: {time.perf_counter() - started:.1f} s"
+            )
+            yield Room(root), url, a, b, ka, kb
+    finally:
+        workshop("down", "--dir", str(root))
+        label = f"label={containers.LABEL}={root}"
+        left = {
+            kind: containers.docker(
+                kind, "ls", "-q", "--filter", label, *(["-a"] if kind == "container" else [])
+            )
+            for kind in ("container", "network", "volume")
+        }
+        shutil.rmtree(root, ignore_errors=True)
+        assert not any(left.values()), f"`workshop down` left {left} behind"
+
+
+def test_a_reaches_their_own_services_and_none_of_bs(room):
+    _, _, a, b, ka, _ = room
+    assert not [o for o in in_kernel(ka, OWN).values() if o != "reached"]
+    assert not [o for o in b.inside(OWN).values() if o != "reached"]  # the same probe, from B's container
+    ip = b.ip
+    theirs = in_kernel(
+        ka,
+        f"""attempts({{
+        "B's redis": (tcp, {ip!r}, 6390), "B's redis1": (tcp, {ip!r}, 6391), "B's redis2": (tcp, {ip!r}, 6392),
+        "B's api": (tcp, {ip!r}, 8080), "B's server": (tcp, {ip!r}, 8888),
+        "B's database with A's login": (sql, cfg.mysql_dsn, None, {b.name!r}),
+        "B's login with A's password": (sql, cfg.mysql_dsn, {b.name!r}, {b.name!r}),
+        "the book's api/api": (sql, cfg.mysql_dsn.replace(cfg.mysql_dsn.split("@")[0], "mysql://api:api"), None, "api"),
+        "root without a password": (sql, "mysql://root@db:3306/mysql"),
+    }})""",
+    )
+    assert refused(theirs) == {}, theirs
+    print("\n".join(f"{k}: {v}" for k, v in theirs.items()))
+    # Controls: B's server port is open on B's address, for B and for the hub on the host.
+    assert b.inside(f"attempts({{'server': (tcp, {ip!r}, 8888)}})") == {"server": "reached"}
+    with socket.create_connection((ip, 8888), timeout=5):
+        pass
+
+
+def test_bs_kernel_channels_are_out_of_as_reach(room):
+    _, _, a, b, ka, _ = room
+    ports = b.kernel_ports() - a.kernel_ports()  # a port A's own kernel happens to use is A's
+    assert len(ports) >= 5
+    tries = {f"{host}:{port}": ("tcp", host, port) for port in ports for host in ("127.0.0.1", b.ip)}
+    code = "attempts({" + ", ".join(f"{k!r}: (tcp, {h!r}, {p})" for k, (_, h, p) in tries.items()) + "})"
+    assert refused(in_kernel(ka, code)) == {}
+    control = b.inside("attempts({" + ", ".join(f"'{p}': (tcp, '127.0.0.1', {p})" for p in ports) + "})")
+    assert set(control.values()) == {"reached"}, control
+
+
+def test_a_sees_neither_bs_files_nor_bs_processes(room):
+    _, _, a, b, ka, _ = room
+    secret = f"secret-{secrets.token_hex(4)}"
+    containers.docker("exec", b.container, "sh", "-c", f"echo {secret} > $HOME/{secret}")
+    find = f"import subprocess; print(json.dumps(subprocess.run(['find', '/', '-path', '/proc', '-prune', '-o', '-name', {secret!r}, '-print'], capture_output=True, text=True).stdout.split()))"
+    assert in_kernel(ka, find) == []
+    assert (b.home / secret).exists()  # control: it is there, in B's home
+    redis_servers = "print(json.dumps(sum('redis-server' in open(f'/proc/{p}/cmdline').read() for p in os.listdir('/proc') if p.isdigit())))"
+    assert in_kernel(ka, redis_servers) == 3  # A's own three; B's three run too, out of sight
+
+
+def test_the_hub_serves_b_only_to_b(room):
+    _, url, a, b, ka, kb = room
+    contents = f"{url}/user/{b.name}/api/contents"
+    with_a = requests.get(contents, headers={"Authorization": f"token {a.learner.token}"}, timeout=30)
+    with_b = requests.get(contents, headers={"Authorization": f"token {b.learner.token}"}, timeout=30)
+    assert with_a.status_code in (403, 404) and with_b.status_code == 200
+    hub_api = f"""attempts({{
+        "B at the hub's API": (http, os.environ["JUPYTERHUB_API_URL"] + "/users/{b.name}", os.environ["JUPYTERHUB_API_TOKEN"]),
+        "B's server with A's token": (http, "http://{b.ip}:8888/user/{b.name}/api/contents", os.environ["JUPYTERHUB_API_TOKEN"]),
+    }})"""
+    assert refused(in_kernel(ka, hub_api)) == {}
+    own = 'attempts({"own user": (http, os.environ["JUPYTERHUB_API_URL"] + "/user", os.environ["JUPYTERHUB_API_TOKEN"])})'
+    assert in_kernel(ka, own) == {"own user": "reached"}
+
+
+def test_a_port_b_frees_is_not_a_port_a_can_take(room):
+    _, _, a, b, ka, kb = room
+    assert kb.execute('from foundations.ops import services\nservices.down(cfg, ["redis2"])') is None
+    # A frees their own 6392 too and listens there on every address: B's client must never find it.
+    take = """from foundations.ops import services
+services.down(cfg, ["redis2"])
+taken = socket.create_server(("0.0.0.0", urlsplit(cfg.redis2_url).port))
+taken.settimeout(5)
+print(json.dumps("listening"))"""
+    assert in_kernel(ka, take) == "listening"
+    try:
+        assert refused(in_kernel(kb, 'attempts({"redis2": (redis_ping, cfg.redis2_url)})')) == {}
+        assert refused(in_kernel(kb, f'attempts({{"A\'s address": (tcp, {a.ip!r}, 6392)}})')) == {}
+        nobody = "try:\n    taken.accept(); print(json.dumps('connected'))\nexcept socket.timeout:\n    print(json.dumps('nobody'))"
+        assert in_kernel(ka, nobody) == "nobody"
+    finally:
+        in_kernel(ka, 'taken.close(); services.up(cfg, ["redis2"], local=True); print(json.dumps(0))')
+        assert kb.execute('services.up(cfg, ["redis2"], local=True)') is None
+    assert in_kernel(kb, 'attempts({"redis2": (redis_ping, cfg.redis2_url)})') == {"redis2": "reached"}
+    assert in_kernel(ka, 'attempts({"redis2": (redis_ping, cfg.redis2_url)})') == {"redis2": "reached"}
+
+
+def test_release_solutions_follows_no_link_a_planted(room, tmp_path):
+    ws_room, _, a, b, ka, _ = room
+    home_before = set(os.listdir(b.home))
+    closed = tmp_path / "root-owned"
+    closed.mkdir(mode=0o755)
+    for target in (b.home, closed):  # another participant's home, then a folder of root's
+        plant = f"import os; p = {containers.HOME + '/' + learner.COURSE_DIR + '/notebooks/solutions'!r}\nos.path.islink(p) and os.unlink(p); os.symlink({str(target)!r}, p); print(json.dumps(os.path.islink(p)))"
+        assert in_kernel(ka, plant) is True
+        said = workshop("release-solutions", "--dir", str(ws_room.root))
+        assert f"{a.name}: not copied" in said and f"{b.name}: solutions copied" in said, said
+    assert sorted(closed.iterdir()) == [] and closed.stat().st_uid == 0
+    assert set(os.listdir(b.home)) == home_before  # nothing copied into B's home itself
+    solutions = b.home / learner.COURSE_DIR / "notebooks" / "solutions"
+    assert any(solutions.iterdir()) and solutions.stat().st_uid == containers.UID  # control: B got theirs
