@@ -213,8 +213,11 @@ def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
     sizing.add_argument("--participants", type=int, default=3, help="how many (default: %(default)s)")
     sizing.add_argument(
         "--notebook",
-        default="notebooks/07_redis.ipynb",
+        default="api-foundations/notebooks/07_redis.ipynb",
         help="what they all run, in their homes (default: %(default)s)",
+    )
+    sizing.add_argument(
+        "--backend", choices=["docker", "users"], default="docker", help="(default: %(default)s)"
     )
     kit = _command(
         workshop, "wheelhouse", _wheelhouse, "fill DIR with every pinned wheel and the proxy's npm packages"
@@ -378,7 +381,7 @@ def _board(args: argparse.Namespace) -> int:
 def _sizing(args: argparse.Namespace) -> int:
     from foundations.workshop import sizing
 
-    sizing.measure(args.participants, args.notebook)
+    sizing.measure(args.participants, args.notebook, in_containers=args.backend == "docker")
     return 0
 
 

@@ -70,7 +70,7 @@ def hub():
             CODE,
             "--port",
             str(port),
-            *([] if AS_ROOT else ["--dry-run"]),
+            *(["--backend", "users"] if AS_ROOT else ["--dry-run"]),
         )
         yield Room(root), f"http://127.0.0.1:{port}", names, started
     finally:
