@@ -89,7 +89,7 @@ def collect(room: Room, hub_running: bool = True) -> list[Row]:
         down = sorted(n for n, runs in own.items() if not runs) if server == "running" else []
         if server == "running" and not own:
             down = list(participant.OWN_SERVICES)
-        rows.append(Row(name, server, down, progress.read(who.home)))
+        rows.append(Row(name, server, down, participant.read_json(who.home, *progress.PROGRESS_FILE.parts)))
     return rows
 
 

@@ -10,9 +10,12 @@ so every notebook runs unchanged.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import json
 import os
 import pwd
 import secrets
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -59,6 +62,51 @@ class Participant:
             text=True,
             **as_user,
         )
+
+
+# Root reads and writes in folders the participant owns, where they may have planted links (to another home,
+# to /etc, to a FIFO that blocks a reader forever): every step below their home is opened with O_NOFOLLOW
+# from the one before, never a path walked again.
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_LIMIT = 1 << 20  # a state or progress file is a few KiB
+
+
+def open_below(top: Path, *names: str) -> int:
+    """A descriptor of the folder ``top/names...``, no link followed below ``top``."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for name in names:
+            fd, parent = open_dir(fd, name), fd
+            os.close(parent)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_dir(parent: int, name: str) -> int:
+    try:
+        return os.open(name, _DIR, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise ServiceError(f"{name} is a link or not a folder: not going through it") from None
+        raise
+
+
+def read_json(top: Path, *names: str) -> dict:
+    """The JSON object in the regular file ``top/names...``, no link followed below ``top``; ``{}`` when it
+    is missing, a link, not a regular file, too big or not JSON."""
+    try:
+        folder = open_below(top, *names[:-1])
+        try:
+            fd = os.open(names[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+        finally:
+            os.close(folder)
+        with os.fdopen(fd, "rb") as file:
+            data = json.loads(file.read(_READ_LIMIT)) if stat.S_ISREG(os.fstat(fd).st_mode) else {}
+    except (OSError, ValueError, ServiceError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def database(room: Room, name: str, settings: Settings) -> str:
@@ -137,7 +185,8 @@ def container_environment(room: Room, participant: Participant, settings: Settin
 def running(participant: Participant, pids: dict[int, int] | None = None) -> dict[str, bool]:
     """``{service: its process runs}`` for what the participant's state file lists (empty: none started).
     ``pids``: the PIDs of their container (``containers.host_pids``), whose state file holds its own."""
-    processes = state.read_raw(participant.state_dir).get("processes", {})
+    relative = participant.state_dir.relative_to(participant.home).parts
+    processes = read_json(participant.home, *relative, state.STATE_FILE).get("processes", {})
     host = (lambda pid: pid) if pids is None else pids.get
     return {
         name: (pid := host(proc["pid"])) is not None and daemons.runs(pid, proc["program"])
