@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -267,6 +268,30 @@ def test_release_solutions_follows_no_link_a_planted(room, tmp_path):
     assert set(os.listdir(b.home)) == home_before  # nothing copied into B's home itself
     solutions = b.home / learner.COURSE_DIR / "notebooks" / "solutions"
     assert any(solutions.iterdir()) and solutions.stat().st_uid == containers.UID  # control: B got theirs
+
+
+def test_the_board_follows_no_link_a_planted(room):
+    """The board (root, on the host) reads each one's progress from their volume: A's progress file as a
+    link to B's, then as a FIFO, shows nothing passed for A and blocks nothing; B's own shows."""
+    a, b, ka = room.a, room.b, room.ka
+    record = """{"07.key_router": {"passed": true, "attempts": 1, "at": "2026-12-01T09:00:00Z"}}"""
+    containers.docker(
+        "exec",
+        b.container,
+        "sh",
+        "-c",
+        f"mkdir -p ~/.foundations && echo '{record}' > ~/.foundations/progress.json",
+    )
+    for plant in (f"os.symlink({str(b.home / '.foundations' / 'progress.json')!r}, p)", "os.mkfifo(p)"):
+        code = f"""p = os.path.expanduser("~/.foundations/progress.json")
+os.makedirs(os.path.dirname(p), exist_ok=True)
+os.path.lexists(p) and os.unlink(p)
+{plant}
+print(json.dumps(os.path.lexists(p)))"""
+        assert in_kernel(ka, code) is True
+        said = workshop("status", "--dir", str(room.room.root))
+        passed = dict(re.findall(rf"^({a.name}|{b.name})\s+running\s+(\d+)/", said, re.MULTILINE))
+        assert passed == {a.name: "0", b.name: "1"}, said
 
 
 def test_three_participants_run_notebook_07_at_once_each_in_their_container(room):
