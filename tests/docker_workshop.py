@@ -151,7 +151,11 @@ def room():
         started = time.perf_counter()
         with ThreadPoolExecutor(3) as pool:
             list(pool.map(lambda p: p.learner.sign_in(f"{p.name}-password", code=CODE), (a, b, c)))
-            list(pool.map(lambda p: p.learner.start_server(), (a, b, c)))
+            try:
+                list(pool.map(lambda p: p.learner.start_server(timeout=400), (a, b, c)))
+            except Exception:
+                print("the hub's log:\n" + "\n".join(Room(root).log_path.read_text().splitlines()[-60:]))
+                raise
         with a.learner.kernel(NB00) as ka, b.learner.kernel(NB00) as kb:  # 07 has sessions of its own
             assert ka.execute(PROBE) is None and kb.execute(PROBE) is None
             took = time.perf_counter() - started

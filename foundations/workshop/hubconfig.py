@@ -55,7 +55,7 @@ def configure(c, room: Room) -> None:
     c.WorkshopAuthenticator.create_system_users = s.system_users
 
     c.Spawner.default_url = f"/lab/tree/{learner.COURSE_DIR}/notebooks/00_index.ipynb"
-    c.Spawner.start_timeout = c.Spawner.http_timeout = 120  # a room spawning at once on a loaded machine
+    c.Spawner.start_timeout = c.Spawner.http_timeout = 300  # a room spawning at once on a loaded machine
     if s.containers:
         _containers(c, room, s)
     else:
