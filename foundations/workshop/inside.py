@@ -12,15 +12,13 @@ import sys
 from pathlib import Path
 
 from foundations.ops import lab
-from foundations.workshop.participant import OWN_SERVICES
+from foundations.workshop.participant import START
 
 
 def main(argv: list[str]) -> None:
     # The hub's FOUNDATIONS_* variables (the participant's database, the state file in their home) are
     # in our environment, so every notebook finds what this starts.
-    subprocess.run(
-        [sys.executable, "-m", "foundations", "services", "up", *OWN_SERVICES, "--local"], check=True
-    )
+    subprocess.run([sys.executable, *START], check=True)
     subprocess.run(lab.trust_command(Path(os.environ["PYTHONPATH"]) / "notebooks"), check=False)
     os.execvp("jupyterhub-singleuser", ["jupyterhub-singleuser", *argv])
 

@@ -28,6 +28,7 @@ from foundations.workshop import containers
 from foundations.workshop.room import Room, Settings, unused_port
 
 OWN_SERVICES = ("redis", "redis1", "redis2", "api")  # MariaDB is shared: a database each
+START = ["-m", "foundations", "services", "up", *OWN_SERVICES, "--local"]  # as the participant, after python
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def start(room: Room, participant: Participant) -> dict[str, str]:
             os.chown(path, participant.uid, participant.gid)
     # Settings through the environment, not flags: every user sees command lines, only the owner environments.
     done = participant.run(
-        [sys.executable, "-m", "foundations", "services", "up", *OWN_SERVICES, "--local"],
+        [sys.executable, *START],
         config.child_environ(cfg),
     )
     if done.returncode:
