@@ -14,6 +14,9 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server mariadb-server \
     && rm -rf /var/lib/apt/lists/*
 # The dependencies first, so that a change to the course rebuilds only the layers below.
+# In place of the base's venv, not merged into it: the base's pip and setuptools would stay beside the
+# pinned ones (the doctor's check of notebook 00 then fails).
+RUN rm -rf /opt/venv
 COPY --from=build /opt/venv /opt/venv
 # No package index reaches a participant's container (`workshop up`: its network is internal): pip
 # (chapter 11 builds a wheel, whose build needs setuptools) installs from the wheels kept here.
