@@ -24,7 +24,7 @@ import pytest
 from foundations import config as fconfig
 from foundations import net, redisdb
 from foundations.course import progress
-from foundations.errors import ServiceError
+from foundations.errors import FoundationsError
 from foundations.ops import harness, packages, services
 from foundations.registry import Registry, glob_escape
 
@@ -56,7 +56,7 @@ def _install_packages(config: pytest.Config) -> None:
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         try:
             packages.ensure(log=lambda line: print(line, file=sys.stderr, flush=True))
-        except ServiceError as exc:
+        except FoundationsError as exc:
             raise pytest.UsageError(str(exc)) from None  # one message, not a traceback
 
 

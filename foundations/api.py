@@ -1,9 +1,10 @@
 """Chapter 10: the registry API - the book's ``/get``, ``/set``, ``/getAll`` (+ ``/del``) and a REST resource
 ``/keys/{key}`` for the same data, sharing one implementation, with honest status codes.
 
-Statuses: 400 missing/invalid parameter, 404 unknown key (or route), 405 wrong method (with ``Allow``),
-413 value over ``MAX_VALUE_BYTES``, 415 a body neither text nor JSON, 503 Redis down; every body is
-JSON: the methods, limits and statuses ``foundations.apispec`` documents. ``book_routes`` keeps the book's
+Statuses: 400 a parameter or value the document's schema refuses (missing, malformed, over its length),
+404 unknown key (or route), 405 wrong method (with ``Allow``), 409 a key Redis holds as another type, 413 a
+body larger than the route reads, 415 a body neither text nor JSON, 503 Redis down or refusing this server,
+507 Redis full; every body is JSON: the methods, limits and statuses ``foundations.apispec`` documents. ``book_routes`` keeps the book's
 200-with-``{"error": ...}`` answers, for the notebook to show why they mislead clients.
 
     >>> routes(Registry(client, prefix="api"))["/get"]    # server.create_app wires these in
@@ -15,25 +16,32 @@ import json
 from collections.abc import Awaitable, Callable
 
 from foundations import apispec
-from foundations.registry import AsyncRegistry, NotFound, Registry, Unavailable
+from foundations.errors import FoundationsError
+from foundations.registry import AsyncRegistry, Full, NotFound, Registry, Unavailable, WrongType
 from foundations.web import AsyncHandler, Handler, Request, Response, Route, error_response
 
-MAX_VALUE_BYTES = 64 * 1024  # a registry of settings, not a blob store; Redis itself would take 512 MB
+# Characters, as JSON Schema's maxLength counts them, so /openapi.json states the limit exactly; a registry
+# of settings, not a blob store (at most 256 KiB in UTF-8; Redis itself would take 512 MB).
+MAX_VALUE_CHARS = 64 * 1024
 MAX_KEY_LENGTH = 512  # characters; longer keys are a client bug, not data
 # /set?value=: what a URL can carry. Percent-encoded, a character takes up to 12 bytes, and granian refuses
 # a request line over 64 KiB (414): 4096 characters, plus a key of 512, always fit. Longer: PUT /keys/{key}.
 MAX_QUERY_VALUE_CHARS = 4096
-# PUT /keys/{key}: the largest body read. A JSON string of MAX_VALUE_BYTES takes up to 6 bytes a character
-# (``\u00e9``); web.App refuses a larger body unread, and _value a smaller one whose value is over the limit.
-MAX_BODY_BYTES = 6 * MAX_VALUE_BYTES + 2
+# PUT /keys/{key}: the largest body read. A value within the limit takes up to 12 bytes a character (a JSON
+# string escapes one as ``\ud83d\ude00``); the route reads twice that, so a value a little over the limit is
+# parsed and told its length (400, as the schema's maxLength says), and web.App refuses only a body far
+# larger, unparsed (413).
+MAX_BODY_BYTES = 2 * (12 * MAX_VALUE_CHARS + 2)
 KEYS_PREFIX = "/keys/"
 _OK = b'"OK"'
 # The book's routes and the methods each takes (one table for the WSGI handlers and their coroutine twins).
 METHODS = {"/get": ("GET",), "/set": ("GET", "POST"), "/del": ("GET", "POST")}
 _dumps = json.dumps
+# The registry's errors and their statuses (docs/architecture.md, "Statuses", says why each).
+STATUSES = {NotFound: 404, WrongType: 409, Unavailable: 503, Full: 507}
 
 
-class BadInput(Exception):
+class BadInput(FoundationsError):
     """A request the client must fix: carries its HTTP status (400 or 413) and the message."""
 
     def __init__(self, status: int, message: str):
@@ -52,18 +60,18 @@ def _key(key: str | None) -> str:
 def _value(value: str | None) -> str:
     if value is None:
         raise BadInput(400, "missing parameter `value`: e.g. /set?key=name&value=Tit%20Petric")
-    if len(value) * 4 > MAX_VALUE_BYTES and len(value.encode()) > MAX_VALUE_BYTES:  # cheap test first
-        raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes (UTF-8)")
+    if len(value) > MAX_VALUE_CHARS:
+        raise BadInput(400, f"value is {len(value)} characters long; the limit is {MAX_VALUE_CHARS}")
     return value
 
 
 def _query_value(value: str | None) -> str:
     if value is not None and len(value) > MAX_QUERY_VALUE_CHARS:
         raise BadInput(
-            413,
+            400,
             f"value is {len(value)} characters long; /set takes up to "
             f"{MAX_QUERY_VALUE_CHARS} (a URL must carry it): PUT /keys/KEY takes up to "
-            f"{MAX_VALUE_BYTES} bytes",
+            f"{MAX_VALUE_CHARS}",
         )
     return _value(value)
 
@@ -72,8 +80,6 @@ def _body_value(request: Request) -> str:
     """The value of a ``PUT /keys/{key}``: the raw UTF-8 body (``text/plain``, or no Content-Type), or a JSON
     string (``application/json``). ``web.App`` has already refused bodies over ``MAX_BODY_BYTES`` (413)."""
     content_type = request.environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-    if content_type != "application/json" and len(request.body) > MAX_VALUE_BYTES:  # too large whatever it is
-        raise BadInput(413, f"value is over the limit of {MAX_VALUE_BYTES} bytes")
     if content_type not in ("", "text/plain", "application/json"):
         raise BadInput(
             415,
@@ -86,6 +92,8 @@ def _body_value(request: Request) -> str:
         text = request.body.decode()
         if content_type == "application/json":
             text = json.loads(text)
+            if isinstance(text, str):
+                text.encode()  # a lone surrogate ("\ud800") is no text Redis can store
     except ValueError:
         raise BadInput(
             400, "the body must be UTF-8 text, or a JSON string with Content-Type application/json"
@@ -104,10 +112,12 @@ def _path_key(request: Request) -> str:
     return _key(raw)
 
 
-def _failure(exc: BadInput | NotFound | Unavailable) -> Response:
-    """The input's and the registry's errors as JSON statuses: 400/413, 404, 503."""
-    status = exc.status if isinstance(exc, BadInput) else 404 if isinstance(exc, NotFound) else 503
-    return error_response(status, str(exc))
+def _failure(exc: Exception) -> Response:
+    """The input's and the registry's errors as JSON statuses: ``BadInput``'s own, else ``STATUSES``."""
+    return error_response(exc.status if isinstance(exc, BadInput) else STATUSES[type(exc)], str(exc))
+
+
+_EXPECTED = (BadInput, *STATUSES)
 
 
 def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response], max_body: int = 0) -> Route:
@@ -117,7 +127,7 @@ def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response], max_
     def handler(request: Request) -> Response:
         try:
             return action(request)
-        except (BadInput, NotFound, Unavailable) as exc:
+        except _EXPECTED as exc:
             return _failure(exc)
 
     return Route(handler, allowed, max_body)
@@ -130,7 +140,7 @@ def _guard_async(action: Callable[[Request], Awaitable[Response]]) -> AsyncHandl
     async def handler(request: Request) -> Response:
         try:
             return await action(request)
-        except (BadInput, NotFound, Unavailable) as exc:
+        except _EXPECTED as exc:
             return _failure(exc)
 
     return handler
@@ -138,7 +148,7 @@ def _guard_async(action: Callable[[Request], Awaitable[Response]]) -> AsyncHandl
 
 def routes(registry: Registry) -> dict[str, Handler]:
     """Exact-path routes: the book's four and the collection ``/keys``, plus ``/openapi.json``."""
-    document = apispec.document(MAX_VALUE_BYTES, MAX_KEY_LENGTH, MAX_QUERY_VALUE_CHARS)
+    document = apispec.document(MAX_VALUE_CHARS, MAX_KEY_LENGTH, MAX_QUERY_VALUE_CHARS, MAX_BODY_BYTES)
     spec = Response(200, _dumps(document).encode())
 
     def get(request: Request) -> Response:

@@ -2,7 +2,8 @@
 
 It lists every route the server answers, every method of each, and every status each can answer: the
 handler's own, and the kernel's (``web.App``: 405 with ``Allow`` for another method, 413 for a body the
-route does not take, 400 for a malformed one). Built as a plain dict so the limits in it are the ones
+route does not take or a larger one than it reads, 400 for a malformed one). A request its schemas refuse
+(a value over ``maxLength``, a parameter missing) is a 400; 413 is only about the body's size in bytes. Built as a plain dict so the limits in it are the ones
 ``foundations.api`` enforces; tests validate it with openapi-spec-validator, compare it with the server's
 route table, and fuzz the running server against it with schemathesis.
 """
@@ -30,7 +31,9 @@ def _operation(operation_id: str, summary: str, responses: dict, **extra: object
     return {"operationId": operation_id, "summary": summary, **extra, "responses": {**kernel, **responses}}
 
 
-def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: int) -> dict:
+def document(
+    max_value_chars: int, max_key_length: int, max_query_value_chars: int, max_body_bytes: int
+) -> dict:
     """The OpenAPI 3.1 description of every route of the API server, with the given limits."""
     key_schema = {"type": "string", "minLength": 1, "maxLength": max_key_length}
     key_query = {"name": "key", "in": "query", "required": True, "schema": key_schema}
@@ -43,8 +46,8 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
     }
     value = {
         "type": "string",
-        "maxLength": max_value_bytes,
-        "description": f"at most {max_value_bytes} bytes in UTF-8 (413 over that)",
+        "maxLength": max_value_chars,
+        "description": f"at most {max_value_chars} characters (400 over that)",
     }
     value_query = {
         "name": "value",
@@ -53,13 +56,14 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
         "schema": {
             **value,
             "maxLength": max_query_value_chars,
-            "description": f"at most {max_query_value_chars} characters, what a URL can carry (413 over that); "
+            "description": f"at most {max_query_value_chars} characters, what a URL can carry (400 over that); "
             f"PUT /keys/{{key}} takes longer values",
         },
     }
     text = {"type": "string"}
     hello = _ok("the greeting", text, "text/plain")
     unavailable, not_found = {"503": _ref("Unavailable")}, {"404": _ref("NotFound")}
+    wrong_type, full = {"409": _ref("Conflict")}, {"507": _ref("InsufficientStorage")}
     ok = _ok("stored or deleted", {"const": "OK"})
     one = _ok("the value", value)
     every = _ok("every key and its value", {"type": "object", "additionalProperties": text})
@@ -79,7 +83,7 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
         return _operation(
             operation_id,
             "store a value (the book's /set)",
-            {"200": {**ok, "links": get_set_key}, **unavailable},
+            {"200": {**ok, "links": get_set_key}, **unavailable, **full},
             parameters=[key_query, value_query],
         )
 
@@ -96,7 +100,9 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
             "description": "The book's chapter 5 greetings, chapter 10's registry API (/get, /set, "
             "/getAll) plus /del and a REST resource /keys/{key} over the same Redis keys "
             "(`api:<key>`), and chapter 11's health and debug endpoints. Every route "
-            "answers 405 (with Allow) to other methods, 413 to a body it does not take.",
+            "answers 405 (with Allow) to other methods, 413 to a body it does not take, and 400 to a request "
+            "its schemas refuse. Redis's own errors are answered as errors too: 409 a key Redis holds as "
+            "another type, 503 a Redis down or refusing the server, 507 a full Redis.",
         },
         "paths": {
             "/hello": {
@@ -165,7 +171,7 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
                 "get": _operation(
                     "getKeyQuery",
                     "the value of a key (the book's /get)",
-                    {"200": one, **not_found, **unavailable},
+                    {"200": one, **not_found, **wrong_type, **unavailable},
                     parameters=[key_query],
                 )
             },
@@ -179,11 +185,18 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
             "/keys": {"get": _operation("listKeys", "every key/value pair", {"200": every, **unavailable})},
             "/keys/{key}": {
                 "parameters": [key_path],
-                "get": _operation("getKey", "the value of a key", {"200": one, **not_found, **unavailable}),
+                "get": _operation(
+                    "getKey", "the value of a key", {"200": one, **not_found, **wrong_type, **unavailable}
+                ),
                 "put": _operation(
                     "putKey",
                     "store a value: the raw UTF-8 body, or a JSON string",
-                    {"200": {**ok, "links": key_links}, "415": _ref("UnsupportedMediaType"), **unavailable},
+                    {
+                        "200": {**ok, "links": key_links},
+                        "415": _ref("UnsupportedMediaType"),
+                        **unavailable,
+                        **full,
+                    },
                     requestBody={
                         "required": True,
                         "content": {
@@ -213,7 +226,10 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
                 }
             },
             "responses": {
-                "BadRequest": _error("missing or invalid parameter, or a malformed request"),
+                "BadRequest": _error(
+                    "a parameter or value the schemas here refuse (missing, malformed, over its maxLength), "
+                    "or a malformed request"
+                ),
                 "NotFound": _error("no such key, or no such route"),
                 "MethodNotAllowed": _error(
                     "this path does not answer the method; Allow names those it does",
@@ -222,10 +238,19 @@ def document(max_value_bytes: int, max_key_length: int, max_query_value_chars: i
                     },
                 ),
                 "ContentTooLarge": _error(
-                    f"a body on a route that takes none, or a value over {max_value_bytes} bytes"
+                    f"a body on a route that takes none, or one over {max_body_bytes} bytes (twice what any "
+                    "value within its maxLength takes)"
+                ),
+                "Conflict": _error(
+                    "the key holds a value of another Redis type than a string (another program wrote it): "
+                    "delete it, then set it again"
                 ),
                 "UnsupportedMediaType": _error("a body that is neither text/plain nor application/json"),
-                "Unavailable": _error("Redis does not answer"),
+                "Unavailable": _error(
+                    "Redis does not answer, or refuses the server: its password or permissions (ACL), a "
+                    "read-only replica, a data set still loading; the message names which, and the fix"
+                ),
+                "InsufficientStorage": _error("Redis is full (over its maxmemory): nothing was stored"),
             },
         },
     }

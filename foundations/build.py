@@ -26,7 +26,7 @@ from packaging.utils import canonicalize_name
 
 from foundations import pins, processes
 from foundations.config import REPO_ROOT
-from foundations.errors import FoundationsError, ServiceError
+from foundations.errors import CommandError, FoundationsError
 
 ENTRY_POINT = "foundations.cli:main"  # what `python -m foundations` runs
 
@@ -40,7 +40,7 @@ def _run(cmd: list[str], what: str, timeout: float) -> str:
         return processes.run(cmd, what, timeout=timeout, cwd=REPO_ROOT)
     except subprocess.TimeoutExpired as exc:
         raise BuildError(f"{what} took over {timeout:.0f} s: `{' '.join(cmd)}`") from exc
-    except ServiceError as exc:
+    except CommandError as exc:
         raise BuildError(str(exc)) from exc
 
 

@@ -170,9 +170,15 @@ def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
     up.add_argument("--ssl-cert", default="", metavar="FILE")
     up.add_argument("--ssl-key", default="", metavar="FILE")
     up.add_argument(
+        "--backend",
+        choices=["docker", "users"],
+        help="docker: a container per participant (the default as root when a Docker engine answers); "
+        "users: a system user each, a trusted rehearsal (participants can reach each other's API servers)",
+    )
+    up.add_argument(
         "--dry-run",
         action="store_true",
-        help="no system users: everything runs as you (for rehearsing without root)",
+        help="no containers, no system users: everything runs as you (for rehearsing without root)",
     )
     up.add_argument(
         "--idle-timeout",
@@ -207,8 +213,11 @@ def _workshop_commands(workshop: argparse._SubParsersAction) -> None:
     sizing.add_argument("--participants", type=int, default=3, help="how many (default: %(default)s)")
     sizing.add_argument(
         "--notebook",
-        default="notebooks/07_redis.ipynb",
+        default="api-foundations/notebooks/07_redis.ipynb",
         help="what they all run, in their homes (default: %(default)s)",
+    )
+    sizing.add_argument(
+        "--backend", choices=["docker", "users"], default="docker", help="(default: %(default)s)"
     )
     kit = _command(
         workshop, "wheelhouse", _wheelhouse, "fill DIR with every pinned wheel and the proxy's npm packages"
@@ -372,7 +381,7 @@ def _board(args: argparse.Namespace) -> int:
 def _sizing(args: argparse.Namespace) -> int:
     from foundations.workshop import sizing
 
-    sizing.measure(args.participants, args.notebook)
+    sizing.measure(args.participants, args.notebook, in_containers=args.backend == "docker")
     return 0
 
 

@@ -1,4 +1,10 @@
-"""Errors for people: every failure the package expects says what failed, where, and what to do next."""
+"""Errors for people: every failure the package expects says what failed, where, and what to do next.
+
+Every error the package raises on purpose derives from ``FoundationsError``. Python's own stay for what
+Python means by them: ``ValueError``/``TypeError`` for a caller's wrong argument, and the builtin
+``ConnectionError``/``TimeoutError`` of the asyncio-style ``pipelining`` client, which ``registry`` turns
+into ``Unavailable``; and ``web.Refused`` never leaves the kernel, which imports nothing of the package.
+``tests/test_errors.py`` reads every ``raise`` to hold this."""
 
 FIX_DOWN = "start it with `python -m foundations services up`"  # the fix for a tutorial service that is down
 
@@ -12,4 +18,9 @@ class ConfigError(FoundationsError):
 
 
 class ServiceError(FoundationsError):
-    """A service is missing, down, or its port is taken (names host:port and the fix)."""
+    """A service is missing, down, unhealthy, or its port is taken (names host:port and the fix)."""
+
+
+class CommandError(FoundationsError):
+    """A program we ran (pip, npm, apt-get, docker, a child ``python -m foundations``) failed: names the
+    command, and ends with the end of what it printed."""

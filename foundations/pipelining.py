@@ -13,7 +13,9 @@ redigo does not.
 Order: one connection, first in first out, so commands reach Redis in the order they were issued (a ``SET``
 then a ``GET`` of the same key always see each other). Failure: a refused connection fails the waiting
 commands at once with ``ConnectionError``; a Redis that does not answer within ``timeout`` fails them with
-``TimeoutError`` and drops the connection; the next command connects again.
+``TimeoutError`` and drops the connection; the next command connects again. An error reply fails its own
+command with ``hiredis.ReplyError``; one to the ``AUTH`` or ``SELECT`` a new connection starts with (a wrong
+password) fails every command sent on it with that reply and drops it, so the next command logs in again.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class Pipelined:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 6379
         self.timeout = timeout
-        self._hello = [("AUTH", unquote(parts.password))] if parts.password else []
+        login = [unquote(part) for part in (parts.username, parts.password) if part]  # ACL user, password
+        self._hello = [("AUTH", *login)] if parts.password else []
         if parts.path.strip("/") not in ("", "0"):
             self._hello.append(("SELECT", parts.path.strip("/")))
         self._connection: _Connection | None = None  # the live one; callbacks of older ones are ignored
@@ -88,7 +91,7 @@ class Pipelined:
             self._connecting = None
         self._connection = connection
         for command in reversed(self._hello):  # AUTH, SELECT first; nobody awaits their replies
-            future = loop.create_future()
+            future = _Hello(loop=loop)
             future.add_done_callback(_discard)
             self._waiting.appendleft((future, loop.time() + self.timeout))
             self._outgoing.insert(0, hiredis.pack_command(command))
@@ -103,6 +106,9 @@ class Pipelined:
             if future.done():  # its request gave up (cancelled)
                 continue
             if isinstance(reply, hiredis.ReplyError):
+                if isinstance(future, _Hello):  # refused AUTH or SELECT: every command after it fails too
+                    self._drop(reply)
+                    return
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
@@ -121,10 +127,15 @@ class Pipelined:
         if self._waiting[0][1] > loop.time():
             self._watchdog = loop.call_at(self._waiting[0][1], self._check)
             return
+        self._drop(TimeoutError(f"Redis at {self.address} did not answer within {self.timeout} s"))
+
+    def _drop(self, error: Exception) -> None:
+        """Fail every waiting command with ``error`` and drop the connection: its replies still to come must
+        not be matched to newer commands."""
         if self._connection is not None:
-            self._connection.transport.abort()  # late replies must not be matched to newer commands
+            self._connection.transport.abort()
             self._connection = None
-        self._fail(TimeoutError(f"Redis at {self.address} did not answer within {self.timeout} s"))
+        self._fail(error)
 
     def _fail(self, error: Exception) -> None:
         waiting, self._waiting = self._waiting, deque()
@@ -167,6 +178,10 @@ class Blocking:
         self.client = client
         self.loop: asyncio.AbstractEventLoop | None = None
 
+    @property
+    def address(self) -> str:
+        return self.client.address
+
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
 
@@ -199,6 +214,10 @@ class Blocking:
 
     def ping(self) -> bool:
         return self.execute("PING") == b"PONG"
+
+
+class _Hello(asyncio.Future):
+    """The reply to a connection's ``AUTH`` or ``SELECT``, which no request awaits."""
 
 
 class _Connection(asyncio.Protocol):

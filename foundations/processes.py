@@ -24,16 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from foundations import net, pids
-from foundations.errors import ServiceError
+from foundations.errors import CommandError, ServiceError
 
 
 def run(cmd: list[str], what: str = "", tail: int = 600, **kwargs: Any) -> str:
-    """Run ``cmd`` to its end and return its stdout; a non-zero exit raises ``ServiceError`` with the last
+    """Run ``cmd`` to its end and return its stdout; a non-zero exit raises ``CommandError`` with the last
     ``tail`` characters of what it printed (stderr, else stdout). ``what`` names it (default: the command)."""
     done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if done.returncode:
         output = (done.stderr.strip() or done.stdout.strip())[-tail:]
-        raise ServiceError(f"{what or '`' + ' '.join(cmd) + '`'} failed (exit {done.returncode}): {output}")
+        raise CommandError(f"{what or '`' + ' '.join(cmd) + '`'} failed (exit {done.returncode}): {output}")
     return done.stdout
 
 

@@ -20,6 +20,7 @@ import redis
 
 from foundations import config, net, pids, processes
 from foundations.config import Config
+from foundations.errors import CommandError, ServiceError
 from foundations.processes import Server
 
 MODULE = [sys.executable, "-m", "foundations"]  # `python -m foundations`; pass [python, "api.pyz"] instead
@@ -48,7 +49,7 @@ def config_dump(
         timeout=60,
     )
     if done.returncode:
-        raise RuntimeError(f"`config {' '.join(args or [])}` exited {done.returncode}: {done.stderr.strip()}")
+        raise CommandError(f"`config {' '.join(args or [])}` exited {done.returncode}: {done.stderr.strip()}")
     return json.loads(done.stdout)
 
 
@@ -90,17 +91,17 @@ def _healthy(url: str, workers: int) -> None:
     starting costs that worker's whole grace period."""
     status, body = net.http_get(url + "/healthz")
     if status != 200:
-        raise RuntimeError(f"/healthz answered {status}: {body[:100]!r}")
+        raise ServiceError(f"/healthz answered {status}: {body[:100]!r}")
     started = debug_vars(url)["process"]["workers"]
     if started < workers:
-        raise RuntimeError(f"{started} of {workers} workers started")
+        raise ServiceError(f"{started} of {workers} workers started")
 
 
 def debug_vars(url: str) -> dict:
     """``GET /debug/vars`` as a dict."""
     status, body = net.http_get(url.rstrip("/") + "/debug/vars")
     if status != 200:
-        raise RuntimeError(f"/debug/vars answered {status}: {body[:200]!r}")
+        raise ServiceError(f"/debug/vars answered {status}: {body[:200]!r}")
     return json.loads(body)
 
 

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import hiredis
+
 from foundations.errors import FIX_DOWN, FoundationsError, ServiceError
 
 if TYPE_CHECKING:  # redis-py is the client of every server but the RSGI one, which never loads it
@@ -29,7 +31,54 @@ class NotFound(FoundationsError):
 
 
 class Unavailable(ServiceError):
-    """Redis did not answer, or no pooled connection came free: names host:port and the fix."""
+    """Redis did not answer, no pooled connection came free, or Redis refuses this client (its password or
+    permissions, a read-only replica, a data set still loading): names host:port and the fix."""
+
+
+class WrongType(FoundationsError):
+    """The key holds another Redis type than a string (another program wrote it): Redis's ``WRONGTYPE``."""
+
+
+class Full(ServiceError):
+    """Redis is over its ``maxmemory`` and stored nothing: Redis's ``OOM``."""
+
+
+# Redis's error replies by their first word: the registry's error for each, and its message. Other replies
+# are Unavailable with _OTHER: an error the registry does not expect still names itself.
+_PASSWORD = (
+    "{where} refused the password ({reply}): check the user and password in FOUNDATIONS_REDIS_URL "
+    "(redis://USER:PASSWORD@host:port/0)"
+)
+_REPLIES = {
+    "WRONGTYPE": (
+        WrongType,
+        "{where}: key {key!r} holds a value that is not a string (another program wrote it): "
+        "delete it first (Registry.delete or /del)",
+    ),
+    "OOM": (Full, "{where} is full (over its maxmemory): nothing was stored; delete keys or raise maxmemory"),
+    "READONLY": (Unavailable, "{where} is a read-only replica: point FOUNDATIONS_REDIS_URL at the primary"),
+    "NOPERM": (
+        Unavailable,
+        "{where} refused a command ({reply}): let the user of FOUNDATIONS_REDIS_URL run it "
+        "(ACL SETUSER <user> +@read +@write) or give that setting another user",
+    ),
+    "NOAUTH": (Unavailable, _PASSWORD),
+    "WRONGPASS": (Unavailable, _PASSWORD),
+    "LOADING": (Unavailable, "{where} is loading its data set into memory: retry in a few seconds"),
+}
+_OTHER = "{where} answered an error ({reply}): see the Redis log"
+
+
+def _reply(exc: Exception) -> str | None:
+    """Redis's error reply as Redis sent it (``"WRONGTYPE Operation against a key ..."``): hiredis's
+    ``ReplyError`` as it is, redis-py's with the first word it moves to ``status_code``; None when Redis did
+    not answer (down, timed out)."""
+    if isinstance(exc, hiredis.ReplyError):
+        return str(exc)
+    if code := getattr(exc, "status_code", None):
+        return f"{code} {exc}"
+    response_error = getattr(sys.modules.get("redis.exceptions"), "ResponseError", ())
+    return str(exc) if isinstance(exc, response_error) else None
 
 
 def glob_escape(text: str) -> str:
@@ -37,13 +86,16 @@ def glob_escape(text: str) -> str:
     return text.translate(_GLOB_ESCAPES)
 
 
-def _unreachable_errors() -> tuple[type[Exception], ...]:
-    """What a client raises when Redis does not answer: ``ConnectionError`` and ``TimeoutError`` from
-    ``pipelining``, and redis-py's own once redis-py is loaded (only its clients raise them). Looked up, not
-    imported: the RSGI server never loads redis-py, a third of its memory (chapter 10)."""
+def _client_errors() -> tuple[type[Exception], ...]:
+    """What a client raises when Redis does not answer, or answers with an error: ``ConnectionError``,
+    ``TimeoutError`` and hiredis's ``ReplyError`` from ``pipelining``, and redis-py's own once redis-py is
+    loaded (only its clients raise them). Looked up, not imported: the RSGI server never loads redis-py, a
+    third of its memory (chapter 10)."""
     loaded = sys.modules.get("redis.exceptions")
-    ours = (ConnectionError, TimeoutError)
-    return ours if loaded is None else (*ours, loaded.ConnectionError, loaded.TimeoutError)
+    ours = (ConnectionError, TimeoutError, hiredis.ReplyError)
+    return (
+        ours if loaded is None else (*ours, loaded.ConnectionError, loaded.TimeoutError, loaded.ResponseError)
+    )
 
 
 def _text(value: bytes | str) -> str:
@@ -71,7 +123,7 @@ class Registry:
         self.on_call = on_call
         self.page_size = page_size
         self._head = prefix + ":"
-        self._unreachable = _unreachable_errors()
+        self._errors = _client_errors()
 
     def key(self, key: str) -> str:
         """The Redis key for ``key`` (the book's ``GetKey``): ``api:name``."""
@@ -83,8 +135,8 @@ class Registry:
             self.on_call("registry.get")
         try:
             value = self.client.get(self._head + key)
-        except self._unreachable as exc:
-            raise self._unavailable(exc) from exc
+        except self._errors as exc:
+            raise self._failed(exc, key) from exc
         if value is None:
             raise self._missing(key)
         return _text(value)
@@ -140,8 +192,25 @@ class Registry:
             self.on_call(name)
         try:
             return getattr(self.client, command)(*args, **kwargs)
-        except self._unreachable as exc:
-            raise self._unavailable(exc) from exc
+        except self._errors as exc:
+            key = _text(args[0])[len(self._head) :] if command == "get" else ""  # WRONGTYPE: only GET
+            raise self._failed(exc, key) from exc
+
+    def _failed(self, exc: Exception, key: str) -> FoundationsError:
+        """Redis's error reply as the registry's error (``_REPLIES``), or Unavailable when Redis did not answer."""
+        reply = _reply(exc)
+        if reply is None:
+            return self._unavailable(exc)
+        kind, message = _REPLIES.get(reply.partition(" ")[0], (Unavailable, _OTHER))
+        return kind(message.format(where=self._where(), reply=reply, key=key))
+
+    def _where(self) -> str:
+        address = getattr(self.client, "address", None)  # pipelining's clients
+        if address is None and getattr(self.client, "connection_pool", None) is not None:
+            from foundations import redisdb  # a redis-py client: redis-py is loaded already
+
+            address = redisdb.address(self.client)
+        return f"registry {self.prefix!r}: " + (f"Redis at {address}" if address else "the Redis cluster")
 
     def _missing(self, key: str) -> NotFound:
         return NotFound(f"no key {key!r} in registry {self.prefix!r}: set it first (Registry.set or /set)")
@@ -183,5 +252,5 @@ class AsyncRegistry(Registry):
     async def _await(self, *command: str):
         try:
             return await self.client.execute(*command)
-        except (ConnectionError, TimeoutError) as exc:
-            raise self._unavailable(exc) from exc
+        except self._errors as exc:
+            raise self._failed(exc, command[1][len(self._head) :]) from exc

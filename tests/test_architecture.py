@@ -69,6 +69,7 @@ TOUCH_THE_ENVIRONMENT = {
     "foundations.ops.packages",
     "foundations.serve",
     "foundations.workshop.boardpage",
+    "foundations.workshop.inside",
     "foundations.workshop.learner",
     "foundations.workshop.wheelhouse",
 }

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from foundations.errors import ServiceError
+from foundations.errors import CommandError, ServiceError
 from foundations.ops import packages
 
 FAKE_APT = """#!/bin/sh
@@ -121,7 +121,7 @@ def test_a_free_lock_has_no_holder(tmp_path):
 
 def test_a_failed_install_gives_the_command_that_repairs(apt):
     (apt / "fail").touch()
-    with pytest.raises(ServiceError) as failed:
+    with pytest.raises(CommandError) as failed:
         packages.ensure(log=lambda line: None, required=SERVER, optional={})
     assert "dpkg was interrupted" in str(failed.value)
     assert "sudo dpkg --configure -a && sudo apt-get install -y fake-server" in str(failed.value)

@@ -11,7 +11,7 @@ import redis
 
 from foundations import redisdb
 from foundations.pipelining import Pipelined
-from foundations.registry import AsyncRegistry, NotFound, Registry, Unavailable, glob_escape
+from foundations.registry import AsyncRegistry, Full, NotFound, Registry, Unavailable, WrongType, glob_escape
 
 
 def test_key_is_prefix_colon_key(reg, prefix):
@@ -225,3 +225,48 @@ def test_the_async_registry_says_redis_is_down(call):
 
     with pytest.raises(Unavailable, match="registry 'api': Redis at 127.0.0.1:1 does not answer"):
         asyncio.run(story())
+
+
+def test_a_key_of_another_type_is_wrong_type_naming_the_key(cfg, reg, client, prefix):
+    client.rpush(f"{prefix}:listed", "x")  # another program's list, under the registry's prefix
+    for call in (lambda: reg.get("listed"), reg.get_all_book):
+        with pytest.raises(WrongType, match=r"key 'listed' holds a value that is not a string .* delete it"):
+            call()
+
+    async def story():
+        fast = AsyncRegistry(Pipelined(cfg.redis_url), prefix=prefix)
+        try:
+            await fast.get("listed")
+        finally:
+            fast.client.close()
+
+    with pytest.raises(WrongType, match=r"Redis at .*: key 'listed' holds a value that is not a string"):
+        asyncio.run(story())
+
+
+def test_a_full_redis_is_full_and_reads_still_work(own_redis):
+    client = redisdb.client(own_redis.redis_url)
+    reg = Registry(client, prefix="t")
+    reg.set("kept", "v")
+    client.config_set("maxmemory", 1)
+    try:
+        with pytest.raises(Full, match=r"Redis at .* is full \(over its maxmemory\): nothing was stored"):
+            reg.set("new", "v")
+        assert reg.get("kept") == "v"
+    finally:
+        client.config_set("maxmemory", 0)
+
+
+def test_an_error_reply_the_registry_does_not_expect_names_itself(reg):
+    reg.page_size = 0  # SCAN ... COUNT 0: Redis answers ERR syntax error
+    with pytest.raises(Unavailable, match=r"answered an error \(ERR syntax error\): see the Redis log"):
+        reg.get_all()
+
+
+def test_a_refusal_names_the_cluster_when_the_client_has_no_single_pool():
+    class ReadOnlyNode:
+        def get(self, name):
+            raise redis.ResponseError("READONLY You can't write against a read only replica.")
+
+    with pytest.raises(Unavailable, match="registry 't': the Redis cluster is a read-only replica"):
+        Registry(ReadOnlyNode(), prefix="t").get("k")

@@ -74,7 +74,7 @@ def hub():
             CODE,
             "--port",
             str(port),
-            *([] if AS_ROOT else ["--dry-run"]),
+            *(["--backend", "users"] if AS_ROOT else ["--dry-run"]),
         )
         yield Room(root), f"http://127.0.0.1:{port}", names, started
     finally:
@@ -460,3 +460,23 @@ def test_down_keep_says_what_it_keeps_and_how_to_remove_it(tmp_path):
     assert "`workshop down` without --keep" in said
     room.save(Settings(("alice", "bob"), system_users=True))
     assert "the system users alice bob" in command.left_behind(room)
+
+
+def test_a_container_each_drops_every_privilege_and_pulls_nothing(tmp_path):
+    """What DockerSpawner is told (no engine needed; tests/docker_workshop.py attacks the real thing)."""
+    from traitlets.config import Config
+
+    from foundations.workshop import containers, hubconfig
+
+    room = Room(tmp_path / "room")
+    room.prepare()
+    room.save(Settings(("alice",), system_users=False, containers=True))
+    room.write_private(room.token_path, "token\n")
+    c = Config()
+    hubconfig.configure(c, room)
+    assert c.JupyterHub.spawner_class == "docker"
+    assert (c.DockerSpawner.image, c.DockerSpawner.pull_policy) == (containers.IMAGE, "never")
+    assert c.DockerSpawner.extra_host_config["cap_drop"] == ["ALL"]
+    assert c.DockerSpawner.extra_host_config["security_opt"] == ["no-new-privileges"]
+    assert c.DockerSpawner.cmd == ["python", "-m", "foundations.workshop.inside"]
+    assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")  # the proxy's API: host only

@@ -39,10 +39,32 @@ def test_release_solutions_never_follows_a_link_the_participant_planted(tmp_path
         notebooks.symlink_to(victim)
     else:
         notebooks.joinpath("solutions").symlink_to(victim)
-    with pytest.raises(ServiceError, match="is a link or not a folder: not copying through it"):
+    with pytest.raises(ServiceError, match="is a link or not a folder: not going through it"):
         learner.release_solutions(who)
     assert sorted(p.name for p in victim.iterdir()) == ["secret.txt"]  # nothing written there
     assert (victim / "secret.txt").stat().st_uid == os.geteuid()  # nor given away
+
+
+@pytest.mark.parametrize("planted", ["file", "folder", "fifo"])
+def test_the_board_reads_a_participants_files_through_no_link_and_no_fifo(tmp_path, planted):
+    """Root's board reads progress and state files in participants' homes: a link (to another's progress,
+    to /etc) reads as nothing, and a FIFO does not block it."""
+    other = tmp_path / "bob" / ".foundations"
+    other.mkdir(parents=True)
+    (other / "progress.json").write_text('{"07.key_router": {"passed": true}}')
+    home = tmp_path / "alice"
+    home.mkdir()
+    assert participant.read_json(tmp_path / "bob", ".foundations", "progress.json") != {}  # control
+    mine = home / ".foundations" / "progress.json"
+    if planted == "folder":
+        mine.parent.symlink_to(other)
+    elif planted == "file":
+        mine.parent.mkdir()
+        mine.symlink_to(other / "progress.json")
+    else:
+        mine.parent.mkdir()
+        os.mkfifo(mine)
+    assert participant.read_json(home, ".foundations", "progress.json") == {}
 
 
 def test_a_link_planted_in_place_of_a_solution_file_is_replaced_not_followed(tmp_path):

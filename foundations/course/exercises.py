@@ -18,12 +18,13 @@ from typing import Any
 
 from foundations.course import progress
 from foundations.course.notebook import wrap
+from foundations.errors import FoundationsError
 
 Checker = Callable[[Any], None]
 _CHECKS: dict[str, Checker] = {}
 
 
-class Wrong(Exception):
+class Wrong(FoundationsError):
     """Raised by a checker: the message tells the learner what is wrong, in plain words."""
 
 

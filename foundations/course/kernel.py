@@ -13,6 +13,7 @@ Jupyter starts it as ``python -m foundations.course.kernel -f CONNECTION_FILE`` 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -47,6 +48,7 @@ def install(prefix: str = sys.prefix) -> Path:
         "metadata": {"debugger": True},
     }
     with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)  # copied with its mode: an image's other users must read it
         (Path(folder) / "kernel.json").write_text(json.dumps(spec, indent=1))
         return Path(KernelSpecManager().install_kernel_spec(folder, KERNEL_NAME, prefix=prefix))
 

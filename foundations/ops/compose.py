@@ -19,7 +19,7 @@ from pathlib import Path
 
 from foundations import processes
 from foundations.config import REPO_ROOT
-from foundations.errors import ServiceError
+from foundations.errors import CommandError, ServiceError
 
 WAIT_SECONDS = 300  # MariaDB's first start (an empty volume) takes the longest
 NO_REGISTRY_HINT = (
@@ -45,7 +45,7 @@ def files(environ: Mapping[str, str] = os.environ) -> list[Path]:
 
 
 def run(*args: str) -> str:
-    """One compose command on the repo's files; its output, or a ServiceError with the end of its errors."""
+    """One compose command on the repo's files; its output, or a CommandError with the end of its errors."""
     cmd = command()
     if cmd is None:
         raise ServiceError("neither `docker compose` nor `docker-compose` is installed")
@@ -57,9 +57,9 @@ def run(*args: str) -> str:
             [*cmd, *(arg for path in files() for arg in ("-f", str(path))), *args],
             f"`{' '.join([*cmd, *args])}`",
         )
-    except ServiceError as exc:
+    except CommandError as exc:
         hint = f"\n{NO_REGISTRY_HINT}" if "pull" in str(exc).lower() else ""
-        raise ServiceError(f"{exc}{hint}") from exc
+        raise CommandError(f"{exc}{hint}") from exc
 
 
 def up(services: list[str], timeout: float = WAIT_SECONDS) -> None:

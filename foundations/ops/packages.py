@@ -30,7 +30,7 @@ from pathlib import Path
 import psutil
 
 from foundations.bench import LOAD_GENERATORS  # optional: chapter 10 falls back to its own
-from foundations.errors import ServiceError
+from foundations.errors import CommandError, FoundationsError, ServiceError
 
 SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 PACKAGES = {  # binary -> Debian package
@@ -92,7 +92,7 @@ def ensure(
         log(f"installing {' '.join(needed + extra)} with apt-get (once; a minute or two)...")
         try:
             apt_install(needed + extra, log)
-        except ServiceError as exc:
+        except FoundationsError as exc:  # apt-get failed, or dpkg stayed busy
             if needed:
                 raise
             log(f"{exc}\nChapter 10 uses its built-in load generator instead.")
@@ -197,7 +197,7 @@ def apt_install(packages: list[str], log: Callable[[str], None] = print) -> None
         wait_for_dpkg(log)
         returncode, stderr = run_to_the_end(cmd, env, log)
         if returncode:
-            raise ServiceError(
+            raise CommandError(
                 f"`{' '.join(cmd)}` failed (exit {returncode}): {stderr.strip()[-300:]}\n"
                 f"Repair the package manager and install again with: {repair}"
             )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from foundations.course import exercises, progress
-from foundations.workshop import participant
+from foundations.workshop import containers, participant
 from foundations.workshop.room import Room, Settings
 
 CHECKS = Path(exercises.__file__).with_name("checks")
@@ -86,11 +86,11 @@ def collect(room: Room, hub_running: bool = True) -> list[Row]:
             rows.append(Row(name, "no user yet", []))
             continue
         server = servers.get(name, "hub down" if not hub_running else "stopped")
-        own = participant.running(who)
+        own = participant.running(who, containers.host_pids(room, name) if settings.containers else None)
         down = sorted(n for n, runs in own.items() if not runs) if server == "running" else []
         if server == "running" and not own:
             down = list(participant.OWN_SERVICES)
-        rows.append(Row(name, server, down, progress.read(who.home)))
+        rows.append(Row(name, server, down, participant.read_json(who.home, *progress.PROGRESS_FILE.parts)))
     return rows
 
 

@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from foundations.errors import ConfigError
+from foundations.errors import ConfigError, ServiceError
+from foundations.workshop import containers
 from foundations.workshop.room import INSTRUCTOR, Room, parse_participants
 
 
@@ -29,17 +30,20 @@ def _participants(args: argparse.Namespace, room: Room) -> tuple[str, ...]:
 def left_behind(room: Room) -> str:
     """What ``down --keep`` keeps, so the next ``up`` finds the room as it was, and how to remove it."""
     settings = room.settings() if room.settings_path.exists() else None
-    users = settings.system_users if settings else False
     names = " ".join(settings.participants) if settings else "NAME"
     homes = (
-        f"the system users {names}, whose homes keep their course copy and progress"
-        if users
-        else f"participants' homes with their course copy and progress ({room.homes_dir})"
+        f"the Docker volumes of participants' homes and of the room's MariaDB (label {containers.LABEL}"
+        f"={room.root}), with their course copy, progress and databases"
+        if settings and settings.containers
+        else f"the system users {names}, whose homes keep their course copy and progress, and every "
+        f"participant's database in the shared MariaDB's data ({room.services_dir})"
+        if settings and settings.system_users
+        else f"participants' homes with their course copy and progress ({room.homes_dir}), and every "
+        f"participant's database in the shared MariaDB's data ({room.services_dir})"
     )
     return (
         f"kept for the next `workshop up`: the workshop code, passwords and the hub's database "
-        f"({room.hub_dir}), every participant's database in the shared MariaDB's data ({room.services_dir}), "
-        f"{homes}.\nTo remove them: `workshop down` without --keep"
+        f"({room.hub_dir}), {homes}.\nTo remove them: `workshop down` without --keep"
     )
 
 
@@ -60,6 +64,7 @@ def up(args: argparse.Namespace) -> int:
         ip=args.public or "127.0.0.1",
         port=args.port,
         system_users=False if args.dry_run else None,
+        containers=False if args.dry_run else {"docker": True, "users": False}.get(args.backend),
         idle_timeout=args.idle_timeout,
         ssl_cert=args.ssl_cert,
         ssl_key=args.ssl_key,
@@ -114,6 +119,9 @@ def release_solutions(args: argparse.Namespace) -> int:
             copied = learner.release_solutions(participant.Participant.of(room, name, settings))
         except KeyError:
             copied = False
+        except ServiceError as exc:  # a link they planted: the others still get theirs
+            print(f"{name}: not copied, {exc}")
+            continue
         outcome = "solutions copied" if copied else "no copy yet, gets the solutions at first start"
         print(f"{name}: {outcome}")
     return 0

@@ -22,6 +22,7 @@ from foundations.config import REPO_ROOT
 from foundations.errors import ServiceError
 from foundations.ops import mariadb, services
 from foundations.workshop import code as workshop_code
+from foundations.workshop import containers as docker_backend
 from foundations.workshop import participant, proxy
 from foundations.workshop.room import Room, Settings, unused_port
 
@@ -64,22 +65,38 @@ def up(
     ip: str = "127.0.0.1",
     port: int = 8000,
     system_users: bool | None = None,
+    containers: bool | None = None,
     idle_timeout: int = 3600,
     ssl_cert: str = "",
     ssl_key: str = "",
     offline_kit: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> Settings:
-    """Start the workshop's hub for ``participants`` (system users when root, unless ``system_users`` is
-    False: a dry run); returns its settings. The workshop code is kept from the last ``up`` unless given.
+    """Start the workshop's hub for ``participants``: a container each when root and a Docker engine answers
+    (unless ``containers`` is False), else system users when root (unless ``system_users`` is False: a dry
+    run); returns its settings. The workshop code is kept from the last ``up`` unless given.
     ``offline_kit``: the folder ``make wheelhouse`` filled; the proxy then installs from it alone."""
     if hub_pid(room):
         raise ServiceError(f"a workshop hub already runs from {room.root}: `workshop down` first")
     if code and (problem := workshop_code.code_problem(code)):
         raise ServiceError(problem)
+    if containers is None:
+        containers = system_users is not False and os.geteuid() == 0 and docker_backend.engine_answers()
+    if containers:
+        if os.geteuid() != 0:
+            raise ServiceError("a container per participant needs root (the hub writes into their volumes)")
+        if missing := docker_backend.missing_images():
+            raise ServiceError(f"no image {', '.join(missing)}: build them first with `make docker-images`")
+        system_users = False
     system_users = os.geteuid() == 0 if system_users is None else system_users
     if system_users and os.geteuid() != 0:
         raise ServiceError("creating participants as system users needs root: run as root, or pass --dry-run")
+    if not containers:
+        log(
+            "warning: no container per participant: "
+            + ("system users" if system_users else "a dry run, everyone as you")
+            + ", for a trusted rehearsal only (participants can reach each other's API servers; docs/workshop.md)"
+        )
     blocked = closed_to_others() if system_users else []
     if blocked:
         raise ServiceError(
@@ -93,6 +110,7 @@ def up(
     settings = Settings(
         participants,
         system_users,
+        containers,
         ip,
         port,
         hub_port=unused_port(),
@@ -111,11 +129,13 @@ def up(
         room.write_private(room.token_path, secrets.token_hex(32) + "\n")
     room.write_private(room.config_path, CONFIG_TEMPLATE.format(root=str(room.root)))
 
-    shared = _mariadb_config(room)
-    if shared.sources.get("mysql_dsn") != "state file":  # a port of its own, as every service of the room's
-        shared = dataclasses.replace(shared, mysql_dsn=f"mysql://api:api@127.0.0.1:{unused_port()}/api")
-    services.up(shared, ["mysql"], local=True, log=lambda line: log(f"shared MariaDB: {line}"))
-    _close_mariadb(room)
+    if containers:
+        if not (password_path := room.hub_dir / "db-root-password").exists():
+            room.write_private(password_path, secrets.token_urlsafe(24) + "\n")
+        docker_backend.start_database(room, password_path.read_text().strip())
+        log("the room's MariaDB: container " + docker_backend.db_name(room))
+    else:
+        _start_mariadb(room, log)
     pid = pids.spawn(
         [sys.executable, "-m", HUB_PROGRAM, "-f", str(room.config_path)],
         room.log_path,
@@ -139,6 +159,14 @@ def up(
         raise
     log(f"JupyterHub for {len(participants)} participant(s) at {settings.url}/ (log {room.log_path})")
     return settings
+
+
+def _start_mariadb(room: Room, log: Callable[[str], None]) -> None:
+    shared = _mariadb_config(room)
+    if shared.sources.get("mysql_dsn") != "state file":  # a port of its own, as every service of the room's
+        shared = dataclasses.replace(shared, mysql_dsn=f"mysql://api:api@127.0.0.1:{unused_port()}/api")
+    services.up(shared, ["mysql"], local=True, log=lambda line: log(f"shared MariaDB: {line}"))
+    _close_mariadb(room)
 
 
 def _answers(url: str) -> bool:
@@ -177,8 +205,10 @@ def down(room: Room, log: Callable[[str], None] = print, keep: bool = False) -> 
         pids.stop(int(proxy_pid.read_text().strip() or 0), PROXY_PROGRAM)
         proxy_pid.unlink()
     state.remove(room.hub_dir)
-    if room.settings_path.exists():
-        settings = room.settings()
+    settings = room.settings() if room.settings_path.exists() else None
+    if settings and settings.containers:
+        docker_backend.remove(room, keep, log)
+    elif settings:
         for name in settings.participants:
             try:
                 who = participant.Participant.of(room, name, settings)

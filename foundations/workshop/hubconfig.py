@@ -3,8 +3,9 @@ one line calls ``configure(c, Room(...))``.
 
 - Sign-in: ``WorkshopAuthenticator`` (participant list + workshop code + first-use password); the
   instructor, the one admin, lands on the board.
-- Spawner: LocalProcessSpawner, one system user per participant (the classic single-machine setup, as
-  root); in a dry run SimpleLocalProcessSpawner, everything as the hub's user, homes in the room.
+- Spawner: DockerSpawner, a container per participant (``containers``); or LocalProcessSpawner, one
+  system user per participant, a trusted rehearsal; in a dry run SimpleLocalProcessSpawner, everything as
+  the hub's user, homes in the room.
 - Spawn hooks: the learner's copy of the course (their kernels import the package from it) and their own
   services before their server starts
   (``pre_spawn_hook``), their services stopped after it stops (``post_stop_hook``), culled or not. Their
@@ -23,8 +24,9 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
+from foundations.errors import ServiceError
 from foundations.ops import lab
-from foundations.workshop import boardpage, learner, participant, proxy
+from foundations.workshop import boardpage, containers, learner, participant, proxy
 from foundations.workshop.room import INSTRUCTOR, Room, Settings
 
 ADMIN_SERVICE = "workshop-admin"
@@ -54,15 +56,18 @@ def configure(c: Any, room: Room) -> None:  # c: JupyterHub's config object
     c.WorkshopAuthenticator.system_users = s.system_users
     c.WorkshopAuthenticator.create_system_users = s.system_users
 
-    c.JupyterHub.spawner_class = "localprocess" if s.system_users else "simple"
-    c.SimpleLocalProcessSpawner.home_dir_template = str(room.homes_dir / "{username}")
-    c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
-    if not s.system_users and os.geteuid() == 0:
-        c.Spawner.args = ["--allow-root"]  # a dry run as root: every server runs as the hub's user
     c.Spawner.default_url = f"/lab/tree/{learner.COURSE_DIR}/notebooks/00_index.ipynb"
-    c.Spawner.start_timeout = c.Spawner.http_timeout = 120  # a room spawning at once on a loaded machine
-    c.Spawner.pre_spawn_hook = lambda spawner: _before_spawn(room, s, spawner)
-    c.Spawner.post_stop_hook = lambda spawner: _after_stop(room, s, spawner)
+    c.Spawner.start_timeout = c.Spawner.http_timeout = 300  # a room spawning at once on a loaded machine
+    if s.containers:
+        _containers(c, room, s)
+    else:
+        c.JupyterHub.spawner_class = "localprocess" if s.system_users else "simple"
+        c.SimpleLocalProcessSpawner.home_dir_template = str(room.homes_dir / "{username}")
+        c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
+        if not s.system_users and os.geteuid() == 0:
+            c.Spawner.args = ["--allow-root"]  # a dry run as root: every server runs as the hub's user
+        c.Spawner.pre_spawn_hook = lambda spawner: _before_spawn(room, s, spawner)
+        c.Spawner.post_stop_hook = lambda spawner: _after_stop(room, s, spawner)
 
     c.JupyterHub.services = [
         {
@@ -83,6 +88,46 @@ def configure(c: Any, room: Room) -> None:  # c: JupyterHub's config object
     ]
 
 
+def _containers(c: Any, room: Room, s: Settings) -> None:
+    """DockerSpawner: each participant's container on their own internal network (``containers``)."""
+    prefix = containers.prefix(room)
+    # Containers reach the hub's API through their network's gateway, a host address: it answers only with
+    # a token (the proxy's API stays on 127.0.0.1).
+    c.JupyterHub.hub_bind_url = f"http://0.0.0.0:{s.hub_port}"
+    c.JupyterHub.spawner_class = "docker"
+    c.DockerSpawner.image = containers.IMAGE
+    c.DockerSpawner.pull_policy = "never"  # the offline image set: no registry
+    c.DockerSpawner.name_template = f"{prefix}-{{username}}"
+    c.DockerSpawner.volumes = {f"{prefix}-{{username}}": containers.HOME}
+    c.DockerSpawner.notebook_dir = containers.HOME
+    c.DockerSpawner.remove = True  # the container goes when the server stops; the home volume stays
+    c.DockerSpawner.use_internal_ip = True
+    c.DockerSpawner.cmd = ["python", "-m", "foundations.workshop.inside"]
+    c.DockerSpawner.extra_create_kwargs = {"labels": {containers.LABEL: str(room.root)}}
+    c.DockerSpawner.extra_host_config = {
+        "init": True,  # reaps the services notebook 07 stops
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "pids_limit": 1024,
+    }
+    c.Spawner.pre_spawn_hook = lambda spawner: _before_container(room, s, spawner)
+
+
+async def _before_container(room: Room, s: Settings, spawner: Any) -> None:
+    name = spawner.user.name
+    if name not in s.participants:
+        raise ValueError(f"{name} has no server: the board is at /services/{boardpage.SERVICE}/")
+    spawner.network_name, gateway = await asyncio.to_thread(containers.network, room, name)
+    spawner.hub_connect_url = f"http://{gateway}:{s.hub_port}"
+    home = await asyncio.to_thread(containers.home, room, name, True)
+    who = participant.Participant(name, home, containers.UID, containers.UID)
+    await asyncio.to_thread(learner.copy_course, who, room.released_path.exists())
+    spawner.environment.update(await asyncio.to_thread(participant.container_environment, room, who, s))
+    course = f"{containers.HOME}/{learner.COURSE_DIR}"
+    spawner.environment["PYTHONPATH"] = course  # kernels import their own copy
+    spawner.environment["JUPYTER_CONFIG_PATH"] = f"{course}/{lab.JUPYTER_SETTINGS.name}"
+
+
 def _landing(handler: Any) -> str:
     user = handler.current_user
     return url_path_join(handler.base_url, f"services/{boardpage.SERVICE}/") if user and user.admin else ""
@@ -90,7 +135,9 @@ def _landing(handler: Any) -> str:
 
 async def _before_spawn(room: Room, s: Settings, spawner: Any) -> None:
     if spawner.user.name not in s.participants:
-        raise ValueError(f"{spawner.user.name} has no server: the board is at /services/{boardpage.SERVICE}/")
+        raise ServiceError(
+            f"{spawner.user.name} has no server: the board is at /services/{boardpage.SERVICE}/"
+        )
     who = participant.Participant.of(room, spawner.user.name, s)
     if who.uid is None:
         who.home.mkdir(parents=True, exist_ok=True)

@@ -13,16 +13,14 @@ keeps the learner's work.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from foundations.config import REPO_ROOT
-from foundations.errors import ServiceError
 from foundations.ops import lab
-from foundations.workshop.participant import Participant
+from foundations.workshop.participant import Participant, open_below, open_dir
 
 COURSE_DIR = "api-foundations"
 COURSE = REPO_ROOT / "notebooks"
@@ -76,7 +74,7 @@ def release_solutions(participant: Participant) -> bool:
     """Copy the solutions into the participant's course copy; False when they have no copy yet (their
     first spawn then copies the course with the solutions)."""
     try:
-        notebooks = _open_below(participant.home, COURSE_DIR, "notebooks")
+        notebooks = open_below(participant.home, COURSE_DIR, "notebooks")
     except FileNotFoundError:
         return False
     try:
@@ -93,30 +91,8 @@ def trust(participant: Participant) -> None:
 
 # Root writes into folders the participant owns, where they may have planted links (to another participant's
 # home, to /etc) or may swap a folder for one mid-copy. So every step goes through a file descriptor opened
-# with O_NOFOLLOW below the one before (never a path walked again), and every file is created anew with
-# O_EXCL: a link in the way stops the copy; it is never followed.
-_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def _open_below(top: Path, *names: str) -> int:
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        for name in names:
-            fd, parent = _open_dir(fd, name), fd
-            os.close(parent)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _open_dir(parent: int, name: str) -> int:
-    try:
-        return os.open(name, _DIR, dir_fd=parent)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise ServiceError(f"{name} is a link or not a folder: not copying through it") from None
-        raise
+# with O_NOFOLLOW below the one before (``participant.open_below``, never a path walked again), and every file
+# is created anew with O_EXCL: a link in the way stops the copy; it is never followed.
 
 
 def _copy_tree(
@@ -130,7 +106,7 @@ def _copy_tree(
     participant's."""
     with contextlib.suppress(FileExistsError):
         os.mkdir(name, 0o755, dir_fd=parent)
-    folder = _open_dir(parent, name)
+    folder = open_dir(parent, name)
     try:
         _own(folder, participant)
         names = sorted(p.name for p in src.iterdir())

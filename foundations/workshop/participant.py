@@ -10,9 +10,12 @@ so every notebook runs unchanged.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import json
 import os
 import pwd
 import secrets
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,9 +25,11 @@ from typing import Any
 from foundations import config, pids, state
 from foundations.errors import ServiceError
 from foundations.ops import mariadb, services
+from foundations.workshop import containers
 from foundations.workshop.room import Room, Settings, unused_port
 
 OWN_SERVICES = ("redis", "redis1", "redis2", "api")  # MariaDB is shared: a database each
+START = ["-m", "foundations", "services", "up", *OWN_SERVICES, "--local"]  # as the participant, after python
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,9 @@ class Participant:
 
     @classmethod
     def of(cls, room: Room, name: str, settings: Settings) -> Participant:
+        """KeyError when their system user (or container volume) was not created yet."""
+        if settings.containers:  # their home volume, seen from the host
+            return cls(name, containers.home(room, name), containers.UID, containers.UID)
         if settings.system_users:
             user = pwd.getpwnam(name)
             return cls(name, Path(user.pw_dir), user.pw_uid, user.pw_gid)
@@ -60,17 +68,68 @@ class Participant:
         )
 
 
-def database(room: Room, name: str) -> str:
+# Root reads and writes in folders the participant owns, where they may have planted links (to another home,
+# to /etc, to a FIFO that blocks a reader forever): every step below their home is opened with O_NOFOLLOW
+# from the one before, never a path walked again.
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_LIMIT = 1 << 20  # a state or progress file is a few KiB
+
+
+def open_below(top: Path, *names: str) -> int:
+    """A descriptor of the folder ``top/names...``, no link followed below ``top``."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for name in names:
+            fd, parent = open_dir(fd, name), fd
+            os.close(parent)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_dir(parent: int, name: str) -> int:
+    try:
+        return os.open(name, _DIR, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise ServiceError(f"{name} is a link or not a folder: not going through it") from None
+        raise
+
+
+def read_json(top: Path, *names: str) -> dict:
+    """The JSON object in the regular file ``top/names...``, no link followed below ``top``; ``{}`` when it
+    is missing, a link, not a regular file, too big or not JSON."""
+    try:
+        folder = open_below(top, *names[:-1])
+        try:
+            fd = os.open(names[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+        finally:
+            os.close(folder)
+        with os.fdopen(fd, "rb") as file:
+            data = json.loads(file.read(_READ_LIMIT)) if stat.S_ISREG(os.fstat(fd).st_mode) else {}
+    except (OSError, ValueError, ServiceError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def database(room: Room, name: str, settings: Settings) -> str:
     """Create (or re-key) participant ``name``'s database and user on the shared MariaDB; their DSN.
     Like ``api`` in ``services up``, they may also create ``NAME_*`` databases (tests use those)."""
-    password = secrets.token_urlsafe(16)
+    password = secrets.token_urlsafe(16)  # letters, digits, - and _: safe inside '...'
+    statements = [
+        f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4",
+        f"CREATE USER IF NOT EXISTS '{name}'@'%' IDENTIFIED BY '{password}'",
+        f"ALTER USER '{name}'@'%' IDENTIFIED BY '{password}'",
+        f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{name}'@'%'",
+        f"GRANT ALL PRIVILEGES ON `{name}\\_%`.* TO '{name}'@'%'",
+    ]
+    if settings.containers:
+        containers.admin_sql(room, statements)
+        return f"mysql://{name}:{password}@{containers.DB_HOST}:3306/{name}"
     with mariadb.admin(room.mariadb_socket) as conn:
-        cur = conn.cursor()
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
-        cur.execute(f"CREATE USER IF NOT EXISTS '{name}'@'%%' IDENTIFIED BY %s", (password,))
-        cur.execute(f"ALTER USER '{name}'@'%%' IDENTIFIED BY %s", (password,))
-        cur.execute(f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{name}'@'%'")
-        cur.execute(f"GRANT ALL PRIVILEGES ON `{name}\\_%`.* TO '{name}'@'%'")
+        for statement in statements:
+            conn.cursor().execute(statement)
     _, port = room_mariadb_endpoint(room)
     return f"mysql://{name}:{password}@127.0.0.1:{port}/{name}"
 
@@ -91,7 +150,7 @@ def start(room: Room, participant: Participant) -> dict[str, str]:
         "--state-dir",
         str(participant.state_dir),
         "--mysql-dsn",
-        database(room, participant.name),
+        database(room, participant.name, room.settings()),
         "--api-url",
         f"http://127.0.0.1:{unused_port()}",
         *(arg for n, url in redis.items() for arg in (f"--{n}-url", url)),
@@ -107,7 +166,7 @@ def start(room: Room, participant: Participant) -> dict[str, str]:
             os.chown(path, participant.uid, participant.gid)
     # Settings through the environment, not flags: every user sees command lines, only the owner environments.
     done = participant.run(
-        [sys.executable, "-m", "foundations", "services", "up", *OWN_SERVICES, "--local"],
+        [sys.executable, *START],
         config.child_environ(cfg),
     )
     if done.returncode:
@@ -121,7 +180,21 @@ def stop(participant: Participant) -> None:
     services.down(cfg, log=lambda line: None)
 
 
-def running(participant: Participant) -> dict[str, bool]:
-    """``{service: its process runs}`` for what the participant's state file lists (empty: none started)."""
-    processes = state.read_raw(participant.state_dir).get("processes", {})
-    return {name: pids.runs(proc["pid"], proc["program"]) for name, proc in processes.items()}
+def container_environment(room: Room, participant: Participant, settings: Settings) -> dict[str, str]:
+    """The ``FOUNDATIONS_*`` variables of a participant's container (``containers``): their database, and
+    the state file in their home, where ``inside`` starts their services on the container's loopback."""
+    argv = ["--state-dir", f"{containers.HOME}/.foundations/state"]
+    argv += ["--mysql-dsn", database(room, participant.name, settings)]
+    return config.as_environ(config.load(argv=argv, environ={}, use_state=False))
+
+
+def running(participant: Participant, host_pids: dict[int, int] | None = None) -> dict[str, bool]:
+    """``{service: its process runs}`` for what the participant's state file lists (empty: none started).
+    ``host_pids``: the PIDs of their container (``containers.host_pids``), whose state file holds its own."""
+    relative = participant.state_dir.relative_to(participant.home).parts
+    processes = read_json(participant.home, *relative, state.STATE_FILE).get("processes", {})
+    host = (lambda pid: pid) if host_pids is None else host_pids.get
+    return {
+        name: (pid := host(proc["pid"])) is not None and pids.runs(pid, proc["program"])
+        for name, proc in processes.items()
+    }

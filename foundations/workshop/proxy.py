@@ -14,7 +14,7 @@ from pathlib import Path
 
 from foundations import processes
 from foundations.config import REPO_ROOT
-from foundations.errors import ServiceError
+from foundations.errors import CommandError
 from foundations.ops import packages
 
 LOCK_DIR = Path(__file__).resolve().parent / "npm"
@@ -63,5 +63,5 @@ def ensure(
     log(f"installing configurable-http-proxy into {proxy_dir} (once)...")
     processes.run(cmd, f"`{' '.join(cmd)}` in {proxy_dir}", cwd=proxy_dir)
     if not executable(proxy_dir).exists():
-        raise ServiceError(f"`{' '.join(cmd)}` in {proxy_dir} installed no {executable(proxy_dir).name}")
+        raise CommandError(f"`{' '.join(cmd)}` in {proxy_dir} installed no {executable(proxy_dir).name}")
     return executable(proxy_dir)

@@ -146,6 +146,7 @@ class Kernel:
     def __init__(self, learner: Learner, session_id: str, ws: websocket.WebSocket):
         self.learner, self.session_id, self.ws = learner, session_id, ws
         self.client_session = uuid.uuid4().hex
+        self.stdout = ""  # what the last ``execute`` printed
 
     def execute(self, code: str) -> str | None:
         """Run ``code``; its error as ``"ename: evalue"``, or None. Waits for the reply and for idle."""
@@ -175,16 +176,19 @@ class Kernel:
                 }
             )
         )
-        error, replied, idle = None, False, False
+        error, replied, idle, printed = None, False, False, []
         while not (replied and idle):
             msg = json.loads(self.ws.recv())
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream" and content.get("name") == "stdout":
+                printed.append(content["text"])
             if kind == "error" or (kind == "execute_reply" and content.get("status") == "error"):
                 error = error or f"{content.get('ename')}: {content.get('evalue')}"
             replied = replied or kind == "execute_reply"
             idle = idle or (kind == "status" and content.get("execution_state") == "idle")
+        self.stdout = "".join(printed)
         return error
 
     def __enter__(self) -> Kernel:

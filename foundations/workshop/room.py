@@ -38,6 +38,7 @@ class Settings:
 
     participants: tuple[str, ...]
     system_users: bool  # True: one system user per participant (LocalProcessSpawner, needs root)
+    containers: bool = False  # True: a container per participant (DockerSpawner, needs root and an engine)
     ip: str = "127.0.0.1"
     port: int = 8000
     hub_port: int = 8081
