@@ -3,7 +3,8 @@
 Every error the package raises on purpose derives from ``FoundationsError``. Python's own stay for what
 Python means by them: ``ValueError``/``TypeError`` for a caller's wrong argument, and the builtin
 ``ConnectionError``/``TimeoutError`` of the asyncio-style ``pipelining`` client, which ``registry`` turns
-into ``Unavailable``; and ``web.Refused`` never leaves the kernel, which imports nothing of the package.
+into ``Unavailable``; ``KeyError`` for a participant's home that does not exist (as ``pwd`` says it
+of a system user); and ``web.Refused`` never leaves the kernel, which imports nothing of the package.
 ``tests/test_errors.py`` reads every ``raise`` to hold this."""
 
 FIX_DOWN = "start it with `python -m foundations services up`"  # the fix for a tutorial service that is down
