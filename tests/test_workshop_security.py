@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from foundations import config
+from foundations import config, state
 from foundations.errors import ServiceError
 from foundations.ops import services
 from foundations.workshop import code, learner, participant
@@ -85,6 +85,29 @@ def test_released_solutions_belong_to_the_participant(tmp_path):
     assert learner.release_solutions(who) is True
     solutions = learner.course_path(who) / "notebooks" / "solutions"
     assert {p.stat().st_uid for p in [solutions, *solutions.rglob("*")]} == {NOBODY}
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="processes of two users need root")
+def test_stopping_a_participant_signals_only_their_own_processes(tmp_path):
+    """The state file is the participant's to write: one naming root's process must not get it stopped."""
+    who = participant.Participant("alice", tmp_path / "alice", NOBODY, NOBODY)
+    theirs = subprocess.Popen(["sleep", "300"], user=NOBODY, group=NOBODY, extra_groups=[], cwd="/")
+    roots = subprocess.Popen(["sleep", "300"])
+    try:
+        processes = {
+            "redis": {"pid": theirs.pid, "program": "sleep"},
+            "api": {"pid": roots.pid, "program": "sleep"},
+        }
+        state.write(who.state_dir, {"processes": processes})
+        assert set(participant.listed(who)) == {"redis", "api"}
+        participant.stop(who)
+        assert theirs.wait(timeout=15) is not None  # positive control: their own process is stopped
+        assert roots.poll() is None, "root stopped a process the participant's file named"
+        assert participant.listed(who) == {}
+    finally:
+        for proc in (theirs, roots):
+            proc.kill()
+            proc.wait()
 
 
 def test_a_url_prints_with_its_password_masked():

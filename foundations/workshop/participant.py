@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from foundations import config, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import mariadb, services
+from foundations.ops import mariadb
 from foundations.workshop import containers
 from foundations.workshop.room import Room, Settings, unused_port
 
@@ -175,9 +177,43 @@ def start(room: Room, participant: Participant) -> dict[str, str]:
 
 
 def stop(participant: Participant) -> None:
-    """Stop, by PID, every service ``start`` (or a notebook, like 07's redis2 restart) left running."""
-    cfg = config.load(argv=["--state-dir", str(participant.state_dir)], environ={})
-    services.down(cfg, log=lambda line: None)
+    """Stop, by PID, every service ``start`` (or a notebook, like 07's redis2 restart) left running. The state
+    file is theirs to write: root signals only processes that run as the participant, and reads and removes
+    the file through no link."""
+    for pid, program in listed(participant).values():
+        if participant.uid is None or owner(pid) == participant.uid:
+            pids.stop(pid, program)
+    try:
+        folder = open_below(participant.home, *participant.state_dir.relative_to(participant.home).parts)
+    except (OSError, ServiceError):
+        return
+    try:
+        os.unlink(state.STATE_FILE, dir_fd=folder)
+    except OSError:  # gone already, or not a file: the next start writes a new one
+        pass
+    finally:
+        os.close(folder)
+
+
+def owner(pid: int) -> int | None:
+    """The real uid ``pid`` runs as; None when it is gone."""
+    try:
+        return int(psutil.Process(pid).uids().real)
+    except psutil.NoSuchProcess:
+        return None
+
+
+def listed(participant: Participant) -> dict[str, tuple[int, str]]:
+    """``{service: (pid, program)}`` of the participant's state file; entries of another shape are left out."""
+    relative = participant.state_dir.relative_to(participant.home).parts
+    processes = read_json(participant.home, *relative, state.STATE_FILE).get("processes", {})
+    return {
+        name: (proc["pid"], proc["program"])
+        for name, proc in (processes.items() if isinstance(processes, dict) else ())
+        if isinstance(proc, dict)
+        and isinstance(proc.get("pid"), int)
+        and isinstance(proc.get("program"), str)
+    }
 
 
 def container_environment(room: Room, participant: Participant, settings: Settings) -> dict[str, str]:
@@ -191,10 +227,8 @@ def container_environment(room: Room, participant: Participant, settings: Settin
 def running(participant: Participant, host_pids: dict[int, int] | None = None) -> dict[str, bool]:
     """``{service: its process runs}`` for what the participant's state file lists (empty: none started).
     ``host_pids``: the PIDs of their container (``containers.host_pids``), whose state file holds its own."""
-    relative = participant.state_dir.relative_to(participant.home).parts
-    processes = read_json(participant.home, *relative, state.STATE_FILE).get("processes", {})
     host = (lambda pid: pid) if host_pids is None else host_pids.get
     return {
-        name: (pid := host(proc["pid"])) is not None and pids.runs(pid, proc["program"])
-        for name, proc in processes.items()
+        name: (pid := host(listed_pid)) is not None and pids.runs(pid, program)
+        for name, (listed_pid, program) in listed(participant).items()
     }
