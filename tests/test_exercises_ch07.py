@@ -3,28 +3,56 @@
 import binascii
 import hashlib
 import random
+import time
 import zlib
 
 import pytest
 
+from foundations import redisspeed
 from foundations.course import exercises
 
-BOOK_TABLE = {254: 3937, 12.9: 77519, 21_958: 46}  # the figures the notebook prints
+
+def spin(seconds, clock=time.perf_counter):
+    """The gaps of a loop that reads ``clock`` for ``seconds`` of wall time."""
+    end = time.perf_counter() + seconds
+    last = clock()
+    gaps = []
+    while time.perf_counter() < end:
+        now = clock()
+        gaps.append(now - last)
+        last = now
+    return gaps
+
+
+def sleeps(seconds):  # no loop: one "gap", the whole run
+    start = time.perf_counter()
+    time.sleep(seconds)
+    return (time.perf_counter() - start) * 1_000_000
+
+
+def fixed_run(seconds):  # ignores the argument
+    return max(spin(1.5)) * 1_000_000
 
 
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (lambda us: BOOK_TABLE.get(us), "do not round"),  # the table rounds; a latency not in it gives None
-        (lambda us: BOOK_TABLE.get(round(us), 0.0), "requests_per_second"),
-        (lambda us: round(1_000_000 / us), "do not round"),
-        (lambda us: 1_000_000 // us, "do not round"),
-        (lambda us: 1_000 / us, "that is per millisecond"),
-        (lambda us: us / 1_000_000, "one second is 1,000,000 µs"),
+        (lambda seconds: 661, "it should spin for `seconds`"),  # the notebook's output, at once
+        (lambda seconds: (time.sleep(seconds), 661)[1], "reported a worst gap of 661 µs"),
+        (lambda seconds: (time.sleep(seconds), 250_000)[1], "do not return a fixed figure"),
+        (lambda seconds: max(spin(seconds)) * 1000, "that looks like milliseconds"),
+        (lambda seconds: (lambda g: sum(g) / len(g))(spin(seconds)) * 1_000_000, "Keep the longest gap"),
+        (
+            lambda seconds: max(spin(seconds, time.thread_time)) * 1_000_000,
+            "Keep the longest gap",
+        ),  # CPU clock
+        (sleeps, "about as long as the whole run"),
+        (fixed_run, "it should spin for `seconds`"),
+        (lambda seconds: redisspeed.intrinsic_latency(seconds).max_us, "write the loop yourself"),
     ],
 )
-def test_requests_per_second_rejects(answer, message):
-    assert message in exercises.verdict("07.requests_per_second", answer)
+def test_worst_gap_rejects(answer, message):
+    assert message in exercises.verdict("07.worst_gap", answer)
 
 
 def crc_modulo(key, urls):  # the hint the notebook used to give

@@ -194,11 +194,11 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
             kernel.execute(
                 "from foundations.course.exercises import check\n"
                 "exec(open('solutions/ch07.py').read())\n"
-                "check('07.requests_per_second', requests_per_second())"
+                "check('07.worst_gap', worst_gap())"
             )
             is None
         )
-    assert progress.read(who[0].home)["07.requests_per_second"]["passed"] is True
+    assert progress.read(who[0].home)["07.worst_gap"]["passed"] is True
     assert progress.read(who[1].home) == {}  # Run All ran the blank exercises: no attempt
 
     os.kill(own_processes(who[1])["redis1"], signal.SIGTERM)  # a service that died under a running server
@@ -212,7 +212,7 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     }
     assert set(lines) == set(names), status
     assert all(" running " in line for line in lines.values()), status
-    # chapter 07's marks in the notebook's order: requests_per_second passed, the blank ones not tried
+    # chapter 07's marks in the notebook's order: worst_gap passed, the blank ones not tried
     assert " ✓·· " in lines[names[0]] and all(" ··· " in lines[n] for n in names[1:]), status
     assert all(name in html.read_text() for name in names)
     assert lines[names[1]].rstrip().endswith("redis1") and lines[names[0]].rstrip().endswith("-"), status
@@ -317,9 +317,9 @@ def test_the_board_marks_passed_tried_and_untried(tmp_path):
     progress.record("07.key_router", False, home=tmp_path)
     progress.record("07.key_router", True, home=tmp_path)
     progress.record("07.key_router", False, home=tmp_path)  # passed once stays passed
-    progress.record("07.requests_per_second", False, home=tmp_path)
+    progress.record("07.worst_gap", False, home=tmp_path)
     row = board.Row("alice", "running", ["redis2"], progress.read(tmp_path))
-    ids = ["07.requests_per_second", "07.key_router", "08.x"]
+    ids = ["07.worst_gap", "07.key_router", "08.x"]
     text = board.render_text([row], ids)
     assert "✗✓" in text and "1/3" in text and "redis2" in text
     assert row.results["07.key_router"]["attempts"] == 3

@@ -2,13 +2,22 @@
 
 import binascii
 import hashlib
+import time
 
 
-def requests_per_second():
-    def requests_per_second(latency_us):
-        return 1_000_000 / latency_us
+def worst_gap():
+    def worst_gap(seconds):
+        # spin on the wall clock; the longest gap between two reads is the longest time the loop could not run
+        end = time.perf_counter() + seconds
+        last = time.perf_counter()
+        worst = 0.0
+        while last < end:
+            now = time.perf_counter()
+            worst = max(worst, now - last)
+            last = now
+        return worst * 1_000_000
 
-    return requests_per_second
+    return worst_gap
 
 
 def key_router():
@@ -36,7 +45,7 @@ def hash_slot():
 
 
 SOLUTIONS = {
-    "07.requests_per_second": requests_per_second,
+    "07.worst_gap": worst_gap,
     "07.key_router": key_router,
     "07.hash_slot": hash_slot,
 }

@@ -1,36 +1,76 @@
-"""Checks for the exercises of notebook 07 (Redis: the worst case, routing keys, Redis Cluster's slots)."""
+"""Checks for the exercises of notebook 07 (Redis: the worst gap, routing keys, Redis Cluster's slots)."""
 
 import builtins
 import contextlib
+import ctypes
 import random
+import threading
+import time
 from collections import Counter
+from unittest import mock
 
 from redis.crc import key_slot
 
-from foundations.course.exercises import exercise, expect
+from foundations import redisspeed
+from foundations.course.exercises import Wrong, exercise, expect
 
 
-@exercise("07.requests_per_second")
-def requests_per_second(answer):
-    expect(callable(answer), "expected a function requests_per_second(latency_us)")
-    fresh = random.uniform(100, 900)  # not in any table above: the answer must be computed
-    for latency_us in (254, 21_958, 2_500_000, 0.5, fresh):
-        expected = 1_000_000 / latency_us
-        got = answer(latency_us)
+def _stall_in(after: float, seconds: float) -> threading.Thread:
+    """A thread that, ``after`` seconds from now, holds the GIL for ``seconds``: a C call made through
+    ``ctypes.PyDLL`` keeps it, so every other Python thread stalls, as behind a long C call or a busy host."""
+    usleep = ctypes.PyDLL(None).usleep
+
+    def hold():
+        time.sleep(after)
+        usleep(int(seconds * 1_000_000))
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    return thread
+
+
+def _copied(*args, **kwargs):
+    raise Wrong("worst_gap calls redisspeed.intrinsic_latency: write the loop yourself")
+
+
+@exercise("07.worst_gap")
+def worst_gap(answer):
+    expect(callable(answer), "expected a function worst_gap(seconds)")
+    gaps = {}
+    for seconds, stall in ((0.8, 0.3), (0.5, 0.05)):  # a long and a short stall, each well inside the run
+        thread = _stall_in(0.2, stall)
+        start = time.perf_counter()
+        with mock.patch.object(redisspeed, "intrinsic_latency", _copied):
+            got = answer(seconds)
+        took = time.perf_counter() - start
+        thread.join()
+        expect(isinstance(got, (int, float)), f"worst_gap({seconds}) should be a number of µs, got {got!r}")
         expect(
-            isinstance(got, (int, float)),
-            f"requests_per_second({latency_us}) should be a number, got {got!r}",
+            seconds * 0.95 <= took < seconds * 1.2 + 0.25,
+            f"worst_gap({seconds}) ran for {took:.2f} s: it should spin for `seconds`, then return",
         )
-        if abs(got * 1000 - expected) < 1e-6 * expected:
-            hint = " (that is per millisecond: one second is 1,000,000 µs)"
-        elif got == round(got):
-            hint = " (do not round: a 2.5 s command allows 0.4 requests per second, not 0)"
-        else:
-            hint = ": one second is 1,000,000 µs"
+        unit = (
+            " (that looks like milliseconds: answer in µs)"
+            if 0.5 * stall * 1000 <= got <= 2 * stall * 1000
+            else ""
+        )
         expect(
-            abs(got - expected) <= expected * 1e-6,
-            f"requests_per_second({latency_us:g}) gave {got:g}, expected {expected:g}{hint}",
+            got >= 0.8 * stall * 1_000_000,
+            f"while worst_gap({seconds}) ran, another thread held the GIL for {stall * 1000:.0f} ms, so your loop "
+            f"could not run for that long, but it reported a worst gap of {got:g} µs{unit}. Keep the longest "
+            "gap between two reads of a wall clock, in µs",
         )
+        expect(
+            got < 0.6 * took * 1_000_000,
+            f"worst_gap({seconds}) reported {got:g} µs, about as long as the whole run: a gap is the time "
+            "between two clock reads of a loop that keeps reading the clock",
+        )
+        gaps[stall] = got
+    expect(
+        gaps[0.05] < gaps[0.3] / 2,
+        "your worst gap came out about the same for a 50 ms stall and a 300 ms one: measure it, "
+        "do not return a fixed figure",
+    )
 
 
 @contextlib.contextmanager
