@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # httpx is a lab dependency; only fetch_async needs it
 log = logging.getLogger("foundations.fetch")
 log.addHandler(logging.NullHandler())  # a library logs; the program (server, notebook) decides where to
 SLOW_MS = 250.0  # calls slower than this are logged with their URL ("measure first")
+DEADLINE_GRACE = 0.05  # fetch_parallel answers 504 this long after its budget, if no call has failed by then
 
 
 class UpstreamError(FoundationsError):
@@ -133,13 +134,15 @@ def fetch_parallel(
     executor: Executor | None = None,
 ) -> dict[str, dict]:
     """Every call at once (the book's goroutines); returns when the slowest is done, fails at the first error."""
+    deadline = time.monotonic() + timeout  # the budget runs from now, however long the threads take to start
     pool = executor or ThreadPoolExecutor(max_workers=len(calls))
     try:
         futures: dict[str, Future] = {
             name: pool.submit(fetch_json, http, name, url, timeout, timeline) for name, url in calls.items()
         }
-        # the calls carry their own timeout; the margin covers thread start-up, not a second wait
-        done, pending = wait(futures.values(), timeout=timeout + 0.5, return_when=FIRST_EXCEPTION)
+        # the calls carry their own timeout too: the few ms of grace let one that ran out say so itself
+        left = max(0.0, deadline - time.monotonic()) + DEADLINE_GRACE
+        done, pending = wait(futures.values(), timeout=left, return_when=FIRST_EXCEPTION)
         for future in futures.values():  # the first failure, in call order, is the one reported
             if future in done and (error := future.exception()) is not None:
                 raise error
