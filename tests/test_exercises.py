@@ -57,6 +57,17 @@ def started(compose, name):
     ...
 
 
+class Shipped:  # 11.worker_counters as shipped
+    def __init__(self, folder): ...
+
+    def count(self, name): ...
+
+
+class Begun(Shipped):
+    def count(self, name):
+        self.seen = name
+
+
 def wrong(compose, name):
     return ["docker", "run", compose["services"][name]["image"]]
 
@@ -64,9 +75,9 @@ def wrong(compose, name):
 def test_the_cells_as_shipped_are_blank_and_no_attempt(capsys, tmp_path, monkeypatch):
     """Run All runs the blank exercise cells: they answer "no answer yet" and leave no attempt on the board."""
     monkeypatch.setenv(progress.HOME_VARIABLE, str(tmp_path))
-    for answer in (..., stub, blank_test, started, {"/": ..., "/hey": ...}):
+    for answer in (..., stub, blank_test, started, {"/": ..., "/hey": ...}, Shipped):
         assert exercises.blank(answer), answer
-    for answer in (None, wrong, lambda compose, name: ..., {"/": 200, "/hey": ...}, print):
+    for answer in (None, wrong, lambda compose, name: ..., {"/": 200, "/hey": ...}, print, Begun, int):
         assert not exercises.blank(answer), answer
     exercises.check("01.docker_run", stub)
     assert capsys.readouterr().out.startswith("[01.docker_run] no answer yet: replace the `...`")

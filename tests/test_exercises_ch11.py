@@ -1,6 +1,11 @@
 """Chapter 11's exercise checks reject the half-solutions a learner is likely to write, each with a message
 that names the situation it fails, not the answer."""
 
+import atexit
+import json
+import os
+from pathlib import Path
+
 import pytest
 
 from foundations.course import exercises
@@ -75,57 +80,94 @@ def test_resolve_rejects(answer, message):
     assert verdict is not None and message in verdict, verdict
 
 
-def first_worker(per_worker):  # what one scrape of one worker would see
-    return dict(per_worker[0]) if per_worker else {}
+class InMemory:  # each process counts in its own memory: the parent sees none of it
+    def __init__(self, folder):
+        self.counts = {}
+
+    def count(self, name):
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def totals(self):
+        return dict(self.counts)
 
 
-def largest(per_worker):
-    names = {name for counts in per_worker for name in counts}
-    return {name: max(counts.get(name, 0) for counts in per_worker) for name in names}
+class SavedAtExit(InMemory):  # a worker that is stopped or killed never gets to save
+    def __init__(self, folder):
+        super().__init__(folder)
+        self.path = Path(folder) / f"{os.getpid()}.json"
+        atexit.register(lambda: self.path.parent.exists() and self.path.write_text(json.dumps(self.counts)))
+
+    def totals(self):
+        return sum_files(Path(self.path).parent.glob("*.json"))
 
 
-def first_workers_counters(per_worker):  # misses a counter only a later worker has
-    if not per_worker:
-        return {}
-    return {name: sum(counts.get(name, 0) for counts in per_worker) for name in per_worker[0]}
-
-
-def every_worker_has_every_counter(per_worker):  # KeyError on a worker that has not counted yet
-    if not per_worker:
-        return {}
-    return {name: sum(counts[name] for counts in per_worker) for name in per_worker[0]}
-
-
-def adds_into_the_first(per_worker):  # right totals, but worker 1's counts are overwritten
-    if not per_worker:
-        return {}
-    total = per_worker[0]
-    for counts in per_worker[1:]:
-        for name, value in counts.items():
+def sum_files(paths):
+    total = {}
+    for path in paths:
+        for name, value in json.loads(path.read_text()).items():
             total[name] = total.get(name, 0) + value
     return total
 
 
-def crashes_on_none(per_worker):
-    total = dict(per_worker[0])
-    for counts in per_worker[1:]:
-        for name, value in counts.items():
-            total[name] = total.get(name, 0) + value
-    return total
+class OneSharedFile:  # every process reads, adds one and writes back the same file, no lock
+    def __init__(self, folder):
+        self.path = Path(folder) / "counts.json"
+
+    def count(self, name):
+        counts = json.loads(self.path.read_text()) if self.path.exists() else {}
+        counts[name] = counts.get(name, 0) + 1
+        partial = self.path.with_suffix(f".{os.getpid()}")
+        partial.write_text(json.dumps(counts))
+        os.replace(partial, self.path)
+
+    def totals(self):
+        return json.loads(self.path.read_text())
+
+
+class FilePerWorker:  # the right shape: one file per process, read back and added up
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.counts = {}
+
+    def count(self, name):
+        self.counts[name] = self.counts.get(name, 0) + 1
+        (self.folder / f"{os.getpid()}.json").write_text(json.dumps(self.counts))
+
+    def totals(self):
+        return sum_files(self.folder.glob("*.json"))
+
+
+class OwnFileOnly(FilePerWorker):  # a scrape answered by one worker, for that worker alone
+    def totals(self):
+        path = self.folder / f"{os.getpid()}.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+
+class LastFileWins(FilePerWorker):  # the files are merged, not added
+    def totals(self):
+        total = {}
+        for path in self.folder.glob("*.json"):
+            total.update(json.loads(path.read_text()))
+        return total
+
+
+class OneCounter(FilePerWorker):  # counts calls, whatever their name
+    def count(self, name):
+        super().count("hits")
 
 
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (first_worker, "every counter any worker has"),
-        (largest, "not what the three workers counted together"),
-        (first_workers_counters, "every counter any worker has"),
-        (every_worker_has_every_counter, "raised KeyError"),
-        (adds_into_the_first, "the workers' dicts changed"),
-        (crashes_on_none, "raised IndexError"),
+        (InMemory, "says 0, not 4000"),
+        (SavedAtExit, "says 0, not 4000"),
+        (OneSharedFile, "counts were lost on the way"),
+        (OwnFileOnly, "says 0, not 4000"),
+        (LastFileWins, "says 1000, not 4000"),
+        (OneCounter, "every name counts apart"),
     ],
-    ids=["first-worker", "max", "first-workers-names", "key-error", "mutates", "no-workers"],
+    ids=["in-memory", "at-exit", "shared-file", "own-file", "last-file", "one-counter"],
 )
-def test_add_workers_rejects(answer, message):
-    verdict = exercises.verdict("11.add_workers", answer)
+def test_worker_counters_rejects(answer, message):
+    verdict = exercises.verdict("11.worker_counters", answer)
     assert verdict is not None and message in verdict, verdict

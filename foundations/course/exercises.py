@@ -61,12 +61,16 @@ _FINISHED = (ast.Return, ast.Yield, ast.YieldFrom, ast.Assert, ast.Raise)
 
 
 def blank(answer: Any) -> bool:
-    """The exercise cell as the notebook ships it: ``...``, a dict of ``...``, or a function whose body still
-    ends with the ``...`` placeholder and returns, yields, asserts or raises nothing (Run All runs those)."""
+    """The exercise cell as the notebook ships it: ``...``, a dict of ``...``, a function whose body still
+    ends with the ``...`` placeholder and returns, yields, asserts or raises nothing (Run All runs those),
+    or a class whose methods are all such functions."""
     if answer is ...:
         return True
     if isinstance(answer, dict):
         return bool(answer) and all(value is ... for value in answer.values())
+    if inspect.isclass(answer):  # a class to write: blank while every method of its own is
+        methods = [value for value in vars(answer).values() if inspect.isfunction(value)]
+        return bool(methods) and all(blank(method) for method in methods)
     if not inspect.isfunction(answer):
         return False
     try:

@@ -1,6 +1,9 @@
-"""Checks for the exercises of notebook 11 (running your API in production)."""
+"""Checks for the exercises of notebook 11 (running your API in production: configuration, counters across worker processes)."""
 
+import multiprocessing
 import random
+import tempfile
+from pathlib import Path
 
 from foundations.course.exercises import exercise, expect
 
@@ -42,25 +45,64 @@ def resolve(answer):
     case("workers", {"workers": 0}, {"FOUNDATIONS_WORKERS": "4"}, {}, (0, "flag"), "the flag --workers=0")
 
 
-@exercise("11.add_workers")
-def add_workers(answer):
-    expect(callable(answer), "expected a function add_workers(per_worker) that takes a list of dicts")
-    first = {"registry.get": random.randint(100, 500), "registry.set": random.randint(2, 9), "requests": 0}
-    second = {"registry.get": random.randint(100, 500), "registry.getAll": random.randint(2, 9)}
-    third = {"registry.get": first["registry.get"], "requests": random.randint(10, 99)}
-    workers = [first, second, third]
-    copies = [dict(counts) for counts in workers]
-    got = answer(workers)
-    expect(isinstance(got, dict), f"expected a dict {{counter: total}}, got {type(got).__name__}")
-    expect(workers == copies, "the workers' dicts changed: add them up into a new dict")
-    want: dict[str, int] = {}
-    for counts in copies:
-        for name, value in counts.items():
-            want[name] = want.get(name, 0) + value
-    expect(
-        set(got) == set(want),
-        f"every counter any worker has should be in the total; got the counters {sorted(got)}",
-    )
-    wrong = sorted(name for name in want if got[name] != want[name])
-    expect(not wrong, f"these totals are not what the three workers counted together: {', '.join(wrong)}")
-    expect(answer([]) == {}, f"no workers yet: expected an empty dict, got {answer([])!r}")
+WORKERS, COUNTS = 4, 1000
+
+
+def _worker(make, folder, name, start) -> None:
+    counters = make(folder)
+    start.wait(30)  # every worker counts at the same time, as under load
+    for _ in range(COUNTS):
+        counters.count(name)
+
+
+def _run_workers(make, folder: Path, names: list[str]) -> list[int]:
+    """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once; exit codes."""
+    context = multiprocessing.get_context("fork")
+    start = context.Event()
+    workers = [context.Process(target=_worker, args=(make, folder, name, start)) for name in names]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(120)
+    return [worker.exitcode for worker in workers]
+
+
+@exercise("11.worker_counters")
+def worker_counters(answer):
+    expect(callable(answer), "expected a class WorkerCounters(folder) with count(name) and totals()")
+    with tempfile.TemporaryDirectory(prefix="foundations-ch11-") as tmp:
+        folder = Path(tmp)
+        exits = _run_workers(answer, folder, ["hits"] * WORKERS)
+        expect(
+            exits == [0] * WORKERS,
+            f"a worker process failed (exit codes {exits}): try it in one process first",
+        )
+        totals = answer(folder).totals()
+        expect(isinstance(totals, dict), f"totals() should return a dict {{name: count}}, got {totals!r}")
+        got = totals.get("hits", 0)
+        expect(
+            got == WORKERS * COUNTS,
+            f"{WORKERS} worker processes each counted 'hits' {COUNTS} times and have exited; a new "
+            f"WorkerCounters on the same folder says {got}, not {WORKERS * COUNTS}"
+            + (
+                ": counts were lost on the way (two workers that read the same value and write it back "
+                "+1 count once)"
+                if 0 < got < WORKERS * COUNTS
+                else ""
+            ),
+        )
+        extra = random.randint(3, 9)
+        busy = answer(folder)
+        for _ in range(extra):
+            busy.count("misses")
+        totals = answer(folder).totals()
+        expect(
+            totals.get("misses") == extra and totals.get("hits") == WORKERS * COUNTS,
+            f"after another {extra} counts of 'misses' in this process, totals() gave {totals!r}: every name "
+            "counts apart, and what the exited workers counted stays",
+        )
+        expect(
+            busy.totals() == totals,
+            "the worker that counted and a fresh reader disagree: either one may answer a scrape",
+        )
