@@ -1,12 +1,11 @@
 """Chapter 8's exercise checks reject plausible wrong answers, each with a message that helps."""
 
-import contextlib
-from concurrent.futures import ThreadPoolExecutor
+import math
+import os
 from dataclasses import dataclass, field
 
 import pytest
 
-from foundations import config, mysqldb
 from foundations.course import exercises
 
 
@@ -51,48 +50,21 @@ def test_setting_rejects(answer, message):
     assert message in exercises.verdict("08.setting", answer)
 
 
-def _sleep(pool, seconds):
-    with pool.connection() as conn, conn.cursor() as cur:
-        cur.execute("SELECT SLEEP(%s)", (seconds,))
-        return cur.fetchone()[0]
-
-
-def one_after_the_other(pool):
-    return [_sleep(pool, 0.1), _sleep(pool, 0.2)]
-
-
-def short_sleeps(pool):  # parallel, but not the sleeps asked for
-    with ThreadPoolExecutor(2) as threads:
-        return list(threads.map(lambda s: _sleep(pool, s), [0.01, 0.02]))
-
-
-def around_the_pool(pool):  # own connections: the pool never sees the queries
-    cfg = config.load(argv=[])
-
-    def sleep(seconds):
-        with contextlib.closing(mysqldb.connect(cfg.mysql_dsn)) as conn, conn.cursor() as cur:
-            cur.execute("SELECT SLEEP(%s)", (seconds,))
-            return cur.fetchone()[0]
-
-    with ThreadPoolExecutor(2) as threads:
-        return list(threads.map(sleep, [0.1, 0.2]))
-
-
-def one_query(pool):
-    with pool.connection() as conn, conn.cursor() as cur:
-        cur.execute("SELECT SLEEP(0.1), SLEEP(0.2)")
-        return list(cur.fetchone())
-
-
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (lambda pool: [0, 0], "expected two queries through `pool.connection()`, saw 0"),
-        (one_after_the_other, "ran one after the other"),
-        (short_sleeps, "run SLEEP(0.1) and SLEEP(0.2)"),
-        (around_the_pool, "saw 0"),
-        (one_query, "saw 1"),
+        (lambda rate, ms: math.ceil(rate / 50), "at most"),  # written for the chart's 20 ms
+        (lambda rate, ms: 3 * os.cpu_count(), "connections_needed("),  # the book's rule for computing queries
+        (lambda rate, ms: round(rate * ms / 1000), "can finish, fewer than"),
+        (lambda rate, ms: int(rate * ms / 1000), "can finish, fewer than"),
+        (lambda rate, ms: math.ceil(rate * ms), "would already keep up"),  # ms taken for seconds
+        (lambda rate, ms: rate * ms / 1000, "a whole number of connections"),
+        (lambda rate, ms: math.ceil(rate * ms / 1000) + 1, "would already keep up"),  # "headroom"
+        (lambda rate, ms: {(180, 20): 4}.get((rate, ms), 1), "can finish, fewer than"),  # the text's example
+        (lambda rate, ms: max(1, math.ceil(rate * 20 / 1000)), "connections_needed("),  # ignores query_ms
     ],
+    ids=["per-20ms", "cpus", "round", "floor", "ms-as-s", "float", "headroom", "example", "fixed-ms"],
 )
-def test_parallel_sleeps_rejects(answer, message):
-    assert message in exercises.verdict("08.parallel_sleeps", answer)
+def test_connections_needed_rejects(answer, message):
+    verdict = exercises.verdict("08.connections_needed", answer)
+    assert verdict is not None and message in verdict, verdict

@@ -14,3 +14,6 @@ GRANT ALL PRIVILEGES ON `api`.* TO 'api'@'%';
 -- `\_` is a literal underscore; `%` is the wildcard. (MySQL 8.4 still accepts wildcard database
 -- grants but marks them deprecated; MariaDB has no such plan.)
 GRANT ALL PRIVILEGES ON `api\_%`.* TO 'api'@'%';
+
+-- Notebook 08 reads the statement digests (performance_schema.events_statements_summary_by_digest).
+GRANT SELECT ON `performance_schema`.* TO 'api'@'%';

@@ -1,6 +1,6 @@
 """Solutions to the exercises of notebook 08. The test suite runs each through its check."""
 
-from concurrent.futures import ThreadPoolExecutor
+import math
 from dataclasses import dataclass, field
 
 
@@ -13,17 +13,12 @@ def setting():
     return Setting
 
 
-def parallel_sleeps():
-    def parallel_sleeps(pool):
-        def sleep(seconds):
-            with pool.connection() as conn, conn.cursor() as cur:
-                cur.execute("SELECT SLEEP(%s)", (seconds,))
-                return cur.fetchone()[0]
+def connections_needed():
+    def connections_needed(requests_per_second, query_ms):
+        # Little's law: queries in flight = arrival rate x time each holds its connection; round up
+        return math.ceil(requests_per_second * query_ms / 1000)
 
-        with ThreadPoolExecutor(2) as threads:
-            return list(threads.map(sleep, [0.1, 0.2]))
-
-    return parallel_sleeps
+    return connections_needed
 
 
-SOLUTIONS = {"08.setting": setting, "08.parallel_sleeps": parallel_sleeps}
+SOLUTIONS = {"08.setting": setting, "08.connections_needed": connections_needed}

@@ -1,8 +1,8 @@
-"""Checks for the exercises of notebook 08 (MySQL: typed rows, parallel queries on a pool)."""
+"""Checks for the exercises of notebook 08 (MySQL: typed rows, how big a pool must be)."""
 
 import contextlib
 import dataclasses
-import time
+import random
 
 from foundations import config, mysqldb
 from foundations.course.exercises import exercise, expect
@@ -41,73 +41,30 @@ def setting(answer):
             )
 
 
-class _Recording:
-    """Wraps a connection: each ``execute`` records when it ran, so the check sees overlap without timing."""
-
-    def __init__(self, conn, spans):
-        self._conn, self._spans = conn, spans
-
-    def cursor(self):
-        cursor, spans = self._conn.cursor(), self._spans
-
-        class Cursor:
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                cursor.close()
-
-            def execute(self, *args):
-                start = time.perf_counter()
-                try:
-                    return cursor.execute(*args)
-                finally:
-                    spans.append((start, time.perf_counter()))
-
-            def __getattr__(self, name):
-                return getattr(cursor, name)
-
-        return Cursor()
-
-    def __getattr__(self, name):
-        return getattr(self._conn, name)
+# (requests per second, ms each query holds its connection): the chart's own case, an exact fit, and a trickle
+CASES = [(180, 20), (50, 20), (100, 30), (1, 5), (2400, 7)]
 
 
-class _RecordingPool:
-    def __init__(self, pool):
-        self._pool, self.spans = pool, []
-
-    @contextlib.contextmanager
-    def connection(self):
-        with self._pool.connection() as conn:
-            yield _Recording(conn, self.spans)
-
-
-@exercise("08.parallel_sleeps")
-def parallel_sleeps(answer):
-    expect(callable(answer), "expected a function parallel_sleeps(pool)")
-    cfg = config.load(argv=[])
-    pool = mysqldb.Pool(cfg.mysql_dsn, size=2, timeout=2)
-    recording = _RecordingPool(pool)
-    try:
-        result = answer(recording)
-    finally:
-        pool.close()
-    expect(isinstance(result, list) and len(result) == 2, f"expected a list of two results, got {result!r}")
-    expect(
-        [int(r) if not isinstance(r, (tuple, list)) else int(r[0]) for r in result] == [0, 0],
-        f"SLEEP returns 0 when it sleeps the whole time; got {result!r}",
-    )
-    spans = sorted(recording.spans)
-    expect(len(spans) == 2, f"expected two queries through `pool.connection()`, saw {len(spans)}")
-    took = sorted(end - start for start, end in spans)
-    expect(
-        took[0] >= 0.09 and took[1] >= 0.19,
-        f"the queries took {took[0] * 1000:.0f} and "
-        f"{took[1] * 1000:.0f} ms: run SLEEP(0.1) and SLEEP(0.2), "
-        "the sleeps the exercise asks for",
-    )
-    expect(
-        spans[1][0] < spans[0][1],
-        "the two sleeps ran one after the other: they must overlap, each on a pooled connection of its own",
-    )
+@exercise("08.connections_needed")
+def connections_needed(answer):
+    expect(callable(answer), "expected a function connections_needed(requests_per_second, query_ms)")
+    fresh = [
+        (random.randint(10, 3000), random.randint(1, 400)) for _ in range(20)
+    ]  # none of them in the text
+    for rate, query_ms in CASES + fresh:
+        got = answer(rate, query_ms)
+        expect(
+            isinstance(got, int) and not isinstance(got, bool),
+            f"connections_needed({rate}, {query_ms}) returned {got!r}: a pool holds a whole number of connections",
+        )
+        want = -(-rate * query_ms // 1000)  # the smallest whole number of connections, exactly
+        expect(
+            got >= want,
+            f"connections_needed({rate}, {query_ms}) returned {got}: with {got} connections, each held {query_ms} ms "
+            f"per query, at most {got * 1000 / query_ms:g} queries a second can finish, fewer than {rate}",
+        )
+        expect(
+            got == want,
+            f"connections_needed({rate}, {query_ms}) returned {got}: {got - 1} would already keep up, and "
+            "every connection more costs the server memory (the smallest pool that keeps up, please)",
+        )
