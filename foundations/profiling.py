@@ -104,11 +104,16 @@ def record(
 
 
 def under_load(
-    cfg: Config, out_dir: Path, seconds: float = 3.0, concurrency: int = 4, interface: str = "wsgi"
+    cfg: Config,
+    out_dir: Path,
+    seconds: float = 3.0,
+    concurrency: int = 4,
+    interface: str = "wsgi",
+    rate: int = 250,
 ) -> dict[str, Path]:
     """Start a throwaway ``serve --interface <interface>``, load its ``/get`` and record the same ``seconds``
-    three times at once: the CPU view as an SVG flame graph (``svg``) and as raw stacks (``cpu``), and the
-    wall-clock view's raw stacks (``wall``)."""
+    three times at once, ``rate`` samples a second: the CPU view as an SVG flame graph (``svg``) and as raw
+    stacks (``cpu``), and the wall-clock view's raw stacks (``wall``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "svg": out_dir / "flamegraph.svg",
@@ -136,7 +141,7 @@ def under_load(
                 list(
                     recordings.map(
                         lambda kind: record(
-                            server.pid, seconds, paths[kind], formats[kind], idle=kind == "wall"
+                            server.pid, seconds, paths[kind], formats[kind], rate, idle=kind == "wall"
                         ),
                         paths,
                     )
