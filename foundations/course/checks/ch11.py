@@ -55,7 +55,7 @@ def _worker(make, folder, name, start) -> None:
         counters.count(name)
 
 
-def _run_workers(make, folder: Path, names: list[str]) -> list[int]:
+def _run_workers(make, folder: Path, names: list[str]) -> list[int | None]:
     """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once; exit codes."""
     context = multiprocessing.get_context("fork")
     start = context.Event()
