@@ -268,9 +268,7 @@ class RSGIApp:
         self.fast = {path: (handler, methods_of(app.routes[path])) for path, handler in fast.items()}
         self.on_start = on_start  # told each loop, e.g. by a client that the threads reach the loop with
 
-    def __rsgi_init__(
-        self, loop: asyncio.AbstractEventLoop
-    ) -> None:  # granian calls it with each worker's event loop
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:  # granian: each worker's event loop
         if self.on_start is not None:
             self.on_start(loop)
 
@@ -278,11 +276,7 @@ class RSGIApp:
         if self.app.metrics is not None:
             self.app.metrics.count_request()
         path, method, headers = scope.path, scope.method, scope.headers
-        environ: dict[str, object] = {
-            "PATH_INFO": path,
-            "QUERY_STRING": scope.query_string,
-            "REQUEST_METHOD": method,
-        }
+        environ: dict = {"PATH_INFO": path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": method}
         request = Request(environ)
         length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
         fast, methods = self.fast.get(path, (None, ()))
