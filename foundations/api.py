@@ -112,12 +112,12 @@ def _path_key(request: Request) -> str:
     return _key(raw)
 
 
-def _failure(exc: Exception) -> Response:
+def _failure(exc: FoundationsError) -> Response:
     """The input's and the registry's errors as JSON statuses: ``BadInput``'s own, else ``STATUSES``."""
     return error_response(exc.status if isinstance(exc, BadInput) else STATUSES[type(exc)], str(exc))
 
 
-_EXPECTED = (BadInput, *STATUSES)
+_EXPECTED: tuple[type[FoundationsError], ...] = (BadInput, *STATUSES)
 
 
 def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response], max_body: int = 0) -> Route:
@@ -227,8 +227,12 @@ def book_routes(registry: Registry) -> dict[str, Handler]:
             200, json.dumps(payload, indent="\t", sort_keys=True).encode(), "text/plain; charset=utf-8"
         )
 
+    def set_(request: Request) -> str:
+        registry.set(request.arg("key", ""), request.arg("value", ""))
+        return "OK"
+
     return {
         "/get": lambda r: respond(lambda: registry.get(r.arg("key", ""))),
-        "/set": lambda r: respond(lambda: registry.set(r.arg("key", ""), r.arg("value", "")) or "OK"),
+        "/set": lambda r: respond(lambda: set_(r)),
         "/getAll": lambda r: respond(registry.get_all_book),
     }

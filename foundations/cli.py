@@ -251,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _services(args: argparse.Namespace) -> int:
     from foundations.ops import services
 
-    cfg, names = args.cfg, args.names or list(services.SERVICES)
+    cfg, names = args.cfg, args.names or list(config.SERVICES)
     if args.action == "up":
         cfg = services.up(cfg, names, local=args.local)
     elif args.action == "down":
@@ -347,14 +347,7 @@ def _images(args: argparse.Namespace) -> int:
 def _navigation(args: argparse.Namespace) -> int:
     from foundations.course import navigation
 
-    if not args.check:
-        navigation.write_all()
-        return 0
-    names = navigation.stale()
-    print(
-        f"stale navigation: {', '.join(names)} (fix: make navigation)" if names else "navigation up to date"
-    )
-    return 1 if names else 0
+    return navigation.command(args.check)
 
 
 def _refresh(args: argparse.Namespace) -> int:
@@ -366,8 +359,9 @@ def _refresh(args: argparse.Namespace) -> int:
 
 def _install_kernel(args: argparse.Namespace) -> int:
     from foundations.course import kernel
+    from foundations.ops.doctor import KERNEL_NAME
 
-    print(f"installed the kernel {kernel.KERNEL_NAME} in {kernel.install()}")
+    print(f"installed the kernel {KERNEL_NAME} in {kernel.install()}")
     return 0
 
 

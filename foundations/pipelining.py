@@ -23,9 +23,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
+from collections.abc import Callable
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import hiredis
+
+# hiredis's stub types the command as a one-item tuple; it takes any number of items
+_pack = cast("Callable[[tuple[str | bytes | int, ...]], bytes]", hiredis.pack_command)
 
 
 class Pipelined:
@@ -57,13 +62,13 @@ class Pipelined:
         idle = not self._waiting
         self._waiting.append((future, loop.time() + self.timeout))
         if self._connection is None:
-            self._outgoing.append(hiredis.pack_command(args))
+            self._outgoing.append(_pack(args))
             if self._connecting is None:
                 self._connecting = loop.create_task(self._connect())
         elif idle:  # nothing to wait for: send now (at low load, batching would only add a loop turn)
-            self._connection.transport.write(hiredis.pack_command(args))
+            self._connection.transport.write(_pack(args))
         else:  # replies are on their way: collect this turn's commands into one write
-            self._outgoing.append(hiredis.pack_command(args))
+            self._outgoing.append(_pack(args))
             if not self._flushing:
                 self._flushing = True
                 loop.call_soon(self._flush)
@@ -94,7 +99,7 @@ class Pipelined:
             future = _Hello(loop=loop)
             future.add_done_callback(_discard)
             self._waiting.appendleft((future, loop.time() + self.timeout))
-            self._outgoing.insert(0, hiredis.pack_command(command))
+            self._outgoing.insert(0, _pack(command))
         self._flush()
 
     def _received(self, connection: _Connection, replies: list) -> None:
@@ -185,7 +190,7 @@ class Blocking:
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
 
-    def execute(self, *args: str | bytes | int):
+    def execute(self, *args: str | bytes | int) -> Any:
         """Run one command on the loop and return its reply; called from any thread but the loop's own."""
         if self.loop is None:
             raise ConnectionError(

@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import hiredis
 
@@ -104,8 +104,25 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-class Registry:
-    """Key/value pairs under ``prefix:`` in the Redis behind ``client``.
+class Client(Protocol):
+    """What ``Registry`` asks of its client: redis-py's commands by their names (a redis-py client, a cluster
+    one, ``pipelining.Blocking``); ``get`` stands for them all."""
+
+    def get(self, name: str) -> Any: ...
+
+
+class AsyncClient(Protocol):
+    """What ``AsyncRegistry`` asks of its client (``pipelining.Pipelined``, ``PerLoop``): a command's reply,
+    awaited."""
+
+    def execute(self, *args: str | bytes | int) -> Awaitable[Any]: ...
+
+
+ClientT = TypeVar("ClientT", Client, AsyncClient)
+
+
+class _Keyspace(Generic[ClientT]):
+    """What both registries share: the keys under ``prefix:``, the counters, Redis's errors as theirs.
 
     ``on_call`` (optional) is told the name of every operation (``"registry.get"`` ...) and, for
     ``get_all``, ``"registry.getAll.get"`` once per key fetched; chapter 11 counts them for /metrics.
@@ -113,17 +130,53 @@ class Registry:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: ClientT,
         prefix: str = "api",
         on_call: Callable[[str], None] | None = None,
         page_size: int = 1000,
     ):
-        self.client = client
+        self.client: ClientT = client
         self.prefix = prefix
         self.on_call = on_call
         self.page_size = page_size
         self._head = prefix + ":"
         self._errors = _client_errors()
+
+    def _failed(self, exc: Exception, key: str) -> FoundationsError:
+        """Redis's error reply as the registry's error (``_REPLIES``), or Unavailable when Redis did not answer."""
+        reply = _reply(exc)
+        if reply is None:
+            return self._unavailable(exc)
+        kind, message = _REPLIES.get(reply.partition(" ")[0], (Unavailable, _OTHER))
+        return kind(message.format(where=self._where(), reply=reply, key=key))
+
+    def _where(self) -> str:
+        address = getattr(self.client, "address", None)  # pipelining's clients
+        if address is None and getattr(self.client, "connection_pool", None) is not None:
+            from foundations import redisdb  # a redis-py client: redis-py is loaded already
+
+            address = redisdb.address(cast("redis.Redis", self.client))
+        return f"registry {self.prefix!r}: " + (f"Redis at {address}" if address else "the Redis cluster")
+
+    def _missing(self, key: str) -> NotFound:
+        return NotFound(f"no key {key!r} in registry {self.prefix!r}: set it first (Registry.set or /set)")
+
+    def _unavailable(self, exc: Exception) -> Unavailable:
+        if isinstance(exc, (ConnectionError, TimeoutError)):  # pipelining's: it names the address already
+            return Unavailable(f"registry {self.prefix!r}: {exc}; {FIX_DOWN}")
+        from foundations import redisdb  # a redis-py client's error: redis-py is loaded already
+
+        if getattr(self.client, "connection_pool", None) is None:  # a cluster client has one pool per node
+            return Unavailable(
+                f"Redis at the cluster does not answer for registry {self.prefix!r} ({exc}): {FIX_DOWN}"
+            )
+        return Unavailable(
+            f"registry {self.prefix!r}: {redisdb.unavailable(cast('redis.Redis', self.client), exc)}"
+        )
+
+
+class Registry(_Keyspace[Client]):
+    """Key/value pairs under ``prefix:`` in the Redis behind ``client``."""
 
     def key(self, key: str) -> str:
         """The Redis key for ``key`` (the book's ``GetKey``): ``api:name``."""
@@ -187,7 +240,7 @@ class Registry:
                     result[_text(name)[len(self._head) :]] = _text(value)
         return result
 
-    def _call(self, name: str | None, command: str, *args, **kwargs):
+    def _call(self, name: str | None, command: str, *args: Any, **kwargs: Any) -> Any:
         if name is not None and self.on_call is not None:
             self.on_call(name)
         try:
@@ -196,42 +249,12 @@ class Registry:
             key = _text(args[0])[len(self._head) :] if command == "get" else ""  # WRONGTYPE: only GET
             raise self._failed(exc, key) from exc
 
-    def _failed(self, exc: Exception, key: str) -> FoundationsError:
-        """Redis's error reply as the registry's error (``_REPLIES``), or Unavailable when Redis did not answer."""
-        reply = _reply(exc)
-        if reply is None:
-            return self._unavailable(exc)
-        kind, message = _REPLIES.get(reply.partition(" ")[0], (Unavailable, _OTHER))
-        return kind(message.format(where=self._where(), reply=reply, key=key))
 
-    def _where(self) -> str:
-        address = getattr(self.client, "address", None)  # pipelining's clients
-        if address is None and getattr(self.client, "connection_pool", None) is not None:
-            from foundations import redisdb  # a redis-py client: redis-py is loaded already
-
-            address = redisdb.address(self.client)
-        return f"registry {self.prefix!r}: " + (f"Redis at {address}" if address else "the Redis cluster")
-
-    def _missing(self, key: str) -> NotFound:
-        return NotFound(f"no key {key!r} in registry {self.prefix!r}: set it first (Registry.set or /set)")
-
-    def _unavailable(self, exc: Exception) -> Unavailable:
-        if isinstance(exc, (ConnectionError, TimeoutError)):  # pipelining's: it names the address already
-            return Unavailable(f"registry {self.prefix!r}: {exc}; {FIX_DOWN}")
-        from foundations import redisdb  # a redis-py client's error: redis-py is loaded already
-
-        if getattr(self.client, "connection_pool", None) is None:  # a cluster client has one pool per node
-            return Unavailable(
-                f"Redis at the cluster does not answer for registry {self.prefix!r} ({exc}): {FIX_DOWN}"
-            )
-        return Unavailable(f"registry {self.prefix!r}: {redisdb.unavailable(self.client, exc)}")
-
-
-class AsyncRegistry(Registry):
+class AsyncRegistry(_Keyspace[AsyncClient]):
     """The same registry for a server's event loop, over ``pipelining.Pipelined`` (chapter 10, beyond the
     book): ``get``, ``set`` and ``delete`` are coroutines with the same keys, counters and errors."""
 
-    async def get(self, key: str) -> str:  # type: ignore[override]
+    async def get(self, key: str) -> str:
         if self.on_call is not None:
             self.on_call("registry.get")
         value = await self._await("GET", self._head + key)
@@ -239,17 +262,17 @@ class AsyncRegistry(Registry):
             raise self._missing(key)
         return _text(value)
 
-    async def set(self, key: str, value: str) -> None:  # type: ignore[override]
+    async def set(self, key: str, value: str) -> None:
         if self.on_call is not None:
             self.on_call("registry.set")
         await self._await("SET", self._head + key, value)
 
-    async def delete(self, key: str) -> bool:  # type: ignore[override]
+    async def delete(self, key: str) -> bool:
         if self.on_call is not None:
             self.on_call("registry.del")
         return bool(await self._await("DEL", self._head + key))
 
-    async def _await(self, *command: str):
+    async def _await(self, *command: str) -> Any:
         try:
             return await self.client.execute(*command)
         except self._errors as exc:

@@ -33,6 +33,7 @@ HEADER_READ_TIMEOUT_MS = 10_000
 
 def serve(cfg: config.Config) -> None:
     """Serve until SIGTERM/SIGINT: granian stops accepting, lets in-flight requests finish, then returns."""
+    from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
     from foundations import metrics, net
@@ -40,7 +41,7 @@ def serve(cfg: config.Config) -> None:
     if net.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
     # Chapter 11: the workers share their counters through files in one directory per server.
-    own_dir = None if cfg.metrics_dir else tempfile.mkdtemp(prefix="foundations-metrics-")
+    own_dir = "" if cfg.metrics_dir else tempfile.mkdtemp(prefix="foundations-metrics-")
     cfg = dataclasses.replace(cfg, metrics_dir=cfg.metrics_dir or own_dir)
     metrics.prepare(cfg.metrics_dir, cmdline=[sys.executable, *sys.argv])
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
@@ -61,13 +62,15 @@ def serve(cfg: config.Config) -> None:
         if cfg.interface == "wsgi":
             from granian import Granian
 
-            Granian(WSGI_APP, interface="wsgi", blocking_threads=cfg.threads or None, **options).serve()
+            Granian(
+                WSGI_APP, interface=Interfaces.WSGI, blocking_threads=cfg.threads or None, **options
+            ).serve()
         elif cfg.workers == 1:
             _serve_embedded({**options, "workers": cfg.threads or 1})
         else:
             from granian import Granian
 
-            Granian(FAST_APP, interface="rsgi", **options).serve()
+            Granian(FAST_APP, interface=Interfaces.RSGI, **options).serve()
     finally:
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)
@@ -78,6 +81,7 @@ def _serve_embedded(options: dict[str, Any]) -> None:
     process, so no supervisor process holds a second Python heap (chapter 10: a third of the memory).
     ``--threads N``: N such worker threads, each with its event loop and its Rust I/O thread, on the one
     listening socket; they share the GIL, not the I/O (chapter 10: ab's connection per request)."""
+    from granian.constants import Interfaces
     from granian.server.mt import MTServer
 
     # MTServer warns that free-threaded Python is experimental; this interpreter has the GIL, and a learner
@@ -90,4 +94,4 @@ def _serve_embedded(options: dict[str, Any]) -> None:
         def _check_gil(self) -> None:
             pass
 
-    OneProcess(FAST_APP, interface="rsgi", **options).serve()
+    OneProcess(FAST_APP, interface=Interfaces.RSGI, **options).serve()

@@ -10,16 +10,13 @@ worker thread. They run on their own server, ``python -m foundations.fullname``.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
+from typing import cast
 
 from foundations import api, config, metrics, registry, routing
 from foundations.config import Config
 from foundations.pipelining import Blocking, PerLoop, Pipelined
 from foundations.registry import AsyncRegistry, Registry, Unavailable
 from foundations.web import App, Handler, Request, Response, RSGIApp, error_response, inline, json_response
-
-if TYPE_CHECKING:
-    import redis
 
 
 def healthz_handler(store: Registry) -> Handler:
@@ -33,7 +30,7 @@ def healthz_handler(store: Registry) -> Handler:
     return healthz
 
 
-def create_app(cfg: Config, redis_client: redis.Redis | Blocking | None = None) -> App:
+def create_app(cfg: Config, redis_client: registry.Client | None = None) -> App:
     """Build the application; pass ``redis_client`` to share one (tests), else a redis-py one is made from
     ``cfg`` (imported here: the RSGI server passes its own, and never loads redis-py)."""
     if redis_client is None and cfg.redis_cluster:  # chapter 11: one node's URL names the whole cluster
@@ -73,7 +70,8 @@ def create_fast_app(cfg: Config, redis_client: Pipelined | PerLoop | None = None
     redis_client = redis_client or PerLoop(cfg.redis_url, cfg.redis_timeout)  # a connection per loop thread
     threads = Blocking(redis_client)  # the other routes, in RSGIApp's threads, reach Redis through the loop
     app = create_app(cfg, None if cfg.redis_cluster else threads)
-    store = AsyncRegistry(redis_client, prefix="api", on_call=app.metrics.count)
+    counters = cast(metrics.Metrics, app.metrics)  # create_app's
+    store = AsyncRegistry(redis_client, prefix="api", on_call=counters.count)
     fast = {"/hello": inline(routing.hello), **api.async_routes(store)}
     return RSGIApp(app, fast, on_start=threads.attach)
 

@@ -22,8 +22,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, overload
 from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from granian._granian import RSGIHTTPProtocol as HTTPProtocol  # granian.rsgi's, not re-exported
+    from granian.rsgi import Scope
 
 log = logging.getLogger("foundations.web")
 
@@ -46,6 +50,10 @@ class Request:
     def method(self) -> str:
         return self.environ.get("REQUEST_METHOD", "GET")
 
+    @overload
+    def arg(self, name: str) -> str | None: ...
+    @overload
+    def arg(self, name: str, default: str) -> str: ...
     def arg(self, name: str, default: str | None = None) -> str | None:
         """First value of query parameter ``name``; the book's ``r.FormValue`` would also read a POST form."""
         query = self.environ.get("QUERY_STRING", "")
@@ -250,22 +258,25 @@ class RSGIApp:
     and handlers, exactly as under WSGI. The body is buffered up to ``MAX_DRAIN_BYTES`` for it."""
 
     def __init__(
-        self, app: App, fast: dict[str, AsyncHandler], on_start: Callable[[object], None] | None = None
+        self,
+        app: App,
+        fast: dict[str, AsyncHandler],
+        on_start: Callable[[asyncio.AbstractEventLoop], None] | None = None,
     ):
         self.app = app
         # path -> (coroutine, the methods its route answers): one lookup per request
         self.fast = {path: (handler, methods_of(app.routes[path])) for path, handler in fast.items()}
         self.on_start = on_start  # told each loop, e.g. by a client that the threads reach the loop with
 
-    def __rsgi_init__(self, loop) -> None:  # granian calls it with each worker's event loop
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:  # granian: each worker's event loop
         if self.on_start is not None:
             self.on_start(loop)
 
-    async def __rsgi__(self, scope, protocol) -> None:
+    async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
         if self.app.metrics is not None:
             self.app.metrics.count_request()
         path, method, headers = scope.path, scope.method, scope.headers
-        environ = {"PATH_INFO": path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": method}
+        environ: dict = {"PATH_INFO": path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": method}
         request = Request(environ)
         length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
         fast, methods = self.fast.get(path, (None, ()))
@@ -295,7 +306,7 @@ class RSGIApp:
         )
 
     @staticmethod
-    async def _body(protocol, length: str | None, chunked: bool) -> bytes:
+    async def _body(protocol: HTTPProtocol, length: str | None, chunked: bool) -> bytes:
         """The body, read no further than ``MAX_DRAIN_BYTES``; none when it announces more (``App`` then
         answers 413 with ``Connection: close`` without waiting for it)."""
         if not (length or chunked) or (length and length.isdigit() and int(length) > MAX_DRAIN_BYTES):

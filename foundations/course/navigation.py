@@ -65,3 +65,15 @@ def write_all(folder: Path = NOTEBOOKS) -> None:
     paths = chapters(folder)
     for i, path in enumerate(paths):
         nbformat.write(updated(path, line_for(paths, i)), path)
+
+
+def command(check: bool) -> int:
+    """``course navigation``: rewrite every notebook's lines; with ``check``, name the stale ones (exit 1)."""
+    if not check:
+        write_all()
+        return 0
+    names = stale()
+    print(
+        f"stale navigation: {', '.join(names)} (fix: make navigation)" if names else "navigation up to date"
+    )
+    return 1 if names else 0
