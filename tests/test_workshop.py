@@ -381,6 +381,10 @@ def test_z2jh_values_give_each_pod_the_services_workshop_up_gives():
     assert values["hub"]["config"]["JupyterHub"]["authenticator_class"] == "firstuseauthenticator"
     assert values["hub"]["config"]["Authenticator"]["allowed_users"]
     assert values["cull"]["enabled"] and values["cull"]["timeout"] > 0
+    policy = single["networkPolicy"]  # no pod reaches another's services: the isolation one machine has
+    assert policy["enabled"] and not any(
+        policy["egressAllowRules"][k] for k in ("privateIPs", "nonPrivateIPs")
+    )
 
 
 def test_a_learner_copy_keeps_outputs_leaves_exercises_blank_and_gets_solutions_on_release(tmp_path):
