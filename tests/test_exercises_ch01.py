@@ -139,6 +139,16 @@ def _anonymous_error(urls):
     return result
 
 
+def _host_only_error(urls):
+    result = {}
+    for url in urls:
+        try:
+            result[url] = probe.redis_ping(url)
+        except Exception:  # noqa: BLE001
+            raise RuntimeError("a Redis on 127.0.0.1 is down") from None
+    return result
+
+
 PING_WRONG = [
     pytest.param(_fixed(0.2), "a made-up figure, or seconds, cannot show the wait", id="hard-coded-0.2"),
     pytest.param(
@@ -153,6 +163,7 @@ PING_WRONG = [
     pytest.param(lambda urls: [probe.redis_ping(u) for u in urls], "expected a dict", id="a-list"),
     pytest.param(_skips_the_dead, "must raise an error", id="skips-a-dead-redis"),
     pytest.param(_anonymous_error, "should name its address", id="error-without-address"),
+    pytest.param(_host_only_error, "should name its address", id="error-names-the-host-not-the-port"),
 ]
 
 

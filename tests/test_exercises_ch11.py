@@ -101,6 +101,16 @@ class SavedAtExit(InMemory):  # a worker that is stopped or killed never gets to
         return sum_files(Path(self.path).parent.glob("*.json"))
 
 
+class SavedOnDel(SavedAtExit):  # saves when the object goes away: a killed worker never gets there
+    def __init__(self, folder):
+        InMemory.__init__(self, folder)
+        self.path = Path(folder) / f"{os.getpid()}.json"
+
+    def __del__(self):
+        if self.path.parent.exists():
+            self.path.write_text(json.dumps(self.counts))
+
+
 def sum_files(paths):
     total = {}
     for path in paths:
@@ -161,12 +171,13 @@ class OneCounter(FilePerWorker):  # counts calls, whatever their name
     [
         (InMemory, "says 0, not 4000"),
         (SavedAtExit, "says 0, not 4000"),
+        (SavedOnDel, "says 3000, not 4000"),
         (OneSharedFile, "counts were lost on the way"),
         (OwnFileOnly, "says 0, not 4000"),
         (LastFileWins, "says 1000, not 4000"),
         (OneCounter, "every name counts apart"),
     ],
-    ids=["in-memory", "at-exit", "shared-file", "own-file", "last-file", "one-counter"],
+    ids=["in-memory", "at-exit", "on-del", "shared-file", "own-file", "last-file", "one-counter"],
 )
 def test_worker_counters_rejects(answer, message):
     verdict = exercises.verdict("11.worker_counters", answer)

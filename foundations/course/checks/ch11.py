@@ -1,7 +1,9 @@
 """Checks for the exercises of notebook 11 (running your API in production: configuration, counters across worker processes)."""
 
 import multiprocessing
+import os
 import random
+import signal
 import tempfile
 from pathlib import Path
 
@@ -48,18 +50,24 @@ def resolve(answer):
 WORKERS, COUNTS = 4, 1000
 
 
-def _worker(make, folder, name, start) -> None:
+def _worker(make, folder, name, start, killed: bool) -> None:
     counters = make(folder)
     start.wait(30)  # every worker counts at the same time, as under load
     for _ in range(COUNTS):
         counters.count(name)
+    if killed:  # as a crashed or OOM-killed server worker: no atexit, no __del__, no flush
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _run_workers(make, folder: Path, names: list[str]) -> list[int | None]:
-    """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once; exit codes."""
+    """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once, the last one
+    killed after its last count; exit codes."""
     context = multiprocessing.get_context("fork")
     start = context.Event()
-    workers = [context.Process(target=_worker, args=(make, folder, name, start)) for name in names]
+    workers = [
+        context.Process(target=_worker, args=(make, folder, name, start, i == len(names) - 1))
+        for i, name in enumerate(names)
+    ]
     for worker in workers:
         worker.start()
     start.set()
@@ -75,15 +83,17 @@ def worker_counters(answer):
         folder = Path(tmp)
         exits = _run_workers(answer, folder, ["hits"] * WORKERS)
         expect(
-            exits == [0] * WORKERS,
-            f"a worker process failed (exit codes {exits}): try it in one process first",
+            exits == [0] * (WORKERS - 1) + [-signal.SIGKILL],
+            f"a worker process failed (exit codes {exits}; the last one is killed on purpose): try it in "
+            "one process first",
         )
         totals = answer(folder).totals()
         expect(isinstance(totals, dict), f"totals() should return a dict {{name: count}}, got {totals!r}")
         got = totals.get("hits", 0)
         expect(
             got == WORKERS * COUNTS,
-            f"{WORKERS} worker processes each counted 'hits' {COUNTS} times and have exited; a new "
+            f"{WORKERS} worker processes each counted 'hits' {COUNTS} times and have exited (one killed "
+            f"after its last count, as a crashed worker is); a new "
             f"WorkerCounters on the same folder says {got}, not {WORKERS * COUNTS}"
             + (
                 ": counts were lost on the way (two workers that read the same value and write it back "
