@@ -160,26 +160,23 @@ def _plain_json(text):
     return [d["name"] for s in json.loads(text) for d in s.get("dogs") or [] if not d.get("breed")]
 
 
+def _typed_no_breed(text):
+    """The right decoding: typed, so a wrong value raises DecodeError with its path."""
+    return [
+        d.name for s in encoding.decode(text, list[pets.TidyPetstore]) for d in s.dogs or [] if not d.breed
+    ]
+
+
 def _swallows_errors(text):
     try:
-        return [
-            d.name
-            for s in encoding.decode(text, list[pets.TidyPetstore])
-            for d in s.dogs or []
-            if not d.breed
-        ]
+        return _typed_no_breed(text)
     except encoding.DecodeError:
         return []
 
 
 def _own_error(text):
     try:
-        return [
-            d.name
-            for s in encoding.decode(text, list[pets.TidyPetstore])
-            for d in s.dogs or []
-            if not d.breed
-        ]
+        return _typed_no_breed(text)
     except encoding.DecodeError:
         raise ValueError("bad document") from None
 
