@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         commands,
         "serve",
         _serve,
-        "run the API server (granian: RSGI, or WSGI with --interface wsgi)",
+        "run the API server (one thread by default; granian with --interface rsgi or wsgi)",
         SERVER_SETTINGS,
     )
     _command(commands, "doctor", _doctor, "check interpreter, kernel, packages and services", ALL_SETTINGS)

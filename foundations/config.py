@@ -143,13 +143,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "address the API server listens on"),
     Setting("port", "8080", "port the API server listens on", _port),
     Setting("workers", "1", "API server worker processes", _positive),
-    # Chapter 10, beyond the book: rsgi runs the hot routes on an event loop over one auto-pipelined Redis
-    # connection (one process for one worker); wsgi is the threaded server chapters 5 and 10 teach.
+    # Chapter 10, beyond the book: loop and rsgi run the hot routes on an event loop over one auto-pipelined
+    # Redis connection, loop on this process's one thread (loopserver), rsgi behind granian's Rust I/O thread;
+    # several workers are granian's processes either way. wsgi is the threaded server chapters 5 and 10 teach.
     Setting(
         "interface",
-        "rsgi",
-        "API server interface: rsgi (event loop, pipelined Redis) or wsgi (threads)",
-        _choice("rsgi", "wsgi"),
+        "loop",
+        "API server: loop (one thread: uvloop + httptools, pipelined Redis), rsgi (the same app behind "
+        "granian) or wsgi (granian's threads)",
+        _choice("loop", "rsgi", "wsgi"),
     ),
     # Chapter 10's benchmark: 1 thread per worker stops threads fighting over the GIL (measured ab -c4 /get:
     # 11-18k vs 9-11k req/s), but then one slow request holds its whole worker.

@@ -1,8 +1,10 @@
-"""``python -m foundations serve``: granian runs ``server.py``'s applications, RSGI (the pipelined app, in
-this very process for one worker) or WSGI (threads), with chapter 11's access log, timeouts and shared metrics.
+"""``python -m foundations serve``: ``server.py``'s applications with chapter 11's access log, timeouts and
+shared metrics. By default (``--interface loop``) one thread of this process serves the pipelined app
+(``loopserver``); with several workers, granian's RSGI worker processes serve it. ``--interface rsgi``: granian
+for one worker too; ``--interface wsgi``: granian's threads and the WSGI app.
 
-This process imports granian, and the application only where granian runs it (a worker, or this process for
-one RSGI worker): chapter 10 measures the server's memory.
+This process imports granian only where granian serves, and the application only where it runs (a worker,
+or this process for one): chapter 10 measures the server's memory.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import tempfile
 from typing import Any
 
 from foundations import config
-from foundations.errors import ServiceError
+from foundations.errors import ConfigError, ServiceError
 
 FAST_APP = "foundations.server:fast_app_from_environment"
 WSGI_APP = "foundations.server:app_from_environment"
@@ -32,12 +34,11 @@ HEADER_READ_TIMEOUT_MS = 10_000
 
 
 def serve(cfg: config.Config) -> None:
-    """Serve until SIGTERM/SIGINT: granian stops accepting, lets in-flight requests finish, then returns."""
-    from granian.constants import Interfaces
-    from granian.http import HTTP1Settings
-
+    """Serve until SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then return."""
     from foundations import metrics, net
 
+    if cfg.interface == "loop" and cfg.threads:
+        raise ConfigError("--threads is for --interface rsgi or wsgi: the loop server runs on one thread")
     if net.port_open(cfg.host, cfg.port, timeout=0.2):
         raise ServiceError(f"{cfg.host}:{cfg.port} is taken by another program: stop it or pass --port")
     # Chapter 11: the workers share their counters through files in one directory per server.
@@ -46,6 +47,37 @@ def serve(cfg: config.Config) -> None:
     metrics.prepare(cfg.metrics_dir, cmdline=[sys.executable, *sys.argv])
     os.environ.update(config.as_environ(cfg))  # granian's workers resolve the same settings from here
     print(f"serving on http://{cfg.host}:{cfg.port} with {cfg.workers} worker(s)", flush=True)
+    try:
+        if cfg.interface == "loop" and cfg.workers == 1:
+            _serve_loop(cfg)
+        else:
+            _serve_granian(cfg)
+    finally:
+        if own_dir:
+            shutil.rmtree(own_dir, ignore_errors=True)
+
+
+def _serve_loop(cfg: config.Config) -> None:
+    """One process, one thread: ``loopserver`` runs the pipelined app on a uvloop event loop."""
+    from foundations import loopserver
+    from foundations.server import fast_app_from_environment
+
+    loopserver.serve(
+        fast_app_from_environment(),
+        cfg.host,
+        cfg.port,
+        head_timeout=HEADER_READ_TIMEOUT_MS / 1000,
+        grace_seconds=WORKER_GRACE_SECONDS,
+        log_access=cfg.access_log,
+    )
+
+
+def _serve_granian(cfg: config.Config) -> None:
+    """granian: the WSGI app in threads, or the pipelined app in RSGI workers (processes; one worker of
+    ``--interface rsgi`` runs in this process)."""
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
     # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
     options: dict[str, Any] = dict(
         address=cfg.host,
@@ -58,22 +90,16 @@ def serve(cfg: config.Config) -> None:
         workers=cfg.workers,
         workers_kill_timeout=WORKER_GRACE_SECONDS,
     )
-    try:
-        if cfg.interface == "wsgi":
-            from granian import Granian
+    if cfg.interface == "wsgi":
+        from granian import Granian
 
-            Granian(
-                WSGI_APP, interface=Interfaces.WSGI, blocking_threads=cfg.threads or None, **options
-            ).serve()
-        elif cfg.workers == 1:
-            _serve_embedded({**options, "workers": cfg.threads or 1})
-        else:
-            from granian import Granian
+        Granian(WSGI_APP, interface=Interfaces.WSGI, blocking_threads=cfg.threads or None, **options).serve()
+    elif cfg.workers == 1:
+        _serve_embedded({**options, "workers": cfg.threads or 1})
+    else:
+        from granian import Granian
 
-            Granian(FAST_APP, interface=Interfaces.RSGI, **options).serve()
-    finally:
-        if own_dir:
-            shutil.rmtree(own_dir, ignore_errors=True)
+        Granian(FAST_APP, interface=Interfaces.RSGI, **options).serve()
 
 
 def _serve_embedded(options: dict[str, Any]) -> None:

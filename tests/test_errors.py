@@ -12,6 +12,8 @@ import foundations
 PACKAGE = Path(foundations.__file__).parent
 ANYWHERE = {"ValueError", "TypeError", "KeyboardInterrupt", "SystemExit"}  # a wrong argument; control flow
 OWN_KINDS = {  # file -> the other errors it raises, and why
+    # RSGI's protocol object: a second answer to one request, the end of a body; a head too large ends parsing
+    "loopserver.py": {"RuntimeError", "StopAsyncIteration", "HttpParserError"},
     "pipelining.py": {"ConnectionError", "TimeoutError"},  # asyncio-style; registry makes them Unavailable
     "variants.py": {"ConnectionError"},  # redis-py's asyncio client behind pipelining's signature
     "web.py": {"Refused"},  # the kernel imports nothing of the package; App.respond catches it

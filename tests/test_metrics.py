@@ -255,4 +255,4 @@ def test_sigterm_lets_in_flight_requests_finish(own_redis):
     assert stopped["status"] == 200 and json.loads(stopped["body"]) == "finished", stopped
     assert stopped["stop_seconds"] >= 0.5, "the server exited before its in-flight request was done"
     assert not stopped["pid_alive"]
-    assert "Granian shutdown completed" in stopped["log"]
+    assert "shutdown completed" in stopped["log"]  # the loop server's last line (granian's ends the same)

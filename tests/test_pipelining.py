@@ -263,7 +263,10 @@ def test_two_loop_threads_serve_every_route_without_losing_writes(cfg):
                 wrong.append((key, answers))
         return wrong
 
-    with production.start(cfg, "--threads", "2") as server, ThreadPoolExecutor(8) as pool:
+    with (
+        production.start(cfg, "--interface", "rsgi", "--threads", "2") as server,
+        ThreadPoolExecutor(8) as pool,
+    ):
         wrong = [answer for found in pool.map(client, range(8)) for answer in found]
     assert wrong == []
     written = redis.Redis.from_url(cfg.redis_url)

@@ -91,7 +91,7 @@ def acl_redis(tmp_path_factory) -> Iterator[tuple[config.Config, redis.Redis]]:
     services.down(own, log=lambda line: None)
 
 
-@pytest.fixture(scope="module", params=["wsgi", "rsgi"])
+@pytest.fixture(scope="module", params=["wsgi", "rsgi", "loop"])
 def served(request, acl_redis) -> Iterator[tuple[production.Server, redis.Redis]]:
     """The API server on ``acl_redis``, behind one interface, with a key ``kept`` set through it."""
     cfg, admin = acl_redis

@@ -1,0 +1,397 @@
+"""Chapter 10, beyond granian: the API server on one thread. uvloop runs the event loop, httptools (llhttp,
+Node.js's HTTP parser) reads HTTP/1.1, and every request runs on that loop: no hand-off to a Rust I/O thread
+and back for each request, as under granian, and no Rust runtime in memory (chapter 10 measures both).
+
+It speaks the part of RSGI that ``web.RSGIApp`` uses (``scope.path/method/headers/query_string/client``,
+``protocol.response_bytes`` and ``async for chunk in protocol``), so the one application runs here and under
+granian. HTTP/1.1 and 1.0 with keep-alive; pipelined requests answered in order; bodies handed to the
+application as they arrive; a client has ``head_timeout`` seconds to send a request head (an idle keep-alive
+connection too); on SIGTERM or SIGINT it stops accepting, lets the requests in flight finish for up to
+``grace_seconds``, then returns.
+
+    >>> serve(fast_app, "127.0.0.1", 8080)   # python -m foundations serve does this for one worker
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Coroutine
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import unquote
+
+import httptools
+
+from foundations.web import MAX_DRAIN_BYTES, RSGIApp, error_response
+
+log = logging.getLogger("foundations.loopserver")
+access_log = logging.getLogger("foundations.access")
+
+MAX_HEAD_BYTES = 64 * 1024  # a request line plus headers longer than this is answered 431
+MAX_PIPELINED = 16  # requests parsed ahead of the one being answered; past this, reading pauses
+_STATUS_LINES = {
+    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode() for status in HTTPStatus
+}
+
+
+class Scope:
+    """RSGI's request scope, the fields ``RSGIApp`` reads."""
+
+    __slots__ = ("method", "path", "query_string", "headers", "client", "http_version")
+    method: str
+    path: str  # percent-decoded
+    query_string: str
+    headers: dict[str, str]  # lower-case names; a repeated header's values joined by ", "
+    client: str  # "address:port"
+    http_version: str  # "1.1" or "1.0"
+
+
+class Exchange:
+    """One request and its answer: RSGI's protocol object. The body arrives in ``chunks`` while the
+    application runs; past ``MAX_DRAIN_BYTES`` it is dropped (``RSGIApp`` refuses such a body with 413)."""
+
+    __slots__ = (
+        "connection",
+        "scope",
+        "chunks",
+        "stored",
+        "complete",
+        "waiter",
+        "keep_alive",
+        "status",
+        "start",
+    )
+
+    def __init__(self, connection: Connection, scope: Scope, keep_alive: bool):
+        self.connection, self.scope, self.keep_alive = connection, scope, keep_alive
+        self.chunks: deque[bytes] = deque()
+        self.stored = 0
+        self.complete = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.status = 0  # set once answered
+        self.start = time.perf_counter()
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.connection.respond(self, status, headers, body)
+
+    def __aiter__(self) -> Exchange:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while not self.chunks:
+            if self.complete:
+                raise StopAsyncIteration
+            self.waiter = self.connection.server.loop.create_future()
+            await self.waiter
+        return self.chunks.popleft()
+
+    def feed(self, chunk: bytes) -> None:
+        if self.stored <= MAX_DRAIN_BYTES:
+            self.chunks.append(chunk)
+            self.stored += len(chunk)
+        self._wake()
+
+    def finish(self) -> None:
+        self.complete = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: parses its requests and answers them one at a time, in order."""
+
+    def __init__(self, server: Server):
+        self.server = server
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.client = ""
+        self.pending: deque[Exchange] = deque()  # parsed, not yet answered; the first is running
+        self.parsing: Exchange | None = None  # the request whose head or body is arriving
+        self.url = b""
+        self.headers: dict[str, str] = {}
+        self.head_bytes = 0
+        self.body_announced = False
+        self.waiting_since: float | None = None  # when it began waiting for a request head
+        self.paused = False
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's: the same methods, not a subclass
+        peer = transport.get_extra_info("peername")
+        self.client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
+        self.waiting_since = self.server.loop.time()
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        self.transport = None
+        if self.parsing is not None:  # a body that will never end: let a reader waiting on it finish
+            self.parsing.finish()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.refuse(400, "protocol upgrades are not supported")
+        except httptools.HttpParserError as exc:
+            self.refuse(431 if self.head_bytes > MAX_HEAD_BYTES else 400, f"malformed HTTP request: {exc}")
+
+    # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        self.url, self.headers, self.head_bytes = b"", {}, 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.head_bytes += len(url)
+        if self.head_bytes > MAX_HEAD_BYTES:
+            raise httptools.HttpParserError("request head too large")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_bytes += len(name) + len(value)
+        if self.head_bytes > MAX_HEAD_BYTES:
+            raise httptools.HttpParserError("request head too large")
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_headers_complete(self) -> None:
+        self.waiting_since = None
+        url = httptools.parse_url(self.url)
+        scope = Scope()
+        scope.method = self.parser.get_method().decode("ascii")
+        path = url.path.decode("utf-8", "replace")  # RSGI hands the path over percent-decoded, as text
+        scope.path = unquote(path, errors="replace") if "%" in path else path
+        scope.query_string = url.query.decode("latin-1") if url.query else ""
+        scope.headers = self.headers
+        scope.client = self.client
+        scope.http_version = self.parser.get_http_version()
+        self.parsing = Exchange(self, scope, self.parser.should_keep_alive())
+        self.body_announced = "content-length" in self.headers or "transfer-encoding" in self.headers
+        if self.body_announced:  # it may be large: the application may answer before the body ends
+            self._queue(self.parsing)
+
+    def on_body(self, body: bytes) -> None:
+        if self.parsing is not None:
+            self.parsing.feed(body)
+
+    def on_message_complete(self) -> None:
+        exchange, self.parsing = self.parsing, None
+        if exchange is not None:
+            exchange.finish()
+            if not self.body_announced:  # no body: queued once its head is complete
+                self._queue(exchange)
+
+    def _queue(self, exchange: Exchange) -> None:
+        self.pending.append(exchange)
+        if len(self.pending) == 1:
+            self.server.run(exchange)
+        elif len(self.pending) > MAX_PIPELINED and self.transport is not None:
+            self.transport.pause_reading()
+            self.paused = True
+
+    # answering
+
+    def respond(self, exchange: Exchange, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        """Write ``exchange``'s answer; ``Connection: close`` from the application or the client ends the
+        connection once it is written."""
+        if exchange.status:
+            raise RuntimeError("this request has been answered already")
+        exchange.status = status
+        close = not exchange.keep_alive or not exchange.complete  # a body not read to its end: close
+        lines, said = "", False
+        for name, value in headers:
+            lines += f"{name}: {value}\r\n"
+            if value == "close" and name.lower() == "connection":  # web.App's, after a refused body
+                close = said = True
+        if close and not said:
+            lines += "connection: close\r\n"
+        elif not close and exchange.scope.http_version == "1.0":
+            lines += "connection: keep-alive\r\n"
+        exchange.keep_alive = not close
+        head = b"%s%sdate: %s\r\ncontent-length: %d\r\n\r\n" % (
+            _STATUS_LINES.get(status) or b"HTTP/1.1 %d -\r\n" % status,
+            lines.encode("latin-1"),
+            self.server.date,
+            len(body),
+        )
+        if self.transport is not None:
+            self.transport.write(head if exchange.scope.method == "HEAD" else head + body)
+        if self.server.log_access:
+            self.server.log_request(exchange)
+
+    def refuse(self, status: int, message: str) -> None:
+        """Answer a request that cannot be parsed, then close: nothing after it on this connection can be
+        trusted to be where a request starts."""
+        if self.transport is None:
+            return
+        response, date = error_response(status, message), self.server.date
+        kind, size = response.content_type.encode(), len(response.body)
+        head = b"%sdate: %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+        self.transport.write(head % (_STATUS_LINES[status], date, kind, size) + response.body)
+        self.transport.close()
+
+    def finished(self, exchange: Exchange) -> None:
+        """``exchange``'s application has returned: answer 500 if it did not, then the next request."""
+        if not exchange.status:
+            log.error("no response for %s %s", exchange.scope.method, exchange.scope.path)
+            response = error_response(500, "internal error; see the server log")
+            self.respond(exchange, 500, [("content-type", response.content_type)], response.body)
+        self.pending.popleft()
+        if self.transport is None:  # the client has gone: nothing after it will be answered
+            self.pending.clear()
+            return
+        if not exchange.keep_alive:
+            self.transport.close()
+            return
+        if self.pending:
+            self.server.run(self.pending[0])
+        else:
+            self.waiting_since = self.server.loop.time()
+        if self.paused and len(self.pending) <= MAX_PIPELINED and self.transport is not None:
+            self.transport.resume_reading()
+            self.paused = False
+
+
+class Server:
+    """The listening side: the connections, the application, the cached ``Date`` header and the clock that
+    closes connections which took longer than ``head_timeout`` to send a request head."""
+
+    def __init__(self, app: RSGIApp, loop: asyncio.AbstractEventLoop, head_timeout: float, log_access: bool):
+        self.app, self.loop, self.head_timeout, self.log_access = app, loop, head_timeout, log_access
+        self.connections: set[Connection] = set()
+        self.date = b""
+        self.tick()
+
+    def run(self, exchange: Exchange) -> None:
+        """Run the application for ``exchange`` on this loop: a coroutine that never waits (``/hello``) ends
+        in its first step, with no Task to create and schedule; one that waits is a Task."""
+        coroutine = self.app.__rsgi__(exchange.scope, exchange)  # type: ignore[arg-type]
+        try:
+            awaited = coroutine.send(None)
+        except StopIteration:
+            exchange.connection.finished(exchange)
+            return
+        except Exception:
+            log.exception("the application failed on %s", exchange.scope.path)
+            exchange.connection.finished(exchange)
+            return
+        task = self.loop.create_task(_resume(coroutine, awaited))
+        task.add_done_callback(lambda done: self._after(done, exchange))
+
+    def _after(self, task: asyncio.Task[None], exchange: Exchange) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the application failed on %s", exchange.scope.path, exc_info=task.exception())
+        exchange.connection.finished(exchange)
+
+    def tick(self) -> None:
+        """Once a second: the ``Date`` header, and slow request heads (or idle keep-alives) disconnected."""
+        self.date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()).encode()
+        deadline = self.loop.time() - self.head_timeout
+        for connection in list(self.connections):
+            if connection.waiting_since is not None and connection.waiting_since < deadline:
+                if connection.transport is not None:
+                    connection.transport.close()
+        self.loop.call_later(1.0, self.tick)
+
+    def log_request(self, exchange: Exchange) -> None:
+        """serve's ACCESS_LOG_FORMAT, as granian writes it: who, what, status, and how long it took."""
+        scope, ms = exchange.scope, (time.perf_counter() - exchange.start) * 1000
+        who, protocol = scope.client.rpartition(":")[0], f"HTTP/{scope.http_version}"
+        access_log.info(
+            '%s "%s %s %s" %d %.2f ms', who, scope.method, scope.path, protocol, exchange.status, ms
+        )
+
+
+async def _resume(coroutine: Coroutine[Any, Any, None], awaited: Any) -> None:
+    """Go on with a coroutine whose first step ended waiting on ``awaited``, inside this Task: as ``Task``
+    itself does, wait for the future, then step the coroutine, which reads the future's result."""
+    while True:
+        if awaited is None:
+            await asyncio.sleep(0)  # a bare yield
+        else:
+            awaited._asyncio_future_blocking = False
+            try:
+                await awaited
+            except BaseException:  # the coroutine's own step reads the outcome, and raises it there
+                if not awaited.done():
+                    raise
+        try:
+            awaited = coroutine.send(None)
+        except StopIteration:
+            return
+
+
+def serve(
+    app: RSGIApp,
+    host: str,
+    port: int,
+    *,
+    head_timeout: float = 10.0,
+    grace_seconds: float = 5.0,
+    log_access: bool = False,
+    backlog: int = 1024,
+) -> None:
+    """Serve ``app`` until SIGTERM or SIGINT, then let in-flight requests finish for up to ``grace_seconds``."""
+    try:
+        import uvloop
+
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    except ImportError:  # uvloop has no Windows build: asyncio's own loop, slower
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    if log_access:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+    app.__rsgi_init__(loop)
+    server = Server(app, loop, head_timeout, log_access)
+    listener = loop.run_until_complete(
+        loop.create_server(lambda: Connection(server), host, port, backlog=backlog, reuse_address=True)
+    )
+    stop: asyncio.Future[int] = loop.create_future()
+
+    def stop_on(sig: int) -> None:
+        if not stop.done():
+            stop.set_result(sig)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop_on, sig)
+    try:
+        received = loop.run_until_complete(stop)
+        print(
+            f"{signal.Signals(received).name}: no new connections; finishing requests in flight", flush=True
+        )
+        listener.close()
+        loop.run_until_complete(_drain(server, grace_seconds))
+    finally:
+        for connection in list(server.connections):
+            if connection.transport is not None:
+                connection.transport.close()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+    print("shutdown completed", flush=True)
+
+
+async def _drain(server: Server, grace_seconds: float) -> None:
+    """Close idle connections now and the others as their answers go out, for up to ``grace_seconds``."""
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline:
+        for connection in list(server.connections):
+            if not connection.pending and connection.transport is not None:
+                connection.transport.close()
+        if not any(connection.pending for connection in server.connections):
+            return
+        await asyncio.sleep(0.02)
+    log.warning(
+        "%d connection(s) still busy after %s s: closing them", len(server.connections), grace_seconds
+    )

@@ -1,0 +1,147 @@
+"""The loop server (``serve``'s default) at the HTTP level, over raw sockets to a real ``serve`` on the run's
+Redis: keep-alive, HTTP/1.0, pipelining in order, bodies, malformed and oversized heads, a client that leaves
+mid-request, and the application's own failures. The contract tests (test_contract.py) and the SIGTERM test
+(test_metrics.py) run against it too."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from foundations import loopserver, production
+from foundations.web import MAX_DRAIN_BYTES
+
+
+@pytest.fixture(scope="module")
+def api(cfg):
+    with production.start(cfg) as server:
+        yield server
+
+
+def connect(api) -> socket.socket:
+    parts = urlsplit(api.url)
+    return socket.create_connection((parts.hostname, parts.port), timeout=10)
+
+
+def read_response(conn: socket.socket, buffer: bytearray) -> tuple[int, dict[str, str], bytes]:
+    """One response off ``conn`` (``buffer`` keeps what arrived after it)."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed after {bytes(buffer)!r}")
+        buffer += chunk
+    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value for name, _, value in (line.partition(": ") for line in lines[1:])}
+    length = int(headers["content-length"])
+    while len(rest) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed mid-body")
+        rest += chunk
+    buffer[:] = rest[length:]
+    return int(lines[0].split()[1]), headers, rest[:length]
+
+
+def closed(conn: socket.socket) -> bool:
+    try:
+        return conn.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_keep_alive_answers_many_requests_on_one_connection(api):
+    with connect(api) as conn:
+        buffer = bytearray()
+        for name in ("a", "b", "c"):
+            conn.sendall(f"GET /hello?name={name} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            status, headers, body = read_response(conn, buffer)
+            assert (status, body) == (200, f"Hello {name}!".encode())
+            assert "connection" not in headers and headers["date"].endswith(" GMT")
+
+
+def test_http_1_0_closes_unless_asked_to_keep_alive(api):
+    with connect(api) as conn:
+        conn.sendall(b"GET /hello HTTP/1.0\r\n\r\n")
+        status, headers, _ = read_response(conn, bytearray())
+        assert status == 200 and headers["connection"] == "close" and closed(conn)
+    with connect(api) as conn:
+        buffer = bytearray()
+        for _ in range(2):
+            conn.sendall(b"GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            status, headers, _ = read_response(conn, buffer)
+            assert status == 200 and headers["connection"] == "keep-alive"
+
+
+def test_pipelined_requests_are_answered_in_order(api):
+    """Three requests in one write, the middle one waiting on Redis: the answers keep the requests' order."""
+    with connect(api) as conn:
+        conn.sendall(
+            b"POST /set?key=loop&value=piped HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /get?key=loop HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /hello?name=last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        buffer = bytearray()
+        answers = [read_response(conn, buffer) for _ in range(3)]
+        assert [(status, body) for status, _, body in answers] == [
+            (200, b'"OK"'),
+            (200, b'"piped"'),
+            (200, b"Hello last!"),
+        ]
+        assert answers[2][1]["connection"] == "close" and closed(conn)
+
+
+def test_a_body_reaches_the_application_and_a_large_one_is_refused_early(api):
+    with connect(api) as conn:  # a route that takes no body: the body is read, the answer is a 413
+        conn.sendall(b"POST /set?key=b&value=v HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        buffer = bytearray()
+        status, _, body = read_response(conn, buffer)
+        assert status == 413 and json.loads(body)["error"]["type"] == "request_entity_too_large"
+        conn.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")  # the connection goes on after it
+        assert read_response(conn, buffer)[0] == 200
+    with connect(api) as conn:  # announced larger than anything is read: answered before it is sent
+        conn.sendall(
+            f"POST /set HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_DRAIN_BYTES * 4}\r\n\r\n".encode()
+        )
+        status, headers, _ = read_response(conn, bytearray())
+        assert status == 413 and headers["connection"] == "close"
+
+
+def test_a_malformed_request_gets_a_json_400_and_the_connection_closes(api):
+    with connect(api) as conn:
+        conn.sendall(b"GET /hello HTTP/1.1\r\nHost x\r\n\r\n")  # a header without its colon
+        status, headers, body = read_response(conn, bytearray())
+        assert status == 400 and headers["connection"] == "close" and closed(conn)
+        assert json.loads(body)["error"]["type"] == "bad_request"
+
+
+def test_a_request_head_too_large_gets_431(api):
+    with connect(api) as conn:
+        conn.sendall(b"GET /hello HTTP/1.1\r\nX-Big: " + b"x" * (loopserver.MAX_HEAD_BYTES + 1) + b"\r\n\r\n")
+        status, _, body = read_response(conn, bytearray())
+        assert status == 431 and json.loads(body)["error"]["type"] == "request_header_fields_too_large"
+
+
+def test_a_client_that_leaves_mid_request_does_not_disturb_the_others(api):
+    for _ in range(20):
+        with connect(api) as conn:
+            conn.sendall(b"GET /get?key=loop HTTP/1.1\r\nHost: x\r\n\r\n")
+        # closed before its answer
+    with connect(api) as conn:
+        conn.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(conn, bytearray())[0] == 200
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_head_timeout(cfg):
+    """The same clock as a slow head (test_contract.py): a connection that sends nothing is closed too."""
+    with production.start(cfg) as server, connect(server) as conn:
+        conn.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(conn, bytearray())[0] == 200
+        started = time.monotonic()
+        conn.settimeout(30)
+        assert closed(conn)
+        assert 9 <= time.monotonic() - started <= 13  # serve's 10 s, checked once a second
