@@ -14,6 +14,7 @@ flow").
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -54,6 +55,22 @@ def _port(value: str) -> int:
     if not value.strip().isdigit() or not 0 <= int(value) <= 65535:
         raise ValueError("expected a port number from 0 to 65535")
     return int(value)
+
+
+def _listen_address(value: str) -> str:
+    """An IP address, as granian binds it: an empty value or a name (``localhost``) would pass here and
+    crash the server with a traceback after it printed "serving on"."""
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise ValueError("expected an IP address to listen on, like 127.0.0.1 or 0.0.0.0") from None
+
+
+def _directory(value: str) -> str:
+    """A path; empty would be the current directory, wherever the command happens to run."""
+    if not value.strip():
+        raise ValueError("expected a directory")
+    return value
 
 
 def _positive(value: str) -> int:
@@ -140,7 +157,7 @@ SETTINGS: tuple[Setting, ...] = (
         "where clients find the API server",
         _url(("http", "https"), "http://127.0.0.1:8080"),
     ),
-    Setting("host", "127.0.0.1", "address the API server listens on"),
+    Setting("host", "127.0.0.1", "address the API server listens on", _listen_address),
     Setting("port", "8080", "port the API server listens on", _port),
     Setting("workers", "1", "API server worker processes", _positive),
     # Chapter 10, beyond the book: loop and rsgi run the hot routes on an event loop over one auto-pipelined
@@ -162,7 +179,12 @@ SETTINGS: tuple[Setting, ...] = (
         lambda v: 0 if v.strip() == "0" else _positive(v),
     ),
     Setting("redis_timeout", "1.0", "Redis connect/read/write timeout in seconds (the book's 1 s)", _seconds),
-    Setting("state_dir", _default_state_dir(), "where `services up` keeps data, logs and its state file"),
+    Setting(
+        "state_dir",
+        _default_state_dir(),
+        "where `services up` keeps data, logs and its state file",
+        _directory,
+    ),
     # Chapter 11: production switches.
     Setting(
         "redis_cluster", "false", "redis_url names one node of a Redis Cluster (chapter 11 scale-out)", _bool

@@ -90,6 +90,38 @@ def test_bad_values_name_the_setting_and_what_is_expected(env, message, tmp_path
         load(["--state-dir", str(tmp_path)], env)
 
 
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("FOUNDATIONS_PORT", "FOUNDATIONS_PORT='': expected a port number"),
+        ("FOUNDATIONS_WORKERS", "FOUNDATIONS_WORKERS='': expected a whole number"),
+        ("FOUNDATIONS_ACCESS_LOG", "FOUNDATIONS_ACCESS_LOG='': expected true or false"),
+        ("FOUNDATIONS_REDIS_URL", "FOUNDATIONS_REDIS_URL='': expected a URL like redis"),
+        ("FOUNDATIONS_HOST", "FOUNDATIONS_HOST='': expected an IP address"),  # granian's traceback before
+        ("FOUNDATIONS_STATE_DIR", "FOUNDATIONS_STATE_DIR='': expected a directory"),  # the cwd before
+    ],
+)
+def test_an_empty_variable_is_a_value_not_unset(name, message, tmp_path):
+    # As namsral/flag: a set variable counts even when empty (`FOUNDATIONS_PORT= serve`, a compose
+    # `${PORT:-}`), so the default does not silently take over; a setting that needs a value says so.
+    argv = [] if name == "FOUNDATIONS_STATE_DIR" else ["--state-dir", str(tmp_path)]
+    with pytest.raises(ConfigError, match=message):
+        load(argv, {name: ""})
+
+
+def test_an_empty_variable_counts_where_empty_means_something(tmp_path):
+    cfg = load(["--state-dir", str(tmp_path)], {"FOUNDATIONS_DEBUG_TOKEN": "", "FOUNDATIONS_CONFIG": ""})
+    assert cfg.debug_token == "" and cfg.sources["debug_token"] == "env FOUNDATIONS_DEBUG_TOKEN"
+    assert not any(s.startswith("file") for s in cfg.sources.values())  # empty FOUNDATIONS_CONFIG: no file
+
+
+def test_host_is_an_address_granian_can_bind(tmp_path):
+    for host in ("0.0.0.0", "::1", " 127.0.0.1"):
+        assert load(["--host", host, "--state-dir", str(tmp_path)]).host == host.strip()
+    with pytest.raises(ConfigError, match="--host='localhost': expected an IP address"):
+        load(["--host", "localhost", "--state-dir", str(tmp_path)])
+
+
 def test_bad_flag_and_bad_config_file(tmp_path):
     with pytest.raises(ConfigError, match="unrecognized arguments: --bogus"):
         load(["--bogus"])

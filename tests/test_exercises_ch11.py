@@ -58,6 +58,14 @@ def lower_case_variable(name, default, flags, environ, file):
     return (file[name], "file") if name in file else (default, "default")
 
 
+def empty_is_unset(name, default, flags, environ, file):  # `FOUNDATIONS_PORT=` falls through to the file
+    if flags.get(name) is not None:
+        return flags[name], "flag"
+    if environ.get("FOUNDATIONS_" + name.upper()):
+        return environ["FOUNDATIONS_" + name.upper()], "env"
+    return (file[name], "file") if name in file else (default, "default")
+
+
 def value_only(name, default, flags, environ, file):
     return flags.get(name, environ.get("FOUNDATIONS_" + name.upper(), file.get(name, default)))
 
@@ -72,8 +80,18 @@ def value_only(name, default, flags, environ, file):
         (only_port, "FOUNDATIONS_REDIS_URL set"),
         (lower_case_variable, "a prefixed variable and a file"),
         (value_only, "expected a tuple (value, source)"),
+        (empty_is_unset, "FOUNDATIONS_PORT= (empty) and a file"),
     ],
-    ids=["or-chain", "unprefixed", "file-first", "no-flags", "only-port", "lower-case", "value-only"],
+    ids=[
+        "or-chain",
+        "unprefixed",
+        "file-first",
+        "no-flags",
+        "only-port",
+        "lower-case",
+        "value-only",
+        "empty",
+    ],
 )
 def test_resolve_rejects(answer, message):
     verdict = exercises.verdict("11.resolve", answer)

@@ -45,6 +45,14 @@ def resolve(answer):
         "the file says access_log = false",
     )
     case("workers", {"workers": 0}, {"FOUNDATIONS_WORKERS": "4"}, {}, (0, "flag"), "the flag --workers=0")
+    case(
+        "port",
+        {},
+        {"FOUNDATIONS_PORT": ""},
+        {"port": 9000},
+        ("", "env"),
+        "FOUNDATIONS_PORT= (empty) and a file",
+    )
 
 
 WORKERS, COUNTS = 4, 1000
