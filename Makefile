@@ -19,8 +19,10 @@ help:  ## this list
 # bootstrapped with pip at the version the lock pins: about 3x faster than pip for the same lock (README).
 UV_PIN := $(shell grep -m1 '^uv==' requirements.lock)
 UV := $(VENV)/bin/uv
-# uv reads the system's certificate store (a proxy's CA included), and the offline kit's pip variables.
-UV_INSTALL = UV_SYSTEM_CERTS=1 $(UV) pip install --python $(PY) \
+# uv reads the system's certificate store (a proxy's CA included), and the offline kit's pip variables. It writes
+# the .pyc files as pip does: without them every process (kernel, server) compiles what it imports, each time
+# where PYTHONDONTWRITEBYTECODE is set, and keeps the compiler's garbage in its heap.
+UV_INSTALL = UV_SYSTEM_CERTS=1 $(UV) pip install --python $(PY) --compile-bytecode \
 	$(if $(PIP_NO_INDEX),--no-index) $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS))
 
 install: $(VENV)/.installed-lab  ## create .venv with the learner's pinned packages and the project's kernel

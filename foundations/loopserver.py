@@ -147,9 +147,6 @@ class Connection(asyncio.Protocol):
 
     # httptools callbacks
 
-    def on_message_begin(self) -> None:
-        self.url, self.headers, self.head_bytes = b"", {}, 0
-
     def on_url(self, url: bytes) -> None:
         self.url += url
         self.head_bytes += len(url)
@@ -176,6 +173,7 @@ class Connection(asyncio.Protocol):
         scope.http_version = self.parser.get_http_version()
         self.parsing = Exchange(self, scope, self.parser.should_keep_alive())
         self.body_announced = "content-length" in self.headers or "transfer-encoding" in self.headers
+        self.url, self.headers, self.head_bytes = b"", {}, 0  # for the next request's head
         if self.body_announced:  # it may be large: the application may answer before the body ends
             self._queue(self.parsing)
 
