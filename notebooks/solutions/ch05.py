@@ -13,17 +13,39 @@ def pat_statuses():
     }
 
 
-def say_name():
-    def say_name(path):
-        if path in ("/say", "/say/"):
-            return ""
-        if not path.startswith("/say/"):
-            return None
-        rest = path[len("/say/") :]
-        name = rest[:-1] if rest.endswith("/") else rest
-        return name if name and "/" not in name else None
+def match_route():
+    def match_route(pattern, path, strict_slashes):
+        def names(path):
+            """The {name} segments' values if path fits pattern segment for segment, else None."""
+            wanted, given = (
+                pattern.split("/"),
+                path.split("/"),
+            )  # a name with a / in it gives one segment more
+            if len(wanted) != len(given):
+                return None
+            found = {}
+            for want, got in zip(wanted, given, strict=True):
+                if want.startswith("{") and want.endswith("}"):
+                    if not got:  # an empty segment is no name
+                        return None
+                    found[want[1:-1]] = got
+                elif want != got:
+                    return None
+            return found
 
-    return say_name
+        exact = names(path)
+        if exact is not None:
+            return 200, exact
+        if pattern.endswith("/") and not path.endswith("/") and names(path + "/") is not None:
+            # the path lacks only the pattern's trailing slash: strict slashes redirect to it, others answer
+            return (308, path + "/") if strict_slashes else (200, names(path + "/"))
+        if not strict_slashes and path.endswith("/") and not pattern.endswith("/"):
+            without = names(path[:-1])  # the slash is optional; strict slashes never redirect this way
+            if without is not None:
+                return 200, without
+        return 404, None
+
+    return match_route
 
 
-SOLUTIONS = {"05.pat_statuses": pat_statuses, "05.say_name": say_name}
+SOLUTIONS = {"05.pat_statuses": pat_statuses, "05.match_route": match_route}

@@ -2,9 +2,11 @@
 
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +20,33 @@ def _nap(ms: int):
         return f"slept {ms}"
 
     return fn
+
+
+_HOUR_NS = 3600 * 1_000_000_000
+
+
+class _SettableWallClock:
+    """``time.time`` and ``time.time_ns`` as they are, until ``step()`` sets the system clock an hour ahead, as
+    NTP or a person might. Only the checking thread sees the step: the kernel's other threads keep real time."""
+
+    def __init__(self) -> None:
+        self.real_time, self.real_time_ns = time.time, time.time_ns
+        self.thread = threading.get_ident()
+        self.offset_ns = 0
+
+    def _offset(self) -> int:
+        return self.offset_ns if threading.get_ident() == self.thread else 0
+
+    def __enter__(self) -> "_SettableWallClock":
+        time.time = lambda: self.real_time() + self._offset() / 1e9
+        time.time_ns = lambda: self.real_time_ns() + self._offset()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        time.time, time.time_ns = self.real_time, self.real_time_ns
+
+    def step(self) -> None:
+        self.offset_ns += _HOUR_NS
 
 
 @exercise("03.measure")
@@ -45,6 +74,18 @@ def measure(answer):
     calls = []
     answer(lambda: calls.append(1))
     expect(calls == [1], f"measure should call fn exactly once, it called it {len(calls)} times")
+    with _SettableWallClock() as wall:  # the lesson of "Which clock": a call during which the clock is set
+
+        def nap_while_the_clock_is_set():
+            wall.step()
+            return _nap(40)()
+
+        _, ms = answer(nap_while_the_clock_is_set)
+    expect(
+        40 <= ms < 40 * 20 + 500,
+        f"fn slept 40 ms while the system clock was set an hour ahead, and you measured {ms:.1f} ms: your "
+        "figure moved with the clock. Which clock can nobody set?",
+    )
 
 
 class _Clock:
@@ -54,39 +95,79 @@ class _Clock:
     def __call__(self) -> int:
         return self.ns
 
+    def at(self, ms: int) -> None:
+        self.ns = ms * 1_000_000
 
-def _timeline(steps: list[tuple[str, int]]) -> Timeline:
-    """Spans of the given lengths one after the other on a fake clock, then a plain event long after."""
+
+def _timeline(spans: list[tuple[str, int, int]], raises: str = "") -> Timeline:
+    """Spans ``(label, start_ms, end_ms)`` on a fake clock, each opened and closed at its own moment (so they
+    may overlap or nest, as chapter 6's threads make them), a plain event before each start and one long after
+    the last end. The span labelled ``raises`` ends with an exception, caught outside its ``with``."""
     clock = _Clock()
     tl = Timeline(Timer(clock))
-    for label, ms in steps:
-        tl.event(f"before {label}")
-        with tl.span(label):
-            clock.ns += ms * 1_000_000
-    clock.ns += 900 * 1_000_000
-    tl.event("a plain event long after")  # an event's start is late, but it has no duration
+    tl.timer.now()  # the timeline's 0 is the fake clock's 0
+    moments = sorted(
+        [(start, 1, label) for label, start, _ in spans] + [(end, 0, label) for label, _, end in spans]
+    )  # at one instant, ends before starts
+    opened = {}
+    for ms, is_start, label in moments:
+        clock.at(ms)
+        if is_start:
+            tl.event(f"about to {label}")
+            opened[label] = tl.span(label)
+            opened[label].__enter__()
+        elif label == raises:
+            try:
+                raise RuntimeError(f"{label} failed")
+            except RuntimeError as exc:
+                opened.pop(label).__exit__(type(exc), exc, exc.__traceback__)
+        else:
+            opened.pop(label).__exit__(None, None, None)
+    clock.at(max(end for *_, end in spans) + 900)
+    tl.event("a plain event long after")  # late, but it lasts no time at all
     return tl
 
 
-@exercise("03.slowest")
-def slowest(answer):
-    expect(callable(answer), "expected a function slowest(timeline)")
-    for steps in (
-        [("GET /firstname", 200), ("GET /lastname", 300), ("render", 5)],
-        [("connect", 40), ("query", 700), ("encode", 90)],
-        [("parse", 15), ("render", 30), ("send", 120)],  # the longest is not always the second
-    ):
-        longest, ms = max(steps, key=lambda step: step[1])
-        got = answer(_timeline(steps))
-        expect(isinstance(got, str), f"expected the span's label (a str), got {type(got).__name__}: {got!r}")
+def _busy_cases() -> list[tuple[str, list[tuple[str, int, int]], str]]:
+    """(what the case is, its spans, the span that raises), with random lengths: no figure can be learnt."""
+    r = random.Random()
+    a, b, c, gap = (r.randrange(50, 400) for _ in range(4))
+    return [
+        ("one after the other", [("GET /firstname", 0, a), ("GET /lastname", a, a + b)], ""),
+        ("with a gap between", [("connect", 10, 10 + a), ("query", 10 + a + gap, 10 + a + gap + b)], ""),
+        ("overlapping", [("GET /firstname", 0, a + b), ("GET /lastname", a, 2 * a + b + c)], ""),
+        ("one inside another", [("handle", 5, 5 + a + b + c), ("query", 5 + a, 5 + a + b)], ""),
+        (
+            "a long span, one inside it, one that outlasts it",
+            [("handle", 0, a + b + c), ("auth", a, a + b), ("encode", a + b + 1, 2 * (a + b + c))],
+            "",
+        ),
+        ("one that raised", [("GET /firstname", 0, a), ("GET /broken", a + gap, a + gap + b)], "GET /broken"),
+    ]
+
+
+def _union_ms(spans: list[tuple[str, int, int]]) -> int:
+    covered: set[int] = set()
+    for _, start, end in spans:
+        covered.update(range(start, end))  # whole milliseconds: small and exact
+    return len(covered)
+
+
+@exercise("03.busy_ms")
+def busy_ms(answer):
+    expect(callable(answer), "expected a function busy_ms(timeline)")
+    for case, spans, raises in _busy_cases():
+        want = _union_ms(spans)
+        got = answer(_timeline(spans, raises))
         expect(
-            not got.startswith(("before ", "a plain event")),
-            f"{got!r} is a plain event (no duration), not a span: look at spans only",
+            isinstance(got, int | float) and not isinstance(got, bool),
+            f"expected a number of milliseconds, got {type(got).__name__}: {got!r}",
         )
+        length = ", ".join(f"{label} {start}-{end} ms" for label, start, end in spans)
         expect(
-            got == longest,
-            f"the longest span is {longest!r} ({ms} ms), you returned {got!r}: compare "
-            "durations (end - start), not when a step started or ended",
+            abs(got - want) < 1e-6,
+            f"spans {case} ({length}): you said {got:g} ms, but that is not the time during which at least one "
+            "span was running. Draw the bars on a line: which stretches of time are covered, and how often?",
         )
 
 
@@ -99,7 +180,6 @@ import clock, clock.timer
 seen = {"first": clock.now()}
 time.sleep(0.05)
 seen["later"] = clock.timer.now()
-seen["same_now"] = clock.now is clock.timer.now
 clock.reset()
 seen["after_reset"] = clock.timer.now()
 print(json.dumps(seen))
@@ -133,14 +213,9 @@ def clock_package(answer):
     seen = json.loads(run.stdout)
     expect(seen["first"] == 0, f"the first clock.now() should return 0, got {seen['first']!r}")
     expect(
-        seen["same_now"],
-        "clock.now is not clock.timer.now: the package should offer the timer module's function, not a copy "
-        "with a start time of its own",
-    )
-    expect(
         50 <= seen["later"] < 5000,
-        f"50 ms after the first clock.now(), clock.timer.now() gave {seen['later']!r}: milliseconds since the "
-        "first call, on one start time",
+        f"50 ms after the first clock.now(), clock.timer.now() gave {seen['later']!r}: both should read "
+        "milliseconds since the first call, on one start time",
     )
     expect(
         seen["after_reset"] < 5,

@@ -1,27 +1,25 @@
 """Checks for the exercises of notebook 05 (serving HTTP requests)."""
 
+import random
+import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from foundations import routing
-from foundations.course.exercises import exercise, expect
+from foundations.course.exercises import Wrong, exercise, expect
 
 # A Pat-style router (strict slashes) the notebook never runs, so its table cannot be copied.
 PREDICT_RULES = [("/pets/", "hello"), ("/pets/<name>", "hello"), ("/shops/<int:shop>/", "hello")]
 PREDICT_PATHS = ["/pets", "/pets/", "/pets/Rex", "/pets/Rex/", "/shops/7", "/shops/7/", "/shops/seven/"]
-SAY_CASES = {
-    "/say": "",
-    "/say/": "",
-    "/say/Tit": "Tit",
-    "/say/Tit/": "Tit",
-    "/say/a/b": None,
-    "/sayx": None,
-    "/say//": None,
-    "/hello/Tit": None,
-    "/say/Gopher": "Gopher",
-    "/say/Ana/": "Ana",
-    "/say/a/b/": None,
-    "/saying": None,
-    "/hello/say/Tit": None,
+CHOICES = (200, 308, 404)
+
+# What to look at again, one line per kind of mistake; none names a path or a status.
+HINTS = {
+    "slashes": "when does a router with strict slashes redirect, and in which direction?",
+    "converter": "what does a converter such as int: accept?",
+    "match": "which rule, if any, matches the path exactly, slash for slash?",
 }
 
 
@@ -39,6 +37,14 @@ def _status(app, path: str) -> int:
     return seen[0]
 
 
+def _kind_of_mistake(path: str, given: int, right: int, without_converters) -> str:
+    if 308 in (given, right):
+        return "slashes"
+    if right == 404 and _status(without_converters, path) == 200:  # it would match, but for the converter
+        return "converter"
+    return "match"
+
+
 @exercise("05.pat_statuses")
 def pat_statuses(answer):
     expect(isinstance(answer, dict), f"expected a dict {{path: status}}, got {type(answer).__name__}")
@@ -47,32 +53,125 @@ def pat_statuses(answer):
         f"keep exactly the {len(PREDICT_PATHS)} paths given, {PREDICT_PATHS}, "
         f"and fill in their statuses; you have {sorted(answer)}",
     )
-    router = routing.werkzeug_app(PREDICT_RULES, strict_slashes=True)
-    for path in PREDICT_PATHS:
+    for path in PREDICT_PATHS:  # the form of each answer first: these messages say nothing of the right one
         status = answer[path]
         expect(status is not ..., f"{path}: no status yet, replace the ... with 200, 308 or 404")
         expect(isinstance(status, int), f"{path}: give the status as a number (200), not {status!r}")
-        expect(
-            status in (200, 301, 308, 404),
-            f"{path}: {status} is none of the answers to choose from (200, 308, 404)",
-        )
         expect(
             status != 301,
             f"{path}: Werkzeug never answers 301 here; the raw exchange in the notebook shows what its "
             "redirect sends",
         )
+        expect(status in CHOICES, f"{path}: {status} is none of the answers to choose from (200, 308, 404)")
+    router = routing.werkzeug_app(PREDICT_RULES, strict_slashes=True)
+    plain = routing.werkzeug_app(
+        [(re.sub(r"<\w+:", "<", p), e) for p, e in PREDICT_RULES], strict_slashes=True
+    )
+    right = {path: _status(router, path) for path in PREDICT_PATHS}
+    wrong = [path for path in PREDICT_PATHS if answer[path] != right[path]]
+    # Every prediction is judged before answering, and the answer names no path: a message per path would let
+    # a learner find each status by elimination, two guesses at most.
+    kinds = {_kind_of_mistake(path, answer[path], right[path], plain) for path in wrong}
+    expect(
+        not wrong,
+        f"{len(wrong)} of {len(PREDICT_PATHS)} predictions {'is' if len(wrong) == 1 else 'are'} wrong. "
+        "Look again: " + " ".join(HINTS[kind] for kind in HINTS if kind in kinds),
+    )
+
+
+# --- 05.match_route: the router's matcher, written by hand, judged against Werkzeug's ---
+
+_WORDS = ["shops", "pets", "users", "orders", "hey", "files", "teams", "say"]
+
+
+def _werkzeug(pattern: str, path: str, strict_slashes: bool) -> tuple[int, object]:
+    """What Werkzeug answers for ``path`` with one rule, ``pattern`` written with ``{name}`` segments."""
+    from werkzeug.exceptions import NotFound
+    from werkzeug.routing import Map, RequestRedirect, Rule
+
+    rule = Rule(re.sub(r"\{(\w+)\}", r"<\1>", pattern), endpoint="route")
+    adapter = Map([rule], strict_slashes=strict_slashes, merge_slashes=False).bind("example.org")
+    try:
+        return 200, dict(adapter.match(path)[1])
+    except RequestRedirect as redirect:
+        return 308, urlsplit(redirect.new_url).path
+    except NotFound:
+        return 404, None
+
+
+def _route_cases() -> list[tuple[str, str]]:
+    """(pattern, path) pairs on patterns of the check's own, with random words and names: the exact path, the
+    trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a longer first word."""
+    r = random.Random()
+    first, second = r.sample(_WORDS, 2)
+    a, b = (f"{r.choice('abcdefgh')}{secrets.token_hex(2)}" for _ in range(2))  # variable names
+    patterns = [
+        f"/{first}",
+        f"/{first}/",
+        f"/{first}/{{{a}}}",
+        f"/{first}/{{{a}}}/",
+        f"/{first}/{{{a}}}/{second}/{{{b}}}/",
+        f"/{second}/{{{a}}}/{{{b}}}",
+    ]
+    cases = []
+    for pattern in patterns:
+        names = re.findall(r"\{(\w+)\}", pattern)
+        word = pattern.split("/")[1]  # the first, literal, segment
+
+        def fill(*values: str, pattern: str = pattern, names: list[str] = names) -> str:
+            path = pattern
+            for name, value in zip(names, values, strict=False):
+                path = path.replace(f"{{{name}}}", value)
+            return path
+
+        exact = fill(*(secrets.token_hex(3) for _ in names))
+        paths = [
+            exact,
+            exact[:-1] if exact.endswith("/") else exact + "/",
+            exact.rstrip("/") + f"/{secrets.token_hex(2)}" + ("/" if pattern.endswith("/") else ""),
+            exact.replace(word, word + secrets.token_hex(1), 1),
+        ]
+        if names:
+            paths += [
+                fill(*(f"{secrets.token_hex(2)}/{secrets.token_hex(2)}" for _ in names)),
+                fill(*[""] * len(names)),
+            ]
+        cases += [(pattern, path) for path in paths]
+    return cases
+
+
+@contextmanager
+def _werkzeug_refuses() -> Iterator[None]:
+    """While the answer runs, Werkzeug's matcher refuses to work: the exercise is to write one."""
+    from werkzeug.routing import MapAdapter
+
+    match = MapAdapter.match
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise Wrong("your answer asks Werkzeug's router to match: the exercise is to do its work yourself")
+
+    MapAdapter.match = refuse  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        MapAdapter.match = match  # type: ignore[method-assign]
+
+
+@exercise("05.match_route")
+def match_route(answer):
+    expect(callable(answer), "expected a function match_route(pattern, path, strict_slashes)")
+    cases = [(p, path, strict) for p, path in _route_cases() for strict in (True, False)]
+    expected = [_werkzeug(*case) for case in cases]
+    for (pattern, path, strict), want in zip(cases, expected, strict=True):
+        call = f"match_route({pattern!r}, {path!r}, strict_slashes={strict})"
+        with _werkzeug_refuses():
+            got = answer(pattern, path, strict)
         expect(
-            status == _status(router, path),
-            f"{path}: not {status}. Which rule matches this path, if any (int: takes digits only), and does "
-            "that rule end in a slash?",
+            isinstance(got, tuple) and len(got) == 2 and got[0] in CHOICES,
+            f"{call} returned {got!r}: expected a pair (200, names), (308, new path) or (404, None)",
         )
-
-
-@exercise("05.say_name")
-def say_name(answer):
-    expect(callable(answer), "expected a function say_name(path)")
-    fresh, other = secrets.token_hex(3), secrets.token_hex(2)  # names no list of earlier messages holds
-    cases = {**SAY_CASES, f"/say/{fresh}": fresh, f"/say/{fresh}/": fresh, f"/say/{fresh}/{other}": None}
-    for path, name in cases.items():
-        got = answer(path)
-        expect(got == name, f"say_name({path!r}) returned {got!r}, expected {name!r}")
+        expect(
+            got == want,
+            f"{call} returned {got!r}, which is not what Werkzeug answers with strict_slashes={strict} "
+            "(the pat and mux demos above show both settings at work)",
+        )
