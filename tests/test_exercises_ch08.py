@@ -2,52 +2,122 @@
 
 import math
 import os
-from dataclasses import dataclass, field
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pytest
 
+from foundations import mysqldb
 from foundations.course import exercises
 
 
-@dataclass
-class AsText:  # the right columns, the wrong type
-    name: str = field(metadata={"db": "Variable_name"})
-    value: str = field(metadata={"db": "Value"})
+def run(pool, sql):
+    with pool.connection() as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
 
 
-@dataclass
-class Untagged:  # field names that are not the column names
-    name: str
-    value: int
+def one_by_one(pool, queries):  # right results, no parallelism
+    return [run(pool, sql) for sql in queries]
 
 
-@dataclass
-class Swapped:
-    name: str = field(metadata={"db": "Value"})
-    value: int = field(metadata={"db": "Variable_name"})
+def two_threads(pool, queries):  # the notebook's two sleeps: ignores the pool's size
+    with ThreadPoolExecutor(2) as threads:
+        return list(threads.map(lambda sql: run(pool, sql), queries))
 
 
-@dataclass
-class Hardcoded:
-    name: str = field(default="max_connections", metadata={"db": "Variable_name"})
-    value: int = field(default=151, metadata={"db": "Value"})
+def thread_per_query(pool, queries):  # more callers than connections: they queue in the pool
+    with ThreadPoolExecutor(max(1, len(queries))) as threads:
+        return list(threads.map(lambda sql: run(pool, sql), queries))
 
-    def __post_init__(self):
-        self.value = 151
+
+def first_done_first(pool, queries):  # results in the order they finish
+    with ThreadPoolExecutor(pool.status()["size"]) as threads:
+        futures = [threads.submit(run, pool, sql) for sql in queries]
+        return [f.result() for f in as_completed(futures)]
+
+
+def own_pool(pool, queries):  # a pool of its own, as large as the batch: ignores `pool`
+    mine = mysqldb.Pool(pool.dsn, size=max(1, len(queries)))
+    try:
+        return thread_per_query(mine, queries)
+    finally:
+        mine.close()
+
+
+HELD = []  # where keeps_connections keeps its connections
+
+
+def keeps_connections(pool, queries):  # takes connections, never gives them back
+    def leak(sql):
+        HELD.append(pool.connection())
+        cur = HELD[-1].__enter__().cursor()
+        cur.execute(sql)
+        return cur.fetchall()
+
+    with ThreadPoolExecutor(pool.status()["size"]) as threads:
+        return list(threads.map(leak, queries))
+
+
+def first_row_only(pool, queries):  # fetchone: a row, not the rows
+    def one(sql):
+        with pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchone()
+
+    with ThreadPoolExecutor(pool.status()["size"]) as threads:
+        return list(threads.map(one, queries))
+
+
+def sleeps_skipped(pool, queries):  # the numbers parsed from the SQL, nothing run: fast and wrong
+    return [[(int(sql.split()[1]), 0)] for sql in queries]
+
+
+def one_connection(pool, queries):  # the threads share one connection: the server runs them one at a time
+    lock = threading.Lock()
+    with pool.connection() as conn:
+
+        def shared(sql):
+            with lock, conn.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+
+        with ThreadPoolExecutor(pool.status()["size"]) as threads:
+            return list(threads.map(shared, queries))
 
 
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (AsText, "should be an int read from the Value column"),
-        (AsText(name="max_connections", value="151"), "not an instance"),
-        (Untagged, "does not fit the columns"),
-        (Swapped, "raised ValueError"),
-        (Hardcoded, "do not give the field a fixed value"),
+        (one_by_one, "at most 1 connection(s) were in use at once"),
+        (two_threads, "at most 2 connection(s) were in use at once"),
+        (thread_per_query, "more queries asked for a connection than the pool has"),
+        (first_done_first, "not in the order of `queries`"),
+        (own_pool, "never took a connection from `pool`"),
+        (keeps_connections, "still checked out after query_all returned"),
+        (first_row_only, "should be the rows of its query"),
+        (lambda pool, queries: [[(1234, 0)]] * len(queries), "the server returns"),  # made-up rows
+        (sleeps_skipped, "never took a connection from `pool`"),
+        (one_connection, "at most 1 connection(s) were in use at once"),
+    ],
+    ids=[
+        "sequential",
+        "two-threads",
+        "thread-per-query",
+        "as-completed",
+        "own-pool",
+        "leak",
+        "fetchone",
+        "hard-coded",
+        "parsed",
+        "one-connection",
     ],
 )
-def test_setting_rejects(answer, message):
-    assert message in exercises.verdict("08.setting", answer)
+def test_query_all_rejects(answer, message):
+    verdict = exercises.verdict("08.query_all", answer)
+    while HELD:  # what keeps_connections kept, given back now rather than at exit
+        HELD.pop().__exit__(None, None, None)
+    assert verdict is not None and message in verdict, verdict
 
 
 @pytest.mark.parametrize(

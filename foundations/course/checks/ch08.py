@@ -1,44 +1,117 @@
-"""Checks for the exercises of notebook 08 (MySQL: typed rows, how big a pool must be)."""
+"""Checks for the exercises of notebook 08 (MySQL: queries in parallel on a pool, how big a pool must be)."""
 
 import contextlib
-import dataclasses
 import random
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
 
 from foundations import config, mysqldb
-from foundations.course.exercises import exercise, expect
+from foundations.course.exercises import Wrong, exercise, expect
 
 
-@exercise("08.setting")
-def setting(answer):
-    expect(
-        dataclasses.is_dataclass(answer) and isinstance(answer, type),
-        "expected a dataclass (a class decorated with @dataclass), not an instance",
-    )
-    cfg = config.load(argv=[])
-    with contextlib.closing(mysqldb.connect(cfg.mysql_dsn)) as conn:
-        for variable in ("max_connections", "wait_timeout"):  # any setting, not only the one in the text
-            rows = mysqldb.select(conn, answer, f"SHOW VARIABLES LIKE '{variable}'")
-            with conn.cursor() as cur:
-                cur.execute(f"SELECT @@{variable}")
-                (actual,) = cur.fetchone()
-            expect(len(rows) == 1, f"expected one row for {variable}, got {len(rows)}")
-            row = rows[0]
-            expect(
-                getattr(row, "name", None) == variable,
-                f"the field `name` should hold the Variable_name column ({variable!r}), "
-                f"got {getattr(row, 'name', None)!r}",
+class _Watched(mysqldb.Pool):
+    """A real pool that also counts the connections asked for, and the most that were out at the same time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self.asked = self.out = self.most = 0
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        with self._lock:
+            self.asked += 1
+        with super().connection() as conn:
+            with self._lock:
+                self.out += 1
+                self.most = max(self.most, self.out)
+            try:
+                yield conn
+            finally:
+                with self._lock:
+                    self.out -= 1
+
+
+def _rows(result: Any) -> list[tuple] | None:
+    """``result`` as a list of row tuples, ``None`` when it is not a sequence of rows."""
+    try:
+        return [tuple(row) for row in result]
+    except TypeError:
+        return None
+
+
+# (pool size, seconds each query sleeps): fewer queries than connections, the longest first (so they finish in
+# the reverse order); more queries than connections; one query; none
+POOLS = [(3, [0.25, 0.15, 0.05]), (2, [0.1, 0.1, 0.1, 0.1, 0.1]), (4, [0.05]), (2, [])]
+TIMEOUT = 0.05  # the check's pools fail fast: queries beyond the pool's size must wait in the answer
+
+
+@exercise("08.query_all")
+def query_all(answer):
+    expect(callable(answer), "expected a function query_all(pool, queries)")
+    dsn = config.load(argv=[]).mysql_dsn
+    for size, sleeps in POOLS:
+        numbers = random.sample(range(1000, 10_000), len(sleeps))  # not a value the notebook ever shows
+        queries = [f"SELECT {n} AS n, SLEEP({s}) AS slept" for n, s in zip(numbers, sleeps)]
+        pool = _Watched(dsn, size=size, timeout=TIMEOUT)
+        try:
+            pool.warm_up()
+            pool.asked = pool.most = 0
+            start = time.perf_counter()
+            try:
+                got = answer(pool, list(queries))
+            except mysqldb.PoolExhausted:
+                raise Wrong(
+                    f"with a pool of {size} and {len(queries)} queries, a query waited more than the pool's "
+                    f"{TIMEOUT} s for a free connection: at one moment more queries asked for a connection "
+                    "than the pool has"
+                ) from None
+            seconds = time.perf_counter() - start
+            left = pool.status()["checked_out"]
+        finally:
+            pool.close()
+        expect(
+            isinstance(got, list | tuple) and len(got) == len(queries),
+            f"query_all(pool, <{len(queries)} queries>) returned {got!r}: expected one result per query, "
+            "in a list",
+        )
+        wanted = [[(n, 0)] for n in numbers]  # SLEEP returns 0 when it sleeps the whole time
+        results = [_rows(result) for result in got]
+        expect(
+            all(rows is not None for rows in results),
+            f"query_all returned {got!r}: each result should be the rows of its query (a sequence of rows)",
+        )
+        if results != wanted and sorted(map(repr, results)) == sorted(map(repr, wanted)):
+            raise Wrong(
+                "every query's rows are there, but not in the order of `queries`: result i must be the "
+                "rows of queries[i] (the check's queries finish in another order than they start)"
             )
-            value = getattr(row, "value", None)
-            expect(
-                isinstance(value, int) and not isinstance(value, bool),
-                f"the field `value` should be an int read from the Value column, got {value!r}: "
-                "mysqldb.select converts a column to the type the field declares",
-            )
-            expect(
-                value == actual,
-                f"{variable} is {actual} on this server, your Setting says {value}: read "
-                "the Value column, do not give the field a fixed value",
-            )
+        for sql, rows, want in zip(queries, results, wanted):
+            expect(rows == want, f"the result for `{sql}` is {rows!r}; the server returns {want!r}")
+        expect(
+            left == 0,
+            f"{left} of the pool's connections were still checked out after query_all returned: give each "
+            "one back, or the pool runs dry",
+        )
+        if not queries:
+            continue
+        expect(
+            pool.asked > 0,
+            "your answer never took a connection from `pool`: the queries should run on the pool's connections",
+        )
+        can = min(size, len(queries))
+        expect(
+            pool.most >= can,
+            f"with a pool of {size} and {len(queries)} queries, at most {pool.most} connection(s) were in use "
+            "at once: the queries waited for one another instead of running at the same time",
+        )
+        expect(
+            len(queries) == 1 or seconds < 0.95 * sum(sleeps),
+            f"{len(queries)} queries that sleep {sum(sleeps):.2f} s in all took {seconds:.2f} s with "
+            f"{size} connections: they ran one after the other",
+        )
 
 
 # (requests per second, ms each query holds its connection): the chart's own case, an exact fit, and a trickle
