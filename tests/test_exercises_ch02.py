@@ -63,15 +63,15 @@ def _every_callable_name(obj, protocol):
     return True
 
 
-def _not_a_method_passes(obj, protocol):
-    for name, declared in _public_methods(protocol).items():
+def _not_a_method_passes(obj, protocol):  # whole signatures, but an attribute with none gets through
+    for name, declared in _methods_of(protocol).items():
         if not hasattr(obj, name):
             return False
         try:
-            found = list(inspect.signature(getattr(obj, name)).parameters)
+            found = inspect.signature(getattr(obj, name))
         except TypeError:  # not a function: let it through
             continue
-        if found != list(inspect.signature(declared).parameters)[1:]:
+        if found != _without_self(declared):
             return False
     return True
 
@@ -80,22 +80,118 @@ def _runtime_checkable(obj, protocol):
     return isinstance(obj, runtime_checkable(type("Checked", (protocol, Protocol), {})))
 
 
+def _without_self(declared):
+    signature = inspect.signature(declared)
+    return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
+def _same_signatures(obj, declared_methods):
+    for name, declared in declared_methods.items():
+        method = getattr(obj, name, None)
+        if not callable(method) or inspect.signature(method) != _without_self(declared):
+            return False
+    return True
+
+
+def _names_in_order(obj, protocol):  # the reference solution before protocol inheritance and whole signatures
+    for name, declared in _public_methods(protocol).items():
+        method = getattr(obj, name, None)
+        if not callable(method):
+            return False
+        if list(inspect.signature(method).parameters) != list(inspect.signature(declared).parameters)[1:]:
+            return False
+    return True
+
+
+def _own_vars_only(obj, protocol):  # whole signatures, but only what the protocol's own class body declares
+    return _same_signatures(obj, _public_methods(protocol))
+
+
+def _mro_base_wins(obj, protocol):  # walks the MRO nearest first and lets each base overwrite
+    declared = {}
+    for klass in protocol.__mro__:
+        declared.update(_public_methods(klass))
+    return _same_signatures(obj, declared)
+
+
+def _every_declaration(obj, protocol):  # a redeclared method must match each of its declarations
+    return all(_same_signatures(obj, _public_methods(klass)) for klass in protocol.__mro__)
+
+
+def _methods_of(protocol):
+    declared = {}
+    for klass in reversed(protocol.__mro__):
+        declared.update(_public_methods(klass))
+    return declared
+
+
+def _object_own_vars(obj, protocol):  # looks in the object's own class body, not what it inherits
+    for name, declared in _methods_of(protocol).items():
+        method = vars(type(obj)).get(name)
+        if not callable(method) or inspect.signature(method) != inspect.signature(declared):
+            return False
+    return True
+
+
+def _compare_parameters_by(key):  # the return annotation and one view of each parameter
+    def answer(obj, protocol):
+        for name, declared in _methods_of(protocol).items():
+            method = getattr(obj, name, None)
+            if not callable(method):
+                return False
+            found, wanted = inspect.signature(method), _without_self(declared)
+            if found.return_annotation != wanted.return_annotation:
+                return False
+            if [key(p) for p in found.parameters.values()] != [key(p) for p in wanted.parameters.values()]:
+                return False
+        return True
+
+    return answer
+
+
+def _parameters_only(obj, protocol):  # whole parameters, but not the return annotation
+    for name, declared in _methods_of(protocol).items():
+        method = getattr(obj, name, None)
+        if not callable(method):
+            return False
+        if list(inspect.signature(method).parameters.values()) != list(
+            _without_self(declared).parameters.values()
+        ):
+            return False
+    return True
+
+
 CONFORMS_WRONG = [
     pytest.param(
         lambda obj, protocol: callable(getattr(obj, "get_name", None)),
-        "an object with get_name(self) but no greet",
+        "an object with get_name(self) -> str but no greet",
         id="hard-codes-get_name",
     ),
     pytest.param(_runtime_checkable, "lacks loud", id="runtime-checkable-isinstance"),
     pytest.param(_names_only, "lacks loud", id="names-only"),
     pytest.param(_callable_only, "lacks loud", id="callable-only"),
     pytest.param(_count_only, "in another order", id="parameter-count-only"),
-    pytest.param(_keeps_self, "parameters without self", id="compares-self-too"),
+    pytest.param(_keeps_self, "(self aside)", id="compares-self-too"),
     pytest.param(_first_method_only, "but no greet", id="first-method-only"),
-    pytest.param(_every_callable_name, "own public methods only", id="checks-dunder-methods"),
+    pytest.param(_every_callable_name, "(self aside)", id="checks-dunder-methods"),
     pytest.param(_not_a_method_passes, "whose get_name is a str", id="lets-attributes-through"),
     pytest.param(lambda obj, protocol: True, "but no greet", id="always-true"),
     pytest.param(lambda obj, protocol: "yes", "expected True or False", id="not-a-bool"),
+    pytest.param(_names_in_order, "by name only", id="names-in-order-only"),
+    pytest.param(_own_vars_only, "more than its own class body", id="own-vars-only"),
+    pytest.param(_mro_base_wins, "which of the two declarations", id="mro-base-wins"),
+    pytest.param(_every_declaration, "which of the two declarations", id="every-declaration"),
+    pytest.param(_object_own_vars, "where an object's class found the method", id="object-own-vars"),
+    pytest.param(
+        _compare_parameters_by(lambda p: (p.name, p.annotation)), "by name only", id="ignores-kinds"
+    ),
+    pytest.param(
+        _compare_parameters_by(lambda p: (p.name, p.kind)), "takes loud as a str", id="ignores-types"
+    ),
+    pytest.param(_parameters_only, "returns an int", id="ignores-return-annotation"),
+    pytest.param(
+        _compare_parameters_by(lambda p: (p.name, p.kind, p.annotation)), "needs loud", id="ignores-defaults"
+    ),
 ]
 
 
@@ -121,6 +217,28 @@ def _swallows(value, target, **extra):
         return None
 
 
+def _by_vars(value, target, **extra):  # vars() is the instance's __dict__: a slotted dataclass has none
+    names = {f.name for f in dataclasses.fields(target)}
+    return target(**{**{k: v for k, v in vars(value).items() if k in names}, **extra})
+
+
+def _by_own_annotations(value, target, **extra):  # a class's __annotations__ leaves out what it inherits
+    names = set(target.__annotations__)
+    return target(**{**{k: getattr(value, k) for k in type(value).__annotations__ if k in names}, **extra})
+
+
+def _target_by_own_annotations(value, target, **extra):
+    return target(**{**{k: v for k, v in _shared_all(value).items() if k in target.__annotations__}, **extra})
+
+
+def _shared_all(value):
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
+def _hasattr_on_target(value, target, **extra):  # a field without a default is no class attribute
+    return target(**{**{k: v for k, v in _shared_all(value).items() if hasattr(target, k)}, **extra})
+
+
 CONVERT_WRONG = [
     pytest.param(
         lambda value, target, **extra: target(value, **extra),
@@ -143,10 +261,59 @@ CONVERT_WRONG = [
         id="extra-loses",
     ),
     pytest.param(_swallows, "should raise TypeError", id="swallows-the-error"),
-    pytest.param(_shared_by_asdict, "not a converted copy", id="asdict-of-the-shared-fields"),
+    pytest.param(_shared_by_asdict, "neither converted nor copied", id="asdict-of-the-shared-fields"),
+    pytest.param(_by_vars, "SlottedDog being a @dataclass(slots=True)", id="vars-of-the-value"),
+    pytest.param(_by_own_annotations, "ShowDog being a subclass of Dog", id="own-annotations-of-the-value"),
+    pytest.param(_target_by_own_annotations, "Sitter being a subclass", id="own-annotations-of-the-target"),
+    pytest.param(_hasattr_on_target, "raised TypeError", id="hasattr-on-the-target-class"),
 ]
 
 
 @pytest.mark.parametrize("answer, message", CONVERT_WRONG)
 def test_convert_rejects(answer, message):
     assert message in exercises.verdict("02.convert", answer)
+
+
+def _conforms_by_dir(obj, protocol):  # dir() and getattr() already give each name's nearest declaration
+    for name in dir(protocol):
+        declared = getattr(protocol, name)
+        if name.startswith("_") or not callable(declared):
+            continue
+        method = getattr(obj, name, None)
+        if not callable(method) or inspect.signature(method) != _without_self(declared):
+            return False
+    return True
+
+
+def _conforms_on_the_class(obj, protocol):  # compares the unbound functions, self included on both sides
+    for name, declared in _methods_of(protocol).items():
+        method = getattr(type(obj), name, None)
+        if not callable(method) or inspect.signature(method) != inspect.signature(declared):
+            return False
+    return True
+
+
+def _convert_by_signature(value, target, **extra):  # the target's constructor says which names it takes
+    names = inspect.signature(target).parameters
+    return target(**{**{k: v for k, v in _shared_all(value).items() if k in names}, **extra})
+
+
+@pytest.mark.parametrize(
+    "exercise_id, answer",
+    [
+        ("02.conforms", _conforms_by_dir),
+        ("02.conforms", _conforms_on_the_class),
+        ("02.convert", _convert_by_signature),
+    ],
+)
+def test_other_right_answers_pass(exercise_id, answer):
+    """The checks test behaviour, not one way to write it."""
+    assert exercises.verdict(exercise_id, answer) is None
+
+
+@pytest.mark.parametrize("answer", [param.values[0] for param in CONFORMS_WRONG])
+def test_conforms_messages_name_no_tool(answer):
+    """A message describes the case that failed, never the reflection call that would pass it."""
+    message = exercises.verdict("02.conforms", answer)
+    for tool in ("mro", "vars(", "dir(", "getattr", "inspect", "signature(", "Parameter", "kind"):
+        assert tool not in message, (tool, message)

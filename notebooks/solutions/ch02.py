@@ -6,14 +6,18 @@ import inspect
 
 def conforms():
     def conforms(obj, protocol):
-        for name, declared in vars(protocol).items():
-            if name.startswith("_") or not callable(declared):
-                continue
-            method = getattr(obj, name, None)
-            if not callable(method):
+        declared = {}
+        for klass in reversed(protocol.__mro__):  # bases first, so a redeclaration overwrites what it extends
+            for name, method in vars(klass).items():
+                if not name.startswith("_") and callable(method):
+                    declared[name] = method
+        for name, method in declared.items():
+            found = getattr(obj, name, None)  # getattr also finds what obj's class inherits
+            if not callable(found):
                 return False
-            wanted = list(inspect.signature(declared).parameters)[1:]  # self aside
-            if list(inspect.signature(method).parameters) != wanted:  # a bound method has no self
+            wanted = inspect.signature(method)
+            wanted = wanted.replace(parameters=list(wanted.parameters.values())[1:])  # self aside
+            if inspect.signature(found) != wanted:  # names, kinds, annotations, defaults and the return
                 return False
         return True
 
@@ -22,7 +26,7 @@ def conforms():
 
 def convert():
     def convert(value, target, **extra):
-        target_names = {f.name for f in dataclasses.fields(target)}
+        target_names = {f.name for f in dataclasses.fields(target)}  # fields() includes inherited fields
         shared = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.name in target_names}
         return target(**{**shared, **extra})  # the dataclass's own TypeError names a missing field
 

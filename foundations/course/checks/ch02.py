@@ -16,12 +16,24 @@ class _Greeter(Protocol):
     def greet(self, who: str, loud: bool) -> str: ...
 
 
+class _Welcomer(_Named, Protocol):  # Go's interface embedding: Named's get_name, plus greet
+    def greet(self, who: str, loud: bool) -> str: ...
+
+
+class _Caller(_Named, Protocol):  # extends Named and declares get_name again, with an optional parameter
+    def get_name(self, loud: bool = False) -> str: ...
+
+
 @dataclass
 class _Pup:  # a dataclass: its generated __init__ is nothing a protocol asks for
     name: str
 
     def get_name(self) -> str:
         return self.name
+
+
+class _Puppy(_Pup):  # get_name comes from its base class, not its own class body
+    pass
 
 
 class _Robot:
@@ -33,10 +45,20 @@ class _Loud:
         return "REX" if loud else "Rex"
 
 
-class _Host:
+class _Announcer:
+    def get_name(self, loud: bool = False) -> str:
+        return "REX" if loud else "Rex"
+
+
+class _Ana:
     def get_name(self) -> str:
         return "Ana"
 
+    def greet(self, who: str, loud: bool) -> str:
+        return f"Hello {who}!"
+
+
+class _Eve:  # greet without get_name
     def greet(self, who: str, loud: bool) -> str:
         return f"Hello {who}!"
 
@@ -57,42 +79,150 @@ class _Swapped:
         return f"Hello {who}!"
 
 
-# (object, protocol, conforms?, what the object is): Named has one method, Greeter two.
+class _KeywordLoud:  # greet("Ana", True) fails: loud can only be passed by name
+    def get_name(self) -> str:
+        return "Di"
+
+    def greet(self, who: str, *, loud: bool) -> str:
+        return f"Hello {who}!"
+
+
+class _StringLoud:
+    def get_name(self) -> str:
+        return "Ed"
+
+    def greet(self, who: str, loud: str) -> str:
+        return f"Hello {who}!"
+
+
+class _Numbered:
+    def get_name(self) -> int:
+        return 7
+
+
+# What each protocol declares, as a learner would read it: the messages describe the inputs, never the code.
+_DECLARES = {
+    _Named: "Named, which declares get_name(self) -> str",
+    _Greeter: "Greeter, which declares get_name(self) -> str and greet(self, who: str, loud: bool) -> str",
+    _Welcomer: "Welcomer(Named, Protocol), whose own body declares only greet(self, who: str, loud: bool) -> str",
+    _Caller: "Caller(Named, Protocol), whose own body declares get_name(self, loud: bool = False) -> str",
+}
+_SAYS_YES = "it has every method the protocol asks for, each with the same signature (self aside)"
+_SAYS_NO = "Go's compiler would refuse it"
+
+# (object, protocol, conforms?, the object, and why): True cases first, so that a function that says False
+# too often hears about it before the cases it refuses for the wrong reason.
 CONFORMS_CASES = [
-    (_Pup("Rex"), _Named, True, "an object with get_name(self)"),
-    (_Host(), _Named, True, "an object with get_name(self) and more methods"),
-    (_Host(), _Greeter, True, "an object with get_name(self) and greet(self, who, loud)"),
-    (_Pup("Rex"), _Greeter, False, "an object with get_name(self) but no greet"),
-    (_Shy(), _Greeter, False, "an object whose greet(self, who) lacks loud"),
+    (
+        _Pup("Rex"),
+        _Named,
+        True,
+        "a dataclass with get_name(self) -> str",
+        _SAYS_YES + " (a dataclass has methods such as __eq__ too, which no protocol here declares)",
+    ),
+    (_Ana(), _Named, True, "an object with get_name(self) -> str and one method more", _SAYS_YES),
+    (
+        _Ana(),
+        _Greeter,
+        True,
+        "an object with get_name(self) -> str and greet(self, who: str, loud: bool) -> str",
+        _SAYS_YES,
+    ),
+    (
+        _Puppy("Rex"),
+        _Named,
+        True,
+        "an instance of a dataclass's subclass that adds nothing: its get_name(self) -> str is inherited",
+        _SAYS_YES + ": where an object's class found the method does not matter",
+    ),
+    (_Ana(), _Welcomer, True, "the object with get_name and greet", _SAYS_YES),
+    (
+        _Announcer(),
+        _Caller,
+        True,
+        "an object with get_name(self, loud: bool = False) -> str",
+        "Caller redeclares Named's method: which of the two declarations does Caller ask for?",
+    ),
+    (_Pup("Rex"), _Greeter, False, "an object with get_name(self) -> str but no greet", _SAYS_NO),
+    (_Shy(), _Greeter, False, "an object whose greet(self, who: str) -> str lacks loud", _SAYS_NO),
     (
         _Swapped(),
         _Greeter,
         False,
-        "an object whose greet(self, loud, who) has Greeter's parameters in another order",
+        "an object whose greet(self, loud: bool, who: str) -> str has Greeter's parameters in another order",
+        _SAYS_NO,
     ),
-    (_Robot(), _Named, False, "an object whose get_name is a str"),
-    (_Loud(), _Named, False, "an object whose get_name(self, loud) takes a parameter Named's does not"),
+    (
+        _KeywordLoud(),
+        _Greeter,
+        False,
+        "an object whose greet(self, who: str, *, loud: bool) -> str takes loud "
+        "by name only, so greet('Ana', True) fails",
+        _SAYS_NO + ": look at how each parameter can be passed",
+    ),
+    (
+        _StringLoud(),
+        _Greeter,
+        False,
+        "an object whose greet(self, who: str, loud: str) -> str takes loud as a str",
+        _SAYS_NO + ": Go compares the types as well as the number of parameters",
+    ),
+    (
+        _Numbered(),
+        _Named,
+        False,
+        "an object whose get_name(self) -> int returns an int",
+        _SAYS_NO + ": a signature ends with what the method returns",
+    ),
+    (
+        _Robot(),
+        _Named,
+        False,
+        "an object whose get_name is a str",
+        _SAYS_NO + ": look past the name, at what the attribute is",
+    ),
+    (
+        _Loud(),
+        _Named,
+        False,
+        "an object whose get_name(self, loud: bool) -> str takes a parameter Named's does not",
+        _SAYS_NO,
+    ),
+    (
+        _Eve(),
+        _Welcomer,
+        False,
+        "an object with greet(self, who: str, loud: bool) -> str and no get_name",
+        "a protocol that extends another, like a Go interface that embeds one, asks for more than its own "
+        "class body declares",
+    ),
+    (
+        _Pup("Rex"),
+        _Caller,
+        False,
+        "an object with get_name(self) -> str, Named's signature",
+        "Caller redeclares Named's method: which of the two declarations does Caller ask for?",
+    ),
+    (
+        _Loud(),
+        _Caller,
+        False,
+        "an object whose get_name(self, loud: bool) -> str needs loud, so get_name() fails",
+        "code written against Caller may call get_name() with no argument",
+    ),
 ]
 
 
 @exercise("02.conforms")
 def conforms(answer):
     expect(callable(answer), f"expected a function conforms(obj, protocol), got {type(answer).__name__}")
-    for obj, protocol, wanted, what in CONFORMS_CASES:
+    for obj, protocol, wanted, what, why in CONFORMS_CASES:
         got = answer(obj, protocol)
         expect(isinstance(got, bool), f"expected True or False, got {got!r}")
-        methods = "one method" if protocol is _Named else "two methods"
         expect(
             got == wanted,
-            f"{what}, checked against a protocol of {methods} ({protocol.__name__[1:]}): you returned "
-            f"{got}. "
-            + (
-                "Does your function look at the protocol's own public methods only, and compare "
-                "parameters without self?"
-                if wanted
-                else "Go's compiler would refuse it: look past the name, at what the attribute is and "
-                "which parameters it takes"
-            ),
+            f"{what}, checked against {_DECLARES[protocol]}: you returned {got}, but {why}"
+            + ("" if why.endswith("?") else "."),
         )
 
 
@@ -100,6 +230,17 @@ def conforms(answer):
 class _Dog:
     name: str
     breed: str
+
+
+@dataclass(slots=True)
+class _SlottedDog:  # no __dict__: vars() of it raises TypeError
+    name: str
+    breed: str
+
+
+@dataclass
+class _ShowDog(_Dog):  # name and breed are inherited: its class body annotates only rank
+    rank: int
 
 
 @dataclass
@@ -128,9 +269,7 @@ class _Walker:
 
 
 @dataclass
-class _Sitter:
-    name: str
-    dogs: list[_Dog]
+class _Sitter(_Walker):  # name and dogs are inherited
     rate: int
 
 
@@ -169,13 +308,38 @@ def convert(answer):
         "every shared field is copied (breed too): expected "
         f"ShowEntry(name='Rex', breed='Beagle', rank=1), got {entry!r}",
     )
+    slotted = _convert(
+        answer,
+        "convert(SlottedDog('Rex', 'Beagle'), Cat, hypoallergenic=True), SlottedDog being a "
+        "@dataclass(slots=True),",
+        _SlottedDog("Rex", "Beagle"),
+        _Cat,
+        hypoallergenic=True,
+    )
+    expect(slotted == _Cat("Rex", True), f"expected Cat(name='Rex', hypoallergenic=True), got {slotted!r}")
+    shown = _convert(
+        answer,
+        "convert(ShowDog('Rex', 'Beagle', 2), ShowEntry), ShowDog being a subclass of Dog that adds rank,",
+        _ShowDog("Rex", "Beagle", 2),
+        _ShowEntry,
+    )
+    expect(
+        shown == _ShowEntry("Rex", "Beagle", 2),
+        f"a field a dataclass inherits is one of its fields too: expected "
+        f"ShowEntry(name='Rex', breed='Beagle', rank=2), got {shown!r}",
+    )
     walker = _Walker("Ana", [_Dog("Rex", "Beagle")])
-    sitter = _convert(answer, "convert(Walker('Ana', [Dog(...)]), Sitter, rate=20)", walker, _Sitter, rate=20)
+    sitter = _convert(
+        answer,
+        "convert(Walker('Ana', [Dog(...)]), Sitter, rate=20), Sitter being a subclass of Walker that adds rate,",
+        walker,
+        _Sitter,
+        rate=20,
+    )
     expect(
         isinstance(sitter, _Sitter) and sitter.dogs is walker.dogs,
-        "a nested field should be the same object after the conversion, not a converted copy: "
-        f"got dogs={getattr(sitter, 'dogs', None)!r} (asdict turns nested dataclasses into dicts and "
-        "deep-copies the rest; copy one level)",
+        "a nested value should arrive as the very same object, neither converted nor copied: "
+        f"got dogs={getattr(sitter, 'dogs', None)!r}, and `is` says it is not Walker's list",
     )
     expect(answer(_Cat("Tom", True), _Tag) == _Tag("Tom"), "a target field with a default may be left out")
     expect(
