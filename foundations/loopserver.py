@@ -39,10 +39,15 @@ _STATUS_LINES = {
 }
 
 
-class Scope:
-    """RSGI's request scope, the fields ``RSGIApp`` reads."""
+class Exchange:
+    """One request and its answer: RSGI's scope (the fields ``RSGIApp`` reads) and its protocol object, in
+    one. The body arrives in ``chunks`` while the application runs; past ``MAX_DRAIN_BYTES`` it is dropped
+    (``RSGIApp`` refuses such a body with 413)."""
 
-    __slots__ = ("method", "path", "query_string", "headers", "client", "http_version")
+    __slots__ = (
+        *("method", "path", "query_string", "headers", "client", "http_version"),
+        *("connection", "chunks", "stored", "complete", "waiter", "keep_alive", "status", "start"),
+    )
     method: str
     path: str  # percent-decoded
     query_string: str
@@ -50,25 +55,8 @@ class Scope:
     client: str  # "address:port"
     http_version: str  # "1.1" or "1.0"
 
-
-class Exchange:
-    """One request and its answer: RSGI's protocol object. The body arrives in ``chunks`` while the
-    application runs; past ``MAX_DRAIN_BYTES`` it is dropped (``RSGIApp`` refuses such a body with 413)."""
-
-    __slots__ = (
-        "connection",
-        "scope",
-        "chunks",
-        "stored",
-        "complete",
-        "waiter",
-        "keep_alive",
-        "status",
-        "start",
-    )
-
-    def __init__(self, connection: Connection, scope: Scope, keep_alive: bool):
-        self.connection, self.scope, self.keep_alive = connection, scope, keep_alive
+    def __init__(self, connection: Connection, keep_alive: bool):
+        self.connection, self.keep_alive = connection, keep_alive
         self.chunks: deque[bytes] = deque()
         self.stored = 0
         self.complete = False
@@ -163,15 +151,14 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.waiting_since = None
         url = httptools.parse_url(self.url)
-        scope = Scope()
-        scope.method = self.parser.get_method().decode("ascii")
+        self.parsing = exchange = Exchange(self, self.parser.should_keep_alive())
+        exchange.method = self.parser.get_method().decode("ascii")
         path = url.path.decode("utf-8", "replace")  # RSGI hands the path over percent-decoded, as text
-        scope.path = unquote(path, errors="replace") if "%" in path else path
-        scope.query_string = url.query.decode("latin-1") if url.query else ""
-        scope.headers = self.headers
-        scope.client = self.client
-        scope.http_version = self.parser.get_http_version()
-        self.parsing = Exchange(self, scope, self.parser.should_keep_alive())
+        exchange.path = unquote(path, errors="replace") if "%" in path else path
+        exchange.query_string = url.query.decode("latin-1") if url.query else ""
+        exchange.headers = self.headers
+        exchange.client = self.client
+        exchange.http_version = self.parser.get_http_version()
         self.body_announced = "content-length" in self.headers or "transfer-encoding" in self.headers
         self.url, self.headers, self.head_bytes = b"", {}, 0  # for the next request's head
         if self.body_announced:  # it may be large: the application may answer before the body ends
@@ -212,7 +199,7 @@ class Connection(asyncio.Protocol):
                 close = said = True
         if close and not said:
             lines += "connection: close\r\n"
-        elif not close and exchange.scope.http_version == "1.0":
+        elif not close and exchange.http_version == "1.0":
             lines += "connection: keep-alive\r\n"
         exchange.keep_alive = not close
         head = b"%s%sdate: %s\r\ncontent-length: %d\r\n\r\n" % (
@@ -222,7 +209,7 @@ class Connection(asyncio.Protocol):
             len(body),
         )
         if self.transport is not None:
-            self.transport.write(head if exchange.scope.method == "HEAD" else head + body)
+            self.transport.write(head if exchange.method == "HEAD" else head + body)
         if self.server.log_access:
             self.server.log_request(exchange)
 
@@ -240,7 +227,7 @@ class Connection(asyncio.Protocol):
     def finished(self, exchange: Exchange) -> None:
         """``exchange``'s application has returned: answer 500 if it did not, then the next request."""
         if not exchange.status:
-            log.error("no response for %s %s", exchange.scope.method, exchange.scope.path)
+            log.error("no response for %s %s", exchange.method, exchange.path)
             response = error_response(500, "internal error; see the server log")
             self.respond(exchange, 500, [("content-type", response.content_type)], response.body)
         self.pending.popleft()
@@ -272,14 +259,14 @@ class Server:
     def run(self, exchange: Exchange) -> None:
         """Run the application for ``exchange`` on this loop: a coroutine that never waits (``/hello``) ends
         in its first step, with no Task to create and schedule; one that waits is a Task."""
-        coroutine = self.app.__rsgi__(exchange.scope, exchange)  # type: ignore[arg-type]
+        coroutine = self.app.__rsgi__(exchange, exchange)  # type: ignore[arg-type]
         try:
             awaited = coroutine.send(None)
         except StopIteration:
             exchange.connection.finished(exchange)
             return
         except Exception:
-            log.exception("the application failed on %s", exchange.scope.path)
+            log.exception("the application failed on %s", exchange.path)
             exchange.connection.finished(exchange)
             return
         task = self.loop.create_task(_resume(coroutine, awaited))
@@ -287,7 +274,7 @@ class Server:
 
     def _after(self, task: asyncio.Task[None], exchange: Exchange) -> None:
         if not task.cancelled() and task.exception() is not None:
-            log.error("the application failed on %s", exchange.scope.path, exc_info=task.exception())
+            log.error("the application failed on %s", exchange.path, exc_info=task.exception())
         exchange.connection.finished(exchange)
 
     def tick(self) -> None:
@@ -302,11 +289,10 @@ class Server:
 
     def log_request(self, exchange: Exchange) -> None:
         """serve's ACCESS_LOG_FORMAT, as granian writes it: who, what, status, and how long it took."""
-        scope, ms = exchange.scope, (time.perf_counter() - exchange.start) * 1000
-        who, protocol = scope.client.rpartition(":")[0], f"HTTP/{scope.http_version}"
-        access_log.info(
-            '%s "%s %s %s" %d %.2f ms', who, scope.method, scope.path, protocol, exchange.status, ms
-        )
+        ms = (time.perf_counter() - exchange.start) * 1000
+        who, protocol = exchange.client.rpartition(":")[0], f"HTTP/{exchange.http_version}"
+        log_line = '%s "%s %s %s" %d %.2f ms'
+        access_log.info(log_line, who, exchange.method, exchange.path, protocol, exchange.status, ms)
 
 
 async def _resume(coroutine: Coroutine[Any, Any, None], awaited: Any) -> None:
