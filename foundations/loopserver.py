@@ -73,6 +73,8 @@ class Exchange:
     async def __anext__(self) -> bytes:
         while not self.chunks:
             if self.complete:
+                if self.connection.transport is None:  # cut short: never hand on a part as the whole body
+                    raise ConnectionError("the client closed the connection before its body ended")
                 raise StopAsyncIteration
             self.waiter = self.connection.server.loop.create_future()
             await self.waiter
@@ -162,7 +164,9 @@ class Connection(asyncio.Protocol):
         self.body_announced = "content-length" in self.headers or "transfer-encoding" in self.headers
         self.url, self.headers, self.head_bytes = b"", {}, 0  # for the next request's head
         if self.body_announced:  # it may be large: the application may answer before the body ends
-            self._queue(self.parsing)
+            if exchange.headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # send it: the client waits for this
+            self._queue(exchange)
 
     def on_body(self, body: bytes) -> None:
         if self.parsing is not None:
@@ -273,7 +277,8 @@ class Server:
         task.add_done_callback(lambda done: self._after(done, exchange))
 
     def _after(self, task: asyncio.Task[None], exchange: Exchange) -> None:
-        if not task.cancelled() and task.exception() is not None:
+        gone = exchange.connection.transport is None  # nobody to answer: a client that left is no failure
+        if not task.cancelled() and task.exception() is not None and not gone:
             log.error("the application failed on %s", exchange.path, exc_info=task.exception())
         exchange.connection.finished(exchange)
 

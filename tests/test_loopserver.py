@@ -145,3 +145,34 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_head_timeout(cfg):
         conn.settimeout(30)
         assert closed(conn)
         assert 9 <= time.monotonic() - started <= 13  # serve's 10 s, checked once a second
+
+
+def put(conn: socket.socket, key: str, body: bytes, length: int | None = None) -> None:
+    head = f"PUT /keys/{key} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: {length or len(body)}"
+    conn.sendall(head.encode() + b"\r\n\r\n" + body)
+
+
+def test_a_body_cut_short_is_never_stored(api):
+    """The client announces 100 bytes, sends 10 and leaves: nothing is stored. The same PUT sent whole is
+    stored (the probe works)."""
+    key = f"cut-{time.monotonic_ns()}"
+    with connect(api) as conn:
+        put(conn, key, b"x" * 10, length=100)
+    time.sleep(0.5)
+    with connect(api) as conn:
+        buffer = bytearray()
+        conn.sendall(f"GET /keys/{key} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert read_response(conn, buffer)[0] == 404
+        put(conn, key, b"x" * 100)
+        assert read_response(conn, buffer)[0] in (200, 201, 204)
+        conn.sendall(f"GET /keys/{key} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert read_response(conn, buffer)[:3:2] == (200, b'"' + b"x" * 100 + b'"')
+
+
+def test_expect_100_continue_is_answered_before_the_body(api):
+    with connect(api) as conn:
+        head = "PUT /keys/continued HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+        conn.sendall(head.encode() + b"Expect: 100-continue\r\n\r\n")
+        assert conn.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")  # our timeout would raise
+        conn.sendall(b"value")
+        assert read_response(conn, bytearray())[0] in (200, 201, 204)
