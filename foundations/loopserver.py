@@ -21,6 +21,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Coroutine
+from functools import partial
 from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import unquote
@@ -45,14 +46,13 @@ class Exchange:
     (``RSGIApp`` refuses such a body with 413)."""
 
     __slots__ = (
-        *("method", "path", "query_string", "headers", "client", "http_version"),
+        *("method", "path", "query_string", "headers", "http_version"),
         *("connection", "chunks", "stored", "complete", "waiter", "keep_alive", "status", "start"),
     )
     method: str
     path: str  # percent-decoded
     query_string: str
     headers: dict[str, str]  # lower-case names; a repeated header's values joined by ", "
-    client: str  # "address:port"
     http_version: str  # "1.1" or "1.0"
 
     def __init__(self, connection: Connection, keep_alive: bool):
@@ -63,6 +63,11 @@ class Exchange:
         self.waiter: asyncio.Future[None] | None = None
         self.status = 0  # set once answered
         self.start = time.perf_counter()
+
+    @property
+    def client(self) -> str:
+        """The client's "address:port", asked of the socket only when a route wants it."""
+        return self.connection.peer()
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.connection.respond(self, status, headers, body)
@@ -102,7 +107,7 @@ class Connection(asyncio.Protocol):
         self.server = server
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
-        self.client = ""
+        self._peer: str | None = None
         self.pending: deque[Exchange] = deque()  # parsed, not yet answered; the first is running
         self.parsing: Exchange | None = None  # the request whose head or body is arriving
         self.url = b""
@@ -116,10 +121,14 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's: the same methods, not a subclass
-        peer = transport.get_extra_info("peername")
-        self.client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
         self.waiting_since = self.server.loop.time()
         self.server.connections.add(self)
+
+    def peer(self) -> str:
+        if self._peer is None:
+            peer = self.transport.get_extra_info("peername") if self.transport is not None else None
+            self._peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
+        return self._peer
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
@@ -159,7 +168,6 @@ class Connection(asyncio.Protocol):
         exchange.path = unquote(path, errors="replace") if "%" in path else path
         exchange.query_string = url.query.decode("latin-1") if url.query else ""
         exchange.headers = self.headers
-        exchange.client = self.client
         exchange.http_version = self.parser.get_http_version()
         self.body_announced = "content-length" in self.headers or "transfer-encoding" in self.headers
         self.url, self.headers, self.head_bytes = b"", {}, 0  # for the next request's head
@@ -261,26 +269,27 @@ class Server:
         self.tick()
 
     def run(self, exchange: Exchange) -> None:
-        """Run the application for ``exchange`` on this loop: a coroutine that never waits (``/hello``) ends
-        in its first step, with no Task to create and schedule; one that waits is a Task."""
-        coroutine = self.app.__rsgi__(exchange, exchange)  # type: ignore[arg-type]
+        """Run the application for ``exchange`` on this loop. Its coroutine is stepped as a Task would step
+        it, without the Task: one that never waits (``/hello``) is done in its first step, one that waits on
+        a future (a Redis reply) takes its next step once the future is done. So a handler here sees no
+        current task: ``asyncio.timeout()`` would need one (the fast routes use none)."""
+        self._step(self.app.__rsgi__(exchange, exchange), exchange)  # type: ignore[arg-type]
+
+    def _step(self, coroutine: Coroutine[Any, Any, None], exchange: Exchange, *_: object) -> None:
         try:
             awaited = coroutine.send(None)
         except StopIteration:
             exchange.connection.finished(exchange)
-            return
-        except Exception:
-            log.exception("the application failed on %s", exchange.path)
+        except (Exception, asyncio.CancelledError):
+            if exchange.connection.transport is not None:  # a client that left is no failure of ours
+                log.exception("the application failed on %s", exchange.path)
             exchange.connection.finished(exchange)
-            return
-        task = self.loop.create_task(_resume(coroutine, awaited))
-        task.add_done_callback(lambda done: self._after(done, exchange))
-
-    def _after(self, task: asyncio.Task[None], exchange: Exchange) -> None:
-        gone = exchange.connection.transport is None  # nobody to answer: a client that left is no failure
-        if not task.cancelled() and task.exception() is not None and not gone:
-            log.error("the application failed on %s", exchange.path, exc_info=task.exception())
-        exchange.connection.finished(exchange)
+        else:
+            if awaited is None:  # a bare yield (asyncio.sleep(0))
+                self.loop.call_soon(self._step, coroutine, exchange)
+            else:  # a future: the coroutine's next step reads its result (or raises its error) itself
+                awaited._asyncio_future_blocking = False
+                awaited.add_done_callback(partial(self._step, coroutine, exchange))
 
     def tick(self) -> None:
         """Once a second: the ``Date`` header, and slow request heads (or idle keep-alives) disconnected."""
@@ -298,25 +307,6 @@ class Server:
         who, protocol = exchange.client.rpartition(":")[0], f"HTTP/{exchange.http_version}"
         log_line = '%s "%s %s %s" %d %.2f ms'
         access_log.info(log_line, who, exchange.method, exchange.path, protocol, exchange.status, ms)
-
-
-async def _resume(coroutine: Coroutine[Any, Any, None], awaited: Any) -> None:
-    """Go on with a coroutine whose first step ended waiting on ``awaited``, inside this Task: as ``Task``
-    itself does, wait for the future, then step the coroutine, which reads the future's result."""
-    while True:
-        if awaited is None:
-            await asyncio.sleep(0)  # a bare yield
-        else:
-            awaited._asyncio_future_blocking = False
-            try:
-                await awaited
-            except BaseException:  # the coroutine's own step reads the outcome, and raises it there
-                if not awaited.done():
-                    raise
-        try:
-            awaited = coroutine.send(None)
-        except StopIteration:
-            return
 
 
 def serve(
