@@ -10,6 +10,8 @@ loaded, watched through ``/debug/vars``, and stopped with SIGTERM the way a proc
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -120,13 +122,16 @@ def watch(
     return samples
 
 
-def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5) -> dict:
-    """SIGTERM a fresh server while a ``/get`` is in flight, as ``docker stop`` would: ``DEBUG SLEEP`` stalls
-    ``cfg``'s Redis for ``stall`` s, a ``/get?key=`` waits on it, and the stop comes in the middle. Returns
-    what the client got (``status``, ``body``), how long the stop took (``stop_seconds``) and the server's
-    log. It stalls the whole Redis: give it one of its own, never a shared one."""
+def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5, workers: int = 1) -> dict:
+    """SIGTERM a fresh server (``workers`` of them) while a ``/get`` is in flight, as ``docker stop`` would: ``DEBUG
+    SLEEP`` stalls ``cfg``'s Redis for ``stall`` s, a ``/get?key=`` waits on it, and SIGTERM comes 0.5 s into
+    the stall. Returns what the client got (``status`` and ``body``, or ``error`` when the connection was
+    cut), whether a new connection made after the SIGTERM was accepted (``new_connection_accepted``), how long
+    the server took to exit after the SIGTERM (``stop_seconds``) and its log. It stalls the whole Redis:
+    give it one of its own, never a shared one."""
     redis.Redis.from_url(cfg.redis_url).set(f"api:{key}", "finished")
-    api = start(cfg, "--redis-timeout", str(stall + 5))  # the stalled GET waits instead of a 503
+    # the stalled GET waits instead of a 503
+    api = start(cfg, "--redis-timeout", str(stall + 5), workers=workers)
     answer: dict = {}
 
     def stall_redis() -> None:
@@ -134,16 +139,22 @@ def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5) -> dict
         stalled.execute_command("DEBUG", "SLEEP", str(stall))
 
     def slow_get() -> None:
-        answer["status"], answer["body"] = net.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)
+        try:
+            answer["status"], answer["body"] = net.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)
+        except ServiceError as exc:  # the server closed the connection before it answered
+            answer["status"], answer["error"] = None, str(exc.__cause__ or exc)
 
     threads = [threading.Thread(target=stall_redis), threading.Thread(target=slow_get)]
     try:
         threads[0].start()
-        time.sleep(stall / 7)  # the stall has begun ...
+        time.sleep(0.2)  # the stall has begun ...
         threads[1].start()
-        time.sleep(stall / 5)  # ... and the /get is waiting on it
+        time.sleep(0.3)  # ... and the /get is waiting on it
         started = time.monotonic()
-        api.stop(timeout=stall + 10)  # SIGTERM to the server's process group; returns once it has exited
+        os.kill(api.pid, signal.SIGTERM)  # what stop() sends first
+        time.sleep(0.1)
+        answer["new_connection_accepted"] = net.port_open("127.0.0.1", api.port, timeout=0.5)
+        api.stop(timeout=stall + 10)  # returns once the server has exited (SIGKILL only after the timeout)
         answer["stop_seconds"] = time.monotonic() - started
         for thread in threads:
             thread.join(stall + 10)

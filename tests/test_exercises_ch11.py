@@ -10,64 +10,141 @@ import pytest
 
 from foundations.course import exercises
 
-
-def or_chain(name, default, flags, environ, file):  # falsy values (0, false) fall through to the next source
-    value = flags.get(name) or environ.get("FOUNDATIONS_" + name.upper()) or file.get(name)
-    source = "flag" if name in flags else "env" if "FOUNDATIONS_" + name.upper() in environ else "file"
-    return (value, source) if value else (default, "default")
+PREFIX = "FOUNDATIONS_"
+TRUE, FALSE = ("true", "1"), ("false", "0")
 
 
-def reads_unprefixed(name, default, flags, environ, file):  # PORT counts: the book's rule says it must not
+def convert(kind, value, where):
+    """The full answer's conversion: text (or a TOML value) into ``kind``, or a ValueError naming ``where``."""
+    if kind is str or isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    text = str(value).strip().lower()
+    if kind is int and text.isdigit():
+        return int(text)
+    if kind is bool and text in TRUE + FALSE:
+        return text in TRUE
+    raise ValueError(f"{where}={value!r}: expected {kind.__name__}")
+
+
+def full_answer(name, kind, default, flags, environ, file):
     if name in flags:
-        return flags[name], "flag"
-    for variable in ("FOUNDATIONS_" + name.upper(), name.upper()):
-        if variable in environ:
-            return environ[variable], "env"
-    return (file[name], "file") if name in file else (default, "default")
-
-
-def file_before_env(name, default, flags, environ, file):
-    if name in flags:
-        return flags[name], "flag"
+        return convert(kind, flags[name], "--" + name.replace("_", "-")), "flag"
+    if PREFIX + name.upper() in environ:
+        return convert(kind, environ[PREFIX + name.upper()], PREFIX + name.upper()), "env"
     if name in file:
-        return file[name], "file"
-    if "FOUNDATIONS_" + name.upper() in environ:
-        return environ["FOUNDATIONS_" + name.upper()], "env"
+        return convert(kind, file[name], f"file: {name}"), "file"
     return default, "default"
 
 
-def no_flags(name, default, flags, environ, file):
-    if "FOUNDATIONS_" + name.upper() in environ:
-        return environ["FOUNDATIONS_" + name.upper()], "env"
-    return (file[name], "file") if name in file else (default, "default")
+def with_rule(**changes):
+    """``full_answer`` with one rule replaced: the half-solutions below change one thing each."""
+    rules = {"convert": convert, "flag": lambda name: "--" + name.replace("_", "-"), "variable": str.upper}
+    rules.update(changes)
+
+    def answer(name, kind, default, flags, environ, file):
+        if name in flags:
+            return rules["convert"](kind, flags[name], rules["flag"](name)), "flag"
+        variable = PREFIX + rules["variable"](name)
+        if variable in environ:
+            return rules["convert"](kind, environ[variable], variable), "env"
+        if name in file:
+            return rules["convert"](kind, file[name], f"file: {name}"), "file"
+        return default, "default"
+
+    return answer
 
 
-def only_port(name, default, flags, environ, file):  # written for the book's example, not for any setting
-    if name in flags:
-        return flags[name], "flag"
-    if "FOUNDATIONS_PORT" in environ:
-        return environ["FOUNDATIONS_PORT"], "env"
-    return (file[name], "file") if name in file else (default, "default")
+def or_chain(name, kind, default, flags, environ, file):  # a falsy value (False, "") falls through
+    value = flags.get(name) or environ.get(PREFIX + name.upper()) or file.get(name)
+    source = "flag" if name in flags else "env" if PREFIX + name.upper() in environ else "file"
+    return (convert(kind, value, name), source) if value else (default, "default")
 
 
-def lower_case_variable(name, default, flags, environ, file):
-    if name in flags:
-        return flags[name], "flag"
-    if "FOUNDATIONS_" + name in environ:
-        return environ["FOUNDATIONS_" + name], "env"
-    return (file[name], "file") if name in file else (default, "default")
+def reads_unprefixed(
+    name, kind, default, flags, environ, file
+):  # PORT counts: the book's rule says it must not
+    if name not in flags and PREFIX + name.upper() not in environ and name.upper() in environ:
+        return convert(kind, environ[name.upper()], name.upper()), "env"
+    return full_answer(name, kind, default, flags, environ, file)
 
 
-def empty_is_unset(name, default, flags, environ, file):  # `FOUNDATIONS_PORT=` falls through to the file
-    if flags.get(name) is not None:
-        return flags[name], "flag"
-    if environ.get("FOUNDATIONS_" + name.upper()):
-        return environ["FOUNDATIONS_" + name.upper()], "env"
-    return (file[name], "file") if name in file else (default, "default")
+def file_before_env(name, kind, default, flags, environ, file):
+    if name not in flags and name in file:
+        return convert(kind, file[name], f"file: {name}"), "file"
+    return full_answer(name, kind, default, flags, environ, file)
 
 
-def value_only(name, default, flags, environ, file):
-    return flags.get(name, environ.get("FOUNDATIONS_" + name.upper(), file.get(name, default)))
+def no_flags(name, kind, default, flags, environ, file):
+    return full_answer(name, kind, default, {}, environ, file)
+
+
+def only_port(name, kind, default, flags, environ, file):  # written for the book's example, not any setting
+    return full_answer(
+        name,
+        kind,
+        default,
+        flags,
+        {k.replace("PORT", name.upper()): v for k, v in environ.items() if k == "FOUNDATIONS_PORT"},
+        file,
+    )
+
+
+def empty_is_unset(
+    name, kind, default, flags, environ, file
+):  # `FOUNDATIONS_PORT=` falls through to the file
+    environ = {k: v for k, v in environ.items() if v != ""}
+    return full_answer(name, kind, default, flags, environ, file)
+
+
+def value_only(name, kind, default, flags, environ, file):
+    return full_answer(name, kind, default, flags, environ, file)[0]
+
+
+def converts_flags_only(kind, value, where):  # the environment's text is returned as text
+    return convert(kind, value, where) if where.startswith("--") else value
+
+
+def truthy_bool(kind, value, where):  # bool("false") is True
+    return bool(value) if kind is bool else convert(kind, value, where)
+
+
+def true_only(kind, value, where):  # "1", "TRUE" and "maybe" all read as false, and nothing is refused
+    return str(value) == "true" if kind is bool else convert(kind, value, where)
+
+
+def no_refusal(kind, value, where):  # a bad bool is false instead of an error
+    return str(value).lower() in TRUE if kind is bool else convert(kind, value, where)
+
+
+def guesses_kind(kind, value, where):  # ignores kind: the text decides
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    if text.lower() in TRUE + FALSE:
+        return text.lower() in TRUE
+    return value
+
+
+def trusts_the_file(kind, value, where):  # a file value is taken as it is, whatever its type
+    return value if where.startswith("file") else convert(kind, value, where)
+
+
+def names_the_setting(kind, value, where):  # the error says what, not where
+    return convert(kind, value, where.lstrip("-").removeprefix(PREFIX).lower().removeprefix("file: "))
+
+
+def names_every_place(kind, value, where):
+    name = where.lstrip("-").removeprefix(PREFIX).removeprefix("file: ").lower().replace("-", "_")
+    try:
+        return convert(kind, value, where)
+    except ValueError:
+        raise ValueError(
+            f"bad value {value!r} for --{name.replace('_', '-')} or {PREFIX}{name.upper()} or the file"
+        ) from None
+
+
+def python_error(kind, value, where):  # int()'s own message: it names the value, not where it came from
+    return int(value) if kind is int else convert(kind, value, where)
 
 
 @pytest.mark.parametrize(
@@ -75,12 +152,22 @@ def value_only(name, default, flags, environ, file):
     [
         (or_chain, "the file says access_log = false"),
         (reads_unprefixed, "an unprefixed PORT and a file"),
-        (file_before_env, "a prefixed variable and a file"),
-        (no_flags, "a flag, a variable and a file"),
+        (file_before_env, "FOUNDATIONS_PORT and a file"),
+        (no_flags, "--port, FOUNDATIONS_PORT and a file"),
         (only_port, "FOUNDATIONS_REDIS_URL set"),
-        (lower_case_variable, "a prefixed variable and a file"),
+        (with_rule(variable=str), "FOUNDATIONS_PORT and a file"),
         (value_only, "expected a tuple (value, source)"),
-        (empty_is_unset, "FOUNDATIONS_PORT= (empty) and a file"),
+        (empty_is_unset, "FOUNDATIONS_DEBUG_TOKEN= (empty) and a file"),
+        (with_rule(convert=converts_flags_only), "FOUNDATIONS_PORT and a file: got ("),
+        (with_rule(convert=truthy_bool), "got (True, 'env')"),
+        (with_rule(convert=true_only), "got (False, 'env')"),
+        (with_rule(convert=no_refusal), "--access-log="),
+        (with_rule(convert=guesses_kind), "a str setting whose text looks like a number"),
+        (with_rule(convert=trusts_the_file), 'a file with port = "'),
+        (with_rule(convert=names_the_setting), "could an operator tell"),
+        (with_rule(convert=names_every_place), "could an operator tell"),
+        (with_rule(convert=python_error), "could an operator tell"),
+        (with_rule(flag=lambda name: "--" + name), "--access-log="),
     ],
     ids=[
         "or-chain",
@@ -88,14 +175,29 @@ def value_only(name, default, flags, environ, file):
         "file-first",
         "no-flags",
         "only-port",
-        "lower-case",
+        "lower-case-variable",
         "value-only",
         "empty",
+        "flags-converted-env-not",
+        "bool-of-text",
+        "only-true-is-true",
+        "bad-bool-is-false",
+        "kind-guessed",
+        "file-trusted",
+        "error-names-setting",
+        "error-names-every-place",
+        "error-from-int",
+        "flag-with-underscore",
     ],
 )
 def test_resolve_rejects(answer, message):
     verdict = exercises.verdict("11.resolve", answer)
     assert verdict is not None and message in verdict, verdict
+
+
+def test_resolve_accepts_the_full_answer_every_run():
+    for _ in range(20):  # the check draws fresh values each run
+        assert exercises.verdict("11.resolve", full_answer) is None
 
 
 class InMemory:  # each process counts in its own memory: the parent sees none of it

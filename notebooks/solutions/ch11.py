@@ -8,13 +8,29 @@ PREFIX = "FOUNDATIONS_"
 
 
 def resolve():
-    def resolve(name, default, flags, environ, file):
+    def convert(kind, value, where):
+        """``value`` as ``kind``: text as typed, or a TOML value; a ValueError that says where it was typed."""
+        if kind is str:
+            return value
+        if kind is bool and isinstance(value, bool) or kind is int and type(value) is int:
+            return value  # the TOML file already has the type
+        text = str(value).strip().lower()
+        if kind is int and text.isdigit():
+            return int(text)
+        if kind is bool and text in ("true", "false", "1", "0"):
+            return text in ("true", "1")
+        raise ValueError(
+            f"{where}={value!r}: expected {'a whole number' if kind is int else 'true or false'}"
+        )
+
+    def resolve(name, kind, default, flags, environ, file):
+        variable = PREFIX + name.upper()
         if name in flags:
-            return flags[name], "flag"
-        if PREFIX + name.upper() in environ:
-            return environ[PREFIX + name.upper()], "env"
+            return convert(kind, flags[name], "--" + name.replace("_", "-")), "flag"
+        if variable in environ:  # set counts, even when empty
+            return convert(kind, environ[variable], variable), "env"
         if name in file:
-            return file[name], "file"
+            return convert(kind, file[name], f"config file, {name}"), "file"
         return default, "default"
 
     return resolve

@@ -9,49 +9,212 @@ from pathlib import Path
 
 from foundations.course.exercises import exercise, expect
 
+BAD_NUMBERS = ("eighty", "8.5", "80a", "0x50")
+SPELLINGS = {
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "1": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+    "0": False,
+}
+
 
 @exercise("11.resolve")
 def resolve(answer):
-    expect(callable(answer), "expected a function resolve(name, default, flags, environ, file)")
-    port = random.randint(1024, 9999)  # fresh every time, so no answer can be written for one value
+    expect(callable(answer), "expected a function resolve(name, kind, default, flags, environ, file)")
+    port, other = random.sample(
+        range(1024, 9999), 2
+    )  # fresh every time, so no answer can be written for one value
 
-    def case(name, flags, environ, file, want, situation):
-        got = answer(name, "default-value", flags, environ, file)
+    def case(situation, name, kind, default, flags, environ, file, want):
+        got = answer(name, kind, default, flags, environ, file)
         expect(
             isinstance(got, tuple) and len(got) == 2,
-            f"expected a tuple (value, source), got {got!r}",
+            f"{situation}: expected a tuple (value, source), got {got!r}",
         )
-        expect(got == want, f"{situation}: got {got!r}")
+        expect(got == want and type(got[0]) is type(want[0]), f"{situation}: got {got!r}")
 
-    env = {"FOUNDATIONS_PORT": str(port), "PORT": "80", "HOME": "/root"}
-    case("port", {"port": "81"}, env, {"port": 9000}, ("81", "flag"), "a flag, a variable and a file")
-    case("port", {}, env, {"port": 9000}, (str(port), "env"), "a prefixed variable and a file")
-    case("port", {}, {"PORT": "80"}, {"port": 9000}, (9000, "file"), "an unprefixed PORT and a file")
-    case("port", {}, {"PORT": "80"}, {}, ("default-value", "default"), "only an unprefixed PORT")
+    def refused(situation, name, kind, flags, environ, file, where, value, elsewhere):
+        try:
+            got = answer(name, kind, "unused", flags, environ, file)
+        except ValueError as error:
+            message = str(error)
+        else:
+            expect(False, f"{situation}: expected a ValueError, got {got!r}")
+        expect(
+            where in message and value in message and not any(other in message for other in elsewhere),
+            f"{situation}: the error says {message!r}; could an operator tell from it which value to fix, "
+            "and where they typed it?",
+        )
+
+    env = {"FOUNDATIONS_PORT": str(other), "PORT": "80", "HOME": "/root"}
     case(
-        "redis_url",
-        {"port": "81"},
-        {"FOUNDATIONS_REDIS_URL": f"redis://127.0.0.1:{port}/0"},
-        {"redis_url": "redis://file:6379/0"},
-        (f"redis://127.0.0.1:{port}/0", "env"),
+        "--port, FOUNDATIONS_PORT and a file",
+        "port",
+        int,
+        8080,
+        {"port": str(port)},
+        env,
+        {"port": 9000},
+        (port, "flag"),
+    )
+    case("FOUNDATIONS_PORT and a file", "port", int, 8080, {}, env, {"port": 9000}, (other, "env"))
+    case(
+        "an unprefixed PORT and a file", "port", int, 8080, {}, {"PORT": "80"}, {"port": port}, (port, "file")
+    )
+    case("only an unprefixed PORT", "port", int, 8080, {}, {"PORT": "80"}, {}, (8080, "default"))
+    url = f"redis://127.0.0.1:{port}/0"
+    case(
         "redis_url, with a flag for another setting and FOUNDATIONS_REDIS_URL set",
+        "redis_url",
+        str,
+        "redis://127.0.0.1:6379/0",
+        {"port": "81"},
+        {"FOUNDATIONS_REDIS_URL": url},
+        {"redis_url": "redis://file/0"},
+        (url, "env"),
     )
     case(
+        "a str setting whose text looks like a number",
+        "debug_token",
+        str,
+        "",
+        {},
+        {"FOUNDATIONS_DEBUG_TOKEN": str(port)},
+        {},
+        (str(port), "env"),
+    )
+    case(
+        "a str setting whose text looks like a bool",
+        "debug_token",
+        str,
+        "",
+        {"debug_token": "true"},
+        {},
+        {},
+        ("true", "flag"),
+    )
+    case(
+        "access_log (default true), and the file says access_log = false",
         "access_log",
+        bool,
+        True,
         {},
         {},
         {"access_log": False},
         (False, "file"),
-        "the file says access_log = false",
     )
-    case("workers", {"workers": 0}, {"FOUNDATIONS_WORKERS": "4"}, {}, (0, "flag"), "the flag --workers=0")
     case(
+        "--workers=0 and FOUNDATIONS_WORKERS",
+        "workers",
+        int,
+        1,
+        {"workers": "0"},
+        {"FOUNDATIONS_WORKERS": "4"},
+        {},
+        (0, "flag"),
+    )
+    for text, value in random.sample(sorted(SPELLINGS.items()), len(SPELLINGS)):
+        case(
+            f"FOUNDATIONS_ACCESS_LOG={text}",
+            "access_log",
+            bool,
+            not value,
+            {},
+            {"FOUNDATIONS_ACCESS_LOG": text},
+            {},
+            (value, "env"),
+        )
+        case(
+            f"--access-log={text}",
+            "access_log",
+            bool,
+            not value,
+            {"access_log": text},
+            {},
+            {},
+            (value, "flag"),
+        )
+    case(
+        "FOUNDATIONS_DEBUG_TOKEN= (empty) and a file",
+        "debug_token",
+        str,
+        "x",
+        {},
+        {"FOUNDATIONS_DEBUG_TOKEN": ""},
+        {"debug_token": "from-file"},
+        ("", "env"),
+    )
+    bad = random.choice(BAD_NUMBERS)
+    refused(
+        f"--port={bad}",
         "port",
+        int,
+        {"port": bad},
+        {"FOUNDATIONS_PORT": "80"},
+        {},
+        "--port",
+        bad,
+        ["FOUNDATIONS_PORT"],
+    )
+    refused(
+        f"FOUNDATIONS_WORKERS={bad}",
+        "workers",
+        int,
+        {},
+        {"FOUNDATIONS_WORKERS": bad},
+        {"workers": 2},
+        "FOUNDATIONS_WORKERS",
+        bad,
+        ["--workers"],
+    )
+    refused(
+        "FOUNDATIONS_PORT= (empty) and a file",
+        "port",
+        int,
         {},
         {"FOUNDATIONS_PORT": ""},
         {"port": 9000},
-        ("", "env"),
-        "FOUNDATIONS_PORT= (empty) and a file",
+        "FOUNDATIONS_PORT",
+        "",
+        ["--port"],
+    )
+    refused(
+        f'a file with port = "{bad}"',
+        "port",
+        int,
+        {},
+        {"PORT": "80"},
+        {"port": bad},
+        "file",
+        bad,
+        ["--port", "FOUNDATIONS_PORT"],
+    )
+    maybe = random.choice(("maybe", "yes please", "2", "nope"))
+    refused(
+        f"--access-log={maybe}",
+        "access_log",
+        bool,
+        {"access_log": maybe},
+        {},
+        {},
+        "--access-log",
+        maybe,
+        ["FOUNDATIONS_ACCESS_LOG"],
+    )
+    refused(
+        f"FOUNDATIONS_ACCESS_LOG={maybe}",
+        "access_log",
+        bool,
+        {},
+        {"FOUNDATIONS_ACCESS_LOG": maybe},
+        {},
+        "FOUNDATIONS_ACCESS_LOG",
+        maybe,
+        ["--access-log"],
     )
 
 
