@@ -189,9 +189,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "redis_cluster", "false", "redis_url names one node of a Redis Cluster (chapter 11 scale-out)", _bool
     ),
-    # Off by default: granian's access log cut /get from ~21k to ~8k req/s here (wrk -c64, 2 workers);
+    # Off by default: a log line per request costs the server CPU (notebook 11 measures it, about x1.5 per request);
     # behind nginx, its access log already has every request with its duration.
-    Setting("access_log", "false", "log every request with its duration (granian's access log)", _bool),
+    Setting("access_log", "false", "log every request with its duration (the access log)", _bool),
     Setting(
         "debug_endpoints",
         "false",
