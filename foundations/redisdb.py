@@ -3,7 +3,8 @@ redis-py's ``socket_connect_timeout`` and ``socket_timeout``, which bounds every
 
 - ``connect(url)``: one connection, the book's ``GetRedis`` (``redis.Dial`` with its timeouts);
 - ``client(url)``: redis-py's own pool for one server (``BlockingConnectionPool``: waits, never grows unbounded);
-- ``KeyRouted(urls)``: several servers, the key's hash picks the server, so ``SET`` then ``GET`` always meet;
+- ``KeyRouted({name: url})``: several servers, the key's hash picks the server, so ``SET`` then ``GET`` always
+  meet; the hash is of the server's name, not its URL, so a new port, host or password moves no key;
 
 The book's round-robin pool is in ``foundations.redispool``, the measurements of a Redis (how fast it answers,
 how long others wait) in ``foundations.redisspeed``.
@@ -12,7 +13,7 @@ how long others wait) in ``foundations.redisspeed``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,42 +74,56 @@ def connect(url: str, timeout: float = 1.0) -> redis.Redis:
         raise unavailable(url, exc) from exc
 
 
-def _score(url: str, key: bytes) -> bytes:
-    return hashlib.blake2b(url.encode() + b"\0" + key, digest_size=8).digest()
+def _score(name: str, key: bytes) -> bytes:
+    """The score of server ``name`` for ``key``: a stable hash (the same in every process) of both."""
+    return hashlib.blake2b(name.encode() + b"\0" + key, digest_size=8).digest()
 
 
 class KeyRouted:
     """Several Redis servers; the key decides which one (rendezvous hashing: the highest hash of
-    server+key wins). The same key always meets the same server, and adding or losing a server only
-    moves the keys that lived there. ``fallback=True`` sends a down server's keys to the next-ranked one
-    (a cache then sees misses, not errors); without it, they fail with the server's address."""
+    server name + key wins). The same key always meets the same server, and adding or losing a server only
+    moves the keys that lived there. ``servers`` maps a stable name per server to its URL: the name is
+    hashed, not the URL, so moving a server to another port or host, rotating its password, or writing
+    ``localhost`` in one worker and ``127.0.0.1`` in another moves no key (the names must match everywhere).
+    ``fallback=True`` sends a down server's keys to the next-ranked one (a cache then sees misses, not
+    errors); without it, they fail with the server's address."""
 
     def __init__(
-        self, urls: Sequence[str], timeout: float = 1.0, max_connections: int = 8, fallback: bool = False
+        self,
+        servers: Mapping[str, str],
+        timeout: float = 1.0,
+        max_connections: int = 8,
+        fallback: bool = False,
     ) -> None:
-        if not urls:
-            raise ConfigError("KeyRouted needs at least one Redis URL, e.g. [cfg.redis1_url, cfg.redis2_url]")
-        self.urls = list(urls)
+        if not isinstance(servers, Mapping):
+            raise ConfigError(
+                "KeyRouted takes a stable name per server, {name: url}, e.g. "
+                "{'redis1': cfg.redis1_url, 'redis2': cfg.redis2_url}: the name picks the keys, not the URL"
+            )
+        if not servers:
+            raise ConfigError("KeyRouted needs at least one Redis server, e.g. {'redis1': cfg.redis1_url}")
+        self.urls = dict(servers)
         self.fallback = fallback
-        self.clients = {url: client(url, timeout, max_connections) for url in self.urls}
+        self.clients = {name: client(url, timeout, max_connections) for name, url in self.urls.items()}
 
     def ranked(self, key: str | bytes) -> list[str]:
-        """Servers for ``key``, best first."""
+        """Server names for ``key``, best first."""
         raw = key.encode() if isinstance(key, str) else key
-        return sorted(self.urls, key=lambda url: _score(url, raw), reverse=True)
+        return sorted(self.urls, key=lambda name: _score(name, raw), reverse=True)
 
     def server_for(self, key: str | bytes) -> str:
+        """The name of ``key``'s server."""
         return self.ranked(key)[0]
 
     def execute(self, key: str | bytes, *args: Any) -> Any:
         """Run ``args`` (a command about ``key``) on the key's server."""
         candidates = self.ranked(key) if self.fallback else [self.server_for(key)]
-        for url in candidates:
+        for name in candidates:
             try:
-                return self.clients[url].execute_command(*args)
+                return self.clients[name].execute_command(*args)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 error = exc
-        where = ", ".join(address(url) for url in candidates)
+        where = ", ".join(address(self.urls[name]) for name in candidates)
         raise ServiceError(
             f"Redis at {where} does not answer ({_reason(error)}) for key {key!r}; {FIX_DOWN}"
         ) from error

@@ -187,7 +187,7 @@ class Registry(_Keyspace[Client]):
         if self.on_call is not None:
             self.on_call("registry.get")
         try:
-            value = self.client.get(self._head + key)
+            value = self.client.get(self.key(key))
         except self._errors as exc:
             raise self._failed(exc, key) from exc
         if value is None:
@@ -196,11 +196,11 @@ class Registry(_Keyspace[Client]):
 
     def set(self, key: str, value: str) -> None:
         """Store ``value`` under ``key`` (the fixed ``Set`` of the book, with its ``value`` argument)."""
-        self._call("registry.set", "set", self._head + key, value)
+        self._call("registry.set", "set", self.key(key), value)
 
     def delete(self, key: str) -> bool:
         """Remove ``key``; True when it existed."""
-        return bool(self._call("registry.del", "delete", self._head + key))
+        return bool(self._call("registry.del", "delete", self.key(key)))
 
     def ping(self) -> None:
         """Raise ``Unavailable`` unless Redis answers (``/healthz``)."""

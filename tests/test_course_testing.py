@@ -86,3 +86,13 @@ def test_runs_load_only_the_plugins_they_name(story, monkeypatch):
     assert testing.run_pytest(["test_plugins.py"], cwd=story).passed
     assert testing.run_pytest_here(["test_plugins.py"], cwd=story).passed
     assert not testing.run_pytest(["test_plugins.py"], cwd=story, plugins=["nbval.plugin"]).passed
+
+
+def test_subtotal_counts_only_the_functions_named(story):
+    testing.run_pytest(["test_mod.py", "-k", "used", *testing.coverage_args("mod", story / "sub")], cwd=story)
+    report = story / "sub" / "coverage.json"
+    assert testing.subtotal(report, ["used"]) == "coverage: 100.0% of statements, no branches to take"
+    assert testing.subtotal(report, ["other"]) == "coverage: 0.0% of statements, 0.0% of branches"
+    assert testing.subtotal(report, ["used", "other"]) == "coverage: 25.0% of statements, 0.0% of branches"
+    with pytest.raises(ValueError, match="none of"):
+        testing.subtotal(report, ["missing"])

@@ -3,12 +3,13 @@
 import binascii
 import hashlib
 import random
+import re
 import time
 import zlib
 
 import pytest
 
-from foundations import redisspeed
+from foundations import redisdb, redisspeed
 from foundations.course import exercises
 
 
@@ -55,36 +56,84 @@ def test_worst_gap_rejects(answer, message):
     assert message in exercises.verdict("07.worst_gap", answer)
 
 
-def crc_modulo(key, urls):  # the hint the notebook used to give
-    return urls[zlib.crc32(key.encode()) % len(urls)]
+def blake(text):
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
-def python_hash_rendezvous(key, urls):  # right idea, per-process hash
-    return max(urls, key=lambda url: hash((url, key)))
+def crc_modulo(key, weights):  # the hint the notebook used to give
+    names = list(weights)
+    return names[zlib.crc32(key.encode()) % len(names)]
 
 
-def python_hash_modulo(key, urls):
-    return urls[hash(key) % len(urls)]
+def python_hash_rendezvous(key, weights):  # right idea, per-process hash
+    return max(weights, key=lambda name: hash((name, key)) * weights[name])
 
 
-def md5_modulo(key, urls):
-    return urls[int(hashlib.md5(key.encode()).hexdigest(), 16) % len(urls)]
+def python_hash_modulo(key, weights):
+    names = list(weights)
+    return names[hash(key) % len(names)]
+
+
+def unweighted_rendezvous(key, weights):  # what KeyRouted does: the weights ignored
+    return max(weights, key=lambda name: blake(f"{name}\0{key}"))
+
+
+def multiplied_rendezvous(key, weights):  # weight x uniform score: favours the heavy server too much
+    return max(weights, key=lambda name: weights[name] * blake(f"{name}\0{key}"))
+
+
+def by_package_score(key, weights):  # the package's _score, behind a lambda
+    return max(weights, key=lambda name: redisdb._score(name, key.encode()))
+
+
+def _jump(key, buckets):
+    # Lamping and Veach's jump consistent hash: even, and adding a bucket at the end moves keys only to it
+    b, j = -1, 0
+    while j < buckets:
+        b = j
+        key = (key * 2862933555777941757 + 1) % 2**64
+        j = int((b + 1) * (2**31 / ((key >> 33) + 1)))
+    return b
+
+
+def jump_hash(key, weights):  # a bucket per unit of weight, but buckets are numbered: removing one renumbers
+    buckets = [name for name, weight in weights.items() for _ in range(weight)]
+    return buckets[_jump(blake(key), len(buckets))]
+
+
+def sorted_jump_hash(key, weights):  # sorted, so the order does not matter: still renumbers on removal
+    return jump_hash(key, dict(sorted(weights.items())))
 
 
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (lambda key, urls: random.choice(urls), "the same key must always go to the same server"),
-        (lambda key, urls: urls[0], "should spread about evenly"),
-        (lambda key, urls: "redis://127.0.0.1:6379/0", "pick must return one of the urls"),
-        (crc_modulo, "only keys that now belong to the new server should move"),
-        (md5_modulo, "only keys that now belong to the new server should move"),
+        (lambda key, weights: random.choice(list(weights)), "the same key must always go to the same server"),
+        (lambda key, weights: next(iter(weights)), "should spread about evenly"),
+        (lambda key, weights: "redis://127.0.0.1:6379/0", "pick must return one of the server names"),
+        (crc_modulo, "a server's share of the keys should be its share of the total weight"),
         (python_hash_modulo, "Python's hash() of a string is salted per process"),
         (python_hash_rendezvous, "Python's hash() of a string is salted per process"),
+        (unweighted_rendezvous, "a server's share of the keys should be its share of the total weight"),
+        (multiplied_rendezvous, "a server's share of the keys should be its share of the total weight"),
+        (jump_hash, "removing the first of three servers moved"),
+        # the random names may sort the new server anywhere: adding it renumbers too, or removing does
+        (sorted_jump_hash, re.compile("(adding a third|removing the first of three) servers? moved", re.I)),
+        (lambda key, weights: redisdb.KeyRouted(weights).server_for(key), "write the scoring yourself"),
+        (by_package_score, "write the scoring yourself"),
     ],
 )
 def test_key_router_rejects(answer, message):
-    assert message.lower() in exercises.verdict("07.key_router", answer).lower()
+    got = exercises.verdict("07.key_router", answer)
+    assert message.search(got) if isinstance(message, re.Pattern) else message.lower() in got.lower(), got
+
+
+def test_key_router_accepts_a_ticket_per_unit_of_weight():
+    # another right answer: a server of weight w draws w tickets, the highest ticket wins
+    def tickets(key, weights):
+        return max(weights, key=lambda name: max(blake(f"{name}\0{i}\0{key}") for i in range(weights[name])))
+
+    assert exercises.verdict("07.key_router", tickets) is None
 
 
 def slot(raw):

@@ -61,6 +61,17 @@ def scan(registry, pattern):
     return sum(1 for _ in registry.client.scan_iter(match=pattern, count=1000))
 
 
+def without_the_colon(reg):  # escaped, but a registry whose name starts with this one's is counted too
+    return scan(reg, glob_escape(reg.prefix) + "*")
+
+
+def test_count_without_the_colon_counts_the_look_alike_registry_and_is_not_told_how_to_fix_it():
+    message = exercises.verdict("09.count", without_the_colon)
+    expected, got = map(int, re.search(r"expected (\d+) keys, got (\d+)", message).groups())
+    assert got == expected + 1
+    assert not any(word in message for word in ("escape", "glob", "colon", "[", "*"))  # no answer given
+
+
 def fetches_values(reg):
     names = list(reg.client.scan_iter(match=glob_escape(reg.prefix + ":") + "*", count=1000))
     return len(reg.client.mget(names)) if names else 0
@@ -72,7 +83,9 @@ def fetches_values(reg):
         (lambda reg: len(reg.client.keys(glob_escape(reg.prefix + ":") + "*")), "count sent KEYS"),
         (lambda reg: len(reg.get_all()), "count used the registry's own methods"),
         (fetches_values, r"count fetched values \(MGET\)"),
-        (lambda reg: scan(reg, reg.prefix + ":*"), r"is the prefix escaped\?"),
+        (lambda reg: scan(reg, reg.prefix + ":*"), r"expected \d+ keys, got 0: compare the names"),
+        # escaped, but without the colon: a registry whose name starts with this one's counts too
+        (without_the_colon, r"expected \d+ keys, got \d+: compare the names"),
         (lambda reg: reg.client.dbsize(), "an empty registry holds 0 keys|expected .* keys, got"),
         (lambda reg: 2345, "an empty registry holds 0 keys"),
     ],

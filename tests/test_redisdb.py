@@ -167,34 +167,53 @@ def test_a_server_that_dies_gives_a_clear_error_and_a_fresh_connection_after(own
 
 
 def test_key_routed_never_loses_a_key_across_two_servers(cfg):
-    kr = redisdb.KeyRouted([cfg.redis1_url, cfg.redis2_url])
+    kr = redisdb.KeyRouted({"redis1": cfg.redis1_url, "redis2": cfg.redis2_url})
     keys = [f"{PREFIX}k{i}" for i in range(10_000)]
-    pipes = {url: c.pipeline(transaction=False) for url, c in kr.clients.items()}
+    pipes = {name: c.pipeline(transaction=False) for name, c in kr.clients.items()}
     try:
         for i, key in enumerate(keys):
             assert kr.set(key, i)
         assert [kr.get(key) for key in keys] == [str(i).encode() for i in range(10_000)]
-        per_server = {url: sum(kr.server_for(k) == url for k in keys) for url in kr.urls}
+        per_server = {name: sum(kr.server_for(k) == name for k in keys) for name in kr.urls}
         assert all(4500 < n < 5500 for n in per_server.values()), per_server
         for key in keys[:200]:  # each key is on its own server, and only there
             for pipe in pipes.values():
                 pipe.exists(key)
-        found = {url: pipe.execute() for url, pipe in pipes.items()}
+        found = {name: pipe.execute() for name, pipe in pipes.items()}
         assert [found[kr.server_for(k)][i] for i, k in enumerate(keys[:200])] == [1] * 200
         assert sum(sum(v) for v in found.values()) == 200
     finally:
         for key in keys:
             kr.delete(key)
         kr.close()
-    assert kr.ranked("x") in ([cfg.redis1_url, cfg.redis2_url], [cfg.redis2_url, cfg.redis1_url])
+    assert kr.ranked("x") in (["redis1", "redis2"], ["redis2", "redis1"])
+
+
+def test_key_routed_hashes_the_names_so_a_new_port_host_or_password_moves_no_key():
+    here = {"redis1": "redis://127.0.0.1:6391/0", "redis2": "redis://127.0.0.1:6392/0"}
+    moved = {"redis1": "redis://localhost:6391/0", "redis2": "redis://lab:rotated@redis2.internal:7000/3"}
+    keys = [f"user:{i}" for i in range(2000)]
+    before, after = redisdb.KeyRouted(here), redisdb.KeyRouted(moved)  # redis-py connects on first use only
+    try:
+        picks = [before.server_for(k) for k in keys]
+        assert picks == [after.server_for(k) for k in keys]
+        assert 800 < picks.count("redis1") < 1200, picks.count("redis1")
+        # the names alone decide: the same names in another order, or another process, pick alike
+        assert picks == [redisdb.KeyRouted(dict(reversed(here.items()))).server_for(k) for k in keys]
+        assert before.server_for("nb07:name") == "redis1"  # pinned: blake2b is the same in every process
+    finally:
+        before.close()
+        after.close()
+    with pytest.raises(ConfigError, match="a stable name per server"):
+        redisdb.KeyRouted([here["redis1"], here["redis2"]])  # type: ignore[arg-type]
 
 
 def test_key_routed_with_a_server_down(cfg, own_redis):
-    urls = [cfg.redis1_url, own_redis.redis_url]
-    strict, tolerant = redisdb.KeyRouted(urls), redisdb.KeyRouted(urls, fallback=True)
+    servers = {"redis1": cfg.redis1_url, "own": own_redis.redis_url}
+    strict, tolerant = redisdb.KeyRouted(servers), redisdb.KeyRouted(servers, fallback=True)
     keys = [f"{PREFIX}f{i}" for i in range(40)]
-    mine = [k for k in keys if strict.server_for(k) == own_redis.redis_url]
-    theirs = [k for k in keys if strict.server_for(k) == cfg.redis1_url]
+    mine = [k for k in keys if strict.server_for(k) == "own"]
+    theirs = [k for k in keys if strict.server_for(k) == "redis1"]
     assert mine and theirs
     services.down(own_redis, ["redis"], log=lambda line: None)
     try:
@@ -205,12 +224,12 @@ def test_key_routed_with_a_server_down(cfg, own_redis):
         ):
             strict.get(mine[0])
         assert tolerant.get(mine[0]) is None  # a miss, served by the next-ranked server
-        assert tolerant.set(mine[0], "moved") and strict.clients[cfg.redis1_url].get(mine[0]) == b"moved"
+        assert tolerant.set(mine[0], "moved") and strict.clients["redis1"].get(mine[0]) == b"moved"
     finally:
         for key in (theirs[0], mine[0]):
-            strict.clients[cfg.redis1_url].delete(key)
-    with pytest.raises(ConfigError, match="at least one Redis URL"):
-        redisdb.KeyRouted([])
+            strict.clients["redis1"].delete(key)
+    with pytest.raises(ConfigError, match="at least one Redis server"):
+        redisdb.KeyRouted({})
 
 
 def test_errors_from_timeouts_read_well():

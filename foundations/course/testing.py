@@ -165,6 +165,27 @@ def total(report: Path) -> str:
     return f"coverage: {totals['percent_statements_covered']:.1f}% of statements, {branches}"
 
 
+def subtotal(report: Path, functions: Sequence[str]) -> str:
+    """``total``, counting only ``functions`` (``"Registry.get"``...): the coverage of the code a story tests,
+    without the rest of its module."""
+    sums = dict.fromkeys(("covered_lines", "num_statements", "covered_branches", "num_branches"), 0)
+    for data in json.loads(report.read_text())["files"].values():
+        for name in functions:
+            if name in data["functions"]:
+                summary = data["functions"][name]["summary"]
+                for field in sums:
+                    sums[field] += summary[field]
+    if not sums["num_statements"]:
+        raise ValueError(f"none of {list(functions)} is in {report}")
+    statements = 100 * sums["covered_lines"] / sums["num_statements"]
+    branches = (
+        f"{100 * sums['covered_branches'] / sums['num_branches']:.1f}% of branches"
+        if sums["num_branches"]
+        else "no branches to take"
+    )
+    return f"coverage: {statements:.1f}% of statements, {branches}"
+
+
 def per_function(report: Path) -> list[dict]:
     """The book's ``go tool cover -func``: one row per function (line, name, statements %, branches %)."""
     rows = []

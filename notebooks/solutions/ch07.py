@@ -2,6 +2,7 @@
 
 import binascii
 import hashlib
+import math
 import time
 
 
@@ -21,13 +22,18 @@ def worst_gap():
 
 
 def key_router():
-    def pick(key, urls):
-        # rendezvous hashing: every server scores the key, the highest wins; a new server only takes the keys
-        # it now scores highest, and a stable hash gives the same answer in every process
-        def score(url):
-            return hashlib.blake2b(f"{url}\0{key}".encode(), digest_size=8).digest()
+    def pick(key, weights):
+        # weighted rendezvous hashing: every server scores the key and the highest score wins. A stable hash
+        # (not hash(), salted per process) of server name and key gives u, uniform in (0, 1); -weight / ln(u)
+        # is the highest for a server with probability weight / total weight (a server of weight 2 wins as
+        # often as two of weight 1 would). Scores depend on the server's own name and weight only, so a new
+        # server only takes keys, a leaving one only gives its own, and the order of `weights` is irrelevant.
+        def score(name):
+            digest = hashlib.blake2b(f"{name}\0{key}".encode(), digest_size=8).digest()
+            u = (int.from_bytes(digest, "big") + 1) / (2**64 + 1)
+            return -weights[name] / math.log(u)
 
-        return max(urls, key=score)
+        return max(weights, key=score)
 
     return pick
 

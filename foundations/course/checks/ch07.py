@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 07 (Redis: the worst gap, routing keys, Redis Cluster's slots)."""
+"""Checks for the exercises of notebook 07 (Redis: the worst gap, routing keys by weight, Redis Cluster's slots)."""
 
 import builtins
 import contextlib
@@ -11,7 +11,7 @@ from unittest import mock
 
 from redis.crc import key_slot
 
-from foundations import redisspeed
+from foundations import redisdb, redisspeed
 from foundations.course.exercises import Wrong, exercise, expect
 
 
@@ -85,48 +85,98 @@ def _another_process_hash():
         builtins.hash = real
 
 
+def _copied_router(*args, **kwargs):
+    raise Wrong("pick uses the package's KeyRouted: write the scoring yourself")
+
+
+def _share(picks, name):
+    return sum(p == name for p in picks) / len(picks)
+
+
 @exercise("07.key_router")
 def key_router(answer):
-    expect(callable(answer), "expected a function pick(key, urls)")
-    two = ["redis://127.0.0.1:6391/0", "redis://127.0.0.1:6392/0"]
-    three = [*two, "redis://127.0.0.1:6393/0"]
-    keys = [f"user:{i}" for i in range(3000)]
-    first = [answer(k, two) for k in keys]
-    expect(all(u in two for u in first), f"pick must return one of the urls, got {first[0]!r}")
+    expect(callable(answer), "expected a function pick(key, weights)")
+    used = set(getattr(getattr(answer, "__code__", None), "co_names", ()))  # the names the function uses
     expect(
-        first == [answer(k, two) for k in keys],
+        not used & {"KeyRouted", "_score"}, "pick uses the package's KeyRouted: write the scoring yourself"
+    )
+    with (
+        mock.patch.object(redisdb, "_score", _copied_router),
+        mock.patch.object(redisdb.KeyRouted, "ranked", _copied_router),
+    ):
+        _key_router(answer)
+
+
+def _key_router(answer):
+    # server names change from run to run: an answer must not know them in advance
+    a, b, c = (f"{name}-{random.getrandbits(24):06x}" for name in ("cache", "session", "queue"))
+    keys = [f"user:{i}" for i in range(3000)]
+    even = {a: 1, b: 1}
+    first = [answer(k, even) for k in keys]
+    expect(all(p in even for p in first), f"pick must return one of the server names, got {first[0]!r}")
+    expect(
+        first == [answer(k, dict(even)) for k in keys],
         "the same key must always go to the same server, or a GET misses its SET (no random, no round-robin)",
     )
     with _another_process_hash():
-        other = [answer(k, two) for k in keys]
+        other = [answer(k, even) for k in keys]
     expect(
         other == first,
         "pick changes with the process: Python's hash() of a string is salted per process "
         "(PYTHONHASHSEED), so two API workers would send one key to two servers; "
         "use a hash that gives the same number in every process",
     )
-    counts = Counter(first)
     expect(
-        all(1200 < counts[u] < 1800 for u in two),
-        f"3000 keys should spread about evenly over 2 servers, got {dict(Counter(map(two.index, first)))}",
+        all(0.4 < _share(first, name) < 0.6 for name in even),
+        f"3000 keys should spread about evenly over 2 servers of weight 1, got {dict(Counter(first))}",
     )
+    heavy = random.randint(2, 4)  # varied: an answer cannot fit one weight
+    weighted = {a: heavy, b: 1}
+    got, wanted = _share([answer(k, weighted) for k in keys], a), heavy / (heavy + 1)
+    expect(
+        abs(got - wanted) < 0.04,
+        f"with weights {{{a!r}: {heavy}, {b!r}: 1}}, {a!r} got {got:.0%} of 3000 keys; a server's share "
+        f"of the keys should be its share of the total weight, {wanted:.0%}",
+    )
+    three = {a: 1, b: 1, c: 1}
     grown = [answer(k, three) for k in keys]
     expect(len(set(grown)) == 3, "with three servers, every server should get keys")
-    moved = [(old, new) for old, new in zip(first, grown) if old != new]
-    between_old = sum(new != three[2] for _, new in moved)
+    between_old = sum(old != new != c for old, new in zip(first, grown))
     expect(
         between_old == 0,
         f"adding a third server moved {between_old} of 3000 keys from one old server to "
         "the other: their cached values are lost for nothing. Only keys that now belong "
         "to the new server should move",
     )
+    moved = sum(old != new for old, new in zip(first, grown))
     expect(
-        700 < len(moved) < 1300,
-        f"adding a third server moved {len(moved)} of 3000 keys; it should take "
-        "about a third of them (1000), to share the load",
+        700 < moved < 1300,
+        f"adding a third server moved {moved} of 3000 keys; it should take about a third of them (1000), "
+        "to share the load",
     )
-    shrunk = [answer(k, two) for k in keys]  # the third server goes away again
-    expect(shrunk == first, "removing the third server should send its keys back where they were")
+    without_first = [answer(k, {b: 1, c: 1}) for k in keys]  # the FIRST server leaves, not the last
+    lost = sum(old != a and old != new for old, new in zip(grown, without_first))
+    expect(
+        lost == 0,
+        f"removing the first of three servers moved {lost} of 3000 keys that were not on it: only the "
+        "keys of the server that left should move, wherever it stood in the list",
+    )
+    expect(
+        grown == [answer(k, dict(reversed(three.items()))) for k in keys],
+        "the same servers listed in another order send keys elsewhere: the order of `weights` must not "
+        "matter (two workers may read their configuration in different orders)",
+    )
+    raised = [answer(k, {a: 1, b: 3, c: 1}) for k in keys]
+    wrong_way = sum(old != new != b for old, new in zip(grown, raised))
+    expect(
+        wrong_way == 0,
+        f"raising one server's weight moved {wrong_way} of 3000 keys between the others: "
+        "only keys that now go to the heavier server should move",
+    )
+    expect(
+        [answer(k, even) for k in keys] == first,
+        "removing the third server should send its keys back where they were",
+    )
 
 
 # (key, what a wrong answer for it got wrong): the hash-tag rules of the Redis Cluster specification

@@ -1,5 +1,5 @@
-"""The book's first, partial Registry (chapter 9), kept as written: ``set`` forgot its ``value``.
-Notebook 09 runs the story's tests against it to watch them fail."""
+"""One stage of the book's Registry (chapter 9), as the book wrote it. Notebook 09 runs the story's tests
+against each stage, registry_v1.py then registry_v2.py, and prints what changed between them."""
 
 from foundations.redispool import RoundRobinPool
 

@@ -1,5 +1,5 @@
-"""The book's Registry after its first fix: ``set(key, value)``. Still on the book's round-robin pool,
-so over two servers a SET and the GET after it can meet different Redis servers."""
+"""One stage of the book's Registry (chapter 9), as the book wrote it. Notebook 09 runs the story's tests
+against each stage, registry_v1.py then registry_v2.py, and prints what changed between them."""
 
 from foundations.redispool import RoundRobinPool
 
