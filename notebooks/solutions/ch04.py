@@ -34,6 +34,26 @@ def omit():
     return omit
 
 
+def to_json_data():
+    def to_json_data(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out = {}
+            for f in dataclasses.fields(value):
+                parsed = f.metadata.get("json", encoding.Tag())  # an untagged field: its own name
+                if parsed.skip or f.name.startswith("_"):
+                    continue
+                item = getattr(value, f.name)
+                if parsed.omitempty and encoding.is_empty(item):  # a dataclass is never empty
+                    continue
+                out[parsed.name or f.name] = to_json_data(item)  # ",omitempty" has no name
+            return out
+        if isinstance(value, list):
+            return [to_json_data(item) for item in value]
+        return value
+
+    return to_json_data
+
+
 def no_breed():
     def no_breed(text):
         stores = encoding.decode(text, list[pets.TidyPetstore])
@@ -42,4 +62,4 @@ def no_breed():
     return no_breed
 
 
-SOLUTIONS = {"04.owner": owner, "04.omit": omit, "04.no_breed": no_breed}
+SOLUTIONS = {"04.owner": owner, "04.omit": omit, "04.to_json_data": to_json_data, "04.no_breed": no_breed}
