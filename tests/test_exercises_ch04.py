@@ -133,6 +133,13 @@ def test_omit_rejects(answer, message):
     assert message in exercises.verdict("04.omit", answer)
 
 
+def _parse(spec):
+    if spec == "-":
+        return encoding.Tag(skip=True)
+    name, *options = spec.split(",")
+    return encoding.Tag(name or None, "omitempty" in options)
+
+
 def _walk(
     *,
     key=lambda f, tag: tag.name or f.name,
@@ -140,7 +147,7 @@ def _walk(
     private=True,
     empty=lambda f, tag, item, data: tag.omitempty and encoding.is_empty(item),
     lists=True,
-    tag_of=lambda f: f.metadata.get("json", encoding.Tag()),
+    tag_of=lambda f: _parse(f.metadata.get("json", "")),
 ):
     """The reference walk with one rule changed: each wrong answer below is one half-solution."""
 
@@ -163,6 +170,18 @@ def _walk(
     return to_json_data
 
 
+def _dash_prefix_skips(f):
+    """Any tag starting with "-" taken for "-": Go's "-," (the key "-") is lost."""
+    spec = f.metadata.get("json", "")
+    return encoding.Tag(skip=True) if spec.startswith("-") else _parse(spec)
+
+
+def _whole_string_as_key(f):
+    """The tag string as the key, options and all."""
+    spec = f.metadata.get("json", "")
+    return encoding.Tag(skip=True) if spec == "-" else encoding.Tag(spec or None, "omitempty" in spec)
+
+
 def _by_asdict(value):
     """asdict, then the keys renamed from the tags of the top class only."""
     if isinstance(value, list):
@@ -172,7 +191,7 @@ def _by_asdict(value):
     plain = dataclasses.asdict(value)
     out = {}
     for f in dataclasses.fields(value):
-        tag = f.metadata.get("json", encoding.Tag())
+        tag = _parse(f.metadata.get("json", ""))
         if tag.skip or f.name.startswith("_") or (tag.omitempty and encoding.is_empty(plain[f.name])):
             continue
         out[tag.name or f.name] = plain[f.name]
@@ -217,7 +236,16 @@ TO_JSON_DATA_WRONG = [
         id="omits-every-empty-value",
     ),
     pytest.param(
-        _walk(tag_of=lambda f: f.metadata["json"]), "raised KeyError: 'json'", id="every-field-tagged"
+        _walk(tag_of=lambda f: _parse(f.metadata["json"])), "raised KeyError: 'json'", id="every-field-tagged"
+    ),
+    pytest.param(_walk(tag_of=_dash_prefix_skips), "the key '-' is missing", id="dash-comma-skipped"),
+    pytest.param(
+        _walk(tag_of=_whole_string_as_key), "yours has a key 'hours,omitempty'", id="tag-string-as-key"
+    ),
+    pytest.param(
+        _walk(tag_of=lambda f: encoding.parse_tag(f.metadata.get("json", ""))),
+        "calls foundations.encoding's own parse_tag",
+        id="calls-parse_tag",
     ),
     pytest.param(_by_asdict, "at $.hours, yours has a key 'opens'", id="asdict-then-rename"),
     pytest.param(_calls_to_data, "calls foundations.encoding's own to_data", id="calls-the-package"),

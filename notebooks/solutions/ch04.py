@@ -35,17 +35,24 @@ def omit():
 
 
 def to_json_data():
+    def parse(spec):
+        """(key or None, omitempty, skip) from a raw Go tag string, as encoding/json's parseTag reads it."""
+        if spec == "-":
+            return None, False, True
+        name, *options = spec.split(",")
+        return name or None, "omitempty" in options, False
+
     def to_json_data(value):
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             out = {}
             for f in dataclasses.fields(value):
-                parsed = f.metadata.get("json", encoding.Tag())  # an untagged field: its own name
-                if parsed.skip or f.name.startswith("_"):
+                key, omitempty, skip = parse(f.metadata.get("json", ""))  # no tag: an empty one
+                if skip or f.name.startswith("_"):
                     continue
                 item = getattr(value, f.name)
-                if parsed.omitempty and encoding.is_empty(item):  # a dataclass is never empty
+                if omitempty and encoding.is_empty(item):  # a dataclass is never empty
                     continue
-                out[parsed.name or f.name] = to_json_data(item)  # ",omitempty" has no name
+                out[key or f.name] = to_json_data(item)  # ",omitempty" has no name: the field's own
             return out
         if isinstance(value, list):
             return [to_json_data(item) for item in value]

@@ -13,7 +13,6 @@ from typing import Any
 from foundations import encoding, pets
 from foundations.config import REPO_ROOT
 from foundations.course.exercises import Wrong, exercise, expect
-from foundations.encoding import tag
 
 DATA = REPO_ROOT / "notebooks" / "data"
 
@@ -113,14 +112,21 @@ def omit(answer):
         expect(got is False, f"Go keeps {value!r}, your omit({value!r}) returned {got!r}{hint}")
 
 
-# The classes of the to_json_data check: no notebook prints them. Each field is there for one rule of the tags.
+# The classes of the to_json_data check: no notebook prints them. Their tags are Go's raw strings, as
+# reflect.StructField.Tag.Get("json") returns them, not tag()'s parsed Tag: the learner's walk parses them, as
+# encoding/json's own parseTag does. Each field is there for one rule of the tags.
+def _go(spec: str, **kwargs: Any) -> Any:
+    """A field with the raw Go tag ``spec`` in its metadata, as the exercise describes."""
+    return field(metadata={"json": spec}, **kwargs)
+
+
 @dataclass
 class _Hours:
     """Tagged omitempty where _Clinic holds it: a struct is never empty, so it stays, as {} when its own fields are
     all left out. Its __len__ is 0 then, so ``not value`` is not the rule either."""
 
-    opens: str = tag("opens,omitempty", default="")
-    closes: str = tag("closes,omitempty", default="")
+    opens: str = _go("opens,omitempty", default="")
+    closes: str = _go("closes,omitempty", default="")
 
     def __len__(self) -> int:
         return bool(self.opens) + bool(self.closes)
@@ -128,21 +134,37 @@ class _Hours:
 
 @dataclass
 class _Visit:
-    reason: str = tag("reason")
-    cost: float = tag("cost,omitempty", default=0.0)
-    notes: list[str] = tag("notes,omitempty", default_factory=list)
+    reason: str = _go("reason")
+    cost: float = _go("cost,omitempty", default=0.0)
+    notes: list[str] = _go("notes,omitempty", default_factory=list)
 
 
 @dataclass
 class _Clinic:
-    clinic_name: str = tag("clinicName")  # a key that is not the attribute's name
-    city: str = tag(",omitempty", default="")  # no name in the tag: the field's own
+    clinic_name: str = _go("clinicName")  # a key that is not the attribute's name
+    city: str = _go(",omitempty", default="")  # no name in the tag: the field's own
     staff: int = 0  # no tag at all: its own name, never omitted
-    emergency: bool = tag("emergency,omitempty", default=False)
-    hours: _Hours = tag("hours,omitempty", default_factory=_Hours)
-    visits: list[_Visit] | None = tag("visits,omitempty", default=None)  # a list of structs
-    api_key: str = tag("-", default="")  # never written
+    emergency: bool = _go("emergency,omitempty", default=False)
+    hours: _Hours = _go("hours,omitempty", default_factory=_Hours)
+    visits: list[_Visit] | None = _go("visits,omitempty", default=None)  # a list of structs
+    api_key: str = _go("-", default="")  # never written
+    rating: int = _go("-,", default=0)  # written, under the key "-"
     _audit: str = ""  # never written: Go's unexported field
+
+
+def _reference(value: Any) -> Any:
+    """Go's walk over raw tag strings, with the package's parse_tag and is_empty (the check's answer key)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            parsed = encoding.parse_tag(f.metadata.get("json", ""))
+            item = getattr(value, f.name)
+            if not (parsed.skip or f.name.startswith("_") or (parsed.omitempty and encoding.is_empty(item))):
+                out[parsed.name or f.name] = _reference(item)
+        return out
+    if isinstance(value, list):
+        return [_reference(item) for item in value]
+    return value
 
 
 def _clinics() -> list[tuple[str, object]]:
@@ -158,6 +180,7 @@ def _clinics() -> list[tuple[str, object]]:
         hours=_Hours(opens=f"0{rng.randint(6, 9)}:00"),
         visits=[_Visit("vaccine", rng.randint(20, 60) + 0.5, ["rabies"]), _Visit("checkup")],
         api_key="k-1",
+        rating=rng.randint(1, 5),
     )
     return [
         ("a clinic with every optional field empty", quiet),
@@ -204,7 +227,7 @@ def _difference(expected: Any, got: Any, path: str = "$") -> str | None:
     return None
 
 
-_PACKAGE_ENCODER = ("to_data", "encode", "_plan")
+_PACKAGE_ENCODER = ("to_data", "encode", "_plan", "parse_tag")
 
 
 @contextlib.contextmanager
@@ -215,8 +238,8 @@ def _without_the_package_encoder(answer: object) -> Iterator[None]:
     def refuse(name: str) -> Callable[..., None]:
         def refused(*args: object, **kwargs: object) -> None:
             raise Wrong(
-                f"your function calls foundations.encoding's own {name}: the exercise is to write that walk "
-                "yourself (encoding.is_empty, or your omit, is the one helper to use)"
+                f"your function calls foundations.encoding's own {name}: the exercise is to parse the tags and "
+                "walk the fields yourself (encoding.is_empty, or your omit, is the one helper to use)"
             )
 
         return refused
@@ -240,7 +263,7 @@ def _without_the_package_encoder(answer: object) -> Iterator[None]:
 def to_json_data(answer):
     expect(callable(answer), f"expected a function to_json_data(value), got {type(answer).__name__}")
     for what, value in _clinics():
-        expected = encoding.to_data(value)
+        expected = _reference(value)
         with _without_the_package_encoder(answer):
             got = answer(value)
         problem = _difference(expected, got)
