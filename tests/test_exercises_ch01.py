@@ -1,9 +1,12 @@
 """Chapter 1's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
+import time
+
 import pytest
 import yaml
 from test_exercises import NOTEBOOKS, solutions
 
+from foundations import redisdb
 from foundations.course import exercises
 from foundations.course.checks.ch01 import PAUSE_MS
 from foundations.ops import probe
@@ -71,6 +74,29 @@ def _networks_if_a_list(compose, name):
     return [word for word in RIGHT(compose, name) if not word.startswith("--net")]
 
 
+def _command_splatted(compose, name):
+    """``*service["command"]``: right for a list, one word per character for compose's string form."""
+    service = compose["services"][name]
+    return RIGHT({**compose, "services": {name: {**service, "command": []}}}, name) + [
+        *service.get("command", [])
+    ]
+
+
+def _command_str_split(compose, name):
+    """``str.split`` for the string form: a quoted argument comes apart."""
+    service = compose["services"][name]
+    command = service.get("command", [])
+    if not isinstance(command, str):
+        return RIGHT(compose, name)
+    return RIGHT({**compose, "services": {name: {**service, "command": []}}}, name) + command.split()
+
+
+def _networks_key_required(compose, name):
+    """``service["networks"]``, as if every service named its networks."""
+    compose["services"][name]["networks"]  # noqa: B018 - the KeyError is the wrong answer under test
+    return RIGHT(compose, name)
+
+
 def _image_first(compose, name):
     service = compose["services"][name]
     words = [w for w in RIGHT(compose, name) if w != service["image"] and w not in service.get("command", [])]
@@ -93,6 +119,11 @@ DOCKER_RUN_WRONG = [
         _networks_if_a_list, "written as a dict; your --net flags are []", id="networks-list-form-only"
     ),
     pytest.param(_image_first, "the words after the image", id="image-before-the-flags"),
+    pytest.param(
+        _command_splatted, "written as one string, 'sh -c \"date; sleep 60\"'", id="command-string-splatted"
+    ),
+    pytest.param(_command_str_split, "yours are ['sh', '-c', '\"date;'", id="command-string-str-split"),
+    pytest.param(_networks_key_required, "raised KeyError: 'networks'", id="networks-key-required"),
     pytest.param(_first_port_only, "port(s); your -p give ['127.0.0.1:8088:80']", id="first-port-only"),
     pytest.param(_no_hostname, "not in the book's form", id="no-hostname"),
     pytest.param("docker run redis", "expected a function docker_run(compose, name)", id="a-string"),
@@ -139,6 +170,17 @@ def _anonymous_error(urls):
     return result
 
 
+def _redis_own_error(urls):
+    """No try at all: redis-py's ConnectionError names host:port, not the URL."""
+    result = {}
+    for url in urls:
+        client = redisdb.client(url)
+        start = time.perf_counter()
+        client.ping()
+        result[url] = (time.perf_counter() - start) * 1000
+    return result
+
+
 def _host_only_error(urls):
     result = {}
     for url in urls:
@@ -162,8 +204,11 @@ PING_WRONG = [
     ),
     pytest.param(lambda urls: [probe.redis_ping(u) for u in urls], "expected a dict", id="a-list"),
     pytest.param(_skips_the_dead, "must raise an error", id="skips-a-dead-redis"),
-    pytest.param(_anonymous_error, "should name its address", id="error-without-address"),
-    pytest.param(_host_only_error, "should name its address", id="error-names-the-host-not-the-port"),
+    pytest.param(_anonymous_error, "should name the URL it was given", id="error-without-address"),
+    pytest.param(
+        _host_only_error, "should name the URL it was given", id="error-names-the-host-not-the-port"
+    ),
+    pytest.param(_redis_own_error, "should name the URL it was given", id="redis-pys-own-error"),
 ]
 
 

@@ -67,7 +67,7 @@ OWNER_WRONG = [
         'your Owner encodes as {"firstName":"Tit","lastName":"Petric","email":""}',
         id="email-without-omitempty",
     ),
-    pytest.param(PasswordEncoded, "password must never be encoded", id="password-encoded"),
+    pytest.param(PasswordEncoded, "the password appears in your JSON", id="password-encoded"),
     pytest.param(EverythingOmitempty, "only email is omitempty", id="names-omitempty"),
     pytest.param(Untagged, "the keys are camelCase", id="python-names-as-keys"),
     pytest.param(Reordered, "in that order", id="fields-reordered"),
@@ -133,6 +133,142 @@ def test_omit_rejects(answer, message):
     assert message in exercises.verdict("04.omit", answer)
 
 
+def _parse(spec):
+    if spec == "-":
+        return encoding.Tag(skip=True)
+    name, *options = spec.split(",")
+    return encoding.Tag(name or None, "omitempty" in options)
+
+
+def _walk(
+    *,
+    key=lambda f, tag: tag.name or f.name,
+    skip=True,
+    private=True,
+    empty=lambda f, tag, item, data: tag.omitempty and encoding.is_empty(item),
+    lists=True,
+    tag_of=lambda f: _parse(f.metadata.get("json", "")),
+):
+    """The reference walk with one rule changed: each wrong answer below is one half-solution."""
+
+    def to_json_data(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out = {}
+            for f in dataclasses.fields(value):
+                tag = tag_of(f)
+                if (skip and tag.skip) or (private and f.name.startswith("_")):
+                    continue
+                item = getattr(value, f.name)
+                data = to_json_data(item)
+                if not empty(f, tag, item, data):
+                    out[key(f, tag)] = data
+            return out
+        if lists and isinstance(value, list):
+            return [to_json_data(item) for item in value]
+        return value
+
+    return to_json_data
+
+
+def _dash_prefix_skips(f):
+    """Any tag starting with "-" taken for "-": Go's "-," (the key "-") is lost."""
+    spec = f.metadata.get("json", "")
+    return encoding.Tag(skip=True) if spec.startswith("-") else _parse(spec)
+
+
+def _whole_string_as_key(f):
+    """The tag string as the key, options and all."""
+    spec = f.metadata.get("json", "")
+    return encoding.Tag(skip=True) if spec == "-" else encoding.Tag(spec or None, "omitempty" in spec)
+
+
+def _by_asdict(value):
+    """asdict, then the keys renamed from the tags of the top class only."""
+    if isinstance(value, list):
+        return [_by_asdict(v) for v in value]
+    if not dataclasses.is_dataclass(value):
+        return value
+    plain = dataclasses.asdict(value)
+    out = {}
+    for f in dataclasses.fields(value):
+        tag = _parse(f.metadata.get("json", ""))
+        if tag.skip or f.name.startswith("_") or (tag.omitempty and encoding.is_empty(plain[f.name])):
+            continue
+        out[tag.name or f.name] = plain[f.name]
+    return out
+
+
+def _calls_to_data(value):
+    return encoding.to_data(value)
+
+
+def _round_trips_encode(value):
+    return json.loads(encoding.encode(value))
+
+
+TO_JSON_DATA_WRONG = [
+    pytest.param(_walk(key=lambda f, tag: f.name), "yours has a key 'clinic_name'", id="attribute-names"),
+    pytest.param(_walk(skip=False), "yours has a key 'api_key'", id="ignores-dash"),
+    pytest.param(_walk(private=False), "yours has a key '_audit'", id="keeps-private-fields"),
+    pytest.param(
+        _walk(empty=lambda f, tag, item, data: tag.omitempty and not data),
+        "the key 'hours' is missing",
+        id="nested-struct-empty-after-converting",
+    ),
+    pytest.param(
+        _walk(empty=lambda f, tag, item, data: tag.omitempty and not item),
+        "the key 'hours' is missing",
+        id="python-truthiness",
+    ),
+    pytest.param(_walk(lists=False), "yours is a _Visit object", id="no-recursion-into-lists"),
+    pytest.param(_walk(key=lambda f, tag: tag.name), "yours has a key None", id="empty-name-as-key"),
+    pytest.param(
+        _walk(key=lambda f, tag: tag.name if tag.name is not None else ""),
+        "yours has a key ''",
+        id="empty-name-as-empty-key",
+    ),
+    pytest.param(
+        _walk(empty=lambda f, tag, item, data: False), "yours has a key 'city'", id="ignores-omitempty"
+    ),
+    pytest.param(
+        _walk(empty=lambda f, tag, item, data: encoding.is_empty(item)),
+        "the key 'staff' is missing",
+        id="omits-every-empty-value",
+    ),
+    pytest.param(
+        _walk(tag_of=lambda f: _parse(f.metadata["json"])), "raised KeyError: 'json'", id="every-field-tagged"
+    ),
+    pytest.param(_walk(tag_of=_dash_prefix_skips), "the key '-' is missing", id="dash-comma-skipped"),
+    pytest.param(
+        _walk(tag_of=_whole_string_as_key), "yours has a key 'hours,omitempty'", id="tag-string-as-key"
+    ),
+    pytest.param(
+        _walk(tag_of=lambda f: encoding.parse_tag(f.metadata.get("json", ""))),
+        "calls foundations.encoding's own parse_tag",
+        id="calls-parse_tag",
+    ),
+    pytest.param(_by_asdict, "at $.hours, yours has a key 'opens'", id="asdict-then-rename"),
+    pytest.param(_calls_to_data, "calls foundations.encoding's own to_data", id="calls-the-package"),
+    pytest.param(_round_trips_encode, "calls foundations.encoding's own encode", id="round-trips-encode"),
+    pytest.param(lambda value: value, "yours is a _Clinic object", id="returns-its-argument"),
+]
+
+
+@pytest.mark.parametrize("answer, message", TO_JSON_DATA_WRONG)
+def test_to_json_data_rejects(answer, message):
+    assert message in exercises.verdict("04.to_json_data", answer)
+
+
+def test_to_json_data_refuses_the_package_imported_by_name():
+    """``from foundations.encoding import to_data`` in the notebook: the name is refused too, then restored."""
+    namespace = {"to_data": encoding.to_data}
+    exec("def to_json_data(value):\n    return to_data(value)", namespace)
+    assert "calls foundations.encoding's own to_data" in exercises.verdict(
+        "04.to_json_data", namespace["to_json_data"]
+    )
+    assert namespace["to_data"] is encoding.to_data and encoding.to_data.__module__ == "foundations.encoding"
+
+
 def _counts_cats(text):
     stores = encoding.decode(text, list[pets.TidyPetstore])
     return [p.name for s in stores for p in (s.dogs or []) + (s.cats or []) if not p.breed]
@@ -194,7 +330,7 @@ NO_BREED_WRONG = [
     pytest.param(
         _breed_key_missing, 'on data/example1.json (Trinity has "breed": "")', id="missing-key-only"
     ),
-    pytest.param(_forgets_nil, "loop over `store.dogs or []`", id="forgets-nil-slices"),
+    pytest.param(_forgets_nil, "Go's nil slice: your loop assumed a list", id="forgets-nil-slices"),
     pytest.param(_breed_is_none, "you found []", id="breed-is-none"),
     pytest.param(["Trinity"], "expected a function no_breed(text)", id="a-value-not-a-function"),
 ]

@@ -34,6 +34,33 @@ def omit():
     return omit
 
 
+def to_json_data():
+    def parse(spec):
+        """(key or None, omitempty, skip) from a raw Go tag string, as encoding/json's parseTag reads it."""
+        if spec == "-":
+            return None, False, True
+        name, *options = spec.split(",")
+        return name or None, "omitempty" in options, False
+
+    def to_json_data(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out = {}
+            for f in dataclasses.fields(value):
+                key, omitempty, skip = parse(f.metadata.get("json", ""))  # no tag: an empty one
+                if skip or f.name.startswith("_"):
+                    continue
+                item = getattr(value, f.name)
+                if omitempty and encoding.is_empty(item):  # a dataclass is never empty
+                    continue
+                out[key or f.name] = to_json_data(item)  # ",omitempty" has no name: the field's own
+            return out
+        if isinstance(value, list):
+            return [to_json_data(item) for item in value]
+        return value
+
+    return to_json_data
+
+
 def no_breed():
     def no_breed(text):
         stores = encoding.decode(text, list[pets.TidyPetstore])
@@ -42,4 +69,4 @@ def no_breed():
     return no_breed
 
 
-SOLUTIONS = {"04.owner": owner, "04.omit": omit, "04.no_breed": no_breed}
+SOLUTIONS = {"04.owner": owner, "04.omit": omit, "04.to_json_data": to_json_data, "04.no_breed": no_breed}

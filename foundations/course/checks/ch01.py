@@ -1,6 +1,7 @@
 """Checks for the exercises of notebook 01 (setting up your environment)."""
 
 import copy
+import shlex
 from typing import Any
 
 from foundations import config, net, redisdb
@@ -11,7 +12,9 @@ from foundations.course.exercises import exercise, expect
 PAUSE_MS = 400
 
 # A compose file no notebook prints: another image, a command, a restart policy, two ports, a network whose
-# real name differs from its key, one without a name, and a service whose networks are a mapping (aliases).
+# real name differs from its key, one without a name, a service whose networks are a mapping (aliases), and one
+# with no networks (compose's default network: no --net) whose command is one string, which compose splits as a
+# shell would (a quoted argument stays one word).
 COMPOSE: dict[str, Any] = {
     "services": {
         "cache": {
@@ -31,6 +34,11 @@ COMPOSE: dict[str, Any] = {
             "command": ["python", "-m", "worker"],
             "networks": {"backend": {"aliases": ["jobs"]}, "front": None},
         },
+        "ticker": {
+            "image": "alpine:3.20",
+            "command": 'sh -c "date; sleep 60"',
+            "restart": "unless-stopped",
+        },
     },
     "networks": {"backend": {"name": "shop-backend", "driver": "bridge"}, "front": {"driver": "bridge"}},
 }
@@ -39,6 +47,7 @@ DOCKER_RUNS = {
     "-p 127.0.0.1:7000:7000 valkey/valkey:8.0 valkey-server --port 7000",
     "web": "docker run -d --name web -h web --net=front -p 127.0.0.1:8088:80 -p 127.0.0.1:8443:443 nginx:1.27",
     "worker": "docker run -d --name worker -h worker --net=shop-backend --net=front shop/worker:2.1 python -m worker",
+    "ticker": "docker run -d --name ticker -h ticker --restart=unless-stopped alpine:3.20 sh -c 'date; sleep 60'",
 }
 
 
@@ -60,10 +69,12 @@ def docker_run(answer):
             "not from this notebook's compose.yaml",
         )
         after_image = got[got.index(service["image"]) + 1 :]
+        command = service.get("command", [])
+        written = f" (written as one string, {command!r})" if isinstance(command, str) else ""
         expect(
-            after_image == service.get("command", []),
-            f"{said}, the words after the image should be the service's command, word by word; "
-            f"yours are {after_image}",
+            after_image == _words(command),
+            f"{said}, the words after the image should be the service's command{written}, word by word, "
+            f"as the container receives them; yours are {after_image}",
         )
         published = [got[i + 1] for i, word in enumerate(got[:-1]) if word == "-p"]
         ports = service.get("ports", [])
@@ -71,18 +82,20 @@ def docker_run(answer):
             published == ports,
             f"{said}, the service publishes {len(ports)} port(s); your -p give {published}",
         )
-        wanted = line.split()
+        wanted = shlex.split(line)
         restarts = [word for word in got if word.startswith("--restart")]
         expect(
             restarts == [word for word in wanted if word.startswith("--restart")],
             f"{said}, your restart flags are {restarts}: --restart=POLICY only when the service sets restart",
         )
         nets = [word for word in got if word.startswith("--net")]
-        joins = len(service["networks"])
+        joins = len(service.get("networks", []))
+        form = (
+            f"written as a {type(service['networks']).__name__}" if "networks" in service else "it names none"
+        )
         expect(
             len(nets) == joins,
-            f"{said}, the service joins {joins} network(s), written as a {type(service['networks']).__name__}; "
-            f"your --net flags are {nets}",
+            f"{said}, the service joins {joins} network(s), {form}; your --net flags are {nets}",
         )
         expect(
             nets == [word for word in wanted if word.startswith("--net")],
@@ -94,6 +107,11 @@ def docker_run(answer):
             f"{said}, your command is not in the book's form, docker run -d --name NAME -h NAME "
             f"[--restart=POLICY] --net=NETWORK -p PORT ... IMAGE COMMAND...: {' '.join(got)}",
         )
+
+
+def _words(command: str | list[str]) -> list[str]:
+    """A compose ``command`` as the words the container receives: compose splits a string as a shell would."""
+    return shlex.split(command) if isinstance(command, str) else command
 
 
 @exercise("01.ping_all")
@@ -116,13 +134,16 @@ def ping_all(answer):
             "report the time the PING took, in milliseconds",
         )
     _slow_redis_is_seen(answer, cfg.redis2_url)
-    port = net.free_port()  # nothing listens there, and its five digits appear by chance in no message
+    # Nothing listens on that port. redis-py's own error names only host:port ("Error 111 connecting to
+    # 127.0.0.1:PORT"), not the URL the caller gave: passing it through untouched is not the answer.
+    dead = f"redis://127.0.0.1:{net.free_port()}/3"
     try:
-        answer([f"redis://127.0.0.1:{port}/0"])
+        answer([cfg.redis_url, dead])
     except Exception as exc:  # noqa: BLE001 - any exception is what we want here
         expect(
-            str(port) in str(exc),
-            f"when a Redis is down, the error should name its address (127.0.0.1:{port}); yours says: {exc}",
+            dead in str(exc),
+            f"when a Redis is down, the error should name the URL it was given ({dead}), so the caller "
+            f"knows which entry of the list failed; yours says: {exc}",
         )
         return
     expect(False, "a Redis that is down must raise an error, not be skipped")

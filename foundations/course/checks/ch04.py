@@ -1,10 +1,14 @@
 """Checks for the exercises of notebook 04 (encoding and decoding JSON)."""
 
+import contextlib
 import dataclasses
 import json
+import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from foundations import encoding, pets
 from foundations.config import REPO_ROOT
@@ -26,7 +30,10 @@ def owner(answer):
     )
     got = encoding.encode(answer("Tit", "Petric", "", "secret"))
     expect("first_name" not in got, f"the keys are camelCase (firstName): give each field a tag, got {got}")
-    expect("secret" not in got, f'password must never be encoded: tag it "-", got {got}')
+    expect(
+        "secret" not in got,
+        f"the password appears in your JSON: which tag keeps a field out completely? Got {got}",
+    )
     expect(
         got == '{"firstName":"Tit","lastName":"Petric"}',
         f'expected {{"firstName":"Tit","lastName":"Petric"}}, your Owner encodes as {got}',
@@ -105,6 +112,164 @@ def omit(answer):
         expect(got is False, f"Go keeps {value!r}, your omit({value!r}) returned {got!r}{hint}")
 
 
+# The classes of the to_json_data check: no notebook prints them. Their tags are Go's raw strings, as
+# reflect.StructField.Tag.Get("json") returns them, not tag()'s parsed Tag: the learner's walk parses them, as
+# encoding/json's own parseTag does. Each field is there for one rule of the tags.
+def _go(spec: str, **kwargs: Any) -> Any:
+    """A field with the raw Go tag ``spec`` in its metadata, as the exercise describes."""
+    return field(metadata={"json": spec}, **kwargs)
+
+
+@dataclass
+class _Hours:
+    """Tagged omitempty where _Clinic holds it: a struct is never empty, so it stays, as {} when its own fields are
+    all left out. Its __len__ is 0 then, so ``not value`` is not the rule either."""
+
+    opens: str = _go("opens,omitempty", default="")
+    closes: str = _go("closes,omitempty", default="")
+
+    def __len__(self) -> int:
+        return bool(self.opens) + bool(self.closes)
+
+
+@dataclass
+class _Visit:
+    reason: str = _go("reason")
+    cost: float = _go("cost,omitempty", default=0.0)
+    notes: list[str] = _go("notes,omitempty", default_factory=list)
+
+
+@dataclass
+class _Clinic:
+    clinic_name: str = _go("clinicName")  # a key that is not the attribute's name
+    city: str = _go(",omitempty", default="")  # no name in the tag: the field's own
+    staff: int = 0  # no tag at all: its own name, never omitted
+    emergency: bool = _go("emergency,omitempty", default=False)
+    hours: _Hours = _go("hours,omitempty", default_factory=_Hours)
+    visits: list[_Visit] | None = _go("visits,omitempty", default=None)  # a list of structs
+    api_key: str = _go("-", default="")  # never written
+    rating: int = _go("-,", default=0)  # written, under the key "-"
+    _audit: str = ""  # never written: Go's unexported field
+
+
+def _reference(value: Any) -> Any:
+    """Go's walk over raw tag strings, with the package's parse_tag and is_empty (the check's answer key)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            parsed = encoding.parse_tag(f.metadata.get("json", ""))
+            item = getattr(value, f.name)
+            if not (parsed.skip or f.name.startswith("_") or (parsed.omitempty and encoding.is_empty(item))):
+                out[parsed.name or f.name] = _reference(item)
+        return out
+    if isinstance(value, list):
+        return [_reference(item) for item in value]
+    return value
+
+
+def _clinics() -> list[tuple[str, object]]:
+    """(what, value) pairs with names and numbers drawn anew for each check."""
+    rng = random.Random()
+    name = rng.choice(["Paws", "Whiskers & Co", "Vet <24h>", "Dr. Petric"])
+    quiet = _Clinic(name, staff=0, api_key=f"k-{rng.randint(100, 999)}", _audit="seen")
+    busy = _Clinic(
+        f"{name} II",
+        city=rng.choice(["Ljubljana", "Maribor", "Koper"]),
+        staff=rng.randint(2, 9),
+        emergency=True,
+        hours=_Hours(opens=f"0{rng.randint(6, 9)}:00"),
+        visits=[_Visit("vaccine", rng.randint(20, 60) + 0.5, ["rabies"]), _Visit("checkup")],
+        api_key="k-1",
+        rating=rng.randint(1, 5),
+    )
+    return [
+        ("a clinic with every optional field empty", quiet),
+        ("a clinic with every field set", busy),
+        ("a list of both clinics", [quiet, busy]),
+        ("a plain string", name),
+    ]
+
+
+def _kind(value: Any) -> str:
+    if dataclasses.is_dataclass(value):
+        return f"a {type(value).__name__} object (still a dataclass)"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return f"the {type(value).__name__} {value!r}"
+
+
+def _difference(expected: Any, got: Any, path: str = "$") -> str | None:
+    """Where ``got`` first differs from ``expected``, as a symptom: the path and what is there."""
+    if type(expected) is not type(got):
+        return f"at {path}, Go writes {_kind(expected)}; yours is {_kind(got)}"
+    if isinstance(expected, list):
+        if len(expected) != len(got):
+            return f"at {path}, Go writes {len(expected)} items; yours has {len(got)}"
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
+            if problem := _difference(e, g, f"{path}[{i}]"):
+                return problem
+    elif isinstance(expected, dict):
+        for key in got:
+            if key not in expected:
+                return f"at {path}, yours has a key {key!r} that Go would not write"
+        for key in expected:
+            if key not in got:
+                return f"at {path}, the key {key!r} is missing from yours"
+        for key in expected:
+            if problem := _difference(expected[key], got[key], f"{path}.{key}"):
+                return problem
+        if list(expected) != list(got):
+            return f"at {path}, your keys come in another order than the fields: {list(got)}"
+    elif expected != got:
+        return f"at {path}, Go writes {expected!r}; yours is {got!r}"
+    return None
+
+
+_PACKAGE_ENCODER = ("to_data", "encode", "_plan", "parse_tag")
+
+
+@contextlib.contextmanager
+def _without_the_package_encoder(answer: object) -> Iterator[None]:
+    """The package's own encoder raises while ``answer`` runs, whether reached as ``encoding.to_data`` or imported
+    by name into the notebook."""
+
+    def refuse(name: str) -> Callable[..., None]:
+        def refused(*args: object, **kwargs: object) -> None:
+            raise Wrong(
+                f"your function calls foundations.encoding's own {name}: the exercise is to parse the tags and "
+                "walk the fields yourself (encoding.is_empty, or your omit, is the one helper to use)"
+            )
+
+        return refused
+
+    originals = {name: getattr(encoding, name) for name in _PACKAGE_ENCODER}
+    names = getattr(answer, "__globals__", {})
+    imported = {key: value for key, value in names.items() if any(value is o for o in originals.values())}
+    try:
+        for name in _PACKAGE_ENCODER:
+            setattr(encoding, name, refuse(name))
+        for key, value in imported.items():
+            names[key] = refuse(value.__name__)
+        yield
+    finally:
+        for name, value in originals.items():
+            setattr(encoding, name, value)
+        names.update(imported)
+
+
+@exercise("04.to_json_data")
+def to_json_data(answer):
+    expect(callable(answer), f"expected a function to_json_data(value), got {type(answer).__name__}")
+    for what, value in _clinics():
+        expected = _reference(value)
+        with _without_the_package_encoder(answer):
+            got = answer(value)
+        problem = _difference(expected, got)
+        expect(problem is None, f"on {what}: {problem}")
+
+
 def _no_breed_cases() -> list[tuple[str, str, list[str]]]:
     """(what, JSON text, the dogs without a breed): the book's two files, and stores no notebook prints."""
     generated = pets.many_stores(12)
@@ -135,8 +300,7 @@ def no_breed(answer):
             if "NoneType" not in str(exc):
                 raise
             raise Wrong(
-                f"on {what}: {exc}. A store without dogs has dogs=None (Go's nil slice): "
-                "loop over `store.dogs or []`"
+                f"on {what}: {exc}. A store without dogs has dogs=None, Go's nil slice: your loop assumed a list"
             ) from exc
         expect(isinstance(got, list), f"expected a list of names, got {type(got).__name__}")
         expect(all(isinstance(n, str) for n in got), "expected dog names as strings, not Pet objects")
