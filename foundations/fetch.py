@@ -77,6 +77,11 @@ def _failed(upstream: str, url: str, timeout: float, exc: Exception, timed_out: 
     return UpstreamError(upstream, url, 502, f"is unreachable ({type(exc).__name__})")
 
 
+def _over_budget(upstream: str, url: str, timeout: float) -> UpstreamError:
+    """The 504 of a whole fan-out: the same words whether the calls ran one after the other or at once."""
+    return UpstreamError(upstream, url, 504, f"gave no answer within the {timeout * 1000:.0f} ms budget")
+
+
 def _timed_out(exc: requests.RequestException) -> bool:
     """A timeout, also when it struck while reading the body: requests raises that one as a
     ``ConnectionError`` wrapping urllib3's ``ReadTimeoutError``."""
@@ -120,9 +125,7 @@ def fetch_sequential(
         except UpstreamError as exc:
             if exc.status != 504:
                 raise
-            raise UpstreamError(
-                upstream, url, 504, f"gave no answer within the {timeout * 1000:.0f} ms budget"
-            ) from exc
+            raise _over_budget(upstream, url, timeout) from exc
     return results
 
 
@@ -143,12 +146,14 @@ def fetch_parallel(
         # the calls carry their own timeout too: the few ms of grace let one that ran out say so itself
         left = max(0.0, deadline - time.monotonic()) + DEADLINE_GRACE
         done, pending = wait(futures.values(), timeout=left, return_when=FIRST_EXCEPTION)
-        for future in futures.values():  # the first failure, in call order, is the one reported
+        for name, future in futures.items():  # the first failure, in call order, is the one reported
             if future in done and (error := future.exception()) is not None:
+                if isinstance(error, UpstreamError) and error.status == 504:
+                    raise _over_budget(name, calls[name], timeout) from error
                 raise error
         for name, future in futures.items():
-            if future in pending:
-                raise UpstreamError(name, calls[name], 504, f"gave no answer within {timeout * 1000:.0f} ms")
+            if future in pending:  # its thread still runs: nothing in Python stops a thread from outside
+                raise _over_budget(name, calls[name], timeout)
         return {name: future.result() for name, future in futures.items()}
     finally:
         if executor is None:  # our own pool: do not wait for calls still running after a failure

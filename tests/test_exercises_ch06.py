@@ -1,7 +1,8 @@
 """Chapter 6's exercise checks reject plausible wrong answers, each with a message that helps."""
 
 import math
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 
 import pytest
 import requests
@@ -29,6 +30,11 @@ def five_threads(urls):  # holds for the five URLs of the exercise's text only
         return list(pool.map(lambda u: requests.get(u).json(), urls))
 
 
+def fixed_sixteen_threads(urls):  # a round number, enough for every run with up to 16 URLs
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(lambda u: requests.get(u).json(), urls))
+
+
 def one_thread_per_url(urls):  # ThreadPoolExecutor(0) raises ValueError for no URLs
     with ThreadPoolExecutor(len(urls)) as pool:
         return list(pool.map(lambda u: requests.get(u).json(), urls))
@@ -47,6 +53,7 @@ def invented(urls):  # what the output of a previous run showed
         (undecoded, "expected each answer decoded from JSON"),
         (lambda urls: [], "expected 5 answers"),
         (five_threads, "fewer threads than there were URLs"),
+        (fixed_sixteen_threads, "fewer threads than there were URLs"),
         (one_thread_per_url, "your answer raised ValueError"),
     ],
 )
@@ -84,3 +91,79 @@ def first_answer_copied(delays, size):  # the plot's formula, for 50 ms calls on
 )
 def test_predicted_ms_rejects(answer, message):
     assert message in exercises.verdict("06.predicted_ms", answer)
+
+
+def requests_timeout(urls, budget):  # timeout= bounds each wait for data, and a trickle never waits long
+    with ThreadPoolExecutor(max(1, len(urls))) as pool:
+        return list(pool.map(lambda u: requests.get(u, timeout=budget).json(), urls))
+
+
+def waits_on_exit(urls, budget):  # the deadline is right, but leaving `with` waits for every thread
+    with ThreadPoolExecutor(max(1, len(urls))) as pool:
+        futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+        done, pending = wait(futures, timeout=budget)
+        if pending:
+            raise TimeoutError("too slow")
+        return [f.result() for f in futures]
+
+
+def one_second(urls, budget):  # a deadline, but not the caller's budget
+    pool = ThreadPoolExecutor(max(1, len(urls)))
+    futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+    pool.shutdown(wait=False)
+    done, pending = wait(futures, timeout=1.0)
+    if pending:
+        raise TimeoutError("too slow")
+    return [f.result() for f in futures]
+
+
+def per_call_budget(urls, budget):  # each future gets the whole budget: the waits add up
+    pool = ThreadPoolExecutor(max(1, len(urls)))
+    futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+    pool.shutdown(wait=False)
+    return [f.result(timeout=budget) for f in futures]
+
+
+def sequential_deadline(urls, budget):  # checks the clock between calls, not during one
+    deadline, answers = time.monotonic() + budget, []
+    for url in urls:
+        if time.monotonic() > deadline:
+            raise TimeoutError("too slow")
+        answers.append(requests.get(url, timeout=budget).json())
+    return answers
+
+
+def in_finishing_order_by(urls, budget):
+    pool = ThreadPoolExecutor(max(1, len(urls)))
+    futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+    pool.shutdown(wait=False)
+    return [f.result() for f in as_completed(futures, timeout=budget)]
+
+
+def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the learner's
+    from foundations import fetch
+
+    try:
+        return list(
+            fetch.fetch_parallel(
+                fetch.session(), dict(zip(map(str, range(len(urls))), urls)), budget
+            ).values()
+        )
+    except fetch.UpstreamError as exc:
+        raise TimeoutError(str(exc)) from exc
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (requests_timeout, "instead of raising TimeoutError"),
+        (waits_on_exit, "past the budget"),
+        (one_second, "before its budget ran out"),
+        (per_call_budget, "past the budget"),
+        (sequential_deadline, "budget="),
+        (in_finishing_order_by, "in their order"),
+        (through_fetch_parallel, "write the deadline yourself"),
+    ],
+)
+def test_fetch_all_by_rejects(answer, message):
+    assert message in exercises.verdict("06.fetch_all_by", answer)

@@ -123,17 +123,61 @@ def test_query_all_rejects(answer, message):
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (lambda rate, ms: math.ceil(rate / 50), "at most"),  # written for the chart's 20 ms
-        (lambda rate, ms: 3 * os.cpu_count(), "connections_needed("),  # the book's rule for computing queries
-        (lambda rate, ms: round(rate * ms / 1000), "can finish, fewer than"),
-        (lambda rate, ms: int(rate * ms / 1000), "can finish, fewer than"),
-        (lambda rate, ms: math.ceil(rate * ms), "would already keep up"),  # ms taken for seconds
-        (lambda rate, ms: rate * ms / 1000, "a whole number of connections"),
-        (lambda rate, ms: math.ceil(rate * ms / 1000) + 1, "would already keep up"),  # "headroom"
-        (lambda rate, ms: {(180, 20): 4}.get((rate, ms), 1), "can finish, fewer than"),  # the text's example
-        (lambda rate, ms: max(1, math.ceil(rate * 20 / 1000)), "connections_needed("),  # ignores query_ms
+        (lambda rate, ms, u=0.8: math.ceil(rate / 50 / u), "cannot keep up"),  # written for the chart's 20 ms
+        (
+            lambda rate, ms, u=0.8: 3 * os.cpu_count(),
+            "connections_needed(",
+        ),  # the book's rule for computing queries
+        (lambda rate, ms, u=0.8: round(rate * ms / 1000 / u), "cannot keep up"),
+        (lambda rate, ms, u=0.8: int(rate * ms / 1000 / u), "cannot keep up"),
+        (lambda rate, ms, u=0.8: math.ceil(rate * ms / u), "would already be busy"),  # ms taken for seconds
+        (lambda rate, ms, u=0.8: rate * ms / 1000 / u, "a whole number of connections"),
+        (
+            lambda rate, ms, u=0.8: math.ceil(rate * ms / 1000),
+            "cannot keep up",
+        ),  # ignores utilisation: runs full
+        (lambda rate, ms, u=1.0: math.ceil(rate * ms / 1000 / u), "cannot keep up"),  # full by default
+        (
+            lambda rate, ms, u=0.8: math.ceil(rate * ms / 1000 * u),
+            "cannot keep up",
+        ),  # multiplies: busier still
+        (
+            lambda rate, ms, u=0.8: math.ceil(rate * ms / 1000) + 1,
+            "connections_needed(",
+        ),  # a fixed "headroom"
+        (
+            lambda rate, ms, u=0.8: math.ceil(1.25 * rate * ms / 1000),
+            "connections_needed(180, 20, 1.0)",
+        ),  # 80 % always
+        (
+            lambda rate, ms, u=0.8: {(180, 20): 5}.get((rate, ms), 1),
+            "connections_needed(180, 20, 1.0)",
+        ),  # the text's example
+        (
+            lambda rate, ms, u=0.8: max(1, math.ceil(rate * 20 / 1000 / u)),
+            "connections_needed(",
+        ),  # ignores query_ms
+        (
+            lambda rate, ms: math.ceil(rate * ms / 1000 / 0.8),
+            "your answer raised TypeError",
+        ),  # no utilisation
     ],
-    ids=["per-20ms", "cpus", "round", "floor", "ms-as-s", "float", "headroom", "example", "fixed-ms"],
+    ids=[
+        "per-20ms",
+        "cpus",
+        "round",
+        "floor",
+        "ms-as-s",
+        "float",
+        "ignores-utilisation",
+        "full-default",
+        "multiplies",
+        "plus-one",
+        "fixed-80",
+        "example",
+        "fixed-ms",
+        "two-arguments",
+    ],
 )
 def test_connections_needed_rejects(answer, message):
     verdict = exercises.verdict("08.connections_needed", answer)

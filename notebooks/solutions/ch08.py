@@ -20,9 +20,11 @@ def query_all():
 
 
 def connections_needed():
-    def connections_needed(requests_per_second, query_ms):
-        # Little's law: queries in flight = arrival rate x time each holds its connection; round up
-        return math.ceil(requests_per_second * query_ms / 1000)
+    def connections_needed(requests_per_second, query_ms, utilisation=0.8):
+        # Little's law: connections busy at once = arrival rate x time each holds one; a pool of c connections
+        # is busy busy/c of the time, so the smallest c with busy <= utilisation * c, rounded up
+        busy = requests_per_second * query_ms / 1000
+        return math.ceil(busy / utilisation)
 
     return connections_needed
 

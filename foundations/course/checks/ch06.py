@@ -12,7 +12,7 @@ from foundations.course.exercises import exercise, expect
 # Five calls with different delays: in parallel they take the slowest (400 ms), one after the other the sum
 # (1250 ms); they finish in another order than they were asked, so an answer kept in finishing order shows.
 DELAYS_MS = (400, 100, 300, 200, 250)
-MORE_MS = (400,) * 8  # more URLs than the first run: a pool sized for five shows
+MORE_MS = 400  # then more URLs of 400 ms, how many drawn each time: a pool of a fixed size shows
 
 
 def _timed(answer, base, delays):
@@ -41,11 +41,14 @@ def fetch_all(answer):
             f"other (the sum, {sum(DELAYS_MS)} ms), not in parallel (the slowest, "
             f"{max(DELAYS_MS)} ms)",
         )
-        (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, MORE_MS)
+        more = (MORE_MS,) * random.randint(
+            17, 24
+        )  # more than a round number of threads (16) can take at once
+        (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, more)
         _expect_answers(result, names, second, second_names)
         expect(
             seconds < 0.75,
-            f"{len(MORE_MS)} calls of {MORE_MS[0]} ms took {seconds * 1000:.0f} ms, more than the slowest: "
+            f"{len(more)} calls of {MORE_MS} ms took {seconds * 1000:.0f} ms, more than the slowest: "
             "did your pool have fewer threads than there were URLs?",
         )
         empty = answer([])
@@ -129,3 +132,85 @@ def predicted_ms(answer):
             f"{shown} returned {got!r}, not when the last call ends"
             + (f": {hint}" if hint else ": each call starts, in order, as soon as a thread is free"),
         )
+
+
+def _names_used(function) -> set[str]:
+    """The global and attribute names ``function`` and the functions defined inside it use."""
+    codes, names = [getattr(function, "__code__", None)], set()
+    while codes:
+        code = codes.pop()
+        if code is not None:
+            names.update(code.co_names)
+            codes.extend(const for const in code.co_consts if hasattr(const, "co_names"))
+    return names
+
+
+def _deadline_urls(base, delays, drip_at=None, drip_s=2.0):
+    """Fresh names, one URL per delay; with ``drip_at``, one more URL at that place: an upstream that
+    trickles its answer for ``drip_s``."""
+    names = [f"n{secrets.token_hex(3)}" for _ in range(len(delays) + (drip_at is not None))]
+    urls = [f"{base}/firstname?firstname={name}&delay_ms={ms}" for name, ms in zip(names, delays)]
+    if drip_at is not None:
+        urls.insert(drip_at, f"{base}/drip?lastname={names[-1]}&bytes={drip_s * 10:.0f}&every_ms=100")
+    return urls, [{"firstname": name} for name in names[: len(delays)]]
+
+
+def _run(answer, urls, budget):
+    start = time.perf_counter()
+    try:
+        outcome = answer(urls, budget)
+    except TimeoutError as exc:
+        outcome = exc
+    return outcome, time.perf_counter() - start
+
+
+@exercise("06.fetch_all_by")
+def fetch_all_by(answer):
+    expect(callable(answer), "expected a function fetch_all_by(urls, budget)")
+    expect(
+        not _names_used(answer) & {"fetch_parallel", "fetch_sequential", "fan_out", "fetch_async"},
+        "fetch_all_by calls one of the chapter's fetch functions: write the deadline yourself",
+    )
+    with processes.start_module("foundations.fullname", name="check 06.fetch_all_by") as upstream:
+        # 1. every answer comes within a budget of more than a second: all of them, in the order of the URLs
+        budget = round(random.uniform(1.4, 1.7), 2)
+        delays = [random.randint(1000, 1150), random.randint(100, 250), random.randint(500, 700)]
+        urls, wanted = _deadline_urls(upstream.url, delays)
+        outcome, seconds = _run(answer, urls, budget)
+        expect(
+            not isinstance(outcome, TimeoutError),
+            f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) raised TimeoutError after "
+            f"{seconds * 1000:.0f} ms, before its budget ran out: each call had time to answer",
+        )
+        expect(
+            outcome == wanted,
+            f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) returned {outcome!r:.120}: expected "
+            "the decoded JSON answers of the URLs given, in their order",
+        )
+        expect(
+            seconds < budget + 0.2,
+            f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) returned after {seconds * 1000:.0f} ms, "
+            "past its budget: the answers were due by then, or a TimeoutError",
+        )
+        # 2. one upstream trickles its answer for 2 s: TimeoutError when the budget is spent, not later
+        delays = [100, 250, 300]
+        for budget in (round(random.uniform(0.35, 0.55), 2), round(random.uniform(0.6, 0.8), 2)):
+            for drip_at in (len(delays), random.randrange(len(delays))):  # last, then anywhere
+                urls, _ = _deadline_urls(upstream.url, delays, drip_at=drip_at)
+                outcome, seconds = _run(answer, urls, budget)
+                shown = f"fetch_all_by(<calls of {delays} ms and one trickling its answer for 2 s>, budget={budget})"
+                expect(
+                    isinstance(outcome, TimeoutError),
+                    f"{shown} returned after {seconds * 1000:.0f} ms instead of raising TimeoutError: "
+                    "does anything in your code watch the whole call, not each wait for data?",
+                )
+                expect(
+                    seconds >= budget - 0.05,
+                    f"{shown} raised TimeoutError after {seconds * 1000:.0f} ms, before the budget was spent",
+                )
+                expect(
+                    seconds < budget + 0.2,
+                    f"{shown} raised TimeoutError after {seconds * 1000:.0f} ms, "
+                    f"{(seconds - budget) * 1000:.0f} ms past the budget: what did your function wait for "
+                    "after the deadline?",
+                )

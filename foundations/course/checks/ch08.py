@@ -1,10 +1,12 @@
 """Checks for the exercises of notebook 08 (MySQL: queries in parallel on a pool, how big a pool must be)."""
 
 import contextlib
+import math
 import random
 import threading
 import time
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 from foundations import config, mysqldb
@@ -114,30 +116,62 @@ def query_all(answer):
         )
 
 
-# (requests per second, ms each query holds its connection): the chart's own case, an exact fit, and a trickle
-CASES = [(180, 20), (50, 20), (100, 30), (1, 5), (2400, 7)]
+# (requests per second, ms each query holds its connection, utilisation): the chart's case at the default 80 %,
+# the same load on pools run full (1.0) and half busy, and cases where exact arithmetic matters
+CASES = [
+    (180, 20, None),
+    (180, 20, 1.0),
+    (180, 20, 0.5),
+    (50, 20, 1.0),
+    (50, 20, None),
+    (100, 30, 0.75),
+    (1, 5, None),
+    (2400, 7, 0.9),
+]
+
+
+def _needed(rate, query_ms, utilisation):
+    """The smallest pool whose connections are busy at most ``utilisation`` of the time, in exact arithmetic."""
+    busy = Fraction(rate * query_ms, 1000) / Fraction(str(utilisation))
+    return math.ceil(busy)
 
 
 @exercise("08.connections_needed")
 def connections_needed(answer):
-    expect(callable(answer), "expected a function connections_needed(requests_per_second, query_ms)")
-    fresh = [
-        (random.randint(10, 3000), random.randint(1, 400)) for _ in range(20)
-    ]  # none of them in the text
-    for rate, query_ms in CASES + fresh:
-        got = answer(rate, query_ms)
+    expect(
+        callable(answer),
+        "expected a function connections_needed(requests_per_second, query_ms, utilisation=0.8)",
+    )
+    fresh = [  # none of them in the text
+        (
+            random.randint(10, 3000),
+            random.randint(1, 400),
+            random.choice([None, 0.6, 0.7, 0.8, 0.85, 0.9, 1.0]),
+        )
+        for _ in range(20)
+    ]
+    for rate, query_ms, utilisation in CASES + fresh:
+        shown = (
+            f"connections_needed({rate}, {query_ms}"
+            + ("" if utilisation is None else f", {utilisation}")
+            + ")"
+        )
+        got = answer(rate, query_ms) if utilisation is None else answer(rate, query_ms, utilisation)
         expect(
             isinstance(got, int) and not isinstance(got, bool),
-            f"connections_needed({rate}, {query_ms}) returned {got!r}: a pool holds a whole number of connections",
+            f"{shown} returned {got!r}: a pool holds a whole number of connections",
         )
-        want = -(-rate * query_ms // 1000)  # the smallest whole number of connections, exactly
+        target = 0.8 if utilisation is None else utilisation
+        want = _needed(rate, query_ms, target)
+        # a float computation may land one above an exact fit (4 / 0.8 = 5.000000000000001): both are fine
+        near = {want, math.ceil(rate * query_ms / 1000 / target)}
         expect(
             got >= want,
-            f"connections_needed({rate}, {query_ms}) returned {got}: with {got} connections, each held {query_ms} ms "
-            f"per query, at most {got * 1000 / query_ms:g} queries a second can finish, fewer than {rate}",
+            f"{shown} returned {got}: {got} connections cannot keep up with {rate} queries a second of {query_ms} ms "
+            f"and stay busy at most {target:.0%} of the time; work out how many are busy at once",
         )
         expect(
-            got == want,
-            f"connections_needed({rate}, {query_ms}) returned {got}: {got - 1} would already keep up, and "
-            "every connection more costs the server memory (the smallest pool that keeps up, please)",
+            got in near,
+            f"{shown} returned {got}: {got - 1} would already be busy at most {target:.0%} of the time, and "
+            "every connection more costs the server memory (the smallest such pool, please)",
         )
