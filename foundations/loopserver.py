@@ -55,14 +55,13 @@ class Exchange:
     headers: dict[str, str]  # lower-case names; a repeated header's values joined by ", "
     http_version: str  # "1.1" or "1.0"
 
-    def __init__(self, connection: Connection, keep_alive: bool):
-        self.connection, self.keep_alive = connection, keep_alive
-        self.chunks: deque[bytes] = deque()
+    def __init__(self, connection: Connection, keep_alive: bool, start: float):
+        self.connection, self.keep_alive, self.start = connection, keep_alive, start
+        self.chunks: deque[bytes] | None = None  # made by the first chunk of a body
         self.stored = 0
         self.complete = False
         self.waiter: asyncio.Future[None] | None = None
         self.status = 0  # set once answered
-        self.start = time.perf_counter()
 
     @property
     def client(self) -> str:
@@ -70,13 +69,39 @@ class Exchange:
         return self.connection.peer()
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.connection.respond(self, status, headers, body)
+        """Write the answer; ``Connection: close`` from the application or the client ends the connection
+        once it is written."""
+        if self.status:
+            raise RuntimeError("this request has been answered already")
+        self.status = status
+        close = not self.keep_alive or not self.complete  # a body not read to its end: close
+        lines, said = "", False
+        for name, value in headers:
+            lines += f"{name}: {value}\r\n"
+            if value == "close" and name.lower() == "connection":  # web.App's, after a refused body
+                close = said = True
+        if close and not said:
+            lines += "connection: close\r\n"
+        elif not close and self.http_version == "1.0":
+            lines += "connection: keep-alive\r\n"
+        self.keep_alive = not close
+        connection = self.connection
+        head = b"%s%sdate: %s\r\ncontent-length: %d\r\n\r\n" % (
+            _STATUS_LINES.get(status) or b"HTTP/1.1 %d -\r\n" % status,
+            lines.encode("latin-1"),
+            connection.server.date,
+            len(body),
+        )
+        if connection.transport is not None:
+            connection.transport.write(head if self.method == "HEAD" else head + body)
+        if connection.server.log_access:
+            connection.server.log_request(self)
 
     def __aiter__(self) -> Exchange:
         return self
 
     async def __anext__(self) -> bytes:
-        while not self.chunks:
+        while not self.chunks:  # None or empty
             if self.complete:
                 if self.connection.transport is None:  # cut short: never hand on a part as the whole body
                     raise ConnectionError("the client closed the connection before its body ended")
@@ -87,6 +112,8 @@ class Exchange:
 
     def feed(self, chunk: bytes) -> None:
         if self.stored <= MAX_DRAIN_BYTES:
+            if self.chunks is None:
+                self.chunks = deque()
             self.chunks.append(chunk)
             self.stored += len(chunk)
         self._wake()
@@ -162,7 +189,8 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.waiting_since = None
         url = httptools.parse_url(self.url)
-        self.parsing = exchange = Exchange(self, self.parser.should_keep_alive())
+        start = time.perf_counter() if self.server.log_access else 0.0  # for the log's duration
+        self.parsing = exchange = Exchange(self, self.parser.should_keep_alive(), start)
         exchange.method = self.parser.get_method().decode("ascii")
         path = url.path.decode("utf-8", "replace")  # RSGI hands the path over percent-decoded, as text
         exchange.path = unquote(path, errors="replace") if "%" in path else path
@@ -197,34 +225,6 @@ class Connection(asyncio.Protocol):
 
     # answering
 
-    def respond(self, exchange: Exchange, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        """Write ``exchange``'s answer; ``Connection: close`` from the application or the client ends the
-        connection once it is written."""
-        if exchange.status:
-            raise RuntimeError("this request has been answered already")
-        exchange.status = status
-        close = not exchange.keep_alive or not exchange.complete  # a body not read to its end: close
-        lines, said = "", False
-        for name, value in headers:
-            lines += f"{name}: {value}\r\n"
-            if value == "close" and name.lower() == "connection":  # web.App's, after a refused body
-                close = said = True
-        if close and not said:
-            lines += "connection: close\r\n"
-        elif not close and exchange.http_version == "1.0":
-            lines += "connection: keep-alive\r\n"
-        exchange.keep_alive = not close
-        head = b"%s%sdate: %s\r\ncontent-length: %d\r\n\r\n" % (
-            _STATUS_LINES.get(status) or b"HTTP/1.1 %d -\r\n" % status,
-            lines.encode("latin-1"),
-            self.server.date,
-            len(body),
-        )
-        if self.transport is not None:
-            self.transport.write(head if exchange.method == "HEAD" else head + body)
-        if self.server.log_access:
-            self.server.log_request(exchange)
-
     def refuse(self, status: int, message: str) -> None:
         """Answer a request that cannot be parsed, then close: nothing after it on this connection can be
         trusted to be where a request starts."""
@@ -241,7 +241,7 @@ class Connection(asyncio.Protocol):
         if not exchange.status:
             log.error("no response for %s %s", exchange.method, exchange.path)
             response = error_response(500, "internal error; see the server log")
-            self.respond(exchange, 500, [("content-type", response.content_type)], response.body)
+            exchange.response_bytes(500, [("content-type", response.content_type)], response.body)
         self.pending.popleft()
         if self.transport is None:  # the client has gone: nothing after it will be answered
             self.pending.clear()
@@ -268,14 +268,13 @@ class Server:
         self.date = b""
         self.tick()
 
-    def run(self, exchange: Exchange) -> None:
+    def run(self, exchange: Exchange, coroutine: Coroutine[Any, Any, None] | None = None, *_: object) -> None:
         """Run the application for ``exchange`` on this loop. Its coroutine is stepped as a Task would step
         it, without the Task: one that never waits (``/hello``) is done in its first step, one that waits on
         a future (a Redis reply) takes its next step once the future is done. So a handler here sees no
         current task: ``asyncio.timeout()`` would need one (the fast routes use none)."""
-        self._step(self.app.__rsgi__(exchange, exchange), exchange)  # type: ignore[arg-type]
-
-    def _step(self, coroutine: Coroutine[Any, Any, None], exchange: Exchange, *_: object) -> None:
+        if coroutine is None:
+            coroutine = self.app.__rsgi__(exchange, exchange)  # type: ignore[arg-type]
         try:
             awaited = coroutine.send(None)
         except StopIteration:
@@ -286,10 +285,10 @@ class Server:
             exchange.connection.finished(exchange)
         else:
             if awaited is None:  # a bare yield (asyncio.sleep(0))
-                self.loop.call_soon(self._step, coroutine, exchange)
+                self.loop.call_soon(self.run, exchange, coroutine)
             else:  # a future: the coroutine's next step reads its result (or raises its error) itself
                 awaited._asyncio_future_blocking = False
-                awaited.add_done_callback(partial(self._step, coroutine, exchange))
+                awaited.add_done_callback(partial(self.run, exchange, coroutine))
 
     def tick(self) -> None:
         """Once a second: the ``Date`` header, and slow request heads (or idle keep-alives) disconnected."""

@@ -16,7 +16,16 @@ from foundations import api, config, metrics, registry, routing
 from foundations.config import Config
 from foundations.pipelining import Blocking, PerLoop, Pipelined
 from foundations.registry import AsyncRegistry, Registry, Unavailable
-from foundations.web import App, Handler, Request, Response, RSGIApp, error_response, inline, json_response
+from foundations.web import (
+    App,
+    AsyncHandler,
+    Handler,
+    Request,
+    Response,
+    RSGIApp,
+    error_response,
+    json_response,
+)
 
 
 def healthz_handler(store: Registry) -> Handler:
@@ -72,7 +81,10 @@ def create_fast_app(cfg: Config, redis_client: Pipelined | PerLoop | None = None
     app = create_app(cfg, None if cfg.redis_cluster else threads)
     counters = cast(metrics.Metrics, app.metrics)  # create_app's
     store = AsyncRegistry(redis_client, prefix="api", on_call=counters.count)
-    fast = {"/hello": inline(routing.hello), **api.async_routes(store)}
+    fast: dict[str, AsyncHandler | Handler] = {
+        "/hello": routing.hello,
+        **api.async_routes(store),
+    }  # never waits
     return RSGIApp(app, fast, on_start=threads.attach)
 
 

@@ -16,13 +16,14 @@ the answer says ``Connection: close``.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Protocol, overload
+from typing import TYPE_CHECKING, Protocol, cast, overload
 from urllib.parse import parse_qs
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ _CHUNK = 64 * 1024
 GET_ONLY = ("GET",)
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     environ: dict
     body: bytes = b""  # read by App, at most the route's max_body bytes
@@ -68,7 +69,7 @@ class Request:
         return default
 
 
-@dataclass
+@dataclass(slots=True)
 class Response:
     status: int
     body: bytes
@@ -242,30 +243,28 @@ def refuse(environ: dict, response: Response) -> Response:
     return response
 
 
-def inline(handler: Handler) -> AsyncHandler:
-    """``handler`` as a coroutine, for ``RSGIApp``'s event loop: only for handlers that never wait on I/O."""
-
-    async def run(request: Request) -> Response:
-        return handler(request)
-
-    return run
+_NOT_FAST = (None, (), False)
 
 
 class RSGIApp:
-    """granian's RSGI interface over the same ``App`` and its contract. A request for a path in ``fast``, with
-    a method its route answers and no body, runs that coroutine on the event loop (chapter 10's pipelined
-    Redis path); every other request goes to ``App.respond`` in a thread: its 404s, 405s, 413s, body reading
-    and handlers, exactly as under WSGI. The body is buffered up to ``MAX_DRAIN_BYTES`` for it."""
+    """RSGI's interface over the same ``App`` and its contract. A request for a path in ``fast``, with a method
+    its route answers and no body, runs that handler on the event loop: a coroutine (chapter 10's pipelined
+    Redis path), or a plain function that never waits on I/O (``/hello``), called as is. Every other request
+    goes to ``App.respond`` in a thread: its 404s, 405s, 413s, body reading and handlers, exactly as under
+    WSGI. The body is buffered up to ``MAX_DRAIN_BYTES`` for it."""
 
     def __init__(
         self,
         app: App,
-        fast: dict[str, AsyncHandler],
+        fast: dict[str, AsyncHandler | Handler],
         on_start: Callable[[asyncio.AbstractEventLoop], None] | None = None,
     ):
         self.app = app
-        # path -> (coroutine, the methods its route answers): one lookup per request
-        self.fast = {path: (handler, methods_of(app.routes[path])) for path, handler in fast.items()}
+        # path -> (handler, the methods its route answers, whether it is a coroutine): one lookup per request
+        self.fast = {
+            path: (handler, methods_of(app.routes[path]), inspect.iscoroutinefunction(handler))
+            for path, handler in fast.items()
+        }
         self.on_start = on_start  # told each loop, e.g. by a client that the threads reach the loop with
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:  # granian: each worker's event loop
@@ -279,10 +278,10 @@ class RSGIApp:
         environ: dict = {"PATH_INFO": path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": method}
         request = Request(environ)
         length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
-        fast, methods = self.fast.get(path, (None, ()))
+        fast, methods, awaits = self.fast.get(path, _NOT_FAST)
         if fast and method in methods and not (length or chunked):  # a fast path is ASCII: PATH_INFO as is
             try:
-                response = await fast(request)
+                response = await cast(AsyncHandler, fast)(request) if awaits else cast(Handler, fast)(request)
             except Exception:
                 response = _internal_error(request)
         else:
