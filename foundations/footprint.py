@@ -105,10 +105,10 @@ def server_cpu_seconds(base_url: str) -> float | None:
 
 
 def server_context_switches(base_url: str) -> int | None:
-    """Context switches so far of every thread of the server behind ``base_url``: each time one of them
-    stopped running (waiting, or preempted). Taken before and after a load, the difference over the requests
-    shows how often a request puts a thread to sleep and wakes another (chapter 10: a server whose every
-    request crosses two threads)."""
+    """Voluntary context switches so far of every thread of the server behind ``base_url``: each time one of
+    them went to sleep to wait (for a socket, a lock, another thread), not when the system took its core for
+    another program. Taken before and after a load, the difference over the requests shows how often a
+    request puts a thread to sleep and wakes another (chapter 10: a server whose requests cross two threads)."""
     procs = _tree(_server(base_url))
     if not procs:
         return None
@@ -116,7 +116,7 @@ def server_context_switches(base_url: str) -> int | None:
     for proc in procs:
         try:
             tasks = [psutil.Process(thread.id) for thread in proc.threads()]  # a thread is a task in /proc
-            total += sum(sum(task.num_ctx_switches()) for task in tasks)
+            total += sum(task.num_ctx_switches().voluntary for task in tasks)
         except (psutil.AccessDenied, psutil.NoSuchProcess):
             continue
     return total
