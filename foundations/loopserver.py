@@ -35,9 +35,7 @@ access_log = logging.getLogger("foundations.access")
 
 MAX_HEAD_BYTES = 64 * 1024  # a request line plus headers longer than this is answered 431
 MAX_PIPELINED = 16  # requests parsed ahead of the one being answered; past this, reading pauses
-_STATUS_LINES = {
-    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode() for status in HTTPStatus
-}
+_STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus}
 
 
 class Exchange:
@@ -86,14 +84,10 @@ class Exchange:
             lines += "connection: keep-alive\r\n"
         self.keep_alive = not close
         connection = self.connection
-        head = b"%s%sdate: %s\r\ncontent-length: %d\r\n\r\n" % (
-            _STATUS_LINES.get(status) or b"HTTP/1.1 %d -\r\n" % status,
-            lines.encode("latin-1"),
-            connection.server.date,
-            len(body),
-        )
+        status_line = _STATUS_LINES.get(status) or f"HTTP/1.1 {status} -\r\n"
+        head = f"{status_line}{lines}date: {connection.server.date}\r\ncontent-length: {len(body)}\r\n\r\n"
         if connection.transport is not None:
-            connection.transport.write(head if self.method == "HEAD" else head + body)
+            connection.transport.write(head.encode("latin-1") + (b"" if self.method == "HEAD" else body))
         if connection.server.log_access:
             connection.server.log_request(self)
 
@@ -148,7 +142,7 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's: the same methods, not a subclass
-        self.waiting_since = self.server.loop.time()
+        self.waiting_since = self.server.now
         self.server.connections.add(self)
 
     def peer(self) -> str:
@@ -211,7 +205,9 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         exchange, self.parsing = self.parsing, None
         if exchange is not None:
-            exchange.finish()
+            exchange.complete = True
+            if exchange.waiter is not None:  # the application waits for the rest of the body
+                exchange.finish()
             if not self.body_announced:  # no body: queued once its head is complete
                 self._queue(exchange)
 
@@ -230,10 +226,10 @@ class Connection(asyncio.Protocol):
         trusted to be where a request starts."""
         if self.transport is None:
             return
-        response, date = error_response(status, message), self.server.date
+        response, date = error_response(status, message), self.server.date.encode()
         kind, size = response.content_type.encode(), len(response.body)
         head = b"%sdate: %s\r\ncontent-type: %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
-        self.transport.write(head % (_STATUS_LINES[status], date, kind, size) + response.body)
+        self.transport.write(head % (_STATUS_LINES[status].encode(), date, kind, size) + response.body)
         self.transport.close()
 
     def finished(self, exchange: Exchange) -> None:
@@ -252,7 +248,7 @@ class Connection(asyncio.Protocol):
         if self.pending:
             self.server.run(self.pending[0])
         else:
-            self.waiting_since = self.server.loop.time()
+            self.waiting_since = self.server.now
         if self.paused and len(self.pending) <= MAX_PIPELINED and self.transport is not None:
             self.transport.resume_reading()
             self.paused = False
@@ -265,7 +261,8 @@ class Server:
     def __init__(self, app: RSGIApp, loop: asyncio.AbstractEventLoop, head_timeout: float, log_access: bool):
         self.app, self.loop, self.head_timeout, self.log_access = app, loop, head_timeout, log_access
         self.connections: set[Connection] = set()
-        self.date = b""
+        self.date = ""
+        self.now = loop.time()  # the loop's clock, read once a second: head timeouts need no finer
         self.tick()
 
     def run(self, exchange: Exchange, coroutine: Coroutine[Any, Any, None] | None = None, *_: object) -> None:
@@ -292,8 +289,9 @@ class Server:
 
     def tick(self) -> None:
         """Once a second: the ``Date`` header, and slow request heads (or idle keep-alives) disconnected."""
-        self.date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()).encode()
-        deadline = self.loop.time() - self.head_timeout
+        self.date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+        self.now = self.loop.time()
+        deadline = self.now - self.head_timeout
         for connection in list(self.connections):
             if connection.waiting_since is not None and connection.waiting_since < deadline:
                 if connection.transport is not None:

@@ -144,13 +144,15 @@ class Metrics:
     def count(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to counter ``name`` (the book's ``countGet.Add(1)``); also Registry's ``on_call``."""
         slot = _SLOT[name]
-        with self._lock:  # += on the map is read-then-write: threads of one worker must not interleave
-            self._cells[slot] += amount
+        self._lock.acquire()  # += on the map is read-then-write: threads of one worker must not interleave
+        self._cells[slot] += amount  # (acquire/release, not `with`: half the cost, and += cannot raise here)
+        self._lock.release()
 
     def count_request(self) -> None:
         """One more HTTP request (``web.App`` calls it per request): ``count`` without the name lookup."""
-        with self._lock:
-            self._cells[_REQUESTS] += 1
+        self._lock.acquire()
+        self._cells[_REQUESTS] += 1
+        self._lock.release()
 
     def _files(self) -> list[tuple[int, bytes]]:
         if self.directory is None:

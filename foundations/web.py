@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Protocol, cast, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 from urllib.parse import parse_qs
 
 if TYPE_CHECKING:
@@ -261,7 +261,7 @@ class RSGIApp:
     ):
         self.app = app
         # path -> (handler, the methods its route answers, whether it is a coroutine): one lookup per request
-        self.fast = {
+        self.fast: dict[str, tuple[Callable[[Request], Any], tuple[str, ...], bool]] = {
             path: (handler, methods_of(app.routes[path]), inspect.iscoroutinefunction(handler))
             for path, handler in fast.items()
         }
@@ -272,8 +272,9 @@ class RSGIApp:
             self.on_start(loop)
 
     async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
-        if self.app.metrics is not None:
-            self.app.metrics.count_request()
+        metrics = self.app.metrics
+        if metrics is not None:
+            metrics.count_request()
         path, method, headers = scope.path, scope.method, scope.headers
         environ: dict = {"PATH_INFO": path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": method}
         request = Request(environ)
@@ -281,7 +282,7 @@ class RSGIApp:
         fast, methods, awaits = self.fast.get(path, _NOT_FAST)
         if fast and method in methods and not (length or chunked):  # a fast path is ASCII: PATH_INFO as is
             try:
-                response = await cast(AsyncHandler, fast)(request) if awaits else cast(Handler, fast)(request)
+                response: Response = await fast(request) if awaits else fast(request)
             except Exception:
                 response = _internal_error(request)
         else:
