@@ -176,3 +176,11 @@ def test_expect_100_continue_is_answered_before_the_body(api):
         assert conn.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")  # our timeout would raise
         conn.sendall(b"value")
         assert read_response(conn, bytearray())[0] in (200, 201, 204)
+
+
+def test_the_default_server_loads_no_granian(api):
+    """serve's one thread carries no Rust runtime (chapter 10's memory): granian's library is not mapped, while
+    uvloop's and httptools' are (the probe reads the right process)."""
+    maps = open(f"/proc/{api.pid}/maps").read()
+    assert "uvloop" in maps and "httptools" in maps
+    assert "_granian" not in maps
