@@ -260,6 +260,11 @@ CONVERT_WRONG = [
         "extra should win",
         id="extra-loses",
     ),
+    pytest.param(
+        lambda value, target, **extra: target(**_shared(value, target), **extra),
+        "Both value and extra give name",
+        id="extra-collides",
+    ),
     pytest.param(_swallows, "should raise TypeError", id="swallows-the-error"),
     pytest.param(_shared_by_asdict, "neither converted nor copied", id="asdict-of-the-shared-fields"),
     pytest.param(_by_vars, "SlottedDog being a @dataclass(slots=True)", id="vars-of-the-value"),

@@ -63,7 +63,7 @@ def to_json_data():
 
 def no_breed():
     def no_breed(text):
-        stores = encoding.decode(text, list[pets.TidyPetstore])
+        stores = encoding.decode(text, list[pets.TidyPetstore], unknown="error")  # a field we did not ask for
         return [dog.name for store in stores for dog in store.dogs or [] if not dog.breed]
 
     return no_breed

@@ -11,10 +11,9 @@ from foundations.course.exercises import exercise, expect
 # a PING must take under a quarter of it, paused at least a quarter: no constant passes both.
 PAUSE_MS = 400
 
-# A compose file no notebook prints: another image, a command, a restart policy, two ports, a network whose
-# real name differs from its key, one without a name, a service whose networks are a mapping (aliases), and one
-# with no networks (compose's default network: no --net) whose command is one string, which compose splits as a
-# shell would (a quoted argument stays one word).
+# A compose file no notebook prints: another image, a command, a restart policy, two ports, two volumes, a
+# network whose real name differs from its key, one without a name, and a service with no networks (compose's
+# default network: no --net).
 COMPOSE: dict[str, Any] = {
     "services": {
         "cache": {
@@ -28,15 +27,17 @@ COMPOSE: dict[str, Any] = {
             "image": "nginx:1.27",
             "ports": ["127.0.0.1:8088:80", "127.0.0.1:8443:443"],
             "networks": ["front"],
+            "volumes": ["/srv/shop/static:/usr/share/nginx/html:ro"],
         },
         "worker": {
             "image": "shop/worker:2.1",
             "command": ["python", "-m", "worker"],
-            "networks": {"backend": {"aliases": ["jobs"]}, "front": None},
+            "networks": ["backend", "front"],
+            "volumes": ["/srv/shop/jobs:/app/jobs", "/srv/shop/logs:/app/logs"],
         },
         "ticker": {
             "image": "alpine:3.20",
-            "command": 'sh -c "date; sleep 60"',
+            "command": ["sh", "-c", "date; sleep 60"],
             "restart": "unless-stopped",
         },
     },
@@ -45,8 +46,10 @@ COMPOSE: dict[str, Any] = {
 DOCKER_RUNS = {
     "cache": "docker run -d --name cache -h cache --restart=always --net=shop-backend "
     "-p 127.0.0.1:7000:7000 valkey/valkey:8.0 valkey-server --port 7000",
-    "web": "docker run -d --name web -h web --net=front -p 127.0.0.1:8088:80 -p 127.0.0.1:8443:443 nginx:1.27",
-    "worker": "docker run -d --name worker -h worker --net=shop-backend --net=front shop/worker:2.1 python -m worker",
+    "web": "docker run -d --name web -h web --net=front -p 127.0.0.1:8088:80 -p 127.0.0.1:8443:443 "
+    "-v /srv/shop/static:/usr/share/nginx/html:ro nginx:1.27",
+    "worker": "docker run -d --name worker -h worker --net=shop-backend --net=front "
+    "-v /srv/shop/jobs:/app/jobs -v /srv/shop/logs:/app/logs shop/worker:2.1 python -m worker",
     "ticker": "docker run -d --name ticker -h ticker --restart=unless-stopped alpine:3.20 sh -c 'date; sleep 60'",
 }
 
@@ -69,11 +72,9 @@ def docker_run(answer):
             "not from this notebook's compose.yaml",
         )
         after_image = got[got.index(service["image"]) + 1 :]
-        command = service.get("command", [])
-        written = f" (written as one string, {command!r})" if isinstance(command, str) else ""
         expect(
-            after_image == _words(command),
-            f"{said}, the words after the image should be the service's command{written}, word by word, "
+            after_image == service.get("command", []),
+            f"{said}, the words after the image should be the service's command, word by word, "
             f"as the container receives them; yours are {after_image}",
         )
         published = [got[i + 1] for i, word in enumerate(got[:-1]) if word == "-p"]
@@ -81,6 +82,12 @@ def docker_run(answer):
         expect(
             published == ports,
             f"{said}, the service publishes {len(ports)} port(s); your -p give {published}",
+        )
+        mounted = [got[i + 1] for i, word in enumerate(got[:-1]) if word == "-v"]
+        volumes = service.get("volumes", [])
+        expect(
+            mounted == volumes,
+            f"{said}, the service mounts {len(volumes)} volume(s); your -v give {mounted}",
         )
         wanted = shlex.split(line)
         restarts = [word for word in got if word.startswith("--restart")]
@@ -90,12 +97,8 @@ def docker_run(answer):
         )
         nets = [word for word in got if word.startswith("--net")]
         joins = len(service.get("networks", []))
-        form = (
-            f"written as a {type(service['networks']).__name__}" if "networks" in service else "it names none"
-        )
         expect(
-            len(nets) == joins,
-            f"{said}, the service joins {joins} network(s), {form}; your --net flags are {nets}",
+            len(nets) == joins, f"{said}, the service joins {joins} network(s); your --net flags are {nets}"
         )
         expect(
             nets == [word for word in wanted if word.startswith("--net")],
@@ -105,13 +108,8 @@ def docker_run(answer):
         expect(
             got == wanted,
             f"{said}, your command is not in the book's form, docker run -d --name NAME -h NAME "
-            f"[--restart=POLICY] --net=NETWORK -p PORT ... IMAGE COMMAND...: {' '.join(got)}",
+            f"[--restart=POLICY] --net=NETWORK -p PORT -v VOLUME ... IMAGE COMMAND...: {' '.join(got)}",
         )
-
-
-def _words(command: str | list[str]) -> list[str]:
-    """A compose ``command`` as the words the container receives: compose splits a string as a shell would."""
-    return shlex.split(command) if isinstance(command, str) else command
 
 
 @exercise("01.ping_all")

@@ -342,9 +342,12 @@ def convert(answer):
         f"got dogs={getattr(sitter, 'dogs', None)!r}, and `is` says it is not Walker's list",
     )
     expect(answer(_Cat("Tom", True), _Tag) == _Tag("Tom"), "a target field with a default may be left out")
-    expect(
-        answer(_Dog("Rex", "x"), _Dog, name="Max") == _Dog("Max", "x"), "extra should win over copied fields"
-    )
+    call = "convert(Dog('Rex', 'x'), Dog, name='Max')"
+    try:
+        renamed = answer(_Dog("Rex", "x"), _Dog, name="Max")
+    except TypeError as exc:
+        raise Wrong(f"{call} raised TypeError: {exc}. Both value and extra give name here") from exc
+    expect(renamed == _Dog("Max", "x"), f"extra should win over copied fields: {call} gave {renamed!r}")
     try:
         answer(_Dog("Rex", "Beagle"), _Cat)
     except TypeError as exc:

@@ -290,6 +290,15 @@ def _wrong_type_case() -> tuple[str, str, str]:
     return "six generated stores, one dog named with a number", json.dumps(stores), f"$[{at}].dogs[1].name"
 
 
+def _unknown_field_case() -> tuple[str, str, str]:
+    """(what, JSON text, what the error names): generated stores where one dog carries a field TidyPet does not
+    declare, at a path no notebook prints."""
+    stores = json.loads(encoding.encode(pets.many_stores(7)))
+    at = next(i for i, store in enumerate(stores) if i > 1 and len(store["dogs"] or []) >= 3)
+    stores[at]["dogs"][2]["owner"] = "Ana"
+    return "seven generated stores, one dog with an owner field", json.dumps(stores), "owner"
+
+
 @exercise("04.no_breed")
 def no_breed(answer):
     expect(callable(answer), f"expected a function no_breed(text), got {type(answer).__name__}")
@@ -310,10 +319,18 @@ def no_breed(answer):
             + (" (cats do not count)" if set(got) - set(expected) else ""),
         )
     what, text, path = _wrong_type_case()
+    _expect_decode_error(answer, what, text, path, f"the error should say where the wrong value is ({path})")
+    what, text, name = _unknown_field_case()
+    _expect_decode_error(
+        answer, what, text, name, f"the error should name the field TidyPet does not know ({name})"
+    )
+
+
+def _expect_decode_error(answer, what: str, text: str, needle: str, missing: str) -> None:
     try:
         got = answer(text)
     except encoding.DecodeError as exc:
-        expect(path in str(exc), f"on {what}, the error should say where the wrong value is ({path}): {exc}")
+        expect(needle in str(exc), f"on {what}, {missing}: {exc}")
         return
     except Exception as exc:  # noqa: BLE001 - anything but the decoder's own error is the wrong answer here
         raise Wrong(
