@@ -1,8 +1,12 @@
 """Chapter 3's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
+import datetime
+import sys
 import tempfile
 import time
+from datetime import datetime as Datetime
 from pathlib import Path
+from time import time as wall_time
 
 import pytest
 from test_exercises import NOTEBOOKS, solutions
@@ -38,6 +42,18 @@ def _wall_clock(fn):
     return result, (time.time() - start) * 1000
 
 
+def _wall_clock_imported(fn):
+    start = wall_time()  # from time import time: the real function, not the time module's attribute
+    result = fn()
+    return result, (wall_time() - start) * 1000
+
+
+def _datetime_module(fn):
+    start = datetime.datetime.now()
+    result = fn()
+    return result, (datetime.datetime.now() - start) / datetime.timedelta(milliseconds=1)
+
+
 def _wall_clock_ns(fn):
     timer = Timer(clock=time.time_ns)  # the book's clock, time.Now().UnixNano()
     timer.now()
@@ -57,6 +73,13 @@ MEASURE_WRONG = [
     ),
     pytest.param(_wall_clock, "your figure moved with the clock", id="wall-clock"),
     pytest.param(_wall_clock_ns, "your figure moved with the clock", id="wall-clock-ns-in-a-timer"),
+    pytest.param(_wall_clock_imported, "your figure moved with the clock", id="from-time-import-time"),
+    pytest.param(  # datetime.now() reads the system clock in C: patching time.time alone does not move it
+        lambda fn: (s := Datetime.now(), r := fn(), (r, (Datetime.now() - s).total_seconds() * 1000))[-1],
+        "your figure moved with the clock",
+        id="datetime-now",
+    ),
+    pytest.param(_datetime_module, "your figure moved with the clock", id="datetime-module-now"),
 ]
 
 
@@ -68,6 +91,13 @@ def test_measure_on_a_monotonic_clock_passes_and_the_step_is_undone():
     before = time.time
     assert exercises.verdict("03.measure", monotonic) is None
     assert time.time is before  # the check sets the clock back as it found it
+
+
+def test_measure_puts_back_the_answers_names_for_the_wall_clock():
+    assert "your figure moved" in exercises.verdict("03.measure", _datetime_module)
+    assert "your figure moved" in exercises.verdict("03.measure", _wall_clock_imported)
+    real = sys.modules["datetime"]
+    assert datetime is real and Datetime is real.datetime and wall_time is time.time
 
 
 @pytest.mark.parametrize("answer, message", MEASURE_WRONG)

@@ -1,5 +1,6 @@
 """Checks for the exercises of notebook 03 (organizing your code: Timer, Timeline, a package of your own)."""
 
+import datetime
 import json
 import os
 import random
@@ -8,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from pathlib import Path
 
 from foundations.course.exercises import exercise, expect
@@ -26,24 +28,67 @@ _HOUR_NS = 3600 * 1_000_000_000
 
 
 class _SettableWallClock:
-    """``time.time`` and ``time.time_ns`` as they are, until ``step()`` sets the system clock an hour ahead, as
-    NTP or a person might. Only the checking thread sees the step: the kernel's other threads keep real time."""
+    """The wall clock as it is, until ``step()`` sets it an hour ahead, as NTP or a person might. Only the
+    checking thread sees the step: the kernel's other threads keep real time.
 
-    def __init__(self) -> None:
+    ``time.time`` and ``time.time_ns`` are replaced in the ``time`` module. ``datetime.now()`` reads the system
+    clock in C and would not see that, and ``from time import time`` holds the real function: so the answer's
+    own names for a wall clock (its globals bound to ``time.time``, ``time.time_ns``, the ``datetime`` module
+    or the ``datetime.datetime`` class) are rebound too, while the check runs, and put back after."""
+
+    def __init__(self, answer: object) -> None:
         self.real_time, self.real_time_ns = time.time, time.time_ns
         self.thread = threading.get_ident()
         self.offset_ns = 0
+        self.names: dict[str, object] = getattr(answer, "__globals__", {})
+        self.swapped: dict[str, tuple[object, object]] = {}  # name: (the answer's object, the stepped one)
 
     def _offset(self) -> int:
         return self.offset_ns if threading.get_ident() == self.thread else 0
 
+    def _stepped_datetime(self) -> type[datetime.datetime]:
+        wall = self
+
+        class SteppedDatetime(datetime.datetime):
+            @classmethod
+            def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+                return datetime.datetime.now(tz) + datetime.timedelta(microseconds=wall._offset() // 1000)
+
+            @classmethod
+            def today(cls) -> datetime.datetime:  # type: ignore[override]
+                return cls.now()
+
+            @classmethod
+            def utcnow(cls) -> datetime.datetime:  # type: ignore[override]
+                return cls.now(datetime.UTC).replace(tzinfo=None)
+
+        return SteppedDatetime
+
     def __enter__(self) -> "_SettableWallClock":
-        time.time = lambda: self.real_time() + self._offset() / 1e9
-        time.time_ns = lambda: self.real_time_ns() + self._offset()
+        stepped_time = lambda: self.real_time() + self._offset() / 1e9  # noqa: E731
+        stepped_time_ns = lambda: self.real_time_ns() + self._offset()  # noqa: E731
+        time.time, time.time_ns = stepped_time, stepped_time_ns
+        stepped_class = self._stepped_datetime()
+        stepped_module = types.ModuleType("datetime", datetime.__doc__)
+        stepped_module.__dict__.update({**vars(datetime), "datetime": stepped_class})
+        stepped: list[tuple[object, object]] = [
+            (self.real_time, stepped_time),
+            (self.real_time_ns, stepped_time_ns),
+            (datetime, stepped_module),
+            (datetime.datetime, stepped_class),
+        ]
+        for name, value in list(self.names.items()):
+            for real, replacement in stepped:
+                if value is real:
+                    self.swapped[name] = (value, replacement)
+                    self.names[name] = replacement
         return self
 
     def __exit__(self, *exc: object) -> None:
         time.time, time.time_ns = self.real_time, self.real_time_ns
+        for name, (original, replacement) in self.swapped.items():
+            if self.names.get(name) is replacement:  # unless the answer rebound it meanwhile
+                self.names[name] = original
 
     def step(self) -> None:
         self.offset_ns += _HOUR_NS
@@ -74,7 +119,8 @@ def measure(answer):
     calls = []
     answer(lambda: calls.append(1))
     expect(calls == [1], f"measure should call fn exactly once, it called it {len(calls)} times")
-    with _SettableWallClock() as wall:  # the lesson of "Which clock": a call during which the clock is set
+    # the lesson of "Which clock": a call during which the clock is set
+    with _SettableWallClock(answer) as wall:
 
         def nap_while_the_clock_is_set():
             wall.step()
@@ -83,7 +129,7 @@ def measure(answer):
         _, ms = answer(nap_while_the_clock_is_set)
     expect(
         40 <= ms < 40 * 20 + 500,
-        f"fn slept 40 ms while the system clock was set an hour ahead, and you measured {ms:.1f} ms: your "
+        f"fn slept 40 ms while the wall clock was set an hour ahead, and you measured {ms:.1f} ms: your "
         "figure moved with the clock. Which clock can nobody set?",
     )
 
