@@ -120,62 +120,60 @@ def test_query_all_rejects(answer, message):
     assert verdict is not None and message in verdict, verdict
 
 
+def separate_queues(rate, ms, max_wait_ms):  # c pools of one, each with its share of the queries (M/D/1 each)
+    connections = math.floor(rate * ms / 1000) + 1
+    while True:
+        rho = rate * ms / 1000 / connections
+        if rho / (2 * (1 - rho)) * ms <= max_wait_ms:
+            return connections
+        connections += 1
+
+
+def unscaled_simulation(rate, ms, max_wait_ms):
+    # the notebook's simulation, its utilisation not per connection
+    from foundations.course.checks.ch08 import _mean_wait_ms
+
+    connections = 1
+    while _mean_wait_ms(rate / connections, ms, connections) > max_wait_ms:
+        connections += 1
+    return connections
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
-        (lambda rate, ms, u=0.8: math.ceil(rate / 50 / u), "cannot keep up"),  # written for the chart's 20 ms
-        (
-            lambda rate, ms, u=0.8: 3 * os.cpu_count(),
-            "connections_needed(",
-        ),  # the book's rule for computing queries
-        (lambda rate, ms, u=0.8: round(rate * ms / 1000 / u), "cannot keep up"),
-        (lambda rate, ms, u=0.8: int(rate * ms / 1000 / u), "cannot keep up"),
-        (lambda rate, ms, u=0.8: math.ceil(rate * ms / u), "would already be busy"),  # ms taken for seconds
-        (lambda rate, ms, u=0.8: rate * ms / 1000 / u, "a whole number of connections"),
-        (
-            lambda rate, ms, u=0.8: math.ceil(rate * ms / 1000),
-            "cannot keep up",
-        ),  # ignores utilisation: runs full
-        (lambda rate, ms, u=1.0: math.ceil(rate * ms / 1000 / u), "cannot keep up"),  # full by default
-        (
-            lambda rate, ms, u=0.8: math.ceil(rate * ms / 1000 * u),
-            "cannot keep up",
-        ),  # multiplies: busier still
-        (
-            lambda rate, ms, u=0.8: math.ceil(rate * ms / 1000) + 1,
-            "connections_needed(",
-        ),  # a fixed "headroom"
-        (
-            lambda rate, ms, u=0.8: math.ceil(1.25 * rate * ms / 1000),
-            "connections_needed(180, 20, 1.0)",
-        ),  # 80 % always
-        (
-            lambda rate, ms, u=0.8: {(180, 20): 5}.get((rate, ms), 1),
-            "connections_needed(180, 20, 1.0)",
-        ),  # the text's example
-        (
-            lambda rate, ms, u=0.8: max(1, math.ceil(rate * 20 / 1000 / u)),
-            "connections_needed(",
-        ),  # ignores query_ms
-        (
-            lambda rate, ms: math.ceil(rate * ms / 1000 / 0.8),
-            "your answer raised TypeError",
-        ),  # no utilisation
+        # 80 % busy, every size
+        (lambda rate, ms, w: math.ceil(rate * ms / 1000 / 0.8), "connections_needed("),
+        # a fixed headroom
+        (lambda rate, ms, w: math.ceil(rate * ms / 1000) + 1, "connections_needed("),
+        # runs nearly full
+        (lambda rate, ms, w: math.ceil(rate * ms / 1000), "on average, more than"),
+        # 70 %: too many
+        (lambda rate, ms, w: math.ceil(rate * ms / 1000 / 0.7), "already keep the mean wait"),
+        # the book's rule for computing queries
+        (lambda rate, ms, w: 3 * os.cpu_count(), "connections_needed("),
+        # ms taken for seconds
+        (lambda rate, ms, w: math.ceil(rate * ms), "far more connections"),
+        (lambda rate, ms, w: rate * ms / 1000 / 0.8, "a whole number of connections"),
+        # fewer than are busy
+        (lambda rate, ms, w: math.floor(rate * ms / 1000), "cannot keep up"),
+        # one queue per connection waits longer than one shared
+        (separate_queues, "already keep the mean wait"),
+        (unscaled_simulation, "connections_needed("),
+        # no max wait
+        (lambda rate, ms: math.ceil(rate * ms / 1000 / 0.8), "your answer raised TypeError"),
     ],
     ids=[
-        "per-20ms",
+        "eighty-percent",
+        "plus-one",
+        "full",
+        "seventy-percent",
         "cpus",
-        "round",
-        "floor",
         "ms-as-s",
         "float",
-        "ignores-utilisation",
-        "full-default",
-        "multiplies",
-        "plus-one",
-        "fixed-80",
-        "example",
-        "fixed-ms",
+        "floor",
+        "separate-queues",
+        "unscaled-simulation",
         "two-arguments",
     ],
 )

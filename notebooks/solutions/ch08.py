@@ -1,6 +1,8 @@
 """Solutions to the exercises of notebook 08. The test suite runs each through its check."""
 
+import heapq
 import math
+import random
 from concurrent.futures import ThreadPoolExecutor
 
 
@@ -20,11 +22,24 @@ def query_all():
 
 
 def connections_needed():
-    def connections_needed(requests_per_second, query_ms, utilisation=0.8):
-        # Little's law: connections busy at once = arrival rate x time each holds one; a pool of c connections
-        # is busy busy/c of the time, so the smallest c with busy <= utilisation * c, rounded up
+    def connections_needed(requests_per_second, query_ms, max_wait_ms):
+        def mean_wait_ms(utilisation, connections, queries=50_000, seed=8):
+            # the notebook's simulation: a heap of the times each connection becomes free
+            rng, total, now = random.Random(seed), 0.0, 0.0
+            free_at = [0.0] * connections
+            for _ in range(queries):
+                now += rng.expovariate(utilisation * connections / query_ms)
+                start = max(now, heapq.heappop(free_at))
+                heapq.heappush(free_at, start + query_ms)
+                total += start - now
+            return total / queries
+
+        # Little's law: rate x query time connections are busy on average; fewer can never keep up
         busy = requests_per_second * query_ms / 1000
-        return math.ceil(busy / utilisation)
+        connections = math.floor(busy) + 1
+        while mean_wait_ms(busy / connections, connections) > max_wait_ms:
+            connections += 1
+        return connections
 
     return connections_needed
 

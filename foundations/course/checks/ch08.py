@@ -1,12 +1,12 @@
 """Checks for the exercises of notebook 08 (MySQL: queries in parallel on a pool, how big a pool must be)."""
 
 import contextlib
+import heapq
 import math
 import random
 import threading
 import time
 from collections.abc import Iterator
-from fractions import Fraction
 from typing import Any
 
 from foundations import config, mysqldb
@@ -117,61 +117,76 @@ def query_all(answer):
 
 
 # (requests per second, ms each query holds its connection, utilisation): the chart's case at the default 80 %,
-# the same load on pools run full (1.0) and half busy, and cases where exact arithmetic matters
+# (rate, query_ms, max_wait_ms): a pool of one, small and large pools, and waits short and long
 CASES = [
-    (180, 20, None),
-    (180, 20, 1.0),
-    (180, 20, 0.5),
-    (50, 20, 1.0),
-    (50, 20, None),
-    (100, 30, 0.75),
-    (1, 5, None),
-    (2400, 7, 0.9),
+    (180, 20, 2.0),
+    (180, 20, 10.0),
+    (30, 20, 20.0),
+    (400, 10, 0.5),
+    (2000, 20, 1.0),
+    (90, 50, 10.0),
 ]
+_TOLERANCE = 1.15  # the check's simulation and yours are both random: a few percent apart, allowed for
 
 
-def _needed(rate, query_ms, utilisation):
-    """The smallest pool whose connections are busy at most ``utilisation`` of the time, in exact arithmetic."""
-    busy = Fraction(rate * query_ms, 1000) / Fraction(str(utilisation))
-    return math.ceil(busy)
+def _mean_wait_ms(rate: float, query_ms: float, connections: int, queries: int = 60_000) -> float:
+    """The check's own simulation: queries arriving at random at ``rate`` a second, each holding one of
+    ``connections`` for ``query_ms``, first come first served: the mean wait for a free connection."""
+    if connections * 1000 / query_ms <= rate:
+        return math.inf  # busier than the pool can ever be: the queue grows without end
+    rng, total, now = random.Random(2008), 0.0, 0.0
+    free_at = [0.0] * connections
+    for _ in range(queries):
+        now += rng.expovariate(rate / 1000)
+        start = max(now, heapq.heappop(free_at))
+        heapq.heappush(free_at, start + query_ms)
+        total += start - now
+    return total / queries
 
 
 @exercise("08.connections_needed")
 def connections_needed(answer):
     expect(
         callable(answer),
-        "expected a function connections_needed(requests_per_second, query_ms, utilisation=0.8)",
+        "expected a function connections_needed(requests_per_second, query_ms, max_wait_ms)",
     )
-    fresh = [  # none of them in the text
-        (
-            random.randint(10, 3000),
-            random.randint(1, 400),
-            random.choice([None, 0.6, 0.7, 0.8, 0.85, 0.9, 1.0]),
-        )
-        for _ in range(20)
-    ]
-    for rate, query_ms, utilisation in CASES + fresh:
-        shown = (
-            f"connections_needed({rate}, {query_ms}"
-            + ("" if utilisation is None else f", {utilisation}")
-            + ")"
-        )
-        got = answer(rate, query_ms) if utilisation is None else answer(rate, query_ms, utilisation)
+    # none of them in the text, each with a clear answer: the wait allowed lies well between two sizes
+    fresh: list[tuple[int, int, float]] = []
+    while len(fresh) < 4:
+        query_ms = random.randint(5, 100)
+        rate = random.randint(10, 30 * 1000 // query_ms)  # up to 30 connections busy at once
+        size = math.floor(rate * query_ms / 1000) + random.randint(2, 4)
+        more, enough = _mean_wait_ms(rate, query_ms, size - 1), _mean_wait_ms(rate, query_ms, size)
+        if enough > 0.01 and more > 1.8 * enough:
+            fresh.append((rate, query_ms, float(f"{math.sqrt(more * enough):.2g}")))
+    for rate, query_ms, max_wait_ms in CASES + fresh:
+        shown = f"connections_needed({rate}, {query_ms}, {max_wait_ms})"
+        got = answer(rate, query_ms, max_wait_ms)
         expect(
             isinstance(got, int) and not isinstance(got, bool),
             f"{shown} returned {got!r}: a pool holds a whole number of connections",
         )
-        target = 0.8 if utilisation is None else utilisation
-        want = _needed(rate, query_ms, target)
-        # a float computation may land one above an exact fit (4 / 0.8 = 5.000000000000001): both are fine
-        near = {want, math.ceil(rate * query_ms / 1000 / target)}
+        expect(got >= 1, f"{shown} returned {got}: a pool needs at least one connection")
+        busy = rate * query_ms / 1000
         expect(
-            got >= want,
-            f"{shown} returned {got}: {got} connections cannot keep up with {rate} queries a second of {query_ms} ms "
-            f"and stay busy at most {target:.0%} of the time; work out how many are busy at once",
+            got > busy,
+            f"{shown} returned {got}: {got} connections cannot keep up with {rate} queries a second of "
+            f"{query_ms} ms: the queue grows without end",
         )
         expect(
-            got in near,
-            f"{shown} returned {got}: {got - 1} would already be busy at most {target:.0%} of the time, and "
-            "every connection more costs the server memory (the smallest such pool, please)",
+            got <= 10 * busy + 10,
+            f"{shown} returned {got}: far more connections than queries in progress at once",
+        )
+        wait = _mean_wait_ms(rate, query_ms, got)
+        expect(
+            wait <= max_wait_ms * _TOLERANCE,
+            f"{shown} returned {got}: with {got} connections, queries arriving at random wait {wait:.2f} ms "
+            f"on average, more than {max_wait_ms} ms",
+        )
+        fewer = _mean_wait_ms(rate, query_ms, got - 1) if got > 1 else math.inf
+        expect(
+            fewer > max_wait_ms / _TOLERANCE,
+            f"{shown} returned {got}: {got - 1} connections already keep the mean wait at {fewer:.2f} ms, "
+            f"within {max_wait_ms} ms, and every connection more costs the server memory (the smallest such "
+            "pool, please)",
         )
