@@ -1,6 +1,7 @@
 """The per-thread GET client against a real Redis: same answers as redis-py, no sharing, survives restarts."""
 
 import threading
+import time
 
 import pytest
 import redis
@@ -53,6 +54,9 @@ def test_close_disconnects_every_threads_connection(cfg):
     ours = lambda: [c for c in probe.client_list() if c["name"] == names]  # noqa: E731
     assert len(ours()) == 4
     client.close()  # from the main thread, after the other threads ended
+    deadline = time.monotonic() + 5  # Redis notices a closed socket on its next event-loop turn, not at once
+    while ours() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert ours() == []
     probe.close()
 
