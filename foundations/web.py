@@ -58,6 +58,8 @@ class Request:
     def arg(self, name: str, default: str | None = None) -> str | None:
         """First value of query parameter ``name``; the book's ``r.FormValue`` would also read a POST form."""
         query = self.environ.get("QUERY_STRING", "")
+        if not query:
+            return default
         if "%" in query or "+" in query:  # encoded: let parse_qs decode it
             values = parse_qs(query, keep_blank_values=True).get(name)
             return values[0] if values else default
@@ -271,7 +273,35 @@ class RSGIApp:
         if self.on_start is not None:
             self.on_start(loop)
 
+    def answer_at_once(self, scope: Scope, protocol: HTTPProtocol) -> bool:
+        """Answer now, on the caller's thread, a request for a plain fast handler (one that never waits):
+        True if ``scope`` was one. No coroutine is made for it: ``loopserver`` asks this first."""
+        path, headers = scope.path, scope.headers
+        fast, methods, awaits = self.fast.get(path, _NOT_FAST)
+        if awaits or not fast or scope.method not in methods:
+            return False
+        if "content-length" in headers or "transfer-encoding" in headers:
+            return False
+        if self.app.metrics is not None:
+            self.app.metrics.count_request()
+        environ = {"PATH_INFO": path, "QUERY_STRING": scope.query_string, "REQUEST_METHOD": scope.method}
+        request = Request(environ)
+        try:
+            response = fast(request)
+        except Exception:
+            response = _internal_error(request)
+        protocol.response_bytes(
+            response.status, [("content-type", response.content_type), *response.headers], response.body
+        )
+        return True
+
     async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
+        if not self.answer_at_once(scope, protocol):
+            await self.answer(scope, protocol)
+
+    async def answer(self, scope: Scope, protocol: HTTPProtocol) -> None:
+        """Answer a request ``answer_at_once`` did not take: a coroutine handler awaited on the loop, or
+        ``App.respond`` in a thread."""
         metrics = self.app.metrics
         if metrics is not None:
             metrics.count_request()
@@ -280,9 +310,9 @@ class RSGIApp:
         request = Request(environ)
         length, chunked = headers.get("content-length"), "chunked" in headers.get("transfer-encoding", "")
         fast, methods, awaits = self.fast.get(path, _NOT_FAST)
-        if fast and method in methods and not (length or chunked):  # a fast path is ASCII: PATH_INFO as is
+        if fast and awaits and method in methods and not (length or chunked):  # a fast path: PATH_INFO as is
             try:
-                response: Response = await fast(request) if awaits else fast(request)
+                response: Response = await fast(request)
             except Exception:
                 response = _internal_error(request)
         else:
