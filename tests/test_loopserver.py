@@ -54,6 +54,24 @@ def closed(conn: socket.socket) -> bool:
         return True
 
 
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [
+        ("/hello", b"Hello ... you."),
+        ("/say/T%C3%ADt", "Hello Tít!".encode()),  # the path percent-decoded, then read as UTF-8
+        ("/hello?name=Ti%20t", b"Hello Ti t!"),
+        ("/hello#part", b"Hello ... you."),  # a fragment is no part of the path
+        ("/hello?name=a#b", b"Hello a!"),
+        ("http://example.test/hello?name=abs", b"Hello abs!"),  # the absolute form proxies send
+    ],
+)
+def test_request_targets_reach_the_route_with_their_query(api, target, body):
+    with connect(api) as conn:
+        conn.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        status, _, answer = read_response(conn, bytearray())
+    assert (status, answer) == (200, body)
+
+
 def test_keep_alive_answers_many_requests_on_one_connection(api):
     with connect(api) as conn:
         buffer = bytearray()
