@@ -35,6 +35,7 @@ access_log = logging.getLogger("foundations.access")
 
 MAX_HEAD_BYTES = 64 * 1024  # a request line plus headers longer than this is answered 431
 MAX_PIPELINED = 16  # requests parsed ahead of the one being answered; past this, reading pauses
+MAX_CACHED_HEADS = 64  # answer heads kept for reuse until the Date header changes
 _STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus}
 
 
@@ -72,6 +73,25 @@ class Exchange:
         if self.status:
             raise RuntimeError("this request has been answered already")
         self.status = status
+        connection = self.connection
+        server = connection.server
+        usual = len(headers) == 1 and self.keep_alive and self.complete and self.http_version == "1.1"
+        if usual:  # most answers: a head the server has written before in this second (same Date)
+            key = (status, headers[0], len(body))
+            head = server.heads.get(key)
+            if head is None:
+                head = self._head(status, headers, len(body))
+                if self.keep_alive and len(server.heads) < MAX_CACHED_HEADS:
+                    server.heads[key] = head
+        else:
+            head = self._head(status, headers, len(body))
+        if connection.transport is not None:
+            connection.transport.write(head + (b"" if self.method == "HEAD" else body))
+        if server.log_access:
+            server.log_request(self)
+
+    def _head(self, status: int, headers: list[tuple[str, str]], length: int) -> bytes:
+        """The answer's head, with the ``Connection`` header it needs; sets ``keep_alive``."""
         close = not self.keep_alive or not self.complete  # a body not read to its end: close
         lines, said = "", False
         for name, value in headers:
@@ -83,13 +103,9 @@ class Exchange:
         elif not close and self.http_version == "1.0":
             lines += "connection: keep-alive\r\n"
         self.keep_alive = not close
-        connection = self.connection
         status_line = _STATUS_LINES.get(status) or f"HTTP/1.1 {status} -\r\n"
-        head = f"{status_line}{lines}date: {connection.server.date}\r\ncontent-length: {len(body)}\r\n\r\n"
-        if connection.transport is not None:
-            connection.transport.write(head.encode("latin-1") + (b"" if self.method == "HEAD" else body))
-        if connection.server.log_access:
-            connection.server.log_request(self)
+        date = self.connection.server.date
+        return f"{status_line}{lines}date: {date}\r\ncontent-length: {length}\r\n\r\n".encode("latin-1")
 
     def __aiter__(self) -> Exchange:
         return self
@@ -268,6 +284,7 @@ class Server:
         self.app, self.loop, self.head_timeout, self.log_access = app, loop, head_timeout, log_access
         self.connections: set[Connection] = set()
         self.date = ""
+        self.heads: dict[tuple[int, tuple[str, str], int], bytes] = {}  # this second's usual answer heads
         self.now = loop.time()  # the loop's clock, read once a second: head timeouts need no finer
         self.tick()
 
@@ -299,6 +316,7 @@ class Server:
     def tick(self) -> None:
         """Once a second: the ``Date`` header, and slow request heads (or idle keep-alives) disconnected."""
         self.date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+        self.heads = {}  # they carry the Date header
         self.now = self.loop.time()
         deadline = self.now - self.head_timeout
         for connection in list(self.connections):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -80,6 +82,19 @@ def test_keep_alive_answers_many_requests_on_one_connection(api):
             status, headers, body = read_response(conn, buffer)
             assert (status, body) == (200, f"Hello {name}!".encode())
             assert "connection" not in headers and headers["date"].endswith(" GMT")
+
+
+def test_the_date_header_follows_the_clock(api):
+    """Answer heads are reused within a second: the Date header must still move on."""
+    with connect(api) as conn:
+        buffer, dates = bytearray(), []
+        for _ in range(2):
+            conn.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            _, headers, _ = read_response(conn, buffer)
+            dates.append(parsedate_to_datetime(headers["date"]))
+            time.sleep(2.1)  # the server's clock reads the time once a second
+    assert dates[1] - dates[0] >= timedelta(seconds=1)
+    assert abs(dates[1] - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 def test_http_1_0_closes_unless_asked_to_keep_alive(api):
