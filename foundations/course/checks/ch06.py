@@ -124,13 +124,17 @@ def predicted_ms(answer):
     ]
     for delays, size in cases:
         expected, got = _pool_ms(delays, size), answer(list(delays), size)
-        shown = f"predicted_ms({_short(delays) if delays is not fresh else '<random delays>'}, {size})"
+        shown = f"predicted_ms({_short(delays)}, {size})"
         expect(isinstance(got, (int, float)), f"{shown} returned {got!r}, not a number of milliseconds")
         hint = next((why for value, why in _models(delays, size) if value == got and got != expected), "")
         expect(
             got == expected,
             f"{shown} returned {got!r}, not when the last call ends"
-            + (f": {hint}" if hint else ": each call starts, in order, as soon as a thread is free"),
+            + (
+                f": {hint}"
+                if hint
+                else ": trace this case by hand, on paper: which thread takes each call, and when?"
+            ),
         )
 
 
