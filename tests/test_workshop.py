@@ -78,6 +78,9 @@ def hub():
         )
         yield Room(root), f"http://127.0.0.1:{port}", names, started
     finally:
+        log = Room(root).log_path
+        if log.exists():  # shown by pytest only when a test failed: the hub's errors, e.g. a spawn's
+            print("".join(log.read_text(errors="replace").splitlines(True)[-60:]))
         workshop("down", "--dir", str(root))
         left = [name for name in names if AS_ROOT and _user_exists(name)] + [str(root)] * root.exists()
         for name in names if AS_ROOT else []:

@@ -66,7 +66,8 @@ class Learner:
         resp = self.http.request(
             method, f"{self.hub_url}/hub/api{path}", headers=self._xsrf(), timeout=60, **kwargs
         )
-        resp.raise_for_status()
+        if resp.status_code >= 400:  # the hub's JSON names the cause (a spawn's error, a missing user)
+            raise ServiceError(f"{method} {path}: HTTP {resp.status_code}: {resp.text[:500]}")
         return resp
 
     def server(self) -> dict | None:
