@@ -2,6 +2,7 @@
 
 import copy
 import shlex
+import time
 from typing import Any
 
 from foundations import config, net, redisdb
@@ -150,7 +151,11 @@ def ping_all(answer):
 def _slow_redis_is_seen(answer, url: str) -> None:
     """Pause the Redis at ``url`` (CLIENT PAUSE), PING it through ``answer``: the figure shows the wait."""
     redisdb.client(url).client_pause(PAUSE_MS, all=True)
-    ms = answer([url])[url]
+    paused_until = time.monotonic() + PAUSE_MS / 1000
+    try:
+        ms = answer([url])[url]
+    finally:  # an answer that never waited leaves the pause running: the next PING must not meet it
+        time.sleep(max(0.0, paused_until - time.monotonic()))
     expect(
         ms >= PAUSE_MS / 4,
         f"that Redis was paused for {PAUSE_MS} ms, yet you report {ms!r}: time each PING and report "
