@@ -141,6 +141,11 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = reason.removeprefix("Skipped: ")
         report.longrepr = f"skipped, but {REQUIRE_ALL}=1 wants every check run: {reason}"
+    hub = getattr(item, "funcargs", {}).get("hub")  # a workshop test's: a spawn's error is in the hub's log
+    log = getattr(hub[0], "log_path", None) if isinstance(hub, tuple) else None
+    if report.failed and log is not None and log.exists():
+        tail = "".join(log.read_text(errors="replace").splitlines(True)[-80:])
+        report.sections.append(("the hub's log, last 80 lines", tail))
 
 
 @pytest.fixture(scope="session")

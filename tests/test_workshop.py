@@ -78,9 +78,6 @@ def hub():
         )
         yield Room(root), f"http://127.0.0.1:{port}", names, started
     finally:
-        log = Room(root).log_path
-        if log.exists():  # shown by pytest only when a test failed: the hub's errors, e.g. a spawn's
-            print("".join(log.read_text(errors="replace").splitlines(True)[-60:]))
         workshop("down", "--dir", str(root))
         left = [name for name in names if AS_ROOT and _user_exists(name)] + [str(root)] * root.exists()
         for name in names if AS_ROOT else []:
@@ -414,6 +411,33 @@ def test_a_learner_copy_keeps_outputs_leaves_exercises_blank_and_gets_solutions_
     (tmp_path / "bob").mkdir()
     assert learner.copy_course(later, with_solutions=True)
     assert (learner.course_path(later) / "notebooks" / "solutions" / "ch07.py").exists()
+
+
+def test_a_file_removed_mid_copy_is_left_out_not_a_failed_spawn(tmp_path, monkeypatch):
+    """The checkout may be in use while a room spawns (`make test` runs notebooks that rewrite coverage data
+    in it): a file that goes between listing and reading is not the course, and must not fail the spawn."""
+    src = tmp_path / "checkout"
+    (src / "data").mkdir(parents=True)
+    (src / "kept.py").write_text("kept")
+    (src / "data" / "coverage.json").write_text("{}")
+    (src / "data" / ".coverage.host.123.x").write_text("parallel data")  # coverage's own, never the course
+    read = Path.read_bytes
+
+    def removed_first(path: Path) -> bytes:  # as coverage does between our listing and our read
+        if path.name == "coverage.json":
+            path.unlink()
+        return read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", removed_first)
+    home = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        learner._copy_tree(
+            src, home, "copy", participant.Participant("alice", tmp_path, None, None), learner.NOT_COURSE
+        )
+    finally:
+        os.close(home)
+    copied = sorted(p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*"))
+    assert copied == ["data", "kept.py"]
 
 
 def test_progress_goes_where_the_variable_says_and_this_run_keeps_it_out_of_the_home(monkeypatch, tmp_path):

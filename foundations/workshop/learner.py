@@ -38,7 +38,7 @@ NOT_COURSE = shutil.ignore_patterns(
     "build",
     "dist",
     "htmlcov",
-    ".coverage",
+    ".coverage*",
     "node_modules",
 )
 
@@ -109,7 +109,10 @@ def _copy_tree(
     folder = open_dir(parent, name)
     try:
         _own(folder, participant)
-        names = sorted(p.name for p in src.iterdir())
+        try:
+            names = sorted(p.name for p in src.iterdir())
+        except FileNotFoundError:  # removed while we copy (see _copy_file)
+            names = []
         for entry in (src / n for n in names if n not in ignore(src, names)):
             if entry.is_dir() and not entry.is_symlink():
                 _copy_tree(entry, folder, entry.name, participant, ignore)
@@ -120,6 +123,10 @@ def _copy_tree(
 
 
 def _copy_file(src: Path, folder: int, participant: Participant) -> None:
+    try:
+        data, meta = src.read_bytes(), src.stat()
+    except FileNotFoundError:  # a file a running notebook or test rewrites (its coverage data) went away: not
+        return  # the course. A room spawning while `make test` runs in the checkout met it as a failed spawn.
     with contextlib.suppress(FileNotFoundError):
         os.unlink(src.name, dir_fd=folder)  # a name in their folder: removing it follows nothing
     fd = os.open(
@@ -127,11 +134,9 @@ def _copy_file(src: Path, folder: int, participant: Participant) -> None:
     )
     with os.fdopen(fd, "wb") as out:
         _own(out.fileno(), participant)
-        os.fchmod(out.fileno(), src.stat().st_mode & 0o755)  # scripts stay executable
-        out.write(src.read_bytes())
-    os.utime(
-        src.name, ns=(src.stat().st_atime_ns, src.stat().st_mtime_ns), dir_fd=folder, follow_symlinks=False
-    )
+        os.fchmod(out.fileno(), meta.st_mode & 0o755)  # scripts stay executable
+        out.write(data)
+    os.utime(src.name, ns=(meta.st_atime_ns, meta.st_mtime_ns), dir_fd=folder, follow_symlinks=False)
 
 
 def _own(fd: int, participant: Participant) -> None:
