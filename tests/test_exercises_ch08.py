@@ -86,6 +86,23 @@ def one_connection(pool, queries):  # the threads share one connection: the serv
             return list(threads.map(shared, queries))
 
 
+def in_batches(pool, queries):  # `size` at a time, the next batch only when the whole batch is done
+    size = pool.status()["size"]
+    with ThreadPoolExecutor(size) as threads:
+        return [
+            rows
+            for i in range(0, len(queries), size)
+            for rows in threads.map(lambda sql: run(pool, sql), queries[i : i + size])
+        ]
+
+
+def first_batch_then_serial(pool, queries):  # the first `size` at once, the rest one after the other
+    size = pool.status()["size"]
+    with ThreadPoolExecutor(size) as threads:
+        first = list(threads.map(lambda sql: run(pool, sql), queries[:size]))
+    return first + [run(pool, sql) for sql in queries[size:]]
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -99,6 +116,8 @@ def one_connection(pool, queries):  # the threads share one connection: the serv
         (lambda pool, queries: [[(1234, 0)]] * len(queries), "the server returns"),  # made-up rows
         (sleeps_skipped, "never took a connection from `pool`"),
         (one_connection, "at most 1 connection(s) were in use at once"),
+        (in_batches, "a free connection waited for others"),
+        (first_batch_then_serial, "a free connection waited for others"),
     ],
     ids=[
         "sequential",
@@ -111,6 +130,8 @@ def one_connection(pool, queries):  # the threads share one connection: the serv
         "hard-coded",
         "parsed",
         "one-connection",
+        "in-batches",
+        "first-batch-then-serial",
     ],
 )
 def test_query_all_rejects(answer, message):

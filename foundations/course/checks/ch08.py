@@ -46,7 +46,16 @@ def _rows(result: Any) -> list[tuple] | None:
 
 # (pool size, seconds each query sleeps): fewer queries than connections, the longest first (so they finish in
 # the reverse order); more queries than connections; one query; none
-POOLS = [(3, [0.25, 0.15, 0.05]), (2, [0.1, 0.1, 0.1, 0.1, 0.1]), (4, [0.05]), (2, [])]
+# (pool size, each query's seconds): fewer and more queries than connections; in the last busy one a long query
+# comes first, so only a connection that takes the next query as soon as it is free finishes in 0.4 s
+POOLS = [
+    (3, [0.25, 0.15, 0.05]),
+    (2, [0.1, 0.1, 0.1, 0.1, 0.1]),
+    (4, [0.05]),
+    (2, []),
+    (2, [0.4, 0.1, 0.1, 0.1, 0.1]),
+]
+SLACK_S = 0.15  # threads and round trips on a busy machine; a query's SLEEP is never shorter than asked
 TIMEOUT = 0.05  # the check's pools fail fast: queries beyond the pool's size must wait in the answer
 
 
@@ -114,6 +123,20 @@ def query_all(answer):
             f"{len(queries)} queries that sleep {sum(sleeps):.2f} s in all took {seconds:.2f} s with "
             f"{size} connections: they ran one after the other",
         )
+        busy = _busy_connections_s(size, sleeps)
+        expect(
+            seconds < busy + SLACK_S,
+            f"{len(queries)} queries took {seconds:.2f} s on {size} connections, where connections that are "
+            f"never idle while a query waits take about {busy:.2f} s: a free connection waited for others",
+        )
+
+
+def _busy_connections_s(size: int, sleeps: list[float]) -> float:
+    """When the last query ends if each connection, once free, takes the next query of the list."""
+    free_at = [0.0] * size
+    for seconds in sleeps:
+        free_at[free_at.index(min(free_at))] += seconds
+    return max(free_at)
 
 
 # (requests per second, ms each query holds its connection, utilisation): the chart's case at the default 80 %,

@@ -10,7 +10,7 @@ from foundations.redispool import RoundRobinPool
 
 
 def pytest_addoption(parser):
-    parser.addoption("--impl", choices=["v1", "v2", "final"], default="final")
+    parser.addoption("--impl", choices=["v1", "v2", "v3", "final"], default="final")
     parser.addoption("--servers", choices=["one", "two"], default="one")
 
 
