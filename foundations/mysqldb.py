@@ -196,6 +196,40 @@ def throughput(pool: Pool, sql: str, clients: int, seconds: float = 0.5) -> floa
     return sum(done) / (time.perf_counter() - start)
 
 
+def cpu_shares(
+    pool: Pool, sql: str, clients: int, seconds: float, server: psutil.Process | None
+) -> dict[str, float]:
+    """One ``throughput`` run, and how many CPUs three parties kept busy meanwhile: the database ``server``
+    (when it is a process on this machine, else NaN), this process (the client threads) and every other
+    program. ``server CPU ms/query`` is the server's CPU time divided by the queries it answered."""
+    me = psutil.Process()
+    server_before = _cpu_s(server) if server else 0.0
+    start, client_before, machine_before = time.perf_counter(), _cpu_s(me), _machine_cpu_s()
+    rate = throughput(pool, sql, clients=clients, seconds=seconds)
+    wall = time.perf_counter() - start
+    server_used = _cpu_s(server) - server_before if server else float("nan")
+    client_used, machine_used = _cpu_s(me) - client_before, _machine_cpu_s() - machine_before
+    return {
+        "queries/s": rate,
+        "server CPUs": server_used / wall,
+        "client CPUs": client_used / wall,
+        "other CPUs": (machine_used - server_used - client_used) / wall,
+        "server CPU ms/query": server_used / (rate * wall) * 1000,
+    }
+
+
+def _cpu_s(process: psutil.Process) -> float:
+    """CPU seconds a process has used so far, all its threads, in user and kernel mode."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def _machine_cpu_s() -> float:
+    """CPU seconds every program on this machine has used so far, on all CPUs (idle and I/O wait aside)."""
+    t = psutil.cpu_times()
+    return sum(getattr(t, field, 0.0) for field in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
 def server_memory(conn: Any) -> int:
     """Bytes the server's connections use, from status variables: MariaDB's ``Memory_used``, or MySQL's
     ``Global_connection_memory`` (8.0.28+, when ``global_connection_memory_tracking`` is ON)."""

@@ -1,5 +1,6 @@
 """Chapter 8 against the live MySQL/MariaDB: typed rows, the pool, parallel sleeps, errors for people."""
 
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -194,3 +195,19 @@ def test_server_memory_reads_mysql_or_explains():
     assert mysqldb.server_memory(FakeConn([("Memory_used", "10"), ("Global_connection_memory", "0")])) == 10
     with pytest.raises(ServiceError, match="--global-connection-memory-tracking=ON"):
         mysqldb.server_memory(FakeConn([("Global_connection_memory", "0")]))
+
+
+def test_cpu_shares_finds_the_server_busy_computing_and_the_client_nearly_idle(cfg):
+    pool = mysqldb.Pool(cfg.mysql_dsn, size=2, timeout=5)
+    server = mysqldb.server_process(cfg.mysql_dsn)
+    computing = mysqldb.cpu_shares(pool, "SELECT BENCHMARK(200000, MD5('x'))", 2, 0.4, server)
+    sleeping = mysqldb.cpu_shares(pool, "SELECT SLEEP(0.05)", 2, 0.4, server)
+    pool.close()
+    assert computing["queries/s"] > 0 and sleeping["queries/s"] > 0
+    if server is None:  # a server in a container: its CPU time cannot be read from here
+        assert math.isnan(computing["server CPUs"]) and math.isnan(computing["server CPU ms/query"])
+        return
+    # a computing query keeps a server CPU busy, a sleeping one does not; the clients mostly wait either way
+    assert computing["server CPUs"] > 0.3 > sleeping["server CPUs"], (computing, sleeping)
+    assert computing["server CPU ms/query"] > 5 * sleeping["server CPU ms/query"], (computing, sleeping)
+    assert computing["client CPUs"] < computing["server CPUs"], computing
