@@ -104,6 +104,7 @@ LONGEST_FIRST = tuple(
     f"{name}.ipynb"
     for name in (
         "10_first_api",
+        "10_first_api_appendix",
         "06_parallel_fetching",
         "11_production",
         "09_test_driven_api",
