@@ -19,6 +19,7 @@ import signal
 import sys
 import uuid
 
+import nbval.kernel
 import pytest
 
 from foundations import config as fconfig
@@ -29,6 +30,26 @@ from foundations.ops import harness, packages, services
 from foundations.registry import Registry, glob_escape
 
 _teardown = contextlib.ExitStack()  # what pytest_configure started, undone when the session ends
+
+
+def retrying(start, tries: int = 3):
+    """``start`` (nbval's kernel start), tried again when the kernel dies before it answers: jupyter_client
+    picks its TCP ports free a moment before the kernel binds them, and in a parallel run that starts services
+    on free ports too, another process can take one first (CI saw a kernel die so, once). A kernel that cannot
+    start in ``tries`` attempts still fails its notebook."""
+
+    def start_again(*args, **kwargs):
+        for attempt in range(1, tries + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError:
+                if attempt == tries:
+                    raise
+
+    return start_again
+
+
+nbval.kernel.start_new_kernel = retrying(nbval.kernel.start_new_kernel)
 
 
 def _xdist_controller(config: pytest.Config) -> bool:

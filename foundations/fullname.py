@@ -56,9 +56,9 @@ def name_handler(field: str, delay: float) -> Handler:
                 return error_response(
                     400, f"delay_ms={raw!r}: expected milliseconds from 0 to {MAX_DELAY * 1000:.0f}"
                 )
-        print(f"Request with {field}", flush=True)
+        print(f"Request with {field}\n", end="", flush=True)  # one write: two threads' lines never interleave
         time.sleep(wait)
-        print(f"Response with {field}", flush=True)
+        print(f"Response with {field}\n", end="", flush=True)
         return json_response({field: request.arg(field, "")})
 
     return handler
