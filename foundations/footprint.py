@@ -104,6 +104,13 @@ def server_cpu_seconds(base_url: str) -> float | None:
     return total
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds every program on this machine has used so far, on all CPUs (idle and I/O wait aside; a
+    virtual machine's stolen time counted): taken around a run, what the whole machine spent meanwhile."""
+    t = psutil.cpu_times()
+    return sum(getattr(t, field, 0.0) for field in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
 def server_context_switches(base_url: str) -> int | None:
     """Voluntary context switches so far of every thread of the server behind ``base_url``: each time one of
     them went to sleep to wait (for a socket, a lock, another thread), not when the system took its core for

@@ -29,7 +29,7 @@ import sqlalchemy
 from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.pool import QueuePool
 
-from foundations import net
+from foundations import footprint, net
 from foundations.errors import FIX_DOWN, ConfigError, ServiceError
 
 T = TypeVar("T")
@@ -204,11 +204,11 @@ def cpu_shares(
     program. ``server CPU ms/query`` is the server's CPU time divided by the queries it answered."""
     me = psutil.Process()
     server_before = _cpu_s(server) if server else 0.0
-    start, client_before, machine_before = time.perf_counter(), _cpu_s(me), _machine_cpu_s()
+    start, client_before, machine_before = time.perf_counter(), _cpu_s(me), footprint.machine_cpu_seconds()
     rate = throughput(pool, sql, clients=clients, seconds=seconds)
     wall = time.perf_counter() - start
     server_used = _cpu_s(server) - server_before if server else float("nan")
-    client_used, machine_used = _cpu_s(me) - client_before, _machine_cpu_s() - machine_before
+    client_used, machine_used = _cpu_s(me) - client_before, footprint.machine_cpu_seconds() - machine_before
     return {
         "queries/s": rate,
         "server CPUs": server_used / wall,
@@ -222,12 +222,6 @@ def _cpu_s(process: psutil.Process) -> float:
     """CPU seconds a process has used so far, all its threads, in user and kernel mode."""
     times = process.cpu_times()
     return times.user + times.system
-
-
-def _machine_cpu_s() -> float:
-    """CPU seconds every program on this machine has used so far, on all CPUs (idle and I/O wait aside)."""
-    t = psutil.cpu_times()
-    return sum(getattr(t, field, 0.0) for field in ("user", "nice", "system", "irq", "softirq", "steal"))
 
 
 def server_memory(conn: Any) -> int:
