@@ -3,11 +3,13 @@
 
 - ``POOLED``: the plain WSGI server on one shared pool of Redis connections (the book's baseline);
 - ``SPAWNING``: the same, ``/get`` handing its work to a new thread (the goroutine the book added);
-- ``UNPIPELINED``: the RSGI server over redis-py's asyncio pool instead of the auto-pipelining client.
+- ``UNPIPELINED``: the RSGI server over redis-py's asyncio pool instead of the auto-pipelining client;
+- ``ONE_AT_A_TIME``: the RSGI server over the auto-pipelining client with pipelining off (one command in flight).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 from typing import Any
@@ -16,6 +18,7 @@ import redis
 from redis import asyncio as aioredis
 
 from foundations import config, redisdb, server, web
+from foundations.pipelining import Pipelined
 
 
 def pooled_app_from_environment() -> web.App:
@@ -70,3 +73,29 @@ def unpipelined_app_from_environment() -> web.RSGIApp:
 
 
 UNPIPELINED = "foundations.variants:unpipelined_app_from_environment"
+
+
+class OneAtATime:
+    """``Pipelined`` with pipelining off: a command is sent only when the one before it has its reply, so every
+    command is its own round trip (its own write and read) on the one connection."""
+
+    def __init__(self, url: str, timeout: float):
+        self.client = Pipelined(url, timeout)
+        self.turn = asyncio.Lock()
+
+    async def execute(self, *args: str | bytes | int) -> Any:
+        async with self.turn:
+            return await self.client.execute(*args)
+
+
+def one_at_a_time_app_from_environment() -> web.RSGIApp:
+    """The pipelined server with pipelining off (chapter 10): the same client, event loop and coroutine routes,
+    but one command in flight at a time. Against ``UNPIPELINED`` it changes the client; against the
+    pipelined server, only pipelining."""
+    cfg = config.load(argv=[])
+    app = server.create_fast_app(cfg, OneAtATime(cfg.redis_url, cfg.redis_timeout))  # type: ignore[arg-type]
+    gc.freeze()
+    return app
+
+
+ONE_AT_A_TIME = "foundations.variants:one_at_a_time_app_from_environment"

@@ -78,6 +78,7 @@ def test_throwaway_servers_start_and_stop(cfg):
         (variants.POOLED, "wsgi"),
         (variants.SPAWNING, "wsgi"),
         (variants.UNPIPELINED, "rsgi"),
+        (variants.ONE_AT_A_TIME, "rsgi"),
     ]:
         with bench.server(cfg, factory, interface=interface) as (base, pid):
             bench.seed(base)

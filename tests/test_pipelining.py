@@ -18,6 +18,7 @@ from foundations import api, config, net, production, web
 from foundations.ops import services
 from foundations.pipelining import Blocking, Pipelined
 from foundations.registry import AsyncRegistry, NotFound, Registry, Unavailable
+from foundations.variants import OneAtATime
 
 
 def run(coro):
@@ -40,6 +41,27 @@ def test_commands_of_one_loop_turn_go_out_in_one_write(cfg, prefix):
     assert replies == [b"OK"] * 100
     # the first command found the pipeline idle and went at once; the other 99 waited for one write
     assert [data.count(b"SET") for data in writes] == [1, 99]
+
+
+def test_with_pipelining_off_every_command_waits_for_the_reply_before_it(cfg, prefix):
+    """variants.ONE_AT_A_TIME's client; the pipelined client on the same load is the positive control."""
+
+    async def most_in_flight(make):
+        client = make()
+        pipelined = getattr(client, "client", client)
+        await client.execute("PING")
+        in_flight = []
+        transport = pipelined._connection.transport
+        real_write = transport.write
+        transport.write = lambda data: (in_flight.append(len(pipelined._waiting)), real_write(data))[1]
+        replies = await asyncio.gather(*(client.execute("SET", f"{prefix}:{i}", i) for i in range(50)))
+        pipelined.close()
+        assert replies == [b"OK"] * 50
+        return len(in_flight), max(in_flight)
+
+    assert run(most_in_flight(lambda: OneAtATime(cfg.redis_url, 1.0))) == (50, 1)  # 50 writes, 1 in flight
+    writes, most = run(most_in_flight(lambda: Pipelined(cfg.redis_url)))
+    assert writes == 2 and most == 50
 
 
 def test_replies_come_back_to_their_commands_in_order(cfg, prefix):
