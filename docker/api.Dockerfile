@@ -26,8 +26,11 @@ RUN pip install --no-cache-dir -c /tmp/requirements.lock /wheels/*.whl \
     && useradd --system --uid 10001 --gid api --no-create-home --shell /usr/sbin/nologin api
 USER 10001:10001
 # foundations.config reads FOUNDATIONS_*; flags on the command line still win (flag > env > default).
+# granian, a maintained HTTP server, in front of the app: serve's default, the course's one-thread
+# loopserver (chapter 10's appendix), is a lesson, not what an image should ship.
 ENV FOUNDATIONS_PORT=8080 \
-    FOUNDATIONS_HOST=0.0.0.0
+    FOUNDATIONS_HOST=0.0.0.0 \
+    FOUNDATIONS_INTERFACE=rsgi
 EXPOSE 8080
 # No curl in the slim image; urlopen raises on a refused connection or a non-2xx answer.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \

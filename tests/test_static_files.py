@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from foundations import config
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "compose.yaml"
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
@@ -214,6 +216,18 @@ def test_the_offline_override_builds_every_image_here_but_nginx() -> None:
 def test_dockerfiles_present() -> None:
     names = {p.name for p in DOCKERFILES}
     assert {"api.Dockerfile", "lab.Dockerfile"} <= names, f"docker/ has {sorted(names)}"
+
+
+@pytest.mark.parametrize("dockerfile", ["api.Dockerfile", "offline/api.Dockerfile"])
+def test_the_api_images_ship_granian_not_the_lesson_server(dockerfile: str, monkeypatch) -> None:
+    """serve's default HTTP server is the course's loopserver; an image runs granian in front of the app."""
+    text = (ROOT / "docker" / dockerfile).read_text(encoding="utf-8")
+    env = dict(re.findall(r"\b(FOUNDATIONS_[A-Z_]+)=(\S+)", text))
+    assert "FOUNDATIONS_INTERFACE" in env, (
+        f"{dockerfile} leaves serve on its default, the lesson's loopserver"
+    )
+    monkeypatch.setenv("FOUNDATIONS_INTERFACE", env["FOUNDATIONS_INTERFACE"])
+    assert config.load(argv=[]).interface == "rsgi"
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT / "docker")))
