@@ -4,7 +4,7 @@
 - ``select(conn, Database, "SHOW DATABASES")``: rows into typed dataclasses (the book's sqlx ``Select``);
   ``frame(conn, sql)``: the same rows as a pandas DataFrame;
 - ``Pool(dsn, size=4)``: SQLAlchemy's ``QueuePool`` around PyMySQL (the book's Vitess pool);
-- ``throughput``, ``memory_per_connection`` and ``rss_per_connection``: the measurements behind "2-3× the
+- ``throughput`` and ``memory_per_connection``: the measurements behind "2-3× the
   CPUs" and "2-3 MB per connection".
 
 Why SQLAlchemy's pool and not DBUtils: it is already a dependency-grade library with a wide user base
@@ -266,25 +266,3 @@ def server_process(dsn: str) -> psutil.Process | None:
         if proc.info["name"] in ("mariadbd", "mysqld") and f"--port={params['port']}" in cmdline:
             return proc
     return None
-
-
-def rss_per_connection(dsn: str, count: int = 50) -> float | None:
-    """Average bytes of resident memory the server *process* grows by per idle connection (its thread's stack
-    pages, the allocator's share, the server's own accounting): the OS's view, where ``memory_per_connection``
-    is the server's. None when the server is not a process on this machine."""
-    proc = server_process(dsn)
-    if proc is None:
-        return None
-    extra = []
-    try:
-        before = proc.memory_info().rss
-        for _ in range(count):
-            extra.append(connect(dsn))
-            extra[-1].query("SELECT 1")
-        after = proc.memory_info().rss
-    except psutil.Error:
-        return None
-    finally:
-        for conn in extra:
-            conn.close()
-    return (after - before) / count
