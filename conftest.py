@@ -128,6 +128,7 @@ LONGEST_FIRST = tuple(
         "10_first_api_appendix",
         "06_parallel_fetching",
         "11_production",
+        "11_production_appendix",
         "09_test_driven_api",
         "08_mysql",
         "07_redis",
