@@ -5,7 +5,7 @@ import re
 import pytest
 
 from foundations.course import exercises
-from foundations.registry import NotFound, glob_escape
+from foundations.registry import NotFound, Registry, glob_escape
 
 
 def plain_key_only(make_registry):  # what the book's TestRegistryGetAll checks
@@ -151,9 +151,14 @@ def fails_always(make_registry):
     assert reg.get("name") is None  # the book's nil; ours raises NotFound
 
 
+def judges_the_class(make_registry):
+    assert type(make_registry("test")) is Registry  # passes on the working class, fails on every broken one
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
+        (judges_the_class, "your test fails against the working Registry (AssertionError"),
         (passes_always, "a `delete` that does nothing"),
         (trusts_the_return_value, "a `delete` that does nothing"),
         (only_checks_it_is_gone, "a `delete` that empties the whole registry"),
