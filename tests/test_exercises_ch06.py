@@ -35,6 +35,11 @@ def fixed_sixteen_threads(urls):  # a round number, enough for every run with up
         return list(pool.map(lambda u: requests.get(u).json(), urls))
 
 
+def fixed_thirty_two_threads(urls):  # a bigger round number: enough for two dozen URLs
+    with ThreadPoolExecutor(32) as pool:
+        return list(pool.map(lambda u: requests.get(u).json(), urls))
+
+
 def one_thread_per_url(urls):  # ThreadPoolExecutor(0) raises ValueError for no URLs
     with ThreadPoolExecutor(len(urls)) as pool:
         return list(pool.map(lambda u: requests.get(u).json(), urls))
@@ -54,6 +59,7 @@ def invented(urls):  # what the output of a previous run showed
         (lambda urls: [], "expected 5 answers"),
         (five_threads, "fewer threads than there were URLs"),
         (fixed_sixteen_threads, "fewer threads than there were URLs"),
+        (fixed_thirty_two_threads, "fewer threads than there were URLs"),
         (one_thread_per_url, "your answer raised ValueError"),
     ],
 )

@@ -41,9 +41,8 @@ def fetch_all(answer):
             f"other (the sum, {sum(DELAYS_MS)} ms), not in parallel (the slowest, "
             f"{max(DELAYS_MS)} ms)",
         )
-        more = (MORE_MS,) * random.randint(
-            17, 24
-        )  # more than a round number of threads (16) can take at once
+        # more than a round number of threads (16, 32) can take at once
+        more = (MORE_MS,) * random.randint(33, 48)
         (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, more)
         _expect_answers(result, names, second, second_names)
         expect(
