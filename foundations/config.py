@@ -51,8 +51,13 @@ def _url(schemes: tuple[str, ...], example: str) -> Callable[[str], str]:
     return parse
 
 
+def _digits(value: str) -> bool:
+    """Plain ASCII digits: str.isdigit() also passes "²" (which int() refuses) and "٨٠" (which it reads as 80)."""
+    return value.strip().isascii() and value.strip().isdigit()
+
+
 def _port(value: str) -> int:
-    if not value.strip().isdigit() or not 0 <= int(value) <= 65535:
+    if not _digits(value) or not 0 <= int(value) <= 65535:
         raise ValueError("expected a port number from 0 to 65535")
     return int(value)
 
@@ -74,7 +79,7 @@ def _directory(value: str) -> str:
 
 
 def _positive(value: str) -> int:
-    if not value.strip().isdigit() or int(value) < 1:
+    if not _digits(value) or int(value) < 1:
         raise ValueError("expected a whole number of at least 1")
     return int(value)
 
