@@ -74,7 +74,7 @@ def test_unreadable_state_file_is_removed(tmp_path):
     [
         ({"FOUNDATIONS_PORT": "eighty"}, "FOUNDATIONS_PORT='eighty': expected a port number"),
         ({"FOUNDATIONS_PORT": "70000"}, "FOUNDATIONS_PORT='70000'"),
-        ({"FOUNDATIONS_PORT": "8²"}, "FOUNDATIONS_PORT='8²': expected a port number"),  # isdigit() but not int()
+        ({"FOUNDATIONS_PORT": "8²"}, "FOUNDATIONS_PORT='8²': expected a port"),  # isdigit(), not int()
         ({"FOUNDATIONS_PORT": "٨٠"}, "FOUNDATIONS_PORT='٨٠': expected a port number"),  # int() reads 80
         ({"FOUNDATIONS_WORKERS": "²"}, "FOUNDATIONS_WORKERS='²': expected a whole number"),
         (
