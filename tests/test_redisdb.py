@@ -279,7 +279,8 @@ def test_pipelined_pings_send_whole_batches_and_read_every_answer(cfg):
     rate = redisspeed.pipelined_pings(cfg.redis_url, seconds=0.2, batch=300)
     sent = calls() - before
     conn.close()
-    assert sent > 300 and sent % 300 == 0 and rate >= sent, (sent, rate)  # batch after batch, in under 1 s
+    batches, others = divmod(sent, 300)  # others: compose's healthcheck PINGs this server every 2 s
+    assert batches > 1 and others < 3 and rate >= sent, (sent, rate)  # batch after batch, in under 1 s
 
 
 def test_pipelined_pings_do_not_wait_for_acks(cfg, monkeypatch):
