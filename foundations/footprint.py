@@ -105,10 +105,16 @@ def server_cpu_seconds(base_url: str) -> float | None:
 
 
 def machine_cpu_seconds() -> float:
-    """CPU seconds every program on this machine has used so far, on all CPUs (idle and I/O wait aside; a
-    virtual machine's stolen time counted): taken around a run, what the whole machine spent meanwhile."""
+    """CPU seconds every program on this machine has used so far, on all CPUs (idle, I/O wait and stolen time
+    aside): taken around a run, what the whole machine spent meanwhile."""
     t = psutil.cpu_times()
-    return sum(getattr(t, field, 0.0) for field in ("user", "nice", "system", "irq", "softirq", "steal"))
+    return sum(getattr(t, field, 0.0) for field in ("user", "nice", "system", "irq", "softirq"))
+
+
+def stolen_cpu_seconds() -> float:
+    """CPU seconds a virtual machine's CPUs were ready to run but the hypervisor ran other machines instead
+    (Linux's ``steal``; 0 on real hardware): taken around a run, how much of its CPUs the machine lost."""
+    return getattr(psutil.cpu_times(), "steal", 0.0)
 
 
 def server_context_switches(base_url: str) -> int | None:

@@ -199,12 +199,13 @@ def throughput(pool: Pool, sql: str, clients: int, seconds: float = 0.5) -> floa
 def cpu_shares(
     pool: Pool, sql: str, clients: int, seconds: float, server: psutil.Process | None
 ) -> dict[str, float]:
-    """One ``throughput`` run, and how many CPUs three parties kept busy meanwhile: the database ``server``
-    (when it is a process on this machine, else NaN), this process (the client threads) and every other
-    program. ``server CPU ms/query`` is the server's CPU time divided by the queries it answered."""
+    """One ``throughput`` run, and how many CPUs four parties kept busy meanwhile: the database ``server``
+    (when it is a process on this machine, else NaN), this process (the client threads), every other program,
+    and the hypervisor's other machines (stolen). ``server CPU ms/query``: the server's CPU time per query."""
     me = psutil.Process()
     server_before = _cpu_s(server) if server else 0.0
-    start, client_before, machine_before = time.perf_counter(), _cpu_s(me), footprint.machine_cpu_seconds()
+    start, client_before = time.perf_counter(), _cpu_s(me)
+    machine_before, stolen_before = footprint.machine_cpu_seconds(), footprint.stolen_cpu_seconds()
     rate = throughput(pool, sql, clients=clients, seconds=seconds)
     wall = time.perf_counter() - start
     server_used = _cpu_s(server) - server_before if server else float("nan")
@@ -214,6 +215,7 @@ def cpu_shares(
         "server CPUs": server_used / wall,
         "client CPUs": client_used / wall,
         "other CPUs": (machine_used - server_used - client_used) / wall,
+        "stolen CPUs": (footprint.stolen_cpu_seconds() - stolen_before) / wall,
         "server CPU ms/query": server_used / (rate * wall) * 1000,
     }
 
@@ -240,19 +242,26 @@ def server_memory(conn: Any) -> int:
     )
 
 
-def memory_per_connection(dsn: str, count: int = 10) -> float:
-    """Average server-side bytes one more idle connection costs: open ``count`` and compare."""
+def memory_per_connection(
+    dsn: str, count: int = 10, server: psutil.Process | None = None
+) -> dict[str, float]:
+    """What one more idle connection costs the server, from ``count`` opened and held: the bytes the server
+    counts for them (``server_memory``), and, when it is a process on this machine, how much its resident
+    memory grew (NaN otherwise). Neither is a bound: the allocator reuses what earlier connections freed."""
     with contextlib.closing(connect(dsn)) as observer:
-        before = server_memory(observer)
+        before, resident_before = server_memory(observer), server.memory_info().rss if server else 0
         extra = [connect(dsn) for _ in range(count)]
         try:
             for conn in extra:  # one query each, so the server has set the session up
                 conn.query("SELECT 1")
-            after = server_memory(observer)
+            after, resident_after = server_memory(observer), server.memory_info().rss if server else 0
         finally:
             for conn in extra:
                 conn.close()
-    return (after - before) / count
+    return {
+        "counted bytes": (after - before) / count,
+        "resident bytes": (resident_after - resident_before) / count if server else float("nan"),
+    }
 
 
 def server_process(dsn: str) -> psutil.Process | None:

@@ -160,9 +160,15 @@ def test_throughput_counts_queries(cfg):
     pool.close()
 
 
-def test_memory_per_connection_from_status_variables(cfg):
-    per_conn = mysqldb.memory_per_connection(cfg.mysql_dsn, count=5)
-    assert 10_000 < per_conn < 50_000_000  # tens of kB (MariaDB) to a few MB (the book's figure)
+def test_memory_per_connection_from_status_variables_and_the_server_process(cfg):
+    server = mysqldb.server_process(cfg.mysql_dsn)
+    per_conn = mysqldb.memory_per_connection(cfg.mysql_dsn, count=5, server=server)
+    # tens of kB (MariaDB) to a few MB (the book's figure)
+    assert 10_000 < per_conn["counted bytes"] < 50_000_000, per_conn
+    if server is None:  # a server in a container: its memory cannot be read from here
+        assert math.isnan(per_conn["resident bytes"])
+    else:  # a number, well under the book's 2-3 MB: the allocator reuses what earlier connections freed
+        assert -1_000_000 < per_conn["resident bytes"] < 2_000_000, per_conn
 
 
 class FakeConn:
@@ -211,3 +217,4 @@ def test_cpu_shares_finds_the_server_busy_computing_and_the_client_nearly_idle(c
     assert computing["server CPUs"] > 0.3 > sleeping["server CPUs"], (computing, sleeping)
     assert computing["server CPU ms/query"] > 5 * sleeping["server CPU ms/query"], (computing, sleeping)
     assert computing["client CPUs"] < computing["server CPUs"], computing
+    assert 0 <= computing["stolen CPUs"] < 2 and computing["other CPUs"] < 2, computing
