@@ -43,12 +43,14 @@ class ResourcePool(Generic[T]):
         idle_timeout: float,
         close: Callable[[T], Any] = lambda resource: None,
         name: str = "pool",
+        reusable_after: tuple[type[BaseException], ...] = (),
     ) -> None:
         if not 1 <= capacity <= max_capacity:
             raise ConfigError(
                 f"{name}: need 1 <= capacity <= max_capacity, got {capacity} and {max_capacity}"
             )
         self.factory, self.close_resource, self.name = factory, close, name
+        self.reusable_after = reusable_after  # errors that leave a resource fit for the next caller
         self.capacity, self.max_capacity, self.idle_timeout = capacity, max_capacity, idle_timeout
         self._idle: deque[tuple[T, float]] = deque()  # FIFO: returned connections take turns
         self._in_use = 0
@@ -82,7 +84,8 @@ class ResourcePool(Generic[T]):
         except BaseException:
             self._release_slot()
             raise
-        self.created += 1
+        with self._cond:
+            self.created += 1
         return resource
 
     def put(self, resource: T | None) -> None:
@@ -100,10 +103,14 @@ class ResourcePool(Generic[T]):
 
     @contextlib.contextmanager
     def resource(self, timeout: float | None = 1.0) -> Iterator[T]:
-        """``with pool.resource() as conn:``; a resource that raised is closed, not reused."""
+        """``with pool.resource() as conn:``; a resource that raised is closed, not reused, unless the error
+        is one of ``reusable_after`` (for Redis: the server's error reply, read whole from a healthy socket)."""
         item = self.get(timeout)
         try:
             yield item
+        except self.reusable_after:
+            self.put(item)
+            raise
         except BaseException:
             self._close(item)
             self.put(None)
@@ -159,7 +166,8 @@ class ResourcePool(Generic[T]):
             self._cond.notify()
 
     def _close(self, resource: T) -> None:
-        self.closed += 1
+        with self._cond:  # re-entrant: get() closes expired resources while it holds the lock
+            self.closed += 1
         with contextlib.suppress(Exception):  # closing a dead connection must not hide the real error
             self.close_resource(resource)
 
@@ -186,6 +194,7 @@ class RoundRobinPool(ResourcePool[redis.Redis]):
             idle_timeout,
             close=lambda conn: conn.close(),
             name=f"Redis pool over {', '.join(address(u) for u in self.urls)}",
+            reusable_after=(redis.ResponseError,),  # e.g. WRONGTYPE: an application bug, not a bad connection
         )
 
     def _dial(self) -> redis.Redis:

@@ -137,6 +137,17 @@ def test_idle_timeout_replaces_stale_connections():
     assert pool.stats()["closed"] == 1
 
 
+def test_an_error_reply_keeps_the_connection_and_a_broken_one_is_replaced(pair):
+    pair.set_capacity(1)
+    pair.do("SET", PREFIX + "text", "not a list")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        pair.do("LPUSH", PREFIX + "text", "x")  # the server answered: the socket is fine for the next caller
+    assert pair.stats()["created"] == 1 and pair.stats()["closed"] == 0
+    with pytest.raises(RuntimeError), pair.resource():
+        raise RuntimeError("the caller failed halfway: the connection's state is unknown")
+    assert pair.stats()["closed"] == 1 and pair.do("PING") is True and pair.stats()["created"] == 2
+
+
 def test_a_failed_connect_frees_its_slot():
     pool = redispool.RoundRobinPool([DOWN], capacity=1, max_capacity=1)
     for _ in range(2):  # the second try would wait forever if the first kept its slot
