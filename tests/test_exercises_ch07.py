@@ -188,3 +188,78 @@ def test_hash_slot_does_not_blame_an_import_it_never_calls():
     namespace = {}
     exec("from redis.crc import key_slot\ndef hash_slot(key):\n    ...", namespace)  # the notebook's stub
     assert "returned None" in exercises.verdict("07.hash_slot", namespace["hash_slot"])
+
+
+# Half-solutions of 07.transfer, each as a learner might write it.
+def no_transaction(pool, source, target, amount):
+    with pool.resource() as conn:
+        return [
+            conn.execute_command("DECRBY", source, amount),
+            conn.execute_command("INCRBY", target, amount),
+        ]
+
+
+def a_connection_per_command(pool, source, target, amount):  # the book's RedigoDo for every command
+    pool.do("MULTI")
+    pool.do("DECRBY", source, amount)
+    pool.do("INCRBY", target, amount)
+    return pool.do("EXEC")
+
+
+def on_a_pipeline(pool, source, target, amount):  # atomic, on a connection the pool never handed out
+    with pool.resource() as conn:
+        return conn.pipeline(transaction=True).decrby(source, amount).incrby(target, amount).execute()
+
+
+def two_transactions(pool, source, target, amount):
+    with pool.resource() as conn:
+        replies = []
+        for command, key in (("DECRBY", source), ("INCRBY", target)):
+            conn.execute_command("MULTI")
+            conn.execute_command(command, key, amount)
+            replies += conn.execute_command("EXEC")
+        return replies
+
+
+def transaction(conn, *commands):
+    conn.execute_command("MULTI")
+    for command in commands:
+        conn.execute_command(*command)
+    return conn.execute_command("EXEC")
+
+
+def ignores_amount(pool, source, target, amount):
+    with pool.resource() as conn:
+        return transaction(conn, ("DECRBY", source, 1), ("INCRBY", target, 1))
+
+
+def the_wrong_way_round(pool, source, target, amount):
+    with pool.resource() as conn:
+        return transaction(conn, ("INCRBY", source, amount), ("DECRBY", target, amount))
+
+
+def keeps_the_connection(pool, source, target, amount):
+    return transaction(pool.get(), ("DECRBY", source, amount), ("INCRBY", target, amount))
+
+
+def returns_nothing(pool, source, target, amount):
+    with pool.resource() as conn:
+        transaction(conn, ("DECRBY", source, amount), ("INCRBY", target, amount))
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (no_transaction, "DECRBY ran on a connection with no MULTI open on it"),
+        (a_connection_per_command, "DECRBY ran on a connection with no MULTI open on it"),
+        (on_a_pipeline, "took a connection besides the one the pool handed out"),
+        (two_transactions, "after 1 call of transfer the server ran 2 transactions"),
+        (ignores_amount, "it should return the two new balances"),
+        (the_wrong_way_round, "it should return the two new balances"),
+        (lambda pool, source, target, amount: [4400, 560], "the server ran 0 transactions"),
+        (keeps_the_connection, "the pool ran out of connections"),
+        (returns_nothing, "returned None"),
+    ],
+)
+def test_transfer_rejects(answer, message):
+    assert message in exercises.verdict("07.transfer", answer)

@@ -50,8 +50,20 @@ def hash_slot():
     return hash_slot
 
 
+def transfer():
+    def transfer(pool, source, target, amount):
+        with pool.resource() as conn:  # one connection for the whole transaction, given back after
+            conn.execute_command("MULTI")
+            conn.execute_command("DECRBY", source, amount)  # queued: the server answers QUEUED
+            conn.execute_command("INCRBY", target, amount)
+            return conn.execute_command("EXEC")  # both changes at once: the two new balances
+
+    return transfer
+
+
 SOLUTIONS = {
     "07.worst_gap": worst_gap,
     "07.key_router": key_router,
     "07.hash_slot": hash_slot,
+    "07.transfer": transfer,
 }

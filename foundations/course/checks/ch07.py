@@ -1,17 +1,21 @@
-"""Checks for the exercises of notebook 07 (Redis: the worst gap, routing keys by weight, Redis Cluster's slots)."""
+"""Checks for the exercises of notebook 07 (Redis: the worst gap, routing keys by weight, Redis Cluster's slots,
+a transfer in one transaction on one pooled connection)."""
 
 import builtins
 import contextlib
 import ctypes
+import itertools
 import random
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
+import redis
 from redis.crc import key_slot
 
-from foundations import redisdb, redisspeed
+from foundations import config, redisdb, redispool, redisspeed
 from foundations.course.exercises import Wrong, exercise, expect
 
 
@@ -217,3 +221,128 @@ def hash_slot(answer):
         answer("{user:1}:name") == answer("{user:1}:email") == answer("user:1"),
         "keys with the same hash tag must share a slot",
     )
+
+
+READS = {"GET", "MGET", "WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD", "PING"}  # all else writes
+
+
+class _Watched(redispool.RoundRobinPool):
+    """The check's pool over one Redis: it logs every command sent on each connection it hands out, and counts
+    the connections a client takes from its own internal pool beside it (redis-py's ``pipeline()`` does)."""
+
+    def __init__(self, url: str) -> None:
+        self.sent: list[tuple[int, str]] = []  # (connection number, command), in the order sent
+        self.beside = 0
+        self._numbers = itertools.count()
+        super().__init__([url], capacity=2, max_capacity=2, timeout=0.5)
+
+    def _dial(self):
+        client, number = super()._dial(), next(self._numbers)
+        send, take = client.connection.send_command, client.connection_pool.get_connection
+
+        def logged(*args, **kwargs):
+            self.sent.append((number, str(args[0]).upper()))  # list.append is atomic: no lock needed
+            return send(*args, **kwargs)
+
+        def counted(*args, **kwargs):
+            self.beside += 1
+            return take(*args, **kwargs)
+
+        client.connection.send_command, client.connection_pool.get_connection = logged, counted
+        return client
+
+
+def _transactions(sent: list[tuple[int, str]]) -> list[list[str]]:
+    """The writes of each MULTI ... EXEC, per connection; a write outside one raises ``Wrong``."""
+    open_on: dict[int, list[str]] = {}
+    done = []
+    for number, command in sent:
+        if command == "MULTI":
+            open_on[number] = []
+        elif command in ("EXEC", "DISCARD"):
+            writes = open_on.pop(number, None)
+            expect(writes is not None, f"{command} was sent on a connection with no MULTI open on it")
+            if command == "EXEC":
+                done.append(writes)
+        elif command not in READS:
+            expect(
+                number in open_on,
+                f"{command} ran on a connection with no MULTI open on it: it took effect at once, so another "
+                "client could see the amount in neither account, or in both",
+            )
+            open_on[number].append(command)
+    return done
+
+
+@exercise("07.transfer")
+def transfer(answer):
+    expect(callable(answer), "expected a function transfer(pool, source, target, amount)")
+    url = config.load(argv=[]).redis_url
+    prefix = f"check07:{random.getrandbits(48):x}:"
+    accounts = [prefix + name for name in ("alice", "bob", "carol")]
+    start = dict(zip(accounts, random.sample(range(500, 5000), 3)))  # balances the notebook never shows
+    admin, pool = redisdb.connect(url), _Watched(url)
+    try:
+        admin.mset(start)
+        pool.warm_up()  # two idle connections, handed out in turn: a command per get lands on the other one
+        _transfers(answer, pool, admin, accounts, start)
+    finally:
+        pool.close()
+        admin.delete(*accounts)
+        admin.close()
+
+
+def _transfers(answer, pool, admin, accounts, start):
+    balance, calls = dict(start), 0
+    for source, target in ((0, 1), (1, 0), (2, 1)):  # one at a time: the answer's reply can be compared
+        source, target, amount = accounts[source], accounts[target], random.randint(2, 400)
+        got = _call(answer, pool, source, target, amount)
+        calls += 1
+        _one_transaction_each(pool, calls)
+        balance[source] -= amount
+        balance[target] += amount
+        expect(
+            isinstance(got, (list, tuple)) and [int(x) for x in got] == [balance[source], balance[target]],
+            f"transfer(pool, source, target, {amount}) returned {got!r}: it should return the two new balances, "
+            "the source's then the target's, as the transaction's EXEC answered them",
+        )
+    jobs = [(random.sample(accounts, 2), random.randint(1, 50)) for _ in range(90)]
+    for (source, target), amount in jobs:
+        balance[source] -= amount
+        balance[target] += amount
+    with ThreadPoolExecutor(6) as threads:  # more callers than the pool's two connections
+        list(threads.map(lambda job: _call(answer, pool, *job[0], job[1]), jobs))
+    _one_transaction_each(pool, calls + len(jobs))
+    final = dict(zip(accounts, (int(v) for v in admin.mget(accounts))))
+    expect(
+        final == balance,
+        f"after {len(jobs)} transfers from 6 threads at once the balances are off by "
+        f"{ {k.rsplit(':', 1)[1]: final[k] - balance[k] for k in accounts} }: a transfer must move exactly "
+        "`amount` from `source` to `target`",
+    )
+
+
+def _one_transaction_each(pool, calls):
+    expect(
+        pool.beside == 0,
+        "your transfer took a connection besides the one the pool handed out (redis-py's pipeline() does): "
+        "the pool no longer bounds the connections to the server. Send every command on the pool's connection",
+    )
+    transactions = _transactions(pool.sent)
+    expect(
+        len(transactions) == calls and all(len(writes) >= 2 for writes in transactions),
+        f"after {calls} {'call' if calls == 1 else 'calls'} of transfer the server ran {len(transactions)} "
+        "transactions: both changes of a transfer belong in one MULTI ... EXEC, one per transfer",
+    )
+
+
+def _call(answer, pool, source, target, amount):
+    try:
+        return answer(pool, source, target, amount)
+    except redispool.PoolExhausted:
+        raise Wrong(
+            "the pool ran out of connections: a transfer must give its connection back when it is done"
+        ) from None
+    except redis.ResponseError:  # EXEC without MULTI, MULTI nested: say which command went astray
+        _transactions(pool.sent)
+        raise
