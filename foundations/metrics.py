@@ -184,7 +184,12 @@ class Metrics:
         variables: dict = {name: totals[name] for name in COUNTERS if not name.startswith("gc.")}
         variables["cmdline"] = redact(self._info["cmdline"])
         variables["process"] = {**self.process(), "gc_collections": [totals[f"gc.gen{g}"] for g in range(3)]}
+        variables["worker"] = {"pid": os.getpid(), **self.own()}  # what Go's in-process expvar would show
         return dict(sorted(variables.items()))
+
+    def own(self) -> dict[str, int]:
+        """This worker's own counts of the book's five names, without the other workers'."""
+        return {name: self._cells[_SLOT[name]] for name in REGISTRY_COUNTERS}
 
 
 def _worker_files(directory: Path) -> list[tuple[int, bytes]]:

@@ -251,7 +251,7 @@ class OneSharedFile:  # every process reads, adds one and writes back the same f
         os.replace(partial, self.path)
 
     def totals(self):
-        return json.loads(self.path.read_text())
+        return json.loads(self.path.read_text()) if self.path.exists() else {}
 
 
 class FilePerWorker:  # the right shape: one file per process, read back and added up
@@ -261,10 +261,18 @@ class FilePerWorker:  # the right shape: one file per process, read back and add
 
     def count(self, name):
         self.counts[name] = self.counts.get(name, 0) + 1
-        (self.folder / f"{os.getpid()}.json").write_text(json.dumps(self.counts))
+        partial = self.folder / f"{os.getpid()}.partial"
+        partial.write_text(json.dumps(self.counts))
+        os.replace(partial, self.folder / f"{os.getpid()}.json")
 
     def totals(self):
         return sum_files(self.folder.glob("*.json"))
+
+
+class RewrittenInPlace(FilePerWorker):  # a scrape can open the file between its truncation and its write
+    def count(self, name):
+        self.counts[name] = self.counts.get(name, 0) + 1
+        (self.folder / f"{os.getpid()}.json").write_text(json.dumps(self.counts))
 
 
 class OwnFileOnly(FilePerWorker):  # a scrape answered by one worker, for that worker alone
@@ -291,14 +299,19 @@ class OneCounter(FilePerWorker):  # counts calls, whatever their name
     [
         (InMemory, "says 0, not 4000"),
         (SavedAtExit, "says 0, not 4000"),
-        (SavedOnDel, "says 3000, not 4000"),
-        (OneSharedFile, "counts were lost on the way"),
+        # written at the end, in place: a scrape may meet it half-written
+        (SavedOnDel, ("says 3000, not 4000", "a scrape while the workers were counting failed")),
+        # lost updates: seen by a scrape going back, or by the total after
+        (OneSharedFile, ("counts were lost on the way", "a counter only climbs")),
         (OwnFileOnly, "says 0, not 4000"),
-        (LastFileWins, "says 1000, not 4000"),
+        # one file's count, whichever is read last: a scrape may see it go back
+        (LastFileWins, ("says 1000, not 4000", "a counter only climbs")),
         (OneCounter, "every name counts apart"),
+        (RewrittenInPlace, "a scrape while the workers were counting failed"),
     ],
-    ids=["in-memory", "at-exit", "on-del", "shared-file", "own-file", "last-file", "one-counter"],
+    ids=["in-memory", "at-exit", "on-del", "shared-file", "own-file", "last-file", "one-counter", "in-place"],
 )
 def test_worker_counters_rejects(answer, message):
     verdict = exercises.verdict("11.worker_counters", answer)
-    assert verdict is not None and message in verdict, verdict
+    messages = (message,) if isinstance(message, str) else message
+    assert verdict is not None and any(m in verdict for m in messages), verdict

@@ -70,6 +70,7 @@ def test_counts_follow_the_book_names_and_requests(app):
     assert BOOK_NAMES <= set(variables)
     assert (variables["registry.set"], variables["registry.get"], variables["http.requests"]) == (1, 3, 5)
     assert list(variables) == sorted(variables)  # expvar lists its variables sorted
+    assert variables["worker"] == {"pid": os.getpid(), **{name: variables[name] for name in BOOK_NAMES}}
     process = variables["process"]
     assert process["workers"] == 1 and process["rss_bytes"] > 10_000_000 and process["threads"] >= 1
     assert len(process["gc_collections"]) == 3 and process["gc_collections"][0] > 0
@@ -211,6 +212,12 @@ def test_two_workers_totals_equal_requests_sent(cfg, tmp_path):
     assert len(counts) == 2 and all(c > 0 for c in counts), counts
     assert sorted(w["registry.get"] for w in metrics.per_worker(tmp_path).values()) == sorted(counts)
     assert variables["registry.get"] == sum(counts) == sent
+    own = variables["worker"]  # the answering worker's part: what a per-process expvar would have said
+    assert (
+        own["registry.get"] in counts
+        and own["registry.get"] < sent
+        and own["pid"] in metrics.per_worker(tmp_path)
+    )
     assert before["registry.get"] == 0
     # requests between the two scrapes: the load, plus the first scrape itself (counted as it arrives)
     assert variables["http.requests"] - before["http.requests"] == sent + 1

@@ -5,9 +5,11 @@ import os
 import random
 import signal
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from foundations.course.exercises import exercise, expect
+from foundations.course.exercises import Wrong, exercise, expect
 
 BAD_NUMBERS = ("eighty", "8.5", "80a", "0x50")
 SPELLINGS = {
@@ -230,9 +232,9 @@ def _worker(make, folder, name, start, killed: bool) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _run_workers(make, folder: Path, names: list[str]) -> list[int | None]:
+def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None]) -> list[int | None]:
     """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once, the last one
-    killed after its last count; exit codes."""
+    killed after its last count, while this process calls ``scrape()`` over and over; exit codes."""
     context = multiprocessing.get_context("fork")
     start = context.Event()
     workers = [
@@ -242,8 +244,17 @@ def _run_workers(make, folder: Path, names: list[str]) -> list[int | None]:
     for worker in workers:
         worker.start()
     start.set()
+    deadline = time.monotonic() + 120
+    try:
+        while any(worker.is_alive() for worker in workers) and time.monotonic() < deadline:
+            scrape()  # as /debug/vars is polled under load
+    except BaseException:
+        for worker in workers:  # the scrape failed: no worker outlives the check
+            worker.kill()
+            worker.join()
+        raise
     for worker in workers:
-        worker.join(120)
+        worker.join(max(0.0, deadline - time.monotonic()))
     return [worker.exitcode for worker in workers]
 
 
@@ -252,7 +263,24 @@ def worker_counters(answer):
     expect(callable(answer), "expected a class WorkerCounters(folder) with count(name) and totals()")
     with tempfile.TemporaryDirectory(prefix="foundations-ch11-") as tmp:
         folder = Path(tmp)
-        exits = _run_workers(answer, folder, ["hits"] * WORKERS)
+        reader, seen = answer(folder), [0]
+
+        def scrape():
+            try:
+                now = reader.totals().get("hits", 0)
+            except Exception as exc:  # noqa: BLE001 - the learner's reader failed mid-load
+                raise Wrong(
+                    f"a scrape while the workers were counting failed: {type(exc).__name__}: {exc}. A reader "
+                    "may open a worker's file at any moment, even while that worker is writing it"
+                ) from None
+            expect(
+                seen[-1] <= now <= WORKERS * COUNTS,
+                f"scrapes while the workers were counting saw 'hits' at {seen[-1]}, then {now}: a counter "
+                f"only climbs, and {WORKERS} workers counting {COUNTS} each never pass {WORKERS * COUNTS}",
+            )
+            seen.append(now)
+
+        exits = _run_workers(answer, folder, ["hits"] * WORKERS, scrape)
         expect(
             exits == [0] * (WORKERS - 1) + [-signal.SIGKILL],
             f"a worker process failed (exit codes {exits}; the last one is killed on purpose): try it in "
