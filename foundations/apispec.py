@@ -79,17 +79,29 @@ def document(
         "DeletePutKey": {"operationId": "deleteKey", "parameters": {"key": "$request.path.key"}},
     }
 
-    def set_(operation_id: str) -> dict:
+    # A GET must be safe (RFC 9110, 9.2.1): prefetchers and crawlers send it on their own. The book's GET /set
+    # stays for its clients, marked deprecated; PUT and DELETE /keys/{key} (or POST) are the design to copy.
+    unsafe_get = {
+        "deprecated": True,
+        "description": "changes data on a GET, as the book's API does; use PUT or DELETE /keys/{key}, or POST",
+    }
+
+    def set_(operation_id: str, **extra: object) -> dict:
         return _operation(
             operation_id,
             "store a value (the book's /set)",
             {"200": {**ok, "links": get_set_key}, **unavailable, **full},
             parameters=[key_query, value_query],
+            **extra,
         )
 
-    def delete(operation_id: str) -> dict:
+    def delete(operation_id: str, **extra: object) -> dict:
         return _operation(
-            operation_id, "delete a key", {"200": ok, **not_found, **unavailable}, parameters=[key_query]
+            operation_id,
+            "delete a key",
+            {"200": ok, **not_found, **unavailable},
+            parameters=[key_query],
+            **extra,
         )
 
     return {
@@ -175,8 +187,8 @@ def document(
                     parameters=[key_query],
                 )
             },
-            "/set": {"get": set_("setKeyQuery"), "post": set_("setKeyQueryPost")},
-            "/del": {"get": delete("deleteKeyQuery"), "post": delete("deleteKeyQueryPost")},
+            "/set": {"get": set_("setKeyQuery", **unsafe_get), "post": set_("setKeyQueryPost")},
+            "/del": {"get": delete("deleteKeyQuery", **unsafe_get), "post": delete("deleteKeyQueryPost")},
             "/getAll": {
                 "get": _operation(
                     "getAll", "every key/value pair (the book's /getAll)", {"200": every, **unavailable}

@@ -148,6 +148,12 @@ def test_openapi_document_is_valid_and_lists_every_route(app):
     validate(spec)
     assert {"/get", "/set", "/del", "/getAll", "/keys", "/keys/{key}"} <= set(spec["paths"])  # and the rest
     assert json.dumps(spec).count(str(api.MAX_VALUE_CHARS)) >= 1
+    # a GET that changes data is not safe (RFC 9110): kept for the book's clients, deprecated; POST is not
+    operations = [
+        (path, m, op) for path, ops in spec["paths"].items() for m, op in ops.items() if m != "parameters"
+    ]
+    unsafe = [(path, m) for path, m, op in operations if op.get("deprecated")]
+    assert unsafe == [("/set", "get"), ("/del", "get")], unsafe
 
 
 def test_book_routes_answer_200_even_on_errors(reg):
