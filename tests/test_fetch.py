@@ -180,7 +180,7 @@ def test_parallel_on_a_saturated_pool_answers_504_in_time(servers):
 
 def test_slow_calls_are_logged_with_their_url(servers, caplog):
     # firstname answers at once, lastname after 300 ms: a busy machine can only make a call slower, and
-    # the book's 200 ms firstname came within 50 ms of the 250 ms line (269 ms once, beside a benchmark)
+    # the book's 200 ms firstname came within 50 ms of a 250 ms line (269 ms once, beside a benchmark)
     fast_and_slow = calls(servers["names"].url)
     fast_and_slow["firstname"] += "&delay_ms=0"
     with caplog.at_level(logging.WARNING, logger="foundations.fetch"):
