@@ -35,7 +35,7 @@ from typing import Any
 import psutil
 
 from foundations import pids
-from foundations.web import Request, Response, error_response, json_response
+from foundations.web import Request, Response, Route, json_response
 
 # The book's five expvar names, then ours. The order is the file layout: append, never reorder.
 REGISTRY_COUNTERS = ("registry.get", "registry.set", "registry.del", "registry.getAll", "registry.getAll.get")
@@ -263,24 +263,23 @@ def prometheus_text(metrics: Metrics) -> tuple[bytes, str]:
 
 
 def routes(metrics: Metrics, enabled: bool = False, token: str = "") -> dict:
-    """``/debug/vars`` and ``/metrics`` handlers for ``web.App``: a 404, as for a path with no route, to the
-    clients ``allowed`` turns away."""
+    """``/debug/vars`` and ``/metrics`` routes for ``web.App``: to the clients ``allowed`` turns away, whatever
+    the method, a 404 as for a path with no route (a 405 would tell them the path exists)."""
 
-    def hidden(request: Request) -> Response:
-        return error_response(404, f"no route for {request.path}")
+    def shown_to(request: Request) -> bool:
+        return allowed(request.environ, enabled, token)
 
     def debug_vars(request: Request) -> Response:
-        if not allowed(request.environ, enabled, token):
-            return hidden(request)
         return json_response(metrics.debug_vars())
 
     def prometheus(request: Request) -> Response:
-        if not allowed(request.environ, enabled, token):
-            return hidden(request)
         body, content_type = prometheus_text(metrics)
         return Response(200, body, content_type)
 
-    return {"/debug/vars": debug_vars, "/metrics": prometheus}
+    return {
+        "/debug/vars": Route(debug_vars, shown_to=shown_to),
+        "/metrics": Route(prometheus, shown_to=shown_to),
+    }
 
 
 # One garbage-collector callback for every Metrics alive (a test process builds many apps; a weak set

@@ -85,12 +85,19 @@ AsyncHandler = Callable[[Request], Awaitable[Response]]
 
 class Route:
     """A handler with the methods it answers and the largest body it reads; ``App`` enforces both. A plain
-    function in a route table is a ``Route`` with the defaults: GET only, no body."""
+    function in a route table is a ``Route`` with the defaults: GET only, no body. ``shown_to(request)``
+    false: the route answers that request a 404 before anything else, as if it did not exist."""
 
-    __slots__ = ("handler", "methods", "max_body")
+    __slots__ = ("handler", "methods", "max_body", "shown_to")
 
-    def __init__(self, handler: Handler, methods: tuple[str, ...] = GET_ONLY, max_body: int = 0):
-        self.handler, self.methods, self.max_body = handler, methods, max_body
+    def __init__(
+        self,
+        handler: Handler,
+        methods: tuple[str, ...] = GET_ONLY,
+        max_body: int = 0,
+        shown_to: Callable[[Request], bool] | None = None,
+    ):
+        self.handler, self.methods, self.max_body, self.shown_to = handler, methods, max_body, shown_to
 
     def __call__(self, request: Request) -> Response:
         return self.handler(request)
@@ -158,7 +165,8 @@ class App:
     def respond(self, request: Request) -> Response:
         """The answer to ``request``: 404, 405, 400/413 for the body, else the handler's (500 on a bug)."""
         handler = self.handler_for(request.path)
-        if handler is None:
+        shown_to = getattr(handler, "shown_to", None)
+        if handler is None or (shown_to is not None and not shown_to(request)):
             return refuse(request.environ, error_response(404, f"no route for {request.path}"))
         allowed = methods_of(handler)
         if request.method not in allowed:

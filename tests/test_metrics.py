@@ -139,6 +139,10 @@ def test_debug_endpoints_are_served_by_client_not_by_bind_address(cfg, client, e
     )
     statuses = [call(app, p, **client)[0] for p in ("/debug/vars", "/metrics")]
     assert statuses == ([200, 200] if served else [404, 404])
+    # another method: told what the path takes only when it is shown at all (a 405 would reveal it)
+    posted = [call(app, p, REQUEST_METHOD="POST", **client) for p in ("/debug/vars", "/metrics")]
+    assert [status for status, _, _ in posted] == ([405, 405] if served else [404, 404])
+    assert all(("Allow" in headers) == served for _, headers, _ in posted)
 
 
 @pytest.mark.parametrize(
