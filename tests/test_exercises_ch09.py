@@ -111,6 +111,8 @@ def fetches_values(reg):
             r"sent \d+ SCANs",
         ),
         (lambda reg: scan_count(reg, 100), r"sent \d+ SCANs for a database of \d+ keys"),
+        # one SCAN that walks the whole keyspace: no KEYS on the wire, but it blocks the server as long
+        (lambda reg: scan_count(reg, 10_000_000), r"may walk 10000000 keys, as many as the whole database"),
     ],
 )
 def test_count_rejects(answer, message):

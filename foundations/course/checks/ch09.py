@@ -23,9 +23,14 @@ class _Watched(redis.Redis):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.sent = []
+        self.scan_counts = []  # the COUNT of each SCAN: how many keys one call may walk
 
     def execute_command(self, *args, **options):
-        self.sent.append(str(args[0]).upper())
+        name = str(args[0]).upper()
+        self.sent.append(name)
+        words = [(a.decode() if isinstance(a, bytes) else str(a)).upper() for a in args]
+        if name == "SCAN" and "COUNT" in words:
+            self.scan_counts.append(int(args[words.index("COUNT") + 1]))
         return super().execute_command(*args, **options)
 
 
@@ -52,8 +57,9 @@ def count(answer):
         reg.on_call = seen.append
         keys_in_db = client.dbsize()
         client.sent.clear()
+        client.scan_counts.clear()
         result = answer(reg)
-        scans = client.sent.count("SCAN")
+        scans, widest = client.sent.count("SCAN"), max(client.scan_counts, default=0)
         sent = set(client.sent)
     finally:
         _cleanup(client, names + neighbours)
@@ -73,6 +79,11 @@ def count(answer):
     expect(
         result == total,
         f"expected {total} keys, got {result!r}: compare the names your pattern matched with the registry's",
+    )
+    expect(
+        widest < keys_in_db,
+        f"one of your SCANs may walk {widest} keys, as many as the whole database holds ({keys_in_db}): "
+        "such a SCAN holds the server as long as KEYS does",
     )
     expect(
         scans <= keys_in_db / 500 + 2,
