@@ -89,9 +89,9 @@ def create_fast_app(cfg: Config, redis_client: Pipelined | PerLoop | None = None
 
 
 def fast_app_from_environment() -> RSGIApp:
-    """Factory for granian's RSGI workers (``serve``'s default). The modules and the app live as long as the
-    process, so ``gc.freeze`` keeps their objects out of the collector's full passes: one such pass over
-    them stalls the event loop, and every request waiting on it, for milliseconds."""
+    """Factory for granian's RSGI workers (``serve --workers N`` or ``--interface rsgi``). The modules and the
+    app live as long as the process, so ``gc.freeze`` keeps their objects out of the collector's full passes:
+    one such pass over them stalls the event loop, and every request waiting on it, for milliseconds."""
     app = create_fast_app(config.load(argv=[]))
     gc.freeze()
     return app

@@ -238,6 +238,11 @@ TO_JSON_DATA_WRONG = [
     pytest.param(
         _walk(tag_of=lambda f: _parse(f.metadata["json"])), "raised KeyError: 'json'", id="every-field-tagged"
     ),
+    pytest.param(
+        _walk(empty=lambda f, tag, item, data: item is None or (tag.omitempty and encoding.is_empty(item))),
+        "the key 'vet' is missing",
+        id="drops-every-none",
+    ),
     pytest.param(_walk(tag_of=_dash_prefix_skips), "the key '-' is missing", id="dash-comma-skipped"),
     pytest.param(
         _walk(tag_of=_whole_string_as_key), "yours has a key 'hours,omitempty'", id="tag-string-as-key"

@@ -39,8 +39,9 @@ def test_pat_statuses_rejects(answer, message):
 
 @pytest.mark.parametrize("guess", CHOICES)
 def test_pat_statuses_messages_name_no_path_and_no_status(guess):
-    """A wrong guess is answered with how many are wrong and what to look at again: no path, so statuses
-    cannot be found by elimination one path at a time, and no status."""
+    """A wrong guess is answered with how many are wrong and what to look at again, naming no path and no
+    status. The count still lets a learner change one prediction at a time and watch it fall (a few runs per
+    path): that is guessing by trial, which the message does not shorten by naming the wrong ones."""
     for path, status in RIGHT.items():
         if guess != status:
             verdict = exercises.verdict("05.pat_statuses", {**RIGHT, path: guess})

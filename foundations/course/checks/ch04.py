@@ -147,6 +147,7 @@ class _Clinic:
     emergency: bool = _go("emergency,omitempty", default=False)
     hours: _Hours = _go("hours,omitempty", default_factory=_Hours)
     visits: list[_Visit] | None = _go("visits,omitempty", default=None)  # a list of structs
+    vet: str | None = _go("vet", default=None)  # None without omitempty: written, as Go writes nil, null
     api_key: str = _go("-", default="")  # never written
     rating: int = _go("-,", default=0)  # written, under the key "-"
     _audit: str = ""  # never written: Go's unexported field
@@ -179,6 +180,7 @@ def _clinics() -> list[tuple[str, object]]:
         emergency=True,
         hours=_Hours(opens=f"0{rng.randint(6, 9)}:00"),
         visits=[_Visit("vaccine", rng.randint(20, 60) + 0.5, ["rabies"]), _Visit("checkup")],
+        vet=rng.choice(["Dr. Novak", "Dr. Horvat"]),
         api_key="k-1",
         rating=rng.randint(1, 5),
     )
