@@ -1,11 +1,11 @@
 """Chapter 8: MySQL (Percona or MariaDB) through PyMySQL: typed rows, a pool, and errors for people.
 
-- ``connect(dsn)``: one PyMySQL connection (the book's ``sql.Open``), autocommit on;
+- ``connect(dsn)``: one PyMySQL connection, dialled now (Go's ``sql.Open`` makes a pool), autocommit on;
 - ``select(conn, Database, "SHOW DATABASES")``: rows into typed dataclasses (the book's sqlx ``Select``);
   ``frame(conn, sql)``: the same rows as a pandas DataFrame;
 - ``Pool(dsn, size=4)``: SQLAlchemy's ``QueuePool`` around PyMySQL (the book's Vitess pool);
-- ``throughput`` and ``memory_per_connection``: the measurements behind "2-3× the
-  CPUs" and "2-3 MB per connection".
+- ``throughput``, ``cpu_shares`` and ``memory_per_connection``: the book's "2-3× the CPUs" and
+  "2-3 MB per connection", put to the test.
 
 Why SQLAlchemy's pool and not DBUtils: it is already a dependency-grade library with a wide user base
 and active maintenance, and its ``QueuePool`` has what the book's pool has and more: a size, a bounded
@@ -262,6 +262,18 @@ def memory_per_connection(
         "counted bytes": (after - before) / count,
         "resident bytes": (resident_after - resident_before) / count if server else float("nan"),
     }
+
+
+def statement_digests(conn: Any) -> Any:
+    """performance_schema's statements of this connection's database so far, one row per shape (the literals
+    taken out): ``statement``, ``calls``, ``total_ms``. It counts from the server's start, so a notebook that
+    runs twice compares two readings instead of trusting one."""
+    return frame(
+        conn,
+        "SELECT DIGEST_TEXT AS statement, COUNT_STAR AS calls, SUM_TIMER_WAIT / 1e9 AS total_ms "
+        "FROM performance_schema.events_statements_summary_by_digest "
+        "WHERE SCHEMA_NAME = DATABASE() AND DIGEST_TEXT IS NOT NULL",
+    )
 
 
 def server_process(dsn: str) -> psutil.Process | None:
