@@ -44,13 +44,15 @@ class ResourcePool(Generic[T]):
         close: Callable[[T], Any] = lambda resource: None,
         name: str = "pool",
         reusable_after: tuple[type[BaseException], ...] = (),
+        tidy: Callable[[T], Any] = lambda resource: None,
     ) -> None:
         if not 1 <= capacity <= max_capacity:
             raise ConfigError(
                 f"{name}: need 1 <= capacity <= max_capacity, got {capacity} and {max_capacity}"
             )
         self.factory, self.close_resource, self.name = factory, close, name
-        self.reusable_after = reusable_after  # errors that leave a resource fit for the next caller
+        self.reusable_after = reusable_after  # errors that leave a resource fit for the next caller...
+        self.tidy = tidy  # ...once this has run on it (closed instead if it fails)
         self.capacity, self.max_capacity, self.idle_timeout = capacity, max_capacity, idle_timeout
         self._idle: deque[tuple[T, float]] = deque()  # FIFO: returned connections take turns
         self._in_use = 0
@@ -104,18 +106,28 @@ class ResourcePool(Generic[T]):
     @contextlib.contextmanager
     def resource(self, timeout: float | None = 1.0) -> Iterator[T]:
         """``with pool.resource() as conn:``; a resource that raised is closed, not reused, unless the error
-        is one of ``reusable_after`` (for Redis: the server's error reply, read whole from a healthy socket)."""
+        is one of ``reusable_after`` (for Redis: the server's error reply, read whole from a healthy socket)
+        and ``tidy`` succeeds on it (for Redis: ending a transaction the caller left open)."""
         item = self.get(timeout)
         try:
             yield item
         except self.reusable_after:
-            self.put(item)
+            self._tidy_and_put(item)
             raise
         except BaseException:
             self._close(item)
             self.put(None)
             raise
         self.put(item)
+
+    def _tidy_and_put(self, item: T) -> None:
+        try:
+            self.tidy(item)
+        except Exception:
+            self._close(item)
+            self.put(None)
+        else:
+            self.put(item)
 
     def set_capacity(self, capacity: int) -> None:
         if not 1 <= capacity <= self.max_capacity:
@@ -172,6 +184,15 @@ class ResourcePool(Generic[T]):
             self.close_resource(resource)
 
 
+def _end_transaction(conn: redis.Redis) -> None:
+    """End a MULTI or WATCH the caller left open (an error reply to a queued command does not end a MULTI),
+    so the next caller's commands are not queued into it, as Redigo's own pool does when a connection
+    comes back. DISCARD answers an error when no MULTI is open; UNWATCH always answers OK."""
+    with contextlib.suppress(redis.ResponseError):
+        conn.execute_command("DISCARD")
+    conn.execute_command("UNWATCH")
+
+
 class RoundRobinPool(ResourcePool[redis.Redis]):
     """The book's ``RedigoPool``: new connections go to ``urls`` in turn; ``do`` is ``RedigoDo``."""
 
@@ -195,6 +216,7 @@ class RoundRobinPool(ResourcePool[redis.Redis]):
             close=lambda conn: conn.close(),
             name=f"Redis pool over {', '.join(address(u) for u in self.urls)}",
             reusable_after=(redis.ResponseError,),  # e.g. WRONGTYPE: an application bug, not a bad connection
+            tidy=_end_transaction,
         )
 
     def _dial(self) -> redis.Redis:

@@ -7,13 +7,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import re
+import secrets
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,24 +139,42 @@ def pipelined_pings(url: str, seconds: float = 0.5, batch: int = 1000) -> float:
     return done / took
 
 
+@contextlib.contextmanager
+def _ping_only_login(url: str) -> Iterator[list[str]]:
+    """redis-benchmark's login options for the server at ``url``. It reads a password only from its command
+    line, where ``ps`` shows it to every user of the machine; so where ``url`` has one, it logs in as a user
+    made for this run, who may only PING, with a one-time password, and deleted afterwards."""
+    if not redis.connection.parse_url(url).get("password"):
+        yield []
+        return
+    name, password = f"benchmark-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    with redis.Redis.from_url(url, socket_timeout=5) as admin:
+        try:
+            admin.acl_setuser(name, enabled=True, passwords=[f"+{password}"], commands=["+ping"])
+        except redis.ResponseError as refused:
+            raise ServiceError(
+                f"redis-benchmark would show your Redis password to every user of this machine, and {refused}: "
+                "a user allowed ACL SETUSER can make a PING-only one; or use redisspeed.pipelined_pings(url)"
+            ) from None
+        try:
+            yield ["--user", name, "-a", password]
+        finally:
+            admin.acl_deluser(name)
+
+
 def redis_benchmark(url: str, requests: int = 100_000, pipeline: int = 16) -> dict[str, float]:
     """The rate ``redis-benchmark -t ping -P pipeline`` measures (50 clients, C, pipelined): requests per
     second for each of its two PING tests, ``PING_INLINE`` and ``PING_MBULK``."""
     program = _redis_tool("redis-benchmark", "redisspeed.pipelined_pings(url)")
-    params = redis.connection.parse_url(url)  # not -u: redis-benchmark sends AUTH "" for redis://:password@
-    target = ["-h", params.get("host", "localhost"), "-p", str(params.get("port", 6379))]
-    if params.get("password"):
-        target += [
-            "-a",
-            params["password"],
-            *(["--user", params["username"]] if params.get("username") else []),
-        ]
-    out = subprocess.run(
-        [program, *target, "-t", "ping", "-n", str(requests), "-P", str(pipeline), "-q", "--csv"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
+    params = redis.connection.parse_url(url)
+    target = [program, "-h", params.get("host", "localhost"), "-p", str(params.get("port", 6379))]
+    with _ping_only_login(url) as login:
+        out = subprocess.run(
+            [*target, *login, "-t", "ping", "-n", str(requests), "-P", str(pipeline), "-q", "--csv"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
     rates = {name: float(rps) for name, rps in re.findall(r'^"(PING_\w+)","([\d.]+)"', out, re.MULTILINE)}
     if len(rates) != 2:
         raise ServiceError(f"redis-benchmark printed something unexpected: {out[-200:]!r}")

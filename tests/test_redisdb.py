@@ -1,6 +1,7 @@
 """Chapter 7 against live Redis servers: timeouts, the round-robin pool and its trap, key routing, faults."""
 
 import socket
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -145,6 +146,36 @@ def test_an_error_reply_keeps_the_connection_and_a_broken_one_is_replaced(pair):
     assert pair.stats()["created"] == 1 and pair.stats()["closed"] == 0
     with pytest.raises(RuntimeError), pair.resource():
         raise RuntimeError("the caller failed halfway: the connection's state is unknown")
+    assert pair.stats()["closed"] == 1 and pair.do("PING") is True and pair.stats()["created"] == 2
+
+
+def test_a_transaction_left_open_by_an_error_reply_ends_before_the_next_caller(pair):
+    pair.set_capacity(1)
+    with pytest.raises(redis.ResponseError, match="wrong number of arguments"), pair.resource() as conn:
+        conn.execute_command("MULTI")
+        conn.execute_command("SET", PREFIX + "half")  # refused while queuing: the MULTI stays open
+    assert pair.do("PING") is True  # not QUEUED into the first caller's transaction
+    assert pair.stats()["created"] == 1 and pair.stats()["closed"] == 0
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"), pair.resource() as conn:
+        conn.delete(PREFIX + "text")
+        conn.execute_command("SET", PREFIX + "text", "not a list")
+        conn.execute_command("LPUSH", PREFIX + "text", "x")  # no MULTI open: DISCARD's own error is ignored
+    assert pair.do("PING") is True and pair.stats()["created"] == 1
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"), pair.resource() as conn:
+        conn.execute_command("WATCH", PREFIX + "text")
+        conn.execute_command("LPUSH", PREFIX + "text", "x")
+    pair.do("SET", PREFIX + "text", "changed")  # would abort the next caller's transaction if still watched
+    with pair.resource() as conn:
+        conn.execute_command("MULTI")
+        conn.execute_command("ECHO", "ran")
+        assert conn.execute_command("EXEC") == [b"ran"]  # None: aborted by the key watched before
+
+
+def test_a_connection_that_cannot_be_tidied_is_replaced(pair, monkeypatch):
+    pair.set_capacity(1)
+    monkeypatch.setattr(pair, "tidy", lambda conn: conn.close() or conn.execute_command("DISCARD"))
+    with pytest.raises(redis.ResponseError), pair.resource() as conn:
+        conn.execute_command("SET", PREFIX + "half")
     assert pair.stats()["closed"] == 1 and pair.do("PING") is True and pair.stats()["created"] == 2
 
 
@@ -321,20 +352,34 @@ def test_pipelined_pings_do_not_wait_for_acks(cfg, monkeypatch):
     assert [watched.nodelay for watched in opened] == [1]
 
 
-def test_both_ping_rates_authenticate_and_name_a_wrong_answer(cfg):
+def test_both_ping_rates_authenticate_and_name_a_wrong_answer(cfg, monkeypatch):
+    """redis-benchmark runs as a PING-only user made for the run: the URL's password is never in its argv."""
     admin = redisdb.connect(cfg.redis_url)
-    admin.acl_setuser(
-        "t07-pinger", enabled=True, passwords=["+secret"], commands=["+ping", "+config|get"]
-    )  # redis-benchmark reads the config
+    admin.acl_setuser("t07-owner", enabled=True, passwords=["+secret"], keys=["*"], commands=["+@all"])
+    admin.acl_setuser("t07-pinger", enabled=True, passwords=["+secret"], commands=["+ping"])
+    seen = []
+    run = subprocess.run
+
+    def watched(argv, **kwargs):
+        login = argv[argv.index("--user") + 1]
+        seen.append((argv, admin.acl_getuser(login)["commands"]))
+        return run(argv, **kwargs)
+
+    monkeypatch.setattr(redisspeed.subprocess, "run", watched)
     try:
         host, port = cfg.endpoint("redis_url")  # cfg's URL may carry a user already (compose's `lab`)
-        url = f"redis://t07-pinger:secret@{host}:{port}/0"
-        assert redisspeed.pipelined_pings(url, seconds=0.05, batch=10) > 0
-        assert all(rate > 0 for rate in redisspeed.redis_benchmark(url, requests=2000).values())
+        owner, pinger = (f"redis://{user}:secret@{host}:{port}/0" for user in ("t07-owner", "t07-pinger"))
+        assert redisspeed.pipelined_pings(pinger, seconds=0.05, batch=10) > 0
+        assert all(rate > 0 for rate in redisspeed.redis_benchmark(owner, requests=2000).values())
+        [(argv, commands)] = seen
+        assert not [arg for arg in argv if "secret" in arg] and commands == ["+ping"], (argv, commands)
+        assert not [user for user in admin.acl_users() if user.startswith("benchmark-")]  # deleted after
+        with pytest.raises(ServiceError, match="show your Redis password to every user .* no permissions"):
+            redisspeed.redis_benchmark(pinger)  # may not make a user: refused before anything runs
         with pytest.raises(ServiceError, match=r"answered b'-WRONGPASS"):
-            redisspeed.pipelined_pings(url.replace(":secret@", ":wrong@"), seconds=0.05)
+            redisspeed.pipelined_pings(pinger.replace(":secret@", ":wrong@"), seconds=0.05)
     finally:
-        admin.acl_deluser("t07-pinger")
+        admin.acl_deluser("t07-owner", "t07-pinger")
         admin.close()
 
 
