@@ -42,8 +42,8 @@ class Timer:
 
     def now(self) -> float:
         """Milliseconds since the clock started; the first call starts it and returns ``0.0``."""
-        current = self._clock()
-        with self._lock:  # two threads making the first call must agree on one start
+        with self._lock:  # two threads making the first call agree on one start, and read the clock after it
+            current = self._clock()
             if self._start is None:
                 self._start = current
             start = self._start

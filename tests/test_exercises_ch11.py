@@ -4,6 +4,7 @@ that names the situation it fails, not the answer."""
 import atexit
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -258,8 +259,13 @@ class FilePerWorker:  # the right shape: one file per process, read back and add
     def __init__(self, folder):
         self.folder = Path(folder)
         self.counts = {}
+        self.lock = threading.Lock()
 
     def count(self, name):
+        with self.lock:
+            self.unlocked_count(name)
+
+    def unlocked_count(self, name):
         self.counts[name] = self.counts.get(name, 0) + 1
         partial = self.folder / f"{os.getpid()}.partial"
         partial.write_text(json.dumps(self.counts))
@@ -267,6 +273,11 @@ class FilePerWorker:  # the right shape: one file per process, read back and add
 
     def totals(self):
         return sum_files(self.folder.glob("*.json"))
+
+
+class NotThreadSafe(FilePerWorker):  # right for one thread; a worker's threads share its counts and file
+    def count(self, name):
+        self.unlocked_count(name)
 
 
 class RewrittenInPlace(FilePerWorker):  # a scrape can open the file between its truncation and its write
@@ -302,14 +313,44 @@ class OneCounter(FilePerWorker):  # counts calls, whatever their name
         # written at the end, in place: a scrape may meet it half-written
         (SavedOnDel, ("says 3000, not 4000", "a scrape while the workers were counting failed")),
         # lost updates: seen by a scrape going back, or by the total after
-        (OneSharedFile, ("counts were lost on the way", "a counter only climbs")),
+        # (its partial file is per process: two threads of one worker can also break it, as below)
+        (
+            OneSharedFile,
+            (
+                "counts were lost on the way",
+                "a counter only climbs",
+                "a scrape while the workers were counting failed",
+                "a worker's count() failed",
+            ),
+        ),
         (OwnFileOnly, "says 0, not 4000"),
         # one file's count, whichever is read last: a scrape may see it go back
         (LastFileWins, ("says 1000, not 4000", "a counter only climbs")),
         (OneCounter, "every name counts apart"),
         (RewrittenInPlace, "a scrape while the workers were counting failed"),
+        # threads of one worker replace each other's partial file (gone, or put in place half-written), or
+        # add one to the same old count (a scrape may then see a count go back)
+        (
+            NotThreadSafe,
+            (
+                "a worker's count() failed: FileNotFoundError",
+                "a scrape while the workers were counting failed",
+                "counts were lost on the way",
+                "only climbs",
+            ),
+        ),
     ],
-    ids=["in-memory", "at-exit", "on-del", "shared-file", "own-file", "last-file", "one-counter", "in-place"],
+    ids=[
+        "in-memory",
+        "at-exit",
+        "on-del",
+        "shared-file",
+        "own-file",
+        "last-file",
+        "one-counter",
+        "in-place",
+        "not-thread-safe",
+    ],
 )
 def test_worker_counters_rejects(answer, message):
     verdict = exercises.verdict("11.worker_counters", answer)

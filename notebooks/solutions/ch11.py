@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 from pathlib import Path
 
 PREFIX = "FOUNDATIONS_"
@@ -44,13 +45,15 @@ def worker_counters():
         def __init__(self, folder):
             self.folder = Path(folder)
             self.counts = {}
+            self.lock = threading.Lock()  # a worker's threads share its counts and its file
 
         def count(self, name):
-            self.counts[name] = self.counts.get(name, 0) + 1
-            mine = self.folder / f"worker-{os.getpid()}.json"
-            partial = mine.with_suffix(".tmp")
-            partial.write_text(json.dumps(self.counts))
-            os.replace(partial, mine)  # a reader sees the old file or the new one, never half of one
+            with self.lock:
+                self.counts[name] = self.counts.get(name, 0) + 1
+                mine = self.folder / f"worker-{os.getpid()}.json"
+                partial = mine.with_suffix(".tmp")
+                partial.write_text(json.dumps(self.counts))
+                os.replace(partial, mine)  # a reader sees the old file or the new one, never half of one
 
         def totals(self):
             total = {}

@@ -5,6 +5,7 @@ import os
 import random
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -221,24 +222,44 @@ def resolve(answer):
 
 
 WORKERS, COUNTS = 4, 1000
+# The first two workers count from four threads each, as a server worker runs its handlers in threads.
+THREADED, THREADS = 2, 4
 
 
-def _worker(make, folder, name, start, killed: bool) -> None:
-    counters = make(folder)
+def _worker(make, folder, name, start, killed: bool, threads: int, failures) -> None:
+    counters, failed = make(folder), []
+
+    def counting(times: int) -> None:
+        try:
+            for _ in range(times):
+                counters.count(name)
+        except Exception as exc:  # noqa: BLE001 - the learner's count failed: told to the check, not lost
+            failed.append(f"{type(exc).__name__}: {exc}")
+
     start.wait(30)  # every worker counts at the same time, as under load
-    for _ in range(COUNTS):
-        counters.count(name)
+    running = [threading.Thread(target=counting, args=(COUNTS // threads,)) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    if failed:
+        failures.put(f"{failed[0]} (in a worker counting from {threads} thread{'s' * (threads > 1)})")
+        os._exit(3)
     if killed:  # as a crashed or OOM-killed server worker: no atexit, no __del__, no flush
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None]) -> list[int | None]:
-    """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once, the last one
-    killed after its last count, while this process calls ``scrape()`` over and over; exit codes."""
+def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None]) -> list[str]:
+    """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once (the first
+    ``THREADED`` from ``THREADS`` threads each, the last killed after its last count) while this process
+    calls ``scrape()`` over and over; what went wrong in the workers, if anything."""
     context = multiprocessing.get_context("fork")
-    start = context.Event()
+    start, failures = context.Event(), context.SimpleQueue()
     workers = [
-        context.Process(target=_worker, args=(make, folder, name, start, i == len(names) - 1))
+        context.Process(
+            target=_worker,
+            args=(make, folder, name, start, i == len(names) - 1, THREADS if i < THREADED else 1, failures),
+        )
         for i, name in enumerate(names)
     ]
     for worker in workers:
@@ -255,7 +276,11 @@ def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None
         raise
     for worker in workers:
         worker.join(max(0.0, deadline - time.monotonic()))
-    return [worker.exitcode for worker in workers]
+    problems = [] if failures.empty() else [f"a worker's count() failed: {failures.get()}"]
+    exits = [worker.exitcode for worker in workers]
+    if not problems and exits != [0] * (len(names) - 1) + [-signal.SIGKILL]:
+        problems.append(f"a worker process failed (exit codes {exits}; the last one is killed on purpose)")
+    return problems
 
 
 @exercise("11.worker_counters")
@@ -280,12 +305,8 @@ def worker_counters(answer):
             )
             seen.append(now)
 
-        exits = _run_workers(answer, folder, ["hits"] * WORKERS, scrape)
-        expect(
-            exits == [0] * (WORKERS - 1) + [-signal.SIGKILL],
-            f"a worker process failed (exit codes {exits}; the last one is killed on purpose): try it in "
-            "one process first",
-        )
+        problems = _run_workers(answer, folder, ["hits"] * WORKERS, scrape)
+        expect(not problems, f"{''.join(problems)}: try it in one process first, then from several threads")
         totals = answer(folder).totals()
         expect(isinstance(totals, dict), f"totals() should return a dict {{name: count}}, got {totals!r}")
         got = totals.get("hits", 0)
