@@ -111,6 +111,11 @@ OMIT_WRONG = [
     pytest.param(_numbers_by_type, "Go omits Decimal('0')", id="int-and-float-only"),
     pytest.param(_len_means_empty, "a dataclass is a Go struct, never empty", id="len-means-empty"),
     pytest.param(lambda value: not value, "even when len() of it is 0", id="python-truthiness"),
+    pytest.param(
+        lambda value: not dataclasses.is_dataclass(value) and not value,
+        "an object of a class of its own is a Go struct too",
+        id="truthiness-but-dataclasses",
+    ),
     pytest.param(lambda value: repr(value) in PRINTED, "Go omits 0.0", id="read-off-the-table"),
     pytest.param(lambda value: value in (None, False, 0, "", [], {}), "Go omits ()", id="a-list-of-empties"),
     pytest.param(
