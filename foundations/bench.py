@@ -243,10 +243,13 @@ def _find(pattern: str, text: str, tool: str) -> str:
     return match.group(1)
 
 
+SERVED = "foundations.server:app_from_environment"  # the app `serve --interface wsgi` runs
+
+
 @contextlib.contextmanager
 def server(
     cfg: Config,
-    factory: str = "foundations.server:app_from_environment",
+    factory: str = SERVED,
     workers: int = 1,
     threads: int | None = 1,
     interface: str = "wsgi",

@@ -77,7 +77,7 @@ class ResourcePool(Generic[T]):
                 if left is not None and left <= 0:
                     raise PoolExhausted(
                         f"{self.name}: all {self.capacity} connections are in use after {timeout} s; "
-                        "return them sooner (use `with pool.connection()`), or raise the capacity "
+                        "return them sooner (use `with pool.resource()`), or raise the capacity "
                         f"(set_capacity, up to max_capacity={self.max_capacity})"
                     )
                 self._cond.wait(left)

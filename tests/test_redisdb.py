@@ -1,5 +1,6 @@
 """Chapter 7 against live Redis servers: timeouts, the round-robin pool and its trap, key routing, faults."""
 
+import re
 import socket
 import subprocess
 import threading
@@ -104,8 +105,10 @@ def test_pool_exhausted_waits_then_explains(pair):
     start = time.perf_counter()
     with pytest.raises(
         redispool.PoolExhausted, match="all 1 connections are in use after 0.05 s.*max_capacity=4"
-    ):
+    ) as told:
         pair.get(timeout=0.05)
+    advised = re.search(r"with pool\.(\w+)\(\)", str(told.value))
+    assert advised and callable(getattr(pair, advised[1], None)), told.value  # advice that runs
     assert time.perf_counter() - start >= 0.05
     threading.Timer(0.05, pair.put, [held]).start()
     assert pair.get(timeout=1.0) is held  # a waiting get wakes up when a connection comes back
