@@ -186,6 +186,24 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
                 is None
             )
 
+    # Kernels talk over Unix sockets in a 0700 folder of their participant's: no loopback port another user
+    # reaches, none two servers starting kernels at once both pick. Participant 0's kernel connects to its own
+    # shell socket (the positive control); the others' are refused as system users (in a dry run they are all
+    # the hub's user, and connect).
+    with learners[0].kernel(NB07) as kernel:
+        assert kernel.execute(_OWN_SHELL + _connect("shell")) is None
+        their_shell, reached = kernel.stdout.split()
+        assert reached == "connected" and their_shell.startswith("/tmp/jr-"), kernel.stdout
+        for someone in learners[1:]:
+            with someone.kernel(NB07) as other:
+                assert other.execute(_OWN_SHELL + _connect(repr(their_shell))) is None
+                own_shell, reached = other.stdout.split()
+                assert reached == ("refused" if AS_ROOT else "connected"), (someone.name, their_shell)
+                assert Path(own_shell).parent != Path(their_shell).parent
+    runtime = Path(their_shell).parent.stat()
+    assert runtime.st_mode & 0o077 == 0 and runtime.st_uid == (who[0].uid if AS_ROOT else os.geteuid())
+    last_runtime = Path(own_shell).parent  # participant 2's: removed when their server stops
+
     # Solutions after release only; a check's result lands on the board.
     workshop("release-solutions", "--dir", str(room.root))
     assert all((c / "notebooks" / "solutions" / "ch07.py").exists() for c in copies)
@@ -228,6 +246,7 @@ def test_three_participants_run_notebook_07_at_once_each_on_their_own_services(h
     learners[2].stop_server()
     assert not any(pids.alive(p) for p in theirs.values()), theirs
     assert participant.running(who[2]) == {}
+    assert not last_runtime.exists()
     if AS_ROOT:
         assert _processes_of(who[2].uid) == {}, "a process of the stopped participant is still running"
     status = workshop("status", "--dir", str(room.root)).stdout
@@ -250,6 +269,29 @@ _SETUP = (
     "from foundations import net\n"
     "db = pymysql.connect(**net.mysql_params(cfg.mysql_dsn), autocommit=True)\n"
 )
+
+# In a kernel: print the shell socket of its own connection file (transport ipc), then whether it connects.
+_OWN_SHELL = (
+    "import json, socket\n"
+    "from ipykernel.connect import get_connection_file\n"
+    "info = json.load(open(get_connection_file()))\n"
+    "assert info['transport'] == 'ipc', info['transport']\n"
+    "shell = f\"{info['ip']}-{info['shell_port']}\"\n"
+    "print(shell)\n"
+)
+
+
+def _connect(path: str) -> str:
+    """Kernel code that prints whether it can connect to the Unix socket ``path`` (an expression)."""
+    return (
+        "try:\n"
+        "    with socket.socket(socket.AF_UNIX) as s:\n"
+        f"        s.connect({path})\n"
+        "except PermissionError:\n"
+        "    print('refused')\n"
+        "else:\n"
+        "    print('connected')\n"
+    )
 
 
 def _processes_of(uid: int) -> dict[int, str]:

@@ -6,10 +6,10 @@ one line calls ``configure(c, Room(...))``.
 - Spawner: DockerSpawner, a container per participant (``containers``); or LocalProcessSpawner, one
   system user per participant, a trusted rehearsal; in a dry run SimpleLocalProcessSpawner, everything as
   the hub's user, homes in the room.
-- Spawn hooks: the learner's copy of the course (their kernels import the package from it) and their own
-  services before their server starts
-  (``pre_spawn_hook``), their services stopped after it stops (``post_stop_hook``), culled or not. Their
-  server gets the project's Jupyter settings (``jupyter/``) and their notebooks are trusted.
+- Spawn hooks: the learner's copy of the course (their kernels import the package from it), their own
+  services and a private runtime folder (their kernels talk over Unix sockets in it) before their server
+  starts (``pre_spawn_hook``), all of it stopped or removed after it stops (``post_stop_hook``), culled or
+  not. Their server gets the project's Jupyter settings (``jupyter/``) and their notebooks are trusted.
 - Services: jupyterhub-idle-culler (stops idle servers, so their services stop too), ``workshop-admin``,
   the token ``workshop status`` reads the hub's REST API with, and ``board``, the board's page.
 """
@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from foundations.workshop.room import INSTRUCTOR, Room, Settings
 ADMIN_SERVICE = "workshop-admin"
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]  # the culler's README
 ADMIN_SCOPES = ["list:users", "read:users", "read:users:activity", "read:servers", "admin:servers"]
+RUNTIME_DIR = "JUPYTER_RUNTIME_DIR"  # where a server writes its kernels' connection files and sockets
 
 
 def configure(c: Any, room: Room) -> None:  # c: JupyterHub's config object
@@ -64,8 +67,12 @@ def configure(c: Any, room: Room) -> None:  # c: JupyterHub's config object
         c.JupyterHub.spawner_class = "localprocess" if s.system_users else "simple"
         c.SimpleLocalProcessSpawner.home_dir_template = str(room.homes_dir / "{username}")
         c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
+        # Kernels on Unix sockets in a folder only the participant opens (``_before_spawn``), not on loopback
+        # ports: those every local user reaches, and servers picking ports at once may pick the same one.
+        args = ["--KernelManager.transport=ipc"]
         if not s.system_users and os.geteuid() == 0:
-            c.Spawner.args = ["--allow-root"]  # a dry run as root: every server runs as the hub's user
+            args.append("--allow-root")  # a dry run as root: every server runs as the hub's user
+        c.Spawner.args = args
         c.Spawner.pre_spawn_hook = lambda spawner: _before_spawn(room, s, spawner)
         c.Spawner.post_stop_hook = lambda spawner: _after_stop(room, s, spawner)
 
@@ -146,7 +153,20 @@ async def _before_spawn(room: Room, s: Settings, spawner: Any) -> None:
     await asyncio.to_thread(learner.trust, who)
     spawner.environment["PYTHONPATH"] = str(learner.course_path(who))  # kernels import their own copy
     spawner.environment["JUPYTER_CONFIG_PATH"] = str(lab.JUPYTER_SETTINGS)  # the settings `make lab` has
+    spawner.environment[RUNTIME_DIR] = _runtime_dir(who)
+
+
+def _runtime_dir(who: participant.Participant) -> str:
+    """A new folder for the participant's kernel sockets, 0700 and theirs. Short, under /tmp: a socket's path
+    has at most 107 bytes, and one in their home's runtime folder, named by the kernel's id, may be longer."""
+    path = tempfile.mkdtemp(prefix="jr-", dir="/tmp")  # created here, never one that was there before
+    if who.uid is not None and who.gid is not None:
+        os.chown(path, who.uid, who.gid)
+    return path
 
 
 async def _after_stop(room: Room, s: Settings, spawner: Any) -> None:
+    if runtime := spawner.environment.pop(RUNTIME_DIR, None):
+        # Theirs, so they may have replaced it or put links in it: rmtree goes through no link (Linux).
+        await asyncio.to_thread(shutil.rmtree, runtime, ignore_errors=True)
     await asyncio.to_thread(participant.stop, participant.Participant.of(room, spawner.user.name, s))
