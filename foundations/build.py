@@ -88,6 +88,38 @@ def archive(
     return output
 
 
+_LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+
+def glibc_floor(archive_path: str | Path) -> tuple[tuple[int, int], str]:
+    """The oldest glibc an archive runs on, and the distribution that sets it: each platform wheel inside runs
+    where any one of its manylinux tags does (its lowest), and the archive where all of them do (the
+    highest of those). ((0, 0), "") when no wheel is tied to glibc."""
+    floor, who = (0, 0), ""
+    with zipfile.ZipFile(archive_path) as bundled:
+        for name in bundled.namelist():
+            if not name.endswith(".dist-info/WHEEL"):
+                continue
+            platforms = [
+                line.rsplit("-", 1)[-1]
+                for line in bundled.read(name).decode().splitlines()
+                if line.startswith("Tag: ")
+            ]
+            needs = [_glibc_of(tag) for tag in platforms if tag.startswith("manylinux")]
+            if needs and min(needs) > floor:
+                floor, who = min(needs), name.split("/")[-2].removesuffix(".dist-info")
+    return floor, who
+
+
+def _glibc_of(platform_tag: str) -> tuple[int, int]:
+    """``manylinux_2_34_x86_64`` -> (2, 34); the legacy aliases (``manylinux2014_x86_64``) by PEP 600's table."""
+    name = platform_tag.split("_x86_64")[0].split("_aarch64")[0]
+    if name in _LEGACY_MANYLINUX:
+        return _LEGACY_MANYLINUX[name]
+    _, major, minor = name.split("_")[:3]
+    return int(major), int(minor)
+
+
 def _requirements_of(wheel_path: Path) -> list[Requirement]:
     with zipfile.ZipFile(wheel_path) as whl:
         text = whl.read(next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))).decode()

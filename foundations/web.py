@@ -122,9 +122,14 @@ def text_response(text: str, status: int = 200) -> Response:
     return Response(status, text.encode(), "text/plain; charset=utf-8")
 
 
+# Python 3.13 took RFC 9110's name for 413, "Content Too Large": the API's error type keeps the name it was
+# published with, whatever the interpreter.
+_ERROR_TYPES = {413: "request_entity_too_large"}
+
+
 def error_response(status: int, message: str) -> Response:
     """``{"error": {"type": "not_found", "message": ...}}`` with ``status``."""
-    kind = HTTPStatus(status).phrase.lower().replace(" ", "_")
+    kind = _ERROR_TYPES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
     return json_response({"error": {"type": kind, "message": message}}, status)
 
 

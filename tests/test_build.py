@@ -43,7 +43,8 @@ def test_archive_is_one_executable_file_with_its_dependencies(artifacts):
 
 def test_archive_reproduces_the_books_flag_table_from_another_directory(artifacts, tmp_path):
     _, pyz = artifacts
-    rows = production.precedence_table(command=[sys.executable, str(pyz)], cwd=str(tmp_path))
+    # -S: no site-packages of this environment, only the standard library and what the archive carries
+    rows = production.precedence_table(command=[sys.executable, "-S", str(pyz)], cwd=str(tmp_path))
     assert [(r["how"], r["port"]) for r in rows] == [
         ("run", 8080),
         ("--port=80", 80),
@@ -70,9 +71,25 @@ def same_minor_interpreters() -> list[str]:
 def test_archive_serves_the_api(artifacts, cfg, tmp_path, python):
     _, pyz = artifacts
     env = config.child_environ(SHIV_ROOT=str(tmp_path / "shiv"))
-    with production.start(cfg, workers=2, command=[python, str(pyz)], environ=env, cwd=str(tmp_path)) as api:
+    command = [python, "-S", str(pyz)]  # nothing of this environment's site-packages
+    with production.start(cfg, workers=2, command=command, environ=env, cwd=str(tmp_path)) as api:
         status, body = net.http_get(api.url + "/metrics")
     assert status == 200 and b"foundations_workers 2.0" in body
+
+
+def test_the_glibc_floor_is_the_highest_of_each_wheels_lowest_tag(artifacts, tmp_path):
+    _, pyz = artifacts
+    floor, setter = build.glibc_floor(pyz)
+    assert floor >= (2, 5) and setter, (floor, setter)
+    fake = tmp_path / "fake.pyz"
+    with zipfile.ZipFile(fake, "w") as bundled:  # one wheel runs from 2.17 on, the other from 2.28
+        bundled.writestr("site-packages/old-1.dist-info/WHEEL", "Tag: cp311-cp311-manylinux2014_x86_64\n")
+        bundled.writestr(
+            "site-packages/new-2.dist-info/WHEEL",
+            "Tag: cp311-cp311-manylinux_2_34_x86_64\nTag: cp311-cp311-manylinux_2_28_x86_64\n",
+        )
+        bundled.writestr("site-packages/pure-3.dist-info/WHEEL", "Tag: py3-none-any\n")
+    assert build.glibc_floor(fake) == ((2, 28), "new-2")
 
 
 def test_a_failing_build_names_the_command(tmp_path):

@@ -96,3 +96,9 @@ def test_subtotal_counts_only_the_functions_named(story):
     assert testing.subtotal(report, ["used", "other"]) == "coverage: 25.0% of statements, 0.0% of branches"
     with pytest.raises(ValueError, match="none of"):
         testing.subtotal(report, ["missing"])
+    assert testing.statements(report, ["used"]) == 1 and testing.statements(report, ["used", "other"]) == 4
+    assert testing.missing_lines(report, ["used"]) == [] and testing.missing_lines(report, ["other"]) == [
+        6,
+        7,
+        8,
+    ]

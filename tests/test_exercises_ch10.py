@@ -76,6 +76,15 @@ def _plain_error_body(registry, request):  # statuses right, but {"error": "..."
         return web.json_response({"error": str(exc)}, _status(exc).status)
 
 
+def _down_without_json(registry, request):  # every status right, but Redis down answers a bare text body
+    try:
+        return web.json_response(len(registry.get(_key(request))))
+    except Unavailable:
+        return web.Response(503, b"down", "text/plain")
+    except (NotFound, ValueError) as exc:
+        return _status(exc)
+
+
 def _own_registry(registry, request):  # ignores the argument: the server's registry, prefix "api"
     return _bytes(Registry(redisdb.client(config.load(argv=[]).redis_url), prefix="api"), request)
 
@@ -103,6 +112,7 @@ def _status(exc):
         (_empty_key_is_not_found, "an empty key: your handler answered 404"),
         (_down_is_500, "when Redis is down your handler answered 500"),
         (_plain_error_body, "the API's JSON error"),
+        (_down_without_json, "when Redis is down: the body should be the API's JSON error"),
         (_own_registry, "for a key that is set your handler answered 404"),
     ],
     ids=[
@@ -114,6 +124,7 @@ def _status(exc):
         "empty-key",
         "down-500",
         "error-shape",
+        "down-without-json",
         "own-registry",
     ],
 )

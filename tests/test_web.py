@@ -1,11 +1,13 @@
-"""web.Request.arg: its split for plain query strings answers what parse_qs answers, for any query."""
+"""web.Request.arg: its split for plain query strings answers what parse_qs answers, for any query; and the
+API's error types."""
 
+import json
 from urllib.parse import parse_qs
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from foundations.web import Request
+from foundations.web import Request, error_response
 
 QUERY = st.text(alphabet="ab=&%+20é;", max_size=24)
 
@@ -25,3 +27,16 @@ def test_arg_examples():
     assert [request.arg(n) for n in ("key", "value", "blank", "bare")] == ["name", "Tit Petric", "", ""]
     assert request.arg("missing", "default") == "default"
     assert Request({"QUERY_STRING": "key=a&key=b"}).arg("key") == "a"
+
+
+def test_error_types_do_not_change_with_the_interpreter():
+    """Python 3.13 renamed 413's phrase; the API's published error types stay as they are."""
+    types = {
+        code: json.loads(error_response(code, "x").body)["error"]["type"] for code in (400, 404, 413, 503)
+    }
+    assert types == {
+        400: "bad_request",
+        404: "not_found",
+        413: "request_entity_too_large",
+        503: "service_unavailable",
+    }

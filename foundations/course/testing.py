@@ -165,18 +165,26 @@ def total(report: Path) -> str:
     return f"coverage: {totals['percent_statements_covered']:.1f}% of statements, {branches}"
 
 
-def subtotal(report: Path, functions: Sequence[str]) -> str:
-    """``total``, counting only ``functions`` (``"Registry.get"``...): the coverage of the code a story tests,
-    without the rest of its module."""
+def _summed(report: Path, functions: Sequence[str]) -> tuple[dict[str, int], list[int]]:
+    """The coverage summaries of ``functions`` added up, and the lines of theirs no test ran."""
     sums = dict.fromkeys(("covered_lines", "num_statements", "covered_branches", "num_branches"), 0)
+    missing: list[int] = []
     for data in json.loads(report.read_text())["files"].values():
         for name in functions:
             if name in data["functions"]:
                 summary = data["functions"][name]["summary"]
                 for field in sums:
                     sums[field] += summary[field]
+                missing += data["functions"][name]["missing_lines"]
     if not sums["num_statements"]:
         raise ValueError(f"none of {list(functions)} is in {report}")
+    return sums, sorted(missing)
+
+
+def subtotal(report: Path, functions: Sequence[str]) -> str:
+    """``total``, counting only ``functions`` (``"Registry.get"``...): the coverage of the code a story tests,
+    without the rest of its module."""
+    sums, _ = _summed(report, functions)
     statements = 100 * sums["covered_lines"] / sums["num_statements"]
     branches = (
         f"{100 * sums['covered_branches'] / sums['num_branches']:.1f}% of branches"
@@ -184,6 +192,16 @@ def subtotal(report: Path, functions: Sequence[str]) -> str:
         else "no branches to take"
     )
     return f"coverage: {statements:.1f}% of statements, {branches}"
+
+
+def statements(report: Path, functions: Sequence[str]) -> int:
+    """How many statements ``functions`` hold, as coverage.py counts them (what Go's cover counts too)."""
+    return _summed(report, functions)[0]["num_statements"]
+
+
+def missing_lines(report: Path, functions: Sequence[str]) -> list[int]:
+    """The line numbers in ``functions`` that no test ran: what the book's HTML report shows red."""
+    return _summed(report, functions)[1]
 
 
 def per_function(report: Path) -> list[dict]:

@@ -59,18 +59,23 @@ def length(answer):
                 f"{situation}: your handler answered {status}; which status tells a client what happened? "
                 "(the chapter's table of statuses)",
             )
-            expect(
-                isinstance(payload, dict) and set(payload.get("error", {})) == {"type", "message"},
-                f"{situation}: the body should be the API's JSON error "
-                '{"error": {"type", "message"}} (web.error_response)',
-            )
+            _expect_json_error(situation, payload)
     finally:
         store.delete("word")
     down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
-    status, _, _ = _answer(answer(down), "/len?key=word")
+    status, payload, _ = _answer(answer(down), "/len?key=word")
     expect(
         status == 503,
         f"when Redis is down your handler answered {status}: is that the server's fault or Redis's?",
+    )
+    _expect_json_error("when Redis is down", payload)
+
+
+def _expect_json_error(situation, payload):
+    expect(
+        isinstance(payload, dict) and set(payload.get("error", {})) == {"type", "message"},
+        f"{situation}: the body should be the API's JSON error "
+        '{"error": {"type", "message"}} (web.error_response)',
     )
 
 
