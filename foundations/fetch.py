@@ -2,7 +2,7 @@
 or all at once, with a deadline, slow-call logging and errors that name the upstream that failed.
 
 Go's goroutine + channel pair becomes a ``concurrent.futures`` thread pool and its futures; one shared
-``requests.Session`` keeps connections open between calls (Go's ``http.Get`` too, once a body is read to its end).
+``requests.Session`` keeps connections to keep-alive servers open between calls (as Go's ``http.Get`` does).
 
     >>> calls = {"firstname": base + "/firstname?firstname=Tit", "lastname": base + "/lastname?lastname=Petric"}
     >>> fetch_parallel(session(), calls, timeout=1.0, timeline=Timeline(echo=print))

@@ -44,7 +44,7 @@ def test_archive_is_one_executable_file_with_its_dependencies(artifacts):
 def test_archive_reproduces_the_books_flag_table_from_another_directory(artifacts, tmp_path):
     _, pyz = artifacts
     # -S: no site-packages of this environment, only the standard library and what the archive carries
-    rows = production.precedence_table(command=[sys.executable, "-S", str(pyz)], cwd=str(tmp_path))
+    rows = production.precedence_table(command=[sys.executable, "-I", "-S", str(pyz)], cwd=str(tmp_path))
     assert [(r["how"], r["port"]) for r in rows] == [
         ("run", 8080),
         ("--port=80", 80),
@@ -71,7 +71,7 @@ def same_minor_interpreters() -> list[str]:
 def test_archive_serves_the_api(artifacts, cfg, tmp_path, python):
     _, pyz = artifacts
     env = config.child_environ(SHIV_ROOT=str(tmp_path / "shiv"))
-    command = [python, "-S", str(pyz)]  # nothing of this environment's site-packages
+    command = [python, "-I", "-S", str(pyz)]  # nothing of this environment's site-packages
     with production.start(cfg, workers=2, command=command, environ=env, cwd=str(tmp_path)) as api:
         status, body = net.http_get(api.url + "/metrics")
     assert status == 200 and b"foundations_workers 2.0" in body

@@ -94,6 +94,17 @@ def _asks_werkzeug(pattern, path, strict_slashes):
     return 200, Map([rule], strict_slashes=strict_slashes).bind("x").match(path)[1]
 
 
+def _leading_word_then_positions(pattern, path, strict_slashes):
+    """Checks the fixed words before the first name only, then takes segments by position: any fixed word
+    after a name (the `second` of /{first}/{a}/{second}/{b}/) matches whatever stands there."""
+    head, _, rest = pattern.partition("{")
+    blind = head + "{" + re.sub(r"(?<=/)(\w+)(?=/|$)", r"{skipped_\1}", rest) if rest else pattern
+    status, found = _regex("[^/]+")(blind, path, strict_slashes)
+    return status, {
+        k: v for k, v in found.items() if not k.startswith("skipped_")
+    } if status == 200 else found
+
+
 ROUTE_WRONG = [
     pytest.param(_strict(True), "strict_slashes=False", id="always-strict-slashes"),
     pytest.param(_strict(False), "strict_slashes=True", id="never-strict-slashes"),
@@ -102,6 +113,7 @@ ROUTE_WRONG = [
     pytest.param(_regex("[^/]*"), "not what Werkzeug answers", id="empty-name-accepted"),
     pytest.param(_regex("[^/]+", anchored=False), "not what Werkzeug answers", id="prefix-match"),
     pytest.param(_hard_coded_say, "not what Werkzeug answers", id="hard-coded-say"),
+    pytest.param(_leading_word_then_positions, "not what Werkzeug answers", id="fixed-word-after-a-name"),
     pytest.param(_asks_werkzeug, "do its work yourself", id="asks-werkzeug"),
     pytest.param(
         lambda pattern, path, strict: path.split("/")[-1], "expected a pair", id="a-name-not-a-pair"

@@ -101,7 +101,8 @@ def _werkzeug(pattern: str, path: str, strict_slashes: bool) -> tuple[int, objec
 
 def _route_cases() -> list[tuple[str, str]]:
     """(pattern, path) pairs on patterns of the check's own, with random words and names: the exact path, the
-    trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a longer first word."""
+    trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a longer first word,
+    a fixed word after a name changed."""
     r = random.Random()
     first, second = r.sample(_WORDS, 2)
     a, b = (f"{r.choice('abcdefgh')}{secrets.token_hex(2)}" for _ in range(2))  # variable names
@@ -136,6 +137,8 @@ def _route_cases() -> list[tuple[str, str]]:
                 fill(*(f"{secrets.token_hex(2)}/{secrets.token_hex(2)}" for _ in names)),
                 fill(*[""] * len(names)),
             ]
+        if f"/{second}/" in pattern[1:]:  # a fixed word after a name: changed, the path no longer matches
+            paths.append(exact.replace(f"/{second}/", f"/{second}{secrets.token_hex(1)}/"))
         cases += [(pattern, path) for path in paths]
     return cases
 

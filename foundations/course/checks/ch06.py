@@ -32,6 +32,10 @@ def _fastest(answer, base, delays):
 @exercise("06.fetch_all")
 def fetch_all(answer):
     expect(callable(answer), "expected a function fetch_all(urls) returning the decoded JSON answers")
+    expect(
+        not _names_used(answer) & {"fetch_parallel", "fan_out", "fetch_async"},
+        "fetch_all calls one of the chapter's fetch functions: start the threads yourself",
+    )
     with processes.start_module("foundations.fullname", name="check 06.fetch_all") as upstream:
         (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, DELAYS_MS)
         _expect_answers(result, names, second, second_names)
@@ -41,8 +45,8 @@ def fetch_all(answer):
             f"other (the sum, {sum(DELAYS_MS)} ms), not in parallel (the slowest, "
             f"{max(DELAYS_MS)} ms)",
         )
-        # more than a round number of threads (16, 32) can take at once
-        more = (MORE_MS,) * random.randint(33, 48)
+        # more than a round number of threads (16, 32, 64, 100) can take at once
+        more = (MORE_MS,) * random.randint(101, 120)
         (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, more)
         _expect_answers(result, names, second, second_names)
         expect(

@@ -24,6 +24,8 @@ class _Watched(redis.Redis):
         super().__init__(*args, **kwargs)
         self.sent = []
         self.scan_counts = []  # the COUNT of each SCAN: how many keys one call may walk
+        self.repeat = False  # hand one name out twice, in two SCAN pages, as Redis may
+        self._once = None  # that name, until it came back a second time
 
     def execute_command(self, *args, **options):
         name = str(args[0]).upper()
@@ -31,7 +33,19 @@ class _Watched(redis.Redis):
         words = [(a.decode() if isinstance(a, bytes) else str(a)).upper() for a in args]
         if name == "SCAN" and "COUNT" in words:
             self.scan_counts.append(int(args[words.index("COUNT") + 1]))
-        return super().execute_command(*args, **options)
+        reply = super().execute_command(*args, **options)
+        if name == "SCAN" and self.repeat:
+            reply = self._repeated(reply)
+        return reply
+
+    def _repeated(self, reply):
+        """SCAN's contract: a key present for the whole walk comes back at least once, maybe more often."""
+        cursor, names = reply
+        if self._once is None and names:
+            self._once = names[0]
+        elif self._once is not None:
+            names, self._once, self.repeat = [*names, self._once], None, False
+        return cursor, names
 
 
 @exercise("09.test_get_all")
@@ -62,6 +76,7 @@ def count(answer):
         keys_in_db = client.dbsize()
         client.sent.clear()
         client.scan_counts.clear()
+        client.repeat = True
         result = answer(reg)
         scans, widest = client.sent.count("SCAN"), max(client.scan_counts, default=0)
         sent = set(client.sent)
@@ -82,7 +97,8 @@ def count(answer):
     )
     expect(
         result == total,
-        f"expected {total} keys, got {result!r}: compare the names your pattern matched with the registry's",
+        f"expected {total} keys, got {result!r}: compare the names your pattern matched with the registry's"
+        + (" (one name came back in two SCAN pages: Redis may do that)" if result == total + 1 else ""),
     )
     expect(
         4 * widest < keys_in_db,

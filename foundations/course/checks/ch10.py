@@ -85,15 +85,16 @@ def fetch(answer):
     cfg = config.load(argv=[])
     client = redisdb.client(cfg.redis_url)
     key = f"nb10-fetch-{uuid.uuid4().hex[:8]} ž&?"
-    client.set(f"api:{key}", "Tit Petric")
+    value = f'Tit "{uuid.uuid4().hex[:4]}" Petrič \\ ž'  # quotes, a backslash, ž: the JSON text escapes them
+    client.set(f"api:{key}", value)
     try:
         got = answer(cfg.api_url, key)
     finally:
         client.delete(f"api:{key}")
     expect(
-        got == "Tit Petric",
-        f"for a key that is set, expected 'Tit Petric', got {got!r} "
-        "(quote the key: it holds a space, '&' and '?')",
+        got == value,
+        f"for a key that is set to {value!r}, got {got!r} "
+        "(quote the key: it holds a space, '&' and '?'; and the answer is JSON)",
     )
     expect(answer(cfg.api_url, f"nb10-never-{uuid.uuid4().hex}") is None, "a key nobody set should give None")
     for base_url, key, what in [
