@@ -42,6 +42,11 @@ from foundations.workshop.room import Room, Settings, parse_participants, unused
 
 # System users need root and an interpreter they can reach (a venv of a Python under /root is not).
 AS_ROOT = os.geteuid() == 0 and not hub_module.closed_to_others()
+if os.environ.get("FOUNDATIONS_WORKSHOP_AS_USERS") == "1" and not AS_ROOT:  # CI's run as system users
+    raise RuntimeError(
+        "FOUNDATIONS_WORKSHOP_AS_USERS=1, but this run would be a dry run: run as root, from a checkout and a "
+        f"venv every user may enter (closed to others: {[str(p) for p in hub_module.closed_to_others()]})"
+    )
 NB07 = f"{learner.COURSE_DIR}/notebooks/07_redis.ipynb"  # in a participant's home
 CODE = f"room-{secrets.token_hex(3)}-42"  # strong enough for code.code_problem
 
