@@ -21,7 +21,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +83,6 @@ def record(
         str(pid),
         "--subprocesses",
         *(["--idle"] if idle else []),
-        "--nonblocking",
         "--duration",
         str(max(1, round(seconds))),
         "--rate",
@@ -112,9 +110,10 @@ def under_load(
     interface: str = "wsgi",
     rate: int = 250,
 ) -> dict[str, Path]:
-    """Start a throwaway ``serve --interface <interface>``, load its ``/get`` and record the same ``seconds``
-    three times at once, ``rate`` samples a second: the CPU view as an SVG flame graph (``svg``) and as raw
-    stacks (``cpu``), and the wall-clock view's raw stacks (``wall``)."""
+    """Start a throwaway ``serve --interface <interface>``, load its ``/get`` and record it three times, one
+    after the other, ``seconds`` each at ``rate`` samples a second: the CPU view as an SVG flame graph (``svg``)
+    and as raw stacks (``cpu``), and the wall-clock view's raw stacks (``wall``). One at a time, because py-spy
+    pauses the server to read a stack (no torn stacks) and only one tracer may pause a process."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "svg": out_dir / "flamegraph.svg",
@@ -125,7 +124,8 @@ def under_load(
     with production.start(cfg, "--interface", interface) as server:
         bench.seed(server.url)
         # wrk keeps the server busy (more request samples per second); the built-in load needs nothing installed
-        url, load_seconds = server.url + "/get?key=name", seconds + 1  # py-spy takes a moment to attach
+        url = server.url + "/get?key=name"
+        load_seconds = len(paths) * (seconds + 1) + 1  # py-spy takes a moment to attach, each time
         if bench.available("wrk"):
             load = threading.Thread(target=bench.wrk, args=(url, load_seconds, concurrency))
         else:
@@ -138,15 +138,8 @@ def under_load(
             load = threading.Thread(target=bench.builtin, args=(url,), kwargs=builtin)
         load.start()
         try:
-            with ThreadPoolExecutor(len(paths)) as recordings:  # map re-raises a recording's error
-                list(
-                    recordings.map(
-                        lambda kind: record(
-                            server.pid, seconds, paths[kind], formats[kind], rate, idle=kind == "wall"
-                        ),
-                        paths,
-                    )
-                )
+            for kind, path in paths.items():
+                record(server.pid, seconds, path, formats[kind], rate, idle=kind == "wall")
         finally:
             load.join()
     return paths
