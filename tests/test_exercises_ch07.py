@@ -263,3 +263,94 @@ def returns_nothing(pool, source, target, amount):
 )
 def test_transfer_rejects(answer, message):
     assert message in exercises.verdict("07.transfer", answer)
+
+
+# Half-solutions of 07.safe_transfer, each as a learner might write it.
+def balance_of(conn, key):
+    return int(conn.execute_command("GET", key) or 0)
+
+
+def moved(conn, source, target, amount):
+    return transaction(conn, ("DECRBY", source, amount), ("INCRBY", target, amount))
+
+
+def check_then_act(pool, source, target, amount):  # no WATCH: another transfer can come in between
+    with pool.resource() as conn:
+        return moved(conn, source, target, amount) if balance_of(conn, source) >= amount else None
+
+
+def watches_after_reading(pool, source, target, amount):
+    with pool.resource() as conn:
+        while True:
+            have = balance_of(conn, source)
+            conn.execute_command("WATCH", source)
+            if have < amount:
+                conn.execute_command("UNWATCH")
+                return None
+            balances = moved(conn, source, target, amount)
+            if balances is not None:
+                return balances
+
+
+def gives_up_when_exec_fails(pool, source, target, amount):
+    with pool.resource() as conn:
+        conn.execute_command("WATCH", source)
+        if balance_of(conn, source) < amount:
+            conn.execute_command("UNWATCH")
+            return None
+        return moved(conn, source, target, amount)
+
+
+def never_refuses(pool, source, target, amount):  # exercise 4's answer
+    with pool.resource() as conn:
+        return moved(conn, source, target, amount)
+
+
+def keeps_watching(pool, source, target, amount):
+    with pool.resource() as conn:
+        while True:
+            conn.execute_command("WATCH", source)
+            if balance_of(conn, source) < amount:
+                return None
+            balances = moved(conn, source, target, amount)
+            if balances is not None:
+                return balances
+
+
+def returns_what_it_read(pool, source, target, amount):
+    with pool.resource() as conn:
+        while True:
+            conn.execute_command("WATCH", source)
+            have, other = balance_of(conn, source), balance_of(conn, target)
+            if have < amount:
+                conn.execute_command("UNWATCH")
+                return None
+            if moved(conn, source, target, amount) is not None:
+                return [have - amount, other + amount]
+
+
+LUA = """local have = tonumber(redis.call('GET', KEYS[1]) or '0')
+if have < tonumber(ARGV[1]) then return nil end
+return {redis.call('DECRBY', KEYS[1], ARGV[1]), redis.call('INCRBY', KEYS[2], ARGV[1])}"""
+
+
+def in_lua(pool, source, target, amount):
+    with pool.resource() as conn:
+        return conn.execute_command("EVAL", LUA, 2, source, target, amount)
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (check_then_act, "ended below zero"),
+        (watches_after_reading, "ended below zero"),
+        (gives_up_when_exec_fails, "refused though their source held enough"),
+        (never_refuses, "with too little in the source it must move nothing and return None"),
+        (keeps_watching, "still watching a key"),
+        (returns_what_it_read, "not what an EXEC answered"),
+        (in_lua, "a Lua script is atomic too"),
+        (lambda pool, source, target, amount: None, "it should move the amount"),
+    ],
+)
+def test_safe_transfer_rejects(answer, message):
+    assert message in exercises.verdict("07.safe_transfer", answer)

@@ -61,9 +61,30 @@ def transfer():
     return transfer
 
 
+def safe_transfer():
+    def safe_transfer(pool, source, target, amount):
+        with pool.resource() as conn:
+            while True:
+                conn.execute_command("WATCH", source)  # EXEC fails if the source changes from here on
+                if int(conn.execute_command("GET", source) or 0) < amount:
+                    conn.execute_command(
+                        "UNWATCH"
+                    )  # the next user of this connection watches nothing of ours
+                    return None
+                conn.execute_command("MULTI")
+                conn.execute_command("DECRBY", source, amount)
+                conn.execute_command("INCRBY", target, amount)
+                balances = conn.execute_command("EXEC")
+                if balances is not None:  # None: the source changed after we read it; read it again
+                    return balances
+
+    return safe_transfer
+
+
 SOLUTIONS = {
     "07.worst_gap": worst_gap,
     "07.key_router": key_router,
     "07.hash_slot": hash_slot,
     "07.transfer": transfer,
+    "07.safe_transfer": safe_transfer,
 }
