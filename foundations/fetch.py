@@ -111,7 +111,10 @@ def fetch_json(
 def fetch_sequential(
     http: requests.Session, calls: Mapping[str, str], timeout: float, timeline: Timeline | None = None
 ) -> dict[str, dict]:
-    """The book's blocking version: one call after the other; ``timeout`` bounds the whole sequence."""
+    """The book's blocking version: one call after the other, each with the budget left as its timeout.
+
+    That bounds upstreams that stay silent, not one that trickles its answer: ``requests``' timeout bounds
+    each wait for data, so a trickle outlasts the budget (``fetch_parallel`` keeps a deadline of its own)."""
     deadline = time.monotonic() + timeout
     results = {}
     for upstream, url in calls.items():

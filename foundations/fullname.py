@@ -71,8 +71,9 @@ def _own_url(request: Request) -> str:
 
 def fullname_handler(settings: Settings, http: requests.Session) -> Handler:
     """``/fullname?firstname=Tit&lastname=Petric[&mode=parallel]``: both names, or 502/504 naming the
-    upstream that failed, answered within ``settings.timeout``. In parallel mode each request runs its two
-    calls on a pool of its own, shut down when it answers (a pool per app would outlive the app)."""
+    upstream that failed, within about ``settings.timeout`` (sequential mode: unless an upstream trickles, see
+    ``fetch.fetch_sequential``). In parallel mode each request runs its two calls on a pool of its own, shut
+    down when it answers (a pool per app would outlive the app)."""
 
     def handler(request: Request) -> Response:
         mode = request.arg("mode", "sequential")
