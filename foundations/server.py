@@ -51,7 +51,7 @@ def create_app(cfg: Config, redis_client: registry.Client | None = None) -> App:
 
         redis_client = PerThreadRedis(cfg.redis_url, cfg.redis_timeout)
     counters = metrics.Metrics(cfg.metrics_dir)  # chapter 11: shared by every worker of one server
-    # the Go reference's Registry{Name: "api"}; on_call feeds the book's expvar counters
+    # the book's Registry{Name: "api"}; on_call feeds the book's expvar counters
     store = registry.Registry(redis_client, prefix="api", on_call=counters.count)
     routes: dict[str, Handler] = {
         "/hello": routing.hello,

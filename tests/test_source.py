@@ -33,3 +33,13 @@ def test_show_reads_through_a_decorator_to_the_function_it_wraps():
     text = source.show(encoding._plan, first="for f in", last="plan.append").data
     assert text.startswith("`foundations/encoding.py`, line ")
     assert "```python\nfor f in dataclasses.fields(cls):\n" in text
+
+
+def test_show_numbers_a_modules_lines_from_one():
+    from foundations import metrics
+
+    text = source.show(metrics, first="REGISTRY_COUNTERS =", last="COUNTERS = (*").data
+    line = int(text.split("line ")[1].split(":")[0])
+    source_lines = open(metrics.__file__).read().splitlines()
+    assert source_lines[line - 1].startswith("REGISTRY_COUNTERS =")
+    assert "COUNTERS = (*REGISTRY_COUNTERS" in text

@@ -7,6 +7,7 @@ import inspect
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from IPython.display import Markdown
@@ -14,12 +15,14 @@ from IPython.display import Markdown
 from foundations.config import REPO_ROOT
 
 
-def show(obj: Callable[..., Any], first: str | None = None, last: str | None = None) -> Markdown:
+def show(obj: Callable[..., Any] | ModuleType, first: str | None = None, last: str | None = None) -> Markdown:
     """``obj``'s source as a Python code block; ``first``/``last`` cut it to the lines from the first line
     containing ``first`` to the first later line containing ``last`` (the 5-line core, not the plumbing).
-    A decorated function (``functools.cache``...) shows the function it wraps."""
-    obj = inspect.unwrap(obj)
+    A decorated function (``functools.cache``...) shows the function it wraps; a module, its lines."""
+    if not isinstance(obj, ModuleType):
+        obj = inspect.unwrap(obj)
     lines, start = inspect.getsourcelines(obj)
+    start = max(start, 1)  # a module's lines start at 1, not at the 0 inspect gives
     begin = _find(lines, first, 0) if first else 0
     end = _find(lines, last, begin) + 1 if last else len(lines)
     path = Path(inspect.getsourcefile(obj) or "").resolve().relative_to(REPO_ROOT)
