@@ -183,9 +183,11 @@ def render_soak(run: Soak) -> str:
     )
 
 
-def ab(url: str, requests: int = 2000, concurrency: int = 4) -> Result:
-    """The book's ``ab -c 4 -n 50000``: HTTP/1.0, a new connection per request."""
-    out = processes.run(["ab", "-q", "-c", str(concurrency), "-n", str(requests), url], timeout=600)
+def ab(url: str, requests: int = 2000, concurrency: int = 4, keepalive: bool = False) -> Result:
+    """The book's ``ab -c 4 -n 50000``: HTTP/1.0, a new connection per request; ``keepalive``: ``ab -k``, the
+    same requests on kept connections (HTTP/1.0 with ``Connection: keep-alive``), so only that changes."""
+    flags = ["-k"] if keepalive else []
+    out = processes.run(["ab", "-q", *flags, "-c", str(concurrency), "-n", str(requests), url], timeout=600)
     rps = float(_find(r"Requests per second:\s+([\d.]+)", out, "ab"))
     failed = int(_find(r"Failed requests:\s+(\d+)", out, "ab"))
     non2xx = int(_find(r"Non-2xx responses:\s+(\d+)", out, "ab")) if "Non-2xx" in out else 0
@@ -291,14 +293,21 @@ def seed(base_url: str, key: str = "name", value: str = "Tit Petric") -> None:
 
 
 def run(
-    url: str, tool: str, requests: int, concurrency: int, seconds: float, progress: bool = True
+    url: str,
+    tool: str,
+    requests: int,
+    concurrency: int,
+    seconds: float,
+    progress: bool = True,
+    keepalive: bool = False,
 ) -> Result:
-    """One load of ``tool`` (builtin, ab, wrk) against ``url``; ``progress``: the built-in tool's bar."""
+    """One load of ``tool`` (builtin, ab, wrk) against ``url``; ``progress``: the built-in tool's bar;
+    ``keepalive``: ``ab -k`` (wrk and the built-in tool always keep their connections)."""
     if not available(tool):
         package = LOAD_GENERATORS.get(tool, tool)
         raise ServiceError(f"{tool} is not installed: apt-get install {package}")
     if tool == "ab":
-        return ab(url, requests, concurrency)
+        return ab(url, requests, concurrency, keepalive)
     if tool == "wrk":
         return wrk(url, seconds, max(concurrency, 1))
     return builtin(url, requests, concurrency, progress)

@@ -1,9 +1,11 @@
 """The load generators against the running server: each finishes, counts errors, and cleans up.
 Speed is printed by `python -m foundations bench`, never asserted here."""
 
+import http.server
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -65,6 +67,42 @@ def test_external_tools_are_parsed(url, tool):
         pytest.fail(f"{tool} is not installed here; CI installs it (.ci/run)")
     result = bench.run(url, tool, requests=500, concurrency=4, seconds=1)
     assert result.tool == tool and result.requests > 0 and result.rps > 0 and result.errors == 0
+
+
+@pytest.mark.parametrize("keepalive", [False, True], ids=["ab", "ab -k"])
+def test_ab_keepalive_sends_the_requests_on_kept_connections(keepalive):
+    """Only keep-alive changes between the two: ab -c2 opens one connection per request, ab -k -c2 two in all."""
+    if not bench.available("ab"):
+        pytest.fail("ab is not installed here; CI installs it (.ci/run)")
+    accepted = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = (
+            "HTTP/1.1"  # keeps a connection whose request asks for it, as ab -k's HTTP/1.0 does
+        )
+
+        def setup(self):
+            accepted.append(self.client_address)
+            super().setup()
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.send_header("Connection", "keep-alive" if keepalive else "close")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        result = bench.ab(
+            f"http://127.0.0.1:{server.server_port}/", requests=40, concurrency=2, keepalive=keepalive
+        )
+        server.shutdown()
+    assert (result.requests, result.errors) == (40, 0)
+    assert len(accepted) == (2 if keepalive else 40), accepted
 
 
 def test_a_missing_tool_says_how_to_install_it(url):
