@@ -2,8 +2,11 @@
 run recorded per test reports any selection of its tests as a run of only those would."""
 
 import importlib
+import os
 import re
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +105,40 @@ def test_subtotal_counts_only_the_functions_named(story):
         7,
         8,
     ]
+
+
+def test_the_command_a_run_prints_runs_the_same_in_a_terminal(story):
+    """The line a notebook prints with each run is one a learner can type: relative paths, and the same
+    output when a shell runs it in the run's folder with the virtual environment's python first on PATH."""
+    report = story / "report"
+    args = ["test_mod.py", "-k", "not wrong", *testing.coverage_args("mod", report)]
+    run = testing.run_pytest(args, cwd=story, COVERAGE_FILE=str(testing.data_file(report)))
+    assert run.command == (
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 COVERAGE_FILE=report/.coverage python -m pytest -q --tb=short "
+        "--color=no -p pytest_cov test_mod.py -k 'not wrong' --cov=mod --cov-branch "
+        "--cov-report=json:report/coverage.json --cov-report=html:report/htmlcov"
+    )
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env = {name: value for name, value in os.environ.items() if name not in testing.CALLER_PYTEST_SETTINGS}
+    typed = subprocess.run(
+        run.command,
+        shell=True,
+        cwd=story,
+        env={**env, "PATH": path, "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+    )
+    relative = run.output.replace(f"{story}{os.sep}", "")  # pytest-cov names the report paths it was given
+    assert without_duration(typed.stdout.strip()) == without_duration(relative)
+    here = testing.run_pytest_here(["test_mod.py", "-k", "not wrong"], cwd=story)
+    assert here.command == (
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 python -m pytest -q --tb=short --color=no -p pytest_cov "
+        "test_mod.py -k 'not wrong'"
+    )
+    report_run = testing.run_coverage(
+        ["report", "-m"], cwd=story, COVERAGE_FILE=str(testing.data_file(report))
+    )
+    assert report_run.command == "COVERAGE_FILE=report/.coverage python -m coverage report -m"
+    assert report_run.passed and re.search(r"mod\.py\s+6\s+1\s+2\s+1\s+75%\s+8$", report_run.output, re.M), (
+        report_run.output
+    )

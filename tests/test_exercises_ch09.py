@@ -35,6 +35,24 @@ def counts_only(make_registry):  # pages and glob, but never looks at the names
     assert len(reg.get_all()) == 25 and "theirs" not in str(reg.get_all())
 
 
+def names_only(make_registry):  # pages, glob and the names all right, but never looks at a value
+    reg, neighbour = make_registry("t[x]", page_size=10), make_registry("tx")
+    for i in range(25):
+        reg.set(f"k{i}", f"value{i}")
+    neighbour.set("theirs", "2")
+    assert set(reg.get_all()) == {f"k{i}" for i in range(25)}
+
+
+def values_as_a_set(make_registry):  # looks at the values, but not at which name each belongs to
+    reg, neighbour = make_registry("t[x]", page_size=10), make_registry("tx")
+    mine = {f"k{i}": f"value{i}" for i in range(25)}
+    for key, value in mine.items():
+        reg.set(key, value)
+    neighbour.set("theirs", "2")
+    found = reg.get_all()
+    assert set(found) == set(mine) and sorted(map(str, found.values())) == sorted(mine.values())
+
+
 def expects_redis_names(make_registry):  # wrong about what get_all answers
     reg = make_registry("test")
     reg.set("name", "Tit Petric")
@@ -49,6 +67,8 @@ def expects_redis_names(make_registry):  # wrong about what get_all answers
         (glob_without_a_neighbour, "passes against a `get_all` that stops after its first page"),
         (glob_and_neighbour, "passes against a `get_all` that stops after its first page"),
         (counts_only, "passes against a `get_all` that answers Redis' key names"),
+        (names_only, "passes against a `get_all` that answers its values as bytes"),
+        (values_as_a_set, "passes against a `get_all` that pairs each value with another key's name"),
         (expects_redis_names, "your test fails against the working Registry"),
         ("not a function", "expected a test function"),
     ],
@@ -117,6 +137,13 @@ def fetches_values(reg):
                 1 for _ in reg.client.scan_iter(match=glob_escape(reg.prefix + ":") + "*", count=1000)
             ),
             r"expected \d+ keys, got \d+: .*came back in two SCAN pages",
+        ),
+        # no KEYS on the wire, but a script that runs it: the server serves nobody else until it ends
+        (
+            lambda reg: reg.client.eval(
+                "return #redis.call('KEYS', ARGV[1])", 0, glob_escape(reg.prefix + ":") + "*"
+            ),
+            "count sent EVAL: only commands that walk the keyspace a few keys at a time",
         ),
         # one SCAN that walks the whole keyspace: no KEYS on the wire, but it blocks the server as long
         (lambda reg: scan_count(reg, 10_000_000), r"may walk 10000000 keys, a quarter or more of the \d+"),

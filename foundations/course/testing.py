@@ -3,6 +3,7 @@ coverage the three ways the book shows: total, per function, HTML.
 
     >>> print(run_pytest(["registry_story.py", "--impl", "v1"], cwd=STORY).output)       # a fresh process
     >>> print(run_pytest_here(["registry_story.py", "--impl", "v1"], cwd=STORY).output)  # the same, faster
+    >>> print("$", run_pytest(["registry_story.py"], cwd=STORY).command)  # what to type in a terminal there
 
 One coverage run with ``per_test=True`` records which test ran which line, so ``report_for`` can then give the
 coverage of any selection of those tests without running them again.
@@ -14,6 +15,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -27,6 +29,7 @@ from foundations import config
 class TestRun:
     returncode: int  # 0: all passed, 1: some failed (go test's PASS / FAIL)
     output: str
+    command: str = ""  # the command line, as one types it in a terminal in the run's folder
 
     @property
     def passed(self) -> bool:
@@ -50,11 +53,22 @@ def run_pytest(
     lines to the width unless it believes it runs in CI, and the notebook's stored output must not depend on
     who ran it. Plugins: pytest-cov and ``plugins`` (``"nbval.plugin"``...). ``environ`` adds variables
     (``COVERAGE_FILE=...``)."""
-    env = config.child_environ(config.load([]), COLUMNS="80", **NO_AUTOLOAD, **environ)
+    words = ["pytest", *PYTEST_FLAGS, *_plugin_flags(plugins), *args]
+    return _run(words, cwd, timeout, {**NO_AUTOLOAD, **environ})
+
+
+def run_coverage(args: list[str], cwd: Path, timeout: float = 60, **environ: str) -> TestRun:
+    """``python -m coverage <args>`` in ``cwd``, on the data a run there left in ``.coverage`` (or in
+    ``COVERAGE_FILE``): ``report -m`` is the book's ``go tool cover -func`` per file, ``html`` its ``-html``."""
+    return _run(["coverage", *args], cwd, timeout, environ)
+
+
+def _run(words: list[str], cwd: Path, timeout: float, environ: dict[str, str]) -> TestRun:
+    env = config.child_environ(config.load([]), COLUMNS="80", **environ)
     for name in CALLER_PYTEST_SETTINGS:
         env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *PYTEST_FLAGS, *_plugin_flags(plugins), *args],
+        [sys.executable, "-m", *words],
         cwd=cwd,
         check=False,
         env=env,
@@ -62,7 +76,16 @@ def run_pytest(
         text=True,
         timeout=timeout,
     )
-    return TestRun(done.returncode, done.stdout.strip())
+    return TestRun(done.returncode, done.stdout.strip(), command_line(words, cwd, environ))
+
+
+def command_line(words: Sequence[str], cwd: Path, environ: dict[str, str] | None = None) -> str:
+    """``python -m <words>`` as one types it in a terminal in ``cwd``, with the project's virtual environment
+    active: the variables ``environ`` sets first, and paths under ``cwd`` written relative to it (so the line
+    is the same on every machine)."""
+    folder = str(Path(cwd).resolve()) + os.sep
+    line = [*(f"{name}={value}" for name, value in (environ or {}).items()), "python", "-m", *words]
+    return shlex.join(word.replace(folder, "") for word in line)
 
 
 def _plugin_flags(plugins: Sequence[str]) -> list[str]:
@@ -76,10 +99,11 @@ def run_pytest_here(args: list[str], cwd: Path) -> TestRun:
     Not for coverage: code imported before coverage starts shows its definitions as never run."""
     import pytest
 
+    words = ["pytest", *PYTEST_FLAGS, *_plugin_flags(()), *args]
     out = io.StringIO()
     with _fresh_imports_from(Path(cwd)), _pytest_environment(), contextlib.redirect_stdout(out):
-        code = pytest.main([*PYTEST_FLAGS, *_plugin_flags(()), *args])
-    return TestRun(int(code), out.getvalue().strip())
+        code = pytest.main(words[1:])
+    return TestRun(int(code), out.getvalue().strip(), command_line(words, cwd, NO_AUTOLOAD))
 
 
 @contextlib.contextmanager

@@ -95,6 +95,12 @@ def count(answer):
         not sent & {"GET", "MGET"},
         f"count fetched values ({', '.join(sorted(sent & {'GET', 'MGET'}))}); counting names needs none",
     )
+    others = sorted(sent - {"SCAN", "DBSIZE"})  # DBSIZE reads one number, and blocks nobody
+    expect(
+        not others,
+        f"count sent {', '.join(others)}: only commands that walk the keyspace a few keys at a time leave "
+        "the server free for its other clients while you count",
+    )
     expect(
         result == total,
         f"expected {total} keys, got {result!r}: compare the names your pattern matched with the registry's"
@@ -149,6 +155,18 @@ class _RedisNames(Registry):
         return {self.key(key): value for key, value in super().get_all().items()}
 
 
+class _BytesValues(Registry):
+    def get_all(self):  # the names right, the values as Redis sends them: a forgotten decode
+        return {key: value.encode() for key, value in super().get_all().items()}
+
+
+class _ValuesOfOtherNames(Registry):
+    def get_all(self):  # the right names and the right values, each value paired with the next name
+        found = super().get_all()
+        values = list(found.values())
+        return dict(zip(found, values[1:] + values[:1], strict=True))
+
+
 BROKEN_DELETE = {
     _DeletesNothing: "a `delete` that does nothing: after deleting a key, check that it is gone",
     _DeletesEverything: "a `delete` that empties the whole registry",
@@ -158,6 +176,8 @@ BROKEN_GET_ALL = {
     _BookGetAll: "the book's `get_all`, whose KEYS pattern is not escaped",
     _OnePage: "a `get_all` that stops after its first page (`page_size` keys)",
     _RedisNames: "a `get_all` that answers Redis' key names (`prefix:key`), not the registry's keys",
+    _BytesValues: "a `get_all` that answers its values as bytes, not text",
+    _ValuesOfOtherNames: "a `get_all` that pairs each value with another key's name",
 }
 
 

@@ -40,6 +40,13 @@ def test_registry_get_all_skips_keys_deleted_meanwhile(make_registry):
     reg = make_registry("test")
     reg.set("a", "1")
     reg.set("b", "2")
-    reg.page_size = 10_000_000  # one SCAN page for the whole keyspace: "b" is listed, then deleted
-    reg.on_call = lambda name: name == "registry.getAll.get" and reg.client.delete(reg.key("b"))
+    # One SCAN page for the whole keyspace, so that "b" is listed before it is deleted. A SCAN this wide holds
+    # the server as long as KEYS does; on a test server, whose database holds a few keys, that is no time.
+    reg.page_size = 10_000_000
+
+    def delete_b(name):  # the registry calls this between listing a page of names and fetching their values
+        if name == "registry.getAll.get":
+            reg.client.delete(reg.key("b"))
+
+    reg.on_call = delete_b
     assert reg.get_all() == {"a": "1"}

@@ -1,6 +1,6 @@
 """One stage of the book's Registry (chapter 9), as the book wrote it. registry_v2.py plus the book's GetAll,
-line for line: KEYS for the names, then one GET per name. The book's ``if len(keys) == 0 || err != nil`` throws
-KEYS's error away (a Redis that is down looks empty); here the error reaches the caller, so only the
+line for line but one: KEYS for the names, then one GET per name. The book's ``if len(keys) == 0 || err != nil``
+throws KEYS's error away (a Redis that is down looks empty); here the error reaches the caller, so only the
 ``len(keys) == 0`` half of that ``if`` is left. Notebook 09 measures its coverage, test by test."""
 
 from foundations.redispool import RoundRobinPool
