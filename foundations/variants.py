@@ -1,6 +1,7 @@
 """Chapter 10's benchmark variants: the API server with one thing changed, each a granian factory
 (``bench.server(cfg, factory=SPAWNING)``), so a benchmark measures that one change.
 
+- ``FROZEN``: the served WSGI server with ``gc.freeze()`` after start-up, as the RSGI servers have;
 - ``POOLED``: the plain WSGI server on one shared pool of Redis connections (the book's baseline);
 - ``SPAWNING``: the same, ``/get`` handing its work to a new thread (the goroutine the book added);
 - ``UNPIPELINED``: the RSGI server over redis-py's asyncio pool instead of the auto-pipelining client;
@@ -9,7 +10,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import threading
 from typing import Any
@@ -18,7 +18,7 @@ import redis
 from redis import asyncio as aioredis
 
 from foundations import config, redisdb, server, web
-from foundations.pipelining import Pipelined
+from foundations.pipelining import PerLoop
 
 
 def pooled_app_from_environment() -> web.App:
@@ -45,6 +45,15 @@ def spawning_app_from_environment() -> web.App:
     return app
 
 
+def frozen_app_from_environment() -> web.App:
+    """The served threaded app (``server.app_from_environment``) with ``gc.freeze()`` once it is built, as the
+    RSGI servers do: chapter 10's first server, so that comparing it with them does not also compare that."""
+    app = server.app_from_environment()
+    gc.freeze()
+    return app
+
+
+FROZEN = "foundations.variants:frozen_app_from_environment"
 POOLED = "foundations.variants:pooled_app_from_environment"
 SPAWNING = "foundations.variants:spawning_app_from_environment"
 
@@ -75,26 +84,13 @@ def unpipelined_app_from_environment() -> web.RSGIApp:
 UNPIPELINED = "foundations.variants:unpipelined_app_from_environment"
 
 
-class OneAtATime:
-    """``Pipelined`` with pipelining off: a command is sent only when the one before it has its reply, so every
-    command is its own round trip (its own write and read) on the one connection."""
-
-    def __init__(self, url: str, timeout: float):
-        self.client = Pipelined(url, timeout)
-        self.turn = asyncio.Lock()
-
-    async def execute(self, *args: str | bytes | int) -> Any:
-        async with self.turn:
-            return await self.client.execute(*args)
-
-
 def one_at_a_time_app_from_environment() -> web.RSGIApp:
     """The pipelined server with pipelining off (chapter 10): the same client, event loop and coroutine routes,
     but one command in flight at a time. Against ``UNPIPELINED`` it changes the client; against the
-    pipelined server, only pipelining."""
+    pipelined server (``server.fast_app_from_environment``), only pipelining."""
     cfg = config.load(argv=[])
-    app = server.create_fast_app(cfg, OneAtATime(cfg.redis_url, cfg.redis_timeout))  # type: ignore[arg-type]
-    gc.freeze()
+    app = server.create_fast_app(cfg, PerLoop(cfg.redis_url, cfg.redis_timeout, pipelining=False))
+    gc.freeze()  # as server.fast_app_from_environment does
     return app
 
 

@@ -85,6 +85,17 @@ def _down_without_json(registry, request):  # every status right, but Redis down
         return _status(exc)
 
 
+def _catch_all_503(registry, request):  # 404, then every other error as 503: a list-typed key too
+    try:
+        return web.json_response(len(registry.get(_key(request))))
+    except NotFound as exc:
+        return web.error_response(404, str(exc))
+    except ValueError as exc:
+        return web.error_response(400, str(exc))
+    except Exception as exc:  # noqa: BLE001
+        return web.error_response(503, str(exc))
+
+
 def _own_registry(registry, request):  # ignores the argument: the server's registry, prefix "api"
     return _bytes(Registry(redisdb.client(config.load(argv=[]).redis_url), prefix="api"), request)
 
@@ -114,6 +125,7 @@ def _status(exc):
         (_plain_error_body, "the API's JSON error"),
         (_down_without_json, "when Redis is down: the body should be the API's JSON error"),
         (_own_registry, "for a key that is set your handler answered 404"),
+        (_catch_all_503, "a key that holds a list (another program wrote it): your handler answered 503"),
     ],
     ids=[
         "book-200",
@@ -126,6 +138,7 @@ def _status(exc):
         "error-shape",
         "down-without-json",
         "own-registry",
+        "catch-all-503",
     ],
 )
 def test_length_rejects(respond, message):
@@ -236,10 +249,10 @@ def _percent(collapsed, function):
     "answer, message",
     [
         (lambda collapsed, function: 0.5, "your share is"),
-        (_lines_not_samples, "as many samples as its last number"),
-        (_all_samples, "only stacks with App.__call__"),
-        (_every_occurrence, "a stack counts once"),
-        (_substring, "the name before"),
+        (_lines_not_samples, "that function: a line stands for as many samples"),
+        (_all_samples, "that function: only stacks with App.__call__"),
+        (_every_occurrence, "that function: a stack counts once"),
+        (_substring, "that function: a frame's function is the name before"),
         (_idle_counted, "your share is"),
         (_percent, "not a percentage"),
     ],

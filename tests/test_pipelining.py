@@ -18,7 +18,6 @@ from foundations import api, config, net, production, web
 from foundations.ops import services
 from foundations.pipelining import Blocking, Pipelined
 from foundations.registry import AsyncRegistry, NotFound, Registry, Unavailable
-from foundations.variants import OneAtATime
 
 
 def run(coro):
@@ -46,22 +45,40 @@ def test_commands_of_one_loop_turn_go_out_in_one_write(cfg, prefix):
 def test_with_pipelining_off_every_command_waits_for_the_reply_before_it(cfg, prefix):
     """variants.ONE_AT_A_TIME's client; the pipelined client on the same load is the positive control."""
 
-    async def most_in_flight(make):
-        client = make()
-        pipelined = getattr(client, "client", client)
+    async def writes_and_most_in_flight(pipelining):
+        client = Pipelined(cfg.redis_url, pipelining=pipelining)
         await client.execute("PING")
-        in_flight = []
-        transport = pipelined._connection.transport
-        real_write = transport.write
-        transport.write = lambda data: (in_flight.append(len(pipelined._waiting)), real_write(data))[1]
+        sent, replied, in_flight = [0], [0], []
+        transport = client._connection.transport
+        real_write, real_received = transport.write, client._received
+
+        def write(data):
+            sent[0] += data.count(b"SET")
+            in_flight.append(sent[0] - replied[0])
+            real_write(data)
+
+        def received(connection, replies):
+            replied[0] += len(replies)
+            real_received(connection, replies)
+
+        transport.write, client._received = write, received
         replies = await asyncio.gather(*(client.execute("SET", f"{prefix}:{i}", i) for i in range(50)))
-        pipelined.close()
+        client.close()
         assert replies == [b"OK"] * 50
         return len(in_flight), max(in_flight)
 
-    assert run(most_in_flight(lambda: OneAtATime(cfg.redis_url, 1.0))) == (50, 1)  # 50 writes, 1 in flight
-    writes, most = run(most_in_flight(lambda: Pipelined(cfg.redis_url)))
-    assert writes == 2 and most == 50
+    assert run(writes_and_most_in_flight(False)) == (50, 1)  # 50 writes, never more than 1 in flight
+    assert run(writes_and_most_in_flight(True)) == (2, 50)  # the first alone, then 49 in one write
+
+
+def test_with_pipelining_off_a_new_connection_sends_its_queue_one_at_a_time(cfg, prefix):
+    async def main():
+        client = Pipelined(cfg.redis_url, pipelining=False)
+        replies = await asyncio.gather(*(client.execute("INCR", f"{prefix}:n") for _ in range(5)))
+        client.close()
+        return replies
+
+    assert run(main()) == [1, 2, 3, 4, 5]
 
 
 def test_replies_come_back_to_their_commands_in_order(cfg, prefix):

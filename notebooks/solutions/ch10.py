@@ -3,8 +3,8 @@
 import json
 from urllib.parse import quote
 
-from foundations import net, web
-from foundations.registry import NotFound, Unavailable
+from foundations import api, net, web
+from foundations.registry import NotFound, Unavailable, WrongType
 
 
 def length():
@@ -15,10 +15,8 @@ def length():
                 return web.error_response(400, "missing parameter `key`: e.g. /len?key=name")
             try:
                 value = registry.get(key)
-            except NotFound as exc:
-                return web.error_response(404, str(exc))
-            except Unavailable as exc:
-                return web.error_response(503, str(exc))
+            except (NotFound, WrongType, Unavailable) as exc:  # 404, 409, 503: the API's own statuses
+                return web.error_response(api.STATUSES[type(exc)], str(exc))
             return web.json_response(len(value))
 
         return handler

@@ -31,7 +31,8 @@ def _answer(handler, target):
 def length(answer):
     expect(callable(answer), "expected a function length(registry) that returns a handler")
     cfg = config.load(argv=[])
-    store = Registry(redisdb.client(cfg.redis_url), prefix=f"nb10-length-{uuid.uuid4().hex[:8]}")
+    raw = redisdb.client(cfg.redis_url)
+    store = Registry(raw, prefix=f"nb10-length-{uuid.uuid4().hex[:8]}")
     value = "žaba " * random.randint(2, 9)  # characters, not bytes: ž takes two in UTF-8
     store.set("word", value)
     try:
@@ -60,15 +61,24 @@ def length(answer):
                 "(the chapter's table of statuses)",
             )
             _expect_json_error(situation, payload)
+        down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
+        status, payload, _ = _answer(answer(down), "/len?key=word")
+        expect(
+            status == 503,
+            f"when Redis is down your handler answered {status}: is that the server's fault or Redis's?",
+        )
+        _expect_json_error("when Redis is down", payload)
+        raw.rpush(store.key("list"), "written by another program")
+        status, payload, _ = _answer(handler, "/len?key=list")
+        expect(
+            status == 409,
+            f"a key that holds a list (another program wrote it): your handler answered {status}; the registry "
+            "raises WrongType, and the client can resolve it by deleting the key: which status is that? "
+            "(api.STATUSES maps the registry's errors to statuses)",
+        )
+        _expect_json_error("a key that holds a list", payload)
     finally:
-        store.delete("word")
-    down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
-    status, payload, _ = _answer(answer(down), "/len?key=word")
-    expect(
-        status == 503,
-        f"when Redis is down your handler answered {status}: is that the server's fault or Redis's?",
-    )
-    _expect_json_error("when Redis is down", payload)
+        raw.delete(store.key("word"), store.key("list"))
 
 
 def _expect_json_error(situation, payload):
@@ -142,9 +152,34 @@ def request_share(answer):
         expect(isinstance(got, (int, float)), f"expected a number from 0 to 1, got {type(got).__name__}")
         if abs(got / 100 - want) < 1e-9:
             expect(False, f"a share is a fraction from 0 to 1, not a percentage: got {got!r} for {function}")
+        if abs(got - want) < 1e-9:
+            continue
+        rules = [rule for trap, rule in _TRAPS if abs(_share(collapsed, function, **trap) - got) < 1e-9]
         expect(
-            abs(got - want) < 1e-9,
+            False,
             f"for {function!r} your share is {got:.4f}, not the share of the request samples whose stacks hold "
-            "that function (a line stands for as many samples as its last number; only stacks with "
-            "App.__call__ are requests; a stack counts once; a frame's function is the name before ' (')",
+            f"that function: {rules[0] if rules else '; '.join(rule for _, rule in _TRAPS)}",
         )
+
+
+_TRAPS = [
+    ({"lines": True}, "a line stands for as many samples as its last number, not for one"),
+    ({"everything": True}, "only stacks with App.__call__ are requests, in the total too"),
+    ({"twice": True}, "a stack counts once, however many of its frames call that function"),
+    ({"substring": True}, "a frame's function is the name before ' (', whole ('recv' is not 'recv_into')"),
+]
+
+
+def _share(collapsed, function, lines=False, everything=False, twice=False, substring=False):
+    """The share ``request_share`` should return, or, with one flag set, the answer of one trap."""
+    requests = holding = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = 1 if lines else int(count)
+        frames = [frame.split(" (")[0] for frame in stack.split(";")]
+        inside = "App.__call__" in frames
+        requests += n if inside or everything else 0
+        if inside:
+            hits = function in stack if substring else frames.count(function) if twice else function in frames
+            holding += n * hits
+    return holding / requests
