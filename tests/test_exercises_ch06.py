@@ -159,6 +159,16 @@ def in_finishing_order_by(urls, budget):
     return [f.result() for f in as_completed(futures, timeout=budget)]
 
 
+def sleeps_the_budget(urls, budget):  # waits the whole budget, then looks at what came
+    pool = ThreadPoolExecutor(max(1, len(urls)))
+    futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+    pool.shutdown(wait=False)
+    time.sleep(budget)
+    if not all(f.done() for f in futures):
+        raise TimeoutError("too slow")
+    return [f.result() for f in futures]
+
+
 def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the learner's
     from foundations import fetch
 
@@ -182,6 +192,7 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (sequential_deadline, "budget="),
         (in_finishing_order_by, "in their order"),
         (through_fetch_parallel, "write the deadline yourself"),
+        (sleeps_the_budget, "after the slowest answer came"),
     ],
 )
 def test_fetch_all_by_rejects(answer, message):

@@ -130,6 +130,10 @@ def trusts_the_file(kind, value, where):  # a file value is taken as it is, what
     return value if where.startswith("file") else convert(kind, value, where)
 
 
+def trusts_typed_file_values(kind, value, where):  # any TOML value of the kind passes: True is an int
+    return value if isinstance(value, kind) else convert(kind, value, where)
+
+
 def names_the_setting(kind, value, where):  # the error says what, not where
     return convert(kind, value, where.lstrip("-").removeprefix(PREFIX).lower().removeprefix("file: "))
 
@@ -165,6 +169,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(convert=no_refusal), "--access-log="),
         (with_rule(convert=guesses_kind), "a str setting whose text looks like a number"),
         (with_rule(convert=trusts_the_file), 'a file with port = "'),
+        (with_rule(convert=trusts_typed_file_values), "a file with port = "),
         (with_rule(convert=names_the_setting), "could an operator tell"),
         (with_rule(convert=names_every_place), "could an operator tell"),
         (with_rule(convert=python_error), "could an operator tell"),
@@ -185,6 +190,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "bad-bool-is-false",
         "kind-guessed",
         "file-trusted",
+        "typed-file-value-trusted",
         "error-names-setting",
         "error-names-every-place",
         "error-from-int",

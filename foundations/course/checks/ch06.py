@@ -199,6 +199,12 @@ def fetch_all_by(answer):
             f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) returned after {seconds * 1000:.0f} ms, "
             "past its budget: the answers were due by then, or a TimeoutError",
         )
+        slowest = max(delays) / 1000
+        expect(
+            seconds < slowest + 0.2,
+            f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) returned after {seconds * 1000:.0f} ms, "
+            f"{(seconds - slowest) * 1000:.0f} ms after the slowest answer came: what were you waiting for?",
+        )
         # 2. one upstream trickles its answer for 2 s: TimeoutError when the budget is spent, not later
         delays = [100, 250, 300]
         for budget in (round(random.uniform(0.35, 0.55), 2), round(random.uniform(0.6, 0.8), 2)):

@@ -196,6 +196,18 @@ def resolve(answer):
         bad,
         ["--port", "FOUNDATIONS_PORT"],
     )
+    for typed in (True, 8.5):  # TOML values of the wrong type: isinstance(True, int) holds in Python
+        refused(
+            f"a file with port = {str(typed).lower()}",
+            "port",
+            int,
+            {},
+            {},
+            {"port": typed},
+            "file",
+            str(typed),
+            ["--port", "FOUNDATIONS_PORT"],
+        )
     maybe = random.choice(("maybe", "yes please", "2", "nope"))
     refused(
         f"--access-log={maybe}",
