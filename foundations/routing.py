@@ -7,8 +7,9 @@ The demo servers run as separate processes (``python -m foundations.routing DEMO
 - ``servemux``: ``/hello`` exactly, everything else falls through to ``/`` (net/http's ``HandleFunc``);
 - ``pat``: Werkzeug rules with strict slashes, the book's Pat pitfalls, redirect included;
 - ``mux``: Werkzeug rules without strict slashes, the book's Gorilla Mux ``/say`` routes;
-- ``slow``: answers after ``?ms=`` milliseconds; with ``--single-threaded`` it runs in wsgiref's own server,
-  which serves one request at a time (``concurrent`` shows the difference).
+- ``slow``: answers after ``?ms=`` milliseconds of sleep, or ``?spin=`` milliseconds of CPU; with
+  ``--single-threaded`` it runs in wsgiref's own server, which serves one request at a time (``concurrent``
+  shows the difference).
 
 The API server does not route through Werkzeug (notebook 05 measures its lookup against a dict); it gets the
 same behaviour from exact paths plus prefix handlers: ``routes()`` and ``prefixes()``.
@@ -96,9 +97,17 @@ def servemux_app(environ: dict, start_response: Callable) -> list[bytes]:
 
 
 def slow_app(environ: dict, start_response: Callable) -> list[bytes]:
-    """Answers after ``?ms=`` milliseconds (300 by default): a stand-in for a slow handler."""
-    ms = int(Request(environ).arg("ms") or 300)
-    time.sleep(ms / 1000)
+    """Answers after ``?ms=`` milliseconds of sleep (300 by default), a stand-in for a handler that waits;
+    with ``?spin=`` instead, after that many milliseconds of its thread's CPU time in a busy loop, a handler
+    that computes."""
+    request = Request(environ)
+    if spin := request.arg("spin"):
+        done = time.thread_time() + int(spin) / 1000
+        while time.thread_time() < done:  # pure Python: holds the GIL but for the interpreter's switches
+            pass
+        return _answer(start_response, "200 OK", f"Computed {spin} ms")
+    ms = int(request.arg("ms") or 300)
+    time.sleep(ms / 1000)  # releases the GIL, as waiting on a socket does
     return _answer(start_response, "200 OK", f"Slept {ms} ms")
 
 

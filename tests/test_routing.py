@@ -161,6 +161,8 @@ def test_wsgirefs_own_server_answers_one_request_at_a_time_and_the_threaded_one_
         assert requests.get(single.url + "/slow?ms=0", timeout=5).text == "Slept 0 ms"
         one_at_a_time = routing.concurrent(single.url + "/slow?ms=300", clients=3).events
         overlapped = routing.concurrent(threaded.url + "/slow?ms=300", clients=3).events
+        assert requests.get(threaded.url + "/slow?spin=0", timeout=5).text == "Computed 0 ms"
+        taking_turns = routing.concurrent(threaded.url + "/slow?spin=300", clients=3).events
     finally:
         single.stop()
         threaded.stop()
@@ -168,6 +170,8 @@ def test_wsgirefs_own_server_answers_one_request_at_a_time_and_the_threaded_one_
     ends = sorted(e.end_ms for e in one_at_a_time)  # from the moment the first was sent
     assert ends[0] >= 300 and ends[1] >= 600 and ends[2] >= 900  # one 300 ms sleep after the other
     assert max(e.end_ms for e in overlapped) < 600  # all three at once (generous: the machine is shared)
+    # a handler that computes holds the GIL: the threads take turns, about 3 x 300 ms for all three
+    assert min(e.end_ms for e in taking_turns) >= 600 and max(e.end_ms for e in taking_turns) >= 750
 
 
 def test_the_demo_apps_in_process():
