@@ -2,6 +2,7 @@
 
 - ``intrinsic_latency(seconds)``: what ``redis-cli --intrinsic-latency`` measures, the machine's own stalls;
 - ``pipelined_pings(url)`` and ``redis_benchmark(url)``: how many PINGs a server really answers per second;
+- ``concurrent_pings(url)``: the same from several clients at once;
 - ``worst_ping_during(url, work)``: how long other clients wait while ``work`` runs (chapter 9: KEYS vs SCAN).
 """
 
@@ -14,10 +15,11 @@ import secrets
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import redis
 
@@ -121,23 +123,116 @@ def _expect(sock: socket.socket, reply: bytes, url: str) -> None:
         raise ServiceError(f"Redis at {address(url)} answered {data[:80]!r}, not {reply[:20]!r}...")
 
 
-def pipelined_pings(url: str, seconds: float = 0.5, batch: int = 1000) -> float:
-    """PINGs the server at ``url`` answers per second to a client that never waits for one answer before
-    sending the next: ``batch`` PINGs per write, for ``seconds``. The client does nothing per answer but
-    compare bytes, so the rate is the server's (reading, parsing, replying), not a Python client's."""
+@contextlib.contextmanager
+def _connected(url: str) -> Iterator[socket.socket]:
+    """A plain socket to the server at ``url``, logged in if the URL has a password."""
     params = redis.connection.parse_url(url)
     with socket.create_connection((params.get("host", "localhost"), params.get("port", 6379)), 5) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as redis-py: no write waits for an ACK
         if params.get("password"):
             sock.sendall(_command("AUTH", *filter(None, (params.get("username"), params["password"]))))
             _expect(sock, b"+OK\r\n", url)
-        request, reply = _command("PING") * batch, b"+PONG\r\n" * batch
-        done, start = 0, time.perf_counter()
-        while (took := time.perf_counter() - start) < seconds:
-            sock.sendall(request)
-            _expect(sock, reply, url)
-            done += batch
+        yield sock
+
+
+def _pings_for(sock: socket.socket, url: str, seconds: float, batch: int) -> tuple[int, float]:
+    """(PINGs answered, seconds taken): ``batch`` PINGs per write on ``sock`` until ``seconds`` have passed."""
+    request, reply = _command("PING") * batch, b"+PONG\r\n" * batch
+    done, start = 0, time.perf_counter()
+    while (took := time.perf_counter() - start) < seconds:
+        sock.sendall(request)
+        _expect(sock, reply, url)
+        done += batch
+    return done, took
+
+
+def pipelined_pings(url: str, seconds: float = 0.5, batch: int = 1000) -> float:
+    """PINGs the server at ``url`` answers per second to a client that never waits for one answer before
+    sending the next: ``batch`` PINGs per write, for ``seconds``. The client does nothing per answer but
+    compare bytes, so the rate is the server's (reading, parsing, replying), not a Python client's."""
+    with _connected(url) as sock:
+        done, took = _pings_for(sock, url, seconds, batch)
     return done / took
+
+
+@dataclass(frozen=True)
+class Load:
+    """A rate, and how many CPUs the clients and the server kept busy while it ran (CPU seconds / wall)."""
+
+    rate: float
+    client_cpus: float
+    server_cpus: float
+
+
+def _pinger(url: str, seconds: float, batch: int, rounds: int, start: Any, results: Any) -> None:
+    """One of ``concurrent_pings``' clients: connect, then each round wait for the others and PING for
+    ``seconds``; report what it did, or why it could not."""
+    try:
+        with _connected(url) as sock:
+            for _round in range(rounds):
+                start.wait()
+                cpu = time.process_time()
+                done, took = _pings_for(sock, url, seconds, batch)
+                results.put((done, took, time.process_time() - cpu))
+    except threading.BrokenBarrierError:
+        results.put(None)  # another client could not connect: it says why
+    except (OSError, ServiceError) as exc:
+        start.abort()
+        results.put(str(exc))
+
+
+def _failed(url: str, outcomes: list[Any]) -> NoReturn:
+    reason = next((outcome for outcome in outcomes if isinstance(outcome, str)), "?")
+    raise ServiceError(f"Redis at {address(url)}: a client could not PING: {reason}; {FIX_DOWN}")
+
+
+def _redis_cpu(conn: redis.Redis) -> float:
+    info = conn.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def concurrent_pings(
+    url: str, connections: int = 4, seconds: float = 0.3, batch: int = 1, rounds: int = 1
+) -> Load:
+    """``pipelined_pings`` from ``connections`` clients at once, each in a process of its own (threads would
+    share one GIL and take turns): the PINGs they all got answered per second, summed, and the CPUs they and
+    the server kept busy meanwhile. The clients connect first and start each round together, so only time
+    when all of them ran counts; of ``rounds`` rounds the fastest is kept (a busy machine only slows one)."""
+    spawn = multiprocessing.get_context("spawn")
+    start, results = spawn.Barrier(connections + 1, timeout=60), spawn.Queue()
+    clients = [
+        spawn.Process(target=_pinger, args=(url, seconds, batch, rounds, start, results), daemon=True)
+        for _ in range(connections)
+    ]
+    for client in clients:
+        client.start()
+    loads = []
+    try:
+        with redis.Redis.from_url(url, socket_timeout=5) as conn:
+            for _round in range(rounds):
+                try:
+                    start.wait()
+                except threading.BrokenBarrierError:  # a client could not connect: what each one said
+                    _failed(url, [results.get(timeout=60) for _ in clients])
+                server, began = _redis_cpu(conn), time.perf_counter()
+                outcomes = [results.get(timeout=seconds + 60) for _ in clients]
+                wall, server = time.perf_counter() - began, _redis_cpu(conn) - server
+                if not all(isinstance(outcome, tuple) for outcome in outcomes):
+                    _failed(url, outcomes)
+                took = max(outcome[1] for outcome in outcomes)
+                loads.append(
+                    Load(
+                        rate=sum(outcome[0] for outcome in outcomes) / took,
+                        client_cpus=sum(outcome[2] for outcome in outcomes) / took,
+                        server_cpus=server / wall,
+                    )
+                )
+    finally:
+        for client in clients:
+            client.join(5)
+            if client.is_alive():
+                client.kill()
+    return max(loads, key=lambda load: load.rate)
 
 
 @contextlib.contextmanager

@@ -410,3 +410,22 @@ def test_worst_ping_during_sees_the_server_blocked(cfg):
     assert took_ms >= 290 and worst_ms > 100, (took_ms, worst_ms)  # a PING waited for the sleep
     with pytest.raises(ServiceError, match="does not answer PING"):
         redisspeed.worst_ping_during(DOWN, lambda: None)
+
+
+def test_concurrent_pings_start_together_and_sum_their_rates(cfg):
+    conn = redisdb.connect(cfg.redis_url)
+    calls = lambda: conn.info("commandstats").get("cmdstat_ping", {}).get("calls", 0)  # noqa: E731
+    before = calls()
+    load = redisspeed.concurrent_pings(cfg.redis_url, connections=2, seconds=0.1, batch=50, rounds=2)
+    sent = calls() - before
+    conn.close()
+    assert load.client_cpus > 0 and load.server_cpus > 0, load
+    assert 0 < load.rate * 0.1 <= sent, (
+        load,
+        sent,
+    )  # each round ran 0.1 s or more: all its PINGs reached Redis
+
+
+def test_concurrent_pings_name_a_server_that_does_not_answer():
+    with pytest.raises(ServiceError, match=f"Redis at {redisdb.address(DOWN)}: a client could not PING"):
+        redisspeed.concurrent_pings(DOWN, connections=2, seconds=0.05)

@@ -41,9 +41,14 @@ def _copied(*args, **kwargs):
 @exercise("07.worst_gap")
 def worst_gap(answer):
     expect(callable(answer), "expected a function worst_gap(seconds)")
+    # one run length for both runs, so no formula of `seconds` can tell them apart; a long and a short stall,
+    # of lengths drawn anew each time and in either order, each well inside the run
+    seconds = round(random.uniform(0.6, 0.8), 2)
+    stalls = [random.uniform(0.15, 0.25), random.uniform(0.03, 0.06)]
+    random.shuffle(stalls)
     gaps = {}
-    for seconds, stall in ((0.8, 0.3), (0.5, 0.05)):  # a long and a short stall, each well inside the run
-        thread = _stall_in(0.2, stall)
+    for stall in stalls:
+        thread = _stall_in(0.1, stall)
         start = time.perf_counter()
         with mock.patch.object(redisspeed, "intrinsic_latency", _copied):
             got = answer(seconds)
@@ -71,10 +76,11 @@ def worst_gap(answer):
             "between two clock reads of a loop that keeps reading the clock",
         )
         gaps[stall] = got
+    short, long = sorted(gaps)
     expect(
-        gaps[0.05] < gaps[0.3] / 2,
-        "your worst gap came out about the same for a 50 ms stall and a 300 ms one: measure it, "
-        "do not return a fixed figure",
+        gaps[short] < gaps[long] / 2,
+        f"your worst gap came out about the same for a {short * 1000:.0f} ms stall and a {long * 1000:.0f} ms one, "
+        f"both in runs of {seconds} s: measure it, do not return a fixed figure or a formula of `seconds`",
     )
 
 
@@ -424,7 +430,7 @@ def _refuses_what_is_not_there(answer, pool, admin, source, target):
 
 def _never_overdraws(answer, pool, admin, rich, poor):
     """Six threads at once: the poor accounts ask for far more than they hold, the rich never run short. The
-    first six calls all ask one poor account for 60 % of what it holds, so two of them read it at once."""
+    calls begin with a burst of six per poor account (one per thread), each asking for 60 % of what it holds."""
     start = {a: random.randint(250, 400) for a in poor} | {a: 16 * 40 + random.randint(1, 500) for a in rich}
     jobs = [(source, random.choice(rich), random.randint(10, 60)) for source in poor for _ in range(10)]
     jobs += [
@@ -433,7 +439,7 @@ def _never_overdraws(answer, pool, admin, rich, poor):
         for _ in range(16)
     ]
     random.shuffle(jobs)
-    jobs[:0] = [(source, random.choice(rich), start[source] * 6 // 10) for source in poor for _ in range(3)]
+    jobs[:0] = [(source, random.choice(rich), start[source] * 6 // 10) for source in poor for _ in range(6)]
     admin.mset(start)
     with ThreadPoolExecutor(6) as threads:
         results = list(threads.map(lambda job: _call(answer, pool, *job), jobs))
