@@ -58,15 +58,20 @@ def _empty_key_is_not_found(registry, request):  # only a missing parameter is a
         return _status(exc)
 
 
-def _down_is_500(registry, request):  # Redis down answered as the server's own bug
-    try:
-        return web.json_response(len(registry.get(_key(request))))
-    except NotFound as exc:
-        return web.error_response(404, str(exc))
-    except ValueError as exc:
-        return web.error_response(400, str(exc))
-    except Exception as exc:  # noqa: BLE001
-        return web.error_response(500, str(exc))
+def _catch_all(status):
+    """404 and 400 right, then every other error as ``status``: Redis down and a list-typed key alike."""
+
+    def handler(registry, request):
+        try:
+            return web.json_response(len(registry.get(_key(request))))
+        except NotFound as exc:
+            return web.error_response(404, str(exc))
+        except ValueError as exc:
+            return web.error_response(400, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            return web.error_response(status, str(exc))
+
+    return handler
 
 
 def _plain_error_body(registry, request):  # statuses right, but {"error": "..."}: not the API's shape
@@ -83,17 +88,6 @@ def _down_without_json(registry, request):  # every status right, but Redis down
         return web.Response(503, b"down", "text/plain")
     except (NotFound, ValueError) as exc:
         return _status(exc)
-
-
-def _catch_all_503(registry, request):  # 404, then every other error as 503: a list-typed key too
-    try:
-        return web.json_response(len(registry.get(_key(request))))
-    except NotFound as exc:
-        return web.error_response(404, str(exc))
-    except ValueError as exc:
-        return web.error_response(400, str(exc))
-    except Exception as exc:  # noqa: BLE001
-        return web.error_response(503, str(exc))
 
 
 def _own_registry(registry, request):  # ignores the argument: the server's registry, prefix "api"
@@ -121,11 +115,11 @@ def _status(exc):
         (_json_text, "(the length of its JSON text)"),
         (_text_body, "answer JSON"),
         (_empty_key_is_not_found, "an empty key: your handler answered 404"),
-        (_down_is_500, "when Redis is down your handler answered 500"),
+        (_catch_all(500), "when Redis is down your handler answered 500"),
         (_plain_error_body, "the API's JSON error"),
         (_down_without_json, "when Redis is down: the body should be the API's JSON error"),
         (_own_registry, "for a key that is set your handler answered 404"),
-        (_catch_all_503, "a key that holds a list (another program wrote it): your handler answered 503"),
+        (_catch_all(503), "a key that holds a list (another program wrote it): your handler answered 503"),
     ],
     ids=[
         "book-200",
