@@ -123,26 +123,26 @@ def under_load(
     formats = {"svg": "flamegraph", "cpu": "raw", "wall": "raw"}  # py-spy's names
     with production.start(cfg, "--interface", interface) as server:
         bench.seed(server.url)
-        # wrk keeps the server busy (more request samples per second); the built-in load needs nothing installed
-        url = server.url + "/get?key=name"
-        load_seconds = len(paths) * (seconds + 1) + 1  # py-spy takes a moment to attach, each time
-        if bench.available("wrk"):
-            load = threading.Thread(target=bench.wrk, args=(url, load_seconds, concurrency))
-        else:
-            builtin = {
-                "requests": 10**9,
-                "concurrency": concurrency,
-                "progress": False,
-                "seconds": load_seconds,
-            }
-            load = threading.Thread(target=bench.builtin, args=(url,), kwargs=builtin)
+        stop = threading.Event()
+        load = threading.Thread(target=_load_until, args=(stop, server.url + "/get?key=name", concurrency))
         load.start()
         try:
             for kind, path in paths.items():
                 record(server.pid, seconds, path, formats[kind], rate, idle=kind == "wall")
         finally:
+            stop.set()
             load.join()
     return paths
+
+
+def _load_until(stop: threading.Event, url: str, concurrency: int) -> None:
+    """Keep ``url`` under load in rounds of 2 s until ``stop`` is set, however long py-spy takes to attach:
+    wrk keeps the server busiest (more request samples a second); the built-in load needs nothing installed."""
+    while not stop.is_set():
+        if bench.available("wrk"):
+            bench.wrk(url, 2, concurrency)
+        else:
+            bench.builtin(url, requests=10**9, concurrency=concurrency, progress=False, seconds=2)
 
 
 def request_stacks(collapsed: str) -> Counter[tuple[str, ...]]:
