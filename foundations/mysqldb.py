@@ -4,8 +4,9 @@
 - ``select(conn, Database, "SHOW DATABASES")``: rows into typed dataclasses (the book's sqlx ``Select``);
   ``frame(conn, sql)``: the same rows as a pandas DataFrame;
 - ``Pool(dsn, size=4)``: SQLAlchemy's ``QueuePool`` around PyMySQL (the book's Vitess pool);
-- ``throughput``, ``cpu_shares`` and ``memory_per_connection``: the book's "2-3× the CPUs" and
-  "2-3 MB per connection", put to the test.
+- ``throughput``, ``cpu_shares``, ``sweep``, ``knee`` and ``memory_per_connection``: the book's "2-3× the CPUs"
+  and "2-3 MB per connection", put to the test;
+- ``statement_digests``, ``digests_lost`` and ``digest_row``: performance_schema's per-query statistics.
 
 Why SQLAlchemy's pool and not DBUtils: it is already a dependency-grade library with a wide user base
 and active maintenance, and its ``QueuePool`` has what the book's pool has and more: a size, a bounded
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
+import statistics
 import threading
 import time
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import psutil
@@ -220,6 +223,45 @@ def cpu_shares(
     }
 
 
+def sweep(
+    dsn: str,
+    sql: str,
+    sizes: Sequence[int],
+    clients: int,
+    seconds: float = 0.4,
+    rounds: int = 3,
+    server: psutil.Process | None = None,
+    between: Callable[[], object] | None = None,
+) -> Any:
+    """``cpu_shares`` of ``sql`` on a warmed pool of each size in ``sizes``, one DataFrame row per size. The sizes
+    take turns, ``rounds`` times, so a change in the machine's load falls on every size alike, and each row is
+    the median of its runs. ``between()``, when given, runs before each run (to time something alone)."""
+    import pandas as pd  # only the notebooks need pandas
+
+    pools = {size: Pool(dsn, size=size, timeout=10) for size in sizes}
+    runs: dict[int, list[dict[str, float]]] = {size: [] for size in sizes}
+    try:
+        for pool in pools.values():
+            pool.warm_up()
+        for _ in range(rounds):
+            for size, pool in pools.items():
+                if between:
+                    between()
+                runs[size].append(cpu_shares(pool, sql, clients, seconds, server))
+    finally:
+        for pool in pools.values():
+            pool.close()
+    medians = {size: {k: statistics.median(run[k] for run in r) for k in r[0]} for size, r in runs.items()}
+    return pd.DataFrame(medians).T.rename_axis("pool size")
+
+
+def knee(rates: dict[int, float], within: float = 0.1) -> int:
+    """The smallest pool size whose rate is within ``within`` (a fraction) of the best rate measured: where the
+    curve stops growing."""
+    best = max(rates.values())
+    return min(size for size, rate in rates.items() if rate >= (1 - within) * best)
+
+
 def _cpu_s(process: psutil.Process) -> float:
     """CPU seconds a process has used so far, all its threads, in user and kernel mode."""
     times = process.cpu_times()
@@ -273,6 +315,42 @@ def statement_digests(conn: Any) -> Any:
         "SELECT DIGEST_TEXT AS statement, COUNT_STAR AS calls, SUM_TIMER_WAIT / 1e9 AS total_ms "
         "FROM performance_schema.events_statements_summary_by_digest "
         "WHERE SCHEMA_NAME = DATABASE() AND DIGEST_TEXT IS NOT NULL",
+    )
+
+
+def digests_lost(conn: Any) -> int:
+    """Statements since the server started that found no row of their own in the digest table because it was
+    full (``Performance_schema_digest_lost``; ``performance_schema_digests_size`` rows): such a statement's
+    shape is missing from ``statement_digests`` (it is counted in the one row whose digest is NULL)."""
+    with conn.cursor() as cur:
+        cur.execute("SHOW GLOBAL STATUS LIKE 'Performance_schema_digest_lost'")
+        row = cur.fetchone()
+    return int(row[1]) if row else 0
+
+
+class DigestMissing(ServiceError):
+    """A statement shape has no row in performance_schema's digest table."""
+
+
+def _shape(statement: str) -> str:
+    return re.sub(r"[`\s]", "", statement)  # MySQL and MariaDB differ in backticks and spaces
+
+
+def digest_row(digests: Any, statement: str, lost: int = 0) -> Any:
+    """The row of ``statement`` (``SELECT SLEEP(?) AS slept``: literals as ``?``; backticks and spaces do not
+    matter) in a frame indexed by statement, as ``statement_digests(...).set_index("statement")``. With none,
+    a ``DigestMissing`` that says why: ``lost`` > 0 (``digests_lost`` grew meanwhile) means the table is full."""
+    for text, row in digests.iterrows():
+        if _shape(text) == _shape(statement):
+            return row
+    if lost > 0:
+        raise DigestMissing(
+            f"no digest row for {statement!r}: the digest table is full ({lost} statements found no row of their "
+            "own); as root, TRUNCATE performance_schema.events_statements_summary_by_digest (or restart the "
+            "server, or raise performance_schema_digests_size) and run again"
+        )
+    raise DigestMissing(
+        f"no digest row for {statement!r}, and none lost: the statement did not run on this database"
     )
 
 

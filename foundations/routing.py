@@ -240,6 +240,28 @@ def answers(base_url: str, paths: Iterable[str]) -> list[dict]:
     return rows
 
 
+def server_cpu(url: str, clients: int = 4, min_cpu_s: float = 0.4, batch: int = 1_000) -> tuple[float, int]:
+    """GET ``url`` from ``clients`` threads at once, each on a kept connection (the built-in load generator,
+    ``bench.load``), ``batch`` requests after ``batch``, until the server behind ``url`` has used ``min_cpu_s``
+    of CPU in all its processes: (its CPU seconds, the requests sent). Linux counts CPU time in ticks (10 ms,
+    usually), so the less CPU a request costs, the more requests the server gets."""
+    from foundations import bench, footprint
+
+    def cpu_s() -> float:
+        seconds = footprint.server_cpu_seconds(url)
+        if seconds is None:
+            raise ValueError(f"no local server to read the CPU of behind {url}")
+        return seconds
+
+    before, sent = cpu_s(), 0
+    while cpu_s() - before < min_cpu_s:
+        statuses = bench.load(url, batch, concurrency=clients).statuses
+        if set(statuses) != {200}:
+            raise ValueError(f"{url} answered {dict(statuses)}, not only 200s")
+        sent += batch
+    return cpu_s() - before, sent
+
+
 DEMOS: dict[str, Callable[[], WSGIApp]] = {
     "hello": lambda: hello_world_app,
     "servemux": lambda: servemux_app,

@@ -63,7 +63,7 @@ class Request:
         if "%" in query or "+" in query:  # encoded: let parse_qs decode it
             values = parse_qs(query, keep_blank_values=True).get(name)
             return values[0] if values else default
-        # nothing to decode (/get?key=name): a split answers what parse_qs would, in 0.2 us instead of 1.2
+        # nothing to decode (/get?key=name): a split answers what parse_qs would, in a fraction of its time
         for pair in query.split("&"):
             key, _, value = pair.partition("=")
             if key == name:

@@ -8,9 +8,10 @@ import sys
 import threading
 import time
 
+import psutil
 import pytest
 
-from foundations import bench, footprint, net, variants
+from foundations import bench, footprint, net, serve, variants
 from foundations.errors import ServiceError
 
 
@@ -293,3 +294,16 @@ def test_server_cpu_seconds_grow_with_the_load(cfg):
         bench.builtin(base + "/get?key=name", 300, 2, progress=False)
         assert footprint.server_cpu_seconds(base) > before > 0
     assert footprint.server_cpu_seconds("http://127.0.0.1:1") is None
+
+
+def test_server_cpu_seconds_reads_each_process_clock_to_the_nanosecond(cfg):
+    with bench.server(cfg, serve.FAST_APP, interface="rsgi", task_impl="rust") as (base, pid):
+        assert "rust" in psutil.Process(pid).cmdline()  # granian's --task-impl rust
+        bench.seed(base)
+        before, ticks_before = bench.server_cpu_seconds(base), footprint.server_cpu_seconds(base)
+        bench.builtin(base + "/get?key=name", 300, 2, progress=False)
+        after, ticks_after = bench.server_cpu_seconds(base), footprint.server_cpu_seconds(base)
+        assert after > before > 0 and ticks_after is not None and ticks_before is not None
+        # the same CPU as the tick counters, which step by 10 ms per process (supervisor and worker)
+        assert abs((after - before) - (ticks_after - ticks_before)) < 0.05
+    assert bench.server_cpu_seconds("http://127.0.0.1:1") is None

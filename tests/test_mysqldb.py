@@ -218,3 +218,68 @@ def test_cpu_shares_finds_the_server_busy_computing_and_the_client_nearly_idle(c
     assert computing["server CPU ms/query"] > 5 * sleeping["server CPU ms/query"], (computing, sleeping)
     assert computing["client CPUs"] < computing["server CPUs"], computing
     assert 0 <= computing["stolen CPUs"] < 2 and computing["other CPUs"] < 2, computing
+
+
+def test_sweep_takes_turns_and_keeps_each_sizes_median(cfg):
+    calls: list[str] = []
+    table = mysqldb.sweep(
+        cfg.mysql_dsn,
+        "SELECT SLEEP(0.02) AS slept",
+        [1, 3],
+        clients=3,
+        seconds=0.15,
+        rounds=2,
+        between=lambda: calls.append("alone"),
+    )
+    assert list(table.index) == [1, 3] and table.index.name == "pool size"
+    assert {"queries/s", "server CPUs", "server CPU ms/query"} <= set(table.columns)
+    assert calls == ["alone"] * 4  # once before each run: two sizes, two rounds
+    # a waiting query: a connection finishes one every 20 ms, so three connections three times as many
+    assert (
+        25 < table.loc[1, "queries/s"] <= 52 and table.loc[3, "queries/s"] > 2 * table.loc[1, "queries/s"]
+    ), table
+
+
+def test_sweep_median_of_the_runs(monkeypatch, cfg):
+    rates = iter([10.0, 1000.0, 30.0, 20.0])  # size 1, size 2, size 1, size 2, ...: the sizes take turns
+    monkeypatch.setattr(mysqldb, "cpu_shares", lambda pool, *args: {"queries/s": next(rates)})
+    table = mysqldb.sweep(cfg.mysql_dsn, "SELECT 1", [1, 2], clients=1, rounds=2)
+    assert table["queries/s"].to_dict() == {1: 20.0, 2: 510.0}  # of two runs, the median is their mean
+
+
+def test_knee_is_the_smallest_pool_near_the_best():
+    assert mysqldb.knee({1: 50, 2: 100, 4: 190, 8: 200, 16: 199}) == 4
+    assert mysqldb.knee({1: 50, 2: 100, 4: 190, 8: 200}, within=0.01) == 8
+    assert mysqldb.knee({1: 70, 2: 140, 8: 120}) == 2  # past the knee a curve may fall
+
+
+def test_digest_row_finds_a_shape_or_says_why_not():
+    import pandas as pd
+
+    digests = pd.DataFrame(
+        {"calls": [3, 1], "total_ms": [60.0, 0.1]},
+        index=pd.Index(["SELECT `SLEEP` (?) AS `slept`", "ROLLBACK"], name="statement"),
+    )
+    assert mysqldb.digest_row(digests, "SELECT SLEEP(?) AS slept").calls == 3
+    with pytest.raises(mysqldb.DigestMissing, match=r"the digest table is full \(7 statements.*TRUNCATE"):
+        mysqldb.digest_row(digests, "SELECT SLEEP(?) AS other", lost=7)
+    with pytest.raises(mysqldb.DigestMissing, match="and none lost: the statement did not run"):
+        mysqldb.digest_row(digests, "SELECT SLEEP(?) AS other")
+
+
+def test_statement_digests_count_a_shape_and_the_lost_ones(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT @@performance_schema")
+        if not cur.fetchone()[0]:
+            pytest.skip("performance_schema is off on this server")
+    lost = mysqldb.digests_lost(conn)
+    assert lost >= 0
+    for n in range(3):
+        conn.query(f"SELECT {n} AS t08_digest_probe")
+    digests = mysqldb.statement_digests(conn).set_index("statement")
+    try:
+        row = mysqldb.digest_row(digests, "SELECT ? AS t08_digest_probe", mysqldb.digests_lost(conn) - lost)
+    except mysqldb.DigestMissing as exc:  # a long-running server's full table: the message must say so
+        assert "the digest table is full" in str(exc)
+    else:
+        assert row.calls >= 3

@@ -197,3 +197,15 @@ def test_answers_tabulates_without_following_redirects(demos):
     assert rows[0]["body"].endswith("...") and len(rows[0]["body"]) == 40
     assert rows[1]["status"] == 404
     assert routing.answers(demos["hello"].url, ["/"])[0]["body"] == "Hello world!"
+
+
+def test_server_cpu_sends_batches_until_the_server_has_used_enough_cpu(demos):
+    cpu_s, sent = routing.server_cpu(demos["hello"].url + "/", min_cpu_s=0.05, batch=200)
+    assert cpu_s >= 0.05 and sent >= 200 and sent % 200 == 0
+
+
+def test_server_cpu_refuses_errors_and_a_url_without_a_local_server(demos):
+    with pytest.raises(ValueError, match="not only 200s"):
+        routing.server_cpu(demos["pat"].url + "/anything", min_cpu_s=0.01, batch=10)
+    with pytest.raises(ValueError, match="no local server"):
+        routing.server_cpu("http://127.0.0.1:9/", min_cpu_s=0.01)
