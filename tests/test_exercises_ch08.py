@@ -160,6 +160,18 @@ def unscaled_simulation(rate, ms, max_wait_ms):
     return connections
 
 
+def erlang_c(rate, ms, max_wait_ms):  # M/M/c: exponential query times, longer waits than fixed ones
+    busy = rate * ms / 1000
+    connections = math.floor(busy) + 1
+    while True:
+        below = sum(busy**k / math.factorial(k) for k in range(connections))
+        top = busy**connections / math.factorial(connections) * connections / (connections - busy)
+        waits = top / (below + top)  # Erlang C: the chance that a query finds every connection busy
+        if waits * ms / (connections - busy) <= max_wait_ms:
+            return connections
+        connections += 1
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -181,6 +193,8 @@ def unscaled_simulation(rate, ms, max_wait_ms):
         # one queue per connection waits longer than one shared
         (separate_queues, "already keep the mean wait"),
         (unscaled_simulation, "connections_needed("),
+        # the textbook formula for random query times: too many for fixed ones
+        (erlang_c, "already keep the mean wait"),
         # no max wait
         (lambda rate, ms: math.ceil(rate * ms / 1000 / 0.8), "your answer raised TypeError"),
     ],
@@ -195,6 +209,7 @@ def unscaled_simulation(rate, ms, max_wait_ms):
         "floor",
         "separate-queues",
         "unscaled-simulation",
+        "erlang-c",
         "two-arguments",
     ],
 )
