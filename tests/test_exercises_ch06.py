@@ -1,5 +1,6 @@
 """Chapter 6's exercise checks reject plausible wrong answers, each with a message that helps."""
 
+import json
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
@@ -169,6 +170,32 @@ def sleeps_the_budget(urls, budget):  # waits the whole budget, then looks at wh
     return [f.result() for f in futures]
 
 
+def _read_by(
+    url, deadline, timeout=None
+):  # reads the body a byte at a time, checking the clock between bytes
+    body = b""
+    with requests.get(url, stream=True, timeout=timeout) as response:
+        for byte in response.iter_content(chunk_size=1):
+            if time.monotonic() > deadline:
+                raise TimeoutError("too slow")
+            body += byte
+    return json.loads(body)
+
+
+def clock_between_bytes(
+    urls, budget
+):  # stops a trickle, but waits out a call that sends nothing until it answers
+    deadline = time.monotonic() + budget
+    with ThreadPoolExecutor(max(1, len(urls))) as pool:
+        return list(pool.map(lambda u: _read_by(u, deadline), urls))
+
+
+def clock_between_bytes_and_timeout(urls, budget):  # the silent call ends in requests' ReadTimeout instead
+    deadline = time.monotonic() + budget
+    with ThreadPoolExecutor(max(1, len(urls))) as pool:
+        return list(pool.map(lambda u: _read_by(u, deadline, timeout=budget), urls))
+
+
 def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the learner's
     from foundations import fetch
 
@@ -193,6 +220,8 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (in_finishing_order_by, "in their order"),
         (through_fetch_parallel, "write the deadline yourself"),
         (sleeps_the_budget, "after the slowest answer came"),
+        (clock_between_bytes, "not when the budget was spent"),
+        (clock_between_bytes_and_timeout, "raised requests' ReadTimeout"),
     ],
 )
 def test_fetch_all_by_rejects(answer, message):

@@ -3,6 +3,8 @@
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
+import requests
+
 from foundations import fetch
 
 
@@ -36,7 +38,10 @@ def fetch_all_by():
         done, pending = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
         if pending:  # the late calls' threads still read; the caller need not wait for them
             raise TimeoutError(f"{len(pending)} of {len(urls)} calls gave no answer within {budget} s")
-        return [future.result() for future in futures]
+        try:
+            return [future.result() for future in futures]
+        except requests.Timeout as exc:  # a call's own timeout= ran out just as the deadline came
+            raise TimeoutError(f"a call gave no answer within {budget} s") from exc
 
     return fetch_all_by
 

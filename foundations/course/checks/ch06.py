@@ -6,6 +6,8 @@ import random
 import secrets
 import time
 
+import requests
+
 from foundations import processes
 from foundations.course.exercises import exercise, expect
 
@@ -168,6 +170,13 @@ def _run(answer, urls, budget):
         outcome = answer(urls, budget)
     except TimeoutError as exc:
         outcome = exc
+    except requests.Timeout as exc:  # the learner's own timeout=, which is not the exercise's TimeoutError
+        expect(
+            False,
+            f"fetch_all_by(..., budget={budget}) raised requests' {type(exc).__name__} after "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms: the caller catches TimeoutError when the budget "
+            "is spent, whatever ran out inside",
+        )
     return outcome, time.perf_counter() - start
 
 
@@ -227,3 +236,21 @@ def fetch_all_by(answer):
                     f"{(seconds - budget) * 1000:.0f} ms past the budget: what did your function wait for "
                     "after the deadline?",
                 )
+        # 3. an ordinary call, silent until it answers, slower than the budget: TimeoutError at the budget too
+        budget = round(random.uniform(0.4, 0.7), 2)
+        late = random.randint(1500, 2000)
+        for slow_at in (len(delays), random.randrange(len(delays))):  # last, then anywhere
+            calls = [*delays[:slow_at], late, *delays[slow_at:]]
+            urls, _ = _deadline_urls(upstream.url, calls)
+            outcome, seconds = _run(answer, urls, budget)
+            shown = f"fetch_all_by(<calls of {calls} ms>, budget={budget})"
+            expect(
+                isinstance(outcome, TimeoutError),
+                f"{shown} returned after {seconds * 1000:.0f} ms instead of raising TimeoutError: "
+                f"the {late} ms call answered after the budget",
+            )
+            expect(
+                budget - 0.05 <= seconds < budget + 0.2,
+                f"{shown} raised TimeoutError after {seconds * 1000:.0f} ms, not when the budget was spent: "
+                "a call that sends nothing until it answers must not hold your function past the budget either",
+            )
