@@ -105,6 +105,15 @@ def _leading_word_then_positions(pattern, path, strict_slashes):
     } if status == 200 else found
 
 
+def _redirects_any_slashless(pattern, path, strict_slashes):
+    """Strict slashes redirect every path lacking the pattern's trailing slash, without asking whether the
+    path with the slash would match: Werkzeug answers 404 for ("/shops/", "/users") or ("/shops/{a}/",
+    "/shops/x/y")."""
+    if strict_slashes and pattern.endswith("/") and not path.endswith("/"):
+        return 308, path + "/"
+    return MATCH_ROUTE(pattern, path, strict_slashes)
+
+
 ROUTE_WRONG = [
     pytest.param(_strict(True), "strict_slashes=False", id="always-strict-slashes"),
     pytest.param(_strict(False), "strict_slashes=True", id="never-strict-slashes"),
@@ -114,6 +123,7 @@ ROUTE_WRONG = [
     pytest.param(_regex("[^/]+", anchored=False), "not what Werkzeug answers", id="prefix-match"),
     pytest.param(_hard_coded_say, "not what Werkzeug answers", id="hard-coded-say"),
     pytest.param(_leading_word_then_positions, "not what Werkzeug answers", id="fixed-word-after-a-name"),
+    pytest.param(_redirects_any_slashless, "not what Werkzeug answers", id="redirects-any-slashless-path"),
     pytest.param(_asks_werkzeug, "do its work yourself", id="asks-werkzeug"),
     pytest.param(
         lambda pattern, path, strict: path.split("/")[-1], "expected a pair", id="a-name-not-a-pair"

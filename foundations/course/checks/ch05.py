@@ -102,9 +102,9 @@ def _werkzeug(pattern: str, path: str, strict_slashes: bool) -> tuple[int, objec
 def _route_cases() -> list[tuple[str, str]]:
     """(pattern, path) pairs on patterns of the check's own, with random words and names: the exact path, the
     trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a longer first word,
-    a fixed word after a name changed."""
+    a fixed word after a name changed; for patterns ending in a slash, paths without it that match nothing."""
     r = random.Random()
-    first, second = r.sample(_WORDS, 2)
+    first, second, other = r.sample(_WORDS, 3)
     a, b = (f"{r.choice('abcdefgh')}{secrets.token_hex(2)}" for _ in range(2))  # variable names
     patterns = [
         f"/{first}",
@@ -139,6 +139,8 @@ def _route_cases() -> list[tuple[str, str]]:
             ]
         if f"/{second}/" in pattern[1:]:  # a fixed word after a name: changed, the path no longer matches
             paths.append(exact.replace(f"/{second}/", f"/{second}{secrets.token_hex(1)}/"))
+        if pattern.endswith("/"):  # paths without the trailing slash that match nothing, slash added or not
+            paths += [p[:-1] for p in paths[2:] if p.endswith("/")] + [f"/{word}", f"/{other}"]
         cases += [(pattern, path) for path in paths]
     return cases
 
