@@ -286,25 +286,6 @@ def server(
         yield running.url, running.pid
 
 
-def server_cpu_seconds(base_url: str) -> float | None:
-    """CPU time (user + system, in seconds, to the nanosecond) the server behind ``base_url`` has used so far,
-    all its processes and their threads, exited ones included: Linux's per-process CPU clock, which
-    ``clock_getcpuclockid`` names ``((~pid) << 3) | 2``. The tick counters psutil reads step by 10 ms, which
-    is a whole short load's CPU on a fast server. None when no local server listens there."""
-    import psutil
-
-    roots = footprint.server_roots(urlsplit(base_url).port or 80)
-    if not roots:
-        return None
-    total = 0.0
-    for pid in {
-        p.pid for root in roots for p in [psutil.Process(root), *psutil.Process(root).children(True)]
-    }:
-        with contextlib.suppress(OSError):  # exited meanwhile
-            total += time.clock_gettime(((~pid) << 3) | 2)
-    return total
-
-
 def seed(base_url: str, key: str = "name", value: str = "Tit Petric") -> None:
     """``/set`` the key the benchmark reads, so every ``/get`` is a 200 (as the Go bench kit does)."""
     from urllib.parse import quote

@@ -243,8 +243,8 @@ def answers(base_url: str, paths: Iterable[str]) -> list[dict]:
 def server_cpu(url: str, clients: int = 4, min_cpu_s: float = 0.4, batch: int = 1_000) -> tuple[float, int]:
     """GET ``url`` from ``clients`` threads at once, each on a kept connection (the built-in load generator,
     ``bench.load``), ``batch`` requests after ``batch``, until the server behind ``url`` has used ``min_cpu_s``
-    of CPU in all its processes: (its CPU seconds, the requests sent). Linux counts CPU time in ticks (10 ms,
-    usually), so the less CPU a request costs, the more requests the server gets."""
+    of CPU in all its processes: (its CPU seconds, the requests sent). The less CPU a request costs, the more
+    requests the server gets, so that every server's figure averages over the same CPU time."""
     from foundations import bench, footprint
 
     def cpu_s() -> float:
