@@ -4,6 +4,7 @@ import binascii
 import hashlib
 import random
 import re
+import threading
 import time
 import zlib
 
@@ -31,6 +32,33 @@ def sleeps(seconds):  # no loop: one "gap", the whole run
     return (time.perf_counter() - start) * 1_000_000
 
 
+def whole_run(seconds):  # spins, then reports the whole run as its gap
+    start = time.perf_counter()
+    spin(seconds)
+    return (time.perf_counter() - start) * 1_000_000
+
+
+def napping(seconds):  # reads the clock between naps, so it measures its naps (and burns no CPU)
+    end = time.perf_counter() + seconds
+    last, worst = time.perf_counter(), 0.0
+    while last < end:
+        time.sleep(0.01)
+        now = time.perf_counter()
+        worst, last = max(worst, now - last), now
+    return worst * 1_000_000
+
+
+def waiting(seconds):  # the same naps without time.sleep: the run with nothing in the way shows them
+    nap = threading.Event()
+    end = time.perf_counter() + seconds
+    last, worst = time.perf_counter(), 0.0
+    while last < end:
+        nap.wait(0.05)
+        now = time.perf_counter()
+        worst, last = max(worst, now - last), now
+    return worst * 1_000_000
+
+
 def fixed_run(seconds):  # ignores the argument
     return max(spin(1.5)) * 1_000_000
 
@@ -39,16 +67,19 @@ def fixed_run(seconds):  # ignores the argument
     "answer, message",
     [
         (lambda seconds: 661, "it should spin for `seconds`"),  # the notebook's output, at once
-        (lambda seconds: (time.sleep(seconds), 661)[1], "reported a worst gap of 661 µs"),
-        (lambda seconds: (time.sleep(seconds), 250_000)[1], "do not return a fixed figure"),
-        (lambda seconds: (time.sleep(seconds), 350_000 * seconds)[1], "do not return a fixed figure"),
+        (lambda seconds: (spin(seconds), 661)[1], "reported a worst gap of 661 µs"),
+        (lambda seconds: (spin(seconds), 250_000)[1], "do not return a fixed figure"),
+        (lambda seconds: (spin(seconds), 450_000 * seconds)[1], "do not return a fixed figure"),
         (lambda seconds: max(spin(seconds)) * 1000, "that looks like milliseconds"),
         (lambda seconds: (lambda g: sum(g) / len(g))(spin(seconds)) * 1_000_000, "Keep the longest gap"),
         (
             lambda seconds: max(spin(seconds, time.thread_time)) * 1_000_000,
             "Keep the longest gap",
         ),  # CPU clock
-        (sleeps, "about as long as the whole run"),
+        (sleeps, "read the clock without pausing"),
+        (napping, "read the clock without pausing"),
+        (whole_run, "about as long as the whole run"),
+        (waiting, "does your loop wait between clock reads"),
         (fixed_run, "it should spin for `seconds`"),
         (lambda seconds: redisspeed.intrinsic_latency(seconds).max_us, "write the loop yourself"),
     ],

@@ -145,6 +145,17 @@ def _keeps_separators(base_url, key):  # quotes, but leaves '&' and '?' as URL s
     return json.loads(body) if status == 200 else None
 
 
+def _unquoted(base_url, key):  # the key as it is: a space, '&', '?', '+', '%' or '#' breaks the URL
+    status, body = net.http_get(f"{base_url}/get?key={key}")
+    return json.loads(body) if status == 200 else None
+
+
+def _escapes_named_only(base_url, key):  # escapes the three characters the exercise names, by hand
+    escaped = key.replace(" ", "%20").replace("&", "%26").replace("?", "%3F")
+    status, body = net.http_get(f"{base_url}/get?key={quote(escaped, safe='%+#&?=')}")  # ž as UTF-8
+    return json.loads(body) if status == 200 else None
+
+
 def _raw_body(base_url, key):  # returns the JSON text, quotes and all
     status, body = net.http_get(f"{base_url}/get?key={quote(key)}")
     return body.decode() if status == 200 else None
@@ -181,6 +192,8 @@ def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching eve
     [
         (lambda base_url, key: "Tit Petric", "for a key that is set to"),  # hard-coded
         (_keeps_separators, "quote the key"),
+        (_unquoted, "your answer raised InvalidURL"),  # urllib refuses the space
+        (_escapes_named_only, "quote the key"),
         (_raw_body, "the answer is JSON"),
         (_strips_quotes, "the answer is JSON"),
         (_none_for_any_status, "a 400 (an empty key) must raise"),
@@ -190,6 +203,8 @@ def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching eve
     ids=[
         "hard-coded",
         "keeps-separators",
+        "unquoted",
+        "escapes-named-only",
         "raw-json",
         "strips-quotes",
         "none-for-any-status",
@@ -229,6 +244,12 @@ def _substring(collapsed, function):  # "recv" also matches recv_into
     return sum(int(n) for stack, _, n in requests if function in stack) / sum(int(n) for _, _, n in requests)
 
 
+def _suffix(collapsed, function):  # "Registry.get (" also ends the frame "CachedRegistry.get (...)"
+    requests = [line.rpartition(" ") for line in collapsed.splitlines() if "App.__call__" in line]
+    holding = sum(int(n) for stack, _, n in requests if f"{function} (" in stack)
+    return holding / sum(int(n) for _, _, n in requests)
+
+
 def _idle_counted(collapsed, function):  # the numerator takes the idle threads' frames too
     requests = sum(n for frames, n in _stacks(collapsed) if "App.__call__" in frames)
     return sum(n for frames, n in _stacks(collapsed) if function in frames) / requests
@@ -247,10 +268,20 @@ def _percent(collapsed, function):
         (_all_samples, "that function: only stacks with App.__call__"),
         (_every_occurrence, "that function: a stack counts once"),
         (_substring, "that function: a frame's function is the name before"),
+        (_suffix, "that function: a frame's function is the name before ' (', whole ('Registry.get' is not"),
         (_idle_counted, "your share is"),
         (_percent, "not a percentage"),
     ],
-    ids=["hard-coded", "lines", "all-samples", "occurrences", "substring", "idle-counted", "percent"],
+    ids=[
+        "hard-coded",
+        "lines",
+        "all-samples",
+        "occurrences",
+        "substring",
+        "suffix",
+        "idle-counted",
+        "percent",
+    ],
 )
 def test_request_share_rejects(answer, message):
     verdict = exercises.verdict("10.request_share", answer)

@@ -20,10 +20,13 @@ from foundations.course.exercises import Wrong, exercise, expect
 def _stall_in(after: float, seconds: float) -> threading.Thread:
     """A thread that, ``after`` seconds from now, holds the GIL for ``seconds``: a C call made through
     ``ctypes.PyDLL`` keeps it, so every other Python thread stalls, as behind a long C call or a busy host."""
-    usleep = ctypes.PyDLL(None).usleep
+    usleep, pause = (
+        ctypes.PyDLL(None).usleep,
+        time.sleep,
+    )  # bound now: the answer runs with time.sleep patched
 
     def hold():
-        time.sleep(after)
+        pause(after)
         usleep(int(seconds * 1_000_000))
 
     thread = threading.Thread(target=hold, daemon=True)
@@ -35,27 +38,48 @@ def _copied(*args, **kwargs):
     raise Wrong("worst_gap calls redisspeed.intrinsic_latency: write the loop yourself")
 
 
+@contextlib.contextmanager
+def _no_naps():
+    """While the answer runs on this thread, ``time.sleep`` raises: a loop that naps between clock reads
+    reports its nap as the worst gap, not the time it could not run. Other threads sleep as usual."""
+    real, answering = time.sleep, threading.current_thread()
+
+    def sleep(seconds):
+        if threading.current_thread() is answering:
+            raise Wrong("worst_gap pauses (time.sleep): read the clock without pausing in between")
+        real(seconds)
+
+    with mock.patch.object(time, "sleep", sleep):
+        yield
+
+
+def _timed(answer, seconds):
+    """(``answer(seconds)``, wall seconds it took), the package's loop and naps refused."""
+    start = time.perf_counter()
+    with mock.patch.object(redisspeed, "intrinsic_latency", _copied), _no_naps():
+        got = answer(seconds)
+    took = time.perf_counter() - start
+    expect(isinstance(got, (int, float)), f"worst_gap({seconds}) should be a number of µs, got {got!r}")
+    expect(
+        seconds * 0.95 <= took < seconds * 1.2 + 0.25,
+        f"worst_gap({seconds}) ran for {took:.2f} s: it should spin for `seconds`, then return",
+    )
+    return got, took
+
+
 @exercise("07.worst_gap")
 def worst_gap(answer):
     expect(callable(answer), "expected a function worst_gap(seconds)")
     # one run length for both runs, so no formula of `seconds` can tell them apart; a long and a short stall,
     # of lengths drawn anew each time and in either order, each well inside the run
     seconds = round(random.uniform(0.6, 0.8), 2)
-    stalls = [random.uniform(0.15, 0.25), random.uniform(0.03, 0.06)]
+    stalls = [random.uniform(0.2, 0.3), random.uniform(0.05, 0.08)]
     random.shuffle(stalls)
     gaps = {}
     for stall in stalls:
         thread = _stall_in(0.1, stall)
-        start = time.perf_counter()
-        with mock.patch.object(redisspeed, "intrinsic_latency", _copied):
-            got = answer(seconds)
-        took = time.perf_counter() - start
+        got, took = _timed(answer, seconds)
         thread.join()
-        expect(isinstance(got, (int, float)), f"worst_gap({seconds}) should be a number of µs, got {got!r}")
-        expect(
-            seconds * 0.95 <= took < seconds * 1.2 + 0.25,
-            f"worst_gap({seconds}) ran for {took:.2f} s: it should spin for `seconds`, then return",
-        )
         unit = (
             " (that looks like milliseconds: answer in µs)"
             if 0.5 * stall * 1000 <= got <= 2 * stall * 1000
@@ -78,6 +102,14 @@ def worst_gap(answer):
         gaps[short] < gaps[long] / 2,
         f"your worst gap came out about the same for a {short * 1000:.0f} ms stall and a {long * 1000:.0f} ms one, "
         f"both in runs of {seconds} s: measure it, do not return a fixed figure or a formula of `seconds`",
+    )
+    calm, _ = _timed(
+        answer, seconds
+    )  # nothing in the way: what is left is the loop's own step, and the host's
+    expect(
+        calm < short * 1_000_000 / 2,
+        f"with nothing holding the GIL, worst_gap({seconds}) reported {calm:g} µs, more than half the "
+        f"{short * 1000:.0f} ms stall it measured before: does your loop wait between clock reads?",
     )
 
 
