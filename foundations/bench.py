@@ -273,6 +273,7 @@ def server(
         str(workers),
         *(["--blocking-threads", str(threads)] if threads else []),  # None: granian's default, as `serve`
         *(["--task-impl", task_impl] if task_impl != "asyncio" else []),
+        *(["--loop", "uvloop"] if interface == "rsgi" else []),  # as loopserver and serve (not auto's rloop)
         "--log-level",
         "warning",
         factory,

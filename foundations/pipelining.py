@@ -48,7 +48,7 @@ class Pipelined:
             self._hello.append(("SELECT", parts.path.strip("/")))
         self._connection: _Connection | None = None  # the live one; callbacks of older ones are ignored
         self._connecting: asyncio.Task | None = None
-        self._outgoing: list[bytes] = []  # packed commands of this loop turn, written by _flush
+        self._outgoing: deque[bytes] = deque()  # packed commands of this loop turn, written by _flush
         self._waiting: deque[tuple[asyncio.Future, float]] = deque()  # (future, deadline), in sending order
         self._flushing = False
         self._watchdog: asyncio.TimerHandle | None = None
@@ -82,7 +82,7 @@ class Pipelined:
         self._flushing = False
         if self._connection is not None and self._outgoing:
             if not self.pipelining:  # the oldest command alone
-                self._connection.transport.write(self._outgoing.pop(0))
+                self._connection.transport.write(self._outgoing.popleft())
                 return
             self._connection.transport.write(b"".join(self._outgoing))
             self._outgoing.clear()
@@ -104,7 +104,7 @@ class Pipelined:
             future = _Hello(loop=loop)
             future.add_done_callback(_discard)
             self._waiting.appendleft((future, loop.time() + self.timeout))
-            self._outgoing.insert(0, _pack(command))
+            self._outgoing.appendleft(_pack(command))
         self._flush()
 
     def _received(self, connection: _Connection, replies: list) -> None:

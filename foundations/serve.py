@@ -75,11 +75,13 @@ def _serve_loop(cfg: config.Config) -> None:
 def _serve_granian(cfg: config.Config) -> None:
     """granian: the WSGI app in threads, or the pipelined app in RSGI workers (processes; one worker of
     ``--interface rsgi`` runs in this process)."""
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.http import HTTP1Settings
 
-    # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2
+    # HTTP/1.1 (and 1.0) only, as the Go server without TLS: no sniffing for HTTP/2. uvloop, as loopserver's:
+    # granian's `auto` would take rloop wherever it is installed, and the loop server is compared with this one.
     options: dict[str, Any] = dict(
+        loop=Loops.uvloop,
         address=cfg.host,
         port=cfg.port,
         log_access=cfg.access_log,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 from foundations.config import REPO_ROOT
-from foundations.ops import compose, images
+from foundations.ops import compose, images, mariadb
 
 
 def test_compose_file_selects_the_files_relative_to_the_repo():
@@ -24,3 +24,15 @@ def test_the_base_tarball_is_made_once_a_week(tmp_path):
     kept = tmp_path / images.tarball_name(wednesday)
     kept.write_bytes(b"")  # as if debootstrap had made it on Monday: no second one that week
     assert images.base_tarball(tmp_path, sunday) == kept
+
+
+def test_the_offline_mariadb_image_sizes_performance_schema_as_the_local_server():
+    """The image's config file carries the local server's flags: a drifted copy would give chapter 8 other
+    statistics (or none) on the Docker path than on the local one."""
+    lines = (images.OFFLINE / "performance-schema.cnf").read_text().splitlines()
+    settings = [line for line in lines if line and not line.startswith(("#", "["))]
+    assert settings == [flag.removeprefix("--") for flag in mariadb.PERFORMANCE_SCHEMA]
+    assert (
+        "COPY performance-schema.cnf /etc/mysql/mariadb.conf.d/"
+        in (images.OFFLINE / "mariadb.Dockerfile").read_text()
+    )

@@ -13,14 +13,8 @@ COPY mariadb-entrypoint /usr/local/bin/mariadb-entrypoint
 VOLUME /var/lib/mysql
 EXPOSE 3306
 ENTRYPOINT ["mariadb-entrypoint"]
-# performance_schema on and sized down, as foundations/ops/mariadb.py starts the local MariaDB: chapter 8 reads
-# its statement digests, which Percona keeps by default.
-CMD ["mariadbd", "--performance-schema=ON", "--performance-schema-max-thread-instances=100", \
-     "--performance-schema-accounts-size=10", "--performance-schema-hosts-size=10", \
-     "--performance-schema-users-size=10", "--performance-schema-digests-size=1000", \
-     "--performance-schema-events-statements-history-long-size=100", \
-     "--performance-schema-events-stages-history-long-size=100", \
-     "--performance-schema-events-waits-history-long-size=100", \
-     "--performance-schema-events-transactions-history-long-size=100"]
+# performance_schema on, in a config file that compose's `command:` (which replaces CMD) cannot drop.
+COPY performance-schema.cnf /etc/mysql/mariadb.conf.d/60-performance-schema.cnf
+CMD ["mariadbd"]
 # What `make docker-images` prunes once a rebuild has replaced it (foundations/ops/images.py).
 LABEL api-foundations.image-set=offline

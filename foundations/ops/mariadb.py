@@ -53,7 +53,7 @@ def init(data_dir: Path, log_path: Path, user: pwd.struct_passwd | None = None) 
 # performance_schema ON, as in MySQL 8 and Percona (MariaDB's default is OFF): chapter 8 reads its statement
 # digests. Sized for one learner's few dozen connections: MariaDB's autosizing for 300 connections adds about
 # 95 MB of resident memory, these limits about 30 MB, and start-up stays a fraction of a second (measured with
-# mariadbd 10.11). Threads past the 100th are simply not counted. docker/offline/mariadb.Dockerfile repeats them.
+# mariadbd 10.11). Threads past the 100th are simply not counted. docker/offline/performance-schema.cnf repeats them.
 PERFORMANCE_SCHEMA = [
     "--performance-schema=ON",
     "--performance-schema-max-thread-instances=100",
