@@ -27,10 +27,13 @@ RUN pip install --no-cache-dir -c /tmp/requirements.lock /wheels/*.whl \
 USER 10001:10001
 # foundations.config reads FOUNDATIONS_*; flags on the command line still win (flag > env > default).
 # granian, a maintained HTTP server, in front of the app: serve's default, the course's one-thread
-# loopserver (chapter 10's appendix), is a lesson, not what an image should ship.
+# loopserver (chapter 10's appendix), is a lesson, not what an image should ship. Two workers: granian's
+# supervisor and worker processes, the mode granian supports (one worker of `serve --interface rsgi` runs
+# granian's thread-worker server inside serve's process, which chapter 10's appendix only cross-checks).
 ENV FOUNDATIONS_PORT=8080 \
     FOUNDATIONS_HOST=0.0.0.0 \
-    FOUNDATIONS_INTERFACE=rsgi
+    FOUNDATIONS_INTERFACE=rsgi \
+    FOUNDATIONS_WORKERS=2
 EXPOSE 8080
 # No curl in the slim image; urlopen raises on a refused connection or a non-2xx answer.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \

@@ -15,6 +15,7 @@ connection too); on SIGTERM or SIGINT it stops accepting, lets the requests in f
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import signal
 import sys
@@ -288,18 +289,28 @@ class Server:
         self.now = loop.time()  # the loop's clock, read once a second: head timeouts need no finer
         self.tick()
 
-    def run(self, exchange: Exchange, coroutine: Coroutine[Any, Any, None] | None = None, *_: object) -> None:
+    def run(
+        self,
+        exchange: Exchange,
+        coroutine: Coroutine[Any, Any, None] | None = None,
+        context: contextvars.Context | None = None,
+        *_: object,
+    ) -> None:
         """Run the application for ``exchange`` on this loop. Its coroutine is stepped as a Task would step
         it, without the Task: one that never waits (``/hello``) is done in its first step, one that waits on
-        a future (a Redis reply) takes its next step once the future is done. So a handler here sees no
-        current task: ``asyncio.timeout()`` would need one (the fast routes use none)."""
-        if coroutine is None:
-            if self.app.answer_at_once(exchange, exchange):  # type: ignore[arg-type]
+        a future (a Redis reply) takes its next step once the future is done. Each request runs in a copy
+        of the context, as a Task would: uvloop gives every connection the listening server's one context,
+        so a context variable one handler set would otherwise be seen by every later request. A handler here
+        sees no current task: ``asyncio.timeout()`` would need one (the fast routes use none)."""
+        if context is None:
+            context = contextvars.copy_context()
+            if context.run(self.app.answer_at_once, exchange, exchange):  # type: ignore[arg-type]
                 exchange.connection.finished(exchange)
                 return
-            coroutine = self.app.answer(exchange, exchange)  # type: ignore[arg-type]
+            coroutine = context.run(self.app.answer, exchange, exchange)  # type: ignore[arg-type]
+        assert coroutine is not None
         try:
-            awaited = coroutine.send(None)
+            awaited = context.run(coroutine.send, None)
         except StopIteration:
             exchange.connection.finished(exchange)
         except (Exception, asyncio.CancelledError):
@@ -308,10 +319,10 @@ class Server:
             exchange.connection.finished(exchange)
         else:
             if awaited is None:  # a bare yield (asyncio.sleep(0))
-                self.loop.call_soon(self.run, exchange, coroutine)
+                self.loop.call_soon(self.run, exchange, coroutine, context)
             else:  # a future: the coroutine's next step reads its result (or raises its error) itself
                 awaited._asyncio_future_blocking = False
-                awaited.add_done_callback(partial(self.run, exchange, coroutine))
+                awaited.add_done_callback(partial(self.run, exchange, coroutine, context))
 
     def tick(self) -> None:
         """Once a second: the ``Date`` header, and slow request heads (or idle keep-alives) disconnected."""

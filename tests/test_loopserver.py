@@ -5,11 +5,14 @@ mid-request, and the application's own failures. The contract tests (test_contra
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import socket
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -217,3 +220,47 @@ def test_the_default_server_loads_no_granian(api):
     maps = open(f"/proc/{api.pid}/maps").read()
     assert "uvloop" in maps and "httptools" in maps
     assert "_granian" not in maps
+
+
+def test_each_request_runs_in_a_context_of_its_own():
+    """uvloop gives every connection the listening server's one context: a context variable a handler sets
+    must not be seen by a later request (on any connection), in a plain handler or across a coroutine's
+    steps, while each step of one request sees what its earlier steps set."""
+    request = contextvars.ContextVar("request", default=None)
+    seen: list[tuple[str, str | None]] = []
+
+    class App:
+        def answer_at_once(self, exchange, _):
+            if exchange.path != "/plain":
+                return False
+            seen.append((exchange.path, request.get()))
+            request.set("plain")
+            return True
+
+        async def answer(self, exchange, _):
+            seen.append((exchange.path, request.get()))
+            request.set(exchange.path)
+            await asyncio.sleep(0)  # the next step, scheduled by the server
+            await asyncio.sleep(0.001)  # and one after a future
+            seen.append((exchange.path + " later", request.get()))
+
+    loop = asyncio.new_event_loop()
+    server = loopserver.Server(App(), loop, head_timeout=5, log_access=False)  # type: ignore[arg-type]
+    finished: list[str] = []
+    connection = SimpleNamespace(transport=None, finished=lambda exchange: finished.append(exchange.path))
+    try:
+        for path in ("/plain", "/a", "/b", "/plain"):
+            server.run(SimpleNamespace(path=path, connection=connection))  # type: ignore[arg-type]
+            while path not in finished:
+                loop.run_until_complete(asyncio.sleep(0.002))
+            finished.clear()
+    finally:
+        loop.close()
+    assert seen == [
+        ("/plain", None),
+        ("/a", None),
+        ("/a later", "/a"),
+        ("/b", None),
+        ("/b later", "/b"),
+        ("/plain", None),
+    ]

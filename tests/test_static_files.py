@@ -220,14 +220,17 @@ def test_dockerfiles_present() -> None:
 
 @pytest.mark.parametrize("dockerfile", ["api.Dockerfile", "offline/api.Dockerfile"])
 def test_the_api_images_ship_granian_not_the_lesson_server(dockerfile: str, monkeypatch) -> None:
-    """serve's default HTTP server is the course's loopserver; an image runs granian in front of the app."""
+    """serve's default HTTP server is the course's loopserver; an image runs granian in front of the app,
+    with worker processes (granian's supported mode), not one worker in serve's own process."""
     text = (ROOT / "docker" / dockerfile).read_text(encoding="utf-8")
     env = dict(re.findall(r"\b(FOUNDATIONS_[A-Z_]+)=(\S+)", text))
     assert "FOUNDATIONS_INTERFACE" in env, (
         f"{dockerfile} leaves serve on its default, the lesson's loopserver"
     )
-    monkeypatch.setenv("FOUNDATIONS_INTERFACE", env["FOUNDATIONS_INTERFACE"])
-    assert config.load(argv=[]).interface == "rsgi"
+    for name in ("FOUNDATIONS_INTERFACE", "FOUNDATIONS_WORKERS"):
+        monkeypatch.setenv(name, env.get(name, ""))
+    shipped = config.load(argv=[])
+    assert (shipped.interface, shipped.workers >= 2) == ("rsgi", True), env
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT / "docker")))

@@ -14,10 +14,13 @@ RUN groupadd --system --gid 10001 api \
     && useradd --system --uid 10001 --gid api --no-create-home --shell /usr/sbin/nologin api
 USER 10001:10001
 # granian, a maintained HTTP server, in front of the app: serve's default, the course's one-thread
-# loopserver (chapter 10's appendix), is a lesson, not what an image should ship.
+# loopserver (chapter 10's appendix), is a lesson, not what an image should ship. Two workers: granian's
+# supervisor and worker processes, the mode granian supports (one worker of `serve --interface rsgi` runs
+# granian's thread-worker server inside serve's process, which chapter 10's appendix only cross-checks).
 ENV FOUNDATIONS_PORT=8080 \
     FOUNDATIONS_HOST=0.0.0.0 \
-    FOUNDATIONS_INTERFACE=rsgi
+    FOUNDATIONS_INTERFACE=rsgi \
+    FOUNDATIONS_WORKERS=2
 EXPOSE 8080
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('FOUNDATIONS_PORT', '8080'), timeout=2)"]
