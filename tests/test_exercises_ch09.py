@@ -59,6 +59,13 @@ def expects_redis_names(make_registry):  # wrong about what get_all answers
     assert reg.get_all() == {reg.key("name"): "Tit Petric"}
 
 
+def judges_the_methods(make_registry):  # Registry's own methods: every broken registry overrides one
+    registry_class = type(make_registry("test"))
+    assert all(
+        getattr(registry_class, name) is getattr(Registry, name) for name in ("get", "delete", "get_all")
+    )
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -70,6 +77,7 @@ def expects_redis_names(make_registry):  # wrong about what get_all answers
         (names_only, "passes against a `get_all` that answers its values as bytes"),
         (values_as_a_set, "passes against a `get_all` that pairs each value with another key's name"),
         (expects_redis_names, "your test fails against the working Registry"),
+        (judges_the_methods, "your test fails against the working Registry (AssertionError"),
         ("not a function", "expected a test function"),
     ],
 )
@@ -200,6 +208,7 @@ def judges_the_class(make_registry):
     "answer, message",
     [
         (judges_the_class, "your test fails against the working Registry (AssertionError"),
+        (judges_the_methods, "your test fails against the working Registry (AssertionError"),
         (passes_always, "a `delete` that does nothing"),
         (trusts_the_return_value, "a `delete` that does nothing"),
         (only_checks_it_is_gone, "a `delete` that empties the whole registry"),

@@ -119,7 +119,17 @@ def count(answer):
 
 
 class _Unchanged(Registry):
-    """The working Registry under another class: a test must judge what a registry does, not what it is."""
+    """The working Registry under another class, with methods of its own that call Registry's: a test must
+    judge what a registry does, not what it is or whose methods it has (every broken one overrides some)."""
+
+    def get(self, key):
+        return super().get(key)
+
+    def delete(self, key):
+        return super().delete(key)
+
+    def get_all(self):
+        return super().get_all()
 
 
 class _DeletesNothing(Registry):
