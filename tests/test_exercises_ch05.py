@@ -55,14 +55,14 @@ def _strict(always):
     return lambda pattern, path, strict_slashes: MATCH_ROUTE(pattern, path, always)
 
 
-def _regex(segment, anchored=True, both_ways=False):
+def _regex(segment, anchored=True, both_ways=False, escape=True):
     """A regex router: each {name} becomes ``segment``; the trailing slash handled as in the notebook, or
-    redirected both ways."""
+    redirected both ways; the pattern's literal words escaped, or taken as regex (a dot matches anything)."""
 
     def match_route(pattern, path, strict_slashes):
-        body = re.sub(
-            r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>{segment})", re.escape(pattern.rstrip("/"))
-        )
+        literal = re.escape(pattern.rstrip("/")) if escape else pattern.rstrip("/")
+        braces = r"\\\{(\w+)\\\}" if escape else r"\{(\w+)\}"
+        body = re.sub(braces, lambda m: f"(?P<{m.group(1)}>{segment})", literal)
         fits = re.fullmatch if anchored else re.match
         slash = pattern.endswith("/")
         if (found := fits(body + ("/" if slash else "") + "$" if anchored else body, path)) is not None:
@@ -121,6 +121,11 @@ ROUTE_WRONG = [
     pytest.param(_regex(".+"), "not what Werkzeug answers", id="name-across-slashes"),
     pytest.param(_regex("[^/]*"), "not what Werkzeug answers", id="empty-name-accepted"),
     pytest.param(_regex("[^/]+", anchored=False), "not what Werkzeug answers", id="prefix-match"),
+    pytest.param(_regex(r"\w+"), "not what Werkzeug answers", id="word-chars-only"),
+    pytest.param(_regex("[a-z0-9]+"), "not what Werkzeug answers", id="lowercase-only"),
+    pytest.param(_regex("[0-9a-f]+"), "not what Werkzeug answers", id="hex-only"),
+    pytest.param(_regex("[!-.0-~]+"), "not what Werkzeug answers", id="printable-ascii-only"),
+    pytest.param(_regex("[^/]+", escape=False), "not what Werkzeug answers", id="words-not-escaped"),
     pytest.param(_hard_coded_say, "not what Werkzeug answers", id="hard-coded-say"),
     pytest.param(_leading_word_then_positions, "not what Werkzeug answers", id="fixed-word-after-a-name"),
     pytest.param(_redirects_any_slashless, "not what Werkzeug answers", id="redirects-any-slashless-path"),

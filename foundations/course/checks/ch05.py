@@ -1,11 +1,13 @@
 """Checks for the exercises of notebook 05 (serving HTTP requests)."""
 
+import itertools
 import random
 import re
 import secrets
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from foundations import routing
 from foundations.course.exercises import Wrong, exercise, expect
@@ -82,6 +84,10 @@ def pat_statuses(answer):
 # --- 05.match_route: the router's matcher, written by hand, judged against Werkzeug's ---
 
 _WORDS = ["shops", "pets", "users", "orders", "hey", "files", "teams", "say"]
+# What a name may hold besides letters and digits (Werkzeug's default converter takes any segment): each name
+# value holds two of these, so that every one is in each run's exact paths, and a narrower pattern (\w+, [a-z0-9]+,
+# ASCII only) turns some 200 into a 404.
+_ODD = [".", "-", "_", "~", "@", "%", " ", "é", "ß", "ñ"]
 
 
 def _werkzeug(pattern: str, path: str, strict_slashes: bool) -> tuple[int, object]:
@@ -94,7 +100,7 @@ def _werkzeug(pattern: str, path: str, strict_slashes: bool) -> tuple[int, objec
     try:
         return 200, dict(adapter.match(path)[1])
     except RequestRedirect as redirect:
-        return 308, urlsplit(redirect.new_url).path
+        return 308, unquote(urlsplit(redirect.new_url).path)  # the path as given: Werkzeug's URL quotes it
     except NotFound:
         return 404, None
 
@@ -102,10 +108,17 @@ def _werkzeug(pattern: str, path: str, strict_slashes: bool) -> tuple[int, objec
 def _route_cases() -> list[tuple[str, str]]:
     """(pattern, path) pairs on patterns of the check's own, with random words and names: the exact path, the
     trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a longer first word,
-    a fixed word after a name changed; for patterns ending in a slash, paths without it that match nothing."""
+    a first word with its dot changed, a fixed word after a name changed; for patterns ending in a slash, paths
+    without it that match nothing. Name values hold uppercase, punctuation, a space and non-ASCII letters."""
     r = random.Random()
     first, second, other = r.sample(_WORDS, 3)
     a, b = (f"{r.choice('abcdefgh')}{secrets.token_hex(2)}" for _ in range(2))  # variable names
+    version = f"v{r.randint(1, 9)}.{r.randint(0, 9)}"  # a literal word with a regex metacharacter
+    odd = itertools.cycle(r.sample(_ODD, len(_ODD)) + [r.choice(string.ascii_uppercase)])
+
+    def value() -> str:  # a name's value: two odd characters (or the uppercase letter) among hex digits
+        return f"{next(odd)}{secrets.token_hex(1)}{next(odd)}{secrets.token_hex(1)}"
+
     patterns = [
         f"/{first}",
         f"/{first}/",
@@ -113,6 +126,7 @@ def _route_cases() -> list[tuple[str, str]]:
         f"/{first}/{{{a}}}/",
         f"/{first}/{{{a}}}/{second}/{{{b}}}/",
         f"/{second}/{{{a}}}/{{{b}}}",
+        f"/{version}/{{{a}}}",
     ]
     cases = []
     for pattern in patterns:
@@ -125,16 +139,18 @@ def _route_cases() -> list[tuple[str, str]]:
                 path = path.replace(f"{{{name}}}", value)
             return path
 
-        exact = fill(*(secrets.token_hex(3) for _ in names))
+        exact = fill(*(value() for _ in names))
         paths = [
             exact,
             exact[:-1] if exact.endswith("/") else exact + "/",
             exact.rstrip("/") + f"/{secrets.token_hex(2)}" + ("/" if pattern.endswith("/") else ""),
             exact.replace(word, word + secrets.token_hex(1), 1),
         ]
+        if "." in word:  # the dot is a character to match, not any character
+            paths.append(exact.replace(word, word.replace(".", r.choice("x0-")), 1))
         if names:
             paths += [
-                fill(*(f"{secrets.token_hex(2)}/{secrets.token_hex(2)}" for _ in names)),
+                fill(*(f"{value()}/{value()}" for _ in names)),
                 fill(*[""] * len(names)),
             ]
         if f"/{second}/" in pattern[1:]:  # a fixed word after a name: changed, the path no longer matches
