@@ -115,7 +115,8 @@ class RequestCounter(Protocol):
 
 
 def json_response(payload: object, status: int = 200) -> Response:
-    return Response(status, json.dumps(payload).encode())
+    # allow_nan=False: a NaN or infinity raises (then the handler's 500) instead of writing `NaN`, not JSON
+    return Response(status, json.dumps(payload, allow_nan=False).encode())
 
 
 def text_response(text: str, status: int = 200) -> Response:

@@ -4,6 +4,7 @@ API's error types."""
 import json
 from urllib.parse import parse_qs
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,3 +41,19 @@ def test_error_types_do_not_change_with_the_interpreter():
         413: "request_entity_too_large",
         503: "service_unavailable",
     }
+
+
+def test_json_response_refuses_nan_and_the_app_answers_500_in_json():
+    from foundations import web
+
+    for value in (float("nan"), float("inf")):
+        with pytest.raises(ValueError):  # json.dumps would write NaN, Infinity: not JSON
+            web.json_response({"value": value})
+    app = web.App({"/nan": lambda request: web.json_response({"value": float("nan")})})
+    web.log.disabled = True
+    try:
+        answer = app.respond(Request({"PATH_INFO": "/nan"}))
+    finally:
+        web.log.disabled = False
+    assert answer.status == 500
+    assert json.loads(answer.body)["error"]["type"] == "internal_server_error"
