@@ -30,9 +30,9 @@ def chapters(folder: Path = NOTEBOOKS) -> list[Path]:
 
 def line_for(paths: list[Path], index: int) -> str:
     parts = []
-    if index > 0:
+    if index > 0:  # the contents' own page links only onwards
         parts.append(f"[< {title(paths[index - 1])}]({paths[index - 1].name})")
-    parts.append(f"[Contents]({paths[0].name})")
+        parts.append(f"[Contents]({paths[0].name})")
     if index + 1 < len(paths):
         parts.append(f"[{title(paths[index + 1])} >]({paths[index + 1].name})")
     return f"{MARKER}\n" + " | ".join(parts)
