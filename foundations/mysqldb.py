@@ -4,8 +4,8 @@
 - ``select(conn, Database, "SHOW DATABASES")``: rows into typed dataclasses (the book's sqlx ``Select``);
   ``frame(conn, sql)``: the same rows as a pandas DataFrame;
 - ``Pool(dsn, size=4)``: SQLAlchemy's ``QueuePool`` around PyMySQL (the book's Vitess pool);
-- ``throughput``, ``cpu_shares``, ``sweep``, ``knee`` and ``memory_per_connection``: the book's "2-3× the CPUs"
-  and "2-3 MB per connection", put to the test;
+- ``throughput``, ``cpu_shares``, ``sweep``, ``quiet``, ``knee`` and ``memory_per_connection``: the book's
+  "2-3× the CPUs" and "2-3 MB per connection", put to the test;
 - ``statement_digests``, ``digests_lost`` and ``digest_row``: performance_schema's per-query statistics.
 
 Why SQLAlchemy's pool and not DBUtils: it is already a dependency-grade library with a wide user base
@@ -80,6 +80,7 @@ def select(conn: Any, cls: type[T], sql: str, params: Sequence[Any] | None = Non
     with conn.cursor() as cur:
         cur.execute(sql, params)
         columns = [d[0] for d in cur.description or ()]
+        bits = {d[0] for d in cur.description or () if d[1] == pymysql.constants.FIELD_TYPE.BIT}
         rows = cur.fetchall()
     fields = {_column(f): f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # cls is a dataclass
     extra = [c for c in columns if c not in fields]
@@ -100,9 +101,11 @@ def select(conn: Any, cls: type[T], sql: str, params: Sequence[Any] | None = Non
 
     def convert(name: str, value: Any) -> Any:
         typ = hints.get(fields[name].name)
-        if typ in SIMPLE_TYPES and value is not None and not isinstance(value, typ):
-            return typ(value.decode() if isinstance(value, bytes) else value)
-        return value
+        if typ not in SIMPLE_TYPES or value is None or isinstance(value, typ):
+            return value
+        if isinstance(value, bytes):  # a BIT column's bits (b"\x01" is 1, not "\x01"), a binary string's text
+            value = int.from_bytes(value, "big") if name in bits else value.decode()
+        return typ(value)
 
     return [cls(**{fields[c].name: convert(c, v) for c, v in zip(columns, row)}) for row in rows]
 
@@ -260,6 +263,15 @@ def knee(rates: dict[int, float], within: float = 0.1) -> int:
     curve stops growing."""
     best = max(rates.values())
     return min(size for size, rate in rates.items() if rate >= (1 - within) * best)
+
+
+def quiet(table: Any, cpus: int, share: float = 0.8) -> bool:
+    """Whether a ``sweep``'s CPU columns can back an assert: the server's CPUs were read (NaN where the server is
+    not a process on this machine, as under compose), and in every run everything else (our client threads, other
+    programs, the hypervisor's other machines) left at least ``share`` of the ``cpus`` free. On a busier machine
+    more server threads win more of the CPUs the others also want, so a knee moves."""
+    others = table["client CPUs"] + table["other CPUs"] + table["stolen CPUs"]
+    return bool(table["server CPUs"].notna().all() and (cpus - others >= share * cpus).all())
 
 
 def _cpu_s(process: psutil.Process) -> float:

@@ -73,6 +73,29 @@ def test_select_fills_typed_dataclasses(conn):
     assert (got[0].n, got[0].label, got[0].note) == (5, "a", "z")
 
 
+@dataclass
+class Flags:
+    on: bool
+    off: bool
+    n: int
+
+
+def test_select_reads_bit_columns_as_bools(conn):
+    # PyMySQL returns a BIT column as bytes: b"\x00" decoded would be "\x00", a non-empty str, so True,
+    # and b"\x05" would be no number at all
+    with conn.cursor() as cur:
+        cur.execute("CREATE TEMPORARY TABLE t08_flags (on_ BIT(1), off_ BIT(1), n BIT(8))")
+        cur.execute("INSERT INTO t08_flags VALUES (1, 0, 5)")
+    try:
+        got = mysqldb.select(conn, Flags, "SELECT on_ AS `on`, off_ AS off, n FROM t08_flags")
+        assert got == [Flags(on=True, off=False, n=5)]
+        assert (type(got[0].on), type(got[0].off), type(got[0].n)) == (bool, bool, int)
+        # 0 and 1 as integers (TINYINT(1), MySQL's BOOL) were already right
+        assert mysqldb.select(conn, Flags, "SELECT 1 AS `on`, 0 AS off, '3' AS n") == [Flags(True, False, 3)]
+    finally:
+        conn.query("DROP TEMPORARY TABLE t08_flags")
+
+
 def test_select_says_how_columns_and_fields_disagree(conn):
     with pytest.raises(
         ConfigError,
@@ -245,6 +268,23 @@ def test_sweep_median_of_the_runs(monkeypatch, cfg):
     monkeypatch.setattr(mysqldb, "cpu_shares", lambda pool, *args: {"queries/s": next(rates)})
     table = mysqldb.sweep(cfg.mysql_dsn, "SELECT 1", [1, 2], clients=1, rounds=2)
     assert table["queries/s"].to_dict() == {1: 20.0, 2: 510.0}  # of two runs, the median is their mean
+
+
+def test_quiet_needs_the_servers_cpus_and_a_machine_left_to_the_server():
+    import pandas as pd
+
+    def table(server, others):
+        return pd.DataFrame(
+            {"server CPUs": server, "client CPUs": others, "other CPUs": 0.0, "stolen CPUs": 0.0},
+            index=[1, 2],
+        )
+
+    assert mysqldb.quiet(table([0.9, 1.9], [0.1, 0.3]), cpus=2)
+    assert not mysqldb.quiet(table([0.9, 1.9], [0.1, 0.5]), cpus=2)  # one run with half a CPU taken
+    assert mysqldb.quiet(table([0.9, 1.9], [0.1, 0.5]), cpus=2, share=0.7)
+    assert not mysqldb.quiet(table([math.nan] * 2, [math.nan] * 2), cpus=2)  # a server in a container
+    assert not mysqldb.quiet(table([0.9, math.nan], [0.1, 0.1]), cpus=2)
+    assert isinstance(mysqldb.quiet(table([0.9, 1.9], [0.1, 0.3]), cpus=2), bool)
 
 
 def test_knee_is_the_smallest_pool_near_the_best():
