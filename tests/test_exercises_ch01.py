@@ -3,6 +3,7 @@
 import time
 
 import pytest
+import redis
 import yaml
 from test_exercises import NOTEBOOKS, solutions
 
@@ -173,6 +174,50 @@ def _host_only_error(urls):
     return result
 
 
+def _warmed_up(urls):
+    """A first PING to warm the connection up, then the timed one: the connect is left out of the figure."""
+    result = {}
+    for url in urls:
+        client = redisdb.client(url, timeout=PATIENT_S)
+        client.ping()
+        start = time.perf_counter()
+        client.ping()
+        result[url] = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _average_of_three(urls):
+    result = {}
+    for url in urls:
+        client = redisdb.client(url, timeout=PATIENT_S)
+        start = time.perf_counter()
+        for _ in range(3):
+            client.ping()
+        result[url] = (time.perf_counter() - start) * 1000 / 3
+    return result
+
+
+CACHED: dict[str, redis.Redis] = {}
+
+
+def _cached_client(urls):
+    """One client per URL, kept across calls: from the second call on, its PING opens no connection."""
+    result = {}
+    for url in urls:
+        client = CACHED.setdefault(url, redisdb.client(url, timeout=PATIENT_S))
+        start = time.perf_counter()
+        client.ping()
+        result[url] = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _connection_per_url_and_one_more(urls):
+    """Checks every Redis is there with a first connection, then times a PING on a second one."""
+    for url in urls:
+        probe.redis_ping(url, timeout=PATIENT_S)
+    return _redis_own_error(urls)
+
+
 PING_WRONG = [
     pytest.param(_fixed(0.2), "a made-up figure, or seconds, cannot show the wait", id="hard-coded-0.2"),
     pytest.param(
@@ -195,9 +240,31 @@ PING_WRONG = [
         _host_only_error, "should name the URL it was given", id="error-names-the-host-not-the-port"
     ),
     pytest.param(_redis_own_error, "should name the URL it was given", id="redis-pys-own-error"),
+    pytest.param(_warmed_up, "2 PING(s) reached it during one call", id="warm-up-ping-first"),
+    pytest.param(_average_of_three, "3 PING(s) reached it during one call", id="average-of-three-pings"),
+    pytest.param(
+        _cached_client, "0 connection(s) opened to it during a second call", id="client-kept-across-calls"
+    ),
+    pytest.param(_connection_per_url_and_one_more, "2 PING(s) reached it", id="checks-then-pings-again"),
 ]
 
 
 @pytest.mark.parametrize("answer, message", PING_WRONG)
 def test_ping_all_rejects(answer, message):
     assert message in exercises.verdict("01.ping_all", answer)
+
+
+def _raw_socket(urls):
+    """A raw RESP exchange (inline PING) on a new socket for each URL, as foundations.ops.probe does it."""
+    result = {}
+    for url in urls:
+        try:
+            result[url] = probe.redis_ping(url, timeout=PATIENT_S)
+        except Exception as exc:  # noqa: BLE001
+            raise ConnectionError(f"{url}: {exc}") from exc
+    return result
+
+
+def test_ping_all_takes_any_client():
+    """The check counts what reaches each Redis, whatever client sent it."""
+    assert exercises.verdict("01.ping_all", _raw_socket) is None

@@ -189,6 +189,11 @@ CONFORMS_WRONG = [
         _compare_parameters_by(lambda p: (p.name, p.kind)), "takes loud as a str", id="ignores-types"
     ),
     pytest.param(_parameters_only, "returns an int", id="ignores-return-annotation"),
+    pytest.param(  # Go's rule: position by position, names ignored
+        _compare_parameters_by(lambda p: (p.kind, p.annotation, p.default)),
+        "only in a parameter's name",
+        id="ignores-parameter-names",
+    ),
     pytest.param(
         _compare_parameters_by(lambda p: (p.name, p.kind, p.annotation)), "needs loud", id="ignores-defaults"
     ),

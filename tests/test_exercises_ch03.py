@@ -153,12 +153,24 @@ def _skips_the_failed_span(timeline):
     return _merged(sorted((e for e in _spans(timeline) if "broken" not in e.label), key=lambda e: e.start_ms))
 
 
+def _minus_pairwise_overlaps(timeline):
+    """Every duration, less each pair's overlap: right while at most two spans run at once."""
+    spans = _spans(timeline)
+    overlaps = sum(
+        max(0.0, min(x.end_ms, y.end_ms) - max(x.start_ms, y.start_ms))
+        for i, x in enumerate(spans)
+        for y in spans[i + 1 :]
+    )
+    return _sum_of_durations(timeline) - overlaps
+
+
 BUSY_WRONG = [
     pytest.param(_sum_of_durations, "spans overlapping", id="sum-of-durations"),
     pytest.param(_first_start_to_last_end, "spans with a gap between", id="last-end-minus-first-start"),
     pytest.param(_every_event_first_to_last, "spans one after the other", id="plain-events-counted"),
     pytest.param(_merged_in_recorded_order, "spans one inside another", id="merged-in-end-order"),
     pytest.param(_overlap_with_the_previous_only, "one that outlasts it", id="overlap-with-previous-only"),
+    pytest.param(_minus_pairwise_overlaps, "spans three at once", id="minus-pairwise-overlaps"),
     pytest.param(_skips_the_failed_span, "spans one that raised", id="failed-span-left-out"),
     pytest.param(lambda timeline: 500.0, BUSY, id="a-figure-from-the-notebook"),
     pytest.param(lambda timeline: str(_merged_in_recorded_order(timeline)), "expected a number", id="a-str"),

@@ -1,9 +1,15 @@
 """Checks for the exercises of notebook 01 (setting up your environment)."""
 
+import contextlib
 import copy
+import selectors
 import shlex
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from foundations import config, net, redisdb
 from foundations.course.exercises import exercise, expect
@@ -117,21 +123,28 @@ def docker_run(answer):
 def ping_all(answer):
     expect(callable(answer), "expected a function that takes a list of Redis URLs")
     cfg = config.load(argv=[])
-    urls = [cfg.redis_url, cfg.redis1_url, cfg.redis2_url]
-    result = answer(urls)
-    expect(isinstance(result, dict), f"expected a dict {{url: milliseconds}}, got {type(result).__name__}")
-    shown = sorted(config.redacted(str(key)) for key in result)  # a workshop's URLs hold passwords
-    expect(set(result) == set(urls), f"expected one entry per URL ({len(urls)}), got keys {shown}")
-    for url, ms in result.items():
+    with contextlib.ExitStack() as stack:
+        relays = [stack.enter_context(_relay(url)) for url in (cfg.redis_url, cfg.redis1_url, cfg.redis2_url)]
+        urls = [relay.url for relay in relays]
+        result = answer(urls)
         expect(
-            isinstance(ms, float) and ms > 0,
-            f"{config.redacted(url)}: expected the round trip in ms as a float > 0, got {ms!r}",
+            isinstance(result, dict), f"expected a dict {{url: milliseconds}}, got {type(result).__name__}"
         )
-        expect(
-            ms < PAUSE_MS / 4,
-            f"{config.redacted(url)}: {ms!r} ms for one PING of a Redis on this machine that nobody paused: "
-            "report the time the PING took, in milliseconds",
-        )
+        shown = sorted(config.redacted(str(key)) for key in result)  # a workshop's URLs hold passwords
+        expect(set(result) == set(urls), f"expected one entry per URL ({len(urls)}), got keys {shown}")
+        for url, ms in result.items():
+            expect(
+                isinstance(ms, float) and ms > 0,
+                f"{config.redacted(url)}: expected the round trip in ms as a float > 0, got {ms!r}",
+            )
+            expect(
+                ms < PAUSE_MS / 4,
+                f"{config.redacted(url)}: {ms!r} ms for one PING of a Redis on this machine that nobody "
+                "paused: report the time the PING took, in milliseconds",
+            )
+        _one_fresh_ping_each(relays, "one call of your function")
+        answer(urls)  # the same URLs again: a client kept from the first call would open no connection
+        _one_fresh_ping_each(relays, "a second call with the same URLs")
     _slow_redis_is_seen(answer, cfg.redis2_url)
     # Nothing listens on that port. redis-py's own error names only host:port ("Error 111 connecting to
     # 127.0.0.1:PORT"), not the URL the caller gave: passing it through untouched is not the answer.
@@ -146,6 +159,136 @@ def ping_all(answer):
         )
         return
     expect(False, "a Redis that is down must raise an error, not be skipped")
+
+
+def _one_fresh_ping_each(relays: list["_Relay"], during: str) -> None:
+    """Each relay saw one new connection and one PING since the last look (and forgets them)."""
+    time.sleep(0.1)  # a connection that sent nothing may still wait in the relay's accept queue
+    for relay in relays:
+        connections, pings = relay.take()
+        where = f"{config.redacted(relay.url)}, the check's relay to {config.redacted(relay.target)}"
+        expect(
+            pings == 1,
+            f"{where}: {pings} PING(s) reached it during {during}; the figure is the round trip of one PING",
+        )
+        expect(
+            connections == 1,
+            f"{where}: {connections} connection(s) opened to it during {during}; expected one, a fresh "
+            "client's, opened by the PING you time (the connect is part of the figure)",
+        )
+
+
+class _Relay:
+    """A TCP relay in front of one Redis that counts the connections and PINGs passing through it. Other tests
+    and notebooks talk to the same Redis meanwhile: the server's own counters (INFO stats, commandstats) would
+    count their traffic too, the relay sees only what the answer sends to the URL it was given."""
+
+    def __init__(self, target: str) -> None:
+        parts = urlsplit(target)
+        self.target, self.upstream = target, (parts.hostname or "127.0.0.1", parts.port or 6379)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        credentials = parts.netloc.rpartition("@")[0]
+        where = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.url = urlunsplit(parts._replace(netloc=f"{credentials}@{where}" if credentials else where))
+        self.connections, self.pings = 0, 0
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ping-relay", daemon=True)
+        self._thread.start()
+
+    def take(self) -> tuple[int, int]:
+        """(connections, PINGs) since the last take."""
+        with self._lock:
+            counts, self.connections, self.pings = (self.connections, self.pings), 0, 0
+        return counts
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.listener, selectors.EVENT_READ)
+            try:
+                while not self._stop.is_set():
+                    for key, _ in selector.select(0.05):
+                        if key.fileobj is self.listener:
+                            self._accept(selector)
+                        else:
+                            self._pass(selector, key)
+            finally:
+                for key in list(selector.get_map().values()):
+                    key.fileobj.close()  # type: ignore[union-attr]
+
+    def _accept(self, selector: selectors.BaseSelector) -> None:
+        client, _ = self.listener.accept()
+        with self._lock:
+            self.connections += 1
+        try:
+            server = socket.create_connection(self.upstream, timeout=5)
+        except OSError:
+            client.close()
+            return
+        selector.register(
+            client, selectors.EVENT_READ, [server, b""]
+        )  # [peer, unparsed bytes from the client]
+        selector.register(server, selectors.EVENT_READ, [client, None])
+
+    def _pass(self, selector: selectors.BaseSelector, key: selectors.SelectorKey) -> None:
+        sock, (peer, pending) = key.fileobj, key.data
+        try:
+            data = sock.recv(65536)  # type: ignore[union-attr]
+            if data and pending is not None:  # from the client: count its PINGs before Redis can answer them
+                names, key.data[1] = _commands(pending + data)
+                with self._lock:
+                    self.pings += names.count("PING")
+            if data:
+                peer.sendall(data)
+                return
+        except OSError:
+            pass
+        for end in (sock, peer):
+            with contextlib.suppress(KeyError, ValueError):
+                selector.unregister(end)
+            end.close()  # type: ignore[union-attr]
+
+
+def _commands(buffer: bytes) -> tuple[list[str], bytes]:
+    """The names of the whole commands at the start of ``buffer`` (RESP arrays, or inline as a raw socket sends
+    them: ``PING\\r\\n``), upper-cased, and the bytes of the command not yet complete."""
+    names: list[str] = []
+    while buffer:
+        if buffer[:1] != b"*":
+            line, found, rest = buffer.partition(b"\n")
+            if not found:
+                break
+            names += [line.split()[0].decode("latin-1").upper()] if line.split() else []
+            buffer = rest
+            continue
+        words, at = [], 0
+        try:
+            end = buffer.index(b"\r\n")
+            for _ in range(int(buffer[1:end])):
+                size_end = buffer.index(b"\r\n", end + 2)
+                size = int(buffer[end + 3 : size_end])
+                words.append(buffer[size_end + 2 : size_end + 2 + size])
+                end = size_end + 2 + size
+                if len(buffer) < end + 2:
+                    raise ValueError("incomplete")
+            at = end + 2
+        except ValueError:  # not all there yet (or not RESP at all: then nothing is counted)
+            break
+        names += [words[0].decode("latin-1").upper()] if words else []
+        buffer = buffer[at:]
+    return names, buffer
+
+
+@contextlib.contextmanager
+def _relay(url: str) -> Iterator[_Relay]:
+    relay = _Relay(url)
+    try:
+        yield relay
+    finally:
+        relay.close()
 
 
 def _slow_redis_is_seen(answer, url: str) -> None:

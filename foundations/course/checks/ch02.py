@@ -79,6 +79,14 @@ class _Swapped:
         return f"Hello {who}!"
 
 
+class _Renamed:  # Greeter's greet in all but one parameter's name: Go would accept it
+    def get_name(self) -> str:
+        return "Flo"
+
+    def greet(self, whom: str, loud: bool) -> str:
+        return f"Hello {whom}!"
+
+
 class _KeywordLoud:  # greet("Ana", True) fails: loud can only be passed by name
     def get_name(self) -> str:
         return "Di"
@@ -151,6 +159,14 @@ CONFORMS_CASES = [
         False,
         "an object whose greet(self, loud: bool, who: str) -> str has Greeter's parameters in another order",
         _SAYS_NO,
+    ),
+    (
+        _Renamed(),
+        _Greeter,
+        False,
+        "an object whose greet(self, whom: str, loud: bool) -> str differs from Greeter's only in a "
+        "parameter's name",
+        "Go would accept it, yet code written against Greeter may call greet(who='Ana', loud=True)",
     ),
     (
         _KeywordLoud(),

@@ -188,6 +188,11 @@ def _busy_cases() -> list[tuple[str, list[tuple[str, int, int]], str]]:
             [("handle", 0, a + b + c), ("auth", a, a + b), ("encode", a + b + 1, 2 * (a + b + c))],
             "",
         ),
+        (  # at a moment all three run: what two-at-a-time reasoning counts is not enough here
+            "three at once",
+            [("GET /a", 0, a + b), ("GET /b", a // 2, a + b + c), ("GET /c", a, 2 * a + b)],
+            "",
+        ),
         ("one that raised", [("GET /firstname", 0, a), ("GET /broken", a + gap, a + gap + b)], "GET /broken"),
     ]
 
