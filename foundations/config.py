@@ -194,7 +194,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "redis_cluster", "false", "redis_url names one node of a Redis Cluster (chapter 11 scale-out)", _bool
     ),
-    # Off by default: a log line per request costs the server CPU (notebook 11 measures it, about x1.5 per request);
+    # Off by default: a log line per request costs the server CPU (notebook 11's appendix measures it per request);
     # behind nginx, its access log already has every request with its duration.
     Setting("access_log", "false", "log every request with its duration (the access log)", _bool),
     Setting(

@@ -8,7 +8,7 @@ without one (an app built in a test or a notebook) the counts live in anonymous 
 
 These files are the lesson, not plumbing to hide: notebook 11 reads each worker's file (``per_worker``) and its
 exercise sums them, as a scrape does. prometheus-client's multiprocess mode does the same sharing behind its
-API (notebook 11 times its increment beside ours); here it renders ``/metrics`` from our totals.
+API (notebook 11's appendix times its increment beside ours); here it renders ``/metrics`` from our totals.
 
     >>> m = Metrics("")                       # in-process: nothing shared
     >>> m.count("registry.get"); m.totals()["registry.get"]
@@ -121,15 +121,22 @@ class Metrics:
         self.directory = Path(directory) if directory else None
         self._lock = threading.Lock()
         self._info: dict[str, Any]
+        found = 0  # bytes already in this worker's file
         if self.directory is None:
             self._map = mmap.mmap(-1, _SIZE)
             self._info = {"started": time.time(), "pid": os.getpid(), "cmdline": sys.argv}
         else:
-            target = self.directory / f"worker-{os.getpid()}.bin"
-            with open(target, "wb+") as f:  # the map stays valid after the file object closes
-                f.write(b"\0" * _SIZE)
-                f.flush()
-                self._map = mmap.mmap(f.fileno(), _SIZE)
+            # Not "wb+": a file already there keeps its counts (a pid the kernel recycled from an exited
+            # worker, whose counts totals() promises to keep, or another Metrics of this process). prepare()
+            # has already removed the files of an earlier server.
+            fd = os.open(self.directory / f"worker-{os.getpid()}.bin", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                found = os.fstat(fd).st_size
+                if found < _SIZE:
+                    os.ftruncate(fd, _SIZE)  # grows in one step, zeroed: a reader sees no half-made file
+                self._map = mmap.mmap(fd, _SIZE)
+            finally:
+                os.close(fd)  # the map stays valid after the descriptor closes
             server_file = self.directory / SERVER_FILE
             self._info = (
                 json.loads(server_file.read_text())
@@ -137,8 +144,9 @@ class Metrics:
                 else {"started": time.time(), "pid": os.getpid(), "cmdline": sys.argv}
             )
         self._cells = memoryview(self._map).cast("q")
-        for generation, stats in enumerate(gc.get_stats()):  # collections before we started listening
-            self._cells[_SLOT[f"gc.gen{generation}"]] = stats["collections"]
+        if not found:  # collections before we started listening, into new cells only
+            for generation, stats in enumerate(gc.get_stats()):
+                self._cells[_SLOT[f"gc.gen{generation}"]] = stats["collections"]
         _listening.add(self)
 
     def count(self, name: str, amount: int = 1) -> None:
@@ -196,7 +204,7 @@ def _worker_files(directory: Path) -> list[tuple[int, bytes]]:
     found = []
     for path in directory.glob("worker-*.bin"):
         data = path.read_bytes()
-        if len(data) == _SIZE:  # a worker still writing its zeros has counted nothing yet
+        if len(data) == _SIZE:  # a file just created, not yet grown to its size, has counted nothing
             found.append((int(path.stem.split("-")[1]), data))
     return found
 

@@ -187,6 +187,19 @@ def test_counts_of_every_worker_file_add_up_and_prepare_forgets_them(tmp_path):
     assert fresh.totals()["registry.get"] == 0 and fresh.debug_vars()["cmdline"] == ["new"]
 
 
+def test_a_file_already_there_keeps_its_counts(tmp_path):
+    """A pid the kernel recycled from an exited worker (or another Metrics of this process) adds to that
+    worker's counts instead of erasing them: totals() keeps an exited worker's counts."""
+    metrics.prepare(tmp_path)
+    earlier = tmp_path / f"worker-{os.getpid()}.bin"  # an exited worker that had this pid counted 5
+    earlier.write_bytes((5).to_bytes(8, "little") + bytes(8 * (len(metrics.COUNTERS) - 1)))
+    first = metrics.Metrics(tmp_path)
+    first.count("registry.get", 2)
+    second = metrics.Metrics(tmp_path)
+    assert second.totals()["registry.get"] == first.totals()["registry.get"] == 7
+    assert earlier.stat().st_size == 8 * len(metrics.COUNTERS)
+
+
 def test_unknown_counter_is_a_bug_not_a_new_name():
     with pytest.raises(KeyError):
         metrics.Metrics("").count("registry.gett")

@@ -44,16 +44,17 @@ def worker_counters():
 
         def __init__(self, folder):
             self.folder = Path(folder)
-            self.counts = {}
+            self.mine = self.folder / f"worker-{os.getpid()}.json"
+            # counts already saved under this pid stay (another WorkerCounters of this process made it)
+            self.counts = json.loads(self.mine.read_text()) if self.mine.exists() else {}
             self.lock = threading.Lock()  # a worker's threads share its counts and its file
 
         def count(self, name):
             with self.lock:
                 self.counts[name] = self.counts.get(name, 0) + 1
-                mine = self.folder / f"worker-{os.getpid()}.json"
-                partial = mine.with_suffix(".tmp")
+                partial = self.mine.with_suffix(".tmp")
                 partial.write_text(json.dumps(self.counts))
-                os.replace(partial, mine)  # a reader sees the old file or the new one, never half of one
+                os.replace(partial, self.mine)  # a reader sees the old file or the new one, never half of one
 
         def totals(self):
             total = {}
