@@ -1,27 +1,22 @@
-"""Chapter 10, beyond granian: the API server on one thread. uvloop runs the event loop, httptools (llhttp,
-Node.js's HTTP parser) reads HTTP/1.1, and every request runs on that loop: no hand-off to a Rust I/O thread
-and back for each request, as under granian, and no Rust runtime in memory (chapter 10 measures both).
-
-It speaks the part of RSGI that ``web.RSGIApp`` uses (``scope.path/method/headers/query_string/client``,
-``protocol.response_bytes`` and ``async for chunk in protocol``), so the one application runs here and under
-granian. HTTP/1.1 and 1.0 with keep-alive; pipelined requests answered in order; bodies handed to the
-application as they arrive; a client has ``head_timeout`` seconds to send a request head (an idle keep-alive
-connection too); on SIGTERM or SIGINT it stops accepting, lets the requests in flight finish for up to
-``grace_seconds``, then returns.
-
-    >>> serve(fast_app, "127.0.0.1", 8080)   # python -m foundations serve does this for one worker
-"""
+"""Chapter 10, beyond granian: the API server on one thread (``python -m foundations serve``, one worker).
+uvloop runs the event loop, httptools (llhttp, Node.js's HTTP parser) reads HTTP/1.1, and every request runs
+on that loop: no hand-off to a Rust I/O thread and back, and no Rust runtime in memory (chapter 10 measures
+both). It speaks the part of RSGI that ``web.RSGIApp`` uses (``scope.path/method/headers/query_string/client``,
+``protocol.response_bytes``, ``async for chunk in protocol``), so one application runs here and under granian.
+HTTP/1.1 and 1.0 with keep-alive; pipelined requests answered in order; bodies handed over as they arrive; a
+client has ``head_timeout`` seconds to send a request head (an idle keep-alive too); on SIGTERM or SIGINT it
+stops accepting, lets the requests in flight finish for up to ``grace_seconds``, then returns."""
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import signal
 import sys
 import time
 from collections import deque
 from collections.abc import Coroutine
+from contextvars import Context, copy_context
 from functools import partial
 from http import HTTPStatus
 from typing import Any, cast
@@ -37,6 +32,7 @@ access_log = logging.getLogger("foundations.access")
 MAX_HEAD_BYTES = 64 * 1024  # a request line plus headers longer than this is answered 431
 MAX_PIPELINED = 16  # requests parsed ahead of the one being answered; past this, reading pauses
 MAX_CACHED_HEADS = 64  # answer heads kept for reuse until the Date header changes
+Step = Coroutine[Any, Any, None]  # one request's application coroutine, stepped by Server.run
 _STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus}
 
 
@@ -290,20 +286,13 @@ class Server:
         self.tick()
 
     def run(
-        self,
-        exchange: Exchange,
-        coroutine: Coroutine[Any, Any, None] | None = None,
-        context: contextvars.Context | None = None,
-        *_: object,
+        self, exchange: Exchange, coroutine: Step | None = None, context: Context | None = None, *_: object
     ) -> None:
-        """Run the application for ``exchange`` on this loop. Its coroutine is stepped as a Task would step
-        it, without the Task: one that never waits (``/hello``) is done in its first step, one that waits on
-        a future (a Redis reply) takes its next step once the future is done. Each request runs in a copy
-        of the context, as a Task would: uvloop gives every connection the listening server's one context,
-        so a context variable one handler set would otherwise be seen by every later request. A handler here
-        sees no current task: ``asyncio.timeout()`` would need one (the fast routes use none)."""
+        """Run the app for ``exchange``, its coroutine stepped as a Task would, without the Task: ``/hello`` is
+        done in its first step, a coroutine awaiting a future (a Redis reply) steps again once it is done. Each
+        request gets its own copy of the context, as under a Task (uvloop gives connections the server's)."""
         if context is None:
-            context = contextvars.copy_context()
+            context = copy_context()
             if context.run(self.app.answer_at_once, exchange, exchange):  # type: ignore[arg-type]
                 exchange.connection.finished(exchange)
                 return
