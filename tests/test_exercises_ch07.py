@@ -279,6 +279,18 @@ def returns_nothing(pool, source, target, amount):
         transaction(conn, ("DECRBY", source, amount), ("INCRBY", target, amount))
 
 
+def reads_after_exec(pool, source, target, amount):  # right when alone; others may move money in between
+    with pool.resource() as conn:
+        transaction(conn, ("DECRBY", source, amount), ("INCRBY", target, amount))
+        return [conn.execute_command("GET", source), conn.execute_command("GET", target)]
+
+
+def mgets_after_exec(pool, source, target, amount):  # one read, still after EXEC
+    with pool.resource() as conn:
+        transaction(conn, ("DECRBY", source, amount), ("INCRBY", target, amount))
+        return conn.execute_command("MGET", source, target)
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -291,6 +303,8 @@ def returns_nothing(pool, source, target, amount):
         (lambda pool, source, target, amount: [4400, 560], "the server ran 0 transactions"),
         (keeps_the_connection, "the pool ran out of connections"),
         (returns_nothing, "returned None"),
+        (reads_after_exec, "right after your EXEC"),
+        (mgets_after_exec, "right after your EXEC"),
     ],
 )
 def test_transfer_rejects(answer, message):

@@ -8,7 +8,8 @@ import time
 
 def worst_gap():
     def worst_gap(seconds):
-        # spin on the wall clock; the longest gap between two reads is the longest time the loop could not run
+        # spin on an elapsed-time clock (perf_counter counts on while this thread cannot run; a CPU-time
+        # clock would not): the longest gap between two reads is the longest time the loop could not run
         end = time.perf_counter() + seconds
         last = time.perf_counter()
         worst = 0.0

@@ -89,7 +89,7 @@ def worst_gap(answer):
             got >= 0.8 * stall * 1_000_000,
             f"while worst_gap({seconds}) ran, another thread held the GIL for {stall * 1000:.0f} ms, so your loop "
             f"could not run for that long, but it reported a worst gap of {got:g} µs{unit}. Keep the longest "
-            "gap between two reads of a wall clock, in µs",
+            "gap between two reads of a clock that keeps counting while your loop cannot run, in µs",
         )
         expect(
             got < 0.6 * took * 1_000_000,

@@ -19,12 +19,13 @@ READS = {"GET", "MGET", "WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD", "PING"} 
 class _Watched(redispool.RoundRobinPool):
     """The check's pool over one Redis: it logs every command sent on each connection it hands out and the
     replies of EXEC, and counts the connections a client takes from its own internal pool beside it (redis-py's
-    ``pipeline()`` does). ``slow_read``: up to how many seconds each GET waits (at random) before its reply is read, as over a slow network."""
+    ``pipeline()`` does). ``slow_read``: up to how many seconds each GET waits (at random) before its reply is
+    read, as over a slow network; ``slow_exec``: the same for EXEC's reply (the other connection runs meanwhile)."""
 
     def __init__(self, url: str, slow_read: float = 0.0) -> None:
         self.sent: list[tuple[int, str]] = []  # (connection number, command), in the order sent
         self.exec_replies: list[Any] = []
-        self.beside, self.slow_read = 0, slow_read
+        self.beside, self.slow_read, self.slow_exec = 0, slow_read, 0.0
         self._numbers = itertools.count()
         super().__init__([url], capacity=2, max_capacity=2, timeout=0.5)
 
@@ -50,6 +51,7 @@ class _Watched(redispool.RoundRobinPool):
             reply = execute(*args, **options)
             if str(args[0]).upper() == "EXEC":
                 self.exec_replies.append(reply)
+                time.sleep(random.uniform(0, self.slow_exec))
             return reply
 
         setattr(connection, "send_command", logged)  # noqa: B010 - mypy refuses assigning to a method
@@ -117,8 +119,9 @@ def _transfers(answer, pool, admin, accounts, start):
     for (source, target), amount in jobs:
         balance[source] -= amount
         balance[target] += amount
+    pool.slow_exec = 0.003  # EXEC's reply comes late, as over a network: the other connection runs meanwhile
     with ThreadPoolExecutor(6) as threads:  # more callers than the pool's two connections
-        list(threads.map(lambda job: _call(answer, pool, job[0][0], job[0][1], job[1]), jobs))
+        results = list(threads.map(lambda job: _call(answer, pool, job[0][0], job[0][1], job[1]), jobs))
     _one_transaction_each(pool, calls + len(jobs))
     final = dict(zip(accounts, (int(v) for v in admin.mget(accounts))))
     expect(
@@ -126,6 +129,18 @@ def _transfers(answer, pool, admin, accounts, start):
         f"after {len(jobs)} transfers from 6 threads at once the balances are off by "
         f"{ {k.rsplit(':', 1)[1]: final[k] - balance[k] for k in accounts} }: a transfer must move exactly "
         "`amount` from `source` to `target`",
+    )
+    _returned_what_exec_answered(
+        pool, results, "with 6 threads at once, another client may change an account right after your EXEC"
+    )
+
+
+def _returned_what_exec_answered(pool, results, why):
+    """Every balance pair an answer returned is one some EXEC answered."""
+    replies = {tuple(int(x) for x in reply) for reply in pool.exec_replies if reply}
+    expect(
+        all(tuple(int(x) for x in got) in replies for got in results if got is not None),
+        f"some returned balances are not what an EXEC answered: {why}, so return EXEC's reply",
     )
 
 
@@ -245,11 +260,8 @@ def _never_overdraws(answer, pool, admin, rich, poor):
         "the balances differ from what your answers returned: a transfer that returned None moved money, "
         "or one that returned balances moved none (or moved another amount)",
     )
-    replies = {tuple(int(x) for x in reply) for reply in pool.exec_replies if reply}
-    expect(
-        all(tuple(int(x) for x in got) in replies for got in results if got is not None),
-        "some returned balances are not what an EXEC answered: another client may have changed an account "
-        "after you read it, so return EXEC's reply",
+    _returned_what_exec_answered(
+        pool, results, "another client may have changed an account after you read it"
     )
     refused = [
         (source, amount)
