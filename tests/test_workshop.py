@@ -562,3 +562,20 @@ def test_a_container_each_drops_every_privilege_and_pulls_nothing(tmp_path):
     assert c.DockerSpawner.extra_host_config["security_opt"] == ["no-new-privileges"]
     assert c.DockerSpawner.cmd == ["python", "-m", "foundations.workshop.inside"]
     assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")  # the proxy's API: host only
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to give folders to other users")
+def test_down_removes_a_participants_lost_runtime_folders_and_nothing_else(tmp_path):
+    """A restarted hub no longer knows the runtime folders it made; ``forget`` removes a participant's
+    (``remove_runtime_dirs``): only folders that user owns, never one of another user's, never through a link."""
+    mine, theirs, outside = (tmp_path / name for name in ("jr-mine", "jr-theirs", "outside"))
+    for folder, uid in ((mine, 54321), (theirs, 54322), (outside, 0)):
+        folder.mkdir()
+        (folder / "kernel.json").write_text("{}")
+        os.chown(folder, uid, uid)
+    link = tmp_path / "jr-link"
+    link.symlink_to(outside)
+    os.lchown(link, 54321, 54321)  # the participant's own link, to a folder that is not theirs
+    assert hub_module.remove_runtime_dirs(54321, tmp_path) == [mine]
+    assert not mine.exists() and (theirs / "kernel.json").exists() and (outside / "kernel.json").exists()
+    assert link.is_symlink()

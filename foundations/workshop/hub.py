@@ -7,8 +7,10 @@ background; down stops the hub, which stops every participant's server and so th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import pwd
 import secrets
 import shutil
 import stat
@@ -24,7 +26,7 @@ from foundations.ops import mariadb, services
 from foundations.workshop import code as workshop_code
 from foundations.workshop import containers as docker_backend
 from foundations.workshop import participant, proxy
-from foundations.workshop.room import Room, Settings, unused_port
+from foundations.workshop.room import RUNTIME_PREFIX, Room, Settings, unused_port
 
 HUB_PROGRAM = "jupyterhub"
 PROXY_PROGRAM = "configurable-http-proxy"
@@ -227,6 +229,9 @@ def forget(room: Room, log: Callable[[str], None] = print) -> None:
     """Remove the system users the hub created (with their homes: the learners' copies, and the state
     files that held their services' passwords), the shared MariaDB's data, and the room's folder."""
     for name in room.created_users():
+        with contextlib.suppress(KeyError):  # KeyError: no such user any more
+            for folder in remove_runtime_dirs(pwd.getpwnam(name).pw_uid):
+                log(f"removed {folder}, a kernel runtime folder of {name}'s that a restarted hub had lost")
         done = subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
         gone = done.returncode in (0, 6)  # 6: no such user (removed by hand)
         log(
@@ -238,3 +243,19 @@ def forget(room: Room, log: Callable[[str], None] = print) -> None:
     if room.settings_path.exists():  # a room's folder, not whatever --dir named by mistake
         shutil.rmtree(room.root)
         log(f"removed {room.root}: the workshop code, password hashes, hub database and log")
+
+
+def remove_runtime_dirs(uid: int, tmp: Path = Path("/tmp")) -> list[Path]:
+    """Remove the kernel runtime folders of user ``uid`` in ``tmp`` (``hubconfig`` makes one per server
+    start; a hub that was restarted no longer knows the older ones): only folders they own, never through a
+    link (``rmtree`` refuses a path that is, or has become, one)."""
+    removed = []
+    for path in tmp.glob(RUNTIME_PREFIX + "*"):
+        try:
+            found = path.lstat()
+            if stat.S_ISDIR(found.st_mode) and found.st_uid == uid:
+                shutil.rmtree(path)
+                removed.append(path)
+        except OSError:  # gone meanwhile, or swapped for a link
+            continue
+    return removed

@@ -29,7 +29,7 @@ from jupyterhub.utils import url_path_join
 from foundations.errors import ServiceError
 from foundations.ops import lab
 from foundations.workshop import boardpage, containers, learner, participant, proxy
-from foundations.workshop.room import INSTRUCTOR, Room, Settings
+from foundations.workshop.room import INSTRUCTOR, RUNTIME_PREFIX, Room, Settings
 
 ADMIN_SERVICE = "workshop-admin"
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]  # the culler's README
@@ -159,7 +159,9 @@ async def _before_spawn(room: Room, s: Settings, spawner: Any) -> None:
 def _runtime_dir(who: participant.Participant) -> str:
     """A new folder for the participant's kernel sockets, 0700 and theirs. Short, under /tmp: a socket's path
     has at most 107 bytes, and one in their home's runtime folder, named by the kernel's id, may be longer."""
-    path = tempfile.mkdtemp(prefix="jr-", dir="/tmp")  # created here, never one that was there before
+    path = tempfile.mkdtemp(
+        prefix=RUNTIME_PREFIX, dir="/tmp"
+    )  # created here, never one that was there before
     if who.uid is not None and who.gid is not None:
         os.chown(path, who.uid, who.gid)
     return path

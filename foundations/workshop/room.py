@@ -29,6 +29,9 @@ DEFAULT_DIR = REPO_ROOT / ".workshop"
 PORTS = range(20000, 32000)
 # Lower-case letters and digits: the same string is a system user, a MariaDB user and a database name.
 NAME = re.compile(r"[a-z][a-z0-9]{1,30}")
+RUNTIME_PREFIX = (
+    "jr-"  # a participant's kernel runtime folder, /tmp/jr-XXXX (hubconfig makes, hub.forget removes)
+)
 INSTRUCTOR = "instructor"  # the hub's one admin: signs in to see the board, has no server of their own
 
 
