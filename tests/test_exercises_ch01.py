@@ -197,6 +197,24 @@ def _average_of_three(urls):
     return result
 
 
+def _one_clock_for_all(urls):
+    """The stopwatch started once, before the loop: each URL gets the time since the first PING began."""
+    result, start = {}, time.perf_counter()
+    for url in urls:
+        redisdb.client(url, timeout=PATIENT_S).ping()
+        result[url] = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _the_loops_average(urls):
+    """Every URL gets the loop's average: the paused Redis's wait is shared out among all of them."""
+    start = time.perf_counter()
+    for url in urls:
+        redisdb.client(url, timeout=PATIENT_S).ping()
+    average = (time.perf_counter() - start) * 1000 / len(urls)
+    return {url: average for url in urls}
+
+
 CACHED: dict[str, redis.Redis] = {}
 
 
@@ -246,6 +264,8 @@ PING_WRONG = [
         _cached_client, "0 connection(s) opened to it during a second call", id="client-kept-across-calls"
     ),
     pytest.param(_connection_per_url_and_one_more, "2 PING(s) reached it", id="checks-then-pings-again"),
+    pytest.param(_one_clock_for_all, "came after the paused one", id="one-clock-for-all-urls"),
+    pytest.param(_the_loops_average, "came after the paused one", id="the-loops-average-for-each"),
 ]
 
 

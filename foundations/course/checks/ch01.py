@@ -145,7 +145,7 @@ def ping_all(answer):
         _one_fresh_ping_each(relays, "one call of your function")
         answer(urls)  # the same URLs again: a client kept from the first call would open no connection
         _one_fresh_ping_each(relays, "a second call with the same URLs")
-    _slow_redis_is_seen(answer, cfg.redis2_url)
+    _slow_redis_is_seen(answer, cfg.redis2_url, [cfg.redis_url, cfg.redis1_url])
     # Nothing listens on that port. redis-py's own error names only host:port ("Error 111 connecting to
     # 127.0.0.1:PORT"), not the URL the caller gave: passing it through untouched is not the answer.
     dead = f"redis://127.0.0.1:{net.free_port()}/3"
@@ -291,14 +291,16 @@ def _relay(url: str) -> Iterator[_Relay]:
         relay.close()
 
 
-def _slow_redis_is_seen(answer, url: str) -> None:
-    """Pause the Redis at ``url`` (CLIENT PAUSE), PING it through ``answer``: the figure shows the wait."""
+def _slow_redis_is_seen(answer, url: str, others: list[str]) -> None:
+    """Pause the Redis at ``url`` (CLIENT PAUSE), PING it then ``others`` through ``answer``: its figure shows
+    the wait, and theirs do not (a clock started once for all the URLs would carry the wait over)."""
     redisdb.client(url).client_pause(PAUSE_MS, all=True)
     paused_until = time.monotonic() + PAUSE_MS / 1000
     try:
-        ms = answer([url])[url]
+        result = answer([url, *others])
     finally:  # an answer that never waited leaves the pause running: the next PING must not meet it
         time.sleep(max(0.0, paused_until - time.monotonic()))
+    ms = result[url]
     expect(
         ms >= PAUSE_MS / 4,
         f"that Redis was paused for {PAUSE_MS} ms, yet you report {ms!r}: time each PING and report "
@@ -307,3 +309,9 @@ def _slow_redis_is_seen(answer, url: str) -> None:
     expect(
         ms < 100 * PAUSE_MS, f"{ms!r} for a {PAUSE_MS} ms wait: are those microseconds? Report milliseconds"
     )
+    for other in others:
+        expect(
+            result[other] < PAUSE_MS / 4,
+            f"{config.redacted(other)}, which nobody paused and which came after the paused one in the list, "
+            f"got {result[other]!r} ms: each URL's figure should be the time of its own PING only",
+        )
