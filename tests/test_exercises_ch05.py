@@ -1,6 +1,7 @@
 """Chapter 5's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from test_exercises import NOTEBOOKS, solutions
@@ -105,6 +106,12 @@ def _leading_word_then_positions(pattern, path, strict_slashes):
     } if status == 200 else found
 
 
+def _unquotes_the_path(pattern, path, strict_slashes):
+    """Percent-decodes the path before matching: Werkzeug's match gets the path as the server decoded it once
+    already, and a name holding "%a1" is that text, not another character."""
+    return MATCH_ROUTE(pattern, unquote(path), strict_slashes)
+
+
 def _redirects_any_slashless(pattern, path, strict_slashes):
     """Strict slashes redirect every path lacking the pattern's trailing slash, without asking whether the
     path with the slash would match: Werkzeug answers 404 for ("/shops/", "/users") or ("/shops/{a}/",
@@ -126,6 +133,10 @@ ROUTE_WRONG = [
     pytest.param(_regex("[0-9a-f]+"), "not what Werkzeug answers", id="hex-only"),
     pytest.param(_regex("[!-.0-~]+"), "not what Werkzeug answers", id="printable-ascii-only"),
     pytest.param(_regex("[^/]+", escape=False), "not what Werkzeug answers", id="words-not-escaped"),
+    pytest.param(_regex(r"[^/\s]+"), "not what Werkzeug answers", id="no-whitespace-in-a-name"),
+    pytest.param(_regex("[^/%]+"), "not what Werkzeug answers", id="no-percent-in-a-name"),
+    pytest.param(_regex("[^/.]+"), "not what Werkzeug answers", id="no-dot-in-a-name"),
+    pytest.param(_unquotes_the_path, "not what Werkzeug answers", id="percent-decodes-the-path"),
     pytest.param(_hard_coded_say, "not what Werkzeug answers", id="hard-coded-say"),
     pytest.param(_leading_word_then_positions, "not what Werkzeug answers", id="fixed-word-after-a-name"),
     pytest.param(_redirects_any_slashless, "not what Werkzeug answers", id="redirects-any-slashless-path"),

@@ -85,8 +85,9 @@ def pat_statuses(answer):
 
 _WORDS = ["shops", "pets", "users", "orders", "hey", "files", "teams", "say"]
 # What a name may hold besides letters and digits (Werkzeug's default converter takes any segment): each name
-# value holds two of these, so that every one is in each run's exact paths, and a narrower pattern (\w+, [a-z0-9]+,
-# ASCII only) turns some 200 into a 404.
+# value of an exact path holds two of these, taken in turn, so that every one is in each run's exact paths (the
+# paths that must match; a name with a slash in it takes hex digits only), and a narrower pattern (\w+,
+# [a-z0-9]+, ASCII only, no space, no %) turns some 200 into a 404.
 _ODD = [".", "-", "_", "~", "@", "%", " ", "é", "ß", "ñ"]
 
 
@@ -150,7 +151,7 @@ def _route_cases() -> list[tuple[str, str]]:
             paths.append(exact.replace(word, word.replace(".", r.choice("x0-")), 1))
         if names:
             paths += [
-                fill(*(f"{value()}/{value()}" for _ in names)),
+                fill(*(f"{secrets.token_hex(2)}/{secrets.token_hex(2)}" for _ in names)),  # not from `odd`
                 fill(*[""] * len(names)),
             ]
         if f"/{second}/" in pattern[1:]:  # a fixed word after a name: changed, the path no longer matches
