@@ -15,6 +15,7 @@ user owns a ``Timer``, so two concurrent measurements cannot reset each other's 
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -147,6 +148,12 @@ def elapsed_ms(fn: Callable[[], object]) -> float:
 def best_ms(fn: Callable[[], object], repeat: int = 3) -> float:
     """The fastest of ``repeat`` calls of ``fn`` in milliseconds: the run least disturbed by the rest of the machine."""
     return min(elapsed_ms(fn) for _ in range(repeat))
+
+
+def median_ms(fn: Callable[[], object], times: int = 10) -> float:
+    """The median of ``times`` calls of ``fn`` in milliseconds: what a call usually costs, every call paying
+    it (where ``best_ms`` keeps the least disturbed one); a moment when the machine is busy does not count."""
+    return statistics.median(elapsed_ms(fn) for _ in range(times))
 
 
 def per_call_us(

@@ -38,25 +38,23 @@ def whole_run(seconds):  # spins, then reports the whole run as its gap
     return (time.perf_counter() - start) * 1_000_000
 
 
-def napping(seconds):  # reads the clock between naps, so it measures its naps (and burns no CPU)
+def _naps_between_reads(nap, seconds):
+    """The worst gap of a loop that calls ``nap()`` between clock reads: it measures its naps."""
     end = time.perf_counter() + seconds
     last, worst = time.perf_counter(), 0.0
     while last < end:
-        time.sleep(0.01)
+        nap()
         now = time.perf_counter()
         worst, last = max(worst, now - last), now
     return worst * 1_000_000
+
+
+def napping(seconds):  # reads the clock between naps (and burns no CPU)
+    return _naps_between_reads(lambda: time.sleep(0.01), seconds)
 
 
 def waiting(seconds):  # the same naps without time.sleep: the run with nothing in the way shows them
-    nap = threading.Event()
-    end = time.perf_counter() + seconds
-    last, worst = time.perf_counter(), 0.0
-    while last < end:
-        nap.wait(0.05)
-        now = time.perf_counter()
-        worst, last = max(worst, now - last), now
-    return worst * 1_000_000
+    return _naps_between_reads(lambda: threading.Event().wait(0.05), seconds)
 
 
 def fixed_run(seconds):  # ignores the argument

@@ -175,6 +175,13 @@ def test_elapsed_and_best_ms_measure_real_time():
     assert best_ms(lambda: time.sleep(next(delays))) < 25  # the fastest run wins
 
 
+def test_median_ms_is_the_middle_call_not_the_fastest_nor_the_slowest():
+    from foundations.timer import median_ms
+
+    delays = iter([0.001, 0.06, 0.02])
+    assert 15 <= median_ms(lambda: time.sleep(next(delays)), times=3) < 55
+
+
 def test_per_call_us_is_the_best_round_per_call():
     ticks = iter([0.0, 0.010, 1.0, 1.004, 2.0, 2.020])  # three rounds of 2 calls: 10, 4 and 20 ms
     calls = []
