@@ -111,8 +111,9 @@ def document(
             "version": "1.0.0",
             "description": "The book's chapter 5 greetings, chapter 10's registry API (/get, /set, "
             "/getAll) plus /del and a REST resource /keys/{key} over the same Redis keys "
-            "(`api:<key>`), and chapter 11's health and debug endpoints. Every route "
-            "answers 405 (with Allow) to other methods, 413 to a body it does not take, and 400 to a request "
+            "(`api:<key>`), and chapter 11's health and debug endpoints. The server answers HEAD wherever it "
+            "answers GET (the GET's status and headers, no body). Every route answers 405 (with Allow) to "
+            "other methods, 413 to a body it does not take, and 400 to a request "
             "its schemas refuse. Redis's own errors are answered as errors too: 409 a key Redis holds as "
             "another type, 503 a Redis down or refusing the server, 507 a full Redis.",
         },

@@ -3,7 +3,8 @@
 redis-py's pools take a lock and poll the socket (``can_read``) on every checkout. A WSGI server thread
 handles one request at a time, so a connection of its own is never shared and needs no lock: every ``GET``
 skips that work. Chapter 10's notebook prints this server beside one on a shared pool (``variants.POOLED``)
-at four connections, where the lock is rarely contended; there the two are within the run-to-run noise.
+at four connections, where the lock is rarely contended; there the two are within the run-to-run noise. It
+also times one ``GET`` each way alone, in the calling thread's CPU time, where the checkout's cost shows.
 Every other command goes through the ordinary pooled client this class extends.
 """
 

@@ -6,11 +6,11 @@ server"). Errors are JSON ``{"error": {"type", "message"}}`` with the right stat
 200-with-error.
 
 The HTTP contract lives here, so every server built on ``App`` keeps it: a path with no route is a 404,
-a method the route does not answer a 405 naming the ones it does (``Allow``), a body larger than the
-route reads (``Route.max_body``, 0 unless a route takes one) a 413. The body is read by ``App``, never by
-a handler (``Request.body``), and a body that is refused is still read and dropped, up to
-``MAX_DRAIN_BYTES``, so the client, still sending, reads the answer instead of a reset; past that bound
-the answer says ``Connection: close``.
+a method the route does not answer a 405 naming the ones it does (``Allow``), a HEAD the GET's headers
+without its body, a body larger than the route reads (``Route.max_body``, 0 unless a route takes one) a 413.
+The body is read by ``App``, never by a handler (``Request.body``), and a body that is refused is still read
+and dropped, up to ``MAX_DRAIN_BYTES``, so the client, still sending, reads the answer instead of a reset;
+past that bound the answer says ``Connection: close``.
 """
 
 from __future__ import annotations
@@ -104,8 +104,9 @@ class Route:
 
 
 def methods_of(handler: Handler) -> tuple[str, ...]:
-    """The methods ``handler`` answers (``Route.methods``; GET for a plain function)."""
-    return getattr(handler, "methods", GET_ONLY)
+    """The methods ``handler`` answers: ``Route.methods`` (GET for a plain function), and HEAD wherever GET."""
+    methods = getattr(handler, "methods", GET_ONLY)
+    return (*methods, "HEAD") if "GET" in methods else methods
 
 
 class RequestCounter(Protocol):
@@ -166,7 +167,8 @@ class App:
                 *response.headers,
             ],
         )
-        return [response.body]
+        # HEAD: the GET's headers, Content-Length too, and no body (respond hands the handler a copy saying GET)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]
 
     def respond(self, request: Request) -> Response:
         """The answer to ``request``: 404, 405, 400/413 for the body, else the handler's (500 on a bug)."""
@@ -181,6 +183,8 @@ class App:
             )
             response.headers.append(("Allow", ", ".join(allowed)))
             return refuse(request.environ, response)
+        if request.method == "HEAD":  # RFC 9110: a GET whose body the server leaves out; the handler sees GET
+            request = Request({**request.environ, "REQUEST_METHOD": "GET"})
         try:
             request.body = read_body(request.environ, getattr(handler, "max_body", 0))
         except Refused as exc:

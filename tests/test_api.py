@@ -78,7 +78,7 @@ def test_status_codes(app, method, target, status, kind):
 
 def test_405_names_the_allowed_methods(app):
     status, headers, _ = call(app, "PATCH", "/keys/a")
-    assert status == 405 and headers["Allow"] == "GET, PUT, DELETE"
+    assert status == 405 and headers["Allow"] == "GET, PUT, DELETE, HEAD"
 
 
 CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}

@@ -83,8 +83,13 @@ def test_the_document_and_the_route_table_agree(app):
         api.MAX_VALUE_CHARS, api.MAX_KEY_LENGTH, api.MAX_QUERY_VALUE_CHARS, api.MAX_BODY_BYTES
     )
     exact, prefixes = documented(spec)
-    assert {path: set(web.methods_of(h)) for path, h in app.routes.items()} == exact
-    assert {prefix: set(web.methods_of(h)) for prefix, h in app.prefixes} == prefixes
+    # HEAD is not an operation of its own in the document: its description says every GET answers it
+    assert {path: set(web.methods_of(h)) - {"HEAD"} for path, h in app.routes.items()} == exact
+    assert {prefix: set(web.methods_of(h)) - {"HEAD"} for prefix, h in app.prefixes} == prefixes
+    assert "HEAD wherever it answers GET" in spec["info"]["description"]
+    for handler in [*app.routes.values(), *(h for _, h in app.prefixes)]:
+        methods = web.methods_of(handler)
+        assert ("HEAD" in methods) == ("GET" in methods), methods
 
 
 def test_the_drift_check_sees_an_undocumented_route(app):
@@ -118,6 +123,39 @@ def test_other_methods_are_a_405_naming_the_allowed_ones(app, method, target):
     allowed = web.methods_of(app.handler_for(target.partition("?")[0]))
     assert status == 405 and headers["Allow"] == ", ".join(allowed)
     assert json.loads(body)["error"]["type"] == "method_not_allowed"
+
+
+def test_head_is_the_get_without_its_body_and_changes_nothing(app, cfg):
+    key = f"contract-head-{time.monotonic_ns()}"
+    assert call(app, "PUT", f"/keys/{key}", b"v", CONTENT_TYPE="text/plain")[0] == 200
+    got = call(app, "GET", f"/keys/{key}")
+    head = call(app, "HEAD", f"/keys/{key}")
+    assert (head[0], head[1], head[2]) == (got[0], got[1], b"") and got[2] == b'"v"'
+    assert call(app, "GET", f"/keys/{key}")[2] == b'"v"'  # /keys/{key} answers DELETE too: HEAD is not one
+    assert call(app, "DELETE", f"/keys/{key}")[0] == 200
+    status, headers, _, _ = call(app, "HEAD", "/nope")
+    assert status == 404 and headers["Content-Length"] != "0"  # an error keeps its length too
+
+
+@pytest.mark.parametrize("interface", ["loop", "rsgi", "wsgi"])
+def test_the_live_server_answers_head_on_one_connection_with_the_get_after_it(cfg, interface):
+    """HEAD then GET on one keep-alive connection: a body sent after the HEAD would be read as the GET's status
+    line. Each kind of route: a plain fast handler (/hello), a coroutine (/get), ``App.respond`` (/keys/x)."""
+    redis.Redis.from_url(cfg.redis_url).set("api:contract-head", "v")
+    with production.start(cfg, "--interface", interface) as api_server:
+        conn = http.client.HTTPConnection("127.0.0.1", api_server.port, timeout=10)
+        try:
+            for target in ("/hello", "/get?key=contract-head", "/keys/contract-head", "/nope"):
+                conn.request("HEAD", target)
+                head = conn.getresponse()
+                assert head.read() == b""
+                conn.request("GET", target)
+                got = conn.getresponse()
+                body = got.read()
+                assert head.status == got.status, (target, head.status, got.status)
+                assert head.getheader("Content-Length") == got.getheader("Content-Length") == str(len(body))
+        finally:
+            conn.close()
 
 
 @pytest.mark.parametrize(

@@ -373,6 +373,15 @@ def returns_what_it_read(pool, source, target, amount):
                 return [have - amount, other + amount]
 
 
+def moves_it_back(pool, source, target, amount):  # ends right, but another client can read the overdraft
+    with pool.resource() as conn:
+        balances = moved(conn, source, target, amount)
+        if int(balances[0]) >= 0:
+            return balances
+        moved(conn, target, source, amount)
+        return None
+
+
 LUA = """local have = tonumber(redis.call('GET', KEYS[1]) or '0')
 if have < tonumber(ARGV[1]) then return nil end
 return {redis.call('DECRBY', KEYS[1], ARGV[1]), redis.call('INCRBY', KEYS[2], ARGV[1])}"""
@@ -391,6 +400,7 @@ def in_lua(pool, source, target, amount):
         (gives_up_when_exec_fails, "refused though their source held enough"),
         (never_refuses, "with too little in the source it must move nothing and return None"),
         (keeps_watching, "still watching a key"),
+        (moves_it_back, "a refused one writes nothing"),
         (returns_what_it_read, "not what an EXEC answered"),
         (in_lua, "a Lua script is atomic too"),
         (lambda pool, source, target, amount: None, "it should move the amount"),

@@ -202,8 +202,10 @@ def _refuses_what_is_not_there(answer, pool, admin, source, target):
     for amount in (have + random.randint(1, 50), random.randint(1, have // 2), None, 1):
         amount = amount or balance[source]  # None: exactly what is left
         moves = amount <= balance[source]
+        before = len(pool.exec_replies)
         got = _call(answer, pool, source, target, amount)
         _played_by_the_rules(pool)
+        _wrote_once_per_transfer(pool, before, int(got is not None), f"one call with {amount}")
         if moves:
             balance[source] -= amount
             balance[target] += amount
@@ -239,9 +241,11 @@ def _never_overdraws(answer, pool, admin, rich, poor):
     random.shuffle(jobs)
     jobs[:0] = [(source, random.choice(rich), start[source] * 6 // 10) for source in poor for _ in range(6)]
     admin.mset(start)
+    before = len(pool.exec_replies)
     with ThreadPoolExecutor(6) as threads:
         results = list(threads.map(lambda job: _call(answer, pool, *job), jobs))
     _played_by_the_rules(pool)
+    _wrote_once_per_transfer(pool, before, sum(got is not None for got in results), f"{len(jobs)} calls")
     final = dict(zip(start, (int(v) for v in admin.mget(list(start)))))
     overdrawn = [a for a in poor if final[a] < 0]
     expect(
@@ -272,6 +276,18 @@ def _never_overdraws(answer, pool, admin, rich, poor):
         not refused,
         f"{len(refused)} transfers were refused though their source held enough (more than they asked for, "
         "even at the end): when does EXEC answer None, and what should a transfer do then?",
+    )
+
+
+def _wrote_once_per_transfer(pool, before, transfers, calls):
+    """One EXEC that wrote per transfer that returned balances, none for a refused one: a refusal that moves the
+    money and moves it back ends right, but another client could read the overdrawn balance in between."""
+    wrote = sum(1 for reply in pool.exec_replies[before:] if reply)  # an aborted EXEC answers None
+    expect(
+        wrote == transfers,
+        f"{calls}: {transfers} returned balances, and {wrote} transactions wrote. A transfer writes once, "
+        "and a refused one writes nothing: moving the money and moving it back leaves the source below zero "
+        "for a moment, where another client can read it. Check the balance before MULTI, not after EXEC",
     )
 
 
