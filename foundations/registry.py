@@ -277,12 +277,3 @@ class AsyncRegistry(_Keyspace[AsyncClient]):
             return await self.client.execute(*command)
         except self._errors as exc:
             raise self._failed(exc, command[1][len(self._head) :]) from exc
-
-
-def delete_prefixed(target: redis.Redis, prefix: str) -> int:
-    """Delete every key that starts with ``prefix``, found with SCAN (never KEYS), and say how many: what a
-    notebook wrote, left over when a run was interrupted before its last cell."""
-    deleted = 0
-    for key in target.scan_iter(match=glob_escape(prefix) + "*", count=1000):
-        deleted += target.delete(key)
-    return deleted

@@ -156,7 +156,7 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     """One thread per connection, like net/http's goroutine per connection."""
 
     daemon_threads = True
-    request_queue_size = 128  # socketserver's 5 would drop a burst of connects (each retried 1 s later)
+    request_queue_size = 512  # socketserver's 5 would drop a burst of connects (each retried 1 s later)
 
 
 class QuietHandler(WSGIRequestHandler):

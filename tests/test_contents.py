@@ -60,11 +60,11 @@ def test_a_chapter_builds_only_on_earlier_ones():
 def test_the_stated_total_is_the_sum_of_the_rows():
     index = json.loads((NOTEBOOKS / "00_index.ipynb").read_text())
     text = next("".join(c["source"]) for c in index["cells"] if "## Contents" in "".join(c["source"]))
-    stated = re.search(r"About (\d+)(½?) hours in all", text)
-    assert stated, "the contents table should say how long all the chapters take"
-    hours = int(stated.group(1)) + (0.5 if stated.group(2) else 0)
-    total = sum(int(cells[3].split()[0]) for cells in _rows().values()) / 60
-    assert abs(total - hours) <= 0.25, f"the rows add up to {total:.2f} h, the text says {hours} h"
+    stated = re.search(r"(\d+) hours in all \((\d+) minutes\)", text)
+    assert stated, "the contents table should say how long all the chapters take, in hours and minutes"
+    total = sum(int(cells[3].split()[0]) for cells in _rows().values())
+    assert int(stated.group(2)) == total, f"the rows add up to {total} minutes, the text says {stated.group(2)}"
+    assert int(stated.group(1)) == total // 60, f"{total} minutes are {total // 60} hours and more"
 
 
 def test_the_first_sitting_needs_no_services():

@@ -236,6 +236,14 @@ def _connection_per_url_and_one_more(urls):
     return _redis_own_error(urls)
 
 
+def _names_every_url(urls):
+    """One try around the whole loop: the error can only name the list."""
+    try:
+        return _redis_own_error(urls)
+    except redis.ConnectionError as exc:
+        raise RuntimeError(f"not every Redis answers: {urls}") from exc
+
+
 PING_WRONG = [
     pytest.param(_fixed(0.2), "a made-up figure, or seconds, cannot show the wait", id="hard-coded-0.2"),
     pytest.param(
@@ -258,6 +266,9 @@ PING_WRONG = [
         _host_only_error, "should name the URL it was given", id="error-names-the-host-not-the-port"
     ),
     pytest.param(_redis_own_error, "should name the URL it was given", id="redis-pys-own-error"),
+    pytest.param(
+        _names_every_url, "name the one that failed, not the whole list", id="error-names-every-url"
+    ),
     pytest.param(_warmed_up, "2 PING(s) reached it during one call", id="warm-up-ping-first"),
     pytest.param(_average_of_three, "3 PING(s) reached it during one call", id="average-of-three-pings"),
     pytest.param(

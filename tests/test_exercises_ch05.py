@@ -121,6 +121,12 @@ def _redirects_any_slashless(pattern, path, strict_slashes):
     return MATCH_ROUTE(pattern, path, strict_slashes)
 
 
+def _merges_slashes(pattern, path, strict_slashes):
+    """Collapses repeated slashes before matching, as some routers do: ("/shops/{a}", "/shops//x") becomes a
+    match, where Werkzeug (merge_slashes=False) answers 404 for the empty segment."""
+    return MATCH_ROUTE(pattern, re.sub("/+", "/", path), strict_slashes)
+
+
 ROUTE_WRONG = [
     pytest.param(_strict(True), "strict_slashes=False", id="always-strict-slashes"),
     pytest.param(_strict(False), "strict_slashes=True", id="never-strict-slashes"),
@@ -140,6 +146,7 @@ ROUTE_WRONG = [
     pytest.param(_hard_coded_say, "not what Werkzeug answers", id="hard-coded-say"),
     pytest.param(_leading_word_then_positions, "not what Werkzeug answers", id="fixed-word-after-a-name"),
     pytest.param(_redirects_any_slashless, "not what Werkzeug answers", id="redirects-any-slashless-path"),
+    pytest.param(_merges_slashes, "not what Werkzeug answers", id="merges-repeated-slashes"),
     pytest.param(_asks_werkzeug, "do its work yourself", id="asks-werkzeug"),
     pytest.param(
         lambda pattern, path, strict: path.split("/")[-1], "expected a pair", id="a-name-not-a-pair"

@@ -1,7 +1,10 @@
 """What the first cell of every notebook sets up beyond the config."""
 
+import uuid
+
 import pandas as pd
 
+from foundations import redisdb
 from foundations.course import notebook
 
 
@@ -20,3 +23,18 @@ def test_long_lines_are_folded_between_words():
     assert len(lines) > 2 and all(len(line) <= notebook.WIDTH for line in lines)
     assert folded.split() == ("ServiceError: " + words + " (stuck? see the solution)").split()
     assert all(line.startswith("  ") for line in lines[1:])
+
+
+def test_delete_prefixed_deletes_only_what_starts_with_the_prefix(cfg):
+    client = redisdb.connect(cfg.redis_url)
+    prefix = f"test-prefixed-{uuid.uuid4().hex}:[a]*"  # glob characters in it match only themselves
+    try:
+        client.mset(
+            {prefix + str(i): i for i in range(1500)} | {prefix[:-4] + "b]x": 1, prefix[:-1] + "?": 1}
+        )
+        assert notebook.delete_prefixed(client, prefix) == 1500
+        assert client.exists(prefix[:-4] + "b]x", prefix[:-1] + "?") == 2
+        assert notebook.delete_prefixed(client, prefix) == 0
+    finally:
+        client.delete(prefix[:-4] + "b]x", prefix[:-1] + "?")
+        client.close()

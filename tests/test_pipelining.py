@@ -347,7 +347,7 @@ def test_the_served_app_keeps_the_kernels_contract(cfg):
             urllib.request.urlopen(request, timeout=5)
         assert refused.value.code == status, (method, target)
         if status == 405:
-            assert refused.value.headers["Allow"] == "GET"
+            assert refused.value.headers["Allow"] == "GET, HEAD"
 
 
 def test_the_served_app_hands_handlers_the_path_as_wsgi_does(cfg):

@@ -11,16 +11,7 @@ import redis
 
 from foundations import redisdb
 from foundations.pipelining import Pipelined
-from foundations.registry import (
-    AsyncRegistry,
-    Full,
-    NotFound,
-    Registry,
-    Unavailable,
-    WrongType,
-    delete_prefixed,
-    glob_escape,
-)
+from foundations.registry import AsyncRegistry, Full, NotFound, Registry, Unavailable, WrongType, glob_escape
 
 
 def test_key_is_prefix_colon_key(reg, prefix):
@@ -279,18 +270,3 @@ def test_a_refusal_names_the_cluster_when_the_client_has_no_single_pool():
 
     with pytest.raises(Unavailable, match="registry 't': the Redis cluster is a read-only replica"):
         Registry(ReadOnlyNode(), prefix="t").get("k")
-
-
-def test_delete_prefixed_deletes_only_what_starts_with_the_prefix(cfg):
-    client = redisdb.connect(cfg.redis_url)
-    prefix = f"test-prefixed-{uuid.uuid4().hex}:[a]*"  # glob characters in it match only themselves
-    try:
-        client.mset(
-            {prefix + str(i): i for i in range(1500)} | {prefix[:-4] + "b]x": 1, prefix[:-1] + "?": 1}
-        )
-        assert delete_prefixed(client, prefix) == 1500
-        assert client.exists(prefix[:-4] + "b]x", prefix[:-1] + "?") == 2
-        assert delete_prefixed(client, prefix) == 0
-    finally:
-        client.delete(prefix[:-4] + "b]x", prefix[:-1] + "?")
-        client.close()

@@ -7,11 +7,16 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 from foundations import config
 from foundations.config import Config
 from foundations.errors import FoundationsError, ServiceError
 from foundations.ops import services
+from foundations.registry import glob_escape
+
+if TYPE_CHECKING:
+    import redis
 
 WIDTH = 100  # characters: fits JupyterLab's output area beside the file browser
 
@@ -61,3 +66,12 @@ def setup(*needs: str) -> Config:
             )
         print(f"{name:<7} {status.address:<16} answers")
     return cfg
+
+
+def delete_prefixed(target: redis.Redis, prefix: str) -> int:
+    """Delete every key that starts with ``prefix``, found with SCAN (never KEYS), and say how many: what a
+    notebook wrote, left over when a run was interrupted before its last cell."""
+    deleted = 0
+    for key in target.scan_iter(match=glob_escape(prefix) + "*", count=1000):
+        deleted += target.delete(key)
+    return deleted

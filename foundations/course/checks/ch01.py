@@ -157,6 +157,11 @@ def ping_all(answer):
             f"when a Redis is down, the error should name the URL it was given ({dead}), so the caller "
             f"knows which entry of the list failed; yours says: {exc}",
         )
+        expect(
+            cfg.redis_url not in str(exc),
+            f"the error names the URL that answered too ({cfg.redis_url}): name the one that failed, not the "
+            f"whole list, so the caller knows which entry it was; yours says: {exc}",
+        )
         return
     expect(False, "a Redis that is down must raise an error, not be skipped")
 
