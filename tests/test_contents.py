@@ -63,7 +63,9 @@ def test_the_stated_total_is_the_sum_of_the_rows():
     stated = re.search(r"(\d+) hours in all \((\d+) minutes\)", text)
     assert stated, "the contents table should say how long all the chapters take, in hours and minutes"
     total = sum(int(cells[3].split()[0]) for cells in _rows().values())
-    assert int(stated.group(2)) == total, f"the rows add up to {total} minutes, the text says {stated.group(2)}"
+    assert int(stated.group(2)) == total, (
+        f"the rows add up to {total} minutes, the text says {stated.group(2)}"
+    )
     assert int(stated.group(1)) == total // 60, f"{total} minutes are {total // 60} hours and more"
 
 
