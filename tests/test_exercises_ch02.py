@@ -161,6 +161,15 @@ def _parameters_only(obj, protocol):  # whole parameters, but not the return ann
     return True
 
 
+def _conforms_on_the_class(obj, protocol):
+    """The unbound functions compared, self included on both sides: right only while every self is self."""
+    for name, declared in _methods_of(protocol).items():
+        method = getattr(type(obj), name, None)
+        if not callable(method) or inspect.signature(method) != inspect.signature(declared):
+            return False
+    return True
+
+
 CONFORMS_WRONG = [
     pytest.param(
         lambda obj, protocol: callable(getattr(obj, "get_name", None)),
@@ -172,6 +181,7 @@ CONFORMS_WRONG = [
     pytest.param(_callable_only, "lacks loud", id="callable-only"),
     pytest.param(_count_only, "in another order", id="parameter-count-only"),
     pytest.param(_keeps_self, "(self aside)", id="compares-self-too"),
+    pytest.param(_conforms_on_the_class, "its self named this", id="class-function-self-included"),
     pytest.param(_first_method_only, "but no greet", id="first-method-only"),
     pytest.param(_every_callable_name, "(self aside)", id="checks-dunder-methods"),
     pytest.param(_not_a_method_passes, "whose get_name is a str", id="lets-attributes-through"),
@@ -295,14 +305,6 @@ def _conforms_by_dir(obj, protocol):  # dir() and getattr() already give each na
     return True
 
 
-def _conforms_on_the_class(obj, protocol):  # compares the unbound functions, self included on both sides
-    for name, declared in _methods_of(protocol).items():
-        method = getattr(type(obj), name, None)
-        if not callable(method) or inspect.signature(method) != inspect.signature(declared):
-            return False
-    return True
-
-
 def _convert_by_signature(value, target, **extra):  # the target's constructor says which names it takes
     names = inspect.signature(target).parameters
     return target(**{**{k: v for k, v in _shared_all(value).items() if k in names}, **extra})
@@ -312,7 +314,6 @@ def _convert_by_signature(value, target, **extra):  # the target's constructor s
     "exercise_id, answer",
     [
         ("02.conforms", _conforms_by_dir),
-        ("02.conforms", _conforms_on_the_class),
         ("02.convert", _convert_by_signature),
     ],
 )

@@ -203,6 +203,16 @@ def _whole_string_as_key(f):
     return encoding.Tag(skip=True) if spec == "-" else encoding.Tag(spec or None, "omitempty" in spec)
 
 
+def _omitempty_anywhere(f):
+    """ "omitempty" looked for anywhere in the tag: Go reads the tag "omitempty" as a key of that name."""
+    spec = f.metadata.get("json", "")
+    return (
+        encoding.Tag(skip=True)
+        if spec == "-"
+        else encoding.Tag(spec.split(",")[0] or None, "omitempty" in spec)
+    )
+
+
 def _by_asdict(value):
     """asdict, then the keys renamed from the tags of the top class only."""
     if isinstance(value, list):
@@ -272,6 +282,9 @@ TO_JSON_DATA_WRONG = [
         _walk(tag_of=lambda f: encoding.parse_tag(f.metadata.get("json", ""))),
         "calls foundations.encoding's own parse_tag",
         id="calls-parse_tag",
+    ),
+    pytest.param(
+        _walk(tag_of=_omitempty_anywhere), "the key 'omitempty' is missing", id="omitempty-as-substring"
     ),
     pytest.param(_by_asdict, "at $.hours, yours has a key 'opens'", id="asdict-then-rename"),
     pytest.param(_calls_to_data, "calls foundations.encoding's own to_data", id="calls-the-package"),

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import zlib
+from time import sleep as imported_sleep
 
 import pytest
 
@@ -57,6 +58,14 @@ def waiting(seconds):  # the same naps without time.sleep: the run with nothing 
     return _naps_between_reads(lambda: threading.Event().wait(0.05), seconds)
 
 
+def napping_on_an_imported_sleep(seconds):  # `from time import sleep` keeps the real one
+    return _naps_between_reads(lambda: imported_sleep(0.01), seconds)
+
+
+def waiting_briefly(seconds):  # 10 ms waits: shorter than the calm run's allowance
+    return _naps_between_reads(lambda: threading.Event().wait(0.01), seconds)
+
+
 def fixed_run(seconds):  # ignores the argument
     return max(spin(1.5)) * 1_000_000
 
@@ -77,7 +86,9 @@ def fixed_run(seconds):  # ignores the argument
         (sleeps, "read the clock without pausing"),
         (napping, "read the clock without pausing"),
         (whole_run, "about as long as the whole run"),
-        (waiting, "does your loop wait between clock reads"),
+        (waiting, "it pauses between clock reads"),
+        (napping_on_an_imported_sleep, "it pauses between clock reads"),
+        (waiting_briefly, "it pauses between clock reads"),
         (fixed_run, "it should spin for `seconds`"),
         (lambda seconds: redisspeed.intrinsic_latency(seconds).max_us, "write the loop yourself"),
     ],

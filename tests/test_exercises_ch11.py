@@ -98,6 +98,13 @@ def empty_is_unset(
     return full_answer(name, kind, default, flags, environ, file)
 
 
+def empty_flag_is_unset(
+    name, kind, default, flags, environ, file
+):  # `--port=` falls through to the next source
+    flags = {k: v for k, v in flags.items() if v != ""}
+    return full_answer(name, kind, default, flags, environ, file)
+
+
 def value_only(name, kind, default, flags, environ, file):
     return full_answer(name, kind, default, flags, environ, file)[0]
 
@@ -200,6 +207,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(variable=str), "FOUNDATIONS_PORT and a file"),
         (value_only, "expected a tuple (value, source)"),
         (empty_is_unset, "FOUNDATIONS_DEBUG_TOKEN= (empty) and a file"),
+        (empty_flag_is_unset, "--debug-token= (empty) and FOUNDATIONS_DEBUG_TOKEN"),
         (with_rule(convert=converts_flags_only), "FOUNDATIONS_PORT and a file: got ("),
         (with_rule(convert=truthy_bool), "got (True, 'env')"),
         (with_rule(convert=true_only), "got (False, 'env')"),
@@ -225,6 +233,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "lower-case-variable",
         "value-only",
         "empty",
+        "empty-flag",
         "flags-converted-env-not",
         "bool-of-text",
         "only-true-is-true",

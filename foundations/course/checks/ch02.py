@@ -103,6 +103,11 @@ class _StringLoud:
         return f"Hello {who}!"
 
 
+class _This:  # self by another name: a caller never passes it by name
+    def get_name(this) -> str:  # noqa: N805
+        return "Gus"
+
+
 class _Numbered:
     def get_name(self) -> int:
         return 7
@@ -150,6 +155,13 @@ CONFORMS_CASES = [
         True,
         "an object with get_name(self, loud: bool = False) -> str",
         "Caller redeclares Named's method: which of the two declarations does Caller ask for?",
+    ),
+    (
+        _This(),
+        _Named,
+        True,
+        "an object with get_name(this) -> str, its self named this",
+        _SAYS_YES + ": nobody passes self, whatever its name; compare what a caller passes",
     ),
     (_Pup("Rex"), _Greeter, False, "an object with get_name(self) -> str but no greet", _SAYS_NO),
     (_Shy(), _Greeter, False, "an object whose greet(self, who: str) -> str lacks loud", _SAYS_NO),

@@ -201,6 +201,7 @@ class _Clinic:
     vet: str | None = _go("vet", default=None)  # None without omitempty: written, as Go writes nil, null
     api_key: str = _go("-", default="")  # never written
     rating: int = _go("-,", default=0)  # written, under the key "-"
+    legacy: int = _go("omitempty", default=0)  # a key named "omitempty", not the option: written even when 0
     _audit: str = ""  # never written: Go's unexported field
 
 
@@ -234,6 +235,7 @@ def _clinics() -> list[tuple[str, object]]:
         vet=rng.choice(["Dr. Novak", "Dr. Horvat"]),
         api_key="k-1",
         rating=rng.randint(1, 5),
+        legacy=rng.randint(1, 9),
     )
     return [
         ("a clinic with every optional field empty", quiet),

@@ -53,16 +53,23 @@ def _no_naps():
         yield
 
 
-def _timed(answer, seconds):
-    """(``answer(seconds)``, wall seconds it took), the package's loop and naps refused."""
-    start = time.perf_counter()
+def _timed(answer, seconds, stall=0.0):
+    """(``answer(seconds)``, wall seconds it took), the package's loop and naps refused: ``time.sleep`` raises,
+    and a loop that pauses some other way (``from time import sleep``, an ``Event``'s wait) uses little of the
+    CPU time a spinning loop does outside the ``stall``."""
+    start, cpu = time.perf_counter(), time.thread_time()
     with mock.patch.object(redisspeed, "intrinsic_latency", _copied), _no_naps():
         got = answer(seconds)
-    took = time.perf_counter() - start
+    took, cpu = time.perf_counter() - start, time.thread_time() - cpu
     expect(isinstance(got, (int, float)), f"worst_gap({seconds}) should be a number of µs, got {got!r}")
     expect(
         seconds * 0.95 <= took < seconds * 1.2 + 0.25,
         f"worst_gap({seconds}) ran for {took:.2f} s: it should spin for `seconds`, then return",
+    )
+    expect(  # a quarter: a spinning loop on a busy machine still gets far more of a CPU than a napping one
+        cpu >= 0.25 * (took - stall),
+        f"worst_gap({seconds}) kept a CPU busy for {cpu:.2f} s of its {took:.2f} s: it pauses between clock "
+        "reads (a sleep, a wait), so it measures its pauses. Read the clock in a loop that never waits",
     )
     return got, took
 
@@ -78,7 +85,7 @@ def worst_gap(answer):
     gaps = {}
     for stall in stalls:
         thread = _stall_in(0.1, stall)
-        got, took = _timed(answer, seconds)
+        got, took = _timed(answer, seconds, stall)
         thread.join()
         unit = (
             " (that looks like milliseconds: answer in µs)"

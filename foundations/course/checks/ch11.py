@@ -99,9 +99,13 @@ def resolve(answer):
         ]
     cases.append(("FOUNDATIONS_DEBUG_TOKEN= (empty) and a file", "debug_token", str, "x", {},
                   {"FOUNDATIONS_DEBUG_TOKEN": ""}, {"debug_token": "from-file"}, ("", "env")))
+    cases.append(("--debug-token= (empty) and FOUNDATIONS_DEBUG_TOKEN", "debug_token", str, "x",
+                  {"debug_token": ""}, {"FOUNDATIONS_DEBUG_TOKEN": "from-env"}, {}, ("", "flag")))
     refusals: list[tuple[Any, ...]] = [  # (situation, name, kind, flags, environ, file, where, value, places it must not name)
         ("FOUNDATIONS_PORT= (empty) and a file", "port", int, {}, {"FOUNDATIONS_PORT": ""}, {"port": 9000},
          "FOUNDATIONS_PORT", "", ["--port"]),
+        ("--port= (empty) and FOUNDATIONS_PORT", "port", int, {"port": ""}, {"FOUNDATIONS_PORT": "80"}, {},
+         "--port", "", ["FOUNDATIONS_PORT"]),
     ]
     for bad in BAD_NUMBERS:  # every one, every run: each is its own way to get a number wrong
         refusals += [
