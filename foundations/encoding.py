@@ -129,10 +129,16 @@ def to_data(value: Any, path: str = "$") -> Any:
     if isinstance(value, (list, tuple)):
         return [to_data(item, f"{path}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
+        keys = {}  # Go writes an integer map key as its decimal text, and sorts the keys as text
         for key in value:
-            if not isinstance(key, str):
-                raise EncodeError(f"{path}: dict keys must be str, got {type(key).__name__} {key!r}")
-        return {key: to_data(value[key], f"{path}.{key}") for key in sorted(value)}  # Go sorts map keys
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise EncodeError(f"{path}: dict keys must be str or int, got {type(key).__name__} {key!r}")
+            if str(key) in keys:
+                raise EncodeError(
+                    f"{path}: the keys {keys[str(key)]!r} and {key!r} would both be written as {str(key)!r}"
+                )
+            keys[str(key)] = key
+        return {text: to_data(value[keys[text]], f"{path}.{text}") for text in sorted(keys)}
     raise EncodeError(
         f"{path}: cannot encode {type(value).__name__} "
         "(use str, int, float, bool, None, list, dict or a dataclass)"
@@ -170,6 +176,17 @@ def from_data(data: Any, into: type[T], *, unknown: Literal["ignore", "error"] =
     return typing.cast(T, _convert(data, into, "$", unknown))
 
 
+def _key(text: str, hint: Any, path: str) -> Any:
+    """A JSON object's key (always text) as the dict's key type: str, or int as Go parses an int map key."""
+    if hint in (str, Any):
+        return text
+    if hint is int and re.fullmatch(r"-?[0-9]+", text):
+        return int(text)
+    raise DecodeError(
+        f"{path}: the key {text!r} does not fit {_name(hint)} keys (JSON keys are text: str or int)"
+    )
+
+
 def _convert(value: Any, hint: Any, path: str, unknown: str) -> Any:
     hint = type(None) if hint is None else hint  # a bare None annotation means NoneType
     origin = typing.get_origin(hint)
@@ -193,10 +210,10 @@ def _convert(value: Any, hint: Any, path: str, unknown: str) -> Any:
             _fail(path, hint, value)
         return [_convert(v, item, f"{path}[{i}]", unknown) for i, v in enumerate(value)]
     if hint is dict or origin is dict:
-        item = (typing.get_args(hint) or (str, Any))[1]
+        key, item = typing.get_args(hint) or (str, Any)
         if not isinstance(value, dict):
             _fail(path, hint, value)
-        return {k: _convert(v, item, f"{path}.{k}", unknown) for k, v in value.items()}
+        return {_key(k, key, path): _convert(v, item, f"{path}.{k}", unknown) for k, v in value.items()}
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(value, hint, path, unknown)
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):

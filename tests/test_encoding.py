@@ -225,8 +225,10 @@ def test_encode_errors_name_the_path():
         encode([{"x": {"y": math.nan}}])
     with pytest.raises(EncodeError, match=r"^\$\.s\[1\]: cannot encode set "):
         encode({"s": [1, {2}]})
-    with pytest.raises(EncodeError, match=r"^\$: dict keys must be str, got int 1"):
-        encode({1: "a"})
+    with pytest.raises(EncodeError, match=r"^\$: dict keys must be str or int, got float 1.5"):
+        encode({1.5: "a"})
+    with pytest.raises(EncodeError, match=r"^\$: the keys 1 and '1' would both be written as '1'"):
+        encode({1: "a", "1": "b"})
     with pytest.raises(EncodeError, match=r"cannot encode type"):
         encode(Nothing)  # the class, not an instance
 
@@ -390,3 +392,12 @@ def test_msgspec_twins_encode_and_decode_the_same_json():
         ours, type=list[pets.FastPetstore]
     )
     assert {len(s.dogs or []) for s in stores} == {0, 1, 2, 3} and any(s.cats for s in stores)
+
+
+def test_int_map_keys_as_go_writes_and_reads_them():
+    """Go writes an int map key as its text and sorts the keys as text; it parses them back for an int-keyed map."""
+    assert encode({10: 1, 9: 2, "a": 3}) == '{"10":1,"9":2,"a":3}'
+    assert decode('{"1": 2, "-3": 4}', dict[int, int]) == {1: 2, -3: 4}
+    assert decode('{"1": 2}', dict[str, int]) == {"1": 2}
+    with pytest.raises(DecodeError, match=r"^\$: the key 'x' does not fit int keys"):
+        decode('{"x": 2}', dict[int, int])

@@ -1,5 +1,6 @@
 """Chapter 6's exercise checks reject plausible wrong answers, each with a message that helps."""
 
+import inspect
 import json
 import math
 import time
@@ -99,6 +100,16 @@ def even_split(delays, size):
     return sum(delays) / size
 
 
+def last_listed_call(delays, size):  # when the last call in the list ends, not the last call to end
+    free_at = [0] * size
+    end = 0
+    for delay in delays:
+        thread = free_at.index(min(free_at))
+        free_at[thread] += delay
+        end = free_at[thread]
+    return end
+
+
 def first_answer_copied(delays, size):  # the plot's formula, for 50 ms calls only
     return math.ceil(len(delays) / size) * 50
 
@@ -113,6 +124,7 @@ def first_answer_copied(delays, size):  # the plot's formula, for 50 ms calls on
         (first_answer_copied, "predicted_ms([400, 100, 300, 200, 250], 2)"),
         (lambda delays, size: sum(delays), "predicted_ms([50] * 20, 3)"),
         (lambda delays, size: None, "not a number of milliseconds"),
+        (last_listed_call, "predicted_ms([500, 100, 100], 2)"),
     ],
 )
 def test_predicted_ms_rejects(answer, message):
@@ -244,3 +256,9 @@ def in_seconds(delays, size):  # the right model, computed in seconds: 0.05 * 20
 def test_predicted_ms_accepts_the_model_computed_in_seconds():
     assert in_seconds([50] * 20, 1) != 1000  # the rounding the check must allow
     assert exercises.verdict("06.predicted_ms", in_seconds) is None
+
+
+def test_an_error_names_the_line_of_the_answer_not_of_the_library():
+    """ThreadPoolExecutor(0) raises inside concurrent.futures: the message points at the learner's call."""
+    line = inspect.getsourcelines(one_thread_per_url)[1] + 1  # the `with ThreadPoolExecutor(len(urls))` line
+    assert f"(line {line})" in exercises.verdict("06.fetch_all", one_thread_per_url)

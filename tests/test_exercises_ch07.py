@@ -196,6 +196,11 @@ def empty_tag_counts(key):  # an empty {} hashes the empty string
     return slot(key[start + 1 : end].encode() if end != -1 else key.encode())
 
 
+def first_brace_anywhere(key):  # the } looked for from the start of the key, not after the {
+    start, end = key.find("{"), key.find("}")
+    return slot(key[start + 1 : end].encode() if -1 < start < end - 1 else key.encode())
+
+
 def crc32_slot(key):
     return zlib.crc32(key.encode()) % 16384
 
@@ -218,6 +223,7 @@ def uses_redis_py(key):
         (no_tags, "only the part between { and } is hashed"),
         (last_brace, "only the first {...} counts"),
         (empty_tag_counts, "an empty {} is no tag"),
+        (first_brace_anywhere, "not at the first } in the key"),
         (uses_redis_py, "calls redis-py's own key_slot"),
     ],
 )

@@ -31,6 +31,18 @@ def thread_per_query(pool, queries):  # more callers than connections: they queu
         return list(threads.map(lambda sql: run(pool, sql), queries))
 
 
+def retries_the_pool(pool, queries):  # a thread per query; one that finds the pool busy asks again
+    def until_served(sql):
+        while True:
+            try:
+                return run(pool, sql)
+            except mysqldb.PoolExhausted:
+                continue
+
+    with ThreadPoolExecutor(max(1, len(queries))) as threads:
+        return list(threads.map(until_served, queries))
+
+
 def first_done_first(pool, queries):  # results in the order they finish
     with ThreadPoolExecutor(pool.status()["size"]) as threads:
         futures = [threads.submit(run, pool, sql) for sql in queries]
@@ -118,6 +130,7 @@ def first_batch_then_serial(pool, queries):  # the first `size` at once, the res
         (one_connection, "at most 1 connection(s) were in use at once"),
         (in_batches, "a free connection waited for others"),
         (first_batch_then_serial, "a free connection waited for others"),
+        (retries_the_pool, "not retry the pool"),
     ],
     ids=[
         "sequential",
@@ -132,6 +145,7 @@ def first_batch_then_serial(pool, queries):  # the first `size` at once, the res
         "one-connection",
         "in-batches",
         "first-batch-then-serial",
+        "retries-the-pool",
     ],
 )
 def test_query_all_rejects(answer, message):

@@ -105,6 +105,15 @@ def empty_flag_is_unset(
     return full_answer(name, kind, default, flags, environ, file)
 
 
+def empty_bool_is(value):
+    """A bool parser that reads an empty value as ``value``: namsral's bare flag is true, `not text` false."""
+
+    def parse(kind, text, where):
+        return value if kind is bool and str(text).strip() == "" else convert(kind, text, where)
+
+    return parse
+
+
 def value_only(name, kind, default, flags, environ, file):
     return full_answer(name, kind, default, flags, environ, file)[0]
 
@@ -208,6 +217,8 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (value_only, "expected a tuple (value, source)"),
         (empty_is_unset, "FOUNDATIONS_DEBUG_TOKEN= (empty) and a file"),
         (empty_flag_is_unset, "--debug-token= (empty) and FOUNDATIONS_DEBUG_TOKEN"),
+        (with_rule(convert=empty_bool_is(True)), "--access-log= (empty): expected a ValueError"),
+        (with_rule(convert=empty_bool_is(False)), "--access-log= (empty): expected a ValueError"),
         (with_rule(convert=converts_flags_only), "FOUNDATIONS_PORT and a file: got ("),
         (with_rule(convert=truthy_bool), "got (True, 'env')"),
         (with_rule(convert=true_only), "got (False, 'env')"),
@@ -234,6 +245,8 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "value-only",
         "empty",
         "empty-flag",
+        "empty-bool-true",
+        "empty-bool-false",
         "flags-converted-env-not",
         "bool-of-text",
         "only-true-is-true",

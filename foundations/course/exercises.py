@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import sysconfig
 import textwrap
 import traceback
 from collections.abc import Callable
@@ -94,9 +95,19 @@ def verdict(exercise_id: str, answer: Any) -> str | None:
     except Wrong as wrong:
         return str(wrong)
     except Exception as exc:  # noqa: BLE001 - the learner's code failed inside the check
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        return f"your answer raised {type(exc).__name__}: {exc} (line {frame.lineno})"
+        return f"your answer raised {type(exc).__name__}: {exc} ({_where(exc)})"
     return None
+
+
+_LIBRARIES = tuple(sysconfig.get_paths()[kind] for kind in ("stdlib", "platstdlib", "purelib", "platlib"))
+
+
+def _where(exc: BaseException) -> str:
+    """The line of the learner's code the error came from: the deepest frame outside Python's own library and
+    the installed packages (a ValueError raised inside concurrent.futures names the learner's call of it)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [frame for frame in frames if not frame.filename.startswith(_LIBRARIES)]
+    return f"line {(own or frames)[-1].lineno}" + ("" if own else f" of {frames[-1].filename}")
 
 
 def check(exercise_id: str, answer: Any) -> None:

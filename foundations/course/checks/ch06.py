@@ -125,6 +125,10 @@ def predicted_ms(answer):
         ([400, 100, 300, 200, 250], 2),
         ([400, 100, 300, 200, 250], 3),
         ([100, 100, 500], 2),
+        (
+            [500, 100, 100],
+            2,
+        ),  # the last call listed ends before the first: the answer is when the last one ends
         ([30, 30, 30], 10),
         ([], 4),
         (fresh, 3),

@@ -234,6 +234,7 @@ TAG_CASES = [
     ("foo{{bar}}zap", "the tag ends at the first } after the first {"),
     ("foo{bar", "a { without a } after it is no tag"),
     ("foo}bar{", "a } before the { is no tag"),
+    ("a}b{c}d", "the tag ends at the first } after the first {, not at the first } in the key"),
 ]
 
 

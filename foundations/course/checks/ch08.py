@@ -112,6 +112,12 @@ def query_all(answer):
             pool.asked > 0,
             "your answer never took a connection from `pool`: the queries should run on the pool's connections",
         )
+        expect(
+            pool.asked <= len(queries),
+            f"your answer asked the pool for a connection {pool.asked} times for {len(queries)} queries: a query "
+            "that found the pool busy asked again. Queries beyond the pool's size must wait in your answer "
+            "(for a connection that comes free), not retry the pool",
+        )
         can = min(size, len(queries))
         expect(
             pool.most >= can,

@@ -106,6 +106,11 @@ def resolve(answer):
          "FOUNDATIONS_PORT", "", ["--port"]),
         ("--port= (empty) and FOUNDATIONS_PORT", "port", int, {"port": ""}, {"FOUNDATIONS_PORT": "80"}, {},
          "--port", "", ["FOUNDATIONS_PORT"]),
+        # an empty bool is neither true (namsral's rule for a bare flag) nor false
+        ("--access-log= (empty)", "access_log", bool, {"access_log": ""}, {}, {}, "--access-log", "",
+         ["FOUNDATIONS_ACCESS_LOG"]),
+        ("FOUNDATIONS_ACCESS_LOG= (empty)", "access_log", bool, {}, {"FOUNDATIONS_ACCESS_LOG": ""}, {},
+         "FOUNDATIONS_ACCESS_LOG", "", ["--access-log"]),
     ]
     for bad in BAD_NUMBERS:  # every one, every run: each is its own way to get a number wrong
         refusals += [
