@@ -129,7 +129,7 @@ def to_data(value: Any, path: str = "$") -> Any:
     if isinstance(value, (list, tuple)):
         return [to_data(item, f"{path}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
-        keys = {}  # Go writes an integer map key as its decimal text, and sorts the keys as text
+        keys: dict[str, str | int] = {}  # Go writes an integer map key as its decimal text, sorted as text
         for key in value:
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 raise EncodeError(f"{path}: dict keys must be str or int, got {type(key).__name__} {key!r}")

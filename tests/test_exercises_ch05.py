@@ -121,6 +121,14 @@ def _redirects_any_slashless(pattern, path, strict_slashes):
     return MATCH_ROUTE(pattern, path, strict_slashes)
 
 
+def _ignores_case(pattern, path, strict_slashes):
+    """Compares the fixed words in any case: Werkzeug compares them as written, /Shops/x is not /shops/<a>."""
+    words = {seg.lower(): seg for seg in pattern.split("/") if seg and not seg.startswith("{")}
+    return MATCH_ROUTE(
+        pattern, "/".join(words.get(seg.lower(), seg) for seg in path.split("/")), strict_slashes
+    )
+
+
 def _merges_slashes(pattern, path, strict_slashes):
     """Collapses repeated slashes before matching, as some routers do: ("/shops/{a}", "/shops//x") becomes a
     match, where Werkzeug (merge_slashes=False) answers 404 for the empty segment."""
@@ -147,6 +155,7 @@ ROUTE_WRONG = [
     pytest.param(_leading_word_then_positions, "not what Werkzeug answers", id="fixed-word-after-a-name"),
     pytest.param(_redirects_any_slashless, "not what Werkzeug answers", id="redirects-any-slashless-path"),
     pytest.param(_merges_slashes, "not what Werkzeug answers", id="merges-repeated-slashes"),
+    pytest.param(_ignores_case, "not what Werkzeug answers", id="fixed-words-in-any-case"),
     pytest.param(_asks_werkzeug, "do its work yourself", id="asks-werkzeug"),
     pytest.param(
         lambda pattern, path, strict: path.split("/")[-1], "expected a pair", id="a-name-not-a-pair"

@@ -2,6 +2,7 @@
 
 import binascii
 import hashlib
+import math
 import random
 import re
 import threading
@@ -123,6 +124,12 @@ def multiplied_rendezvous(key, weights):  # weight x uniform score: favours the 
     return max(weights, key=lambda name: weights[name] * blake(f"{name}\0{key}"))
 
 
+def exponential_times_weight(
+    key, weights
+):  # w x Exp(1): right for two servers, too much for the heavy among five
+    return max(weights, key=lambda name: -weights[name] * math.log((blake(f"{name}\0{key}") + 1) / 2**64))
+
+
 def by_package_score(key, weights):  # the package's _score, behind a lambda
     return max(weights, key=lambda name: redisdb._score(name, key.encode()))
 
@@ -157,6 +164,7 @@ def sorted_jump_hash(key, weights):  # sorted, so the order does not matter: sti
         (python_hash_rendezvous, "Python's hash() of a string is salted per process"),
         (unweighted_rendezvous, "a server's share of the keys should be its share of the total weight"),
         (multiplied_rendezvous, "a server's share of the keys should be its share of the total weight"),
+        (exponential_times_weight, "a rule that holds for two servers may not hold for five"),
         (jump_hash, "removing the first of three servers moved"),
         # the random names may sort the new server anywhere: adding it renumbers too, or removing does
         (sorted_jump_hash, re.compile("(adding a third|removing the first of three) servers? moved", re.I)),

@@ -43,6 +43,26 @@ def retries_the_pool(pool, queries):  # a thread per query; one that finds the p
         return list(threads.map(until_served, queries))
 
 
+def workers_holding_one_connection_each(pool, queries):  # the book's shape: `size` workers, one queue
+    size, todo, results = pool.status()["size"], list(enumerate(queries)), [None] * len(queries)
+    lock = threading.Lock()
+
+    def worker():
+        with pool.connection() as conn, conn.cursor() as cur:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    i, sql = todo.pop(0)
+                cur.execute(sql)
+                results[i] = cur.fetchall()
+
+    with ThreadPoolExecutor(size) as threads:
+        for future in [threads.submit(worker) for _ in range(size)]:
+            future.result()
+    return results
+
+
 def first_done_first(pool, queries):  # results in the order they finish
     with ThreadPoolExecutor(pool.status()["size"]) as threads:
         futures = [threads.submit(run, pool, sql) for sql in queries]
@@ -230,3 +250,8 @@ def erlang_c(rate, ms, max_wait_ms):  # M/M/c: exponential query times, longer w
 def test_connections_needed_rejects(answer, message):
     verdict = exercises.verdict("08.connections_needed", answer)
     assert verdict is not None and message in verdict, verdict
+
+
+def test_query_all_accepts_workers_that_each_hold_a_connection():
+    """More workers than queries ask the pool more often than there are queries, and wait for nothing."""
+    assert exercises.verdict("08.query_all", workers_holding_one_connection_each) is None

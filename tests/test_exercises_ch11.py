@@ -350,6 +350,15 @@ class FilePerWorker:  # the right shape: one file per process, read back and add
         return sum_files(self.folder.glob("*.json"))
 
 
+class FilesKnownAtStart(FilePerWorker):  # the worker files listed once, when the reader is made
+    def __init__(self, folder):
+        super().__init__(folder)
+        self.known = list(self.folder.glob("*.json"))
+
+    def totals(self):
+        return sum_files(path for path in self.known if path.exists())
+
+
 class NotThreadSafe(FilePerWorker):  # right for one thread; a worker's threads share its counts and file
     def count(self, name):
         self.unlocked_count(name)
@@ -441,6 +450,7 @@ class UnlockedMemory(SharedMemory):  # += is a read then a write: CPython 3.11 h
         # one file's count, whichever is read last: a scrape may see it go back
         (LastFileWins, ("says 1000, not 4000", "a counter only climbs")),
         (OneCounter, "every name counts apart"),
+        (FilesKnownAtStart, "the reader made before the workers started says 0"),
         (WipedOnOpen, "A constructor must not wipe counts that are already saved"),
         # threads of one worker made to take turns mid-count, as a free-threaded Python may
         (UnlockedMemory, ("counts were lost on the way", "a counter only climbs")),
@@ -465,6 +475,7 @@ class UnlockedMemory(SharedMemory):  # += is a read then a write: CPython 3.11 h
         "own-file",
         "last-file",
         "one-counter",
+        "files-known-at-start",
         "wiped-on-open",
         "unlocked-memory",
         "in-place",

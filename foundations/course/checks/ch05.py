@@ -109,9 +109,9 @@ def _werkzeug(pattern: str, path: str, strict_slashes: bool) -> tuple[int, objec
 def _route_cases() -> list[tuple[str, str]]:
     """(pattern, path) pairs on patterns of the check's own, with random words and names: the exact path, the
     trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a longer first word,
-    a first word with its dot changed, a fixed word after a name changed, a slash doubled inside (an empty
-    segment); for patterns ending in a slash, paths
-    without it that match nothing. Name values hold uppercase, punctuation, a space and non-ASCII letters."""
+    a first word with its dot changed, a fixed word after a name changed, the first word in another case, a
+    slash doubled inside (an empty segment); for patterns ending in a slash, paths without it that match
+    nothing. Name values hold uppercase, punctuation, a space and non-ASCII letters."""
     r = random.Random()
     first, second, other = r.sample(_WORDS, 3)
     a, b = (f"{r.choice('abcdefgh')}{secrets.token_hex(2)}" for _ in range(2))  # variable names
@@ -148,6 +148,7 @@ def _route_cases() -> list[tuple[str, str]]:
             exact.rstrip("/") + f"/{secrets.token_hex(2)}" + ("/" if pattern.endswith("/") else ""),
             exact.replace(word, word + secrets.token_hex(1), 1),
         ]
+        paths.append(exact.replace(word, word.capitalize(), 1))  # a fixed word in another case: no match
         inner = exact.find("/", 1)  # the second slash doubled (an empty segment), where it is not the last
         if 0 < inner < len(exact) - 1:
             paths.append(exact[:inner] + "/" + exact[inner:])

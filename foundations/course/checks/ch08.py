@@ -14,26 +14,32 @@ from foundations.course.exercises import Wrong, exercise, expect
 
 
 class _Watched(mysqldb.Pool):
-    """A real pool that also counts the connections asked for, and the most that were out at the same time."""
+    """A real pool that also counts the connections asked for, the times one was not there in time (``timeout``),
+    and the most that were out at the same time."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._lock = threading.Lock()
-        self.asked = self.out = self.most = 0
+        self.asked = self.out = self.most = self.exhausted = 0
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Any]:
         with self._lock:
             self.asked += 1
-        with super().connection() as conn:
-            with self._lock:
-                self.out += 1
-                self.most = max(self.most, self.out)
-            try:
-                yield conn
-            finally:
+        try:
+            with super().connection() as conn:
                 with self._lock:
-                    self.out -= 1
+                    self.out += 1
+                    self.most = max(self.most, self.out)
+                try:
+                    yield conn
+                finally:
+                    with self._lock:
+                        self.out -= 1
+        except mysqldb.PoolExhausted:  # counted even when the answer catches it and asks again
+            with self._lock:
+                self.exhausted += 1
+            raise
 
 
 def _rows(result: Any) -> list[tuple] | None:
@@ -69,7 +75,7 @@ def query_all(answer):
         pool = _Watched(dsn, size=size, timeout=TIMEOUT)
         try:
             pool.warm_up()
-            pool.asked = pool.most = 0
+            pool.asked = pool.most = pool.exhausted = 0
             start = time.perf_counter()
             try:
                 got = answer(pool, list(queries))
@@ -113,10 +119,10 @@ def query_all(answer):
             "your answer never took a connection from `pool`: the queries should run on the pool's connections",
         )
         expect(
-            pool.asked <= len(queries),
-            f"your answer asked the pool for a connection {pool.asked} times for {len(queries)} queries: a query "
-            "that found the pool busy asked again. Queries beyond the pool's size must wait in your answer "
-            "(for a connection that comes free), not retry the pool",
+            pool.exhausted == 0,
+            f"{pool.exhausted} time(s) a query waited more than the pool's {TIMEOUT} s for a connection, and your "
+            "answer asked again: queries beyond the pool's size must wait in your answer (for a connection "
+            "that comes free), not retry the pool",
         )
         can = min(size, len(queries))
         expect(

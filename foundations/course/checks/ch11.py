@@ -16,11 +16,13 @@ from foundations.course.exercises import Wrong, exercise, expect
 
 # Every one is refused in every run. 0x50: Go's flag parses with base 0 and reads it as 80; the exercise does not.
 BAD_NUMBERS = ("eighty", "8.5", "80a", "0x50")
-BAD_BOOLS = ("maybe", "yes please", "2", "nope")
+BAD_BOOLS = ("maybe", "yes please", "2", "nope", "t", "F")  # t and F: Go's strconv.ParseBool takes them
 SPELLINGS = {
     "true": True,
     "True": True,
     "TRUE": True,
+    "tRuE": True,  # any case, not only Go's three spellings
+    "fAlSe": False,
     "1": True,
     "false": False,
     "False": False,
@@ -265,6 +267,12 @@ def worker_counters(answer):
                 if 0 < got < WORKERS * COUNTS
                 else ""
             ),
+        )
+        early = reader.totals().get("hits", 0)
+        expect(
+            early == WORKERS * COUNTS,
+            f"the reader made before the workers started says {early} once they are done, not {WORKERS * COUNTS}: "
+            "it reads only the workers' files that were there when it was made. Look for new ones at every scrape",
         )
         extra = random.randint(3, 9)
         busy = answer(folder)
