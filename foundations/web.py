@@ -35,7 +35,7 @@ log = logging.getLogger("foundations.web")
 
 MAX_DRAIN_BYTES = 8 * 1024 * 1024  # a refused body is read and dropped up to this (20 MB took ~30 ms here)
 _CHUNK = 64 * 1024
-GET_ONLY = ("GET",)
+GET_AND_HEAD = ("GET", "HEAD")  # HEAD wherever GET: RFC 9110 asks a server that answers GET to answer it
 
 
 @dataclass(slots=True)
@@ -93,10 +93,11 @@ class Route:
     def __init__(
         self,
         handler: Handler,
-        methods: tuple[str, ...] = GET_ONLY,
+        methods: tuple[str, ...] = GET_AND_HEAD,
         max_body: int = 0,
         shown_to: Callable[[Request], bool] | None = None,
     ):
+        methods = (*methods, "HEAD") if "GET" in methods and "HEAD" not in methods else methods  # once, here
         self.handler, self.methods, self.max_body, self.shown_to = handler, methods, max_body, shown_to
 
     def __call__(self, request: Request) -> Response:
@@ -104,9 +105,8 @@ class Route:
 
 
 def methods_of(handler: Handler) -> tuple[str, ...]:
-    """The methods ``handler`` answers: ``Route.methods`` (GET for a plain function), and HEAD wherever GET."""
-    methods = getattr(handler, "methods", GET_ONLY)
-    return (*methods, "HEAD") if "GET" in methods else methods
+    """The methods ``handler`` answers: ``Route.methods`` (GET and HEAD for a plain function)."""
+    return getattr(handler, "methods", GET_AND_HEAD)
 
 
 class RequestCounter(Protocol):
