@@ -370,6 +370,20 @@ def gives_up_when_exec_fails(pool, source, target, amount):
         return moved(conn, source, target, amount)
 
 
+def watches_once(
+    pool, source, target, amount
+):  # EXEC ends every WATCH, a failed one too: the retry runs unguarded
+    with pool.resource() as conn:
+        conn.execute_command("WATCH", source)
+        while True:
+            if balance_of(conn, source) < amount:
+                conn.execute_command("UNWATCH")
+                return None
+            balances = moved(conn, source, target, amount)
+            if balances is not None:
+                return balances
+
+
 def never_refuses(pool, source, target, amount):  # exercise 4's answer
     with pool.resource() as conn:
         return moved(conn, source, target, amount)
@@ -422,7 +436,8 @@ def in_lua(pool, source, target, amount):
     [
         (check_then_act, "ended below zero"),
         (watches_after_reading, "ended below zero"),
-        (gives_up_when_exec_fails, "refused though their source held enough"),
+        (gives_up_when_exec_fails, "enough still, so it should try again"),
+        (watches_once, "your retry moved the money anyway"),
         (never_refuses, "with too little in the source it must move nothing and return None"),
         (keeps_watching, "still watching a key"),
         (moves_it_back, "a refused one writes nothing"),

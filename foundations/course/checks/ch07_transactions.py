@@ -5,6 +5,7 @@ logs every command each connection sends, so a check can see where each one went
 import itertools
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,11 +21,13 @@ class _Watched(redispool.RoundRobinPool):
     """The check's pool over one Redis: it logs every command sent on each connection it hands out and the
     replies of EXEC, and counts the connections a client takes from its own internal pool beside it (redis-py's
     ``pipeline()`` does). ``slow_read``: up to how many seconds each GET waits (at random) before its reply is
-    read, as over a slow network; ``slow_exec``: the same for EXEC's reply (the other connection runs meanwhile)."""
+    read, as over a slow network; ``slow_exec``: the same for EXEC's reply (the other connection runs meanwhile).
+    ``after_reads``: what another client does right after each of the next reads is answered, one per read."""
 
     def __init__(self, url: str, slow_read: float = 0.0) -> None:
         self.sent: list[tuple[int, str]] = []  # (connection number, command), in the order sent
         self.exec_replies: list[Any] = []
+        self.after_reads: list[Callable[[], None]] = []
         self.beside, self.slow_read, self.slow_exec = 0, slow_read, 0.0
         self._numbers = itertools.count()
         super().__init__([url], capacity=2, max_capacity=2, timeout=0.5)
@@ -49,6 +52,8 @@ class _Watched(redispool.RoundRobinPool):
 
         def recorded(*args, **options):
             reply = execute(*args, **options)
+            if str(args[0]).upper() in ("GET", "MGET") and self.after_reads:
+                self.after_reads.pop(0)()
             if str(args[0]).upper() == "EXEC":
                 self.exec_replies.append(reply)
                 time.sleep(random.uniform(0, self.slow_exec))
@@ -187,6 +192,7 @@ def safe_transfer(answer):
     try:
         pool.warm_up()
         _refuses_what_is_not_there(answer, pool, admin, rich[0], rich[1])
+        _retries_after_a_conflict(answer, pool, admin, rich[2], rich[1])
         _never_overdraws(answer, pool, admin, rich, poor)
     finally:
         pool.close()
@@ -226,6 +232,43 @@ def _refuses_what_is_not_there(answer, pool, admin, source, target):
             now == balance,
             f"after safe_transfer(pool, source, target, {amount}) the balances are {now}, not {balance}",
         )
+
+
+def _retries_after_a_conflict(answer, pool, admin, source, target):
+    """Another client spends from the source right after a read is answered: once, and the transfer still fits;
+    then twice, and the second time it no longer does. Each spend makes the answer's EXEC fail (WATCH saw it)."""
+    for spends in (1, 2):
+        have = random.randint(300, 900)
+        admin.mset({source: have, target: random.randint(100, 900)})
+        amount = random.randint(have // 4, have // 2)
+        costs = [random.randint(1, 20)]
+        if spends == 2:  # leaves between amount - 20 and amount - 1: too little, and still not below zero
+            costs.append(have - costs[0] - amount + random.randint(1, 20))
+        pool.after_reads = [lambda cost=cost: admin.decrby(source, cost) for cost in costs]
+        before = len(pool.exec_replies)
+        got = _call(answer, pool, source, target, amount)
+        spent, pool.after_reads = sum(costs[: len(costs) - len(pool.after_reads)]), []
+        _played_by_the_rules(pool)
+        _wrote_once_per_transfer(pool, before, int(got is not None), f"one call with {amount}")
+        left = int(admin.get(source))
+        expect(
+            left >= 0,
+            f"the source ended at {left}: another client spent from it while your transfer tried again, and "
+            "your retry moved the money anyway. Which of your commands still hold after an EXEC, even one that fails?",
+        )
+        fits = amount <= have - spent
+        expect(
+            (got is not None) == fits,
+            f"safe_transfer(pool, source, target, {amount}) returned {got!r} after another client spent from the "
+            f"source right after your read, leaving {have - spent}: "
+            + (
+                "enough still, so it should try again and move it"
+                if fits
+                else "too little now, so it should read again and refuse"
+            ),
+        )
+        if fits:
+            _returned_what_exec_answered(pool, [got], "another client changed the source after you read it")
 
 
 def _never_overdraws(answer, pool, admin, rich, poor):
