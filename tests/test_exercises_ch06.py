@@ -110,6 +110,13 @@ def last_listed_call(delays, size):  # when the last call in the list ends, not 
     return end
 
 
+def longest_first(delays, size):  # a scheduler's order (LPT), not the pool's: it takes the calls as listed
+    free_at = [0] * size
+    for delay in sorted(delays, reverse=True):
+        free_at[free_at.index(min(free_at))] += delay
+    return max(free_at, default=0)
+
+
 def first_answer_copied(delays, size):  # the plot's formula, for 50 ms calls only
     return math.ceil(len(delays) / size) * 50
 
@@ -125,6 +132,7 @@ def first_answer_copied(delays, size):  # the plot's formula, for 50 ms calls on
         (lambda delays, size: sum(delays), "predicted_ms([50] * 20, 3)"),
         (lambda delays, size: None, "not a number of milliseconds"),
         (last_listed_call, "predicted_ms([500, 100, 100], 2)"),
+        (longest_first, "predicted_ms([400, 100, 300, 200, 250], 3)"),
     ],
 )
 def test_predicted_ms_rejects(answer, message):
