@@ -428,6 +428,18 @@ class UnlockedMemory(SharedMemory):  # += is a read then a write: CPython 3.11 h
         self.cells[NAMES.index(name)] += 1
 
 
+class WritesOutsideTheLock(
+    FilePerWorker
+):  # the count locked, its file written after: an older copy can land last
+    def count(self, name):
+        with self.lock:
+            self.counts[name] = self.counts.get(name, 0) + 1
+            copy = json.dumps(self.counts)
+        partial = self.folder / f"{os.getpid()}.{threading.get_ident()}.partial"
+        partial.write_text(copy)
+        os.replace(partial, self.folder / f"{os.getpid()}.json")
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -455,6 +467,8 @@ class UnlockedMemory(SharedMemory):  # += is a read then a write: CPython 3.11 h
         # threads of one worker made to take turns mid-count, as a free-threaded Python may
         (UnlockedMemory, ("counts were lost on the way", "a counter only climbs")),
         (RewrittenInPlace, "a scrape while the workers were counting failed"),
+        # an older copy of the counts can replace a newer one: a scrape sees a count go back, or the total is short
+        (WritesOutsideTheLock, ("a counter only climbs", "counts were lost on the way")),
         # threads of one worker replace each other's partial file (gone, or put in place half-written), or
         # add one to the same old count (a scrape may then see a count go back)
         (
@@ -479,6 +493,7 @@ class UnlockedMemory(SharedMemory):  # += is a read then a write: CPython 3.11 h
         "wiped-on-open",
         "unlocked-memory",
         "in-place",
+        "writes-outside-the-lock",
         "not-thread-safe",
     ],
 )
