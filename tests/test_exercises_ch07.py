@@ -370,9 +370,8 @@ def gives_up_when_exec_fails(pool, source, target, amount):
         return moved(conn, source, target, amount)
 
 
-def watches_once(
-    pool, source, target, amount
-):  # EXEC ends every WATCH, a failed one too: the retry runs unguarded
+# EXEC ends every WATCH, a failed one too: the retry runs unguarded
+def watches_once(pool, source, target, amount):
     with pool.resource() as conn:
         conn.execute_command("WATCH", source)
         while True:

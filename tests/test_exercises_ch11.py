@@ -428,9 +428,8 @@ class UnlockedMemory(SharedMemory):  # += is a read then a write: CPython 3.11 h
         self.cells[NAMES.index(name)] += 1
 
 
-class WritesOutsideTheLock(
-    FilePerWorker
-):  # the count locked, its file written after: an older copy can land last
+# the count locked, its file written after: an older copy can land last
+class WritesOutsideTheLock(FilePerWorker):
     def count(self, name):
         with self.lock:
             self.counts[name] = self.counts.get(name, 0) + 1

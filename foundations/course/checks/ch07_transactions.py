@@ -51,10 +51,10 @@ class _Watched(redispool.RoundRobinPool):
             return take(*args, **kwargs)
 
         def recorded(*args, **options):
-            reply = execute(*args, **options)
-            if str(args[0]).upper() in ("GET", "MGET") and self.after_reads:
+            reply, command = execute(*args, **options), str(args[0]).upper()
+            if command in ("GET", "MGET") and self.after_reads:
                 self.after_reads.pop(0)()
-            if str(args[0]).upper() == "EXEC":
+            if command == "EXEC":
                 self.exec_replies.append(reply)
                 time.sleep(random.uniform(0, self.slow_exec))
             return reply
@@ -247,7 +247,8 @@ def _retries_after_a_conflict(answer, pool, admin, source, target):
         pool.after_reads = [lambda cost=cost: admin.decrby(source, cost) for cost in costs]
         before = len(pool.exec_replies)
         got = _call(answer, pool, source, target, amount)
-        spent, pool.after_reads = sum(costs[: len(costs) - len(pool.after_reads)]), []
+        spent = sum(costs[: len(costs) - len(pool.after_reads)])  # the spends that ran: one per read answered
+        pool.after_reads = []
         _played_by_the_rules(pool)
         _wrote_once_per_transfer(pool, before, int(got is not None), f"one call with {amount}")
         left = int(admin.get(source))
