@@ -255,3 +255,50 @@ def test_connections_needed_rejects(answer, message):
 def test_query_all_accepts_workers_that_each_hold_a_connection():
     """More workers than queries ask the pool more often than there are queries, and wait for nothing."""
     assert exercises.verdict("08.query_all", workers_holding_one_connection_each) is None
+
+
+def notebook_simulation(queries, seed):
+    """A right answer built on the notebook's ``mean_wait_ms``, with a run length and seed of its own."""
+
+    def connections_needed(rate, ms, max_wait_ms):
+        import heapq
+        import random
+
+        def mean_wait_ms(connections):
+            rng, total, now = random.Random(seed), 0.0, 0.0
+            free_at = [0.0] * connections
+            for _ in range(queries):
+                now += rng.expovariate(rate / 1000)  # arrivals per ms
+                start = max(now, heapq.heappop(free_at))
+                heapq.heappush(free_at, start + ms)
+                total += start - now
+            return total / queries
+
+        connections = math.floor(rate * ms / 1000) + 1  # fewer can never keep up
+        while mean_wait_ms(connections) > max_wait_ms:
+            connections += 1
+        return connections
+
+    return connections_needed
+
+
+@pytest.mark.parametrize(
+    "queries, seed", [(100_000, 8), (50_000, 1), (50_000, 3)], ids=["notebook-run", "half", "half-seed-3"]
+)
+def test_connections_needed_accepts_simulations_of_other_lengths_and_seeds(queries, seed):
+    """The check's tolerance lets through a right answer whose simulation is not the check's own."""
+    assert exercises.verdict("08.connections_needed", notebook_simulation(queries, seed)) is None
+
+
+def test_every_fixed_case_has_a_clear_answer():
+    """Each wait allowed lies at least 1.3x from the waits of the right size and of one less (the check's
+    simulation): wider than its tolerance, so two simulations cannot disagree on the answer."""
+    from foundations.course.checks.ch08 import _TOLERANCE, CASES, _mean_wait_ms
+
+    for rate, ms, max_wait_ms in CASES:
+        size = math.floor(rate * ms / 1000) + 1
+        while _mean_wait_ms(rate, ms, size) > max_wait_ms:
+            size += 1
+        fewer = _mean_wait_ms(rate, ms, size - 1) if size > 1 else math.inf
+        assert max_wait_ms / _mean_wait_ms(rate, ms, size) >= 1.3 > _TOLERANCE, (rate, ms, max_wait_ms)
+        assert fewer / max_wait_ms >= 1.3, (rate, ms, max_wait_ms)
