@@ -1,5 +1,6 @@
 """Chapter 8's exercise checks reject plausible wrong answers, each with a message that helps."""
 
+import functools
 import math
 import os
 import threading
@@ -257,29 +258,21 @@ def test_query_all_accepts_workers_that_each_hold_a_connection():
     assert exercises.verdict("08.query_all", workers_holding_one_connection_each) is None
 
 
-def notebook_simulation(queries, seed):
-    """A right answer built on the notebook's ``mean_wait_ms``, with a run length and seed of its own."""
+def smallest_pool(rate, ms, max_wait_ms, mean_wait_ms):
+    """The fewest connections whose ``mean_wait_ms(rate, ms, connections)`` is within ``max_wait_ms``."""
+    connections = math.floor(rate * ms / 1000) + 1  # fewer can never keep up
+    while mean_wait_ms(rate, ms, connections) > max_wait_ms:
+        connections += 1
+    return connections
 
-    def connections_needed(rate, ms, max_wait_ms):
-        import heapq
-        import random
 
-        def mean_wait_ms(connections):
-            rng, total, now = random.Random(seed), 0.0, 0.0
-            free_at = [0.0] * connections
-            for _ in range(queries):
-                now += rng.expovariate(rate / 1000)  # arrivals per ms
-                start = max(now, heapq.heappop(free_at))
-                heapq.heappush(free_at, start + ms)
-                total += start - now
-            return total / queries
+def simulation_of_its_own(queries, seed):
+    """A right answer: the notebook's simulation (the check's, with another run length and seed)."""
+    from foundations.course.checks.ch08 import _mean_wait_ms
 
-        connections = math.floor(rate * ms / 1000) + 1  # fewer can never keep up
-        while mean_wait_ms(connections) > max_wait_ms:
-            connections += 1
-        return connections
-
-    return connections_needed
+    return lambda rate, ms, max_wait_ms: smallest_pool(
+        rate, ms, max_wait_ms, functools.partial(_mean_wait_ms, queries=queries, seed=seed)
+    )
 
 
 @pytest.mark.parametrize(
@@ -287,7 +280,7 @@ def notebook_simulation(queries, seed):
 )
 def test_connections_needed_accepts_simulations_of_other_lengths_and_seeds(queries, seed):
     """The check's tolerance lets through a right answer whose simulation is not the check's own."""
-    assert exercises.verdict("08.connections_needed", notebook_simulation(queries, seed)) is None
+    assert exercises.verdict("08.connections_needed", simulation_of_its_own(queries, seed)) is None
 
 
 def test_every_fixed_case_has_a_clear_answer():
@@ -296,9 +289,7 @@ def test_every_fixed_case_has_a_clear_answer():
     from foundations.course.checks.ch08 import _TOLERANCE, CASES, _mean_wait_ms
 
     for rate, ms, max_wait_ms in CASES:
-        size = math.floor(rate * ms / 1000) + 1
-        while _mean_wait_ms(rate, ms, size) > max_wait_ms:
-            size += 1
+        size = smallest_pool(rate, ms, max_wait_ms, _mean_wait_ms)
         fewer = _mean_wait_ms(rate, ms, size - 1) if size > 1 else math.inf
         assert max_wait_ms / _mean_wait_ms(rate, ms, size) >= 1.3 > _TOLERANCE, (rate, ms, max_wait_ms)
         assert fewer / max_wait_ms >= 1.3, (rate, ms, max_wait_ms)

@@ -164,12 +164,14 @@ CASES = [
 _TOLERANCE = 1.25  # the check's simulation and yours are both random: far apart at high load, allowed for
 
 
-def _mean_wait_ms(rate: float, query_ms: float, connections: int, queries: int = 60_000) -> float:
+def _mean_wait_ms(
+    rate: float, query_ms: float, connections: int, queries: int = 60_000, seed: int = 2008
+) -> float:
     """The check's own simulation: queries arriving at random at ``rate`` a second, each holding one of
     ``connections`` for ``query_ms``, first come first served: the mean wait for a free connection."""
     if connections * 1000 / query_ms <= rate:
         return math.inf  # busier than the pool can ever be: the queue grows without end
-    rng, total, now = random.Random(2008), 0.0, 0.0
+    rng, total, now = random.Random(seed), 0.0, 0.0
     free_at = [0.0] * connections
     for _ in range(queries):
         now += rng.expovariate(rate / 1000)
