@@ -236,14 +236,17 @@ def _refuses_what_is_not_there(answer, pool, admin, source, target):
 
 def _retries_after_a_conflict(answer, pool, admin, source, target):
     """Another client spends from the source right after a read is answered: once, and the transfer still fits;
-    then twice, and the second time it no longer does. Each spend makes the answer's EXEC fail (WATCH saw it)."""
-    for spends in (1, 2):
+    twice, and the second time it no longer does; once, and at once it no longer does. Each spend makes the
+    answer's EXEC fail (WATCH saw it), so only a WATCH sent before the read keeps the source above zero."""
+    for leaves in (["enough"], ["enough", "too little"], ["too little"]):
         have = random.randint(300, 900)
         admin.mset({source: have, target: random.randint(100, 900)})
-        amount = random.randint(have // 4, have // 2)
-        costs = [random.randint(1, 20)]
-        if spends == 2:  # leaves between amount - 20 and amount - 1: too little, and still not below zero
-            costs.append(have - costs[0] - amount + random.randint(1, 20))
+        amount, costs, left_then = random.randint(have // 4, have // 2), [], have
+        for what in leaves:  # "too little" leaves between amount - 20 and amount - 1: still not below zero
+            costs.append(
+                random.randint(1, 20) if what == "enough" else left_then - amount + random.randint(1, 20)
+            )
+            left_then -= costs[-1]
         pool.after_reads = [lambda cost=cost: admin.decrby(source, cost) for cost in costs]
         before = len(pool.exec_replies)
         got = _call(answer, pool, source, target, amount)
@@ -255,7 +258,11 @@ def _retries_after_a_conflict(answer, pool, admin, source, target):
         expect(
             left >= 0,
             f"the source ended at {left}: another client spent from it while your transfer tried again, and "
-            "your retry moved the money anyway. Which of your commands still hold after an EXEC, even one that fails?",
+            "your retry moved the money anyway. Which of your commands still hold after an EXEC, even one that fails?"
+            if leaves != ["too little"]
+            else f"the source ended below zero ({left}): another client spent from it right after your read, "
+            "leaving too little, and your EXEC moved the money anyway. What makes the server refuse an EXEC "
+            "when the balance changed after you read it?",
         )
         fits = amount <= have - spent
         expect(
