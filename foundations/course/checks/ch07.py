@@ -110,9 +110,10 @@ def worst_gap(answer):
         f"your worst gap came out about the same for a {short * 1000:.0f} ms stall and a {long * 1000:.0f} ms one, "
         f"both in runs of {seconds} s: measure it, do not return a fixed figure or a formula of `seconds`",
     )
-    calm, _ = _timed(
-        answer, seconds
-    )  # nothing in the way: what is left is the loop's own step, and the host's
+    for _try in range(3):  # nothing in the way: what is left is the loop's own step, and the host's; a busy
+        calm, _ = _timed(answer, seconds)  # host can stall one run, a loop that waits is slow in every run
+        if calm < short * 1_000_000 / 2:
+            break
     expect(
         calm < short * 1_000_000 / 2,
         f"with nothing holding the GIL, worst_gap({seconds}) reported {calm:g} µs, more than half the "

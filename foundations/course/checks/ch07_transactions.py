@@ -22,12 +22,14 @@ class _Watched(redispool.RoundRobinPool):
     replies of EXEC, and counts the connections a client takes from its own internal pool beside it (redis-py's
     ``pipeline()`` does). ``slow_read``: up to how many seconds each GET waits (at random) before its reply is
     read, as over a slow network; ``slow_exec``: the same for EXEC's reply (the other connection runs meanwhile).
-    ``after_reads``: what another client does right after each of the next reads is answered, one per read."""
+    ``after_reads``: what another client does right after each of the next reads is answered, one per read;
+    ``after_execs``: the same, right after each of the next EXECs is answered."""
 
     def __init__(self, url: str, slow_read: float = 0.0) -> None:
         self.sent: list[tuple[int, str]] = []  # (connection number, command), in the order sent
         self.exec_replies: list[Any] = []
         self.after_reads: list[Callable[[], None]] = []
+        self.after_execs: list[Callable[[], None]] = []
         self.beside, self.slow_read, self.slow_exec = 0, slow_read, 0.0
         self._numbers = itertools.count()
         super().__init__([url], capacity=2, max_capacity=2, timeout=0.5)
@@ -56,6 +58,8 @@ class _Watched(redispool.RoundRobinPool):
                 self.after_reads.pop(0)()
             if command == "EXEC":
                 self.exec_replies.append(reply)
+                if self.after_execs:
+                    self.after_execs.pop(0)()
                 time.sleep(random.uniform(0, self.slow_exec))
             return reply
 
@@ -108,9 +112,12 @@ def transfer(answer):
 
 def _transfers(answer, pool, admin, accounts, start):
     balance, calls = dict(start), 0
-    for source, target in ((0, 1), (1, 0), (2, 1)):  # one at a time: the answer's reply can be compared
+    for source, target, bump in ((0, 1, 0), (1, 0, 0), (2, 1, random.randint(1, 9))):  # one at a time
         source, target, amount = accounts[source], accounts[target], random.randint(2, 400)
+        # the last call: another client adds to the source right after the answer's EXEC is answered
+        pool.after_execs = [lambda key=source, by=bump: admin.incrby(key, by)] if bump else []
         got = _call(answer, pool, source, target, amount)
+        pool.after_execs = []
         calls += 1
         _one_transaction_each(pool, calls)
         balance[source] -= amount
@@ -118,8 +125,10 @@ def _transfers(answer, pool, admin, accounts, start):
         expect(
             isinstance(got, (list, tuple)) and [int(x) for x in got] == [balance[source], balance[target]],
             f"transfer(pool, source, target, {amount}) returned {got!r}: it should return the two new balances, "
-            "the source's then the target's, as the transaction's EXEC answered them",
+            "the source's then the target's, as the transaction's EXEC answered them"
+            + (": another client changed the source right after your EXEC" if bump else ""),
         )
+        balance[source] += bump
     jobs = [(random.sample(accounts, 2), random.randint(1, 50)) for _ in range(90)]
     for (source, target), amount in jobs:
         balance[source] -= amount
