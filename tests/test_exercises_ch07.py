@@ -14,6 +14,7 @@ import pytest
 
 from foundations import redisdb, redisspeed
 from foundations.course import exercises
+from foundations.course.checks import ch07_transactions
 
 
 def spin(seconds, clock=time.perf_counter):
@@ -447,3 +448,17 @@ def in_lua(pool, source, target, amount):
 )
 def test_safe_transfer_rejects(answer, message):
     assert message in exercises.verdict("07.safe_transfer", answer)
+
+
+@pytest.mark.parametrize("answer", [check_then_act, watches_after_reading])
+def test_safe_transfer_refuses_a_late_watch_without_the_race(answer, monkeypatch):
+    # the six-thread phase off: the one-call case that spends right after the read must refuse these on its own
+    monkeypatch.setattr(ch07_transactions, "_never_overdraws", lambda *args: None)
+    assert "ended below zero" in exercises.verdict("07.safe_transfer", answer)
+
+
+@pytest.mark.parametrize("answer", [reads_after_exec, mgets_after_exec])
+def test_transfer_refuses_reads_after_exec_without_the_race(answer, monkeypatch):
+    # the threaded phase off: the one-at-a-time call with a change right after EXEC must refuse these on its own
+    monkeypatch.setattr(ch07_transactions, "ThreadPoolExecutor", None)
+    assert "right after your EXEC" in exercises.verdict("07.transfer", answer)
