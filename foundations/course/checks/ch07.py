@@ -1,6 +1,7 @@
 """Checks for the exercises of notebook 07 (Redis: the worst gap, routing keys by weight, Redis Cluster's slots);
 the two transaction exercises (a transfer in one MULTI ... EXEC on one pooled connection, and one that never
-overdraws, with WATCH) are in ``ch07_transactions``, imported at the end so they register with these."""
+overdraws, with WATCH) are in ``ch07_transactions`` and registered here, after these, in the notebook's order
+(whichever of the two modules is imported first)."""
 
 import builtins
 import contextlib
@@ -14,6 +15,7 @@ from unittest import mock
 from redis.crc import key_slot
 
 from foundations import redisdb, redisspeed
+from foundations.course.checks import ch07_transactions
 from foundations.course.exercises import Wrong, exercise, expect
 
 
@@ -280,4 +282,5 @@ def hash_slot(answer):
     )
 
 
-from foundations.course.checks import ch07_transactions  # noqa: E402, F401 - registers 07.transfer, 07.safe_transfer
+exercise("07.transfer")(ch07_transactions.transfer)
+exercise("07.safe_transfer")(ch07_transactions.safe_transfer)
