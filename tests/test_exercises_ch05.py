@@ -121,6 +121,23 @@ def _redirects_any_slashless(pattern, path, strict_slashes):
     return MATCH_ROUTE(pattern, path, strict_slashes)
 
 
+def _strips_slashes(pattern, path, strict_slashes):
+    """Strips the slashes at both ends, then compares segments, a common shortcut: ("/pets/{a}", "/pets/x//")
+    becomes a match, where Werkzeug answers 404 for the empty last segment."""
+    wanted, given = pattern.strip("/").split("/"), path.strip("/").split("/")
+    if len(wanted) != len(given):
+        return 404, None
+    names = {}
+    for want, got in zip(wanted, given, strict=True):
+        if want.startswith("{") and got:
+            names[want[1:-1]] = got
+        elif want != got:
+            return 404, None
+    if not strict_slashes or pattern.endswith("/") == path.endswith("/"):
+        return 200, names
+    return (308, path + "/") if pattern.endswith("/") else (404, None)
+
+
 def _ignores_case(pattern, path, strict_slashes):
     """Compares the fixed words in any case: Werkzeug compares them as written, /Shops/x is not /shops/<a>."""
     words = {seg.lower(): seg for seg in pattern.split("/") if seg and not seg.startswith("{")}
@@ -155,6 +172,7 @@ ROUTE_WRONG = [
     pytest.param(_leading_word_then_positions, "not what Werkzeug answers", id="fixed-word-after-a-name"),
     pytest.param(_redirects_any_slashless, "not what Werkzeug answers", id="redirects-any-slashless-path"),
     pytest.param(_merges_slashes, "not what Werkzeug answers", id="merges-repeated-slashes"),
+    pytest.param(_strips_slashes, "not what Werkzeug answers", id="strips-slashes-at-both-ends"),
     pytest.param(_ignores_case, "not what Werkzeug answers", id="fixed-words-in-any-case"),
     pytest.param(_asks_werkzeug, "do its work yourself", id="asks-werkzeug"),
     pytest.param(

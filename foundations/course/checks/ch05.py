@@ -106,12 +106,14 @@ def _werkzeug(pattern: str, path: str, strict_slashes: bool) -> tuple[int, objec
         return 404, None
 
 
-def _route_cases() -> list[tuple[str, str]]:
-    """(pattern, path) pairs on patterns of the check's own, with random words and names: the exact path, the
-    trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a longer first word,
-    a first word with its dot changed, a fixed word after a name changed, the first word in another case, a
-    slash doubled inside (an empty segment); for patterns ending in a slash, paths without it that match
-    nothing. Name values hold uppercase, punctuation, a space and non-ASCII letters."""
+def _route_cases() -> list[tuple[str, str, tuple[bool, ...]]]:
+    """(pattern, path, strict_slashes settings) on patterns of the check's own, with random words and names:
+    the exact path, the trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a
+    longer first word, a first word with its dot changed, a fixed word after a name changed, the first word in
+    another case, a slash doubled inside (an empty segment); for patterns ending in a slash, paths without it
+    that match nothing. Name values hold uppercase, punctuation, a space and non-ASCII letters. Paths ending
+    in two slashes (an empty last segment, which no stripping of slashes may hide) with strict slashes, and
+    without them where the pattern has no trailing slash (with one, Werkzeug's answer is its own quirk)."""
     r = random.Random()
     first, second, other = r.sample(_WORDS, 3)
     a, b = (f"{r.choice('abcdefgh')}{secrets.token_hex(2)}" for _ in range(2))  # variable names
@@ -163,7 +165,8 @@ def _route_cases() -> list[tuple[str, str]]:
             paths.append(exact.replace(f"/{second}/", f"/{second}{secrets.token_hex(1)}/"))
         if pattern.endswith("/"):  # paths without the trailing slash that match nothing, slash added or not
             paths += [p[:-1] for p in paths[2:] if p.endswith("/")] + [f"/{word}", f"/{other}"]
-        cases += [(pattern, path) for path in paths]
+        cases += [(pattern, path, (True, False)) for path in paths]
+        cases.append((pattern, exact.rstrip("/") + "//", (True,) if pattern.endswith("/") else (True, False)))
     return cases
 
 
@@ -187,7 +190,7 @@ def _werkzeug_refuses() -> Iterator[None]:
 @exercise("05.match_route")
 def match_route(answer):
     expect(callable(answer), "expected a function match_route(pattern, path, strict_slashes)")
-    cases = [(p, path, strict) for p, path in _route_cases() for strict in (True, False)]
+    cases = [(p, path, strict) for p, path, settings in _route_cases() for strict in settings]
     expected = [_werkzeug(*case) for case in cases]
     for (pattern, path, strict), want in zip(cases, expected, strict=True):
         call = f"match_route({pattern!r}, {path!r}, strict_slashes={strict})"
