@@ -153,6 +153,29 @@ def waits_on_exit(urls, budget):  # the deadline is right, but leaving `with` wa
         return [f.result() for f in futures]
 
 
+def in_done_set_order(urls, budget):  # `wait`'s done is a set: its order is not the URLs'
+    pool = ThreadPoolExecutor(max(1, len(urls)))
+    futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+    pool.shutdown(wait=False)
+    done, pending = wait(futures, timeout=budget)
+    if pending:
+        raise TimeoutError("too slow")
+    return [f.result() for f in done]
+
+
+def bounded_pool(workers):  # a pool smaller than the calls: they run in rounds
+    def fetch_all_by(urls, budget):
+        pool = ThreadPoolExecutor(workers)
+        futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+        pool.shutdown(wait=False)
+        done, pending = wait(futures, timeout=budget)
+        if pending:
+            raise TimeoutError("too slow")
+        return [f.result() for f in futures]
+
+    return fetch_all_by
+
+
 def one_second(urls, budget):  # a deadline, but not the caller's budget
     pool = ThreadPoolExecutor(max(1, len(urls)))
     futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
@@ -244,6 +267,10 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (per_call_budget, "past the budget"),
         (sequential_deadline, "budget="),
         (in_finishing_order_by, "in their order"),
+        (in_done_set_order, "in their order"),
+        (bounded_pool(None), "all forty calls in flight"),  # the default: min(32, CPUs + 4)
+        (bounded_pool(4), "all forty calls in flight"),
+        (bounded_pool(32), "all forty calls in flight"),
         (through_fetch_parallel, "write the deadline yourself"),
         (sleeps_the_budget, "after the slowest answer came"),
         (clock_between_bytes, "not when the budget was spent"),

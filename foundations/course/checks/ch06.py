@@ -196,8 +196,11 @@ def fetch_all_by(answer):
     )
     with processes.start_module("foundations.fullname", name="check 06.fetch_all_by") as upstream:
         # 1. every answer comes within a budget of more than a second: all of them, in the order of the URLs
+        # (seven calls listed in another order than they finish, so no other order passes by chance)
         budget = round(random.uniform(1.4, 1.7), 2)
-        delays = [random.randint(1000, 1150), random.randint(100, 250), random.randint(500, 700)]
+        delays = [random.randint(1000, 1150)] + [100 + 120 * i + random.randint(0, 60) for i in range(6)]
+        while delays == sorted(delays) or delays == sorted(delays, reverse=True):
+            random.shuffle(delays)
         urls, wanted = _deadline_urls(upstream.url, delays)
         outcome, seconds = _run(answer, urls, budget)
         expect(
@@ -221,7 +224,21 @@ def fetch_all_by(answer):
             f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) returned after {seconds * 1000:.0f} ms, "
             f"{(seconds - slowest) * 1000:.0f} ms after the slowest answer came: what were you waiting for?",
         )
-        # 2. one upstream trickles its answer for 2 s: TimeoutError when the budget is spent, not later
+        # 2. forty calls at once, more than any default thread pool runs together: one round, within the budget
+        delays = [random.randint(400, 450) for _ in range(40)]
+        budget = 0.75  # a pool of fewer than forty threads needs two rounds, at least 800 ms
+        urls, wanted = _deadline_urls(upstream.url, delays)
+        outcome, seconds = _run(answer, urls, budget)
+        expect(
+            outcome == wanted,
+            f"fetch_all_by(<40 calls of 400-450 ms>, budget={budget}) "
+            + (
+                f"raised TimeoutError after {seconds * 1000:.0f} ms: were all forty calls in flight at once?"
+                if isinstance(outcome, TimeoutError)
+                else f"returned {outcome!r:.120}: expected the decoded JSON answers of the URLs given, in their order"
+            ),
+        )
+        # 3. one upstream trickles its answer for 2 s: TimeoutError when the budget is spent, not later
         delays = [100, 250, 300]
         for budget in (round(random.uniform(0.35, 0.55), 2), round(random.uniform(0.6, 0.8), 2)):
             for drip_at in (len(delays), random.randrange(len(delays))):  # last, then anywhere
@@ -243,7 +260,7 @@ def fetch_all_by(answer):
                     f"{(seconds - budget) * 1000:.0f} ms past the budget: what did your function wait for "
                     "after the deadline?",
                 )
-        # 3. an ordinary call, silent until it answers, slower than the budget: TimeoutError at the budget too
+        # 4. an ordinary call, silent until it answers, slower than the budget: TimeoutError at the budget too
         budget = round(random.uniform(0.4, 0.7), 2)
         late = random.randint(1500, 2000)
         for slow_at in (len(delays), random.randrange(len(delays))):  # last, then anywhere
