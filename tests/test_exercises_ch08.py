@@ -136,6 +136,11 @@ def first_batch_then_serial(pool, queries):  # the first `size` at once, the res
     return first + [run(pool, sql) for sql in queries[size:]]
 
 
+def idle_not_size(pool, queries):  # as many threads as connections are idle now: none on a cold pool
+    with ThreadPoolExecutor(max(1, pool.status()["idle"])) as threads:
+        return list(threads.map(lambda sql: run(pool, sql), queries))
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -152,6 +157,7 @@ def first_batch_then_serial(pool, queries):  # the first `size` at once, the res
         (in_batches, "a free connection waited for others"),
         (first_batch_then_serial, "a free connection waited for others"),
         (retries_the_pool, "not retry the pool"),
+        (idle_not_size, "at most 1 connection(s) were in use at once"),
     ],
     ids=[
         "sequential",
@@ -167,6 +173,7 @@ def first_batch_then_serial(pool, queries):  # the first `size` at once, the res
         "in-batches",
         "first-batch-then-serial",
         "retries-the-pool",
+        "idle-not-size",
     ],
 )
 def test_query_all_rejects(answer, message):

@@ -8,7 +8,7 @@ import pytest
 
 from foundations import config, net, redisdb, web
 from foundations.course import exercises
-from foundations.registry import NotFound, Registry, Unavailable
+from foundations.registry import NotFound, Registry, Unavailable, WrongType
 
 
 def _handler(respond):
@@ -90,6 +90,15 @@ def _down_without_json(registry, request):  # every status right, but Redis down
         return _status(exc)
 
 
+def _exception_names_as_types(registry, request):  # right statuses, but "type": "NotFound", not "not_found"
+    try:
+        return web.json_response(len(registry.get(_key(request))))
+    except (NotFound, Unavailable, WrongType, ValueError) as exc:
+        statuses = {NotFound: 404, Unavailable: 503, WrongType: 409, ValueError: 400}
+        status = next(code for kind, code in statuses.items() if isinstance(exc, kind))
+        return web.json_response({"error": {"type": type(exc).__name__, "message": str(exc)}}, status)
+
+
 def _own_registry(registry, request):  # ignores the argument: the server's registry, prefix "api"
     return _bytes(Registry(redisdb.client(config.load(argv=[]).redis_url), prefix="api"), request)
 
@@ -118,6 +127,7 @@ def _status(exc):
         (_catch_all(500), "when Redis is down your handler answered 500"),
         (_plain_error_body, "the API's JSON error"),
         (_down_without_json, "when Redis is down: the body should be the API's JSON error"),
+        (_exception_names_as_types, "a key nobody set: your error's type is 'NotFound'"),
         (_own_registry, "for a key that is set your handler answered 404"),
         (_catch_all(503), "a key that holds a list (another program wrote it): your handler answered 503"),
     ],
@@ -131,6 +141,7 @@ def _status(exc):
         "down-500",
         "error-shape",
         "down-without-json",
+        "error-type",
         "own-registry",
         "catch-all-503",
     ],

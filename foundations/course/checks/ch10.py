@@ -4,7 +4,7 @@ import json
 import random
 import uuid
 
-from foundations import config, redisdb
+from foundations import config, redisdb, web
 from foundations.course.exercises import exercise, expect
 from foundations.registry import Registry
 
@@ -12,8 +12,6 @@ from foundations.registry import Registry
 def _answer(handler, target):
     """The learner's handler called on ``GET target``, as ``web.App`` would: (status, JSON body, type)."""
     from werkzeug.test import EnvironBuilder
-
-    from foundations import web
 
     try:
         response = handler(web.Request(EnvironBuilder(target).get_environ()))
@@ -60,14 +58,14 @@ def length(answer):
                 f"{situation}: your handler answered {status}; which status tells a client what happened? "
                 "(the chapter's table of statuses)",
             )
-            _expect_json_error(situation, payload)
+            _expect_json_error(situation, payload, want)
         down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
         status, payload, _ = _answer(answer(down), "/len?key=word")
         expect(
             status == 503,
             f"when Redis is down your handler answered {status}: is that the server's fault or Redis's?",
         )
-        _expect_json_error("when Redis is down", payload)
+        _expect_json_error("when Redis is down", payload, 503)
         raw.rpush(store.key("list"), "written by another program")
         status, payload, _ = _answer(handler, "/len?key=list")
         expect(
@@ -76,16 +74,24 @@ def length(answer):
             "raises WrongType, and the client can resolve it by deleting the key: which status is that? "
             "(api.STATUSES maps the registry's errors to statuses)",
         )
-        _expect_json_error("a key that holds a list", payload)
+        _expect_json_error("a key that holds a list", payload, 409)
     finally:
         raw.delete(store.key("word"), store.key("list"))
 
 
-def _expect_json_error(situation, payload):
+def _expect_json_error(situation, payload, status):
+    """The API's JSON error, its ``type`` the one every other route sends with ``status``."""
     expect(
-        isinstance(payload, dict) and set(payload.get("error", {})) == {"type", "message"},
+        isinstance(payload, dict)
+        and isinstance(payload.get("error"), dict)
+        and set(payload["error"]) == {"type", "message"},
         f"{situation}: the body should be the API's JSON error "
         '{"error": {"type", "message"}} (web.error_response)',
+    )
+    expect(
+        payload["error"]["type"] == json.loads(web.error_response(status, "").body)["error"]["type"],
+        f"{situation}: your error's type is {payload['error']['type']!r}, which no other route of the API sends "
+        f"with a {status}: a client that branches on error.type would miss it (web.error_response)",
     )
 
 
@@ -142,7 +148,7 @@ def _profile() -> tuple[str, dict[str, float]]:
         "Registry.get": (n["recv"] + n["send"] + n["recursion"]) / requests,
         "recv": (n["recv"] + n["recursion"]) / requests,
     }
-    collapsed = "\n".join(lines)
+    collapsed = "\n".join(lines) + "\n"  # py-spy's file ends with a newline too
     for function, want in shares.items():  # two traps wrong with one share would blur the message: draw again
         tied: dict[float, set[str]] = {}
         for trap, _ in _TRAPS:
