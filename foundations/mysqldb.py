@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-import statistics
 import threading
 import time
 import typing
@@ -238,7 +237,8 @@ def sweep(
 ) -> Any:
     """``cpu_shares`` of ``sql`` on a warmed pool of each size in ``sizes``, one DataFrame row per size. The sizes
     take turns, ``rounds`` times, so a change in the machine's load falls on every size alike, and each row is
-    the median of its runs. ``between()``, when given, runs before each run (to time something alone)."""
+    the run with the median rate: one whole run, so its columns belong together. ``between()``, when given, runs
+    before each run (to time something alone)."""
     import pandas as pd  # only the notebooks need pandas
 
     pools = {size: Pool(dsn, size=size, timeout=10) for size in sizes}
@@ -254,7 +254,7 @@ def sweep(
     finally:
         for pool in pools.values():
             pool.close()
-    medians = {size: {k: statistics.median(run[k] for run in r) for k in r[0]} for size, r in runs.items()}
+    medians = {size: sorted(r, key=lambda run: run["queries/s"])[len(r) // 2] for size, r in runs.items()}
     return pd.DataFrame(medians).T.rename_axis("pool size")
 
 

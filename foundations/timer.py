@@ -170,5 +170,20 @@ def per_call_us(
     return best
 
 
+def per_call_us_by_turns(
+    ways: dict[str, Callable[[], object]],
+    number: int,
+    rounds: int = 5,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
+    """``per_call_us`` of each of ``ways``, which take turns for ``rounds`` rounds, each keeping its best: a busy
+    moment on the machine falls on one round of one way, not on every round of it."""
+    best = dict.fromkeys(ways, float("inf"))
+    for _ in range(rounds):
+        for label, way in ways.items():
+            best[label] = min(best[label], per_call_us(way, number, 1, clock))
+    return best
+
+
 def _line(at_ms: float, label: str) -> str:
     return f"[{at_ms:.4f}] {label}"

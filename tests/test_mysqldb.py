@@ -263,11 +263,21 @@ def test_sweep_takes_turns_and_keeps_each_sizes_median(cfg):
     ), table
 
 
-def test_sweep_median_of_the_runs(monkeypatch, cfg):
-    rates = iter([10.0, 1000.0, 30.0, 20.0])  # size 1, size 2, size 1, size 2, ...: the sizes take turns
-    monkeypatch.setattr(mysqldb, "cpu_shares", lambda pool, *args: {"queries/s": next(rates)})
-    table = mysqldb.sweep(cfg.mysql_dsn, "SELECT 1", [1, 2], clients=1, rounds=2)
-    assert table["queries/s"].to_dict() == {1: 20.0, 2: 510.0}  # of two runs, the median is their mean
+def test_sweep_keeps_the_run_with_the_median_rate(monkeypatch, cfg):
+    runs = iter(  # (queries/s, server CPUs) of size 1, size 2, size 1, ...: the sizes take turns
+        [(10.0, 0.5), (1000.0, 1.0), (30.0, 0.1), (5.0, 1.5), (20.0, 0.9), (40.0, 1.2)]
+    )
+    monkeypatch.setattr(
+        mysqldb,
+        "cpu_shares",
+        lambda pool, *args: dict(zip(["queries/s", "server CPUs"], next(runs), strict=True)),
+    )
+    table = mysqldb.sweep(cfg.mysql_dsn, "SELECT 1", [1, 2], clients=1, rounds=3)
+    assert table["queries/s"].to_dict() == {1: 20.0, 2: 40.0}
+    assert table["server CPUs"].to_dict() == {
+        1: 0.9,
+        2: 1.2,
+    }  # that run's, not the column's median (0.5, 1.2)
 
 
 def test_quiet_needs_the_servers_cpus_and_a_machine_left_to_the_server():

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from foundations.timer import Event, Timeline, Timer, per_call_us
+from foundations.timer import Event, Timeline, Timer, per_call_us, per_call_us_by_turns
 
 
 class FakeClock:
@@ -187,3 +187,18 @@ def test_per_call_us_is_the_best_round_per_call():
     calls = []
     assert per_call_us(lambda: calls.append(1), 2, clock=lambda: next(ticks)) == pytest.approx(2000)
     assert len(calls) == 6
+
+
+def test_per_call_us_by_turns_alternates_the_ways_and_keeps_each_ones_best():
+    calls = []
+    ticks = iter(
+        [0.0, 0.010, 1.0, 1.002, 2.0, 2.004, 3.0, 3.001]
+    )  # a 10, b 2, a 4, b 1 ms (one call a round)
+    best = per_call_us_by_turns(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+        1,
+        rounds=2,
+        clock=lambda: next(ticks),
+    )
+    assert calls == ["a", "b", "a", "b"]  # turns, not all of a's rounds first
+    assert best == pytest.approx({"a": 4000, "b": 1000})
