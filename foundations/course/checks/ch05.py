@@ -132,7 +132,7 @@ def _route_cases() -> list[tuple[str, str, tuple[bool, ...]]]:
         f"/{second}/{{{a}}}/{{{b}}}",
         f"/{version}/{{{a}}}",
     ]
-    cases = []
+    cases: list[tuple[str, str, tuple[bool, ...]]] = []
     for pattern in patterns:
         names = re.findall(r"\{(\w+)\}", pattern)
         word = pattern.split("/")[1]  # the first, literal, segment
