@@ -186,6 +186,16 @@ def one_second(urls, budget):  # a deadline, but not the caller's budget
     return [f.result() for f in futures]
 
 
+def one_thread_per_url_by(urls, budget):  # ThreadPoolExecutor(0) raises ValueError for no URLs
+    pool = ThreadPoolExecutor(len(urls))
+    futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
+    pool.shutdown(wait=False)
+    done, pending = wait(futures, timeout=budget)
+    if pending:
+        raise TimeoutError("too slow")
+    return [f.result() for f in futures]
+
+
 def per_call_budget(urls, budget):  # each future gets the whole budget: the waits add up
     pool = ThreadPoolExecutor(max(1, len(urls)))
     futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
@@ -264,6 +274,7 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (requests_timeout, "instead of raising TimeoutError"),
         (waits_on_exit, "past the budget"),
         (one_second, "before its budget ran out"),
+        (one_thread_per_url_by, "your answer raised ValueError"),
         (per_call_budget, "past the budget"),
         (sequential_deadline, "budget="),
         (in_finishing_order_by, "in their order"),

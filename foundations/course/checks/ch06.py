@@ -194,6 +194,8 @@ def fetch_all_by(answer):
         not _names_used(answer) & {"fetch_parallel", "fetch_sequential", "fan_out", "fetch_async"},
         "fetch_all_by calls one of the chapter's fetch functions: write the deadline yourself",
     )
+    empty = answer([], 0.5)
+    expect(empty == [], f"fetch_all_by([], budget=0.5) returned {empty!r}: no URLs, no answers")
     with processes.start_module("foundations.fullname", name="check 06.fetch_all_by") as upstream:
         # 1. every answer comes within a budget of more than a second: all of them, in the order of the URLs
         # (seven calls listed in another order than they finish, so no other order passes by chance)
