@@ -99,6 +99,14 @@ def _exception_names_as_types(registry, request):  # right statuses, but "type":
         return web.json_response({"error": {"type": type(exc).__name__, "message": str(exc)}}, status)
 
 
+def _error_as_text(registry, request):  # the API's error body, hand-built, sent as text/plain
+    try:
+        return web.json_response(len(registry.get(_key(request))))
+    except (NotFound, Unavailable, ValueError) as exc:
+        error = _status(exc)
+        return web.Response(error.status, error.body, "text/plain")
+
+
 def _own_registry(registry, request):  # ignores the argument: the server's registry, prefix "api"
     return _bytes(Registry(redisdb.client(config.load(argv=[]).redis_url), prefix="api"), request)
 
@@ -128,6 +136,7 @@ def _status(exc):
         (_plain_error_body, "the API's JSON error"),
         (_down_without_json, "when Redis is down: the body should be the API's JSON error"),
         (_exception_names_as_types, "a key nobody set: your error's type is 'NotFound'"),
+        (_error_as_text, "a key nobody set: your error came as text/plain"),
         (_own_registry, "for a key that is set your handler answered 404"),
         (_catch_all(503), "a key that holds a list (another program wrote it): your handler answered 503"),
     ],
@@ -142,6 +151,7 @@ def _status(exc):
         "error-shape",
         "down-without-json",
         "error-type",
+        "error-as-text",
         "own-registry",
         "catch-all-503",
     ],

@@ -52,35 +52,35 @@ def length(answer):
             ("/len", "no key parameter", 400),
             ("/len?key=", "an empty key", 400),
         ]:
-            status, payload, _ = _answer(handler, target)
+            status, payload, kind = _answer(handler, target)
             expect(
                 status == want,
                 f"{situation}: your handler answered {status}; which status tells a client what happened? "
                 "(the chapter's table of statuses)",
             )
-            _expect_json_error(situation, payload, want)
+            _expect_json_error(situation, payload, kind, want)
         down = Registry(redisdb.client("redis://127.0.0.1:1/0", timeout=0.2), prefix="api")
-        status, payload, _ = _answer(answer(down), "/len?key=word")
+        status, payload, kind = _answer(answer(down), "/len?key=word")
         expect(
             status == 503,
             f"when Redis is down your handler answered {status}: is that the server's fault or Redis's?",
         )
-        _expect_json_error("when Redis is down", payload, 503)
+        _expect_json_error("when Redis is down", payload, kind, 503)
         raw.rpush(store.key("list"), "written by another program")
-        status, payload, _ = _answer(handler, "/len?key=list")
+        status, payload, kind = _answer(handler, "/len?key=list")
         expect(
             status == 409,
             f"a key that holds a list (another program wrote it): your handler answered {status}; the registry "
             "raises WrongType, and the client can resolve it by deleting the key: which status is that? "
             "(api.STATUSES maps the registry's errors to statuses)",
         )
-        _expect_json_error("a key that holds a list", payload, 409)
+        _expect_json_error("a key that holds a list", payload, kind, 409)
     finally:
         raw.delete(store.key("word"), store.key("list"))
 
 
-def _expect_json_error(situation, payload, status):
-    """The API's JSON error, its ``type`` the one every other route sends with ``status``."""
+def _expect_json_error(situation, payload, kind, status):
+    """The API's JSON error, sent as JSON, its ``type`` the one every other route sends with ``status``."""
     expect(
         isinstance(payload, dict)
         and isinstance(payload.get("error"), dict)
@@ -92,6 +92,11 @@ def _expect_json_error(situation, payload, status):
         payload["error"]["type"] == json.loads(web.error_response(status, "").body)["error"]["type"],
         f"{situation}: your error's type is {payload['error']['type']!r}, which no other route of the API sends "
         f"with a {status}: a client that branches on error.type would miss it (web.error_response)",
+    )
+    expect(
+        kind.startswith("application/json"),
+        f"{situation}: your error came as {kind}: a client reads the API's errors as JSON "
+        "(Content-Type application/json)",
     )
 
 
