@@ -65,13 +65,18 @@ def test_a_test_run_killed_with_sigkill_leaves_no_daemon(tmp_path):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(output := (tmp_path / "child.log").open("w")),
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():  # the conftest of the child run starts all five services first
-            assert run.poll() is None and time.monotonic() < deadline, "the child test run never started"
+            if run.poll() is not None or time.monotonic() > deadline:
+                output.close()
+                pytest.fail(
+                    f"the child test run never started (exit {run.poll()}); its output ends:\n"
+                    + (tmp_path / "child.log").read_text()[-3000:]
+                )
             time.sleep(0.1)
         state_dir = Path(marker.read_text())
         started = state.read(state_dir)["processes"]
@@ -80,6 +85,7 @@ def test_a_test_run_killed_with_sigkill_leaves_no_daemon(tmp_path):
     finally:
         run.send_signal(signal.SIGKILL)  # no cleanup code of the run gets to run
         run.wait()
+        output.close()
     deadline = time.monotonic() + 5
     while (left := [pid for pid in members if pids.alive(pid)]) and time.monotonic() < deadline:
         time.sleep(0.05)
