@@ -206,7 +206,8 @@ def flame_chart(collapsed: str, title: str, width_px: int = 950) -> Any:
 
     draw((), 0.0)
     depth = max(d for d, *_ in boxes) + 1
-    fig, ax = plt.subplots(figsize=(width_px / 100, 0.9 + 0.22 * depth), dpi=100)
+    height_in = 0.9 + 0.22 * depth
+    fig, ax = plt.subplots(figsize=(width_px / 100, height_in), dpi=100)
     for d, start, width, frame, category in boxes:
         ax.add_patch(
             Rectangle((start, d), width, 0.95, facecolor=colours[category], edgecolor="white", lw=0.5)
@@ -216,11 +217,14 @@ def flame_chart(collapsed: str, title: str, width_px: int = 950) -> Any:
             label = frame if len(frame) <= fits else frame[: fits - 1] + "…"
             ax.text(start + 0.002, d + 0.47, label, fontsize=7, va="center", color="black")
     ax.set(xlim=(0, 1), ylim=(0, depth), yticks=[], title=f"{title}: {total} samples inside requests")
+    ax.set_xlabel(
+        "share of the samples inside requests (a row: one frame of the stacks, the root at the bottom)"
+    )
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     ax.legend(
         handles=[Patch(color=c, label=n) for n, c in colours.items()],
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
+        bbox_to_anchor=(0.5, -0.1 - 0.5 / height_in),  # below the axis label, 0.5 inch lower
         ncol=4,
         frameon=False,
         fontsize=8,

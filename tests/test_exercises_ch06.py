@@ -279,9 +279,8 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (sequential_deadline, "budget="),
         (in_finishing_order_by, "in their order"),
         (in_done_set_order, "in their order"),
-        (bounded_pool(None), "all forty calls in flight"),  # the default: min(32, CPUs + 4)
-        (bounded_pool(4), "all forty calls in flight"),
-        (bounded_pool(32), "all forty calls in flight"),
+        (bounded_pool(None), "calls in flight at once?"),  # the default: min(32, CPUs + 4)
+        *((bounded_pool(size), "calls in flight at once?") for size in (4, 32, 40, 64, 128)),
         (through_fetch_parallel, "write the deadline yourself"),
         (sleeps_the_budget, "after the slowest answer came"),
         (clock_between_bytes, "not when the budget was spent"),

@@ -3,15 +3,19 @@
 import asyncio
 import json
 import logging
+import re
+import shutil
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 import requests
 from werkzeug.test import Client
 
-from foundations import fetch, fullname, processes
+from foundations import fetch, fullname, net, processes
 from foundations.timer import Timeline
 
 
@@ -253,34 +257,74 @@ def test_fullname_in_process_calls_its_own_port(servers, capsys):
     assert status == 502 and json.loads(body)["error"]["upstream"] == "lastname"
 
 
-def test_the_reverse_proxy_snippet_is_valid_nginx(tmp_path):
-    import re
-    import shutil
-    import subprocess
-    from pathlib import Path
+SNIPPET = Path(__file__).resolve().parent.parent / "docker" / "nginx-upstream.conf"
 
-    snippet = Path(__file__).resolve().parent.parent / "docker" / "nginx-upstream.conf"
-    text = snippet.read_text()
-    assert re.findall(r"^\s*server (127\.0\.0\.1:\d+) max_fails", text, re.M) == [
-        "127.0.0.1:8080",
-        "127.0.0.1:8082",
-    ]
-    retried_on = re.search(r"^\s*proxy_next_upstream (.*);", text, re.M).group(1).split()
-    assert retried_on == ["error", "timeout", "http_503"]  # not the API's 502/504 about its own upstreams
+
+def _nginx_conf(tmp_path, snippet_text):
+    """An nginx.conf in ``tmp_path`` that includes ``snippet_text``, everything nginx writes kept there."""
     nginx = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
-    if nginx is None:  # the static checks above still held
-        pytest.skip("nginx not installed, so `nginx -t` was not run: sudo apt-get install -y nginx-light")
+    if nginx is None:  # CI installs it (.ci/run)
+        pytest.skip("nginx not installed, so the snippet was not run: sudo apt-get install -y nginx-light")
+    (tmp_path / "snippet.conf").write_text(snippet_text)
     temp = " ".join(
         f"{kind}_temp_path {tmp_path};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
-        f"http {{ access_log off; {temp} include {snippet}; }}\n"
+        f"http {{ access_log off; {temp} include {tmp_path}/snippet.conf; }}\n"
     )
-    done = subprocess.run(
-        [nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)], capture_output=True, text=True
-    )
+    return [nginx, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)]
+
+
+def test_the_reverse_proxy_snippet_is_valid_nginx(tmp_path):
+    text = SNIPPET.read_text()
+    assert re.findall(r"^\s*server (127\.0\.0\.1:\d+) max_fails", text, re.M) == [
+        "127.0.0.1:8080",
+        "127.0.0.1:8082",
+    ]
+    assert "python -m foundations.fullname --port 8080" in text  # what the notebook says is behind it
+    retried_on = re.search(r"^\s*proxy_next_upstream (.*);", text, re.M).group(1).split()
+    assert retried_on == ["error", "timeout", "http_503"]  # not /fullname's 502/504 about its own upstreams
+    done = subprocess.run([*_nginx_conf(tmp_path, text), "-t"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("fail_over", [True, False], ids=["as-written", "without-proxy_next_upstream"])
+def test_the_reverse_proxy_answers_while_one_backend_is_down(tmp_path, fail_over):
+    """The snippet as written, its three ports moved to free ones: two /fullname servers behind nginx, then
+    one of them stopped; every request through nginx still gets its 200. Without its retry line (the
+    control), a request that meets the stopped backend gets nginx's 502."""
+    backends = [processes.start_module("foundations.fullname", name=f"backend {n}") for n in (1, 2)]
+    front = net.free_port()
+    text = SNIPPET.read_text().replace("127.0.0.1:8000", f"127.0.0.1:{front}")
+    for default, backend in zip((8080, 8082), backends):
+        text = text.replace(f"127.0.0.1:{default} ", f"127.0.0.1:{backend.port} ")
+    if not fail_over:
+        text = text.replace("proxy_next_upstream error timeout http_503;", "proxy_next_upstream off;")
+    nginx = subprocess.Popen([*_nginx_conf(tmp_path, text), "-g", "daemon off;"], stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{front}/fullname?firstname=Tit&lastname=Petric&mode=parallel"
+    both = {"firstname": "Tit", "lastname": "Petric"}
+    try:
+        deadline = time.monotonic() + 10
+        while not net.port_open("127.0.0.1", front) and nginx.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert nginx.poll() is None, nginx.stderr.read().decode()
+        assert [requests.get(url, timeout=5).json() for _ in range(4)] == [both] * 4
+        assert all("Request with firstname" in b.new_output() for b in backends), (
+            "both backends took requests"
+        )
+        backends[0].stop()
+        answers = [requests.get(url, timeout=5) for _ in range(6)]
+        if fail_over:
+            assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
+            assert all(a.json() == both for a in answers)
+        else:
+            assert 502 in [a.status_code for a in answers]
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        for backend in backends:
+            backend.stop()
 
 
 def test_a_trickling_upstream_outlives_the_timeout_but_not_the_parallel_deadline(servers):

@@ -226,16 +226,19 @@ def fetch_all_by(answer):
             f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) returned after {seconds * 1000:.0f} ms, "
             f"{(seconds - slowest) * 1000:.0f} ms after the slowest answer came: what were you waiting for?",
         )
-        # 2. forty calls at once, more than any default thread pool runs together: one round, within the budget
-        delays = [random.randint(400, 450) for _ in range(40)]
-        budget = 0.75  # a pool of fewer than forty threads needs two rounds, at least 800 ms
+        # 2. more calls than a pool of a round size (16, 32, 64, 100, 128) runs at once, how many drawn each
+        # time, each about MORE_MS: one round answers within the budget, with 0.7 s to start them all on a
+        # busy machine; a second round cannot, as it ends after twice MORE_MS
+        delays = [random.randint(MORE_MS, MORE_MS + 50) for _ in range(random.randint(129, 140))]
+        budget = 1.75 * MORE_MS / 1000
         urls, wanted = _deadline_urls(upstream.url, delays)
         outcome, seconds = _run(answer, urls, budget)
         expect(
             outcome == wanted,
-            f"fetch_all_by(<40 calls of 400-450 ms>, budget={budget}) "
+            f"fetch_all_by(<{len(delays)} calls of {MORE_MS}-{MORE_MS + 50} ms>, budget={budget}) "
             + (
-                f"raised TimeoutError after {seconds * 1000:.0f} ms: were all forty calls in flight at once?"
+                f"raised TimeoutError after {seconds * 1000:.0f} ms: were all {len(delays)} calls in flight at "
+                "once?"
                 if isinstance(outcome, TimeoutError)
                 else f"returned {outcome!r:.120}: expected the decoded JSON answers of the URLs given, in their order"
             ),
