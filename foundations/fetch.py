@@ -184,8 +184,12 @@ async def fetch_async(
         return _payload(upstream, url, response.status_code, response.content, lambda body: response.json())
 
     async with httpx.AsyncClient() if client is None else nullcontext(client) as http:
-        results = await asyncio.gather(*(one(http, name, url) for name, url in calls.items()))
-    return dict(zip(calls, results))
+        try:
+            async with asyncio.TaskGroup() as group:  # a failed call cancels the others: nothing left running
+                tasks = [group.create_task(one(http, name, url)) for name, url in calls.items()]
+        except* UpstreamError as failed:
+            raise failed.exceptions[0] from None  # the first failure, as fetch_parallel reports it
+    return dict(zip(calls, (task.result() for task in tasks)))
 
 
 def fan_out(http: requests.Session, urls: Iterable[str], pool_size: int, timeout: float = 5.0) -> list[dict]:

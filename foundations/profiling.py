@@ -247,6 +247,17 @@ def interactive_url(svg: Path) -> str | None:
     return None
 
 
+def seconds_inside(profiler: Any, function: str) -> float:
+    """Seconds of ``profiler``'s last session inside ``function`` ("Registry.get", "App.__call__"), each call
+    counted once however deep it nests: a trunk of the tree, whose share holds where leaves do not."""
+
+    def inside(frame: Any) -> float:
+        name = f"{frame.class_name}.{frame.function}" if frame.class_name else frame.function
+        return frame.time if name == function else sum(inside(child) for child in frame.children)
+
+    return inside(profiler.last_session.root_frame())
+
+
 def pyinstrument_profile(
     app: Callable[..., Any], target: str, calls: int = 2000, interval: float = 0.001
 ) -> tuple[Any, float]:

@@ -235,6 +235,9 @@ def test_pyinstrument_view_of_in_process_requests(cfg):
     finally:
         reg.delete("name")
     assert "Registry.get" in text
+    request, registry = (profiling.seconds_inside(profiler, f) for f in ("App.__call__", "Registry.get"))
+    assert 0 < registry < request <= profiler.last_session.duration
+    assert profiling.seconds_inside(profiler, "no_such.function") == 0
 
 
 def test_testing_helpers_read_coverage_reports(tmp_path):

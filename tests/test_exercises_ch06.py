@@ -1,5 +1,6 @@
 """Chapter 6's exercise checks reject plausible wrong answers, each with a message that helps."""
 
+import functools
 import inspect
 import json
 import math
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 import pytest
 import requests
 
+from foundations import fetch
 from foundations.course import exercises
 
 
@@ -53,9 +55,15 @@ def fixed_hundred_twenty_eight_threads(urls):  # a power of two: enough for ever
 
 
 def through_fan_out(urls):  # the chapter's own function does the work the exercise asks for
-    from foundations import fetch
-
     return [answer for answer in fetch.fan_out(fetch.session(), urls, len(urls) or 1)]
+
+
+def _fans_out(urls):  # a helper of the learner's that hands the work to the chapter's function
+    return fetch.fan_out(fetch.session(), urls, len(urls) or 1)
+
+
+def through_a_helper(urls):
+    return _fans_out(urls)
 
 
 def one_thread_per_url(urls):  # ThreadPoolExecutor(0) raises ValueError for no URLs
@@ -81,6 +89,8 @@ def invented(urls):  # what the output of a previous run showed
         (fixed_hundred_threads, "fewer threads than there were URLs"),
         (fixed_hundred_twenty_eight_threads, "fewer threads than there were URLs"),
         (through_fan_out, "start the threads yourself"),
+        (through_a_helper, "start the threads yourself"),
+        (functools.partial(fetch.fan_out, fetch.session(), pool_size=200), "start the threads yourself"),
         (one_thread_per_url, "your answer raised ValueError"),
     ],
 )
@@ -256,8 +266,6 @@ def clock_between_bytes_and_timeout(urls, budget):  # the silent call ends in re
 
 
 def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the learner's
-    from foundations import fetch
-
     try:
         return list(
             fetch.fetch_parallel(

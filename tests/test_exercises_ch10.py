@@ -200,6 +200,22 @@ def _none_on_any_error(base_url, key):  # hides a 400 (or a 503) as "not set"
     return json.loads(body) if status == 200 else None
 
 
+def _raises_on_400_only(base_url, key):  # a 409's (or a 503's) JSON error comes back as the value
+    status, body = net.http_get(f"{base_url}/get?key={quote(key)}")
+    if status == 400:
+        raise ValueError(body)
+    return None if status == 404 else json.loads(body)
+
+
+def _raises_on_client_errors_only(base_url, key):  # a 503's JSON error comes back as the value
+    status, body = net.http_get(f"{base_url}/get?key={quote(key)}")
+    if status == 404:
+        return None
+    if 400 <= status < 500:
+        raise ValueError(body)
+    return json.loads(body)
+
+
 def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching everything hides failures
     try:
         with urlopen(f"{base_url}/get?key={quote(key)}", timeout=2) as response:
@@ -220,6 +236,8 @@ def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching eve
         (_none_for_any_status, "a 400 (an empty key) must raise"),
         (_none_on_any_error, "must raise"),
         (_urlopen_none_on_error, "must raise"),
+        (_raises_on_400_only, "a 409 (a key that holds a list) must raise"),
+        (_raises_on_client_errors_only, "a 503 (the API's Redis is down) must raise"),
     ],
     ids=[
         "hard-coded",
@@ -231,6 +249,8 @@ def _urlopen_none_on_error(base_url, key):  # urllib raises on 404; catching eve
         "none-for-any-status",
         "none-on-any-error",
         "urlopen-swallows",
+        "raises-on-400-only",
+        "raises-on-client-errors-only",
     ],
 )
 def test_fetch_rejects(answer, message):

@@ -155,6 +155,22 @@ def run(how, calls_, timeout):
     return fetch.fetch_sequential(fetch.session(), calls_, timeout)
 
 
+def test_async_cancels_the_other_calls_when_one_fails(servers):
+    """A refused lastname ends fetch_async at once, and its firstname call (2 s) does not run on."""
+    slow = servers["names"].url + "/firstname?firstname=Tit&delay_ms=2000"
+
+    async def go():
+        start = time.perf_counter()
+        with pytest.raises(fetch.UpstreamError) as caught:
+            await fetch.fetch_async({"firstname": slow, "lastname": DEAD + "/lastname"}, 5.0)
+        left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        return caught.value, time.perf_counter() - start, left
+
+    error, seconds, left = asyncio.run(go())
+    assert error.status == 502 and error.upstream == "lastname" and seconds < 1.0
+    assert left == [], left
+
+
 def test_async_uses_a_client_it_is_given(servers):
     async def go():
         async with httpx.AsyncClient() as client:

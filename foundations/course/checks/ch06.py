@@ -1,5 +1,6 @@
 """Checks for the exercises of notebook 06 (parallel fetching of data)."""
 
+import functools
 import heapq
 import math
 import random
@@ -151,13 +152,28 @@ def predicted_ms(answer):
 
 
 def _names_used(function) -> set[str]:
-    """The global and attribute names ``function`` and the functions defined inside it use."""
-    codes, names = [getattr(function, "__code__", None)], set()
-    while codes:
-        code = codes.pop()
-        if code is not None:
-            names.update(code.co_names)
-            codes.extend(const for const in code.co_consts if hasattr(const, "co_names"))
+    """The global and attribute names ``function`` uses, with those of the functions defined inside it and of
+    the learner's own functions it calls: a helper of theirs that calls ``fan_out`` counts, as does a
+    ``functools.partial`` of it."""
+    if isinstance(function, functools.partial):
+        return {function.func.__name__} | _names_used(function.func)
+    names: set[str] = set()
+    pending, seen = [function], set()
+    while pending:
+        fn = pending.pop()
+        codes = [getattr(fn, "__code__", None)]
+        while codes:
+            code = codes.pop()
+            if code is not None and code not in seen:
+                seen.add(code)
+                names.update(code.co_names)
+                codes.extend(const for const in code.co_consts if hasattr(const, "co_names"))
+                for name in code.co_names:  # the learner's own helpers, defined where the answer is
+                    helper = getattr(fn, "__globals__", {}).get(name)
+                    if callable(helper) and getattr(helper, "__module__", None) == getattr(
+                        fn, "__module__", 0
+                    ):
+                        pending.append(helper)
     return names
 
 

@@ -1,8 +1,11 @@
 """Checks for the exercises of notebook 10 (your first API), against the running API server."""
 
+import contextlib
 import json
 import random
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from foundations import config, redisdb, web
 from foundations.course.exercises import exercise, expect
@@ -118,15 +121,49 @@ def fetch(answer):
         "(quote the key: it holds a space, '&', '?', '+', '%' and '#'; and the answer is JSON)",
     )
     expect(answer(cfg.api_url, f"nb10-never-{uuid.uuid4().hex}") is None, "a key nobody set should give None")
-    for base_url, key, what in [
-        (cfg.api_url, "", "a 400 (an empty key)"),
-        ("http://127.0.0.1:1", "name", "a server that does not answer"),
-    ]:
-        try:
-            got = answer(base_url, key)
-        except Exception:  # noqa: BLE001 - any error is right here
-            continue
-        expect(False, f"{what} must raise, not return {got!r}: only a 404 means 'not set'")
+    listed = f"nb10-fetch-list-{uuid.uuid4().hex[:8]}"
+    client.rpush(f"api:{listed}", "written by another program")
+    try:
+        with _answering(503) as down:
+            for base_url, key, what in [
+                (cfg.api_url, "", "a 400 (an empty key)"),
+                (cfg.api_url, listed, "a 409 (a key that holds a list)"),
+                (down, "name", "a 503 (the API's Redis is down)"),
+                ("http://127.0.0.1:1", "name", "a server that does not answer"),
+            ]:
+                try:
+                    got = answer(base_url, key)
+                except Exception:  # noqa: BLE001 - any error is right here
+                    continue
+                expect(False, f"{what} must raise, not return {got!r}: only a 404 means 'not set'")
+    finally:
+        client.delete(f"api:{listed}")
+
+
+@contextlib.contextmanager
+def _answering(status):
+    """A server on a free port that answers every GET with ``status`` and the API's JSON error for it: the API
+    as a client sees it when its Redis is down, without stopping the lab's Redis."""
+    body = web.error_response(status, "Redis is not reachable").body
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the name http.server calls
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # nothing on the notebook's stderr
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _profile() -> tuple[str, dict[str, float]]:
