@@ -173,9 +173,9 @@ def in_done_set_order(urls, budget):  # `wait`'s done is a set: its order is not
     return [f.result() for f in done]
 
 
-def bounded_pool(workers):  # a pool smaller than the calls: they run in rounds
+def sized_pool(size_for):  # the right shape, its pool sized by size_for(urls)
     def fetch_all_by(urls, budget):
-        pool = ThreadPoolExecutor(workers)
+        pool = ThreadPoolExecutor(size_for(urls))
         futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
         pool.shutdown(wait=False)
         done, pending = wait(futures, timeout=budget)
@@ -186,21 +186,18 @@ def bounded_pool(workers):  # a pool smaller than the calls: they run in rounds
     return fetch_all_by
 
 
+def bounded_pool(workers):  # a pool smaller than the calls: they run in rounds
+    return sized_pool(lambda urls: workers)
+
+
+one_thread_per_url_by = sized_pool(len)  # ThreadPoolExecutor(0) raises ValueError for no URLs
+
+
 def one_second(urls, budget):  # a deadline, but not the caller's budget
     pool = ThreadPoolExecutor(max(1, len(urls)))
     futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
     pool.shutdown(wait=False)
     done, pending = wait(futures, timeout=1.0)
-    if pending:
-        raise TimeoutError("too slow")
-    return [f.result() for f in futures]
-
-
-def one_thread_per_url_by(urls, budget):  # ThreadPoolExecutor(0) raises ValueError for no URLs
-    pool = ThreadPoolExecutor(len(urls))
-    futures = [pool.submit(lambda u: requests.get(u).json(), u) for u in urls]
-    pool.shutdown(wait=False)
-    done, pending = wait(futures, timeout=budget)
     if pending:
         raise TimeoutError("too slow")
     return [f.result() for f in futures]
