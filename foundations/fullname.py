@@ -1,5 +1,6 @@
 """Chapter 6, "A simple API service": ``/firstname`` and ``/lastname`` (slow on purpose, 200 and 300 ms)
-and ``/fullname``, which calls both, one after the other or (``?mode=parallel``) at once.
+and ``/fullname``, which calls both, one after the other or (``?mode=parallel``) at once. Two more for the
+exercise checks: ``/together`` (answers once a whole group of calls is in flight) and ``/drip`` (trickles).
 
 This is chapter 6's own upstream server, never the production API's routes (``?delay_ms=5000`` would let a
 few clients park every worker thread there). The notebook runs it as separate processes, so every call is
@@ -14,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -27,6 +30,7 @@ from foundations.web import App, Handler, Request, Response, error_response, jso
 
 MAX_DELAY = 5.0  # seconds: a ?delay_ms= larger than this is refused, so nobody parks the server's threads
 MODES = ("sequential", "parallel")
+MAX_TOGETHER = 1000  # the most calls /together waits for at once
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,51 @@ def name_handler(field: str, delay: float) -> Handler:
         time.sleep(wait)
         print(f"Response with {field}\n", end="", flush=True)
         return json_response({field: request.arg(field, "")})
+
+    return handler
+
+
+def together_handler() -> Handler:
+    """``/together?firstname=Tit&group=g&size=N&wait_ms=W`` answers ``{"firstname": "Tit"}`` once ``N`` calls of
+    group ``g`` are waiting here at the same time: proof that the client had all of them in flight at once.
+    Until then each call waits, at most ``W`` ms, then gets a 504 saying how many of the ``N`` it saw; the
+    group has failed then, and its later calls get that 504 at once (a client's small pool is not waited
+    out round after round)."""
+    arrived = threading.Condition()
+    waiting: Counter[str] = Counter()
+    most: Counter[str] = Counter()  # the most calls of each group seen waiting together
+    complete: set[str] = set()
+    failed: dict[str, str] = {}  # group: its 504's message
+
+    def handler(request: Request) -> Response:
+        group = request.arg("group", "")
+        try:
+            size, wait = int(request.arg("size") or 0), float(request.arg("wait_ms") or 0) / 1000
+        except ValueError:
+            size, wait = 0, -1.0
+        if not group or not 1 <= size <= MAX_TOGETHER or not 0 <= wait <= MAX_DELAY:
+            return error_response(
+                400,
+                f"expected group=<name>, size=1..{MAX_TOGETHER} and wait_ms=0..{MAX_DELAY * 1000:.0f}",
+            )
+        with arrived:
+            if group not in failed:
+                waiting[group] += 1
+                most[group] = max(most[group], waiting[group])
+                if waiting[group] >= size:
+                    complete.add(group)
+                    arrived.notify_all()
+                if not arrived.wait_for(lambda: group in complete, timeout=wait):
+                    failed[group] = (
+                        f"only {most[group]} of the {size} calls of group {group} were in flight at once"
+                    )
+                waiting[group] -= 1
+                if not waiting[group]:  # the last of the group to leave forgets how many came
+                    del waiting[group], most[group]
+                    complete.discard(group)
+        if group in failed:
+            return error_response(504, failed[group])
+        return json_response({"firstname": request.arg("firstname", "")})
 
     return handler
 
@@ -111,12 +160,13 @@ def fullname_handler(settings: Settings, http: requests.Session) -> Handler:
 
 
 def routes(settings: Settings | None = None) -> dict[str, Handler]:
-    """The three routes, sharing one session (built here, at the edge)."""
+    """The routes, sharing one session (built here, at the edge)."""
     settings = settings or Settings()
     return {
         "/firstname": name_handler("firstname", settings.firstname_delay),
         "/lastname": name_handler("lastname", settings.lastname_delay),
         "/fullname": fullname_handler(settings, fetch.session()),
+        "/together": together_handler(),
     }
 
 

@@ -29,29 +29,12 @@ def undecoded(urls):
         return list(pool.map(lambda u: requests.get(u).text, urls))
 
 
-def five_threads(urls):  # holds for the five URLs of the exercise's text only
-    with ThreadPoolExecutor(5) as pool:
-        return list(pool.map(lambda u: requests.get(u).json(), urls))
+def fixed_pool(size):  # a pool of a round size: enough for every list of up to that many URLs
+    def fetch_all(urls):
+        with ThreadPoolExecutor(size) as pool:
+            return list(pool.map(lambda u: requests.get(u).json(), urls))
 
-
-def fixed_sixteen_threads(urls):  # a round number, enough for every run with up to 16 URLs
-    with ThreadPoolExecutor(16) as pool:
-        return list(pool.map(lambda u: requests.get(u).json(), urls))
-
-
-def fixed_thirty_two_threads(urls):  # a bigger round number: enough for two dozen URLs
-    with ThreadPoolExecutor(32) as pool:
-        return list(pool.map(lambda u: requests.get(u).json(), urls))
-
-
-def fixed_hundred_threads(urls):  # a large round number: enough for every run of up to a hundred URLs
-    with ThreadPoolExecutor(100) as pool:
-        return list(pool.map(lambda u: requests.get(u).json(), urls))
-
-
-def fixed_hundred_twenty_eight_threads(urls):  # a power of two: enough for every run of up to 128 URLs
-    with ThreadPoolExecutor(128) as pool:
-        return list(pool.map(lambda u: requests.get(u).json(), urls))
+    return fetch_all
 
 
 def through_fan_out(urls):  # the chapter's own function does the work the exercise asks for
@@ -83,11 +66,8 @@ def invented(urls):  # what the output of a previous run showed
         (in_finishing_order, "not in the order of the URLs"),
         (undecoded, "expected each answer decoded from JSON"),
         (lambda urls: [], "expected 5 answers"),
-        (five_threads, "fewer threads than there were URLs"),
-        (fixed_sixteen_threads, "fewer threads than there were URLs"),
-        (fixed_thirty_two_threads, "fewer threads than there were URLs"),
-        (fixed_hundred_threads, "fewer threads than there were URLs"),
-        (fixed_hundred_twenty_eight_threads, "fewer threads than there were URLs"),
+        # 5: the URLs of the exercise's text; then round sizes, 256 the largest
+        *((fixed_pool(size), "calls in flight at once?") for size in (5, 16, 32, 100, 128, 256)),
         (through_fan_out, "start the threads yourself"),
         (through_a_helper, "start the threads yourself"),
         (functools.partial(fetch.fan_out, fetch.session(), pool_size=200), "start the threads yourself"),
@@ -285,7 +265,7 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (in_finishing_order_by, "in their order"),
         (in_done_set_order, "in their order"),
         (bounded_pool(None), "calls in flight at once?"),  # the default: min(32, CPUs + 4)
-        *((bounded_pool(size), "calls in flight at once?") for size in (4, 32, 40, 64, 128)),
+        *((bounded_pool(size), "calls in flight at once?") for size in (4, 32, 40, 64, 128, 256)),
         (through_fetch_parallel, "write the deadline yourself"),
         (sleeps_the_budget, "after the slowest answer came"),
         (clock_between_bytes, "not when the budget was spent"),

@@ -67,6 +67,28 @@ def elapsed(fn, *args, **kwargs):
 EXPECTED = {"firstname": {"firstname": "Tit"}, "lastname": {"lastname": "Petric"}}
 
 
+def test_together_answers_a_group_only_once_all_of_it_is_in_flight(servers):
+    def get(name, group, size, wait_ms=3000):
+        params = {"firstname": name, "group": group, "size": size, "wait_ms": wait_ms}
+        return requests.get(servers["names"].url + "/together", params=params, timeout=10)
+
+    with ThreadPoolExecutor(5) as pool:
+        whole = list(pool.map(lambda name: get(name, "a", 5), "abcde"))
+    assert [(r.status_code, r.json()) for r in whole] == [(200, {"firstname": name}) for name in "abcde"]
+    with ThreadPoolExecutor(3) as pool:  # three threads for a group of five: it never completes
+        part = list(pool.map(lambda name: get(name, "b", 5, wait_ms=500), "abc"))
+    assert [r.status_code for r in part] == [504] * 3
+    assert "only 3 of the 5 calls of group b were in flight at once" in part[0].json()["error"]["message"]
+    start = time.perf_counter()
+    late = get("d", "b", 5)  # the group has failed: a later call of it is not kept waiting
+    assert late.status_code == 504 and time.perf_counter() - start < 0.4
+    assert "only 3 of the 5 calls" in late.json()["error"]["message"]
+    for size, wait_ms in ((0, 100), (1001, 100), (2, 6000), ("two", 100)):
+        refused = get("x", "c", size, wait_ms)
+        assert refused.status_code == 400 and "size=1..1000" in refused.json()["error"]["message"]
+    assert get("x", "", 1).status_code == 400  # no group
+
+
 def test_sequential_takes_the_sum_and_parallel_the_slowest(servers):
     http = fetch.session()
     seq, seq_s = elapsed(fetch.fetch_sequential, http, calls(servers["names"].url), 1.0)
