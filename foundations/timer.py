@@ -156,6 +156,16 @@ def median_ms(fn: Callable[[], object], times: int = 10) -> float:
     return statistics.median(elapsed_ms(fn) for _ in range(times))
 
 
+def median_ms_by_turns(ways: dict[str, Callable[[], object]], times: int = 10) -> dict[str, float]:
+    """``median_ms`` of each of ``ways``, which take turns call by call: a busy stretch of the machine falls on
+    every way alike, not on the one measured at that moment."""
+    took: dict[str, list[float]] = {label: [] for label in ways}
+    for _ in range(times):
+        for label, way in ways.items():
+            took[label].append(elapsed_ms(way))
+    return {label: statistics.median(ms) for label, ms in took.items()}
+
+
 def per_call_us(
     fn: Callable[[], object], number: int, repeat: int = 3, clock: Callable[[], float] = time.perf_counter
 ) -> float:

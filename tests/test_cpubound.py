@@ -1,5 +1,6 @@
 """foundations.cpubound: chapter 6's measurement of CPU-bound work on threads and processes."""
 
+import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -40,3 +41,24 @@ def test_fastest_runs_real_pools_and_returns_one_row_per_way():
             rounds=2,
         )
     assert list(took.index) == ["loop", "processes"] and (took["wall ms"] > 0).all()
+
+
+def _others_cores_while_sleeping(seconds=1.0):
+    return cpubound.with_others_cores(lambda: time.sleep(seconds))[1]
+
+
+def test_with_others_cores_counts_another_program_busy_meanwhile():
+    idle = _others_cores_while_sleeping()
+    # a busy loop that is not our child: its shell exits at once, so it belongs to init, as another program would
+    subprocess.run(["sh", "-c", "timeout 1.5 sh -c 'while :; do :; done' >/dev/null 2>&1 &"], check=True)
+    busy = _others_cores_while_sleeping()
+    assert busy > idle + 0.4, f"other programs' cores: {idle:.2f} idle, {busy:.2f} beside a busy loop"
+
+
+def test_with_others_cores_leaves_out_our_own_work_and_our_pool_workers():
+    idle = _others_cores_while_sleeping()
+    jobs = [range(20_000_000)] * 2
+    with ProcessPoolExecutor(2) as procs:
+        total, others = cpubound.with_others_cores(lambda: (sum(jobs[0]), list(procs.map(sum, jobs))))
+    assert total[0] == sum(range(20_000_000))
+    assert others < idle + 0.4, f"other programs' cores: {idle:.2f} idle, {others:.2f} while we computed"

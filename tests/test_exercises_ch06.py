@@ -68,6 +68,8 @@ def invented(urls):  # what the output of a previous run showed
         (lambda urls: [], "expected 5 answers"),
         # 5: the URLs of the exercise's text; then round sizes, 256 the largest
         *((fixed_pool(size), "calls in flight at once?") for size in (5, 16, 32, 100, 128, 256)),
+        # large enough for every list the check sends, but the same pool for five URLs as for hundreds
+        *((fixed_pool(size), "Size it from the URLs you get") for size in (400, 1000)),
         (through_fan_out, "start the threads yourself"),
         (through_a_helper, "start the threads yourself"),
         (functools.partial(fetch.fan_out, fetch.session(), pool_size=200), "start the threads yourself"),
@@ -266,6 +268,7 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (in_done_set_order, "in their order"),
         (bounded_pool(None), "calls in flight at once?"),  # the default: min(32, CPUs + 4)
         *((bounded_pool(size), "calls in flight at once?") for size in (4, 32, 40, 64, 128, 256)),
+        *((bounded_pool(size), "Size it from the URLs you get") for size in (400, 1000)),
         (through_fetch_parallel, "write the deadline yourself"),
         (sleeps_the_budget, "after the slowest answer came"),
         (clock_between_bytes, "not when the budget was spent"),
@@ -274,6 +277,12 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
 )
 def test_fetch_all_by_rejects(answer, message):
     assert message in exercises.verdict("06.fetch_all_by", answer)
+
+
+def test_a_pool_sized_from_the_urls_passes_though_capped():
+    """The control of the fixed-pool check: the pool follows the list, capped where no list the check sends
+    reaches it."""
+    assert exercises.verdict("06.fetch_all_by", sized_pool(lambda urls: min(len(urls), 1000) or 1)) is None
 
 
 def in_seconds(delays, size):  # the right model, computed in seconds: 0.05 * 20 * 1000 is 1000.0000000000002

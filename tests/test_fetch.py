@@ -107,6 +107,9 @@ def test_the_fullname_service_in_both_modes(servers):
     assert min(s for _, s in runs) < 0.45, f"parallel /fullname took {[round(s * 1000) for _, s in runs]} ms"
     log = servers["front"].output()
     assert "] Fetching url: http://127.0.0.1:" in log and "] Done with response: {'firstname': 'Tit'" in log
+    # Server-Timing's fetch is the upstream calls: it ends where the log says fetching was done
+    last_fetched_ms = float(re.findall(r"\[([\d.]+)\] Done fetching", log)[-1])
+    assert runs[-1][0].headers["Server-Timing"].endswith(f";dur={last_fetched_ms:.1f}")
 
 
 def test_the_timeline_shows_both_calls_in_flight_at_once(servers):

@@ -202,3 +202,16 @@ def test_per_call_us_by_turns_alternates_the_ways_and_keeps_each_ones_best():
     )
     assert calls == ["a", "b", "a", "b"]  # turns, not all of a's rounds first
     assert best == pytest.approx({"a": 4000, "b": 1000})
+
+
+def test_median_ms_by_turns_alternates_the_ways_and_keeps_each_ones_median(monkeypatch):
+    from foundations import timer
+
+    calls = []
+    took = iter([5.0, 1.0, 9.0, 2.0, 7.0, 3.0])  # a, b, a, b, a, b
+    monkeypatch.setattr(timer, "elapsed_ms", lambda fn: (fn(), next(took))[1])
+    medians = timer.median_ms_by_turns(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, times=3
+    )
+    assert calls == ["a", "b"] * 3  # turns, not all of a's calls first
+    assert medians == {"a": 7.0, "b": 2.0}

@@ -1,11 +1,13 @@
 """Checks for the exercises of notebook 06 (parallel fetching of data)."""
 
+import contextlib
 import functools
 import heapq
 import math
 import random
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -16,9 +18,9 @@ from foundations.course.exercises import exercise, expect
 # (1250 ms); they finish in another order than they were asked, so an answer kept in finishing order shows.
 DELAYS_MS = (400, 100, 300, 200, 250)
 # Then a few hundred calls, how many drawn each time, that the upstream answers only once all of them are in
-# flight together: a pool smaller than that never gets there (a round 256 included). No finite number closes
-# the door on a larger fixed pool; the cap is a workshop container's 1,024 tasks, which hold the learner's
-# threads and the upstream's.
+# flight together: a pool smaller than that never gets there (a round 256 included). A larger fixed pool gets
+# there, but shows as the same max_workers for a list of five and one of hundreds. The cap on how many: a
+# workshop container's 1,024 tasks, which hold the learner's threads and the upstream's.
 TOGETHER = (300, 400)
 # The upstream waits up to 4 s for the whole group (room to start them all on a busy machine); fetch_all_by
 # gets less, so a pool too small for them runs out of its budget.
@@ -47,7 +49,8 @@ def fetch_all(answer):
         "fetch_all calls one of the chapter's fetch functions: start the threads yourself",
     )
     with processes.start_module("foundations.fullname", name="check 06.fetch_all") as upstream:
-        (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, DELAYS_MS)
+        with _pool_sizes() as few:
+            (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, DELAYS_MS)
         _expect_answers(result, names, second, second_names)
         expect(
             seconds < 0.9,
@@ -55,7 +58,9 @@ def fetch_all(answer):
             f"other (the sum, {sum(DELAYS_MS)} ms), not in parallel (the slowest, "
             f"{max(DELAYS_MS)} ms)",
         )
-        _all_at_once(answer, upstream.url, "fetch_all")
+        with _pool_sizes() as many:
+            size = _all_at_once(answer, upstream.url, "fetch_all")
+        _expect_pool_from_urls(few, len(DELAYS_MS), many, size)
         empty = answer([])
         expect(empty == [], f"fetch_all([]) returned {empty!r}: no URLs, no answers")
 
@@ -85,9 +90,37 @@ def _expect_answers(result, names, second, second_names):
     )
 
 
+@contextlib.contextmanager
+def _pool_sizes():
+    """The ``max_workers`` of every ``ThreadPoolExecutor`` made inside the block, however the learner imported it."""
+    sizes: list = []
+    original = ThreadPoolExecutor.__init__
+
+    def recording(self, max_workers=None, *args, **kwargs):
+        sizes.append(max_workers)
+        original(self, max_workers, *args, **kwargs)
+
+    ThreadPoolExecutor.__init__ = recording  # type: ignore[method-assign]
+    try:
+        yield sizes
+    finally:
+        ThreadPoolExecutor.__init__ = original  # type: ignore[method-assign]
+
+
+def _expect_pool_from_urls(few, few_urls, many, many_urls):
+    """A pool of the same size for lists of different lengths is fixed: too small for some longer list."""
+    same = sorted(set(few) & set(many), key=str)
+    expect(
+        not same,
+        f"your function made ThreadPoolExecutor(max_workers={same[0] if same else ''}) for {few_urls} URLs and "
+        f"again for {many_urls}: a pool of one size is too small for some longer list. Size it from the URLs "
+        "you get",
+    )
+
+
 def _all_at_once(call, base, shown, *args):
     """``call(urls, *args)`` on URLs of ``/together``, which answers only once all of them are in flight: the
-    check fails unless every answer comes back, in order."""
+    check fails unless every answer comes back, in order. Returns how many URLs it sent."""
     size, group = random.randint(*TOGETHER), secrets.token_hex(4)
     names = [f"n{secrets.token_hex(3)}" for _ in range(size)]
     urls = [
@@ -105,6 +138,7 @@ def _all_at_once(call, base, shown, *args):
         f"{asked} returned {result!r:.120}: expected their decoded answers, in order. Were all {size} calls in "
         "flight at once?",
     )
+    return size
 
 
 def _pool_ms(delays_ms, size):
@@ -234,12 +268,14 @@ def fetch_all_by(answer):
     with processes.start_module("foundations.fullname", name="check 06.fetch_all_by") as upstream:
         # 1. every answer comes within a budget of more than a second: all of them, in the order of the URLs
         # (seven calls listed in another order than they finish, so no other order passes by chance)
-        budget = round(random.uniform(1.4, 1.7), 2)
-        delays = [random.randint(1000, 1150)] + [100 + 120 * i + random.randint(0, 60) for i in range(6)]
+        # (the slowest over 1.1 s, so a wait of a fixed second cannot catch it just in time)
+        budget = round(random.uniform(1.5, 1.8), 2)
+        delays = [random.randint(1100, 1200)] + [100 + 120 * i + random.randint(0, 60) for i in range(6)]
         while delays == sorted(delays) or delays == sorted(delays, reverse=True):
             random.shuffle(delays)
         urls, wanted = _deadline_urls(upstream.url, delays)
-        outcome, seconds = _run(answer, urls, budget)
+        with _pool_sizes() as few:
+            outcome, seconds = _run(answer, urls, budget)
         expect(
             not isinstance(outcome, TimeoutError),
             f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) raised TimeoutError after "
@@ -263,7 +299,9 @@ def fetch_all_by(answer):
         )
         # 2. a few hundred calls answered only once all of them are in flight, on a budget that leaves room to
         # start them on a busy machine: a pool smaller than the list runs out of it
-        _all_at_once(answer, upstream.url, "fetch_all_by", ALL_AT_ONCE_BUDGET)
+        with _pool_sizes() as many:
+            size = _all_at_once(answer, upstream.url, "fetch_all_by", ALL_AT_ONCE_BUDGET)
+        _expect_pool_from_urls(few, len(delays), many, size)
         # 3. one upstream trickles its answer for 2 s: TimeoutError when the budget is spent, not later
         delays = [100, 250, 300]
         for budget in (round(random.uniform(0.35, 0.55), 2), round(random.uniform(0.6, 0.8), 2)):
