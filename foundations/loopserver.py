@@ -30,7 +30,8 @@ log = logging.getLogger("foundations.loopserver")
 access_log = logging.getLogger("foundations.access")
 
 MAX_HEAD_BYTES = 64 * 1024  # a request line plus headers longer than this is answered 431
-MAX_PIPELINED = 16  # requests parsed ahead of the one being answered; past this, reading pauses
+MAX_PIPELINED = 16  # requests parsed ahead of the one being answered; past this, reading and parsing pause
+FEED_BYTES = 4096  # a larger read goes to the parser this much at a time, so that parsing can pause too
 MAX_CACHED_HEADS = 64  # answer heads kept for reuse until the Date header changes
 Step = Coroutine[Any, Any, None]  # one request's application coroutine, stepped by Server.run
 _STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus}
@@ -150,6 +151,9 @@ class Connection(asyncio.Protocol):
         self.body_announced = False
         self.waiting_since: float | None = None  # when it began waiting for a request head
         self.paused = False
+        self.unparsed = b""  # read, not yet parsed: what waits while MAX_PIPELINED requests are queued
+        self.running: Exchange | None = None  # the request whose application runs now (the first pending)
+        self.next_scheduled = False
 
     # asyncio.Protocol
 
@@ -167,10 +171,30 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
         self.transport = None
+        self.unparsed = b""
         if self.parsing is not None:  # a body that will never end: let a reader waiting on it finish
             self.parsing.finish()
 
     def data_received(self, data: bytes) -> None:
+        if (
+            self.unparsed or len(data) > FEED_BYTES
+        ):  # a large read (many pipelined requests): a part at a time
+            self.unparsed += data
+            self._parse_unparsed()
+        else:  # the usual read: one request, or a few
+            self._feed(data)
+
+    def _parse_unparsed(self) -> None:
+        """Parse what was read, ``FEED_BYTES`` at a time, until ``MAX_PIPELINED`` requests wait: one read of
+        tiny pipelined requests must not queue thousands. The rest waits, and so does reading."""
+        while self.unparsed and len(self.pending) <= MAX_PIPELINED and self.transport is not None:
+            chunk, self.unparsed = self.unparsed[:FEED_BYTES], self.unparsed[FEED_BYTES:]
+            self._feed(chunk)
+        if self.unparsed and not self.paused and self.transport is not None:
+            self.transport.pause_reading()
+            self.paused = True
+
+    def _feed(self, data: bytes) -> None:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -232,9 +256,10 @@ class Connection(asyncio.Protocol):
 
     def _queue(self, exchange: Exchange) -> None:
         self.pending.append(exchange)
-        if len(self.pending) == 1:
+        if len(self.pending) == 1 and self.running is None and not self.next_scheduled:  # nothing else: now
+            self.running = exchange
             self.server.run(exchange)
-        elif len(self.pending) > MAX_PIPELINED and self.transport is not None:
+        elif len(self.pending) > MAX_PIPELINED and not self.paused and self.transport is not None:
             self.transport.pause_reading()
             self.paused = True
 
@@ -258,17 +283,41 @@ class Connection(asyncio.Protocol):
             response = error_response(500, "internal error; see the server log")
             exchange.response_bytes(500, [("content-type", response.content_type)], response.body)
         self.pending.popleft()
+        self.running = None
         if self.transport is None:  # the client has gone: nothing after it will be answered
             self.pending.clear()
             return
         if not exchange.keep_alive:
             self.transport.close()
             return
-        if self.pending:
-            self.server.run(self.pending[0])
+        if self.pending or self.unparsed or self.paused:
+            if not self.next_scheduled:
+                self.next_scheduled = True
+                self.server.loop.call_soon(self._next)
         else:
             self.waiting_since = self.server.now
-        if self.paused and len(self.pending) <= MAX_PIPELINED and self.transport is not None:
+
+    def _next(self) -> None:
+        """Go on with a queue, on a loop turn of its own: answered in a row, pipelined requests that complete
+        at once would recurse through ``Server.run`` and ``finished``, and the parser, whose callback may have
+        answered the last one, must not be fed from inside itself."""
+        self.next_scheduled = False
+        if self.transport is None:
+            self.pending.clear()
+            return
+        if len(self.pending) <= MAX_PIPELINED:
+            self._parse_unparsed()
+        if self.pending and self.running is None:
+            self.running = self.pending[0]
+            self.server.run(self.running)
+        elif not self.pending:
+            self.waiting_since = self.server.now
+        if (
+            self.paused
+            and not self.unparsed
+            and len(self.pending) <= MAX_PIPELINED
+            and self.transport is not None
+        ):
             self.transport.resume_reading()
             self.paused = False
 

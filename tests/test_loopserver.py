@@ -264,3 +264,79 @@ def test_each_request_runs_in_a_context_of_its_own():
         ("/b later", "/b"),
         ("/plain", None),
     ]
+
+
+def test_thousands_of_pipelined_requests_behind_a_slow_one_are_all_answered_in_order(api):
+    """One /get (it waits on Redis) and 2,000 /hello behind it in one write: answered one loop turn each, not
+    by a recursion through run() and finished() that ran out of stack after about 500."""
+    count = 2_000
+    with connect(api) as conn:
+        conn.sendall(
+            b"GET /get?key=loop-pipelined HTTP/1.1\r\nHost: x\r\n\r\n"
+            + b"".join(b"GET /hello?name=%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(count))
+        )
+        buffer = bytearray()
+        first = read_response(conn, buffer)
+        bodies = [read_response(conn, buffer)[2] for _ in range(count)]
+    assert first[0] in (200, 404)
+    assert bodies == [b"Hello %d!" % i for i in range(count)]
+
+
+class _Transport:
+    """What the connection asks of uvloop's transport, written down."""
+
+    def __init__(self):
+        self.written, self.reading, self.closed = [], True, False
+
+    def write(self, data):
+        self.written.append(data)
+
+    def pause_reading(self):
+        self.reading = False
+
+    def resume_reading(self):
+        self.reading = True
+
+    def close(self):
+        self.closed = True
+
+    def get_extra_info(self, name):
+        return ("127.0.0.1", 1)
+
+
+def test_one_large_read_of_pipelined_requests_is_parsed_only_as_far_as_the_queue_allows():
+    """Behind a request that waits, a read of 1,000 tiny requests queues at most MAX_PIPELINED plus what one
+    FEED_BYTES part holds; the rest waits unparsed, reading paused, until the queue drains, then all are answered
+    in order."""
+    release: asyncio.Future | None = None
+
+    class App:
+        def answer_at_once(self, exchange, protocol):
+            if exchange.path == "/slow":
+                return False
+            protocol.response_bytes(200, [("content-type", "text/plain")], exchange.query_string.encode())
+            return True
+
+        async def answer(self, exchange, protocol):
+            await release
+            protocol.response_bytes(200, [("content-type", "text/plain")], b"slow")
+
+    loop = asyncio.new_event_loop()
+    try:
+        release = loop.create_future()
+        server = loopserver.Server(App(), loop, head_timeout=5, log_access=False)  # type: ignore[arg-type]
+        connection, transport = loopserver.Connection(server), _Transport()
+        connection.connection_made(transport)  # type: ignore[arg-type]
+        tiny = [b"GET /t?%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(1_000)]
+        connection.data_received(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n" + b"".join(tiny))
+        most = loopserver.MAX_PIPELINED + loopserver.FEED_BYTES // len(tiny[0]) + 2
+        assert len(connection.pending) <= most, f"{len(connection.pending)} requests queued from one read"
+        assert connection.unparsed and not transport.reading
+        release.set_result(None)
+        while len(transport.written) < 1 + len(tiny):
+            loop.run_until_complete(asyncio.sleep(0))
+        assert transport.reading and not connection.unparsed and not connection.pending
+    finally:
+        loop.close()
+    bodies = [answer.rpartition(b"\r\n\r\n")[2] for answer in transport.written]
+    assert bodies == [b"slow"] + [b"%d" % i for i in range(1_000)]

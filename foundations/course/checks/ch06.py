@@ -6,8 +6,10 @@ import heapq
 import math
 import random
 import secrets
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.pool import Pool as MultiprocessingPool
 
 import requests
 
@@ -92,29 +94,42 @@ def _expect_answers(result, names, second, second_names):
 
 @contextlib.contextmanager
 def _pool_sizes():
-    """The ``max_workers`` of every ``ThreadPoolExecutor`` made inside the block, however the learner imported it."""
-    sizes: list = []
-    original = ThreadPoolExecutor.__init__
+    """The size of every thread pool put to work inside the block, wherever it was made (in the learner's
+    function or before it): ``ThreadPoolExecutor``'s ``max_workers``, ``multiprocessing``'s ``ThreadPool``'s
+    processes. Only pools fed from this thread count: the learner's function runs here, the kernel's own threads
+    do not."""
+    sizes: set = set()
+    caller = threading.get_ident()
+    watched: list[tuple[type, str, str]] = [
+        (ThreadPoolExecutor, "submit", "_max_workers")
+    ]  # map() calls submit()
+    watched += [
+        (MultiprocessingPool, name, "_processes")
+        for name in ("apply_async", "_map_async", "imap", "imap_unordered")
+    ]
+    originals = [(cls, name, getattr(cls, name)) for cls, name, _ in watched]
+    for (cls, name, attribute), (_, _, original) in zip(watched, originals):
 
-    def recording(self, max_workers=None, *args, **kwargs):
-        sizes.append(max_workers)
-        original(self, max_workers, *args, **kwargs)
+        def recording(self, *args, _original=original, _attribute=attribute, **kwargs):
+            if threading.get_ident() == caller:
+                sizes.add(getattr(self, _attribute, None))
+            return _original(self, *args, **kwargs)
 
-    ThreadPoolExecutor.__init__ = recording  # type: ignore[method-assign]
+        setattr(cls, name, recording)
     try:
         yield sizes
     finally:
-        ThreadPoolExecutor.__init__ = original  # type: ignore[method-assign]
+        for cls, name, original in originals:
+            setattr(cls, name, original)
 
 
 def _expect_pool_from_urls(few, few_urls, many, many_urls):
     """A pool of the same size for lists of different lengths is fixed: too small for some longer list."""
-    same = sorted(set(few) & set(many), key=str)
+    same = sorted(few & many, key=str)
     expect(
         not same,
-        f"your function made ThreadPoolExecutor(max_workers={same[0] if same else ''}) for {few_urls} URLs and "
-        f"again for {many_urls}: a pool of one size is too small for some longer list. Size it from the URLs "
-        "you get",
+        f"your function used a pool of {same[0] if same else ''} threads for {few_urls} URLs and again for "
+        f"{many_urls}: a pool of one size is too small for some longer list. Size it from the URLs you get",
     )
 
 
