@@ -99,6 +99,8 @@ def together_handler() -> Handler:
                     complete.add(group)
                     arrived.notify_all()
                 if not arrived.wait_for(lambda: group in complete, timeout=wait):
+                    if len(failed) >= MAX_TOGETHER:  # remembered for the calls still to come, not forever
+                        del failed[next(iter(failed))]
                     failed[group] = (
                         f"only {most[group]} of the {size} calls of group {group} were in flight at once"
                     )

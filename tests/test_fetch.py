@@ -83,6 +83,13 @@ def test_together_answers_a_group_only_once_all_of_it_is_in_flight(servers):
     late = get("d", "b", 5)  # the group has failed: a later call of it is not kept waiting
     assert late.status_code == 504 and time.perf_counter() - start < 0.4
     assert "only 3 of the 5 calls" in late.json()["error"]["message"]
+    # failed groups are remembered for a while, not forever: after a thousand more, the first is forgotten
+    assert get("x", "first", 2, wait_ms=0).status_code == 504
+    with ThreadPoolExecutor(8) as pool:
+        assert {r.status_code for r in pool.map(lambda i: get("x", f"g{i}", 2, wait_ms=0), range(1000))} == {
+            504
+        }
+    assert get("x", "first", 1).status_code == 200
     for size, wait_ms in ((0, 100), (1001, 100), (2, 6000), ("two", 100)):
         refused = get("x", "c", size, wait_ms)
         assert refused.status_code == 400 and "size=1..1000" in refused.json()["error"]["message"]
