@@ -4,9 +4,10 @@ import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+import psutil
 import pytest
 
-from foundations import cpubound
+from foundations import cpubound, footprint
 
 
 def test_fastest_keeps_each_ways_least_disturbed_run_after_one_untimed_run():
@@ -43,22 +44,46 @@ def test_fastest_runs_real_pools_and_returns_one_row_per_way():
     assert list(took.index) == ["loop", "processes"] and (took["wall ms"] > 0).all()
 
 
-def _others_cores_while_sleeping(seconds=1.0):
-    return cpubound.with_others_cores(lambda: time.sleep(seconds))[1]
+def _cpu_s(process):
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def test_with_others_cores_counts_another_program_busy_meanwhile():
-    idle = _others_cores_while_sleeping()
-    # a busy loop that is not our child: its shell exits at once, so it belongs to init, as another program would
-    subprocess.run(["sh", "-c", "timeout 1.5 sh -c 'while :; do :; done' >/dev/null 2>&1 &"], check=True)
-    busy = _others_cores_while_sleeping()
-    assert busy > idle + 0.4, f"other programs' cores: {idle:.2f} idle, {busy:.2f} beside a busy loop"
+    """A busy loop that is not our child (its shell exits at once, so it belongs to init, as another program
+    would): the cores reported cover at least most of the CPU it used meanwhile, however busy the machine."""
+    started = subprocess.run(
+        ["sh", "-c", "timeout 3 sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    under_timeout = psutil.Process(int(started.stdout))
+    deadline = time.monotonic() + 2
+    while not under_timeout.children() and time.monotonic() < deadline:  # timeout starts the loop
+        time.sleep(0.01)
+    (busy,) = under_timeout.children()
+    before, start = _cpu_s(busy), time.perf_counter()
+    _, others = cpubound.with_others_cores(lambda: time.sleep(1.0))
+    wall, used = time.perf_counter() - start, _cpu_s(busy) - before
+    busy.terminate()
+    assert used > 0.2 and others * wall > 0.8 * used, (
+        f"the loop used {used:.2f} CPU s; reported {others * wall:.2f}"
+    )
 
 
 def test_with_others_cores_leaves_out_our_own_work_and_our_pool_workers():
-    idle = _others_cores_while_sleeping()
+    """What the machine spent less what is reported as others' is at least most of what we and our pool's
+    workers spent: our own work is not counted as another program's."""
     jobs = [range(20_000_000)] * 2
     with ProcessPoolExecutor(2) as procs:
-        total, others = cpubound.with_others_cores(lambda: (sum(jobs[0]), list(procs.map(sum, jobs))))
-    assert total[0] == sum(range(20_000_000))
-    assert others < idle + 0.4, f"other programs' cores: {idle:.2f} idle, {others:.2f} while we computed"
+        procs.submit(sum, range(10)).result()  # the workers exist before the measurement
+        ours = [psutil.Process(), *psutil.Process().children(recursive=True)]
+        before, machine = sum(map(_cpu_s, ours)), footprint.machine_cpu_seconds()
+        start = time.perf_counter()
+        _, others = cpubound.with_others_cores(lambda: (sum(jobs[0]), list(procs.map(sum, jobs))))
+        wall = time.perf_counter() - start
+        spent, machine = sum(map(_cpu_s, ours)) - before, footprint.machine_cpu_seconds() - machine
+    assert spent > 0.3 and machine - others * wall > 0.8 * spent, (
+        f"we spent {spent:.2f} CPU s, the machine {machine:.2f}, others reported {others * wall:.2f}"
+    )
