@@ -256,10 +256,12 @@ def server(
     threads: int | None = 1,
     interface: str = "wsgi",
     task_impl: str = "asyncio",
+    http: str = "auto",
 ) -> Iterator[tuple[str, int]]:
     """A throwaway granian server for ``factory`` (a WSGI or RSGI app) on a free port, ``threads`` blocking
-    threads per worker, ``task_impl`` granian's ``--task-impl`` (asyncio, its default, or rust): yields
-    (base URL, pid), stopped by PID."""
+    threads per worker, ``task_impl`` granian's ``--task-impl`` (asyncio, its default, or rust), ``http`` its
+    ``--http`` (auto, its default, looks for HTTP/2 on each new connection; 1 speaks HTTP/1 only, as ``serve``):
+    yields (base URL, pid), stopped by PID."""
     cmd = [
         sys.executable,
         "-m",
@@ -273,6 +275,7 @@ def server(
         str(workers),
         *(["--blocking-threads", str(threads)] if threads else []),  # None: granian's default, as `serve`
         *(["--task-impl", task_impl] if task_impl != "asyncio" else []),
+        *(["--http", http] if http != "auto" else []),
         *(["--loop", "uvloop"] if interface == "rsgi" else []),  # as loopserver and serve (not auto's rloop)
         "--log-level",
         "warning",

@@ -3,6 +3,7 @@ Speed is printed by `python -m foundations bench`, never asserted here."""
 
 import http.server
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -121,6 +122,21 @@ def test_throwaway_servers_start_and_stop(cfg):
             bench.seed(base)
             assert net.http_get(base + "/get?key=name") == (200, b'"Tit Petric"')
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_a_throwaway_server_asked_for_http_1_does_not_take_http_2(cfg):
+    """granian's default, --http auto, answers an HTTP/2 preface with its SETTINGS frame (the control); with
+    http="1", as serve runs it, the preface is no request of HTTP/1 and the connection closes."""
+    first_bytes = {}
+    for version in ("auto", "1"):
+        with bench.server(cfg, serve.FAST_APP, interface="rsgi", http=version) as (base, _):
+            host, port = base.removeprefix("http://").split(":")
+            with socket.create_connection((host, int(port)), timeout=5) as conn:
+                conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+                first_bytes[version] = conn.recv(64)
+            assert net.http_get(base + "/healthz")[0] == 200  # HTTP/1 either way
+    assert first_bytes["auto"][3:4] == b"\x04"  # a SETTINGS frame: HTTP/2 spoken
+    assert not first_bytes["1"].startswith(b"\x00")  # no HTTP/2 frame
 
 
 def test_cli_bench_prints_a_table():
