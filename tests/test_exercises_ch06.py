@@ -4,6 +4,8 @@ import functools
 import inspect
 import json
 import math
+import queue
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from multiprocessing.pool import ThreadPool
@@ -58,6 +60,38 @@ def multiprocessing_thread_pool(size):  # multiprocessing's ThreadPool, made at 
     return fetch_all
 
 
+def _own_pool(size, urls, deadline=None):
+    """A fixed pool of the learner's own making: ``size`` threads taking URLs off a queue."""
+    jobs, answers = queue.Queue(), [None] * len(urls)
+    for job in enumerate(urls):
+        jobs.put(job)
+
+    def work():
+        while True:
+            try:
+                i, url = jobs.get_nowait()
+            except queue.Empty:
+                return
+            answers[i] = requests.get(url).json()
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(size)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in threads):
+        raise TimeoutError("too slow")
+    return answers
+
+
+def own_thread_pool(size):
+    return lambda urls: _own_pool(size, urls)
+
+
+def own_thread_pool_by(size):
+    return lambda urls, budget: _own_pool(size, urls, time.monotonic() + budget)
+
+
 def through_fan_out(urls):  # the chapter's own function does the work the exercise asks for
     return [answer for answer in fetch.fan_out(fetch.session(), urls, len(urls) or 1)]
 
@@ -93,6 +127,7 @@ def invented(urls):  # what the output of a previous run showed
         *((fixed_pool(size), "Size it from the URLs you get") for size in (400, 1000)),
         (pool_made_before(1000), "Size it from the URLs you get"),
         (multiprocessing_thread_pool(450), "Size it from the URLs you get"),
+        (own_thread_pool(500), "Size it from the URLs you get"),
         (through_fan_out, "start the threads yourself"),
         (through_a_helper, "start the threads yourself"),
         (functools.partial(fetch.fan_out, fetch.session(), pool_size=200), "start the threads yourself"),
@@ -296,6 +331,7 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (bounded_pool(None), "calls in flight at once?"),  # the default: min(32, CPUs + 4)
         *((bounded_pool(size), "calls in flight at once?") for size in (4, 32, 40, 64, 128, 256)),
         *((bounded_pool(size), "Size it from the URLs you get") for size in (400, 1000)),
+        (own_thread_pool_by(500), "Size it from the URLs you get"),
         (through_fetch_parallel, "write the deadline yourself"),
         (sleeps_the_budget, "after the slowest answer came"),
         (clock_between_bytes, "not when the budget was spent"),

@@ -10,6 +10,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.pool import Pool as MultiprocessingPool
+from types import SimpleNamespace
 
 import requests
 
@@ -51,7 +52,7 @@ def fetch_all(answer):
         "fetch_all calls one of the chapter's fetch functions: start the threads yourself",
     )
     with processes.start_module("foundations.fullname", name="check 06.fetch_all") as upstream:
-        with _pool_sizes() as few:
+        with _pools() as few:  # two runs
             (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, DELAYS_MS)
         _expect_answers(result, names, second, second_names)
         expect(
@@ -60,9 +61,9 @@ def fetch_all(answer):
             f"other (the sum, {sum(DELAYS_MS)} ms), not in parallel (the slowest, "
             f"{max(DELAYS_MS)} ms)",
         )
-        with _pool_sizes() as many:
+        with _pools() as many:
             size = _all_at_once(answer, upstream.url, "fetch_all")
-        _expect_pool_from_urls(few, len(DELAYS_MS), many, size)
+        _expect_pool_from_urls(few, len(DELAYS_MS), 2, many, size)
         empty = answer([])
         expect(empty == [], f"fetch_all([]) returned {empty!r}: no URLs, no answers")
 
@@ -93,43 +94,53 @@ def _expect_answers(result, names, second, second_names):
 
 
 @contextlib.contextmanager
-def _pool_sizes():
-    """The size of every thread pool put to work inside the block, wherever it was made (in the learner's
-    function or before it): ``ThreadPoolExecutor``'s ``max_workers``, ``multiprocessing``'s ``ThreadPool``'s
-    processes. Only pools fed from this thread count: the learner's function runs here, the kernel's own threads
-    do not."""
-    sizes: set = set()
+def _pools():
+    """What the learner's function used for threads inside the block: ``sizes``, the size of every thread pool put
+    to work, wherever it was made (in the function or before it: ``ThreadPoolExecutor``'s ``max_workers``,
+    ``multiprocessing``'s ``ThreadPool``'s processes); ``threads``, how many threads it started. Only what runs on
+    this thread counts: the learner's function runs here, the kernel's own threads do not."""
+    seen = SimpleNamespace(sizes=set(), threads=0)
     caller = threading.get_ident()
-    watched: list[tuple[type, str, str]] = [
+    watched: list[tuple[type, str, str | None]] = [
         (ThreadPoolExecutor, "submit", "_max_workers")
-    ]  # map() calls submit()
+    ]  # map() too
     watched += [
         (MultiprocessingPool, name, "_processes")
         for name in ("apply_async", "_map_async", "imap", "imap_unordered")
     ]
+    watched.append((threading.Thread, "start", None))  # a pool of the learner's own making
     originals = [(cls, name, getattr(cls, name)) for cls, name, _ in watched]
     for (cls, name, attribute), (_, _, original) in zip(watched, originals):
 
         def recording(self, *args, _original=original, _attribute=attribute, **kwargs):
             if threading.get_ident() == caller:
-                sizes.add(getattr(self, _attribute, None))
+                if _attribute is None:
+                    seen.threads += 1
+                else:
+                    seen.sizes.add(getattr(self, _attribute, None))
             return _original(self, *args, **kwargs)
 
         setattr(cls, name, recording)
     try:
-        yield sizes
+        yield seen
     finally:
         for cls, name, original in originals:
             setattr(cls, name, original)
 
 
-def _expect_pool_from_urls(few, few_urls, many, many_urls):
-    """A pool of the same size for lists of different lengths is fixed: too small for some longer list."""
-    same = sorted(few & many, key=str)
+def _expect_pool_from_urls(few, few_urls, runs, many, many_urls):
+    """Threads sized from the URLs: no pool of the same size for lists of different lengths (it is too small for
+    some longer list), and no more threads started for ``runs`` calls on ``few_urls`` URLs than one per URL."""
+    same = sorted(few.sizes & many.sizes, key=str)
     expect(
         not same,
         f"your function used a pool of {same[0] if same else ''} threads for {few_urls} URLs and again for "
         f"{many_urls}: a pool of one size is too small for some longer list. Size it from the URLs you get",
+    )
+    expect(
+        few.threads <= runs * (few_urls + 1),
+        f"your function started {few.threads} threads in {runs} call(s) on {few_urls} URLs, more than one per "
+        "URL: a fixed number of threads is too few for some longer list. Size it from the URLs you get",
     )
 
 
@@ -289,7 +300,7 @@ def fetch_all_by(answer):
         while delays == sorted(delays) or delays == sorted(delays, reverse=True):
             random.shuffle(delays)
         urls, wanted = _deadline_urls(upstream.url, delays)
-        with _pool_sizes() as few:
+        with _pools() as few:
             outcome, seconds = _run(answer, urls, budget)
         expect(
             not isinstance(outcome, TimeoutError),
@@ -314,9 +325,9 @@ def fetch_all_by(answer):
         )
         # 2. a few hundred calls answered only once all of them are in flight, on a budget that leaves room to
         # start them on a busy machine: a pool smaller than the list runs out of it
-        with _pool_sizes() as many:
+        with _pools() as many:
             size = _all_at_once(answer, upstream.url, "fetch_all_by", ALL_AT_ONCE_BUDGET)
-        _expect_pool_from_urls(few, len(delays), many, size)
+        _expect_pool_from_urls(few, len(delays), 1, many, size)
         # 3. one upstream trickles its answer for 2 s: TimeoutError when the budget is spent, not later
         delays = [100, 250, 300]
         for budget in (round(random.uniform(0.35, 0.55), 2), round(random.uniform(0.6, 0.8), 2)):
