@@ -13,8 +13,9 @@ PACKAGE = Path(foundations.__file__).parent
 ANYWHERE = {"ValueError", "TypeError", "KeyboardInterrupt", "SystemExit"}  # a wrong argument; control flow
 OWN_KINDS = {  # file -> the other errors it raises, and why
     "course/checks/ch03.py": {"RuntimeError"},  # a span that fails, raised and caught inside the check itself
-    # RSGI's protocol object: a second answer, the end of a body or a body cut short; a head too large ends parsing
-    "loopserver.py": {"RuntimeError", "StopAsyncIteration", "HttpParserError", "ConnectionError"},
+    # RSGI's protocol object: a second answer, the end of a body or a body cut short
+    "loopexchange.py": {"RuntimeError", "StopAsyncIteration", "ConnectionError"},
+    "loopserver.py": {"HttpParserError"},  # a head too large ends parsing
     "pipelining.py": {"ConnectionError", "TimeoutError"},  # asyncio-style; registry makes them Unavailable
     "variants.py": {"ConnectionError"},  # redis-py's asyncio client behind pipelining's signature
     "web.py": {"Refused"},  # the kernel imports nothing of the package; App.respond catches it
