@@ -252,7 +252,7 @@ def test_pyinstrument_view_of_in_process_requests(cfg):
         reg.delete("name")
     assert "Registry.get" in text
     request, registry = (profiling.seconds_inside(profiler, f) for f in ("App.__call__", "Registry.get"))
-    assert 0 < registry < request <= profiler.last_session.duration
+    assert 0 < registry <= request <= profiler.last_session.duration  # few samples: all may be inside both
     assert profiling.seconds_inside(profiler, "no_such.function") == 0
 
 
