@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pandas as pd
-import psutil
 
 from foundations import footprint
 
@@ -36,20 +35,8 @@ def with_others_cores(run: Callable[[], T]) -> tuple[T, float]:
     """``run()``'s result, and how many cores other programs kept busy meanwhile, on average: the machine's CPU
     time less this process's and its children's (a process pool's workers), over the wall time. Near 0 on a
     quiet machine, so a speed-up over several cores can be asserted there."""
-
-    def ours() -> float:
-        me = psutil.Process()
-        seconds = 0.0
-        for process in (me, *me.children(recursive=True)):
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:  # exited meanwhile
-                continue
-            seconds += times.user + times.system
-        return seconds
-
-    machine, own, start = footprint.machine_cpu_seconds(), ours(), time.perf_counter()
+    machine, own, start = footprint.machine_cpu_seconds(), footprint.own_cpu_seconds(), time.perf_counter()
     result = run()
     wall = time.perf_counter() - start
-    others = (footprint.machine_cpu_seconds() - machine) - (ours() - own)
+    others = (footprint.machine_cpu_seconds() - machine) - (footprint.own_cpu_seconds() - own)
     return result, max(0.0, others) / wall

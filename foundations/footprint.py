@@ -108,6 +108,20 @@ def server_cpu_seconds(base_url: str) -> float | None:
     return total
 
 
+def own_cpu_seconds() -> float:
+    """CPU seconds this process and its children (a process pool's workers) have used so far, in user and
+    kernel mode; a child that exited meanwhile no longer counts."""
+    me = psutil.Process()
+    seconds = 0.0
+    for process in (me, *me.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds += times.user + times.system
+    return seconds
+
+
 def machine_cpu_seconds() -> float:
     """CPU seconds every program on this machine has used so far, on all CPUs (idle, I/O wait and stolen time
     aside): taken around a run, what the whole machine spent meanwhile."""
