@@ -43,6 +43,7 @@ class UpstreamError(FoundationsError):
     def __init__(self, upstream: str, url: str, status: int, reason: str) -> None:
         super().__init__(f"upstream {upstream} ({url}) {reason}")
         self.upstream, self.url, self.status = upstream, url, status
+        self.public = f"upstream {upstream} {reason}"  # for a client: the name, not the address or the query
 
 
 def session(pool_size: int = 20) -> requests.Session:
@@ -140,6 +141,8 @@ def fetch_parallel(
     executor: Executor | None = None,
 ) -> dict[str, dict]:
     """Every call at once (the book's goroutines); returns when the slowest is done, fails at the first error."""
+    if not calls:
+        return {}
     deadline = time.monotonic() + timeout  # the budget runs from now, however long the threads take to start
     pool = executor or ThreadPoolExecutor(max_workers=len(calls))
     try:

@@ -144,9 +144,10 @@ def fullname_handler(settings: Settings, http: requests.Session) -> Handler:
             else:
                 results = fetch.fetch_sequential(http, calls, settings.timeout, timeline)
         except fetch.UpstreamError as exc:
+            print(f"Answered {exc.status}: {exc}", flush=True)  # the address for the server's console only
             kind = "gateway_timeout" if exc.status == 504 else "bad_gateway"
             return json_response(
-                {"error": {"type": kind, "message": str(exc), "upstream": exc.upstream}}, exc.status
+                {"error": {"type": kind, "message": exc.public, "upstream": exc.upstream}}, exc.status
             )
         fetched = timeline.event("Done fetching")  # Server-Timing's fetch: the upstream calls, nothing after
         body = {name: results[name].get(name, "") for name in calls}

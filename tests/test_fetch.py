@@ -179,6 +179,11 @@ def test_bad_answers_are_a_502(servers, how):
         run(how, {"firstname": servers["text"].url + "/"}, 1.0)
 
 
+@pytest.mark.parametrize("how", ["sequential", "parallel", "async"])
+def test_no_calls_is_no_answers(how):
+    assert run(how, {}, 1.0) == {}
+
+
 def run(how, calls_, timeout):
     if how == "async":
         return asyncio.run(fetch.fetch_async(calls_, timeout))
@@ -253,7 +258,9 @@ def test_the_service_names_the_failed_upstream(servers, server, status, kind, mo
     answer, seconds = elapsed(requests.get, servers[server].url + f"/fullname?mode={mode}", timeout=5)
     error = answer.json()["error"]
     assert answer.status_code == status and error["type"] == kind and error["upstream"] == "lastname"
-    assert "upstream lastname (" in error["message"] and seconds < 0.5 + 0.3
+    assert error["message"].startswith("upstream lastname ") and seconds < 0.5 + 0.3
+    # the client is told the upstream's name, never its address or the query passed on to it
+    assert not any(secret in answer.text for secret in ("127.0.0.1", "firstname=", servers["names"].url))
 
 
 @pytest.mark.parametrize(
