@@ -135,19 +135,39 @@ def stolen_cpu_seconds() -> float:
     return getattr(psutil.cpu_times(), "steal", 0.0)
 
 
+def _server_threads(base_url: str) -> list[psutil.Process] | None:
+    """Every thread of every process of the server behind ``base_url`` (a thread is a task in /proc)."""
+    procs = _tree(_server(base_url))
+    if not procs:
+        return None
+    tasks: list[psutil.Process] = []
+    for proc in procs:
+        try:
+            tasks += [psutil.Process(thread.id) for thread in proc.threads()]
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
+    return tasks
+
+
+def server_threads(base_url: str) -> set[int] | None:
+    """Thread ids of the server behind ``base_url``. Taken before and after a load: one missing after it ended
+    meanwhile, and its sleeps dropped out of ``server_context_switches``' sum."""
+    tasks = _server_threads(base_url)
+    return None if tasks is None else {task.pid for task in tasks}
+
+
 def server_context_switches(base_url: str) -> int | None:
     """Voluntary context switches so far of every thread of the server behind ``base_url``: each time one of
     them went to sleep to wait (for a socket, a lock, another thread), not when the system took its core for
     another program. Taken before and after a load, the difference over the requests shows how often a
     request puts a thread to sleep and wakes another (chapter 10: a server whose requests cross two threads)."""
-    procs = _tree(_server(base_url))
-    if not procs:
+    tasks = _server_threads(base_url)
+    if tasks is None:
         return None
     total = 0
-    for proc in procs:
+    for task in tasks:
         try:
-            tasks = [psutil.Process(thread.id) for thread in proc.threads()]  # a thread is a task in /proc
-            total += sum(task.num_ctx_switches().voluntary for task in tasks)
-        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            total += task.num_ctx_switches().voluntary
+        except (psutil.AccessDenied, psutil.NoSuchProcess):  # ended since it was listed, or not ours
             continue
     return total

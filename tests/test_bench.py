@@ -331,3 +331,32 @@ def test_server_cpu_seconds_reads_each_process_clock_to_the_nanosecond(cfg):
         # the same CPU as the tick counters, read finer
         assert abs((after - before) - (ticks_after - ticks_before)) < 0.05
         assert round((after - before) * 1e9) % 10_000_000 != 0  # not whole ticks
+
+
+def test_server_threads_shows_a_thread_that_ended_during_a_load():
+    """A server whose second thread ends when the first client connects: server_threads loses it, and the
+    sleeps server_context_switches sums were that thread's too."""
+    script = (
+        "import socket, sys, threading\n"
+        "listener = socket.socket(); listener.bind(('127.0.0.1', 0)); listener.listen()\n"
+        "stop = threading.Event(); worker = threading.Thread(target=stop.wait); worker.start()\n"
+        "print(listener.getsockname()[1], flush=True)\n"
+        "listener.accept(); stop.set(); worker.join()\n"
+        "print('ended', flush=True); sys.stdin.read()\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(server.stdout.readline())
+        url = f"http://127.0.0.1:{port}"
+        before = footprint.server_threads(url)
+        assert before is not None and len(before) == 2 and footprint.server_context_switches(url) > 0
+        socket.create_connection(("127.0.0.1", port)).close()
+        assert server.stdout.readline().strip() == "ended"
+        after = footprint.server_threads(url)
+        assert after is not None and len(after) == 1 and after < before
+    finally:
+        server.kill()
+        server.wait()
+    assert footprint.server_threads("http://127.0.0.1:1") is None
