@@ -186,12 +186,15 @@ async def fetch_async(
                 _logged(upstream, url, started, SLOW_MS)
         return _payload(upstream, url, response.status_code, response.content, lambda body: response.json())
 
+    first_failure: BaseException | None = None
     async with httpx.AsyncClient() if client is None else nullcontext(client) as http:
         try:
             async with asyncio.TaskGroup() as group:  # a failed call cancels the others: nothing left running
                 tasks = [group.create_task(one(http, name, url)) for name, url in calls.items()]
-        except* UpstreamError as failed:
-            raise failed.exceptions[0] from None  # the first failure, as fetch_parallel reports it
+        except* UpstreamError as failed:  # raised in here, 3.11.2 (Debian 12's) would wrap it in a group
+            first_failure = failed.exceptions[0]  # the first failure, as fetch_parallel reports it
+    if first_failure is not None:
+        raise first_failure
     return dict(zip(calls, (task.result() for task in tasks)))
 
 
