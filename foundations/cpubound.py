@@ -1,5 +1,7 @@
 """CPU-bound work one after the other, on threads and on processes: which way finishes first (chapter 6)."""
 
+import math
+import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -9,6 +11,18 @@ import pandas as pd
 from foundations import footprint
 
 T = TypeVar("T")
+
+
+def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """The cores this process may run on: its CPU affinity (``taskset``, ``docker --cpuset-cpus``), capped by
+    a cgroup v2 CPU quota (``docker --cpus``, a JupyterHub or Binder limit), rounded up. ``os.cpu_count()``
+    counts the machine's cores, usable or not."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = open(cgroup_cpu_max).read().split()
+    except (OSError, ValueError):  # no cgroup v2 here, or not readable
+        return cores
+    return cores if quota == "max" else max(1, min(cores, math.ceil(int(quota) / int(period))))
 
 
 def fastest(ways: dict[str, Callable[[], object]], rounds: int = 5) -> pd.DataFrame:

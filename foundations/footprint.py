@@ -8,6 +8,7 @@ and CPU time, all workers counted, as the Go bench kit counts them.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
@@ -135,39 +136,48 @@ def stolen_cpu_seconds() -> float:
     return getattr(psutil.cpu_times(), "steal", 0.0)
 
 
-def _server_threads(base_url: str) -> list[psutil.Process] | None:
-    """Every thread of every process of the server behind ``base_url`` (a thread is a task in /proc)."""
+def server_thread_switches(base_url: str) -> dict[tuple[int, int], int] | None:
+    """Voluntary context switches so far of each thread of the server behind ``base_url``, by (process id,
+    thread id; a process's main thread has its process's id): each time the thread went to sleep to wait (for
+    a socket, a lock, another thread), not when the system took its core for another program. Taken before
+    and after a load, the differences over the requests show which threads a request puts to sleep."""
     procs = _tree(_server(base_url))
     if not procs:
         return None
-    tasks: list[psutil.Process] = []
+    switches: dict[tuple[int, int], int] = {}
     for proc in procs:
         try:
-            tasks += [psutil.Process(thread.id) for thread in proc.threads()]
+            threads = proc.threads()
         except (psutil.AccessDenied, psutil.NoSuchProcess):
             continue
-    return tasks
+        for thread in threads:
+            try:
+                switches[proc.pid, thread.id] = psutil.Process(thread.id).num_ctx_switches().voluntary
+            except (psutil.AccessDenied, psutil.NoSuchProcess):  # ended since it was listed, or not ours
+                continue
+    return switches
 
 
 def server_threads(base_url: str) -> set[int] | None:
     """Thread ids of the server behind ``base_url``. Taken before and after a load: one missing after it ended
     meanwhile, and its sleeps dropped out of ``server_context_switches``' sum."""
-    tasks = _server_threads(base_url)
-    return None if tasks is None else {task.pid for task in tasks}
+    switches = server_thread_switches(base_url)
+    return None if switches is None else {thread for _, thread in switches}
 
 
 def server_context_switches(base_url: str) -> int | None:
-    """Voluntary context switches so far of every thread of the server behind ``base_url``: each time one of
-    them went to sleep to wait (for a socket, a lock, another thread), not when the system took its core for
-    another program. Taken before and after a load, the difference over the requests shows how often a
-    request puts a thread to sleep and wakes another (chapter 10: a server whose requests cross two threads)."""
-    tasks = _server_threads(base_url)
-    if tasks is None:
-        return None
-    total = 0
-    for task in tasks:
-        try:
-            total += task.num_ctx_switches().voluntary
-        except (psutil.AccessDenied, psutil.NoSuchProcess):  # ended since it was listed, or not ours
-            continue
-    return total
+    """``server_thread_switches`` summed over the server's threads: taken before and after a load, the
+    difference over the requests shows how often a request puts a thread to sleep and wakes another
+    (chapter 10: a server whose requests cross threads)."""
+    switches = server_thread_switches(base_url)
+    return None if switches is None else sum(switches.values())
+
+
+def thread_waits_in(pid: int, thread: int) -> str:
+    """The kernel function the thread sleeps in now (/proc's ``wchan``): ``do_epoll_wait`` for a thread that
+    waits on sockets, a ``futex`` wait for one that waits for another thread; ``?`` where Linux does not say."""
+    try:
+        waits_in = Path(f"/proc/{pid}/task/{thread}/wchan").read_text().strip()
+    except OSError:
+        return "?"
+    return waits_in if waits_in not in ("", "0") else "?"  # 0: a kernel that hides it

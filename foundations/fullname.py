@@ -202,10 +202,18 @@ def dripping(app: Callable) -> Callable:
 
 
 def _drip(count: int, every: float, body: bytes) -> Iterator[bytes]:
-    for _ in range(count):
-        yield b" "  # JSON allows leading whitespace: the body stays valid, it only arrives slowly
-        time.sleep(every)
-    yield body
+    """The trickle; if the client hangs up first, the console says after how many spaces (the server closes
+    this generator when a write to the gone client fails)."""
+    sent = 0
+    try:
+        while sent < count:
+            yield b" "  # JSON allows leading whitespace: the body stays valid, it only arrives slowly
+            sent += 1  # resumed: the server wrote that space out
+            time.sleep(every)
+        yield body
+    except GeneratorExit:
+        print(f"/drip: the client hung up after {sent} of {count} spaces", flush=True)
+        raise
 
 
 def main(argv: Sequence[str] | None = None) -> None:

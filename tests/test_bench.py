@@ -360,3 +360,32 @@ def test_server_threads_shows_a_thread_that_ended_during_a_load():
         server.kill()
         server.wait()
     assert footprint.server_threads("http://127.0.0.1:1") is None
+
+
+def test_server_thread_switches_tells_the_threads_apart():
+    """A server whose main thread waits in accept() while its second thread wakes every 10 ms: the second
+    thread's count climbs, the main thread's stays put, and each is named by what it sleeps in."""
+    script = (
+        "import socket, threading, time\n"
+        "listener = socket.socket(); listener.bind(('127.0.0.1', 0)); listener.listen()\n"
+        "def tick():\n    while True: time.sleep(0.01)\n"
+        "threading.Thread(target=tick, daemon=True).start()\n"
+        "print(listener.getsockname()[1], flush=True); listener.accept()\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{int(server.stdout.readline())}"
+        before = footprint.server_thread_switches(url)
+        time.sleep(0.5)
+        after = footprint.server_thread_switches(url)
+        assert before is not None and after is not None and set(after) == set(before) and len(after) == 2
+        (main,) = [key for key in after if key == (server.pid, server.pid)]
+        (ticker,) = [key for key in after if key != main]
+        assert after[ticker] - before[ticker] >= 10 and after[main] - before[main] <= 2, (before, after)
+        assert "accept" in footprint.thread_waits_in(*main), footprint.thread_waits_in(*main)
+        assert "sleep" in footprint.thread_waits_in(*ticker), footprint.thread_waits_in(*ticker)
+        assert footprint.server_context_switches(url) >= sum(after.values())
+    finally:
+        server.kill()
+        server.wait()
+    assert footprint.thread_waits_in(server.pid, server.pid) == "?"  # gone: nothing to read

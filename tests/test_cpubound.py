@@ -1,6 +1,8 @@
 """foundations.cpubound: chapter 6's measurement of CPU-bound work on threads and processes."""
 
+import os
 import subprocess
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -87,3 +89,25 @@ def test_with_others_cores_leaves_out_our_own_work_and_our_pool_workers():
     assert spent > 0.3 and machine - others * wall > 0.8 * spent, (
         f"we spent {spent:.2f} CPU s, the machine {machine:.2f}, others reported {others * wall:.2f}"
     )
+
+
+def test_usable_cores_follows_the_affinity_mask():
+    script = "from foundations import cpubound; print(cpubound.usable_cores())"
+    pinned = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", script], capture_output=True, text=True
+    )
+    assert pinned.returncode == 0, pinned.stderr
+    assert pinned.stdout.split() == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [("max 100000\n", "all"), ("50000 100000\n", 1), ("150000 100000\n", 2), ("", "all"), (None, "all")],
+    ids=["no-quota", "half-a-core", "one-and-a-half", "unreadable", "no-cgroup-v2"],
+)
+def test_usable_cores_rounds_a_cgroup_quota_up_and_never_exceeds_the_mask(tmp_path, cpu_max, expected):
+    path = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        path.write_text(cpu_max)
+    mask = len(os.sched_getaffinity(0))
+    assert cpubound.usable_cores(str(path)) == (mask if expected == "all" else min(mask, expected))

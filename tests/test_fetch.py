@@ -396,3 +396,24 @@ def test_a_trickling_upstream_outlives_the_timeout_but_not_the_parallel_deadline
     for query in ("bytes=x", "bytes=-1", "bytes=100&every_ms=100"):
         refused = requests.get(servers["names"].url + "/drip?" + query, timeout=5)
         assert refused.status_code == 400 and "every_ms" in refused.json()["error"]["message"]
+
+
+def test_the_drip_logs_a_client_that_hung_up_and_only_that():
+    """asyncio.wait_for cancels fetch_async's call and its connection closes: the upstream stops early and says
+    so. A client that reads the whole trickle (the control) leaves no such line."""
+    names = processes.start_module("foundations.fullname", name="names")
+    try:
+        base = names.url + "/drip?lastname=Petric&every_ms=100&bytes="
+        assert requests.get(base + "3", timeout=5).json() == {"lastname": "Petric"}
+        with pytest.raises(TimeoutError):
+            asyncio.run(asyncio.wait_for(fetch.fetch_async({"lastname": base + "20"}, timeout=5.0), 0.5))
+        deadline, hung_up = time.monotonic() + 3, []
+        while not hung_up and time.monotonic() < deadline:
+            hung_up += re.findall(
+                r"/drip: the client hung up after (\d+) of (\d+) spaces", names.new_output(0.1)
+            )
+        assert len(hung_up) == 1, f"one hang-up expected (the cancelled call's, not the control's): {hung_up}"
+        sent, count = map(int, hung_up[0])
+        assert count == 20 and 3 <= sent < 12, f"the drip went on for {sent} of {count} spaces after 0.5 s"
+    finally:
+        names.stop()
