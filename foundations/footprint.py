@@ -175,7 +175,8 @@ def server_context_switches(base_url: str) -> int | None:
 
 def thread_waits_in(pid: int, thread: int) -> str:
     """The kernel function the thread sleeps in now (/proc's ``wchan``): ``do_epoll_wait`` for a thread that
-    waits on sockets, a ``futex`` wait for one that waits for another thread; ``?`` where Linux does not say."""
+    waits on file descriptors (sockets, or the eventfd another thread writes to wake an event loop), a ``futex``
+    wait for one that waits for another thread directly; ``?`` where Linux does not say."""
     try:
         waits_in = Path(f"/proc/{pid}/task/{thread}/wchan").read_text().strip()
     except OSError:
