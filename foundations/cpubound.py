@@ -4,6 +4,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
@@ -19,7 +20,7 @@ def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     counts the machine's cores, usable or not."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
-        quota, period = open(cgroup_cpu_max).read().split()
+        quota, period = Path(cgroup_cpu_max).read_text().split()
     except (OSError, ValueError):  # no cgroup v2 here, or not readable
         return cores
     return cores if quota == "max" else max(1, min(cores, math.ceil(int(quota) / int(period))))

@@ -329,7 +329,9 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (in_finishing_order_by, "in their order"),
         (in_done_set_order, "in their order"),
         (bounded_pool(None), "calls in flight at once?"),  # the default: min(32, CPUs + 4)
-        *((bounded_pool(size), "calls in flight at once?") for size in (4, 32, 40, 64, 128, 256)),
+        # a pool of 4 can start the slowest of the seven calls late: rejected as waiting past it, or at /together
+        (bounded_pool(4), ("calls in flight at once?", "after the slowest answer came")),
+        *((bounded_pool(size), "calls in flight at once?") for size in (32, 40, 64, 128, 256)),
         *((bounded_pool(size), "Size it from the URLs you get") for size in (400, 1000)),
         (own_thread_pool_by(500), "Size it from the URLs you get"),
         (through_fetch_parallel, "write the deadline yourself"),
@@ -339,7 +341,10 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
     ],
 )
 def test_fetch_all_by_rejects(answer, message):
-    assert message in exercises.verdict("06.fetch_all_by", answer)
+    verdict = exercises.verdict("06.fetch_all_by", answer)
+    assert verdict is not None and any(
+        part in verdict for part in (message if isinstance(message, tuple) else [message])
+    ), verdict
 
 
 def test_a_pool_sized_from_the_urls_passes_though_capped():

@@ -130,11 +130,6 @@ def query_all(answer):
             f"with a pool of {size} and {len(queries)} queries, at most {pool.most} connection(s) were in use "
             "at once: the queries waited for one another instead of running at the same time",
         )
-        expect(
-            len(queries) == 1 or seconds < 0.95 * sum(sleeps),
-            f"{len(queries)} queries that sleep {sum(sleeps):.2f} s in all took {seconds:.2f} s with "
-            f"{size} connections: they ran one after the other",
-        )
         busy = _busy_connections_s(size, sleeps)
         expect(
             seconds < busy + SLACK_S,
