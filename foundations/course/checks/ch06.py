@@ -324,8 +324,8 @@ def fetch_all_by(answer):
             "past its budget: the answers were due by then, or a TimeoutError",
         )
         slowest = max(delays) / 1000
-        expect(
-            seconds < slowest + 0.2,
+        expect(  # the slowest call's own time beyond its sleep grows with the sleep on a busy virtual machine
+            seconds < slowest * 1.1 + 0.15,
             f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) returned after {seconds * 1000:.0f} ms, "
             f"{(seconds - slowest) * 1000:.0f} ms after the slowest answer came: what were you waiting for?",
         )
