@@ -68,10 +68,10 @@ def _timed(answer, seconds, stall=0.0):
         seconds * 0.95 <= took < seconds * 1.2 + 0.25,
         f"worst_gap({seconds}) ran for {took:.2f} s: it should spin for `seconds`, then return",
     )
-    # a spinning loop gets well over 20 % of a CPU even on a crowded machine; one that naps 10 ms, 0.3 % on real
-    # hardware, and up to 5 % on a virtual machine where each wake-up costs the guest CPU time (measured here)
+    # a spinning loop got 20 % of a CPU or more even on a crowded machine (CI, beside the stall's GIL); one that
+    # naps 10 ms, 0.3 % on real hardware and up to 5 % on a virtual machine whose wake-ups cost CPU (measured here)
     expect(
-        cpu >= 0.2 * (took - stall),
+        cpu >= 0.1 * (took - stall),
         f"worst_gap({seconds}) kept a CPU busy for {cpu:.2f} s of its {took:.2f} s: it pauses between clock "
         "reads (a sleep, a wait), so it measures its pauses. Read the clock in a loop that never waits",
     )
