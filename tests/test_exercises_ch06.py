@@ -322,7 +322,8 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
     [
         (requests_timeout, "instead of raising TimeoutError"),
         (waits_on_exit, "past the budget"),
-        (one_second, "before its budget ran out"),
+        # a fixed second: caught giving up early, or (if a busy machine wakes it late) raising well past 0.35-0.8 s
+        (one_second, ("before its budget ran out", "past the budget")),
         (one_thread_per_url_by, "your answer raised ValueError"),
         (per_call_budget, "past the budget"),
         (sequential_deadline, "budget="),
