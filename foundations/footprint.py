@@ -158,21 +158,6 @@ def server_thread_switches(base_url: str) -> dict[tuple[int, int], int] | None:
     return switches
 
 
-def server_threads(base_url: str) -> set[int] | None:
-    """Thread ids of the server behind ``base_url``. Taken before and after a load: one missing after it ended
-    meanwhile, and its sleeps dropped out of ``server_context_switches``' sum."""
-    switches = server_thread_switches(base_url)
-    return None if switches is None else {thread for _, thread in switches}
-
-
-def server_context_switches(base_url: str) -> int | None:
-    """``server_thread_switches`` summed over the server's threads: taken before and after a load, the
-    difference over the requests shows how often a request puts a thread to sleep and wakes another
-    (chapter 10: a server whose requests cross threads)."""
-    switches = server_thread_switches(base_url)
-    return None if switches is None else sum(switches.values())
-
-
 def thread_waits_in(pid: int, thread: int) -> str:
     """The kernel function the thread sleeps in now (/proc's ``wchan``): ``do_epoll_wait`` for a thread that
     waits on file descriptors (sockets, or the eventfd another thread writes to wake an event loop), a ``futex``

@@ -61,9 +61,13 @@ def name_handler(field: str, delay: float) -> Handler:
                     400, f"delay_ms={raw!r}: expected milliseconds from 0 to {MAX_DELAY * 1000:.0f}"
                 )
         print(f"Request with {field}\n", end="", flush=True)  # one write: two threads' lines never interleave
+        started = time.perf_counter()
         time.sleep(wait)
+        slept_ms = (time.perf_counter() - started) * 1000  # as it ran: it can overrun, never fall short
         print(f"Response with {field}\n", end="", flush=True)
-        return json_response({field: request.arg(field, "")})
+        response = json_response({field: request.arg(field, "")})
+        response.headers.append(("Server-Timing", f"sleep;dur={slept_ms:.3f}"))
+        return response
 
     return handler
 

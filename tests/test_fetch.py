@@ -119,6 +119,16 @@ def test_the_fullname_service_in_both_modes(servers):
     assert runs[-1][0].headers["Server-Timing"].endswith(f";dur={last_fetched_ms:.1f}")
 
 
+def test_a_name_reports_the_sleep_it_really_took(servers):
+    """/firstname's Server-Timing is its sleep on its own clock: never short of what was asked, and inside the
+    call the client timed (06 splits a call's extra time with it)."""
+    for delay_ms in (0, 120):
+        url = servers["names"].url + f"/firstname?firstname=x&delay_ms={delay_ms}"
+        answer, seconds = elapsed(requests.get, url, timeout=5)
+        (timing,) = re.fullmatch(r"sleep;dur=(\d+\.\d{3})", answer.headers["Server-Timing"]).groups()
+        assert delay_ms <= float(timing) < seconds * 1000, (delay_ms, timing, seconds)
+
+
 def test_the_timeline_shows_both_calls_in_flight_at_once(servers):
     timeline = Timeline()
     fetch.fetch_parallel(fetch.session(), calls(servers["names"].url), 1.0, timeline)
