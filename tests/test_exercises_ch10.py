@@ -1,6 +1,9 @@
 """Notebook 10's exercise checks reject plausible wrong answers, each with a message that helps."""
 
+import asyncio
+import itertools
 import json
+from contextvars import copy_context
 from urllib.parse import quote
 from urllib.request import urlopen
 
@@ -327,3 +330,120 @@ def _percent(collapsed, function):
 def test_request_share_rejects(answer, message):
     verdict = exercises.verdict("10.request_share", answer)
     assert verdict is not None and message in verdict, verdict
+
+
+# 10.run_without_task: half-solutions of the appendix's exercise, each a way to get server 5's stepping wrong
+
+
+def _stepper(context_for, on_none="call_soon", on_error="set_exception", keep_value=True):
+    """run_without_task, with one part done another way: ``context_for(step)`` gives the context a step runs in
+    (None: the caller's); ``on_none`` what a bare yield does; ``on_error`` what a raised error does."""
+
+    def run_without_task(coroutine):
+        loop = asyncio.get_running_loop()
+        finished = loop.create_future()
+        contexts = iter(context_for())
+
+        def step(*_):
+            context = next(contexts)
+            try:
+                awaited = context.run(coroutine.send, None) if context is not None else coroutine.send(None)
+            except StopIteration as returned:
+                finished.set_result(returned.value if keep_value else None)
+            except Exception as error:
+                if on_error == "raise":
+                    raise
+                finished.set_result(error) if on_error == "set_result" else finished.set_exception(error)
+            else:
+                if awaited is None and on_none == "call_soon" or on_none == "always":
+                    loop.call_soon(step)
+                else:
+                    awaited.add_done_callback(step)
+
+        step()
+        return finished
+
+    return run_without_task
+
+
+def _one_copy():  # the right context: one copy per request, for all its steps
+    context = copy_context()
+    return itertools.repeat(context)
+
+
+def _copy_per_step():
+    return (copy_context() for _ in itertools.count())
+
+
+def _callers_context():
+    return itertools.repeat(None)
+
+
+_SHARED = copy_context()
+
+
+def _shared_copy():  # copied once, for every request
+    return itertools.repeat(_SHARED)
+
+
+def _as_task(coroutine):
+    return asyncio.ensure_future(coroutine)
+
+
+def _task_behind_a_future(coroutine):
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+    task = loop.create_task(coroutine)
+    task.add_done_callback(
+        lambda done: (
+            finished.set_exception(done.exception())
+            if done.exception()
+            else finished.set_result(done.result())
+        )
+    )
+    return finished
+
+
+def _run_until_complete(coroutine):
+    loop = asyncio.get_event_loop()
+    future = loop.create_future()
+    future.set_result(loop.run_until_complete(coroutine))
+    return future
+
+
+def _first_step_only(coroutine):  # in a copy of the context, but never stepped again
+    finished = asyncio.get_running_loop().create_future()
+    try:
+        copy_context().run(coroutine.send, None)
+    except StopIteration as returned:
+        finished.set_result(returned.value)
+    return finished
+
+
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")  # the runs it never ended
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (_as_task, "it returned Task"),
+        (_task_behind_a_future, "a Task ran the coroutine"),
+        (_run_until_complete, "This event loop is already running"),
+        (_first_step_only, "never finished: step it again"),
+        (_stepper(_copy_per_step), "read 'none' after its awaits"),
+        (_stepper(_callers_context), "its caller's context held"),
+        (_stepper(_shared_copy), "after its awaits: every step of a request runs in that request's one copy"),
+        (_stepper(_one_copy, on_none="future"), "AttributeError"),
+        (_stepper(_one_copy, on_none="always"), "await wasn't used with future"),
+        (_stepper(_one_copy, on_error="raise"), "raised in one of the loop's callbacks: ValueError"),
+        (_stepper(_one_copy, on_error="set_result"), "its future should hold that exception"),
+        (_stepper(_one_copy, keep_value=False), "its future holds None"),
+    ],
+)
+def test_run_without_task_rejects(answer, message):
+    verdict = exercises.verdict("10.run_without_task", answer)
+    assert verdict is not None and message in verdict, verdict
+
+
+def test_run_without_task_control():
+    """The stepper the half-solutions vary, with every part done right, passes: each rejection above is the
+    part it changes."""
+    assert exercises.verdict("10.run_without_task", _stepper(_one_copy)) is None

@@ -3,6 +3,7 @@
 import contextlib
 import functools
 import heapq
+import json
 import math
 import random
 import secrets
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 import requests
 
 from foundations import processes
+from foundations.course.checks import unlabelled
 from foundations.course.exercises import exercise, expect
 
 # Five calls with different delays: in parallel they take the slowest (400 ms), one after the other the sum
@@ -263,12 +265,12 @@ def _names_used(function) -> set[str]:
 
 def _deadline_urls(base, delays, drip_at=None, drip_s=2.0):
     """Fresh names, one URL per delay; with ``drip_at``, one more URL at that place: an upstream that
-    trickles its answer for ``drip_s``."""
+    trickles its answer for ``drip_s``. Every URL is an unguessable token of ``unlabelled``'s."""
     names = [f"n{secrets.token_hex(3)}" for _ in range(len(delays) + (drip_at is not None))]
-    urls = [f"{base}/firstname?firstname={name}&delay_ms={ms}" for name, ms in zip(names, delays)]
+    plans = [(ms / 1000, 0, json.dumps({"firstname": name}).encode()) for name, ms in zip(names, delays)]
     if drip_at is not None:
-        urls.insert(drip_at, f"{base}/drip?lastname={names[-1]}&bytes={drip_s * 10:.0f}&every_ms=100")
-    return urls, [{"firstname": name} for name in names[: len(delays)]]
+        plans.insert(drip_at, (0.0, round(drip_s * 10), json.dumps({"lastname": names[-1]}).encode()))
+    return unlabelled.urls(base, plans), [{"firstname": name} for name in names[: len(delays)]]
 
 
 def _run(answer, urls, budget):
@@ -296,7 +298,10 @@ def fetch_all_by(answer):
     )
     empty = answer([], 0.5)
     expect(empty == [], f"fetch_all_by([], budget=0.5) returned {empty!r}: no URLs, no answers")
-    with processes.start_module("foundations.fullname", name="check 06.fetch_all_by") as upstream:
+    with (
+        processes.start_module("foundations.fullname", name="check 06.fetch_all_by") as upstream,
+        unlabelled.serve() as base,
+    ):
         # 1. every answer comes within a budget of more than a second: all of them, in the order of the URLs
         # (seven calls listed in another order than they finish, so no other order passes by chance)
         # (the slowest over 1.1 s, so a wait of a fixed second cannot catch it just in time)
@@ -304,7 +309,7 @@ def fetch_all_by(answer):
         delays = [random.randint(1100, 1200)] + [100 + 120 * i + random.randint(0, 60) for i in range(6)]
         while delays == sorted(delays) or delays == sorted(delays, reverse=True):
             random.shuffle(delays)
-        urls, wanted = _deadline_urls(upstream.url, delays)
+        urls, wanted = _deadline_urls(base, delays)
         with _pools() as few:
             outcome, seconds = _run(answer, urls, budget)
         _expect_threads_per_url(few, len(delays), 1)
@@ -338,7 +343,7 @@ def fetch_all_by(answer):
         delays = [100, 250, 300]
         for budget in (round(random.uniform(0.35, 0.55), 2), round(random.uniform(0.6, 0.8), 2)):
             for drip_at in (len(delays), random.randrange(len(delays))):  # last, then anywhere
-                urls, _ = _deadline_urls(upstream.url, delays, drip_at=drip_at)
+                urls, _ = _deadline_urls(base, delays, drip_at=drip_at)
                 outcome, seconds = _run(answer, urls, budget)
                 shown = f"fetch_all_by(<calls of {delays} ms and one trickling its answer for 2 s>, budget={budget})"
                 expect(
@@ -361,7 +366,7 @@ def fetch_all_by(answer):
         late = random.randint(1500, 2000)
         for slow_at in (len(delays), random.randrange(len(delays))):  # last, then anywhere
             calls = [*delays[:slow_at], late, *delays[slow_at:]]
-            urls, _ = _deadline_urls(upstream.url, calls)
+            urls, _ = _deadline_urls(base, calls)
             outcome, seconds = _run(answer, urls, budget)
             shown = f"fetch_all_by(<calls of {calls} ms>, budget={budget})"
             expect(

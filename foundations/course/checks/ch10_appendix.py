@@ -1,0 +1,178 @@
+"""Checks for the exercise of notebook 10's appendix (the HTTP server on one thread): stepping a request's
+coroutine without a Task, as its server does. ``ch10`` imports this module, so its exercise is chapter 10's last."""
+
+import asyncio
+import contextvars
+import random
+import threading
+
+from foundations.course.exercises import exercise, expect
+
+_REQUEST = contextvars.ContextVar("request", default="none")  # what each run sets: its own request's id
+RUN_SECONDS = 5  # the whole scenario; a loop that never gets control back ends the check here
+
+
+@exercise("10.run_without_task")
+def run_without_task(answer):
+    expect(callable(answer), "expected a function run_without_task(coroutine) that returns a future")
+    outcome: list[BaseException | None] = []
+
+    def scenario() -> None:  # a loop of its own, in a thread: the kernel's thread already runs one
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(_runs(answer))
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 - a Wrong, or the learner's code failing: raised below
+            outcome.append(error)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=scenario, name="check 10.run_without_task", daemon=True)
+    thread.start()
+    thread.join(RUN_SECONDS + 2)
+    expect(
+        bool(outcome),
+        f"the runs had not ended after {RUN_SECONDS + 2} s: the loop never got control back. Take one step, "
+        "then return; step again from a callback (restart the kernel: that loop's thread is still busy)",
+    )
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+async def _runs(answer) -> None:
+    """Several requests started together from a loop callback (where a protocol's data arrives: outside any
+    Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order, then
+    yielding bare a few times; then a request whose future fails, one whose coroutine raises, and one that never
+    waits."""
+    loop = asyncio.get_running_loop()
+    failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
+    loop.set_exception_handler(lambda _, context: failures.append(_failure(context)))
+    count = random.randint(5, 9)
+    gates = [loop.create_future() for _ in range(count)]
+    pauses = [random.randint(1, 3) for _ in range(count)]
+    seen: dict[int, tuple] = {}
+
+    async def request(i):
+        _REQUEST.set(f"request {i}")
+        at_start = asyncio.current_task()
+        value = await gates[i]
+        for _ in range(pauses[i]):
+            await asyncio.sleep(0)
+        seen[i] = (at_start, asyncio.current_task(), _REQUEST.get())
+        return f"{value}, request {i}"
+
+    async def failed_call(gate):
+        try:
+            await gate
+        except LookupError as error:
+            return f"caught {error}"
+        return "the future's exception never reached the coroutine"
+
+    own_error = ValueError(f"no such key {random.randint(100, 999)}")
+
+    async def raises():
+        await asyncio.sleep(0)
+        raise own_error
+
+    async def never_waits(word):
+        return word
+
+    failing_gate = loop.create_future()
+    word = random.choice(["hello", "world", "Tit", "Petric"])
+    started: dict = {}
+    caller_saw: list[str] = []
+
+    def start_all() -> None:
+        for i in range(count):
+            started[i] = answer(request(i))
+        started["failed call"] = answer(failed_call(failing_gate))
+        started["raises"] = answer(raises())
+        started["never waits"] = answer(never_waits(word))
+        caller_saw.append(_REQUEST.get())
+
+    loop.call_soon(start_all)
+    for _ in range(3):
+        await asyncio.sleep(0)
+    _expect_no_failure(failures)
+    expect(bool(caller_saw), "run_without_task did not return: step the coroutine once, then return a future")
+    for future in started.values():
+        expect(
+            asyncio.isfuture(future) and not isinstance(future, asyncio.Task),
+            f"it returned {type(future).__name__}: expected a future made with loop.create_future(), "
+            "which the run completes (a Task is what this exercise does without)",
+        )
+    expect(
+        caller_saw[0] == "none",
+        f"after your function returned, its caller's context held {caller_saw[0]!r}: a request's variables "
+        "belong to that request (run its steps in a copy of the context)",
+    )
+    order = list(range(count))
+    random.shuffle(order)
+    for i in order:
+        gates[i].set_result(f"answer {i}")
+        await asyncio.sleep(0)
+    failing_gate.set_exception(LookupError(word))
+    await asyncio.wait(list(started.values()), timeout=1.0)
+    _expect_no_failure(failures)
+    for name, future in started.items():
+        expect(
+            future.done(),
+            f"{_named(name)} never finished: step it again when the future it awaits is done, and on the "
+            "loop's next turn when it awaits nothing (asyncio.sleep(0) yields None)",
+        )
+    for i in range(count):
+        expect(
+            started[i].exception() is None,
+            f"request {i} ended in {type(started[i].exception()).__name__}: {started[i].exception()} "
+            "(was it stepped before the future it awaits was done?)",
+        )
+        at_start, at_end, variable = seen[i]
+        expect(
+            at_start is None and at_end is None, "a Task ran the coroutine: step it yourself, with send(None)"
+        )
+        expect(
+            variable == f"request {i}",
+            f"request {i} set its context variable, and read {variable!r} after its awaits: every step of a "
+            "request runs in that request's one copy of the context, made when it starts",
+        )
+        expect(
+            started[i].result() == f"answer {i}, request {i}",
+            f"request {i} returned {f'answer {i}, request {i}'!r}, its future holds {started[i].result()!r}",
+        )
+    failed = started["failed call"]
+    expect(
+        failed.exception() is None and failed.result() == f"caught {word}",
+        "a coroutine whose awaited future failed should get the error at its await, and may catch it there; "
+        f"its future holds {failed.exception() or failed.result()!r}",
+    )
+    expect(
+        started["raises"].exception() is own_error,
+        f"a coroutine that raised {own_error!r}: its future should hold that exception (set_exception), "
+        f"not {started['raises'].exception() or started['raises'].result()!r}",
+    )
+    expect(
+        started["never waits"].exception() is None and started["never waits"].result() == word,
+        f"a coroutine that returned {word!r} at its first step: its future should hold {word!r}",
+    )
+
+
+def _failure(context: dict) -> str:
+    error = context.get("exception")
+    return f"{type(error).__name__}: {error}" if error else str(context.get("message"))
+
+
+def _expect_no_failure(failures: list[str]) -> None:
+    expect(
+        not failures, f"your code raised in one of the loop's callbacks: {failures[0] if failures else ''}"
+    )
+
+
+def _named(name) -> str:
+    return f"request {name}" if isinstance(name, int) else f"the run whose coroutine {_WHAT[name]}"
+
+
+_WHAT = {
+    "failed call": "awaits a future that fails",
+    "raises": "raises an error",
+    "never waits": "returns at its first step",
+}
