@@ -335,9 +335,10 @@ def test_request_share_rejects(answer, message):
 # 10.run_without_task: half-solutions of the appendix's exercise, each a way to get server 5's stepping wrong
 
 
-def _stepper(context_for, on_none="call_soon", on_error="set_exception", keep_value=True):
+def _stepper(context_for, on_none="call_soon", on_future="wait", on_error="set_exception", keep_value=True):
     """run_without_task, with one part done another way: ``context_for(step)`` gives the context a step runs in
-    (None: the caller's); ``on_none`` what a bare yield does; ``on_error`` what a raised error does."""
+    (None: the caller's); ``on_none`` what a bare yield does, ``on_future`` what an awaited future does;
+    ``on_error`` what a raised error does."""
 
     def run_without_task(coroutine):
         loop = asyncio.get_running_loop()
@@ -355,10 +356,17 @@ def _stepper(context_for, on_none="call_soon", on_error="set_exception", keep_va
                     raise
                 finished.set_result(error) if on_error == "set_result" else finished.set_exception(error)
             else:
-                if awaited is None and on_none == "call_soon" or on_none == "always":
+                if awaited is None and on_none == "at once":  # no turn for the loop in between
+                    step()
+                elif awaited is None and on_none == "call_soon" or on_none == "always":
                     loop.call_soon(step)
+                elif on_future == "poll":
+                    loop.call_soon(poll, awaited)
                 else:
                     awaited.add_done_callback(step)
+
+        def poll(awaited):  # looks at the future every turn of the loop, which then never sleeps
+            loop.call_soon(poll, awaited) if not awaited.done() else step()
 
         step()
         return finished
@@ -433,6 +441,8 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
         (_stepper(_shared_copy), "after its awaits: every step of a request runs in that request's one copy"),
         (_stepper(_one_copy, on_none="future"), "AttributeError"),
         (_stepper(_one_copy, on_none="always"), "await wasn't used with future"),
+        (_stepper(_one_copy, on_none="at once"), "ran in one turn of the loop"),
+        (_stepper(_one_copy, on_future="poll"), "instead of sleeping"),
         (_stepper(_one_copy, on_error="raise"), "raised in one of the loop's callbacks: ValueError"),
         (_stepper(_one_copy, on_error="set_result"), "its future should hold that exception"),
         (_stepper(_one_copy, keep_value=False), "its future holds None"),

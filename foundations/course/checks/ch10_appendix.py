@@ -4,12 +4,25 @@ coroutine without a Task, as its server does. ``ch10`` imports this module, so i
 import asyncio
 import contextvars
 import random
+import selectors
 import threading
 
 from foundations.course.exercises import exercise, expect
 
 _REQUEST = contextvars.ContextVar("request", default="none")  # what each run sets: its own request's id
 RUN_SECONDS = 5  # the whole scenario; a loop that never gets control back ends the check here
+IDLE_S, IDLE_TURNS = 0.1, 10  # while every request waits on its future, the loop sleeps: a few turns at most
+
+
+class _CountingSelector(selectors.DefaultSelector):
+    """The loop's selector, counting its turns: an asyncio loop selects once per turn, sleeping there when
+    nothing is ready."""
+
+    turns = 0
+
+    def select(self, timeout=None):
+        self.turns += 1
+        return super().select(timeout)
 
 
 @exercise("10.run_without_task")
@@ -18,9 +31,10 @@ def run_without_task(answer):
     outcome: list[BaseException | None] = []
 
     def scenario() -> None:  # a loop of its own, in a thread: the kernel's thread already runs one
-        loop = asyncio.new_event_loop()
+        selector = _CountingSelector()
+        loop = asyncio.SelectorEventLoop(selector)
         try:
-            loop.run_until_complete(_runs(answer))
+            loop.run_until_complete(_runs(answer, selector))
             outcome.append(None)
         except BaseException as error:  # noqa: BLE001 - a Wrong, or the learner's code failing: raised below
             outcome.append(error)
@@ -39,7 +53,7 @@ def run_without_task(answer):
         raise outcome[0]
 
 
-async def _runs(answer) -> None:
+async def _runs(answer, selector: _CountingSelector) -> None:
     """Several requests started together from a loop callback (where a protocol's data arrives: outside any
     Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order, then
     yielding bare a few times; then a request whose future fails, one whose coroutine raises, and one that never
@@ -51,13 +65,16 @@ async def _runs(answer) -> None:
     gates = [loop.create_future() for _ in range(count)]
     pauses = [random.randint(1, 3) for _ in range(count)]
     seen: dict[int, tuple] = {}
+    turns_seen: dict[int, list[int]] = {}  # the loop's turn at each of a request's steps after its future
 
     async def request(i):
         _REQUEST.set(f"request {i}")
         at_start = asyncio.current_task()
         value = await gates[i]
+        turns_seen[i] = [selector.turns]
         for _ in range(pauses[i]):
             await asyncio.sleep(0)
+            turns_seen[i].append(selector.turns)
         seen[i] = (at_start, asyncio.current_task(), _REQUEST.get())
         return f"{value}, request {i}"
 
@@ -106,6 +123,14 @@ async def _runs(answer) -> None:
         f"after your function returned, its caller's context held {caller_saw[0]!r}: a request's variables "
         "belong to that request (run its steps in a copy of the context)",
     )
+    idle_from = selector.turns
+    await asyncio.sleep(IDLE_S)  # every request waits on its future now: nothing to do but wait
+    expect(
+        selector.turns - idle_from <= IDLE_TURNS,
+        f"while every request waited on its future, the loop turned {selector.turns - idle_from} times in "
+        f"{IDLE_S * 1000:.0f} ms instead of sleeping: step a request again when its future is done, not by "
+        "looking at the future on every turn",
+    )
     order = list(range(count))
     random.shuffle(order)
     for i in order:
@@ -134,6 +159,11 @@ async def _runs(answer) -> None:
             variable == f"request {i}",
             f"request {i} set its context variable, and read {variable!r} after its awaits: every step of a "
             "request runs in that request's one copy of the context, made when it starts",
+        )
+        expect(
+            all(later > earlier for earlier, later in zip(turns_seen[i], turns_seen[i][1:])),
+            f"request {i}'s steps around its `await asyncio.sleep(0)` ran in one turn of the loop: a bare yield "
+            "gives the loop its turn, so the next step waits for the next one",
         )
         expect(
             started[i].result() == f"answer {i}, request {i}",
