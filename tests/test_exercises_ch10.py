@@ -362,11 +362,18 @@ def _stepper(context_for, on_none="call_soon", on_future="wait", on_error="set_e
                     loop.call_soon(step)
                 elif on_future == "poll":
                     loop.call_soon(poll, awaited)
+                elif on_future == "timer":
+                    loop.call_later(0.03, wake, awaited)
                 else:
                     awaited.add_done_callback(step)
 
         def poll(awaited):  # looks at the future every turn of the loop, which then never sleeps
             loop.call_soon(poll, awaited) if not awaited.done() else step()
+
+        def wake(
+            awaited,
+        ):  # looks at the future every 30 ms: the loop sleeps, but the request waits for the timer
+            loop.call_later(0.03, wake, awaited) if not awaited.done() else step()
 
         step()
         return finished
@@ -443,6 +450,7 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
         (_stepper(_one_copy, on_none="always"), "await wasn't used with future"),
         (_stepper(_one_copy, on_none="at once"), "ran in one turn of the loop"),
         (_stepper(_one_copy, on_future="poll"), "instead of sleeping"),
+        (_stepper(_one_copy, on_future="timer"), "not on a timer"),
         (_stepper(_one_copy, on_error="raise"), "raised in one of the loop's callbacks: ValueError"),
         (_stepper(_one_copy, on_error="set_result"), "its future should hold that exception"),
         (_stepper(_one_copy, keep_value=False), "its future holds None"),

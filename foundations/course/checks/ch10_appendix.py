@@ -11,7 +11,8 @@ from foundations.course.exercises import exercise, expect
 
 _REQUEST = contextvars.ContextVar("request", default="none")  # what each run sets: its own request's id
 RUN_SECONDS = 5  # the whole scenario; a loop that never gets control back ends the check here
-IDLE_S, IDLE_TURNS = 0.1, 10  # while every request waits on its future, the loop sleeps: a few turns at most
+IDLE_S, IDLE_TURNS = 0.1, 5  # while every request waits on its future, the loop sleeps: a few turns at most
+NEXT_TURNS = 2  # a request steps again within this many turns of its future being done (its done callback)
 
 
 class _CountingSelector(selectors.DefaultSelector):
@@ -133,8 +134,10 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     )
     order = list(range(count))
     random.shuffle(order)
+    done_at = {}  # the loop's turn when each request's future was done
     for i in order:
         gates[i].set_result(f"answer {i}")
+        done_at[i] = selector.turns
         await asyncio.sleep(0)
     failing_gate.set_exception(LookupError(word))
     await asyncio.wait(list(started.values()), timeout=1.0)
@@ -159,6 +162,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             variable == f"request {i}",
             f"request {i} set its context variable, and read {variable!r} after its awaits: every step of a "
             "request runs in that request's one copy of the context, made when it starts",
+        )
+        expect(
+            turns_seen[i][0] - done_at[i] <= NEXT_TURNS,
+            f"request {i} stepped again {turns_seen[i][0] - done_at[i]} turns of the loop after its future was "
+            "done: step it when the future is done (a done callback), not on a timer or by looking at it",
         )
         expect(
             all(later > earlier for earlier, later in zip(turns_seen[i], turns_seen[i][1:])),
