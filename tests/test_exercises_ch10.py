@@ -352,7 +352,7 @@ def _stepper(context_for, on_none="call_soon", on_future="wait", on_error="set_e
             except StopIteration as returned:
                 finished.set_result(returned.value if keep_value else None)
             except Exception as error:
-                if on_error == "raise":
+                if on_error == "raise" or on_error == "raise at first" and not _:
                     raise
                 finished.set_result(error) if on_error == "set_result" else finished.set_exception(error)
             else:
@@ -432,6 +432,8 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
         copy_context().run(coroutine.send, None)
     except StopIteration as returned:
         finished.set_result(returned.value)
+    except Exception as error:
+        finished.set_exception(error)
     return finished
 
 
@@ -451,8 +453,9 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
         (_stepper(_one_copy, on_none="at once"), "ran in one turn of the loop"),
         (_stepper(_one_copy, on_future="poll"), "instead of sleeping"),
         (_stepper(_one_copy, on_future="timer"), "not on a timer"),
-        (_stepper(_one_copy, on_error="raise"), "raised in one of the loop's callbacks: ValueError"),
+        (_stepper(_one_copy, on_error="raise"), "itself raised LookupError"),
         (_stepper(_one_copy, on_error="set_result"), "its future should hold that exception"),
+        (_stepper(_one_copy, on_error="raise at first"), "run_without_task itself raised LookupError"),
         (_stepper(_one_copy, keep_value=False), "its future holds None"),
     ],
 )

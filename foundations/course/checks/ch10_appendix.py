@@ -61,7 +61,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     waits."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
-    loop.set_exception_handler(lambda _, context: failures.append(_failure(context)))
+    loop.set_exception_handler(
+        lambda _, context: failures.append(
+            f"your code raised in one of the loop's callbacks: {_failure(context)}"
+        )
+    )
     count = random.randint(5, 9)
     gates = [loop.create_future() for _ in range(count)]
     pauses = [random.randint(1, 3) for _ in range(count)]
@@ -92,6 +96,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         await asyncio.sleep(0)
         raise own_error
 
+    first_error = LookupError(f"no key {random.randint(100, 999)} given")
+
+    async def raises_at_once():  # at its first step, inside the run_without_task(...) call
+        raise first_error
+
     async def never_waits(word):
         return word
 
@@ -107,6 +116,12 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         started["raises"] = answer(raises())
         started["never waits"] = answer(never_waits(word))
         caller_saw.append(_REQUEST.get())
+        try:
+            started["raises at once"] = answer(raises_at_once())
+        except Exception as error:  # noqa: BLE001 - named in the message below
+            failures.append(
+                f"run_without_task itself raised {error!r}, for a coroutine that raised at its first step"
+            )
 
     loop.call_soon(start_all)
     for _ in range(3):
@@ -189,6 +204,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         f"not {started['raises'].exception() or started['raises'].result()!r}",
     )
     expect(
+        started["raises at once"].exception() is first_error,
+        f"a coroutine that raised {first_error!r} at its first step: its future should hold that exception, "
+        f"not {started['raises at once'].exception() or started['raises at once'].result()!r}",
+    )
+    expect(
         started["never waits"].exception() is None and started["never waits"].result() == word,
         f"a coroutine that returned {word!r} at its first step: its future should hold {word!r}",
     )
@@ -200,9 +220,7 @@ def _failure(context: dict) -> str:
 
 
 def _expect_no_failure(failures: list[str]) -> None:
-    expect(
-        not failures, f"your code raised in one of the loop's callbacks: {failures[0] if failures else ''}"
-    )
+    expect(not failures, failures[0] if failures else "")
 
 
 def _named(name) -> str:
@@ -213,4 +231,5 @@ _WHAT = {
     "failed call": "awaits a future that fails",
     "raises": "raises an error",
     "never waits": "returns at its first step",
+    "raises at once": "raises at its first step",
 }
