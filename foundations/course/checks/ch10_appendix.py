@@ -57,8 +57,8 @@ def run_without_task(answer):
 async def _runs(answer, selector: _CountingSelector) -> None:
     """Several requests started together from a loop callback (where a protocol's data arrives: outside any
     Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order, then
-    yielding bare a few times; then a request whose future fails, one whose coroutine raises, and one that never
-    waits."""
+    yielding bare a few times; then a request whose future fails, one whose coroutine raises, one that raises at
+    its first step, and one that never waits."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
     loop.set_exception_handler(
@@ -120,7 +120,8 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             started["raises at once"] = answer(raises_at_once())
         except Exception as error:  # noqa: BLE001 - named in the message below
             failures.append(
-                f"run_without_task itself raised {error!r}, for a coroutine that raised at its first step"
+                f"run_without_task itself raised {error!r}, for a coroutine that raised at its first step: "
+                "its future should hold that error"
             )
 
     loop.call_soon(start_all)
