@@ -335,10 +335,12 @@ def test_request_share_rejects(answer, message):
 # 10.run_without_task: half-solutions of the appendix's exercise, each a way to get server 5's stepping wrong
 
 
-def _stepper(context_for, on_none="call_soon", on_future="wait", on_error="set_exception", keep_value=True):
+def _stepper(
+    context_for, on_none="call_soon", on_future="wait", on_error="set_exception", keep_value=True, first="now"
+):
     """run_without_task, with one part done another way: ``context_for(step)`` gives the context a step runs in
     (None: the caller's); ``on_none`` what a bare yield does, ``on_future`` what an awaited future does;
-    ``on_error`` what a raised error does."""
+    ``on_error`` what a raised error does; ``first`` when the first step runs."""
 
     def run_without_task(coroutine):
         loop = asyncio.get_running_loop()
@@ -375,7 +377,7 @@ def _stepper(context_for, on_none="call_soon", on_future="wait", on_error="set_e
         ):  # looks at the future every 30 ms: the loop sleeps, but the request waits for the timer
             loop.call_later(0.03, wake, awaited) if not awaited.done() else step()
 
-        step()
+        step() if first == "now" else loop.call_soon(step)
         return finished
 
     return run_without_task
@@ -442,7 +444,7 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
     "answer, message",
     [
         (_as_task, "it returned Task"),
-        (_task_behind_a_future, "a Task ran the coroutine"),
+        (_task_behind_a_future, "Take the first step inside the call"),  # a Task takes it on a later turn
         (_run_until_complete, "This event loop is already running"),
         (_first_step_only, "never finished: step it again"),
         (_stepper(_copy_per_step), "read 'none' after its awaits"),
@@ -453,6 +455,7 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
         (_stepper(_one_copy, on_none="at once"), "ran in one turn of the loop"),
         (_stepper(_one_copy, on_future="poll"), "instead of sleeping"),
         (_stepper(_one_copy, on_future="timer"), "not on a timer"),
+        (_stepper(_one_copy, first="next turn"), "Take the first step inside the call"),
         (_stepper(_one_copy, on_error="raise"), "itself raised LookupError"),
         (_stepper(_one_copy, on_error="set_result"), "its future should hold that exception"),
         (_stepper(_one_copy, on_error="raise at first"), "run_without_task itself raised LookupError"),

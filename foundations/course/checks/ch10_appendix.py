@@ -108,6 +108,9 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     word = random.choice(["hello", "world", "Tit", "Petric"])
     started: dict = {}
     caller_saw: list[str] = []
+    at_once: list[
+        bool
+    ] = []  # whether a coroutine that returns at its first step was done when the call returned
 
     def start_all() -> None:
         for i in range(count):
@@ -116,6 +119,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         started["raises"] = answer(raises())
         started["never waits"] = answer(never_waits(word))
         caller_saw.append(_REQUEST.get())
+        at_once.append(asyncio.isfuture(started["never waits"]) and started["never waits"].done())
         try:
             started["raises at once"] = answer(raises_at_once())
         except Exception as error:  # noqa: BLE001 - named in the message below
@@ -135,6 +139,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             f"it returned {type(future).__name__}: expected a future made with loop.create_future(), "
             "which the run completes (a Task is what this exercise does without)",
         )
+    expect(
+        at_once[0],
+        "a coroutine that returns at its first step: its future was not done yet when run_without_task returned. "
+        "Take the first step inside the call, as Server.run does, not on a later turn of the loop",
+    )
     expect(
         caller_saw[0] == "none",
         f"after your function returned, its caller's context held {caller_saw[0]!r}: a request's variables "
