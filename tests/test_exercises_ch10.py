@@ -353,6 +353,10 @@ def _stepper(
                 awaited = context.run(coroutine.send, None) if context is not None else coroutine.send(None)
             except StopIteration as returned:
                 finished.set_result(returned.value if keep_value else None)
+            except asyncio.CancelledError:
+                if on_error == "exceptions only":  # CancelledError is no Exception: it escapes into the loop
+                    raise
+                finished.cancel()
             except Exception as error:
                 if on_error == "raise" or on_error == "raise at first" and not _:
                     raise
@@ -458,6 +462,10 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
         (_stepper(_one_copy, first="next turn"), "Take the first step inside the call"),
         (_stepper(_one_copy, on_error="raise"), "itself raised LookupError"),
         (_stepper(_one_copy, on_error="set_result"), "its future should hold that exception"),
+        (
+            _stepper(_one_copy, on_error="exceptions only"),
+            "raised in one of the loop's callbacks: CancelledError",
+        ),
         (_stepper(_one_copy, on_error="raise at first"), "run_without_task itself raised LookupError"),
         (_stepper(_one_copy, keep_value=False), "its future holds None"),
     ],

@@ -63,6 +63,8 @@ def run_without_task():  # the appendix's exercise
                 awaited = context.run(coroutine.send, None)
             except StopIteration as returned:
                 finished.set_result(returned.value)
+            except asyncio.CancelledError:  # what it awaited was cancelled: so is the run
+                finished.cancel()
             except Exception as error:  # noqa: BLE001 - the request failed: its future says how
                 finished.set_exception(error)
             else:

@@ -57,8 +57,8 @@ def run_without_task(answer):
 async def _runs(answer, selector: _CountingSelector) -> None:
     """Several requests started together from a loop callback (where a protocol's data arrives: outside any
     Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order, then
-    yielding bare a few times; then a request whose future fails, one whose coroutine raises, one that raises at
-    its first step, and one that never waits."""
+    yielding bare a few times; then a request whose future fails, one whose future is cancelled, one whose
+    coroutine raises, one that raises at its first step, and one that never waits."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
     loop.set_exception_handler(
@@ -104,7 +104,10 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     async def never_waits(word):
         return word
 
-    failing_gate = loop.create_future()
+    async def cancelled_call(gate):  # its future is cancelled: a CancelledError, which is no Exception
+        return await gate
+
+    failing_gate, cancelled_gate = loop.create_future(), loop.create_future()
     word = random.choice(["hello", "world", "Tit", "Petric"])
     started: dict = {}
     caller_saw: list[str] = []
@@ -117,6 +120,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             started[i] = answer(request(i))
         started["failed call"] = answer(failed_call(failing_gate))
         started["raises"] = answer(raises())
+        started["cancelled"] = answer(cancelled_call(cancelled_gate))
         started["never waits"] = answer(never_waits(word))
         caller_saw.append(_REQUEST.get())
         at_once.append(asyncio.isfuture(started["never waits"]) and started["never waits"].done())
@@ -165,6 +169,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         done_at[i] = selector.turns
         await asyncio.sleep(0)
     failing_gate.set_exception(LookupError(word))
+    cancelled_gate.cancel()
     await asyncio.wait(list(started.values()), timeout=1.0)
     _expect_no_failure(failures)
     for name, future in started.items():
@@ -218,6 +223,14 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         f"a coroutine that raised {first_error!r} at its first step: its future should hold that exception, "
         f"not {started['raises at once'].exception() or started['raises at once'].result()!r}",
     )
+    cancelled = started["cancelled"]
+    expect(
+        cancelled.cancelled() or isinstance(cancelled.exception(), asyncio.CancelledError),
+        "a coroutine whose awaited future was cancelled: its future should be cancelled too, or hold the "
+        f"CancelledError, not {cancelled.exception() or cancelled.result()!r}"
+        if not cancelled.cancelled()
+        else "",
+    )
     expect(
         started["never waits"].exception() is None and started["never waits"].result() == word,
         f"a coroutine that returned {word!r} at its first step: its future should hold {word!r}",
@@ -242,4 +255,5 @@ _WHAT = {
     "raises": "raises an error",
     "never waits": "returns at its first step",
     "raises at once": "raises at its first step",
+    "cancelled": "awaits a future that is cancelled",
 }
