@@ -1,6 +1,7 @@
 """Notebook 10's exercise checks reject plausible wrong answers, each with a message that helps."""
 
 import asyncio
+import contextvars
 import itertools
 import json
 from contextvars import copy_context
@@ -392,6 +393,10 @@ def _one_copy():  # the right context: one copy per request, for all its steps
     return itertools.repeat(context)
 
 
+def _empty_context():  # a context of its own, but not a copy of the caller's
+    return itertools.repeat(contextvars.Context())
+
+
 def _copy_per_step():
     return (copy_context() for _ in itertools.count())
 
@@ -454,6 +459,7 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
         (_stepper(_copy_per_step), "read 'none' after its awaits"),
         (_stepper(_callers_context), "its caller's context held"),
         (_stepper(_shared_copy), "after its awaits: every step of a request runs in that request's one copy"),
+        (_stepper(_empty_context), "a request's context is a copy of its caller's, not an empty one"),
         (_stepper(_one_copy, on_none="future"), "AttributeError"),
         (_stepper(_one_copy, on_none="always"), "await wasn't used with future"),
         (_stepper(_one_copy, on_none="at once"), "ran in one turn of the loop"),

@@ -10,6 +10,7 @@ import threading
 from foundations.course.exercises import exercise, expect
 
 _REQUEST = contextvars.ContextVar("request", default="none")  # what each run sets: its own request's id
+_CALLER = contextvars.ContextVar("caller", default="none")  # what the caller set: each run's copy inherits it
 RUN_SECONDS = 5  # the whole scenario; a loop that never gets control back ends the check here
 IDLE_S, IDLE_TURNS = 0.1, 5  # while every request waits on its future, the loop sleeps: a few turns at most
 NEXT_TURNS = 2  # a request steps again within this many turns of its future being done (its done callback)
@@ -74,13 +75,13 @@ async def _runs(answer, selector: _CountingSelector) -> None:
 
     async def request(i):
         _REQUEST.set(f"request {i}")
-        at_start = asyncio.current_task()
+        at_start, inherited = asyncio.current_task(), _CALLER.get()
         value = await gates[i]
         turns_seen[i] = [selector.turns]
         for _ in range(pauses[i]):
             await asyncio.sleep(0)
             turns_seen[i].append(selector.turns)
-        seen[i] = (at_start, asyncio.current_task(), _REQUEST.get())
+        seen[i] = (at_start, asyncio.current_task(), _REQUEST.get(), inherited, _CALLER.get())
         return f"{value}, request {i}"
 
     async def failed_call(gate):
@@ -115,7 +116,10 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         bool
     ] = []  # whether a coroutine that returns at its first step was done when the call returned
 
+    caller = f"caller {random.randint(100, 999)}"
+
     def start_all() -> None:
+        _CALLER.set(caller)  # in the caller's context: a copy of it carries this into every run
         for i in range(count):
             started[i] = answer(request(i))
         started["failed call"] = answer(failed_call(failing_gate))
@@ -184,7 +188,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             f"request {i} ended in {type(started[i].exception()).__name__}: {started[i].exception()} "
             "(was it stepped before the future it awaits was done?)",
         )
-        at_start, at_end, variable = seen[i]
+        at_start, at_end, variable, inherited, inherited_later = seen[i]
         expect(
             at_start is None and at_end is None, "a Task ran the coroutine: step it yourself, with send(None)"
         )
@@ -192,6 +196,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             variable == f"request {i}",
             f"request {i} set its context variable, and read {variable!r} after its awaits: every step of a "
             "request runs in that request's one copy of the context, made when it starts",
+        )
+        expect(
+            inherited == inherited_later == caller,
+            f"request {i} read {inherited!r}, then {inherited_later!r} after its awaits, from a context variable its "
+            f"caller had set to {caller!r}: a request's context is a copy of its caller's, not an empty one",
         )
         expect(
             turns_seen[i][0] - done_at[i] <= NEXT_TURNS,
