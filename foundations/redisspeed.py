@@ -39,8 +39,8 @@ class Latency:
 def intrinsic_latency(seconds: float = 1.0) -> Latency:
     """``redis-cli --intrinsic-latency``'s idea in Python: spin for ``seconds``, keep the longest gap between
     two clock reads. It measures the host (scheduler, other processes), not Redis. redis-cli times a fixed
-    piece of work between its reads, this loop none, so ``avg_us`` (a clock read) is far lower than
-    redis-cli's average; only the worst gap compares."""
+    piece of work between its reads, this loop none, so ``avg_us`` (one step of the loop: a clock read plus the
+    interpreter's work) is far lower than redis-cli's average; only the worst gap compares."""
     clock = time.perf_counter_ns
     start = last = clock()
     end = start + int(seconds * 1e9)

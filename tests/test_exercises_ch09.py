@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from foundations import config, redisdb
 from foundations.course import exercises
 from foundations.registry import NotFound, Registry, glob_escape
 
@@ -66,10 +67,19 @@ def judges_the_methods(make_registry):  # Registry's own methods: every broken r
     )
 
 
+def compares_with_a_fresh_registry(make_registry):  # Registry as its own oracle: can never fail in a project
+    reg, neighbour = make_registry("t[x]", page_size=1), make_registry("tx")
+    for i in range(5):
+        reg.set(f"k{i}", f"value{i}")
+    neighbour.set("theirs", "2")
+    assert reg.get_all() == Registry(reg.client, prefix=reg.prefix, page_size=1).get_all()
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
         (lambda make_registry: None, "passes against the book's `get_all`"),
+        (compares_with_a_fresh_registry, "passes against the book's `get_all`"),
         (plain_key_only, "passes against the book's `get_all`"),
         (glob_without_a_neighbour, "passes against a `get_all` that stops after its first page"),
         (glob_and_neighbour, "passes against a `get_all` that stops after its first page"),
@@ -115,6 +125,15 @@ def test_count_without_the_colon_counts_the_look_alike_registry_and_is_not_told_
 def test_count_messages_do_not_name_the_way(answer):
     message = exercises.verdict("09.count", answer)
     assert not any(word in message.lower() for word in ("scan the", "page through", "count=", "count ="))
+
+
+def through_another_client(reg):  # the notebook's own client, on the notebook's database: not the registry's
+    other = redisdb.client(config.load(argv=[]).redis_url)
+    return len(set(other.scan_iter(match=glob_escape(reg.prefix + ":") + "*", count=1000)))
+
+
+def test_count_through_another_client_is_rejected():
+    assert re.search(r"expected \d+ keys, got 0", exercises.verdict("09.count", through_another_client))
 
 
 def fetches_values(reg):
@@ -200,6 +219,16 @@ def fails_always(make_registry):
     assert reg.get("name") is None  # the book's nil; ours raises NotFound
 
 
+def deletes_as_a_fresh_registry_does(make_registry):  # Registry as its own oracle, for delete
+    reg, twin = make_registry("test"), make_registry("twin")
+    for each in (reg, twin):
+        each.set("name", "Tit Petric")
+        each.set("city", "Ljubljana")
+    reg.delete("name")
+    Registry(twin.client, prefix=twin.prefix).delete("name")
+    assert reg.get_all() == Registry(twin.client, prefix=twin.prefix).get_all()
+
+
 def judges_the_class(make_registry):
     assert type(make_registry("test")) is Registry  # passes on the working class, fails on every broken one
 
@@ -210,6 +239,7 @@ def judges_the_class(make_registry):
         (judges_the_class, "your test fails against the working Registry (AssertionError"),
         (judges_the_methods, "your test fails against the working Registry (AssertionError"),
         (passes_always, "a `delete` that does nothing"),
+        (deletes_as_a_fresh_registry_does, "a `delete` that does nothing"),
         (trusts_the_return_value, "a `delete` that does nothing"),
         (only_checks_it_is_gone, "a `delete` that empties the whole registry"),
         (never_checks_the_neighbour, "a `delete` that empties the whole registry"),

@@ -341,12 +341,14 @@ def _stepper(
 ):
     """run_without_task, with one part done another way: ``context_for(step)`` gives the context a step runs in
     (None: the caller's); ``on_none`` what a bare yield does, ``on_future`` what an awaited future does;
-    ``on_error`` what a raised error does; ``first`` when the first step runs."""
+    ``on_error`` what a raised error does; ``first`` when the first step runs. ``on_future="first only"``
+    waits for the first future a coroutine awaits, and answers every later step with ``call_soon``."""
 
     def run_without_task(coroutine):
         loop = asyncio.get_running_loop()
         finished = loop.create_future()
         contexts = iter(context_for())
+        waited = []  # the futures it waited for
 
         def step(*_):
             context = next(contexts)
@@ -367,11 +369,14 @@ def _stepper(
                     step()
                 elif awaited is None and on_none == "call_soon" or on_none == "always":
                     loop.call_soon(step)
+                elif on_future == "first only" and waited:
+                    loop.call_soon(step)
                 elif on_future == "poll":
                     loop.call_soon(poll, awaited)
                 elif on_future == "timer":
                     loop.call_later(0.03, wake, awaited)
                 else:
+                    waited.append(awaited)
                     awaited.add_done_callback(step)
 
         def poll(awaited):  # looks at the future every turn of the loop, which then never sleeps
@@ -473,6 +478,7 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
             "raised in one of the loop's callbacks: CancelledError",
         ),
         (_stepper(_one_copy, on_error="raise at first"), "run_without_task itself raised LookupError"),
+        (_stepper(_one_copy, on_future="first only"), "ended in RuntimeError: await wasn't used with future"),
         (_stepper(_one_copy, keep_value=False), "its future holds None"),
     ],
 )

@@ -1,5 +1,6 @@
 """Checks for the exercises of notebook 09 (test-driven API development), against the live Redis."""
 
+import contextlib
 import itertools
 import random
 import uuid
@@ -10,6 +11,8 @@ import redis
 from foundations import config, redisdb
 from foundations.course.exercises import exercise, expect
 from foundations.registry import NotFound, Registry, glob_escape
+
+COUNT_DB = 13  # 09.count's keys live here, apart from the notebook's database
 
 
 def _cleanup(client, names):
@@ -56,7 +59,8 @@ def test_get_all(answer):
 @exercise("09.count")
 def count(answer):
     expect(callable(answer), "expected a function count(registry) -> int")
-    client = _Watched.from_url(config.load(argv=[]).redis_url)
+    # a database the notebooks never use: a count made through any client but the registry's finds nothing
+    client = _Watched.from_url(config.load(argv=[]).redis_url.rsplit("/", 1)[0] + f"/{COUNT_DB}")
     assert isinstance(client, _Watched)
     reg = Registry(client, prefix=f"nb09-count[{uuid.uuid4().hex[:8]}]")
     expect(answer(reg) == 0, "an empty registry holds 0 keys")
@@ -120,7 +124,8 @@ def count(answer):
 
 class _Unchanged(Registry):
     """The working Registry under another class, with methods of its own that call Registry's: a test must
-    judge what a registry does, not what it is or whose methods it has (every broken one overrides some)."""
+    judge what a registry does, not what it is or whose methods it has. Every run builds these; the broken
+    runs break Registry's own methods, so a registry the test builds itself is broken too."""
 
     def get(self, key):
         return super().get(key)
@@ -132,73 +137,84 @@ class _Unchanged(Registry):
         return super().get_all()
 
 
-class _DeletesNothing(Registry):
-    def delete(self, key):
-        return True
+_WORKING = {name: getattr(Registry, name) for name in ("get", "delete", "get_all")}
 
 
-class _DeletesEverything(Registry):
-    def delete(self, key):
-        client = cast(redis.Redis, self.client)  # the check's registries are on redis-py
-        for name in client.scan_iter(match=glob_escape(self.prefix + ":") + "*"):
-            client.delete(name)
-        return True
+def _deletes_nothing(self, key):
+    return True
 
 
-class _FindsNothing(Registry):
-    def get(self, key):
-        raise NotFound(f"no key {key!r} in registry {self.prefix!r}")
+def _deletes_everything(self, key):
+    client = cast(redis.Redis, self.client)  # the check's registries are on redis-py
+    for name in client.scan_iter(match=glob_escape(self.prefix + ":") + "*"):
+        client.delete(name)
+    return True
 
 
-class _BookGetAll(Registry):
-    def get_all(self):
-        return self.get_all_book()
+def _finds_nothing(self, key):
+    raise NotFound(f"no key {key!r} in registry {self.prefix!r}")
 
 
-class _OnePage(Registry):
-    def get_all(self):
-        return dict(itertools.islice(super().get_all().items(), self.page_size))
+def _book_get_all(self):
+    return self.get_all_book()
 
 
-class _RedisNames(Registry):
-    def get_all(self):
-        return {self.key(key): value for key, value in super().get_all().items()}
+def _one_page(self):
+    return dict(itertools.islice(_WORKING["get_all"](self).items(), self.page_size))
 
 
-class _BytesValues(Registry):
-    def get_all(self):  # the names right, the values as Redis sends them: a forgotten decode
-        return {key: value.encode() for key, value in super().get_all().items()}
+def _redis_names(self):
+    return {self.key(key): value for key, value in _WORKING["get_all"](self).items()}
 
 
-class _ValuesOfOtherNames(Registry):
-    def get_all(self):  # the right names and the right values, each value paired with the next name
-        found = super().get_all()
-        values = list(found.values())
-        return dict(zip(found, values[1:] + values[:1], strict=True))
+def _bytes_values(self):  # the names right, the values as Redis sends them: a forgotten decode
+    return {key: value.encode() for key, value in _WORKING["get_all"](self).items()}
 
 
-BROKEN_DELETE = {
-    _DeletesNothing: "a `delete` that does nothing: after deleting a key, check that it is gone",
-    _DeletesEverything: "a `delete` that empties the whole registry",
-    _FindsNothing: "a `get` that never finds anything",
-}
-BROKEN_GET_ALL = {
-    _BookGetAll: "the book's `get_all`, whose KEYS pattern is not escaped",
-    _OnePage: "a `get_all` that stops after its first page (`page_size` keys)",
-    _RedisNames: "a `get_all` that answers Redis' key names (`prefix:key`), not the registry's keys",
-    _BytesValues: "a `get_all` that answers its values as bytes, not text",
-    _ValuesOfOtherNames: "a `get_all` that pairs each value with another key's name",
-}
+def _values_of_other_names(
+    self,
+):  # the right names and the right values, each value paired with the next name
+    found = _WORKING["get_all"](self)
+    values = list(found.values())
+    return dict(zip(found, values[1:] + values[:1], strict=True))
 
 
-def _outcome(test, registry_class, client):
-    """None when ``test`` passes against registries of ``registry_class``, else why it failed. The
-    registries one run makes share a random tag: ``make_registry("t[x]")`` and ``make_registry("tx")``
-    are neighbours, as in the notebook."""
+BROKEN_DELETE = [
+    ("delete", _deletes_nothing, "a `delete` that does nothing: after deleting a key, check that it is gone"),
+    ("delete", _deletes_everything, "a `delete` that empties the whole registry"),
+    ("get", _finds_nothing, "a `get` that never finds anything"),
+]
+BROKEN_GET_ALL = [
+    ("get_all", _book_get_all, "the book's `get_all`, whose KEYS pattern is not escaped"),
+    ("get_all", _one_page, "a `get_all` that stops after its first page (`page_size` keys)"),
+    (
+        "get_all",
+        _redis_names,
+        "a `get_all` that answers Redis' key names (`prefix:key`), not the registry's keys",
+    ),
+    ("get_all", _bytes_values, "a `get_all` that answers its values as bytes, not text"),
+    ("get_all", _values_of_other_names, "a `get_all` that pairs each value with another key's name"),
+]
+
+
+@contextlib.contextmanager
+def _broken(method, broken):
+    """Registry's ``method`` replaced by ``broken`` for the run: every registry is broken, however it is made."""
+    setattr(Registry, method, broken)
+    try:
+        yield
+    finally:
+        setattr(Registry, method, _WORKING[method])
+
+
+def _outcome(test, client):
+    """None when ``test`` passes against the registries it makes, else why it failed. The registries one run
+    makes share a random tag: ``make_registry("t[x]")`` and ``make_registry("tx")`` are neighbours, as in the
+    notebook."""
     made, tag = [], uuid.uuid4().hex[:8]
 
     def make_registry(name, page_size=1000):
-        made.append(registry_class(client, prefix=f"{name}-{tag}", page_size=page_size))
+        made.append(_Unchanged(client, prefix=f"{name}-{tag}", page_size=page_size))
         return made[-1]
 
     try:
@@ -216,14 +232,16 @@ def _outcome(test, registry_class, client):
 def _catches(answer, broken):
     expect(callable(answer), "expected a test function taking make_registry")
     client = redisdb.client(config.load(argv=[]).redis_url)
-    failure = _outcome(answer, _Unchanged, client)
+    failure = _outcome(answer, client)
     expect(
         failure is None,
         f"your test fails against the working Registry ({str(failure)[:150]}): "
         "a test must pass when the code is right",
     )
-    for registry_class, what in broken.items():
-        expect(_outcome(answer, registry_class, client) is not None, f"your test passes against {what}")
+    for method, broken_method, what in broken:
+        with _broken(method, broken_method):
+            caught = _outcome(answer, client) is not None
+        expect(caught, f"your test passes against {what}")
 
 
 @exercise("09.test_delete")

@@ -57,8 +57,8 @@ def run_without_task(answer):
 
 async def _runs(answer, selector: _CountingSelector) -> None:
     """Several requests started together from a loop callback (where a protocol's data arrives: outside any
-    Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order, then
-    yielding bare a few times; then a request whose future fails, one whose future is cancelled, one whose
+    Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order,
+    yielding bare a few times, then awaiting a second future, resolved in another order; then a request whose future fails, one whose future is cancelled, one whose
     coroutine raises, one that raises at its first step, and one that never waits."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
@@ -69,9 +69,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     )
     count = random.randint(5, 9)
     gates = [loop.create_future() for _ in range(count)]
+    seconds = [loop.create_future() for _ in range(count)]  # awaited after the bare yields
     pauses = [random.randint(1, 3) for _ in range(count)]
     seen: dict[int, tuple] = {}
     turns_seen: dict[int, list[int]] = {}  # the loop's turn at each of a request's steps after its future
+    second_at: dict[int, int] = {}  # the loop's turn when a request stepped again after its second future
 
     async def request(i):
         _REQUEST.set(f"request {i}")
@@ -81,8 +83,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         for _ in range(pauses[i]):
             await asyncio.sleep(0)
             turns_seen[i].append(selector.turns)
+        second_at[i] = -1  # waiting on the second future
+        second = await seconds[i]
+        second_at[i] = selector.turns
         seen[i] = (at_start, asyncio.current_task(), _REQUEST.get(), inherited, _CALLER.get())
-        return f"{value}, request {i}"
+        return f"{value}, {second}, request {i}"
 
     async def failed_call(gate):
         try:
@@ -172,6 +177,16 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         gates[i].set_result(f"answer {i}")
         done_at[i] = selector.turns
         await asyncio.sleep(0)
+    deadline = loop.time() + 1.0  # each request reaches its second future a few turns after its first
+    while len(second_at) < count and loop.time() < deadline:
+        await asyncio.sleep(0)
+    random.shuffle(order)
+    second_done_at = {}
+    for i in order:
+        if not seconds[i].done() and second_at.get(i) == -1:  # only a future it already waits on
+            seconds[i].set_result(f"then {i}")
+            second_done_at[i] = selector.turns
+            await asyncio.sleep(0)
     failing_gate.set_exception(LookupError(word))
     cancelled_gate.cancel()
     await asyncio.wait(list(started.values()), timeout=1.0)
@@ -213,8 +228,14 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             "gives the loop its turn, so the next step waits for the next one",
         )
         expect(
-            started[i].result() == f"answer {i}, request {i}",
-            f"request {i} returned {f'answer {i}, request {i}'!r}, its future holds {started[i].result()!r}",
+            second_at[i] - second_done_at[i] <= NEXT_TURNS,
+            f"request {i} stepped again {second_at[i] - second_done_at[i]} turns of the loop after the second "
+            "future it awaited was done: a request may await a future at any step, not only its first",
+        )
+        expected = f"answer {i}, then {i}, request {i}"
+        expect(
+            started[i].result() == expected,
+            f"request {i} returned {expected!r}, its future holds {started[i].result()!r}",
         )
     failed = started["failed call"]
     expect(
