@@ -35,7 +35,14 @@ def silent_asserts(source: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "source",
-    ["assert x", "assert x, x", "assert x, (x, y)", "assert x, f'{x}'", "assert x, 'wrong'", "%time\nassert x, x"],
+    [
+        "assert x",
+        "assert x, x",
+        "assert x, (x, y)",
+        "assert x, f'{x}'",
+        "assert x, 'wrong'",
+        "%time\nassert x, x",
+    ],
 )
 def test_a_silent_assert_is_found(source):
     assert silent_asserts(source)
@@ -63,6 +70,7 @@ def test_every_notebook_assert_says_what_went_wrong(path):
         if cell.cell_type == "code"
         for text in silent_asserts(cell.source)
     ]
-    assert not silent, f"{path.name}: give these asserts a message that says what went wrong and what to do:\n" + (
-        "\n".join(silent)
+    assert not silent, (
+        f"{path.name}: give these asserts a message that says what went wrong and what to do:\n"
+        + ("\n".join(silent))
     )
