@@ -72,3 +72,30 @@ def test_the_stated_total_is_the_sum_of_the_rows():
 def test_the_first_sitting_needs_no_services():
     rows = _rows()
     assert all(rows[number][5] == "none" for number in ("02", "03", "04"))
+
+
+def _minutes(duration: str) -> int:
+    hours, minutes = re.fullmatch(r"(\d+) h(?: (\d+))?", duration).groups()
+    return 60 * int(hours) + int(minutes or 0)
+
+
+def test_each_sitting_lasts_what_its_chapters_add_up_to():
+    index = json.loads((NOTEBOOKS / "00_index.ipynb").read_text())
+    text = next("".join(c["source"]) for c in index["cells"] if "**Four sittings**" in "".join(c["source"]))
+    sittings = re.findall(r"(\d\d)–(\d\d) \((\d+ h(?: \d+)?)", text)
+    rows = _rows()
+    assert [first for first, _, _ in sittings] == ["01", "05", "07", "09"], sittings
+    assert sorted(rows) == [f"{n:02d}" for n in range(1, 12)]
+    for first, last, duration in sittings:
+        total = sum(int(rows[n][3].split()[0]) for n in rows if first <= n <= last)
+        assert _minutes(duration) == total, (
+            f"sitting {first}–{last} says {duration}; its rows add up to {total} min"
+        )
+
+
+def test_each_row_gives_the_time_its_chapter_states():
+    for number, cells in _rows().items():
+        notebook = min(NOTEBOOKS.glob(f"{number}_*.ipynb"))  # the chapter, not its appendix
+        opening = " ".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"][:4])
+        minutes = cells[3].split()[0]
+        assert re.search(rf"\b{minutes} minutes", opening), f"{notebook.name} does not say {minutes} minutes"
