@@ -170,6 +170,22 @@ def _conforms_on_the_class(obj, protocol):
     return True
 
 
+def _optional_extras(obj, protocol):  # the declared parameters as a prefix, plus any that have a default
+    for name, declared in _methods_of(protocol).items():
+        method = getattr(obj, name, None)
+        if not callable(method):
+            return False
+        found, wanted = inspect.signature(method), _without_self(declared)
+        if found.return_annotation != wanted.return_annotation:
+            return False
+        params, asked = list(found.parameters.values()), list(wanted.parameters.values())
+        if params[: len(asked)] != asked:
+            return False
+        if any(p.default is inspect.Parameter.empty for p in params[len(asked) :]):
+            return False
+    return True
+
+
 CONFORMS_WRONG = [
     pytest.param(
         lambda obj, protocol: callable(getattr(obj, "get_name", None)),
@@ -206,6 +222,18 @@ CONFORMS_WRONG = [
     ),
     pytest.param(
         _compare_parameters_by(lambda p: (p.name, p.kind, p.annotation)), "needs loud", id="ignores-defaults"
+    ),
+    pytest.param(
+        _compare_parameters_by(
+            lambda p: (p.name, p.kind, p.annotation, p.default is inspect.Parameter.empty)
+        ),
+        "loud: bool = True",
+        id="whether-a-default-not-its-value",
+    ),
+    pytest.param(
+        _optional_extras,
+        "Named, which declares get_name(self) -> str: you returned True",
+        id="accepts-extra-optional-parameters",
     ),
 ]
 

@@ -50,6 +50,11 @@ class _Announcer:
         return "REX" if loud else "Rex"
 
 
+class _Shouter:  # Caller's get_name, but loud defaults to True
+    def get_name(self, loud: bool = True) -> str:
+        return "REX" if loud else "Rex"
+
+
 class _Ana:
     def get_name(self) -> str:
         return "Ana"
@@ -237,6 +242,14 @@ CONFORMS_CASES = [
         False,
         "an object whose get_name(self, loud: bool) -> str needs loud, so get_name() fails",
         "code written against Caller may call get_name() with no argument",
+    ),
+    (_Announcer(), _Named, False, "an object with get_name(self, loud: bool = False) -> str", _SAYS_NO),
+    (
+        _Shouter(),
+        _Caller,
+        False,
+        "an object whose get_name(self, loud: bool = True) -> str gives loud another default",
+        "code written against Caller that calls get_name() expects what loud=False gives",
     ),
 ]
 
