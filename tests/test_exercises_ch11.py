@@ -21,7 +21,7 @@ def convert(kind, value, where):
     if kind is str or isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
     text = str(value).strip().lower()
-    if kind is int and text.isdigit():
+    if kind is int and text.isascii() and text.isdigit():  # isdigit() alone takes "٨٠"
         return int(text)
     if kind is bool and text in TRUE + FALSE:
         return text in TRUE
@@ -180,6 +180,15 @@ def hex_too(kind, value, where):  # decimal, and 0x50 as 80 besides: more than t
     return convert(kind, value, where)
 
 
+def python_int(kind, value, where):  # int(text) in a try: it also takes 8_0, +80 and Arabic-Indic digits
+    if kind is int and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"{where}={value!r}: expected int") from None
+    return convert(kind, value, where)
+
+
 def true_as_python_prints_it(kind, value, where):  # a TOML true echoed as Python's True: fine either way
     if kind is int and isinstance(value, bool):
         raise ValueError(f"{where}: {value} is not a whole number")
@@ -232,6 +241,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(flag=lambda name: "--" + name), "--access-log="),
         (with_rule(convert=go_base_zero), "FOUNDATIONS_WORKERS=010: raised ValueError"),
         (with_rule(convert=hex_too), "--port=0x50: expected a ValueError"),
+        (with_rule(convert=python_int), "--port=8_0: expected a ValueError"),
         (ignores_default, "only an unprefixed PORT: got (8080, 'default')"),
         (default_for_port_only, "access_log (default True)"),
     ],
@@ -260,6 +270,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "flag-with-underscore",
         "go-base-zero",
         "hex-too",
+        "python-int",
         "ignores-default",
         "default-for-port-only",
     ],
@@ -330,7 +341,7 @@ class OneSharedFile:  # every process reads, adds one and writes back the same f
         return json.loads(self.path.read_text()) if self.path.exists() else {}
 
 
-class FilePerWorker:  # the right shape: one file per process, read back and added up
+class FilePerWorker:  # one file per process, added up; but each instance starts from {}, not from its file
     def __init__(self, folder):
         self.folder = Path(folder)
         self.counts = {}
@@ -463,6 +474,9 @@ class WritesOutsideTheLock(FilePerWorker):
         (OneCounter, "every name counts apart"),
         (FilesKnownAtStart, "the reader made before the workers started says 0"),
         (WipedOnOpen, "A constructor must not wipe counts that are already saved"),
+        # a second instance under this pid (or a new worker on an exited one's recycled pid) starts from {}
+        # and overwrites the file of the first
+        (FilePerWorker, "counted it once more"),
         # threads of one worker made to take turns mid-count, as a free-threaded Python may
         (UnlockedMemory, ("counts were lost on the way", "a counter only climbs")),
         (RewrittenInPlace, "a scrape while the workers were counting failed"),
@@ -490,6 +504,7 @@ class WritesOutsideTheLock(FilePerWorker):
         "one-counter",
         "files-known-at-start",
         "wiped-on-open",
+        "file-per-worker",
         "unlocked-memory",
         "in-place",
         "writes-outside-the-lock",

@@ -16,7 +16,7 @@ def resolve():
         if kind is bool and isinstance(value, bool) or kind is int and type(value) is int:
             return value  # the TOML file already has the type
         text = str(value).strip().lower()
-        if kind is int and text.isdigit():
+        if kind is int and text.isascii() and text.isdigit():  # isdigit() alone takes "٨٠"
             return int(text)
         if kind is bool and text in ("true", "false", "1", "0"):
             return text in ("true", "1")

@@ -14,8 +14,9 @@ from typing import Any
 
 from foundations.course.exercises import Wrong, exercise, expect
 
-# Every one is refused in every run. 0x50: Go's flag parses with base 0 and reads it as 80; the exercise does not.
-BAD_NUMBERS = ("eighty", "8.5", "80a", "0x50")
+# Every one is refused in every run. 0x50: Go's flag parses with base 0 and reads it as 80; 8_0, +80 and ٨٠
+# (Arabic-Indic digits): Python's int() reads each as 80. The exercise asks for none of these, and the server refuses them all.
+BAD_NUMBERS = ("eighty", "8.5", "80a", "0x50", "8_0", "+80", "٨٠")
 BAD_BOOLS = ("maybe", "yes please", "2", "nope", "t", "F")  # t and F: Go's strconv.ParseBool takes them
 SPELLINGS = {
     "true": True,
@@ -293,4 +294,14 @@ def worker_counters(answer):
         expect(
             busy.totals() == fresh,
             "the worker that counted and a fresh reader disagree: either one may answer a scrape",
+        )
+        # a second instance that counts under this pid, as a new worker that gets an exited worker's pid does
+        later = answer(folder)
+        later.count("misses")
+        totals = later.totals()
+        expect(
+            totals.get("misses") == extra + 1 and totals.get("hits") == WORKERS * COUNTS,
+            f"another WorkerCounters made in this process after those {extra} counts of 'misses' counted it "
+            f"once more, and totals() gave {totals!r}, not {extra + 1} 'misses': its count replaced what was "
+            "saved before it. A new worker may get the pid of one that exited, whose counts must stay",
         )
