@@ -61,8 +61,42 @@ def _wall_clock_ns(fn):
     return result, timer.now()
 
 
+def _wall_clock_as_default(fn, clock=time.time):
+    start = clock()  # bound when the function was defined: the time module's attribute is never read again
+    result = fn()
+    return result, (clock() - start) * 1000
+
+
+def _wall_clock_in_a_closure():
+    clock = time.time_ns
+
+    def measure(fn):
+        start = clock()
+        result = fn()
+        return result, (clock() - start) / 1_000_000
+
+    return measure
+
+
+def _clock_gettime_realtime(fn):
+    start = time.clock_gettime(time.CLOCK_REALTIME)
+    result = fn()
+    return result, (time.clock_gettime(time.CLOCK_REALTIME) - start) * 1000
+
+
+def _length_read_off_the_result(fn):
+    result = fn()
+    return result, float("".join(c for c in str(result) if c.isdigit()) or 0)
+
+
+MOVES = "your figure moved with the clock"
+FOLLOW = "a figure that does not follow the call"
+
 MEASURE_WRONG = [
-    pytest.param(lambda fn: (fn(), 20.0), "fn slept 60 ms but you measured 20.0", id="hard-coded-20"),
+    pytest.param(lambda fn: (fn(), 20.0), "but you measured 20.0", id="hard-coded-20"),
+    pytest.param(lambda fn: (fn(), 221.0), "but you measured 221.0", id="hard-coded-221-from-the-output"),
+    pytest.param(lambda fn: (fn(), 400.0), FOLLOW, id="hard-coded-mid-range"),
+    pytest.param(_length_read_off_the_result, "you measured", id="length-read-off-the-result"),
     pytest.param(lambda fn: (fn(), 0.1436), "but you measured 0.1436", id="read-off-the-output"),
     pytest.param(_seconds, "(not seconds)", id="seconds"),
     pytest.param(_microseconds, "are those microseconds?", id="microseconds"),
@@ -80,6 +114,14 @@ MEASURE_WRONG = [
         id="datetime-now",
     ),
     pytest.param(_datetime_module, "your figure moved with the clock", id="datetime-module-now"),
+    pytest.param(_wall_clock_as_default, MOVES, id="wall-clock-as-a-default-argument"),
+    pytest.param(_wall_clock_in_a_closure(), MOVES, id="wall-clock-in-a-closure"),
+    pytest.param(
+        lambda fn, *, now=Datetime.now: (s := now(), r := fn(), (r, (now() - s).total_seconds() * 1000))[-1],
+        MOVES,
+        id="datetime-now-as-a-keyword-default",
+    ),
+    pytest.param(_clock_gettime_realtime, MOVES, id="clock-gettime-realtime"),
 ]
 
 
@@ -98,6 +140,16 @@ def test_measure_puts_back_the_answers_names_for_the_wall_clock():
     assert "your figure moved" in exercises.verdict("03.measure", _wall_clock_imported)
     real = sys.modules["datetime"]
     assert datetime is real and Datetime is real.datetime and wall_time is time.time
+
+
+def test_measure_puts_back_the_answers_defaults_closure_and_clock_gettime():
+    closure = _wall_clock_in_a_closure()
+    before = time.clock_gettime, time.clock_gettime_ns
+    for answer in (_wall_clock_as_default, closure, _clock_gettime_realtime):
+        assert MOVES in exercises.verdict("03.measure", answer)
+    assert _wall_clock_as_default.__defaults__ == (time.time,)
+    assert closure.__closure__[0].cell_contents is time.time_ns
+    assert (time.clock_gettime, time.clock_gettime_ns) == before
 
 
 @pytest.mark.parametrize("answer, message", MEASURE_WRONG)

@@ -1,6 +1,7 @@
 """Checks for the exercises of notebook 03 (organizing your code: Timer, Timeline, a package of your own)."""
 
 import datetime
+import functools
 import json
 import os
 import random
@@ -10,38 +11,48 @@ import tempfile
 import threading
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 from foundations.course.exercises import exercise, expect
 from foundations.timer import Timeline, Timer
 
 
-def _nap(ms: int):
+def _nap(ms: int, token: str):
+    """A call that lasts ``ms`` and returns ``token``, a word with no digits: the result gives no length away."""
+
     def fn():
         time.sleep(ms / 1000)
-        return f"slept {ms}"
+        return token
 
     return fn
 
 
+def _token(r: random.Random) -> str:
+    return "".join(r.choices("bcdfghjklmnpqrstvwxz", k=8))
+
+
 _HOUR_NS = 3600 * 1_000_000_000
+_WALL_CLOCK_IDS = {getattr(time, name) for name in ("CLOCK_REALTIME", "CLOCK_TAI") if hasattr(time, name)}
 
 
 class _SettableWallClock:
     """The wall clock as it is, until ``step()`` sets it an hour ahead, as NTP or a person might. Only the
     checking thread sees the step: the kernel's other threads keep real time.
 
-    ``time.time`` and ``time.time_ns`` are replaced in the ``time`` module. ``datetime.now()`` reads the system
-    clock in C and would not see that, and ``from time import time`` holds the real function: so the answer's
-    own names for a wall clock (its globals bound to ``time.time``, ``time.time_ns``, the ``datetime`` module
-    or the ``datetime.datetime`` class) are rebound too, while the check runs, and put back after."""
+    ``time.time``, ``time.time_ns`` and ``time.clock_gettime(_ns)`` (for a wall clock id such as
+    ``CLOCK_REALTIME``) are replaced in the ``time`` module. ``datetime.now()`` reads the system clock in C and
+    would not see that, and ``from time import time`` or a default argument ``clock=time.time`` holds the real
+    function: so the answer's own names for a wall clock (in its globals, its defaults and its closure, bound to
+    one of those functions, ``datetime.now``, the ``datetime`` module or the ``datetime.datetime`` class) are
+    rebound too, while the check runs, and put back after."""
 
     def __init__(self, answer: object) -> None:
-        self.real_time, self.real_time_ns = time.time, time.time_ns
+        self.answer = getattr(answer, "__func__", answer)  # a bound method's defaults live on its function
         self.thread = threading.get_ident()
         self.offset_ns = 0
-        self.names: dict[str, object] = getattr(answer, "__globals__", {})
-        self.swapped: dict[str, tuple[object, object]] = {}  # name: (the answer's object, the stepped one)
+        self.module: dict[str, object] = {}  # the time module's functions, as they were
+        self.undo: list[Callable[[], None]] = []
 
     def _offset(self) -> int:
         return self.offset_ns if threading.get_ident() == self.thread else 0
@@ -64,31 +75,80 @@ class _SettableWallClock:
 
         return SteppedDatetime
 
+    def _stepped_time(self) -> dict[str, Callable[..., float | int]]:
+        real = {name: getattr(time, name) for name in ("time", "time_ns", "clock_gettime", "clock_gettime_ns")
+                if hasattr(time, name)}  # fmt: skip
+        self.module = real
+        seconds = lambda clock_id: self._offset() / 1e9 if clock_id in _WALL_CLOCK_IDS else 0  # noqa: E731
+        nanoseconds = lambda clock_id: self._offset() if clock_id in _WALL_CLOCK_IDS else 0  # noqa: E731
+        stepped: dict[str, Callable[..., float | int]] = {
+            "time": lambda: real["time"]() + self._offset() / 1e9,
+            "time_ns": lambda: real["time_ns"]() + self._offset(),
+            "clock_gettime": lambda clock_id: real["clock_gettime"](clock_id) + seconds(clock_id),
+            "clock_gettime_ns": lambda clock_id: real["clock_gettime_ns"](clock_id) + nanoseconds(clock_id),
+        }
+        return {name: stepped[name] for name in real}
+
+    def _rebind(self, pairs: list[tuple[object, object]]) -> None:
+        """Points the answer's globals, defaults and closure cells that hold a real wall clock at its stand-in."""
+
+        def stepped(value: object) -> object:
+            for real, replacement in pairs:  # a bound method like datetime.now is a new object at each lookup
+                if value is real or (isinstance(value, types.BuiltinMethodType) and value == real):
+                    return replacement
+            return None
+
+        names: dict[str, object] = getattr(self.answer, "__globals__", {})
+
+        def put_back(name: str, value: object, replacement: object) -> None:
+            if names.get(name) is replacement:  # unless the answer rebound it meanwhile
+                names[name] = value
+
+        for name, value in list(names.items()):
+            if (replacement := stepped(value)) is not None:
+                names[name] = replacement
+                self.undo.append(functools.partial(put_back, name, value, replacement))
+        defaults = getattr(self.answer, "__defaults__", None) or ()
+        if any(stepped(value) is not None for value in defaults):
+            new = tuple(stepped(value) or value for value in defaults)
+            self.answer.__defaults__ = new  # type: ignore[attr-defined]
+            self.undo.append(lambda: setattr(self.answer, "__defaults__", defaults))
+        kwdefaults = getattr(self.answer, "__kwdefaults__", None) or {}
+        if any(stepped(value) is not None for value in kwdefaults.values()):
+            self.answer.__kwdefaults__ = {k: stepped(v) or v for k, v in kwdefaults.items()}  # type: ignore[attr-defined]
+            self.undo.append(lambda: setattr(self.answer, "__kwdefaults__", kwdefaults))
+        for cell in getattr(self.answer, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # a cell not filled yet
+                continue
+            if (replacement := stepped(value)) is not None:
+                cell.cell_contents = replacement
+                self.undo.append(functools.partial(setattr, cell, "cell_contents", value))
+
     def __enter__(self) -> "_SettableWallClock":
-        stepped_time = lambda: self.real_time() + self._offset() / 1e9  # noqa: E731
-        stepped_time_ns = lambda: self.real_time_ns() + self._offset()  # noqa: E731
-        time.time, time.time_ns = stepped_time, stepped_time_ns
+        stepped_time = self._stepped_time()
+        for name, function in stepped_time.items():
+            setattr(time, name, function)
         stepped_class = self._stepped_datetime()
         stepped_module = types.ModuleType("datetime", datetime.__doc__)
         stepped_module.__dict__.update({**vars(datetime), "datetime": stepped_class})
-        stepped: list[tuple[object, object]] = [
-            (self.real_time, stepped_time),
-            (self.real_time_ns, stepped_time_ns),
-            (datetime, stepped_module),
-            (datetime.datetime, stepped_class),
-        ]
-        for name, value in list(self.names.items()):
-            for real, replacement in stepped:
-                if value is real:
-                    self.swapped[name] = (value, replacement)
-                    self.names[name] = replacement
+        self._rebind(
+            [(self.module[name], function) for name, function in stepped_time.items()]
+            + [
+                (datetime, stepped_module),
+                (datetime.datetime, stepped_class),
+                (datetime.datetime.now, stepped_class.now),
+                (datetime.datetime.today, stepped_class.today),
+            ]
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        time.time, time.time_ns = self.real_time, self.real_time_ns
-        for name, (original, replacement) in self.swapped.items():
-            if self.names.get(name) is replacement:  # unless the answer rebound it meanwhile
-                self.names[name] = original
+        for name, function in self.module.items():
+            setattr(time, name, function)
+        for undo in reversed(self.undo):
+            undo()
 
     def step(self) -> None:
         self.offset_ns += _HOUR_NS
@@ -97,16 +157,17 @@ class _SettableWallClock:
 @exercise("03.measure")
 def measure(answer):
     expect(callable(answer), "expected a function measure(fn)")
-    for asked in (20, 60):  # two lengths: a figure that does not follow the call is not a measurement
-        got = answer(_nap(asked))
+    r = random.Random()
+    # a short and a long call of random lengths: a figure that does not follow the call is not a measurement
+    figures = []
+    for asked in (r.randrange(21, 41), r.randrange(250, 351)):
+        token = _token(r)
+        got = answer(_nap(asked, token))
         expect(
             isinstance(got, tuple) and len(got) == 2, f"expected a tuple (result, milliseconds), got {got!r}"
         )
         result, ms = got
-        expect(
-            result == f"slept {asked}",
-            f"the first item should be what fn() returned ('slept {asked}'), got {result!r}",
-        )
+        expect(result == token, f"the first item should be what fn() returned ({token!r}), got {result!r}")
         expect(isinstance(ms, float), f"the time should be a float in milliseconds, got {type(ms).__name__}")
         expect(
             ms >= asked,
@@ -116,6 +177,13 @@ def measure(answer):
         expect(
             ms < asked * 20 + 500, f"{ms:.1f} is far too long for a {asked} ms call: are those microseconds?"
         )
+        figures.append((asked, ms))
+    (short, short_ms), (long, long_ms) = figures
+    expect(  # half the difference: room for a busy machine that delays the short call, none for a constant
+        long_ms - short_ms >= (long - short) / 2,
+        f"fn slept {short} ms, then {long} ms, and you measured {short_ms:.1f} and {long_ms:.1f}: a figure "
+        "that does not follow the call is not a measurement. Time each call of fn itself",
+    )
     calls = []
     answer(lambda: calls.append(1))
     expect(calls == [1], f"measure should call fn exactly once, it called it {len(calls)} times")
@@ -124,7 +192,7 @@ def measure(answer):
 
         def nap_while_the_clock_is_set():
             wall.step()
-            return _nap(40)()
+            return _nap(40, "")()
 
         _, ms = answer(nap_while_the_clock_is_set)
     expect(
