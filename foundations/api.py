@@ -3,9 +3,11 @@
 
 Statuses: 400 a parameter or value the document's schema refuses (missing, malformed, over its length),
 404 unknown key (or route), 405 wrong method (with ``Allow``), 409 a key Redis holds as another type, 413 a
-body larger than the route reads, 415 a body neither text nor JSON, 503 Redis down or refusing this server,
-507 Redis full; every body is JSON: the methods, limits and statuses ``foundations.apispec`` documents. ``book_routes`` keeps the book's
-200-with-``{"error": ...}`` answers, for the notebook to show why they mislead clients.
+body larger than ``PUT /keys/{key}`` reads, 415 a body there neither text nor JSON, or any body on a route
+that takes none (``/set``'s parameters go in the query string), 503 Redis down or refusing this server, 507
+Redis full; every body is JSON: the methods, limits and statuses ``foundations.apispec`` documents.
+``book_routes`` keeps the book's 200-with-``{"error": ...}`` answers, for the notebook to show why they
+mislead clients.
 
     >>> routes(Registry(client, prefix="api"))["/get"]    # server.create_app wires these in
 """
@@ -42,7 +44,7 @@ STATUSES = {NotFound: 404, WrongType: 409, Unavailable: 503, Full: 507}
 
 
 class BadInput(FoundationsError):
-    """A request the client must fix: carries its HTTP status (400 or 413) and the message."""
+    """A request the client must fix: carries its HTTP status (400 or 415) and the message."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)

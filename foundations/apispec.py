@@ -1,9 +1,10 @@
 """Chapter 10: the OpenAPI 3.1 document of the API server, served at ``/openapi.json``: the contract.
 
 It lists every route the server answers, every method of each, and every status each can answer: the
-handler's own, and the kernel's (``web.App``: 405 with ``Allow`` for another method, 413 for a body the
-route does not take or a larger one than it reads, 400 for a malformed one). A request its schemas refuse
-(a value over ``maxLength``, a parameter missing) is a 400; 413 is only about the body's size in bytes. Built as a plain dict so the limits in it are the ones
+handler's own, and the kernel's (``web.App``: 405 with ``Allow`` for another method, 415 for a body on a
+route that takes none, 413 for a larger one than a body-taking route reads, 400 for a malformed one). A
+request its schemas refuse (a value over ``maxLength``, a parameter missing) is a 400; 413 is only about
+the body's size in bytes. Built as a plain dict so the limits in it are the ones
 ``foundations.api`` enforces; tests validate it with openapi-spec-validator, compare it with the server's
 route table, and fuzz the running server against it with schemathesis.
 """
@@ -26,8 +27,14 @@ def _ref(name: str) -> dict:
 
 
 def _operation(operation_id: str, summary: str, responses: dict, **extra: object) -> dict:
-    """One operation, with the statuses every route answers (``web.App``'s) added to ``responses``."""
-    kernel = {"400": _ref("BadRequest"), "405": _ref("MethodNotAllowed"), "413": _ref("ContentTooLarge")}
+    """One operation, with the statuses ``web.App`` answers added to ``responses``: 400 and 405 on every
+    route; for a body, 413 (over the limit) on one that takes a body (``requestBody``), 415 on one that
+    takes none."""
+    kernel = {"400": _ref("BadRequest"), "405": _ref("MethodNotAllowed")}
+    if "requestBody" in extra:
+        kernel["413"] = _ref("ContentTooLarge")
+    else:
+        kernel["415"] = _ref("NoBodyTaken")
     return {"operationId": operation_id, "summary": summary, **extra, "responses": {**kernel, **responses}}
 
 
@@ -113,7 +120,8 @@ def document(
             "/getAll) plus /del and a REST resource /keys/{key} over the same Redis keys "
             "(`api:<key>`), and chapter 11's health and debug endpoints. The server answers HEAD wherever it "
             "answers GET (the GET's status and headers, no body). Every route answers 405 (with Allow) to "
-            "other methods, 413 to a body it does not take, and 400 to a request "
+            "other methods, 415 to a body on a route that takes none (its parameters go in the query "
+            "string), 413 to a body larger than PUT /keys/{key} reads, and 400 to a request "
             "its schemas refuse. Redis's own errors are answered as errors too: 409 a key Redis holds as "
             "another type, 503 a Redis down or refusing the server, 507 a full Redis.",
         },
@@ -251,8 +259,11 @@ def document(
                     },
                 ),
                 "ContentTooLarge": _error(
-                    f"a body on a route that takes none, or one over {max_body_bytes} bytes (twice what any "
-                    "value within its maxLength takes)"
+                    f"a body over {max_body_bytes} bytes (twice what any value within its maxLength takes)"
+                ),
+                "NoBodyTaken": _error(
+                    "a request body on a route that takes none, whatever its size or type: send the "
+                    "parameters in the query string"
                 ),
                 "Conflict": _error(
                     "the key holds a value of another Redis type than a string (another program wrote it): "

@@ -17,7 +17,7 @@ STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for
 class Exchange:
     """One request and its answer: RSGI's scope (the fields ``RSGIApp`` reads) and its protocol object, in
     one. The body arrives in ``chunks`` while the application runs; past ``MAX_DRAIN_BYTES`` it is dropped
-    (``RSGIApp`` refuses such a body with 413)."""
+    (``RSGIApp`` refuses such a body: 413 on a route that takes one, 415 on one that takes none)."""
 
     __slots__ = (
         *("method", "path", "query_string", "headers", "http_version"),

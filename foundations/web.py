@@ -7,7 +7,8 @@ server"). Errors are JSON ``{"error": {"type", "message"}}`` with the right stat
 
 The HTTP contract lives here, so every server built on ``App`` keeps it: a path with no route is a 404,
 a method the route does not answer a 405 naming the ones it does (``Allow``), a HEAD the GET's headers
-without its body, a body larger than the route reads (``Route.max_body``, 0 unless a route takes one) a 413.
+without its body, a body on a route that takes none (``Route.max_body`` 0, the default) a 415 saying to
+send the parameters in the query string, and a body larger than a body-taking route reads a 413.
 The body is read by ``App``, never by a handler (``Request.body``), and a body that is refused is still read
 and dropped, up to ``MAX_DRAIN_BYTES``, so the client, still sending, reads the answer instead of a reset;
 past that bound the answer says ``Connection: close``.
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("foundations.web")
 
 
+# The 415 to a body on a route that takes none: not too large, but not wanted; its parameters go elsewhere.
+NO_BODY = "this route takes no request body: send its parameters in the query string"
 MAX_DRAIN_BYTES = 8 * 1024 * 1024  # a refused body is read and dropped up to this (20 MB took ~30 ms here)
 _CHUNK = 64 * 1024
 GET_AND_HEAD = ("GET", "HEAD")  # HEAD wherever GET: RFC 9110 asks a server that answers GET to answer it
@@ -171,7 +174,8 @@ class App:
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]
 
     def respond(self, request: Request) -> Response:
-        """The answer to ``request``: 404, 405, 400/413 for the body, else the handler's (500 on a bug)."""
+        """The answer to ``request``: 404, 405, 400/413/415 for the body (415: the route takes none), else the
+        handler's (500 on a bug)."""
         handler = self.handler_for(request.path)
         shown_to = getattr(handler, "shown_to", None)
         if handler is None or (shown_to is not None and not shown_to(request)):
@@ -201,7 +205,8 @@ def _internal_error(request: Request) -> Response:
 
 
 class Refused(Exception):
-    """A request body ``App`` will not hand to the handler; ``response`` says why (400 or 413)."""
+    """A request body ``App`` will not hand to the handler; ``response`` says why: 400 (a malformed length),
+    413 (over the route's ``max_body``) or 415 (a route that takes no body)."""
 
     def __init__(self, response: Response):
         super().__init__(response.body.decode())
@@ -221,24 +226,27 @@ def _length(environ: dict) -> int | None:
 
 
 def read_body(environ: dict, limit: int) -> bytes:
-    """The request body, at most ``limit`` bytes; else ``Refused``: 413 (the body drained), or 400 for a
-    Content-Length that is not a number."""
+    """The request body, at most ``limit`` bytes; else ``Refused`` (the body drained): 415 when ``limit`` is 0
+    (the route takes no body), 413 when it is larger than ``limit``, or 400 for a Content-Length that is not
+    a number."""
     length = _length(environ)
     if length == 0:
         return b""
     if length == -1:
         raise Refused(refuse(environ, error_response(400, "Content-Length is not a number")))
     if length is not None and length > limit:
-        raise Refused(refuse(environ, _too_large(limit)))
+        raise Refused(refuse(environ, _not_taken(limit)))
     body = environ["wsgi.input"].read(limit + 1 if length is None else length)
     if len(body) > limit:
-        raise Refused(refuse(environ, _too_large(limit)))
+        raise Refused(refuse(environ, _not_taken(limit)))
     return body
 
 
-def _too_large(limit: int) -> Response:
+def _not_taken(limit: int) -> Response:
+    """415 for a body on a route that takes none (whatever its size: it is not too large, it is not wanted),
+    413 for one over a body-taking route's ``limit``."""
     if limit == 0:
-        return error_response(413, "this route takes no request body")
+        return error_response(415, NO_BODY)
     return error_response(413, f"the request body is over the limit of {limit} bytes")
 
 
@@ -270,8 +278,8 @@ class RSGIApp:
     """RSGI's interface over the same ``App`` and its contract. A request for a path in ``fast``, with a method
     its route answers and no body, runs that handler on the event loop: a coroutine (chapter 10's pipelined
     Redis path), or a plain function that never waits on I/O (``/hello``), called as is. Every other request
-    goes to ``App.respond`` in a thread: its 404s, 405s, 413s, body reading and handlers, exactly as under
-    WSGI. The body is buffered up to ``MAX_DRAIN_BYTES`` for it."""
+    goes to ``App.respond`` in a thread: its 404s, 405s, 413s and 415s, body reading and handlers, exactly as
+    under WSGI. The body is buffered up to ``MAX_DRAIN_BYTES`` for it."""
 
     def __init__(
         self,
@@ -356,7 +364,7 @@ class RSGIApp:
     @staticmethod
     async def _body(protocol: HTTPProtocol, length: str | None, chunked: bool) -> bytes:
         """The body, read no further than ``MAX_DRAIN_BYTES``; none when it announces more (``App`` then
-        answers 413 with ``Connection: close`` without waiting for it)."""
+        answers 413, or 415 on a route that takes none, with ``Connection: close`` without waiting for it)."""
         if not (length or chunked) or (length and length.isdigit() and int(length) > MAX_DRAIN_BYTES):
             return b""
         body = bytearray()

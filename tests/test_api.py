@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 from werkzeug.test import Client
 
 from foundations import api, net, redisdb, web
-from foundations.registry import Registry
+from foundations.registry import NotFound, Registry
 
 
 @pytest.fixture
@@ -74,6 +74,18 @@ def test_rest_resource_shares_the_data(app):
 def test_status_codes(app, method, target, status, kind):
     got, body = answer(app, method, target)
     assert (got, body["error"]["type"]) == (status, kind) and body["error"]["message"]
+
+
+def test_a_form_body_on_set_is_a_415_and_writes_nothing(app, reg):
+    """``POST /set`` with ``value=c`` as a form body (7 bytes): the route takes no body. 415, saying to send the
+    parameters in the query string; neither value is stored."""
+    response = Client(app).post("/set?key=formed&value=b", data={"value": "c"})
+    assert response.request.content_type == "application/x-www-form-urlencoded"  # werkzeug's, for a dict
+    assert (response.status_code, response.headers["Content-Type"]) == (415, "application/json")
+    assert response.json == {"error": {"type": "unsupported_media_type", "message": web.NO_BODY}}
+    with pytest.raises(NotFound):
+        reg.get("formed")
+    assert answer(app, "POST", "/set?key=formed&value=b") == (200, "OK")  # the same, in the query string
 
 
 def test_405_names_the_allowed_methods(app):

@@ -99,13 +99,23 @@ def test_the_drift_check_sees_an_undocumented_route(app):
 
 
 def test_every_operation_lists_the_kernels_statuses():
+    """405 everywhere; a body is a 415 where the operation takes none (never a 413: it is not too large),
+    and a 413 (over the limit) or 415 (neither text nor JSON) where it takes one."""
     spec = apispec.document(
         api.MAX_VALUE_CHARS, api.MAX_KEY_LENGTH, api.MAX_QUERY_VALUE_CHARS, api.MAX_BODY_BYTES
     )
+    no_body = {"$ref": "#/components/responses/NoBodyTaken"}
     for path, item in spec["paths"].items():
         for method, operation in item.items():
-            if method != "parameters":
-                assert {"405", "413"} <= set(operation["responses"]), (method, path)
+            if method == "parameters":
+                continue
+            responses = operation["responses"]
+            assert {"400", "405", "415"} <= set(responses), (method, path)
+            if "requestBody" in operation:
+                assert "413" in responses and responses["415"] != no_body, (method, path)
+            else:
+                assert "413" not in responses and responses["415"] == no_body, (method, path)
+    assert "query string" in spec["components"]["responses"]["NoBodyTaken"]["description"]
 
 
 @pytest.mark.parametrize(
@@ -173,8 +183,55 @@ def test_put_keys_refuses_what_the_document_does_not_allow(app, body, content_ty
 
 def test_a_body_on_a_route_that_takes_none_is_drained_and_refused(app):
     status, headers, body, stream = call(app, "GET", "/hello", TWO_MB)
-    assert status == 413 and json.loads(body)["error"]["message"] == "this route takes no request body"
+    error = json.loads(body)["error"]
+    assert (status, error["type"], error["message"]) == (415, "unsupported_media_type", web.NO_BODY)
+    assert "query string" in error["message"]  # it says what to do instead
     assert stream.tell() == len(TWO_MB) and "Connection" not in headers  # all read: the connection lives on
+
+
+def test_a_small_form_body_on_set_is_a_415_and_writes_nothing(app, cfg):
+    """``POST /set`` with a form body (what an HTML form or urllib sends): 415, not 413 (7 bytes are not too
+    large), the body drained, and neither the query's value nor the form's stored."""
+    key = f"contract-form-{time.monotonic_ns()}"
+    form = b"value=c"
+    status, headers, body, stream = call(
+        app, "POST", f"/set?key={key}&value=b", form, CONTENT_TYPE="application/x-www-form-urlencoded"
+    )
+    assert (status, headers["Content-Type"]) == (415, "application/json")
+    assert json.loads(body) == {"error": {"type": "unsupported_media_type", "message": web.NO_BODY}}
+    assert stream.tell() == len(form) and "Connection" not in headers
+    assert redis.Redis.from_url(cfg.redis_url).exists(f"api:{key}") == 0
+    assert call(app, "GET", f"/get?key={key}")[0] == 404
+
+
+@pytest.mark.parametrize("interface", ["loop", "rsgi", "wsgi"])
+def test_the_live_server_answers_a_form_body_on_set_with_a_415_and_writes_nothing(cfg, interface):
+    """The same on each server (the loop server's and RSGI's fast paths hand a request with a body to
+    ``web.App``), on one keep-alive connection: the body is drained, so the next request is read whole."""
+    key = f"contract-form-{interface}-{time.monotonic_ns()}"
+    with production.start(cfg, "--interface", interface) as api_server:
+        conn = http.client.HTTPConnection("127.0.0.1", api_server.port, timeout=10)
+        try:
+            conn.request(
+                "POST",
+                f"/set?key={key}&value=b",
+                body=b"value=c",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            refused = conn.getresponse()
+            error = json.loads(refused.read())["error"]
+            assert (refused.status, error["type"], error["message"]) == (
+                415,
+                "unsupported_media_type",
+                web.NO_BODY,
+            )
+            assert refused.getheader("Connection") is None  # the 7 bytes were read: the connection lives on
+            conn.request("GET", f"/get?key={key}")
+            got = conn.getresponse()
+            assert (got.status, json.loads(got.read())["error"]["type"]) == (404, "not_found")
+        finally:
+            conn.close()
+    assert redis.Redis.from_url(cfg.redis_url).exists(f"api:{key}") == 0
 
 
 def test_a_body_past_the_drain_bound_is_left_unread_and_the_connection_closed(app):
@@ -217,7 +274,12 @@ def test_the_live_server_answers_a_2mb_body_on_every_route(cfg, target, chunked)
     # No BrokenPipeError or ConnectionResetError: the server reads the body it refuses before it answers.
     method = "PUT" if target.startswith("/keys/") else "GET"
     status, body = send(cfg.api_url, method, target, TWO_MB, chunked)
-    expected = (404, "not_found") if target == "/nope" else (413, "request_entity_too_large")
+    if target == "/nope":
+        expected = (404, "not_found")
+    elif method == "PUT":  # the one route that takes a body: this one is over its limit
+        expected = (413, "request_entity_too_large")
+    else:  # a body on a route that takes none: not too large, not taken
+        expected = (415, "unsupported_media_type")
     assert (status, json.loads(body)["error"]["type"]) == expected
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from foundations import loopserver, production
-from foundations.web import MAX_DRAIN_BYTES
+from foundations.web import MAX_DRAIN_BYTES, NO_BODY
 
 
 @pytest.fixture(scope="module")
@@ -132,19 +132,25 @@ def test_pipelined_requests_are_answered_in_order(api):
 
 
 def test_a_body_reaches_the_application_and_a_large_one_is_refused_early(api):
-    with connect(api) as conn:  # a route that takes no body: the body is read, the answer is a 413
-        conn.sendall(b"POST /set?key=b&value=v HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
-        buffer = bytearray()
-        status, _, body = read_response(conn, buffer)
-        assert status == 413 and json.loads(body)["error"]["type"] == "request_entity_too_large"
-        conn.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")  # the connection goes on after it
-        assert read_response(conn, buffer)[0] == 200
-    with connect(api) as conn:  # announced larger than anything is read: answered before it is sent
+    key = f"loop-form-{time.monotonic_ns()}"
+    with connect(api) as conn:  # a route that takes no body: the body is read, the answer is a 415
         conn.sendall(
-            f"POST /set HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_DRAIN_BYTES * 4}\r\n\r\n".encode()
+            f"POST /set?key={key}&value=v HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=c".encode()
         )
-        status, headers, _ = read_response(conn, bytearray())
-        assert status == 413 and headers["connection"] == "close"
+        buffer = bytearray()
+        status, headers, body = read_response(conn, buffer)
+        assert (status, headers["content-type"], "connection" in headers) == (415, "application/json", False)
+        assert json.loads(body) == {"error": {"type": "unsupported_media_type", "message": NO_BODY}}
+        conn.sendall(f"GET /get?key={key} HTTP/1.1\r\nHost: x\r\n\r\n".encode())  # the connection goes on
+        assert read_response(conn, buffer)[0] == 404  # and nothing was written
+    for target, status in [("/set", 415), ("/keys/loop-big", 413)]:  # 413: over a body-taking route's limit
+        with connect(api) as conn:  # announced larger than anything is read: answered before it is sent
+            method = "PUT" if target.startswith("/keys/") else "POST"
+            announced = f"Content-Length: {MAX_DRAIN_BYTES * 4}\r\n\r\n"
+            conn.sendall(f"{method} {target} HTTP/1.1\r\nHost: x\r\n{announced}".encode())
+            got, headers, _ = read_response(conn, bytearray())
+            assert (got, headers["connection"]) == (status, "close"), target
 
 
 def test_a_malformed_request_gets_a_json_400_and_the_connection_closes(api):

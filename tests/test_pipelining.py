@@ -340,7 +340,7 @@ def test_the_served_app_keeps_the_kernels_contract(cfg):
     for method, target, body, status in [
         ("POST", "/get?key=a", None, 405),
         ("DELETE", "/getAll", None, 405),
-        ("POST", "/set?key=a&value=b", b"x" * 10, 413),
+        ("POST", "/set?key=a&value=b", b"x" * 10, 415),  # a route that takes no body: not "too large"
     ]:
         request = urllib.request.Request(cfg.api_url + target, data=body, method=method)
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -348,6 +348,9 @@ def test_the_served_app_keeps_the_kernels_contract(cfg):
         assert refused.value.code == status, (method, target)
         if status == 405:
             assert refused.value.headers["Allow"] == "GET, HEAD"
+        if status == 415:
+            error = json.loads(refused.value.read())["error"]
+            assert (error["type"], error["message"]) == ("unsupported_media_type", web.NO_BODY)
 
 
 def test_the_served_app_hands_handlers_the_path_as_wsgi_does(cfg):
