@@ -18,7 +18,9 @@ TRUE, FALSE = ("true", "1"), ("false", "0")
 
 def convert(kind, value, where):
     """The full answer's conversion: text (or a TOML value) into ``kind``, or a ValueError naming ``where``."""
-    if kind is str or isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+    if kind is str:
+        return str(value)  # a TOML value as its text, as the server reads it
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
     text = str(value).strip().lower()
     if kind is int and text.isascii() and text.isdigit():  # isdigit() alone takes "٨٠"
@@ -180,6 +182,24 @@ def hex_too(kind, value, where):  # decimal, and 0x50 as 80 besides: more than t
     return convert(kind, value, where)
 
 
+def blocks_the_known_tricks(
+    kind, value, where
+):  # refuses +, _, 0x and non-ASCII, then int(): -80 gets through
+    if kind is int and isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or any(trick in text.lower() for trick in ("+", "_", "0x")):
+            raise ValueError(f"{where}={value!r}: expected int")
+        try:
+            return int(text, 10)
+        except ValueError:
+            raise ValueError(f"{where}={value!r}: expected int") from None
+    return convert(kind, value, where)
+
+
+def str_kept_as_toml(kind, value, where):  # a str setting's TOML integer returned as an int
+    return value if kind is str else convert(kind, value, where)
+
+
 def python_int(kind, value, where):  # int(text) in a try: it also takes 8_0, +80 and Arabic-Indic digits
     if kind is int and isinstance(value, str):
         try:
@@ -233,8 +253,8 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(convert=true_only), "got (False, 'env')"),
         (with_rule(convert=no_refusal), "--access-log="),
         (with_rule(convert=guesses_kind), "a str setting whose text looks like a number"),
-        (with_rule(convert=trusts_the_file), 'a file with port = "'),
-        (with_rule(convert=trusts_typed_file_values), "a file with port = "),
+        (with_rule(convert=trusts_the_file), 'a file with '),
+        (with_rule(convert=trusts_typed_file_values), "a file with "),  # debug_token = 123, or port = true
         (with_rule(convert=names_the_setting), "could an operator tell"),
         (with_rule(convert=names_every_place), "could an operator tell"),
         (with_rule(convert=python_error), "could an operator tell"),
@@ -242,6 +262,8 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(convert=go_base_zero), "FOUNDATIONS_WORKERS=010: raised ValueError"),
         (with_rule(convert=hex_too), "--port=0x50: expected a ValueError"),
         (with_rule(convert=python_int), "--port=8_0: expected a ValueError"),
+        (with_rule(convert=blocks_the_known_tricks), "--port=-80: expected a ValueError"),
+        (with_rule(convert=str_kept_as_toml), "a file with debug_token = "),
         (ignores_default, "only an unprefixed PORT: got (8080, 'default')"),
         (default_for_port_only, "access_log (default True)"),
     ],
@@ -271,6 +293,8 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "go-base-zero",
         "hex-too",
         "python-int",
+        "blocks-the-known-tricks",
+        "str-kept-as-toml",
         "ignores-default",
         "default-for-port-only",
     ],

@@ -12,7 +12,7 @@ def resolve():
     def convert(kind, value, where):
         """``value`` as ``kind``: text as typed, or a TOML value; a ValueError that says where it was typed."""
         if kind is str:
-            return value
+            return str(value)  # a TOML number or bool, as its text (the server reads it so)
         if kind is bool and isinstance(value, bool) or kind is int and type(value) is int:
             return value  # the TOML file already has the type
         text = str(value).strip().lower()

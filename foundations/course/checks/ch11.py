@@ -15,8 +15,9 @@ from typing import Any
 from foundations.course.exercises import Wrong, exercise, expect
 
 # Every one is refused in every run. 0x50: Go's flag parses with base 0 and reads it as 80; 8_0, +80 and ٨٠
-# (Arabic-Indic digits): Python's int() reads each as 80. The exercise asks for none of these, and the server refuses them all.
-BAD_NUMBERS = ("eighty", "8.5", "80a", "0x50", "8_0", "+80", "٨٠")
+# (Arabic-Indic digits): Python's int() reads each as 80; -80: int() reads it, and no setting is negative. The exercise
+# asks for none of these, and the server refuses them all (it ignores spaces around the digits, as the exercise does).
+BAD_NUMBERS = ("eighty", "8.5", "80a", "0x50", "8_0", "+80", "٨٠", "-80", "8 0")
 BAD_BOOLS = ("maybe", "yes please", "2", "nope", "t", "F")  # t and F: Go's strconv.ParseBool takes them
 SPELLINGS = {
     "true": True,
@@ -90,6 +91,10 @@ def resolve(answer):
         ("access_log (default true), and the file says access_log = false", "access_log", bool, True, {}, {},
          {"access_log": False}, (False, "file")),
         ("FOUNDATIONS_WORKERS=010", "workers", int, 1, {}, {"FOUNDATIONS_WORKERS": "010"}, {}, (10, "env")),
+        (f"--port=' {port} ' (spaces around it)", "port", int, 8080, {"port": f" {port} "}, {}, {},
+         (port, "flag")),
+        (f"a file with debug_token = {port} (a TOML integer)", "debug_token", str, "", {}, {},
+         {"debug_token": port}, (str(port), "file")),
         ("--workers=0 and FOUNDATIONS_WORKERS", "workers", int, 1, {"workers": "0"},
          {"FOUNDATIONS_WORKERS": "4"}, {}, (0, "flag")),
     ]
