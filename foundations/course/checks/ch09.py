@@ -84,6 +84,10 @@ def count(answer):
         result = answer(reg)
         scans, widest = client.sent.count("SCAN"), max(client.scan_counts, default=0)
         sent = set(client.sent)
+        repeated = False  # one over: was it the name handed out twice? the same count, without that, tells
+        if result == total + 1:
+            client.repeat, client._once = False, None
+            repeated = answer(reg) == total
     finally:
         _cleanup(client, names + neighbours + elsewhere)
     expect(
@@ -108,7 +112,7 @@ def count(answer):
     expect(
         result == total,
         f"expected {total} keys, got {result!r}: compare the names your pattern matched with the registry's"
-        + (" (one name came back in two SCAN pages: Redis may do that)" if result == total + 1 else ""),
+        + (" (one name came back in two SCAN pages: Redis may do that)" if repeated else ""),
     )
     expect(
         4 * widest < keys_in_db,
