@@ -91,6 +91,13 @@ def test_each_sitting_lasts_what_its_chapters_add_up_to():
         assert _minutes(duration) == total, (
             f"sitting {first}–{last} says {duration}; its rows add up to {total} min"
         )
+    shortest, longest = re.search(
+        r"\*\*Four sittings\*\* of (\d+ h(?: \d+)?) to (\d+ h(?: \d+)?),", text
+    ).groups()
+    lengths = [_minutes(duration) for _, _, duration in sittings]
+    assert (_minutes(shortest), _minutes(longest)) == (min(lengths), max(lengths)), (
+        f"the sittings are said to last {shortest} to {longest}; they last {min(lengths)} to {max(lengths)} min"
+    )
 
 
 def test_each_row_gives_the_time_its_chapter_states():
