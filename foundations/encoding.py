@@ -15,8 +15,8 @@ Policies, where Go and Python differ:
   zero value, which hides typos);
 - ``null`` is accepted only where the type allows ``None``; keys match exactly (Go also matches ignoring case);
 - fields named ``_like_this`` are never encoded, like Go's unexported (lower-case) fields;
-- Python has no pointers: ``omitempty`` looks at the value, so an ``int | None`` holding 0 is omitted
-  (Go keeps a ``*int`` pointing at 0);
+- ``omitempty`` looks at the value, one rule for every field, so an ``int | None`` holding 0 is omitted
+  (Go keeps a non-nil ``*int`` pointing at 0); a choice, not a Python limit: the plan knows each field's type;
 - floats are written the Python way (``1.0`` where Go writes ``1``); NaN and infinity are errors, as in Go.
 """
 
