@@ -253,7 +253,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(convert=true_only), "got (False, 'env')"),
         (with_rule(convert=no_refusal), "--access-log="),
         (with_rule(convert=guesses_kind), "a str setting whose text looks like a number"),
-        (with_rule(convert=trusts_the_file), 'a file with '),
+        (with_rule(convert=trusts_the_file), "a file with "),
         (with_rule(convert=trusts_typed_file_values), "a file with "),  # debug_token = 123, or port = true
         (with_rule(convert=names_the_setting), "could an operator tell"),
         (with_rule(convert=names_every_place), "could an operator tell"),
