@@ -282,6 +282,16 @@ def _hasattr_on_target(value, target, **extra):  # a field without a default is 
     return target(**{**{k: v for k, v in _shared_all(value).items() if hasattr(target, k)}, **extra})
 
 
+def _default_not_factory(value, target, **extra):  # raises its own TypeError, but forgets default_factory
+    own, given = _shared_all(value), {}
+    for f in dataclasses.fields(target):
+        if f.name in extra or f.name in own:
+            given[f.name] = extra.get(f.name, own.get(f.name))
+        elif f.default is dataclasses.MISSING:
+            raise TypeError(f.name)
+    return target(**given)
+
+
 CONVERT_WRONG = [
     pytest.param(
         lambda value, target, **extra: target(value, **extra),
@@ -314,6 +324,7 @@ CONVERT_WRONG = [
     pytest.param(_by_own_annotations, "ShowDog being a subclass of Dog", id="own-annotations-of-the-value"),
     pytest.param(_target_by_own_annotations, "Sitter being a subclass", id="own-annotations-of-the-target"),
     pytest.param(_hasattr_on_target, "raised TypeError", id="hasattr-on-the-target-class"),
+    pytest.param(_default_not_factory, "default_factory", id="default-but-not-default-factory"),
 ]
 
 

@@ -1,6 +1,6 @@
 """Checks for the exercises of notebook 02 (data structures)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from foundations.course.exercises import Wrong, exercise, expect
@@ -294,6 +294,7 @@ class _Cat:
 class _Tag:
     name: str
     color: str = "red"
+    seen: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -314,14 +315,14 @@ class _Sitter(_Walker):  # name and dogs are inherited
     rate: int
 
 
-def _convert(answer, call: str, *args, **extra):
+_COPY = "Copy only the fields both classes have, by name, and let extra add the rest"
+
+
+def _convert(answer, call: str, *args, why: str = _COPY, **extra):
     try:
         return answer(*args, **extra)
     except TypeError as exc:
-        raise Wrong(
-            f"{call} raised TypeError: {exc}. Copy only the fields both classes have, "
-            "by name, and let extra add the rest"
-        ) from exc
+        raise Wrong(f"{call} raised TypeError: {exc}. {why}") from exc
 
 
 @exercise("02.convert")
@@ -382,12 +383,12 @@ def convert(answer):
         "a nested value should arrive as the very same object, neither converted nor copied: "
         f"got dogs={getattr(sitter, 'dogs', None)!r}, and `is` says it is not Walker's list",
     )
-    expect(answer(_Cat("Tom", True), _Tag) == _Tag("Tom"), "a target field with a default may be left out")
-    call = "convert(Dog('Rex', 'x'), Dog, name='Max')"
-    try:
-        renamed = answer(_Dog("Rex", "x"), _Dog, name="Max")
-    except TypeError as exc:
-        raise Wrong(f"{call} raised TypeError: {exc}. Both value and extra give name here") from exc
+    call = "convert(Cat('Tom', True), Tag), Tag's color defaulting to 'red' and seen to a default_factory,"
+    why = "Both fields Cat lacks have a default, so neither is missing"
+    tag = _convert(answer, call, _Cat("Tom", True), _Tag, why=why)
+    expect(tag == _Tag("Tom"), f"a target field with a default may be left out: {call} gave {tag!r}")
+    call, why = "convert(Dog('Rex', 'x'), Dog, name='Max')", "Both value and extra give name here"
+    renamed = _convert(answer, call, _Dog("Rex", "x"), _Dog, why=why, name="Max")
     expect(renamed == _Dog("Max", "x"), f"extra should win over copied fields: {call} gave {renamed!r}")
     try:
         answer(_Dog("Rex", "Beagle"), _Cat)
