@@ -1,6 +1,7 @@
 """Chapter 3's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
 import datetime
+import functools
 import sys
 import tempfile
 import time
@@ -84,6 +85,53 @@ def _clock_gettime_realtime(fn):
     return result, (time.clock_gettime(time.CLOCK_REALTIME) - start) * 1000
 
 
+WALL = Timer(clock=time.time_ns)  # the notebook's Timer(clock=...), kept at the top level
+
+
+def _wall_clock_in_a_global_timer(fn):
+    WALL.reset()
+    WALL.now()
+    result = fn()
+    return result, WALL.now()
+
+
+REALTIME = functools.partial(time.clock_gettime_ns, time.CLOCK_REALTIME)
+
+
+def _realtime_partial(fn):
+    start = REALTIME()
+    result = fn()
+    return result, (REALTIME() - start) / 1_000_000
+
+
+def _wall_clock_as_a_class_attribute():
+    class Stopwatch:  # defined here: only the bound method's __self__ leads to it
+        clock = time.time  # a builtin function: self.clock() calls it with no self
+
+        def measure(self, fn):
+            start = self.clock()
+            result = fn()
+            return result, (self.clock() - start) * 1000
+
+    return Stopwatch().measure
+
+
+class Stopwatch:
+    clock = time.time
+
+    def measure(self, fn):
+        start = self.clock()
+        result = fn()
+        return result, (self.clock() - start) * 1000
+
+
+STOPWATCH = Stopwatch()
+
+
+def _stopwatch_at_the_top_level(fn):
+    return STOPWATCH.measure(fn)
+
+
 def _length_read_off_the_result(fn):
     result = fn()
     return result, float("".join(c for c in str(result) if c.isdigit()) or 0)
@@ -122,6 +170,10 @@ MEASURE_WRONG = [
         id="datetime-now-as-a-keyword-default",
     ),
     pytest.param(_clock_gettime_realtime, MOVES, id="clock-gettime-realtime"),
+    pytest.param(_wall_clock_in_a_global_timer, MOVES, id="wall-clock-in-a-global-timer"),
+    pytest.param(_realtime_partial, MOVES, id="realtime-in-a-partial"),
+    pytest.param(_wall_clock_as_a_class_attribute(), MOVES, id="wall-clock-as-a-class-attribute"),
+    pytest.param(_stopwatch_at_the_top_level, MOVES, id="wall-clock-in-a-top-level-class"),
 ]
 
 
@@ -150,6 +202,16 @@ def test_measure_puts_back_the_answers_defaults_closure_and_clock_gettime():
     assert _wall_clock_as_default.__defaults__ == (time.time,)
     assert closure.__closure__[0].cell_contents is time.time_ns
     assert (time.clock_gettime, time.clock_gettime_ns) == before
+
+
+def test_measure_puts_back_the_clocks_it_found_inside_objects():
+    partial, method = REALTIME, _wall_clock_as_a_class_attribute()
+    for answer in (_wall_clock_in_a_global_timer, _realtime_partial, method, _stopwatch_at_the_top_level):
+        assert MOVES in exercises.verdict("03.measure", answer)
+    assert vars(Stopwatch)["clock"] is time.time
+    assert WALL._clock is time.time_ns
+    assert REALTIME is partial and partial.func is time.clock_gettime_ns
+    assert vars(type(method.__self__))["clock"] is time.time
 
 
 @pytest.mark.parametrize("answer, message", MEASURE_WRONG)
@@ -275,6 +337,39 @@ def _one_module(folder):
     )
 
 
+A_TIMER_OBJECT = """import time
+
+
+class _Clock:
+    def __init__(self):
+        self.start = None
+
+    def now(self):
+        t = time.perf_counter_ns()
+        if self.start is None:
+            self.start = t
+        return (t - self.start) / 1_000_000
+
+    def reset(self):
+        self.start = None
+
+
+_clock = _Clock()
+now, reset = _clock.now, _clock.reset
+"""
+A_LIST = """import time
+
+start_time = [0.0]
+
+
+def now():
+    t = time.time_ns() / 1_000_000.0
+    if start_time[0] < 0.000001:
+        start_time[0] = t
+    return t - start_time[0]
+"""
+NO_GLOBAL = "no module-level number start_time"
+
 CLOCK_PACKAGE_WRONG = [
     pytest.param(
         _package(THE_TRAP), "reset() changed a name, but not the start time", id="the-rebinding-trap"
@@ -293,6 +388,12 @@ CLOCK_PACKAGE_WRONG = [
         _ignores_the_folder, "no folder clock/ in the folder you were given", id="ignores-the-folder"
     ),
     pytest.param(_package("from .timer import now\n"), "AttributeError", id="no-reset"),
+    pytest.param(_package("from .timer import now, reset\n", A_TIMER_OBJECT), NO_GLOBAL, id="a-timer-object"),
+    pytest.param(
+        _package("from .timer import now, start_time\n\n\ndef reset():\n    start_time[0] = 0\n", A_LIST),
+        NO_GLOBAL,
+        id="start-time-in-a-list",
+    ),
 ]
 
 

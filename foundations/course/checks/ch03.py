@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from foundations.course.exercises import exercise, expect
@@ -45,10 +45,13 @@ class _SettableWallClock:
     would not see that, and ``from time import time`` or a default argument ``clock=time.time`` holds the real
     function: so the answer's own names for a wall clock (in its globals, its defaults and its closure, bound to
     one of those functions, ``datetime.now``, the ``datetime`` module or the ``datetime.datetime`` class) are
-    rebound too, while the check runs, and put back after."""
+    rebound too, while the check runs, and put back after. So are a ``functools.partial`` of a wall clock and,
+    one level further in, the attributes of the objects those names hold and of their classes (a ``Timer``'s
+    clock, a class attribute ``clock = time.time``), as are those of the answer itself and of its ``self``."""
 
     def __init__(self, answer: object) -> None:
         self.answer = getattr(answer, "__func__", answer)  # a bound method's defaults live on its function
+        self.holders = [answer, getattr(answer, "__self__", None)]  # a callable object, a method's instance
         self.thread = threading.get_ident()
         self.offset_ns = 0
         self.module: dict[str, object] = {}  # the time module's functions, as they were
@@ -93,21 +96,53 @@ class _SettableWallClock:
         """Points the answer's globals, defaults and closure cells that hold a real wall clock at its stand-in."""
 
         def stepped(value: object) -> object:
+            if isinstance(value, functools.partial):  # partial(time.clock_gettime_ns, time.CLOCK_REALTIME)
+                func = stepped(value.func)
+                return functools.partial(func, *value.args, **value.keywords) if callable(func) else None
             for real, replacement in pairs:  # a bound method like datetime.now is a new object at each lookup
                 if value is real or (isinstance(value, types.BuiltinMethodType) and value == real):
                     return replacement
             return None
 
+        def put_back(space: Mapping[str, object], put: Callable[..., None], name: str, value: object,
+                     replacement: object) -> None:  # fmt: skip
+            if space.get(name) is replacement:  # unless the answer rebound it meanwhile
+                put(name, value)
+
+        def rebind(space: Mapping[str, object], put: Callable[..., None], in_a_class: bool = False) -> None:
+            for name, value in list(space.items()):
+                if (replacement := stepped(value)) is None:
+                    continue
+                if in_a_class and isinstance(replacement, types.FunctionType):  # or self.clock() gets a self
+                    replacement = staticmethod(replacement)
+                try:
+                    put(name, replacement)
+                except (TypeError, AttributeError):  # a built-in class: its attributes cannot be set
+                    continue
+                self.undo.append(functools.partial(put_back, space, put, name, value, replacement))
+
+        seen: set[int] = set()
+
+        def inside(value: object) -> None:
+            """One level into an object: its own attributes and its class's (or a class's, and its bases')."""
+            if isinstance(value, types.ModuleType | types.FunctionType | functools.partial):
+                return
+            if not isinstance(value, type) and id(value) not in seen:
+                seen.add(id(value))
+                try:
+                    own = value.__dict__
+                except Exception:  # noqa: BLE001 -- an object without attributes, or a proxy that refuses
+                    own = None
+                if isinstance(own, dict):
+                    rebind(own, own.__setitem__)
+            for cls in (value if isinstance(value, type) else type(value)).__mro__[:-1]:
+                if id(cls) not in seen:
+                    seen.add(id(cls))
+                    rebind(vars(cls), functools.partial(setattr, cls), in_a_class=True)
+
         names: dict[str, object] = getattr(self.answer, "__globals__", {})
-
-        def put_back(name: str, value: object, replacement: object) -> None:
-            if names.get(name) is replacement:  # unless the answer rebound it meanwhile
-                names[name] = value
-
-        for name, value in list(names.items()):
-            if (replacement := stepped(value)) is not None:
-                names[name] = replacement
-                self.undo.append(functools.partial(put_back, name, value, replacement))
+        self.holders += [value for value in names.values() if stepped(value) is None]
+        rebind(names, names.__setitem__)
         defaults = getattr(self.answer, "__defaults__", None) or ()
         if any(stepped(value) is not None for value in defaults):
             new = tuple(stepped(value) or value for value in defaults)
@@ -125,6 +160,12 @@ class _SettableWallClock:
             if (replacement := stepped(value)) is not None:
                 cell.cell_contents = replacement
                 self.undo.append(functools.partial(setattr, cell, "cell_contents", value))
+            else:
+                self.holders.append(value)
+        self.holders += [v for v in (*defaults, *kwdefaults.values()) if stepped(v) is None]
+        for holder in self.holders:
+            if holder is not None:
+                inside(holder)
 
     def __enter__(self) -> "_SettableWallClock":
         stepped_time = self._stepped_time()
@@ -301,6 +342,8 @@ time.sleep(0.05)
 seen["later"] = clock.timer.now()
 clock.reset()
 seen["after_reset"] = clock.timer.now()
+start = getattr(clock.timer, "start_time", None)
+seen["start_time"] = start if type(start) in (int, float) else repr(start)
 print(json.dumps(seen))
 """
 
@@ -340,4 +383,9 @@ def clock_package(answer):
         seen["after_reset"] < 5,
         f"after clock.reset(), clock.timer.now() still gives {seen['after_reset']:.1f} ms: reset() changed a "
         "name, but not the start time now() reads (the rebinding trap above)",
+    )
+    expect(
+        isinstance(seen["start_time"], int | float),
+        f"clock.timer has no module-level number start_time (it holds {seen['start_time']}): the exercise "
+        "asks for the book's clock, whose global start time is the one reset() has to restart",
     )
