@@ -196,6 +196,10 @@ def blocks_the_known_tricks(
     return convert(kind, value, where)
 
 
+def file_bool_unchecked(kind, value, where):  # a bool setting's file value taken as it is: 1, "maybe"
+    return value if kind is bool and where.startswith("file") else convert(kind, value, where)
+
+
 def str_kept_as_toml(kind, value, where):  # a str setting's TOML integer returned as an int
     return value if kind is str else convert(kind, value, where)
 
@@ -264,6 +268,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(convert=python_int), "--port=8_0: expected a ValueError"),
         (with_rule(convert=blocks_the_known_tricks), "--port=-80: expected a ValueError"),
         (with_rule(convert=str_kept_as_toml), "a file with debug_token = "),
+        (with_rule(convert=file_bool_unchecked), "a file with access_log = "),
         (ignores_default, "only an unprefixed PORT: got (8080, 'default')"),
         (default_for_port_only, "access_log (default True)"),
     ],
@@ -295,6 +300,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "python-int",
         "blocks-the-known-tricks",
         "str-kept-as-toml",
+        "file-bool-unchecked",
         "ignores-default",
         "default-for-port-only",
     ],

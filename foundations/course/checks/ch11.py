@@ -138,7 +138,11 @@ def resolve(answer):
              maybe, ["FOUNDATIONS_ACCESS_LOG"]),
             (f"FOUNDATIONS_ACCESS_LOG={maybe}", "access_log", bool, {}, {"FOUNDATIONS_ACCESS_LOG": maybe}, {},
              "FOUNDATIONS_ACCESS_LOG", maybe, ["--access-log"]),
+            (f'a file with access_log = "{maybe}"', "access_log", bool, {}, {}, {"access_log": maybe}, "file",
+             maybe, ["--access-log", "FOUNDATIONS_ACCESS_LOG"]),
         ]
+    cases.append(("a file with access_log = 1 (a TOML integer)", "access_log", bool, False, {}, {},
+                  {"access_log": 1}, (True, "file")))
     # fmt: on
     for one in cases:
         case(*one)
