@@ -197,6 +197,21 @@ def _dash_prefix_skips(f):
     return encoding.Tag(skip=True) if spec.startswith("-") else _parse(spec)
 
 
+def _dash_prefix_but_dash_comma_skips(f):
+    """Every tag starting with "-" skipped but "-," itself: Go reads "-ref" as an ordinary key."""
+    spec = f.metadata.get("json", "")
+    return encoding.Tag(skip=True) if spec.startswith("-") and spec != "-," else _parse(spec)
+
+
+def _options_as_one_string(f):
+    """Everything after the first comma taken as one option: Go finds omitempty among several ("cost,omitempty,")."""
+    spec = f.metadata.get("json", "")
+    if spec == "-":
+        return encoding.Tag(skip=True)
+    key, _, options = spec.partition(",")
+    return encoding.Tag(key or None, options == "omitempty")
+
+
 def _whole_string_as_key(f):
     """The tag string as the key, options and all."""
     spec = f.metadata.get("json", "")
@@ -275,6 +290,16 @@ TO_JSON_DATA_WRONG = [
         id="drops-every-none",
     ),
     pytest.param(_walk(tag_of=_dash_prefix_skips), "the key '-' is missing", id="dash-comma-skipped"),
+    pytest.param(
+        _walk(tag_of=_dash_prefix_but_dash_comma_skips),
+        "the key '-ref' is missing",
+        id="dash-prefixed-key-skipped",
+    ),
+    pytest.param(
+        _walk(tag_of=_options_as_one_string),
+        "at $.visits[1], yours has a key 'cost' that Go would not write",
+        id="options-as-one-string",
+    ),
     pytest.param(
         _walk(tag_of=_whole_string_as_key), "yours has a key 'hours,omitempty'", id="tag-string-as-key"
     ),
