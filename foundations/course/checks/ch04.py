@@ -186,7 +186,7 @@ class _Hours:
 @dataclass
 class _Visit:
     reason: str = _go("reason")
-    cost: float = _go("cost,omitempty", default=0.0)
+    cost: float = _go("cost,omitempty,", default=0.0)  # an empty option after omitempty: Go ignores it
     notes: list[str] = _go("notes,omitempty", default_factory=list)
 
 
@@ -202,6 +202,7 @@ class _Clinic:
     api_key: str = _go("-", default="")  # never written
     rating: int = _go("-,", default=0)  # written, under the key "-"
     legacy: int = _go("omitempty", default=0)  # a key named "omitempty", not the option: written even when 0
+    ref: str = _go("-ref", default="")  # a key that starts with a dash: written, not skipped
     _audit: str = ""  # never written: Go's unexported field
 
 
@@ -236,6 +237,7 @@ def _clinics() -> list[tuple[str, object]]:
         api_key="k-1",
         rating=rng.randint(1, 5),
         legacy=rng.randint(1, 9),
+        ref=f"r-{rng.randint(10, 99)}",
     )
     return [
         ("a clinic with every optional field empty", quiet),
@@ -337,8 +339,7 @@ def _no_breed_cases() -> list[tuple[str, str, list[str]]]:
 
 
 def _wrong_type_case() -> tuple[str, str, str]:
-    """(what, JSON text, path): generated stores where one dog's name is the number 7, at a path no notebook
-    prints."""
+    """(what, JSON text, path): generated stores, one dog named with the number 7, at a path no notebook prints."""
     stores = json.loads(encoding.encode(pets.many_stores(6)))
     at = next(i for i, store in enumerate(stores) if i > 0 and len(store["dogs"] or []) >= 2)
     stores[at]["dogs"][1]["name"] = 7
@@ -346,8 +347,7 @@ def _wrong_type_case() -> tuple[str, str, str]:
 
 
 def _unknown_field_case() -> tuple[str, str, str]:
-    """(what, JSON text, what the error names): generated stores where one dog carries a field TidyPet does not
-    declare, at a path no notebook prints."""
+    """(what, JSON text, what the error names): generated stores, one dog with a field TidyPet lacks, at an unprinted path."""
     stores = json.loads(encoding.encode(pets.many_stores(7)))
     at = next(i for i, store in enumerate(stores) if i > 1 and len(store["dogs"] or []) >= 3)
     stores[at]["dogs"][2]["owner"] = "Ana"
