@@ -1,6 +1,8 @@
 """Chapter 7's exercise checks reject plausible wrong answers, each with a message that helps."""
 
 import binascii
+import bisect
+import functools
 import hashlib
 import math
 import random
@@ -184,6 +186,33 @@ def test_key_router_accepts_a_ticket_per_unit_of_weight():
         return max(weights, key=lambda name: max(blake(f"{name}\0{i}\0{key}") for i in range(weights[name])))
 
     assert exercises.verdict("07.key_router", tickets) is None
+
+
+def _ring_points(name, weight):
+    # ketama's points (libketama, twemproxy): 40 md5 digests per unit of weight, four 32-bit points from each
+    for i in range(40 * weight):
+        digest = hashlib.md5(f"{name}-{i}".encode()).digest()
+        for j in range(4):
+            yield int.from_bytes(digest[4 * j : 4 * j + 4], "little"), name
+
+
+@functools.lru_cache(maxsize=16)
+def _ring(servers):
+    ring = sorted(point for name, weight in servers for point in _ring_points(name, weight))
+    return [at for at, _ in ring], [name for _, name in ring]
+
+
+def ketama(key, weights):  # a consistent-hash ring, 160 points per unit of weight: a key goes to the next point
+    points, names = _ring(tuple(sorted(weights.items())))
+    at = int.from_bytes(hashlib.md5(key.encode()).digest()[:4], "little")
+    return names[bisect.bisect(points, at) % len(points)]
+
+
+def test_key_router_accepts_a_ring_of_160_points_per_unit_of_weight():
+    # another right answer, whose shares stray from the weights by a few points whatever the number of keys.
+    # The check makes up new server names on every run, so it must pass every time, not by luck
+    failed = [verdict for _run in range(50) if (verdict := exercises.verdict("07.key_router", ketama))]
+    assert not failed, f"{len(failed)} of 50 runs refused a ketama ring, first: {failed[0]}"
 
 
 def slot(raw):

@@ -3,6 +3,7 @@
 import functools
 import math
 import os
+import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -141,9 +142,79 @@ def idle_not_size(pool, queries):  # as many threads as connections are idle now
         return list(threads.map(lambda sql: run(pool, sql), queries))
 
 
+def swallows_errors(pool, queries):  # a failing query reads as no rows
+    def quiet(sql):
+        try:
+            return run(pool, sql)
+        except Exception:  # noqa: BLE001 - the half-solution under test
+            return []
+
+    with ThreadPoolExecutor(pool.status()["size"]) as threads:
+        return list(threads.map(quiet, queries))
+
+
+def workers_die_quietly(pool, queries):  # plain threads: one that fails leaves None in its slots
+    todo, results, lock = list(enumerate(queries)), [None] * len(queries), threading.Lock()
+
+    def worker():
+        with pool.connection() as conn, conn.cursor() as cur:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    i, sql = todo.pop(0)
+                cur.execute(sql)
+                results[i] = cur.fetchall()
+
+    workers = [threading.Thread(target=worker) for _ in range(pool.status()["size"])]
+    for worker_thread in workers:
+        worker_thread.start()
+    for worker_thread in workers:
+        worker_thread.join()
+    return results
+
+
+def waits_for_every_query(pool, queries):  # a queue joined until each query is done: a failed one never is
+    todo, results = queue.Queue(), [None] * len(queries)
+    for item in enumerate(queries):
+        todo.put(item)
+
+    def worker():
+        with pool.connection() as conn, conn.cursor() as cur:
+            while True:
+                try:
+                    i, sql = todo.get_nowait()
+                except queue.Empty:
+                    return
+                cur.execute(sql)
+                results[i] = cur.fetchall()
+                todo.task_done()
+
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(pool.status()["size"])]
+    for worker_thread in workers:
+        worker_thread.start()
+    todo.join()
+    for worker_thread in workers:
+        worker_thread.join()
+    return results
+
+
+def raises_before_the_others_end(pool, queries):  # the first error goes up, the other queries still running
+    threads = ThreadPoolExecutor(pool.status()["size"])
+    futures = [threads.submit(run, pool, sql) for sql in queries]
+    try:
+        return [future.result() for future in futures]
+    finally:
+        threads.shutdown(wait=False)
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
+        (swallows_errors, "its error should reach"),
+        (workers_die_quietly, "its error should reach"),
+        (waits_for_every_query, "had not returned or raised"),
+        (raises_before_the_others_end, "still checked out when query_all raised"),
         (one_by_one, "at most 1 connection(s) were in use at once"),
         (two_threads, "at most 2 connection(s) were in use at once"),
         (thread_per_query, "more queries asked for a connection than the pool has"),
@@ -160,6 +231,10 @@ def idle_not_size(pool, queries):  # as many threads as connections are idle now
         (idle_not_size, "at most 1 connection(s) were in use at once"),
     ],
     ids=[
+        "swallows-errors",
+        "workers-die-quietly",
+        "waits-for-every-query",
+        "raises-before-the-others-end",
         "sequential",
         "two-threads",
         "thread-per-query",
@@ -176,6 +251,8 @@ def idle_not_size(pool, queries):  # as many threads as connections are idle now
         "idle-not-size",
     ],
 )
+# the half-solutions' plain threads report their queries' errors on their own: expected here
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_query_all_rejects(answer, message):
     verdict = exercises.verdict("08.query_all", answer)
     while HELD:  # what keeps_connections kept, given back now rather than at exit

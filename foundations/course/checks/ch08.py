@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pymysql
+
 from foundations import config, mysqldb
 from foundations.course.exercises import Wrong, exercise, expect
 
@@ -63,6 +65,47 @@ POOLS = [  # (pool size, each query's sleep, connections opened before the answe
 ]
 SLACK_S = 0.15  # threads and round trips on a busy machine; a query's SLEEP is never shorter than asked
 TIMEOUT = 0.05  # the check's pools fail fast: queries beyond the pool's size must wait in the answer
+LIMIT_S = 5.0  # an answer that has not returned (or raised) by then hangs: the longest case takes about 0.4 s
+
+
+def _within(seconds: float, call: Any, hang: str) -> Any:
+    """``call()``'s result, or what it raised; ``Wrong(hang)`` if it is still running after ``seconds``."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in the check's own thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)  # daemon: a hung answer does not keep Python alive
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise Wrong(hang)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _waited(size: int, queries: int) -> Wrong:
+    return Wrong(
+        f"with a pool of {size} and {queries} queries, a query waited more than the pool's {TIMEOUT} s for a "
+        "free connection: at one moment more queries asked for a connection than the pool has"
+    )
+
+
+def _from_mysql(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is the server's error, or wraps it (as its cause or context, or in a group)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, pymysql.err.MySQLError):
+            return True
+        if isinstance(exc, BaseExceptionGroup) and any(_from_mysql(e) for e in exc.exceptions):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @exercise("08.query_all")
@@ -78,13 +121,14 @@ def query_all(answer):
             pool.asked = pool.most = pool.exhausted = 0
             start = time.perf_counter()
             try:
-                got = answer(pool, list(queries))
+                got = _within(
+                    LIMIT_S,
+                    lambda: answer(pool, list(queries)),  # noqa: B023 - called before the loop moves on
+                    f"query_all(pool, <{len(queries)} queries>) on a pool of {size} had not returned after "
+                    f"{LIMIT_S:.0f} s, where the queries take about {_busy_connections_s(size, sleeps):.2f} s",
+                )
             except mysqldb.PoolExhausted:
-                raise Wrong(
-                    f"with a pool of {size} and {len(queries)} queries, a query waited more than the pool's "
-                    f"{TIMEOUT} s for a free connection: at one moment more queries asked for a connection "
-                    "than the pool has"
-                ) from None
+                raise _waited(size, len(queries)) from None
             seconds = time.perf_counter() - start
             left = pool.status()["checked_out"]
         finally:
@@ -136,6 +180,50 @@ def query_all(answer):
             f"{len(queries)} queries took {seconds:.2f} s on {size} connections, where connections that are "
             f"never idle while a query waits take about {busy:.2f} s: a free connection waited for others",
         )
+    _one_query_fails(answer, dsn)
+
+
+def _one_query_fails(answer: Any, dsn: str) -> None:
+    """A query on a table that does not exist, first, while two others sleep: the server's error must reach the
+    caller, and only once every connection is back in the pool."""
+    n = random.randint(1000, 9999)
+    bad = f"SELECT {n} AS n FROM no_such_table_{n}"
+    queries = [bad, f"SELECT {n + 1} AS n, SLEEP(0.3) AS slept", f"SELECT {n + 2} AS n, SLEEP(0.1) AS slept"]
+    pool = _Watched(dsn, size=2, timeout=TIMEOUT)
+    left: list[int] = []
+
+    def attempt() -> Any:
+        try:
+            return answer(pool, list(queries))
+        except Exception:
+            left.append(pool.status()["checked_out"])  # when the error reached the caller
+            raise
+
+    try:
+        pool.warm_up(2)
+        got = _within(
+            LIMIT_S,
+            attempt,
+            f"query_all(pool, <3 queries>) had not returned or raised after {LIMIT_S:.0f} s, where the queries "
+            f"take about 0.3 s; one of them, `{bad}`, fails: does your answer wait for a result that never comes?",
+        )
+    except mysqldb.PoolExhausted:
+        raise _waited(2, len(queries)) from None
+    except Exception as exc:
+        if not _from_mysql(exc):
+            raise
+    else:
+        raise Wrong(
+            f"one of the queries, `{bad}`, fails (the table does not exist), and query_all returned {got!r}: "
+            "its error should reach the caller of query_all, not read as a result"
+        )
+    finally:
+        pool.close()
+    expect(
+        left == [0],
+        f"{left[0] if left else '?'} of the pool's connections were still checked out when query_all raised the "
+        f"error of `{bad}`: the other queries were still running on them",
+    )
 
 
 def _busy_connections_s(size: int, sleeps: list[float]) -> float:
