@@ -14,7 +14,8 @@ def query_all():
                 return cur.fetchall()
 
         # one thread per connection: more threads would only wait for the pool (and past its timeout, fail);
-        # map() returns the results in the order of `queries`, whichever finishes first
+        # map() returns the results in the order of `queries`, whichever finishes first; a query's error comes
+        # out of list(), and leaving the `with` waits for the other queries, so every connection is back first
         with ThreadPoolExecutor(max_workers=pool.status()["size"]) as threads:
             return list(threads.map(run, queries))
 
