@@ -7,7 +7,7 @@ import redis
 import yaml
 from test_exercises import NOTEBOOKS, solutions
 
-from foundations import redisdb
+from foundations import config, redisdb
 from foundations.course import exercises
 from foundations.course.checks.ch01 import PAUSE_MS
 from foundations.ops import probe
@@ -237,11 +237,22 @@ def _connection_per_url_and_one_more(urls):
 
 
 def _names_every_url(urls):
-    """One try around the whole loop: the error can only name the list."""
+    """One try around the whole loop: the error can only name the list (masked, so only that is wrong)."""
     try:
         return _redis_own_error(urls)
     except redis.ConnectionError as exc:
-        raise RuntimeError(f"not every Redis answers: {urls}") from exc
+        raise RuntimeError(f"not every Redis answers: {[config.redacted(url) for url in urls]}") from exc
+
+
+def _shows_the_password(urls):
+    """Names the URL as it was given, password and all: a workshop's notebook output would print it."""
+    result = {}
+    for url in urls:
+        try:
+            result[url] = probe.redis_ping(url, timeout=PATIENT_S)
+        except Exception as exc:  # noqa: BLE001
+            raise ConnectionError(f"Redis at {url} does not answer: {exc}") from exc
+    return result
 
 
 PING_WRONG = [
@@ -269,6 +280,7 @@ PING_WRONG = [
     pytest.param(
         _names_every_url, "name the one that failed, not the whole list", id="error-names-every-url"
     ),
+    pytest.param(_shows_the_password, "shows the password of the URL", id="error-shows-the-password"),
     pytest.param(_warmed_up, "2 PING(s) reached it during one call", id="warm-up-ping-first"),
     pytest.param(_average_of_three, "3 PING(s) reached it during one call", id="average-of-three-pings"),
     pytest.param(
@@ -292,7 +304,7 @@ def _raw_socket(urls):
         try:
             result[url] = probe.redis_ping(url, timeout=PATIENT_S)
         except Exception as exc:  # noqa: BLE001
-            raise ConnectionError(f"{url}: {exc}") from exc
+            raise ConnectionError(f"{config.redacted(url)}: {exc}") from exc
     return result
 
 

@@ -4,7 +4,7 @@ import time
 
 import redis
 
-from foundations import redisdb
+from foundations import config, redisdb
 
 
 def docker_run():
@@ -34,7 +34,7 @@ def ping_all():
             try:
                 client.ping()
             except redis.RedisError as exc:
-                raise ConnectionError(f"Redis at {url} does not answer: {exc}") from exc
+                raise ConnectionError(f"Redis at {config.redacted(url)} does not answer: {exc}") from exc
             result[url] = (time.perf_counter() - start) * 1000
         return result
 

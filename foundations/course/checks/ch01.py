@@ -2,6 +2,7 @@
 
 import contextlib
 import copy
+import secrets
 import selectors
 import shlex
 import socket
@@ -147,20 +148,28 @@ def ping_all(answer):
         _one_fresh_ping_each(relays, "a second call with the same URLs")
     _slow_redis_is_seen(answer, cfg.redis2_url, [cfg.redis_url, cfg.redis1_url])
     # Nothing listens on that port. redis-py's own error names only host:port ("Error 111 connecting to
-    # 127.0.0.1:PORT"), not the URL the caller gave: passing it through untouched is not the answer.
-    dead = f"redis://127.0.0.1:{net.free_port()}/3"
+    # 127.0.0.1:PORT"), not the URL the caller gave: passing it through untouched is not the answer. The URL
+    # carries a password, as a workshop's do: the error must name it masked, as config.redacted does.
+    password = secrets.token_hex(6)
+    dead = f"redis://lab:{password}@127.0.0.1:{net.free_port()}/3"
     try:
         answer([cfg.redis_url, dead])
     except Exception as exc:  # noqa: BLE001 - any exception is what we want here
+        said = str(exc).replace(password, config.MASK)  # printed below: no password, even a made-up one
         expect(
-            dead in str(exc),
-            f"when a Redis is down, the error should name the URL it was given ({dead}), so the caller "
-            f"knows which entry of the list failed; yours says: {exc}",
+            password not in str(exc),
+            f"the error shows the password of the URL it names; notebook outputs get committed and shared, "
+            f"so mask it, as cfg.shown() does; yours says: {said}",
         )
         expect(
-            cfg.redis_url not in str(exc),
-            f"the error names the URL that answered too ({cfg.redis_url}): name the one that failed, not the "
-            f"whole list, so the caller knows which entry it was; yours says: {exc}",
+            config.redacted(dead) in said,
+            f"when a Redis is down, the error should name the URL it was given, its password masked "
+            f"({config.redacted(dead)}), so the caller knows which entry of the list failed; yours says: {said}",
+        )
+        expect(
+            cfg.redis_url not in said and config.redacted(cfg.redis_url) not in said,
+            f"the error names the URL that answered too ({config.redacted(cfg.redis_url)}): name the one that "
+            f"failed, not the whole list, so the caller knows which entry it was; yours says: {said}",
         )
         return
     expect(False, "a Redis that is down must raise an error, not be skipped")
