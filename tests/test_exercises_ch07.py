@@ -202,7 +202,8 @@ def _ring(servers):
     return [at for at, _ in ring], [name for _, name in ring]
 
 
-def ketama(key, weights):  # a consistent-hash ring, 160 points per unit of weight: a key goes to the next point
+def ketama(key, weights):
+    # a consistent-hash ring, 160 points per unit of weight: a key goes to the server of the next point
     points, names = _ring(tuple(sorted(weights.items())))
     at = int.from_bytes(hashlib.md5(key.encode()).digest()[:4], "little")
     return names[bisect.bisect(points, at) % len(points)]

@@ -159,6 +159,14 @@ def key_router(answer):
         _key_router(answer)
 
 
+# How far a server's share of the 3000 keys may stray from its share of the weight, in each of the three tests.
+# A right answer that puts points on a ring (ketama: 160 per unit of weight) strays by chance: one standard
+# deviation is about 2.9, 2.3 (weights 2 and 1) and 1.7 percentage points, simulated over 2000 sets of names.
+# Each bound is over 4 of them, so by a normal approximation such a ring fails under 1 run in 10,000; the
+# bounds still refuse every half-solution in tests/test_exercises_ch07.py
+SHARE_SLACK = {"even": 0.13, "two": 0.10, "five": 0.08}
+
+
 def _key_router(answer):
     # server names change from run to run: an answer must not know them in advance
     a, b, c = (f"{name}-{random.getrandbits(24):06x}" for name in ("cache", "session", "queue"))
@@ -179,14 +187,14 @@ def _key_router(answer):
         "use a hash that gives the same number in every process",
     )
     expect(
-        all(0.4 < _share(first, name) < 0.6 for name in even),
+        all(abs(_share(first, name) - 0.5) < SHARE_SLACK["even"] for name in even),
         f"3000 keys should spread about evenly over 2 servers of weight 1, got {dict(Counter(first))}",
     )
     heavy = random.randint(2, 4)  # varied: an answer cannot fit one weight
     weighted = {a: heavy, b: 1}
     got, wanted = _share([answer(k, weighted) for k in keys], a), heavy / (heavy + 1)
     expect(
-        abs(got - wanted) < 0.04,
+        abs(got - wanted) < SHARE_SLACK["two"],
         f"with weights {{{a!r}: {heavy}, {b!r}: 1}}, {a!r} got {got:.0%} of 3000 keys; a server's share "
         f"of the keys should be its share of the total weight, {wanted:.0%}",
     )
@@ -198,7 +206,7 @@ def _key_router(answer):
     }  # one heavy server among four light ones: half the weight
     got = _share([answer(k, several) for k in keys], a)
     expect(
-        abs(got - 0.5) < 0.05,
+        abs(got - 0.5) < SHARE_SLACK["five"],
         f"with weights {several}, {a!r} got {got:.0%} of 3000 keys; a server's share of the keys should be "
         "its share of the total weight, 50% (a rule that holds for two servers may not hold for five)",
     )
@@ -214,7 +222,7 @@ def _key_router(answer):
     )
     moved = sum(old != new for old, new in zip(first, grown))
     expect(
-        700 < moved < 1300,
+        650 < moved < 1350,  # a third, give or take what a ring strays by chance (about 70 keys)
         f"adding a third server moved {moved} of 3000 keys; it should take about a third of them (1000), "
         "to share the load",
     )
