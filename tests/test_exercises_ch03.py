@@ -9,6 +9,7 @@ from datetime import datetime as Datetime
 from pathlib import Path
 from time import time as wall_time
 
+import pandas as pd
 import pytest
 from test_exercises import NOTEBOOKS, solutions
 
@@ -132,6 +133,12 @@ def _stopwatch_at_the_top_level(fn):
     return STOPWATCH.measure(fn)
 
 
+def _pandas_timestamp_now(fn):
+    start = pd.Timestamp.now()  # pandas reads the system clock in C, not through datetime.now or time.time
+    result = fn()
+    return result, (pd.Timestamp.now() - start).total_seconds() * 1000
+
+
 def _length_read_off_the_result(fn):
     result = fn()
     return result, float("".join(c for c in str(result) if c.isdigit()) or 0)
@@ -174,6 +181,12 @@ MEASURE_WRONG = [
     pytest.param(_realtime_partial, MOVES, id="realtime-in-a-partial"),
     pytest.param(_wall_clock_as_a_class_attribute(), MOVES, id="wall-clock-as-a-class-attribute"),
     pytest.param(_stopwatch_at_the_top_level, MOVES, id="wall-clock-in-a-top-level-class"),
+    pytest.param(_pandas_timestamp_now, MOVES, id="pd-timestamp-now"),
+    pytest.param(
+        lambda fn, now=pd.Timestamp.now: (s := now(), r := fn(), (r, (now() - s).total_seconds() * 1000))[-1],
+        MOVES,
+        id="pd-timestamp-now-as-a-default",
+    ),
 ]
 
 
@@ -212,6 +225,12 @@ def test_measure_puts_back_the_clocks_it_found_inside_objects():
     assert WALL._clock is time.time_ns
     assert REALTIME is partial and partial.func is time.clock_gettime_ns
     assert vars(type(method.__self__))["clock"] is time.time
+
+
+def test_measure_puts_back_pandas_timestamp():
+    before = {name: vars(pd.Timestamp)[name] for name in ("now", "today", "utcnow")}
+    assert MOVES in exercises.verdict("03.measure", _pandas_timestamp_now)
+    assert {name: vars(pd.Timestamp)[name] for name in before} == before
 
 
 @pytest.mark.parametrize("answer, message", MEASURE_WRONG)
@@ -278,6 +297,14 @@ def _minus_pairwise_overlaps(timeline):
     return _sum_of_durations(timeline) - overlaps
 
 
+def _whole_milliseconds(timeline):
+    """A set of the whole milliseconds some span covers: off by up to 1 ms a span on a real timeline."""
+    covered = set()
+    for e in _spans(timeline):
+        covered.update(range(int(e.start_ms), int(e.end_ms)))
+    return len(covered)
+
+
 BUSY_WRONG = [
     pytest.param(_sum_of_durations, "spans overlapping", id="sum-of-durations"),
     pytest.param(_first_start_to_last_end, "spans with a gap between", id="last-end-minus-first-start"),
@@ -287,6 +314,7 @@ BUSY_WRONG = [
     pytest.param(_minus_pairwise_overlaps, "spans three at once", id="minus-pairwise-overlaps"),
     pytest.param(_skips_the_failed_span, "spans one that raised", id="failed-span-left-out"),
     pytest.param(lambda timeline: 500.0, BUSY, id="a-figure-from-the-notebook"),
+    pytest.param(_whole_milliseconds, BUSY, id="whole-milliseconds"),
     pytest.param(lambda timeline: str(_merged_in_recorded_order(timeline)), "expected a number", id="a-str"),
 ]
 
@@ -369,6 +397,9 @@ def now():
     return t - start_time[0]
 """
 NO_GLOBAL = "no module-level number start_time"
+INVERTED_INIT = (
+    TIMER_PY + "\n\ndef reset():\n    global start_time\n    start_time = 0\n"
+)  # the clock in __init__
 
 CLOCK_PACKAGE_WRONG = [
     pytest.param(
@@ -393,6 +424,11 @@ CLOCK_PACKAGE_WRONG = [
         _package("from .timer import now, start_time\n\n\ndef reset():\n    start_time[0] = 0\n", A_LIST),
         NO_GLOBAL,
         id="start-time-in-a-list",
+    ),
+    pytest.param(
+        _package(INVERTED_INIT, "from clock import now, start_time\n"),
+        "clock/timer.py",
+        id="the-clock-in-init-timer-imports-it",
     ),
 ]
 

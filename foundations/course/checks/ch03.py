@@ -1,19 +1,15 @@
 """Checks for the exercises of notebook 03 (organizing your code: Timer, Timeline, a package of your own)."""
 
-import datetime
-import functools
 import json
 import os
 import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import types
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from foundations.course.checks.clocks import SettableWallClock
 from foundations.course.exercises import exercise, expect
 from foundations.timer import Timeline, Timer
 
@@ -30,169 +26,6 @@ def _nap(ms: int, token: str):
 
 def _token(r: random.Random) -> str:
     return "".join(r.choices("bcdfghjklmnpqrstvwxz", k=8))
-
-
-_HOUR_NS = 3600 * 1_000_000_000
-_WALL_CLOCK_IDS = {getattr(time, name) for name in ("CLOCK_REALTIME", "CLOCK_TAI") if hasattr(time, name)}
-
-
-class _SettableWallClock:
-    """The wall clock as it is, until ``step()`` sets it an hour ahead, as NTP or a person might. Only the
-    checking thread sees the step: the kernel's other threads keep real time.
-
-    ``time.time``, ``time.time_ns`` and ``time.clock_gettime(_ns)`` (for a wall clock id such as
-    ``CLOCK_REALTIME``) are replaced in the ``time`` module. ``datetime.now()`` reads the system clock in C and
-    would not see that, and ``from time import time`` or a default argument ``clock=time.time`` holds the real
-    function: so the answer's own names for a wall clock (in its globals, its defaults and its closure, bound to
-    one of those functions, ``datetime.now``, the ``datetime`` module or the ``datetime.datetime`` class) are
-    rebound too, while the check runs, and put back after. So are a ``functools.partial`` of a wall clock and,
-    one level further in, the attributes of the objects those names hold and of their classes (a ``Timer``'s
-    clock, a class attribute ``clock = time.time``), as are those of the answer itself and of its ``self``."""
-
-    def __init__(self, answer: object) -> None:
-        self.answer = getattr(answer, "__func__", answer)  # a bound method's defaults live on its function
-        self.holders = [answer, getattr(answer, "__self__", None)]  # a callable object, a method's instance
-        self.thread = threading.get_ident()
-        self.offset_ns = 0
-        self.module: dict[str, object] = {}  # the time module's functions, as they were
-        self.undo: list[Callable[[], None]] = []
-
-    def _offset(self) -> int:
-        return self.offset_ns if threading.get_ident() == self.thread else 0
-
-    def _stepped_datetime(self) -> type[datetime.datetime]:
-        wall = self
-
-        class SteppedDatetime(datetime.datetime):
-            @classmethod
-            def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
-                return datetime.datetime.now(tz) + datetime.timedelta(microseconds=wall._offset() // 1000)
-
-            @classmethod
-            def today(cls) -> datetime.datetime:  # type: ignore[override]
-                return cls.now()
-
-            @classmethod
-            def utcnow(cls) -> datetime.datetime:  # type: ignore[override]
-                return cls.now(datetime.UTC).replace(tzinfo=None)
-
-        return SteppedDatetime
-
-    def _stepped_time(self) -> dict[str, Callable[..., float | int]]:
-        real = {name: getattr(time, name) for name in ("time", "time_ns", "clock_gettime", "clock_gettime_ns")
-                if hasattr(time, name)}  # fmt: skip
-        self.module = real
-        seconds = lambda clock_id: self._offset() / 1e9 if clock_id in _WALL_CLOCK_IDS else 0  # noqa: E731
-        nanoseconds = lambda clock_id: self._offset() if clock_id in _WALL_CLOCK_IDS else 0  # noqa: E731
-        stepped: dict[str, Callable[..., float | int]] = {
-            "time": lambda: real["time"]() + self._offset() / 1e9,
-            "time_ns": lambda: real["time_ns"]() + self._offset(),
-            "clock_gettime": lambda clock_id: real["clock_gettime"](clock_id) + seconds(clock_id),
-            "clock_gettime_ns": lambda clock_id: real["clock_gettime_ns"](clock_id) + nanoseconds(clock_id),
-        }
-        return {name: stepped[name] for name in real}
-
-    def _rebind(self, pairs: list[tuple[object, object]]) -> None:
-        """Points the answer's globals, defaults and closure cells that hold a real wall clock at its stand-in."""
-
-        def stepped(value: object) -> object:
-            if isinstance(value, functools.partial):  # partial(time.clock_gettime_ns, time.CLOCK_REALTIME)
-                func = stepped(value.func)
-                return functools.partial(func, *value.args, **value.keywords) if callable(func) else None
-            for real, replacement in pairs:  # a bound method like datetime.now is a new object at each lookup
-                if value is real or (isinstance(value, types.BuiltinMethodType) and value == real):
-                    return replacement
-            return None
-
-        def put_back(space: Mapping[str, object], put: Callable[..., None], name: str, value: object,
-                     replacement: object) -> None:  # fmt: skip
-            if space.get(name) is replacement:  # unless the answer rebound it meanwhile
-                put(name, value)
-
-        def rebind(space: Mapping[str, object], put: Callable[..., None], in_a_class: bool = False) -> None:
-            for name, value in list(space.items()):
-                if (replacement := stepped(value)) is None:
-                    continue
-                if in_a_class and isinstance(replacement, types.FunctionType):  # or self.clock() gets a self
-                    replacement = staticmethod(replacement)
-                try:
-                    put(name, replacement)
-                except (TypeError, AttributeError):  # a built-in class: its attributes cannot be set
-                    continue
-                self.undo.append(functools.partial(put_back, space, put, name, value, replacement))
-
-        seen: set[int] = set()
-
-        def inside(value: object) -> None:
-            """One level into an object: its own attributes and its class's (or a class's, and its bases')."""
-            if isinstance(value, types.ModuleType | types.FunctionType | functools.partial):
-                return
-            if not isinstance(value, type) and id(value) not in seen:
-                seen.add(id(value))
-                try:
-                    own = value.__dict__
-                except Exception:  # noqa: BLE001 -- an object without attributes, or a proxy that refuses
-                    own = None
-                if isinstance(own, dict):
-                    rebind(own, own.__setitem__)
-            for cls in (value if isinstance(value, type) else type(value)).__mro__[:-1]:
-                if id(cls) not in seen:
-                    seen.add(id(cls))
-                    rebind(vars(cls), functools.partial(setattr, cls), in_a_class=True)
-
-        names: dict[str, object] = getattr(self.answer, "__globals__", {})
-        self.holders += [value for value in names.values() if stepped(value) is None]
-        rebind(names, names.__setitem__)
-        defaults = getattr(self.answer, "__defaults__", None) or ()
-        if any(stepped(value) is not None for value in defaults):
-            new = tuple(stepped(value) or value for value in defaults)
-            self.answer.__defaults__ = new  # type: ignore[attr-defined]
-            self.undo.append(lambda: setattr(self.answer, "__defaults__", defaults))
-        kwdefaults = getattr(self.answer, "__kwdefaults__", None) or {}
-        if any(stepped(value) is not None for value in kwdefaults.values()):
-            self.answer.__kwdefaults__ = {k: stepped(v) or v for k, v in kwdefaults.items()}  # type: ignore[attr-defined]
-            self.undo.append(lambda: setattr(self.answer, "__kwdefaults__", kwdefaults))
-        for cell in getattr(self.answer, "__closure__", None) or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:  # a cell not filled yet
-                continue
-            if (replacement := stepped(value)) is not None:
-                cell.cell_contents = replacement
-                self.undo.append(functools.partial(setattr, cell, "cell_contents", value))
-            else:
-                self.holders.append(value)
-        self.holders += [v for v in (*defaults, *kwdefaults.values()) if stepped(v) is None]
-        for holder in self.holders:
-            if holder is not None:
-                inside(holder)
-
-    def __enter__(self) -> "_SettableWallClock":
-        stepped_time = self._stepped_time()
-        for name, function in stepped_time.items():
-            setattr(time, name, function)
-        stepped_class = self._stepped_datetime()
-        stepped_module = types.ModuleType("datetime", datetime.__doc__)
-        stepped_module.__dict__.update({**vars(datetime), "datetime": stepped_class})
-        self._rebind(
-            [(self.module[name], function) for name, function in stepped_time.items()]
-            + [
-                (datetime, stepped_module),
-                (datetime.datetime, stepped_class),
-                (datetime.datetime.now, stepped_class.now),
-                (datetime.datetime.today, stepped_class.today),
-            ]
-        )
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for name, function in self.module.items():
-            setattr(time, name, function)
-        for undo in reversed(self.undo):
-            undo()
-
-    def step(self) -> None:
-        self.offset_ns += _HOUR_NS
 
 
 @exercise("03.measure")
@@ -229,7 +62,7 @@ def measure(answer):
     answer(lambda: calls.append(1))
     expect(calls == [1], f"measure should call fn exactly once, it called it {len(calls)} times")
     # the lesson of "Which clock": a call during which the clock is set
-    with _SettableWallClock(answer) as wall:
+    with SettableWallClock(answer) as wall:
 
         def nap_while_the_clock_is_set():
             wall.step()
@@ -250,11 +83,11 @@ class _Clock:
     def __call__(self) -> int:
         return self.ns
 
-    def at(self, ms: int) -> None:
-        self.ns = ms * 1_000_000
+    def at(self, ms: float) -> None:
+        self.ns = round(ms * 1_000_000)
 
 
-def _timeline(spans: list[tuple[str, int, int]], raises: str = "") -> Timeline:
+def _timeline(spans: list[tuple[str, float, float]], raises: str = "") -> Timeline:
     """Spans ``(label, start_ms, end_ms)`` on a fake clock, each opened and closed at its own moment (so they
     may overlap or nest, as chapter 6's threads make them), a plain event before each start and one long after
     the last end. The span labelled ``raises`` ends with an exception, caught outside its ``with``."""
@@ -283,11 +116,13 @@ def _timeline(spans: list[tuple[str, int, int]], raises: str = "") -> Timeline:
     return tl
 
 
-def _busy_cases() -> list[tuple[str, list[tuple[str, int, int]], str]]:
-    """(what the case is, its spans, the span that raises), with random lengths: no figure can be learnt."""
+def _busy_cases() -> list[tuple[str, list[tuple[str, float, float]], str]]:
+    """(what the case is, its spans, the span that raises), with random lengths: no figure can be learnt. The
+    lengths have fractions of a millisecond, as on a real clock: whole milliseconds are not enough."""
     r = random.Random()
-    a, b, c, gap = (r.randrange(50, 400) for _ in range(4))
-    return [
+    # a fraction in 0.001-0.199 each: sums of two or three keep a fraction, so no span ends on a whole ms
+    a, b, c, gap = (r.randrange(50, 400) + r.randrange(1, 200) / 1000 for _ in range(4))
+    cases = [
         ("one after the other", [("GET /firstname", 0, a), ("GET /lastname", a, a + b)], ""),
         ("with a gap between", [("connect", 10, 10 + a), ("query", 10 + a + gap, 10 + a + gap + b)], ""),
         ("overlapping", [("GET /firstname", 0, a + b), ("GET /lastname", a, 2 * a + b + c)], ""),
@@ -304,13 +139,18 @@ def _busy_cases() -> list[tuple[str, list[tuple[str, int, int]], str]]:
         ),
         ("one that raised", [("GET /firstname", 0, a), ("GET /broken", a + gap, a + gap + b)], "GET /broken"),
     ]
+    return [(case, [(label, round(start, 3), round(end, 3)) for label, start, end in spans], raises)
+            for case, spans, raises in cases]  # fmt: skip
 
 
-def _union_ms(spans: list[tuple[str, int, int]]) -> int:
-    covered: set[int] = set()
-    for _, start, end in spans:
-        covered.update(range(start, end))  # whole milliseconds: small and exact
-    return len(covered)
+def _union_ms(spans: list[tuple[str, float, float]]) -> float:
+    """The length of the union of the spans: sorted by start, merged, summed."""
+    total, covered_to = 0.0, float("-inf")
+    for start, end in sorted((start, end) for _, start, end in spans):
+        if end > covered_to:
+            total += end - max(start, covered_to)
+            covered_to = end
+    return total
 
 
 @exercise("03.busy_ms")
@@ -338,6 +178,9 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 import clock, clock.timer
 seen = {"first": clock.now()}
+start = getattr(clock.timer, "start_time", None)  # set by that first call, in the module whose now() ran
+read = getattr(getattr(clock.timer, "now", None), "__globals__", {"start_time": start}).get("start_time")
+seen["started"] = type(start) in (int, float) and start > 0 and read == start
 time.sleep(0.05)
 seen["later"] = clock.timer.now()
 clock.reset()
@@ -388,4 +231,9 @@ def clock_package(answer):
         isinstance(seen["start_time"], int | float),
         f"clock.timer has no module-level number start_time (it holds {seen['start_time']}): the exercise "
         "asks for the book's clock, whose global start time is the one reset() has to restart",
+    )
+    expect(
+        seen["started"],
+        "the first clock.now() did not set clock.timer.start_time: the now() that ran keeps its start time in "
+        "another module. The exercise asks for the clock itself in clock/timer.py",
     )
