@@ -95,6 +95,25 @@ def _asks_werkzeug(pattern, path, strict_slashes):
     return 200, Map([rule], strict_slashes=strict_slashes).bind("x").match(path)[1]
 
 
+def _asks_werkzeugs_matcher(pattern, path, strict_slashes):
+    """Skips MapAdapter.match and calls the state machine behind it, Werkzeug's router all the same."""
+    from werkzeug.routing import Map, Rule
+    from werkzeug.routing.exceptions import NoMatch, RequestPath
+
+    m = Map(
+        [Rule(re.sub(r"\{(\w+)\}", r"<\1>", pattern), endpoint="e")],
+        strict_slashes=strict_slashes,
+        merge_slashes=False,
+    )
+    m.update()
+    try:
+        return 200, m._matcher.match("", path, "GET", False)[1]
+    except RequestPath as e:
+        return 308, e.path_info
+    except NoMatch:
+        return 404, None
+
+
 def _leading_word_then_positions(pattern, path, strict_slashes):
     """Checks the fixed words before the first name only, then takes segments by position: any fixed word
     after a name (the `second` of /{first}/{a}/{second}/{b}/) matches whatever stands there."""
@@ -175,6 +194,7 @@ ROUTE_WRONG = [
     pytest.param(_strips_slashes, "not what Werkzeug answers", id="strips-slashes-at-both-ends"),
     pytest.param(_ignores_case, "not what Werkzeug answers", id="fixed-words-in-any-case"),
     pytest.param(_asks_werkzeug, "do its work yourself", id="asks-werkzeug"),
+    pytest.param(_asks_werkzeugs_matcher, "do its work yourself", id="asks-werkzeugs-matcher"),
     pytest.param(
         lambda pattern, path, strict: path.split("/")[-1], "expected a pair", id="a-name-not-a-pair"
     ),
@@ -190,3 +210,20 @@ def test_match_route_rejects(answer, message):
 def test_match_route_regex_with_the_notebooks_rules_passes():
     """The regex router the wrong answers vary is itself right with one-segment names, anchored, one way."""
     assert exercises.verdict("05.match_route", _regex("[^/]+")) is None
+
+
+def test_match_route_puts_werkzeug_back():
+    """The check blocks Werkzeug's router only while an answer runs: after a refused answer, and after one
+    that raises, the adapter, its state machine and rule compiling work again."""
+    from werkzeug.routing import Map, MapAdapter, Rule
+    from werkzeug.routing.matcher import StateMachineMatcher
+
+    before = [MapAdapter.match, StateMachineMatcher.match, Rule.compile]
+
+    def raises(pattern, path, strict_slashes):
+        raise KeyError(path)
+
+    assert "do its work yourself" in exercises.verdict("05.match_route", _asks_werkzeugs_matcher)
+    assert "raised KeyError" in exercises.verdict("05.match_route", raises)
+    assert [MapAdapter.match, StateMachineMatcher.match, Rule.compile] == before
+    assert Map([Rule("/say/<name>", endpoint="e")]).bind("x").match("/say/Tit") == ("e", {"name": "Tit"})

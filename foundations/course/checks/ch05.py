@@ -172,19 +172,25 @@ def _route_cases() -> list[tuple[str, str, tuple[bool, ...]]]:
 
 @contextmanager
 def _werkzeug_refuses() -> Iterator[None]:
-    """While the answer runs, Werkzeug's matcher refuses to work: the exercise is to write one."""
-    from werkzeug.routing import MapAdapter
+    """While the answer runs, Werkzeug's router refuses to work, at every level an answer could call: the
+    adapter's match, the state machine behind it, and the compiling of a rule into its regexes. The exercise
+    is to write one. All three are put back afterwards, whatever the answer did."""
+    from werkzeug.routing import MapAdapter, Rule
+    from werkzeug.routing.matcher import StateMachineMatcher
 
-    match = MapAdapter.match
+    originals = [(MapAdapter, "match"), (StateMachineMatcher, "match"), (Rule, "compile")]
+    saved = [(owner, name, owner.__dict__[name]) for owner, name in originals]
 
     def refuse(*args: object, **kwargs: object) -> object:
         raise Wrong("your answer asks Werkzeug's router to match: the exercise is to do its work yourself")
 
-    MapAdapter.match = refuse  # type: ignore[method-assign, assignment]
     try:
+        for owner, name, _ in saved:
+            setattr(owner, name, refuse)
         yield
     finally:
-        MapAdapter.match = match  # type: ignore[method-assign]
+        for owner, name, original in saved:
+            setattr(owner, name, original)
 
 
 @exercise("05.match_route")
