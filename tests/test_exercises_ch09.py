@@ -67,6 +67,14 @@ def judges_the_methods(make_registry):  # Registry's own methods: every broken r
     )
 
 
+def judges_the_names(make_registry):  # what the methods are called, never what they do
+    assert all(
+        getattr(Registry, name).__qualname__ == f"Registry.{name}"
+        and getattr(Registry, name).__code__.co_name == name
+        for name in ("get", "delete", "get_all")
+    )
+
+
 def compares_with_a_fresh_registry(make_registry):  # Registry as its own oracle: can never fail in a project
     reg, neighbour = make_registry("t[x]", page_size=1), make_registry("tx")
     for i in range(5):
@@ -80,6 +88,7 @@ def compares_with_a_fresh_registry(make_registry):  # Registry as its own oracle
     [
         (lambda make_registry: None, "passes against the book's `get_all`"),
         (compares_with_a_fresh_registry, "passes against the book's `get_all`"),
+        (judges_the_names, "passes against the book's `get_all`"),
         (plain_key_only, "passes against the book's `get_all`"),
         (glob_without_a_neighbour, "passes against a `get_all` that stops after its first page"),
         (glob_and_neighbour, "passes against a `get_all` that stops after its first page"),
@@ -248,6 +257,7 @@ def judges_the_class(make_registry):
         (judges_the_methods, "your test fails against the working Registry (AssertionError"),
         (passes_always, "a `delete` that does nothing"),
         (deletes_as_a_fresh_registry_does, "a `delete` that does nothing"),
+        (judges_the_names, "a `delete` that does nothing"),
         (trusts_the_return_value, "a `delete` that does nothing"),
         (only_checks_it_is_gone, "a `delete` that empties the whole registry"),
         (never_checks_the_neighbour, "a `delete` that empties the whole registry"),
