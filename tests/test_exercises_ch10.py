@@ -295,6 +295,15 @@ def _suffix(collapsed, function):  # "Registry.get (" also ends the frame "Cache
     return holding / sum(int(n) for _, _, n in requests)
 
 
+def _app_substring(collapsed, function):  # "App.__call__" as a substring of the line: StaticApp.__call__ too
+    requests = [
+        (frames, n)
+        for (frames, n), line in zip(_stacks(collapsed), collapsed.splitlines())
+        if "App.__call__" in line
+    ]
+    return sum(n for frames, n in requests if function in frames) / sum(n for _, n in requests)
+
+
 def _idle_counted(collapsed, function):  # the numerator takes the idle threads' frames too
     requests = sum(n for frames, n in _stacks(collapsed) if "App.__call__" in frames)
     return sum(n for frames, n in _stacks(collapsed) if function in frames) / requests
@@ -314,6 +323,10 @@ def _percent(collapsed, function):
         (_every_occurrence, "that function: a stack counts once"),
         (_substring, "that function: a frame's function is the name before"),
         (_suffix, "that function: a frame's function is the name before ' (', whole ('Registry.get' is not"),
+        (
+            _app_substring,
+            "that function: a frame's function is the name before ' (', whole, for App.__call__ too",
+        ),
         (_idle_counted, "your share is"),
         (_percent, "not a percentage"),
     ],
@@ -324,6 +337,7 @@ def _percent(collapsed, function):
         "occurrences",
         "substring",
         "suffix",
+        "app-substring",
         "idle-counted",
         "percent",
     ],
