@@ -119,6 +119,40 @@ def python_hash_modulo(key, weights):
     return names[hash(key) % len(names)]
 
 
+def _salted_u(number):  # a salted hash() of a string, made uniform in (0, 1)
+    return (number % 2**61 + 1) / (2**61 + 1)
+
+
+def hash_as_default(
+    key, weights, h=hash
+):  # weighted rendezvous on hash(), bound when the function is defined
+    return max(weights, key=lambda name: -weights[name] / math.log(_salted_u(h(f"{name}\0{key}"))))
+
+
+def dunder_hash(key, weights):  # weighted rendezvous on hash(), called as a method
+    return max(weights, key=lambda name: -weights[name] / math.log(_salted_u((name + "\0" + key).__hash__())))
+
+
+salted = hash  # a module-level name for hash()
+
+
+def hash_by_global_alias(key, weights):
+    return max(weights, key=lambda name: -weights[name] / math.log(_salted_u(salted(f"{name}\0{key}"))))
+
+
+def _router_on(scorer):
+    def pick(key, weights):
+        return max(weights, key=lambda name: -weights[name] / math.log(_salted_u(scorer(f"{name}\0{key}"))))
+
+    return pick
+
+
+hash_in_closure = _router_on(hash)  # hash() reaches the answer through a closure cell
+hash_in_partial = functools.partial(
+    hash_as_default, h=str.__hash__
+)  # the slot wrapper, in a partial's keywords
+
+
 def unweighted_rendezvous(key, weights):  # what KeyRouted does: the weights ignored
     return max(weights, key=lambda name: blake(f"{name}\0{key}"))
 
@@ -165,6 +199,11 @@ def sorted_jump_hash(key, weights):  # sorted, so the order does not matter: sti
         (crc_modulo, "a server's share of the keys should be its share of the total weight"),
         (python_hash_modulo, "Python's hash() of a string is salted per process"),
         (python_hash_rendezvous, "Python's hash() of a string is salted per process"),
+        (hash_as_default, "Python's hash() of a string is salted per process"),
+        (dunder_hash, "Python's hash() of a string is salted per process"),
+        (hash_by_global_alias, "Python's hash() of a string is salted per process"),
+        (hash_in_closure, "Python's hash() of a string is salted per process"),
+        (hash_in_partial, "Python's hash() of a string is salted per process"),
         (unweighted_rendezvous, "a server's share of the keys should be its share of the total weight"),
         (multiplied_rendezvous, "a server's share of the keys should be its share of the total weight"),
         (exponential_times_weight, "a rule that holds for two servers may not hold for five"),

@@ -6,9 +6,11 @@ overdraws, with WATCH) are in ``ch07_transactions`` and registered here, after t
 import builtins
 import contextlib
 import ctypes
+import functools
 import random
 import threading
 import time
+import types
 from collections import Counter
 from unittest import mock
 
@@ -137,6 +139,53 @@ def _another_process_hash():
         builtins.hash = real
 
 
+_SALTED = builtins.hash  # bound at import: the check patches builtins.hash while the answer runs
+_SALTED_MESSAGE = (
+    "pick uses Python's hash() (perhaps by another name, or as __hash__): Python's hash() of a string is salted "
+    "per process (PYTHONHASHSEED), so another process, such as a second API worker, picks other servers for the "
+    "same keys; use a hash that gives the same number in every process"
+)
+
+
+def _reaches_salted_hash(answer: object) -> bool:
+    """Whether ``hash`` or ``__hash__`` is within reach of ``answer``'s code: patching ``builtins.hash`` misses a
+    default argument (``h=hash``), a closure cell, a global alias and a call of ``__hash__``. Looks through
+    functions (code, nested code in ``co_consts``, defaults, closure cells, the globals their code names),
+    methods, partials, wrappers and containers; modules and classes it leaves alone."""
+    todo: list[tuple[object, dict]] = [(answer, {})]
+    seen: set[int] = set()
+    while todo and len(seen) < 10_000:
+        obj, names = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if obj is _SALTED or (callable(obj) and getattr(obj, "__name__", None) == "__hash__"):
+            return True
+        if isinstance(obj, types.CodeType):
+            if "__hash__" in obj.co_names or "__hash__" in obj.co_consts:
+                return True
+            todo += [(const, names) for const in obj.co_consts]
+            todo += [(names.get(name, getattr(builtins, name, None)), names) for name in obj.co_names]
+        elif isinstance(obj, types.FunctionType):
+            cells = []
+            for cell in obj.__closure__ or ():
+                with contextlib.suppress(ValueError):  # an empty cell
+                    cells.append(cell.cell_contents)
+            parts = [obj.__code__, obj.__defaults__, obj.__kwdefaults__, *cells]
+            todo += [(part, obj.__globals__) for part in parts]
+        elif isinstance(obj, types.MethodType):
+            todo.append((obj.__func__, names))
+        elif isinstance(obj, functools.partial):
+            todo += [(part, names) for part in (obj.func, obj.args, obj.keywords)]
+        elif isinstance(obj, (tuple, list, set, frozenset)):
+            todo += [(item, names) for item in obj]
+        elif isinstance(obj, dict):
+            todo += [(item, names) for item in (*obj.keys(), *obj.values())]
+        if not isinstance(obj, (type, types.ModuleType)) and hasattr(obj, "__wrapped__"):  # lru_cache, wraps
+            todo.append((obj.__wrapped__, names))
+    return False
+
+
 def _copied_router(*args, **kwargs):
     raise Wrong("pick uses the package's KeyRouted: write the scoring yourself")
 
@@ -152,6 +201,7 @@ def key_router(answer):
     expect(
         not used & {"KeyRouted", "_score"}, "pick uses the package's KeyRouted: write the scoring yourself"
     )
+    expect(not _reaches_salted_hash(answer), _SALTED_MESSAGE)
     with (
         mock.patch.object(redisdb, "_score", _copied_router),
         mock.patch.object(redisdb.KeyRouted, "ranked", _copied_router),
