@@ -200,6 +200,20 @@ def file_bool_unchecked(kind, value, where):  # a bool setting's file value take
     return value if kind is bool and where.startswith("file") else convert(kind, value, where)
 
 
+def file_int_bool_truthy(kind, value, where):  # a file's TOML integer read with bool(): 2 and -1 are true
+    if kind is bool and where.startswith("file") and isinstance(value, int):
+        return bool(value)
+    return convert(kind, value, where)
+
+
+def file_int_bool_upper_bound_only(kind, value, where):  # refuses 2 and above, then bool(): -1 is true
+    if kind is bool and where.startswith("file") and isinstance(value, int):
+        if value > 1:
+            raise ValueError(f"{where}={value!r}: expected bool")
+        return bool(value)
+    return convert(kind, value, where)
+
+
 def str_kept_as_toml(kind, value, where):  # a str setting's TOML integer returned as an int
     return value if kind is str else convert(kind, value, where)
 
@@ -269,6 +283,11 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(convert=blocks_the_known_tricks), "--port=-80: expected a ValueError"),
         (with_rule(convert=str_kept_as_toml), "a file with debug_token = "),
         (with_rule(convert=file_bool_unchecked), "a file with access_log = "),
+        (with_rule(convert=file_int_bool_truthy), "a file with access_log = 2 (a TOML integer): expected a"),
+        (
+            with_rule(convert=file_int_bool_upper_bound_only),
+            "a file with access_log = -1 (a TOML integer): expected a",
+        ),
         (ignores_default, "only an unprefixed PORT: got (8080, 'default')"),
         (default_for_port_only, "access_log (default True)"),
     ],
@@ -301,6 +320,8 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "blocks-the-known-tricks",
         "str-kept-as-toml",
         "file-bool-unchecked",
+        "file-int-bool-truthy",
+        "file-int-bool-upper-bound-only",
         "ignores-default",
         "default-for-port-only",
     ],

@@ -143,6 +143,9 @@ def resolve(answer):
         ]
     cases.append(("a file with access_log = 1 (a TOML integer)", "access_log", bool, False, {}, {},
                   {"access_log": 1}, (True, "file")))
+    for number in (2, -1):  # bool() calls both true; the exercise takes 1 and 0 only, and the server refuses both
+        refusals.append((f"a file with access_log = {number} (a TOML integer)", "access_log", bool, {}, {},
+                         {"access_log": number}, "file", str(number), ["--access-log", "FOUNDATIONS_ACCESS_LOG"]))
     # fmt: on
     for one in cases:
         case(*one)
