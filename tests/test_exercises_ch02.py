@@ -114,6 +114,13 @@ def _mro_base_wins(obj, protocol):  # walks the MRO nearest first and lets each 
     return _same_signatures(obj, declared)
 
 
+def _bases_only(obj, protocol):  # the protocol and its direct bases, nearest first: a grandparent is missed
+    declared = {}
+    for klass in (protocol, *protocol.__bases__):
+        declared = {**_public_methods(klass), **declared}
+    return _same_signatures(obj, declared)
+
+
 def _every_declaration(obj, protocol):  # a redeclared method must match each of its declarations
     return all(_same_signatures(obj, _public_methods(klass)) for klass in protocol.__mro__)
 
@@ -207,6 +214,7 @@ CONFORMS_WRONG = [
     pytest.param(_own_vars_only, "more than its own class body", id="own-vars-only"),
     pytest.param(_mro_base_wins, "which of the two declarations", id="mro-base-wins"),
     pytest.param(_every_declaration, "which of the two declarations", id="every-declaration"),
+    pytest.param(_bases_only, "but no get_name, checked against Host", id="direct-bases-only"),
     pytest.param(_object_own_vars, "where an object's class found the method", id="object-own-vars"),
     pytest.param(
         _compare_parameters_by(lambda p: (p.name, p.annotation)), "by name only", id="ignores-kinds"

@@ -20,6 +20,10 @@ class _Welcomer(_Named, Protocol):  # Go's interface embedding: Named's get_name
     def greet(self, who: str, loud: bool) -> str: ...
 
 
+class _Host(_Welcomer, Protocol):  # two levels deep: Welcomer's greet, Named's get_name, plus seat
+    def seat(self, n: int) -> str: ...
+
+
 class _Caller(_Named, Protocol):  # extends Named and declares get_name again, with an optional parameter
     def get_name(self, loud: bool = False) -> str: ...
 
@@ -32,8 +36,7 @@ class _Pup:  # a dataclass: its generated __init__ is nothing a protocol asks fo
         return self.name
 
 
-class _Puppy(_Pup):  # get_name comes from its base class, not its own class body
-    pass
+class _Puppy(_Pup): ...  # get_name comes from its base class, not its own class body
 
 
 class _Robot:
@@ -66,6 +69,14 @@ class _Ana:
 class _Eve:  # greet without get_name
     def greet(self, who: str, loud: bool) -> str:
         return f"Hello {who}!"
+
+
+class _Usher(_Eve):  # Host's seat and greet, without get_name
+    def seat(self, n: int) -> str:
+        return f"table for {n}"
+
+
+class _Hostess(_Usher, _Ana): ...
 
 
 class _Shy:
@@ -124,6 +135,7 @@ _DECLARES = {
     _Greeter: "Greeter, which declares get_name(self) -> str and greet(self, who: str, loud: bool) -> str",
     _Welcomer: "Welcomer(Named, Protocol), whose own body declares only greet(self, who: str, loud: bool) -> str",
     _Caller: "Caller(Named, Protocol), whose own body declares get_name(self, loud: bool = False) -> str",
+    _Host: "Host(Welcomer, Protocol), whose own body declares only seat(self, n: int) -> str",
 }
 _SAYS_YES = "it has every method the protocol asks for, each with the same signature (self aside)"
 _SAYS_NO = "Go's compiler would refuse it"
@@ -154,6 +166,7 @@ CONFORMS_CASES = [
         _SAYS_YES + ": where an object's class found the method does not matter",
     ),
     (_Ana(), _Welcomer, True, "the object with get_name and greet", _SAYS_YES),
+    (_Hostess(), _Host, True, "an object with seat(self, n: int) -> str, get_name and greet", _SAYS_YES),
     (
         _Announcer(),
         _Caller,
@@ -228,6 +241,13 @@ CONFORMS_CASES = [
         "an object with greet(self, who: str, loud: bool) -> str and no get_name",
         "a protocol that extends another, like a Go interface that embeds one, asks for more than its own "
         "class body declares",
+    ),
+    (
+        _Usher(),
+        _Host,
+        False,
+        "an object with seat(self, n: int) -> str and Welcomer's greet, but no get_name",
+        "Host extends Welcomer, which extends Named: Host asks for what both of them declare too",
     ),
     (
         _Pup("Rex"),
@@ -328,13 +348,8 @@ def _convert(answer, call: str, *args, why: str = _COPY, **extra):
 @exercise("02.convert")
 def convert(answer):
     expect(callable(answer), "expected a function convert(value, target, **extra)")
-    cat = _convert(
-        answer,
-        "convert(Dog('Rex', 'Beagle'), Cat, hypoallergenic=False)",
-        _Dog("Rex", "Beagle"),
-        _Cat,
-        hypoallergenic=False,
-    )
+    call = "convert(Dog('Rex', 'Beagle'), Cat, hypoallergenic=False)"
+    cat = _convert(answer, call, _Dog("Rex", "Beagle"), _Cat, hypoallergenic=False)
     expect(isinstance(cat, _Cat), f"expected a Cat, got {type(cat).__name__}")
     expect(
         not isinstance(cat.name, _Dog),
@@ -342,42 +357,28 @@ def convert(answer):
         f"field ({cat!r}); copy the fields by name instead",
     )
     expect(cat == _Cat("Rex", False), f"expected Cat(name='Rex', hypoallergenic=False), got {cat!r}")
-    entry = _convert(
-        answer, "convert(Dog('Rex', 'Beagle'), ShowEntry, rank=1)", _Dog("Rex", "Beagle"), _ShowEntry, rank=1
-    )
+    call = "convert(Dog('Rex', 'Beagle'), ShowEntry, rank=1)"
+    entry = _convert(answer, call, _Dog("Rex", "Beagle"), _ShowEntry, rank=1)
     expect(
         entry == _ShowEntry("Rex", "Beagle", 1),
         "every shared field is copied (breed too): expected "
         f"ShowEntry(name='Rex', breed='Beagle', rank=1), got {entry!r}",
     )
-    slotted = _convert(
-        answer,
-        "convert(SlottedDog('Rex', 'Beagle'), Cat, hypoallergenic=True), SlottedDog being a "
-        "@dataclass(slots=True),",
-        _SlottedDog("Rex", "Beagle"),
-        _Cat,
-        hypoallergenic=True,
-    )
+    call = "convert(SlottedDog('Rex', 'Beagle'), Cat, hypoallergenic=True), "
+    call += "SlottedDog being a @dataclass(slots=True),"
+    slotted = _convert(answer, call, _SlottedDog("Rex", "Beagle"), _Cat, hypoallergenic=True)
     expect(slotted == _Cat("Rex", True), f"expected Cat(name='Rex', hypoallergenic=True), got {slotted!r}")
-    shown = _convert(
-        answer,
-        "convert(ShowDog('Rex', 'Beagle', 2), ShowEntry), ShowDog being a subclass of Dog that adds rank,",
-        _ShowDog("Rex", "Beagle", 2),
-        _ShowEntry,
-    )
+    call = "convert(ShowDog('Rex', 'Beagle', 2), ShowEntry), ShowDog being a subclass of Dog that adds rank,"
+    shown = _convert(answer, call, _ShowDog("Rex", "Beagle", 2), _ShowEntry)
     expect(
         shown == _ShowEntry("Rex", "Beagle", 2),
         f"a field a dataclass inherits is one of its fields too: expected "
         f"ShowEntry(name='Rex', breed='Beagle', rank=2), got {shown!r}",
     )
     walker = _Walker("Ana", [_Dog("Rex", "Beagle")])
-    sitter = _convert(
-        answer,
-        "convert(Walker('Ana', [Dog(...)]), Sitter, rate=20), Sitter being a subclass of Walker that adds rate,",
-        walker,
-        _Sitter,
-        rate=20,
-    )
+    call = "convert(Walker('Ana', [Dog(...)]), Sitter, rate=20), "
+    call += "Sitter being a subclass of Walker that adds rate,"
+    sitter = _convert(answer, call, walker, _Sitter, rate=20)
     expect(
         isinstance(sitter, _Sitter) and sitter.dogs is walker.dogs,
         "a nested value should arrive as the very same object, neither converted nor copied: "
