@@ -17,7 +17,9 @@ Policies, where Go and Python differ:
 - fields named ``_like_this`` are never encoded, like Go's unexported (lower-case) fields;
 - ``omitempty`` looks at the value, one rule for every field, so an ``int | None`` holding 0 is omitted
   (Go keeps a non-nil ``*int`` pointing at 0); a choice, not a Python limit: the plan knows each field's type;
-- floats are written the Python way (``1.0`` where Go writes ``1``); NaN and infinity are errors, as in Go.
+- floats are written the Python way (``1.0`` where Go writes ``1``); NaN and infinity are errors, as in Go;
+- ``decode`` refuses the numbers Go refuses, which ``json.loads`` alone reads: ``NaN``, ``Infinity``, a float
+  beyond float64 (``1e400``) and, for an ``int``, one beyond Go's 64-bit ``int`` (``encode`` writes any int).
 """
 
 from __future__ import annotations
@@ -162,13 +164,48 @@ def encode(value: Any, indent: str | None = None) -> str:
 
 def decode(text: str | bytes, into: type[T], *, unknown: Literal["ignore", "error"] = "ignore") -> T:
     """Parse ``text`` into ``into`` (e.g. ``list[Petstore]``), checking every value against its type."""
+    refused: list[_Refused] = []
+
+    def constant(word: str) -> _Refused:  # NaN, Infinity, -Infinity: json.loads reads them, JSON has none
+        refused.append(_Refused(f"{word} is not JSON (JSON has no NaN or infinity)"))
+        return refused[-1]
+
+    def number(digits: str) -> float | _Refused:  # 1e400 would become inf; Go refuses it
+        value = float(digits)
+        if math.isfinite(value):
+            return value
+        refused.append(_Refused(f"the number {digits} does not fit a float64"))
+        return refused[-1]
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=constant, parse_float=number)
     except json.JSONDecodeError as exc:
         raise DecodeError(f"not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     except UnicodeDecodeError as exc:
         raise DecodeError(f"not JSON: byte {exc.start} is not UTF-8 ({exc.reason})") from exc
+    except ValueError as exc:  # an integer past Python's digit limit (sys.set_int_max_str_digits)
+        raise DecodeError(f"a number too long to read: {exc}") from exc
+    if refused:  # rare, so the walk that finds the first one's path runs only then
+        _refuse(data, "$")
     return from_data(data, into, unknown=unknown)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Refused:
+    """A number Go refuses, left in the parsed data by ``decode``'s hooks until ``_refuse`` finds its path."""
+
+    why: str
+
+
+def _refuse(value: Any, path: str) -> None:
+    if isinstance(value, _Refused):
+        raise DecodeError(f"{path}: {value.why}")
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse(item, f"{path}.{key}")
 
 
 def from_data(data: Any, into: type[T], *, unknown: Literal["ignore", "error"] = "ignore") -> T:
@@ -217,7 +254,11 @@ def _convert(value: Any, hint: Any, path: str, unknown: str) -> Any:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(value, hint, path, unknown)
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, int) and abs(value) >= 2**1024:  # float() would raise OverflowError
+            raise DecodeError(f"{path}: the number {value} does not fit a float64")
         return float(value)
+    if hint is int and type(value) is int and not -(2**63) <= value < 2**63:  # Python's int has no bound
+        raise DecodeError(f"{path}: the number {value} does not fit Go's 64-bit int (-2**63 to 2**63 - 1)")
     if hint in (str, int, bool, type(None)) and type(value) is hint:
         return value
     if hint not in (str, int, bool, float, type(None)):

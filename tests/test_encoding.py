@@ -269,6 +269,35 @@ def test_missing_required_field_and_null_where_not_allowed():
 
 @pytest.mark.parametrize(
     "text, into, message",
+    [  # json.loads reads all of these; Go refuses each, and so does decode, at the value's path
+        ('{"a": NaN}', dict[str, float], "$.a: NaN is not JSON (JSON has no NaN or infinity)"),
+        ("[1, Infinity]", list[float], "$[1]: Infinity is not JSON"),
+        ('{"a": [-Infinity]}', Any, "$.a[0]: -Infinity is not JSON"),  # Go: a syntax error, whatever the type
+        ('{"a": 1, "b": NaN}', dict[str, str], "$.b: NaN is not JSON"),  # before the type errors, as in Go
+        ('{"a": 1e400}', dict[str, float], "$.a: the number 1e400 does not fit a float64"),
+        ("[-1e400]", list[Any], "$[0]: the number -1e400 does not fit a float64"),
+        ("9223372036854775808", int, "$: the number 9223372036854775808 does not fit Go's 64-bit int"),
+        ('{"n": -9223372036854775809}', dict[str, int], "$.n: the number -9223372036854775809 does not fit"),
+        ("1" + "0" * 400, float, "$: the number 1000000000"),  # an int too large for a float64 too
+    ],
+)
+def test_numbers_go_refuses(text, into, message):
+    with pytest.raises(DecodeError) as info:
+        decode(text, into)
+    assert str(info.value).startswith(message)
+
+
+def test_numbers_go_accepts():
+    assert decode("[9223372036854775807, -9223372036854775808]", list[int]) == [2**63 - 1, -(2**63)]
+    assert decode("123456789012345678901234567890", float) == 1.2345678901234568e29  # Go's float64 too
+    assert decode("[1e-400, 1.5e308]", list[float]) == [0.0, 1.5e308]  # underflow is 0, as Go's ParseFloat
+    assert decode('{"n": 123456789012345678901234567890}', dict[str, Any]) == {
+        "n": 123456789012345678901234567890
+    }
+
+
+@pytest.mark.parametrize(
+    "text, into, message",
     [
         ("1", str, "$: expected str, got int"),
         ("true", int, "$: expected int, got bool"),
@@ -319,7 +348,7 @@ def test_a_skipped_field_without_default_cannot_be_built():
 names = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True).filter(lambda n: not keyword.iskeyword(n))
 scalars = st.sampled_from(
     [
-        (int, st.integers(), 0),
+        (int, st.integers(-(2**63), 2**63 - 1), 0),  # Go's int: decode refuses an int beyond it
         (str, st.text(), ""),
         (bool, st.booleans(), False),
         (float, st.floats(allow_nan=False, allow_infinity=False), 0.0),
@@ -401,3 +430,8 @@ def test_int_map_keys_as_go_writes_and_reads_them():
     assert decode('{"1": 2}', dict[str, int]) == {"1": 2}
     with pytest.raises(DecodeError, match=r"^\$: the key 'x' does not fit int keys"):
         decode('{"x": 2}', dict[int, int])
+
+
+def test_a_number_past_the_digit_limit_is_a_decode_error():
+    with pytest.raises(DecodeError, match="too long"):
+        decode('{"n": ' + "9" * 5000 + "}", dict[str, int])

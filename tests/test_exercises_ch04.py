@@ -117,6 +117,17 @@ def _len_means_empty(value):
     return hasattr(value, "__len__") and len(value) == 0
 
 
+def _truthiness_when_bool_is_defined(value):
+    """Truthiness for any class that defines __bool__: right for the numbers, wrong for a user's own object."""
+    if value is None:
+        return True
+    if dataclasses.is_dataclass(value):
+        return False
+    if isinstance(value, (str, bytes, bytearray, list, tuple, dict, set, frozenset)):
+        return len(value) == 0
+    return not value if hasattr(type(value), "__bool__") or isinstance(value, (int, float)) else False
+
+
 OMIT_WRONG = [
     pytest.param(_copy_of_is_empty, "Go omits b''", id="a-copy-of-is_empty"),
     pytest.param(_numbers_by_type, "Go omits Decimal('0')", id="int-and-float-only"),
@@ -131,6 +142,11 @@ OMIT_WRONG = [
         lambda value: not dataclasses.is_dataclass(value) and not value,
         "an object of a class of its own is a Go struct too",
         id="truthiness-but-dataclasses",
+    ),
+    pytest.param(
+        _truthiness_when_bool_is_defined,
+        "an object of a class of its own is a Go struct too",
+        id="truthiness-when-bool-is-defined",
     ),
     pytest.param(lambda value: repr(value) in PRINTED, "Go omits 0.0", id="read-off-the-table"),
     pytest.param(lambda value: value in (None, False, 0, "", [], {}), "Go omits ()", id="a-list-of-empties"),

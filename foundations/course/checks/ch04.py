@@ -59,6 +59,19 @@ class _Drained:
     def __len__(self) -> int:
         return 0
 
+    def __repr__(self) -> str:
+        return "Drained()"
+
+
+class _Closed:
+    """A class of its own whose ``__bool__`` is False: falsy to Python, not a number, and to Go a struct."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "Closed()"
+
 
 @dataclass
 class _Basket:
@@ -100,25 +113,8 @@ numbers.Integral.register(_Ticks)
 numbers.Real.register(_Gauge)
 
 # is_empty's own types first, then the ones the notebook's is_empty does not know, so a copy of it is not enough.
-OMITTED: list[object] = [
-    None,
-    False,
-    0,
-    0.0,
-    -0.0,
-    "",
-    [],
-    (),
-    {},
-    b"",
-    bytearray(),
-    set(),
-    frozenset(),
-    Decimal(0),
-    Fraction(0),
-    _Ticks(0),
-    _Gauge(0.0),
-]
+OMITTED: list[object] = [None, False, 0, 0.0, -0.0, "", [], (), {}]
+OMITTED += [b"", bytearray(), set(), frozenset(), Decimal(0), Fraction(0), _Ticks(0), _Gauge(0.0)]
 KEPT = [
     True,
     1,
@@ -132,6 +128,7 @@ KEPT = [
     _Empty(),
     _Basket(),
     _Drained(),
+    _Closed(),
     b"x",
     {0},
     Decimal("0.1"),
@@ -156,8 +153,8 @@ def omit(answer):
             ": a dataclass is a Go struct, never empty, even when len() of it is 0, so `not value` is "
             "not Go's rule"
             if dataclasses.is_dataclass(value)
-            else ": an object of a class of its own is a Go struct too, whatever len() says"
-            if isinstance(value, _Drained)
+            else ": an object of a class of its own is a Go struct too, whatever len() or bool() says"
+            if isinstance(value, (_Drained, _Closed))
             else ""
         )
         expect(got is False, f"Go keeps {value!r}, your omit({value!r}) returned {got!r}{hint}")
