@@ -139,6 +139,30 @@ def _pandas_timestamp_now(fn):
     return result, (pd.Timestamp.now() - start).total_seconds() * 1000
 
 
+def _datetime_imported_inside(fn):
+    from datetime import datetime  # a local import reads sys.modules while the answer runs
+
+    start = datetime.now()
+    result = fn()
+    return result, (datetime.now() - start).total_seconds() * 1000
+
+
+def _datetime_module_imported_inside(fn):
+    import datetime
+
+    start = datetime.datetime.now()
+    result = fn()
+    return result, (datetime.datetime.now() - start).total_seconds() * 1000
+
+
+def _time_imported_inside(fn):
+    import time
+
+    start = time.time()
+    result = fn()
+    return result, (time.time() - start) * 1000
+
+
 def _length_read_off_the_result(fn):
     result = fn()
     return result, float("".join(c for c in str(result) if c.isdigit()) or 0)
@@ -182,6 +206,9 @@ MEASURE_WRONG = [
     pytest.param(_wall_clock_as_a_class_attribute(), MOVES, id="wall-clock-as-a-class-attribute"),
     pytest.param(_stopwatch_at_the_top_level, MOVES, id="wall-clock-in-a-top-level-class"),
     pytest.param(_pandas_timestamp_now, MOVES, id="pd-timestamp-now"),
+    pytest.param(_datetime_imported_inside, MOVES, id="datetime-now-imported-inside-the-function"),
+    pytest.param(_datetime_module_imported_inside, MOVES, id="datetime-module-imported-inside-the-function"),
+    pytest.param(_time_imported_inside, MOVES, id="time-imported-inside-the-function"),
     pytest.param(
         lambda fn, now=pd.Timestamp.now: (s := now(), r := fn(), (r, (now() - s).total_seconds() * 1000))[-1],
         MOVES,
@@ -203,7 +230,10 @@ def test_measure_on_a_monotonic_clock_passes_and_the_step_is_undone():
 def test_measure_puts_back_the_answers_names_for_the_wall_clock():
     assert "your figure moved" in exercises.verdict("03.measure", _datetime_module)
     assert "your figure moved" in exercises.verdict("03.measure", _wall_clock_imported)
-    real = sys.modules["datetime"]
+    real, clocks = sys.modules["datetime"], (time.time, time.time_ns)
+    for answer in (_datetime_imported_inside, _datetime_module_imported_inside, _time_imported_inside):
+        assert MOVES in exercises.verdict("03.measure", answer)
+    assert sys.modules["datetime"] is real and (time.time, time.time_ns) == clocks
     assert datetime is real and Datetime is real.datetime and wall_time is time.time
 
 

@@ -27,7 +27,8 @@ class SettableWallClock:
     rebound too, while the check runs, and put back after. So are a ``functools.partial`` of a wall clock and,
     one level further in, the attributes of the objects those names hold and of their classes (a ``Timer``'s
     clock, a class attribute ``clock = time.time``), as are those of the answer itself and of its ``self``.
-    If pandas is loaded, ``pandas.Timestamp.now``, ``today`` and ``utcnow`` take the step as well."""
+    ``import datetime`` made inside the answer's body finds the stepped module in ``sys.modules``, and
+    ``import time`` finds the ``time`` module with its functions replaced. If pandas is loaded, ``pandas.Timestamp.now``, ``today`` and ``utcnow`` take the step as well."""
 
     def __init__(self, answer: object) -> None:
         self.answer = getattr(answer, "__func__", answer)  # a bound method's defaults live on its function
@@ -94,6 +95,21 @@ class SettableWallClock:
             self.undo.append(functools.partial(setattr, timestamp, name, original))
             pairs.append((real, getattr(timestamp, name)))
         return pairs
+
+    def _stand_in(self, stepped_module: types.ModuleType) -> None:
+        """``import datetime`` or ``from datetime import datetime`` inside the answer's body reads
+        ``sys.modules`` while the answer runs: the stepped module stands in there, and is put back after."""
+        real = sys.modules.get("datetime")
+        sys.modules["datetime"] = stepped_module
+
+        def put_back() -> None:
+            if sys.modules.get("datetime") is stepped_module:  # unless something replaced it meanwhile
+                if real is None:
+                    del sys.modules["datetime"]
+                else:
+                    sys.modules["datetime"] = real
+
+        self.undo.append(put_back)
 
     def _rebind(self, pairs: list[tuple[object, object]]) -> None:
         """Points the answer's globals, defaults and closure cells that hold a real wall clock at its stand-in."""
@@ -180,6 +196,7 @@ class SettableWallClock:
             stepped_class = self._stepped_datetime()
             stepped_module = types.ModuleType("datetime", datetime.__doc__)
             stepped_module.__dict__.update({**vars(datetime), "datetime": stepped_class})
+            self._stand_in(stepped_module)
             self._rebind(
                 [(self.module[name], function) for name, function in stepped_time.items()]
                 + [
