@@ -45,9 +45,8 @@ def retries_the_pool(pool, queries):  # a thread per query; one that finds the p
         return list(threads.map(until_served, queries))
 
 
-def workers_holding_one_connection_each(pool, queries):  # the book's shape: `size` workers, one queue
-    size, todo, results = pool.status()["size"], list(enumerate(queries)), [None] * len(queries)
-    lock = threading.Lock()
+def queue_worker(pool, todo, results, lock):
+    """The book's worker: hold one connection, run queries off the shared list until it is empty."""
 
     def worker():
         with pool.connection() as conn, conn.cursor() as cur:
@@ -59,6 +58,12 @@ def workers_holding_one_connection_each(pool, queries):  # the book's shape: `si
                 cur.execute(sql)
                 results[i] = cur.fetchall()
 
+    return worker
+
+
+def workers_holding_one_connection_each(pool, queries):  # the book's shape: `size` workers, one queue
+    size, todo, results = pool.status()["size"], list(enumerate(queries)), [None] * len(queries)
+    worker = queue_worker(pool, todo, results, threading.Lock())
     with ThreadPoolExecutor(size) as threads:
         for future in [threads.submit(worker) for _ in range(size)]:
             future.result()
@@ -154,18 +159,8 @@ def swallows_errors(pool, queries):  # a failing query reads as no rows
 
 
 def workers_die_quietly(pool, queries):  # plain threads: one that fails leaves None in its slots
-    todo, results, lock = list(enumerate(queries)), [None] * len(queries), threading.Lock()
-
-    def worker():
-        with pool.connection() as conn, conn.cursor() as cur:
-            while True:
-                with lock:
-                    if not todo:
-                        return
-                    i, sql = todo.pop(0)
-                cur.execute(sql)
-                results[i] = cur.fetchall()
-
+    todo, results = list(enumerate(queries)), [None] * len(queries)
+    worker = queue_worker(pool, todo, results, threading.Lock())
     workers = [threading.Thread(target=worker) for _ in range(pool.status()["size"])]
     for worker_thread in workers:
         worker_thread.start()
