@@ -197,6 +197,19 @@ def test_count_rejects(answer, message):
     assert re.search(message, exercises.verdict("09.count", answer))
 
 
+def filters_on_the_client(
+    reg,
+):  # no MATCH: every name of the database, the registry's kept, none made distinct
+    head = reg.key("").encode()
+    return sum(1 for name in reg.client.scan_iter(count=1000) if name.startswith(head))
+
+
+def test_count_that_filters_on_the_client_and_counts_a_repeat_twice_is_rejected_every_run():
+    for _ in range(5):  # the name handed out twice must be the registry's, whatever SCAN's first page holds
+        message = exercises.verdict("09.count", filters_on_the_client)
+        assert re.search(r"expected \d+ keys, got \d+: .*came back in two SCAN pages", message or ""), message
+
+
 def test_count_with_a_page_under_a_quarter_of_the_database_passes_every_run():
     for _ in range(3):  # the registry's share is random; the database's size, and so the limit, are not
         assert exercises.verdict("09.count", lambda reg: scan_count(reg, 2_000)) is None

@@ -248,6 +248,20 @@ def default_for_port_only(
     return (kind(), source) if source == "default" and name != "port" else (value, source)
 
 
+KINDS = {"port": int, "workers": int, "access_log": bool, "debug_token": str, "redis_url": str}
+
+
+def kind_from_a_table(name, kind, default, flags, environ, file):  # the server's kinds, not the argument
+    return full_answer(name, KINDS.get(name, kind), default, flags, environ, file)
+
+
+def kind_from_a_table_only(name, kind, default, flags, environ, file):  # a setting outside it: KeyError
+    return full_answer(name, KINDS[name], default, flags, environ, file)
+
+
+VARIABLES = {name: name.upper() for name in KINDS}  # the server's five variables, written out: no rule
+
+
 def python_error(kind, value, where):  # int()'s own message: it names the value, not where it came from
     return int(value) if kind is int else convert(kind, value, where)
 
@@ -290,6 +304,9 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         ),
         (ignores_default, "only an unprefixed PORT: got (8080, 'default')"),
         (default_for_port_only, "access_log (default True)"),
+        (kind_from_a_table, "port, asked for as a str"),
+        (kind_from_a_table_only, "your answer raised KeyError"),
+        (with_rule(variable=lambda name: VARIABLES.get(name, "")), "a setting of its own"),
     ],
     ids=[
         "or-chain",
@@ -324,6 +341,9 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "file-int-bool-upper-bound-only",
         "ignores-default",
         "default-for-port-only",
+        "kind-from-a-table",
+        "kind-from-a-table-only",
+        "variables-from-a-table",
     ],
 )
 def test_resolve_rejects(answer, message):

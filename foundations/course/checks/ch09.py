@@ -30,6 +30,7 @@ class _Watched(redis.Redis):
         self.sent = []
         self.scan_counts = []  # the COUNT of each SCAN: how many keys one call may walk
         self.repeat = False  # hand one name out twice, in two SCAN pages, as Redis may
+        self.head = ""  # ... a name that starts with this: the registry's, so a count must see it twice
         self._once = None  # that name, until it came back a second time
 
     def execute_command(self, *args, **options):
@@ -46,9 +47,12 @@ class _Watched(redis.Redis):
     def _repeated(self, reply):
         """SCAN's contract: a key present for the whole walk comes back at least once, maybe more often."""
         cursor, names = reply
-        if self._once is None and names:
-            self._once = names[0]
-        elif self._once is not None:
+        if self._once is None:  # held until a page brings one of the registry's names, whatever the pattern
+            head = self.head.encode()
+            self._once = next(
+                (n for n in names if (n if isinstance(n, bytes) else n.encode()).startswith(head)), None
+            )
+        else:
             names, self._once, self.repeat = [*names, self._once], None, False
         return cursor, names
 
@@ -83,7 +87,7 @@ def count(answer):
         keys_in_db = client.dbsize()
         client.sent.clear()
         client.scan_counts.clear()
-        client.repeat = True
+        client.repeat, client.head = True, reg.key("")
         result = answer(reg)
         scans, widest = client.sent.count("SCAN"), max(client.scan_counts, default=0)
         sent = set(client.sent)

@@ -18,6 +18,7 @@ from foundations.course.exercises import Wrong, exercise, expect
 # (Arabic-Indic digits): Python's int() reads each as 80; -80: int() reads it, and no setting is negative. The exercise
 # asks for none of these, and the server refuses them all (it ignores spaces around the digits, as the exercise does).
 BAD_NUMBERS = ("eighty", "8.5", "80a", "0x50", "8_0", "+80", "٨٠", "-80", "8 0")
+PREFIX = "FOUNDATIONS_"  # the server's variables: FOUNDATIONS_ and the setting's name in capitals
 BAD_BOOLS = ("maybe", "yes please", "2", "nope", "t", "F")  # t and F: Go's strconv.ParseBool takes them
 SPELLINGS = {
     "true": True,
@@ -146,6 +147,26 @@ def resolve(answer):
     for number in (2, -1):  # bool() calls both true; the exercise takes 1 and 0 only, and the server refuses both
         refusals.append((f"a file with access_log = {number} (a TOML integer)", "access_log", bool, {}, {},
                          {"access_log": number}, "file", str(number), ["--access-log", "FOUNDATIONS_ACCESS_LOG"]))
+    # settings of the answer's own, named afresh each run: the name is only ever read through the rules, and
+    # `kind` says the type even for a name the server has
+    own, flag = f"retries_{random.randint(2, 99)}", f"trace_{random.randint(2, 99)}"
+    own_variable, own_flag = PREFIX + own.upper(), "--" + own.replace("_", "-")
+    cases += [
+        (f"{own}, a setting of its own, with {own_variable} and a file", own, int, 3, {},
+         {own_variable: str(other)}, {own: 9}, (other, "env")),
+        (f"{flag}, a setting of its own: --{flag.replace('_', '-')}=TRUE", flag, bool, False, {flag: "TRUE"},
+         {}, {}, (True, "flag")),
+        (f"port, asked for as a str: --port={port}", "port", str, "8080", {"port": str(port)}, env, {},
+         (str(port), "flag")),
+        ("access_log, asked for as a str: FOUNDATIONS_ACCESS_LOG=yes", "access_log", str, "", {},
+         {"FOUNDATIONS_ACCESS_LOG": "yes"}, {}, ("yes", "env")),
+    ]
+    refusals += [
+        (f"{own_flag}=eighty, a setting of its own", own, int, {own: "eighty"}, {own_variable: "80"}, {},
+         own_flag, "eighty", [own_variable]),
+        ("debug_token, asked for as an int: FOUNDATIONS_DEBUG_TOKEN=abc", "debug_token", int, {},
+         {"FOUNDATIONS_DEBUG_TOKEN": "abc"}, {}, "FOUNDATIONS_DEBUG_TOKEN", "abc", ["--debug-token"]),
+    ]
     # fmt: on
     for one in cases:
         case(*one)
