@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -34,6 +34,12 @@ def client(url: str, timeout: float = 1.0, max_connections: int | None = None) -
         socket_connect_timeout=timeout,
     )
     return redis.Redis(connection_pool=pool)
+
+
+def on_database(url: str, number: int) -> str:
+    """``url`` with its database ``number`` in place of its own (``redis://h:6390/0`` -> ``redis://h:6390/13``):
+    keys that never mix with the default database's. Credentials, host and options are kept."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{number}"))
 
 
 def address(target: str | redis.Redis) -> str:

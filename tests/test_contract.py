@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from foundations import api, apispec, production, serve, server, web
+from foundations import api, apispec, production, redisdb, serve, server, web
 
 TWO_MB = b"x" * (2 * 1024 * 1024)
 # One concrete request per documented path (the templated ones with a value filled in), plus no route at all.
@@ -289,7 +289,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 @pytest.fixture(scope="module")
 def fuzzed_api(cfg):
     """A server of its own on Redis database 15: the fuzzer writes and deletes keys nobody else may see."""
-    own_db = cfg.redis_url.rsplit("/", 1)[0] + "/15"
+    own_db = redisdb.on_database(cfg.redis_url, 15)
     with production.start(cfg, "--redis-url", own_db) as api_server:
         yield api_server
     redis.Redis.from_url(own_db).flushdb()

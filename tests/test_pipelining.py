@@ -14,7 +14,7 @@ import hiredis
 import pytest
 import redis
 
-from foundations import api, config, net, production, web
+from foundations import api, config, net, production, redisdb, web
 from foundations.ops import services
 from foundations.pipelining import Blocking, Pipelined
 from foundations.registry import AsyncRegistry, NotFound, Registry, Unavailable
@@ -112,7 +112,7 @@ def test_error_replies_are_errors_not_values(cfg, prefix):
 
 
 def test_selects_the_database_of_the_url(cfg, prefix):
-    other = cfg.redis_url.rsplit("/", 1)[0] + "/3"
+    other = redisdb.on_database(cfg.redis_url, 3)
 
     async def main():
         client = Pipelined(other)

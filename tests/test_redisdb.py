@@ -429,3 +429,21 @@ def test_concurrent_pings_start_together_and_sum_their_rates(cfg):
 def test_concurrent_pings_name_a_server_that_does_not_answer():
     with pytest.raises(ServiceError, match=f"Redis at {redisdb.address(DOWN)}: a client could not PING"):
         redisspeed.concurrent_pings(DOWN, connections=2, seconds=0.05)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://:pw@127.0.0.1:6390/0", "redis://:pw@127.0.0.1:6390/13"),
+        ("redis://127.0.0.1:6390", "redis://127.0.0.1:6390/13"),  # no database in the URL
+        ("rediss://u:pw@h:6380/2?ssl_cert_reqs=none", "rediss://u:pw@h:6380/13?ssl_cert_reqs=none"),
+    ],
+)
+def test_on_database_swaps_only_the_database(url, expected):
+    assert redisdb.on_database(url, 13) == expected
+
+
+def test_on_database_reaches_that_database(cfg):
+    other = redisdb.client(redisdb.on_database(cfg.redis_url, 13))
+    assert other.connection_pool.connection_kwargs["db"] == 13
+    assert other.ping()

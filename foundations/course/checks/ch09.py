@@ -66,7 +66,7 @@ def test_get_all(answer):
 def count(answer):
     expect(callable(answer), "expected a function count(registry) -> int")
     # a database the notebooks never use: a count made through any client but the registry's finds nothing
-    client = _Watched.from_url(config.load(argv=[]).redis_url.rsplit("/", 1)[0] + f"/{COUNT_DB}")
+    client = _Watched.from_url(redisdb.on_database(config.load(argv=[]).redis_url, COUNT_DB))
     assert isinstance(client, _Watched)
     reg = Registry(client, prefix=f"nb09-count[{uuid.uuid4().hex[:8]}]")
     expect(answer(reg) == 0, "an empty registry holds 0 keys")
