@@ -300,6 +300,11 @@ def _default_not_factory(value, target, **extra):  # raises its own TypeError, b
     return target(**given)
 
 
+def _attributes_of_the_value(value, target, **extra):  # hasattr also finds a class attribute that is no field
+    own = {f.name: getattr(value, f.name) for f in dataclasses.fields(target) if hasattr(value, f.name)}
+    return target(**{**own, **extra})
+
+
 CONVERT_WRONG = [
     pytest.param(
         lambda value, target, **extra: target(value, **extra),
@@ -333,6 +338,9 @@ CONVERT_WRONG = [
     pytest.param(_target_by_own_annotations, "Sitter being a subclass", id="own-annotations-of-the-target"),
     pytest.param(_hasattr_on_target, "raised TypeError", id="hasattr-on-the-target-class"),
     pytest.param(_default_not_factory, "default_factory", id="default-but-not-default-factory"),
+    pytest.param(
+        _attributes_of_the_value, "a class attribute of Cat", id="attributes-not-fields-of-the-value"
+    ),
 ]
 
 

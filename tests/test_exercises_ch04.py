@@ -1,5 +1,6 @@
 """Chapter 4's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
+import collections.abc
 import dataclasses
 import json
 import numbers
@@ -128,6 +129,17 @@ def _truthiness_when_bool_is_defined(value):
     return not value if hasattr(type(value), "__bool__") or isinstance(value, (int, float)) else False
 
 
+def _empty_collection(value):
+    """Any Collection of length 0 taken for empty: the next try after Sized is refused, wrong for a user's own class."""
+    if value is None:
+        return True
+    if isinstance(value, numbers.Number):
+        return value == 0
+    if dataclasses.is_dataclass(value):
+        return False
+    return isinstance(value, collections.abc.Collection) and len(value) == 0
+
+
 OMIT_WRONG = [
     pytest.param(_copy_of_is_empty, "Go omits b''", id="a-copy-of-is_empty"),
     pytest.param(_numbers_by_type, "Go omits Decimal('0')", id="int-and-float-only"),
@@ -147,6 +159,11 @@ OMIT_WRONG = [
         _truthiness_when_bool_is_defined,
         "an object of a class of its own is a Go struct too",
         id="truthiness-when-bool-is-defined",
+    ),
+    pytest.param(
+        _empty_collection,
+        "an object of a class of its own is a Go struct too",
+        id="any-empty-collection",
     ),
     pytest.param(lambda value: repr(value) in PRINTED, "Go omits 0.0", id="read-off-the-table"),
     pytest.param(lambda value: value in (None, False, 0, "", [], {}), "Go omits ()", id="a-list-of-empties"),

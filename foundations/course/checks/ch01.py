@@ -2,9 +2,9 @@
 
 import contextlib
 import copy
+import random
 import secrets
 import selectors
-import shlex
 import socket
 import threading
 import time
@@ -13,66 +13,100 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from foundations import config, net, redisdb
-from foundations.course.exercises import exercise, expect
+from foundations.course.exercises import Wrong, exercise, expect
 
 # A Redis paused this long answers a PING late: a real stopwatch sees it, a made-up figure does not. Unpaused,
 # a PING must take under a quarter of it, paused at least a quarter: no constant passes both.
 PAUSE_MS = 400
 
-# A compose file no notebook prints: another image, a command, a restart policy, two ports, two volumes, a
-# network whose real name differs from its key, one without a name, and a service with no networks (compose's
-# default network: no --net).
-COMPOSE: dict[str, Any] = {
-    "services": {
-        "cache": {
-            "image": "valkey/valkey:8.0",
-            "command": ["valkey-server", "--port", "7000"],
-            "ports": ["127.0.0.1:7000:7000"],
-            "networks": ["backend"],
-            "restart": "always",
+# The compose file of the docker_run check, built anew on every run, so that no table of commands passes: its
+# service and network names, images, commands, ports, volumes and restart policies are drawn at random. Each
+# service has one role: a restart policy, a port and a network whose real name differs from its key; two ports,
+# a read-only volume and one network; two networks, one declared with no body (``key:`` alone, which yaml reads
+# as None), and two volumes; no networks at all (compose's default network: no --net) and a shell command.
+_SERVICE_NAMES = ["api", "queue", "mail", "search", "proxy", "cron", "store", "feed", "audit", "media"]
+_NETWORK_KEYS = ["backend", "edge", "jobs", "data", "mesh", "inner", "public"]
+_POLICIES = ["always", "unless-stopped", "on-failure"]
+
+
+def _compose() -> dict[str, Any]:
+    rng = random.Random()
+    one, two, three, four = rng.sample(_SERVICE_NAMES, 4)
+    named, plain, bare = rng.sample(_NETWORK_KEYS, 3)
+    project, port = rng.choice(["shop", "vet", "zoo", "farm"]), rng.randint(7000, 7999)
+    http, https = rng.sample(range(8000, 8999), 2)
+    services: dict[str, dict[str, Any]] = {
+        one: {
+            "image": f"valkey/valkey:8.{rng.randint(0, 9)}",
+            "command": ["valkey-server", "--port", str(port)],
+            "ports": [f"127.0.0.1:{port}:{port}"],
+            "networks": [named],
+            "restart": rng.choice(_POLICIES),
         },
-        "web": {
-            "image": "nginx:1.27",
-            "ports": ["127.0.0.1:8088:80", "127.0.0.1:8443:443"],
-            "networks": ["front"],
-            "volumes": ["/srv/shop/static:/usr/share/nginx/html:ro"],
+        two: {
+            "image": f"nginx:1.{rng.randint(20, 29)}",
+            "ports": [f"127.0.0.1:{http}:80", f"127.0.0.1:{https}:443"],
+            "networks": [rng.choice([named, plain])],
+            "volumes": [f"/srv/{project}/{rng.choice(['static', 'www', 'site'])}:/usr/share/nginx/html:ro"],
         },
-        "worker": {
-            "image": "shop/worker:2.1",
-            "command": ["python", "-m", "worker"],
-            "networks": ["backend", "front"],
-            "volumes": ["/srv/shop/jobs:/app/jobs", "/srv/shop/logs:/app/logs"],
+        three: {
+            "image": f"{project}/{three}:{rng.randint(1, 9)}.{rng.randint(0, 9)}",
+            "command": ["python", "-m", rng.choice(["worker", "jobs", "tasks"])],
+            "networks": rng.sample([bare, rng.choice([named, plain])], 2),
+            "volumes": [
+                f"/srv/{project}/{d}:/app/{d}" for d in rng.sample(["jobs", "logs", "tmp", "out"], 2)
+            ],
         },
-        "ticker": {
-            "image": "alpine:3.20",
-            "command": ["sh", "-c", "date; sleep 60"],
-            "restart": "unless-stopped",
+        four: {
+            "image": f"alpine:3.{rng.randint(15, 21)}",
+            "command": ["sh", "-c", f"date; sleep {rng.randint(10, 99)}"],
+            "restart": rng.choice(_POLICIES),
         },
-    },
-    "networks": {"backend": {"name": "shop-backend", "driver": "bridge"}, "front": {"driver": "bridge"}},
-}
-DOCKER_RUNS = {
-    "cache": "docker run -d --name cache -h cache --restart=always --net=shop-backend "
-    "-p 127.0.0.1:7000:7000 valkey/valkey:8.0 valkey-server --port 7000",
-    "web": "docker run -d --name web -h web --net=front -p 127.0.0.1:8088:80 -p 127.0.0.1:8443:443 "
-    "-v /srv/shop/static:/usr/share/nginx/html:ro nginx:1.27",
-    "worker": "docker run -d --name worker -h worker --net=shop-backend --net=front "
-    "-v /srv/shop/jobs:/app/jobs -v /srv/shop/logs:/app/logs shop/worker:2.1 python -m worker",
-    "ticker": "docker run -d --name ticker -h ticker --restart=unless-stopped alpine:3.20 sh -c 'date; sleep 60'",
-}
+    }
+    if rng.random() < 0.5:
+        services[two]["restart"] = rng.choice(_POLICIES)
+    networks = {
+        named: {"name": f"{project}-{named}", "driver": "bridge"},
+        plain: {"driver": "bridge"},
+        bare: None,
+    }
+    return {"services": services, "networks": networks}
+
+
+def _expected(compose: dict[str, Any], name: str) -> list[str]:
+    """The book's form of the command for service ``name`` (the check's answer key)."""
+    service = compose["services"][name]
+    words = ["docker", "run", "-d", "--name", name, "-h", name]
+    words += [f"--restart={service['restart']}"] if "restart" in service else []
+    words += [
+        f"--net={(compose['networks'][key] or {}).get('name', key)}" for key in service.get("networks", [])
+    ]
+    for flag, key in (("-p", "ports"), ("-v", "volumes")):
+        for entry in service.get(key, []):
+            words += [flag, entry]
+    return [*words, service["image"], *service.get("command", [])]
 
 
 @exercise("01.docker_run")
 def docker_run(answer):
     expect(callable(answer), f"expected a function docker_run(compose, name), got {type(answer).__name__}")
-    for name, line in DOCKER_RUNS.items():
-        service = COMPOSE["services"][name]
-        got = answer(copy.deepcopy(COMPOSE), name)
+    compose = _compose()
+    for name, service in compose["services"].items():
+        said = f"for service {name!r} of the check's compose file"
+        try:
+            got = answer(copy.deepcopy(compose), name)
+        except (AttributeError, TypeError) as exc:
+            if "NoneType" not in str(exc):
+                raise
+            empty = [key for key, body in compose["networks"].items() if body is None]
+            raise Wrong(
+                f"{said}, your function raised {type(exc).__name__}: {exc}. The compose file declares the "
+                f"network {empty[0]} with nothing under it ({empty[0]}:), which yaml.safe_load reads as None"
+            ) from exc
         expect(
             isinstance(got, list) and all(isinstance(word, str) for word in got),
             f"expected the command as a list of words (str), got {got!r}",
         )
-        said = f"for service {name!r} of the check's compose file"
         expect(got[:2] == ["docker", "run"], f"{said}, the command should start with docker run: {got}")
         expect(
             service["image"] in got,
@@ -97,7 +131,7 @@ def docker_run(answer):
             mounted == volumes,
             f"{said}, the service mounts {len(volumes)} volume(s); your -v give {mounted}",
         )
-        wanted = shlex.split(line)
+        wanted = _expected(compose, name)
         restarts = [word for word in got if word.startswith("--restart")]
         expect(
             restarts == [word for word in wanted if word.startswith("--restart")],

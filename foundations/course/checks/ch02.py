@@ -1,7 +1,7 @@
 """Checks for the exercises of notebook 02 (data structures)."""
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from foundations.course.exercises import Wrong, exercise, expect
 
@@ -308,6 +308,7 @@ class _ShowDog(_Dog):  # name and breed are inherited: its class body annotates 
 class _Cat:
     name: str
     hypoallergenic: bool
+    color: ClassVar[str] = "a class attribute of Cat, not a field"  # what a copy of it would show
 
 
 @dataclass

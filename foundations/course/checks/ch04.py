@@ -5,7 +5,7 @@ import dataclasses
 import json
 import numbers
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -52,25 +52,35 @@ class _Empty:
     pass
 
 
-class _Drained:
-    """Not a dataclass, but an object of a class of its own: Go would hold a pointer to a struct, never empty,
-    whatever ``len()`` says."""
+class _Own:
+    """An object of a class of its own, not a dataclass: to Go a struct (or a pointer to one), never empty."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__.lstrip('_')}()"
+
+
+class _Drained(_Own):
+    """Its len() is 0, and it has nothing else."""
 
     def __len__(self) -> int:
         return 0
 
-    def __repr__(self) -> str:
-        return "Drained()"
 
-
-class _Closed:
-    """A class of its own whose ``__bool__`` is False: falsy to Python, not a number, and to Go a struct."""
+class _Closed(_Own):
+    """Its ``__bool__`` is False: falsy to Python, and not a number."""
 
     def __bool__(self) -> bool:
         return False
 
-    def __repr__(self) -> str:
-        return "Closed()"
+
+class _Shelf(_Own, Sequence[str]):
+    """A full collection (len, iter, in, indexing) with nothing in it: "a collection of length 0" is not the rule."""
+
+    def __getitem__(self, index: Any) -> Any:
+        raise IndexError(index)
+
+    def __len__(self) -> int:
+        return 0
 
 
 @dataclass
@@ -115,27 +125,9 @@ numbers.Real.register(_Gauge)
 # is_empty's own types first, then the ones the notebook's is_empty does not know, so a copy of it is not enough.
 OMITTED: list[object] = [None, False, 0, 0.0, -0.0, "", [], (), {}]
 OMITTED += [b"", bytearray(), set(), frozenset(), Decimal(0), Fraction(0), _Ticks(0), _Gauge(0.0)]
-KEPT = [
-    True,
-    1,
-    -2,
-    0.1,
-    " ",
-    "0",
-    [0],
-    [None],
-    {"a": 0},
-    _Empty(),
-    _Basket(),
-    _Drained(),
-    _Closed(),
-    b"x",
-    {0},
-    Decimal("0.1"),
-    Fraction(1, 3),
-    _Ticks(3),
-    _Gauge(-0.5),
-]
+KEPT: list[object] = [True, 1, -2, 0.1, " ", "0", [0], [None], {"a": 0}, _Empty()]
+KEPT += [_Basket(), _Drained(), _Closed(), _Shelf()]  # classes of their own
+KEPT += [b"x", {0}, Decimal("0.1"), Fraction(1, 3), _Ticks(3), _Gauge(-0.5)]
 
 
 @exercise("04.omit")
@@ -154,7 +146,7 @@ def omit(answer):
             "not Go's rule"
             if dataclasses.is_dataclass(value)
             else ": an object of a class of its own is a Go struct too, whatever len() or bool() says"
-            if isinstance(value, (_Drained, _Closed))
+            if isinstance(value, _Own)
             else ""
         )
         expect(got is False, f"Go keeps {value!r}, your omit({value!r}) returned {got!r}{hint}")
