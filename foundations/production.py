@@ -122,13 +122,16 @@ def watch(
     return samples
 
 
-def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5, workers: int = 1) -> dict:
+def stop_mid_request(
+    cfg: Config, key: str = "slow", stall: float = 1.5, workers: int = 1, clients: int = 1
+) -> dict:
     """SIGTERM a fresh server (``workers`` of them) while a ``/get`` is in flight, as ``docker stop`` would: ``DEBUG
     SLEEP`` stalls ``cfg``'s Redis for ``stall`` s, a ``/get?key=`` waits on it, and SIGTERM comes 0.5 s into
     the stall. Returns what the client got (``status`` and ``body``, or ``error`` when the connection was
     cut), whether a new connection made after the SIGTERM was accepted (``new_connection_accepted``), how long
     the server took to exit after the SIGTERM (``stop_seconds``) and its log. It stalls the whole Redis:
-    give it one of its own, never a shared one."""
+    give it one of its own, never a shared one. With ``clients`` > 1, that many ``/get``s wait at once (spread
+    over the workers), and ``statuses`` holds each one's status (``None``: cut)."""
     redis.Redis.from_url(cfg.redis_url).set(f"api:{key}", "finished")
     # the stalled GET waits instead of a 503
     api = start(cfg, "--redis-timeout", str(stall + 5), workers=workers)
@@ -144,11 +147,20 @@ def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5, workers
         except ServiceError as exc:  # the server closed the connection before it answered
             answer["status"], answer["error"] = None, str(exc.__cause__ or exc)
 
+    def other_get() -> None:
+        try:
+            statuses.append(net.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)[0])
+        except ServiceError:
+            statuses.append(None)
+
+    statuses: list[int | None] = []
     threads = [threading.Thread(target=stall_redis), threading.Thread(target=slow_get)]
+    threads += [threading.Thread(target=other_get) for _ in range(clients - 1)]
     try:
         threads[0].start()
         time.sleep(0.2)  # the stall has begun ...
-        threads[1].start()
+        for thread in threads[1:]:
+            thread.start()
         time.sleep(0.3)  # ... and the /get is waiting on it
         started = time.monotonic()
         os.kill(api.pid, signal.SIGTERM)  # what stop() sends first
@@ -160,4 +172,5 @@ def stop_mid_request(cfg: Config, key: str = "slow", stall: float = 1.5, workers
             thread.join(stall + 10)
     finally:
         api.stop()
-    return {**answer, "pid_alive": pids.alive(api.pid), "log": api.output()}
+    statuses.insert(0, answer.get("status"))
+    return {**answer, "statuses": statuses, "pid_alive": pids.alive(api.pid), "log": api.output()}

@@ -106,3 +106,77 @@ def test_each_row_gives_the_time_its_chapter_states():
         opening = " ".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"][:4])
         minutes = cells[3].split()[0]
         assert re.search(rf"\b{minutes} minutes", opening), f"{notebook.name} does not say {minutes} minutes"
+
+
+# The book's section headings, from its table of contents, chapter by chapter: 00_index says the port keeps
+# them, so each must be a heading of its chapter's notebook, alone or beside a colon.
+BOOK_SECTIONS = {
+    "01": ["Networking", "Setting up a runner for your Go programs", "Setting up Redis", "Other services"],
+    "02": ["Declaring structs", "Casting structs", "Declaring interfaces", "Abusing interfaces"],
+    "03": ["Suggested package structure", "What to put there?", "Structure"],
+    "04": ["Encoding structs into JSON", "Decoding JSON contents into structs"],
+    "05": [
+        "Setting up a simple web server",
+        "Routing logic",
+        "Advanced routing - Pat",
+        "Advanced routing - Gorilla Mux",
+    ],
+    "06": ["A simple API service", "Making it parallel", "Some tips"],
+    "07": [
+        "Client library",
+        "Talking to a Redis instance",
+        "Worst case scenario",
+        "Let's scale it",
+        "Connection pool",
+    ],
+    "08": [
+        "Quick start",
+        "Goodbye simplicity",
+        "Simplicity redux",
+        "Connection pool",
+        "Scaling MySQL beyond MySQL",
+    ],
+    "09": [
+        "Creating a simple API",
+        "Testing an API",
+        "More detailed testing",
+        "A note on testing",
+        "Implementing the complete API",
+    ],
+    "10": ["Putting the API together", "Benchmarking it", "Profiling it"],
+    "11": [
+        "Configuration",
+        "Building an application",
+        "Deploying an application",
+        "Creating a Docker image",
+        "Exposing run-time information",
+    ],
+}
+
+
+def _headings(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    lines = ("".join(c["source"]).splitlines() for c in cells if c["cell_type"] == "markdown")
+    return [line.lstrip("#").strip() for block in lines for line in block if line.startswith("#")]
+
+
+def _opens(heading: str, title: str) -> bool:
+    """The heading is the title, or the title with a colon and more on one side ("Part 2 of 4: benchmarking it")."""
+    heading, title = heading.lower(), title.lower()
+    return heading == title or heading.startswith(title + ":") or heading.endswith(": " + title)
+
+
+def test_each_book_section_is_a_heading_of_its_chapter():
+    chapters = {p.name[:2]: p for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb") if "appendix" not in p.name}
+    missing = {
+        number: [title for title in titles if not any(_opens(h, title) for h in _headings(chapters[number]))]
+        for number, titles in BOOK_SECTIONS.items()
+    }
+    assert not any(missing.values()), {number: titles for number, titles in missing.items() if titles}
+
+
+def test_a_heading_that_only_mentions_a_section_does_not_count():  # the check above can fail
+    assert _opens("Structure: `src/`, then and now", "Structure")
+    assert not _opens("Suggested package structure", "Structure")
+    assert not _opens("Redis", "Setting up Redis")
+    assert _opens("Part 2 of 4: benchmarking it", "Benchmarking it")

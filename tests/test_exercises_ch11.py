@@ -2,6 +2,8 @@
 that names the situation it fails, not the answer."""
 
 import atexit
+import hmac
+import ipaddress
 import json
 import mmap
 import os
@@ -590,3 +592,79 @@ def test_worker_counters_rejects(answer, message):
 
 def test_worker_counters_accepts_the_shared_memory_design():
     assert exercises.verdict("11.worker_counters", SharedMemory) is None
+
+
+# 11.allowed (the appendix): who may read /debug/vars and /metrics. Each half-solution below changes one
+# rule of the full answer.
+PROXY = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+
+
+def gate(
+    *,
+    loopback=lambda address: (getattr(address, "ipv4_mapped", None) or address).is_loopback,
+    proxy=PROXY,
+    same=lambda sent, expected: hmac.compare_digest(sent.encode(), expected.encode()),
+    skip_empty=True,
+    token_first=True,
+    use_enabled=True,
+    which=lambda tokens: tokens,
+):
+    def by_token(environ, tokens):
+        sent = environ.get("HTTP_AUTHORIZATION", "")
+        return any(same(sent, f"Bearer {t}") for t in which(tokens) if t or not skip_empty)
+
+    def allowed(environ, enabled, tokens):
+        if enabled and use_enabled:
+            return True
+        if token_first and by_token(environ, tokens):
+            return True
+        if any(header in environ for header in proxy):
+            return False
+        if not token_first and by_token(environ, tokens):
+            return True
+        try:
+            address = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return False
+        return loopback(address)
+
+    return allowed
+
+
+def str_digest(sent, expected):  # compare_digest on str: TypeError on a header byte outside ASCII
+    return hmac.compare_digest(sent, expected)
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (gate(loopback=lambda address: str(address) == "127.0.0.1"), "::1"),  # REMOTE_ADDR == "127.0.0.1"
+        (gate(loopback=lambda address: str(address) in ("127.0.0.1", "::1")), "::ffff:127.0.0.1"),
+        (gate(loopback=lambda address: True), "203.0.113"),  # anyone without a proxy header
+        (gate(proxy=()), "X-Forwarded-For"),  # ignores the forwarding headers
+        (gate(proxy=("HTTP_X_FORWARDED_FOR",)), "Forwarded: for="),  # only nginx's usual one
+        (gate(same=lambda sent, expected: sent == expected), "compared in a way whose time"),  # ==
+        (
+            gate(same=lambda sent, expected: sent.startswith(expected)),
+            "followed by more",
+        ),  # token as a prefix
+        (
+            gate(
+                same=lambda sent, expected: len(sent) > 7 and hmac.compare_digest(sent, expected[: len(sent)])
+            ),
+            "only the start",
+        ),
+        (gate(skip_empty=False), "empty"),  # an empty configured token: "Bearer " lets everyone in
+        (gate(same=str_digest), "outside ASCII"),
+        (gate(token_first=False), "through the proxy with a right token"),
+        (gate(use_enabled=False), "debug_endpoints on"),
+        (gate(which=lambda tokens: tokens[:1]), "the other token"),  # only the first token
+    ],
+)
+def test_allowed_rejects(answer, message):
+    verdict = exercises.verdict("11.allowed", answer)
+    assert verdict is not None and message in verdict, verdict
+
+
+def test_allowed_accepts_the_full_answer():
+    assert exercises.verdict("11.allowed", gate()) is None

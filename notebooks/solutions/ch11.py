@@ -66,4 +66,29 @@ def worker_counters():
     return WorkerCounters
 
 
-SOLUTIONS = {"11.resolve": resolve, "11.worker_counters": worker_counters}
+def allowed():
+    import hmac
+    import ipaddress
+
+    forwarded = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")  # what a proxy adds
+
+    def allowed(environ, enabled, tokens):
+        if enabled:
+            return True
+        sent = environ.get("HTTP_AUTHORIZATION", "").encode()  # bytes: any header compares, é included
+        # every token compared, each in constant time; an empty one stands for no token, not for ""
+        matches = [hmac.compare_digest(sent, f"Bearer {token}".encode()) for token in tokens if token]
+        if any(matches):
+            return True
+        if any(header in environ for header in forwarded):
+            return False
+        try:
+            address = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return False
+        return (getattr(address, "ipv4_mapped", None) or address).is_loopback  # ::ffff:127.0.0.1 too
+
+    return allowed
+
+
+SOLUTIONS = {"11.resolve": resolve, "11.worker_counters": worker_counters, "11.allowed": allowed}

@@ -1,0 +1,175 @@
+"""Checks for the exercise of notebook 11's appendix (operating the server): who may read the debug routes.
+``ch11`` imports this module, so its exercise is chapter 11's last."""
+
+import contextlib
+import hmac
+import secrets
+from collections.abc import Iterator
+
+from foundations.course.exercises import Wrong, exercise, expect
+
+LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.6")  # 127.0.0.6: Istio's sidecar
+OUTSIDE = ("203.0.113.5", "2001:db8::5", "::ffff:203.0.113.5", None)  # None: no REMOTE_ADDR at all
+PROXIED = (("X-Forwarded-For", "203.0.113.5"), ("Forwarded", "for=203.0.113.5"), ("X-Real-IP", "203.0.113.5"))
+
+
+def _environ(address: str | None, headers: dict[str, str]) -> dict[str, str]:
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/debug/vars", "QUERY_STRING": ""}
+    if address is not None:
+        environ["REMOTE_ADDR"] = address
+    environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()})
+    return environ
+
+
+def _cases(new: str, old: str) -> Iterator[tuple[str, dict, bool, tuple[str, ...], bool]]:
+    """(situation, environ, enabled, tokens, the answer's verdict), in the order a learner meets them."""
+    both = (new, old)
+    for address in LOOPBACK:
+        yield (
+            f"a client at {address}, no forwarding header, no token sent",
+            _environ(address, {}),
+            False,
+            both,
+            True,
+        )
+    for outside in OUTSIDE:
+        where = f"a client at {outside}" if outside else "a request without REMOTE_ADDR"
+        yield f"{where}, no token sent", _environ(outside, {}), False, both, False
+    for name, value in PROXIED:
+        situation = f"a client at 127.0.0.1 whose request has {name}: {value}, no token sent"
+        yield situation, _environ("127.0.0.1", {name: value}), False, both, False
+    for address in ("203.0.113.5", "127.0.0.1"):
+        yield (
+            f"debug_endpoints on, a client at {address} with X-Forwarded-For",
+            _environ(address, dict(PROXIED[:1])),
+            True,
+            both,
+            True,
+        )
+    proxied = dict(PROXIED[:1])  # from here on, every client comes through the proxy
+
+    def sent(authorization: str) -> dict:
+        return _environ("127.0.0.1", {**proxied, "Authorization": authorization})
+
+    rotation = "(tokens holds two while the scraper's token is rotated)"
+    yield "a client through the proxy with a right token", sent(f"Bearer {new}"), False, both, True
+    yield (
+        f"a client through the proxy with the other token {rotation}",
+        sent(f"Bearer {old}"),
+        False,
+        both,
+        True,
+    )
+    yield "a client through the proxy with a wrong token", sent("Bearer guess"), False, both, False
+    yield (
+        "a client through the proxy with a right token followed by more characters",
+        sent(f"Bearer {new}{secrets.token_urlsafe(3)}"),
+        False,
+        both,
+        False,
+    )
+    yield (
+        "a client through the proxy with only the start of a right token",
+        sent(f"Bearer {new[:-4]}"),
+        False,
+        both,
+        False,
+    )
+    yield (
+        "a client through the proxy with a token, and no token configured",
+        sent(f"Bearer {new}"),
+        False,
+        (),
+        False,
+    )
+    for authorization in ("Bearer ", "Bearer", ""):
+        yield (
+            (
+                f"one of the tokens configured is empty (a debug_token left blank), and a client through the proxy "
+                f"sends Authorization: {authorization!r}"
+            ),
+            sent(authorization),
+            False,
+            ("", new),
+            False,
+        )
+    yield (
+        "a client at 203.0.113.5 with no Authorization header, and every token configured empty",
+        _environ("203.0.113.5", {}),
+        False,
+        ("",),
+        False,
+    )
+    yield (
+        (
+            "a client through the proxy whose Authorization header has bytes outside ASCII (WSGI hands them over "
+            "as a latin-1 str)"
+        ),
+        sent("Bearer \xe9\xe9\xe9"),
+        False,
+        both,
+        False,
+    )
+
+
+@contextlib.contextmanager
+def _counted(answer) -> Iterator[list]:
+    """The constant-time comparison, counted wherever the answer may reach it: the module, a name imported
+    from it into the answer's globals, a closure's cell."""
+    original, calls = hmac.compare_digest, []
+
+    def counting(a, b):
+        calls.append(1)
+        return original(a, b)
+
+    import secrets as module_secrets
+
+    places = [(hmac, "compare_digest"), (module_secrets, "compare_digest")]
+    names = getattr(answer, "__globals__", {})
+    cells = [cell for cell in getattr(answer, "__closure__", None) or () if _holds(cell, original)]
+    saved = {name: value for name, value in names.items() if value is original}
+    for module, name in places:
+        setattr(module, name, counting)
+    names.update(dict.fromkeys(saved, counting))
+    for cell in cells:
+        cell.cell_contents = counting
+    try:
+        yield calls
+    finally:
+        for module, name in places:
+            setattr(module, name, original)
+        names.update(saved)
+        for cell in cells:
+            cell.cell_contents = original
+
+
+def _holds(cell, value) -> bool:
+    try:
+        return cell.cell_contents is value
+    except ValueError:  # an empty cell
+        return False
+
+
+@exercise("11.allowed")
+def allowed(answer):
+    expect(callable(answer), "expected a function allowed(environ, enabled, tokens)")
+    new, old = secrets.token_urlsafe(12), secrets.token_urlsafe(12)  # fresh every run
+    timed: list[str] = []  # a right token let in, but not compared in constant time
+    with _counted(answer) as calls:
+        for situation, environ, enabled, tokens, want in _cases(new, old):
+            before = len(calls)
+            try:
+                got = answer(dict(environ), enabled, tokens)
+            except Exception as error:  # noqa: BLE001 - the learner's code: said with its situation
+                raise Wrong(f"{situation}: your answer raised {type(error).__name__}: {error}") from None
+            expect(isinstance(got, bool), f"{situation}: expected True or False, got {got!r}")
+            expect(got is want, f"{situation}: your answer says {got}")
+            if (
+                want and "HTTP_AUTHORIZATION" in environ and not enabled and len(calls) == before
+            ):  # let in by it
+                timed.append(situation)
+    expect(
+        not timed,
+        f"{timed[0] if timed else ''}: the token was compared in a way whose time grows with how many of its "
+        "first characters are right, so a client can guess it one character at a time, timing each guess",
+    )
