@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # (longest first), not by their number of tests. TEST_WORKERS=0: one process, as before.
 TEST_WORKERS ?= 2
 
-.PHONY: help install install-workshop install-test lock lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse docker-images
+.PHONY: help install reinstall install-workshop install-test lock lab test services-up services-down status doctor refresh-outputs navigation clean workshop wheelhouse docker-images
 
 help:  ## this list
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ UV_INSTALL = UV_SYSTEM_CERTS=1 $(UV) pip install --python $(PY) --compile-byteco
 install: $(VENV)/.installed-lab  ## create .venv with the learner's pinned packages and the project's kernel
 install-workshop: $(VENV)/.installed-workshop  ## the learner's packages plus JupyterHub's
 install-test: $(VENV)/.installed-test  ## everything make test needs (lab, workshop and test tools)
+reinstall:  ## put the learner's pinned packages and the kernel back, even when no lock changed (doctor's fix)
+	rm -f $(VENV)/.installed-lab
+	$(MAKE) install
 
 # Reinstall only when a lock or the package metadata change; a bigger install includes the smaller ones.
 $(VENV)/.installed-lab: requirements.lock pyproject.toml

@@ -95,3 +95,20 @@ def test_each_make_target_installs_its_own_lock(target, lock):
         ["make", "-n", "-B", target], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert re.findall(r"-r (requirements\S*\.lock)", dry) == [lock]
+
+
+def test_reinstall_installs_the_learners_lock_even_when_nothing_changed():
+    """doctor's fix for packages that drifted from their pins: `make install` alone would do nothing while the
+    install marker is newer than the locks, `make reinstall` must still run the install."""
+    dry = subprocess.run(
+        ["make", "-n", "reinstall"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "rm -f .venv/.installed-lab" in dry and re.search(r"make\S* install", dry), dry
+    marker_removed_then_installed = subprocess.run(
+        ["make", "-n", "-W", "requirements.lock", "install"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout  # what the recursive `make install` does once the marker is gone (as if the lock were newer)
+    assert re.findall(r"-r (requirements\S*\.lock)", marker_removed_then_installed) == ["requirements.lock"]

@@ -33,20 +33,30 @@ def check_python() -> Check:
     ok = sys.version_info >= (3, 11)
     version = ".".join(map(str, sys.version_info[:3]))
     where = "virtual environment" if sys.prefix != sys.base_prefix else "system interpreter"
-    return Check("python", ok, f"{version} ({where})", "" if ok else "use Python 3.11 or newer: make lab")
+    return Check(
+        "python",
+        ok,
+        f"{version} ({where})",
+        "" if ok else "use Python 3.11 or newer: make clean, then make lab PYTHON=python3.11",
+    )
 
 
 def check_kernel() -> Check:
     try:
         from jupyter_client.kernelspec import KernelSpecManager
     except ImportError:
-        return Check("kernel", False, "jupyter_client is not installed", "make lab (installs the lab extras)")
+        return Check(
+            "kernel",
+            False,
+            "jupyter_client is not installed",
+            "make reinstall (installs the lab's pinned packages)",
+        )
     found = KERNEL_NAME in KernelSpecManager().find_kernel_specs()
     return Check(
         "kernel",
         found,
         KERNEL_NAME + (" registered" if found else " not registered"),
-        "" if found else "python -m foundations course install-kernel (make install does)",
+        "" if found else "python -m foundations course install-kernel (make reinstall does it too)",
     )
 
 
@@ -66,7 +76,7 @@ def check_packages(lock_file: Path = pins.LOCK_FILE) -> Check:
             "packages",
             False,
             f"{len(wrong)} differ from the pins: {', '.join(wrong[:3])}",
-            "make lab (reinstalls from requirements.lock)",
+            "make reinstall (puts back the pins of requirements.lock)",
         )
     return Check("packages", True, "all match requirements.lock")
 
