@@ -156,7 +156,12 @@ def fullname_handler(settings: Settings, http: requests.Session) -> Handler:
         fetched = timeline.event("Done fetching")  # Server-Timing's fetch: the upstream calls, nothing after
         body = {name: results[name].get(name, "") for name in calls}
         print(
-            "\n".join([*timeline.lines(), f"[{timeline.timer.now():.4f}] Done with response: {body}"]),
+            "\n".join(
+                [
+                    *timeline.lines(together_by_label=True),
+                    f"[{timeline.timer.now():.4f}] Done with response: {body}",
+                ]
+            ),
             flush=True,
         )
         response = json_response(body)

@@ -114,13 +114,22 @@ class Timeline:
         with self._lock:
             return list(self._events)
 
-    def lines(self) -> list[str]:
-        """The book's log lines in time order: one per event, a start and a ``done`` line per span."""
-        stamped: list[tuple[float, int, str]] = []
+    def lines(self, together_by_label: bool = False) -> list[str]:
+        """The book's log lines in time order: one per event, a start and a ``done`` line per span. With
+        ``together_by_label``, the starts of the spans that began before any span ended are listed together,
+        at the first one's place, in label order: threads started together record their starts in whichever
+        order they happen to run, and a printed log (a stored notebook output) should not depend on that."""
+        first_end = min((e.end_ms for e in self.events if e.span), default=float("inf"))
+        together = [e for e in self.events if together_by_label and e.span and e.start_ms < first_end]
+        ranks = {id(e): rank for rank, e in enumerate(sorted(together, key=lambda e: e.label))}
+        index = {id(e): i for i, e in enumerate(self.events)}
+        anchor = min(((e.start_ms, 2 * index[id(e)]) for e in together), default=(0.0, 0))
+        stamped: list[tuple[float, int, int, str]] = []
         for i, event in enumerate(self.events):
-            stamped.append((event.start_ms, 2 * i, _line(event.start_ms, event.label)))
+            key = (*anchor, ranks[id(event)]) if id(event) in ranks else (event.start_ms, 2 * i, 0)
+            stamped.append((*key, _line(event.start_ms, event.label)))
             if event.span:
-                stamped.append((event.end_ms, 2 * i + 1, _line(event.end_ms, f"{event.label} done")))
+                stamped.append((event.end_ms, 2 * i + 1, 0, _line(event.end_ms, f"{event.label} done")))
         return [line for *_, line in sorted(stamped)]
 
     def frame(self) -> pd.DataFrame:

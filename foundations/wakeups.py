@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection
 import psutil
 
 from foundations import footprint
+from foundations.errors import ServiceError
 
 _END = b"x"  # the byte that ends the echo
 
@@ -58,7 +59,9 @@ def round_trip_rate(client_core: int, echo_core: int, seconds: float = 0.2) -> f
     child.start()
     try:
         if not port_in.poll(30):
-            raise RuntimeError("the echo process did not start within 30 s (a very busy machine?)")
+            raise ServiceError(
+                "the echo process did not start within 30 s: a very busy machine? run it again"
+            )
         with socket.create_connection(("127.0.0.1", port_in.recv()), timeout=5) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             os.sched_setaffinity(0, {client_core})
@@ -66,7 +69,7 @@ def round_trip_rate(client_core: int, echo_core: int, seconds: float = 0.2) -> f
             while (took := time.perf_counter() - start) < seconds:
                 sock.sendall(b".")
                 if not sock.recv(1):
-                    raise RuntimeError("the echo process closed the connection (did it crash?)")
+                    raise ServiceError("the echo process closed the connection: did it crash? run it again")
                 trips += 1
             sock.sendall(_END)
     finally:

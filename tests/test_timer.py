@@ -97,6 +97,33 @@ def test_lines_are_in_time_order_even_when_spans_overlap():
     assert list(tl.frame()["label"]) == ["outer", "inner"]
 
 
+def test_starts_together_can_be_listed_by_label_whatever_order_the_threads_ran_in():
+    clock = FakeClock()
+    tl = Timeline(Timer(clock))
+    tl.event("begin")
+    second, first = tl.span("b: lastname"), tl.span("a: firstname")
+    second.__enter__()  # the thread started second ran first
+    clock.advance(1)
+    first.__enter__()
+    clock.advance(200)
+    first.__exit__(None, None, None)
+    later = tl.span("c: after the first ended")
+    later.__enter__()
+    clock.advance(100)
+    second.__exit__(None, None, None)
+    later.__exit__(None, None, None)
+    assert tl.lines()[1:3] == ["[0.0000] b: lastname", "[1.0000] a: firstname"]  # time order
+    assert tl.lines(together_by_label=True) == [
+        "[0.0000] begin",
+        "[1.0000] a: firstname",
+        "[0.0000] b: lastname",
+        "[201.0000] a: firstname done",
+        "[201.0000] c: after the first ended",
+        "[301.0000] b: lastname done",
+        "[301.0000] c: after the first ended done",
+    ]
+
+
 def test_a_zero_length_span_still_has_its_done_line():
     tl = Timeline(Timer(FakeClock()))
     with tl.span("instant"):
