@@ -175,6 +175,9 @@ def resolve(answer):
 
 
 WORKERS, COUNTS = 4, 1000
+# The killed worker's count: a prime, drawn each run, so that an answer that saves every N counts (N > 1) has
+# unsaved counts when that worker dies, whatever N it picked
+KILLED_COUNTS = tuple(n for n in range(1001, 1100) if all(n % d for d in range(2, 34)))  # the primes
 # The first two workers count from four threads each, as a server worker runs its handlers in threads.
 THREADED, THREADS = 2, 4
 
@@ -204,7 +207,7 @@ def _take_turns(counters) -> None:
     sys.settrace(enter)
 
 
-def _worker(make, folder, name, start, killed: bool, threads: int, failures) -> None:
+def _worker(make, folder, name, start, times: int, killed: bool, threads: int, failures) -> None:
     counters, failed = make(folder), []
 
     def counting(times: int) -> None:
@@ -217,7 +220,7 @@ def _worker(make, folder, name, start, killed: bool, threads: int, failures) -> 
             failed.append(f"{type(exc).__name__}: {exc}")
 
     start.wait(30)  # every worker counts at the same time, as under load
-    running = [threading.Thread(target=counting, args=(COUNTS // threads,)) for _ in range(threads)]
+    running = [threading.Thread(target=counting, args=(times // threads,)) for _ in range(threads)]
     for thread in running:
         thread.start()
     for thread in running:
@@ -229,16 +232,25 @@ def _worker(make, folder, name, start, killed: bool, threads: int, failures) -> 
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None]) -> list[str]:
+def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None], last: int) -> list[str]:
     """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once (the first
-    ``THREADED`` from ``THREADS`` threads each, the last killed after its last count) while this process
+    ``THREADED`` from ``THREADS`` threads each; the last ``last`` times, then killed) while this process
     calls ``scrape()`` over and over; what went wrong in the workers, if anything."""
     context = multiprocessing.get_context("fork")
     start, failures = context.Event(), context.SimpleQueue()
     workers = [
         context.Process(
             target=_worker,
-            args=(make, folder, name, start, i == len(names) - 1, THREADS if i < THREADED else 1, failures),
+            args=(
+                make,
+                folder,
+                name,
+                start,
+                last if i == len(names) - 1 else COUNTS,
+                i == len(names) - 1,
+                THREADS if i < THREADED else 1,
+                failures,
+            ),
         )
         for i, name in enumerate(names)
     ]
@@ -269,6 +281,8 @@ def worker_counters(answer):
     with tempfile.TemporaryDirectory(prefix="foundations-ch11-") as tmp:
         folder = Path(tmp)
         reader, seen = answer(folder), [0]
+        last = random.choice(KILLED_COUNTS)
+        total = (WORKERS - 1) * COUNTS + last
 
         def scrape():
             try:
@@ -279,33 +293,33 @@ def worker_counters(answer):
                     "may open a worker's file at any moment, even while that worker is writing it"
                 ) from None
             expect(
-                seen[-1] <= now <= WORKERS * COUNTS,
+                seen[-1] <= now <= total,
                 f"scrapes while the workers were counting saw 'hits' at {seen[-1]}, then {now}: a counter "
-                f"only climbs, and {WORKERS} workers counting {COUNTS} each never pass {WORKERS * COUNTS}",
+                f"only climbs, and {WORKERS} workers counting {total} in all never pass it",
             )
             seen.append(now)
 
-        problems = _run_workers(answer, folder, ["hits"] * WORKERS, scrape)
+        problems = _run_workers(answer, folder, ["hits"] * WORKERS, scrape, last)
         expect(not problems, f"{''.join(problems)}: try it in one process first, then from several threads")
         totals = answer(folder).totals()
         expect(isinstance(totals, dict), f"totals() should return a dict {{name: count}}, got {totals!r}")
         got = totals.get("hits", 0)
         expect(
-            got == WORKERS * COUNTS,
-            f"{WORKERS} worker processes each counted 'hits' {COUNTS} times and have exited (one killed "
+            got == total,
+            f"{WORKERS} worker processes counted 'hits' {total} times in all and have exited (one killed "
             f"after its last count, as a crashed worker is); a new "
-            f"WorkerCounters on the same folder says {got}, not {WORKERS * COUNTS}"
+            f"WorkerCounters on the same folder says {got}, not {total}"
             + (
                 ": counts were lost on the way (two workers, or two threads of one, that read the same value "
                 "and write it back +1 count once)"
-                if 0 < got < WORKERS * COUNTS
+                if 0 < got < total
                 else ""
             ),
         )
         early = reader.totals().get("hits", 0)
         expect(
-            early == WORKERS * COUNTS,
-            f"the reader made before the workers started says {early} once they are done, not {WORKERS * COUNTS}: "
+            early == total,
+            f"the reader made before the workers started says {early} once they are done, not {total}: "
             "it reads only the workers' files that were there when it was made. Look for new ones at every scrape",
         )
         extra = random.randint(3, 9)
@@ -314,7 +328,7 @@ def worker_counters(answer):
             busy.count("misses")
         totals = busy.totals()
         expect(
-            totals.get("misses") == extra and totals.get("hits") == WORKERS * COUNTS,
+            totals.get("misses") == extra and totals.get("hits") == total,
             f"after another {extra} counts of 'misses' in this process, its totals() gave {totals!r}: every "
             "name counts apart, and what the exited workers counted stays",
         )
@@ -333,7 +347,7 @@ def worker_counters(answer):
         later.count("misses")
         totals = later.totals()
         expect(
-            totals.get("misses") == extra + 1 and totals.get("hits") == WORKERS * COUNTS,
+            totals.get("misses") == extra + 1 and totals.get("hits") == total,
             f"another WorkerCounters made in this process after those {extra} counts of 'misses' counted it "
             f"once more, and totals() gave {totals!r}, not {extra + 1} 'misses': its count replaced what was "
             "saved before it. A new worker may get the pid of one that exited, whose counts must stay",
