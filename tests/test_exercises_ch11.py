@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from foundations import metrics
 from foundations.course import exercises
 
 PREFIX = "FOUNDATIONS_"
@@ -689,6 +690,11 @@ def str_digest(sent, expected):  # compare_digest on str: TypeError on a header 
         (gate(token_first=False), "through the proxy with a right token"),
         (gate(use_enabled=False), "debug_endpoints on"),
         (gate(which=lambda tokens: tokens[:1]), "the other token"),  # only the first token
+        # the one-token rule once per token: with no token configured, it is never asked at all
+        (
+            lambda environ, enabled, tokens: any(metrics.allowed(environ, enabled, t) for t in tokens),
+            "no token configured",
+        ),
     ],
 )
 def test_allowed_rejects(answer, message):

@@ -94,6 +94,20 @@ def _cases(new: str, old: str) -> Iterator[tuple[str, dict, bool, tuple[str, ...
             False,
         )
     yield (
+        "a client at 127.0.0.1, no forwarding header, and no token configured",
+        _environ("127.0.0.1", {}),
+        False,
+        (),
+        True,
+    )
+    yield (
+        "debug_endpoints on, a client at 203.0.113.5, and no token configured",
+        _environ("203.0.113.5", {}),
+        True,
+        (),
+        True,
+    )
+    yield (
         "a client at 203.0.113.5 with no Authorization header, and every token configured empty",
         _environ("203.0.113.5", {}),
         False,
