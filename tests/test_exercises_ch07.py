@@ -309,6 +309,31 @@ def test_hash_slot_rejects(answer, message):
     assert message in exercises.verdict("07.hash_slot", answer)
 
 
+# Answers that reach redis-py's key_slot by another road, each as notebook cells define them
+REDIS_PY_BY_ANOTHER_NAME = {
+    "an aliased import": "from redis.crc import key_slot as slot_of\n"
+    "def hash_slot(key):\n    return slot_of(key.encode())",
+    "redis.cluster's import of it": "from redis.cluster import key_slot as ks\n"
+    "def hash_slot(key):\n    return ks(key.encode())",
+    "a module-level wrapper": "from redis.crc import key_slot\n"
+    "def slot(raw):\n    return key_slot(raw)\n"
+    "def hash_slot(key):\n    return slot(key.encode())",
+    "a name built at call time": "import importlib\n"
+    "def hash_slot(key):\n    return getattr(importlib.import_module('redis.crc'), 'key_' + 'slot')(key.encode())",
+    "a refusal swallowed": "import importlib\n"
+    "def hash_slot(key):\n    try:\n"
+    "        return getattr(importlib.import_module('redis.crc'), 'key_' + 'slot')(key.encode())\n"
+    "    except Exception:\n        return 0",
+}
+
+
+@pytest.mark.parametrize("source", REDIS_PY_BY_ANOTHER_NAME.values(), ids=REDIS_PY_BY_ANOTHER_NAME)
+def test_hash_slot_rejects_redis_py_by_another_name(source):
+    namespace = {}
+    exec(source, namespace)
+    assert "calls redis-py's own key_slot" in exercises.verdict("07.hash_slot", namespace["hash_slot"])
+
+
 def test_hash_slot_does_not_blame_an_import_it_never_calls():
     namespace = {}
     exec("from redis.crc import key_slot\ndef hash_slot(key):\n    ...", namespace)  # the notebook's stub

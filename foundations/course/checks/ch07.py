@@ -3,17 +3,21 @@ the two transaction exercises (a transfer in one MULTI ... EXEC on one pooled co
 overdraws, with WATCH) are in ``ch07_transactions`` and registered here, after these, in the notebook's order
 (whichever of the two modules is imported first)."""
 
+import binascii
 import builtins
 import contextlib
 import ctypes
 import functools
 import random
+import sys
 import threading
 import time
 import types
 from collections import Counter
+from collections.abc import Callable
 from unittest import mock
 
+import redis.crc
 from redis.crc import key_slot
 
 from foundations import redisdb, redisspeed
@@ -149,9 +153,19 @@ _SALTED_MESSAGE = (
 
 def _reaches_salted_hash(answer: object) -> bool:
     """Whether ``hash`` or ``__hash__`` is within reach of ``answer``'s code: patching ``builtins.hash`` misses a
-    default argument (``h=hash``), a closure cell, a global alias and a call of ``__hash__``. Looks through
-    functions (code, nested code in ``co_consts``, defaults, closure cells, the globals their code names),
-    methods, partials, wrappers and containers; modules and classes it leaves alone."""
+    default argument (``h=hash``), a closure cell, a global alias and a call of ``__hash__``."""
+    return _reaches(
+        answer,
+        lambda obj: obj is _SALTED or (callable(obj) and getattr(obj, "__name__", None) == "__hash__"),
+        {"__hash__"},
+    )
+
+
+def _reaches(answer: object, found: Callable[[object], bool], names_found: set[str]) -> bool:
+    """Whether an object for which ``found`` holds is within reach of ``answer``'s code, or code that names one
+    of ``names_found`` (as a name, an attribute or a string). Looks through functions (code, nested code in
+    ``co_consts``, defaults, closure cells, the globals their code names), methods, partials, wrappers and
+    containers; modules and classes it leaves alone."""
     todo: list[tuple[object, dict]] = [(answer, {})]
     seen: set[int] = set()
     while todo and len(seen) < 10_000:
@@ -159,10 +173,10 @@ def _reaches_salted_hash(answer: object) -> bool:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if obj is _SALTED or (callable(obj) and getattr(obj, "__name__", None) == "__hash__"):
+        if found(obj):
             return True
         if isinstance(obj, types.CodeType):
-            if "__hash__" in obj.co_names or "__hash__" in obj.co_consts:
+            if names_found & {*obj.co_names, *(const for const in obj.co_consts if isinstance(const, str))}:
                 return True
             todo += [(const, names) for const in obj.co_consts]
             todo += [(names.get(name, getattr(builtins, name, None)), names) for name in obj.co_names]
@@ -313,14 +327,47 @@ TAG_CASES = [
 ]
 
 
+_REDIS_PY_SLOT = (
+    "hash_slot calls redis-py's own key_slot (perhaps by another name): write the computation yourself"
+)
+
+
+def _redis_py_slot(obj: object) -> bool:
+    """redis-py's slot function, or a copy of its code: RedisCluster.keyslot and the rest go through it."""
+    return obj is key_slot or obj is key_slot.__code__
+
+
+@contextlib.contextmanager
+def _refusing_redis_py_slot():
+    """While the answer runs, redis-py's ``key_slot`` refuses, by whatever name the answer reached it (a name
+    built at call time escapes ``_reaches``): the CRC it looks up in ``redis.crc`` when it runs raises when
+    ``key_slot`` calls it, and a refusal the answer swallows still counts."""
+    called = []
+
+    def crc_hqx(data, value):
+        if sys._getframe(1).f_code is key_slot.__code__:
+            called.append(True)
+            raise Wrong(_REDIS_PY_SLOT)
+        return binascii.crc_hqx(data, value)
+
+    with mock.patch.object(redis.crc, "crc_hqx", crc_hqx):
+        yield
+    expect(not called, _REDIS_PY_SLOT)
+
+
 @exercise("07.hash_slot")
 def hash_slot(answer):
     expect(callable(answer), "expected a function hash_slot(key)")
-    names = set(getattr(getattr(answer, "__code__", None), "co_names", ()))  # the names the function uses
-    expect(
-        not names & {"key_slot", "keyslot"},
-        "hash_slot calls redis-py's own key_slot: write the computation yourself",
-    )
+    expect(not _reaches(answer, _redis_py_slot, {"key_slot", "keyslot"}), _REDIS_PY_SLOT)
+
+    def guarded(key):  # the check's own key_slot calls, between the answer's, compute the right slots
+        with _refusing_redis_py_slot():
+            return answer(key)
+
+    _hash_slot(guarded)
+
+
+def _hash_slot(answer):
     plain = ["nb07:name", "user:1", "", "ключ", *(f"k{random.getrandbits(40):x}" for _ in range(50))]
     for key in plain:
         got = answer(key)
