@@ -168,6 +168,20 @@ OMIT_WRONG = [
     pytest.param(lambda value: repr(value) in PRINTED, "Go omits 0.0", id="read-off-the-table"),
     pytest.param(lambda value: value in (None, False, 0, "", [], {}), "Go omits ()", id="a-list-of-empties"),
     pytest.param(
+        lambda value: value in (None, 0, "", [], (), {}, b"", bytearray(), set(), frozenset()),
+        "an object of a class of its own is a Go struct too",
+        id="every-empty-value-listed",
+    ),
+    pytest.param(
+        lambda value: (
+            isinstance(value, numbers.Number)
+            and value == 0
+            or value in (None, "", [], (), {}, b"", bytearray(), set(), frozenset())
+        ),
+        "Go keeps Amount('')",
+        id="numbers-by-type-the-rest-listed",
+    ),
+    pytest.param(
         lambda value: value is None or value == 0 or value == "" or value == [] or value == (),
         "Go omits {}",
         id="forgets-dicts",

@@ -95,7 +95,7 @@ class _Quantity:
     """A number of a type no notebook names, registered as a number (below) the way numpy's are, without
     subclassing int or float: "any other number" means any, not only the ones the exercise lists."""
 
-    def __init__(self, value: float) -> None:
+    def __init__(self, value: Any) -> None:
         self.value = value
 
     def __eq__(self, other: object) -> bool:
@@ -122,12 +122,18 @@ class _Gauge(_Quantity):  # a real number, as numpy's float32 is
 numbers.Integral.register(_Ticks)
 numbers.Real.register(_Gauge)
 
+
+class _Amount(_Quantity, _Own):
+    """Not registered as a number: an object of a class of its own that equals what it holds (0, "" or [])."""
+
+
 # is_empty's own types first, then the ones the notebook's is_empty does not know, so a copy of it is not enough.
 OMITTED: list[object] = [None, False, 0, 0.0, -0.0, "", [], (), {}]
 OMITTED += [b"", bytearray(), set(), frozenset(), Decimal(0), Fraction(0), _Ticks(0), _Gauge(0.0)]
 KEPT: list[object] = [True, 1, -2, 0.1, " ", "0", [0], [None], {"a": 0}, _Empty()]
 KEPT += [_Basket(), _Drained(), _Closed(), _Shelf()]  # classes of their own
 KEPT += [b"x", {0}, Decimal("0.1"), Fraction(1, 3), _Ticks(3), _Gauge(-0.5)]
+KEPT += [_Amount(0), _Amount(""), _Amount([])]  # own classes whose == matches an empty value
 
 
 @exercise("04.omit")
@@ -145,7 +151,7 @@ def omit(answer):
             ": a dataclass is a Go struct, never empty, even when len() of it is 0, so `not value` is "
             "not Go's rule"
             if dataclasses.is_dataclass(value)
-            else ": an object of a class of its own is a Go struct too, whatever len() or bool() says"
+            else ": an object of a class of its own is a Go struct too, whatever len(), bool() or == says"
             if isinstance(value, _Own)
             else ""
         )
