@@ -135,27 +135,21 @@ def stop_mid_request(
     redis.Redis.from_url(cfg.redis_url).set(f"api:{key}", "finished")
     # the stalled GET waits instead of a 503
     api = start(cfg, "--redis-timeout", str(stall + 5), workers=workers)
-    answer: dict = {}
+    answers: list[dict] = [{} for _ in range(clients)]  # each client's; the first is the one reported whole
+    stopped: dict = {}
 
     def stall_redis() -> None:
         stalled = redis.Redis.from_url(cfg.redis_url, socket_timeout=stall + 5)
         stalled.execute_command("DEBUG", "SLEEP", str(stall))
 
-    def slow_get() -> None:
+    def slow_get(answer: dict) -> None:
         try:
             answer["status"], answer["body"] = net.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)
         except ServiceError as exc:  # the server closed the connection before it answered
             answer["status"], answer["error"] = None, str(exc.__cause__ or exc)
 
-    def other_get() -> None:
-        try:
-            statuses.append(net.http_get(f"{api.url}/get?key={key}", timeout=stall + 10)[0])
-        except ServiceError:
-            statuses.append(None)
-
-    statuses: list[int | None] = []
-    threads = [threading.Thread(target=stall_redis), threading.Thread(target=slow_get)]
-    threads += [threading.Thread(target=other_get) for _ in range(clients - 1)]
+    threads = [threading.Thread(target=stall_redis)]
+    threads += [threading.Thread(target=slow_get, args=(answer,)) for answer in answers]
     try:
         threads[0].start()
         time.sleep(0.2)  # the stall has begun ...
@@ -165,12 +159,18 @@ def stop_mid_request(
         started = time.monotonic()
         os.kill(api.pid, signal.SIGTERM)  # what stop() sends first
         time.sleep(0.1)
-        answer["new_connection_accepted"] = net.port_open("127.0.0.1", api.port, timeout=0.5)
+        stopped["new_connection_accepted"] = net.port_open("127.0.0.1", api.port, timeout=0.5)
         api.stop(timeout=stall + 10)  # returns once the server has exited (SIGKILL only after the timeout)
-        answer["stop_seconds"] = time.monotonic() - started
+        stopped["stop_seconds"] = time.monotonic() - started
         for thread in threads:
             thread.join(stall + 10)
     finally:
         api.stop()
-    statuses.insert(0, answer.get("status"))
-    return {**answer, "statuses": statuses, "pid_alive": pids.alive(api.pid), "log": api.output()}
+    statuses = [answer.get("status") for answer in answers]
+    return {
+        **answers[0],
+        **stopped,
+        "statuses": statuses,
+        "pid_alive": pids.alive(api.pid),
+        "log": api.output(),
+    }

@@ -119,14 +119,16 @@ class Timeline:
         ``together_by_label``, the starts of the spans that began before any span ended are listed together,
         at the first one's place, in label order: threads started together record their starts in whichever
         order they happen to run, and a printed log (a stored notebook output) should not depend on that."""
-        first_end = min((e.end_ms for e in self.events if e.span), default=float("inf"))
-        together = [e for e in self.events if together_by_label and e.span and e.start_ms < first_end]
-        ranks = {id(e): rank for rank, e in enumerate(sorted(together, key=lambda e: e.label))}
-        index = {id(e): i for i, e in enumerate(self.events)}
-        anchor = min(((e.start_ms, 2 * index[id(e)]) for e in together), default=(0.0, 0))
+        events = self.events  # one snapshot: other threads may still be recording
+        first_end = min((e.end_ms for e in events if e.span), default=float("inf"))
+        together = [
+            i for i, e in enumerate(events) if together_by_label and e.span and e.start_ms < first_end
+        ]
+        ranks = {i: rank for rank, i in enumerate(sorted(together, key=lambda i: events[i].label))}
+        anchor = min(((events[i].start_ms, 2 * i) for i in together), default=(0.0, 0))
         stamped: list[tuple[float, int, int, str]] = []
-        for i, event in enumerate(self.events):
-            key = (*anchor, ranks[id(event)]) if id(event) in ranks else (event.start_ms, 2 * i, 0)
+        for i, event in enumerate(events):
+            key = (*anchor, ranks[i]) if i in ranks else (event.start_ms, 2 * i, 0)
             stamped.append((*key, _line(event.start_ms, event.label)))
             if event.span:
                 stamped.append((event.end_ms, 2 * i + 1, 0, _line(event.end_ms, f"{event.label} done")))
