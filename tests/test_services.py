@@ -107,6 +107,49 @@ def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
             services.down(started, log=lambda line: None)
 
 
+def _squat_on_first_start(monkeypatch):
+    """Another program binds the claimed port after the free-port check, before our daemon does: the race
+    of two users' `services up` at once. Returns the squatting sockets, for the caller to close."""
+    real_start, squatters = services._start, []
+
+    def start_after_a_squatter(cfg, name, state_dir, die_with_parent):
+        if not squatters:
+            squatter = socket.socket()
+            squatter.bind(cfg.endpoint(services.SERVICES[name]))
+            squatter.listen()
+            squatters.append(squatter)
+        return real_start(cfg, name, state_dir, die_with_parent)
+
+    monkeypatch.setattr(services, "_start", start_after_a_squatter)
+    return squatters
+
+
+def test_default_port_taken_while_starting_moves_to_the_next(tmp_path, monkeypatch):
+    squatters = _squat_on_first_start(monkeypatch)
+    cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
+    assert cfg.sources["redis_url"] == "default"
+    lines = []
+    started = services.up(cfg, ["redis"], local=True, log=lines.append)
+    try:
+        taken = squatters[0].getsockname()[1]
+        assert started.endpoint("redis_url")[1] != taken
+        assert services.check(started, "redis").answers
+        assert any(f"port {taken} was taken while redis started" in line for line in lines), lines
+    finally:
+        services.down(started, log=lambda line: None)
+        squatters[0].close()
+
+
+def test_a_chosen_port_taken_while_starting_is_an_error(own_redis_cfg, monkeypatch):
+    squatters = _squat_on_first_start(monkeypatch)
+    try:
+        with pytest.raises(ServiceError):
+            services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
+        assert len(squatters) == 1  # tried once: a port the user chose is not moved
+    finally:
+        squatters[0].close()
+
+
 def test_stop_ignores_a_pid_that_runs_something_else():
     import os
 

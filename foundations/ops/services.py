@@ -37,6 +37,7 @@ COMPOSE_ENDPOINTS = {
 PROGRAM = {"redis": "redis-server", "mysql": "mariadbd", "api": "foundations"}
 SERVER_PACKAGE = {"redis": "redis-server", "mysql": "mariadb-server"}  # Debian's, as in packages.PACKAGES
 FIX_UP = "python -m foundations services up"
+PORT_TRIES = 3  # a free default port another program took while our daemon started: try the next, twice
 
 
 @dataclass(frozen=True)
@@ -223,24 +224,37 @@ def _up_local(cfg: Config, names: list[str], log: Callable[[str], None], die_wit
             continue
         if name in processes:  # runs but does not answer: restart it
             pids.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
-        url = _claim_port(cfg, key, url)
-        cfg = _with_setting(cfg, key, url)
-        if name == "api":
-            cfg = dataclasses.replace(cfg, port=cfg.endpoint(key)[1])
-        processes[name] = _start(cfg, name, state_dir, die_with_parent)
-        endpoints[key] = url
-        # recorded before it is ready, so that `down` (or the next `up`) finds a daemon slow to get there
-        state.write(state_dir, {"mode": "local", "endpoints": endpoints, "processes": processes})
-        try:
-            _wait_ready(cfg, name, state_dir, processes[name]["pid"])
-        except ServiceError:  # stop what we started: a daemon that never became ready must not linger
-            pids.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
+        for attempt in range(PORT_TRIES):
+            url = _claim_port(cfg, key, url)
+            cfg = _with_setting(cfg, key, url)
+            if name == "api":
+                cfg = dataclasses.replace(cfg, port=cfg.endpoint(key)[1])
+            processes[name] = _start(cfg, name, state_dir, die_with_parent)
+            endpoints[key] = url
+            # recorded before it is ready, so that `down` (or the next `up`) finds a daemon slow to get there
             state.write(state_dir, {"mode": "local", "endpoints": endpoints, "processes": processes})
-            raise
+            try:
+                _wait_ready(cfg, name, state_dir, processes[name]["pid"])
+                break
+            except ServiceError:  # stop what we started: a daemon that never became ready must not linger
+                pids.stop(processes.pop(name)["pid"], PROGRAM[KIND[name]])
+                state.write(state_dir, {"mode": "local", "endpoints": endpoints, "processes": processes})
+                if attempt == PORT_TRIES - 1 or not _lost_the_port(cfg, key):
+                    raise
+                log(
+                    f"{name}: port {cfg.endpoint(key)[1]} was taken while {name} started: trying the next free one"
+                )
         log(
             f"{name}: started at {cfg.endpoint(key)[0]}:{cfg.endpoint(key)[1]} (pid {processes[name]['pid']})"
         )
     return cfg
+
+
+def _lost_the_port(cfg: Config, key: str) -> bool:
+    """A default port that was free when claimed and is taken now, by a program other than the daemon we
+    stopped: two users' `services up` at once, each starting a daemon on the same free port (MariaDB takes
+    seconds to bind). Such a port moves on, as a taken default does; a port the user chose never does."""
+    return cfg.sources.get(key) in ("default", "state file") and not net.bindable(*cfg.endpoint(key))
 
 
 def _with_setting(cfg: Config, key: str, value: str) -> Config:
