@@ -52,6 +52,20 @@ def runs(pid: int, program: str) -> bool:
         return True
 
 
+def listens(pid: int, port: int) -> bool:
+    """True when ``pid``, or a process it started, holds a listening TCP socket on ``port``: the server that
+    answers there is the one we started, not another user's that took the port first. True when we may not
+    look (not our process, and we are not root): then an answer is all there is to go on."""
+    try:
+        tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        sockets = [s for proc in tree for s in proc.net_connections(kind="tcp")]
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
+    return any(s.status == psutil.CONN_LISTEN and s.laddr.port == port for s in sockets)
+
+
 def _die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
     """A ``preexec_fn`` that asks Linux to send ``sig`` to the child when the thread that started it ends
     (``PR_SET_PDEATHSIG``; it runs after Popen's setuid, which would otherwise clear it). Elsewhere: None."""

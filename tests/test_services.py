@@ -1,8 +1,12 @@
 """services up/down/status against real local daemons, in state directories of their own."""
 
+import contextlib
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
+import redis
 
 from foundations import config, net, pids, state
 from foundations.errors import ServiceError
@@ -107,47 +111,60 @@ def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
             services.down(started, log=lambda line: None)
 
 
-def _squat_on_first_start(monkeypatch):
-    """Another program binds the claimed port after the free-port check, before our daemon does: the race
-    of two users' `services up` at once. Returns the squatting sockets, for the caller to close."""
-    real_start, squatters = services._start, []
+def _bare_socket(address, cleanup):
+    squatter = cleanup.enter_context(socket.socket())
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT does not stop it
+    squatter.bind(address)
+    squatter.listen()
+
+
+def _real_redis(address, cleanup):
+    """Another user's Redis: it answers PING on the port, as ours would."""
+    squatter = subprocess.Popen(daemons.redis_command(address[1]), stdout=subprocess.DEVNULL, cwd="/tmp")
+    cleanup.callback(squatter.wait)
+    cleanup.callback(squatter.terminate)
+    pids.wait_until(
+        lambda: redis.Redis(*address).ping(), squatter.pid, "the squatting Redis", Path("/dev/null")
+    )
+
+
+@pytest.fixture(params=[_bare_socket, _real_redis])
+def squatted(request, monkeypatch):
+    """Another program takes the claimed port after the free-port check, before our daemon binds it: the race
+    of two users' `services up` at once. Yields the ports taken."""
+    real_start, taken = services._start, []
 
     def start_after_a_squatter(cfg, name, state_dir, die_with_parent):
-        if not squatters:
-            squatter = socket.socket()
-            squatter.bind(cfg.endpoint(services.SERVICES[name]))
-            squatter.listen()
-            squatters.append(squatter)
+        if not taken:
+            address = cfg.endpoint(services.SERVICES[name])
+            request.param(address, cleanup)
+            taken.append(address[1])
         return real_start(cfg, name, state_dir, die_with_parent)
 
     monkeypatch.setattr(services, "_start", start_after_a_squatter)
-    return squatters
+    with contextlib.ExitStack() as cleanup:
+        yield taken
 
 
-def test_default_port_taken_while_starting_moves_to_the_next(tmp_path, monkeypatch):
-    squatters = _squat_on_first_start(monkeypatch)
+def test_default_port_taken_while_starting_moves_to_the_next(tmp_path, squatted):
     cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     assert cfg.sources["redis_url"] == "default"
     lines = []
     started = services.up(cfg, ["redis"], local=True, log=lines.append)
     try:
-        taken = squatters[0].getsockname()[1]
-        assert started.endpoint("redis_url")[1] != taken
+        assert started.endpoint("redis_url")[1] != squatted[0], "adopted the squatter's port"
         assert services.check(started, "redis").answers
-        assert any(f"port {taken} was taken while redis started" in line for line in lines), lines
+        pid = state.read(tmp_path)["processes"]["redis"]["pid"]
+        assert redis.Redis.from_url(started.redis_url).info("server")["process_id"] == pid
+        assert any(f"port {squatted[0]} was taken while redis started" in line for line in lines), lines
     finally:
         services.down(started, log=lambda line: None)
-        squatters[0].close()
 
 
-def test_a_chosen_port_taken_while_starting_is_an_error(own_redis_cfg, monkeypatch):
-    squatters = _squat_on_first_start(monkeypatch)
-    try:
-        with pytest.raises(ServiceError):
-            services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
-        assert len(squatters) == 1  # tried once: a port the user chose is not moved
-    finally:
-        squatters[0].close()
+def test_a_chosen_port_taken_while_starting_is_an_error(own_redis_cfg, squatted):
+    with pytest.raises(ServiceError):
+        services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
+    assert len(squatted) == 1  # tried once: a port the user chose is not moved
 
 
 def test_stop_ignores_a_pid_that_runs_something_else():

@@ -318,7 +318,14 @@ def _wait_ready(cfg: Config, name: str, state_dir: Path, pid: int) -> None:
     if kind == "mysql":
         socket_path = mariadb.home(state_dir, daemons.run_as(kind)) / "mysqld.sock"
         pids.wait_until(lambda: mariadb.provision(socket_path), pid, f"MariaDB on {host}:{port}", log_path)
-    pids.wait_until(daemons.ready_check(kind, getattr(cfg, key)), pid, f"{name} on {host}:{port}", log_path)
+    answers = daemons.ready_check(kind, getattr(cfg, key))
+
+    def answers_from_ours() -> None:  # not another user's server, started on the same port a moment before
+        answers()
+        if not pids.listens(pid, port):
+            raise ServiceError(f"{host}:{port} answers, but not from the {name} we started (pid {pid})")
+
+    pids.wait_until(answers_from_ours, pid, f"{name} on {host}:{port}", log_path)
 
 
 def named_by_environment(environ: Mapping[str, str]) -> bool:
