@@ -180,3 +180,31 @@ def test_a_heading_that_only_mentions_a_section_does_not_count():  # the check a
     assert not _opens("Suggested package structure", "Structure")
     assert not _opens("Redis", "Setting up Redis")
     assert _opens("Part 2 of 4: benchmarking it", "Benchmarking it")
+
+
+def _exercise_headings(notebook: Path) -> set[tuple[str, str]]:
+    """(number, function) of each exercise: "**2. Title.** Write `name(...)`" or "2. **Title.** Write `name(...)`"."""
+    found = set()
+    for cell in json.loads(notebook.read_text())["cells"]:
+        for line in "".join(cell["source"]).splitlines() if cell["cell_type"] == "markdown" else []:
+            number = re.match(r"\*\*(\d)\.|(\d)\. \*\*", line)
+            if number:
+                found |= {
+                    (number.group(1) or number.group(2), name) for name in re.findall(r"`(\w+)\(", line)
+                }
+    return found
+
+
+def test_each_short_of_time_pick_names_an_exercise_of_its_chapter():
+    index = json.loads((NOTEBOOKS / "00_index.ipynb").read_text())
+    text = next("".join(c["source"]) for c in index["cells"] if "**Short of time?**" in "".join(c["source"]))
+    chapters, _, picks = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("|")]
+    assert len(chapters) == 11
+    for chapter, pick in zip(chapters, picks):
+        number, name = re.fullmatch(r" (\d), `(\w+)` ", pick).groups()
+        notebook = min(
+            NOTEBOOKS.glob(f"{chapter.strip()}_*.ipynb"), key=lambda path: len(path.name)
+        )  # not the appendix
+        assert (number, name) in _exercise_headings(notebook), (
+            f"{chapter.strip()}: no exercise {number} `{name}(...)`"
+        )
