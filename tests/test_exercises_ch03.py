@@ -163,6 +163,34 @@ def _time_imported_inside(fn):
     return result, (time.time() - start) * 1000
 
 
+def wall_ms(clock=time.time):  # a helper the answer calls: the wall clock sits in the helper's default
+    return clock() * 1000
+
+
+def _wall_clock_in_a_helpers_default(fn):
+    start = wall_ms()
+    result = fn()
+    return result, wall_ms() - start
+
+
+class MyTimer:  # the notebook's Timer written out, with the book's clock in __init__'s default
+    def __init__(self, clock=time.time_ns):
+        self.clock, self.start = clock, None
+
+    def now(self):
+        t = self.clock()
+        if self.start is None:
+            self.start = t
+        return (t - self.start) / 1e6
+
+
+def _wall_clock_in_a_methods_default(fn):
+    timer = MyTimer()
+    timer.now()
+    result = fn()
+    return result, timer.now()
+
+
 def _length_read_off_the_result(fn):
     result = fn()
     return result, float("".join(c for c in str(result) if c.isdigit()) or 0)
@@ -214,6 +242,8 @@ MEASURE_WRONG = [
         MOVES,
         id="pd-timestamp-now-as-a-default",
     ),
+    pytest.param(_wall_clock_in_a_helpers_default, MOVES, id="wall-clock-in-a-helpers-default"),
+    pytest.param(_wall_clock_in_a_methods_default, MOVES, id="wall-clock-in-a-methods-default"),
 ]
 
 
@@ -255,6 +285,13 @@ def test_measure_puts_back_the_clocks_it_found_inside_objects():
     assert WALL._clock is time.time_ns
     assert REALTIME is partial and partial.func is time.clock_gettime_ns
     assert vars(type(method.__self__))["clock"] is time.time
+
+
+def test_measure_puts_back_the_defaults_of_helpers_and_methods():
+    for answer in (_wall_clock_in_a_helpers_default, _wall_clock_in_a_methods_default):
+        assert MOVES in exercises.verdict("03.measure", answer)
+    assert wall_ms.__defaults__ == (time.time,)
+    assert MyTimer.__init__.__defaults__ == (time.time_ns,)
 
 
 def test_measure_puts_back_pandas_timestamp():

@@ -26,7 +26,9 @@ class SettableWallClock:
     one of those functions, ``datetime.now``, the ``datetime`` module or the ``datetime.datetime`` class) are
     rebound too, while the check runs, and put back after. So are a ``functools.partial`` of a wall clock and,
     one level further in, the attributes of the objects those names hold and of their classes (a ``Timer``'s
-    clock, a class attribute ``clock = time.time``), as are those of the answer itself and of its ``self``.
+    clock, a class attribute ``clock = time.time``), as are those of the answer itself and of its ``self``, and
+    the defaults and closures of the functions among them (a helper ``wall_ms(clock=time.time)`` the answer
+    calls, a class's ``__init__(self, clock=time.time_ns)``).
     ``import datetime`` made inside the answer's body finds the stepped module in ``sys.modules``, and
     ``import time`` finds the ``time`` module with its functions replaced. If pandas is loaded, ``pandas.Timestamp.now``, ``today`` and ``utcnow`` take the step as well."""
 
@@ -144,9 +146,41 @@ class SettableWallClock:
 
         seen: set[int] = set()
 
+        def step_function(function: object) -> list[object]:
+            """Steps a function's defaults, keyword defaults and closure cells that hold a wall clock; returns
+            the other values they hold."""
+            function = getattr(function, "__func__", function)  # a staticmethod or classmethod in a class
+            if not isinstance(function, types.FunctionType) or id(function) in seen:
+                return []
+            seen.add(id(function))
+            defaults = function.__defaults__ or ()
+            if any(stepped(value) is not None for value in defaults):
+                function.__defaults__ = tuple(stepped(value) or value for value in defaults)
+                self.undo.append(functools.partial(setattr, function, "__defaults__", defaults))
+            kwdefaults = function.__kwdefaults__ or {}
+            if any(stepped(value) is not None for value in kwdefaults.values()):
+                function.__kwdefaults__ = {k: stepped(v) or v for k, v in kwdefaults.items()}
+                self.undo.append(functools.partial(setattr, function, "__kwdefaults__", kwdefaults))
+            others = [v for v in (*defaults, *kwdefaults.values()) if stepped(v) is None]
+            for cell in function.__closure__ or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:  # a cell not filled yet
+                    continue
+                if (replacement := stepped(value)) is not None:
+                    cell.cell_contents = replacement
+                    self.undo.append(functools.partial(setattr, cell, "cell_contents", value))
+                else:
+                    others.append(value)
+            return others
+
         def inside(value: object) -> None:
-            """One level into an object: its own attributes and its class's (or a class's, and its bases')."""
-            if isinstance(value, types.ModuleType | types.FunctionType | functools.partial):
+            """One level into an object: its own attributes and its class's (or a class's, and its bases'), and
+            the defaults and closure of a function (a helper the answer calls, a method such as ``__init__``)."""
+            if isinstance(value, types.FunctionType):
+                step_function(value)
+                return
+            if isinstance(value, types.ModuleType | functools.partial):
                 return
             if not isinstance(value, type) and id(value) not in seen:
                 seen.add(id(value))
@@ -160,30 +194,13 @@ class SettableWallClock:
                 if id(cls) not in seen:
                     seen.add(id(cls))
                     rebind(vars(cls), functools.partial(setattr, cls), in_a_class=True)
+                    for attribute in list(vars(cls).values()):
+                        step_function(attribute)
 
         names: dict[str, object] = getattr(self.answer, "__globals__", {})
         self.holders += [value for value in names.values() if stepped(value) is None]
         rebind(names, names.__setitem__)
-        defaults = getattr(self.answer, "__defaults__", None) or ()
-        if any(stepped(value) is not None for value in defaults):
-            new = tuple(stepped(value) or value for value in defaults)
-            self.answer.__defaults__ = new  # type: ignore[attr-defined]
-            self.undo.append(lambda: setattr(self.answer, "__defaults__", defaults))
-        kwdefaults = getattr(self.answer, "__kwdefaults__", None) or {}
-        if any(stepped(value) is not None for value in kwdefaults.values()):
-            self.answer.__kwdefaults__ = {k: stepped(v) or v for k, v in kwdefaults.items()}  # type: ignore[attr-defined]
-            self.undo.append(lambda: setattr(self.answer, "__kwdefaults__", kwdefaults))
-        for cell in getattr(self.answer, "__closure__", None) or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:  # a cell not filled yet
-                continue
-            if (replacement := stepped(value)) is not None:
-                cell.cell_contents = replacement
-                self.undo.append(functools.partial(setattr, cell, "cell_contents", value))
-            else:
-                self.holders.append(value)
-        self.holders += [v for v in (*defaults, *kwdefaults.values()) if stepped(v) is None]
+        self.holders += step_function(self.answer)
         for holder in self.holders:
             if holder is not None:
                 inside(holder)
