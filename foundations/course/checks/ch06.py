@@ -3,6 +3,7 @@
 import contextlib
 import functools
 import heapq
+import http.client
 import json
 import math
 import random
@@ -56,7 +57,7 @@ def fetch_all(answer):
     with processes.start_module("foundations.fullname", name="check 06.fetch_all") as upstream:
         with _pools() as few:  # two runs
             (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, DELAYS_MS)
-        _expect_threads_per_url(few, len(DELAYS_MS), 2)
+        _expect_threads_per_url(few, len(DELAYS_MS), 2, names + second_names)
         _expect_answers(result, names, second, second_names)
         expect(
             seconds < 0.9,
@@ -101,12 +102,13 @@ def _pools():
     """What the learner's function used for threads inside the block: ``sizes``, the size of every thread pool put
     to work, wherever it was made (in the function or before it: ``ThreadPoolExecutor``'s ``max_workers``,
     ``multiprocessing``'s ``ThreadPool``'s processes); ``threads``, how many threads it started. Only what runs on
-    this thread counts: the learner's function runs here, the kernel's own threads do not."""
-    seen = SimpleNamespace(sizes=set(), threads=0)
+    this thread counts: the learner's function runs here, the kernel's own threads do not. ``old_calls``: (thread,
+    path) of each HTTP request (``http.client``'s, under ``requests``) sent by another thread running before."""
+    before = set(threading.enumerate()) - {threading.current_thread()}
+    seen = SimpleNamespace(sizes=set(), threads=0, old_calls=[])
     caller = threading.get_ident()
-    watched: list[tuple[type, str, str | None]] = [
-        (ThreadPoolExecutor, "submit", "_max_workers")
-    ]  # map() too
+    # ThreadPoolExecutor's map() calls submit() too
+    watched: list[tuple[type, str, str | None]] = [(ThreadPoolExecutor, "submit", "_max_workers")]
     watched += [
         (MultiprocessingPool, name, "_processes")
         for name in ("apply_async", "_map_async", "imap", "imap_unordered")
@@ -124,20 +126,36 @@ def _pools():
             return _original(self, *args, **kwargs)
 
         setattr(cls, name, recording)
+    putrequest = http.client.HTTPConnection.putrequest
+
+    def sending(self, method, url, *args, **kwargs):
+        if threading.current_thread() in before:
+            seen.old_calls.append((threading.current_thread(), url))
+        return putrequest(self, method, url, *args, **kwargs)
+
+    http.client.HTTPConnection.putrequest = sending  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        http.client.HTTPConnection.putrequest = putrequest  # type: ignore[method-assign]
         for cls, name, original in originals:
             setattr(cls, name, original)
 
 
-def _expect_threads_per_url(few, few_urls, runs):
-    """No more threads started for ``runs`` calls on ``few_urls`` URLs than one per URL: checked before the
-    timings, which a fixed pool of hundreds of threads spoils on a busy machine."""
+def _expect_threads_per_url(few, few_urls, runs, tokens):
+    """No more threads started for ``runs`` calls on ``few_urls`` URLs than one per URL, none of their calls (paths
+    with ``tokens``: not an earlier run's) from threads running before: checked before the timings, which a fixed
+    pool of hundreds of threads spoils on a busy machine."""
     expect(
         few.threads <= runs * (few_urls + 1),
         f"your function started {few.threads} threads in {runs} call(s) on {few_urls} URLs, more than one per "
         "URL: a fixed number of threads is too few for some longer list. Size it from the URLs you get",
+    )
+    old = {thread for thread, path in few.old_calls if any(token in path for token in tokens)}
+    expect(
+        not old,
+        f"{len(old)} threads that were running before your function was called made its HTTP calls: threads "
+        "started in advance are as many for every list, too few for some longer list. Size it from the URLs you get",
     )
 
 
@@ -312,7 +330,7 @@ def fetch_all_by(answer):
         urls, wanted = _deadline_urls(base, delays)
         with _pools() as few:
             outcome, seconds = _run(answer, urls, budget)
-        _expect_threads_per_url(few, len(delays), 1)
+        _expect_threads_per_url(few, len(delays), 1, [url.rsplit("/", 1)[-1] for url in urls])
         expect(
             not isinstance(outcome, TimeoutError),
             f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) raised TimeoutError after "
