@@ -14,13 +14,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 
 import redis
 
-from foundations import config, net, pids, processes
+from foundations import config, metrics, net, pids, processes
 from foundations.config import Config
 from foundations.errors import CommandError, ServiceError
 from foundations.processes import Server
@@ -131,10 +132,12 @@ def stop_mid_request(
     cut), whether a new connection made after the SIGTERM was accepted (``new_connection_accepted``), how long
     the server took to exit after the SIGTERM (``stop_seconds``) and its log. It stalls the whole Redis:
     give it one of its own, never a shared one. With ``clients`` > 1, that many ``/get``s wait at once (spread
-    over the workers), and ``statuses`` holds each one's status (``None``: cut)."""
+    over the workers), and ``statuses`` holds each one's status (``None``: cut). ``gets_per_worker``: how many
+    ``/get``s each worker held at the SIGTERM, read from its own counter file (``metrics.per_worker``)."""
     redis.Redis.from_url(cfg.redis_url).set(f"api:{key}", "finished")
+    counters = tempfile.TemporaryDirectory(prefix="foundations-stop-")  # the workers' counter files
     # the stalled GET waits instead of a 503
-    api = start(cfg, "--redis-timeout", str(stall + 5), workers=workers)
+    api = start(cfg, "--redis-timeout", str(stall + 5), "--metrics-dir", counters.name, workers=workers)
     answers: list[dict] = [{} for _ in range(clients)]  # each client's; the first is the one reported whole
     stopped: dict = {}
 
@@ -156,6 +159,8 @@ def stop_mid_request(
         for thread in threads[1:]:
             thread.start()
         time.sleep(0.3)  # ... and the /get is waiting on it
+        # which worker holds it: each counts registry.get before it asks Redis
+        stopped["gets_per_worker"] = [w["registry.get"] for w in metrics.per_worker(counters.name).values()]
         started = time.monotonic()
         os.kill(api.pid, signal.SIGTERM)  # what stop() sends first
         time.sleep(0.1)
@@ -166,6 +171,7 @@ def stop_mid_request(
             thread.join(stall + 10)
     finally:
         api.stop()
+        counters.cleanup()
     statuses = [answer.get("status") for answer in answers]
     return {
         **answers[0],

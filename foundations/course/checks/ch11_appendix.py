@@ -6,6 +6,7 @@ import hmac
 import secrets
 from collections.abc import Iterator
 
+from foundations import metrics
 from foundations.course.exercises import Wrong, exercise, expect
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.6")  # 127.0.0.6: Istio's sidecar
@@ -157,6 +158,38 @@ def _counted(answer) -> Iterator[list]:
             cell.cell_contents = original
 
 
+CALLS_THE_RULE = (
+    "your answer calls metrics.allowed, the package's own rule: the exercise is to write the rule yourself "
+    "(for every token, and for none)"
+)
+
+
+@contextlib.contextmanager
+def _own_rule(answer) -> Iterator[list]:
+    """``metrics.allowed`` raises while the answer runs, wherever the answer may reach it (the module, a name
+    imported from it, a closure's cell); the list records each call."""
+    original, calls = metrics.allowed, []
+
+    def refused(*args, **kwargs):
+        calls.append(1)
+        raise Wrong(CALLS_THE_RULE)
+
+    names = getattr(answer, "__globals__", {})
+    cells = [cell for cell in getattr(answer, "__closure__", None) or () if _holds(cell, original)]
+    saved = {name: value for name, value in names.items() if value is original}
+    metrics.allowed = refused
+    names.update(dict.fromkeys(saved, refused))
+    for cell in cells:
+        cell.cell_contents = refused
+    try:
+        yield calls
+    finally:
+        metrics.allowed = original
+        names.update(saved)
+        for cell in cells:
+            cell.cell_contents = original
+
+
 def _holds(cell, value) -> bool:
     try:
         return cell.cell_contents is value
@@ -169,13 +202,15 @@ def allowed(answer):
     expect(callable(answer), "expected a function allowed(environ, enabled, tokens)")
     new, old = secrets.token_urlsafe(12), secrets.token_urlsafe(12)  # fresh every run
     timed: list[str] = []  # a right token let in, but not compared in constant time
-    with _counted(answer) as calls:
+    with _counted(answer) as calls, _own_rule(answer) as borrowed:
         for situation, environ, enabled, tokens, want in _cases(new, old):
             before = len(calls)
             try:
                 got = answer(dict(environ), enabled, tokens)
             except Exception as error:  # noqa: BLE001 - the learner's code: said with its situation
+                expect(not borrowed, CALLS_THE_RULE)
                 raise Wrong(f"{situation}: your answer raised {type(error).__name__}: {error}") from None
+            expect(not borrowed, CALLS_THE_RULE)  # even if the answer caught what it raised
             expect(isinstance(got, bool), f"{situation}: expected True or False, got {got!r}")
             expect(got is want, f"{situation}: your answer says {got}")
             if (
