@@ -15,6 +15,8 @@ Policies, where Go and Python differ:
   zero value, which hides typos);
 - ``null`` is accepted only where the type allows ``None``; keys match exactly (Go also matches ignoring case);
 - fields named ``_like_this`` are never encoded, like Go's unexported (lower-case) fields;
+- two fields with one JSON key are a ``TagError`` when the class is first encoded or decoded (Go silently
+  drops both, or the untagged one);
 - ``omitempty`` looks at the value, one rule for every field, so an ``int | None`` holding 0 is omitted
   (Go keeps a non-nil ``*int`` pointing at 0); a choice, not a Python limit: the plan knows each field's type;
 - floats are written the Python way (``1.0`` where Go writes ``1``); NaN and infinity are errors, as in Go;
@@ -99,6 +101,14 @@ def _plan(cls: type) -> tuple[_Field, ...]:
             continue
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         plan.append(_Field(f.name, parsed.name or f.name, parsed.omitempty, hints[f.name], required, f.init))
+    owners: dict[str, str] = {}  # Go keeps neither of two tagged fields, without an error (go vet reports it)
+    for field in plan:
+        if field.key in owners:
+            raise TagError(
+                f"{cls.__name__}: the fields {owners[field.key]!r} and {field.attr!r} would both be written "
+                f"under the JSON key {field.key!r}; give each field its own key"
+            )
+        owners[field.key] = field.attr
     return tuple(plan)
 
 
@@ -254,9 +264,10 @@ def _convert(value: Any, hint: Any, path: str, unknown: str) -> Any:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(value, hint, path, unknown)
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if isinstance(value, int) and abs(value) >= 2**1024:  # float() would raise OverflowError
-            raise DecodeError(f"{path}: the number {value} does not fit a float64")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int that rounds to 2**1024 or beyond: Go's ParseFloat refuses it too
+            raise DecodeError(f"{path}: the number {value} does not fit a float64") from None
     if hint is int and type(value) is int and not -(2**63) <= value < 2**63:  # Python's int has no bound
         raise DecodeError(f"{path}: the number {value} does not fit Go's 64-bit int (-2**63 to 2**63 - 1)")
     if hint in (str, int, bool, type(None)) and type(value) is hint:

@@ -137,6 +137,38 @@ def test_unknown_tag_option_is_an_error_naming_it():
     assert isinstance(info.value, FoundationsError)
 
 
+def test_two_fields_with_one_key_are_refused_naming_both():
+    """Go's encoding/json drops both tagged fields without an error (go vet's structtag check reports them);
+    here the first encode or decode of the class refuses them."""
+
+    @dataclass
+    class Clash:
+        first: str = tag("x")
+        second: str = tag("x,omitempty", default="")
+
+    @dataclass
+    class Shadow:  # an untagged field's own name is its key too; Go would keep only the tagged field
+        x: str
+        other: str = tag("x")
+
+    message = r"Clash: the fields 'first' and 'second' would both be written under the JSON key 'x'"
+    with pytest.raises(TagError, match=message):
+        encode(Clash("1", "2"))
+    with pytest.raises(TagError, match=message):
+        decode('{"x": "1"}', Clash)
+    with pytest.raises(TagError, match=r"Shadow: the fields 'x' and 'other' .* key 'x'"):
+        encode(Shadow("1", "2"))
+
+
+def test_a_skipped_field_frees_its_key():
+    @dataclass
+    class Renamed:
+        x: str = tag("-", default="")
+        other: str = tag("x", default="")
+
+    assert encode(Renamed("hidden", "shown")) == '{"x":"shown"}'
+
+
 @pytest.mark.parametrize("value", [None, False, 0, 0.0, -0.0, "", [], (), {}])
 def test_empty_in_gos_sense(value):
     assert is_empty(value)
@@ -285,6 +317,17 @@ def test_numbers_go_refuses(text, into, message):
     with pytest.raises(DecodeError) as info:
         decode(text, into)
     assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize("number", [2**1024 - 2**970, -(2**1024 - 2**970), 2**1024 - 1])
+def test_an_int_that_rounds_past_float64_is_a_decode_error(number):
+    """float() rounds these up to 2**1024 and raises OverflowError; decode names the path instead."""
+    with pytest.raises(DecodeError, match=rf"^\$\.n: the number {number} does not fit a float64"):
+        decode(f'{{"n": {number}}}', dict[str, float])
+
+
+def test_the_largest_int_a_float64_holds_decodes():
+    assert decode(str(2**1024 - 2**971), float) == 1.7976931348623157e308  # sys.float_info.max, exactly
 
 
 def test_numbers_go_accepts():
