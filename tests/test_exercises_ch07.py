@@ -74,6 +74,16 @@ def fixed_run(seconds):  # ignores the argument
     return max(spin(1.5)) * 1_000_000
 
 
+def total_stall(seconds):  # the time the loop did not run, all of it: wall time less this thread's CPU time
+    start, cpu = time.perf_counter(), time.thread_time()
+    spin(seconds)
+    return ((time.perf_counter() - start) - (time.thread_time() - cpu)) * 1_000_000
+
+
+def summed_gaps(seconds):  # every gap over 1 ms, added up: the total of the stalls, not the worst one
+    return sum(gap for gap in spin(seconds) if gap > 0.001) * 1_000_000
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -94,6 +104,8 @@ def fixed_run(seconds):  # ignores the argument
         (napping_on_an_imported_sleep, "it pauses between clock reads"),
         (waiting_briefly, "it pauses between clock reads"),
         (fixed_run, "it should spin for `seconds`"),
+        (total_stall, "not a total of the time"),
+        (summed_gaps, "not a total of the time"),
         (lambda seconds: redisspeed.intrinsic_latency(seconds).max_us, "write the loop yourself"),
     ],
 )
