@@ -46,6 +46,7 @@ def test_rules_make_two_runs_compare_equal():
     assert apply("Content-Length: 251") == apply("Content-Length: 249")
     # doctor's interpreter line on Debian 12's Python and on a newer one; other versions stay as they are
     assert apply("python 3.11.2 (virtual environment)") == apply("python 3.11.7 (virtual environment)")
+    assert apply("python 3.11.7 (virtual environment)") == apply("python 3.11.13 (system interpreter)")  # the lab image
     assert apply("Percona Server 8.4.3") == "Percona Server 8.4.3"
     # doctor's service lines name the server: Debian's daemons here, compose's images in the Docker lab
     assert apply("127.0.0.1:3390 answers (21.8 ms), MariaDB 10.11.6") == apply(
