@@ -52,7 +52,7 @@ def temporary(
 
     Its daemons die with this process, even of SIGKILL (``die_with_parent``); and a run that died anyway
     before it could clean up is cleaned up by the next one (``reap_orphans``).
-    When ``environ`` already names the services (compose, CI service containers), it starts nothing."""
+    When ``environ`` already names the services (the compose lab, CI's Docker job), it starts nothing."""
     if services.named_by_environment(environ):
         yield None
         return
