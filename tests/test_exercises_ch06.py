@@ -1,5 +1,6 @@
 """Chapter 6's exercise checks reject plausible wrong answers, each with a message that helps."""
 
+import asyncio
 import functools
 import inspect
 import json
@@ -11,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from multiprocessing.pool import ThreadPool
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import requests
 
@@ -93,12 +95,15 @@ def own_thread_pool_by(size):
     return lambda urls, budget: _own_pool(size, urls, time.monotonic() + budget)
 
 
-def own_thread_pool_made_before(size):
+def own_thread_pool_made_before(size, through="requests"):
     """A fixed pool of the learner's own making, started once before any call (as at a notebook's top level):
-    ``size`` threads taking jobs off a queue. Its function only hands out the URLs and collects the answers,
-    with an optional budget (for ``fetch_all_by``). ``start`` and ``stop`` bracket the test."""
+    ``size`` threads taking jobs off a queue. They call through ``requests``, or through one ``httpx.Client``
+    with no cap on its connections (httpx never goes through ``http.client``). Its function only hands out the
+    URLs and collects the answers, with an optional budget (for ``fetch_all_by``). ``start`` and ``stop``
+    bracket the test."""
     jobs: queue.Queue = queue.Queue()
-    threads = [threading.Thread(target=lambda: _serve_jobs(jobs), daemon=True) for _ in range(size)]
+    threads: list[threading.Thread] = []
+    clients: list[httpx.Client] = []
 
     def fetch_all(urls, budget=None):
         deadline = None if budget is None else time.monotonic() + budget
@@ -110,26 +115,77 @@ def own_thread_pool_made_before(size):
                 raise TimeoutError("too slow")
         return answers
 
+    def start():
+        if through == "httpx":
+            clients.append(httpx.Client(limits=httpx.Limits(max_connections=None), timeout=10))
+        get = clients[0].get if clients else functools.partial(requests.get, timeout=10)
+        threads.extend(
+            threading.Thread(target=_serve_jobs, args=(jobs, get), daemon=True) for _ in range(size)
+        )
+        for thread in threads:
+            thread.start()
+
     def stop():
         for _ in threads:
             jobs.put(None)
         for thread in threads:
             thread.join(5)  # a call still trickling ends within its 2 s
+        for client in clients:
+            client.close()
         assert not any(thread.is_alive() for thread in threads), "the pool's threads did not stop"
 
-    fetch_all.start = lambda: [thread.start() for thread in threads]
-    fetch_all.stop = stop
+    fetch_all.start, fetch_all.stop = start, stop
     return fetch_all
 
 
-def _serve_jobs(jobs):
+def _serve_jobs(jobs, get):
     while (job := jobs.get()) is not None:
         answers, i, url, done = job
         try:
-            answers[i] = requests.get(url, timeout=10).json()
-        except Exception as exc:  # the answer stays None: a wrong answer, not a thread that dies
+            answers[i] = get(url).json()
+        except Exception as exc:  # the error stands for the answer: a wrong answer, not a thread that dies
             answers[i] = exc
         done.release()
+
+
+def event_loop_made_before():
+    """A right answer on asyncio: one event loop, started on its thread before any call with its client (as at a
+    notebook's top level), makes every call; the function hands it the URLs and waits for the answers, with an
+    optional budget (for ``fetch_all_by``), then cancels the calls still out. ``start`` and ``stop`` bracket the
+    test."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    clients: list[httpx.AsyncClient] = []
+
+    async def get_each(urls):
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(clients[0].get(url)) for url in urls]
+        return [task.result().json() for task in tasks]
+
+    def fetch_all(urls, budget=None):
+        calls = asyncio.run_coroutine_threadsafe(get_each(urls), loop)
+        try:
+            return calls.result(timeout=budget)
+        except TimeoutError:
+            calls.cancel()
+            raise
+
+    async def open_client():  # made on the loop, which runs every call on it
+        clients.append(httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=10))
+
+    def start():
+        thread.start()
+        asyncio.run_coroutine_threadsafe(open_client(), loop).result()
+
+    def stop():
+        asyncio.run_coroutine_threadsafe(clients[0].aclose(), loop).result(5)  # after the cancelled calls
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        assert not thread.is_alive(), "the event loop's thread did not stop"
+        loop.close()
+
+    fetch_all.start, fetch_all.stop = start, stop
+    return fetch_all
 
 
 def through_fan_out(urls):  # the chapter's own function does the work the exercise asks for
@@ -169,6 +225,7 @@ def invented(urls):  # what the output of a previous run showed
         (multiprocessing_thread_pool(450), "Size it from the URLs you get"),
         (own_thread_pool(500), "Size it from the URLs you get"),
         (own_thread_pool_made_before(500), "running before"),
+        (own_thread_pool_made_before(500, through="httpx"), "running before"),
         (through_fan_out, "start the threads yourself"),
         (through_a_helper, "start the threads yourself"),
         (functools.partial(fetch.fan_out, fetch.session(), pool_size=200), "start the threads yourself"),
@@ -390,6 +447,7 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         *((bounded_pool(size), "Size it from the URLs you get") for size in (400, 1000)),
         (own_thread_pool_by(500), "Size it from the URLs you get"),
         (own_thread_pool_made_before(500), "running before"),
+        (own_thread_pool_made_before(500, through="httpx"), "running before"),
         (through_fetch_parallel, "write the deadline yourself"),
         (sleeps_the_budget, "after the slowest answer came"),
         (reads_the_urls, "instead of raising TimeoutError"),  # the check's URLs say nothing of which is late
@@ -406,6 +464,18 @@ def test_fetch_all_by_rejects(answer, message):
     assert verdict is not None and any(
         part in verdict for part in (message if isinstance(message, tuple) else [message])
     ), verdict
+
+
+@pytest.mark.parametrize("exercise", ["06.fetch_all", "06.fetch_all_by"])
+def test_an_event_loop_started_before_passes(exercise):
+    """The control of the check on threads running before: one such thread may make the calls, the thread of an
+    event loop started in advance, whose calls are as many as the URLs."""
+    answer = event_loop_made_before()
+    answer.start()
+    try:
+        assert exercises.verdict(exercise, answer) is None
+    finally:
+        answer.stop()
 
 
 def test_a_pool_sized_from_the_urls_passes_though_capped():

@@ -1,23 +1,18 @@
 """Checks for the exercises of notebook 06 (parallel fetching of data)."""
 
-import contextlib
 import functools
 import heapq
-import http.client
 import json
 import math
 import random
 import secrets
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.pool import Pool as MultiprocessingPool
-from types import SimpleNamespace
 
 import requests
 
 from foundations import processes
 from foundations.course.checks import unlabelled
+from foundations.course.checks.pools import expect_pool_from_urls, expect_threads_per_url, pools
 from foundations.course.exercises import exercise, expect
 
 # Five calls with different delays: in parallel they take the slowest (400 ms), one after the other the sum
@@ -55,9 +50,9 @@ def fetch_all(answer):
         "fetch_all calls one of the chapter's fetch functions: start the threads yourself",
     )
     with processes.start_module("foundations.fullname", name="check 06.fetch_all") as upstream:
-        with _pools() as few:  # two runs
+        with pools() as few:  # two runs
             (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, DELAYS_MS)
-        _expect_threads_per_url(few, len(DELAYS_MS), 2, names + second_names)
+        expect_threads_per_url(few, len(DELAYS_MS), 2, upstream.url)
         _expect_answers(result, names, second, second_names)
         expect(
             seconds < 0.9,
@@ -65,9 +60,9 @@ def fetch_all(answer):
             f"other (the sum, {sum(DELAYS_MS)} ms), not in parallel (the slowest, "
             f"{max(DELAYS_MS)} ms)",
         )
-        with _pools() as many:
+        with pools() as many:
             size = _all_at_once(answer, upstream.url, "fetch_all")
-        _expect_pool_from_urls(few, len(DELAYS_MS), many, size)
+        expect_pool_from_urls(few, len(DELAYS_MS), many, size)
         empty = answer([])
         expect(empty == [], f"fetch_all([]) returned {empty!r}: no URLs, no answers")
 
@@ -94,78 +89,6 @@ def _expect_answers(result, names, second, second_names):
     expect(
         second == [{"firstname": name} for name in second_names],
         "the second run gave other answers than its URLs: call the URLs you are given",
-    )
-
-
-@contextlib.contextmanager
-def _pools():
-    """What the learner's function used for threads inside the block: ``sizes``, the size of every thread pool put
-    to work, wherever it was made (in the function or before it: ``ThreadPoolExecutor``'s ``max_workers``,
-    ``multiprocessing``'s ``ThreadPool``'s processes); ``threads``, how many threads it started. Only what runs on
-    this thread counts: the learner's function runs here, the kernel's own threads do not. ``old_calls``: (thread,
-    path) of each HTTP request (``http.client``'s, under ``requests``) sent by another thread running before."""
-    before = set(threading.enumerate()) - {threading.current_thread()}
-    seen = SimpleNamespace(sizes=set(), threads=0, old_calls=[])
-    caller = threading.get_ident()
-    # ThreadPoolExecutor's map() calls submit() too
-    watched: list[tuple[type, str, str | None]] = [(ThreadPoolExecutor, "submit", "_max_workers")]
-    watched += [
-        (MultiprocessingPool, name, "_processes")
-        for name in ("apply_async", "_map_async", "imap", "imap_unordered")
-    ]
-    watched.append((threading.Thread, "start", None))  # a pool of the learner's own making
-    originals = [(cls, name, getattr(cls, name)) for cls, name, _ in watched]
-    for (cls, name, attribute), (_, _, original) in zip(watched, originals):
-
-        def recording(self, *args, _original=original, _attribute=attribute, **kwargs):
-            if threading.get_ident() == caller:
-                if _attribute is None:
-                    seen.threads += 1
-                else:
-                    seen.sizes.add(getattr(self, _attribute, None))
-            return _original(self, *args, **kwargs)
-
-        setattr(cls, name, recording)
-    putrequest = http.client.HTTPConnection.putrequest
-
-    def sending(self, method, url, *args, **kwargs):
-        if threading.current_thread() in before:
-            seen.old_calls.append((threading.current_thread(), url))
-        return putrequest(self, method, url, *args, **kwargs)
-
-    http.client.HTTPConnection.putrequest = sending  # type: ignore[method-assign]
-    try:
-        yield seen
-    finally:
-        http.client.HTTPConnection.putrequest = putrequest  # type: ignore[method-assign]
-        for cls, name, original in originals:
-            setattr(cls, name, original)
-
-
-def _expect_threads_per_url(few, few_urls, runs, tokens):
-    """No more threads started for ``runs`` calls on ``few_urls`` URLs than one per URL, none of their calls (paths
-    with ``tokens``: not an earlier run's) from threads running before: checked before the timings, which a fixed
-    pool of hundreds of threads spoils on a busy machine."""
-    expect(
-        few.threads <= runs * (few_urls + 1),
-        f"your function started {few.threads} threads in {runs} call(s) on {few_urls} URLs, more than one per "
-        "URL: a fixed number of threads is too few for some longer list. Size it from the URLs you get",
-    )
-    old = {thread for thread, path in few.old_calls if any(token in path for token in tokens)}
-    expect(
-        not old,
-        f"{len(old)} threads that were running before your function was called made its HTTP calls: threads "
-        "started in advance are as many for every list, too few for some longer list. Size it from the URLs you get",
-    )
-
-
-def _expect_pool_from_urls(few, few_urls, many, many_urls):
-    """No pool of the same size for lists of different lengths: it is too small for some longer list."""
-    same = sorted(few.sizes & many.sizes, key=str)
-    expect(
-        not same,
-        f"your function used a pool of {same[0] if same else ''} threads for {few_urls} URLs and again for "
-        f"{many_urls}: a pool of one size is too small for some longer list. Size it from the URLs you get",
     )
 
 
@@ -328,9 +251,9 @@ def fetch_all_by(answer):
         while delays == sorted(delays) or delays == sorted(delays, reverse=True):
             random.shuffle(delays)
         urls, wanted = _deadline_urls(base, delays)
-        with _pools() as few:
+        with pools() as few:
             outcome, seconds = _run(answer, urls, budget)
-        _expect_threads_per_url(few, len(delays), 1, [url.rsplit("/", 1)[-1] for url in urls])
+        expect_threads_per_url(few, len(delays), 1, base)
         expect(
             not isinstance(outcome, TimeoutError),
             f"fetch_all_by(<calls of {sorted(delays)} ms>, budget={budget}) raised TimeoutError after "
@@ -354,9 +277,9 @@ def fetch_all_by(answer):
         )
         # 2. a few hundred calls answered only once all of them are in flight, on a budget that leaves room to
         # start them on a busy machine: a pool smaller than the list runs out of it
-        with _pools() as many:
+        with pools() as many:
             size = _all_at_once(answer, upstream.url, "fetch_all_by", ALL_AT_ONCE_BUDGET)
-        _expect_pool_from_urls(few, len(delays), many, size)
+        expect_pool_from_urls(few, len(delays), many, size)
         # 3. one upstream trickles its answer for 2 s: TimeoutError when the budget is spent, not later
         delays = [100, 250, 300]
         for budget in (round(random.uniform(0.35, 0.55), 2), round(random.uniform(0.6, 0.8), 2)):
