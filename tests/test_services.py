@@ -113,7 +113,8 @@ def test_default_port_taken_moves_to_a_free_one(tmp_path, monkeypatch):
 
 def _bare_socket(address, cleanup):
     squatter = cleanup.enter_context(socket.socket())
-    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT does not stop it
+    # as servers do: a TIME_WAIT left on the port does not stop it
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     squatter.bind(address)
     squatter.listen()
 
