@@ -173,6 +173,12 @@ def fetches_values(reg):
         (escaping_only("[]"), r"expected \d+ keys, got \d+: compare the names"),
         (escaping_only("[]*"), r"expected \d+ keys, got \d+: compare the names"),
         (escaping_only("[]?"), r"expected \d+ keys, got \d+: compare the names"),
+        # every glob character escaped but the escape character itself
+        (escaping_only("[]*?"), r"expected \d+ keys, got \d+: compare the names"),
+        # the escape character escaped, but one other glob character not: each has a look-alike neighbour
+        (escaping_only("[]*\\"), r"expected \d+ keys, got \d+: compare the names"),
+        (escaping_only("[]?\\"), r"expected \d+ keys, got \d+: compare the names"),
+        (escaping_only("*?\\"), r"expected \d+ keys, got \d+: compare the names"),
         # escaped, but without the colon: a registry whose name starts with this one's counts too
         (without_the_colon, r"expected \d+ keys, got \d+: compare the names"),
         (lambda reg: reg.client.dbsize(), "an empty registry holds 0 keys|expected .* keys, got"),

@@ -69,18 +69,19 @@ def count(answer):
     client = _Watched.from_url(redisdb.on_database(config.load(argv=[]).redis_url, COUNT_DB))
     assert isinstance(client, _Watched)
     tag = uuid.uuid4().hex[:8]
-    head = f"nb09-count[{tag}]"  # every glob character in the name: [ and ], then * and ?
-    reg = Registry(client, prefix=head + "*?")
+    head = f"nb09-count[{tag}]"  # every glob character in the name: [ and ], then * and ?, then \\
+    reg = Registry(client, prefix=head + "*?\\q")
     expect(answer(reg) == 0, "an empty registry holds 0 keys")
     total = random.randint(2000, 3000)  # not a number anyone could know in advance
     names = [reg.key(f"k{i}") for i in range(total)]
     # look-alike registries' keys, each matched only when one kind of glob character is left unescaped:
-    # [tag] read as a set of one character, * read as any run, ? as any one character; and a name that only
-    # starts with the prefix
+    # [tag] read as a set of one character, * read as any run, ? as any one character, \\q read as q; and a
+    # name that only starts with the prefix
     neighbours = [
-        f"nb09-count{tag[0]}*?:other",
-        head + "zz?:other",
-        head + "*Z:other",
+        f"nb09-count{tag[0]}*?\\q:other",
+        head + "zz?\\q:other",
+        head + "*Z\\q:other",
+        head + "*?q:other",
         reg.prefix + "x:other",
     ]
     # other registries' keys, thousands of them: SCAN walks the whole database, whatever the pattern

@@ -5,7 +5,9 @@ from foundations.registry import NotFound
 
 
 def read(reg, key):
-    """The value, or None when missing (the book's implementations return nil; ours raises NotFound)."""
+    """The value, or None when missing. For a missing key the book's Go ``Get`` answers "" with
+    ``redis.ErrNil``, the story's Python stages answer redis-py's None, and the project's Registry raises
+    NotFound, its counterpart of ErrNil."""
     try:
         value = reg.get(key)
     except NotFound:
