@@ -56,11 +56,14 @@ def config_dump(
     return json.loads(done.stdout)
 
 
-def precedence_table(command: list[str] | None = None, cwd: str | None = None) -> list[dict]:
-    """The book's four runs (``run``, ``--port=80``, ``PORT=80``, ``FOUNDATIONS_PORT=80``), each a real child."""
+def precedence_table(
+    command: list[str] | None = None, cwd: str | None = None, environ: dict[str, str] | None = None
+) -> list[dict]:
+    """The book's four runs (``run``, ``--port=80``, ``PORT=80``, ``FOUNDATIONS_PORT=80``), each a real child;
+    ``environ``: more variables for every run (``SHIV_ROOT``: where an archive unpacks)."""
     rows = []
     for typed, args, env in PRECEDENCE_CASES:
-        port = config_dump(args, config.child_environ(None, **env), command, cwd)["port"]
+        port = config_dump(args, config.child_environ(None, **env, **(environ or {})), command, cwd)["port"]
         rows.append({"how": typed, "port": port["value"], "source": port["source"]})
     return rows
 

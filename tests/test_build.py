@@ -44,7 +44,12 @@ def test_archive_is_one_executable_file_with_its_dependencies(artifacts):
 def test_archive_reproduces_the_books_flag_table_from_another_directory(artifacts, tmp_path):
     _, pyz = artifacts
     # -S: no site-packages of this environment, only the standard library and what the archive carries
-    rows = production.precedence_table(command=[sys.executable, "-I", "-S", str(pyz)], cwd=str(tmp_path))
+    rows = production.precedence_table(
+        command=[sys.executable, "-I", "-S", str(pyz)],
+        cwd=str(tmp_path),
+        environ={"SHIV_ROOT": str(tmp_path / "shiv")},
+    )
+    assert (tmp_path / "shiv").is_dir(), "the archive should unpack where SHIV_ROOT says, not into ~/.shiv"
     assert [(r["how"], r["port"]) for r in rows] == [
         ("run", 8080),
         ("--port=80", 80),
