@@ -20,6 +20,8 @@ Policies, where Go and Python differ:
 - ``omitempty`` looks at the value, one rule for every field, so an ``int | None`` holding 0 is omitted
   (Go keeps a non-nil ``*int`` pointing at 0); a choice, not a Python limit: the plan knows each field's type;
 - floats are written the Python way (``1.0`` where Go writes ``1``); NaN and infinity are errors, as in Go;
+- ``decode`` reads bytes as UTF-8 only, as Go does (``json.loads`` alone guesses UTF-16 or UTF-32 and skips a
+  UTF-8 byte order mark);
 - ``decode`` refuses the numbers Go refuses, which ``json.loads`` alone reads: ``NaN``, ``Infinity``, a float
   beyond float64 (``1e400``) and, for an ``int``, one beyond Go's 64-bit ``int`` (``encode`` writes any int).
 """
@@ -187,12 +189,16 @@ def decode(text: str | bytes, into: type[T], *, unknown: Literal["ignore", "erro
         refused.append(_Refused(f"the number {digits} does not fit a float64"))
         return refused[-1]
 
+    # Bytes are UTF-8 only, as in Go: json.loads would guess UTF-16 or UTF-32 and skip a UTF-8 byte order mark.
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"not JSON: byte {exc.start} is not UTF-8 ({exc.reason})") from exc
     try:
         data = json.loads(text, parse_constant=constant, parse_float=number)
     except json.JSONDecodeError as exc:
         raise DecodeError(f"not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
-    except UnicodeDecodeError as exc:
-        raise DecodeError(f"not JSON: byte {exc.start} is not UTF-8 ({exc.reason})") from exc
     except ValueError as exc:  # an integer past Python's digit limit (sys.set_int_max_str_digits)
         raise DecodeError(f"a number too long to read: {exc}") from exc
     if refused:  # rare, so the walk that finds the first one's path runs only then

@@ -280,6 +280,28 @@ def test_malformed_json_gives_line_and_column():
         decode(b'"\xff"', str)
 
 
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        pytest.param('"a"'.encode("utf-16"), r"^not JSON: byte 0 is not UTF-8", id="utf-16-with-bom"),
+        pytest.param('"a"'.encode("utf-32"), r"^not JSON: byte 0 is not UTF-8", id="utf-32-with-bom"),
+        pytest.param(
+            '"a"'.encode("utf-16-le"), r"^not JSON: line 1, column 2: Invalid control", id="utf-16-le"
+        ),
+        pytest.param(
+            '"a"'.encode("utf-8-sig"), r"^not JSON: line 1, column 1: Unexpected UTF-8 BOM", id="utf-8-bom"
+        ),
+        pytest.param(b'"\xed\xa0\x80"', r"^not JSON: byte 1 is not UTF-8", id="utf-8-encoded-surrogate"),
+    ],
+)
+def test_bytes_are_read_as_utf8_only(data, message):
+    """As Go's json.Unmarshal: json.loads alone would guess UTF-16 or UTF-32 and skip a UTF-8 byte order mark."""
+    assert json.loads(data) in ("a", "\ud800")  # what decode must not inherit
+    with pytest.raises(DecodeError, match=message):
+        decode(data, str)
+    assert decode(bytearray(b'"a"'), str) == "a"
+
+
 def test_unknown_fields_are_ignored_by_default_and_rejected_on_request():
     text = (DATA / "wrong_type.json").read_text().replace('"name": 7', '"name": "Seven"')
     assert decode(text, list[pets.TidyPetstore])[0].dogs[1].name == "Seven"

@@ -129,6 +129,17 @@ def _truthiness_when_bool_is_defined(value):
     return not value if hasattr(type(value), "__bool__") or isinstance(value, (int, float)) else False
 
 
+def _containers_by_exact_type(value):
+    """Containers matched by exact type: a dict subclass (defaultdict, Counter) is still a dict, a Go map."""
+    if value is None:
+        return True
+    if isinstance(value, numbers.Number):
+        return value == 0
+    if type(value) in (str, bytes, bytearray, list, tuple, dict, set, frozenset):
+        return len(value) == 0
+    return False
+
+
 def _empty_collection(value):
     """Any Collection of length 0 taken for empty: the next try after Sized is refused, wrong for a user's own class."""
     if value is None:
@@ -164,6 +175,11 @@ OMIT_WRONG = [
         _empty_collection,
         "an object of a class of its own is a Go struct too",
         id="any-empty-collection",
+    ),
+    pytest.param(
+        _containers_by_exact_type,
+        "Go omits defaultdict(<class 'list'>, {}) (a subclass of dict is still a dict, a Go map)",
+        id="containers-by-exact-type",
     ),
     pytest.param(lambda value: repr(value) in PRINTED, "Go omits 0.0", id="read-off-the-table"),
     pytest.param(lambda value: value in (None, False, 0, "", [], {}), "Go omits ()", id="a-list-of-empties"),
