@@ -57,6 +57,9 @@ def test_rules_make_two_runs_compare_equal():
     assert apply(
         "'SlottedPet' object has no attribute 'bred' and no __dict__ for setting new attributes"
     ) == ("'SlottedPet' object has no attribute 'bred'")
+    assert apply("got an unexpected keyword argument 'bred'. Did you mean 'breed'?") == (
+        "got an unexpected keyword argument 'bred'"
+    )
     # doctor's service lines name the server: Debian's daemons here, compose's images in the Docker lab
     assert apply("127.0.0.1:3390 answers (21.8 ms), MariaDB 10.11.6") == apply(
         "db1:3306 answers (3 ms), MySQL 8.4.3"
