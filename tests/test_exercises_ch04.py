@@ -275,6 +275,15 @@ def _options_as_one_string(f):
     return encoding.Tag(key or None, options == "omitempty")
 
 
+def _omitempty_first_option_only(f):
+    """Only the first option compared with omitempty: Go looks through every option ("room,,omitempty")."""
+    spec = f.metadata.get("json", "")
+    if spec == "-":
+        return encoding.Tag(skip=True)
+    key, _, options = spec.partition(",")
+    return encoding.Tag(key or None, options.split(",")[0] == "omitempty")
+
+
 def _whole_string_as_key(f):
     """The tag string as the key, options and all."""
     spec = f.metadata.get("json", "")
@@ -362,6 +371,11 @@ TO_JSON_DATA_WRONG = [
         _walk(tag_of=_options_as_one_string),
         "at $.visits[1], yours has a key 'cost' that Go would not write",
         id="options-as-one-string",
+    ),
+    pytest.param(
+        _walk(tag_of=_omitempty_first_option_only),
+        "at $.visits[1], yours has a key 'room' that Go would not write",
+        id="omitempty-first-option-only",
     ),
     pytest.param(
         _walk(tag_of=_whole_string_as_key), "yours has a key 'hours,omitempty'", id="tag-string-as-key"

@@ -186,6 +186,7 @@ class _Visit:
     reason: str = _go("reason")
     cost: float = _go("cost,omitempty,", default=0.0)  # an empty option after omitempty: Go ignores it
     notes: list[str] = _go("notes,omitempty", default_factory=list)
+    room: str = _go("room,,omitempty", default="")  # omitempty after an empty option: Go reads every option
 
 
 @dataclass
@@ -230,7 +231,7 @@ def _clinics() -> list[tuple[str, object]]:
         staff=rng.randint(2, 9),
         emergency=True,
         hours=_Hours(opens=f"0{rng.randint(6, 9)}:00"),
-        visits=[_Visit("vaccine", rng.randint(20, 60) + 0.5, ["rabies"]), _Visit("checkup")],
+        visits=[_Visit("vaccine", rng.randint(20, 60) + 0.5, ["rabies"], "R2"), _Visit("checkup")],
         vet=rng.choice(["Dr. Novak", "Dr. Horvat"]),
         api_key="k-1",
         rating=rng.randint(1, 5),
