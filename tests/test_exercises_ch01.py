@@ -113,7 +113,28 @@ def _network_body_required(compose, name):
     return [*words, service["image"], *service.get("command", [])]
 
 
+def _body_means_name(compose, name):
+    """``body["name"]`` whenever a network entry has a body, as if a body always set ``name:``."""
+    bodies = compose["networks"]
+    nets = iter(
+        [
+            f"--net={bodies[key]['name'] if bodies[key] else key}"
+            for key in compose["services"][name].get("networks", [])
+        ]
+    )
+    return [next(nets) if word.startswith("--net") else word for word in RIGHT(compose, name)]
+
+
+def _book_restart_flag(compose, name):
+    """The book's ``--restart=always`` whenever the service sets ``restart``, whatever its policy."""
+    return ["--restart=always" if word.startswith("--restart") else word for word in RIGHT(compose, name)]
+
+
 DOCKER_RUN_WRONG = [
+    pytest.param(_body_means_name, "with settings but no name:", id="every-network-body-has-a-name"),
+    pytest.param(
+        _book_restart_flag, "your restart flags are ['--restart=always']", id="always-the-books-policy"
+    ),
     pytest.param(_looked_up, "the image is not in your command", id="a-table-of-commands"),
     pytest.param(
         _network_body_required, "which yaml.safe_load reads as None", id="network-entry-without-a-body"
@@ -143,9 +164,19 @@ DOCKER_RUN_WRONG = [
 ]
 
 
+# The check draws its compose file anew on every run: a wrong answer must be refused on every draw, not on most.
+DRAWS = 200
+
+
 @pytest.mark.parametrize("answer, message", DOCKER_RUN_WRONG)
 def test_docker_run_rejects(answer, message):
-    assert message in exercises.verdict("01.docker_run", answer)
+    for draw in range(DRAWS):
+        said = exercises.verdict("01.docker_run", answer)
+        assert said is not None and message in said, f"draw {draw}: {said}"
+
+
+def test_docker_run_takes_the_reference_on_every_draw():
+    assert all(exercises.verdict("01.docker_run", RIGHT) is None for _ in range(DRAWS))
 
 
 # The wrong answers wait as long as a right one would: the check pauses a Redis for 400 ms, and probe's own 0.5 s

@@ -22,8 +22,10 @@ PAUSE_MS = 400
 # The compose file of the docker_run check, built anew on every run, so that no table of commands passes: its
 # service and network names, images, commands, ports, volumes and restart policies are drawn at random. Each
 # service has one role: a restart policy, a port and a network whose real name differs from its key; two ports,
-# a read-only volume and one network; two networks, one declared with no body (``key:`` alone, which yaml reads
-# as None), and two volumes; no networks at all (compose's default network: no --net) and a shell command.
+# a read-only volume and a network declared with settings but no name:; two networks, one declared with no body
+# (``key:`` alone, which yaml reads as None), and two volumes; no networks at all (compose's default network: no
+# --net) and a shell command. The roles are fixed, only the values are drawn: every draw holds each case a
+# half-solution gets wrong, and the two required restart policies differ, so at least one is not the book's always.
 _SERVICE_NAMES = ["api", "queue", "mail", "search", "proxy", "cron", "store", "feed", "audit", "media"]
 _NETWORK_KEYS = ["backend", "edge", "jobs", "data", "mesh", "inner", "public"]
 _POLICIES = ["always", "unless-stopped", "on-failure"]
@@ -33,6 +35,7 @@ def _compose() -> dict[str, Any]:
     rng = random.Random()
     one, two, three, four = rng.sample(_SERVICE_NAMES, 4)
     named, plain, bare = rng.sample(_NETWORK_KEYS, 3)
+    first_policy, fourth_policy = rng.sample(_POLICIES, 2)
     project, port = rng.choice(["shop", "vet", "zoo", "farm"]), rng.randint(7000, 7999)
     http, https = rng.sample(range(8000, 8999), 2)
     services: dict[str, dict[str, Any]] = {
@@ -41,12 +44,12 @@ def _compose() -> dict[str, Any]:
             "command": ["valkey-server", "--port", str(port)],
             "ports": [f"127.0.0.1:{port}:{port}"],
             "networks": [named],
-            "restart": rng.choice(_POLICIES),
+            "restart": first_policy,
         },
         two: {
             "image": f"nginx:1.{rng.randint(20, 29)}",
             "ports": [f"127.0.0.1:{http}:80", f"127.0.0.1:{https}:443"],
-            "networks": [rng.choice([named, plain])],
+            "networks": [plain],
             "volumes": [f"/srv/{project}/{rng.choice(['static', 'www', 'site'])}:/usr/share/nginx/html:ro"],
         },
         three: {
@@ -60,7 +63,7 @@ def _compose() -> dict[str, Any]:
         four: {
             "image": f"alpine:3.{rng.randint(15, 21)}",
             "command": ["sh", "-c", f"date; sleep {rng.randint(10, 99)}"],
-            "restart": rng.choice(_POLICIES),
+            "restart": fourth_policy,
         },
     }
     if rng.random() < 0.5:
@@ -103,6 +106,14 @@ def docker_run(answer):
                 f"{said}, your function raised {type(exc).__name__}: {exc}. The compose file declares the "
                 f"network {empty[0]} with nothing under it ({empty[0]}:), which yaml.safe_load reads as None"
             ) from exc
+        except KeyError as exc:
+            if exc.args != ("name",):
+                raise
+            unnamed = [key for key, body in compose["networks"].items() if body and "name" not in body]
+            raise Wrong(
+                f"{said}, your function raised KeyError: 'name'. The compose file declares the network "
+                f"{unnamed[0]} with settings but no name:, which is allowed; read the exercise's rule for it"
+            ) from exc
         expect(
             isinstance(got, list) and all(isinstance(word, str) for word in got),
             f"expected the command as a list of words (str), got {got!r}",
@@ -135,7 +146,8 @@ def docker_run(answer):
         restarts = [word for word in got if word.startswith("--restart")]
         expect(
             restarts == [word for word in wanted if word.startswith("--restart")],
-            f"{said}, your restart flags are {restarts}: --restart=POLICY only when the service sets restart",
+            f"{said}, your restart flags are {restarts}: --restart=POLICY only when the service sets restart, "
+            "with the policy it sets",
         )
         nets = [word for word in got if word.startswith("--net")]
         joins = len(service.get("networks", []))
