@@ -394,6 +394,18 @@ def test_busy_ms_rejects(answer, message):
         assert BUSY in verdict
 
 
+def test_busy_ms_shows_the_whole_figure():
+    """The check compares to within 1e-6 ms: a figure off by less than its printed digits would look right."""
+    said = []
+
+    def slightly_off(timeline):
+        said.append(_merged(sorted(_spans(timeline), key=lambda e: e.start_ms)) + 0.0004)
+        return said[-1]
+
+    verdict = exercises.verdict("03.busy_ms", slightly_off)
+    assert BUSY in verdict and repr(said[0]) in verdict, verdict
+
+
 TIMER_PY = solutions(NOTEBOOKS / "solutions" / "ch03.py")["03.clock_package"].__globals__["TIMER_PY"]
 
 

@@ -166,7 +166,7 @@ def busy_ms(answer):
         length = ", ".join(f"{label} {start}-{end} ms" for label, start, end in spans)
         expect(
             abs(got - want) < 1e-6,
-            f"spans {case} ({length}): you said {got:g} ms, but that is not the time during which at least one "
+            f"spans {case} ({length}): you said {got!r} ms, but that is not the time during which at least one "
             "span was running. Draw the bars on a line: which stretches of time are covered, and how often?",
         )
 
