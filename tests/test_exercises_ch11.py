@@ -2,6 +2,8 @@
 that names the situation it fails, not the answer."""
 
 import atexit
+import contextlib
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -666,6 +668,30 @@ def str_digest(sent, expected):  # compare_digest on str: TypeError on a header 
     return hmac.compare_digest(sent, expected)
 
 
+def token_only_through_proxy(environ, enabled, tokens):  # a scraper on another host, with the token: refused
+    if not enabled and not any(header in environ for header in PROXY):
+        environ = {name: value for name, value in environ.items() if name != "HTTP_AUTHORIZATION"}
+    return gate()(environ, enabled, tokens)
+
+
+def header_decides(environ, enabled, tokens):  # a sent Authorization header alone decides, even on loopback
+    if not enabled and "HTTP_AUTHORIZATION" in environ:
+        return gate(proxy=("HTTP_AUTHORIZATION",))(environ, enabled, tokens)
+    return gate()(environ, enabled, tokens)
+
+
+def loopback_first(environ, enabled, tokens):  # a loopback client without a proxy is let in before any token
+    if not enabled and not any(header in environ for header in PROXY):
+        with contextlib.suppress(ValueError):
+            if ipaddress.ip_address(environ.get("REMOTE_ADDR", "")).is_loopback:
+                return True
+    return gate()(environ, enabled, tokens)
+
+
+def digest(text):
+    return hashlib.sha256(text.encode()).digest()
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -674,7 +700,12 @@ def str_digest(sent, expected):  # compare_digest on str: TypeError on a header 
         (gate(loopback=lambda address: True), "203.0.113"),  # anyone without a proxy header
         (gate(proxy=()), "X-Forwarded-For"),  # ignores the forwarding headers
         (gate(proxy=("HTTP_X_FORWARDED_FOR",)), "Forwarded: for="),  # only nginx's usual one
-        (gate(same=lambda sent, expected: sent == expected), "compared in a way whose time"),  # ==
+        (gate(same=lambda sent, expected: sent == expected), "without calling hmac.compare_digest"),  # ==
+        # == on SHA-256 digests: its time says nothing of the token, but only compare_digest's calls are counted
+        (
+            gate(same=lambda sent, expected: digest(sent) == digest(expected)),
+            "without calling hmac.compare_digest",
+        ),
         (
             gate(same=lambda sent, expected: sent.startswith(expected)),
             "followed by more",
@@ -690,6 +721,8 @@ def str_digest(sent, expected):  # compare_digest on str: TypeError on a header 
         (gate(token_first=False), "through the proxy with a right token"),
         (gate(use_enabled=False), "debug_endpoints on"),
         (gate(which=lambda tokens: tokens[:1]), "the other token"),  # only the first token
+        (token_only_through_proxy, "a client at 203.0.113.5, no forwarding header, with a right token"),
+        (header_decides, "a client at 127.0.0.1, no forwarding header, with a wrong token"),
         # the one-token rule once per token ("" for no token configured): the package's rule does the work
         (
             lambda environ, enabled, tokens: any(metrics.allowed(environ, enabled, t) for t in (*tokens, "")),
@@ -702,5 +735,15 @@ def test_allowed_rejects(answer, message):
     assert verdict is not None and message in verdict, verdict
 
 
-def test_allowed_accepts_the_full_answer():
-    assert exercises.verdict("11.allowed", gate()) is None
+@pytest.mark.parametrize(
+    "answer",
+    [
+        gate(),
+        loopback_first,
+        # the digests compared in constant time: fixed length, and a digest's first bytes say nothing of a token's
+        gate(same=lambda sent, expected: hmac.compare_digest(digest(sent), digest(expected))),
+    ],
+    ids=["full-answer", "loopback-first", "digests"],
+)
+def test_allowed_accepts_a_full_answer(answer):
+    assert exercises.verdict("11.allowed", answer) is None

@@ -47,7 +47,7 @@ def _cases(new: str, old: str) -> Iterator[tuple[str, dict, bool, tuple[str, ...
             both,
             True,
         )
-    proxied = dict(PROXIED[:1])  # from here on, every client comes through the proxy
+    proxied = dict(PROXIED[:1])  # sent(): a client through the proxy, with an Authorization header
 
     def sent(authorization: str) -> dict:
         return _environ("127.0.0.1", {**proxied, "Authorization": authorization})
@@ -57,6 +57,29 @@ def _cases(new: str, old: str) -> Iterator[tuple[str, dict, bool, tuple[str, ...
     yield (
         f"a client through the proxy with the other token {rotation}",
         sent(f"Bearer {old}"),
+        False,
+        both,
+        True,
+    )
+    # a scraper on another host, at the pod's own address: its token lets it in without a proxy
+    direct = "a client at 203.0.113.5, no forwarding header,"
+    yield (
+        f"{direct} with a right token",
+        _environ("203.0.113.5", {"Authorization": f"Bearer {new}"}),
+        False,
+        both,
+        True,
+    )
+    yield (
+        f"{direct} with the other token {rotation}",
+        _environ("203.0.113.5", {"Authorization": f"Bearer {old}"}),
+        False,
+        both,
+        True,
+    )
+    yield (
+        "a client at 127.0.0.1, no forwarding header, with a wrong token",
+        _environ("127.0.0.1", {"Authorization": "Bearer guess"}),
         False,
         both,
         True,
@@ -202,6 +225,7 @@ def allowed(answer):
     expect(callable(answer), "expected a function allowed(environ, enabled, tokens)")
     new, old = secrets.token_urlsafe(12), secrets.token_urlsafe(12)  # fresh every run
     timed: list[str] = []  # a right token let in, but not compared in constant time
+    right = {f"Bearer {new}", f"Bearer {old}"}
     with _counted(answer) as calls, _own_rule(answer) as borrowed:
         for situation, environ, enabled, tokens, want in _cases(new, old):
             before = len(calls)
@@ -213,12 +237,11 @@ def allowed(answer):
             expect(not borrowed, CALLS_THE_RULE)  # even if the answer caught what it raised
             expect(isinstance(got, bool), f"{situation}: expected True or False, got {got!r}")
             expect(got is want, f"{situation}: your answer says {got}")
-            if (
-                want and "HTTP_AUTHORIZATION" in environ and not enabled and len(calls) == before
-            ):  # let in by it
-                timed.append(situation)
+            if want and not enabled and environ.get("HTTP_AUTHORIZATION") in right and len(calls) == before:
+                timed.append(situation)  # let in by its token, with no constant-time comparison counted
     expect(
         not timed,
-        f"{timed[0] if timed else ''}: the token was compared in a way whose time grows with how many of its "
-        "first characters are right, so a client can guess it one character at a time, timing each guess",
+        f"{timed[0] if timed else ''}: your answer let the token in without calling hmac.compare_digest (or "
+        "secrets.compare_digest), the comparison the check counts. A comparison that stops at the first wrong "
+        "character takes longer the more of a guess is right, and a client can time its guesses",
     )
