@@ -302,8 +302,8 @@ def test_test_delete_rejects(answer, message):
     assert message in exercises.verdict("09.test_delete", answer)
 
 
-def test_a_test_that_only_misses_the_get_check_is_rejected():
-    def misses_get(make_registry):
+def test_a_test_that_looks_at_the_neighbour_without_get_passes():
+    def neighbour_without_get(make_registry):  # correct: both keys stored by `set`, so the neighbour vouches
         reg = make_registry("test")
         reg.set("name", "Tit Petric")
         reg.set("city", "Ljubljana")
@@ -312,4 +312,45 @@ def test_a_test_that_only_misses_the_get_check_is_rejected():
             reg.get("name")
         assert reg.client.exists(reg.key("city"))  # the neighbour, without `get`
 
-    assert "a `get` that never finds anything" in exercises.verdict("09.test_delete", misses_get)
+    assert exercises.verdict("09.test_delete", neighbour_without_get) is None
+
+
+def never_sees_the_key_before_deleting(make_registry):  # the neighbour written past `set`: nothing says
+    reg = make_registry("test")  # the deleted key was ever there
+    reg.set("name", "Tit Petric")
+    reg.client.set(reg.key("city"), "Ljubljana")
+    reg.delete("name")
+    with pytest.raises(NotFound):
+        reg.get("name")
+    assert reg.get("city") == "Ljubljana"
+
+
+def test_a_test_that_never_sees_the_key_before_deleting_it_is_rejected():
+    message = exercises.verdict("09.test_delete", never_sees_the_key_before_deleting)
+    assert "your test passes against a `set` that stores nothing" in message
+
+
+def writes_past_set(make_registry):  # correct: every key written straight to Redis, read back before
+    reg = make_registry("test")
+    reg.client.set(reg.key("name"), "Tit Petric")
+    reg.client.set(reg.key("city"), "Ljubljana")
+    assert reg.get("name") == "Tit Petric"
+    reg.delete("name")
+    assert reg.get_all() == {"city": "Ljubljana"}
+
+
+def test_a_test_that_never_calls_set_is_not_judged_by_a_broken_set():
+    assert exercises.verdict("09.test_delete", writes_past_set) is None
+
+
+def compares_the_listing_before_and_after(make_registry):  # correct: never calls `get`
+    reg = make_registry("test")
+    reg.set("name", "Tit Petric")
+    reg.set("city", "Ljubljana")
+    assert reg.get_all() == {"name": "Tit Petric", "city": "Ljubljana"}
+    reg.delete("name")
+    assert reg.get_all() == {"city": "Ljubljana"}
+
+
+def test_a_correct_test_that_reads_only_through_get_all_passes():
+    assert exercises.verdict("09.test_delete", compares_the_listing_before_and_after) is None
