@@ -36,6 +36,8 @@ ENV FOUNDATIONS_PORT=8080 \
     FOUNDATIONS_WORKERS=2
 EXPOSE 8080
 # No curl in the slim image; urlopen raises on a refused connection or a non-2xx answer.
+# Liveness: /livez makes no Redis call, so a Redis outage does not get every API container replaced
+# (Swarm, or a liveness probe built from this). Readiness, /healthz with Redis, is compose.yaml's healthcheck.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('FOUNDATIONS_PORT', '8080'), timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('FOUNDATIONS_PORT', '8080'), timeout=2)"]
 CMD ["python", "-m", "foundations", "serve"]

@@ -152,10 +152,26 @@ def document(
                     parameters=[name_path],
                 )
             },
+            "/livez": {
+                "get": _operation(
+                    "livez",
+                    "the server answers (no Redis call: liveness, for container health checks)",
+                    {
+                        "200": _ok(
+                            "alive",
+                            {
+                                "type": "object",
+                                "required": ["status"],
+                                "properties": {"status": {"const": "ok"}},
+                            },
+                        )
+                    },
+                )
+            },
             "/healthz": {
                 "get": _operation(
                     "healthz",
-                    "the server answers and reaches Redis",
+                    "the server answers and reaches Redis (readiness)",
                     {
                         "200": _ok(
                             "healthy",

@@ -28,7 +28,15 @@ from foundations.web import (
 )
 
 
+def livez(request: Request) -> Response:
+    """Liveness: the process answers HTTP. No Redis call, so a Redis outage does not get every API container
+    restarted; the image's ``HEALTHCHECK`` and liveness probes ask this, readiness asks ``/healthz``."""
+    return json_response({"status": "ok"})
+
+
 def healthz_handler(store: Registry) -> Handler:
+    """Readiness: 200 only while Redis answers (compose's ``depends_on``, CI's wait, load balancers)."""
+
     def healthz(request: Request) -> Response:
         try:
             store.ping()
@@ -55,6 +63,7 @@ def create_app(cfg: Config, redis_client: registry.Client | None = None) -> App:
     store = registry.Registry(redis_client, prefix="api", on_call=counters.count)
     routes: dict[str, Handler] = {
         "/hello": routing.hello,
+        "/livez": livez,
         "/healthz": healthz_handler(store),
     }
     prefixes: dict[str, Handler] = {}
@@ -83,6 +92,7 @@ def create_fast_app(cfg: Config, redis_client: Pipelined | PerLoop | None = None
     store = AsyncRegistry(redis_client, prefix="api", on_call=counters.count)
     fast: dict[str, AsyncHandler | Handler] = {
         "/hello": routing.hello,
+        "/livez": livez,  # on the event loop: it answers while the threads wait on Redis
         **api.async_routes(store),
     }  # never waits
     return RSGIApp(app, fast, on_start=threads.attach)

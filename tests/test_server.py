@@ -1,6 +1,8 @@
 """The API server: routes and JSON errors in-process, and the real server that `services up` started."""
 
+import dataclasses
 import json
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -34,6 +36,30 @@ def test_healthz_checks_redis(app, cfg):
     down = server.create_app(cfg, redis.Redis(port=1, socket_connect_timeout=0.2))
     status, _, body = call(down, "/healthz")
     assert status == 503 and json.loads(body)["error"]["type"] == "service_unavailable"
+
+
+def test_livez_answers_while_redis_is_down_where_healthz_does_not(cfg):
+    """Liveness (the image's HEALTHCHECK) makes no Redis call, so a Redis outage restarts no container;
+    readiness (/healthz: compose's depends_on, CI's wait) reports the outage."""
+    down = server.create_app(cfg, redis.Redis(port=1, socket_connect_timeout=0.2))
+    status, headers, body = call(down, "/livez")
+    assert (status, headers["Content-Type"], json.loads(body)) == (200, "application/json", {"status": "ok"})
+    assert call(down, "/healthz")[0] == 503
+
+
+def test_livez_is_on_the_rsgi_event_loop(cfg):
+    """Under granian (the image's interface) /livez answers on the loop, not in the threads that wait on
+    Redis; no Redis connection is made for it."""
+    fast = server.create_fast_app(dataclasses.replace(cfg, redis_url="redis://127.0.0.1:1/0"))
+    sent = {}
+
+    class Protocol:
+        def response_bytes(self, status, headers, body):
+            sent.update(status=status, body=body)
+
+    scope = SimpleNamespace(path="/livez", method="GET", headers={}, query_string="")
+    assert fast.answer_at_once(scope, Protocol()) is True
+    assert (sent["status"], json.loads(sent["body"])) == (200, {"status": "ok"})
 
 
 def test_unknown_route_is_a_json_404(app):

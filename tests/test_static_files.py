@@ -233,6 +233,19 @@ def test_the_api_images_ship_granian_not_the_lesson_server(dockerfile: str, monk
     assert (shipped.interface, shipped.workers >= 2) == ("rsgi", True), env
 
 
+@pytest.mark.parametrize("dockerfile", ["api.Dockerfile", "offline/api.Dockerfile"])
+def test_the_image_checks_liveness_and_compose_readiness(dockerfile: str) -> None:
+    """The image's HEALTHCHECK asks /livez (no Redis call): under Swarm or a liveness probe, a Redis outage
+    must not replace every API container. compose's api services keep /healthz (with Redis), which their
+    dependents' service_healthy and `up --wait` need."""
+    text = (ROOT / "docker" / dockerfile).read_text(encoding="utf-8")
+    check = re.search(r"^HEALTHCHECK .*?\n\s+CMD (.*)$", text, re.M)
+    assert check and "/livez'" in check[1], f"{dockerfile}'s HEALTHCHECK should ask /livez: {check}"
+    services = load_compose()["services"]
+    for name in ("api", "api-replica"):
+        assert "/healthz'" in " ".join(services[name]["healthcheck"]["test"]), name
+
+
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT / "docker")))
 def test_dockerfile_lint(dockerfile: Path) -> None:
     proc = hadolint(dockerfile)
