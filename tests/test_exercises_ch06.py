@@ -16,8 +16,11 @@ import httpx
 import pytest
 import requests
 
+import foundations.fetch as chapter
 from foundations import fetch
 from foundations.course import exercises
+from foundations.fetch import fan_out as fan
+from foundations.fetch import fetch_parallel as parallel
 
 
 def sequential(urls):
@@ -200,6 +203,22 @@ def through_a_helper(urls):
     return _fans_out(urls)
 
 
+def through_an_alias(urls):  # `from foundations.fetch import fan_out as fan`: another name, the same function
+    return fan(fetch.session(), urls, len(urls) or 1)
+
+
+def through_a_module_alias(urls):  # `import foundations.fetch as chapter`
+    return chapter.fan_out(fetch.session(), urls, len(urls) or 1)
+
+
+def through_a_default(urls, spread=fetch.fan_out):
+    return spread(fetch.session(), urls, len(urls) or 1)
+
+
+def through_a_name_built(urls):  # a name no code spells out
+    return getattr(chapter, "fan_" + "out")(fetch.session(), urls, len(urls) or 1)
+
+
 def one_thread_per_url(urls):  # ThreadPoolExecutor(0) raises ValueError for no URLs
     with ThreadPoolExecutor(len(urls)) as pool:
         return list(pool.map(lambda u: requests.get(u).json(), urls))
@@ -228,6 +247,10 @@ def invented(urls):  # what the output of a previous run showed
         (own_thread_pool_made_before(500, through="httpx"), "running before"),
         (through_fan_out, "start the threads yourself"),
         (through_a_helper, "start the threads yourself"),
+        (through_an_alias, "start the threads yourself"),
+        (through_a_module_alias, "start the threads yourself"),
+        (through_a_default, "start the threads yourself"),
+        (through_a_name_built, "start the threads yourself"),
         (functools.partial(fetch.fan_out, fetch.session(), pool_size=200), "start the threads yourself"),
         (one_thread_per_url, "your answer raised ValueError"),
     ],
@@ -428,6 +451,23 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         raise TimeoutError(str(exc)) from exc
 
 
+def through_an_aliased_fetch_parallel(
+    urls, budget
+):  # `from foundations.fetch import fetch_parallel as parallel`
+    try:
+        return list(parallel(fetch.session(), dict(zip(map(str, range(len(urls))), urls)), budget).values())
+    except fetch.UpstreamError as exc:
+        raise TimeoutError(str(exc)) from exc
+
+
+def through_a_name_built_by(urls, budget):  # a name no code spells out
+    named = dict(zip(map(str, range(len(urls))), urls))
+    try:
+        return list(getattr(chapter, "fetch_" + "parallel")(fetch.session(), named, budget).values())
+    except fetch.UpstreamError as exc:
+        raise TimeoutError(str(exc)) from exc
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -449,6 +489,8 @@ def through_fetch_parallel(urls, budget):  # the chapter's own deadline, not the
         (own_thread_pool_made_before(500), "running before"),
         (own_thread_pool_made_before(500, through="httpx"), "running before"),
         (through_fetch_parallel, "write the deadline yourself"),
+        (through_an_aliased_fetch_parallel, "write the deadline yourself"),
+        (through_a_name_built_by, "write the deadline yourself"),
         (sleeps_the_budget, "after the slowest answer came"),
         (reads_the_urls, "instead of raising TimeoutError"),  # the check's URLs say nothing of which is late
         (clock_between_bytes, "not when the budget was spent"),

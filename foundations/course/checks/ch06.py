@@ -10,10 +10,10 @@ import time
 
 import requests
 
-from foundations import processes
+from foundations import fetch, processes
 from foundations.course.checks import unlabelled
 from foundations.course.checks.pools import expect_pool_from_urls, expect_threads_per_url, pools
-from foundations.course.exercises import exercise, expect
+from foundations.course.exercises import Wrong, exercise, expect
 
 # Five calls with different delays: in parallel they take the slowest (400 ms), one after the other the sum
 # (1250 ms); they finish in another order than they were asked, so an answer kept in finishing order shows.
@@ -45,10 +45,10 @@ def _fastest(answer, base, delays):
 @exercise("06.fetch_all")
 def fetch_all(answer):
     expect(callable(answer), "expected a function fetch_all(urls) returning the decoded JSON answers")
-    expect(
-        not _names_used(answer) & {"fetch_parallel", "fan_out", "fetch_async"},
-        "fetch_all calls one of the chapter's fetch functions: start the threads yourself",
-    )
+    refused = ("fetch_parallel", "fan_out", "fetch_async")
+    message = "fetch_all calls one of the chapter's fetch functions: start the threads yourself"
+    expect(not _names_used(answer) & set(refused), message)
+    answer = _refusing(answer, refused, message)
     with processes.start_module("foundations.fullname", name="check 06.fetch_all") as upstream:
         with pools() as few:  # two runs
             (result, names, seconds), (second, second_names, _) = _fastest(answer, upstream.url, DELAYS_MS)
@@ -105,6 +105,8 @@ def _all_at_once(call, base, shown, *args):
     asked += "".join(f", {arg}" for arg in args) + ")"
     try:
         result = call(urls, *args)
+    except Wrong:  # the check's own refusal, raised inside the call
+        raise
     except Exception as exc:  # a 504 or a TimeoutError: the calls were not all in flight
         expect(False, f"{asked} raised {type(exc).__name__}: were all {size} calls in flight at once?")
     expect(
@@ -178,16 +180,39 @@ def predicted_ms(answer):
         )
 
 
+# The chapter's own fetch functions: an exercise refuses those that do its work, by name or by identity
+_CHAPTER = ("fetch_parallel", "fetch_sequential", "fan_out", "fetch_async")
+
+
+def _content(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _cells(fn) -> list:
+    return [_content(cell) for cell in getattr(fn, "__closure__", None) or ()]
+
+
 def _names_used(function) -> set[str]:
-    """The global and attribute names ``function`` uses, with those of the functions defined inside it and of
+    """The global and attribute names ``function`` uses, and the name of each of the chapter's functions it holds
+    under another (an alias, a default, a closure's cell), with those of the functions defined inside it and of
     the learner's own functions it calls: a helper of theirs that calls ``fan_out`` counts, as does a
     ``functools.partial`` of it."""
     if isinstance(function, functools.partial):
         return {function.func.__name__} | _names_used(function.func)
+    chapter = {id(getattr(fetch, name)): name for name in _CHAPTER}
     names: set[str] = set()
     pending, seen = [function], set()
     while pending:
         fn = pending.pop()
+        space = getattr(fn, "__globals__", {})
+        held = [
+            *(getattr(fn, "__defaults__", None) or ()),
+            *(getattr(fn, "__kwdefaults__", None) or {}).values(),
+        ]
+        held += _cells(fn)
         codes = [getattr(fn, "__code__", None)]
         while codes:
             code = codes.pop()
@@ -196,12 +221,54 @@ def _names_used(function) -> set[str]:
                 names.update(code.co_names)
                 codes.extend(const for const in code.co_consts if hasattr(const, "co_names"))
                 for name in code.co_names:  # the learner's own helpers, defined where the answer is
-                    helper = getattr(fn, "__globals__", {}).get(name)
+                    helper = space.get(name)
+                    held.append(helper)
                     if callable(helper) and getattr(helper, "__module__", None) == getattr(
                         fn, "__module__", 0
                     ):
                         pending.append(helper)
+        names.update(chapter[id(obj)] for obj in held if id(obj) in chapter)
     return names
+
+
+def _refusing(answer, refused, message):
+    """``answer``, run while the chapter's functions named ``refused`` refuse, however it reaches them (a name
+    built at call time escapes ``_names_used``): ``foundations.fetch``'s own names for them, and the names in the
+    answer's globals and the cells of its closure that hold them. A refusal the answer swallows still counts."""
+    originals = {id(getattr(fetch, name)) for name in refused}
+
+    def guarded(*args):
+        called = []
+
+        def refusal(*_args, **_kwargs):
+            called.append(True)
+            raise Wrong(message)
+
+        spaces = [vars(fetch), getattr(answer, "__globals__", {})]
+        saved = [
+            (space, key, value)
+            for space in spaces
+            for key, value in list(space.items())
+            if id(value) in originals
+        ]
+        cells = [
+            cell for cell in getattr(answer, "__closure__", None) or () if id(_content(cell)) in originals
+        ]
+        kept = [cell.cell_contents for cell in cells]
+        for space, key, _ in saved:
+            space[key] = refusal
+        for cell in cells:
+            cell.cell_contents = refusal
+        try:
+            return answer(*args)
+        finally:
+            for space, key, value in saved:
+                space[key] = value
+            for cell, value in zip(cells, kept):
+                cell.cell_contents = value
+            expect(not called, message)
+
+    return guarded
 
 
 def _deadline_urls(base, delays, drip_at=None, drip_s=2.0):
@@ -233,10 +300,10 @@ def _run(answer, urls, budget):
 @exercise("06.fetch_all_by")
 def fetch_all_by(answer):
     expect(callable(answer), "expected a function fetch_all_by(urls, budget)")
-    expect(
-        not _names_used(answer) & {"fetch_parallel", "fetch_sequential", "fan_out", "fetch_async"},
-        "fetch_all_by calls one of the chapter's fetch functions: write the deadline yourself",
-    )
+    refused = ("fetch_parallel", "fetch_sequential", "fan_out", "fetch_async")
+    message = "fetch_all_by calls one of the chapter's fetch functions: write the deadline yourself"
+    expect(not _names_used(answer) & set(refused), message)
+    answer = _refusing(answer, refused, message)
     empty = answer([], 0.5)
     expect(empty == [], f"fetch_all_by([], budget=0.5) returned {empty!r}: no URLs, no answers")
     with (
