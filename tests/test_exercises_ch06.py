@@ -174,7 +174,12 @@ def event_loop_made_before():
             raise
 
     async def open_client():  # made on the loop, which runs every call on it
-        clients.append(httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=10))
+        client = httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=10)
+        try:  # warmed, as a notebook's first call would: its lazy imports, the loop's resolver threads
+            await client.get("http://127.0.0.1:9/")
+        except httpx.TransportError:
+            pass
+        clients.append(client)
 
     def start():
         thread.start()
@@ -515,7 +520,13 @@ def test_an_event_loop_started_before_passes(exercise):
     answer = event_loop_made_before()
     answer.start()
     try:
-        assert exercises.verdict(exercise, answer) is None
+        # Up to three runs: on a starved machine (two busy loops beside it) the loop's answer sometimes arrives
+        # ~0.6 s after the slowest upstream, which the check times out as it should; the thread rule is not that.
+        verdicts = []
+        while len(verdicts) < 3 and (not verdicts or verdicts[-1] is not None):
+            verdicts.append(exercises.verdict(exercise, answer))
+        assert verdicts[-1] is None, verdicts
+        assert not any("running before" in verdict for verdict in verdicts[:-1]), verdicts
     finally:
         answer.stop()
 
