@@ -305,6 +305,18 @@ def _attributes_of_the_value(value, target, **extra):  # hasattr also finds a cl
     return target(**{**own, **extra})
 
 
+def _copies_init_false(value, target, **extra):  # passes a shared field(init=False) to __init__ as well
+    return target(**{**_shared(value, target), **extra})
+
+
+def _sets_init_false_after(value, target, **extra):  # leaves it out of __init__, then copies it over
+    made = _convert_by_signature(value, target, **extra)
+    for f in dataclasses.fields(target):
+        if not f.init and hasattr(value, f.name):
+            setattr(made, f.name, getattr(value, f.name))
+    return made
+
+
 CONVERT_WRONG = [
     pytest.param(
         lambda value, target, **extra: target(value, **extra),
@@ -341,6 +353,8 @@ CONVERT_WRONG = [
     pytest.param(
         _attributes_of_the_value, "a class attribute of Cat", id="attributes-not-fields-of-the-value"
     ),
+    pytest.param(_copies_init_false, "unexpected keyword argument 'rank'", id="passes-init-false-fields"),
+    pytest.param(_sets_init_false_after, "gave _Entrant(name='Rex', rank=3)", id="copies-init-false-fields"),
 ]
 
 

@@ -26,7 +26,8 @@ def conforms():
 
 def convert():
     def convert(value, target, **extra):
-        target_names = {f.name for f in dataclasses.fields(target)}  # fields() includes inherited fields
+        # fields() includes inherited fields; a field(init=False) is no __init__ parameter: the target sets it
+        target_names = {f.name for f in dataclasses.fields(target) if f.init}
         shared = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.name in target_names}
         return target(**{**shared, **extra})  # the dataclass's own TypeError names a missing field
 

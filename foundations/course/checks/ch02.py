@@ -137,6 +137,7 @@ _DECLARES = {
     _Caller: "Caller(Named, Protocol), whose own body declares get_name(self, loud: bool = False) -> str",
     _Host: "Host(Welcomer, Protocol), whose own body declares only seat(self, n: int) -> str",
 }
+_GREET = "greet(self, who: str, loud: bool) -> str"
 _SAYS_YES = "it has every method the protocol asks for, each with the same signature (self aside)"
 _SAYS_NO = "Go's compiler would refuse it"
 
@@ -151,13 +152,7 @@ CONFORMS_CASES = [
         _SAYS_YES + " (a dataclass has methods such as __eq__ too, which no protocol here declares)",
     ),
     (_Ana(), _Named, True, "an object with get_name(self) -> str and one method more", _SAYS_YES),
-    (
-        _Ana(),
-        _Greeter,
-        True,
-        "an object with get_name(self) -> str and greet(self, who: str, loud: bool) -> str",
-        _SAYS_YES,
-    ),
+    (_Ana(), _Greeter, True, f"an object with get_name(self) -> str and {_GREET}", _SAYS_YES),
     (
         _Puppy("Rex"),
         _Named,
@@ -280,11 +275,8 @@ def conforms(answer):
     for obj, protocol, wanted, what, why in CONFORMS_CASES:
         got = answer(obj, protocol)
         expect(isinstance(got, bool), f"expected True or False, got {got!r}")
-        expect(
-            got == wanted,
-            f"{what}, checked against {_DECLARES[protocol]}: you returned {got}, but {why}"
-            + ("" if why.endswith("?") else "."),
-        )
+        said, end = _DECLARES[protocol], "" if why.endswith("?") else "."
+        expect(got == wanted, f"{what}, checked against {said}: you returned {got}, but {why}{end}")
 
 
 @dataclass
@@ -326,6 +318,12 @@ class _ShowEntry:
 
 
 @dataclass
+class _Entrant:  # rank is no __init__ parameter: __init__ starts every new entrant at rank 0
+    name: str
+    rank: int = field(init=False, default=0)
+
+
+@dataclass
 class _Walker:
     name: str
     dogs: list[_Dog]
@@ -352,11 +350,8 @@ def convert(answer):
     call = "convert(Dog('Rex', 'Beagle'), Cat, hypoallergenic=False)"
     cat = _convert(answer, call, _Dog("Rex", "Beagle"), _Cat, hypoallergenic=False)
     expect(isinstance(cat, _Cat), f"expected a Cat, got {type(cat).__name__}")
-    expect(
-        not isinstance(cat.name, _Dog),
-        f"that is Python's Cat(dog): the whole dog went into the first "
-        f"field ({cat!r}); copy the fields by name instead",
-    )
+    dog_in_cat = f"that is Python's Cat(dog): the whole dog went into the first field ({cat!r})"
+    expect(not isinstance(cat.name, _Dog), dog_in_cat + "; copy the fields by name instead")
     expect(cat == _Cat("Rex", False), f"expected Cat(name='Rex', hypoallergenic=False), got {cat!r}")
     call = "convert(Dog('Rex', 'Beagle'), ShowEntry, rank=1)"
     entry = _convert(answer, call, _Dog("Rex", "Beagle"), _ShowEntry, rank=1)
@@ -396,5 +391,9 @@ def convert(answer):
         answer(_Dog("Rex", "Beagle"), _Cat)
     except TypeError as exc:
         expect("hypoallergenic" in str(exc), f"the TypeError should name the missing field, it says: {exc}")
-        return
-    expect(False, "converting a Dog to a Cat without hypoallergenic should raise TypeError")
+    else:
+        expect(False, "converting a Dog to a Cat without hypoallergenic should raise TypeError")
+    call = "convert(ShowEntry('Rex', 'Beagle', 3), Entrant), Entrant's rank being a field(init=False),"
+    why = "Entrant's __init__ takes no rank: a field(init=False) is the target's own business"
+    entrant = _convert(answer, call, _ShowEntry("Rex", "Beagle", 3), _Entrant, why=why)
+    expect(entrant == _Entrant("Rex"), f"{call} gave {entrant!r}: Entrant sets its own rank, 0 for a new one")
