@@ -130,7 +130,49 @@ def _book_restart_flag(compose, name):
     return ["--restart=always" if word.startswith("--restart") else word for word in RIGHT(compose, name)]
 
 
+def _networks_in_top_level_order(compose, name):
+    """Walks the top-level ``networks:`` map and keeps the keys the service joins: their order, not the service's."""
+    joined = compose["services"][name].get("networks", [])
+    nets = iter(
+        [
+            f"--net={(body or {}).get('name', key)}"
+            for key, body in compose["networks"].items()
+            if key in joined
+        ]
+    )
+    return [next(nets) if word.startswith("--net") else word for word in RIGHT(compose, name)]
+
+
+def _sorted(flag):
+    """The entries of ``flag`` (``-p`` or ``-v``) sorted, not in the service's order."""
+
+    def answer(compose, name):
+        words = RIGHT(compose, name)
+        at = [i + 1 for i, word in enumerate(words[:-1]) if word == flag]
+        entries = iter(sorted(words[i] for i in at))
+        return [next(entries) if i in at else word for i, word in enumerate(words)]
+
+    return answer
+
+
+def _books_flag_order(compose, name):
+    """The book's own order, ``--restart=always -h redis --name redis --net=party -d redis``: Docker accepts it."""
+    service = compose["services"][name]
+    words = RIGHT(compose, name)
+    at = words.index(service["image"])
+    flags = words[7:at]
+    restarts = [word for word in flags if word.startswith("--restart")]
+    rest = [word for word in flags if not word.startswith("--restart")]
+    return ["docker", "run", *restarts, "-h", name, "--name", name, *rest, "-d", *words[at:]]
+
+
 DOCKER_RUN_WRONG = [
+    pytest.param(
+        _networks_in_top_level_order, "the right networks, in another order", id="networks-in-top-level-order"
+    ),
+    pytest.param(_sorted("-p"), "the right ports, in another order", id="ports-sorted"),
+    pytest.param(_sorted("-v"), "the right volumes, in another order", id="volumes-sorted"),
+    pytest.param(_books_flag_order, "in the order the exercise gives", id="the-books-flag-order"),
     pytest.param(_body_means_name, "with settings but no name:", id="every-network-body-has-a-name"),
     pytest.param(
         _book_restart_flag, "your restart flags are ['--restart=always']", id="always-the-books-policy"
@@ -159,7 +201,7 @@ DOCKER_RUN_WRONG = [
         "mounts 2 volume(s); your -v give ['/srv/",
         id="first-volume-only",
     ),
-    pytest.param(_no_hostname, "not in the book's form", id="no-hostname"),
+    pytest.param(_no_hostname, "in the order the exercise gives", id="no-hostname"),
     pytest.param("docker run redis", "expected a function docker_run(compose, name)", id="a-string"),
 ]
 

@@ -26,6 +26,8 @@ PAUSE_MS = 400
 # (``key:`` alone, which yaml reads as None), and two volumes; no networks at all (compose's default network: no
 # --net) and a shell command. The roles are fixed, only the values are drawn: every draw holds each case a
 # half-solution gets wrong, and the two required restart policies differ, so at least one is not the book's always.
+# The order is fixed too: the service with two networks lists them against the top-level map's order, and its
+# two ports and two volumes are listed unsorted, so an answer that reorders them fails on every draw.
 _SERVICE_NAMES = ["api", "queue", "mail", "search", "proxy", "cron", "store", "feed", "audit", "media"]
 _NETWORK_KEYS = ["backend", "edge", "jobs", "data", "mesh", "inner", "public"]
 _POLICIES = ["always", "unless-stopped", "on-failure"]
@@ -37,7 +39,8 @@ def _compose() -> dict[str, Any]:
     named, plain, bare = rng.sample(_NETWORK_KEYS, 3)
     first_policy, fourth_policy = rng.sample(_POLICIES, 2)
     project, port = rng.choice(["shop", "vet", "zoo", "farm"]), rng.randint(7000, 7999)
-    http, https = rng.sample(range(8000, 8999), 2)
+    https, http = sorted(rng.sample(range(8000, 8999), 2))  # http's port above https's: listed unsorted
+    second, first = sorted(rng.sample(["jobs", "logs", "tmp", "out"], 2))  # listed unsorted
     services: dict[str, dict[str, Any]] = {
         one: {
             "image": f"valkey/valkey:8.{rng.randint(0, 9)}",
@@ -55,10 +58,8 @@ def _compose() -> dict[str, Any]:
         three: {
             "image": f"{project}/{three}:{rng.randint(1, 9)}.{rng.randint(0, 9)}",
             "command": ["python", "-m", rng.choice(["worker", "jobs", "tasks"])],
-            "networks": rng.sample([bare, rng.choice([named, plain])], 2),
-            "volumes": [
-                f"/srv/{project}/{d}:/app/{d}" for d in rng.sample(["jobs", "logs", "tmp", "out"], 2)
-            ],
+            "networks": [bare, rng.choice([named, plain])],  # bare is last in the top-level map
+            "volumes": [f"/srv/{project}/{d}:/app/{d}" for d in (first, second)],
         },
         four: {
             "image": f"alpine:3.{rng.randint(15, 21)}",
@@ -132,12 +133,14 @@ def docker_run(answer):
         )
         published = [got[i + 1] for i, word in enumerate(got[:-1]) if word == "-p"]
         ports = service.get("ports", [])
+        _same_order(said, "ports", published, ports)
         expect(
             published == ports,
             f"{said}, the service publishes {len(ports)} port(s); your -p give {published}",
         )
         mounted = [got[i + 1] for i, word in enumerate(got[:-1]) if word == "-v"]
         volumes = service.get("volumes", [])
+        _same_order(said, "volumes", mounted, volumes)
         expect(
             mounted == volumes,
             f"{said}, the service mounts {len(volumes)} volume(s); your -v give {mounted}",
@@ -154,6 +157,7 @@ def docker_run(answer):
         expect(
             len(nets) == joins, f"{said}, the service joins {joins} network(s); your --net flags are {nets}"
         )
+        _same_order(said, "networks", nets, [word for word in wanted if word.startswith("--net")])
         expect(
             nets == [word for word in wanted if word.startswith("--net")],
             f"{said}, {nets or 'no --net'} is not the network's real name: look at the top-level "
@@ -161,9 +165,19 @@ def docker_run(answer):
         )
         expect(
             got == wanted,
-            f"{said}, your command is not in the book's form, docker run -d --name NAME -h NAME "
-            f"[--restart=POLICY] --net=NETWORK -p PORT -v VOLUME ... IMAGE COMMAND...: {' '.join(got)}",
+            f"{said}, your command differs from the exercise's form: every word, in the order the exercise "
+            "gives, docker run -d --name NAME -h NAME [--restart=POLICY] --net=NETWORK -p PORT -v VOLUME ... "
+            "IMAGE COMMAND... (Docker takes the flags in other orders too, as in the book's own line; the check "
+            f"compares word by word): {' '.join(got)}",
         )
+
+
+def _same_order(said: str, what: str, got: list[str], wanted: list[str]) -> None:
+    """Refuse ``got`` when it holds the ``wanted`` entries, each as often, but in another order."""
+    expect(
+        got == wanted or sorted(got) != sorted(wanted),
+        f"{said}, your {what} are the right {what}, in another order: keep the order the service lists them in",
+    )
 
 
 @exercise("01.ping_all")
