@@ -196,7 +196,27 @@ def _length_read_off_the_result(fn):
     return result, float("".join(c for c in str(result) if c.isdigit()) or 0)
 
 
+SHARED = Timer()  # one timer for the whole notebook, as `t` in the cell that reruns the book's example
+
+
+def _one_shared_timer_reset_on_each_call(fn):
+    SHARED.reset()  # the trap of "Why not a global": a call of measure inside fn resets the outer one's start
+    SHARED.now()
+    result = fn()
+    return result, SHARED.now()
+
+
+COUNTER = Timer()  # started once, never reset: each figure counts from the first call of all
+
+
+def _one_shared_timer_never_reset(fn):
+    COUNTER.now()
+    result = fn()
+    return result, COUNTER.now()
+
+
 MOVES = "your figure moved with the clock"
+NESTED = "the inner measurement changed the outer one"
 FOLLOW = "a figure that does not follow the call"
 
 MEASURE_WRONG = [
@@ -244,6 +264,10 @@ MEASURE_WRONG = [
     ),
     pytest.param(_wall_clock_in_a_helpers_default, MOVES, id="wall-clock-in-a-helpers-default"),
     pytest.param(_wall_clock_in_a_methods_default, MOVES, id="wall-clock-in-a-methods-default"),
+    pytest.param(_one_shared_timer_reset_on_each_call, NESTED, id="one-shared-timer-reset-on-each-call"),
+    pytest.param(
+        _one_shared_timer_never_reset, "since the first call of all", id="one-shared-timer-never-reset"
+    ),
 ]
 
 

@@ -74,6 +74,36 @@ def measure(answer):
         f"fn slept 40 ms while the wall clock was set an hour ahead, and you measured {ms:.1f} ms: your "
         "figure moved with the clock. Which clock can nobody set?",
     )
+    _nested(answer, r)  # after the clock: a shared Timer on a wall clock is told about its clock first
+
+
+def _nested(answer, r: random.Random) -> None:
+    """Calls of measure nest, as a handler timed inside a timed request: fn naps, then measures a nap of its own."""
+    outer, inner, token = r.randrange(150, 251), r.randrange(21, 41), _token(r)
+    inside = []
+
+    def nap_then_measure_a_nap():
+        _nap(outer, "")()
+        inside.append(answer(_nap(inner, "")))
+        return token
+
+    got = answer(nap_then_measure_a_nap)
+    expect(
+        isinstance(got, tuple) and len(got) == 2 and got[0] == token, f"expected ({token!r}, ms), got {got!r}"
+    )
+    (_, inner_ms), outer_ms = inside[0], got[1]
+    expect(
+        outer_ms >= outer + inner,
+        f"fn slept {outer} ms, then called measure on a {inner} ms call of its own, and you measured "
+        f"{outer_ms:.1f} ms for the whole of fn: the inner measurement changed the outer one. Calls of measure "
+        "nest (a handler timed inside a timed request) and overlap (two requests at once)",
+    )
+    expect(  # the inner call lies inside fn, after the nap: on a clock nobody sets, this holds on any machine
+        outer_ms - inner_ms >= outer,
+        f"fn slept {outer} ms, then called measure on a {inner} ms call, and you measured {inner_ms:.1f} ms "
+        f"for that call and {outer_ms:.1f} ms for the whole of fn: the inner figure should leave out the "
+        f"{outer} ms nap before it. Is your figure the time since the first call of all, not since this call began?",
+    )
 
 
 class _Clock:
