@@ -38,11 +38,17 @@ class Unlabelled(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a trickle still going when the check ends does not hold it
+    # socketserver's backlog of 5 drops a burst of connects on a busy machine, and the client retries 1 s later:
+    # a right answer then came ~0.6 s after the slowest upstream, and the check refused it
+    request_queue_size = 512
+
+
 @contextlib.contextmanager
 def serve():
     """A server of ``Unlabelled`` on a free port, running in a thread until the block ends: its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Unlabelled)
-    server.daemon_threads = True  # a trickle still going when the check ends does not hold it
+    server = _Server(("127.0.0.1", 0), Unlabelled)
     threading.Thread(target=server.serve_forever, name="check 06 upstream", daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
