@@ -147,13 +147,15 @@ def _load_until(stop: threading.Event, url: str, concurrency: int) -> None:
 
 def request_stacks(collapsed: str) -> Counter[tuple[str, ...]]:
     """py-spy's raw (collapsed-stack) samples taken inside a request, each stack cut to start at the request's
-    first frame, frames without their line numbers (``Registry.get (foundations/registry.py)``)."""
+    first frame, frames without their line numbers (``Registry.get (foundations/registry.py)``). A frame's
+    function is the name before `` (``, whole: ``StaticApp.__call__`` is not ``App.__call__``."""
     stacks: Counter[tuple[str, ...]] = Counter()
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
-        start = min((stack.find(frame) for frame in REQUEST_FRAMES if frame in stack), default=-1)
-        if start >= 0 and count.isdigit():
-            stacks[tuple(re.sub(r":\d+\)$", ")", frame) for frame in stack[start:].split(";"))] += int(count)
+        frames = stack.split(";")
+        start = next((i for i, frame in enumerate(frames) if frame.split(" (")[0] in REQUEST_FRAMES), None)
+        if start is not None and count.isdigit():
+            stacks[tuple(re.sub(r":\d+\)$", ")", frame) for frame in frames[start:])] += int(count)
     if not stacks:
         raise ProfilerError("no request samples in the profile: was the server under load while it ran?")
     return stacks

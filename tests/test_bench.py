@@ -231,6 +231,24 @@ def test_flame_chart_draws_the_request_stacks_at_the_output_width():
     assert "10 samples inside requests" in fig.axes[0].get_title()
 
 
+def test_request_stacks_match_whole_frame_names():
+    from foundations import profiling
+
+    raw = "\n".join(
+        [
+            "process 1;run (granian/wsgi.py:57);StaticApp.__call__ (static.py:31);read (socket.py:1) 7",
+            "process 1;run (granian/wsgi.py:57);App.__call__ (foundations/web.py:95);get (foundations/api.py:1) 3",
+            "process 1;MyRSGIApp.__rsgi__ (x.py:1);recv (socket.py:1) 5",
+        ]
+    )
+    # StaticApp.__call__ and MyRSGIApp.__rsgi__ are not the course's request frames, though they contain them
+    assert profiling.request_stacks(raw) == {
+        ("App.__call__ (foundations/web.py)", "get (foundations/api.py)"): 3
+    }
+    with pytest.raises(profiling.ProfilerError, match="no request samples"):
+        profiling.request_stacks(raw.splitlines()[0])
+
+
 def test_py_spy_failure_is_one_line(tmp_path):
     from foundations import profiling
 
