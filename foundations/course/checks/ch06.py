@@ -11,7 +11,7 @@ import time
 import requests
 
 from foundations import fetch, processes
-from foundations.course.checks import unlabelled
+from foundations.course.checks import swap, unlabelled
 from foundations.course.checks.pools import expect_pool_from_urls, expect_threads_per_url, pools
 from foundations.course.exercises import Wrong, exercise, expect
 
@@ -235,7 +235,7 @@ def _refusing(answer, refused, message):
     """``answer``, run while the chapter's functions named ``refused`` refuse, however it reaches them (a name
     built at call time escapes ``_names_used``): ``foundations.fetch``'s own names for them, and the names in the
     answer's globals and the cells of its closure that hold them. A refusal the answer swallows still counts."""
-    originals = {id(getattr(fetch, name)) for name in refused}
+    originals = [getattr(fetch, name) for name in refused]
 
     def guarded(*args):
         called = []
@@ -244,28 +244,10 @@ def _refusing(answer, refused, message):
             called.append(True)
             raise Wrong(message)
 
-        spaces = [vars(fetch), getattr(answer, "__globals__", {})]
-        saved = [
-            (space, key, value)
-            for space in spaces
-            for key, value in list(space.items())
-            if id(value) in originals
-        ]
-        cells = [
-            cell for cell in getattr(answer, "__closure__", None) or () if id(_content(cell)) in originals
-        ]
-        kept = [cell.cell_contents for cell in cells]
-        for space, key, _ in saved:
-            space[key] = refusal
-        for cell in cells:
-            cell.cell_contents = refusal
         try:
-            return answer(*args)
+            with swap.swapped(answer, [fetch], originals, refusal):
+                return answer(*args)
         finally:
-            for space, key, value in saved:
-                space[key] = value
-            for cell, value in zip(cells, kept):
-                cell.cell_contents = value
             expect(not called, message)
 
     return guarded

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator
 
 from foundations import metrics
+from foundations.course.checks import swap
 from foundations.course.exercises import Wrong, exercise, expect
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.6")  # 127.0.0.6: Istio's sidecar
@@ -152,8 +153,8 @@ def _cases(new: str, old: str) -> Iterator[tuple[str, dict, bool, tuple[str, ...
 
 @contextlib.contextmanager
 def _counted(answer) -> Iterator[list]:
-    """The constant-time comparison, counted wherever the answer may reach it: the module, a name imported
-    from it into the answer's globals, a closure's cell. The list records each call's result."""
+    """The constant-time comparison, counted wherever the answer may reach it (``swap.swapped``). The list
+    records each call's result."""
     original, calls = hmac.compare_digest, []
 
     def counting(a, b):
@@ -161,25 +162,8 @@ def _counted(answer) -> Iterator[list]:
         calls.append(result)
         return result
 
-    import secrets as module_secrets
-
-    places = [(hmac, "compare_digest"), (module_secrets, "compare_digest")]
-    names = getattr(answer, "__globals__", {})
-    cells = [cell for cell in getattr(answer, "__closure__", None) or () if _holds(cell, original)]
-    saved = {name: value for name, value in names.items() if value is original}
-    for module, name in places:
-        setattr(module, name, counting)
-    names.update(dict.fromkeys(saved, counting))
-    for cell in cells:
-        cell.cell_contents = counting
-    try:
+    with swap.swapped(answer, [hmac, secrets], [original], counting):
         yield calls
-    finally:
-        for module, name in places:
-            setattr(module, name, original)
-        names.update(saved)
-        for cell in cells:
-            cell.cell_contents = original
 
 
 CALLS_THE_RULE = (
@@ -190,35 +174,16 @@ CALLS_THE_RULE = (
 
 @contextlib.contextmanager
 def _own_rule(answer) -> Iterator[list]:
-    """``metrics.allowed`` raises while the answer runs, wherever the answer may reach it (the module, a name
-    imported from it, a closure's cell); the list records each call."""
-    original, calls = metrics.allowed, []
+    """``metrics.allowed`` raises while the answer runs, wherever the answer may reach it (``swap.swapped``);
+    the list records each call."""
+    calls = []
 
     def refused(*args, **kwargs):
         calls.append(1)
         raise Wrong(CALLS_THE_RULE)
 
-    names = getattr(answer, "__globals__", {})
-    cells = [cell for cell in getattr(answer, "__closure__", None) or () if _holds(cell, original)]
-    saved = {name: value for name, value in names.items() if value is original}
-    metrics.allowed = refused
-    names.update(dict.fromkeys(saved, refused))
-    for cell in cells:
-        cell.cell_contents = refused
-    try:
+    with swap.swapped(answer, [metrics], [metrics.allowed], refused):
         yield calls
-    finally:
-        metrics.allowed = original
-        names.update(saved)
-        for cell in cells:
-            cell.cell_contents = original
-
-
-def _holds(cell, value) -> bool:
-    try:
-        return cell.cell_contents is value
-    except ValueError:  # an empty cell
-        return False
 
 
 @exercise("11.allowed")
