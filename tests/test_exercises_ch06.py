@@ -174,12 +174,7 @@ def event_loop_made_before():
             raise
 
     async def open_client():  # made on the loop, which runs every call on it
-        client = httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=10)
-        try:  # warmed, as a notebook's first call would: its lazy imports, the loop's resolver threads
-            await client.get("http://127.0.0.1:9/")
-        except httpx.TransportError:
-            pass
-        clients.append(client)
+        clients.append(httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=10))
 
     def start():
         thread.start()
