@@ -61,6 +61,10 @@ def configure(c: Any, room: Room) -> None:  # c: JupyterHub's config object
 
     c.Spawner.default_url = f"/lab/tree/{learner.COURSE_DIR}/notebooks/00_index.ipynb"
     c.Spawner.start_timeout = c.Spawner.http_timeout = 300  # a room spawning at once on a loaded machine
+    # How long a start request waits for the server before answering 202 (JupyterHub's default: 10 s). A room
+    # spawning at once took 10.6 s here, and a spawn ending at that boundary hit a race in JupyterHub 5's
+    # handler (InvalidStateError, a 500); under the API client's 60 s timeout, the request waits it out.
+    c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 45}
     if s.containers:
         _containers(c, room, s)
     else:
