@@ -263,6 +263,18 @@ def trusts_the_return_value(make_registry):
     assert reg.delete("name")
 
 
+def only_deletes_a_missing_key(make_registry):  # never deletes a key that is there
+    reg = make_registry("test")
+    assert reg.delete("never-set") is False
+
+
+def judges_only_the_return_values(make_registry):  # DEL's counts: a `delete` that empties the registry
+    reg = make_registry("test")  # answers them as honestly as the working one
+    reg.set("name", "Tit Petric")
+    assert reg.delete("name")
+    assert not reg.delete("name")
+
+
 def fails_always(make_registry):
     reg = make_registry("test")
     reg.set("name", "Tit Petric")
@@ -293,6 +305,8 @@ def judges_the_class(make_registry):
         (deletes_as_a_fresh_registry_does, "a `delete` that does nothing"),
         (judges_the_names, "a `delete` that does nothing"),
         (trusts_the_return_value, "a `delete` that does nothing"),
+        (only_deletes_a_missing_key, "a `delete` that does nothing"),
+        (judges_only_the_return_values, "a `delete` that empties the whole registry"),
         (only_checks_it_is_gone, "a `delete` that empties the whole registry"),
         (never_checks_the_neighbour, "a `delete` that empties the whole registry"),
         (fails_always, "your test fails against the working Registry (NotFound"),

@@ -164,15 +164,18 @@ _WORKING = {name: getattr(Registry, name) for name in ("get", "set", "delete", "
 _UNSTORED: list[str] = []  # the keys the broken `set` was given in one run, and did not store
 
 
+# Each broken `delete` answers what DEL would for that key (True when it was there), so no return value,
+# alone, tells it from the working one: only what is stored after it does.
 def _deletes_nothing(self, key):
-    return True
+    return bool(cast(redis.Redis, self.client).exists(self.key(key)))
 
 
 def _deletes_everything(self, key):
     client = cast(redis.Redis, self.client)  # the check's registries are on redis-py
+    existed = bool(client.exists(self.key(key)))
     for name in client.scan_iter(match=glob_escape(self.prefix + ":") + "*"):
         client.delete(name)
-    return True
+    return existed
 
 
 def _stores_nothing(self, key, value):
