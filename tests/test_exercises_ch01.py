@@ -166,7 +166,32 @@ def _books_flag_order(compose, name):
     return ["docker", "run", *restarts, "-h", name, "--name", name, *rest, "-d", *words[at:]]
 
 
+def _spelled(flag, long, two_words):
+    """``flag=VALUE`` spelled another way Docker takes: ``long=VALUE`` (``--network=``), or ``flag VALUE``."""
+
+    def answer(compose, name):
+        words = []
+        for word in RIGHT(compose, name):
+            key, eq, value = word.partition("=")
+            if key != flag or not eq:
+                words.append(word)
+            elif two_words:
+                words += [flag, value]
+            else:
+                words.append(f"{long}={value}")
+        return words
+
+    return answer
+
+
 DOCKER_RUN_WRONG = [
+    pytest.param(_spelled("--net", "--network", False), "as ['--network=", id="network-long-flag"),
+    pytest.param(
+        _spelled("--net", "--net", True), "as ['--net']: use the exercise's spelling", id="net-two-words"
+    ),
+    pytest.param(
+        _spelled("--restart", "--restart", True), "as ['--restart']: use the", id="restart-two-words"
+    ),
     pytest.param(
         _networks_in_top_level_order, "the right networks, in another order", id="networks-in-top-level-order"
     ),

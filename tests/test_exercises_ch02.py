@@ -317,6 +317,22 @@ def _sets_init_false_after(value, target, **extra):  # leaves it out of __init__
     return made
 
 
+def _skips_defaults(factories):
+    """Copies only the target fields that have no default, as if a default meant "the target fills it in"."""
+
+    def answer(value, target, **extra):
+        names = {
+            f.name
+            for f in dataclasses.fields(target)
+            if f.init
+            and f.default is dataclasses.MISSING
+            and (f.default_factory is dataclasses.MISSING or not factories)
+        }
+        return target(**{**{k: v for k, v in _shared_all(value).items() if k in names}, **extra})
+
+    return answer
+
+
 CONVERT_WRONG = [
     pytest.param(
         lambda value, target, **extra: target(value, **extra),
@@ -354,6 +370,8 @@ CONVERT_WRONG = [
         _attributes_of_the_value, "a class attribute of Cat", id="attributes-not-fields-of-the-value"
     ),
     pytest.param(_copies_init_false, "unexpected keyword argument 'rank'", id="passes-init-false-fields"),
+    pytest.param(_skips_defaults(False), "only when the value", id="skips-shared-fields-with-defaults"),
+    pytest.param(_skips_defaults(True), "only when the value", id="skips-shared-fields-with-any-default"),
     pytest.param(_sets_init_false_after, "gave _Entrant(name='Rex', rank=3)", id="copies-init-false-fields"),
 ]
 

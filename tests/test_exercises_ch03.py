@@ -4,6 +4,7 @@ import datetime
 import functools
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime as Datetime
 from pathlib import Path
@@ -215,9 +216,29 @@ def _one_shared_timer_never_reset(fn):
     return result, COUNTER.now()
 
 
+STARTS = []  # one stack of start times for every call: last in, first out, which nesting keeps
+
+
+def _global_stack_of_starts(fn):
+    """The textbook fix for nesting; two calls that overlap in two threads pop each other's start."""
+    STARTS.append(time.perf_counter())
+    result = fn()
+    return result, (time.perf_counter() - STARTS.pop()) * 1000
+
+
+LOCK = threading.RLock()  # re-entrant: a nested call in the same thread goes through
+
+
+def _global_stack_under_a_lock(fn):
+    """The stack again, one call at a time: a second thread's call waits for the first to end."""
+    with LOCK:
+        return _global_stack_of_starts(fn)
+
+
 MOVES = "your figure moved with the clock"
 NESTED = "the inner measurement changed the outer one"
 FOLLOW = "a figure that does not follow the call"
+OVERLAP = "the second call changed the first one's figure"
 
 MEASURE_WRONG = [
     pytest.param(lambda fn: (fn(), 20.0), "but you measured 20.0", id="hard-coded-20"),
@@ -268,6 +289,8 @@ MEASURE_WRONG = [
     pytest.param(
         _one_shared_timer_never_reset, "since the first call of all", id="one-shared-timer-never-reset"
     ),
+    pytest.param(_global_stack_of_starts, OVERLAP, id="one-global-stack-of-start-times"),
+    pytest.param(_global_stack_under_a_lock, "did not begin", id="one-global-stack-under-a-lock"),
 ]
 
 

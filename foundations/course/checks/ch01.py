@@ -145,6 +145,13 @@ def docker_run(answer):
             mounted == volumes,
             f"{said}, the service mounts {len(volumes)} volume(s); your -v give {mounted}",
         )
+        spelled = [word for word in got if word.startswith("--network") or word in ("--net", "--restart")]
+        expect(
+            not spelled,
+            f"{said}, you spell a flag as {spelled}: use the exercise's spelling, one word each, --net=NETWORK "
+            "and --restart=POLICY (Docker also takes --network, and the value as the next word; the check "
+            "compares word by word)",
+        )
         wanted = _expected(compose, name)
         restarts = [word for word in got if word.startswith("--restart")]
         expect(

@@ -140,6 +140,7 @@ _DECLARES = {
 _GREET = "greet(self, who: str, loud: bool) -> str"
 _SAYS_YES = "it has every method the protocol asks for, each with the same signature (self aside)"
 _SAYS_NO = "Go's compiler would refuse it"
+_REDECLARES = "Caller redeclares Named's method: which of the two declarations does Caller ask for?"
 
 # (object, protocol, conforms?, the object, and why): True cases first, so that a function that says False
 # too often hears about it before the cases it refuses for the wrong reason.
@@ -162,13 +163,7 @@ CONFORMS_CASES = [
     ),
     (_Ana(), _Welcomer, True, "the object with get_name and greet", _SAYS_YES),
     (_Hostess(), _Host, True, "an object with seat(self, n: int) -> str, get_name and greet", _SAYS_YES),
-    (
-        _Announcer(),
-        _Caller,
-        True,
-        "an object with get_name(self, loud: bool = False) -> str",
-        "Caller redeclares Named's method: which of the two declarations does Caller ask for?",
-    ),
+    (_Announcer(), _Caller, True, "an object with get_name(self, loud: bool = False) -> str", _REDECLARES),
     (
         _This(),
         _Named,
@@ -244,13 +239,7 @@ CONFORMS_CASES = [
         "an object with seat(self, n: int) -> str and Welcomer's greet, but no get_name",
         "Host extends Welcomer, which extends Named: Host asks for what both of them declare too",
     ),
-    (
-        _Pup("Rex"),
-        _Caller,
-        False,
-        "an object with get_name(self) -> str, Named's signature",
-        "Caller redeclares Named's method: which of the two declarations does Caller ask for?",
-    ),
+    (_Pup("Rex"), _Caller, False, "an object with get_name(self) -> str, Named's signature", _REDECLARES),
     (
         _Loud(),
         _Caller,
@@ -384,6 +373,9 @@ def convert(answer):
     why = "Both fields Cat lacks have a default, so neither is missing"
     tag = _convert(answer, call, _Cat("Tom", True), _Tag, why=why)
     expect(tag == _Tag("Tom"), f"a target field with a default may be left out: {call} gave {tag!r}")
+    call, copied = "convert(Tag('Tom', 'blue', ['park']), Tag)", _Tag("Tom", "blue", ["park"])
+    tag = _convert(answer, call, copied, _Tag)
+    expect(tag == copied, f"{call} gave {tag!r}: a default applies only when the value lacks the field")
     call, why = "convert(Dog('Rex', 'x'), Dog, name='Max')", "Both value and extra give name here"
     renamed = _convert(answer, call, _Dog("Rex", "x"), _Dog, why=why, name="Max")
     expect(renamed == _Dog("Max", "x"), f"extra should win over copied fields: {call} gave {renamed!r}")

@@ -6,6 +6,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -75,6 +76,12 @@ def measure(answer):
         "figure moved with the clock. Which clock can nobody set?",
     )
     _nested(answer, r)  # after the clock: a shared Timer on a wall clock is told about its clock first
+    _overlapping(answer, r)  # after nesting: a global stack of start times handles nesting, not this
+
+
+# How long the overlap case waits for one thread to reach a point the other waits for: nothing the check's
+# own calls do takes more than a fraction of a second, so only a measure that makes calls wait runs into it.
+_WAIT_S = 5.0
 
 
 def _nested(answer, r: random.Random) -> None:
@@ -103,6 +110,76 @@ def _nested(answer, r: random.Random) -> None:
         f"fn slept {outer} ms, then called measure on a {inner} ms call, and you measured {inner_ms:.1f} ms "
         f"for that call and {outer_ms:.1f} ms for the whole of fn: the inner figure should leave out the "
         f"{outer} ms nap before it. Is your figure the time since the first call of all, not since this call began?",
+    )
+
+
+def _overlapping(answer, r: random.Random) -> None:
+    """Calls of measure overlap, as two requests served by two threads at once: the first call naps, the second
+    begins, then the first ends while the second still runs. Events, not sleeps, fix that order, so it holds on
+    a busy machine too; the first figure must still count the nap the second call never saw."""
+    before, after, late = r.randrange(150, 251), r.randrange(21, 41), r.randrange(100, 151)
+    first_token, second_token = _token(r), _token(r)
+    napped, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seconds: list = []  # what the second thread's call returned, or raised
+
+    def first():
+        _nap(before, "")()
+        napped.set()
+        overlapped = second_in.wait(_WAIT_S)
+        _nap(after, "")()
+        return first_token if overlapped else None
+
+    def second():
+        second_in.set()
+        first_out.wait(_WAIT_S)
+        return _nap(late, second_token)()
+
+    def second_thread():
+        try:
+            if napped.wait(_WAIT_S):
+                seconds.append(answer(second))
+        except Exception as exc:  # noqa: BLE001 - raised below, in the check's own thread
+            seconds.append(exc)
+
+    thread = threading.Thread(target=second_thread, name="measure-overlap", daemon=True)
+    thread.start()
+    try:
+        got = answer(first)
+    finally:
+        napped.set()  # a first call that raised leaves nothing to wait for
+        first_out.set()
+    thread.join(_WAIT_S + (before + after + late) / 1000 + 5)
+    expect(
+        isinstance(got, tuple) and len(got) == 2 and got[0] in (first_token, None),
+        f"expected ({first_token!r}, ms), got {got!r}",
+    )
+    expect(
+        got[0] == first_token,
+        f"measure was running on a {before + after} ms call when another thread called it on a second call, "
+        f"which did not begin within {_WAIT_S:.0f} s: calls of measure overlap (two requests at once), so a "
+        "second call must not wait for the first to end",
+    )
+    expect(seconds != [], f"measure, called from a second thread, did not return within {_WAIT_S:.0f} s")
+    if isinstance(seconds[0], Exception):
+        raise seconds[0]
+    second_got, first_ms = seconds[0], got[1]
+    expect(
+        isinstance(second_got, tuple) and len(second_got) == 2 and second_got[0] == second_token,
+        f"expected ({second_token!r}, ms) from the second thread's call, got {second_got!r}",
+    )
+    both = (
+        f"two threads called measure at once: the first on a call of {before + after} ms, the second on a "
+        f"call that began once the first had run {before} ms, and ended {late} ms after the first did"
+    )
+    expect(
+        before + after <= first_ms < (before + after) * 20 + 500,
+        f"{both}. You measured {first_ms:.1f} ms for the first: the second call changed the first one's "
+        "figure. Calls of measure overlap (two requests at once): can one call's start be taken by another?",
+    )
+    second_ms = second_got[1]
+    expect(
+        late <= second_ms < late * 20 + 500,
+        f"{both}. You measured {second_ms:.1f} ms for the second: the first call changed the second one's figure",
     )
 
 
