@@ -42,23 +42,55 @@ def test_each_thread_has_its_own_connection(client):
 
 def test_close_disconnects_every_threads_connection(cfg):
     client = PerThreadRedis(cfg.redis_url)
-    threads = [threading.Thread(target=client.get, args=("perthread:a",)) for _ in range(3)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    client.get("perthread:a")  # and this thread's own
     names = f"perthread-close-{id(client)}"
-    for conn in client._every:
-        conn.send_command("CLIENT", "SETNAME", names)
-        conn.read_response()
+    client.connection_pool.connection_kwargs["client_name"] = names  # every connection made from now on
+    used, done = threading.Barrier(4), threading.Event()
+
+    def work():  # the thread stays alive, with its connection, until the test is done
+        client.get("perthread:a")
+        used.wait()
+        done.wait()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    [t.start() for t in threads]
+    used.wait()
+    client.get("perthread:a")  # and this thread's own
     probe = redis.Redis.from_url(cfg.redis_url)
     ours = lambda: [c for c in probe.client_list() if c["name"] == names]  # noqa: E731
-    assert len(ours()) == 4
-    client.close()  # from the main thread, after the other threads ended
-    deadline = time.monotonic() + 5  # Redis notices a closed socket on its next event-loop turn, not at once
-    while ours() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert ours() == []
-    probe.close()
+    try:
+        assert len(ours()) == 4
+        client.close()  # from the main thread, while the other threads still run
+        deadline = time.monotonic() + 5  # Redis notices a closed socket on its next event-loop turn
+        while ours() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ours() == []
+    finally:
+        done.set()
+        [t.join() for t in threads]
+        probe.close()
+
+
+def test_a_thread_that_ends_closes_its_connection(cfg):
+    """granian ends idle request threads and starts new ones: their connections must not pile up in Redis."""
+    client = PerThreadRedis(cfg.redis_url)
+    name = f"perthread-ended-{id(client)}"
+    client.connection_pool.connection_kwargs["client_name"] = name  # every connection made from now on
+    probe = redis.Redis.from_url(cfg.redis_url)
+    ours = lambda: sum(c["name"] == name for c in probe.client_list())  # noqa: E731
+    try:
+        for _burst in range(3):  # each burst's threads end before the next burst's start
+            threads = [threading.Thread(target=client.get, args=("perthread:a",)) for _ in range(8)]
+            [t.start() for t in threads]
+            [t.join() for t in threads]
+            deadline = time.monotonic() + 5  # Redis notices a closed socket on its next event-loop turn
+            while ours() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert (ours(), len(client._every)) == (0, 0)
+        client.get("perthread:a")  # a thread still running keeps its connection
+        assert (ours(), len(client._every)) == (1, 1)
+    finally:
+        client.close()
+        probe.close()
 
 
 def test_wrong_type_is_an_error_not_a_value(client):
