@@ -144,16 +144,24 @@ class Metrics:
                 else {"started": time.time(), "pid": os.getpid(), "cmdline": sys.argv}
             )
         self._cells = memoryview(self._map).cast("q")
+        collections = [stats["collections"] for stats in gc.get_stats()]
         if not found:  # collections before we started listening, into new cells only
-            for generation, stats in enumerate(gc.get_stats()):
-                self._cells[_SLOT[f"gc.gen{generation}"]] = stats["collections"]
+            for generation, n in enumerate(collections):
+                self._cells[_GC + generation] = n
+        # _on_gc keeps each gc cell at this base plus the collector's own count: no lock, no read-modify-write.
+        self._gc_base = [self._cells[_GC + g] - n for g, n in enumerate(collections)]
         _listening.add(self)
 
     def count(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to counter ``name`` (the book's ``countGet.Add(1)``); also Registry's ``on_call``."""
         slot = _SLOT[name]
-        self._lock.acquire()  # += on the map is read-then-write: threads of one worker must not interleave
-        self._cells[slot] += amount  # (acquire/release, not `with`: fewer calls, and += cannot raise here)
+        # += on the map is read-then-write: threads of one worker must not interleave. acquire/release, not
+        # `with`: fewer instructions, and the += cannot raise (a known slot; no count nears 2**63). The window:
+        # as acquire() returns, this thread may run other code while it holds the lock (from 3.12 a pending
+        # garbage collection, so gc callbacks; a signal handler). That code must never count, or it waits
+        # forever for its own lock (so _on_gc takes none), and an exception it raises skips the release.
+        self._lock.acquire()
+        self._cells[slot] += amount
         self._lock.release()
 
     def count_request(self) -> None:
@@ -293,12 +301,18 @@ def routes(metrics: Metrics, enabled: bool = False, token: str = "") -> dict:
 # One garbage-collector callback for every Metrics alive (a test process builds many apps; a weak set
 # lets the ones it drops go).
 _listening: weakref.WeakSet[Metrics] = weakref.WeakSet()
+_GC = _SLOT["gc.gen0"]  # the first of the three gc cells (gen0, gen1, gen2)
 
 
 def _on_gc(phase: str, info: dict) -> None:
+    """After each collection, its generation's cell := base + the collector's count, in one write and without
+    the lock: the collector may run in a thread that holds it (see ``count``). Collections never overlap, and
+    once a Metrics listens only this callback writes its gc cells, so no two writers race."""
     if phase == "stop":
+        generation = info["generation"]
+        collections = gc.get_stats()[generation]["collections"]  # this collection included
         for metrics in list(_listening):
-            metrics.count(f"gc.gen{info['generation']}")
+            metrics._cells[_GC + generation] = metrics._gc_base[generation] + collections
 
 
 gc.callbacks.append(_on_gc)

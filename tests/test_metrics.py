@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -203,6 +208,94 @@ def test_a_file_already_there_keeps_its_counts(tmp_path):
 def test_unknown_counter_is_a_bug_not_a_new_name():
     with pytest.raises(KeyError):
         metrics.Metrics("").count("registry.gett")
+
+
+# The collector may run in a thread that holds the counters' lock: from CPython 3.12 a collection runs at the
+# eval-breaker check of whichever thread comes next, e.g. right after its acquire() in count() returned. A gc
+# callback that waits for that lock then waits forever (review 69b, notebook 11). Part 1 makes that moment
+# happen on any version (the sure check); part 2 is the reviewer's pattern, which hangs 3.12.1 in most runs.
+DEADLOCK_SCRIPT = """
+import faulthandler, gc, sys, threading, time, types
+folder, seconds, root = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+faulthandler.dump_traceback_later(seconds + 20, exit=True)  # a hang: every thread's stack, exit status 1
+sys.path.insert(0, root)
+try:
+    import psutil  # noqa: F401
+except ImportError:  # another interpreter than the course's: only Metrics.process needs psutil
+    sys.modules["psutil"] = types.ModuleType("psutil")
+from foundations import metrics
+
+m = metrics.Metrics(folder)
+gen2 = m.totals()["gc.gen2"]
+m._lock.acquire()  # part 1: a collection in the thread that holds the lock
+gc.collect()
+m._lock.release()
+assert m.totals()["gc.gen2"] == gen2 + 1, "the collection under the lock was not counted"
+
+stop, done, gen0 = time.monotonic() + seconds, [], m.totals()["gc.gen0"]
+def work():  # part 2: count while allocating (tracked objects: collections get scheduled often)
+    junk, n = [], 0
+    while time.monotonic() < stop:
+        m.count("registry.get")
+        m.count_request()
+        n += 1
+        junk.append([n])
+        if len(junk) > 1000:
+            junk.clear()
+    done.append(n)
+def scrape():
+    while time.monotonic() < stop:
+        m.totals()
+threads = [threading.Thread(target=work) for _ in range(4)] + [threading.Thread(target=scrape)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+totals = m.totals()
+assert totals["registry.get"] == totals["http.requests"] == sum(done), (totals, sum(done))
+assert totals["gc.gen0"] > gen0, "no collection counted while the threads allocated"
+print(sys.version.split()[0], "counted", sum(done), "collections", [totals[f"gc.gen{g}"] for g in range(3)])
+"""
+
+
+def run_deadlock_script(python: str, folder: Path, seconds: float = 2.0) -> subprocess.CompletedProcess:
+    root = str(Path(metrics.__file__).resolve().parents[1])
+    return subprocess.run(
+        [python, "-c", DEADLOCK_SCRIPT, str(folder), str(seconds), root],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
+
+
+def test_a_collection_in_a_thread_that_holds_the_lock_does_not_deadlock(tmp_path):
+    done = run_deadlock_script(sys.executable, tmp_path)
+    assert done.returncode == 0 and "counted" in done.stdout, done.stdout + done.stderr[-3000:]
+
+
+def python_312() -> str | None:
+    """A CPython 3.12 on this machine, if any: there a collection runs in whichever thread checks next."""
+    home = os.path.expanduser("~")
+    found = [
+        *sorted(glob.glob(f"{home}/.pyenv/versions/3.12*/bin/python3.12")),
+        *sorted(glob.glob(f"{home}/.local/share/uv/python/cpython-3.12*/bin/python3.12")),
+        shutil.which("python3.12"),  # may be a pyenv shim that refuses to run: tried below
+    ]
+    for python in filter(None, found):
+        version = subprocess.run(
+            [python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True
+        )
+        if version.stdout.strip() == b"(3, 12)":
+            return python
+    return None
+
+
+def test_the_counters_do_not_deadlock_on_python_312(tmp_path):
+    python = python_312()
+    if python is None:
+        pytest.skip("no CPython 3.12 found (python3.12 on PATH, ~/.pyenv/versions, ~/.local/share/uv/python)")
+    done = run_deadlock_script(python, tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("3.12."), done.stdout + done.stderr[-3000:]
 
 
 # --- real server, several workers ----------------------------------------------------------------
