@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -99,13 +100,14 @@ def servemux_app(environ: dict, start_response: Callable) -> list[bytes]:
 def slow_app(environ: dict, start_response: Callable) -> list[bytes]:
     """Answers after ``?ms=`` milliseconds of sleep (300 by default), a stand-in for a handler that waits;
     with ``?spin=`` instead, after that many milliseconds of its thread's CPU time in a busy loop, a handler
-    that computes."""
+    that computes, saying the server's GIL switch interval (what the threads' turns depend on)."""
     request = Request(environ)
     if spin := request.arg("spin"):
         done = time.thread_time() + int(spin) / 1000
         while time.thread_time() < done:  # pure Python: holds the GIL but for the interpreter's switches
             pass
-        return _answer(start_response, "200 OK", f"Computed {spin} ms")
+        switch_ms = sys.getswitchinterval() * 1000
+        return _answer(start_response, "200 OK", f"Computed {spin} ms (switch interval {switch_ms:g} ms)")
     ms = int(request.arg("ms") or 300)
     time.sleep(ms / 1000)  # releases the GIL, as waiting on a socket does
     return _answer(start_response, "200 OK", f"Slept {ms} ms")

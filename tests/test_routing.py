@@ -161,7 +161,10 @@ def test_wsgirefs_own_server_answers_one_request_at_a_time_and_the_threaded_one_
         assert requests.get(single.url + "/slow?ms=0", timeout=5).text == "Slept 0 ms"
         one_at_a_time = routing.concurrent(single.url + "/slow?ms=300", clients=3).events
         overlapped = routing.concurrent(threaded.url + "/slow?ms=300", clients=3).events
-        assert requests.get(threaded.url + "/slow?spin=0", timeout=5).text == "Computed 0 ms"
+        assert (
+            requests.get(threaded.url + "/slow?spin=0", timeout=5).text
+            == "Computed 0 ms (switch interval 5 ms)"
+        )
         taking_turns = routing.concurrent(threaded.url + "/slow?spin=300", clients=3).events
     finally:
         single.stop()
