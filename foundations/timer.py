@@ -98,10 +98,11 @@ class Timeline:
 
     @contextmanager
     def span(self, label: str) -> Iterator[None]:
-        """Record the time the ``with`` block takes, even if it raises."""
-        start = self.timer.now()
+        """Record the time the ``with`` block takes, even if it raises (its start line is echoed first, so
+        printing it is not in the block's time)."""
         if self.echo is not None:
-            self.echo(_line(start, label))
+            self.echo(_line(self.timer.now(), label))
+        start = self.timer.now()
         try:
             yield
         finally:

@@ -316,6 +316,23 @@ def _by_asdict(value):
     return out
 
 
+def _private_by_key(value):
+    """A field left out when its JSON *key* starts with "_": Go's rule is about the field's name, not its key."""
+    if isinstance(value, list):
+        return [_private_by_key(item) for item in value]
+    if not dataclasses.is_dataclass(value):
+        return value
+    out = {}
+    for f in dataclasses.fields(value):
+        tag = _parse(f.metadata.get("json", ""))
+        key = tag.name or f.name
+        item = getattr(value, f.name)
+        if tag.skip or key.startswith("_") or (tag.omitempty and encoding.is_empty(item)):
+            continue
+        out[key] = _private_by_key(item)
+    return out
+
+
 def _calls_to_data(value):
     return encoding.to_data(value)
 
@@ -328,6 +345,16 @@ TO_JSON_DATA_WRONG = [
     pytest.param(_walk(key=lambda f, tag: f.name), "yours has a key 'clinic_name'", id="attribute-names"),
     pytest.param(_walk(skip=False), "yours has a key 'api_key'", id="ignores-dash"),
     pytest.param(_walk(private=False), "yours has a key '_audit'", id="keeps-private-fields"),
+    pytest.param(_private_by_key, "yours has a key 'internal'", id="private-by-json-key"),
+    pytest.param(
+        _walk(
+            empty=lambda f, tag, item, data: (
+                (tag.name or "").startswith("_") or (tag.omitempty and encoding.is_empty(item))
+            )
+        ),
+        "the key '_id' is missing",
+        id="private-by-name-and-by-key",
+    ),
     pytest.param(
         _walk(empty=lambda f, tag, item, data: tag.omitempty and not data),
         "the key 'hours' is missing",

@@ -81,6 +81,20 @@ def test_events_and_spans_print_like_the_book():
     assert tl.lines() == expected
 
 
+def test_a_span_does_not_count_the_printing_of_its_start_line():
+    clock = FakeClock()
+
+    def slow_echo(line: str) -> None:  # printing takes 5 ms
+        clock.advance(5)
+
+    tl = Timeline(Timer(clock), echo=slow_echo)
+    tl.event("before")
+    with tl.span("block"):
+        clock.advance(1)
+    (span,) = [e for e in tl.events if e.span]
+    assert span.end_ms - span.start_ms == pytest.approx(1.0)
+
+
 def test_lines_are_in_time_order_even_when_spans_overlap():
     clock = FakeClock()
     tl = Timeline(Timer(clock))

@@ -202,7 +202,9 @@ class _Clinic:
     rating: int = _go("-,", default=0)  # written, under the key "-"
     legacy: int = _go("omitempty", default=0)  # a key named "omitempty", not the option: written even when 0
     ref: str = _go("-ref", default="")  # a key that starts with a dash: written, not skipped
+    doc_id: str = _go("_id", default="c-1")  # a key that starts with "_" on a public field: written
     _audit: str = ""  # never written: Go's unexported field
+    _internal: str = _go("internal", default="x")  # a private field with a tag: never written either
 
 
 def _reference(value: Any) -> Any:
