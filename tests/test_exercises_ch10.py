@@ -355,7 +355,8 @@ def _stepper(
 ):
     """run_without_task, with one part done another way: ``context_for(step)`` gives the context a step runs in
     (None: the caller's); ``on_none`` what a bare yield does, ``on_future`` what an awaited future does;
-    ``on_error`` what a raised error does; ``first`` when the first step runs. ``on_future="first only"``
+    ``on_error`` what a raised error does (``"keeps every error"``: a SystemExit too, in the future; ``"keeps it
+    later"``: only after the first step); ``first`` when the first step runs. ``on_future="first only"``
     waits for the first future a coroutine awaits, and answers every later step with ``call_soon``."""
 
     def run_without_task(coroutine):
@@ -363,9 +364,11 @@ def _stepper(
         finished = loop.create_future()
         contexts = iter(context_for())
         waited = []  # the futures it waited for
+        steps = itertools.count()
 
         def step(*_):
             context = next(contexts)
+            later = next(steps) > 0
             try:
                 awaited = context.run(coroutine.send, None) if context is not None else coroutine.send(None)
             except StopIteration as returned:
@@ -378,6 +381,11 @@ def _stepper(
                 if on_error == "raise" or on_error == "raise at first" and not _:
                     raise
                 finished.set_result(error) if on_error == "set_result" else finished.set_exception(error)
+            except BaseException as error:  # SystemExit, KeyboardInterrupt: kept, or let pass
+                if on_error == "keeps every error" or on_error == "keeps it later" and later:
+                    finished.set_exception(error)
+                else:
+                    raise
             else:
                 if awaited is None and on_none == "at once":  # no turn for the loop in between
                     step()
@@ -492,6 +500,11 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
             "raised in one of the loop's callbacks: CancelledError",
         ),
         (_stepper(_one_copy, on_error="raise at first"), "run_without_task itself raised LookupError"),
+        (
+            _stepper(_one_copy, on_error="keeps every error"),
+            "at its first step, and run_without_task returned a",
+        ),
+        (_stepper(_one_copy, on_error="keeps it later"), "at a later step, stepped from a done callback"),
         (_stepper(_one_copy, on_future="first only"), "ended in RuntimeError: await wasn't used with future"),
         (_stepper(_one_copy, keep_value=False), "its future holds None"),
     ],

@@ -7,13 +7,14 @@ import random
 import selectors
 import threading
 
-from foundations.course.exercises import exercise, expect
+from foundations.course.exercises import Wrong, exercise, expect
 
 _REQUEST = contextvars.ContextVar("request", default="none")  # what each run sets: its own request's id
 _CALLER = contextvars.ContextVar("caller", default="none")  # what the caller set: each run's copy inherits it
 RUN_SECONDS = 5  # the whole scenario; a loop that never gets control back ends the check here
 IDLE_S, IDLE_TURNS = 0.1, 5  # while every request waits on its future, the loop sleeps: a few turns at most
 NEXT_TURNS = 2  # a request steps again within this many turns of its future being done (its done callback)
+NOT_THE_REQUESTS = "A SystemExit or KeyboardInterrupt is not the request's to keep: let it pass"
 
 
 class _CountingSelector(selectors.DefaultSelector):
@@ -37,7 +38,12 @@ def run_without_task(answer):
         loop = asyncio.SelectorEventLoop(selector)
         try:
             loop.run_until_complete(_runs(answer, selector))
+            _exits_later(answer, loop)
             outcome.append(None)
+        except (SystemExit, KeyboardInterrupt) as error:  # not one the check expected, where it came out
+            outcome.append(
+                Wrong(f"your code let {error!r} out of the loop, where the check did not expect it")
+            )
         except BaseException as error:  # noqa: BLE001 - a Wrong, or the learner's code failing: raised below
             outcome.append(error)
         finally:
@@ -59,7 +65,8 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     """Several requests started together from a loop callback (where a protocol's data arrives: outside any
     Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order,
     yielding bare a few times, then awaiting a second future, resolved in another order; then a request whose future fails, one whose future is cancelled, one whose
-    coroutine raises, one that raises at its first step, and one that never waits."""
+    coroutine raises, one that raises at its first step, one that never waits, and one that raises SystemExit
+    at its first step."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
     loop.set_exception_handler(
@@ -162,6 +169,22 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         f"after your function returned, its caller's context held {caller_saw[0]!r}: a request's variables "
         "belong to that request (run its steps in a copy of the context)",
     )
+    exit_code = random.randint(3, 99)
+
+    async def exits_at_once():
+        raise SystemExit(exit_code)
+
+    try:
+        kept = answer(exits_at_once())
+    except SystemExit as error:
+        if error.code != exit_code:
+            raise
+    else:
+        expect(
+            False,
+            f"a coroutine raised SystemExit({exit_code}) at its first step, and {_kept(kept)}. "
+            f"{NOT_THE_REQUESTS}, out of the call",
+        )
     idle_from = selector.turns
     await asyncio.sleep(IDLE_S)  # every request waits on its future now: nothing to do but wait
     expect(
@@ -264,6 +287,51 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         started["never waits"].exception() is None and started["never waits"].result() == word,
         f"a coroutine that returned {word!r} at its first step: its future should hold {word!r}",
     )
+
+
+def _exits_later(answer, loop: asyncio.AbstractEventLoop) -> None:
+    """A run whose coroutine raises SystemExit at a later step, stepped from the done callback of the future it
+    awaited: as from a Task's step, it comes out of the callback, and asyncio lets it out of the loop."""
+    code = random.randint(3, 99)
+    gate = loop.create_future()
+
+    async def exits_later():
+        await gate
+        raise SystemExit(code)
+
+    runs = []
+
+    def start() -> None:
+        runs.append(answer(exits_later()))
+        gate.set_result(None)
+        if asyncio.isfuture(runs[0]):
+            runs[0].add_done_callback(lambda _: loop.stop())
+        loop.call_later(1.0, loop.stop)  # a run that neither ends nor lets it pass
+
+    loop.set_exception_handler(None)
+    loop.call_soon(start)
+    try:
+        loop.run_forever()
+    except SystemExit as error:
+        if error.code == code:
+            return
+        raise
+    expect(
+        False,
+        f"a coroutine raised SystemExit({code}) at a later step, stepped from a done callback, and "
+        f"{_kept(runs[0]) if runs else 'the loop stopped'}. {NOT_THE_REQUESTS}, out of that callback",
+    )
+
+
+def _kept(run) -> str:
+    """What run_without_task gave for a run that raised SystemExit, which it should have let pass."""
+    if not asyncio.isfuture(run):
+        return f"run_without_task returned {run!r}"
+    if not run.done():
+        return "run_without_task returned a future that never finished"
+    if run.cancelled():
+        return "run_without_task returned a future, then cancelled it"
+    return f"run_without_task returned a future holding {run.exception() or run.result()!r}"
 
 
 def _failure(context: dict) -> str:
