@@ -1,7 +1,9 @@
 """Chapter 1's exercise checks reject plausible wrong answers, each with a message that says what to fix."""
 
 import shlex
+import socket
 import time
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import redis
@@ -388,7 +390,30 @@ def _shows_the_password(urls):
     return result
 
 
+def _clock_after_the_connect(urls):
+    """A raw socket, connected before the clock starts (AUTH and PING timed): the figure leaves the connect out.
+    Redis accepts a connection while CLIENT PAUSE holds its commands, so the paused Redis does not show it."""
+    result = {}
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            sock = socket.create_connection((parts.hostname, parts.port or 6379), timeout=PATIENT_S)
+        except OSError as exc:
+            raise ConnectionError(f"{config.redacted(url)}: {exc}") from exc
+        with sock:
+            start = time.perf_counter()
+            if parts.password:
+                user, password = unquote(parts.username or "default"), unquote(parts.password)
+                sock.sendall(f"AUTH {user} {password}\r\n".encode())
+                sock.recv(64)
+            sock.sendall(b"PING\r\n")
+            sock.recv(64)
+            result[url] = (time.perf_counter() - start) * 1000
+    return result
+
+
 PING_WRONG = [
+    pytest.param(_clock_after_the_connect, "took 400 ms to open", id="clock-started-after-the-connect"),
     pytest.param(_fixed(0.2), "a made-up figure, or seconds, cannot show the wait", id="hard-coded-0.2"),
     pytest.param(
         _fixed(100.0), "for one PING of a Redis on this machine that nobody paused", id="hard-coded-100"

@@ -171,7 +171,37 @@ def _merges_slashes(pattern, path, strict_slashes):
     return MATCH_ROUTE(pattern, re.sub("/+", "/", path), strict_slashes)
 
 
+def _first_segment_a_word(pattern, path, strict_slashes):
+    """Takes the pattern's first segment for a fixed word, as in every pattern of the notebook: a pattern that
+    starts with a name, such as /{user}/files, matches nothing."""
+    if pattern.split("/")[1].startswith("{"):
+        return 404, None
+    return MATCH_ROUTE(pattern, path, strict_slashes)
+
+
+def _root_matches_nothing(pattern, path, strict_slashes):
+    """Right for every pattern but the root, /, where the path / itself finds no match."""
+    return (404, None) if pattern == "/" else MATCH_ROUTE(pattern, path, strict_slashes)
+
+
+def _root_matches_everything(pattern, path, strict_slashes):
+    """Right for every pattern but the root, /, taken as a prefix of every path."""
+    return (200, {}) if pattern == "/" else MATCH_ROUTE(pattern, path, strict_slashes)
+
+
+def _names_of_two_or_more(pattern, path, strict_slashes):
+    """Right but for names of one character, taken for no name (a regex with [^/]{2,}, say)."""
+    status, found = MATCH_ROUTE(pattern, path, strict_slashes)
+    if status == 200 and any(len(value) < 2 for value in found.values()):
+        return 404, None
+    return status, found
+
+
 ROUTE_WRONG = [
+    pytest.param(_names_of_two_or_more, "not what Werkzeug answers", id="one-character-name-refused"),
+    pytest.param(_first_segment_a_word, "not what Werkzeug answers", id="first-segment-never-a-name"),
+    pytest.param(_root_matches_nothing, "not what Werkzeug answers", id="root-pattern-matches-nothing"),
+    pytest.param(_root_matches_everything, "not what Werkzeug answers", id="root-pattern-matches-all"),
     pytest.param(_strict(True), "strict_slashes=False", id="always-strict-slashes"),
     pytest.param(_strict(False), "strict_slashes=True", id="never-strict-slashes"),
     pytest.param(_regex("[^/]+", both_ways=True), "strict_slashes=True", id="redirects-both-ways"),

@@ -1,9 +1,11 @@
 """Chapter 8's exercise checks reject plausible wrong answers, each with a message that helps."""
 
 import functools
+import heapq
 import math
 import os
 import queue
+import random
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -272,6 +274,43 @@ def unscaled_simulation(rate, ms, max_wait_ms):
     while _mean_wait_ms(rate / connections, ms, connections) > max_wait_ms:
         connections += 1
     return connections
+
+
+def notebook_simulate(utilisation, connections=1, query_ms=20.0, queries=100_000, seed=8):
+    """The notebook's ``simulate``, copied unchanged: its queries last 20 ms unless told otherwise."""
+    rng, total, waited, now = random.Random(seed), 0.0, 0, 0.0
+    free_at = [0.0] * connections
+    for _ in range(queries):
+        now += rng.expovariate(utilisation * connections / query_ms)
+        start = max(now, heapq.heappop(free_at))
+        heapq.heappush(free_at, start + query_ms)
+        total += start - now
+        waited += start > now
+    return total / queries, waited / queries
+
+
+def notebooks_mean_wait_as_is(rate, ms, max_wait_ms):
+    """The most likely wrong answer: the notebook's ``mean_wait_ms(utilisation, connections)`` used unchanged,
+    each connection's share of the load right, but its queries still 20 ms long whatever ``ms`` is given."""
+
+    def mean_wait_ms(utilisation, connections=1):
+        return notebook_simulate(utilisation, connections)[0]
+
+    busy = rate * ms / 1000
+    connections = math.floor(busy) + 1
+    while mean_wait_ms(busy / connections, connections) > max_wait_ms:
+        connections += 1
+    return connections
+
+
+def test_connections_needed_rejects_the_notebooks_simulation_as_is():
+    """Right whenever queries last 20 ms, as in the notebook: the check's fixed cases (tried before its random
+    ones) hold other durations that refuse it on every run, whatever the random cases drawn."""
+    from foundations.course.checks.ch08 import CASES
+
+    verdict = exercises.verdict("08.connections_needed", notebooks_mean_wait_as_is)
+    assert verdict is not None, "the notebook's 20 ms simulation, unchanged, passed the check"
+    assert any(f"connections_needed({r}, {ms}, {w}) returned" in verdict for r, ms, w in CASES), verdict
 
 
 def erlang_c(rate, ms, max_wait_ms):  # M/M/c: exponential query times, longer waits than fixed ones

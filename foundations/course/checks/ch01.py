@@ -214,6 +214,7 @@ def ping_all(answer):
         answer(urls)  # the same URLs again: a client kept from the first call would open no connection
         _one_fresh_ping_each(relays, "a second call with the same URLs")
     _slow_redis_is_seen(answer, cfg.redis2_url, [cfg.redis_url, cfg.redis1_url])
+    _slow_connect_is_seen(answer, cfg.redis1_url)
     # Nothing listens on that port. redis-py's own error names only host:port ("Error 111 connecting to
     # 127.0.0.1:PORT"), not the URL the caller gave: passing it through untouched is not the answer. The URL
     # carries a password, as a workshop's do: the error must name it masked, as config.redacted does.
@@ -341,6 +342,33 @@ def _relay(url: str) -> Iterator[_Relay]:
         yield relay
     finally:
         relay.close()
+
+
+def _slow_connect_is_seen(answer, url: str) -> None:
+    """A paused Redis still accepts connections, so it shows no clock started after the connect. Here each
+    connect this process makes to a relay in front of ``url`` waits PAUSE_MS first (socket.socket.connect,
+    which redis-py, asyncio and create_connection call): a figure timed from before the connect shows it.
+    A connect made elsewhere (another process, a C client) is not slowed down, and not judged."""
+    with _relay(url) as relay:
+        port, original, slowed = relay.listener.getsockname()[1], socket.socket.connect, []
+
+        def connect(sock: Any, address: Any) -> None:
+            if isinstance(address, tuple) and address[1:2] == (port,):
+                slowed.append(address)
+                time.sleep(PAUSE_MS / 1000)
+            return original(sock, address)
+
+        socket.socket.connect = connect  # type: ignore[method-assign]
+        try:
+            ms = answer([relay.url])[relay.url]
+        finally:
+            socket.socket.connect = original  # type: ignore[method-assign]
+    expect(
+        not slowed or ms >= PAUSE_MS / 4,
+        f"{config.redacted(relay.url)}, the check's relay to {config.redacted(url)}: its connection took "
+        f"{PAUSE_MS} ms to open (the check slowed it down), yet you report {ms!r} ms: the connect is part of "
+        "the figure",
+    )
 
 
 def _slow_redis_is_seen(answer, url: str, others: list[str]) -> None:

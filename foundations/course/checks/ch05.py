@@ -111,7 +111,7 @@ def _route_cases() -> list[tuple[str, str, tuple[bool, ...]]]:
     the exact path, the trailing slash toggled, a segment too many, a name with a slash in it, an empty name, a
     longer first word, a first word with its dot changed, a fixed word after a name changed, the first word in
     another case, a slash doubled inside (an empty segment); for patterns ending in a slash, paths without it
-    that match nothing. Name values hold uppercase, punctuation, a space and non-ASCII letters. Paths ending
+    that match nothing. Names of one character. Patterns that start with a name, and the root pattern /. Name values hold uppercase, punctuation, a space and non-ASCII letters. Paths ending
     in two slashes (an empty last segment, which no stripping of slashes may hide) with strict slashes, and
     without them where the pattern has no trailing slash (with one, Werkzeug's answer is its own quirk)."""
     r = random.Random()
@@ -131,11 +131,15 @@ def _route_cases() -> list[tuple[str, str, tuple[bool, ...]]]:
         f"/{first}/{{{a}}}/{second}/{{{b}}}/",
         f"/{second}/{{{a}}}/{{{b}}}",
         f"/{version}/{{{a}}}",
+        f"/{{{a}}}",  # a name first: no fixed word before it
+        f"/{{{b}}}/{second}/",
+        f"/{{{a}}}/{{{b}}}/",
     ]
     cases: list[tuple[str, str, tuple[bool, ...]]] = []
     for pattern in patterns:
         names = re.findall(r"\{(\w+)\}", pattern)
-        word = pattern.split("/")[1]  # the first, literal, segment
+        word = pattern.split("/")[1]  # the first segment, a fixed word or a name
+        literal = not word.startswith("{")
 
         def fill(*values: str, pattern: str = pattern, names: list[str] = names) -> str:
             path = pattern
@@ -148,9 +152,12 @@ def _route_cases() -> list[tuple[str, str, tuple[bool, ...]]]:
             exact,
             exact[:-1] if exact.endswith("/") else exact + "/",
             exact.rstrip("/") + f"/{secrets.token_hex(2)}" + ("/" if pattern.endswith("/") else ""),
-            exact.replace(word, word + secrets.token_hex(1), 1),
         ]
-        paths.append(exact.replace(word, word.capitalize(), 1))  # a fixed word in another case: no match
+        if literal:  # a longer first word; the first word in another case: no match
+            paths += [
+                exact.replace(word, word + secrets.token_hex(1), 1),
+                exact.replace(word, word.capitalize(), 1),
+            ]
         inner = exact.find("/", 1)  # the second slash doubled (an empty segment), where it is not the last
         if 0 < inner < len(exact) - 1:
             paths.append(exact[:inner] + "/" + exact[inner:])
@@ -160,13 +167,17 @@ def _route_cases() -> list[tuple[str, str, tuple[bool, ...]]]:
             paths += [
                 fill(*(f"{secrets.token_hex(2)}/{secrets.token_hex(2)}" for _ in names)),  # not from `odd`
                 fill(*[""] * len(names)),
+                fill(*(secrets.choice(string.ascii_letters) for _ in names)),  # names of one character
             ]
         if f"/{second}/" in pattern[1:]:  # a fixed word after a name: changed, the path no longer matches
             paths.append(exact.replace(f"/{second}/", f"/{second}{secrets.token_hex(1)}/"))
         if pattern.endswith("/"):  # paths without the trailing slash that match nothing, slash added or not
-            paths += [p[:-1] for p in paths[2:] if p.endswith("/")] + [f"/{word}", f"/{other}"]
+            paths += [p[:-1] for p in paths[2:] if p.endswith("/")]
+            paths += [f"/{word}", f"/{other}"] if literal else [f"/{secrets.token_hex(2)}"]
         cases += [(pattern, path, (True, False)) for path in paths]
         cases.append((pattern, exact.rstrip("/") + "//", (True,) if pattern.endswith("/") else (True, False)))
+    # The root pattern: only / matches (Werkzeug's answers for //, ///, ... are its own quirk, left out).
+    cases += [("/", path, (True, False)) for path in ("/", f"/{other}", f"/{other}/", f"/{first}/{a}")]
     return cases
 
 
