@@ -5,6 +5,7 @@ import functools
 import inspect
 import json
 import math
+import multiprocessing
 import queue
 import threading
 import time
@@ -64,6 +65,31 @@ def multiprocessing_thread_pool(size):  # multiprocessing's ThreadPool, made at 
 
     fetch_all.pools = pools
     return fetch_all
+
+
+def thread_pool(size_for):  # multiprocessing's ThreadPool of size_for(urls) workers, and 3 threads of its own
+    def fetch_all(urls):
+        with ThreadPool(size_for(urls)) as pool:
+            return pool.map(lambda u: requests.get(u).json(), urls)
+
+    return fetch_all
+
+
+def thread_pool_by(
+    size_for, leaks=False
+):  # with a deadline: multiprocessing's TimeoutError is not the builtin
+    def fetch_all_by(urls, budget):
+        deadline = time.monotonic() + budget
+        with ThreadPool(size_for(urls)) as pool:  # leaving it terminates the pool: it waits for no call
+            calls = pool.map_async(lambda u: requests.get(u).json(), urls)
+            try:
+                return calls.get(timeout=max(0.0, deadline - time.monotonic()))
+            except multiprocessing.TimeoutError:
+                if leaks:
+                    raise
+                raise TimeoutError("too slow") from None
+
+    return fetch_all_by
 
 
 def _own_pool(size, urls, deadline=None):
@@ -242,6 +268,9 @@ def invented(urls):  # what the output of a previous run showed
         *((fixed_pool(size), "Size it from the URLs you get") for size in (400, 1000)),
         (pool_made_before(1000), "Size it from the URLs you get"),
         (multiprocessing_thread_pool(450), "Size it from the URLs you get"),
+        # a ThreadPool of a fixed size: too small for the check's longer list, or one size for every list
+        *((thread_pool(lambda urls, n=size: n), "calls in flight at once?") for size in (5, 6)),
+        *((thread_pool(lambda urls, n=size: n), "Size it from the URLs you get") for size in (256, 450)),
         (own_thread_pool(500), "Size it from the URLs you get"),
         (own_thread_pool_made_before(500), "running before"),
         (own_thread_pool_made_before(500, through="httpx"), "running before"),
@@ -486,6 +515,9 @@ def through_a_name_built_by(urls, budget):  # a name no code spells out
         *((bounded_pool(size), "calls in flight at once?") for size in (32, 40, 64, 128, 256)),
         *((bounded_pool(size), "Size it from the URLs you get") for size in (400, 1000)),
         (own_thread_pool_by(500), "Size it from the URLs you get"),
+        *((thread_pool_by(lambda urls, n=size: n), "calls in flight at once?") for size in (7, 8)),
+        *((thread_pool_by(lambda urls, n=size: n), "Size it from the URLs you get") for size in (256, 450)),
+        (thread_pool_by(lambda urls: max(1, len(urls)), leaks=True), "not the builtin TimeoutError"),
         (own_thread_pool_made_before(500), "running before"),
         (own_thread_pool_made_before(500, through="httpx"), "running before"),
         (through_fetch_parallel, "write the deadline yourself"),
@@ -524,6 +556,19 @@ def test_a_pool_sized_from_the_urls_passes_though_capped():
     """The control of the fixed-pool check: the pool follows the list, capped where no list the check sends
     reaches it."""
     assert exercises.verdict("06.fetch_all_by", sized_pool(lambda urls: min(len(urls), 1000) or 1)) is None
+
+
+@pytest.mark.parametrize(
+    "exercise, answer",
+    [
+        ("06.fetch_all", thread_pool(lambda urls: max(1, len(urls)))),  # ThreadPool(0) raises ValueError
+        ("06.fetch_all_by", thread_pool_by(lambda urls: max(1, len(urls)))),
+    ],
+)
+def test_a_multiprocessing_thread_pool_sized_from_the_urls_passes(exercise, answer):
+    """The control of the count of threads: ThreadPool(n) starts 3 threads of its own besides its n workers
+    (``_handle_workers``, ``_handle_tasks``, ``_handle_results``), which do not make it a pool of a fixed size."""
+    assert exercises.verdict(exercise, answer) is None
 
 
 def in_seconds(delays, size):  # the right model, computed in seconds: 0.05 * 20 * 1000 is 1000.0000000000002

@@ -10,6 +10,7 @@ import json
 import mmap
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,7 @@ def convert(kind, value, where):
     """The full answer's conversion: text (or a TOML value) into ``kind``, or a ValueError naming ``where``."""
     if kind is str:
         return str(value)  # a TOML value as its text, as the server reads it
-    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-        return value
-    text = str(value).strip().lower()
+    text = str(value).strip().lower()  # every kind: a TOML value is read by its text too (-80 has a sign)
     if kind is int and text.isascii() and text.isdigit():  # isdigit() alone takes "٨٠"
         return int(text)
     if kind is bool and text in TRUE + FALSE:
@@ -232,6 +231,10 @@ def python_int(kind, value, where):  # int(text) in a try: it also takes 8_0, +8
     return convert(kind, value, where)
 
 
+def toml_int_trusted(kind, value, where):  # a file's TOML integer taken as it is: port = -80 has a sign
+    return value if kind is int and type(value) is int else convert(kind, value, where)
+
+
 def true_as_python_prints_it(kind, value, where):  # a TOML true echoed as Python's True: fine either way
     if kind is int and isinstance(value, bool):
         raise ValueError(f"{where}: {value} is not a whole number")
@@ -301,6 +304,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(convert=python_int), "--port=8_0: expected a ValueError"),
         (with_rule(convert=blocks_the_known_tricks), "--port=-80: expected a ValueError"),
         (with_rule(convert=str_kept_as_toml), "a file with debug_token = "),
+        (with_rule(convert=toml_int_trusted), "a file with port = -80: expected a ValueError"),
         (with_rule(convert=file_bool_unchecked), "a file with access_log = "),
         (with_rule(convert=file_int_bool_truthy), "a file with access_log = 2 (a TOML integer): expected a"),
         (
@@ -341,6 +345,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "python-int",
         "blocks-the-known-tricks",
         "str-kept-as-toml",
+        "toml-int-trusted",
         "file-bool-unchecked",
         "file-int-bool-truthy",
         "file-int-bool-upper-bound-only",
@@ -484,6 +489,29 @@ class RewrittenInPlace(FilePerWorker):  # a scrape can open the file between its
         (self.folder / f"{os.getpid()}.json").write_text(json.dumps(self.counts))
 
 
+class InPlaceRetry(FilePerWorker):  # rewritten in place; the reader retries a file it finds half-written
+    def __init__(self, folder):
+        super().__init__(folder)
+        mine = self.folder / f"{os.getpid()}.json"
+        self.counts = json.loads(mine.read_text()) if mine.exists() else {}
+
+    def count(self, name):  # a worker killed between the truncation and the write leaves an empty file
+        with self.lock:
+            self.counts[name] = self.counts.get(name, 0) + 1
+            (self.folder / f"{os.getpid()}.json").write_text(json.dumps(self.counts))
+
+    def totals(self):
+        total = {}
+        for path in self.folder.glob("*.json"):
+            for _ in range(1000):  # up to a second for the writer to finish; a file never finished is skipped
+                with contextlib.suppress(ValueError):
+                    for name, value in json.loads(path.read_text()).items():
+                        total[name] = total.get(name, 0) + value
+                    break
+                time.sleep(0.001)
+        return total
+
+
 class OwnFileOnly(FilePerWorker):  # a scrape answered by one worker, for that worker alone
     def totals(self):
         path = self.folder / f"{os.getpid()}.json"
@@ -583,6 +611,8 @@ class WritesOutsideTheLock(FilePerWorker):
         # threads of one worker made to take turns mid-count, as a free-threaded Python may
         (UnlockedMemory, ("counts were lost on the way", "a counter only climbs")),
         (RewrittenInPlace, "a scrape while the workers were counting failed"),
+        # a scrape that retries a half-written file passes: a worker killed mid-write leaves it empty for good
+        (InPlaceRetry, "killed at a random moment"),
         # an older copy of the counts can replace a newer one: a scrape sees a count go back, or the total is short
         (WritesOutsideTheLock, ("a counter only climbs", "counts were lost on the way")),
         # threads of one worker replace each other's partial file (gone, or put in place half-written), or
@@ -612,6 +642,7 @@ class WritesOutsideTheLock(FilePerWorker):
         "file-per-worker",
         "unlocked-memory",
         "in-place",
+        "in-place-retry",
         "writes-outside-the-lock",
         "saved-every-100-counts",
         "not-thread-safe",

@@ -236,8 +236,10 @@ def test_cpu_shares_finds_the_server_busy_computing_and_the_client_nearly_idle(c
     if server is None:  # a server in a container: its CPU time cannot be read from here
         assert math.isnan(computing["server CPUs"]) and math.isnan(computing["server CPU ms/query"])
         return
-    # a computing query keeps a server CPU busy, a sleeping one does not; the clients mostly wait either way
-    assert computing["server CPUs"] > 0.3 > sleeping["server CPUs"], (computing, sleeping)
+    # a computing query keeps a server CPU busy, a sleeping one does not; the clients mostly wait either way. How
+    # busy is relative: on a machine busy with other work the computing queries get less than a CPU
+    assert computing["server CPUs"] > max(0.1, 3 * sleeping["server CPUs"]), (computing, sleeping)
+    assert sleeping["server CPUs"] < 0.3, sleeping
     assert computing["server CPU ms/query"] > 5 * sleeping["server CPU ms/query"], (computing, sleeping)
     assert computing["client CPUs"] < computing["server CPUs"], computing
     assert 0 <= computing["stolen CPUs"] < 2 and computing["other CPUs"] < 2, computing

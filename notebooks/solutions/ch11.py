@@ -11,11 +11,12 @@ PREFIX = "FOUNDATIONS_"
 def resolve():
     def convert(kind, value, where):
         """``value`` as ``kind``: text as typed, or a TOML value; a ValueError that says where it was typed."""
+        # a TOML value is read by its text under the same rules, as the server reads it: port = -80 has a sign,
+        # and port = true is no number, though isinstance(True, int) holds in Python
+        text = str(value)
         if kind is str:
-            return str(value)  # a TOML number or bool, as its text (the server reads it so)
-        if kind is bool and isinstance(value, bool) or kind is int and type(value) is int:
-            return value  # the TOML file already has the type
-        text = str(value).strip().lower()
+            return text
+        text = text.strip().lower()
         if kind is int and text.isascii() and text.isdigit():  # isdigit() alone takes "٨٠"
             return int(text)
         if kind is bool and text in ("true", "false", "1", "0"):

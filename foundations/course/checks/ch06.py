@@ -4,6 +4,7 @@ import functools
 import heapq
 import json
 import math
+import multiprocessing
 import random
 import secrets
 import time
@@ -269,6 +270,12 @@ def _run(answer, urls, budget):
         outcome = answer(urls, budget)
     except TimeoutError as exc:
         outcome = exc
+    except multiprocessing.TimeoutError:  # a ThreadPool's AsyncResult.get(timeout=): not the builtin
+        expect(
+            False,
+            f"fetch_all_by(..., budget={budget}) raised multiprocessing.TimeoutError after "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms: it is not the builtin TimeoutError the caller catches",
+        )
     except requests.Timeout as exc:  # the learner's own timeout=, which is not the exercise's TimeoutError
         expect(
             False,

@@ -130,7 +130,9 @@ def resolve(answer):
             (f'a file with port = "{bad}"', "port", int, {}, {"PORT": "80"}, {"port": bad}, "file", bad,
              ["--port", "FOUNDATIONS_PORT"]),
         ]
-    for typed in (True, 8.5):  # TOML values of the wrong type: isinstance(True, int) holds in Python
+    # a file's value is read by its text, as the server reads it: true is no int (though isinstance(True, int)
+    # holds in Python), and -80 has a sign
+    for typed in (True, 8.5, -80):
         refusals.append((f"a file with port = {str(typed).lower()}", "port", int, {}, {}, {"port": typed},
                          "file", (str(typed), str(typed).lower()), ["--port", "FOUNDATIONS_PORT"]))
     for maybe in BAD_BOOLS:
@@ -238,21 +240,11 @@ def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None
     calls ``scrape()`` over and over; what went wrong in the workers, if anything."""
     context = multiprocessing.get_context("fork")
     start, failures = context.Event(), context.SimpleQueue()
+    final = len(names) - 1  # the one killed after its last count
+    plans = [(COUNTS, False, THREADS if i < THREADED else 1) for i in range(final)] + [(last, True, 1)]
     workers = [
-        context.Process(
-            target=_worker,
-            args=(
-                make,
-                folder,
-                name,
-                start,
-                last if i == len(names) - 1 else COUNTS,
-                i == len(names) - 1,
-                THREADS if i < THREADED else 1,
-                failures,
-            ),
-        )
-        for i, name in enumerate(names)
+        context.Process(target=_worker, args=(make, folder, name, start, *plan, failures))
+        for name, plan in zip(names, plans, strict=True)
     ]
     for worker in workers:
         worker.start()
@@ -275,6 +267,48 @@ def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None
     return problems
 
 
+# workers killed mid-load per run, each at a random moment: one kill may miss an answer's short unsafe window
+KILLS = 10
+
+
+def _count_until_killed(make, folder: Path, returned) -> None:
+    counters = make(folder)
+    while True:
+        counters.count("hits")
+        returned.value += 1  # one more count has returned
+
+
+def _kill_mid_load(make) -> None:
+    """Kill a worker at a random moment while it counts, ``KILLS`` times: no count that returned is lost."""
+    context = multiprocessing.get_context("fork")
+    for _ in range(KILLS):
+        with tempfile.TemporaryDirectory(prefix="foundations-ch11-") as tmp:
+            returned = context.Value("q", 0, lock=False)
+            worker = context.Process(target=_count_until_killed, args=(make, Path(tmp), returned))
+            worker.start()
+            after, deadline = random.randint(5, 50), time.monotonic() + 60
+            while returned.value < after and worker.is_alive() and time.monotonic() < deadline:
+                time.sleep(0)
+            time.sleep(random.uniform(0, 0.002))  # then a random moment, mid-count or not
+            worker.kill()
+            worker.join()
+            expect(
+                worker.exitcode == -signal.SIGKILL, f"a worker's count() failed (exit code {worker.exitcode})"
+            )
+            done = returned.value
+            try:
+                says = saved = make(Path(tmp)).totals().get("hits", 0)
+            except Exception as exc:  # noqa: BLE001 - the learner's reader failed on what the worker left
+                saved, says = None, f"nothing: its totals() raised {type(exc).__name__}: {exc}"
+            expect(
+                isinstance(saved, int) and done <= saved <= done + 1,
+                f"a worker killed at a random moment while it counted 'hits' had returned from count() "
+                f"{done} times; a new WorkerCounters on its folder says {says}, not {done} (or {done + 1}, "
+                "if it was killed after saving a count but before count() returned). A worker may be killed "
+                "in the middle of saving a count, and what it saved before must survive it",
+            )
+
+
 @exercise("11.worker_counters")
 def worker_counters(answer):
     expect(callable(answer), "expected a class WorkerCounters(folder) with count(name) and totals()")
@@ -290,7 +324,9 @@ def worker_counters(answer):
             except Exception as exc:  # noqa: BLE001 - the learner's reader failed mid-load
                 raise Wrong(
                     f"a scrape while the workers were counting failed: {type(exc).__name__}: {exc}. A reader "
-                    "may open a worker's file at any moment, even while that worker is writing it"
+                    "may open a worker's file at any moment, even while that worker is writing it, and a "
+                    "worker may be killed in the middle of a write: a file must never be seen, or left, "
+                    "half-written"
                 ) from None
             expect(
                 seen[-1] <= now <= total,
@@ -352,6 +388,7 @@ def worker_counters(answer):
             f"once more, and totals() gave {totals!r}, not {extra + 1} 'misses': its count replaced what was "
             "saved before it. A new worker may get the pid of one that exited, whose counts must stay",
         )
+    _kill_mid_load(answer)
 
 
 # the appendix's exercise, registered after the two above (the board's columns follow the notebooks)

@@ -12,13 +12,28 @@ from urllib.parse import urlsplit
 
 from foundations.course.exercises import expect
 
+# The threads a multiprocessing pool (its ThreadPool too) starts for its own bookkeeping, three whatever its size:
+# their targets. Only its workers are threads of the learner's calls.
+_BOOKKEEPING = {
+    getattr(handler, "__func__", handler)
+    for handler in (
+        getattr(MultiprocessingPool, f"_handle_{name}") for name in ("workers", "tasks", "results")
+    )
+}
+
+
+def _bookkeeping(thread) -> bool:
+    target = getattr(thread, "_target", None)
+    return getattr(target, "__func__", target) in _BOOKKEEPING
+
 
 @contextlib.contextmanager
 def pools():
     """What the learner's function used for threads inside the block: ``sizes``, the size of every thread pool put
     to work, wherever it was made (in the function or before it: ``ThreadPoolExecutor``'s ``max_workers``,
     ``multiprocessing``'s ``ThreadPool``'s processes); ``threads``, how many threads it started. Only what runs on
-    this thread counts: the learner's function runs here, the kernel's own threads do not. ``old_calls``: (thread,
+    this thread counts: the learner's function runs here, the kernel's own threads do not, nor the three a
+    ``multiprocessing`` pool starts besides its workers to hand them tasks. ``old_calls``: (thread,
     address) of each connection opened by another thread running before. Every blocking client (``requests``,
     ``httpx``, ``urllib``) and asyncio's loop connect through ``socket.socket``, and the check's upstreams close
     each connection after one answer (HTTP/1.0), so every call connects anew."""
@@ -38,7 +53,7 @@ def pools():
         def recording(self, *args, _original=original, _attribute=attribute, **kwargs):
             if threading.get_ident() == caller:
                 if _attribute is None:
-                    seen.threads += 1
+                    seen.threads += not _bookkeeping(self)
                 else:
                     seen.sizes.add(getattr(self, _attribute, None))
             return _original(self, *args, **kwargs)
