@@ -734,6 +734,16 @@ def first_token_timed(environ, enabled, tokens):  # compare_digest for the first
     return gate()(environ, enabled, ())
 
 
+def token_taken_out(extract):
+    """The token taken out of the header by ``extract``, then compared with each token: the scheme is read
+    loosely."""
+
+    def same(sent, expected):
+        return hmac.compare_digest(extract(sent).encode("latin-1"), expected.removeprefix("Bearer ").encode())
+
+    return gate(same=same)
+
+
 @pytest.mark.parametrize(
     "answer, message",
     [
@@ -766,6 +776,10 @@ def first_token_timed(environ, enabled, tokens):  # compare_digest for the first
         (gate(which=lambda tokens: tokens[:1]), "the other token"),  # only the first token
         (token_only_through_proxy, "a client at 203.0.113.5, no forwarding header, with a right token"),
         (header_decides, "a client at 127.0.0.1, no forwarding header, with a wrong token"),
+        # the word after the first space: Basic <token> (or Token <token>) lets the token in
+        (token_taken_out(lambda sent: sent.partition(" ")[2]), "under another scheme"),
+        # "Bearer " removed if there: a bare <token> lets the token in
+        (token_taken_out(lambda sent: sent.removeprefix("Bearer ")), "with no scheme"),
         # the one-token rule once per token ("" for no token configured): the package's rule does the work
         (
             lambda environ, enabled, tokens: any(metrics.allowed(environ, enabled, t) for t in (*tokens, "")),

@@ -87,6 +87,20 @@ def _cases(new: str, old: str) -> Iterator[tuple[str, dict, bool, tuple[str, ...
     )
     yield "a client through the proxy with a wrong token", sent("Bearer guess"), False, both, False
     yield (
+        "a client through the proxy with a right token under another scheme (Authorization: Basic <token>)",
+        sent(f"Basic {new}"),
+        False,
+        both,
+        False,
+    )
+    yield (
+        "a client through the proxy with a right token with no scheme (Authorization: <token>)",
+        sent(new),
+        False,
+        both,
+        False,
+    )
+    yield (
         "a client through the proxy with a right token followed by more characters",
         sent(f"Bearer {new}{secrets.token_urlsafe(3)}"),
         False,
