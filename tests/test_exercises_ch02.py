@@ -333,6 +333,19 @@ def _skips_defaults(factories):
     return answer
 
 
+def _filters_extra(value, target, **extra):  # drops a misspelt name in extra without a word
+    names = {f.name for f in dataclasses.fields(target) if f.init}
+    return target(**{k: v for k, v in {**_shared_all(value), **extra}.items() if k in names})
+
+
+def _skips_init_false_of_the_value(
+    value, target, **extra
+):  # init=False of the value's fields, not the target's
+    names = {f.name for f in dataclasses.fields(target) if f.init}
+    own = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.init and f.name in names}
+    return target(**{**own, **extra})
+
+
 CONVERT_WRONG = [
     pytest.param(
         lambda value, target, **extra: target(value, **extra),
@@ -373,6 +386,16 @@ CONVERT_WRONG = [
     pytest.param(_skips_defaults(False), "only when the value", id="skips-shared-fields-with-defaults"),
     pytest.param(_skips_defaults(True), "only when the value", id="skips-shared-fields-with-any-default"),
     pytest.param(_sets_init_false_after, "gave _Entrant(name='Rex', rank=3)", id="copies-init-false-fields"),
+    pytest.param(
+        _filters_extra,
+        "but no colour, should raise TypeError, got _Tag(name='Tom'",
+        id="drops-unknown-names-in-extra",
+    ),
+    pytest.param(
+        _skips_init_false_of_the_value,
+        "missing 1 required positional argument: 'rank'. Entrant's __init__ takes no rank, but ShowEntry's",
+        id="skips-init-false-fields-of-the-value",
+    ),
 ]
 
 
