@@ -412,7 +412,40 @@ def _clock_after_the_connect(urls):
     return result
 
 
+def _host_and_port_only(urls):
+    """A redis-py client built from the URL's host and port alone: its password never reaches the Redis."""
+    result = {}
+    for url in urls:
+        parts = urlsplit(url)
+        client = redis.Redis(host=parts.hostname, port=parts.port or 6379, socket_timeout=PATIENT_S)
+        start = time.perf_counter()
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            raise ConnectionError(f"Redis at {config.redacted(url)} does not answer: {exc}") from exc
+        result[url] = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _raw_socket_without_auth(urls):
+    """A raw socket that sends PING and nothing before it: no AUTH with the URL's password."""
+    result = {}
+    for url in urls:
+        parts = urlsplit(url)
+        start = time.perf_counter()
+        try:
+            with socket.create_connection((parts.hostname, parts.port or 6379), timeout=PATIENT_S) as sock:
+                sock.sendall(b"PING\r\n")
+                sock.recv(64)
+        except OSError as exc:
+            raise ConnectionError(f"{config.redacted(url)}: {exc}") from exc
+        result[url] = (time.perf_counter() - start) * 1000
+    return result
+
+
 PING_WRONG = [
+    pytest.param(_host_and_port_only, "without the password", id="ignores-the-credentials"),
+    pytest.param(_raw_socket_without_auth, "without the password", id="raw-socket-without-auth"),
     pytest.param(_clock_after_the_connect, "took 400 ms to open", id="clock-started-after-the-connect"),
     pytest.param(_fixed(0.2), "a made-up figure, or seconds, cannot show the wait", id="hard-coded-0.2"),
     pytest.param(

@@ -4,15 +4,12 @@ import contextlib
 import copy
 import random
 import secrets
-import selectors
 import socket
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from foundations import config, net, redisdb
+from foundations.course.checks.relay import Relay, relay
 from foundations.course.exercises import Wrong, exercise, expect
 
 # A Redis paused this long answers a PING late: a real stopwatch sees it, a made-up figure does not. Unpaused,
@@ -192,9 +189,14 @@ def ping_all(answer):
     expect(callable(answer), "expected a function that takes a list of Redis URLs")
     cfg = config.load(argv=[])
     with contextlib.ExitStack() as stack:
-        relays = [stack.enter_context(_relay(url)) for url in (cfg.redis_url, cfg.redis1_url, cfg.redis2_url)]
-        urls = [relay.url for relay in relays]
-        result = answer(urls)
+        # each relay asks for the password its URL carries, whether or not the Redis behind it asks for one
+        relays = [stack.enter_context(relay(url)) for url in (cfg.redis_url, cfg.redis1_url, cfg.redis2_url)]
+        urls = [each.url for each in relays]
+        try:
+            result = answer(urls)
+        finally:  # a connection refused for want of the password may make the answer raise, or not
+            for each in relays:
+                each.expect_credentials()
         expect(
             isinstance(result, dict), f"expected a dict {{url: milliseconds}}, got {type(result).__name__}"
         )
@@ -243,12 +245,13 @@ def ping_all(answer):
     expect(False, "a Redis that is down must raise an error, not be skipped")
 
 
-def _one_fresh_ping_each(relays: list["_Relay"], during: str) -> None:
+def _one_fresh_ping_each(relays: list[Relay], during: str) -> None:
     """Each relay saw one new connection and one PING since the last look (and forgets them)."""
     time.sleep(0.1)  # a connection that sent nothing may still wait in the relay's accept queue
-    for relay in relays:
-        connections, pings = relay.take()
-        where = f"{config.redacted(relay.url)}, the check's relay to {config.redacted(relay.target)}"
+    for each in relays:
+        each.expect_credentials()
+        connections, pings = each.take()
+        where = f"{config.redacted(each.url)}, the check's relay to {config.redacted(each.target)}"
         expect(
             pings == 1,
             f"{where}: {pings} PING(s) reached it during {during}; the figure is the round trip of one PING",
@@ -260,97 +263,13 @@ def _one_fresh_ping_each(relays: list["_Relay"], during: str) -> None:
         )
 
 
-class _Relay:
-    """A TCP relay in front of one Redis that counts the connections and PINGs passing through it. Other tests
-    and notebooks talk to the same Redis meanwhile: the server's own counters (INFO stats, commandstats) would
-    count their traffic too, the relay sees only what the answer sends to the URL it was given."""
-
-    def __init__(self, target: str) -> None:
-        parts = urlsplit(target)
-        self.target, self.upstream = target, (parts.hostname or "127.0.0.1", parts.port or 6379)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        credentials = parts.netloc.rpartition("@")[0]
-        where = f"127.0.0.1:{self.listener.getsockname()[1]}"
-        self.url = urlunsplit(parts._replace(netloc=f"{credentials}@{where}" if credentials else where))
-        self.connections, self.pings = 0, 0
-        self._lock, self._stop = threading.Lock(), threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ping-relay", daemon=True)
-        self._thread.start()
-
-    def take(self) -> tuple[int, int]:
-        """(connections, PINGs) since the last take."""
-        with self._lock:
-            counts, self.connections, self.pings = (self.connections, self.pings), 0, 0
-        return counts
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.listener, selectors.EVENT_READ)
-            try:
-                while not self._stop.is_set():
-                    for key, _ in selector.select(0.05):
-                        if key.fileobj is self.listener:
-                            self._accept(selector)
-                        else:
-                            self._pass(selector, key)
-            finally:
-                for key in list(selector.get_map().values()):
-                    key.fileobj.close()  # type: ignore[union-attr]
-
-    def _accept(self, selector: selectors.BaseSelector) -> None:
-        client, _ = self.listener.accept()
-        with self._lock:
-            self.connections += 1
-        try:
-            server = socket.create_connection(self.upstream, timeout=5)
-        except OSError:
-            client.close()
-            return
-        selector.register(client, selectors.EVENT_READ, [server, b""])  # [peer, the client's last bytes]
-        selector.register(server, selectors.EVENT_READ, [client, None])
-
-    def _pass(self, selector: selectors.BaseSelector, key: selectors.SelectorKey) -> None:
-        sock, (peer, pending) = key.fileobj, key.data
-        try:
-            data = sock.recv(65536)  # type: ignore[union-attr]
-            if data and pending is not None:  # from the client: count its PINGs before Redis can answer them
-                # "PING" in any case, in RESP or inline; the last 3 bytes are kept, so that a PING split
-                # between two reads is counted once, when it is whole (nothing else the check sends holds it)
-                seen = (pending + data).upper()
-                key.data[1] = seen[-3:]
-                with self._lock:
-                    self.pings += seen.count(b"PING")
-            if data:
-                peer.sendall(data)
-                return
-        except OSError:
-            pass
-        for end in (sock, peer):
-            with contextlib.suppress(KeyError, ValueError):
-                selector.unregister(end)
-            end.close()  # type: ignore[union-attr]
-
-
-@contextlib.contextmanager
-def _relay(url: str) -> Iterator[_Relay]:
-    relay = _Relay(url)
-    try:
-        yield relay
-    finally:
-        relay.close()
-
-
 def _slow_connect_is_seen(answer, url: str) -> None:
     """A paused Redis still accepts connections, so it shows no clock started after the connect. Here each
     connect this process makes to a relay in front of ``url`` waits PAUSE_MS first (socket.socket.connect,
     which redis-py, asyncio and create_connection call): a figure timed from before the connect shows it.
     A connect made elsewhere (another process, a C client) is not slowed down, and not judged."""
-    with _relay(url) as relay:
-        port, original, slowed = relay.listener.getsockname()[1], socket.socket.connect, []
+    with relay(url) as slow:
+        port, original, slowed = slow.listener.getsockname()[1], socket.socket.connect, []
 
         def connect(sock: Any, address: Any) -> None:
             if isinstance(address, tuple) and address[1:2] == (port,):
@@ -360,12 +279,12 @@ def _slow_connect_is_seen(answer, url: str) -> None:
 
         socket.socket.connect = connect  # type: ignore[method-assign]
         try:
-            ms = answer([relay.url])[relay.url]
+            ms = answer([slow.url])[slow.url]
         finally:
             socket.socket.connect = original  # type: ignore[method-assign]
     expect(
         not slowed or ms >= PAUSE_MS / 4,
-        f"{config.redacted(relay.url)}, the check's relay to {config.redacted(url)}: its connection took "
+        f"{config.redacted(slow.url)}, the check's relay to {config.redacted(url)}: its connection took "
         f"{PAUSE_MS} ms to open (the check slowed it down), yet you report {ms!r} ms: the connect is part of "
         "the figure",
     )
