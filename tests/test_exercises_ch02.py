@@ -168,6 +168,16 @@ def _parameters_only(obj, protocol):  # whole parameters, but not the return ann
     return True
 
 
+def _skips_dunders_by(is_dunder):  # right but for names that start with one _: those are asked for too
+    def answer(obj, protocol):
+        declared = {}
+        for klass in reversed(protocol.__mro__):
+            declared.update({n: m for n, m in vars(klass).items() if not is_dunder(n) and callable(m)})
+        return _same_signatures(obj, declared)
+
+    return answer
+
+
 def _conforms_on_the_class(obj, protocol):
     """The unbound functions compared, self included on both sides: right only while every self is self."""
     for name, declared in _methods_of(protocol).items():
@@ -199,7 +209,9 @@ CONFORMS_WRONG = [
         "an object with get_name(self) -> str but no greet",
         id="hard-codes-get_name",
     ),
-    pytest.param(_runtime_checkable, "lacks loud", id="runtime-checkable-isinstance"),
+    pytest.param(  # 3.11's isinstance asks for _cache_key too: a runtime_checkable protocol wants every name
+        _runtime_checkable, "and no _cache_key", id="runtime-checkable-isinstance"
+    ),
     pytest.param(_names_only, "lacks loud", id="names-only"),
     pytest.param(_callable_only, "lacks loud", id="callable-only"),
     pytest.param(_count_only, "in another order", id="parameter-count-only"),
@@ -237,6 +249,16 @@ CONFORMS_WRONG = [
         ),
         "loud: bool = True",
         id="whether-a-default-not-its-value",
+    ),
+    pytest.param(
+        _skips_dunders_by(lambda n: n.startswith("__") and n.endswith("__")),
+        "a name that starts with _",
+        id="skips-only-dunders",
+    ),
+    pytest.param(
+        _skips_dunders_by(lambda n: n.startswith("__")),
+        "a name that starts with _",
+        id="skips-only-double-underscore",
     ),
     pytest.param(
         _optional_extras,

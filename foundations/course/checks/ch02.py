@@ -24,6 +24,12 @@ class _Host(_Welcomer, Protocol):  # two levels deep: Welcomer's greet, Named's 
     def seat(self, n: int) -> str: ...
 
 
+class _Keyed(Protocol):
+    def get_name(self) -> str: ...
+
+    def _cache_key(self) -> str: ...
+
+
 class _Caller(_Named, Protocol):  # extends Named and declares get_name again, with an optional parameter
     def get_name(self, loud: bool = False) -> str: ...
 
@@ -79,42 +85,32 @@ class _Usher(_Eve):  # Host's seat and greet, without get_name
 class _Hostess(_Usher, _Ana): ...
 
 
-class _Shy:
+class _Guest:  # get_name(self) -> str: each class below adds its own greet
     def get_name(self) -> str:
         return "Bo"
 
+
+class _Shy(_Guest):
     def greet(self, who: str) -> str:
         return f"hi {who}"
 
 
-class _Swapped:
-    def get_name(self) -> str:
-        return "Cy"
-
+class _Swapped(_Guest):
     def greet(self, loud: bool, who: str) -> str:
         return f"Hello {who}!"
 
 
-class _Renamed:  # Greeter's greet in all but one parameter's name: Go would accept it
-    def get_name(self) -> str:
-        return "Flo"
-
+class _Renamed(_Guest):  # Greeter's greet in all but one parameter's name: Go would accept it
     def greet(self, whom: str, loud: bool) -> str:
         return f"Hello {whom}!"
 
 
-class _KeywordLoud:  # greet("Ana", True) fails: loud can only be passed by name
-    def get_name(self) -> str:
-        return "Di"
-
+class _KeywordLoud(_Guest):  # greet("Ana", True) fails: loud can only be passed by name
     def greet(self, who: str, *, loud: bool) -> str:
         return f"Hello {who}!"
 
 
-class _StringLoud:
-    def get_name(self) -> str:
-        return "Ed"
-
+class _StringLoud(_Guest):
     def greet(self, who: str, loud: str) -> str:
         return f"Hello {who}!"
 
@@ -136,10 +132,12 @@ _DECLARES = {
     _Welcomer: "Welcomer(Named, Protocol), whose own body declares only greet(self, who: str, loud: bool) -> str",
     _Caller: "Caller(Named, Protocol), whose own body declares get_name(self, loud: bool = False) -> str",
     _Host: "Host(Welcomer, Protocol), whose own body declares only seat(self, n: int) -> str",
+    _Keyed: "Keyed, which declares get_name(self) -> str and _cache_key(self) -> str",
 }
 _GREET = "greet(self, who: str, loud: bool) -> str"
 _SAYS_YES = "it has every method the protocol asks for, each with the same signature (self aside)"
 _SAYS_NO = "Go's compiler would refuse it"
+_INTERNAL = "a name that starts with _ is internal, not something the protocol asks for"
 _REDECLARES = "Caller redeclares Named's method: which of the two declarations does Caller ask for?"
 
 # (object, protocol, conforms?, the object, and why): True cases first, so that a function that says False
@@ -171,6 +169,7 @@ CONFORMS_CASES = [
         "an object with get_name(this) -> str, its self named this",
         _SAYS_YES + ": nobody passes self, whatever its name; compare what a caller passes",
     ),
+    (_Pup("Rex"), _Keyed, True, "an object with get_name(self) -> str and no _cache_key", _INTERNAL),
     (_Pup("Rex"), _Greeter, False, "an object with get_name(self) -> str but no greet", _SAYS_NO),
     (_Shy(), _Greeter, False, "an object whose greet(self, who: str) -> str lacks loud", _SAYS_NO),
     (
