@@ -108,6 +108,32 @@ def test_each_row_gives_the_time_its_chapter_states():
         assert re.search(rf"\b{minutes} minutes", opening), f"{notebook.name} does not say {minutes} minutes"
 
 
+_SPANS = {"an hour": 60, "an hour and a half": 90, "an hour and three quarters": 105, "two hours": 120}
+
+
+def test_each_appendix_takes_the_time_the_index_and_its_chapter_state():
+    index = json.loads((NOTEBOOKS / "00_index.ipynb").read_text())
+    text = next("".join(c["source"]) for c in index["cells"] if "## Contents" in "".join(c["source"]))
+    total, each = re.search(
+        r"plus about ([a-z ]+?) for the two optional appendices \(([^)]*)\)", text
+    ).groups()
+    stated = dict(re.findall(r"(\d\d)'s (?:about )?(an hour|\d+ minutes)", each))
+    minutes = {number: 60 if span == "an hour" else int(span.split()[0]) for number, span in stated.items()}
+    assert sorted(minutes) == ["10", "11"], f"the index gives the appendices' times as {stated}"
+    assert _SPANS.get(total) == sum(minutes.values()), f"'{total}' is not {sum(minutes.values())} minutes"
+    for number, span in stated.items():
+        appendix, chapter = (
+            " ".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"][:4])
+            for path in (
+                min(NOTEBOOKS.glob(f"{number}_*_appendix.ipynb")),
+                min(NOTEBOOKS.glob(f"{number}_*.ipynb")),
+            )
+        )
+        assert f"About {span}" in appendix, f"{number}'s appendix does not open with 'About {span}'"
+        in_chapter = "about an hour" if span == "an hour" else f"about {minutes[number]} more"
+        assert in_chapter in chapter, f"chapter {number} does not give its appendix '{in_chapter}'"
+
+
 # The book's section headings, from its table of contents, chapter by chapter: 00_index says the port keeps
 # them, so each must be a heading of its chapter's notebook, alone or beside a colon.
 BOOK_SECTIONS = {
