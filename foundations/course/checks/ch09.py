@@ -186,6 +186,18 @@ def _book_get_all(self):
     return self.get_all_book()
 
 
+def _leaks_neighbours(self):  # its own keys all right, plus those of registries the book's pattern matches
+    client = cast(redis.Redis, self.client)
+    head = self.key("")
+    found = _WORKING["get_all"](self)
+    for name in client.scan_iter(match=head + "*", count=1000):  # the pattern unescaped
+        text = name.decode() if isinstance(name, bytes) else name
+        value = client.get(name)
+        if not text.startswith(head) and value is not None:
+            found[text[len(head) :]] = value.decode() if isinstance(value, bytes) else value
+    return found
+
+
 def _one_page(self):
     return dict(itertools.islice(_WORKING["get_all"](self).items(), self.page_size))
 
@@ -213,6 +225,11 @@ BROKEN_DELETE = [
 ]
 BROKEN_GET_ALL = [
     ("get_all", _book_get_all, "the book's `get_all`, whose KEYS pattern is not escaped"),
+    (
+        "get_all",
+        _leaks_neighbours,
+        "a `get_all` that answers another registry's keys besides all of its own",
+    ),
     ("get_all", _one_page, "a `get_all` that stops after its first page (`page_size` keys)"),
     (
         "get_all",
