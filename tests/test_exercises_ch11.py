@@ -699,6 +699,10 @@ def str_digest(sent, expected):  # compare_digest on str: TypeError on a header 
     return hmac.compare_digest(sent, expected)
 
 
+def latin1_digest(sent, expected):  # compare_digest on the header's bytes, as WSGI's latin-1 str gives them
+    return hmac.compare_digest(sent.encode("latin-1"), expected.encode())
+
+
 def token_only_through_proxy(environ, enabled, tokens):  # a scraper on another host, with the token: refused
     if not enabled and not any(header in environ for header in PROXY):
         environ = {name: value for name, value in environ.items() if name != "HTTP_AUTHORIZATION"}
@@ -734,6 +738,22 @@ def first_token_timed(environ, enabled, tokens):  # compare_digest for the first
     return gate()(environ, enabled, ())
 
 
+def equal_then_timed(environ, enabled, tokens):  # == on every guess; compare_digest only once one matched
+    sent = environ.get("HTTP_AUTHORIZATION", "")
+    for t in tokens:
+        if t and sent == f"Bearer {t}":
+            return hmac.compare_digest(sent.encode(), f"Bearer {t}".encode())
+    return gate()(environ, enabled, ())
+
+
+def both_checks(environ, enabled, tokens):  # any(==) first: compare_digest runs only once == found a match
+    sent = environ.get("HTTP_AUTHORIZATION", "")
+    good = [f"Bearer {t}" for t in tokens if t]
+    if any(sent == t for t in good) and any(hmac.compare_digest(sent.encode(), t.encode()) for t in good):
+        return True
+    return gate()(environ, enabled, ())
+
+
 def token_taken_out(extract):
     """The token taken out of the header by ``extract``, then compared with each token: the scheme is read
     loosely."""
@@ -754,6 +774,15 @@ def token_taken_out(extract):
         (gate(proxy=("HTTP_X_FORWARDED_FOR",)), "Forwarded: for="),  # only nginx's usual one
         (gate(same=lambda sent, expected: sent == expected), "without calling hmac.compare_digest"),  # ==
         (first_token_timed, "without calling hmac.compare_digest"),  # the rotated token compared with ==
+        # == on every guess, then compare_digest to confirm a match: a wrong guess is never timed
+        (
+            equal_then_timed,
+            "a client through the proxy with a wrong token: your answer refused it without calling",
+        ),
+        (
+            both_checks,
+            "a client through the proxy with a wrong token: your answer refused it without calling",
+        ),
         # == on SHA-256 digests: its time says nothing of the token, but only compare_digest's calls are counted
         (
             gate(same=lambda sent, expected: digest(sent) == digest(expected)),
@@ -799,8 +828,10 @@ def test_allowed_rejects(answer, message):
         loopback_first,
         # the digests compared in constant time: fixed length, and a digest's first bytes say nothing of a token's
         gate(same=lambda sent, expected: hmac.compare_digest(digest(sent), digest(expected))),
+        # the scheme read first, strictly: another scheme or a bare token is refused before any comparison
+        gate(same=lambda sent, expected: sent.startswith("Bearer ") and latin1_digest(sent, expected)),
     ],
-    ids=["full-answer", "loopback-first", "digests"],
+    ids=["full-answer", "loopback-first", "digests", "scheme-first"],
 )
 def test_allowed_accepts_a_full_answer(answer):
     assert exercises.verdict("11.allowed", answer) is None

@@ -165,6 +165,13 @@ def _cases(new: str, old: str) -> Iterator[tuple[str, dict, bool, tuple[str, ...
     )
 
 
+def _guess(header: str) -> bool:
+    """A guess at a token: ``Bearer `` and ASCII after it. Refusing another scheme, or bytes no token has,
+    before any comparison tells a client nothing about a token."""
+    token = header.removeprefix("Bearer ")
+    return token != header and bool(token) and token.isascii()
+
+
 @contextlib.contextmanager
 def _counted(answer) -> Iterator[list]:
     """The constant-time comparison, counted wherever the answer may reach it (``swap.swapped``). The list
@@ -204,7 +211,7 @@ def _own_rule(answer) -> Iterator[list]:
 def allowed(answer):
     expect(callable(answer), "expected a function allowed(environ, enabled, tokens)")
     new, old = secrets.token_urlsafe(12), secrets.token_urlsafe(12)  # fresh every run
-    timed: list[str] = []  # a right token let in, but no constant-time comparison of it found it equal
+    timed: list[str] = []  # verdicts on a token reached without the constant-time comparison the check counts
     right = {f"Bearer {new}", f"Bearer {old}"}
     with _counted(answer) as calls, _own_rule(answer) as borrowed:
         for situation, environ, enabled, tokens, want in _cases(new, old):
@@ -217,17 +224,14 @@ def allowed(answer):
             expect(not borrowed, CALLS_THE_RULE)  # even if the answer caught what it raised
             expect(isinstance(got, bool), f"{situation}: expected True or False, got {got!r}")
             expect(got is want, f"{situation}: your answer says {got}")
-            if (
-                want
-                and not enabled
-                and environ.get("HTTP_AUTHORIZATION") in right
-                and not any(calls[before:])
-            ):
-                timed.append(situation)  # let in by its token, and no counted comparison returned True
+            header = environ.get("HTTP_AUTHORIZATION", "")
+            if want and not enabled and header in right and not any(calls[before:]):  # none found it equal
+                timed.append(f"{situation}: your answer let the token in without calling")
+            elif not want and any(tokens) and _guess(header) and len(calls) == before:  # a guess never timed
+                timed.append(f"{situation}: your answer refused it without calling")
     expect(
         not timed,
-        f"{timed[0] if timed else ''}: your answer let the token in without calling hmac.compare_digest (or "
-        "secrets.compare_digest) on the token that matched, the comparison the check counts. A comparison that "
-        "stops at the first wrong character takes longer the more of a guess is right, and a client can time "
-        "its guesses",
+        f"{timed[0] if timed else ''} hmac.compare_digest (or secrets.compare_digest), the comparison the check "
+        "counts. Compare every token that way, wrong guesses included: a comparison that stops at the first "
+        "wrong character takes longer the more of a guess is right, and a client can time its guesses",
     )
