@@ -356,7 +356,8 @@ def _stepper(
     """run_without_task, with one part done another way: ``context_for(step)`` gives the context a step runs in
     (None: the caller's); ``on_none`` what a bare yield does, ``on_future`` what an awaited future does;
     ``on_error`` what a raised error does (``"keeps every error"``: a SystemExit too, in the future; ``"keeps it
-    later"``: only after the first step); ``first`` when the first step runs. ``on_future="first only"``
+    later"``: only after the first step; ``"keeps KeyboardInterrupt"``: that one, letting SystemExit pass);
+    ``first`` when the first step runs. ``on_future="first only"``
     waits for the first future a coroutine awaits, and answers every later step with ``call_soon``."""
 
     def run_without_task(coroutine):
@@ -382,7 +383,12 @@ def _stepper(
                     raise
                 finished.set_result(error) if on_error == "set_result" else finished.set_exception(error)
             except BaseException as error:  # SystemExit, KeyboardInterrupt: kept, or let pass
-                if on_error == "keeps every error" or on_error == "keeps it later" and later:
+                keeps = {
+                    "keeps every error": True,
+                    "keeps it later": later,
+                    "keeps KeyboardInterrupt": isinstance(error, KeyboardInterrupt),
+                }
+                if keeps.get(on_error, False):
                     finished.set_exception(error)
                 else:
                     raise
@@ -475,6 +481,11 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
     return finished
 
 
+# a KeyboardInterrupt out of the check's loop: the check's thread keeps it, pytest never sees it
+def _interrupts(coroutine):
+    raise KeyboardInterrupt
+
+
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")  # the runs it never ended
 @pytest.mark.parametrize(
     "answer, message",
@@ -505,8 +516,13 @@ def _first_step_only(coroutine):  # in a copy of the context, but never stepped 
             "at its first step, and run_without_task returned a",
         ),
         (_stepper(_one_copy, on_error="keeps it later"), "at a later step, stepped from a done callback"),
+        (
+            _stepper(_one_copy, on_error="keeps KeyboardInterrupt"),
+            "raised KeyboardInterrupt(",  # a stepper that lets SystemExit pass, and only SystemExit
+        ),
         (_stepper(_one_copy, on_future="first only"), "ended in RuntimeError: await wasn't used with future"),
         (_stepper(_one_copy, keep_value=False), "its future holds None"),
+        (_interrupts, "your code let KeyboardInterrupt() out of the loop"),
     ],
 )
 def test_run_without_task_rejects(answer, message):

@@ -15,6 +15,8 @@ RUN_SECONDS = 5  # the whole scenario; a loop that never gets control back ends 
 IDLE_S, IDLE_TURNS = 0.1, 5  # while every request waits on its future, the loop sleeps: a few turns at most
 NEXT_TURNS = 2  # a request steps again within this many turns of its future being done (its done callback)
 NOT_THE_REQUESTS = "A SystemExit or KeyboardInterrupt is not the request's to keep: let it pass"
+# not the request's to keep: the check raises each at a first step and at a later one, in a shuffled order
+EXITS = (SystemExit, KeyboardInterrupt)
 
 
 class _CountingSelector(selectors.DefaultSelector):
@@ -38,9 +40,10 @@ def run_without_task(answer):
         loop = asyncio.SelectorEventLoop(selector)
         try:
             loop.run_until_complete(_runs(answer, selector))
-            _exits_later(answer, loop)
+            for kind in random.sample(EXITS, len(EXITS)):
+                _exits_later(answer, loop, kind)
             outcome.append(None)
-        except (SystemExit, KeyboardInterrupt) as error:  # not one the check expected, where it came out
+        except EXITS as error:  # not one the check expected, where it came out (never past this thread)
             outcome.append(
                 Wrong(f"your code let {error!r} out of the loop, where the check did not expect it")
             )
@@ -65,8 +68,8 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     """Several requests started together from a loop callback (where a protocol's data arrives: outside any
     Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order,
     yielding bare a few times, then awaiting a second future, resolved in another order; then a request whose future fails, one whose future is cancelled, one whose
-    coroutine raises, one that raises at its first step, one that never waits, and one that raises SystemExit
-    at its first step."""
+    coroutine raises, one that raises at its first step, one that never waits, and two that raise at their
+    first step, one SystemExit and one KeyboardInterrupt."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
     loop.set_exception_handler(
@@ -169,22 +172,8 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         f"after your function returned, its caller's context held {caller_saw[0]!r}: a request's variables "
         "belong to that request (run its steps in a copy of the context)",
     )
-    exit_code = random.randint(3, 99)
-
-    async def exits_at_once():
-        raise SystemExit(exit_code)
-
-    try:
-        kept = answer(exits_at_once())
-    except SystemExit as error:
-        if error.code != exit_code:
-            raise
-    else:
-        expect(
-            False,
-            f"a coroutine raised SystemExit({exit_code}) at its first step, and {_kept(kept)}. "
-            f"{NOT_THE_REQUESTS}, out of the call",
-        )
+    for kind in random.sample(EXITS, len(EXITS)):
+        _exits_at_once(answer, kind)
     idle_from = selector.turns
     await asyncio.sleep(IDLE_S)  # every request waits on its future now: nothing to do but wait
     expect(
@@ -289,15 +278,37 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     )
 
 
-def _exits_later(answer, loop: asyncio.AbstractEventLoop) -> None:
-    """A run whose coroutine raises SystemExit at a later step, stepped from the done callback of the future it
-    awaited: as from a Task's step, it comes out of the callback, and asyncio lets it out of the loop."""
+def _exits_at_once(answer, kind: type[BaseException]) -> None:
+    """A run whose coroutine raises ``kind`` (SystemExit or KeyboardInterrupt) at its first step: it comes out
+    of the call. Any other one, or this one with other arguments, goes on up to ``scenario``'s safety net."""
+    code = random.randint(3, 99)
+
+    async def exits_at_once():
+        raise kind(code)
+
+    try:
+        kept = answer(exits_at_once())
+    except kind as error:
+        if error.args != (code,):
+            raise
+    else:
+        expect(
+            False,
+            f"a coroutine raised {kind.__name__}({code}) at its first step, and {_kept(kept)}. "
+            f"{NOT_THE_REQUESTS}, out of the call",
+        )
+
+
+def _exits_later(answer, loop: asyncio.AbstractEventLoop, kind: type[BaseException]) -> None:
+    """A run whose coroutine raises ``kind`` (SystemExit or KeyboardInterrupt) at a later step, stepped from the
+    done callback of the future it awaited: as from a Task's step, it comes out of the callback, and asyncio
+    lets it out of the loop. Any other one goes on up to ``scenario``'s safety net."""
     code = random.randint(3, 99)
     gate = loop.create_future()
 
     async def exits_later():
         await gate
-        raise SystemExit(code)
+        raise kind(code)
 
     runs = []
 
@@ -306,25 +317,30 @@ def _exits_later(answer, loop: asyncio.AbstractEventLoop) -> None:
         gate.set_result(None)
         if asyncio.isfuture(runs[0]):
             runs[0].add_done_callback(lambda _: loop.stop())
-        loop.call_later(1.0, loop.stop)  # a run that neither ends nor lets it pass
+        timers.append(loop.call_later(1.0, loop.stop))  # a run that neither ends nor lets it pass
 
+    timers: list[asyncio.TimerHandle] = []
     loop.set_exception_handler(None)
     loop.call_soon(start)
     try:
         loop.run_forever()
-    except SystemExit as error:
-        if error.code == code:
+    except kind as error:
+        if error.args == (code,):
             return
         raise
+    finally:
+        for timer in timers:  # not to stop the next run early
+            timer.cancel()
     expect(
         False,
-        f"a coroutine raised SystemExit({code}) at a later step, stepped from a done callback, and "
+        f"a coroutine raised {kind.__name__}({code}) at a later step, stepped from a done callback, and "
         f"{_kept(runs[0]) if runs else 'the loop stopped'}. {NOT_THE_REQUESTS}, out of that callback",
     )
 
 
 def _kept(run) -> str:
-    """What run_without_task gave for a run that raised SystemExit, which it should have let pass."""
+    """What run_without_task gave for a run that raised SystemExit or KeyboardInterrupt, which it should have
+    let pass."""
     if not asyncio.isfuture(run):
         return f"run_without_task returned {run!r}"
     if not run.done():
