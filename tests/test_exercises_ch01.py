@@ -412,35 +412,39 @@ def _clock_after_the_connect(urls):
     return result
 
 
-def _host_and_port_only(urls):
-    """A redis-py client built from the URL's host and port alone: its password never reaches the Redis."""
+def _each_timed(urls, ping):
+    """What a half-solution shares with the reference: ``ping(url)`` for each URL, timed, in ms."""
     result = {}
     for url in urls:
-        parts = urlsplit(url)
-        client = redis.Redis(host=parts.hostname, port=parts.port or 6379, socket_timeout=PATIENT_S)
         start = time.perf_counter()
         try:
-            client.ping()
-        except redis.RedisError as exc:
+            ping(url)
+        except (OSError, redis.RedisError) as exc:
             raise ConnectionError(f"Redis at {config.redacted(url)} does not answer: {exc}") from exc
         result[url] = (time.perf_counter() - start) * 1000
     return result
 
 
+def _host_and_port_only(urls):
+    """A redis-py client built from the URL's host and port alone: its password never reaches the Redis."""
+
+    def ping(url):
+        parts = urlsplit(url)
+        redis.Redis(host=parts.hostname, port=parts.port or 6379, socket_timeout=PATIENT_S).ping()
+
+    return _each_timed(urls, ping)
+
+
 def _raw_socket_without_auth(urls):
     """A raw socket that sends PING and nothing before it: no AUTH with the URL's password."""
-    result = {}
-    for url in urls:
+
+    def ping(url):
         parts = urlsplit(url)
-        start = time.perf_counter()
-        try:
-            with socket.create_connection((parts.hostname, parts.port or 6379), timeout=PATIENT_S) as sock:
-                sock.sendall(b"PING\r\n")
-                sock.recv(64)
-        except OSError as exc:
-            raise ConnectionError(f"{config.redacted(url)}: {exc}") from exc
-        result[url] = (time.perf_counter() - start) * 1000
-    return result
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=PATIENT_S) as sock:
+            sock.sendall(b"PING\r\n")
+            sock.recv(64)
+
+    return _each_timed(urls, ping)
 
 
 PING_WRONG = [
