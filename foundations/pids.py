@@ -141,11 +141,12 @@ def _exits(pid: int, within: float) -> bool:
     """Wait up to ``within`` seconds for ``pid`` to end (reaping it if it is our child)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         if not alive(pid):
+            # reaped after it was seen gone: a waitpid before the check would miss an end between the two
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
             return True
         time.sleep(0.02)
     return False

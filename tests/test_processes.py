@@ -1,11 +1,14 @@
 """Servers as separate processes: started on a free port, waited on, their output readable, stopped by PID."""
 
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
-from foundations import net, processes
+from foundations import net, pids, processes
 from foundations.errors import ServiceError
 
 
@@ -57,3 +60,19 @@ def test_keep_log_leaves_the_log_readable_after_the_stop():
         assert "Starting server" in hello.new_output()
     assert not hello.running and not hello.log_path.exists()
     assert "Starting server" in hello.output()
+
+
+def test_a_child_that_ends_between_the_reap_and_the_check_is_still_reaped(monkeypatch):
+    """CI on c251d4a: a server ended right after the stop's non-blocking waitpid, so it was seen gone but
+    left a zombie in /proc. The stand-in for ``alive`` lets the child end at exactly that moment."""
+    child = subprocess.Popen(["sleep", "0.2"])
+    real_alive = pids.alive
+
+    def alive_once_it_has_ended(pid: int) -> bool:
+        while psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.01)
+        return real_alive(pid)
+
+    monkeypatch.setattr(pids, "alive", alive_once_it_has_ended)
+    assert pids._exits(child.pid, within=5)
+    assert not Path(f"/proc/{child.pid}").exists()
