@@ -4,6 +4,10 @@ show the addresses the text names (6390-6392, 3390, 8080), and says which port i
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
+
+import nbformat
 
 from foundations import config, net
 from foundations.course import refresh
@@ -29,3 +33,14 @@ def test_a_moved_port_is_reported():
     defaults = config.load(argv=[], environ={}, use_state=False)
     moved = dataclasses.replace(defaults, redis1_url="redis://127.0.0.1:6399/0")
     assert refresh.moved_ports(moved) == ["redis1: 6391 is taken, so the outputs show 6399"]
+
+
+def test_the_kernel_talks_over_unix_sockets_not_tcp_ports(tmp_path: Path):
+    """A TCP port picked free can be taken before the kernel binds it (a refresh once hung so)."""
+    path = tmp_path / "probe.ipynb"
+    cell = "import ipykernel; print(ipykernel.get_connection_info())"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), path)
+    refresh.refresh(path)
+    info = json.loads(nbformat.read(path, as_version=4).cells[0].outputs[0]["text"])
+    assert info["transport"] == "ipc" and Path(info["ip"]).name == "kernel"
+    assert not Path(info["ip"]).parent.exists()  # the sockets' folder goes with the kernel

@@ -3,20 +3,24 @@ will compare against (``make refresh-outputs``). Never hand-edit outputs. The se
 the test run uses (``harness.temporary()``: fresh, local daemons), but on the default ports, so the
 outputs show the addresses the text names (nbval's sanitizer makes the ports irrelevant to the tests).
 A default port held by another program (your own ``make lab`` services, say) moves to the next free one,
-and this says so: stop that program and refresh again.
+and this says so: stop that program and refresh again. The kernel talks over Unix sockets, not TCP ports:
+a port picked free can be taken before the kernel binds it, and a kernel that lost its heartbeat port so
+hung a refresh.
 
     $ python -m foundations course refresh notebooks/01_environment.ipynb
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
-from foundations import config
+from foundations import config, pids
 from foundations.course import progress
 from foundations.ops import harness
 from foundations.ops.doctor import KERNEL_NAME
@@ -26,13 +30,15 @@ def refresh(path: Path, timeout: int = 600) -> float:
     """Execute ``path`` with the project's kernel in its own folder and write it back; returns seconds."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name=KERNEL_NAME,
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    with tempfile.TemporaryDirectory(prefix=pids.TEMP_PREFIX + "kernel-") as sockets:
+        NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name=KERNEL_NAME,
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+            config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}),
+        ).execute()
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
