@@ -126,6 +126,28 @@ def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):
     assert "no  ab, wrk" in doctor.render([check])
 
 
+def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch):
+    """The Docker lab has no docker command, and its services are compose's containers, not local daemons."""
+    from foundations.ops import doctor, services
+
+    monkeypatch.setattr(services, "docker_engine", lambda: False)
+    monkeypatch.setattr(services, "_in_compose", lambda names: False)
+    lab = {
+        "FOUNDATIONS_REDIS_URL": "redis://lab:lab@redis:6379/0",
+        "FOUNDATIONS_REDIS1_URL": "redis://lab:lab@redis1:6379/0",
+        "FOUNDATIONS_REDIS2_URL": "redis://lab:lab@redis2:6379/0",
+        "FOUNDATIONS_MYSQL_DSN": "mysql://api:api@db1:3306/api",
+        "FOUNDATIONS_API_URL": "http://api:8080",
+    }
+    names = tuple(config.SERVICES)
+    in_the_lab = doctor.check_docker(config.load(argv=[], environ=lab), names)
+    assert in_the_lab.ok and "run elsewhere" in in_the_lab.detail and not in_the_lab.fix
+    on_a_laptop = doctor.check_docker(config.load(argv=[], environ={}), names)
+    assert (
+        not on_a_laptop.ok and "local daemons" in on_a_laptop.detail and "install Docker" in on_a_laptop.fix
+    )
+
+
 def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):
     """Debian 12's Python 3.11.2 needs async-timeout (a marker pin) that 3.11.7 does not: the same lock must
     pass doctor on both."""

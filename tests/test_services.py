@@ -247,12 +247,12 @@ def test_an_engine_without_compose_means_local_daemons_and_says_why(tmp_path, mo
 def test_services_the_environment_names_are_stopped_where_they_run(monkeypatch):
     monkeypatch.setattr(services, "_in_compose", lambda names: False)
     named = {"FOUNDATIONS_REDIS2_URL": "redis://lab:lab@redis2:6379/0"}
-    assert services._elsewhere(config.load(argv=[], environ=named), ["redis2"]) == "remote"  # the compose lab
+    assert services.elsewhere(config.load(argv=[], environ=named), ["redis2"]) == "remote"  # the compose lab
     mine = {"FOUNDATIONS_REDIS2_URL": "redis://127.0.0.1:6400/0"}  # a port of the learner's choice
-    assert services._elsewhere(config.load(argv=[], environ=mine), ["redis2"]) is None
-    assert services._elsewhere(config.load(argv=[], environ={}), ["redis2"]) is None
+    assert services.elsewhere(config.load(argv=[], environ=mine), ["redis2"]) is None
+    assert services.elsewhere(config.load(argv=[], environ={}), ["redis2"]) is None
     monkeypatch.setattr(services, "_in_compose", lambda names: True)  # CI's run from the host
-    assert services._elsewhere(config.load(argv=[], environ=mine), ["redis2"]) == "compose"
+    assert services.elsewhere(config.load(argv=[], environ=mine), ["redis2"]) == "compose"
 
 
 def test_a_remote_redis_is_shut_down_and_waited_for(own_redis_cfg, tmp_path, monkeypatch):

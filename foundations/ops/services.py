@@ -91,7 +91,7 @@ def up(
     the started services see it. ``die_with_parent``: local daemons stop when this process dies (tests)."""
     names = list(names)
     mode = state.read_raw(Path(cfg.state_dir)).get("mode")  # keep managing services the way they started
-    if mode is None and (where := _elsewhere(cfg, names)):
+    if mode is None and (where := elsewhere(cfg, names)):
         _restart_elsewhere(cfg, names, where, log)
         return cfg
     if mode is None:
@@ -115,7 +115,7 @@ def down(cfg: Config, names: Sequence[str] | None = None, log: Callable[[str], N
             state.remove(state_dir)
         return
     processes = current.get("processes", {})
-    if names and not current and (where := _elsewhere(cfg, names)):
+    if names and not current and (where := elsewhere(cfg, names)):
         _stop_elsewhere(cfg, names, where, log)
         return
     if names and not current:
@@ -148,7 +148,7 @@ def _compose_usable(log: Callable[[str], None]) -> bool:
     return True
 
 
-def _elsewhere(cfg: Config, names: Sequence[str]) -> str | None:
+def elsewhere(cfg: Config, names: Sequence[str]) -> str | None:
     """How to stop and start services that ``FOUNDATIONS_*`` name and no state file records: "compose" when
     this machine's compose runs them (CI's run from the host), "remote" when they live on another host (the
     compose lab reaches redis2:6379), else None: ours to start (a port chosen with FOUNDATIONS_REDIS_URL)."""
