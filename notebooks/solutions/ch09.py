@@ -20,7 +20,7 @@ def test_get_all():
 
 def count():
     def count(registry):
-        # a set: SCAN may return a key twice when the keyspace grows or shrinks while it walks
+        # a set: SCAN may return a key twice when the keyspace's table is resized while it walks
         return len(set(registry.client.scan_iter(match=glob_escape(registry.prefix + ":") + "*", count=1000)))
 
     return count
