@@ -78,6 +78,21 @@ def _catch_all(status):
     return handler
 
 
+def _catch_all_but_down(status):
+    """404, 400 and 503 right, then every other error as ``status``: the list-typed key right by luck, and a
+    bug of the server told as the client's conflict."""
+
+    def handler(registry, request):
+        try:
+            return web.json_response(len(registry.get(_key(request))))
+        except (NotFound, Unavailable, ValueError) as exc:
+            return _status(exc)
+        except Exception as exc:  # noqa: BLE001
+            return web.error_response(status, str(exc))
+
+    return handler
+
+
 def _plain_error_body(registry, request):  # statuses right, but {"error": "..."}: not the API's shape
     try:
         return web.json_response(len(registry.get(_key(request))))
@@ -143,6 +158,7 @@ def _status(exc):
         (_error_as_text, "a key nobody set: your error came as text/plain"),
         (_own_registry, "for a key that is set your handler answered 404"),
         (_catch_all(503), "a key that holds a list (another program wrote it): your handler answered 503"),
+        (_catch_all_but_down(409), "as a bug would) your handler answered 409: only a 500"),
     ],
     ids=[
         "book-200",
@@ -158,6 +174,7 @@ def _status(exc):
         "error-as-text",
         "own-registry",
         "catch-all-503",
+        "bug-as-409",
     ],
 )
 def test_length_rejects(respond, message):

@@ -78,8 +78,33 @@ def length(answer):
             "(api.STATUSES maps the registry's errors to statuses)",
         )
         _expect_json_error("a key that holds a list", payload, kind, 409)
+        status = _status_on_a_bug(answer(_Buggy(raw, prefix=store.prefix)), "/len?key=word")
+        expect(
+            status == 500,
+            f"when the server itself fails (here the registry raised RuntimeError, as a bug would) your handler "
+            f"answered {status}: only a 500 tells the client the fault is the server's; catch the registry's own "
+            "errors by name and let any other escape (App answers 500)",
+        )
     finally:
         raw.delete(store.key("word"), store.key("list"))
+
+
+class _Buggy(Registry):
+    """A registry whose ``get`` fails as a bug of the server would: not Redis, not the client."""
+
+    def get(self, key):
+        raise RuntimeError("a bug in the server")
+
+
+def _status_on_a_bug(handler, target):
+    """The status ``web.App`` would send: an error that escapes the handler becomes its 500."""
+    from werkzeug.test import EnvironBuilder
+
+    try:
+        response = handler(web.Request(EnvironBuilder(target).get_environ()))
+    except Exception:  # noqa: BLE001 - what a bug does: App answers 500
+        return 500
+    return response.status if isinstance(response, web.Response) else response
 
 
 def _expect_json_error(situation, payload, kind, status):
