@@ -235,6 +235,41 @@ def _global_stack_under_a_lock(fn):
         return _global_stack_of_starts(fn)
 
 
+BY_FN: dict = {}  # one start time per function: the global of "Why not a global", one for each handler
+
+
+def _start_keyed_by_fn(fn):
+    """Two requests to the same handler at once: the second call's start replaces the first's."""
+    BY_FN[fn] = time.perf_counter()
+    result = fn()
+    return result, (time.perf_counter() - BY_FN.pop(fn)) * 1000
+
+
+def _start_kept_on_fn(fn):
+    fn.started = time.perf_counter()
+    result = fn()
+    return result, (time.perf_counter() - fn.started) * 1000
+
+
+STACKS: dict = {}  # a stack of start times per function: nesting on one handler works, overlap does not
+
+
+def _stack_of_starts_per_fn(fn):
+    STACKS.setdefault(fn, []).append(time.perf_counter())
+    result = fn()
+    return result, (time.perf_counter() - STACKS[fn].pop()) * 1000
+
+
+BY_FN_AND_THREAD: dict = {}  # one start per function and thread: overlap works, a handler timed inside itself not
+
+
+def _start_keyed_by_fn_and_thread(fn):
+    key = fn, threading.get_ident()
+    BY_FN_AND_THREAD[key] = time.perf_counter()
+    result = fn()
+    return result, (time.perf_counter() - BY_FN_AND_THREAD.pop(key)) * 1000
+
+
 MOVES = "your figure moved with the clock"
 NESTED = "the inner measurement changed the outer one"
 FOLLOW = "a figure that does not follow the call"
@@ -291,6 +326,10 @@ MEASURE_WRONG = [
     ),
     pytest.param(_global_stack_of_starts, OVERLAP, id="one-global-stack-of-start-times"),
     pytest.param(_global_stack_under_a_lock, "did not begin", id="one-global-stack-under-a-lock"),
+    pytest.param(_start_keyed_by_fn, NESTED, id="a-start-time-per-function"),
+    pytest.param(_start_kept_on_fn, NESTED, id="the-start-time-kept-on-the-function"),
+    pytest.param(_stack_of_starts_per_fn, OVERLAP, id="a-stack-of-start-times-per-function"),
+    pytest.param(_start_keyed_by_fn_and_thread, NESTED, id="a-start-time-per-function-and-thread"),
 ]
 
 
@@ -419,6 +458,14 @@ def _whole_milliseconds(timeline):
     return len(covered)
 
 
+def _microsecond_grid(timeline):
+    """The whole-millisecond set, a thousand times finer: off by up to 0.0005 ms an edge on a real timeline."""
+    covered = set()
+    for e in _spans(timeline):
+        covered.update(range(round(e.start_ms * 1000), round(e.end_ms * 1000)))
+    return len(covered) / 1000
+
+
 BUSY_WRONG = [
     pytest.param(_sum_of_durations, "spans overlapping", id="sum-of-durations"),
     pytest.param(_first_start_to_last_end, "spans with a gap between", id="last-end-minus-first-start"),
@@ -429,6 +476,7 @@ BUSY_WRONG = [
     pytest.param(_skips_the_failed_span, "spans one that raised", id="failed-span-left-out"),
     pytest.param(lambda timeline: 500.0, BUSY, id="a-figure-from-the-notebook"),
     pytest.param(_whole_milliseconds, BUSY, id="whole-milliseconds"),
+    pytest.param(_microsecond_grid, BUSY, id="microsecond-grid"),
     pytest.param(lambda timeline: str(_merged_in_recorded_order(timeline)), "expected a number", id="a-str"),
 ]
 

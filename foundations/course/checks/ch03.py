@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from foundations.course.checks.clocks import SettableWallClock
-from foundations.course.exercises import exercise, expect
+from foundations.course.exercises import Wrong, exercise, expect
 from foundations.timer import Timeline, Timer
 
 
@@ -85,38 +85,49 @@ _WAIT_S = 5.0
 
 
 def _nested(answer, r: random.Random) -> None:
-    """Calls of measure nest, as a handler timed inside a timed request: fn naps, then measures a nap of its own."""
+    """Calls of measure nest, as a handler timed inside a timed request. Both time one function, as one handler
+    serves many requests: its first call naps, then measures its second call, a shorter nap."""
     outer, inner, token = r.randrange(150, 251), r.randrange(21, 41), _token(r)
-    inside = []
+    calls, inside = [], []
 
-    def nap_then_measure_a_nap():
+    def handler():
+        calls.append(1)
+        if len(calls) > 1:
+            return _nap(inner, "")()
         _nap(outer, "")()
-        inside.append(answer(_nap(inner, "")))
+        inside.append(answer(handler))
         return token
 
-    got = answer(nap_then_measure_a_nap)
+    said = f"fn slept {outer} ms, then called measure on itself, a {inner} ms call this time"
+    try:
+        got = answer(handler)
+    except Exception as exc:  # noqa: BLE001 - the learner's measure failed on a nested call
+        raise Wrong(
+            f"{said}, and your measure raised {type(exc).__name__}: the inner measurement changed the outer one. "
+            "Calls of measure nest, often on the same function: where does each call keep its start?"
+        ) from exc
     expect(
         isinstance(got, tuple) and len(got) == 2 and got[0] == token, f"expected ({token!r}, ms), got {got!r}"
     )
     (_, inner_ms), outer_ms = inside[0], got[1]
     expect(
         outer_ms >= outer + inner,
-        f"fn slept {outer} ms, then called measure on a {inner} ms call of its own, and you measured "
-        f"{outer_ms:.1f} ms for the whole of fn: the inner measurement changed the outer one. Calls of measure "
-        "nest (a handler timed inside a timed request) and overlap (two requests at once)",
+        f"{said}, and you measured {outer_ms:.1f} ms for the whole of fn: the inner measurement changed the "
+        "outer one. Calls of measure nest (a handler timed inside a timed request) and overlap (two requests at "
+        "once), often on the same function",
     )
     expect(  # the inner call lies inside fn, after the nap: on a clock nobody sets, this holds on any machine
         outer_ms - inner_ms >= outer,
-        f"fn slept {outer} ms, then called measure on a {inner} ms call, and you measured {inner_ms:.1f} ms "
-        f"for that call and {outer_ms:.1f} ms for the whole of fn: the inner figure should leave out the "
-        f"{outer} ms nap before it. Is your figure the time since the first call of all, not since this call began?",
+        f"{said}, and you measured {inner_ms:.1f} ms for that call and {outer_ms:.1f} ms for the whole of fn: "
+        f"the inner figure should leave out the {outer} ms nap before it. Is your figure the time since the "
+        "first call of all, not since this call began?",
     )
 
 
 def _overlapping(answer, r: random.Random) -> None:
-    """Calls of measure overlap, as two requests served by two threads at once: the first call naps, the second
-    begins, then the first ends while the second still runs. Events, not sleeps, fix that order, so it holds on
-    a busy machine too; the first figure must still count the nap the second call never saw."""
+    """Calls of measure overlap, as two requests to one handler served by two threads at once: the first call
+    naps, the second begins, then the first ends while the second still runs. Events, not sleeps, fix that order,
+    so it holds on a busy machine too; the first figure must still count the nap the second call never saw."""
     before, after, late = r.randrange(150, 251), r.randrange(21, 41), r.randrange(100, 151)
     first_token, second_token = _token(r), _token(r)
     napped, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
@@ -134,17 +145,22 @@ def _overlapping(answer, r: random.Random) -> None:
         first_out.wait(_WAIT_S)
         return _nap(late, second_token)()
 
+    parts = [first, second]
+
+    def handler():  # one function for both requests: its first call plays the first, its next the second
+        return parts.pop(0)()
+
     def second_thread():
         try:
             if napped.wait(_WAIT_S):
-                seconds.append(answer(second))
+                seconds.append(answer(handler))
         except Exception as exc:  # noqa: BLE001 - raised below, in the check's own thread
             seconds.append(exc)
 
     thread = threading.Thread(target=second_thread, name="measure-overlap", daemon=True)
     thread.start()
     try:
-        got = answer(first)
+        got = answer(handler)
     finally:
         napped.set()  # a first call that raised leaves nothing to wait for
         first_out.set()
@@ -159,22 +175,25 @@ def _overlapping(answer, r: random.Random) -> None:
         f"which did not begin within {_WAIT_S:.0f} s: calls of measure overlap (two requests at once), so a "
         "second call must not wait for the first to end",
     )
+    both = (
+        f"two threads called measure on the same function at once: the first on a call of {before + after} "
+        f"ms, the second on a call that began once the first had run {before} ms, and ended {late} ms after "
+        "the first did"
+    )
+    first_ms = got[1]
+    expect(  # before the second call's outcome: a start taken by the second call shows here first
+        before + after <= first_ms < (before + after) * 20 + 500,
+        f"{both}. You measured {first_ms:.1f} ms for the first: the second call changed the first one's "
+        "figure. Calls of measure overlap (two requests at once, often to the same handler): can one call's "
+        "start be taken by another?",
+    )
     expect(seconds != [], f"measure, called from a second thread, did not return within {_WAIT_S:.0f} s")
     if isinstance(seconds[0], Exception):
         raise seconds[0]
-    second_got, first_ms = seconds[0], got[1]
+    second_got = seconds[0]
     expect(
         isinstance(second_got, tuple) and len(second_got) == 2 and second_got[0] == second_token,
         f"expected ({second_token!r}, ms) from the second thread's call, got {second_got!r}",
-    )
-    both = (
-        f"two threads called measure at once: the first on a call of {before + after} ms, the second on a "
-        f"call that began once the first had run {before} ms, and ended {late} ms after the first did"
-    )
-    expect(
-        before + after <= first_ms < (before + after) * 20 + 500,
-        f"{both}. You measured {first_ms:.1f} ms for the first: the second call changed the first one's "
-        "figure. Calls of measure overlap (two requests at once): can one call's start be taken by another?",
     )
     second_ms = second_got[1]
     expect(
@@ -225,10 +244,12 @@ def _timeline(spans: list[tuple[str, float, float]], raises: str = "") -> Timeli
 
 def _busy_cases() -> list[tuple[str, list[tuple[str, float, float]], str]]:
     """(what the case is, its spans, the span that raises), with random lengths: no figure can be learnt. The
-    lengths have fractions of a millisecond, as on a real clock: whole milliseconds are not enough."""
+    lengths have fractions of a millisecond down to the nanosecond, as on a real clock: no grid of whole
+    milliseconds or microseconds is fine enough."""
     r = random.Random()
-    # a fraction in 0.001-0.199 each: sums of two or three keep a fraction, so no span ends on a whole ms
-    a, b, c, gap = (r.randrange(50, 400) + r.randrange(1, 200) / 1000 for _ in range(4))
+    # whole nanoseconds, as a real clock reads, a fraction in 0.000001-0.199999 each: sums of two or three keep
+    # a fraction, so no span ends on a whole ms, and few on a whole microsecond
+    a, b, c, gap = (r.randrange(50, 400) + r.randrange(1, 200_000) / 1_000_000 for _ in range(4))
     cases = [
         ("one after the other", [("GET /firstname", 0, a), ("GET /lastname", a, a + b)], ""),
         ("with a gap between", [("connect", 10, 10 + a), ("query", 10 + a + gap, 10 + a + gap + b)], ""),
@@ -246,7 +267,7 @@ def _busy_cases() -> list[tuple[str, list[tuple[str, float, float]], str]]:
         ),
         ("one that raised", [("GET /firstname", 0, a), ("GET /broken", a + gap, a + gap + b)], "GET /broken"),
     ]
-    return [(case, [(label, round(start, 3), round(end, 3)) for label, start, end in spans], raises)
+    return [(case, [(label, round(start, 6), round(end, 6)) for label, start, end in spans], raises)
             for case, spans, raises in cases]  # fmt: skip
 
 
