@@ -112,15 +112,20 @@ def debug_vars(url: str) -> dict:
 
 
 def watch(
-    url: str, seconds: float, interval: float = 0.1, until: Callable[[], bool] | None = None
+    url: str,
+    seconds: float,
+    interval: float = 0.1,
+    until: Callable[[], bool] | None = None,
+    at_least: int = 1,
 ) -> list[dict]:
-    """Poll ``/debug/vars`` for ``seconds``, or until ``until()`` is true and one last poll has seen the end:
-    one sample per poll, with ``t`` (seconds since the first)."""
+    """Poll ``/debug/vars`` for ``seconds``, or until ``until()`` is true and one last poll has seen the end,
+    and ``at_least`` polls were made (on a fast machine a load can end after a few): one sample per poll, with
+    ``t`` (seconds since the first)."""
     samples, start = [], time.monotonic()
     while (now := time.monotonic()) - start < seconds:
         done = until is not None and until()
         samples.append({"t": now - start, **debug_vars(url)})
-        if done:
+        if done and len(samples) >= at_least:
             break
         time.sleep(interval)
     return samples

@@ -12,10 +12,12 @@ import foundations
 PACKAGE = Path(foundations.__file__).parent
 ANYWHERE = {"ValueError", "TypeError", "KeyboardInterrupt", "SystemExit"}  # a wrong argument; control flow
 OWN_KINDS = {  # file -> the other errors it raises, and why
+    # a span that fails, raised and caught inside the check itself
     "course/checks/ch03.py": {"RuntimeError"},
-    "course/checks/ch04.py": {
-        "IndexError"
-    },  # an empty Sequence of the check's own answers indexing as list does  # a span that fails, raised and caught inside the check itself
+    # an empty Sequence of the check's own answers indexing as list does
+    "course/checks/ch04.py": {"IndexError"},
+    # a bug of the server, played by a registry whose get fails: the learner's handler must let it through
+    "course/checks/ch10.py": {"RuntimeError"},
     # a connection refused or closed: raised and caught in the relay's loop
     "course/checks/relay.py": {"OSError"},
     # RSGI's protocol object: a second answer, the end of a body or a body cut short

@@ -350,6 +350,12 @@ def test_watch_polls_until_the_load_is_over_and_sees_its_end(cfg):
     assert samples[-1]["http.requests"] >= 300  # the last poll came after the last request
 
 
+def test_watch_keeps_polling_past_the_end_until_it_has_enough_polls(cfg):
+    with production.start(cfg) as api:
+        samples = production.watch(api.url, seconds=60, interval=0.01, until=lambda: True, at_least=5)
+    assert len(samples) == 5 and samples[-1]["t"] < 60
+
+
 def test_access_log_has_each_request_with_its_duration(cfg):
     with production.start(cfg, "--access-log", "true") as api:
         bench.load(api.url + "/hello?name=log", requests=3, concurrency=1)
