@@ -17,6 +17,7 @@ import pytest
 
 from foundations import metrics
 from foundations.course import exercises
+from foundations.course.checks import ch11_appendix
 
 PREFIX = "FOUNDATIONS_"
 TRUE, FALSE = ("true", "1"), ("false", "0")
@@ -754,6 +755,16 @@ def both_checks(environ, enabled, tokens):  # any(==) first: compare_digest runs
     return gate()(environ, enabled, ())
 
 
+# "the real client IP": the address in a forwarding header taken for the client's, which a client can write
+def header_as_client(environ, enabled, tokens):
+    for header in PROXY:
+        if header in environ:
+            address = environ[header].split(",")[0].strip().removeprefix("for=")
+            environ = {name: value for name, value in environ.items() if name not in PROXY}
+            return gate()({**environ, "REMOTE_ADDR": address}, enabled, tokens)
+    return gate()(environ, enabled, tokens)
+
+
 def token_taken_out(extract):
     """The token taken out of the header by ``extract``, then compared with each token: the scheme is read
     loosely."""
@@ -770,6 +781,17 @@ def token_taken_out(extract):
         (gate(loopback=lambda address: str(address) == "127.0.0.1"), "::1"),  # REMOTE_ADDR == "127.0.0.1"
         (gate(loopback=lambda address: str(address) in ("127.0.0.1", "::1")), "::ffff:127.0.0.1"),
         (gate(loopback=lambda address: True), "203.0.113"),  # anyone without a proxy header
+        # 127.0.0.x only, not 127.0.0.0/8: Debian's 127.0.1.1 refused
+        (
+            gate(
+                loopback=lambda address: (
+                    str(getattr(address, "ipv4_mapped", None) or address).startswith("127.0.0.")
+                    or str(address) == "::1"
+                )
+            ),
+            "127.0.1.1",
+        ),
+        (header_as_client, "X-Forwarded-For: 127.0.0.1"),  # trusts the header: a client writes loopback in it
         (gate(proxy=()), "X-Forwarded-For"),  # ignores the forwarding headers
         (gate(proxy=("HTTP_X_FORWARDED_FOR",)), "Forwarded: for="),  # only nginx's usual one
         (gate(same=lambda sent, expected: sent == expected), "without calling hmac.compare_digest"),  # ==
@@ -819,6 +841,14 @@ def token_taken_out(extract):
 def test_allowed_rejects(answer, message):
     verdict = exercises.verdict("11.allowed", answer)
     assert verdict is not None and message in verdict, verdict
+
+
+def test_allowed_cases_agree_with_the_package_rule():
+    """Every verdict the check expects is the one ``metrics.allowed`` gives (any token, or none)."""
+    new, old = "new-token", "old-token"
+    for situation, environ, enabled, tokens, want in ch11_appendix._cases(new, old):
+        got = any(metrics.allowed(dict(environ), enabled, token) for token in (*tokens, ""))
+        assert got is want, situation
 
 
 @pytest.mark.parametrize(

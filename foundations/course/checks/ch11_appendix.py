@@ -10,9 +10,17 @@ from foundations import metrics
 from foundations.course.checks import swap
 from foundations.course.exercises import Wrong, exercise, expect
 
-LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.6")  # 127.0.0.6: Istio's sidecar
+# 127.0.0.6: Istio's sidecar; 127.0.1.1: Debian's hostname in /etc/hosts; all of 127.0.0.0/8 is loopback
+LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.6", "127.0.1.1", "127.255.255.254")
 OUTSIDE = ("203.0.113.5", "2001:db8::5", "::ffff:203.0.113.5", None)  # None: no REMOTE_ADDR at all
 PROXIED = (("X-Forwarded-For", "203.0.113.5"), ("Forwarded", "for=203.0.113.5"), ("X-Real-IP", "203.0.113.5"))
+# a forwarding header names whatever the client wrote in it: nginx appends to a client's own X-Forwarded-For
+SPOOFED = (
+    ("X-Forwarded-For", "127.0.0.1"),
+    ("Forwarded", "for=127.0.0.1"),
+    ("X-Real-IP", "127.0.0.1"),
+    ("X-Forwarded-For", "127.0.0.1, 203.0.113.5"),
+)
 
 
 def _environ(address: str | None, headers: dict[str, str]) -> dict[str, str]:
@@ -37,7 +45,7 @@ def _cases(new: str, old: str) -> Iterator[tuple[str, dict, bool, tuple[str, ...
     for outside in OUTSIDE:
         where = f"a client at {outside}" if outside else "a request without REMOTE_ADDR"
         yield f"{where}, no token sent", _environ(outside, {}), False, both, False
-    for name, value in PROXIED:
+    for name, value in PROXIED + SPOOFED:
         situation = f"a client at 127.0.0.1 whose request has {name}: {value}, no token sent"
         yield situation, _environ("127.0.0.1", {name: value}), False, both, False
     for address in ("203.0.113.5", "127.0.0.1"):
