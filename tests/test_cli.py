@@ -148,6 +148,25 @@ def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch):
     )
 
 
+def test_doctor_fixes_packages_in_a_venv_or_by_rebuilding_the_docker_labs_image(monkeypatch, tmp_path):
+    """The Docker lab's packages are baked into its image (no venv, no make): after a pull that changed the
+    lock, the fix is a rebuild from the host, not make reinstall."""
+    from foundations.ops import doctor
+
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("redis==0.0.1\n")
+    monkeypatch.setattr(doctor, "DOCKER_MARKER", tmp_path / "no-such-marker")
+    assert doctor.check_packages(lock).fix.startswith(
+        "make reinstall"
+    )  # on this machine: a venv, or no container
+    marker = tmp_path / ".dockerenv"
+    marker.touch()
+    monkeypatch.setattr(doctor, "DOCKER_MARKER", marker)
+    monkeypatch.setattr(sys, "base_prefix", sys.prefix)  # no venv, as in the lab image
+    in_the_lab = doctor.check_packages(lock)
+    assert not in_the_lab.ok and "docker compose up --build --wait" in in_the_lab.fix
+
+
 def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):
     """Debian 12's Python 3.11.2 needs async-timeout (a marker pin) that 3.11.7 does not: the same lock must
     pass doctor on both."""

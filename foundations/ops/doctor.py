@@ -18,6 +18,7 @@ from foundations.config import Config
 from foundations.ops import packages, services
 
 KERNEL_NAME = "api-foundations"
+DOCKER_MARKER = Path("/.dockerenv")  # Docker makes it in every container
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,20 @@ def check_packages(lock_file: Path = pins.LOCK_FILE) -> Check:
             "packages",
             False,
             f"{len(wrong)} differ from the pins: {', '.join(wrong[:3])}",
-            "make reinstall (puts back the pins of requirements.lock)",
+            _packages_fix(),
         )
     return Check("packages", True, "all match requirements.lock")
+
+
+def _packages_fix() -> str:
+    """A venv's ``make reinstall``; in a container whose image holds the packages (no venv: the Docker lab),
+    a rebuild of that image from the host, since the mounted repo's lock may be newer than the image."""
+    if sys.prefix == sys.base_prefix and DOCKER_MARKER.exists():
+        return (
+            "the packages are baked into this container's image: rebuild it from the host with "
+            "docker compose up --build --wait (a workshop: make docker-images)"
+        )
+    return "make reinstall (puts back the pins of requirements.lock)"
 
 
 def check_service(cfg: Config, name: str) -> Check:
