@@ -1,7 +1,10 @@
 """Every exercise's solution passes its check, an empty answer does not, and every check a notebook calls exists."""
 
+import ast
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,6 +50,19 @@ def test_every_exercise_has_a_solution_and_every_notebook_check_exists():
             assert called == exercises.registered(chapter), (
                 f"chapter {chapter}'s notebooks vs its checks' order"
             )
+
+
+def test_an_appendixs_checks_come_after_the_chapters_even_when_imported_first():
+    """A test module that imports ``ch11_appendix`` before anything imported ``ch11`` once turned the board's
+    columns (and the test above, in the same worker) around."""
+    code = (
+        "from foundations.course.checks import ch11_appendix\n"
+        "from foundations.course import exercises\n"
+        "print(exercises.registered('11'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    ids = ast.literal_eval(done.stdout)
+    assert ids.index("11.resolve") < ids.index("11.worker_counters") < ids.index("11.allowed")
 
 
 def stub(compose, name): ...

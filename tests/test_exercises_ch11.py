@@ -112,6 +112,13 @@ def empty_flag_is_unset(
     return full_answer(name, kind, default, flags, environ, file)
 
 
+def empty_file_value_is_unset(
+    name, kind, default, flags, environ, file
+):  # a file's `port = ""` falls through to the default
+    file = {k: v for k, v in file.items() if v != ""}
+    return full_answer(name, kind, default, flags, environ, file)
+
+
 def empty_bool_is(value):
     """A bool parser that reads an empty value as ``value``: namsral's bare flag is true, `not text` false."""
 
@@ -287,6 +294,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (value_only, "expected a tuple (value, source)"),
         (empty_is_unset, "FOUNDATIONS_DEBUG_TOKEN= (empty) and a file"),
         (empty_flag_is_unset, "--debug-token= (empty) and FOUNDATIONS_DEBUG_TOKEN"),
+        (empty_file_value_is_unset, 'a file with port = "" (empty)'),
         (with_rule(convert=empty_bool_is(True)), "--access-log= (empty): expected a ValueError"),
         (with_rule(convert=empty_bool_is(False)), "--access-log= (empty): expected a ValueError"),
         (with_rule(convert=converts_flags_only), "FOUNDATIONS_PORT and a file: got ("),
@@ -328,6 +336,7 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "value-only",
         "empty",
         "empty-flag",
+        "empty-file-value",
         "empty-bool-true",
         "empty-bool-false",
         "flags-converted-env-not",

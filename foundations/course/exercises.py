@@ -53,9 +53,12 @@ def checker(exercise_id: str) -> Checker:
 
 
 def registered(chapter: str) -> list[str]:
-    """Every exercise id of ``chapter`` (``"01"``), in the order its module registers them: the notebook's."""
+    """Every exercise id of ``chapter`` (``"01"``), in the order its modules register them: the notebooks'.
+    The chapter's module comes before its appendix's (``ch11``, then ``ch11_appendix``), whichever was
+    imported first."""
     importlib.import_module(f"foundations.course.checks.ch{chapter}")
-    return [i for i in _CHECKS if i.startswith(chapter + ".")]
+    ids = [i for i in _CHECKS if i.startswith(chapter + ".")]
+    return sorted(ids, key=lambda i: _CHECKS[i].__module__)  # stable: each module keeps its own order
 
 
 _FINISHED = (ast.Return, ast.Yield, ast.YieldFrom, ast.Assert, ast.Raise)

@@ -120,6 +120,8 @@ def resolve(answer):
          ["FOUNDATIONS_ACCESS_LOG"]),
         ("FOUNDATIONS_ACCESS_LOG= (empty)", "access_log", bool, {}, {"FOUNDATIONS_ACCESS_LOG": ""}, {},
          "FOUNDATIONS_ACCESS_LOG", "", ["--access-log"]),
+        ('a file with port = "" (empty)', "port", int, {}, {}, {"port": ""}, "file", "",
+         ["--port", "FOUNDATIONS_PORT"]),
     ]
     for bad in BAD_NUMBERS:  # every one, every run: each is its own way to get a number wrong
         refusals += [
