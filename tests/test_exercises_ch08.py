@@ -13,6 +13,7 @@ import pytest
 
 from foundations import mysqldb
 from foundations.course import exercises
+from foundations.course.checks import ch08
 
 
 def run(pool, sql):
@@ -369,6 +370,22 @@ def erlang_c(rate, ms, max_wait_ms):  # M/M/c: exponential query times, longer w
 def test_connections_needed_rejects(answer, message):
     verdict = exercises.verdict("08.connections_needed", answer)
     assert verdict is not None and message in verdict, verdict
+
+
+def test_connections_needed_that_never_returns_is_told_not_waited_for_forever(monkeypatch):
+    """A loop that never stops (each connection over 100 % busy, say) gets a message, not a hung cell."""
+    monkeypatch.setattr(ch08, "SIZING_LIMIT_S", 0.5)
+    stop = threading.Event()
+
+    def never_returns(rate, query_ms, max_wait_ms):
+        stop.wait()  # the notebook's loop, for a pool that never gets its wait down
+        return 1
+
+    try:
+        verdict = exercises.verdict("08.connections_needed", never_returns)
+    finally:
+        stop.set()
+    assert verdict is not None and "had not returned after 0 s: does your loop stop?" in verdict, verdict
 
 
 def test_query_all_accepts_workers_that_each_hold_a_connection():

@@ -66,6 +66,9 @@ POOLS = [  # (pool size, each query's sleep, connections opened before the answe
 SLACK_S = 0.15  # threads and round trips on a busy machine; a query's SLEEP is never shorter than asked
 TIMEOUT = 0.05  # the check's pools fail fast: queries beyond the pool's size must wait in the answer
 LIMIT_S = 5.0  # an answer that has not returned (or raised) by then hangs: the longest case takes about 0.4 s
+SIZING_LIMIT_S = (
+    60.0  # exercise 2: a simulation of 100,000 queries per size tried takes seconds, not a minute
+)
 
 
 def _within(seconds: float, call: Any, hang: str) -> Any:
@@ -284,7 +287,13 @@ def connections_needed(answer):
             fresh.append((rate, query_ms, float(f"{math.sqrt(more * enough):.2g}")))
     for rate, query_ms, max_wait_ms in CASES + fresh:
         shown = f"connections_needed({rate}, {query_ms}, {max_wait_ms})"
-        got = answer(rate, query_ms, max_wait_ms)
+        got = _within(
+            SIZING_LIMIT_S,
+            lambda: answer(rate, query_ms, max_wait_ms),  # noqa: B023 - called at once, inside this iteration
+            f"{shown} had not returned after {SIZING_LIMIT_S:.0f} s: does your loop stop? A pool whose "
+            "connections are each more than 100 % busy never gets its wait down: is the utilisation you "
+            "simulate the load per connection? (Its loop may still run: restart the kernel.)",
+        )
         expect(
             isinstance(got, int) and not isinstance(got, bool),
             f"{shown} returned {got!r}: a pool holds a whole number of connections",
