@@ -1,11 +1,12 @@
 """Chapter 10: the registry API - the book's ``/get``, ``/set``, ``/getAll`` (+ ``/del``) and a REST resource
 ``/keys/{key}`` for the same data, sharing one implementation, with honest status codes.
 
-Statuses: 400 a parameter or value the document's schema refuses (missing, malformed, over its length),
-404 unknown key (or route), 405 wrong method (with ``Allow``), 409 a key Redis holds as another type, 413 a
-body larger than ``PUT /keys/{key}`` reads, 415 a body there neither text nor JSON, or any body on a route
-that takes none (``/set``'s parameters go in the query string), 503 Redis down or refusing this server, 507
-Redis full; every body is JSON: the methods, limits and statuses ``foundations.apispec`` documents.
+Statuses: 201 a ``PUT /keys/{key}`` that created the key (RFC 9110, 9.3.4; 200 one that replaced its value),
+400 a parameter or value the document's schema refuses (missing, malformed, over its length), 404 unknown key
+(or route), 405 wrong method (with ``Allow``), 409 a key Redis holds as another type, 413 a body larger than
+``PUT /keys/{key}`` reads, 415 a body there neither text nor JSON, or any body on a route that takes none
+(``/set``'s parameters go in the query string), 503 Redis down or refusing this server, 507 Redis full; every
+body is JSON: the methods, limits and statuses ``foundations.apispec`` documents.
 ``book_routes`` keeps the book's 200-with-``{"error": ...}`` answers, for the notebook to show why they
 mislead clients.
 
@@ -186,9 +187,8 @@ def prefixes(registry: Registry) -> dict[str, Handler]:
         method = request.method
         if method == "GET":
             return Response(200, _dumps(registry.get(key)).encode())
-        if method == "PUT":
-            registry.set(key, _body_value(request))
-            return Response(200, _OK)
+        if method == "PUT":  # 201 (Created) when it created the key, 200 when it replaced a value
+            return Response(201 if registry.put(key, _body_value(request)) else 200, _OK)
         if not registry.delete(key):
             raise NotFound(f"no key {key!r} in registry {registry.prefix!r}")
         return Response(200, _OK)

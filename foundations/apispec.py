@@ -72,6 +72,9 @@ def document(
     unavailable, not_found = {"503": _ref("Unavailable")}, {"404": _ref("NotFound")}
     wrong_type, full = {"409": _ref("Conflict")}, {"507": _ref("InsufficientStorage")}
     ok = _ok("stored or deleted", {"const": "OK"})
+    # RFC 9110, 9.3.4: a PUT that creates the resource answers 201; no Location, the target URI is the resource
+    created = _ok("stored: the key was new", {"const": "OK"})
+    replaced = _ok("stored: the key's value was replaced", {"const": "OK"})
     one = _ok("the value", value)
     every = _ok("every key and its value", {"type": "object", "additionalProperties": text})
     debug_only = {
@@ -118,7 +121,8 @@ def document(
             "version": "1.0.0",
             "description": "The book's chapter 5 greetings, chapter 10's registry API (/get, /set, "
             "/getAll) plus /del and a REST resource /keys/{key} over the same Redis keys "
-            "(`api:<key>`), and chapter 11's health and debug endpoints. The server answers HEAD wherever it "
+            "(`api:<key>`), and chapter 11's health and debug endpoints. PUT /keys/{key} answers 201 when it "
+            "created the key and 200 when it replaced its value. The server answers HEAD wherever it "
             "answers GET (the GET's status and headers, no body). Every route answers 405 (with Allow) to "
             "other methods, 415 to a body on a route that takes none (its parameters go in the query "
             "string), 413 to a body larger than PUT /keys/{key} reads, and 400 to a request "
@@ -229,7 +233,8 @@ def document(
                     "putKey",
                     "store a value: the raw UTF-8 body, or a JSON string",
                     {
-                        "200": {**ok, "links": key_links},
+                        "200": {**replaced, "links": key_links},
+                        "201": {**created, "links": key_links},
                         "415": _ref("UnsupportedMediaType"),
                         **unavailable,
                         **full,

@@ -227,6 +227,9 @@ class Blocking:
     def ping(self) -> bool:
         return self.execute("PING") == b"PONG"
 
+    def eval(self, script: str, numkeys: int, *keys_and_args: str) -> Any:
+        return self.execute("EVAL", script, numkeys, *keys_and_args)
+
 
 class _Hello(asyncio.Future):
     """The reply to a connection's ``AUTH`` or ``SELECT``, which no request awaits."""

@@ -60,13 +60,16 @@ _REPLIES = {
     "NOPERM": (
         Unavailable,
         "{where} refused a command ({reply}): let the user of FOUNDATIONS_REDIS_URL run it "
-        "(ACL SETUSER <user> +@read +@write) or give that setting another user",
+        "(ACL SETUSER <user> +@read +@write +@scripting) or give that setting another user",
     ),
     "NOAUTH": (Unavailable, _PASSWORD),
     "WRONGPASS": (Unavailable, _PASSWORD),
     "LOADING": (Unavailable, "{where} is loading its data set into memory: retry in a few seconds"),
 }
 _OTHER = "{where} answered an error ({reply}): see the Redis log"
+# Registry.put's one command: Redis runs a script whole, whatever client sends it. A MULTI/EXEC is four commands
+# that must follow each other on one connection, and if the ACL refuses the MULTI, the SET still runs.
+_PUT = "local existed = redis.call('EXISTS', KEYS[1]) redis.call('SET', KEYS[1], ARGV[1]) return existed"
 
 
 def _reply(exc: Exception) -> str | None:
@@ -197,6 +200,12 @@ class Registry(_Keyspace[Client]):
     def set(self, key: str, value: str) -> None:
         """Store ``value`` under ``key`` (the fixed ``Set`` of the book, with its ``value`` argument)."""
         self._call("registry.set", "set", self.key(key), value)
+
+    def put(self, key: str, value: str) -> bool:
+        """Store ``value`` under ``key`` as ``set`` does; True when this created the key, False when it replaced
+        a value (``PUT /keys/{key}``'s 201 or 200). One command, ``_PUT``'s script: one round trip, and Redis
+        runs nothing else between its ``EXISTS`` and ``SET``, so of racing writers only one created the key."""
+        return not self._call("registry.set", "eval", _PUT, 1, self.key(key), value)
 
     def delete(self, key: str) -> bool:
         """Remove ``key``; True when it existed."""

@@ -40,15 +40,27 @@ def test_set_get_getall_del_as_in_the_book(app):
 
 
 def test_rest_resource_shares_the_data(app):
-    assert answer(app, "PUT", "/keys/city", b"Ljubljana", "text/plain") == (200, "OK")
+    assert answer(app, "PUT", "/keys/city", b"Ljubljana", "text/plain") == (201, "OK")
     assert answer(app, "GET", "/get?key=city") == (200, "Ljubljana")
     assert answer(app, "PUT", "/keys/city", b'"Maribor"', "application/json") == (200, "OK")
     assert answer(app, "GET", "/keys/city") == (200, "Maribor")
     assert answer(app, "GET", "/keys/" + quote("čćž/x y"))[0] == 404
-    assert answer(app, "PUT", "/keys/" + quote("čćž/x y"), "é".encode()) == (200, "OK")
+    assert answer(app, "PUT", "/keys/" + quote("čćž/x y"), "é".encode()) == (201, "OK")
     assert answer(app, "GET", "/get?key=" + quote("čćž/x y")) == (200, "é")
     assert answer(app, "DELETE", "/keys/city") == (200, "OK")
     assert answer(app, "DELETE", "/keys/city")[0] == 404
+
+
+def test_put_answers_201_when_it_creates_the_key_and_200_when_it_replaces_its_value(app, reg):
+    """RFC 9110, 9.3.4: a PUT that creates the resource MUST answer 201 (Created); one that replaces its value
+    answers 200. Both store the value and answer the API's ``"OK"``; no Location: the target is the resource."""
+    for value, status in [("first", 201), ("second", 200)]:
+        got, headers, payload = call(app, "PUT", "/keys/created", value.encode(), "text/plain")
+        assert (got, headers["Content-Type"], payload) == (status, "application/json", b'"OK"')
+        assert "Location" not in headers
+        assert reg.get("created") == value
+    assert answer(app, "DELETE", "/keys/created") == (200, "OK")
+    assert answer(app, "PUT", "/keys/created", b"again", "text/plain") == (201, "OK")  # new again
 
 
 @pytest.mark.parametrize(
@@ -100,12 +112,12 @@ CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
     "body,content_type,headers,status",
     [
         (b"x" * (api.MAX_VALUE_CHARS + 1), "text/plain", {}, 400),  # over the schema's maxLength
-        ("é".encode() * api.MAX_VALUE_CHARS, "text/plain", {}, 200),  # the limit counts characters
+        ("é".encode() * api.MAX_VALUE_CHARS, "text/plain", {}, 201),  # the limit counts characters
         (
             json.dumps("😀" * api.MAX_VALUE_CHARS).encode(),
             "application/json",
             {},
-            200,
+            201,
         ),  # 12 bytes a character
         (json.dumps("😀" * (api.MAX_VALUE_CHARS + 1)).encode(), "application/json", {}, 400),  # not 413
         (b'"\\ud800"', "application/json", {}, 400),  # a lone surrogate: no text Redis can store
@@ -115,7 +127,7 @@ CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
         (b"v", "text/plain", {"CONTENT_LENGTH": "abc"}, 400),
         (b"v", "text/plain", {"CONTENT_LENGTH": str(api.MAX_BODY_BYTES + 1)}, 413),
         (b"x" * (api.MAX_BODY_BYTES + 1), "text/plain", CHUNKED, 413),
-        (b"chunked", "text/plain", CHUNKED, 200),
+        (b"chunked", "text/plain", CHUNKED, 201),
         (b"v", "application/x-www-form-urlencoded", {}, 415),
         (b"x" * (api.MAX_VALUE_CHARS + 1), "application/x-www-form-urlencoded", {}, 415),  # urllib's default
         (b"", "text/plain", {}, 400),
@@ -137,7 +149,7 @@ def test_put_bodies(app, reg, body, content_type, headers, status):
     seen = {}
     payload = b"".join(app(environ, lambda s, h: seen.update(status=int(s.split()[0]))))
     assert seen["status"] == status, payload
-    if status == 200:
+    if status == 201:  # created: the key "b" is new under this test's own prefix
         assert reg.get("b") == (json.loads(body) if content_type == "application/json" else body.decode())
 
 
@@ -220,7 +232,7 @@ def test_the_running_server_uses_the_go_key_layout(cfg, client):
             headers={"Content-Type": "text/plain"},
         )
         with urllib.request.urlopen(request, timeout=2) as response:
-            assert response.status == 200 and response.headers["Content-Type"] == "application/json"
+            assert response.status == 201 and response.headers["Content-Type"] == "application/json"
         assert client.get(f"api:{key}ž") == b"put"  # the server hands the path over as WSGI latin-1
     finally:
         client.delete(f"api:{key}", f"api:{key}ž")

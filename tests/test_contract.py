@@ -138,7 +138,7 @@ def test_other_methods_are_a_405_naming_the_allowed_ones(app, method, target):
 
 def test_head_is_the_get_without_its_body_and_changes_nothing(app, cfg):
     key = f"contract-head-{time.monotonic_ns()}"
-    assert call(app, "PUT", f"/keys/{key}", b"v", CONTENT_TYPE="text/plain")[0] == 200
+    assert call(app, "PUT", f"/keys/{key}", b"v", CONTENT_TYPE="text/plain")[0] == 201  # created
     got = call(app, "GET", f"/keys/{key}")
     head = call(app, "HEAD", f"/keys/{key}")
     assert (head[0], head[1], head[2]) == (got[0], got[1], b"") and got[2] == b'"v"'
@@ -146,6 +146,47 @@ def test_head_is_the_get_without_its_body_and_changes_nothing(app, cfg):
     assert call(app, "DELETE", f"/keys/{key}")[0] == 200
     status, headers, _, _ = call(app, "HEAD", "/nope")
     assert status == 404 and headers["Content-Length"] != "0"  # an error keeps its length too
+
+
+def test_the_document_lists_put_keys_201_created_and_200_replaced():
+    """RFC 9110, 9.3.4: a PUT that creates the resource answers 201, one that replaces its value 200; both
+    are documented, each with the links the stateful fuzzer follows (GET and DELETE the same key)."""
+    spec = apispec.document(
+        api.MAX_VALUE_CHARS, api.MAX_KEY_LENGTH, api.MAX_QUERY_VALUE_CHARS, api.MAX_BODY_BYTES
+    )
+    responses = spec["paths"]["/keys/{key}"]["put"]["responses"]
+    assert {"200", "201"} <= set(responses)
+    assert responses["201"]["links"] == responses["200"]["links"] and responses["201"]["links"]
+    assert "headers" not in responses["201"]  # no Location: the target URI is the resource itself
+
+
+@pytest.mark.parametrize("interface", ["loop", "rsgi", "wsgi"])
+def test_the_live_server_answers_put_201_for_a_new_key_and_200_for_a_replaced_one(cfg, interface):
+    """On each server, one keep-alive connection: the WSGI server's PUT asks Redis through redis-py, the RSGI
+    and loop servers' through ``pipelining.Blocking``. The value is stored both times."""
+    key = f"contract-put-{interface}-{time.monotonic_ns()}"
+    stored = redis.Redis.from_url(cfg.redis_url)
+    answers = []
+    try:
+        with production.start(cfg, "--interface", interface) as api_server:
+            conn = http.client.HTTPConnection("127.0.0.1", api_server.port, timeout=10)
+            try:
+                for value in (b"first", b"second"):
+                    conn.request("PUT", f"/keys/{key}", body=value, headers={"Content-Type": "text/plain"})
+                    response = conn.getresponse()
+                    answers.append(
+                        (
+                            response.status,
+                            response.read(),
+                            response.getheader("Location"),
+                            stored.get(f"api:{key}"),
+                        )
+                    )
+            finally:
+                conn.close()
+    finally:
+        stored.delete(f"api:{key}")
+    assert answers == [(201, b'"OK"', None, b"first"), (200, b'"OK"', None, b"second")]
 
 
 @pytest.mark.parametrize("interface", ["loop", "rsgi", "wsgi"])

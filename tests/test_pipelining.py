@@ -196,6 +196,30 @@ def test_blocking_serves_the_registry_from_other_threads(cfg, prefix, loop_threa
     assert store.delete("k1") and not store.delete("k1")
     with pytest.raises(NotFound):
         store.get("k1")
+    assert [store.put("k1", "new"), store.put("k1", "replaced")] == [True, False]  # EVAL
+    assert store.get("k1") == "replaced"
+
+
+def test_put_over_blocking_has_one_creator_while_other_commands_share_the_connection(
+    cfg, prefix, loop_thread
+):
+    """``Registry.put`` over ``Blocking``: one command (``EVAL``) on the one pipelined connection that every
+    thread's commands share, so of the threads racing to put one new key, exactly one created it, and the
+    other commands between get their own replies."""
+    blocking = Blocking(Pipelined(cfg.redis_url))
+    blocking.attach(loop_thread)
+    store = Registry(blocking, prefix=prefix)
+    start = threading.Barrier(8)
+
+    def race(n):
+        store.set(f"other{n}", "x")
+        start.wait()
+        return [store.put(f"race{i}", str(n)) for i in range(50)], store.get(f"other{n}")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(race, range(8)))
+    assert all(other == "x" for _, other in results)
+    assert [sum(created[i] for created, _ in results) for i in range(50)] == [1] * 50
 
 
 def test_blocking_says_unavailable_with_the_address(loop_thread):

@@ -130,6 +130,13 @@ def test_set_get_del_across_nodes(registry, cluster):
         registry.get("k0")
 
 
+def test_put_says_whether_it_created_the_key_on_any_node(registry):
+    """``put``'s script names its one key, so redis-py's cluster client sends it to that key's node."""
+    assert [registry.put(f"p{i}", "new") for i in range(12)] == [True] * 12
+    assert [registry.put(f"p{i}", "replaced") for i in range(12)] == [False] * 12
+    assert [registry.get(f"p{i}") for i in range(12)] == ["replaced"] * 12
+
+
 def test_get_all_both_ways_see_every_node(registry):
     pairs = {f"k{i}": f"v{i}" for i in range(40)}
     for key, value in pairs.items():

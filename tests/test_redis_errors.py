@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -126,6 +128,53 @@ def test_redis_errors_get_their_status_and_the_server_recovers(
     assert all(word in error["message"] for word in words), error["message"]
     assert net.http_get(server.url + "/set?key=after&value=ok") == (200, b'"OK"')  # serving again
     assert net.http_get(server.url + "/get?key=kept") == (200, b'"safe"')  # nothing lost
+    assert "Traceback" not in server.output()
+
+
+def put(url: str, body: bytes) -> tuple[int, bytes]:
+    """Status and body of a ``PUT`` of ``body`` (text/plain) to ``url``, an error status included."""
+    request = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "text/plain"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+# For a PUT: CASES's writes that Redis refuses, without their target, and an ACL user that may not run scripts
+PUT_CASES = [
+    (case, breaks, status, kind, words, repairs)
+    for case, breaks, _, status, kind, words, repairs in CASES
+    if case in ("full", "read-only")
+] + [
+    (
+        "no-scripting",
+        [("ACL", "SETUSER", "api", "-@scripting")],
+        503,
+        "service_unavailable",
+        ["NOPERM", "'eval'", "+@scripting"],
+        [("ACL", "SETUSER", "api", "+@scripting")],
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "case, breaks, status, kind, words, repairs", PUT_CASES, ids=[c[0] for c in PUT_CASES]
+)
+def test_a_put_redis_refuses_gets_its_status_and_stores_nothing(
+    served, case, breaks, status, kind, words, repairs
+):
+    """``PUT /keys/{key}`` runs EXISTS and SET as one script (EVAL): a Redis that refuses it (full, a replica,
+    an ACL user without scripting) gets its status and message on every interface, and nothing is stored."""
+    server, admin = served
+    with broken(admin, breaks, repairs):
+        answers = [put(server.url + "/keys/refused", b"v") for _ in range(2)]
+    error = json.loads(answers[1][1])["error"]
+    assert [got for got, _ in answers] == [status, status] and error["type"] == kind, error["message"]
+    assert all(word in error["message"] for word in words), error["message"]
+    assert admin.exists("api:refused") == 0  # nothing stored
+    assert put(server.url + "/keys/refused", b"v") == (201, b'"OK"')  # serving again: created
+    admin.delete("api:refused")
     assert "Traceback" not in server.output()
 
 

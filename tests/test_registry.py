@@ -30,6 +30,42 @@ def test_set_then_get(reg, client, prefix):
     assert client.get(f"{prefix}:name") == b"Tit Petric"  # the layout the Go reference reads
 
 
+def test_put_stores_and_says_whether_it_created_the_key(reg, client, prefix):
+    assert reg.put("name", "Tit") is True  # PUT /keys/{key}'s 201
+    assert reg.put("name", "Tit Petric") is False  # its 200: a value replaced
+    assert reg.get("name") == "Tit Petric" and client.get(f"{prefix}:name") == b"Tit Petric"
+    reg.delete("name")
+    assert reg.put("name", "again") is True
+
+
+def test_put_replaces_a_key_of_another_type_as_set_does(reg, client, prefix):
+    client.rpush(f"{prefix}:listed", "x")  # another program's list: SET overwrites it, and so does put
+    assert reg.put("listed", "now a string") is False
+    assert reg.get("listed") == "now a string"
+
+
+def test_put_has_one_creator_of_a_key_however_many_threads_race_for_it(cfg, prefix):
+    """EXISTS and SET in one script: no other client's SET falls between them, so of the threads that put
+    the same new key at once, exactly one is told it created it (an EXISTS, then a SET, lets several)."""
+    reg = Registry(redisdb.client(cfg.redis_url, timeout=30, max_connections=16), prefix=prefix)
+    start = threading.Barrier(16)
+    created, errors = [], []
+
+    def worker(n):
+        start.wait()
+        try:
+            created.extend(f"race{i}" for i in range(50) if reg.put(f"race{i}", f"{n}"))
+        except Exception as exc:  # noqa: BLE001 - reported by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sorted(created) == sorted(f"race{i}" for i in range(50))
+
+
 def test_ping_passes_while_redis_answers(reg):
     assert reg.ping() is None  # /healthz's check: Unavailable when Redis is down (below)
 
@@ -123,7 +159,8 @@ def test_on_call_names_every_operation(client, prefix):
     reg.get("a")
     reg.delete("a")
     reg.get_all()
-    assert seen == ["registry.set", "registry.get", "registry.del", "registry.getAll"]
+    reg.put("a", "2")  # PUT /keys/{key}: a set, as the book's counters count it
+    assert seen == ["registry.set", "registry.get", "registry.del", "registry.getAll", "registry.set"]
 
 
 def test_concurrent_set_get_loses_no_writes(cfg, prefix):
@@ -155,6 +192,7 @@ def test_concurrent_set_get_loses_no_writes(cfg, prefix):
     [
         lambda r: r.get("k"),
         lambda r: r.set("k", "v"),
+        lambda r: r.put("k", "v"),
         lambda r: r.delete("k"),
         lambda r: r.get_all(),
         lambda r: r.get_all_book(),
@@ -250,9 +288,10 @@ def test_a_full_redis_is_full_and_reads_still_work(own_redis):
     reg.set("kept", "v")
     client.config_set("maxmemory", 1)
     try:
-        with pytest.raises(Full, match=r"Redis at .* is full \(over its maxmemory\): nothing was stored"):
-            reg.set("new", "v")
-        assert reg.get("kept") == "v"
+        for write in (reg.set, reg.put):  # put: Redis refuses to queue its transaction (EXECABORT)
+            with pytest.raises(Full, match=r"Redis at .* is full \(over its maxmemory\): nothing was stored"):
+                write("new", "v")
+        assert reg.get("kept") == "v" and client.exists("t:new") == 0
     finally:
         client.config_set("maxmemory", 0)
 
