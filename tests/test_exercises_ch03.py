@@ -270,6 +270,12 @@ def _start_keyed_by_fn_and_thread(fn):
     return result, (time.perf_counter() - BY_FN_AND_THREAD.pop(key)) * 1000
 
 
+def _cpu_clock(fn):  # a clock nobody can set, but of CPU time: fn's sleep adds nothing
+    start = time.process_time()
+    result = fn()
+    return result, (time.process_time() - start) * 1000
+
+
 MOVES = "your figure moved with the clock"
 NESTED = "the inner measurement changed the outer one"
 FOLLOW = "a figure that does not follow the call"
@@ -284,6 +290,7 @@ MEASURE_WRONG = [
     pytest.param(_seconds, "(not seconds)", id="seconds"),
     pytest.param(_microseconds, "are those microseconds?", id="microseconds"),
     pytest.param(_clock_started_after, "starting the clock before calling fn", id="clock-started-late"),
+    pytest.param(_cpu_clock, "time.process_time counts CPU time only", id="cpu-time"),
     pytest.param(_calls_twice, "exactly once, it called it 2 times", id="calls-fn-twice"),
     pytest.param(
         lambda fn: (fn(), round(elapsed_ms(lambda: None)) + 100), "float in milliseconds", id="an-int"

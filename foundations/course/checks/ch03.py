@@ -46,8 +46,9 @@ def measure(answer):
         expect(isinstance(ms, float), f"the time should be a float in milliseconds, got {type(ms).__name__}")
         expect(
             ms >= asked,
-            f"fn slept {asked} ms but you measured {ms!r}: time the call itself, in "
-            "milliseconds (not seconds), starting the clock before calling fn",
+            f"fn slept {asked} ms but you measured {ms!r}: time the call itself, in milliseconds (not "
+            "seconds), starting the clock before calling fn, on a clock of elapsed time (time.process_time "
+            "counts CPU time only: a sleep adds nothing to it)",
         )
         expect(
             ms < asked * 20 + 500, f"{ms:.1f} is far too long for a {asked} ms call: are those microseconds?"
