@@ -148,6 +148,26 @@ def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch):
     )
 
 
+def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_path):
+    """An engine alone does not mean compose: not without compose installed, nor while local daemons that
+    services up started still run (it keeps managing them that way)."""
+    from foundations import state
+    from foundations.ops import compose, doctor, services
+
+    cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
+    names = tuple(config.SERVICES)
+    monkeypatch.setattr(services, "docker_engine", lambda: True)
+    monkeypatch.setattr(compose, "command", lambda: ["docker", "compose"])
+    assert doctor.check_docker(cfg, names).detail == "engine answers: services up uses compose"
+    state.write(tmp_path, {"mode": "local", "endpoints": {}, "processes": {}})
+    kept = doctor.check_docker(cfg, names)
+    assert "keeps the local daemons" in kept.detail and "make services-down" in kept.fix
+    monkeypatch.setattr(compose, "command", lambda: None)
+    assert "no compose: services up runs local daemons" in doctor.check_docker(cfg, names).detail
+    monkeypatch.setattr(services, "docker_engine", lambda: False)
+    assert "then make services-down" in doctor.check_docker(cfg, names).fix  # the local daemons still run
+
+
 def test_doctor_fixes_packages_in_a_venv_or_by_rebuilding_the_docker_labs_image(monkeypatch, tmp_path):
     """The Docker lab's packages are baked into its image (no venv, no make): after a pull that changed the
     lock, the fix is a rebuild from the host, not make reinstall."""

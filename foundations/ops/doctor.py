@@ -13,9 +13,9 @@ from typing import Any
 
 import redis
 
-from foundations import bench, config, net, pins, redisdb
+from foundations import bench, config, net, pins, redisdb, state
 from foundations.config import Config
-from foundations.ops import packages, services
+from foundations.ops import compose, packages, services
 
 KERNEL_NAME = "api-foundations"
 DOCKER_MARKER = Path("/.dockerenv")  # Docker makes it in every container
@@ -121,20 +121,30 @@ def server_version(cfg: Config, name: str) -> str:
 
 
 def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
+    """Which way ``services up`` goes and why: compose's containers, local daemons, or services elsewhere."""
+    # up keeps managing services the way they started, whatever is installed since
+    started = state.read_raw(Path(cfg.state_dir)).get("mode")
     if services.docker_engine():
+        if compose.command() is None:
+            detail = "an engine answers, but no compose: services up runs local daemons instead"
+            return Check(
+                "docker", False, detail, "optional: sudo apt-get install docker-compose", needed=False
+            )
+        if started == "local":
+            detail = "engine answers, but services up keeps the local daemons it started"
+            return Check(
+                "docker", True, detail, "optional: make services-down, then services up uses compose", False
+            )
         return Check("docker", True, "engine answers: services up uses compose", needed=False)
     if services.elsewhere(cfg, names) == "remote":  # the Docker lab: its services are compose's containers
-        return Check(
-            "docker",
-            True,
-            "none needed here: the services run elsewhere, services up waits for them",
-            needed=False,
-        )
+        detail = "none needed here: the services run elsewhere, services up waits for them"
+        return Check("docker", True, detail, needed=False)
     return Check(
         "docker",
         False,
         "no engine: services up runs local daemons instead",
-        "optional: install Docker Engine to run compose.yaml (docs.docker.com/engine/install)",
+        "optional: install Docker Engine to run compose.yaml (docs.docker.com/engine/install)"
+        + ("; then make services-down, so that services up starts compose" if started == "local" else ""),
         needed=False,
     )
 
