@@ -111,6 +111,16 @@ def first_row_only(pool, queries):  # fetchone: a row, not the rows
         return list(threads.map(one, queries))
 
 
+def the_cursors(pool, queries):  # the cursor, not its rows: a buffered cursor still iterates them once
+    def cursor(sql):
+        with pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            return cur
+
+    with ThreadPoolExecutor(pool.status()["size"]) as threads:
+        return list(threads.map(cursor, queries))
+
+
 def sleeps_skipped(pool, queries):  # the numbers parsed from the SQL, nothing run: fast and wrong
     return [[(int(sql.split()[1]), 0)] for sql in queries]
 
@@ -220,6 +230,7 @@ def raises_before_the_others_end(pool, queries):  # the first error goes up, the
         (own_pool, "never took a connection from `pool`"),
         (keeps_connections, "still checked out after query_all returned"),
         (first_row_only, "should be the rows of its query"),
+        (the_cursors, "cur.fetchall(), not the cursor"),
         (lambda pool, queries: [[(1234, 0)]] * len(queries), "the server returns"),  # made-up rows
         (sleeps_skipped, "never took a connection from `pool`"),
         (one_connection, "at most 1 connection(s) were in use at once"),
@@ -240,6 +251,7 @@ def raises_before_the_others_end(pool, queries):  # the first error goes up, the
         "own-pool",
         "leak",
         "fetchone",
+        "the-cursors",
         "hard-coded",
         "parsed",
         "one-connection",

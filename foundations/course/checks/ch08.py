@@ -45,7 +45,10 @@ class _Watched(mysqldb.Pool):
 
 
 def _rows(result: Any) -> list[tuple] | None:
-    """``result`` as a list of row tuples, ``None`` when it is not a sequence of rows."""
+    """``result`` as a list of row tuples, ``None`` when it is not a list or tuple of rows (a cursor iterates
+    its buffered rows once, and has no len())."""
+    if not isinstance(result, list | tuple):
+        return None
     try:
         return [tuple(row) for row in result]
     except TypeError:
@@ -145,7 +148,8 @@ def query_all(answer):
         results = [_rows(result) for result in got]
         expect(
             all(rows is not None for rows in results),
-            f"query_all returned {got!r}: each result should be the rows of its query (a sequence of rows)",
+            f"query_all returned {got!r}: each result should be the rows of its query, a list or tuple of rows "
+            "(cur.fetchall(), not the cursor)",
         )
         if results != wanted and sorted(map(repr, results)) == sorted(map(repr, wanted)):
             raise Wrong(
