@@ -259,7 +259,7 @@ def test_a_remote_redis_is_shut_down_and_waited_for(own_redis_cfg, tmp_path, mon
     """Chapter 7's live fault in the compose lab, which has no Docker: `down` sends SHUTDOWN, `up` waits for
     whoever runs it to start it again (there, compose's restart policy; here, the test)."""
     services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
-    monkeypatch.setattr(services, "_elsewhere", lambda cfg, names: "remote")
+    monkeypatch.setattr(services, "elsewhere", lambda cfg, names: "remote")
     elsewhere = config.load(
         argv=["--state-dir", str(tmp_path / "lab")],
         environ={"FOUNDATIONS_REDIS2_URL": own_redis_cfg.redis_url},
