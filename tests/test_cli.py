@@ -126,7 +126,7 @@ def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):
     assert "no  ab, wrk" in doctor.render([check])
 
 
-def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch):
+def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch, tmp_path):
     """The Docker lab has no docker command, and its services are compose's containers, not local daemons."""
     from foundations.ops import doctor, services
 
@@ -142,10 +142,16 @@ def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch):
     names = tuple(config.SERVICES)
     in_the_lab = doctor.check_docker(config.load(argv=[], environ=lab), names)
     assert in_the_lab.ok and "run elsewhere" in in_the_lab.detail and not in_the_lab.fix
-    on_a_laptop = doctor.check_docker(config.load(argv=[], environ={}), names)
+    laptop = config.load(argv=["--state-dir", str(tmp_path)], environ={})
+    monkeypatch.setattr(doctor.shutil, "which", lambda program: None)  # no docker command at all
+    on_a_laptop = doctor.check_docker(laptop, names)
     assert (
         not on_a_laptop.ok and "local daemons" in on_a_laptop.detail and "install Docker" in on_a_laptop.fix
     )
+    monkeypatch.setattr(
+        doctor.shutil, "which", lambda program: f"/usr/bin/{program}"
+    )  # installed, not running
+    assert doctor.check_docker(laptop, names).fix.startswith("optional: start Docker")
 
 
 def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_path):
@@ -166,6 +172,13 @@ def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_
     assert "no compose: services up runs local daemons" in doctor.check_docker(cfg, names).detail
     monkeypatch.setattr(services, "docker_engine", lambda: False)
     assert "then make services-down" in doctor.check_docker(cfg, names).fix  # the local daemons still run
+    state.write(tmp_path, {"mode": "docker", "endpoints": {}, "processes": {}})  # Docker stopped since
+    stopped = doctor.check_docker(cfg, names)
+    assert "goes back to them" in stopped.detail and stopped.fix.startswith("start Docker")
+    services.down(cfg, log=lambda line: None)  # forgets them: nothing to stop without an engine
+    assert (
+        state.read_raw(tmp_path) == {} and "local daemons instead" in doctor.check_docker(cfg, names).detail
+    )
 
 
 def test_doctor_fixes_packages_in_a_venv_or_by_rebuilding_the_docker_labs_image(monkeypatch, tmp_path):

@@ -5,6 +5,7 @@ $ python -m foundations doctor
 
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass
 from importlib import metadata
@@ -139,11 +140,18 @@ def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
     if services.elsewhere(cfg, names) == "remote":  # the Docker lab: its services are compose's containers
         detail = "none needed here: the services run elsewhere, services up waits for them"
         return Check("docker", True, detail, needed=False)
+    if started == "docker":  # Docker stopped (a reboot?) under services that compose ran
+        detail = "no engine answers, yet services up started compose's containers and goes back to them"
+        fix = "start Docker; or make services-down (it forgets them), then services up runs local daemons"
+        return Check("docker", False, detail, fix, needed=False)
+    get_docker = (
+        "start Docker" if shutil.which("docker") else "install Docker Engine (docs.docker.com/engine/install)"
+    )
     return Check(
         "docker",
         False,
         "no engine: services up runs local daemons instead",
-        "optional: install Docker Engine to run compose.yaml (docs.docker.com/engine/install)"
+        f"optional: {get_docker} to run compose.yaml"
         + ("; then make services-down, so that services up starts compose" if started == "local" else ""),
         needed=False,
     )

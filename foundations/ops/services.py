@@ -109,6 +109,12 @@ def down(cfg: Config, names: Sequence[str] | None = None, log: Callable[[str], N
     """Stop ``names`` (all by default) that ``up`` started; forget the state file when nothing is left."""
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
+    if current.get("mode") == "docker" and not docker_engine():  # Docker stopped since: nothing to stop here
+        state.remove(state_dir)
+        log(
+            "no Docker engine answers: forgot compose's containers (start Docker and `docker compose down` to stop them)"
+        )
+        return
     if current.get("mode") == "docker":
         compose.run(*(["stop", *[COMPOSE_NAMES.get(n, n) for n in names]] if names else ["down"]))
         if not names:
