@@ -134,7 +134,7 @@ def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
         if started == "local":
             detail = "engine answers, but services up keeps the local daemons it started"
             return Check(
-                "docker", True, detail, "optional: make services-down, then services up uses compose", False
+                "docker", False, detail, "optional: make services-down, then services up uses compose", False
             )
         return Check("docker", True, "engine answers: services up uses compose", needed=False)
     if services.elsewhere(cfg, names) == "remote":  # the Docker lab: its services are compose's containers
