@@ -368,14 +368,21 @@ def test_request_share_rejects(answer, message):
 
 
 def _stepper(
-    context_for, on_none="call_soon", on_future="wait", on_error="set_exception", keep_value=True, first="now"
+    context_for,
+    on_none="call_soon",
+    on_future="wait",
+    on_error="set_exception",
+    result_of=lambda returned: returned.value,
+    first="now",
 ):
     """run_without_task, with one part done another way: ``context_for(step)`` gives the context a step runs in
     (None: the caller's); ``on_none`` what a bare yield does, ``on_future`` what an awaited future does;
     ``on_error`` what a raised error does (``"keeps every error"``: a SystemExit too, in the future; ``"keeps it
     later"``: only after the first step; ``"keeps KeyboardInterrupt"``: that one, letting SystemExit pass);
-    ``first`` when the first step runs. ``on_future="first only"``
-    waits for the first future a coroutine awaits, and answers every later step with ``call_soon``."""
+    ``result_of(stop)`` what its future gets from the StopIteration that ends it; ``first`` when the first
+    step runs (``"in a copy"``: inside ``copy_context().run``, leaving the callbacks to carry a copy of that
+    copy to each later step). ``on_future="first only"`` waits for the first future a coroutine awaits, and
+    answers every later step with ``call_soon``."""
 
     def run_without_task(coroutine):
         loop = asyncio.get_running_loop()
@@ -390,7 +397,7 @@ def _stepper(
             try:
                 awaited = context.run(coroutine.send, None) if context is not None else coroutine.send(None)
             except StopIteration as returned:
-                finished.set_result(returned.value if keep_value else None)
+                finished.set_result(result_of(returned))
             except asyncio.CancelledError:
                 if on_error == "exceptions only":  # CancelledError is no Exception: it escapes into the loop
                     raise
@@ -432,7 +439,12 @@ def _stepper(
         ):  # looks at the future every 30 ms: the loop sleeps, but the request waits for the timer
             loop.call_later(0.03, wake, awaited) if not awaited.done() else step()
 
-        step() if first == "now" else loop.call_soon(step)
+        if first == "now":
+            step()
+        elif first == "in a copy":  # the callbacks it schedules carry a copy of that copy to each later step
+            copy_context().run(step)
+        else:
+            loop.call_soon(step)
         return finished
 
     return run_without_task
@@ -538,7 +550,9 @@ def _interrupts(coroutine):
             "raised KeyboardInterrupt(",  # a stepper that lets SystemExit pass, and only SystemExit
         ),
         (_stepper(_one_copy, on_future="first only"), "ended in RuntimeError: await wasn't used with future"),
-        (_stepper(_one_copy, keep_value=False), "its future holds None"),
+        (_stepper(_one_copy, result_of=lambda returned: None), "its future holds None"),
+        (_stepper(_callers_context, first="in a copy"), "a later step ran in another context than the first"),
+        (_stepper(_one_copy, result_of=lambda returned: returned.args[0]), "itself raised IndexError"),
         (_interrupts, "your code let KeyboardInterrupt() out of the loop"),
     ],
 )

@@ -67,9 +67,10 @@ def run_without_task(answer):
 async def _runs(answer, selector: _CountingSelector) -> None:
     """Several requests started together from a loop callback (where a protocol's data arrives: outside any
     Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order,
-    yielding bare a few times, then awaiting a second future, resolved in another order; then a request whose future fails, one whose future is cancelled, one whose
-    coroutine raises, one that raises at its first step, one that never waits, and two that raise at their
-    first step, one SystemExit and one KeyboardInterrupt."""
+    yielding bare a few times, awaiting a second future resolved in another order, then resetting its
+    variable with the token it got; then runs whose awaited future fails or is cancelled, whose coroutine
+    raises (later, or at its first step), returns at its first step (a word, or None) or None after a bare
+    yield, and two that raise at their first step, one SystemExit and one KeyboardInterrupt."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
     loop.set_exception_handler(
@@ -86,7 +87,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     second_at: dict[int, int] = {}  # the loop's turn when a request stepped again after its second future
 
     async def request(i):
-        _REQUEST.set(f"request {i}")
+        token = _REQUEST.set(f"request {i}")
         at_start, inherited = asyncio.current_task(), _CALLER.get()
         value = await gates[i]
         turns_seen[i] = [selector.turns]
@@ -96,7 +97,8 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         second_at[i] = -1  # waiting on the second future
         second = await seconds[i]
         second_at[i] = selector.turns
-        seen[i] = (at_start, asyncio.current_task(), _REQUEST.get(), inherited, _CALLER.get())
+        variable = _REQUEST.get()  # then reset with its token, as code that sets a variable for a while does
+        seen[i] = (at_start, asyncio.current_task(), variable, inherited, _CALLER.get(), _resets(token))
         return f"{value}, {second}, request {i}"
 
     async def failed_call(gate):
@@ -120,6 +122,9 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     async def never_waits(word):
         return word
 
+    async def returns_none_later():  # as every request the server steps does: StopIteration() has no args
+        await asyncio.sleep(0)
+
     async def cancelled_call(gate):  # its future is cancelled: a CancelledError, which is no Exception
         return await gate
 
@@ -127,9 +132,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     word = random.choice(["hello", "world", "Tit", "Petric"])
     started: dict = {}
     caller_saw: list[str] = []
-    at_once: list[
-        bool
-    ] = []  # whether a coroutine that returns at its first step was done when the call returned
+    at_once: list[bool] = []  # whether a run that returns at its first step was done when the call returned
 
     caller = f"caller {random.randint(100, 999)}"
 
@@ -141,15 +144,20 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         started["raises"] = answer(raises())
         started["cancelled"] = answer(cancelled_call(cancelled_gate))
         started["never waits"] = answer(never_waits(word))
+        started["returns None later"] = answer(returns_none_later())
         caller_saw.append(_REQUEST.get())
         at_once.append(asyncio.isfuture(started["never waits"]) and started["never waits"].done())
-        try:
-            started["raises at once"] = answer(raises_at_once())
-        except Exception as error:  # noqa: BLE001 - named in the message below
-            failures.append(
-                f"run_without_task itself raised {error!r}, for a coroutine that raised at its first step: "
-                "its future should hold that error"
-            )
+        for name, coroutine, holds in (
+            ("raises at once", raises_at_once(), "that error"),
+            ("returns None", never_waits(None), "None (StopIteration.value: its args are empty then)"),
+        ):
+            try:
+                started[name] = answer(coroutine)
+            except Exception as error:  # noqa: BLE001 - named in the message below
+                failures.append(
+                    f"run_without_task itself raised {error!r}, for {_named(name)}: "
+                    f"its future should hold {holds}"
+                )
 
     loop.call_soon(start_all)
     for _ in range(3):
@@ -215,7 +223,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             f"request {i} ended in {type(started[i].exception()).__name__}: {started[i].exception()} "
             "(was it stepped before the future it awaits was done?)",
         )
-        at_start, at_end, variable, inherited, inherited_later = seen[i]
+        at_start, at_end, variable, inherited, inherited_later, reset = seen[i]
         expect(
             at_start is None and at_end is None, "a Task ran the coroutine: step it yourself, with send(None)"
         )
@@ -223,6 +231,12 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             variable == f"request {i}",
             f"request {i} set its context variable, and read {variable!r} after its awaits: every step of a "
             "request runs in that request's one copy of the context, made when it starts",
+        )
+        expect(
+            reset,
+            "a later step ran in another context than the first (call_soon and add_done_callback each copy "
+            "the current one): a token set before an await could not reset its variable after it. Run every "
+            "step in the one copy made when the run starts (context.run, or context= on the callbacks)",
         )
         expect(
             inherited == inherited_later == caller,
@@ -272,10 +286,12 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             "a coroutine whose awaited future was cancelled: its future should be cancelled too, or hold the "
             f"CancelledError, not {cancelled.exception() or cancelled.result()!r}",
         )
-    expect(
-        started["never waits"].exception() is None and started["never waits"].result() == word,
-        f"a coroutine that returned {word!r} at its first step: its future should hold {word!r}",
-    )
+    for name, returned in (("never waits", word), ("returns None", None), ("returns None later", None)):
+        run = started[name]
+        expect(
+            run.exception() is None and run.result() == returned,
+            f"{_named(name)}: its future should hold {returned!r}, not {run.exception() or run.result()!r}",
+        )
 
 
 def _exits_at_once(answer, kind: type[BaseException]) -> None:
@@ -350,6 +366,15 @@ def _kept(run) -> str:
     return f"run_without_task returned a future holding {run.exception() or run.result()!r}"
 
 
+def _resets(token: contextvars.Token) -> bool:
+    """Whether ``token`` resets its variable here: only in the context where it was set."""
+    try:
+        _REQUEST.reset(token)
+    except ValueError:  # "was created in a different Context"
+        return False
+    return True
+
+
 def _failure(context: dict) -> str:
     error = context.get("exception")
     return f"{type(error).__name__}: {error}" if error else str(context.get("message"))
@@ -366,7 +391,9 @@ def _named(name) -> str:
 _WHAT = {
     "failed call": "awaits a future that fails",
     "raises": "raises an error",
-    "never waits": "returns at its first step",
+    "never waits": "returns a word at its first step",
+    "returns None": "returns None at its first step",
+    "returns None later": "returns None after a bare yield",
     "raises at once": "raises at its first step",
     "cancelled": "awaits a future that is cancelled",
 }
