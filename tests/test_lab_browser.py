@@ -121,6 +121,18 @@ class Lab:
                 continue
 
 
+def error_outputs(notebook) -> list[str]:
+    """Tracebacks and stderr in the notebook's outputs, and the one-line errors it prints (ServiceError: ...)."""
+    errors = notebook.locator(
+        ", ".join(
+            f'.jp-OutputArea-output[data-mime-type="{mime}"]'
+            for mime in ("application/vnd.jupyter.stderr", "application/vnd.jupyter.error")
+        )
+    )
+    one_liners = notebook.locator(".jp-OutputArea-output").filter(has_text=ERROR_LINE)
+    return errors.all_inner_texts() + one_liners.all_inner_texts()
+
+
 def open_logged_in_on_index(page, url: str):
     """Open the printed URL: it must log in (the JupyterLab shell, not the login page) and show 00_index.ipynb,
     rendered. Returns the current tab's label."""
@@ -185,15 +197,7 @@ def test_make_lab_opens_logged_in_on_the_index_and_runs_chapter_1(lab, tmp_path)
             expect(kernel).to_have_text(f"{KERNEL_NAME} | Idle", timeout=60_000)
             page.screenshot(path=shots / "2-chapter-1-ran.png")
 
-            # Tracebacks and stderr, and the one-line errors the notebooks print (ServiceError: ...).
-            errors = notebook.locator(
-                ", ".join(
-                    f'.jp-OutputArea-output[data-mime-type="{mime}"]'
-                    for mime in ("application/vnd.jupyter.stderr", "application/vnd.jupyter.error")
-                )
-            )
-            one_liners = notebook.locator(".jp-OutputArea-output").filter(has_text=ERROR_LINE)
-            shown = errors.all_inner_texts() + one_liners.all_inner_texts()
+            shown = error_outputs(notebook)
             assert shown == [], "error output:\n" + "\n".join(shown)
             expect(prompts.filter(has_text=re.compile(r"\[\d+\]"))).to_have_count(cells.count())
             table = notebook.locator(".jp-OutputArea-output table")

@@ -148,6 +148,8 @@ def test_a_participant_and_the_instructor_see_the_truth(hub, shots):
             prompts = notebook.locator(".jp-CodeCell .jp-InputPrompt")
             expect(prompts.first).to_have_text(re.compile(r"\[[\d*]+\]"), timeout=60_000)
             expect(prompts.filter(has_text="[*]")).to_have_count(0, timeout=RUN_TIMEOUT)
+            shown = lab_browser.error_outputs(notebook)  # Run All stops at the first error: say which
+            assert shown == [], "error output:\n" + "\n".join(shown)
             blank = notebook.locator(".jp-OutputArea-output").filter(has_text="] no answer yet: replace the")
             expect(blank).to_have_count(2)
             blank.first.scroll_into_view_if_needed()
