@@ -195,9 +195,13 @@ def test_doctor_fixes_packages_in_a_venv_or_by_rebuilding_the_docker_labs_image(
     marker = tmp_path / ".dockerenv"
     marker.touch()
     monkeypatch.setattr(doctor, "DOCKER_MARKER", marker)
-    monkeypatch.setattr(sys, "base_prefix", sys.prefix)  # no venv, as in the lab image
-    in_the_lab = doctor.check_packages(lock)
-    assert not in_the_lab.ok and "docker compose up --build --wait" in in_the_lab.fix
+    for prefix in ("/usr/local", "/opt/venv"):  # the lab image's Python, and the offline image's venv
+        monkeypatch.setattr(sys, "prefix", prefix)
+        in_the_lab = doctor.check_packages(lock)
+        assert not in_the_lab.ok and "docker compose up --build --wait" in in_the_lab.fix
+        assert "make docker-images" in in_the_lab.fix
+    monkeypatch.setattr(sys, "prefix", str(config.REPO_ROOT / ".venv"))  # the repo's own venv, in a container
+    assert doctor.check_packages(lock).fix.startswith("make reinstall")
 
 
 def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):

@@ -84,12 +84,13 @@ def check_packages(lock_file: Path = pins.LOCK_FILE) -> Check:
 
 
 def _packages_fix() -> str:
-    """A venv's ``make reinstall``; in a container whose image holds the packages (no venv: the Docker lab),
-    a rebuild of that image from the host, since the mounted repo's lock may be newer than the image."""
-    if sys.prefix == sys.base_prefix and DOCKER_MARKER.exists():
+    """``make reinstall`` for the repo's own ``.venv``; in a container whose image holds the packages (the
+    Docker lab, with or without a venv of its own), a rebuild of that image from the host, since the mounted
+    repo's lock may be newer than the image."""
+    if DOCKER_MARKER.exists() and Path(sys.prefix).resolve() != config.REPO_ROOT / ".venv":
         return (
             "the packages are baked into this container's image: rebuild it from the host with "
-            "docker compose up --build --wait (a workshop: make docker-images)"
+            "docker compose up --build --wait (the offline image set and a workshop: make docker-images first)"
         )
     return "make reinstall (puts back the pins of requirements.lock)"
 
