@@ -374,6 +374,7 @@ def _stepper(
     on_error="set_exception",
     result_of=lambda returned: returned.value,
     first="now",
+    carries=(),
 ):
     """run_without_task, with one part done another way: ``context_for(step)`` gives the context a step runs in
     (None: the caller's); ``on_none`` what a bare yield does, ``on_future`` what an awaited future does;
@@ -381,8 +382,9 @@ def _stepper(
     later"``: only after the first step; ``"keeps KeyboardInterrupt"``: that one, letting SystemExit pass);
     ``result_of(stop)`` what its future gets from the StopIteration that ends it; ``first`` when the first
     step runs (``"in a copy"``: inside ``copy_context().run``, leaving the callbacks to carry a copy of that
-    copy to each later step). ``on_future="first only"`` waits for the first future a coroutine awaits, and
-    answers every later step with ``call_soon``."""
+    copy to each later step; ``carries`` names the callbacks, ``"call_soon"`` or ``"done"``, given that copy
+    as ``context=``). ``on_future="first only"`` waits for the first future a coroutine awaits, and answers
+    every later step with ``call_soon``."""
 
     def run_without_task(coroutine):
         loop = asyncio.get_running_loop()
@@ -390,6 +392,11 @@ def _stepper(
         contexts = iter(context_for())
         waited = []  # the futures it waited for
         steps = itertools.count()
+        first_copy = copy_context()  # with first="in a copy": the first step's context
+        # no context= at all, not context=None: a C future would copy the context where it is done instead
+        on_soon, on_done = (
+            {"context": first_copy} if name in carries else {} for name in ("call_soon", "done")
+        )
 
         def step(*_):
             context = next(contexts)
@@ -420,7 +427,7 @@ def _stepper(
                 if awaited is None and on_none == "at once":  # no turn for the loop in between
                     step()
                 elif awaited is None and on_none == "call_soon" or on_none == "always":
-                    loop.call_soon(step)
+                    loop.call_soon(step, **on_soon)
                 elif on_future == "first only" and waited:
                     loop.call_soon(step)
                 elif on_future == "poll":
@@ -429,7 +436,7 @@ def _stepper(
                     loop.call_later(0.03, wake, awaited)
                 else:
                     waited.append(awaited)
-                    awaited.add_done_callback(step)
+                    awaited.add_done_callback(step, **on_done)
 
         def poll(awaited):  # looks at the future every turn of the loop, which then never sleeps
             loop.call_soon(poll, awaited) if not awaited.done() else step()
@@ -442,7 +449,7 @@ def _stepper(
         if first == "now":
             step()
         elif first == "in a copy":  # the callbacks it schedules carry a copy of that copy to each later step
-            copy_context().run(step)
+            first_copy.run(step)
         else:
             loop.call_soon(step)
         return finished
@@ -552,6 +559,14 @@ def _interrupts(coroutine):
         (_stepper(_one_copy, on_future="first only"), "ended in RuntimeError: await wasn't used with future"),
         (_stepper(_one_copy, result_of=lambda returned: None), "its future holds None"),
         (_stepper(_callers_context, first="in a copy"), "a later step ran in another context than the first"),
+        (  # the copy on the bare yields' callbacks only: the done callbacks carry a copy of it
+            _stepper(_callers_context, first="in a copy", carries=("call_soon",)),
+            "a later step ran in another context than the first",
+        ),
+        (  # the copy on the done callbacks only: after a bare yield, a step runs in a copy of the copy
+            _stepper(_callers_context, first="in a copy", carries=("done",)),
+            "read 'request 0' after its awaits",
+        ),
         (_stepper(_one_copy, result_of=lambda returned: returned.args[0]), "itself raised IndexError"),
         (_interrupts, "your code let KeyboardInterrupt() out of the loop"),
     ],

@@ -67,10 +67,10 @@ def run_without_task(answer):
 async def _runs(answer, selector: _CountingSelector) -> None:
     """Several requests started together from a loop callback (where a protocol's data arrives: outside any
     Task), each setting its own context variable, awaiting a future the check resolves in a shuffled order,
-    yielding bare a few times, awaiting a second future resolved in another order, then resetting its
-    variable with the token it got; then runs whose awaited future fails or is cancelled, whose coroutine
-    raises (later, or at its first step), returns at its first step (a word, or None) or None after a bare
-    yield, and two that raise at their first step, one SystemExit and one KeyboardInterrupt."""
+    yielding bare a few times, setting its variable again, awaiting a second future resolved in another
+    order, then resetting its variable with both tokens; then runs whose awaited future fails or is cancelled,
+    whose coroutine raises (later, or at its first step), returns at its first step (a word, or None) or None
+    after a bare yield, and two that raise at their first step, one SystemExit and one KeyboardInterrupt."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
     loop.set_exception_handler(
@@ -94,11 +94,13 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         for _ in range(pauses[i]):
             await asyncio.sleep(0)
             turns_seen[i].append(selector.turns)
+        later = _REQUEST.set(f"request {i}, after its yields")  # in a step that a bare yield led to
         second_at[i] = -1  # waiting on the second future
         second = await seconds[i]
         second_at[i] = selector.turns
-        variable = _REQUEST.get()  # then reset with its token, as code that sets a variable for a while does
-        seen[i] = (at_start, asyncio.current_task(), variable, inherited, _CALLER.get(), _resets(token))
+        variable = _REQUEST.get()  # then reset with both tokens, as code setting a variable for a while does
+        reset = _resets(later) and _REQUEST.get() == f"request {i}" and _resets(token)
+        seen[i] = (at_start, asyncio.current_task(), variable, inherited, _CALLER.get(), reset)
         return f"{value}, {second}, request {i}"
 
     async def failed_call(gate):
@@ -133,7 +135,6 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     started: dict = {}
     caller_saw: list[str] = []
     at_once: list[bool] = []  # whether a run that returns at its first step was done when the call returned
-
     caller = f"caller {random.randint(100, 999)}"
 
     def start_all() -> None:
@@ -228,7 +229,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             at_start is None and at_end is None, "a Task ran the coroutine: step it yourself, with send(None)"
         )
         expect(
-            variable == f"request {i}",
+            variable == f"request {i}, after its yields",
             f"request {i} set its context variable, and read {variable!r} after its awaits: every step of a "
             "request runs in that request's one copy of the context, made when it starts",
         )
@@ -355,8 +356,7 @@ def _exits_later(answer, loop: asyncio.AbstractEventLoop, kind: type[BaseExcepti
 
 
 def _kept(run) -> str:
-    """What run_without_task gave for a run that raised SystemExit or KeyboardInterrupt, which it should have
-    let pass."""
+    """What run_without_task gave for a run whose SystemExit or KeyboardInterrupt it should have let pass."""
     if not asyncio.isfuture(run):
         return f"run_without_task returned {run!r}"
     if not run.done():
