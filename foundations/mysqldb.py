@@ -60,6 +60,11 @@ def connect(dsn: str, timeout: float = 2.0, read_timeout: float | None = 30.0) -
                 "the DSN, FOUNDATIONS_MYSQL_DSN), or the user was never created "
                 "(`python -m foundations services up` creates api/api)"
             ) from exc
+        if code == 1040:
+            raise ServiceError(
+                f"MySQL at {where(dsn)} has no connection left (Too many connections): close the pools you "
+                "hold (another notebook's kernel?), or raise the server's max_connections"
+            ) from exc
         if code == 1049:
             raise ServiceError(
                 f"MySQL at {where(dsn)} has no database {params['database']!r}: create it, or "
@@ -236,24 +241,23 @@ def sweep(
     between: Callable[[], object] | None = None,
 ) -> Any:
     """``cpu_shares`` of ``sql`` on a warmed pool of each size in ``sizes``, one DataFrame row per size. The sizes
-    take turns, ``rounds`` times, so a change in the machine's load falls on every size alike, and each row is
-    the run with the median rate: one whole run, so its columns belong together. ``between()``, when given, runs
-    before each run (to time something alone)."""
+    take turns, ``rounds`` times, so a change in the machine's load falls on every size alike, each on a pool
+    opened and warmed for its run (one pool at a time: a server's max_connections is often 151), and each row
+    is the run with the median rate: one whole run, so its columns belong together. ``between()``, when given,
+    runs before each run (to time something alone)."""
     import pandas as pd  # only the notebooks need pandas
 
-    pools = {size: Pool(dsn, size=size, timeout=10) for size in sizes}
     runs: dict[int, list[dict[str, float]]] = {size: [] for size in sizes}
-    try:
-        for pool in pools.values():
-            pool.warm_up()
-        for _ in range(rounds):
-            for size, pool in pools.items():
+    for _ in range(rounds):
+        for size in sizes:
+            pool = Pool(dsn, size=size, timeout=10)
+            try:
+                pool.warm_up()
                 if between:
                     between()
                 runs[size].append(cpu_shares(pool, sql, clients, seconds, server))
-    finally:
-        for pool in pools.values():
-            pool.close()
+            finally:
+                pool.close()
     medians = {size: sorted(r, key=lambda run: run["queries/s"])[len(r) // 2] for size, r in runs.items()}
     return pd.DataFrame(medians).T.rename_axis("pool size")
 

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import pymysql
 import pytest
 
 from foundations import mysqldb, net
@@ -263,6 +264,36 @@ def test_sweep_takes_turns_and_keeps_each_sizes_median(cfg):
     assert (
         25 < table.loc[1, "queries/s"] <= 52 and table.loc[3, "queries/s"] > 2 * table.loc[1, "queries/s"]
     ), table
+
+
+def test_sweep_holds_one_pool_at_a_time(monkeypatch, cfg):
+    """A server's max_connections is often 151 (MySQL's default): chapter 8's waiting sweep, its pools all open at
+    once, held 150 on an 8-CPU machine."""
+
+    def connected() -> int:
+        with mysqldb.connect(cfg.mysql_dsn) as conn, conn.cursor() as cur:
+            cur.execute("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
+            return int(cur.fetchone()[1])
+
+    before, held = connected(), []
+    monkeypatch.setattr(
+        mysqldb, "cpu_shares", lambda pool, *args: held.append(connected() - before) or {"queries/s": 1.0}
+    )
+    mysqldb.sweep(cfg.mysql_dsn, "SELECT 1", [5, 6], clients=1, rounds=2)
+    assert max(held) == 6, (
+        held
+    )  # the pool of 6 alone (the probe's own connection was counted in `before` too)
+
+
+def test_too_many_connections_is_told_as_such(monkeypatch):
+    def refuse(**params):
+        raise pymysql.err.OperationalError(1040, "Too many connections")
+
+    monkeypatch.setattr(pymysql, "connect", refuse)
+    with pytest.raises(
+        ServiceError, match=r"has no connection left \(Too many connections\): close the pools"
+    ):
+        mysqldb.connect("mysql://api:api@127.0.0.1:3306/api")
 
 
 def test_sweep_keeps_the_run_with_the_median_rate(monkeypatch, cfg):

@@ -15,6 +15,7 @@ EXPOSE 3306
 ENTRYPOINT ["mariadb-entrypoint"]
 # performance_schema on, in a config file that compose's `command:` (which replaces CMD) cannot drop.
 COPY performance-schema.cnf /etc/mysql/mariadb.conf.d/60-performance-schema.cnf
+COPY connections.cnf /etc/mysql/mariadb.conf.d/61-connections.cnf
 CMD ["mariadbd"]
 # What `make docker-images` prunes once a rebuild has replaced it (foundations/ops/images.py).
 LABEL api-foundations.image-set=offline
