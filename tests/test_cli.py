@@ -198,8 +198,8 @@ def test_doctor_fixes_packages_in_a_venv_or_by_rebuilding_the_docker_labs_image(
     for prefix in ("/usr/local", "/opt/venv"):  # the lab image's Python, and the offline image's venv
         monkeypatch.setattr(sys, "prefix", prefix)
         in_the_lab = doctor.check_packages(lock)
-        assert not in_the_lab.ok and "docker compose up --build --wait" in in_the_lab.fix
-        assert "make docker-images" in in_the_lab.fix
+        assert not in_the_lab.ok and "docker compose build lab" in in_the_lab.fix
+        assert "sudo make docker-images" in in_the_lab.fix and "-m foundations compose up" in in_the_lab.fix
     monkeypatch.setattr(sys, "prefix", str(config.REPO_ROOT / ".venv"))  # the repo's own venv, in a container
     assert doctor.check_packages(lock).fix.startswith("make reinstall")
 

@@ -89,8 +89,10 @@ def _packages_fix() -> str:
     repo's lock may be newer than the image."""
     if DOCKER_MARKER.exists() and Path(sys.prefix).resolve() != config.REPO_ROOT / ".venv":
         return (
-            "the packages are baked into this container's image: rebuild it from the host with "
-            "docker compose up --build --wait (the offline image set and a workshop: make docker-images first)"
+            "the packages are baked into this container's image: rebuild it from the host, "
+            "docker compose build lab (Compose v1: docker-compose build lab; the offline image set and a "
+            "workshop: sudo make docker-images), then "
+            ".venv/bin/python -m foundations compose up (Compose v1 or v2)"
         )
     return "make reinstall (puts back the pins of requirements.lock)"
 
