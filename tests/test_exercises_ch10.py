@@ -384,7 +384,8 @@ def _stepper(
     step runs (``"in a copy"``: inside ``copy_context().run``, leaving the callbacks to carry a copy of that
     copy to each later step; ``carries`` names the callbacks, ``"call_soon"`` or ``"done"``, given that copy
     as ``context=``). ``on_future="first only"`` waits for the first future a coroutine awaits, and answers
-    every later step with ``call_soon``."""
+    every later step with ``call_soon``; ``on_future="cancel ends it"`` cancels the run when that future is
+    cancelled, without stepping the coroutine again (its ``except``/``finally`` never runs)."""
 
     def run_without_task(coroutine):
         loop = asyncio.get_running_loop()
@@ -434,6 +435,8 @@ def _stepper(
                     loop.call_soon(poll, awaited)
                 elif on_future == "timer":
                     loop.call_later(0.03, wake, awaited)
+                elif on_future == "cancel ends it":
+                    awaited.add_done_callback(lambda done: finished.cancel() if done.cancelled() else step())
                 else:
                     waited.append(awaited)
                     awaited.add_done_callback(step, **on_done)
@@ -539,6 +542,7 @@ def _interrupts(coroutine):
         (_stepper(_one_copy, on_none="at once"), "ran in one turn of the loop"),
         (_stepper(_one_copy, on_future="poll"), "instead of sleeping"),
         (_stepper(_one_copy, on_future="timer"), "not on a timer"),
+        (_stepper(_one_copy, on_future="cancel ends it"), "coro.throw"),
         (_stepper(_one_copy, first="next turn"), "Take the first step inside the call"),
         (_stepper(_one_copy, on_error="raise"), "itself raised LookupError"),
         (_stepper(_one_copy, on_error="set_result"), "its future should hold that exception"),

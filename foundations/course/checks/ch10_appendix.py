@@ -15,13 +15,11 @@ RUN_SECONDS = 5  # the whole scenario; a loop that never gets control back ends 
 IDLE_S, IDLE_TURNS = 0.1, 5  # while every request waits on its future, the loop sleeps: a few turns at most
 NEXT_TURNS = 2  # a request steps again within this many turns of its future being done (its done callback)
 NOT_THE_REQUESTS = "A SystemExit or KeyboardInterrupt is not the request's to keep: let it pass"
-# not the request's to keep: the check raises each at a first step and at a later one, in a shuffled order
-EXITS = (SystemExit, KeyboardInterrupt)
+EXITS = (SystemExit, KeyboardInterrupt)  # not the request's: raised at a first step and a later one, shuffled
 
 
 class _CountingSelector(selectors.DefaultSelector):
-    """The loop's selector, counting its turns: an asyncio loop selects once per turn, sleeping there when
-    nothing is ready."""
+    """The loop's selector, counting its turns: an asyncio loop selects once per turn, sleeping when idle."""
 
     turns = 0
 
@@ -73,11 +71,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     after a bare yield, and two that raise at their first step, one SystemExit and one KeyboardInterrupt."""
     loop = asyncio.get_running_loop()
     failures: list[str] = []  # what the learner's code raised inside the loop's callbacks
-    loop.set_exception_handler(
-        lambda _, context: failures.append(
-            f"your code raised in one of the loop's callbacks: {_failure(context)}"
-        )
-    )
+    loop.set_exception_handler(lambda _, context: failures.append(_failure(context)))
     count = random.randint(5, 9)
     gates = [loop.create_future() for _ in range(count)]
     seconds = [loop.create_future() for _ in range(count)]  # awaited after the bare yields
@@ -128,13 +122,18 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         await asyncio.sleep(0)
 
     async def cancelled_call(gate):  # its future is cancelled: a CancelledError, which is no Exception
-        return await gate
+        try:
+            return await gate
+        except asyncio.CancelledError:  # a handler's cleanup (a finally would run at close() too)
+            cleaned_up.append(True)
+            raise
 
     failing_gate, cancelled_gate = loop.create_future(), loop.create_future()
     word = random.choice(["hello", "world", "Tit", "Petric"])
     started: dict = {}
     caller_saw: list[str] = []
     at_once: list[bool] = []  # whether a run that returns at its first step was done when the call returned
+    cleaned_up: list[bool] = []  # whether the cancelled run's coroutine got its CancelledError, at its await
     caller = f"caller {random.randint(100, 999)}"
 
     def start_all() -> None:
@@ -163,7 +162,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     loop.call_soon(start_all)
     for _ in range(3):
         await asyncio.sleep(0)
-    _expect_no_failure(failures)
+    expect(not failures, failures[0] if failures else "")  # what the code raised in a callback
     expect(bool(caller_saw), "run_without_task did not return: step the coroutine once, then return a future")
     for future in started.values():
         expect(
@@ -191,8 +190,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
         f"{IDLE_S * 1000:.0f} ms instead of sleeping: step a request again when its future is done, not by "
         "looking at the future on every turn",
     )
-    order = list(range(count))
-    random.shuffle(order)
+    order = random.sample(range(count), count)
     done_at = {}  # the loop's turn when each request's future was done
     for i in order:
         gates[i].set_result(f"answer {i}")
@@ -211,7 +209,7 @@ async def _runs(answer, selector: _CountingSelector) -> None:
     failing_gate.set_exception(LookupError(word))
     cancelled_gate.cancel()
     await asyncio.wait(list(started.values()), timeout=1.0)
-    _expect_no_failure(failures)
+    expect(not failures, failures[0] if failures else "")  # what the code raised in a callback
     for name, future in started.items():
         expect(
             future.done(),
@@ -287,6 +285,11 @@ async def _runs(answer, selector: _CountingSelector) -> None:
             "a coroutine whose awaited future was cancelled: its future should be cancelled too, or hold the "
             f"CancelledError, not {cancelled.exception() or cancelled.result()!r}",
         )
+    expect(
+        bool(cleaned_up),
+        "a coroutine whose awaited future was cancelled never got the CancelledError, so its own except/finally "
+        "never ran: step it again as for any done future, or throw it in (coro.throw(...)), as a Task does",
+    )
     for name, returned in (("never waits", word), ("returns None", None), ("returns None later", None)):
         run = started[name]
         expect(
@@ -377,11 +380,8 @@ def _resets(token: contextvars.Token) -> bool:
 
 def _failure(context: dict) -> str:
     error = context.get("exception")
-    return f"{type(error).__name__}: {error}" if error else str(context.get("message"))
-
-
-def _expect_no_failure(failures: list[str]) -> None:
-    expect(not failures, failures[0] if failures else "")
+    what = f"{type(error).__name__}: {error}" if error else str(context.get("message"))
+    return f"your code raised in one of the loop's callbacks: {what}"
 
 
 def _named(name) -> str:
