@@ -130,7 +130,11 @@ def error_outputs(notebook) -> list[str]:
         )
     )
     one_liners = notebook.locator(".jp-OutputArea-output").filter(has_text=ERROR_LINE)
-    return errors.all_inner_texts() + one_liners.all_inner_texts()
+    shown = []
+    for output in errors.all() + one_liners.all():  # in view first: JupyterLab renders only what is on screen
+        output.scroll_into_view_if_needed()
+        shown.append(output.inner_text().strip())
+    return shown
 
 
 def open_logged_in_on_index(page, url: str):
