@@ -14,6 +14,15 @@ from foundations.pipelining import Pipelined
 from foundations.registry import AsyncRegistry, Full, NotFound, Registry, Unavailable, WrongType, glob_escape
 
 
+def run_in_threads(worker, count):
+    """``worker(n)`` for n in range(count), each in a thread of its own; returns when all have ended."""
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_key_is_prefix_colon_key(reg, prefix):
     assert reg.key("name") == f"{prefix}:name"
 
@@ -58,11 +67,7 @@ def test_put_has_one_creator_of_a_key_however_many_threads_race_for_it(cfg, pref
         except Exception as exc:  # noqa: BLE001 - reported by the assert below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(worker, 16)
     assert errors == [] and sorted(created) == sorted(f"race{i}" for i in range(50))
 
 
@@ -178,11 +183,7 @@ def test_concurrent_set_get_loses_no_writes(cfg, prefix):
         except Exception as exc:  # noqa: BLE001 - reported by the assert below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(worker, 32)
     assert errors == []
     assert reg.get_all() == {f"t{n}-{i}": f"{n}:{i}" for n in range(32) for i in range(100)}
 
