@@ -199,9 +199,28 @@ def test_doctor_fixes_packages_in_a_venv_or_by_rebuilding_the_docker_labs_image(
         monkeypatch.setattr(sys, "prefix", prefix)
         in_the_lab = doctor.check_packages(lock)
         assert not in_the_lab.ok and "docker compose build lab" in in_the_lab.fix
-        assert "sudo make docker-images" in in_the_lab.fix and "-m foundations compose up" in in_the_lab.fix
+        assert (
+            "sudo make docker-images" in in_the_lab.fix
+            and "docker compose up -d --wait lab" in in_the_lab.fix
+        )
+        assert ".venv" not in in_the_lab.fix  # the README's Docker path never makes one on the host
     monkeypatch.setattr(sys, "prefix", str(config.REPO_ROOT / ".venv"))  # the repo's own venv, in a container
     assert doctor.check_packages(lock).fix.startswith("make reinstall")
+
+
+def test_doctor_says_where_to_start_a_service_that_runs_on_another_host(monkeypatch):
+    """Inside the Docker lab the services are compose's containers: services up there can only wait for
+    them, so a service that does not answer is started from the host."""
+    from foundations.ops import doctor
+
+    monkeypatch.setattr(
+        doctor.services, "check", lambda cfg, name: doctor.services.Status(name, "x:1", False, "down")
+    )
+    in_the_lab = config.load(argv=[], environ={"FOUNDATIONS_REDIS_URL": "redis://redis:6379/0"})
+    fix = doctor.check_service(in_the_lab, "redis").fix
+    assert "runs on redis, not here" in fix and "docker compose up -d --wait" in fix
+    here = config.load(argv=[], environ={"FOUNDATIONS_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert doctor.check_service(here, "redis").fix == "python -m foundations services up (or make lab)"
 
 
 def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):

@@ -62,7 +62,7 @@ def setup(*needs: str) -> Config:
         status = services.check(cfg, name)
         if not status.answers:
             raise ServiceError(
-                f"{status.detail}. Fix: {services.FIX_UP} (or make lab), then run this cell again"
+                f"{status.detail}. Fix: {services.fix_up(cfg, name)}, then run this cell again"
             )
         print(f"{name:<7} {status.address:<16} answers")
     return cfg

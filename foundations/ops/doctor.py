@@ -89,10 +89,10 @@ def _packages_fix() -> str:
     repo's lock may be newer than the image."""
     if DOCKER_MARKER.exists() and Path(sys.prefix).resolve() != config.REPO_ROOT / ".venv":
         return (
-            "the packages are baked into this container's image: rebuild it from the host, "
-            "docker compose build lab (Compose v1: docker-compose build lab; the offline image set and a "
-            "workshop: sudo make docker-images), then "
-            ".venv/bin/python -m foundations compose up (Compose v1 or v2)"
+            "the packages are baked into this container's image: rebuild it and start the new one, from the "
+            "host: docker compose build lab && docker compose up -d --wait lab (Compose v1: docker-compose "
+            "build lab && docker-compose up -d lab; the offline image set: sudo make docker-images, then the "
+            "same up with COMPOSE_FILE=compose.yaml:compose.offline.yaml exported)"
         )
     return "make reinstall (puts back the pins of requirements.lock)"
 
@@ -102,7 +102,7 @@ def check_service(cfg: Config, name: str) -> Check:
     source = cfg.sources.get(config.SERVICES[name], "default")
     if status.answers:
         return Check(name, True, f"{status.address} answers ({status.detail}){server_version(cfg, name)}")
-    return Check(name, False, f"{status.address} ({source}): {status.detail}", services.FIX_UP)
+    return Check(name, False, f"{status.address} ({source}): {status.detail}", services.fix_up(cfg, name))
 
 
 def server_version(cfg: Config, name: str) -> str:

@@ -166,6 +166,18 @@ def elsewhere(cfg: Config, names: Sequence[str]) -> str | None:
     return "remote" if not hosts & {"127.0.0.1", "localhost", "::1"} else None
 
 
+def fix_up(cfg: Config, name: str) -> str:
+    """What starts ``name`` again: services up, where it is ours to start; where it runs on another host
+    (the Docker lab's services are compose's containers), a command for that host."""
+    if elsewhere(cfg, [name]) == "remote":
+        host = cfg.endpoint(SERVICES[name])[0]
+        return (
+            f"it runs on {host}, not here: start it there; in the Docker lab, from the host: "
+            "docker compose up -d --wait (Compose v1: docker-compose up -d)"
+        )
+    return f"{FIX_UP} (or make lab)"
+
+
 def _in_compose(names: Sequence[str]) -> bool:
     """True when this machine's compose has a container (running or stopped) for each of ``names``."""
     if not _compose_usable(lambda line: None):
