@@ -3,10 +3,11 @@
 
 Statuses: 201 a ``PUT /keys/{key}`` that created the key (RFC 9110, 9.3.4; 200 one that replaced its value),
 400 a parameter or value the document's schema refuses (missing, malformed, over its length), 404 unknown key
-(or route), 405 wrong method (with ``Allow``), 409 a key Redis holds as another type, 413 a body larger than
-``PUT /keys/{key}`` reads, 415 a body there neither text nor JSON, or any body on a route that takes none
-(``/set``'s parameters go in the query string), 503 Redis down or refusing this server, 507 Redis full; every
-body is JSON: the methods, limits and statuses ``foundations.apispec`` documents.
+(or route), 405 wrong method (with ``Allow``; a HEAD on ``/set`` and ``/del`` too, whose GETs change data),
+409 a key Redis holds as another type, 413 a body larger than ``PUT /keys/{key}`` reads, 415 a body there
+neither text nor JSON, or any body on a route that takes none (``/set``'s parameters go in the query string),
+503 Redis down or refusing this server, 507 Redis full; every body is JSON: the methods, limits and statuses
+``foundations.apispec`` documents.
 ``book_routes`` keeps the book's 200-with-``{"error": ...}`` answers, for the notebook to show why they
 mislead clients.
 
@@ -37,7 +38,9 @@ MAX_QUERY_VALUE_CHARS = 4096
 MAX_BODY_BYTES = 2 * (12 * MAX_VALUE_CHARS + 2)
 KEYS_PREFIX = "/keys/"
 _OK = b'"OK"'
-# The book's routes and the methods each takes (one table for the WSGI handlers and their coroutine twins).
+# The book's routes and the methods each takes (one table for the WSGI handlers and their coroutine twins;
+# web.RSGIApp runs a twin only for a method its WSGI route answers). The GETs of /set and /del change data, so
+# their routes take no automatic HEAD (``head=False``): a HEAD there is a 405, on every server.
 METHODS = {"/get": ("GET",), "/set": ("GET", "POST"), "/del": ("GET", "POST")}
 _dumps = json.dumps
 # The registry's errors and their statuses (docs/architecture.md, "Statuses", says why each).
@@ -96,7 +99,7 @@ def _body_value(request: Request) -> str:
         if content_type == "application/json":
             text = json.loads(text)
             if isinstance(text, str):
-                text.encode()  # a lone surrogate ("\ud800") is no text Redis can store
+                text.encode()  # a lone surrogate ("\ud800") has no UTF-8 encoding: this raises
     except ValueError:
         raise BadInput(
             400, "the body must be UTF-8 text, or a JSON string with Content-Type application/json"
@@ -123,9 +126,11 @@ def _failure(exc: FoundationsError) -> Response:
 _EXPECTED: tuple[type[FoundationsError], ...] = (BadInput, *STATUSES)
 
 
-def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response], max_body: int = 0) -> Route:
-    """``action`` as a route answering ``allowed`` (``web.App`` answers 405 to the rest); the registry's and
-    the input's errors become JSON statuses."""
+def _guard(
+    allowed: tuple[str, ...], action: Callable[[Request], Response], max_body: int = 0, head: bool = True
+) -> Route:
+    """``action`` as a route answering ``allowed`` (``web.App`` answers 405 to the rest; HEAD wherever GET,
+    unless ``head`` is False); the registry's and the input's errors become JSON statuses."""
 
     def handler(request: Request) -> Response:
         try:
@@ -133,7 +138,7 @@ def _guard(allowed: tuple[str, ...], action: Callable[[Request], Response], max_
         except _EXPECTED as exc:
             return _failure(exc)
 
-    return Route(handler, allowed, max_body)
+    return Route(handler, allowed, max_body, head=head)
 
 
 def _guard_async(action: Callable[[Request], Awaitable[Response]]) -> AsyncHandler:
@@ -171,8 +176,8 @@ def routes(registry: Registry) -> dict[str, Handler]:
 
     return {
         "/get": _guard(METHODS["/get"], get),
-        "/set": _guard(METHODS["/set"], set_),
-        "/del": _guard(METHODS["/del"], delete),
+        "/set": _guard(METHODS["/set"], set_, head=False),  # a GET that stores: a HEAD must not (405)
+        "/del": _guard(METHODS["/del"], delete, head=False),
         "/getAll": _guard(("GET",), get_all),
         "/keys": _guard(("GET",), get_all),
         "/openapi.json": _guard(("GET",), lambda request: spec),

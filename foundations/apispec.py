@@ -93,7 +93,8 @@ def document(
     # stays for its clients, marked deprecated; PUT and DELETE /keys/{key} (or POST) are the design to copy.
     unsafe_get = {
         "deprecated": True,
-        "description": "changes data on a GET, as the book's API does; use PUT or DELETE /keys/{key}, or POST",
+        "description": "changes data on a GET, as the book's API does; use PUT or DELETE /keys/{key}, or POST "
+        "(a HEAD here is a 405: it would change data too)",
     }
 
     def set_(operation_id: str, **extra: object) -> dict:
@@ -123,10 +124,11 @@ def document(
             "/getAll) plus /del and a REST resource /keys/{key} over the same Redis keys "
             "(`api:<key>`), and chapter 11's health and debug endpoints. PUT /keys/{key} answers 201 when it "
             "created the key and 200 when it replaced its value. The server answers HEAD wherever it "
-            "answers GET (the GET's status and headers, no body). Every route answers 405 (with Allow) to "
-            "other methods, 415 to a body on a route that takes none (its parameters go in the query "
-            "string), 413 to a body larger than PUT /keys/{key} reads, and 400 to a request "
-            "its schemas refuse. Redis's own errors are answered as errors too: 409 a key Redis holds as "
+            "answers GET (the GET's status and headers, no body), except on the deprecated GETs of /set and "
+            "/del: they change data, and a HEAD must not, so it is a 405 there (Allow: GET, POST). Every "
+            "route answers 405 (with Allow) to other methods, 415 to a body on a route that takes none (its "
+            "parameters go in the query string), 413 to a body larger than PUT /keys/{key} reads, and 400 "
+            "to a request its schemas refuse. Redis's own errors are answered as errors too: 409 a key Redis holds as "
             "another type, 503 a Redis down or refusing the server, 507 a full Redis.",
         },
         "paths": {

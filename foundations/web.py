@@ -7,8 +7,9 @@ server"). Errors are JSON ``{"error": {"type", "message"}}`` with the right stat
 
 The HTTP contract lives here, so every server built on ``App`` keeps it: a path with no route is a 404,
 a method the route does not answer a 405 naming the ones it does (``Allow``), a HEAD the GET's headers
-without its body, a body on a route that takes none (``Route.max_body`` 0, the default) a 415 saying to
-send the parameters in the query string, and a body larger than a body-taking route reads a 413.
+without its body (a 405 where the route opts out, ``Route(head=False)``: a GET that changes data), a body on
+a route that takes none (``Route.max_body`` 0, the default) a 415 saying to send the parameters in the query
+string, and a body larger than a body-taking route reads a 413.
 The body is read by ``App``, never by a handler (``Request.body``), and a body that is refused is still read
 and dropped, up to ``MAX_DRAIN_BYTES``, so the client, still sending, reads the answer instead of a reset;
 past that bound the answer says ``Connection: close``.
@@ -39,6 +40,7 @@ NO_BODY = "this route takes no request body: send its parameters in the query st
 MAX_DRAIN_BYTES = 8 * 1024 * 1024  # a refused body is read and dropped up to this (20 MB took ~30 ms here)
 _CHUNK = 64 * 1024
 GET_AND_HEAD = ("GET", "HEAD")  # HEAD wherever GET: RFC 9110 asks a server that answers GET to answer it
+# (it asks it of a server, not of every resource: a GET that changes data opts out, ``Route(head=False)``)
 
 
 @dataclass(slots=True)
@@ -89,7 +91,10 @@ AsyncHandler = Callable[[Request], Awaitable[Response]]
 class Route:
     """A handler with the methods it answers and the largest body it reads; ``App`` enforces both. A plain
     function in a route table is a ``Route`` with the defaults: GET only, no body. ``shown_to(request)``
-    false: the route answers that request a 404 before anything else, as if it did not exist."""
+    false: the route answers that request a 404 before anything else, as if it did not exist. A route that
+    answers GET answers HEAD too (its GET, without the body), unless ``head`` is False: for a GET that
+    changes data, which a HEAD, sent freely as a safe method (link checkers, ``curl -I``), would change too;
+    its HEAD is then a 405 like any other method it does not answer."""
 
     __slots__ = ("handler", "methods", "max_body", "shown_to")
 
@@ -99,8 +104,12 @@ class Route:
         methods: tuple[str, ...] = GET_AND_HEAD,
         max_body: int = 0,
         shown_to: Callable[[Request], bool] | None = None,
+        head: bool = True,
     ):
-        methods = (*methods, "HEAD") if "GET" in methods and "HEAD" not in methods else methods  # once, here
+        if head and "GET" in methods and "HEAD" not in methods:  # once, here
+            methods = (*methods, "HEAD")
+        elif not head:
+            methods = tuple(method for method in methods if method != "HEAD")
         self.handler, self.methods, self.max_body, self.shown_to = handler, methods, max_body, shown_to
 
     def __call__(self, request: Request) -> Response:

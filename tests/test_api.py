@@ -105,6 +105,37 @@ def test_405_names_the_allowed_methods(app):
     assert status == 405 and headers["Allow"] == "GET, PUT, DELETE, HEAD"
 
 
+def test_head_on_the_deprecated_gets_is_a_405_and_changes_nothing(app, reg):
+    """``GET /set`` and ``GET /del`` change data, so a HEAD there would too (a link checker or ``curl -I`` sends
+    one because HEAD is safe): 405 with ``Allow: GET, POST``, the GET's error headers and no body, nothing
+    deleted or stored. A safe route still answers HEAD."""
+    reg.set("kept", "v")
+    for target in ("/del?key=kept", "/set?key=kept&value=changed", "/set?key=made&value=x"):
+        status, headers, payload = call(app, "HEAD", target)
+        assert (status, headers["Allow"], payload) == (405, "GET, POST", b""), target
+        assert headers["Content-Length"] != "0", target  # the error's length, as a GET would have it
+    assert reg.get("kept") == "v"
+    with pytest.raises(NotFound):
+        reg.get("made")
+    assert call(app, "HEAD", "/get?key=kept")[:1] == (200,) and reg.get("kept") == "v"
+
+
+def test_a_route_can_opt_out_of_the_automatic_head():
+    """``Route`` adds HEAD wherever GET is, unless ``head=False``: then a HEAD is a 405 like any other method
+    the route does not answer, and the handler never runs."""
+    ran = []
+
+    def handler(request):
+        ran.append(request.method)
+        return web.json_response("done")
+
+    assert web.Route(handler, ("GET", "POST")).methods == ("GET", "POST", "HEAD")
+    unsafe = web.Route(handler, ("GET", "POST"), head=False)
+    assert web.methods_of(unsafe) == ("GET", "POST")
+    status, headers, payload = call(web.App({"/x": unsafe}), "HEAD", "/x")
+    assert (status, headers["Allow"], payload, ran) == (405, "GET, POST", b"", [])
+
+
 CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
 
 
@@ -120,7 +151,7 @@ CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
             201,
         ),  # 12 bytes a character
         (json.dumps("😀" * (api.MAX_VALUE_CHARS + 1)).encode(), "application/json", {}, 400),  # not 413
-        (b'"\\ud800"', "application/json", {}, 400),  # a lone surrogate: no text Redis can store
+        (b'"\\ud800"', "application/json", {}, 400),  # a lone surrogate: it has no UTF-8 encoding
         (b"\xff\xfe", "text/plain", {}, 400),
         (b"{not json", "application/json", {}, 400),
         (b'{"a": 1}', "application/json", {}, 400),

@@ -84,13 +84,19 @@ def test_the_document_and_the_route_table_agree(app):
         api.MAX_VALUE_CHARS, api.MAX_KEY_LENGTH, api.MAX_QUERY_VALUE_CHARS, api.MAX_BODY_BYTES
     )
     exact, prefixes = documented(spec)
-    # HEAD is not an operation of its own in the document: its description says every GET answers it
+    # HEAD is not an operation of its own in the document: its description says where a GET answers it
     assert {path: set(web.methods_of(h)) - {"HEAD"} for path, h in app.routes.items()} == exact
     assert {prefix: set(web.methods_of(h)) - {"HEAD"} for prefix, h in app.prefixes} == prefixes
     assert "HEAD wherever it answers GET" in spec["info"]["description"]
-    for handler in [*app.routes.values(), *(h for _, h in app.prefixes)]:
+    assert "except on the deprecated GETs" in spec["info"]["description"]
+    # HEAD where GET is, except where the document marks the GET deprecated (it changes data: so would HEAD)
+    for path, handler in [*app.routes.items(), *app.prefixes]:
         methods = web.methods_of(handler)
-        assert ("HEAD" in methods) == ("GET" in methods), methods
+        item = spec["paths"].get(path) or next(
+            v for k, v in spec["paths"].items() if k.partition("{")[0] == path
+        )
+        unsafe = item.get("get", {}).get("deprecated", False)
+        assert ("HEAD" in methods) == ("GET" in methods and not unsafe), (path, methods)
 
 
 def test_the_drift_check_sees_an_undocumented_route(app):
@@ -208,6 +214,38 @@ def test_the_live_server_answers_head_on_one_connection_with_the_get_after_it(cf
                 assert head.getheader("Content-Length") == got.getheader("Content-Length") == str(len(body))
         finally:
             conn.close()
+
+
+@pytest.mark.parametrize("interface", ["loop", "rsgi", "wsgi"])
+def test_the_live_server_answers_head_on_the_deprecated_gets_with_a_405_and_changes_nothing(cfg, interface):
+    """HEAD is safe, so link checkers and ``curl -I`` send it freely; on ``/del`` and ``/set``, whose GETs
+    change data, it is a 405 (``Allow: GET, POST``) on every server: the RSGI and loop servers' coroutine
+    fast path must not run ``delete`` or ``set_`` for it. Then a GET on the same connection: no body leaked."""
+    key = f"contract-head-unsafe-{interface}-{time.monotonic_ns()}"
+    stored = redis.Redis.from_url(cfg.redis_url)
+    stored.set(f"api:{key}", "kept")
+    try:
+        with production.start(cfg, "--interface", interface) as api_server:
+            conn = http.client.HTTPConnection("127.0.0.1", api_server.port, timeout=10)
+            try:
+                for target in (
+                    f"/del?key={key}",
+                    f"/set?key={key}&value=changed",
+                    f"/set?key={key}-new&value=x",
+                ):
+                    conn.request("HEAD", target)
+                    head = conn.getresponse()
+                    assert (head.status, head.getheader("Allow"), head.read()) == (405, "GET, POST", b""), (
+                        target
+                    )
+                conn.request("GET", f"/get?key={key}")
+                got = conn.getresponse()
+                assert (got.status, got.read()) == (200, b'"kept"')
+            finally:
+                conn.close()
+        assert (stored.get(f"api:{key}"), stored.exists(f"api:{key}-new")) == (b"kept", 0)
+    finally:
+        stored.delete(f"api:{key}", f"api:{key}-new")
 
 
 @pytest.mark.parametrize(
