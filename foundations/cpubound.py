@@ -19,11 +19,35 @@ def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     a cgroup v2 CPU quota (``docker --cpus``, a JupyterHub or Binder limit), rounded up. ``os.cpu_count()``
     counts the machine's cores, usable or not."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return int(min(cores, _quota_cores(cgroup_cpu_max)))
+
+
+def _quota_cores(cpu_max: str | Path) -> float:
+    """The cores a cgroup v2 ``cpu.max`` file allows, rounded up (at least 1); infinity for no quota or file."""
     try:
-        quota, period = Path(cgroup_cpu_max).read_text().split()
+        quota, period = Path(cpu_max).read_text().split()
     except (OSError, ValueError):  # no cgroup v2 here, or not readable
-        return cores
-    return cores if quota == "max" else max(1, min(cores, math.ceil(int(quota) / int(period))))
+        return math.inf
+    return math.inf if quota == "max" else max(1, math.ceil(int(quota) / int(period)))
+
+
+def cores_of(pid: int, proc: str = "/proc", cgroup_root: str = "/sys/fs/cgroup") -> int:
+    """The cores another process may run on (a database server: its limits need not be this process's): its CPU
+    affinity, capped by the cgroup v2 CPU quota of its cgroup and of every cgroup above it, rounded up. A cgroup
+    outside this process's view (``..`` in its path: another container's) is not read: the affinity alone."""
+    cores: float = len(os.sched_getaffinity(pid))
+    try:
+        lines = Path(proc, str(pid), "cgroup").read_text().splitlines()
+    except OSError:
+        lines = []
+    paths = [line.removeprefix("0::").rstrip("/") for line in lines if line.startswith("0::")]  # cgroup v2's
+    if paths and ".." not in paths[0].split("/"):
+        folder, root = Path(cgroup_root + paths[0]), Path(cgroup_root)
+        for limits in [folder, *folder.parents]:  # up to the root: a quota on any of them holds
+            cores = min(cores, _quota_cores(limits / "cpu.max"))
+            if limits == root:
+                break
+    return int(cores)
 
 
 def fastest(ways: dict[str, Callable[[], object]], rounds: int = 5) -> pd.DataFrame:

@@ -3,15 +3,11 @@
 - ``connect(dsn)``: one PyMySQL connection, dialled now (Go's ``sql.Open`` makes a pool), autocommit on;
 - ``select(conn, Database, "SHOW DATABASES")``: rows into typed dataclasses (the book's sqlx ``Select``);
   ``frame(conn, sql)``: the same rows as a pandas DataFrame;
-- ``Pool(dsn, size=4)``: SQLAlchemy's ``QueuePool`` around PyMySQL (the book's Vitess pool);
-- ``throughput``, ``cpu_shares``, ``sweep``, ``quiet``, ``knee`` and ``memory_per_connection``: the book's
-  "2-3× the CPUs" and "2-3 MB per connection", put to the test;
+- ``Pool(dsn, size=4)``: SQLAlchemy's ``QueuePool`` around PyMySQL, no ORM (the book's Vitess pool); it has a
+  checkout *timeout* (DBUtils' ``PooledDB`` blocks forever or fails at once), recycling and a pre-ping;
+- ``throughput``, ``cpu_shares``, ``sweep``, ``quiet``, ``knee`` and ``memory_per_connection``:
+  the book's "2-3× the CPUs" and "2-3 MB per connection", put to the test;
 - ``statement_digests``, ``digests_lost`` and ``digest_row``: performance_schema's per-query statistics.
-
-Why SQLAlchemy's pool and not DBUtils: it is already a dependency-grade library with a wide user base
-and active maintenance, and its ``QueuePool`` has what the book's pool has and more: a size, a bounded
-overflow, a checkout *timeout* (DBUtils' ``PooledDB`` blocks forever or fails at once), recycling, and a
-pre-ping that replaces connections a restarted server dropped. It is used here without the ORM.
 """
 
 from __future__ import annotations
@@ -211,23 +207,36 @@ def cpu_shares(
 ) -> dict[str, float]:
     """One ``throughput`` run, and how many CPUs four parties kept busy meanwhile: the database ``server``
     (when it is a process on this machine, else NaN), this process (the client threads), every other program,
-    and the hypervisor's other machines (stolen). ``server CPU ms/query``: the server's CPU time per query."""
-    me = psutil.Process()
-    server_before = _cpu_s(server) if server else 0.0
+    and the hypervisor's other machines (stolen). ``server CPU ms/query``: the server's CPU time per query.
+    ``others' statements/s``: what other clients sent the server meanwhile, 0 unless it is shared."""
+    with pool.connection() as conn:  # the statements clients have sent the server so far (COM_PING aside)
+        questions = _status(conn, "Questions")["Questions"]
+    me, server_before = psutil.Process(), _cpu_s(server) if server else 0.0
     start, client_before = time.perf_counter(), _cpu_s(me)
     machine_before, stolen_before = footprint.machine_cpu_seconds(), footprint.stolen_cpu_seconds()
     rate = throughput(pool, sql, clients=clients, seconds=seconds)
     wall = time.perf_counter() - start
     server_used = _cpu_s(server) - server_before if server else float("nan")
     client_used, machine_used = _cpu_s(me) - client_before, footprint.machine_cpu_seconds() - machine_before
+    stolen = footprint.stolen_cpu_seconds() - stolen_before
+    with pool.connection() as conn:  # ours: each query and its return's ROLLBACK, the first read's, this read
+        others = _status(conn, "Questions")["Questions"] - questions - 2 * round(rate * wall) - 2
     return {
         "queries/s": rate,
         "server CPUs": server_used / wall,
         "client CPUs": client_used / wall,
         "other CPUs": (machine_used - server_used - client_used) / wall,
-        "stolen CPUs": (footprint.stolen_cpu_seconds() - stolen_before) / wall,
+        "stolen CPUs": stolen / wall,
         "server CPU ms/query": server_used / (rate * wall) * 1000,
+        "others' statements/s": max(0, others) / wall,  # rate * wall: a hair over our count
     }
+
+
+def _status(conn: Any, *names: str, scope: str = "GLOBAL") -> dict[str, int]:
+    """The server's (or, ``scope="SESSION"``, this connection's) status variables of those ``names`` it has."""
+    with conn.cursor() as cur:
+        cur.execute(f"SHOW {scope} STATUS WHERE Variable_name IN ({', '.join(repr(n) for n in names)})")
+        return {name: int(value) for name, value in cur.fetchall()}
 
 
 def sweep(
@@ -269,56 +278,68 @@ def knee(rates: dict[int, float], within: float = 0.1) -> int:
     return min(size for size, rate in rates.items() if rate >= (1 - within) * best)
 
 
+def why_not_quiet(table: Any, cpus: int, share: float = 0.8) -> str:
+    """Why a ``sweep``'s CPU columns cannot back an assert, "" if they can: the server's CPUs were not read (NaN
+    where it is not a process on this machine, as under compose), other clients sent it statements (it is shared),
+    or everything else left under ``share`` of the ``cpus`` in a run (more server threads then win more CPUs)."""
+    others = table["client CPUs"] + table["other CPUs"] + table["stolen CPUs"]  # ours, other programs, stolen
+    sent = table["others' statements/s"]
+    if table["server CPUs"].isna().any():
+        return "the server's CPUs could not be read (it is not a process on this machine)"
+    if (sent > 0).any():
+        return f"other clients sent the server up to {sent.max():.0f} statements/s (pool {sent.idxmax()})"
+    if (cpus - others < share * cpus).any():
+        return f"everything else took up to {others.max():.2f} of the {cpus} CPUs (pool {others.idxmax()})"
+    return ""
+
+
 def quiet(table: Any, cpus: int, share: float = 0.8) -> bool:
-    """Whether a ``sweep``'s CPU columns can back an assert: the server's CPUs were read (NaN where the server is
-    not a process on this machine, as under compose), and in every run everything else (our client threads, other
-    programs, the hypervisor's other machines) left at least ``share`` of the ``cpus`` free. On a busier machine
-    more server threads win more of the CPUs the others also want, so a knee moves."""
-    others = table["client CPUs"] + table["other CPUs"] + table["stolen CPUs"]
-    return bool(table["server CPUs"].notna().all() and (cpus - others >= share * cpus).all())
+    """Whether a ``sweep``'s CPU columns can back an assert: ``why_not_quiet`` finds no reason against it."""
+    return not why_not_quiet(table, cpus, share)
 
 
 def _cpu_s(process: psutil.Process) -> float:
     """CPU seconds a process has used so far, all its threads, in user and kernel mode."""
-    times = process.cpu_times()
-    return times.user + times.system
+    return sum(process.cpu_times()[:2])
 
 
 def server_memory(conn: Any) -> int:
     """Bytes the server's connections use, from status variables: MariaDB's ``Memory_used``, or MySQL's
     ``Global_connection_memory`` (8.0.28+, when ``global_connection_memory_tracking`` is ON)."""
-    with conn.cursor() as cur:
-        cur.execute("SHOW GLOBAL STATUS WHERE Variable_name IN ('Memory_used', 'Global_connection_memory')")
-        status = {name: int(value) for name, value in cur.fetchall()}
-    if status.get("Memory_used"):
-        return status["Memory_used"]
-    if status.get("Global_connection_memory"):
-        return status["Global_connection_memory"]
+    status = _status(conn, "Memory_used", "Global_connection_memory")
+    if memory := status.get("Memory_used") or status.get("Global_connection_memory"):
+        return memory
     raise ServiceError(
         "this server reports no connection memory: on MySQL/Percona 8.0.28+ start it with "
         "--global-connection-memory-tracking=ON (compose.yaml does); MariaDB has Memory_used"
     )
 
 
-def memory_per_connection(
-    dsn: str, count: int = 10, server: psutil.Process | None = None
-) -> dict[str, float]:
-    """What one more idle connection costs the server, from ``count`` opened and held: the bytes the server
-    counts for them (``server_memory``), and, when it is a process on this machine, how much its resident
-    memory grew (NaN otherwise). Neither is a bound: the allocator reuses what earlier connections freed."""
+def memory_per_connection(dsn: str, count: int = 10, server: psutil.Process | None = None) -> dict[str, Any]:
+    """What one more idle connection costs the server, from ``count`` opened and held: the bytes it counts "per
+    session" (MariaDB's session ``Memory_used``) or else "server-wide" (other clients move that too), a local
+    server's resident growth (else NaN; neither is a bound), and ``others' connections`` opened or closed."""
     with contextlib.closing(connect(dsn)) as observer:
-        before, resident_before = server_memory(observer), server.memory_info().rss if server else 0
+        before, used_before = _status(observer, "Connections", "Threads_connected"), server_memory(observer)
+        resident_before = server.memory_info().rss if server else 0
         extra = [connect(dsn) for _ in range(count)]
         try:
             for conn in extra:  # one query each, so the server has set the session up
                 conn.query("SELECT 1")
-            after, resident_after = server_memory(observer), server.memory_info().rss if server else 0
+            own = [_status(conn, "Memory_used", scope="SESSION").get("Memory_used") for conn in extra]
+            after, used_after = _status(observer, "Connections", "Threads_connected"), server_memory(observer)
+            resident_after = server.memory_info().rss if server else 0
         finally:
             for conn in extra:
                 conn.close()
+    opened = after["Connections"] - before["Connections"] - count  # by other clients (ours: count)
+    closed = before["Threads_connected"] + count + opened - after["Threads_connected"]
+    mine = [n for n in own if n is not None]
     return {
-        "counted bytes": (after - before) / count,
+        "counted bytes": sum(mine) / count if len(mine) == count else (used_after - used_before) / count,
+        "counted": "per session" if len(mine) == count else "server-wide",
         "resident bytes": (resident_after - resident_before) / count if server else float("nan"),
+        "others' connections": opened + closed,
     }
 
 
@@ -335,13 +356,9 @@ def statement_digests(conn: Any) -> Any:
 
 
 def digests_lost(conn: Any) -> int:
-    """Statements since the server started that found no row of their own in the digest table because it was
-    full (``Performance_schema_digest_lost``; ``performance_schema_digests_size`` rows): such a statement's
-    shape is missing from ``statement_digests`` (it is counted in the one row whose digest is NULL)."""
-    with conn.cursor() as cur:
-        cur.execute("SHOW GLOBAL STATUS LIKE 'Performance_schema_digest_lost'")
-        row = cur.fetchone()
-    return int(row[1]) if row else 0
+    """Statements since the server started that found the digest table (``performance_schema_digests_size`` rows)
+    full: their shapes are missing from ``statement_digests`` (counted in the one row whose digest is NULL)."""
+    return _status(conn, "Performance_schema_digest_lost").get("Performance_schema_digest_lost", 0)
 
 
 class DigestMissing(ServiceError):

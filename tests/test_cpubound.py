@@ -111,3 +111,37 @@ def test_usable_cores_rounds_a_cgroup_quota_up_and_never_exceeds_the_mask(tmp_pa
         path.write_text(cpu_max)
     mask = len(os.sched_getaffinity(0))
     assert cpubound.usable_cores(str(path)) == (mask if expected == "all" else min(mask, expected))
+
+
+def test_cores_of_caps_a_process_by_the_quota_of_its_cgroup_and_those_above(tmp_path):
+    """A database server is a process of its own: its cgroup (or one above it) may carry a quota ours does not."""
+    pid, mask = os.getpid(), len(os.sched_getaffinity(os.getpid()))
+    proc, root = tmp_path / "proc", tmp_path / "cgroup"
+    (proc / str(pid)).mkdir(parents=True)
+    (root / "system.slice" / "mariadb.service").mkdir(parents=True)
+    (root / "system.slice" / "mariadb.service" / "cpu.max").write_text("max 100000\n")
+    (root / "cpu.max").write_text("max 100000\n")
+
+    def cores(cgroup, slice_cpu_max="50000 100000\n"):
+        (proc / str(pid) / "cgroup").write_text(cgroup)
+        (root / "system.slice" / "cpu.max").write_text(slice_cpu_max)
+        return cpubound.cores_of(pid, proc=str(proc), cgroup_root=str(root))
+
+    assert cores("0::/system.slice/mariadb.service\n") == 1  # half a core on the slice above: rounded up
+    assert cores("0::/system.slice/mariadb.service\n", "300000 100000\n") == min(mask, 3)
+    assert cores("0::/\n") == mask  # the root's "max": the affinity alone
+    assert cores("0::/../../elsewhere\n") == mask  # outside our view: not read
+    assert cores("1:cpu:/\n") == mask  # cgroup v1 only: not read, as usable_cores does not
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to pin a process to one")
+def test_cores_of_reads_the_other_processs_affinity_not_ours():
+    pinned = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 5
+        while len(os.sched_getaffinity(pinned.pid)) != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)  # taskset sets the mask, then execs Python
+        assert cpubound.cores_of(pinned.pid) == 1  # though this process may run on two or more
+    finally:
+        pinned.kill()
+        pinned.wait()

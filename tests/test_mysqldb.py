@@ -1,6 +1,7 @@
 """Chapter 8 against the live MySQL/MariaDB: typed rows, the pool, parallel sleeps, errors for people."""
 
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -195,6 +196,42 @@ def test_memory_per_connection_from_status_variables_and_the_server_process(cfg)
         assert -1_000_000 < per_conn["resident bytes"] < 2_000_000, per_conn
 
 
+def test_memory_per_connection_counts_each_session_while_another_client_closes_a_pool(monkeypatch, cfg):
+    """A workshop's MariaDB is shared: another participant closing a pool while we count (here: 20 connections,
+    closed once our third is open) took the server-wide counter down, and the per-connection cost with it."""
+    others = [mysqldb.connect(cfg.mysql_dsn) for _ in range(20)]
+    for other in others:
+        other.query("SELECT 1")
+    opened, connect = [], mysqldb.connect
+
+    def threads_connected(conn):
+        with conn.cursor() as cur:
+            cur.execute("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
+            return int(cur.fetchone()[1])
+
+    def connect_then_others_close(dsn, *args, **kwargs):
+        opened.append(connect(dsn, *args, **kwargs))
+        if len(opened) == 4:  # the observer, then our third connection
+            connected = threads_connected(opened[-1])
+            for other in others:
+                other.close()
+            deadline = time.monotonic() + 5
+            while threads_connected(opened[-1]) > connected - 20 and time.monotonic() < deadline:
+                time.sleep(0.01)  # until the server has seen them go
+        return opened[-1]
+
+    monkeypatch.setattr(mysqldb, "connect", connect_then_others_close)
+    per_conn = mysqldb.memory_per_connection(cfg.mysql_dsn, count=5)
+    assert 10_000 < per_conn["counted bytes"] < 50_000_000, per_conn
+    assert per_conn["counted"] == "per session", per_conn  # MariaDB counts each connection's own
+    assert per_conn["others' connections"] == 20, per_conn  # and it says that other clients went meanwhile
+
+
+def test_memory_per_connection_sees_no_other_client_on_a_server_of_its_own(cfg):
+    per_conn = mysqldb.memory_per_connection(cfg.mysql_dsn, count=3)
+    assert per_conn["others' connections"] == 0, per_conn
+
+
 class FakeConn:
     """Pure logic: which status variable is read on which server (MySQL 8.4 is not installed here)."""
 
@@ -244,6 +281,33 @@ def test_cpu_shares_finds_the_server_busy_computing_and_the_client_nearly_idle(c
     assert computing["server CPU ms/query"] > 5 * sleeping["server CPU ms/query"], (computing, sleeping)
     assert computing["client CPUs"] < computing["server CPUs"], computing
     assert 0 <= computing["stolen CPUs"] < 2 and computing["other CPUs"] < 2, computing
+
+
+def test_cpu_shares_counts_the_statements_of_other_clients(cfg):
+    """A workshop's shared server: another client's queries during the run are not ours to count as the server's
+    CPUs; alone on the server, nothing is counted."""
+    pool = mysqldb.Pool(cfg.mysql_dsn, size=2, timeout=5)
+    pool.warm_up()
+    alone = mysqldb.cpu_shares(pool, "SELECT SLEEP(0.01)", 4, 0.3, None)
+    stop = threading.Event()
+
+    def other_client():
+        with mysqldb.connect(cfg.mysql_dsn) as other:
+            while not stop.is_set():
+                other.query("SELECT 1")
+                time.sleep(0.005)
+
+    with ThreadPoolExecutor(1) as background:
+        running = background.submit(other_client)
+        time.sleep(0.1)
+        try:
+            shared = mysqldb.cpu_shares(pool, "SELECT SLEEP(0.01)", 4, 0.3, None)
+        finally:
+            stop.set()
+        running.result()
+    pool.close()
+    assert alone["others' statements/s"] == 0, alone
+    assert shared["others' statements/s"] > 20, shared  # about 150/s: a SELECT 1 every 5 ms or so
 
 
 def test_sweep_takes_turns_and_keeps_each_sizes_median(cfg):
@@ -316,9 +380,15 @@ def test_sweep_keeps_the_run_with_the_median_rate(monkeypatch, cfg):
 def test_quiet_needs_the_servers_cpus_and_a_machine_left_to_the_server():
     import pandas as pd
 
-    def table(server, others):
+    def table(server, others, statements=(0.0, 0.0)):
         return pd.DataFrame(
-            {"server CPUs": server, "client CPUs": others, "other CPUs": 0.0, "stolen CPUs": 0.0},
+            {
+                "server CPUs": server,
+                "client CPUs": others,
+                "other CPUs": 0.0,
+                "stolen CPUs": 0.0,
+                "others' statements/s": statements,
+            },
             index=[1, 2],
         )
 
@@ -328,6 +398,17 @@ def test_quiet_needs_the_servers_cpus_and_a_machine_left_to_the_server():
     assert not mysqldb.quiet(table([math.nan] * 2, [math.nan] * 2), cpus=2)  # a server in a container
     assert not mysqldb.quiet(table([0.9, math.nan], [0.1, 0.1]), cpus=2)
     assert isinstance(mysqldb.quiet(table([0.9, 1.9], [0.1, 0.3]), cpus=2), bool)
+    # a shared server (a workshop's): another client's statements during a run make its CPUs not ours alone
+    assert not mysqldb.quiet(table([0.9, 1.9], [0.1, 0.3], statements=[0.0, 35.0]), cpus=2)
+    # and each verdict says why, for the notebook to print instead of asserting
+    assert mysqldb.why_not_quiet(table([0.9, 1.9], [0.1, 0.3]), cpus=2) == ""
+    assert mysqldb.why_not_quiet(table([0.9, 1.9], [0.1, 0.3], statements=[0.0, 35.0]), cpus=2) == (
+        "other clients sent the server up to 35 statements/s (pool 2)"
+    )
+    assert mysqldb.why_not_quiet(table([0.9, 1.9], [0.1, 0.5]), cpus=2) == (
+        "everything else took up to 0.50 of the 2 CPUs (pool 2)"
+    )
+    assert "could not be read" in mysqldb.why_not_quiet(table([math.nan] * 2, [0.1, 0.1]), cpus=2)
 
 
 def test_knee_is_the_smallest_pool_near_the_best():
