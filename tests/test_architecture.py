@@ -64,6 +64,7 @@ TOUCH_THE_ENVIRONMENT = {
     "foundations.ops.compose",
     "foundations.ops.daemons",
     "foundations.ops.harness",
+    "foundations.ops.hosting",
     "foundations.ops.images",
     "foundations.ops.lab",
     "foundations.ops.packages",

@@ -45,7 +45,11 @@ def test_doctor_names_the_redis_that_is_down_and_the_fix(tmp_path):
     assert done.returncode == 1
     line = next(line for line in done.stdout.splitlines() if " redis " in f" {line} ")
     assert line.startswith("FAIL") and "127.0.0.1:1" in line
-    assert "fix: python -m foundations services up" in done.stdout
+    from foundations.ops import hosting
+
+    # the interpreter this doctor ran on, never a bare `python`, and not make lab (a second JupyterLab)
+    assert f"fix: {hosting.command('services up', 'services-up', sys.executable)}\n" in done.stdout
+    assert "make lab" not in done.stdout
 
 
 def test_doctor_passes_with_the_session_services():
@@ -198,11 +202,13 @@ def test_doctor_fixes_packages_in_a_venv_or_by_rebuilding_the_docker_labs_image(
     for prefix in ("/usr/local", "/opt/venv"):  # the lab image's Python, and the offline image's venv
         monkeypatch.setattr(sys, "prefix", prefix)
         in_the_lab = doctor.check_packages(lock)
-        assert not in_the_lab.ok and "docker compose build lab" in in_the_lab.fix
+        # every image: the API server's bakes in the lock and the package too
+        assert not in_the_lab.ok and "docker compose build && docker compose up -d --wait " in in_the_lab.fix
         assert (
-            "sudo make docker-images" in in_the_lab.fix
-            and "docker compose up -d --wait lab" in in_the_lab.fix
+            "docker-compose build && docker-compose up -d;" in in_the_lab.fix
+            and "build lab" not in in_the_lab.fix
         )
+        assert "sudo make docker-images" in in_the_lab.fix and "COMPOSE_FILE=" in in_the_lab.fix
         assert ".venv" not in in_the_lab.fix  # the README's Docker path never makes one on the host
     monkeypatch.setattr(sys, "prefix", str(config.REPO_ROOT / ".venv"))  # the repo's own venv, in a container
     assert doctor.check_packages(lock).fix.startswith("make reinstall")
@@ -220,7 +226,62 @@ def test_doctor_says_where_to_start_a_service_that_runs_on_another_host(monkeypa
     fix = doctor.check_service(in_the_lab, "redis").fix
     assert "runs on redis, not here" in fix and "docker compose up -d --wait" in fix
     here = config.load(argv=[], environ={"FOUNDATIONS_REDIS_URL": "redis://127.0.0.1:1/0"})
-    assert doctor.check_service(here, "redis").fix == "python -m foundations services up (or make lab)"
+    assert doctor.check_service(here, "redis").fix == doctor.services.up_command()
+
+
+def test_doctor_on_a_hub_tells_nothing_to_install_and_whom_to_ask(monkeypatch, tmp_path):
+    """A workshop participant's server (or Binder's) has no Docker, no sudo and an image someone else built:
+    the optional rows get no fix, the needed ones say what the participant can do, else whom to ask."""
+    from foundations import state
+    from foundations.ops import doctor, hosting, packages
+
+    monkeypatch.setattr(doctor.services, "docker_engine", lambda: False)
+    monkeypatch.setattr(doctor.services, "_in_compose", lambda names: False)
+    monkeypatch.setattr(
+        doctor.services, "check", lambda cfg, name: doctor.services.Status(name, "x:1", False, "down")
+    )
+    monkeypatch.setattr(packages, "which", lambda binary: None)
+    monkeypatch.setattr(doctor, "KERNEL_NAME", "no-such-kernel")
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("redis==0.0.1\n")
+    # the participant's container: the hub names their database on the room's server, db
+    workshop = {"JUPYTERHUB_USER": "alice", "FOUNDATIONS_MYSQL_DSN": "mysql://alice:pw@db:3306/alice"}
+    cfg = config.load(argv=["--state-dir", str(tmp_path)], environ=workshop)
+    state.write(tmp_path, {"mode": "local", "endpoints": {}, "processes": {}})  # services up --local
+    names = ("redis", "mysql")
+    install_kernel = hosting.command("course install-kernel", make="reinstall")
+
+    monkeypatch.setattr(os, "environ", {})  # a laptop first: the fixes that a hub must not show
+    laptop = {c.name: c.fix for c in doctor.run(cfg, names)}
+    assert "Docker" in laptop["docker"] and "apt-get" in laptop["ab, wrk"]
+    assert laptop["kernel"] == install_kernel and "docker compose up" in laptop["mysql"]
+
+    monkeypatch.setattr(os, "environ", workshop)
+    checks = doctor.run(cfg, names)
+    assert [c.name for c in checks if not c.needed and c.fix] == []
+    fixes = {c.name: c.fix for c in checks}
+    assert fixes["kernel"] == "ask the instructor" and fixes["mysql"].endswith("ask the instructor")
+    assert "Hub Control Panel" in fixes["redis"] and "compose" not in fixes["mysql"]
+    assert doctor.check_packages(lock).fix == "the packages come with this server: ask the instructor"
+
+    monkeypatch.setattr(os, "environ", {"JUPYTERHUB_USER": "jovyan"})  # Binder: its image is the repo's
+    assert hosting.where() == hosting.HUB
+    assert [c.name for c in doctor.run(cfg, names) if not c.needed and c.fix] == []
+    assert "launch the repository again" in doctor.check_packages(lock).fix
+    assert doctor.check_kernel().fix == install_kernel  # binder/postBuild registers it the same way
+
+
+def test_ptrace_says_root_only_for_root(monkeypatch, tmp_path):
+    """The Docker lab grants CAP_SYS_PTRACE to a user that is not root (cap_add in compose.yaml)."""
+    from foundations import profiling
+
+    status = tmp_path / "status"
+    status.write_text(f"Name:\tpython\nCapEff:\t{1 << profiling.CAP_SYS_PTRACE:016x}\n")
+    monkeypatch.setattr(profiling, "PROC_STATUS", status)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert profiling.ptrace() == (True, "CAP_SYS_PTRACE held")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert profiling.ptrace() == (True, "CAP_SYS_PTRACE held (root)")
 
 
 def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):

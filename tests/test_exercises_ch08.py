@@ -7,6 +7,7 @@ import os
 import queue
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pytest
@@ -440,3 +441,31 @@ def test_every_fixed_case_has_a_clear_answer():
         fewer = _mean_wait_ms(rate, ms, size - 1) if size > 1 else math.inf
         assert max_wait_ms / _mean_wait_ms(rate, ms, size) >= 1.3 > _TOLERANCE, (rate, ms, max_wait_ms)
         assert fewer / max_wait_ms >= 1.3, (rate, ms, max_wait_ms)
+
+
+def slow_server(
+    pool, queries
+):  # the model answer, each query 30 ms slower after its checkout: a busy shared server
+    def run_slowly(sql):
+        with pool.connection() as conn, conn.cursor() as cur:
+            time.sleep(0.03)  # the round trips of a server that other participants keep busy
+            cur.execute(sql)
+            return cur.fetchall()
+
+    with ThreadPoolExecutor(pool.status()["size"]) as threads:
+        return list(threads.map(run_slowly, queries))
+
+
+def test_query_all_accepts_a_right_answer_on_a_busy_server():
+    """A workshop's shared MariaDB, busy with other participants' sweeps, slows every round trip: a right answer
+    that runs each query 30 ms late still passes (the deciding case had 0.15 s of slack for 6 queries in a row)."""
+    assert exercises.verdict("08.query_all", slow_server) is None
+
+
+def test_query_all_rejects_batches_by_the_idle_connection_not_the_clock(monkeypatch):
+    """The check sees a free connection wait for a batch in the pool itself, not only in the wall time: with the
+    wall time's slack out of the way, batches are still refused."""
+    monkeypatch.setattr(ch08, "SLACK_S", 10.0)
+    for answer in (in_batches, first_batch_then_serial):
+        verdict = exercises.verdict("08.query_all", answer)
+        assert verdict is not None and "connection-seconds" in verdict, verdict

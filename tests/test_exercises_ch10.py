@@ -4,13 +4,14 @@ import asyncio
 import contextvars
 import itertools
 import json
+import logging
 from contextvars import copy_context
 from urllib.parse import quote
 from urllib.request import urlopen
 
 import pytest
 
-from foundations import config, net, redisdb, web
+from foundations import api, config, net, redisdb, web
 from foundations.course import exercises
 from foundations.registry import NotFound, Registry, Unavailable, WrongType
 
@@ -93,6 +94,24 @@ def _catch_all_but_down(status):
     return handler
 
 
+def _catch_every_error(message, log=False):
+    """The registry's errors by ``api.STATUSES`` and every other error a 500 the handler builds itself, with
+    ``message(exc)`` as its text; with ``log``, after logging the error's traceback, as ``App`` would."""
+
+    def handler(registry, request):
+        key = request.arg("key")
+        if not key:
+            return web.error_response(400, "missing parameter key")
+        try:
+            return web.json_response(len(registry.get(key)))
+        except Exception as exc:  # noqa: BLE001 - the catch-all under test
+            if log:
+                logging.getLogger("learner").exception("unhandled error on %s", request.path)
+            return web.error_response(api.STATUSES.get(type(exc), 500), message(exc))
+
+    return handler
+
+
 def _plain_error_body(registry, request):  # statuses right, but {"error": "..."}: not the API's shape
     try:
         return web.json_response(len(registry.get(_key(request))))
@@ -159,6 +178,9 @@ def _status(exc):
         (_own_registry, "for a key that is set your handler answered 404"),
         (_catch_all(503), "a key that holds a list (another program wrote it): your handler answered 503"),
         (_catch_all_but_down(409), "as a bug would) your handler answered 409: only a 500"),
+        (_catch_every_error(str), "shows the client the bug's message ('a bug in the server"),
+        (_catch_every_error(str, log=True), "shows the client the bug's message ('a bug in the server"),
+        (_catch_every_error(lambda exc: "internal error"), "and nothing logged the error's traceback"),
     ],
     ids=[
         "book-200",
@@ -175,11 +197,23 @@ def _status(exc):
         "own-registry",
         "catch-all-503",
         "bug-as-409",
+        "own-500-with-the-bug's-text",
+        "own-500-logged-with-the-bug's-text",
+        "own-500-unlogged",
     ],
 )
 def test_length_rejects(respond, message):
     verdict = exercises.verdict("10.length", _handler(respond))
     assert verdict is not None and message in verdict, verdict
+
+
+def test_length_accepts_its_own_500_when_it_does_what_app_does():
+    """A handler that logs the bug's traceback and answers a 500 without its text, as ``App.respond`` does for
+    an error that escapes, passes: the client and the operator see what they would see from App."""
+    verdict = exercises.verdict(
+        "10.length", _handler(_catch_every_error(lambda exc: "internal error", log=True))
+    )
+    assert verdict is None, verdict
 
 
 def _keeps_separators(base_url, key):  # quotes, but leaves '&' and '?' as URL syntax: the key is cut

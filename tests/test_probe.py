@@ -128,3 +128,36 @@ def test_mysql_on_a_port_another_program_holds_says_so(cfg):
 def test_mysql_with_nothing_on_the_port_does_not_answer():
     with pytest.raises(ServiceError, match="MySQL at 127.0.0.1:1 does not answer"):
         probe.mysql_ping("mysql://api:api@127.0.0.1:1/api")
+
+
+class _PasswordRedis(socketserver.BaseRequestHandler):
+    """A Redis with requirepass, reached without the password: every command gets NOAUTH."""
+
+    def handle(self) -> None:
+        self.request.recv(64)
+        self.request.sendall(b"-NOAUTH Authentication required.\r\n")
+
+
+def test_a_redis_that_wants_a_password_says_so_not_that_the_port_is_taken():
+    with socketserver.TCPServer(("127.0.0.1", 0), _PasswordRedis) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        with pytest.raises(
+            ServiceError, match=r"needs a password: name it in the URL \(redis://user:password@"
+        ):
+            probe.redis_ping(f"redis://127.0.0.1:{port}/0")
+        server.shutdown()
+
+
+def test_the_redis_probe_waits_as_long_as_the_others(monkeypatch):
+    """A deadline, not a measurement: a loaded workshop machine gets the 2 s that MySQL and the API get."""
+    seen = {}
+
+    def connect(address, timeout):
+        seen["timeout"] = timeout
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(probe.socket, "create_connection", connect)
+    with pytest.raises(ServiceError, match="does not answer"):
+        probe.redis_ping("redis://127.0.0.1:1/0")
+    assert seen["timeout"] == 2.0

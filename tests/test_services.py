@@ -10,7 +10,7 @@ import redis
 
 from foundations import config, net, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import daemons, mariadb, services
+from foundations.ops import daemons, hosting, mariadb, services
 
 
 @pytest.fixture
@@ -291,3 +291,65 @@ def test_clean_stops_mariadb_and_removes_its_data_wherever_it_lives(tmp_path):
         services.clean(cfg, log=lambda line: None)
     assert not services.check(cfg, "mysql").answers
     assert not home.exists() or home.is_relative_to(state_dir.resolve())
+
+
+# A participant's server on the course's hub: JupyterHub's user, and the database the hub names for them.
+WORKSHOP_ENVIRON = {"JUPYTERHUB_USER": "alice", "FOUNDATIONS_MYSQL_DSN": "mysql://alice:pw@db:3306/alice"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "place"),
+    [
+        ({}, hosting.OWN),  # make lab, the dev container, the Docker lab
+        ({"FOUNDATIONS_MYSQL_DSN": "mysql://api:api@db1:3306/api"}, hosting.OWN),  # the Docker lab's settings
+        ({"JUPYTERHUB_USER": "jovyan"}, hosting.HUB),  # Binder: binder/start runs the services, names none
+        (WORKSHOP_ENVIRON, hosting.WORKSHOP),
+        ({"JUPYTERHUB_USER": ""}, hosting.OWN),
+    ],
+)
+def test_where_tells_a_hub_and_the_workshop_from_a_machine_of_ones_own(monkeypatch, environ, place):
+    monkeypatch.setattr(hosting.os, "environ", environ)
+    assert hosting.where() == place
+    assert hosting.where(environ) == place
+
+
+def test_the_command_to_run_names_this_interpreter(monkeypatch):
+    """`python` in a terminal may be another interpreter, or none (make lab activates no venv): the fix names
+    the kernel's own, from the repository's folder for its .venv (with make there), else by its full path."""
+    venv = config.REPO_ROOT / ".venv" / "bin" / "python"
+    monkeypatch.setattr(hosting.sys, "executable", str(venv))
+    assert services.up_command() == (
+        "from the repository's folder, run .venv/bin/python -m foundations services up (or make services-up)"
+    )
+    other = str(config.REPO_ROOT / "env" / "bin" / "python")  # in the repository, but not the Makefile's
+    assert hosting.command("doctor", make="doctor", executable=other) == (
+        "from the repository's folder, run env/bin/python -m foundations doctor"
+    )
+    monkeypatch.setattr(hosting.sys, "executable", "/opt/lab env/bin/python")  # an image's, Binder's
+    assert services.up_command() == "run '/opt/lab env/bin/python' -m foundations services up"
+
+
+def test_a_service_that_does_not_answer_is_started_with_this_interpreter_not_make_lab(monkeypatch):
+    """make lab would also start a second JupyterLab on the port the learner's own lab holds."""
+    monkeypatch.setattr(hosting.os, "environ", {})
+    monkeypatch.setattr(hosting.sys, "executable", str(config.REPO_ROOT / ".venv" / "bin" / "python"))
+    here = config.load(argv=[], environ={"FOUNDATIONS_REDIS_URL": "redis://127.0.0.1:1/0"})
+    fix = services.fix_up(here, "redis")
+    assert fix == services.up_command() and "make lab" not in fix and "make services-up" in fix
+
+
+def test_a_workshop_participant_restarts_their_server_and_asks_for_the_database(monkeypatch):
+    """The hub starts a participant's services with their server (hubconfig's spawn hooks, or the container's
+    start) and the room runs the database: no services up, and no docker compose in their container."""
+    monkeypatch.setattr(hosting.os, "environ", WORKSHOP_ENVIRON)
+    monkeypatch.setattr(services, "_in_compose", lambda names: False)
+    cfg = config.load(argv=[], environ=WORKSHOP_ENVIRON)  # the container's DSN names the host db: "remote"
+    assert services.elsewhere(cfg, ["mysql"]) == "remote"
+    assert services.fix_up(cfg, "mysql") == "the room's database server: ask the instructor"
+    fix = services.fix_up(cfg, "redis")
+    assert "Hub Control Panel" in fix and "-m foundations" not in fix
+    binder = {"JUPYTERHUB_USER": "jovyan"}  # local daemons that binder/start ran: services up again
+    monkeypatch.setattr(hosting.os, "environ", binder)
+    assert services.fix_up(config.load(argv=[], environ={}), "redis") == services.up_command()
+    remote = config.load(argv=[], environ={"FOUNDATIONS_REDIS_URL": "redis://cache:6379/0"})
+    assert "docker compose" not in services.fix_up(remote, "redis")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import redis
 
 from foundations import bench, config, net, pins, redisdb, state
 from foundations.config import Config
-from foundations.ops import compose, packages, services
+from foundations.ops import compose, hosting, packages, services
 
 KERNEL_NAME = "api-foundations"
 DOCKER_MARKER = Path("/.dockerenv")  # Docker makes it in every container
@@ -35,30 +35,26 @@ def check_python() -> Check:
     ok = sys.version_info >= (3, 11)
     version = ".".join(map(str, sys.version_info[:3]))
     where = "virtual environment" if sys.prefix != sys.base_prefix else "system interpreter"
-    return Check(
-        "python",
-        ok,
-        f"{version} ({where})",
-        "" if ok else "use Python 3.11 or newer: make clean, then make lab PYTHON=python3.11",
-    )
+    place = hosting.where()
+    fix = "use Python 3.11 or newer: make clean, then make lab PYTHON=python3.11"
+    if place != hosting.OWN:
+        fix = f"this server's Python comes with it: {hosting.ask(place)}"
+    return Check("python", ok, f"{version} ({where})", "" if ok else fix)
 
 
 def check_kernel() -> Check:
     try:
         from jupyter_client.kernelspec import KernelSpecManager
     except ImportError:
-        return Check(
-            "kernel",
-            False,
-            "jupyter_client is not installed",
-            "make reinstall (installs the lab's pinned packages)",
-        )
+        return Check("kernel", False, "jupyter_client is not installed", _packages_fix())
     found = KERNEL_NAME in KernelSpecManager().find_kernel_specs()
+    place = hosting.where()
+    if place == hosting.WORKSHOP:
+        fix = hosting.ask(place)
+    else:  # make reinstall registers it too
+        fix = hosting.command("course install-kernel", make="reinstall")
     return Check(
-        "kernel",
-        found,
-        KERNEL_NAME + (" registered" if found else " not registered"),
-        "" if found else "python -m foundations course install-kernel (make reinstall does it too)",
+        "kernel", found, KERNEL_NAME + (" registered" if found else " not registered"), "" if found else fix
     )
 
 
@@ -85,14 +81,18 @@ def check_packages(lock_file: Path = pins.LOCK_FILE) -> Check:
 
 def _packages_fix() -> str:
     """``make reinstall`` for the repo's own ``.venv``; in a container whose image holds the packages (the
-    Docker lab, with or without a venv of its own), a rebuild of that image from the host, since the mounted
-    repo's lock may be newer than the image."""
+    Docker lab, with or without a venv of its own), a rebuild of the images from the host, since the mounted
+    repo's lock may be newer than them (the API server's image bakes in the lock and the package too); on a
+    hub's server, whoever runs the hub."""
+    place = hosting.where()
+    if place != hosting.OWN:
+        return f"the packages come with this server: {hosting.ask(place)}"
     if DOCKER_MARKER.exists() and Path(sys.prefix).resolve() != config.REPO_ROOT / ".venv":
         return (
-            "the packages are baked into this container's image: rebuild it and start the new one, from the "
-            "host: docker compose build lab && docker compose up -d --wait lab (Compose v1: docker-compose "
-            "build lab && docker-compose up -d lab; the offline image set: sudo make docker-images, then the "
-            "same up with COMPOSE_FILE=compose.yaml:compose.offline.yaml exported)"
+            "the packages are baked into the images (this container's and the API server's): rebuild them "
+            "and start the new ones, from the host: docker compose build && docker compose up -d --wait "
+            "(Compose v1: docker-compose build && docker-compose up -d; the offline image set: sudo make "
+            "docker-images, then the same up with COMPOSE_FILE=compose.yaml:compose.offline.yaml exported)"
         )
     return "make reinstall (puts back the pins of requirements.lock)"
 
@@ -192,8 +192,9 @@ def check_ptrace() -> Check:
 
 
 def run(cfg: Config, names: tuple[str, ...] = tuple(config.SERVICES)) -> list[Check]:
-    """Every check, in the order a person would fix them."""
-    return [
+    """Every check, in the order a person would fix them. On a hub's server (a workshop, Binder) the optional
+    rows have no fix: Docker, apt-get and ptrace are not the participant's to change there."""
+    checks = [
         check_python(),
         check_kernel(),
         check_packages(),
@@ -202,6 +203,9 @@ def run(cfg: Config, names: tuple[str, ...] = tuple(config.SERVICES)) -> list[Ch
         check_ptrace(),
         check_docker(cfg, names),
     ]
+    if hosting.where() == hosting.OWN:
+        return checks
+    return [c if c.needed else replace(c, fix="") for c in checks]
 
 
 def render(checks: list[Check]) -> str:

@@ -60,9 +60,17 @@ def command(ip: str, port: int, as_root: bool) -> list[str]:
 
 
 def environment(lab_token: str, base: Mapping[str, str]) -> dict[str, str]:
-    """``base`` plus the token and the project's settings directory ahead of any the learner has."""
+    """``base`` plus the token, the project's settings directory ahead of any the learner has, and this
+    interpreter's folder first on ``PATH``: in the lab's terminals ``python`` is the course's, as in an
+    activated venv, so ``python -m foundations ...`` runs there as the notebooks say."""
     paths = [str(JUPYTER_SETTINGS), *filter(None, [base.get("JUPYTER_CONFIG_PATH")])]
-    return {**base, "JUPYTER_TOKEN": lab_token, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
+    search = [str(Path(sys.executable).parent), *filter(None, [base.get("PATH")])]
+    return {
+        **base,
+        "JUPYTER_TOKEN": lab_token,
+        "JUPYTER_CONFIG_PATH": os.pathsep.join(paths),
+        "PATH": os.pathsep.join(search),
+    }
 
 
 def trust_command(folder: Path) -> list[str]:

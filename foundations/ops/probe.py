@@ -15,8 +15,9 @@ from foundations import net
 from foundations.errors import ServiceError
 
 
-def redis_ping(url: str, timeout: float = 0.5) -> float:
-    """PING the Redis at ``url`` with a raw RESP exchange; milliseconds for the round trip."""
+def redis_ping(url: str, timeout: float = 2.0) -> float:
+    """PING the Redis at ``url`` with a raw RESP exchange; milliseconds for the round trip. ``timeout``
+    is a deadline, as for MySQL and the API, not a measurement: a loaded workshop machine may need it."""
     parts = urlsplit(url)
     host, port = parts.hostname, parts.port or 6379
     start = time.perf_counter()
@@ -34,6 +35,10 @@ def redis_ping(url: str, timeout: float = 0.5) -> float:
             reply = sock.recv(64)
     except OSError as exc:
         raise ServiceError(f"Redis at {host}:{port} does not answer ({exc.strerror or exc})") from exc
+    if reply.startswith(b"-NOAUTH"):  # Redis, protected by a password the URL does not carry
+        raise ServiceError(
+            f"Redis at {host}:{port} needs a password: name it in the URL (redis://user:password@host:port/0)"
+        )
     if not reply.startswith(b"+PONG"):
         raise ServiceError(
             f"{host}:{port} answers, but not as Redis (got {reply[:30]!r}): the port is taken "

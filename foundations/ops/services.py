@@ -23,7 +23,7 @@ import redis
 from foundations import config, net, pids, state
 from foundations.config import SERVICES, Config
 from foundations.errors import ServiceError
-from foundations.ops import compose, daemons, mariadb, packages
+from foundations.ops import compose, daemons, hosting, mariadb, packages
 
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
@@ -36,7 +36,11 @@ COMPOSE_ENDPOINTS = {
 }
 PROGRAM = {"redis": "redis-server", "mysql": "mariadbd", "api": "foundations"}
 SERVER_PACKAGE = {"redis": "redis-server", "mysql": "mariadb-server"}  # Debian's, as in packages.PACKAGES
-FIX_UP = "python -m foundations services up"
+# The course's hub starts a participant's services with their server, and stops them with it (hubconfig.py).
+RESTART_SERVER = (
+    "restart your server: File > Hub Control Panel, Stop My Server, then Start My Server (that starts your "
+    "services again); if it still does not answer, ask the instructor"
+)
 PORT_TRIES = 3  # a free default port another program took while our daemon started: try the next, twice
 
 
@@ -166,16 +170,27 @@ def elsewhere(cfg: Config, names: Sequence[str]) -> str | None:
     return "remote" if not hosts & {"127.0.0.1", "localhost", "::1"} else None
 
 
+def up_command() -> str:
+    """``services up`` as the learner runs it where this process runs: with its own interpreter."""
+    return hosting.command("services up", make="services-up")
+
+
 def fix_up(cfg: Config, name: str) -> str:
-    """What starts ``name`` again: services up, where it is ours to start; where it runs on another host
-    (the Docker lab's services are compose's containers), a command for that host."""
+    """What starts ``name`` again: services up with this interpreter, where it is ours to start; where it
+    runs on another host (the Docker lab's services are compose's containers), a command for that host; in a
+    workshop, what a participant can do (their server starts their services; the room runs the database)."""
+    place = hosting.where()
+    if place == hosting.WORKSHOP:
+        return RESTART_SERVER if KIND[name] != "mysql" else "the room's database server: ask the instructor"
     if elsewhere(cfg, [name]) == "remote":
         host = cfg.endpoint(SERVICES[name])[0]
+        if place == hosting.HUB:
+            return f"it runs on {host}, not here: ask whoever runs it"
         return (
             f"it runs on {host}, not here: start it there; in the Docker lab, from the host: "
             "docker compose up -d --wait (Compose v1: docker-compose up -d)"
         )
-    return f"{FIX_UP} (or make lab)"
+    return up_command()
 
 
 def _in_compose(names: Sequence[str]) -> bool:

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import logging
 import random
 import threading
 import uuid
@@ -78,13 +79,7 @@ def length(answer):
             "(api.STATUSES maps the registry's errors to statuses)",
         )
         _expect_json_error("a key that holds a list", payload, kind, 409)
-        status = _status_on_a_bug(answer(_Buggy(raw, prefix=store.prefix)), "/len?key=word")
-        expect(
-            status == 500,
-            f"when the server itself fails (here the registry raised RuntimeError, as a bug would) your handler "
-            f"answered {status}: only a 500 tells the client the fault is the server's; catch the registry's own "
-            "errors by name and let any other escape (App answers 500)",
-        )
+        _expect_a_bug_ends_as_in_app(answer, _Buggy(raw, prefix=store.prefix), "/len?key=word")
     finally:
         raw.delete(store.key("word"), store.key("list"))
 
@@ -92,19 +87,69 @@ def length(answer):
 class _Buggy(Registry):
     """A registry whose ``get`` fails as a bug of the server would: not Redis, not the client."""
 
+    raised: RuntimeError | None = None  # the error its get raised, which the handler's answer must not show
+
     def get(self, key):
-        raise RuntimeError("a bug in the server")
+        self.raised = RuntimeError(f"a bug in the server, #{uuid.uuid4().hex[:6]}")
+        raise self.raised
 
 
-def _status_on_a_bug(handler, target):
-    """The status ``web.App`` would send: an error that escapes the handler becomes its 500."""
+_BUG = "when the server itself fails (here the registry raised RuntimeError, as a bug would) your handler"
+
+
+def _expect_a_bug_ends_as_in_app(answer, buggy, target):
+    """A bug must end as ``web.App`` ends an error that escapes the handler: a 500 that does not show the client
+    the error's text, and its traceback in the server's log. Escaping does both; a handler that builds the 500
+    itself must do both too."""
     from werkzeug.test import EnvironBuilder
 
+    handler, logged = answer(buggy), _Records()
+    logging.getLogger().addHandler(logged)
     try:
         response = handler(web.Request(EnvironBuilder(target).get_environ()))
-    except Exception:  # noqa: BLE001 - what a bug does: App answers 500
-        return 500
-    return response.status if isinstance(response, web.Response) else response
+    except Exception:  # noqa: BLE001 - what a bug does: App logs its traceback and answers 500 without its text
+        return
+    finally:
+        logging.getLogger().removeHandler(logged)
+    expect(isinstance(response, web.Response), f"GET {target}: expected a web.Response, got {response!r}")
+    expect(
+        response.status == 500,
+        f"{_BUG} answered {response.status}: only a 500 tells the client the fault is the server's; catch the "
+        "registry's own errors by name and let any other escape (App answers 500)",
+    )
+    expect(
+        buggy.raised is not None, "the handler length(registry) returns should ask the registry it is given"
+    )
+    traced = any(record.exc_info and record.exc_info[1] is buggy.raised for record in logged.records)
+    untraced = (
+        ""
+        if traced
+        else ", and nothing logged the error's traceback, which the operator needs to find the bug"
+    )
+    expect(
+        str(buggy.raised) not in response.body.decode(errors="replace"),
+        f"{_BUG} answered a 500 of its own that shows the client the bug's message ({str(buggy.raised)!r}): a "
+        f"public API keeps such details in its own log (part 1's note after the 503){untraced}. What does App do "
+        "with an error that escapes a handler? (web.App.respond)",
+    )
+    expect(
+        traced,
+        f"{_BUG} answered a 500 of its own, and nothing logged the error's traceback: the client learns that "
+        "the server failed, but the operator never learns what failed, or where. What does App do with an error "
+        "that escapes a handler? (web.App.respond)",
+    )
+
+
+class _Records(logging.Handler):
+    """The log records emitted while it is attached to the root logger, which every logger passes its records to
+    (unless its ``propagate`` is off)."""
+
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
 
 
 def _expect_json_error(situation, payload, kind, status):
