@@ -28,6 +28,9 @@ from foundations.errors import FIX_DOWN, ConfigError, ServiceError
 
 T = TypeVar("T")
 SIMPLE_TYPES = (int, float, str, bool)
+# What Go's Scan into a bool takes (strconv.ParseBool's words, any case here); anything else is refused, as
+# there: Python's bool("OFF") and bool("0") would both say True
+BOOL_WORDS = {"1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
 
 
 class PoolExhausted(ServiceError):
@@ -101,9 +104,32 @@ def select(conn: Any, cls: type[T], sql: str, params: Sequence[Any] | None = Non
             return value
         if isinstance(value, bytes):  # a BIT column's bits (b"\x01" is 1, not "\x01"), a binary string's text
             value = int.from_bytes(value, "big") if name in bits else value.decode()
-        return typ(value)
+        if typ is bool:
+            return _as_bool(name, value)
+        try:
+            converted = typ(value)
+        except ValueError:  # int("2.5"), float("n/a")
+            converted = None
+        if converted is None or (typ is int and converted != value and not isinstance(value, str)):
+            raise ConfigError(  # int(Decimal("2.5")) would say 2: Go's Scan into an int refuses it too
+                f"column {name!r} holds {value!r}, which is no {typ.__name__}: change the field's type, or "
+                "convert the column in the SQL"
+            )
+        return converted
 
     return [cls(**{fields[c].name: convert(c, v) for c, v in zip(columns, row)}) for row in rows]
+
+
+def _as_bool(column: str, value: Any) -> bool:
+    """0 or 1, or one of ``BOOL_WORDS``, as a bool; else a ConfigError naming the column."""
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in BOOL_WORDS:
+        return BOOL_WORDS[value.lower()]
+    raise ConfigError(
+        f"column {column!r} holds {value!r}, which is no bool (0 or 1, true or false): convert it in the "
+        f"SQL, e.g. {column} = 'ON' AS {column}"
+    )
 
 
 def frame(conn: Any, sql: str, params: Sequence[Any] | None = None) -> Any:

@@ -569,7 +569,13 @@ def _interrupts(coroutine):
         (_first_step_only, "never finished: step it again"),
         (_stepper(_copy_per_step), "read 'none' after its awaits"),
         (_stepper(_callers_context), "its caller's context held"),
-        (_stepper(_shared_copy), "after its awaits: every step of a request runs in that request's one copy"),
+        (  # as below: a request whose second future is done already reads right, and then cannot reset
+            _stepper(_shared_copy),
+            (
+                "after its awaits: every step of a request runs in that request's one copy",
+                "a later step ran in another context than the first",
+            ),
+        ),
         (_stepper(_empty_context), "a request's context is a copy of its caller's, not an empty one"),
         (_stepper(_one_copy, on_none="future"), "AttributeError"),
         (_stepper(_one_copy, on_none="always"), "await wasn't used with future"),
@@ -601,9 +607,11 @@ def _interrupts(coroutine):
             _stepper(_callers_context, first="in a copy", carries=("call_soon",)),
             "a later step ran in another context than the first",
         ),
-        (  # the copy on the done callbacks only: after a bare yield, a step runs in a copy of the copy
+        (  # the copy on the done callbacks only: after a bare yield, a step runs in a copy of the copy. Which
+            # message depends on the shuffled order: a second future already done when awaited keeps the step
+            # that set the variable going (it reads right, then cannot reset); one still pending does not
             _stepper(_callers_context, first="in a copy", carries=("done",)),
-            "read 'request 0' after its awaits",
+            ("read 'request 0' after its awaits", "a later step ran in another context than the first"),
         ),
         (_stepper(_one_copy, result_of=lambda returned: returned.args[0]), "itself raised IndexError"),
         (_interrupts, "your code let KeyboardInterrupt() out of the loop"),
@@ -611,7 +619,8 @@ def _interrupts(coroutine):
 )
 def test_run_without_task_rejects(answer, message):
     verdict = exercises.verdict("10.run_without_task", answer)
-    assert verdict is not None and message in verdict, verdict
+    either = message if isinstance(message, tuple) else (message,)
+    assert verdict is not None and any(m in verdict for m in either), verdict
 
 
 def test_run_without_task_control():

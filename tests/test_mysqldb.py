@@ -96,6 +96,23 @@ def test_select_reads_bit_columns_as_bools(conn):
         conn.query("DROP TEMPORARY TABLE t08_flags")
 
 
+def test_select_reads_a_bool_as_go_scans_one_and_refuses_the_rest(conn):
+    """bool("OFF") and bool("0") are both True in Python; Go's Scan reads "0" as false and refuses "OFF"."""
+    words = "SELECT 'true' AS `on`, '0' AS off, 7 AS n"
+    assert mysqldb.select(conn, Flags, words) == [Flags(True, False, 7)]
+    for wrong in ("'OFF'", "2", "''"):
+        with pytest.raises(ConfigError, match="no bool"):
+            mysqldb.select(conn, Flags, f"SELECT 1 AS `on`, {wrong} AS off, 7 AS n")
+
+
+def test_select_refuses_to_cut_a_fraction_into_an_int(conn):
+    """int(Decimal("2.5")) is 2 in Python; Go's Scan into an int refuses 2.5, and so does select."""
+    assert mysqldb.select(conn, Flags, "SELECT 1 AS `on`, 0 AS off, 2.0 AS n") == [Flags(True, False, 2)]
+    for fraction in ("2.5", "'2.5'"):  # a DECIMAL, and text
+        with pytest.raises(ConfigError, match="no int"):
+            mysqldb.select(conn, Flags, f"SELECT 1 AS `on`, 0 AS off, {fraction} AS n")
+
+
 def test_select_says_how_columns_and_fields_disagree(conn):
     with pytest.raises(
         ConfigError,

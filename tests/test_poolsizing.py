@@ -256,17 +256,32 @@ def _code_cell(marker: str) -> str:
     return found[0]
 
 
-@pytest.mark.parametrize(
-    "marker", ["share of ceiling", "compute + wait's ceiling"], ids=["computing", "mixed"]
-)
-def test_chapter_8s_ceilings_are_asserted_only_on_the_servers_own_cores(marker, capsys):
-    """Zero-to-JupyterHub: the notebook's container may use 1 CPU, MariaDB (another container, no CPU limit) every
-    core of the node, and its process is not to be seen. On 2 cores a pool of 2 or 3 beats a "ceiling" drawn from
-    the notebook's 1: printed there, not asserted; held to where the CPU count is the server process's own."""
+def _sweep_table(sizes, server, other, sent=0.0):
+    """A ``sweep``'s table: the ``server`` CPUs busy (NaN where they cannot be read: then so is ``other``) and the
+    ``other`` programs' CPUs at each size, 14 ms of server CPU per query, and what other clients ``sent``/s."""
     import pandas as pd
 
+    return pd.DataFrame(
+        {
+            "server CPUs": server,
+            "client CPUs": 0.02,
+            "other CPUs": other,
+            "stolen CPUs": 0.0,
+            "server CPU ms/query": [math.nan if math.isnan(busy) else 14.0 for busy in server],
+            "others' statements/s": sent,
+        },
+        index=sizes,
+    )
+
+
+def _stand_in_figures():
+    """Zero-to-JupyterHub: the notebook's container may use 1 CPU, MariaDB (another container, no CPU limit) every
+    core of the node, and its process is not to be seen. On 2 cores a pool of 2 or 3 beats a "ceiling" drawn from
+    the notebook's 1."""
     query_s, sizes = 0.02, [1, 2, 3, 8]
-    figures = {
+    unread = _sweep_table(sizes, [math.nan] * 4, [math.nan] * 4)
+    return {
+        "poolsizing": poolsizing,
         "server_process": None,  # not a process on this machine: the CPU count is the notebook's stand-in
         "cpus": 1,
         "sizes": sizes,
@@ -274,9 +289,97 @@ def test_chapter_8s_ceilings_are_asserted_only_on_the_servers_own_cores(marker, 
         "wait_s": query_s,
         "computing": {s: min(s, 2) / query_s for s in sizes},  # the server's 2 cores, each busy
         "mixed": {s: min(s / (2 * query_s), 2 / query_s) for s in sizes},
-        "table": pd.DataFrame({"server CPUs": math.nan, "server CPU ms/query": math.nan}, index=sizes),
+        "table": unread,
+        "mixed_table": unread,
+        "why": poolsizing.why_not_quiet(unread, 1),
+        "calm": False,
     }
-    exec(_code_cell(marker), dict(figures))
-    assert "the ceiling is not asserted: its 1 CPUs are this notebook's" in capsys.readouterr().out
-    with pytest.raises(AssertionError, match="beat"):  # the same figures from the server's own cores: wrong
-        exec(_code_cell(marker), {**figures, "server_process": object()})
+
+
+def _loaded_figures():
+    """The server's own 2 cores, shared with three threads of other programs busy all along: a query of 14 ms of
+    CPU takes 28 ms alone (a third of the CPUs' threads, 2/4 of a CPU), and the minimum of 15 lone queries is as
+    slow. A pool of 8 wins 8/11 of the 2 CPUs, 1.45, 104 q/s, past the computing ceiling of 1.15 x 2 / 28 ms =
+    82; compute + wait (SLEEP 28 ms) about 5.3 of the 8 computing at a time, 93 q/s, past 1.15 x 2 / 28 ms too."""
+    sizes = [1, 2, 8]
+    table = _sweep_table(sizes, [0.5, 0.8, 1.45], [1.5, 1.2, 0.55])
+    return {
+        "poolsizing": poolsizing,
+        "server_process": object(),  # a process on this machine: its own cores
+        "cpus": 2,
+        "sizes": sizes,
+        "query_s": 0.028,
+        "wait_s": 0.028,
+        "computing": {1: 35.7, 2: 57.1, 8: 103.9},
+        "mixed": {1: 17.9, 2: 35.2, 8: 93.0},
+        "table": table,
+        "mixed_table": _sweep_table(sizes, [0.25, 0.49, 1.3], [1.5, 1.46, 0.72]),
+        "why": poolsizing.why_not_quiet(table, 2),
+        "calm": False,
+    }
+
+
+@pytest.mark.parametrize(
+    "marker", ["share of ceiling", "compute + wait's ceiling"], ids=["computing", "mixed"]
+)
+def test_chapter_8s_ceilings_are_asserted_only_where_the_servers_cpus_were_read_and_left_to_it(
+    marker, capsys
+):
+    """The ceilings, min(pool, CPUs) / one query alone, hold only on the server's own cores left to it: printed,
+    not asserted, where this notebook's cores stand in for the server's, or where load slowed the lone query
+    (more server threads then win more of the CPUs than one did); held to where the quiet verdict allows."""
+    stand_in = _stand_in_figures()
+    exec(_code_cell(marker), dict(stand_in))
+    out = capsys.readouterr().out
+    assert "not asserted" in out and "1 CPUs are this notebook's" in out, out
+    exec(_code_cell(marker), _loaded_figures())
+    out = capsys.readouterr().out
+    assert "not asserted" in out and "everything else took up to" in out, out
+    quiet = _sweep_table(stand_in["sizes"], [1.0] * 4, [0.0] * 4)  # read, and left to the server
+    own = {
+        **stand_in,
+        "server_process": object(),
+        "table": quiet,
+        "mixed_table": quiet,
+        "why": "",
+        "calm": True,
+    }
+    with pytest.raises(
+        AssertionError, match="beat"
+    ):  # the stand-in's figures from the server's own cores: wrong
+        exec(_code_cell(marker), own)
+
+
+@pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
+def test_chapter_8s_waiting_floor_is_asserted_only_where_nothing_else_slowed_the_round_trips(capsys):
+    """Each 20 ms SLEEP costs three round trips (pre-ping, query, the return's ROLLBACK): on a busy machine, or on a
+    workshop's shared server busy with the others' sweeps, each wakes late. The floor, 60 % of pool size / 20 ms,
+    is printed, not asserted, there; asserted where the server's CPUs cannot be read (compose) but nothing else
+    is known to have slowed the run: the claim is not about the server's CPUs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes, clients = [1, 2, 4, 6, 8], 8
+    slowed = {s: 0.5 * s / 0.02 for s in sizes} | {16: 0.5 * 8 / 0.02}  # half of pool size / 20 ms
+    index, busy = [*sizes, 16], [0.3] * 6
+    figures = {"poolsizing": poolsizing, "cpus": 2, "clients": clients, "sizes": sizes, "waiting_qps": slowed}
+    try:
+        for waiting in (
+            _sweep_table(index, busy, [1.5] * 6),  # other programs took 1.5 of the 2 CPUs
+            _sweep_table(index, busy, [0.0] * 6, sent=300.0),  # other participants' statements
+        ):
+            exec(_code_cell("pool size / 20 ms"), {**figures, "waiting": waiting})
+            out = capsys.readouterr().out
+            assert "not asserted" in out, out
+        for waiting in (
+            _sweep_table(index, busy, [0.0] * 6),  # a quiet machine: the slowness is wrong
+            _sweep_table(
+                index, [math.nan] * 6, [math.nan] * 6
+            ),  # compose: the server's CPUs unread, no one else
+        ):
+            with pytest.raises(AssertionError, match="60-105"):
+                exec(_code_cell("pool size / 20 ms"), {**figures, "waiting": waiting})
+    finally:
+        plt.close("all")

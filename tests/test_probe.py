@@ -143,7 +143,7 @@ def test_a_redis_that_wants_a_password_says_so_not_that_the_port_is_taken():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         port = server.server_address[1]
         with pytest.raises(
-            ServiceError, match=r"needs a password: name it in the URL \(redis://user:password@"
+            ServiceError, match=r"needs a password: put it in the URL, before the host \(user:password@\)"
         ):
             probe.redis_ping(f"redis://127.0.0.1:{port}/0")
         server.shutdown()

@@ -37,7 +37,7 @@ def redis_ping(url: str, timeout: float = 2.0) -> float:
         raise ServiceError(f"Redis at {host}:{port} does not answer ({exc.strerror or exc})") from exc
     if reply.startswith(b"-NOAUTH"):  # Redis, protected by a password the URL does not carry
         raise ServiceError(
-            f"Redis at {host}:{port} needs a password: name it in the URL (redis://user:password@host:port/0)"
+            f"Redis at {host}:{port} needs a password: put it in the URL, before the host (user:password@)"
         )
     if not reply.startswith(b"+PONG"):
         raise ServiceError(
