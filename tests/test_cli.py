@@ -121,13 +121,36 @@ def test_serve_passes_workers_and_threads_to_granian(monkeypatch, tmp_path):
 
 
 def test_doctor_reports_missing_load_generators_without_failing(monkeypatch):
-    from foundations.ops import doctor, packages
+    from foundations import bench
+    from foundations.ops import doctor
 
-    monkeypatch.setattr(packages, "which", lambda binary: None)
+    monkeypatch.setattr(bench, "available", lambda tool: tool == "builtin")
     check = doctor.check_load_generators()
     assert not check.ok and not check.needed and doctor.healthy([check])
     assert check.fix.startswith("sudo apt-get install -y apache2-utils wrk")
     assert "no  ab, wrk" in doctor.render([check])
+
+
+@pytest.mark.parametrize(
+    "installed, detail, debs",
+    [
+        ((), "ab, wrk missing: chapter 10 uses its built-in load generator instead", "apache2-utils wrk"),
+        (("ab",), "wrk missing: chapter 10 loads with the book's ab, and with its built-in load gen", "wrk"),
+        (("wrk",), "ab missing: chapter 10 loads with wrk in place of the book's ab", "apache2-utils"),
+    ],
+    ids=["both-missing", "wrk-missing", "ab-missing"],
+)
+def test_doctor_says_what_chapter_10_runs_without_ab_or_wrk(monkeypatch, installed, detail, debs):
+    """Chapter 10 runs whichever of ab and wrk is installed (bench.available), the built-in generator in
+    place of both only when neither is: the row says which, found as bench.available finds them."""
+    from foundations import bench
+    from foundations.ops import doctor
+
+    monkeypatch.setattr(bench, "available", lambda tool: tool == "builtin" or tool in installed)
+    check = doctor.check_load_generators()
+    assert not check.ok and not check.needed
+    assert check.detail.startswith(detail), check.detail
+    assert check.fix.startswith(f"sudo apt-get install -y {debs} "), check.fix
 
 
 def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch, tmp_path):
@@ -232,15 +255,15 @@ def test_doctor_says_where_to_start_a_service_that_runs_on_another_host(monkeypa
 def test_doctor_on_a_hub_tells_nothing_to_install_and_whom_to_ask(monkeypatch, tmp_path):
     """A workshop participant's server (or Binder's) has no Docker, no sudo and an image someone else built:
     the optional rows get no fix, the needed ones say what the participant can do, else whom to ask."""
-    from foundations import state
-    from foundations.ops import doctor, hosting, packages
+    from foundations import bench, state
+    from foundations.ops import doctor, hosting
 
     monkeypatch.setattr(doctor.services, "docker_engine", lambda: False)
     monkeypatch.setattr(doctor.services, "_in_compose", lambda names: False)
     monkeypatch.setattr(
         doctor.services, "check", lambda cfg, name: doctor.services.Status(name, "x:1", False, "down")
     )
-    monkeypatch.setattr(packages, "which", lambda binary: None)
+    monkeypatch.setattr(bench, "available", lambda tool: tool == "builtin")  # no ab, no wrk
     monkeypatch.setattr(doctor, "KERNEL_NAME", "no-such-kernel")
     lock = tmp_path / "requirements.lock"
     lock.write_text("redis==0.0.1\n")

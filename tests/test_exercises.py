@@ -2,6 +2,7 @@
 
 import ast
 import importlib.util
+import inspect
 import re
 import subprocess
 import sys
@@ -118,3 +119,42 @@ def test_check_prints_plain_words(capsys):
     assert "your answer raised ZeroDivisionError" in capsys.readouterr().out
     exercises.check("01.docker_run", solutions(NOTEBOOKS / "solutions" / "ch01.py")["01.docker_run"]())
     assert "correct." in capsys.readouterr().out
+
+
+def _tags_an_int():
+    from foundations import encoding
+
+    return encoding.tag(123)  # parse_tag's spec.split fails inside foundations/encoding.py
+
+
+def test_an_error_inside_the_course_code_names_the_learners_call_and_file(monkeypatch):
+    """A helper of the package misused: the line is the learner's call of it (in the file it is in), never
+    the package's own line, which the learner would look up in their cell."""
+    monkeypatch.setitem(exercises._CHECKS, "99.throwaway", lambda answer: answer())
+    line = inspect.getsourcelines(_tags_an_int)[1] + 3  # the `return encoding.tag(123)` line
+    said = exercises.verdict("99.throwaway", _tags_an_int)
+    assert said.startswith("your answer raised AttributeError: 'int' object has no attribute 'split'"), said
+    assert said.endswith(f"(line {line}) in tests/test_exercises.py"), said
+    assert "encoding.py" not in said
+
+
+def test_an_error_in_a_notebook_cell_names_the_cells_line_only(monkeypatch):
+    """A cell's code is compiled from ipykernel's cell file (/tmp/ipykernel_<pid>/<hash>.py): its line alone,
+    that name means nothing to the learner."""
+    monkeypatch.setitem(exercises._CHECKS, "99.throwaway", lambda answer: answer())
+    cell = "from foundations import encoding\n\ndef answer():\n    return encoding.tag(123)\n"
+    namespace: dict = {}
+    exec(compile(cell, "/tmp/ipykernel_4242/123456789.py", "exec"), namespace)
+    said = exercises.verdict("99.throwaway", namespace["answer"])
+    assert said.endswith("'split' (line 4)"), said
+
+
+def test_an_error_the_check_itself_raises_names_the_courses_file(monkeypatch):
+    """No frame of the learner's (a check tripping over an odd answer): the line is the course's, and the
+    message names its file, so that nobody looks for it in their cell."""
+    from foundations import encoding
+
+    monkeypatch.setitem(exercises._CHECKS, "99.throwaway", encoding.parse_tag)  # spec.split, on an int
+    said = exercises.verdict("99.throwaway", 123)
+    line = next(n for n, text in enumerate(inspect.getsourcelines(encoding)[0], 1) if "spec.split(" in text)
+    assert said.endswith(f"(line {line} of foundations/encoding.py)"), said

@@ -320,7 +320,7 @@ def _loaded_figures():
 
 
 @pytest.mark.parametrize(
-    "marker", ["share of ceiling", "compute + wait's ceiling"], ids=["computing", "mixed"]
+    "marker", ["shares = pd.DataFrame", "compute + wait's ceiling"], ids=["computing", "mixed"]
 )
 def test_chapter_8s_ceilings_are_asserted_only_where_the_servers_cpus_were_read_and_left_to_it(
     marker, capsys

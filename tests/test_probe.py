@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import re
 import socket
 import socketserver
 import subprocess
@@ -161,3 +162,145 @@ def test_the_redis_probe_waits_as_long_as_the_others(monkeypatch):
     with pytest.raises(ServiceError, match="does not answer"):
         probe.redis_ping("redis://127.0.0.1:1/0")
     assert seen["timeout"] == 2.0
+
+
+def _mysql_packet(seq: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "little") + bytes([seq]) + payload
+
+
+def _mysql_error(seq: int, code: int, message: str, state: str = "HY000") -> bytes:
+    return _mysql_packet(seq, b"\xff" + code.to_bytes(2, "little") + b"#" + state.encode() + message.encode())
+
+
+# A MySQL 8 greeting (protocol 10, mysql_native_password): enough for PyMySQL to send its login
+_CAPABILITIES = 0x8 | 0x200 | 0x8000 | 0x80000  # CONNECT_WITH_DB, PROTOCOL_41, SECURE_CONNECTION, PLUGIN_AUTH
+_GREETING = _mysql_packet(
+    0,
+    b"\x0a8.4.3-fake\x00"
+    + (7).to_bytes(4, "little")
+    + b"abcdefgh\x00"
+    + (_CAPABILITIES & 0xFFFF).to_bytes(2, "little")
+    + b"\xff"  # utf8mb4_0900_ai_ci
+    + (2).to_bytes(2, "little")
+    + (_CAPABILITIES >> 16).to_bytes(2, "little")
+    + bytes([21])
+    + b"\x00" * 10
+    + b"ijklmnopqrst\x00"
+    + b"mysql_native_password\x00",
+)
+
+
+@contextlib.contextmanager
+def refusing_mysql(code: int, message: str, greet: bool) -> Iterator[int]:
+    """A MySQL that refuses with error ``code``: in place of its greeting (1040, 1130, as a real server does
+    before any login), or after the login (``greet``: 1049, 1044); its port."""
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            if greet:
+                self.request.sendall(_GREETING)
+                self.request.recv(1024)  # the client's login
+            self.request.sendall(_mysql_error(2 if greet else 0, code, message))
+
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield server.server_address[1]
+        finally:
+            server.shutdown()
+
+
+@pytest.mark.parametrize(
+    "code, message, greet, expected",
+    [
+        (
+            1040,
+            "Too many connections",
+            False,
+            r"MySQL at 127.0.0.1:\d+ has no connection left \(Too many connections\): close the pools you hold "
+            r"\(another notebook's kernel\?\), or raise the server's max_connections",
+        ),
+        (
+            1049,
+            "Unknown database 'api'",
+            True,
+            r"MySQL at 127.0.0.1:\d+ has no database 'api': create it, or fix the DSN's /database part",
+        ),
+        (
+            1130,
+            "Host '10.0.0.7' is not allowed to connect to this MySQL server",
+            False,
+            r"MySQL at 127.0.0.1:\d+ answered with error 1130 \(\"Host '10.0.0.7' is not allowed to connect to "
+            r"this MySQL server\"\): ",
+        ),
+        (
+            1044,
+            "Access denied for user 'api'@'%' to database 'api'",
+            True,
+            r"MySQL at 127.0.0.1:\d+ answered with error 1044 \(\"Access denied for user 'api'@'%' to database ",
+        ),
+    ],
+    ids=["too-many-connections", "unknown-database", "host-not-allowed", "no-access-to-the-database"],
+)
+def test_a_mysql_that_answers_with_an_error_is_told_as_mysql(code, message, greet, expected):
+    """The server's own error numbers (1040 in place of the greeting, 1049 after the login) come from MySQL:
+    never "the port is taken by another program"."""
+    with refusing_mysql(code, message, greet) as port, pytest.raises(ServiceError) as refused:
+        probe.mysql_ping(f"mysql://api:api@127.0.0.1:{port}/api", timeout=2)
+    assert re.match(expected, str(refused.value)), str(refused.value)
+    assert "another program" not in str(refused.value)
+
+
+class _ErringRedis(socketserver.BaseRequestHandler):
+    """A Redis that answers every command with the error reply in ``server.reply``."""
+
+    def handle(self) -> None:
+        while self.request.recv(1024):
+            self.request.sendall(self.server.reply)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "reply, password, expected",
+    [
+        (
+            b"-LOADING Redis is loading the dataset in memory\r\n",
+            False,
+            r'Redis at 127.0.0.1:\d+ answered with an error, "LOADING Redis is loading the dataset in memory": '
+            r"it is still loading its data; run this again in a few seconds",
+        ),
+        (
+            b"-ERR max number of clients reached\r\n",
+            False,
+            r'Redis at 127.0.0.1:\d+ answered with an error, "ERR max number of clients reached": close the '
+            r"clients you hold \(another notebook's kernel\?\), or raise its maxclients",
+        ),
+        (
+            b"-ERR max number of clients reached\r\n",
+            True,  # the AUTH gets it, not only the PING: not a wrong password
+            r'Redis at 127.0.0.1:\d+ answered with an error, "ERR max number of clients reached": close the ',
+        ),
+        (
+            b"-DENIED Redis is running in protected mode because protected mode is enabled\r\n",
+            False,
+            r'Redis at 127.0.0.1:\d+ answered with an error, "DENIED Redis is running in protected mode ',
+        ),
+        (
+            b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+            True,
+            r"Redis at 127.0.0.1:\d+ refused the password in its URL \(\"WRONGPASS invalid username-password ",
+        ),
+    ],
+    ids=["loading", "max-clients", "max-clients-to-auth", "protected-mode", "wrong-password"],
+)
+def test_a_redis_that_answers_with_an_error_is_told_as_redis(reply, password, expected):
+    """A RESP error reply is Redis answering: quote it, never "not as Redis"."""
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _ErringRedis) as server:
+        server.reply = reply  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        url = f"redis://{'api:secret@' if password else ''}127.0.0.1:{port}/0"
+        with pytest.raises(ServiceError) as refused:
+            probe.redis_ping(url)
+        server.shutdown()
+    assert re.match(expected, str(refused.value)), str(refused.value)
+    assert "not as Redis" not in str(refused.value) and "another program" not in str(refused.value)

@@ -15,6 +15,7 @@ import sysconfig
 import textwrap
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from foundations.course import progress
@@ -98,19 +99,51 @@ def verdict(exercise_id: str, answer: Any) -> str | None:
     except Wrong as wrong:
         return str(wrong)
     except Exception as exc:  # noqa: BLE001 - the learner's code failed inside the check
-        return f"your answer raised {type(exc).__name__}: {exc} ({_where(exc)})"
+        return f"your answer raised {type(exc).__name__}: {exc} {_where(exc)}"
     return None
 
 
 _LIBRARIES = tuple(sysconfig.get_paths()[kind] for kind in ("stdlib", "platstdlib", "purelib", "platlib"))
+_PACKAGE = Path(__file__).resolve().parent.parent  # foundations/, installed editable or not
 
 
 def _where(exc: BaseException) -> str:
-    """The line of the learner's code the error came from: the deepest frame outside Python's own library and
-    the installed packages (a ValueError raised inside concurrent.futures names the learner's call of it)."""
+    """Where the learner looks, ``(line 4)``: the line of their own code the error came from, the deepest
+    frame outside Python's library, the installed packages and this package (an error raised inside
+    concurrent.futures or ``encoding.tag`` names the learner's call of it); then its file, ``(line 4) in
+    solutions/ch07.py``, unless that is a notebook cell. With no frame of theirs (a check tripping over an odd
+    answer), the deepest line and its file, ``(line 70 of foundations/encoding.py)``."""
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [frame for frame in frames if not frame.filename.startswith(_LIBRARIES)]
-    return f"line {(own or frames)[-1].lineno}" + ("" if own else f" of {frames[-1].filename}")
+    try:
+        own = [frame for frame in frames if _theirs(frame.filename)]
+    except OSError:  # no working directory to resolve a relative name against (removed under the kernel)
+        return f"(line {frames[-1].lineno})"
+    if not own:
+        return f"(line {frames[-1].lineno} of {_shown(frames[-1].filename)})"
+    frame = own[-1]
+    return f"(line {frame.lineno})" + ("" if _cell(frame.filename) else f" in {_shown(frame.filename)}")
+
+
+def _theirs(filename: str) -> bool:
+    if filename.startswith((*_LIBRARIES, "<frozen ")):  # <frozen importlib._bootstrap>: Python's too
+        return False
+    return not Path(filename).resolve().is_relative_to(_PACKAGE)
+
+
+def _cell(filename: str) -> bool:
+    """A notebook cell's code: ipykernel compiles it from ``<tmp>/ipykernel_<pid>/<hash>.py``, IPython's
+    terminal from ``<ipython-input-N-hash>``."""
+    return Path(filename).parent.name.startswith("ipykernel_") or filename.startswith("<ipython-input-")
+
+
+def _shown(filename: str) -> str:
+    """``filename`` as the learner finds it: from the working directory (a notebook's), the package's files
+    as ``foundations/...``, any other file in full."""
+    path = Path(filename).resolve()  # _theirs resolved it already: the working directory is there
+    for base in (Path.cwd(), _PACKAGE.parent):  # the working directory first: the learner's own files
+        if path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return filename
 
 
 def check(exercise_id: str, answer: Any) -> None:

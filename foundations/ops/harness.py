@@ -43,8 +43,8 @@ def temporary(
     environ: MutableMapping[str, str] = os.environ, default_ports: bool = False
 ) -> Iterator[Config | None]:
     """Every service in a throwaway state directory, exported into ``environ`` as ``FOUNDATIONS_*`` for
-    child processes (nbval's kernels), and stopped afterwards. The test run and ``make refresh-outputs``
-    both use it, so stored and fresh outputs come from the same kind of setup.
+    child processes (nbval's kernels), stopped and the directory deleted afterwards. The test run and
+    ``make refresh-outputs`` both use it, so stored and fresh outputs come from the same kind of setup.
 
     The test run takes free ports (runs side by side never collide). ``default_ports`` (refresh-outputs)
     takes the ones the notebooks' text names (6390-6392, 3390, 8080), so the stored outputs show them; a

@@ -29,22 +29,48 @@ def redis_ping(url: str, timeout: float = 2.0) -> float:
                 sock.sendall(
                     b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in words)
                 )
-                if not sock.recv(64).startswith(b"+OK"):
-                    raise ServiceError(f"Redis at {host}:{port} refused the password in its URL")
+                _expect(f"{host}:{port}", sock.recv(512), b"+OK")
             sock.sendall(b"PING\r\n")
-            reply = sock.recv(64)
+            reply = sock.recv(512)
     except OSError as exc:
         raise ServiceError(f"Redis at {host}:{port} does not answer ({exc.strerror or exc})") from exc
-    if reply.startswith(b"-NOAUTH"):  # Redis, protected by a password the URL does not carry
-        raise ServiceError(
-            f"Redis at {host}:{port} needs a password: put it in the URL, before the host (user:password@)"
-        )
-    if not reply.startswith(b"+PONG"):
-        raise ServiceError(
-            f"{host}:{port} answers, but not as Redis (got {reply[:30]!r}): the port is taken "
-            "by another program"
-        )
+    _expect(f"{host}:{port}", reply, b"+PONG")
     return (time.perf_counter() - start) * 1000
+
+
+# Redis's error replies that say what to do, by how they start (a Redis with no client slot left sends its
+# error at once, to the AUTH as to the PING)
+REDIS_ERRORS = {
+    b"-NOAUTH": "it needs a password: put it in the URL, before the host (user:password@)",
+    b"-LOADING": "it is still loading its data; run this again in a few seconds",
+    b"-ERR max number of clients reached": (
+        "close the clients you hold (another notebook's kernel?), or raise its maxclients"
+    ),
+    b"-DENIED": (
+        "in protected mode it takes connections from its own machine only: give it a password (requirepass) "
+        "and put that in the URL, or connect from its machine"
+    ),
+}
+
+
+def _expect(where: str, reply: bytes, expected: bytes) -> None:
+    """Raise unless ``reply`` starts with ``expected``, saying what answered: an error reply (``-``, in RESP)
+    is Redis's, quoted; to the AUTH, one that is no known condition is a refused password; anything else is
+    another program's."""
+    if reply.startswith(expected):
+        return
+    if not reply.startswith(b"-"):
+        raise ServiceError(
+            f"{where} answers, but not as Redis (got {reply[:30]!r}): the port is taken by another program"
+        )
+    line = reply.split(b"\r\n", 1)[0][1:].decode(errors="replace")[:120]  # "LOADING Redis is loading ..."
+    fix = next((fix for start, fix in REDIS_ERRORS.items() if reply.startswith(start)), None)
+    if fix is None and expected == b"+OK":  # WRONGPASS (Redis 6+), ERR invalid password
+        raise ServiceError(
+            f'Redis at {where} refused the password in its URL ("{line}"): fix its user:password@'
+        )
+    fix = fix or "it runs, but refuses; fix what its message names, or ask whoever runs it"
+    raise ServiceError(f'Redis at {where} answered with an error, "{line}": {fix}')
 
 
 def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
@@ -56,21 +82,44 @@ def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
     start = time.perf_counter()
     try:
         conn = pymysql.connect(**params, connect_timeout=timeout, read_timeout=timeout)
-    except pymysql.err.OperationalError as exc:
-        code = exc.args[0] if exc.args else 0
-        if code == 1045:
-            raise ServiceError(
-                f"MySQL at {where} refused user {params['user']!r}: wrong password, or the user "
-                "was never created (`python -m foundations services up` creates api/api)"
-            ) from exc
+    except pymysql.err.MySQLError as exc:
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+        message = exc.args[-1] if exc.args else exc
         if code == 2003:  # nothing accepts connections there
-            raise ServiceError(f"MySQL at {where} does not answer ({exc.args[-1]})") from exc
-        raise _not_mysql(where, exc.args[-1] if exc.args else exc) from exc
-    except (pymysql.err.MySQLError, ValueError, IndexError) as exc:  # a greeting that is not MySQL's
+            raise ServiceError(f"MySQL at {where} does not answer ({message})") from exc
+        if code >= 1000 and code not in CLIENT_ERRORS:  # the server's own error packet: MySQL answered
+            raise _mysql_error(where, params, code, message) from exc
+        raise _not_mysql(where, message) from exc  # 2013: no greeting; InternalError: packets not MySQL's
+    except (ValueError, IndexError) as exc:  # a greeting that is not MySQL's
         raise _not_mysql(where, exc) from exc
     with conn:
         conn.cursor().execute("SELECT 1")
     return (time.perf_counter() - start) * 1000
+
+
+CLIENT_ERRORS = range(2000, 3000)  # PyMySQL's own (CR_*): the server's are 1000-1999 and 3000 on
+
+
+def _mysql_error(where: str, params: dict, code: int, message: object) -> ServiceError:
+    """The server's error ``code``, in the words of ``mysqldb.connect`` (a lesson, which cannot import ops)."""
+    if code == 1045:
+        return ServiceError(
+            f"MySQL at {where} refused user {params['user']!r}: wrong password, or the user "
+            "was never created (`python -m foundations services up` creates api/api)"
+        )
+    if code == 1040:
+        return ServiceError(
+            f"MySQL at {where} has no connection left (Too many connections): close the pools you hold "
+            "(another notebook's kernel?), or raise the server's max_connections"
+        )
+    if code == 1049:
+        return ServiceError(
+            f"MySQL at {where} has no database {params['database']!r}: create it, or fix the DSN's /database part"
+        )
+    return ServiceError(
+        f'MySQL at {where} answered with error {code} ("{message}"): it runs, but refuses this connection; '
+        "fix what its message names, or ask whoever runs it"
+    )
 
 
 def _not_mysql(where: str, why: object) -> ServiceError:
