@@ -158,6 +158,7 @@ def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch, tmp_path):
     from foundations.ops import doctor, services
 
     monkeypatch.setattr(services, "docker_engine", lambda: False)
+    monkeypatch.setattr(services, "docker_denied", lambda: False)
     monkeypatch.setattr(services, "_in_compose", lambda names: False)
     lab = {
         "FOUNDATIONS_REDIS_URL": "redis://lab:lab@redis:6379/0",
@@ -179,6 +180,32 @@ def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch, tmp_path):
         doctor.shutil, "which", lambda program: f"/usr/bin/{program}"
     )  # installed, not running
     assert doctor.check_docker(laptop, names).fix.startswith("optional: start Docker")
+
+
+def test_doctor_tells_a_user_outside_the_docker_group_how_to_get_in(monkeypatch, tmp_path):
+    """An engine that runs but refuses this user is no engine to services up (local daemons), and "start
+    Docker" would be a dead end: the fix is the docker group."""
+    import subprocess
+
+    from foundations.ops import doctor, services
+
+    denied = (
+        "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
+    )
+    monkeypatch.setattr(
+        services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", denied)
+    )
+    assert not services.docker_engine() and services.docker_denied()
+    laptop = config.load(argv=["--state-dir", str(tmp_path)], environ={})
+    check = doctor.check_docker(laptop, tuple(config.SERVICES))
+    assert "may not use it" in check.detail and check.fix.startswith("optional: sudo usermod -aG docker")
+    stopped = (
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+    )
+    monkeypatch.setattr(
+        services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", stopped)
+    )
+    assert not services.docker_denied()  # an engine that is not running: "start Docker" is right there
 
 
 def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_path):

@@ -6,6 +6,7 @@ import math
 import os
 import queue
 import random
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -122,8 +123,28 @@ def the_cursors(pool, queries):  # the cursor, not its rows: a buffered cursor s
         return list(threads.map(cursor, queries))
 
 
-def sleeps_skipped(pool, queries):  # the numbers parsed from the SQL, nothing run: fast and wrong
-    return [[(int(sql.split()[1]), 0)] for sql in queries]
+def first_row_in_a_list(pool, queries):  # [cur.fetchone()]: the shape of the rows, but only the first
+    def one(sql):
+        with pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            return [cur.fetchone()]
+
+    with ThreadPoolExecutor(pool.status()["size"]) as threads:
+        return list(threads.map(one, queries))
+
+
+def fetchmany_unsized(pool, queries):  # cur.fetchmany(): `arraysize` rows, and PyMySQL's is 1
+    def many(sql):
+        with pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchmany()
+
+    with ThreadPoolExecutor(pool.status()["size"]) as threads:
+        return list(threads.map(many, queries))
+
+
+def sleeps_skipped(pool, queries):  # every row's numbers parsed from the SQL, nothing run: fast and wrong
+    return [[(int(n), 0) for n in re.findall(r"SELECT (\d+)", sql)] for sql in queries]
 
 
 def one_connection(pool, queries):  # the threads share one connection: the server runs them one at a time
@@ -232,6 +253,8 @@ def raises_before_the_others_end(pool, queries):  # the first error goes up, the
         (keeps_connections, "still checked out after query_all returned"),
         (first_row_only, "should be the rows of its query"),
         (the_cursors, "cur.fetchall(), not the cursor"),
+        (first_row_in_a_list, "the server returns"),
+        (fetchmany_unsized, "the server returns"),
         (lambda pool, queries: [[(1234, 0)]] * len(queries), "the server returns"),  # made-up rows
         (sleeps_skipped, "never took a connection from `pool`"),
         (one_connection, "at most 1 connection(s) were in use at once"),
@@ -253,6 +276,8 @@ def raises_before_the_others_end(pool, queries):  # the first error goes up, the
         "leak",
         "fetchone",
         "the-cursors",
+        "fetchone-in-a-list",
+        "fetchmany",
         "hard-coded",
         "parsed",
         "one-connection",
@@ -429,6 +454,16 @@ def simulation_of_its_own(queries, seed):
 def test_connections_needed_accepts_simulations_of_other_lengths_and_seeds(queries, seed):
     """The check's tolerance lets through a right answer whose simulation is not the check's own."""
     assert exercises.verdict("08.connections_needed", simulation_of_its_own(queries, seed)) is None
+
+
+def test_connections_needed_accepts_a_numpy_integer():
+    """A right answer that picks its size with NumPy (``np.argmax(...) + 1``) returns a NumPy integer: a whole
+    number of connections, accepted like an int."""
+    import numpy as np
+
+    right = simulation_of_its_own(50_000, 1)
+    verdict = exercises.verdict("08.connections_needed", lambda r, ms, w: np.int64(right(r, ms, w)))
+    assert verdict is None, verdict
 
 
 def test_every_fixed_case_has_a_clear_answer():

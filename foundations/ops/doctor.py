@@ -147,6 +147,16 @@ def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
         detail = "no engine answers, yet services up started compose's containers and goes back to them"
         fix = "start Docker; or make services-down (it forgets them), then services up runs local daemons"
         return Check("docker", False, detail, fix, needed=False)
+    then = "; then make services-down, so that services up starts compose" if started == "local" else ""
+    if services.docker_denied():  # "start Docker" would be a dead end: it runs
+        detail = "an engine runs, but this user may not use it (docker info: permission denied): services up runs local daemons instead"
+        return Check(
+            "docker",
+            False,
+            detail,
+            f"optional: sudo usermod -aG docker $USER, then log in again{then}",
+            needed=False,
+        )
     get_docker = (
         "start Docker" if shutil.which("docker") else "install Docker Engine (docs.docker.com/engine/install)"
     )
@@ -154,8 +164,7 @@ def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
         "docker",
         False,
         "no engine: services up runs local daemons instead",
-        f"optional: {get_docker} to run compose.yaml"
-        + ("; then make services-down, so that services up starts compose" if started == "local" else ""),
+        f"optional: {get_docker} to run compose.yaml{then}",
         needed=False,
     )
 

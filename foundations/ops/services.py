@@ -52,14 +52,26 @@ class Status:
     detail: str
 
 
+def _docker_info() -> subprocess.CompletedProcess | None:
+    """``docker info``'s run, or None without a docker CLI (or when it hangs)."""
+    if not shutil.which("docker"):
+        return None
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
 def docker_engine() -> bool:
     """True when a Docker engine answers (the CLI alone is not enough)."""
-    if not shutil.which("docker"):
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=5).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+    info = _docker_info()
+    return info is not None and info.returncode == 0
+
+
+def docker_denied() -> bool:
+    """True when an engine runs but this user may not reach its socket (not in the ``docker`` group)."""
+    info = _docker_info()
+    return info is not None and info.returncode != 0 and "permission denied" in info.stderr.lower()
 
 
 def _with_port(url: str, port: int) -> str:

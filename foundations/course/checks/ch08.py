@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from numbers import Integral
 from typing import Any
 
 import pymysql
@@ -73,6 +74,14 @@ def _rows(result: Any) -> list[tuple] | None:
         return [tuple(row) for row in result]
     except TypeError:
         return None
+
+
+def _query(n: int, seconds: float, rows: int) -> tuple[str, list[tuple]]:
+    """A query that sleeps ``seconds`` and returns ``rows`` rows, and those rows: (n, 0), (n + 1, 0), ... (SLEEP
+    returns 0 when it sleeps the whole time). Several rows, as many as the check draws, tell every row from the
+    first (``[cur.fetchone()]``, or ``cur.fetchmany()``, whose ``arraysize`` is 1)."""
+    more = "".join(f" UNION ALL SELECT {n + k}, 0" for k in range(1, rows))
+    return f"SELECT {n} AS n, SLEEP({seconds}) AS slept{more}", [(n + k, 0) for k in range(rows)]
 
 
 # fewer queries than connections, the longest first (so they finish in the reverse order); more queries than
@@ -144,7 +153,9 @@ def query_all(answer):
     dsn = config.load(argv=[]).mysql_dsn
     for size, sleeps, warm in POOLS:
         numbers = random.sample(range(1000, 10_000), len(sleeps))  # not a value the notebook ever shows
-        queries = [f"SELECT {n} AS n, SLEEP({s}) AS slept" for n, s in zip(numbers, sleeps)]
+        # 2 to 4 rows each, drawn afresh every run: none can be hard-coded, and none is only its first row
+        made = [_query(n, s, random.randint(2, 4)) for n, s in zip(numbers, sleeps)]
+        queries, wanted = [sql for sql, _ in made], [rows for _, rows in made]
         can = min(size, len(queries))  # the connections the answer can keep busy at once
         pool = _Watched(dsn, size=size, timeout=TIMEOUT)
         try:
@@ -169,7 +180,6 @@ def query_all(answer):
             f"query_all(pool, <{len(queries)} queries>) returned {got!r}: expected one result per query, "
             "in a list",
         )
-        wanted = [[(n, 0)] for n in numbers]  # SLEEP returns 0 when it sleeps the whole time
         results = [_rows(result) for result in got]
         expect(
             all(rows is not None for rows in results),
@@ -229,7 +239,11 @@ def _one_query_fails(answer: Any, dsn: str) -> None:
     caller, and only once every connection is back in the pool."""
     n = random.randint(1000, 9999)
     bad = f"SELECT {n} AS n FROM no_such_table_{n}"
-    queries = [bad, f"SELECT {n + 1} AS n, SLEEP(0.3) AS slept", f"SELECT {n + 2} AS n, SLEEP(0.1) AS slept"]
+    queries = [
+        bad,
+        _query(n + 10, 0.3, random.randint(2, 4))[0],
+        _query(n + 20, 0.1, random.randint(2, 4))[0],
+    ]
     pool = _Watched(dsn, size=2, timeout=TIMEOUT)
     left: list[int] = []
 
@@ -333,9 +347,10 @@ def connections_needed(answer):
             "simulate the load per connection? (Its loop may still run: restart the kernel.)",
         )
         expect(
-            isinstance(got, int) and not isinstance(got, bool),
-            f"{shown} returned {got!r}: a pool holds a whole number of connections",
+            isinstance(got, Integral) and not isinstance(got, bool),  # NumPy's integers are Integral
+            f"{shown} returned {got!r}: a pool holds a whole number of connections (an int)",
         )
+        got = int(got)
         expect(got >= 1, f"{shown} returned {got}: a pool needs at least one connection")
         busy = rate * query_ms / 1000
         expect(
