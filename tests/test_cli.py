@@ -196,6 +196,17 @@ def test_doctor_tells_a_user_outside_the_docker_group_how_to_get_in(monkeypatch,
         services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", denied)
     )
     assert not services.docker_engine() and services.docker_denied()
+    old_cli = subprocess.CompletedProcess(
+        ["docker", "info"],
+        1,
+        f"Client:\n Context: default\n\nServer:\nERROR: Got {denied}\n",
+        "errors pretty printing info\n",
+    )
+    monkeypatch.setattr(services, "_docker_info", lambda: old_cli)  # Debian 12's docker.io 20.10: on stdout
+    assert services.docker_denied()
+    monkeypatch.setattr(
+        services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", denied)
+    )
     laptop = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     check = doctor.check_docker(laptop, tuple(config.SERVICES))
     assert "may not use it" in check.detail and check.fix.startswith("optional: sudo usermod -aG docker")

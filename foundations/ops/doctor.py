@@ -154,7 +154,7 @@ def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
             "docker",
             False,
             detail,
-            f"optional: sudo usermod -aG docker $USER, then log in again{then}",
+            f"optional: sudo usermod -aG docker $USER (root-level access to this machine), log in again, then restart make lab{then}",
             needed=False,
         )
     get_docker = (

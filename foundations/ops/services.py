@@ -71,7 +71,8 @@ def docker_engine() -> bool:
 def docker_denied() -> bool:
     """True when an engine runs but this user may not reach its socket (not in the ``docker`` group)."""
     info = _docker_info()
-    return info is not None and info.returncode != 0 and "permission denied" in info.stderr.lower()
+    said = f"{info.stdout}{info.stderr}".lower() if info is not None else ""  # Docker 20.10 says it on stdout
+    return info is not None and info.returncode != 0 and "permission denied" in said
 
 
 def _with_port(url: str, port: int) -> str:
