@@ -103,44 +103,27 @@ def keeps_connections(pool, queries):  # takes connections, never gives them bac
         return list(threads.map(leak, queries))
 
 
-def first_row_only(pool, queries):  # fetchone: a row, not the rows
-    def one(sql):
-        with pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchone()
+def _each_pooled(read):
+    """A wrong answer that does the threads and the pool right, and returns ``read(cursor)`` for each query."""
 
-    with ThreadPoolExecutor(pool.status()["size"]) as threads:
-        return list(threads.map(one, queries))
+    def answer(pool, queries):
+        def one(sql):
+            with pool.connection() as conn, conn.cursor() as cur:
+                cur.execute(sql)
+                return read(cur)
 
+        with ThreadPoolExecutor(pool.status()["size"]) as threads:
+            return list(threads.map(one, queries))
 
-def the_cursors(pool, queries):  # the cursor, not its rows: a buffered cursor still iterates them once
-    def cursor(sql):
-        with pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur
-
-    with ThreadPoolExecutor(pool.status()["size"]) as threads:
-        return list(threads.map(cursor, queries))
+    return answer
 
 
-def first_row_in_a_list(pool, queries):  # [cur.fetchone()]: the shape of the rows, but only the first
-    def one(sql):
-        with pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return [cur.fetchone()]
-
-    with ThreadPoolExecutor(pool.status()["size"]) as threads:
-        return list(threads.map(one, queries))
-
-
-def fetchmany_unsized(pool, queries):  # cur.fetchmany(): `arraysize` rows, and PyMySQL's is 1
-    def many(sql):
-        with pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchmany()
-
-    with ThreadPoolExecutor(pool.status()["size"]) as threads:
-        return list(threads.map(many, queries))
+first_row_only = _each_pooled(lambda cur: cur.fetchone())  # a row, not the rows
+the_cursors = _each_pooled(
+    lambda cur: cur
+)  # the cursor, not its rows: a buffered cursor still iterates them once
+first_row_in_a_list = _each_pooled(lambda cur: [cur.fetchone()])  # the shape of the rows, but only the first
+fetchmany_unsized = _each_pooled(lambda cur: cur.fetchmany())  # `arraysize` rows, and PyMySQL's is 1
 
 
 def sleeps_skipped(pool, queries):  # every row's numbers parsed from the SQL, nothing run: fast and wrong
