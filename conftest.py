@@ -14,17 +14,20 @@ shared, so a run against them stays serial.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
+import tempfile
 import uuid
 
 import nbval.kernel
 import pytest
+from jupyter_client.manager import KernelManager
 
 from foundations import config as fconfig
-from foundations import net, redisdb
-from foundations.course import progress
+from foundations import net, pids, redisdb
+from foundations.course import progress, refresh
 from foundations.errors import FoundationsError
 from foundations.ops import harness, packages, services
 from foundations.registry import Registry, glob_escape
@@ -32,24 +35,14 @@ from foundations.registry import Registry, glob_escape
 _teardown = contextlib.ExitStack()  # what pytest_configure started, undone when the session ends
 
 
-def retrying(start, tries: int = 3):
-    """``start`` (nbval's kernel start), tried again when the kernel dies before it answers: jupyter_client
-    picks its TCP ports free a moment before the kernel binds them, and in a parallel run that starts services
-    on free ports too, another process can take one first (CI saw a kernel die so, once). A kernel that cannot
-    start in ``tries`` attempts still fails its notebook."""
-
-    def start_again(*args, **kwargs):
-        for attempt in range(1, tries + 1):
-            try:
-                return start(*args, **kwargs)
-            except RuntimeError:
-                if attempt == tries:
-                    raise
-
-    return start_again
-
-
-nbval.kernel.start_new_kernel = retrying(nbval.kernel.start_new_kernel)
+def _kernels_over_unix_sockets() -> None:
+    """nbval's kernels talk over Unix sockets in a folder of this process, as ``refresh``'s do, not over TCP
+    ports: jupyter_client picks a port free a moment before the kernel binds it, and a run that starts services
+    on free ports can take one first. A kernel that lost its heartbeat port so left nbval's teardown waiting
+    forever on a heartbeat that nobody answers (CI, once, inside the lab container)."""
+    folder = _teardown.enter_context(tempfile.TemporaryDirectory(prefix=pids.TEMP_PREFIX + "kernel-"))
+    _teardown.callback(setattr, nbval.kernel, "KernelManager", nbval.kernel.KernelManager)
+    nbval.kernel.KernelManager = functools.partial(KernelManager, **refresh.over_unix_sockets(folder))
 
 
 def _xdist_controller(config: pytest.Config) -> bool:
@@ -64,6 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _exit_on_sigterm))
     if not _xdist_controller(config):
         _teardown.enter_context(harness.temporary())
+        _kernels_over_unix_sockets()
     elif not services.named_by_environment(os.environ):
         _install_packages(config)  # once, here, before any worker starts its services
     # after temporary(), which exports every setting: the exercise checks of this run are nobody's progress

@@ -37,10 +37,15 @@ def refresh(path: Path, timeout: int = 600) -> float:
             kernel_name=KERNEL_NAME,
             record_timing=False,
             resources={"metadata": {"path": str(path.parent)}},
-            config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}),
+            config=Config({"KernelManager": over_unix_sockets(sockets)}),
         ).execute()
     nbformat.write(nb, path)
     return time.perf_counter() - start
+
+
+def over_unix_sockets(folder: str) -> dict[str, str]:
+    """A KernelManager's settings that put its kernel's channels on Unix sockets in ``folder``."""
+    return {"transport": "ipc", "ip": f"{folder}/kernel"}
 
 
 def moved_ports(cfg: config.Config) -> list[str]:
