@@ -157,8 +157,7 @@ def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch, tmp_path):
     """The Docker lab has no docker command, and its services are compose's containers, not local daemons."""
     from foundations.ops import doctor, services
 
-    monkeypatch.setattr(services, "docker_engine", lambda: False)
-    monkeypatch.setattr(services, "docker_denied", lambda: False)
+    monkeypatch.setattr(services, "docker_state", lambda: "none")
     monkeypatch.setattr(services, "_in_compose", lambda names: False)
     lab = {
         "FOUNDATIONS_REDIS_URL": "redis://lab:lab@redis:6379/0",
@@ -195,7 +194,7 @@ def test_doctor_tells_a_user_outside_the_docker_group_how_to_get_in(monkeypatch,
     monkeypatch.setattr(
         services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", denied)
     )
-    assert not services.docker_engine() and services.docker_denied()
+    assert services.docker_state() == "denied" and not services.docker_engine()
     old_cli = subprocess.CompletedProcess(
         ["docker", "info"],
         1,
@@ -203,12 +202,16 @@ def test_doctor_tells_a_user_outside_the_docker_group_how_to_get_in(monkeypatch,
         "errors pretty printing info\n",
     )
     monkeypatch.setattr(services, "_docker_info", lambda: old_cli)  # Debian 12's docker.io 20.10: on stdout
-    assert services.docker_denied()
+    assert services.docker_state() == "denied"
+    runs = []
     monkeypatch.setattr(
-        services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", denied)
+        services,
+        "_docker_info",
+        lambda: runs.append(1) or subprocess.CompletedProcess(["docker", "info"], 1, "", denied),
     )
     laptop = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     check = doctor.check_docker(laptop, tuple(config.SERVICES))
+    assert len(runs) == 1  # one docker info: each may wait 5 s for an engine that does not answer
     assert "may not use it" in check.detail and check.fix.startswith("optional: sudo usermod -aG docker")
     stopped = (
         "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
@@ -216,7 +219,7 @@ def test_doctor_tells_a_user_outside_the_docker_group_how_to_get_in(monkeypatch,
     monkeypatch.setattr(
         services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", stopped)
     )
-    assert not services.docker_denied()  # an engine that is not running: "start Docker" is right there
+    assert services.docker_state() == "none"  # an engine that is not running: "start Docker" is right there
 
 
 def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_path):
@@ -227,7 +230,7 @@ def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_
 
     cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     names = tuple(config.SERVICES)
-    monkeypatch.setattr(services, "docker_engine", lambda: True)
+    monkeypatch.setattr(services, "docker_state", lambda: "answers")
     monkeypatch.setattr(compose, "command", lambda: ["docker", "compose"])
     assert doctor.check_docker(cfg, names).detail == "engine answers: services up uses compose"
     state.write(tmp_path, {"mode": "local", "endpoints": {}, "processes": {}})
@@ -235,7 +238,7 @@ def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_
     assert "keeps the local daemons" in kept.detail and "make services-down" in kept.fix
     monkeypatch.setattr(compose, "command", lambda: None)
     assert "no compose: services up runs local daemons" in doctor.check_docker(cfg, names).detail
-    monkeypatch.setattr(services, "docker_engine", lambda: False)
+    monkeypatch.setattr(services, "docker_state", lambda: "none")
     assert "then make services-down" in doctor.check_docker(cfg, names).fix  # the local daemons still run
     state.write(tmp_path, {"mode": "docker", "endpoints": {}, "processes": {}})  # Docker stopped since
     stopped = doctor.check_docker(cfg, names)
@@ -296,7 +299,7 @@ def test_doctor_on_a_hub_tells_nothing_to_install_and_whom_to_ask(monkeypatch, t
     from foundations import bench, state
     from foundations.ops import doctor, hosting
 
-    monkeypatch.setattr(doctor.services, "docker_engine", lambda: False)
+    monkeypatch.setattr(doctor.services, "docker_state", lambda: "none")
     monkeypatch.setattr(doctor.services, "_in_compose", lambda names: False)
     monkeypatch.setattr(
         doctor.services, "check", lambda cfg, name: doctor.services.Status(name, "x:1", False, "down")

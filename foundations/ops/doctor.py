@@ -128,7 +128,8 @@ def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
     """Which way ``services up`` goes and why: compose's containers, local daemons, or services elsewhere."""
     # up keeps managing services the way they started, whatever is installed since
     started = state.read_raw(Path(cfg.state_dir)).get("mode")
-    if services.docker_engine():
+    engine = services.docker_state()
+    if engine == "answers":
         if compose.command() is None:
             detail = "an engine answers, but no compose: services up runs local daemons instead"
             return Check(
@@ -148,7 +149,7 @@ def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
         fix = "start Docker; or make services-down (it forgets them), then services up runs local daemons"
         return Check("docker", False, detail, fix, needed=False)
     then = "; then make services-down, so that services up starts compose" if started == "local" else ""
-    if services.docker_denied():  # "start Docker" would be a dead end: it runs
+    if engine == "denied":  # "start Docker" would be a dead end: it runs
         detail = "an engine runs, but this user may not use it (docker info: permission denied): services up runs local daemons instead"
         return Check(
             "docker",

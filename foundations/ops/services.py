@@ -62,17 +62,21 @@ def _docker_info() -> subprocess.CompletedProcess | None:
         return None
 
 
+def docker_state() -> str:
+    """``"answers"`` when a Docker engine answers (the CLI alone is not enough), ``"denied"`` when one runs
+    but this user may not reach its socket (not in the ``docker`` group), else ``"none"``: one ``docker info``."""
+    info = _docker_info()
+    if info is None:
+        return "none"
+    if info.returncode == 0:
+        return "answers"
+    said = f"{info.stdout}{info.stderr}".lower()  # Docker 20.10 says it on stdout
+    return "denied" if "permission denied" in said else "none"
+
+
 def docker_engine() -> bool:
-    """True when a Docker engine answers (the CLI alone is not enough)."""
-    info = _docker_info()
-    return info is not None and info.returncode == 0
-
-
-def docker_denied() -> bool:
-    """True when an engine runs but this user may not reach its socket (not in the ``docker`` group)."""
-    info = _docker_info()
-    said = f"{info.stdout}{info.stderr}".lower() if info is not None else ""  # Docker 20.10 says it on stdout
-    return info is not None and info.returncode != 0 and "permission denied" in said
+    """True when a Docker engine answers."""
+    return docker_state() == "answers"
 
 
 def _with_port(url: str, port: int) -> str:
