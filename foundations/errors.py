@@ -22,6 +22,11 @@ class ServiceError(FoundationsError):
     """A service is missing, down, unhealthy, or its port is taken (names host:port and the fix)."""
 
 
+class ServerRefused(ServiceError):
+    """A service runs and answered with its own error (too many connections, still loading, a wrong
+    password): its message names the fix, and starting the service again is not it."""
+
+
 class CommandError(FoundationsError):
     """A program we ran (pip, npm, apt-get, docker, a child ``python -m foundations``) failed: names the
     command, and ends with the end of what it printed."""

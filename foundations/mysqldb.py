@@ -24,7 +24,7 @@ from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.pool import QueuePool
 
 from foundations import net
-from foundations.errors import FIX_DOWN, ConfigError, ServiceError
+from foundations.errors import FIX_DOWN, ConfigError, ServerRefused, ServiceError
 
 T = TypeVar("T")
 SIMPLE_TYPES = (int, float, str, bool)
@@ -42,29 +42,34 @@ def where(dsn: str) -> str:
     return f"{params['host']}:{params['port']}"
 
 
+def refused(params: dict[str, Any], code: int) -> str | None:
+    """What the server's own refusal ``code`` means and what to do, for the refusals a learner meets:
+    1045 (user or password), 1040 (too many connections), 1049 (no such database); else None."""
+    where = f"{params['host']}:{params['port']}"
+    if code == 1045:
+        return (
+            f"MySQL at {where} refused user {params['user']!r}: wrong password (check the DSN, "
+            "FOUNDATIONS_MYSQL_DSN), or the user was never created (`services up` creates api/api)"
+        )
+    if code == 1040:
+        return (
+            f"MySQL at {where} has no connection left (Too many connections): close the pools you hold "
+            "(another notebook's kernel?), or raise the server's max_connections"
+        )
+    if code == 1049:
+        return f"MySQL at {where} has no database {params['database']!r}: create it, or fix the DSN's /database part"
+    return None
+
+
 def connect(dsn: str, timeout: float = 2.0, read_timeout: float | None = 30.0) -> pymysql.Connection:
     """One connection to the DSN's server, autocommit on; failures become one-line ``ServiceError``s."""
     params = net.mysql_params(dsn)
     try:
         return pymysql.connect(**params, connect_timeout=timeout, read_timeout=read_timeout, autocommit=True)
     except pymysql.err.OperationalError as exc:
-        code = exc.args[0] if exc.args else 0
-        if code == 1045:
-            raise ServiceError(
-                f"MySQL at {where(dsn)} refused user {params['user']!r}: wrong password (check "
-                "the DSN, FOUNDATIONS_MYSQL_DSN), or the user was never created "
-                "(`python -m foundations services up` creates api/api)"
-            ) from exc
-        if code == 1040:
-            raise ServiceError(
-                f"MySQL at {where(dsn)} has no connection left (Too many connections): close the pools you "
-                "hold (another notebook's kernel?), or raise the server's max_connections"
-            ) from exc
-        if code == 1049:
-            raise ServiceError(
-                f"MySQL at {where(dsn)} has no database {params['database']!r}: create it, or "
-                "fix the DSN's /database part"
-            ) from exc
+        refusal = refused(params, exc.args[0] if exc.args else 0)
+        if refusal:
+            raise ServerRefused(refusal) from exc
         raise ServiceError(f"MySQL at {where(dsn)} does not answer ({exc.args[-1]}); {FIX_DOWN}") from exc
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from foundations import config, net
 from foundations.errors import ServiceError
-from foundations.ops import doctor, probe
+from foundations.ops import doctor, probe, services
 
 
 @contextlib.contextmanager
@@ -304,3 +304,21 @@ def test_a_redis_that_answers_with_an_error_is_told_as_redis(reply, password, ex
         server.shutdown()
     assert re.match(expected, str(refused.value)), str(refused.value)
     assert "not as Redis" not in str(refused.value) and "another program" not in str(refused.value)
+
+
+def test_the_fix_for_a_server_that_runs_and_refuses_is_not_to_start_it(tmp_path):
+    """LOADING, max clients, a wrong password: the server runs, so "services up" would send the learner
+    round in a circle; the doctor and a chapter's first cell point at the server's own message instead."""
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _ErringRedis) as server:
+        server.reply = b"-LOADING Redis is loading the dataset in memory\r\n"  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        loading = f"redis://127.0.0.1:{server.server_address[1]}/0"
+        cfg = config.load(argv=["--state-dir", str(tmp_path), "--redis-url", loading], environ={})
+        check = doctor.check_service(cfg, "redis")
+        server.shutdown()
+    assert not check.ok and "LOADING" in check.detail
+    assert "would not help" in check.fix and services.up_command() not in check.fix
+    down = config.load(
+        argv=["--state-dir", str(tmp_path), "--redis-url", "redis://127.0.0.1:1/0"], environ={}
+    )
+    assert doctor.check_service(down, "redis").fix == services.up_command()  # down: starting it is the fix

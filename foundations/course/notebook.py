@@ -61,9 +61,7 @@ def setup(*needs: str) -> Config:
     for name in needs:
         status = services.check(cfg, name)
         if not status.answers:
-            raise ServiceError(
-                f"{status.detail}. Fix: {services.fix_up(cfg, name)}, then run this cell again"
-            )
+            raise ServiceError(f"{status.detail}. Fix: {services.fix(cfg, status)}, then run this cell again")
         print(f"{name:<7} {status.address:<16} answers")
     return cfg
 

@@ -102,7 +102,7 @@ def check_service(cfg: Config, name: str) -> Check:
     source = cfg.sources.get(config.SERVICES[name], "default")
     if status.answers:
         return Check(name, True, f"{status.address} answers ({status.detail}){server_version(cfg, name)}")
-    return Check(name, False, f"{status.address} ({source}): {status.detail}", services.fix_up(cfg, name))
+    return Check(name, False, f"{status.address} ({source}): {status.detail}", services.fix(cfg, status))
 
 
 def server_version(cfg: Config, name: str) -> str:

@@ -12,7 +12,7 @@ import time
 from urllib.parse import unquote, urlsplit
 
 from foundations import net
-from foundations.errors import ServiceError
+from foundations.errors import ServerRefused, ServiceError
 
 
 def redis_ping(url: str, timeout: float = 2.0) -> float:
@@ -66,11 +66,11 @@ def _expect(where: str, reply: bytes, expected: bytes) -> None:
     line = reply.split(b"\r\n", 1)[0][1:].decode(errors="replace")[:120]  # "LOADING Redis is loading ..."
     fix = next((fix for start, fix in REDIS_ERRORS.items() if reply.startswith(start)), None)
     if fix is None and expected == b"+OK":  # WRONGPASS (Redis 6+), ERR invalid password
-        raise ServiceError(
+        raise ServerRefused(
             f'Redis at {where} refused the password in its URL ("{line}"): fix its user:password@'
         )
     fix = fix or "it runs, but refuses; fix what its message names, or ask whoever runs it"
-    raise ServiceError(f'Redis at {where} answered with an error, "{line}": {fix}')
+    raise ServerRefused(f'Redis at {where} answered with an error, "{line}": {fix}')
 
 
 def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
@@ -100,25 +100,14 @@ def mysql_ping(dsn: str, timeout: float = 2.0) -> float:
 CLIENT_ERRORS = range(2000, 3000)  # PyMySQL's own (CR_*): the server's are 1000-1999 and 3000 on
 
 
-def _mysql_error(where: str, params: dict, code: int, message: object) -> ServiceError:
-    """The server's error ``code``, in the words of ``mysqldb.connect`` (a lesson, which cannot import ops)."""
-    if code == 1045:
-        return ServiceError(
-            f"MySQL at {where} refused user {params['user']!r}: wrong password, or the user "
-            "was never created (`python -m foundations services up` creates api/api)"
-        )
-    if code == 1040:
-        return ServiceError(
-            f"MySQL at {where} has no connection left (Too many connections): close the pools you hold "
-            "(another notebook's kernel?), or raise the server's max_connections"
-        )
-    if code == 1049:
-        return ServiceError(
-            f"MySQL at {where} has no database {params['database']!r}: create it, or fix the DSN's /database part"
-        )
-    return ServiceError(
-        f'MySQL at {where} answered with error {code} ("{message}"): it runs, but refuses this connection; '
-        "fix what its message names, or ask whoever runs it"
+def _mysql_error(where: str, params: dict, code: int, message: object) -> ServerRefused:
+    """The server's error ``code``: in ``mysqldb.refused``'s words where it has them (connect says the same)."""
+    from foundations import mysqldb  # imported here, as pymysql is
+
+    return ServerRefused(
+        mysqldb.refused(params, code)
+        or f'MySQL at {where} answered with error {code} ("{message}"): it runs, but refuses this '
+        "connection; fix what its message names, or ask whoever runs it"
     )
 
 

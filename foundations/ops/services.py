@@ -22,7 +22,7 @@ import redis
 
 from foundations import config, net, pids, state
 from foundations.config import SERVICES, Config
-from foundations.errors import ServiceError
+from foundations.errors import ServerRefused, ServiceError
 from foundations.ops import compose, daemons, hosting, mariadb, packages
 
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
@@ -50,6 +50,7 @@ class Status:
     address: str
     answers: bool
     detail: str
+    refused: bool = False  # it runs and answered with its own error: the fix is in ``detail``, not in up
 
 
 def _docker_info() -> subprocess.CompletedProcess | None:
@@ -92,6 +93,8 @@ def check(cfg: Config, name: str) -> Status:
     try:
         ms = daemons.ready_check(KIND[name], url)()
         return Status(name, f"{host}:{port}", True, f"{ms:.1f} ms")
+    except ServerRefused as exc:
+        return Status(name, f"{host}:{port}", False, str(exc), refused=True)
     except Exception as exc:  # noqa: BLE001 - a status line, never a traceback
         return Status(name, f"{host}:{port}", False, str(exc))
 
@@ -208,6 +211,14 @@ def fix_up(cfg: Config, name: str) -> str:
             "docker compose up -d --wait (Compose v1: docker-compose up -d)"
         )
     return up_command()
+
+
+def fix(cfg: Config, status: Status) -> str:
+    """What makes ``status``'s service answer: what its own error says when it runs and refused (too many
+    connections, loading, a wrong password), which starting it again would not change; else ``fix_up``."""
+    if status.refused:
+        return "the server's own error, above: it runs, so starting it again would not help"
+    return fix_up(cfg, status.name)
 
 
 def _in_compose(names: Sequence[str]) -> bool:
