@@ -44,6 +44,7 @@ PTRACE_FIX = (
 )
 CAP_SYS_PTRACE = 19
 PROC_STATUS = Path("/proc/self/status")
+YAMA_SCOPE = Path("/proc/sys/kernel/yama/ptrace_scope")
 
 
 class ProfilerError(FoundationsError):
@@ -56,12 +57,16 @@ def ptrace() -> tuple[bool, str]:
         status = PROC_STATUS.read_text()
     except OSError:
         return False, "no /proc here: py-spy attaches on Linux (on macOS it needs sudo)"
+    level = YAMA_SCOPE.read_text().strip() if YAMA_SCOPE.exists() else "0"
+    if level == "3":  # Yama's "no attach": no capability helps, and only a reboot lowers it
+        return (
+            False,
+            "kernel.yama.ptrace_scope is 3: no process may be traced, not even by root, until a reboot",
+        )
     capabilities = int(status.split("CapEff:", 1)[1].split()[0], 16)
     if capabilities >> CAP_SYS_PTRACE & 1:
         # root holds it, and so does a container given --cap-add SYS_PTRACE (the Docker lab's compose.yaml)
         return True, "CAP_SYS_PTRACE held" + (" (root)" if os.geteuid() == 0 else "")
-    scope = Path("/proc/sys/kernel/yama/ptrace_scope")
-    level = scope.read_text().strip() if scope.exists() else "0"
     if level == "0":
         return True, "kernel.yama.ptrace_scope is 0: processes of the same user may be traced"
     return False, f"kernel.yama.ptrace_scope is {level} and CAP_SYS_PTRACE is not held"

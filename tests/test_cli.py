@@ -335,7 +335,7 @@ def test_doctor_on_a_hub_tells_nothing_to_install_and_whom_to_ask(monkeypatch, t
     assert doctor.check_kernel().fix == install_kernel  # binder/postBuild registers it the same way
 
 
-def test_ptrace_says_root_only_for_root(monkeypatch, tmp_path):
+def test_ptrace_says_root_only_for_root_and_no_one_under_scope_3(monkeypatch, tmp_path):
     """The Docker lab grants CAP_SYS_PTRACE to a user that is not root (cap_add in compose.yaml)."""
     from foundations import profiling
 
@@ -346,6 +346,13 @@ def test_ptrace_says_root_only_for_root(monkeypatch, tmp_path):
     assert profiling.ptrace() == (True, "CAP_SYS_PTRACE held")
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     assert profiling.ptrace() == (True, "CAP_SYS_PTRACE held (root)")
+    scope = tmp_path / "ptrace_scope"
+    monkeypatch.setattr(profiling, "YAMA_SCOPE", scope)
+    scope.write_text("1\n")  # Debian's default: the capability is enough
+    assert profiling.ptrace() == (True, "CAP_SYS_PTRACE held (root)")
+    scope.write_text("3\n")  # Yama's "no attach": the capability is not
+    allowed, why = profiling.ptrace()
+    assert not allowed and "ptrace_scope is 3" in why and "not even by root" in why
 
 
 def test_doctor_passes_a_lock_whose_marker_pins_do_not_apply_here(tmp_path):

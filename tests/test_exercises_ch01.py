@@ -466,6 +466,11 @@ PING_WRONG = [
     pytest.param(
         lambda urls: [probe.redis_ping(u, timeout=PATIENT_S) for u in urls], "expected a dict", id="a-list"
     ),
+    pytest.param(
+        lambda urls: {config.redacted(u): probe.redis_ping(u, timeout=PATIENT_S) for u in urls},
+        "your keys are the URLs with their passwords masked",
+        id="keys-masked",
+    ),
     pytest.param(_skips_the_dead, "must raise an error", id="skips-a-dead-redis"),
     pytest.param(_anonymous_error, "should name the URL it was given", id="error-without-address"),
     pytest.param(

@@ -201,6 +201,11 @@ def ping_all(answer):
             isinstance(result, dict), f"expected a dict {{url: milliseconds}}, got {type(result).__name__}"
         )
         shown = sorted(config.redacted(str(key)) for key in result)  # a workshop's URLs hold passwords
+        expect(
+            set(result) == set(urls) or set(result) != {config.redacted(url) for url in urls},
+            "your keys are the URLs with their passwords masked: key the dict by the URLs as given, so the "
+            "caller can look its own URLs up; mask them only where you print them",
+        )
         expect(set(result) == set(urls), f"expected one entry per URL ({len(urls)}), got keys {shown}")
         for url, ms in result.items():
             expect(
