@@ -5,9 +5,8 @@ import os
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from foundations.ops.doctor import KERNEL_NAME
+from foundations.course import refresh
 
 APPENDIX = Path(__file__).parent.parent / "notebooks" / "10_first_api_appendix.ipynb"
 
@@ -25,12 +24,7 @@ def path_without(tool: str, into: Path) -> str:
 def test_the_appendix_runs_on_the_built_in_load_generator_without_wrk(cfg, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", path_without("wrk", tmp_path / "bin"))  # the kernel inherits it
     notebook = nbformat.read(APPENDIX, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name=KERNEL_NAME,
-        resources={"metadata": {"path": str(APPENDIX.parent)}},
-    ).execute()  # raises CellExecutionError, with the cell and its error, if a cell fails
+    refresh.execute(notebook, APPENDIX.parent)  # raises CellExecutionError, with the cell and its error
     printed = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
     assert "builtin -c64" in printed and "wrk -c" not in printed, (
         "the loads did not switch to the built-in tool"

@@ -357,7 +357,7 @@ def erlang_c(rate, ms, max_wait_ms):  # M/M/c: exponential query times, longer w
         # runs nearly full
         (lambda rate, ms, w: math.ceil(rate * ms / 1000), "on average, more than"),
         # 70 %: too many
-        (lambda rate, ms, w: math.ceil(rate * ms / 1000 / 0.7), "already keep the mean wait"),
+        (lambda rate, ms, w: math.ceil(rate * ms / 1000 / 0.7), "a smaller pool already keeps the mean wait"),
         # the book's rule for computing queries
         (lambda rate, ms, w: 3 * os.cpu_count(), "connections_needed("),
         # ms taken for seconds
@@ -366,10 +366,10 @@ def erlang_c(rate, ms, max_wait_ms):  # M/M/c: exponential query times, longer w
         # fewer than are busy
         (lambda rate, ms, w: math.floor(rate * ms / 1000), "cannot keep up"),
         # one queue per connection waits longer than one shared
-        (separate_queues, "already keep the mean wait"),
+        (separate_queues, "a smaller pool already keeps the mean wait"),
         (unscaled_simulation, "connections_needed("),
         # the textbook formula for random query times: too many for fixed ones
-        (erlang_c, "already keep the mean wait"),
+        (erlang_c, "a smaller pool already keeps the mean wait"),
         # no max wait
         (lambda rate, ms: math.ceil(rate * ms / 1000 / 0.8), "your answer raised TypeError"),
     ],

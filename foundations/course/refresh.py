@@ -26,19 +26,24 @@ from foundations.ops import harness
 from foundations.ops.doctor import KERNEL_NAME
 
 
-def refresh(path: Path, timeout: int = 600) -> float:
-    """Execute ``path`` with the project's kernel in its own folder and write it back; returns seconds."""
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
+def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int = 600) -> None:
+    """Run every cell of ``nb`` in place, with the project's kernel in ``folder``, over Unix sockets."""
     with tempfile.TemporaryDirectory(prefix=pids.TEMP_PREFIX + "kernel-") as sockets:
         NotebookClient(
             nb,
             timeout=timeout,
             kernel_name=KERNEL_NAME,
             record_timing=False,
-            resources={"metadata": {"path": str(path.parent)}},
+            resources={"metadata": {"path": str(folder)}},
             config=Config({"KernelManager": over_unix_sockets(sockets)}),
         ).execute()
+
+
+def refresh(path: Path, timeout: int = 600) -> float:
+    """Execute ``path`` with the project's kernel in its own folder and write it back; returns seconds."""
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    execute(nb, path.parent, timeout)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

@@ -88,12 +88,12 @@ def _query(n: int, seconds: float, rows: int) -> tuple[str, list[tuple]]:
 # connections; one query; none; a long query first, so only a connection that takes the next query as soon as it
 # is free keeps both busy; and a pool warmed only in part
 POOLS = [  # (pool size, each query's sleep, connections opened before the answer runs)
-    (3, [0.25, 0.15, 0.05], 3),
+    (3, [0.4, 0.3, 0.2], 3),  # all three at once if they start within 0.3 s: a loaded machine's threads do
     (2, [0.1, 0.1, 0.1, 0.1, 0.1], 2),
     (4, [0.05], 4),
     (2, [], 2),
     (2, [1.2] + [0.2] * 6, 2),  # batches leave a connection unused 1 s and take 1.8 s; taken when free, 1.2 s
-    (3, [0.2] * 3, 1),  # one warm: the pool's size is not how many are idle (its timing tells nothing else)
+    (3, [0.3] * 3, 1),  # one warm: the pool's size is not how many are idle (its timing tells nothing else)
 ]
 # connection-seconds unused before the last query started: batches leave 1 or more, a right answer only its
 # threads' hand-offs (0.025 at most measured here, all cases; a loaded machine adds a few ms each)
@@ -213,7 +213,8 @@ def query_all(answer):
         expect(
             pool.most >= can,
             f"with a pool of {size} and {len(queries)} queries, at most {pool.most} connection(s) were in use "
-            "at once: the queries waited for one another instead of running at the same time",
+            "at once: the queries waited for one another instead of running at the same time (a busy machine? "
+            "run the check again)",
         )
         expect(
             pool.unused_s < UNUSED_S,
@@ -371,7 +372,6 @@ def connections_needed(answer):
         fewer = _mean_wait_ms(rate, query_ms, got - 1) if got > 1 else math.inf
         expect(
             fewer > max_wait_ms / _TOLERANCE,
-            f"{shown} returned {got}: {got - 1} connections already keep the mean wait at {fewer:.2f} ms, "
-            f"within {max_wait_ms} ms, and every connection more costs the server memory (the smallest such "
-            "pool, please)",
+            f"{shown} returned {got}: a smaller pool already keeps the mean wait within {max_wait_ms} ms, "
+            "and every connection more costs the server memory (the smallest such pool, please)",
         )
