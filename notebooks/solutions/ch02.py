@@ -2,14 +2,20 @@
 
 import dataclasses
 import inspect
+import typing
+
+# what typing.Protocol puts in every protocol's body: nothing a protocol asks an object for
+TYPING_ADDS = {"__init__", "__subclasshook__"}
 
 
 def conforms():
     def conforms(obj, protocol):
         declared = {}
         for klass in reversed(protocol.__mro__):  # bases first, so a redeclaration overwrites what it extends
+            if klass in (object, typing.Generic, typing.Protocol):
+                continue
             for name, method in vars(klass).items():
-                if not name.startswith("_") and callable(method):
+                if name not in TYPING_ADDS and callable(method):
                     declared[name] = method
         for name, method in declared.items():
             found = getattr(obj, name, None)  # getattr also finds what obj's class inherits
