@@ -111,8 +111,9 @@ def redis_cli_intrinsic_latency(seconds: int = 1) -> Latency:
 
 
 def _command(*args: str) -> bytes:
-    """One command in Redis' wire protocol (RESP)."""
-    return f"*{len(args)}\r\n".encode() + b"".join(f"${len(a)}\r\n{a}\r\n".encode() for a in args)
+    """One command in Redis' wire protocol (RESP): each argument's length in bytes, not characters."""
+    words = [a.encode() for a in args]
+    return f"*{len(words)}\r\n".encode() + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in words)
 
 
 def _expect(sock: socket.socket, reply: bytes, url: str) -> None:
