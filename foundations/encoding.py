@@ -233,8 +233,10 @@ def _key(text: str, hint: Any, path: str) -> Any:
     """A JSON object's key (always text) as the dict's key type: str, or int as Go parses an int map key."""
     if hint in (str, Any):
         return text
-    if hint is int and re.fullmatch(r"-?[0-9]+", text):
-        return int(text)
+    if hint is int and re.fullmatch(r"[+-]?[0-9]+", text):  # strconv.ParseInt's syntax: a sign, then digits
+        if -(2**63) <= int(text) < 2**63:
+            return int(text)
+        raise DecodeError(f"{path}: the key {text!r} does not fit Go's 64-bit int (-2**63 to 2**63 - 1)")
     raise DecodeError(
         f"{path}: the key {text!r} does not fit {_name(hint)} keys (JSON keys are text: str or int)"
     )

@@ -495,6 +495,11 @@ def test_int_map_keys_as_go_writes_and_reads_them():
     assert decode('{"1": 2}', dict[str, int]) == {"1": 2}
     with pytest.raises(DecodeError, match=r"^\$: the key 'x' does not fit int keys"):
         decode('{"x": 2}', dict[int, int])
+    assert decode('{"+5": 1}', dict[int, int]) == {5: 1}  # strconv.ParseInt takes a sign, + too
+    with pytest.raises(
+        DecodeError, match=r"^\$: the key '99999999999999999999' does not fit Go's 64-bit int"
+    ):
+        decode('{"99999999999999999999": 1}', dict[int, int])
 
 
 def test_a_number_past_the_digit_limit_is_a_decode_error():
