@@ -1,5 +1,6 @@
-"""Chapter 10's appendix on a machine without wrk: its text promises that the built-in load generator takes
-wrk's place. The built-in loads are too short to compare rates, and the notebook must say so, not fail."""
+"""Chapter 10 and its appendix on a machine without wrk (macOS ships ab, not wrk): their text promises that the
+built-in load generator takes wrk's place. What needs wrk's load (rates of short loads, batches of 64 waiting
+requests) the notebooks must print and say so, not fail."""
 
 import os
 from pathlib import Path
@@ -8,7 +9,8 @@ import nbformat
 
 from foundations.course import refresh
 
-APPENDIX = Path(__file__).parent.parent / "notebooks" / "10_first_api_appendix.ipynb"
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+APPENDIX, CHAPTER = NOTEBOOKS / "10_first_api_appendix.ipynb", NOTEBOOKS / "10_first_api.ipynb"
 
 
 def path_without(tool: str, into: Path) -> str:
@@ -32,3 +34,12 @@ def test_the_appendix_runs_on_the_built_in_load_generator_without_wrk(cfg, tmp_p
     assert "no load ran 0.5 s or more here, so no rate is compared" in printed, (
         "short loads were compared by rate"
     )
+
+
+def test_chapter_10_runs_its_part_4_on_the_built_in_load_generator_without_wrk(cfg, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", path_without("wrk", tmp_path / "bin"))
+    notebook = nbformat.read(CHAPTER, as_version=4)
+    refresh.execute(notebook, CHAPTER.parent)
+    printed = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
+    assert "builtin -c64" in printed and "wrk -c" not in printed, "part 4 did not switch to the built-in tool"
+    assert "not asserted: without wrk, the built-in generator" in printed, "part 4 asserted what needs wrk's load"
