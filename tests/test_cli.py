@@ -155,10 +155,10 @@ def test_doctor_says_what_chapter_10_runs_without_ab_or_wrk(monkeypatch, install
 
 def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch, tmp_path):
     """The Docker lab has no docker command, and its services are compose's containers, not local daemons."""
-    from foundations.ops import doctor, services
+    from foundations.ops import doctor, engine
 
-    monkeypatch.setattr(services, "docker_state", lambda: "none")
-    monkeypatch.setattr(services, "_in_compose", lambda names: False)
+    monkeypatch.setattr(engine, "docker_state", lambda: "none")
+    monkeypatch.setattr(engine, "in_compose", lambda compose_services, engine_state: False)
     lab = {
         "FOUNDATIONS_REDIS_URL": "redis://lab:lab@redis:6379/0",
         "FOUNDATIONS_REDIS1_URL": "redis://lab:lab@redis1:6379/0",
@@ -167,7 +167,9 @@ def test_doctor_tells_the_docker_lab_it_needs_no_engine(monkeypatch, tmp_path):
         "FOUNDATIONS_API_URL": "http://api:8080",
     }
     names = tuple(config.SERVICES)
-    in_the_lab = doctor.check_docker(config.load(argv=[], environ=lab), names)
+    in_the_lab = doctor.check_docker(
+        config.load(argv=["--state-dir", str(tmp_path / "lab")], environ=lab), names
+    )
     assert in_the_lab.ok and "run elsewhere" in in_the_lab.detail and not in_the_lab.fix
     laptop = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     monkeypatch.setattr(doctor.shutil, "which", lambda program: None)  # no docker command at all
@@ -186,26 +188,26 @@ def test_doctor_tells_a_user_outside_the_docker_group_how_to_get_in(monkeypatch,
     Docker" would be a dead end: the fix is the docker group."""
     import subprocess
 
-    from foundations.ops import doctor, services
+    from foundations.ops import doctor, engine
 
     denied = (
         "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
     )
     monkeypatch.setattr(
-        services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", denied)
+        engine, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", denied)
     )
-    assert services.docker_state() == "denied" and not services.docker_engine()
+    assert engine.docker_state() == "denied" and not engine.docker_engine()
     old_cli = subprocess.CompletedProcess(
         ["docker", "info"],
         1,
         f"Client:\n Context: default\n\nServer:\nERROR: Got {denied}\n",
         "errors pretty printing info\n",
     )
-    monkeypatch.setattr(services, "_docker_info", lambda: old_cli)  # Debian 12's docker.io 20.10: on stdout
-    assert services.docker_state() == "denied"
+    monkeypatch.setattr(engine, "_docker_info", lambda: old_cli)  # Debian 12's docker.io 20.10: on stdout
+    assert engine.docker_state() == "denied"
     runs = []
     monkeypatch.setattr(
-        services,
+        engine,
         "_docker_info",
         lambda: runs.append(1) or subprocess.CompletedProcess(["docker", "info"], 1, "", denied),
     )
@@ -217,20 +219,20 @@ def test_doctor_tells_a_user_outside_the_docker_group_how_to_get_in(monkeypatch,
         "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
     )
     monkeypatch.setattr(
-        services, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", stopped)
+        engine, "_docker_info", lambda: subprocess.CompletedProcess(["docker", "info"], 1, "", stopped)
     )
-    assert services.docker_state() == "none"  # an engine that is not running: "start Docker" is right there
+    assert engine.docker_state() == "none"  # an engine that is not running: "start Docker" is right there
 
 
 def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_path):
     """An engine alone does not mean compose: not without compose installed, nor while local daemons that
     services up started still run (it keeps managing them that way)."""
     from foundations import state
-    from foundations.ops import compose, doctor, services
+    from foundations.ops import compose, doctor, engine, services
 
     cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     names = tuple(config.SERVICES)
-    monkeypatch.setattr(services, "docker_state", lambda: "answers")
+    monkeypatch.setattr(engine, "docker_state", lambda: "answers")
     monkeypatch.setattr(compose, "command", lambda: ["docker", "compose"])
     assert doctor.check_docker(cfg, names).detail == "engine answers: services up uses compose"
     state.write(tmp_path, {"mode": "local", "endpoints": {}, "processes": {}})
@@ -238,8 +240,9 @@ def test_doctor_says_which_way_services_up_goes_with_an_engine(monkeypatch, tmp_
     assert "keeps the local daemons" in kept.detail and "make services-down" in kept.fix
     monkeypatch.setattr(compose, "command", lambda: None)
     assert "no compose: services up runs local daemons" in doctor.check_docker(cfg, names).detail
-    monkeypatch.setattr(services, "docker_state", lambda: "none")
+    monkeypatch.setattr(engine, "docker_state", lambda: "none")
     assert "then make services-down" in doctor.check_docker(cfg, names).fix  # the local daemons still run
+    monkeypatch.setattr(compose, "command", lambda: ["docker", "compose"])  # compose is back, Docker is not
     state.write(tmp_path, {"mode": "docker", "endpoints": {}, "processes": {}})  # Docker stopped since
     stopped = doctor.check_docker(cfg, names)
     assert "goes back to them" in stopped.detail and stopped.fix.startswith("start Docker")
@@ -297,10 +300,10 @@ def test_doctor_on_a_hub_tells_nothing_to_install_and_whom_to_ask(monkeypatch, t
     """A workshop participant's server (or Binder's) has no Docker, no sudo and an image someone else built:
     the optional rows get no fix, the needed ones say what the participant can do, else whom to ask."""
     from foundations import bench, state
-    from foundations.ops import doctor, hosting
+    from foundations.ops import doctor, engine, hosting
 
-    monkeypatch.setattr(doctor.services, "docker_state", lambda: "none")
-    monkeypatch.setattr(doctor.services, "_in_compose", lambda names: False)
+    monkeypatch.setattr(engine, "docker_state", lambda: "none")
+    monkeypatch.setattr(engine, "in_compose", lambda compose_services, engine_state: False)
     monkeypatch.setattr(
         doctor.services, "check", lambda cfg, name: doctor.services.Status(name, "x:1", False, "down")
     )

@@ -10,7 +10,7 @@ import redis
 
 from foundations import config, net, pids, state
 from foundations.errors import ServiceError
-from foundations.ops import daemons, hosting, mariadb, services
+from foundations.ops import daemons, engine, hosting, mariadb, services
 
 
 @pytest.fixture
@@ -218,7 +218,8 @@ def test_compose_keeps_debug_to_the_lab_user_and_up_logs_in_as_it(tmp_path, monk
         in_compose = compose["x-foundations-env"]["FOUNDATIONS_" + key.upper()]
         assert in_compose.startswith("redis://lab:${REDIS_LAB_PASSWORD:-lab}@")
         assert url.startswith("redis://lab:lab@")
-    monkeypatch.setattr(services, "_compose_usable", lambda log: True)
+    monkeypatch.setattr(engine, "docker_state", lambda: "answers")
+    monkeypatch.setattr(engine, "compose_blocker", lambda engine_state: None)
     monkeypatch.setattr(services.compose, "up", lambda names: None)
     fresh = config.load(argv=["--state-dir", str(tmp_path)], environ={})
     started = services.up(fresh, ["redis"], log=lambda line: None)
@@ -228,7 +229,7 @@ def test_compose_keeps_debug_to_the_lab_user_and_up_logs_in_as_it(tmp_path, monk
 
 
 def test_an_engine_without_compose_means_local_daemons_and_says_why(tmp_path, monkeypatch):
-    monkeypatch.setattr(services, "docker_engine", lambda: True)
+    monkeypatch.setattr(engine, "docker_state", lambda: "answers")
     monkeypatch.setattr(services.compose, "command", lambda: None)
     cfg = config.load(
         argv=["--state-dir", str(tmp_path), "--redis-url", f"redis://127.0.0.1:{net.free_port()}/0"],
@@ -245,21 +246,194 @@ def test_an_engine_without_compose_means_local_daemons_and_says_why(tmp_path, mo
 
 
 def test_services_the_environment_names_are_stopped_where_they_run(monkeypatch):
-    monkeypatch.setattr(services, "_in_compose", lambda names: False)
+    monkeypatch.setattr(engine, "in_compose", lambda compose_services, engine_state: False)
     named = {"FOUNDATIONS_REDIS2_URL": "redis://lab:lab@redis2:6379/0"}
     assert services.elsewhere(config.load(argv=[], environ=named), ["redis2"]) == "remote"  # the compose lab
     mine = {"FOUNDATIONS_REDIS2_URL": "redis://127.0.0.1:6400/0"}  # a port of the learner's choice
     assert services.elsewhere(config.load(argv=[], environ=mine), ["redis2"]) is None
     assert services.elsewhere(config.load(argv=[], environ={}), ["redis2"]) is None
-    monkeypatch.setattr(services, "_in_compose", lambda names: True)  # CI's run from the host
+    # CI's run from the host
+    monkeypatch.setattr(engine, "in_compose", lambda compose_services, engine_state: True)
     assert services.elsewhere(config.load(argv=[], environ=mine), ["redis2"]) == "compose"
+
+
+# The Docker lab's settings: its services are compose's containers, on hosts of the lab's network.
+LAB = {
+    "FOUNDATIONS_REDIS_URL": "redis://lab:lab@redis:6379/0",
+    "FOUNDATIONS_REDIS1_URL": "redis://lab:lab@redis1:6379/0",
+    "FOUNDATIONS_REDIS2_URL": "redis://lab:lab@redis2:6379/0",
+    "FOUNDATIONS_MYSQL_DSN": "mysql://api:api@db1:3306/api",
+    "FOUNDATIONS_API_URL": "http://api:8080",
+}
+# CI's run from the host: compose's published ports.
+PUBLISHED = {
+    "FOUNDATIONS_REDIS_URL": "redis://lab:lab@127.0.0.1:6390/0",
+    "FOUNDATIONS_REDIS1_URL": "redis://lab:lab@127.0.0.1:6391/0",
+    "FOUNDATIONS_REDIS2_URL": "redis://lab:lab@127.0.0.1:6392/0",
+    "FOUNDATIONS_MYSQL_DSN": "mysql://api:api@127.0.0.1:3390/api",
+    "FOUNDATIONS_API_URL": "http://127.0.0.1:8080",
+}
+DOCKER_SAYS = {
+    "none": "Cannot connect to the Docker daemon",
+    "denied": "permission denied while trying to connect",
+}
+
+
+def fake_docker(bin_dir: Path, engine_state: str, compose_installed: bool, containers: bool) -> Path:
+    """A ``docker`` CLI in ``bin_dir`` whose ``info`` answers as ``engine_state`` says (each run logged in the
+    file returned), whose ``compose version`` succeeds when compose is installed, and whose ``compose ... ps``
+    lists a container, or none."""
+    runs = bin_dir / "docker-info-runs"
+    info = "exit 0" if engine_state == "answers" else f'echo "{DOCKER_SAYS[engine_state]}" >&2; exit 1'
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = info ]; then echo run >> {runs}; {info}; fi\n'
+        f'if [ "$1 $2" = "compose version" ]; then exit {0 if compose_installed else 1}; fi\n'
+        f"echo {'f00d' if containers else ''}\n"
+    )
+    (bin_dir / "docker").chmod(0o755)
+    runs.touch()
+    return runs
+
+
+@pytest.mark.parametrize(
+    ("facts", "way", "row"),
+    [
+        # (docker info says, compose installed, compose.yaml here, the state file's mode, FOUNDATIONS_*,
+        # compose has containers for them): plan's way and reason, and the doctor's row.
+        # A-E': where the doctor's row said otherwise than up did
+        (
+            ("answers", False, True, "docker", {}, False),
+            ("docker", "recorded, no compose"),
+            "stops with an error",
+        ),
+        (("answers", True, False, None, {}, False), ("local", "no compose.yaml"), "no compose.yaml here"),
+        (
+            ("answers", True, True, None, LAB, False),
+            ("remote", "named"),
+            "engine answers, but FOUNDATIONS_* name",
+        ),
+        (
+            ("none", False, True, "local", LAB, False),
+            ("local", "recorded, on other hosts"),
+            "yet services up keeps",
+        ),
+        (
+            ("none", True, True, "docker", LAB, False),
+            ("docker", "recorded, on other hosts"),
+            "up goes back to the",
+        ),
+        (
+            ("none", False, True, "docker", LAB, False),
+            ("docker", "recorded, no compose"),
+            "stops with an error",
+        ),
+        # where they agreed already
+        (("answers", True, True, None, {}, False), ("docker", "engine answers"), "services up uses compose"),
+        (("answers", True, True, None, PUBLISHED, True), ("compose", "named"), "services up uses compose"),
+        (
+            ("answers", False, True, None, {}, False),
+            ("local", "no compose"),
+            "an engine answers, but no compose",
+        ),
+        (
+            ("answers", True, True, "local", {}, False),
+            ("local", "recorded"),
+            "keeps the local daemons it started",
+        ),
+        (("answers", True, True, "docker", {}, False), ("docker", "recorded"), "services up uses compose"),
+        (
+            ("none", True, True, "docker", {}, False),
+            ("docker", "recorded"),
+            "compose's containers and goes back",
+        ),
+        (("none", False, True, None, LAB, False), ("remote", "named"), "none needed here"),
+        (
+            ("none", False, True, "local", {}, False),
+            ("local", "recorded"),
+            "no engine: services up runs local",
+        ),
+        (("none", False, True, None, {}, False), ("local", "no engine"), "no engine: services up runs local"),
+        (("denied", True, True, None, {}, False), ("local", "engine denied"), "may not use it"),
+    ],
+    ids=[
+        "A",
+        "B",
+        "C",
+        "E",
+        "E-prime",
+        "E-prime-without-compose",
+        "compose",
+        "ci-from-the-host",
+        "engine-without-compose",
+        "kept-local",
+        "kept-compose",
+        "docker-stopped",
+        "docker-lab",
+        "no-engine-kept-local",
+        "no-engine",
+        "denied",
+    ],
+)
+def test_plan_is_the_way_up_goes_and_the_doctor_says_it(tmp_path, monkeypatch, facts, way, row):
+    """plan follows up's order (the state file's way, then where FOUNDATIONS_* name the services, then
+    compose or local daemons), up goes that way, and the doctor's docker row says it; each asks Docker once
+    at most. On a docker CLI of the test's own, with up's ways stubbed out."""
+    from foundations.ops import doctor
+
+    engine_state, compose_installed, compose_yaml, recorded, environ, containers = facts
+    runs = fake_docker(tmp_path / "bin", engine_state, compose_installed, containers)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    if not compose_yaml:  # installed from a wheel
+        monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
+    if recorded:
+        state.write(tmp_path, {"mode": recorded, "endpoints": {}, "processes": {}})
+    cfg = config.load(argv=["--state-dir", str(tmp_path)], environ=environ)
+    names = tuple(config.SERVICES)
+    went = []
+    monkeypatch.setattr(services.compose, "up", lambda names: went.append("docker"))
+    monkeypatch.setattr(services, "_up_local", lambda cfg, names, log, dwp: went.append("local") or cfg)
+    monkeypatch.setattr(services, "_restart_elsewhere", lambda cfg, names, where, log: went.append(where))
+
+    assert row in doctor.check_docker(cfg, names).detail
+    assert len(runs.read_text().splitlines()) <= 1
+    chosen = services.plan(cfg, names)
+    assert (chosen.way, chosen.reason) == way
+    assert len(runs.read_text().splitlines()) <= 2
+    with contextlib.suppress(ServiceError):
+        services.up(cfg, names, log=lambda line: None)
+    assert went == ([] if chosen.reason == "recorded, no compose" else [chosen.way])  # A: up stops instead
+    assert len(runs.read_text().splitlines()) <= 3
+
+
+def test_up_says_what_to_do_when_compose_is_gone_from_under_its_containers(tmp_path, monkeypatch):
+    """The state file says compose started the services, and no compose is installed now (case A): up stops
+    with the fix, where it once ran compose, which failed on a missing command."""
+    monkeypatch.setattr(services.compose, "command", lambda: None)
+    state.write(tmp_path, {"mode": "docker", "endpoints": {}, "processes": {}})
+    cfg = config.load(argv=["--state-dir", str(tmp_path)], environ={})
+    with pytest.raises(ServiceError, match="started these with compose.*sudo apt-get install docker-compose"):
+        services.up(cfg, ["redis"], log=lambda line: None)
+
+
+def test_the_doctor_asks_docker_once_in_the_docker_lab(tmp_path, monkeypatch):
+    """Each docker info may wait 5 s for an engine that does not answer: the doctor's row asks once, where it
+    asked for itself and again for elsewhere's."""
+    from foundations.ops import doctor
+
+    runs = fake_docker(tmp_path / "bin", "none", compose_installed=True, containers=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    lab = config.load(argv=["--state-dir", str(tmp_path)], environ=LAB)
+    assert doctor.check_docker(lab, tuple(config.SERVICES)).detail.startswith("none needed here")
+    assert len(runs.read_text().splitlines()) == 1
 
 
 def test_a_remote_redis_is_shut_down_and_waited_for(own_redis_cfg, tmp_path, monkeypatch):
     """Chapter 7's live fault in the compose lab, which has no Docker: `down` sends SHUTDOWN, `up` waits for
     whoever runs it to start it again (there, compose's restart policy; here, the test)."""
     services.up(own_redis_cfg, ["redis"], local=True, log=lambda line: None)
-    monkeypatch.setattr(services, "elsewhere", lambda cfg, names: "remote")
+    monkeypatch.setattr(services, "elsewhere", lambda cfg, names, ask_engine=None: "remote")
     elsewhere = config.load(
         argv=["--state-dir", str(tmp_path / "lab")],
         environ={"FOUNDATIONS_REDIS2_URL": own_redis_cfg.redis_url},
@@ -342,7 +516,7 @@ def test_a_workshop_participant_restarts_their_server_and_asks_for_the_database(
     """The hub starts a participant's services with their server (hubconfig's spawn hooks, or the container's
     start) and the room runs the database: no services up, and no docker compose in their container."""
     monkeypatch.setattr(hosting.os, "environ", WORKSHOP_ENVIRON)
-    monkeypatch.setattr(services, "_in_compose", lambda names: False)
+    monkeypatch.setattr(engine, "in_compose", lambda compose_services, engine_state: False)
     cfg = config.load(argv=[], environ=WORKSHOP_ENVIRON)  # the container's DSN names the host db: "remote"
     assert services.elsewhere(cfg, ["mysql"]) == "remote"
     assert services.fix_up(cfg, "mysql") == "the room's database server: ask the instructor"

@@ -14,9 +14,9 @@ from typing import Any
 
 import redis
 
-from foundations import bench, config, net, pins, redisdb, state
+from foundations import bench, config, net, pins, redisdb
 from foundations.config import Config
-from foundations.ops import compose, hosting, services
+from foundations.ops import compose, engine, hosting, services
 
 KERNEL_NAME = "api-foundations"
 DOCKER_MARKER = Path("/.dockerenv")  # Docker makes it in every container
@@ -125,31 +125,46 @@ def server_version(cfg: Config, name: str) -> str:
 
 
 def check_docker(cfg: Config, names: tuple[str, ...]) -> Check:
-    """Which way ``services up`` goes and why: compose's containers, local daemons, or services elsewhere."""
-    # up keeps managing services the way they started, whatever is installed since
-    started = state.read_raw(Path(cfg.state_dir)).get("mode")
-    engine = services.docker_state()
-    if engine == "answers":
-        if compose.command() is None:
-            detail = "an engine answers, but no compose: services up runs local daemons instead"
-            return Check(
-                "docker", False, detail, "optional: sudo apt-get install docker-compose", needed=False
-            )
-        if started == "local":
-            detail = "engine answers, but services up keeps the local daemons it started"
-            return Check(
-                "docker", False, detail, "optional: make services-down, then services up uses compose", False
-            )
-        return Check("docker", True, "engine answers: services up uses compose", needed=False)
-    if services.elsewhere(cfg, names) == "remote":  # the Docker lab: its services are compose's containers
+    """Which way ``services up`` goes and why (``services.plan``): compose's containers, local daemons, or
+    services elsewhere. One ``docker info``, for the plan and the advice: each may wait 5 s for an engine."""
+    docker = engine.docker_state()
+    plan = services.plan(cfg, names, engine_state=docker)
+    if plan.reason == "recorded, no compose":
+        detail = "the state file says compose started the services, but no compose is installed: services up stops with an error"
+        return Check("docker", False, detail, services.no_compose_fix(cfg), needed=False)
+    if plan.reason == "recorded, on other hosts":  # the Docker lab, reading the state file of the host's up
+        kept = "keeps the local daemons" if plan.way == "local" else "goes back to the compose containers"
+        detail = f"FOUNDATIONS_* name services on other hosts, yet services up {kept} it started"
+        fix = "optional: make services-down, then services up waits for the services on those hosts"
+        return Check("docker", False, detail, fix, needed=False)
+    if plan.way == "remote" and docker == "answers":
+        detail = "engine answers, but FOUNDATIONS_* name services on other hosts: services up waits for them"
+        return Check("docker", True, detail, needed=False)
+    if plan.way == "remote":  # the Docker lab: its services are compose's containers
         detail = "none needed here: the services run elsewhere, services up waits for them"
         return Check("docker", True, detail, needed=False)
-    if started == "docker":  # Docker stopped (a reboot?) under services that compose ran
+    if plan.way == "docker" and docker != "answers":  # Docker stopped (a reboot?) under services compose ran
         detail = "no engine answers, yet services up started compose's containers and goes back to them"
         fix = "start Docker; or make services-down (it forgets them), then services up runs local daemons"
         return Check("docker", False, detail, fix, needed=False)
-    then = "; then make services-down, so that services up starts compose" if started == "local" else ""
-    if engine == "denied":  # "start Docker" would be a dead end: it runs
+    if plan.way != "local":  # compose: as recorded, as it runs them already, or now
+        return Check("docker", True, "engine answers: services up uses compose", needed=False)
+    if plan.reason == "no compose.yaml":
+        detail = "engine answers, but no compose.yaml here (installed from a wheel): services up runs local daemons instead"
+        fix = "optional: run the course from a clone of its repository, which has compose.yaml"
+        return Check("docker", False, detail, fix, needed=False)
+    if docker == "answers" and (plan.reason == "no compose" or compose.command() is None):
+        detail = "an engine answers, but no compose: services up runs local daemons instead"
+        return Check("docker", False, detail, "optional: sudo apt-get install docker-compose", needed=False)
+    if docker == "answers":  # up keeps managing services the way they started, whatever is installed since
+        detail = "engine answers, but services up keeps the local daemons it started"
+        return Check(
+            "docker", False, detail, "optional: make services-down, then services up uses compose", False
+        )
+    then = (
+        "; then make services-down, so that services up starts compose" if plan.reason == "recorded" else ""
+    )
+    if docker == "denied":  # "start Docker" would be a dead end: it runs
         detail = "an engine runs, but this user may not use it (docker info: permission denied): services up runs local daemons instead"
         return Check(
             "docker",

@@ -1,7 +1,8 @@
 """Chapter 1: bring up the tutorial's services, one interface for Docker and for local daemons.
 
 ``up`` uses compose (``docker compose`` or ``docker-compose``, foundations.ops.compose) when a Docker engine
-answers, otherwise local daemons on our own loopback ports (Redis 6390-6392, MariaDB 3390, API 8080).
+answers, otherwise local daemons on our own loopback ports (Redis 6390-6392, MariaDB 3390, API 8080):
+``plan`` says which way, and why (the doctor shows it).
 ``up`` twice reuses what runs; ``down`` stops, by PID, only what ``up`` started, and services that
 ``FOUNDATIONS_*`` name through compose.
 """
@@ -9,13 +10,13 @@ answers, otherwise local daemons on our own loopback ports (Redis 6390-6392, Mar
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -23,7 +24,7 @@ import redis
 from foundations import config, net, pids, state
 from foundations.config import SERVICES, Config
 from foundations.errors import ServerRefused, ServiceError
-from foundations.ops import compose, daemons, hosting, mariadb, packages
+from foundations.ops import compose, daemons, engine, hosting, mariadb, packages
 
 KIND = {"redis": "redis", "redis1": "redis", "redis2": "redis", "mysql": "mysql", "api": "api"}
 COMPOSE_NAMES = {"mysql": "db1"}  # our name -> compose service name
@@ -42,6 +43,9 @@ RESTART_SERVER = (
     "services again); if it still does not answer, ask the instructor"
 )
 PORT_TRIES = 3  # a free default port another program took while our daemon started: try the next, twice
+# Why plan says what it says: the state file's way, where FOUNDATIONS_* name them, up --local, compose or not
+Recorded = Literal["recorded", "recorded, no compose", "recorded, on other hosts"]
+Reason = Recorded | Literal["named", "asked", "engine answers"] | engine.Blocker
 
 
 @dataclass(frozen=True)
@@ -53,31 +57,10 @@ class Status:
     refused: bool = False  # it runs and answered with its own error: the fix is in ``detail``, not in up
 
 
-def _docker_info() -> subprocess.CompletedProcess | None:
-    """``docker info``'s run, or None without a docker CLI (or when it hangs)."""
-    if not shutil.which("docker"):
-        return None
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
-def docker_state() -> str:
-    """``"answers"`` when a Docker engine answers (the CLI alone is not enough), ``"denied"`` when one runs
-    but this user may not reach its socket (not in the ``docker`` group), else ``"none"``: one ``docker info``."""
-    info = _docker_info()
-    if info is None:
-        return "none"
-    if info.returncode == 0:
-        return "answers"
-    said = f"{info.stdout}{info.stderr}".lower()  # Docker 20.10 says it on stdout
-    return "denied" if "permission denied" in said else "none"
-
-
-def docker_engine() -> bool:
-    """True when a Docker engine answers."""
-    return docker_state() == "answers"
+@dataclass(frozen=True)
+class Plan:
+    way: str  # "docker" (compose), "local" (daemons), or elsewhere's "compose" or "remote"
+    reason: Reason
 
 
 def _with_port(url: str, port: int) -> str:
@@ -110,17 +93,21 @@ def up(
     log: Callable[[str], None] = print,
     die_with_parent: bool = False,
 ) -> Config:
-    """Start ``names`` (all by default) the way the running ones were started (compose or local daemons;
-    with none running: compose when a Docker engine answers and ``local`` is False). Returns the config as
-    the started services see it. ``die_with_parent``: local daemons stop when this process dies (tests)."""
+    """Start ``names`` (all by default) the way ``plan`` says. Returns the config as the started services
+    see it. ``die_with_parent``: local daemons stop when this process dies (tests)."""
     names = list(names)
-    mode = state.read_raw(Path(cfg.state_dir)).get("mode")  # keep managing services the way they started
-    if mode is None and (where := elsewhere(cfg, names)):
-        _restart_elsewhere(cfg, names, where, log)
+    chosen = plan(cfg, names, local)
+    if chosen.reason == "recorded, no compose":
+        raise ServiceError(
+            f"services up started these with compose (as its state file says), but {engine.NO_COMPOSE} "
+            f"now: {no_compose_fix(cfg)}"
+        )
+    if chosen.way in ("compose", "remote"):
+        _restart_elsewhere(cfg, names, chosen.way, log)
         return cfg
-    if mode is None:
-        mode = "docker" if not local and _compose_usable(log) else "local"
-    if mode == "docker":
+    if chosen.reason == "no compose":
+        log(f"a Docker engine answers, but {engine.NO_COMPOSE}: local daemons instead")
+    if chosen.way == "docker":
         compose.up([COMPOSE_NAMES.get(n, n) for n in names])
         state.write(Path(cfg.state_dir), {"mode": "docker", "endpoints": COMPOSE_ENDPOINTS, "processes": {}})
         given = {k for k in COMPOSE_ENDPOINTS if cfg.sources.get(k) not in ("default", "state file")}
@@ -129,11 +116,37 @@ def up(
     return _up_local(cfg, names, log, die_with_parent)
 
 
+def plan(cfg: Config, names: Iterable[str], local: bool = False, engine_state: str | None = None) -> Plan:
+    """Which way ``up`` brings ``names`` up, and why: the way the state file records (services keep being
+    managed the way they started), else where ``FOUNDATIONS_*`` name them (``elsewhere``), else compose unless
+    ``local`` or something keeps it out, else local daemons. Docker is asked once at most, only when it
+    matters; ``engine_state``: ``engine.docker_state()``'s answer, when the caller has it already."""
+    names = list(names)
+    recorded = state.read_raw(Path(cfg.state_dir)).get("mode")
+    if recorded == "docker" and compose.command() is None:
+        return Plan("docker", "recorded, no compose")
+    if recorded:
+        return Plan(recorded, "recorded, on other hosts" if _on_other_hosts(cfg, names) else "recorded")
+    ask_engine = functools.cache(lambda: engine_state or engine.docker_state())
+    if where := elsewhere(cfg, names, ask_engine):
+        return Plan(where, "named")
+    if local:
+        return Plan("local", "asked")
+    blocker = engine.compose_blocker(ask_engine())
+    return Plan("local", blocker) if blocker else Plan("docker", "engine answers")
+
+
+def no_compose_fix(cfg: Config) -> str:
+    """What to do when the state file says compose started the services and no compose is installed now."""
+    state_file = Path(cfg.state_dir) / state.STATE_FILE
+    return f"install compose (sudo apt-get install docker-compose), or delete {state_file} to forget them"
+
+
 def down(cfg: Config, names: Sequence[str] | None = None, log: Callable[[str], None] = print) -> None:
     """Stop ``names`` (all by default) that ``up`` started; forget the state file when nothing is left."""
     state_dir = Path(cfg.state_dir)
     current = state.read_raw(state_dir)
-    if current.get("mode") == "docker" and not docker_engine():  # Docker stopped since: nothing to stop here
+    if current.get("mode") == "docker" and not engine.docker_engine():  # Docker stopped since
         state.remove(state_dir)
         log(
             "no Docker engine answers: forgot compose's containers (start Docker and `docker compose down` to stop them)"
@@ -164,30 +177,27 @@ def down(cfg: Config, names: Sequence[str] | None = None, log: Callable[[str], N
         state.remove(state_dir)
 
 
-def _compose_usable(log: Callable[[str], None]) -> bool:
-    """A Docker engine answers, compose is installed and the repo has compose.yaml. An engine without
-    compose: local daemons, and why."""
-    if not docker_engine() or not (config.REPO_ROOT / "compose.yaml").exists():
-        return False
-    if compose.command() is None:
-        log(
-            "a Docker engine answers, but neither `docker compose` (v2) nor `docker-compose` (v1) is "
-            "installed: local daemons instead"
-        )
-        return False
-    return True
-
-
-def elsewhere(cfg: Config, names: Sequence[str]) -> str | None:
+def elsewhere(cfg: Config, names: Sequence[str], ask_engine: Callable[[], str] | None = None) -> str | None:
     """How to stop and start services that ``FOUNDATIONS_*`` name and no state file records: "compose" when
     this machine's compose runs them (CI's run from the host), "remote" when they live on another host (the
-    compose lab reaches redis2:6379), else None: ours to start (a port chosen with FOUNDATIONS_REDIS_URL)."""
-    if not all(cfg.sources.get(SERVICES[n], "").startswith("env ") for n in names):
+    compose lab reaches redis2:6379), else None: ours to start (a port chosen with FOUNDATIONS_REDIS_URL).
+    ``ask_engine`` says the Docker engine's state (``plan``'s asks once), asked only for services so named."""
+    if not _named(cfg, names):
         return None
-    if _in_compose(names):
+    if engine.in_compose((COMPOSE_NAMES.get(n, n) for n in names), (ask_engine or engine.docker_state)()):
         return "compose"
+    return "remote" if _on_other_hosts(cfg, names) else None
+
+
+def _named(cfg: Config, names: Sequence[str]) -> bool:
+    """``FOUNDATIONS_*`` variables name each of ``names``."""
+    return all(cfg.sources.get(SERVICES[n], "").startswith("env ") for n in names)
+
+
+def _on_other_hosts(cfg: Config, names: Sequence[str]) -> bool:
+    """``FOUNDATIONS_*`` variables name each of ``names``, none on this machine's loopback."""
     hosts = {cfg.endpoint(SERVICES[n])[0] for n in names}
-    return "remote" if not hosts & {"127.0.0.1", "localhost", "::1"} else None
+    return _named(cfg, names) and not hosts & {"127.0.0.1", "localhost", "::1"}
 
 
 def up_command() -> str:
@@ -219,13 +229,6 @@ def fix(cfg: Config, status: Status) -> str:
     if status.refused:
         return "the server's own error, above: it runs, so starting it again would not help"
     return fix_up(cfg, status.name)
-
-
-def _in_compose(names: Sequence[str]) -> bool:
-    """True when this machine's compose has a container (running or stopped) for each of ``names``."""
-    if not _compose_usable(lambda line: None):
-        return False
-    return all(compose.run("ps", "-a", "-q", COMPOSE_NAMES.get(n, n)).strip() for n in names)
 
 
 def _stop_elsewhere(cfg: Config, names: Sequence[str], where: str, log: Callable[[str], None]) -> None:

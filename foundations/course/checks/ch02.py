@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from foundations.course.checks.ch02_protocols import DECLARES, CONFORMS_CASES
+from foundations.course.checks.ch02_protocols import CONFORMS_CASES, DECLARES
 from foundations.course.exercises import Wrong, exercise, expect
 
 
