@@ -42,4 +42,6 @@ def test_chapter_10_runs_its_part_4_on_the_built_in_load_generator_without_wrk(c
     refresh.execute(notebook, CHAPTER.parent)
     printed = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
     assert "builtin -c64" in printed and "wrk -c" not in printed, "part 4 did not switch to the built-in tool"
-    assert "not asserted: without wrk, the built-in generator" in printed, "part 4 asserted what needs wrk's load"
+    assert "not asserted: without wrk, the built-in generator" in printed, (
+        "part 4 asserted what needs wrk's load"
+    )
