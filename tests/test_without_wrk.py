@@ -31,9 +31,12 @@ def test_the_appendix_runs_on_the_built_in_load_generator_without_wrk(cfg, tmp_p
     assert "builtin -c64" in printed and "wrk -c" not in printed, (
         "the loads did not switch to the built-in tool"
     )
-    assert "no load ran 0.5 s or more here, so no rate is compared" in printed, (
-        "short loads were compared by rate"
-    )
+    # each load's rate compared only where it ran 0.5 s or more: which ones did depends on the machine's speed
+    assert "left out, under 0.5 s on a server:" in printed, "short loads were not left out of the rates"
+    assert (
+        "no load ran 0.5 s or more here, so no rate is compared" in printed
+        or "over the loads that ran 0.5 s or more" in printed
+    ), "the rates were neither compared nor said to be left out"
 
 
 def test_chapter_10_runs_its_part_4_on_the_built_in_load_generator_without_wrk(cfg, tmp_path, monkeypatch):
