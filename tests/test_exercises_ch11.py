@@ -230,6 +230,14 @@ def str_kept_as_toml(kind, value, where):  # a str setting's TOML integer return
     return value if kind is str else convert(kind, value, where)
 
 
+def str_lowered(kind, value, where):  # text stripped and lower-cased as a number's is: a token's case lost
+    return str(value).strip().lower() if kind is str else convert(kind, value, where)
+
+
+def str_stripped(kind, value, where):  # spaces around text dropped, as around a number's digits
+    return str(value).strip() if kind is str else convert(kind, value, where)
+
+
 def python_int(kind, value, where):  # int(text) in a try: it also takes 8_0, +80 and Arabic-Indic digits
     if kind is int and isinstance(value, str):
         try:
@@ -313,6 +321,14 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         (with_rule(convert=python_int), "--port=8_0: expected a ValueError"),
         (with_rule(convert=blocks_the_known_tricks), "--port=-80: expected a ValueError"),
         (with_rule(convert=str_kept_as_toml), "a file with debug_token = "),
+        (
+            with_rule(convert=str_lowered),
+            "(a token: its capitals and spaces are part of it) and a file: got (",
+        ),
+        (
+            with_rule(convert=str_stripped),
+            "(a token: its capitals and spaces are part of it) and a file: got (",
+        ),
         (with_rule(convert=toml_int_trusted), "a file with port = -80: expected a ValueError"),
         (with_rule(convert=file_bool_unchecked), "a file with access_log = "),
         (with_rule(convert=file_int_bool_truthy), "a file with access_log = 2 (a TOML integer): expected a"),
@@ -355,6 +371,8 @@ def python_error(kind, value, where):  # int()'s own message: it names the value
         "python-int",
         "blocks-the-known-tricks",
         "str-kept-as-toml",
+        "str-lowered",
+        "str-stripped",
         "toml-int-trusted",
         "file-bool-unchecked",
         "file-int-bool-truthy",
@@ -541,43 +559,93 @@ class OneCounter(FilePerWorker):  # counts calls, whatever their name
         super().count("hits")
 
 
-NAMES = ("hits", "misses")
+SLOTS = 64  # the counters a process can name
 
 
-class SharedMemory:  # the package's Metrics design: a memory-mapped file per process, a lock for its threads
+def names_in(path):
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+class SharedMemory:  # the package's Metrics design: a memory-mapped file per process, a lock for its threads;
+    # beside it, the names it has counted, in the order of their slots (written whole, then renamed into place)
+    lock = threading.Lock()  # every instance in a process: two may add a name to its list at once
+
     def __init__(self, folder):
-        self.folder, self.lock = Path(folder), threading.Lock()
+        self.folder = Path(folder)
+        self.names = self.folder / f"worker-{os.getpid()}.names"
         fd = os.open(self.folder / f"worker-{os.getpid()}.bin", os.O_RDWR | os.O_CREAT)
         if os.fstat(fd).st_size == 0:
-            os.ftruncate(fd, 8 * len(NAMES))  # a new file: zeros; one already there keeps its counts
-        self.cells = memoryview(mmap.mmap(fd, 8 * len(NAMES))).cast("q")
+            os.ftruncate(fd, 8 * SLOTS)  # a new file: zeros; one already there keeps its counts
+        self.cells = memoryview(mmap.mmap(fd, 8 * SLOTS)).cast("q")
         os.close(fd)
+
+    def slot(self, name):
+        """``name``'s slot; a name counted for the first time is saved before its slot is."""
+        names = names_in(self.names)
+        if name not in names:
+            partial = self.names.with_suffix(".partial")
+            partial.write_text(json.dumps([*names, name]))
+            os.replace(partial, self.names)
+            return len(names)
+        return names.index(name)
 
     def count(self, name):
         with self.lock:
-            self.cells[NAMES.index(name)] += 1
+            self.cells[self.slot(name)] += 1
+
+    def totals(self):
+        sums = {}
+        for path in self.folder.glob("worker-*.bin"):
+            names = names_in(path.with_suffix(".names"))  # before the counts: every name read has its slot
+            data = path.read_bytes()
+            if len(data) == 8 * SLOTS:  # a file just made is not yet its full size
+                for name, value in zip(names, memoryview(data).cast("q")):
+                    sums[name] = sums.get(name, 0) + value
+        return sums
+
+
+NAMES = ("hits", "misses")  # a fixed table's names, as the package's COUNTERS: the two the check once counted
+
+
+class FixedTable(SharedMemory):  # a slot for each name it knows, and no list of names: any other is refused
+    def slot(self, name):
+        return NAMES.index(name)
 
     def totals(self):
         sums = [0] * len(NAMES)
         for path in self.folder.glob("worker-*.bin"):
             data = path.read_bytes()
-            if len(data) == 8 * len(NAMES):
+            if len(data) == 8 * SLOTS:
                 sums = [a + b for a, b in zip(sums, memoryview(data).cast("q"))]
         return dict(zip(NAMES, sums))
 
 
+class FixedSlots(FixedTable):  # the package's layout: a dict from each name it knows to its slot
+    def slot(self, name):
+        return {known: slot for slot, known in enumerate(NAMES)}[name]
+
+
+class KnownNamesOnly(FixedTable):  # a name it does not know is not counted, and not refused either
+    def count(self, name):
+        if name in NAMES:
+            super().count(name)
+
+
 class WipedOnOpen(SharedMemory):  # "wb+" zeroes the file of this pid: another instance here loses its counts
     def __init__(self, folder):
-        self.folder, self.lock = Path(folder), threading.Lock()
+        self.folder = Path(folder)
+        self.names = self.folder / f"worker-{os.getpid()}.names"
         with open(self.folder / f"worker-{os.getpid()}.bin", "wb+") as f:
-            f.write(bytes(8 * len(NAMES)))
+            f.write(bytes(8 * SLOTS))
             f.flush()
-            self.cells = memoryview(mmap.mmap(f.fileno(), 8 * len(NAMES))).cast("q")
+            self.cells = memoryview(mmap.mmap(f.fileno(), 8 * SLOTS)).cast("q")
 
 
 class UnlockedMemory(SharedMemory):  # += is a read then a write: CPython 3.11 happens not to split it
     def count(self, name):
-        self.cells[NAMES.index(name)] += 1
+        with self.lock:  # only the name's slot is found under the lock
+            slot = self.slot(name)
+        self.cells[slot] += 1
 
 
 # the count locked, its file written after: an older copy can land last
@@ -613,6 +681,11 @@ class WritesOutsideTheLock(FilePerWorker):
         # one file's count, whichever is read last: a scrape may see it go back
         (LastFileWins, ("says 10", "a counter only climbs")),
         (OneCounter, "every name counts apart"),
+        # the names it was written for, not the caller's: the check picks new ones each run
+        (FixedTable, "then totals(): it raised ValueError: "),  # the name is not in its tuple
+        (FixedSlots, "then totals(): it raised KeyError: "),
+        (FixedSlots, "A counter's name is whatever count() is given"),  # the KeyError names the name
+        (KnownNamesOnly, "gave {'hits': 0, 'misses': 0}: every name counts apart, whatever the name"),
         (FilesKnownAtStart, "the reader made before the workers started says 0"),
         (WipedOnOpen, "A constructor must not wipe counts that are already saved"),
         # a second instance under this pid (or a new worker on an exited one's recycled pid) starts from {}
@@ -647,6 +720,10 @@ class WritesOutsideTheLock(FilePerWorker):
         "own-file",
         "last-file",
         "one-counter",
+        "fixed-table",
+        "fixed-slots",
+        "fixed-slots-any-name",
+        "known-names-only",
         "files-known-at-start",
         "wiped-on-open",
         "file-per-worker",

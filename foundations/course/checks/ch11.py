@@ -1,17 +1,12 @@
-"""Checks for the exercises of notebook 11 (running your API in production: configuration, counters across worker processes)."""
+"""Checks for the exercises of notebook 11 (running your API in production: configuration, counters across worker processes).
+The worker processes the counters' check starts are in ``ch11_workers``."""
 
-import multiprocessing
-import os
 import random
-import signal
-import sys
 import tempfile
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from foundations.course.checks.ch11_workers import COUNTS, KILLED_COUNTS, WORKERS, kill_mid_load, run_workers
 from foundations.course.exercises import Wrong, exercise, expect
 
 # Every one is refused in every run. 0x50: Go's flag parses with base 0 and reads it as 80; 8_0, +80 and ٨٠
@@ -69,6 +64,10 @@ def resolve(answer):
 
     env = {"FOUNDATIONS_PORT": str(other), "PORT": "80", "HOME": "/root"}
     url = f"redis://127.0.0.1:{port}/0"
+    # text comes back as it was typed, as the server's str settings do: a token, or a password in a URL, is
+    # case-sensitive, and its spaces are its own
+    token, secret_url = f" Tok{other} X{port} ", f"redis://:Pw{port}X@127.0.0.1:{other}/0"
+    kept = "(a token: its capitals and spaces are part of it)"
     # fmt: off
     cases: list[tuple[Any, ...]] = [  # (situation, name, kind, default, flags, environ, file, (value, source))
         ("--port, FOUNDATIONS_PORT and a file", "port", int, 8080, {"port": str(port)}, env, {"port": 9000},
@@ -85,6 +84,12 @@ def resolve(answer):
         ("redis_url, with a flag for another setting and FOUNDATIONS_REDIS_URL set", "redis_url", str,
          "redis://127.0.0.1:6379/0", {"port": "81"}, {"FOUNDATIONS_REDIS_URL": url},
          {"redis_url": "redis://file/0"}, (url, "env")),
+        (f"FOUNDATIONS_DEBUG_TOKEN={token!r} {kept} and a file", "debug_token", str, "", {},
+         {"FOUNDATIONS_DEBUG_TOKEN": token}, {"debug_token": "from-file"}, (token, "env")),
+        (f"a file with debug_token = {token!r} {kept}", "debug_token", str, "", {}, {}, {"debug_token": token},
+         (token, "file")),
+        (f"--redis-url={secret_url} (a password with capitals in it)", "redis_url", str, url,
+         {"redis_url": secret_url}, env, {}, (secret_url, "flag")),
         ("a str setting whose text looks like a number", "debug_token", str, "", {},
          {"FOUNDATIONS_DEBUG_TOKEN": str(port)}, {}, (str(port), "env")),
         ("a str setting whose text looks like a bool", "debug_token", str, "", {"debug_token": "true"}, {},
@@ -178,142 +183,41 @@ def resolve(answer):
         refused(*refusal)
 
 
-WORKERS, COUNTS = 4, 1000
-# The killed worker's count: a prime, drawn each run, so that an answer that saves every N counts (N > 1) has
-# unsaved counts when that worker dies, whatever N it picked
-KILLED_COUNTS = tuple(n for n in range(1001, 1100) if all(n % d for d in range(2, 34)))  # the primes
-# The first two workers count from four threads each, as a server worker runs its handlers in threads.
-THREADED, THREADS = 2, 4
+# a counter's name is whatever the caller passes: the check's are drawn afresh each run, from these words
+WORDS = ("reads", "writes", "errors", "retries", "timeouts", "evictions", "logins", "uploads", "renders")
 
 
-def _take_turns(counters) -> None:
-    """Let this thread's ``counters`` give way to the other threads between any two of its bytecodes, as a
-    free-threaded Python may: CPython 3.11's GIL happens never to switch threads inside ``cells[i] += 1``,
-    but the language does not promise it, so a count that needs a lock must fail without one."""
-    files = {
-        f.__code__.co_filename
-        for c in type(counters).__mro__
-        for f in vars(c).values()
-        if hasattr(f, "__code__")
-    }
-
-    def step(frame, event, arg):
-        if event == "opcode" and random.random() < 0.2:
-            time.sleep(0)  # lets go of the GIL: another thread may run now
-        return step
-
-    def enter(frame, event, arg):  # the answer's own code only: its calls into the library run as usual
-        if frame.f_code.co_filename not in files:
-            return None
-        frame.f_trace_opcodes = True
-        return step
-
-    sys.settrace(enter)
-
-
-def _worker(make, folder, name, start, times: int, killed: bool, threads: int, failures) -> None:
-    counters, failed = make(folder), []
-
-    def counting(times: int) -> None:
-        if threads > 1:
-            _take_turns(counters)
+def _counts_apart(answer, names: list[str]) -> None:
+    """In one process, two names counted (the first twice): no count under another name, and no other names
+    in their place. A ``totals()`` without any (counts not saved yet, say) is left to the checks after."""
+    first, second = names
+    with tempfile.TemporaryDirectory(prefix="foundations-ch11-") as tmp:
+        counters = answer(Path(tmp))
         try:
-            for _ in range(times):
+            for name in (first, second, first):
                 counters.count(name)
-        except Exception as exc:  # noqa: BLE001 - the learner's count failed: told to the check, not lost
-            failed.append(f"{type(exc).__name__}: {exc}")
-
-    start.wait(30)  # every worker counts at the same time, as under load
-    running = [threading.Thread(target=counting, args=(times // threads,)) for _ in range(threads)]
-    for thread in running:
-        thread.start()
-    for thread in running:
-        thread.join()
-    if failed:
-        failures.put(f"{failed[0]} (in a worker counting from {threads} thread{'s' * (threads > 1)})")
-        os._exit(3)
-    if killed:  # as a crashed or OOM-killed server worker: no atexit, no __del__, no flush
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _run_workers(make, folder: Path, names: list[str], scrape: Callable[[], None], last: int) -> list[str]:
-    """``make(folder).count(name)`` ``COUNTS`` times in each of ``len(names)`` processes at once (the first
-    ``THREADED`` from ``THREADS`` threads each; the last ``last`` times, then killed) while this process
-    calls ``scrape()`` over and over; what went wrong in the workers, if anything."""
-    context = multiprocessing.get_context("fork")
-    start, failures = context.Event(), context.SimpleQueue()
-    final = len(names) - 1  # the one killed after its last count
-    plans = [(COUNTS, False, THREADS if i < THREADED else 1) for i in range(final)] + [(last, True, 1)]
-    workers = [
-        context.Process(target=_worker, args=(make, folder, name, start, *plan, failures))
-        for name, plan in zip(names, plans, strict=True)
-    ]
-    for worker in workers:
-        worker.start()
-    start.set()
-    deadline = time.monotonic() + 120
-    try:
-        while any(worker.is_alive() for worker in workers) and time.monotonic() < deadline:
-            scrape()  # as /debug/vars is polled under load
-    except BaseException:
-        for worker in workers:  # the scrape failed: no worker outlives the check
-            worker.kill()
-            worker.join()
-        raise
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
-    problems = [] if failures.empty() else [f"a worker's count() failed: {failures.get()}"]
-    exits = [worker.exitcode for worker in workers]
-    if not problems and exits != [0] * (len(names) - 1) + [-signal.SIGKILL]:
-        problems.append(f"a worker process failed (exit codes {exits}; the last one is killed on purpose)")
-    return problems
-
-
-# workers killed mid-load per run, each at a random moment: one kill may miss an answer's short unsafe window
-KILLS = 10
-
-
-def _count_until_killed(make, folder: Path, returned) -> None:
-    counters = make(folder)
-    while True:
-        counters.count("hits")
-        returned.value += 1  # one more count has returned
-
-
-def _kill_mid_load(make) -> None:
-    """Kill a worker at a random moment while it counts, ``KILLS`` times: no count that returned is lost."""
-    context = multiprocessing.get_context("fork")
-    for _ in range(KILLS):
-        with tempfile.TemporaryDirectory(prefix="foundations-ch11-") as tmp:
-            returned = context.Value("q", 0, lock=False)
-            worker = context.Process(target=_count_until_killed, args=(make, Path(tmp), returned))
-            worker.start()
-            after, deadline = random.randint(5, 50), time.monotonic() + 60
-            while returned.value < after and worker.is_alive() and time.monotonic() < deadline:
-                time.sleep(0)
-            time.sleep(random.uniform(0, 0.002))  # then a random moment, mid-count or not
-            worker.kill()
-            worker.join()
-            expect(
-                worker.exitcode == -signal.SIGKILL, f"a worker's count() failed (exit code {worker.exitcode})"
-            )
-            done = returned.value
-            try:
-                says = saved = make(Path(tmp)).totals().get("hits", 0)
-            except Exception as exc:  # noqa: BLE001 - the learner's reader failed on what the worker left
-                saved, says = None, f"nothing: its totals() raised {type(exc).__name__}: {exc}"
-            expect(
-                isinstance(saved, int) and done <= saved <= done + 1,
-                f"a worker killed at a random moment while it counted 'hits' had returned from count() "
-                f"{done} times; a new WorkerCounters on its folder says {says}, not {done} (or {done + 1}, "
-                "if it was killed after saving a count but before count() returned). A worker may be killed "
-                "in the middle of saving a count, and what it saved before must survive it",
-            )
+            totals = counters.totals()
+        except Exception as exc:  # noqa: BLE001 - the learner's code: said with what it was asked to do
+            said = f"{type(exc).__name__}: {exc}"
+            if any(name in said for name in names):  # it could not take a name: say that any name goes
+                said += ". A counter's name is whatever count() is given (the check picks new names each run)"
+            raise Wrong(
+                f"in one process, count({first!r}) twice and count({second!r}) once, then totals(): it raised {said}"
+            ) from None
+    expect(isinstance(totals, dict), f"totals() should return a dict {{name: count}}, got {totals!r}")
+    others = {name: count for name, count in totals.items() if name not in names}
+    expect(
+        not any(others.values()) and not (others and totals.keys().isdisjoint(names)),
+        f"in one process, count({first!r}) twice and count({second!r}) once, then totals(), gave {totals}: "
+        "every name counts apart, whatever the name (the check picks new names each run)",
+    )
 
 
 @exercise("11.worker_counters")
 def worker_counters(answer):
     expect(callable(answer), "expected a class WorkerCounters(folder) with count(name) and totals()")
+    counted, other = names = [f"{word}_{random.randint(10, 99)}" for word in random.sample(WORDS, 2)]
+    _counts_apart(answer, names)
     with tempfile.TemporaryDirectory(prefix="foundations-ch11-") as tmp:
         folder = Path(tmp)
         reader, seen = answer(folder), [0]
@@ -322,7 +226,7 @@ def worker_counters(answer):
 
         def scrape():
             try:
-                now = reader.totals().get("hits", 0)
+                now = reader.totals().get(counted, 0)
             except Exception as exc:  # noqa: BLE001 - the learner's reader failed mid-load
                 raise Wrong(
                     f"a scrape while the workers were counting failed: {type(exc).__name__}: {exc}. A reader "
@@ -332,19 +236,19 @@ def worker_counters(answer):
                 ) from None
             expect(
                 seen[-1] <= now <= total,
-                f"scrapes while the workers were counting saw 'hits' at {seen[-1]}, then {now}: a counter "
+                f"scrapes while the workers were counting saw {counted!r} at {seen[-1]}, then {now}: a counter "
                 f"only climbs, and {WORKERS} workers counting {total} in all never pass it",
             )
             seen.append(now)
 
-        problems = _run_workers(answer, folder, ["hits"] * WORKERS, scrape, last)
+        problems = run_workers(answer, folder, [counted] * WORKERS, scrape, last)
         expect(not problems, f"{''.join(problems)}: try it in one process first, then from several threads")
         totals = answer(folder).totals()
         expect(isinstance(totals, dict), f"totals() should return a dict {{name: count}}, got {totals!r}")
-        got = totals.get("hits", 0)
+        got = totals.get(counted, 0)
         expect(
             got == total,
-            f"{WORKERS} worker processes counted 'hits' {total} times in all and have exited (one killed "
+            f"{WORKERS} worker processes counted {counted!r} {total} times in all and have exited (one killed "
             f"after its last count, as a crashed worker is); a new "
             f"WorkerCounters on the same folder says {got}, not {total}"
             + (
@@ -354,7 +258,7 @@ def worker_counters(answer):
                 else ""
             ),
         )
-        early = reader.totals().get("hits", 0)
+        early = reader.totals().get(counted, 0)
         expect(
             early == total,
             f"the reader made before the workers started says {early} once they are done, not {total}: "
@@ -363,16 +267,16 @@ def worker_counters(answer):
         extra = random.randint(3, 9)
         busy = answer(folder)
         for _ in range(extra):
-            busy.count("misses")
+            busy.count(other)
         totals = busy.totals()
         expect(
-            totals.get("misses") == extra and totals.get("hits") == total,
-            f"after another {extra} counts of 'misses' in this process, its totals() gave {totals!r}: every "
+            totals.get(other) == extra and totals.get(counted) == total,
+            f"after another {extra} counts of {other!r} in this process, its totals() gave {totals!r}: every "
             "name counts apart, and what the exited workers counted stays",
         )
         fresh = answer(folder).totals()
         expect(
-            fresh.get("misses", 0) >= extra,
+            fresh.get(other, 0) >= extra,
             f"another WorkerCounters made in this process after those {extra} counts says {fresh!r}: making "
             "it lost what the first one counted. A constructor must not wipe counts that are already saved",
         )
@@ -382,15 +286,15 @@ def worker_counters(answer):
         )
         # a second instance that counts under this pid, as a new worker that gets an exited worker's pid does
         later = answer(folder)
-        later.count("misses")
+        later.count(other)
         totals = later.totals()
         expect(
-            totals.get("misses") == extra + 1 and totals.get("hits") == total,
-            f"another WorkerCounters made in this process after those {extra} counts of 'misses' counted it "
-            f"once more, and totals() gave {totals!r}, not {extra + 1} 'misses': its count replaced what was "
+            totals.get(other) == extra + 1 and totals.get(counted) == total,
+            f"another WorkerCounters made in this process after those {extra} counts of {other!r} counted it "
+            f"once more, and totals() gave {totals!r}, not {extra + 1} {other!r}: its count replaced what was "
             "saved before it. A new worker may get the pid of one that exited, whose counts must stay",
         )
-    _kill_mid_load(answer)
+    kill_mid_load(answer, counted)
 
 
 # the appendix's exercise, registered after the two above (the board's columns follow the notebooks)
