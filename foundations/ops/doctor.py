@@ -94,7 +94,7 @@ def _packages_fix() -> str:
             "(Compose v1: docker-compose build && docker-compose up -d; the offline image set: sudo make "
             "docker-images, then the same up with COMPOSE_FILE=compose.yaml:compose.offline.yaml exported)"
         )
-    return "make reinstall (puts back the pins of requirements.lock)"
+    return "make reinstall (puts back the pins of requirements.lock), then restart the kernel: it holds the old ones"
 
 
 def check_service(cfg: Config, name: str) -> Check:

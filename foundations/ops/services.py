@@ -227,7 +227,7 @@ def fix(cfg: Config, status: Status) -> str:
     """What makes ``status``'s service answer: what its own error says when it runs and refused (too many
     connections, loading, a wrong password), which starting it again would not change; else ``fix_up``."""
     if status.refused:
-        return "the server's own error, above: it runs, so starting it again would not help"
+        return "what the server's own error says: it runs, so starting it again would not help"
     return fix_up(cfg, status.name)
 
 
