@@ -192,7 +192,7 @@ async def fetch_async(
             async with asyncio.TaskGroup() as group:  # a failed call cancels the others: nothing left running
                 tasks = [group.create_task(one(http, name, url)) for name, url in calls.items()]
         except* UpstreamError as failed:  # raised in here, 3.11.2 (Debian 12's) would wrap it in a group
-            first_failure = failed.exceptions[0]  # the first failure, as fetch_parallel reports it
+            first_failure = failed.exceptions[0]  # the first to fail in time (fetch_parallel: in call order)
     if first_failure is not None:
         raise first_failure
     return dict(zip(calls, (task.result() for task in tasks)))
