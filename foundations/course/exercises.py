@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
+import sys
 import sysconfig
 import textwrap
 import traceback
@@ -18,9 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from foundations import config
 from foundations.course import progress
 from foundations.course.notebook import wrap
-from foundations.errors import FoundationsError
+from foundations.errors import ConfigError, FoundationsError, ServiceError
 
 Checker = Callable[[Any], None]
 _CHECKS: dict[str, Checker] = {}
@@ -91,16 +94,108 @@ def blank(answer: Any) -> bool:
 
 
 def verdict(exercise_id: str, answer: Any) -> str | None:
-    """``None`` when ``answer`` passes, else what is wrong."""
+    """``None`` when ``answer`` passes, else what is wrong, or why the check could not judge it."""
+    return _judge(exercise_id, answer)[1]
+
+
+def _judge(exercise_id: str, answer: Any) -> tuple[bool, str | None]:
+    """Whether the check judged ``answer`` (not a blank cell's, nor when a service the check needs did not
+    answer), and ``verdict``'s words."""
     if blank(answer):
-        return "no answer yet: replace the `...` with your answer and run both cells again"
+        return False, "no answer yet: replace the `...` with your answer and run both cells again"
     try:
         checker(exercise_id)(answer)
     except Wrong as wrong:
-        return str(wrong)
+        return True, str(wrong)
     except Exception as exc:  # noqa: BLE001 - the learner's code failed inside the check
-        return f"your answer raised {type(exc).__name__}: {exc} {_where(exc)}"
+        down = unreachable(exc)
+        if down is not None:
+            return False, (
+                f"a service the check needs did not answer, so your answer was not judged: "
+                f"{_one_line(down).rstrip('.')}. Run this notebook's first cell, which checks the services "
+                "and says what to start, then run this check again"
+            )
+        return True, f"your answer raised {type(exc).__name__}: {exc} {_where(exc)}"
+    return True, None
+
+
+MYSQL_UNREACHABLE = {2002, 2003, 2006, 2013}  # no socket, refused, gone away, lost during a query
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+")
+# host:port as redis-py and our own errors write it, ('host', port) as asyncio's, host='h', port=p as urllib3's
+_ADDRESS = re.compile(
+    r"(\[[0-9a-f:.]+\]|[\w.-]+):(\d{1,5})\b|\('([^']+)', (\d{1,5})\)|host='([^']+)', port=(\d{1,5})",
+    re.IGNORECASE,
+)
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def unreachable(exc: BaseException) -> BaseException | None:
+    """The error to quote when ``exc`` is, or wraps (``__cause__``, ``__context__``, an exception group), a
+    failure to reach a service: the ``ServiceError`` that says so for a person when one wraps the failure, else
+    the failure itself. ``None`` when nothing failed to connect, or when the failure names host:ports (or an
+    error wrapping it does) and no setting names any of them: a made-up address is the answer's own bug."""
+    services: set[tuple[str, int]] | None = None
+    pending: list[tuple[BaseException, set[tuple[str, int]], ServiceError | None]] = [(exc, set(), None)]
+    seen: set[int] = set()
+    while pending:
+        each, named, told = pending.pop()
+        if id(each) in seen:
+            continue
+        seen.add(id(each))
+        named = _addresses(_one_line(each)) or named
+        told = each if isinstance(each, ServiceError) else told
+        if _connection_failure(each):
+            services = _services() if services is None else services
+            if not named or named & services:
+                return told or each
+        inner = [each.__cause__, each.__context__, *getattr(each, "exceptions", ())]
+        pending.extend((wrapped, named, told) for wrapped in inner if wrapped is not None)
     return None
+
+
+def _connection_failure(exc: BaseException) -> bool:
+    """A connection to a service that failed: refused, reset, timed out, lost. redis-py's and PyMySQL's
+    errors are looked up, not imported: only a loaded library raises its own."""
+    if isinstance(exc, ConnectionError):  # refused, reset, aborted, a broken pipe; pipelining's own
+        return True
+    redis_errors = sys.modules.get("redis.exceptions")
+    if redis_errors is not None and isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError):
+        from foundations import redisdb  # redis-py is loaded already
+
+        return not str(exc).startswith(redisdb.POOL_EXHAUSTED)  # the answer held every pooled connection
+    mysql_errors = sys.modules.get("pymysql.err")
+    return (
+        mysql_errors is not None
+        and isinstance(exc, mysql_errors.OperationalError)
+        and bool(exc.args)
+        and exc.args[0] in MYSQL_UNREACHABLE
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its type's name when it has none), every URL's password masked."""
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    return _URL.sub(lambda url: config.redacted(url.group()), text)
+
+
+def _addresses(text: str) -> set[tuple[str, int]]:
+    """Every host:port ``text`` names."""
+    return {_endpoint(*(part for part in found.groups() if part)) for found in _ADDRESS.finditer(text)}
+
+
+def _endpoint(host: str, port: str | int) -> tuple[str, int]:
+    """``(host, port)`` compared as one: the loopback names alike, a host's name in lower case."""
+    host = host.strip("[]").lower()
+    return ("127.0.0.1" if host in _LOOPBACK else host), int(port)
+
+
+def _services() -> set[tuple[str, int]]:
+    """The host:port of every tutorial service the settings name (none when the settings cannot be read)."""
+    try:
+        cfg = config.load(argv=[])
+    except ConfigError:
+        return set()
+    return {_endpoint(*cfg.endpoint(setting)) for setting in config.SERVICES.values()}
 
 
 _LIBRARIES = tuple(sysconfig.get_paths()[kind] for kind in ("stdlib", "platstdlib", "purelib", "platlib"))
@@ -148,8 +243,8 @@ def _shown(filename: str) -> str:
 
 def check(exercise_id: str, answer: Any) -> None:
     """Print whether ``answer`` solves ``exercise_id`` (``verdict`` gives the same as a value)."""
-    problem = verdict(exercise_id, answer)
-    if blank(answer):  # Run All runs the blank cells too: reading ahead is not an attempt
+    judged, problem = _judge(exercise_id, answer)
+    if not judged:  # a blank cell (Run All reads ahead) or a service down: no attempt of the learner's
         print(wrap(f"[{exercise_id}] {problem}"))
         return
     progress.record(exercise_id, problem is None)  # the workshop's progress board reads it

@@ -5,7 +5,8 @@ see who is stuck (``python -m foundations workshop status``) without any network
     {"07.key_router": {"passed": false, "attempts": 2, "at": "2026-11-30T09:12:03Z"}}
 
 A passed exercise stays passed: trying it again later (say, with a broken answer) only counts an attempt.
-A blank exercise cell run as shipped (Run All) is not an attempt: ``exercises.check`` records nothing then.
+A blank exercise cell run as shipped (Run All) is not an attempt, nor a check that could not run because a
+service it needs did not answer: ``exercises.check`` records nothing then.
 A test run and ``make refresh-outputs`` run their checks inside ``set_aside()``: they are nobody's progress.
 """
 

@@ -10,7 +10,7 @@ from typing import cast
 import redis
 
 from foundations import config, redisdb
-from foundations.course.exercises import exercise, expect
+from foundations.course.exercises import exercise, expect, unreachable
 from foundations.registry import Registry, glob_escape
 
 COUNT_DB = 13  # 09.count's keys live here, apart from the notebook's database
@@ -20,6 +20,19 @@ COUNT_KEYS = 10_000  # what the check writes there, whatever the registry's rand
 def _cleanup(client, names):
     for start in range(0, len(names), 1000):
         client.delete(*names[start : start + 1000])
+
+
+@contextlib.contextmanager
+def _cleaning(clean):
+    """Run ``clean()`` after the block. When the block raised, a clean-up that fails too (Redis gone meanwhile)
+    is dropped: the block's error is the one to report."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            clean()
+        raise
+    clean()
 
 
 class _Watched(redis.Redis):
@@ -90,7 +103,7 @@ def count(answer):
         for i in range(COUNT_KEYS - total - len(neighbours))
     ]
     client.mset({name: "v" for name in names + neighbours + elsewhere})
-    try:
+    with _cleaning(lambda: _cleanup(client, names + neighbours + elsewhere)):
         seen: list[str] = []
         reg.on_call = seen.append
         keys_in_db = client.dbsize()
@@ -104,8 +117,6 @@ def count(answer):
         if result == total + 1:
             client.repeat, client._once = False, None
             repeated = answer(reg) == total
-    finally:
-        _cleanup(client, names + neighbours + elsewhere)
     expect(
         not seen,
         f"count used the registry's own methods {sorted(set(seen))}: they fetch values, and counting "
@@ -276,15 +287,19 @@ def _outcome(test, client):
         made.append(_Unchanged(client, prefix=f"{name}-{tag}", page_size=page_size))
         return made[-1]
 
+    def clean():
+        for reg in made:
+            _cleanup(client, list(client.scan_iter(match=glob_escape(reg.prefix + ":") + "*")))
+
     try:
-        test(make_registry)
+        with _cleaning(clean):
+            test(make_registry)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - a failing test raises anything; pytest.fail a BaseException
+        if unreachable(exc) is not None:  # Redis did not answer the test: not the test's failure
+            raise
         return f"{type(exc).__name__}: {exc}".strip()
-    finally:
-        for reg in made:
-            _cleanup(client, list(client.scan_iter(match=glob_escape(reg.prefix + ":") + "*")))
     return None
 
 
