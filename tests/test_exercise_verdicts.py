@@ -102,6 +102,12 @@ def the_api_is_down_at_a_url_with_a_password():
     )
 
 
+def _verdict_of_raising(fails, monkeypatch) -> str:
+    """The verdict of a check that only calls the answer: what ``fails`` raises is all there is to judge."""
+    monkeypatch.setitem(exercises._CHECKS, "99.throwaway", lambda answer: answer())
+    return exercises.verdict("99.throwaway", fails)
+
+
 @pytest.mark.parametrize(
     "fails, said",
     [
@@ -112,8 +118,7 @@ def the_api_is_down_at_a_url_with_a_password():
     ],
 )
 def test_each_kind_of_service_failure_is_told(fails, said, monkeypatch):
-    monkeypatch.setitem(exercises._CHECKS, "99.throwaway", lambda answer: answer())
-    verdict = exercises.verdict("99.throwaway", fails)
+    verdict = _verdict_of_raising(fails, monkeypatch)
     assert verdict.startswith(NOT_JUDGED) and said in verdict, verdict
     assert "s3cret" not in verdict
 
@@ -150,6 +155,5 @@ def a_query_of_its_own_fails():
 )
 def test_an_answers_own_failure_to_connect_is_its_own(fails, raised, monkeypatch):
     """A host:port no setting names, a pool the answer emptied or closed, a query's error: the answer's."""
-    monkeypatch.setitem(exercises._CHECKS, "99.throwaway", lambda answer: answer())
-    verdict = exercises.verdict("99.throwaway", fails)
+    verdict = _verdict_of_raising(fails, monkeypatch)
     assert verdict.startswith(f"your answer raised {raised}"), verdict

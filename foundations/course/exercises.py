@@ -9,6 +9,7 @@ which the test suite runs through the same checks, so a solution can never rot.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import inspect
 import re
@@ -16,7 +17,7 @@ import sys
 import sysconfig
 import textwrap
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,19 @@ def _judge(exercise_id: str, answer: Any) -> tuple[bool, str | None]:
             )
         return True, f"your answer raised {type(exc).__name__}: {exc} {_where(exc)}"
     return True, None
+
+
+@contextlib.contextmanager
+def cleaning(clean: Callable[[], Any]) -> Iterator[None]:
+    """Run ``clean()`` after the block, as ``finally`` would; but when the block raised, a clean-up that fails
+    too (its service gone meanwhile) is dropped: the block's error is the one to report."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            clean()
+        raise
+    clean()
 
 
 MYSQL_UNREACHABLE = {2002, 2003, 2006, 2013}  # no socket, refused, gone away, lost during a query

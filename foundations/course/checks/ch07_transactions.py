@@ -13,7 +13,7 @@ from typing import Any
 import redis
 
 from foundations import config, redisdb, redispool
-from foundations.course.exercises import Wrong, expect
+from foundations.course.exercises import Wrong, cleaning, expect
 
 READS = {"GET", "MGET", "WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD", "PING"}  # all else writes
 
@@ -100,14 +100,17 @@ def transfer(answer):
     accounts = [prefix + name for name in ("alice", "bob", "carol")]
     start = dict(zip(accounts, random.sample(range(500, 5000), 3)))  # balances the notebook never shows
     admin, pool = redisdb.connect(url), _Watched(url)
-    try:
+    with cleaning(lambda: _close(pool, admin, accounts)):
         admin.mset(start)
         pool.warm_up()  # two idle connections, handed out in turn: a command per get lands on the other one
         _transfers(answer, pool, admin, accounts, start)
-    finally:
-        pool.close()
-        admin.delete(*accounts)
-        admin.close()
+
+
+def _close(pool, admin, keys) -> None:
+    """The check's pool and client closed, its keys deleted."""
+    pool.close()
+    admin.delete(*keys)
+    admin.close()
 
 
 def _transfers(answer, pool, admin, accounts, start):
@@ -197,15 +200,11 @@ def safe_transfer(answer):
     prefix = f"check07:{random.getrandbits(48):x}:"
     rich, poor = [prefix + f"rich{i}" for i in range(3)], [prefix + f"poor{i}" for i in range(4)]
     admin, pool = redisdb.connect(url), _Watched(url, slow_read=0.006)
-    try:
+    with cleaning(lambda: _close(pool, admin, [*rich, *poor])):
         pool.warm_up()
         _refuses_what_is_not_there(answer, pool, admin, rich[0], rich[1])
         _retries_after_a_conflict(answer, pool, admin, rich[2], rich[1])
         _never_overdraws(answer, pool, admin, rich, poor)
-    finally:
-        pool.close()
-        admin.delete(*rich, *poor)
-        admin.close()
 
 
 def _refuses_what_is_not_there(answer, pool, admin, source, target):

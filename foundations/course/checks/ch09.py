@@ -10,7 +10,7 @@ from typing import cast
 import redis
 
 from foundations import config, redisdb
-from foundations.course.exercises import exercise, expect, unreachable
+from foundations.course.exercises import cleaning, exercise, expect, unreachable
 from foundations.registry import Registry, glob_escape
 
 COUNT_DB = 13  # 09.count's keys live here, apart from the notebook's database
@@ -20,19 +20,6 @@ COUNT_KEYS = 10_000  # what the check writes there, whatever the registry's rand
 def _cleanup(client, names):
     for start in range(0, len(names), 1000):
         client.delete(*names[start : start + 1000])
-
-
-@contextlib.contextmanager
-def _cleaning(clean):
-    """Run ``clean()`` after the block. When the block raised, a clean-up that fails too (Redis gone meanwhile)
-    is dropped: the block's error is the one to report."""
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):
-            clean()
-        raise
-    clean()
 
 
 class _Watched(redis.Redis):
@@ -103,7 +90,7 @@ def count(answer):
         for i in range(COUNT_KEYS - total - len(neighbours))
     ]
     client.mset({name: "v" for name in names + neighbours + elsewhere})
-    with _cleaning(lambda: _cleanup(client, names + neighbours + elsewhere)):
+    with cleaning(lambda: _cleanup(client, names + neighbours + elsewhere)):
         seen: list[str] = []
         reg.on_call = seen.append
         keys_in_db = client.dbsize()
@@ -292,7 +279,7 @@ def _outcome(test, client):
             _cleanup(client, list(client.scan_iter(match=glob_escape(reg.prefix + ":") + "*")))
 
     try:
-        with _cleaning(clean):
+        with cleaning(clean):
             test(make_registry)
     except (KeyboardInterrupt, SystemExit):
         raise
