@@ -14,6 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 from foundations.errors import ServiceError
 
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})  # this machine's loopback, as a URL names it
+
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     """True when something accepts TCP connections on host:port."""

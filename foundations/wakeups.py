@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 
 import psutil
 
-from foundations import footprint
+from foundations import footprint, net
 from foundations.errors import ServiceError
 
 _END = b"x"  # the byte that ends the echo
@@ -84,7 +84,7 @@ def local_process(host: str, port: int, name: str) -> int | None:
     """The PID of the program ``name`` (``redis-server``) listening on ``port`` on this machine, as
     ``services up`` starts it; None for a server on another host, or in a container (its port is held by
     ``docker-proxy``, or by no process this user may see)."""
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in net.LOOPBACK_NAMES:
         return None
     for pid in footprint.listeners(port):
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from foundations import config
+from foundations import config, net
 from foundations.course import progress
 from foundations.course.notebook import wrap
 from foundations.errors import ConfigError, FoundationsError, ServiceError
@@ -140,7 +140,6 @@ _ADDRESS = re.compile(
     r"(\[[0-9a-f:.]+\]|[\w.-]+):(\d{1,5})\b|\('([^']+)', (\d{1,5})\)|host='([^']+)', port=(\d{1,5})",
     re.IGNORECASE,
 )
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 def unreachable(exc: BaseException) -> BaseException | None:
@@ -200,7 +199,7 @@ def _addresses(text: str) -> set[tuple[str, int]]:
 def _endpoint(host: str, port: str | int) -> tuple[str, int]:
     """``(host, port)`` compared as one: the loopback names alike, a host's name in lower case."""
     host = host.strip("[]").lower()
-    return ("127.0.0.1" if host in _LOOPBACK else host), int(port)
+    return ("127.0.0.1" if host in net.LOOPBACK_NAMES else host), int(port)
 
 
 def _services() -> set[tuple[str, int]]:

@@ -197,7 +197,7 @@ def _named(cfg: Config, names: Sequence[str]) -> bool:
 def _on_other_hosts(cfg: Config, names: Sequence[str]) -> bool:
     """``FOUNDATIONS_*`` variables name each of ``names``, none on this machine's loopback."""
     hosts = {cfg.endpoint(SERVICES[n])[0] for n in names}
-    return _named(cfg, names) and not hosts & {"127.0.0.1", "localhost", "::1"}
+    return _named(cfg, names) and not hosts & net.LOOPBACK_NAMES
 
 
 def up_command() -> str:
